@@ -1,0 +1,99 @@
+// client.h — libsje's RPC client: the Coordinator's calls over nng req/rep.
+//
+// One sje_client is one connection (an nng req socket with a dialer that
+// reconnects by itself). It is thread-safe: any number of threads may call
+// at once; each call uses its own nng context. Requests are never re-sent by
+// nng (resend is off), so a call that fails with SJE_EUNAVAIL or
+// SJE_ETIMEDOUT may or may not have reached the server: every Coordinator
+// and WorkerHub call is idempotent, and the caller retries.
+//
+// Reply messages are allocated by protobuf-c: free them with
+// protobuf_c_message_free_unpacked(&reply->base, NULL).
+#ifndef SJE_CLIENT_H
+#define SJE_CLIENT_H
+
+#include <sje/sje.h>
+#include <sje/v1/coordinator.pb-c.h>
+#include <sje/v1/job.pb-c.h>
+#include <sje/v1/worker_hub.pb-c.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sje_client sje_client;
+
+typedef struct sje_client_opts {
+	const char *server_url;   // NULL: tcp://127.0.0.1:7100
+	uint32_t    timeout_ms;   // per call; 0: 10000
+	const char *api_key;      // sent with every call; NULL: none
+	const char *bearer_token; // an OAuth 2 JWT; NULL: none
+} sje_client_opts;
+
+// sje_status is the outcome of a call as the server stated it. Calls that
+// fail before reaching the server set code UNAVAILABLE or DEADLINE_EXCEEDED.
+typedef struct sje_status {
+	int  code;          // sje.v1.StatusCode; 0 = OK
+	char message[256];  // for people
+	char field[64];     // the offending field, or ""
+} sje_status;
+
+// sje_client_open connects to opts->server_url (in the background: the
+// first call waits for the connection within its timeout). *out is written
+// only on SJE_OK; the caller owns it and frees it with sje_client_close.
+SJE_API sje_err sje_client_open(const sje_client_opts *opts, sje_client **out);
+
+// sje_client_close closes c and frees it. Accepts NULL. No call on c may
+// be in progress.
+SJE_API void sje_client_close(sje_client *c);
+
+// sje_client_call calls method method_index of service with the message
+// in, waiting up to timeout_ms (0: the client's default). On SJE_OK,
+// *out holds the reply (caller owns it). On any failure *out is untouched
+// and st (may be NULL) says what the server or the transport said.
+// Thread-safe.
+SJE_API sje_err sje_client_call(sje_client *c,
+    const ProtobufCServiceDescriptor *service, unsigned method_index,
+    const ProtobufCMessage *in, ProtobufCMessage **out,
+    uint32_t timeout_ms, sje_status *st);
+
+// sje_client_service returns a ProtobufCService through which protoc-c's
+// generated stubs (sje__v1__coordinator__submit, ...) call over c. The
+// closure gets NULL when the call failed. Caller owns the result: free it
+// with its destroy function. Thread-safe.
+SJE_API ProtobufCService *sje_client_service(sje_client *c,
+    const ProtobufCServiceDescriptor *service);
+
+// Typed helpers for the Coordinator's calls. Each is sje_client_call with
+// the default timeout, except sje_client_wait which allows the request's
+// own timeout_ms on top of it. Results and ownership as sje_client_call.
+SJE_API sje_err sje_client_submit(sje_client *c,
+    const Sje__V1__SubmitRequest *req, Sje__V1__SubmitReply **out,
+    sje_status *st);
+SJE_API sje_err sje_client_get_status(sje_client *c, const char *task_id,
+    Sje__V1__Job **out, sje_status *st);
+SJE_API sje_err sje_client_wait(sje_client *c, const Sje__V1__WaitRequest *req,
+    Sje__V1__WaitReply **out, sje_status *st);
+SJE_API sje_err sje_client_cancel(sje_client *c, const char *task_id,
+    Sje__V1__CancelReply **out, sje_status *st);
+SJE_API sje_err sje_client_list_jobs(sje_client *c,
+    const Sje__V1__ListJobsRequest *req, Sje__V1__ListJobsReply **out,
+    sje_status *st);
+SJE_API sje_err sje_client_list_workers(sje_client *c,
+    Sje__V1__ListWorkersReply **out, sje_status *st);
+
+// sje_job_state_name returns "QUEUED" for SJE__V1__JOB_STATE__QUEUED, etc.
+SJE_API const char *sje_job_state_name(int state);
+
+// sje_job_state_parse maps "queued" or "QUEUED" to the enum value; returns
+// false when the name is unknown.
+SJE_API bool sje_job_state_parse(const char *name, int *state);
+
+// sje_job_state_is_terminal is true for SUCCEEDED, FAILED, CANCELLED and
+// UPSTREAM_FAILED.
+SJE_API bool sje_job_state_is_terminal(int state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif // SJE_CLIENT_H

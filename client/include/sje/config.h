@@ -1,0 +1,198 @@
+// config.h — config.yaml, as every SJE program reads it.
+//
+// Where the file comes from: the path given (--config), else the SJE_CONFIG
+// environment variable, else none at all. No file means every default:
+// everything on loopback, the store in ./sje-data. Then every scalar key
+// can be overridden from the environment as SJE_<SECTION>_<KEY> (upper
+// case, nested keys joined by '_'), for example SJE_HTTP_LISTEN or
+// SJE_TASKS_DEFAULTS_TIMEOUT_S. A list of strings is overridden by a
+// comma-separated value (SJE_EXECUTOR_WORKER_NODES=a,b).
+//
+// Unknown keys, wrong types and bad values are errors that name the file,
+// the line and the key: "etc/sje.yaml:12: server.sync: expected normal or
+// full, got 'fast'". The full key reference is docs/config.md.
+#ifndef SJE_CONFIG_H
+#define SJE_CONFIG_H
+
+#include <sje/sje.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// sje_kv is one entry of a string-to-string map (labels).
+typedef struct sje_kv {
+	char *key;
+	char *value;
+} sje_kv;
+
+// sje_strlist is a list of strings.
+typedef struct sje_strlist {
+	char **items;
+	size_t n;
+} sje_strlist;
+
+typedef enum sje_sync_mode {
+	SJE_SYNC_NORMAL = 0, // WAL, synchronous=NORMAL
+	SJE_SYNC_FULL,       // WAL, synchronous=FULL: fsync every commit
+} sje_sync_mode;
+
+typedef struct sje_retry_cfg {
+	uint32_t max_attempts;     // attempts in all, the first included (>= 1)
+	char    *backoff;          // "exponential" or "fixed"
+	uint32_t initial_delay_ms;
+	uint32_t max_delay_ms;
+} sje_retry_cfg;
+
+// sje_function_cfg is one entry under tasks.functions.
+typedef struct sje_function_cfg {
+	char         *name;
+	uint32_t      timeout_s;  // 0: tasks.defaults.timeout_s
+	bool          has_retry;  // retry given for this function
+	sje_retry_cfg retry;      // valid when has_retry
+	sje_strlist   command;    // argv for the exec plugin; n == 0: none
+	int           line;       // where it was defined, for later errors
+} sje_function_cfg;
+
+// sje_workflow_step is one step of a workflow.
+typedef struct sje_workflow_step {
+	char       *name;
+	char       *function;
+	char       *params_json; // the step's params as JSON text, or NULL
+	sje_strlist after;       // names of steps of the same workflow
+	int         line;
+} sje_workflow_step;
+
+typedef struct sje_workflow {
+	char              *name;
+	sje_workflow_step *steps;
+	size_t             n_steps;
+	int                line;
+} sje_workflow;
+
+// sje_plugin_cfg is one entry of the plugins list.
+typedef struct sje_plugin_cfg {
+	char *name;
+	bool  enabled;
+	char *path;         // explicit shared object path, or NULL
+	char *options_json; // the options mapping as JSON text ("{}" if none)
+	int   line;
+} sje_plugin_cfg;
+
+typedef struct sje_api_key_cfg {
+	char       *name;
+	char       *sha256;  // lower-case hex of the key's SHA-256
+	sje_strlist scopes;  // submit, read, cancel, admin
+} sje_api_key_cfg;
+
+typedef struct sje_alert_cfg {
+	char *name;
+	char *when;    // "queue_depth > 10000"
+	char *notify;  // the notifier's name
+} sje_alert_cfg;
+
+// sje_config is the whole file, with defaults filled in. Every string is
+// non-NULL unless said otherwise. Owned by whoever loaded it.
+typedef struct sje_config {
+	char *source; // the file read, or NULL when none
+
+	struct {
+		char         *rpc_url;      // tcp://127.0.0.1:7100
+		char         *events_url;   // tcp://127.0.0.1:7101
+		char         *data_dir;     // ./sje-data
+		sje_sync_mode sync;         // normal
+		uint32_t      result_ttl_s; // 604800
+	} server;
+
+	struct {
+		char    *listen;         // 127.0.0.1:8080
+		uint32_t max_body_bytes; // 1048576
+	} http;
+
+	struct {
+		char  *server_url; // tcp://127.0.0.1:7100
+		char  *events_url; // tcp://127.0.0.1:7101
+		char  *name;       // "": the host name
+		uint32_t slots;    // 0: executor.max_concurrency
+		sje_kv *labels;
+		size_t  n_labels;
+	} worker;
+
+	struct {
+		char *server_url; // tcp://127.0.0.1:7100
+		char *events_url; // tcp://127.0.0.1:7101
+	} client;
+
+	struct {
+		sje_strlist worker_nodes;    // empty: any authenticated worker
+		uint32_t    max_concurrency; // 4
+		uint32_t    lease_s;         // 30
+	} executor;
+
+	struct {
+		uint32_t          timeout_s; // tasks.defaults.timeout_s: 300
+		sje_retry_cfg     retry;     // tasks.defaults.retry: 3, exponential,
+		                             // 1000, 60000
+		sje_function_cfg *functions;
+		size_t            n_functions;
+	} tasks;
+
+	sje_workflow *workflows;
+	size_t        n_workflows;
+
+	// plugins: when the key is absent the list is [{name: core}].
+	sje_plugin_cfg *plugins;
+	size_t          n_plugins;
+
+	struct {
+		struct {
+			char *ca;                 // "" = no TLS
+			char *cert;
+			char *key;
+			bool  require_client_cert; // true
+		} tls;
+		struct {
+			sje_api_key_cfg *api_keys;
+			size_t           n_api_keys;
+			struct {
+				char *issuer;
+				char *audience;
+				char *hs256_secret_env;
+				char *rs256_public_key;
+			} oauth;
+		} auth;
+	} security;
+
+	struct {
+		char *level;       // error | warn | info | debug
+		char *format;      // text | json
+		char *destination; // stderr | syslog | a file path
+	} logging;
+
+	struct {
+		bool           metrics; // true
+		sje_alert_cfg *alerts;
+		size_t         n_alerts;
+	} monitoring;
+} sje_config;
+
+// sje_config_load reads path (NULL: $SJE_CONFIG, and if that is unset or
+// empty, no file) over the defaults, then applies environment overrides.
+// On SJE_OK *out is the config (caller owns it: sje_config_free). On
+// SJE_ECONFIG errbuf (errlen bytes, may be 0) holds one line naming file,
+// line and key. Thread-safe (reads the environment).
+SJE_API sje_err sje_config_load(const char *path, sje_config **out,
+    char *errbuf, size_t errlen);
+
+// sje_config_free frees cfg. Accepts NULL and partly built configs.
+SJE_API void sje_config_free(sje_config *cfg);
+
+// sje_config_function finds tasks.functions.<name>, or returns NULL.
+// The result is borrowed from cfg.
+SJE_API const sje_function_cfg *sje_config_function(const sje_config *cfg,
+    const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif // SJE_CONFIG_H

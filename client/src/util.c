@@ -1,0 +1,168 @@
+// util.c — small helpers shared by SJE's modules: strings, error
+// translation for errno and nng, randomness and ids.
+#include "util.h"
+
+#include <errno.h>
+#include <nng/nng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+char *
+sje__strdup(const char *s)
+{
+	if (s == NULL) {
+		return NULL;
+	}
+	size_t n = strlen(s) + 1;
+	char  *d = malloc(n);
+	if (d != NULL) {
+		memcpy(d, s, n);
+	}
+	return d;
+}
+
+char *
+sje__asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		return NULL;
+	}
+	char *s = malloc((size_t) n + 1);
+	if (s == NULL) {
+		return NULL;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+bool
+sje__snprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	if (len == 0) {
+		return false;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		buf[0] = '\0';
+		return false;
+	}
+	return (size_t) n < len;
+}
+
+sje_err
+sje__errno_err(int e)
+{
+	switch (e) {
+	case 0:
+		return SJE_OK;
+	case ENOMEM:
+		return SJE_ENOMEM;
+	case ENOENT:
+		return SJE_ENOTFOUND;
+	case EEXIST:
+		return SJE_EEXIST;
+	case EINVAL:
+		return SJE_EINVAL;
+	case EACCES:
+	case EPERM:
+		return SJE_EPERM;
+	case ETIMEDOUT:
+		return SJE_ETIMEDOUT;
+	default:
+		return SJE_EIO;
+	}
+}
+
+sje_err
+sje__nng_err(int rv)
+{
+	switch (rv) {
+	case 0:
+		return SJE_OK;
+	case NNG_ENOMEM:
+		return SJE_ENOMEM;
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+	case NNG_EBADTYPE:
+		return SJE_EINVAL;
+	case NNG_ETIMEDOUT:
+		return SJE_ETIMEDOUT;
+	case NNG_ECANCELED:
+		return SJE_ECANCELED;
+	case NNG_EMSGSIZE:
+		return SJE_ELIMIT;
+	case NNG_EPROTO:
+		return SJE_EPROTO;
+	case NNG_EPERM:
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+		return SJE_EUNAUTH;
+	case NNG_EADDRINUSE:
+		return SJE_EEXIST;
+	case NNG_ENOENT:
+		return SJE_ENOTFOUND;
+	default:
+		// ECONNREFUSED, ECONNRESET, ECLOSED, ECONNSHUT, EUNREACHABLE...
+		return SJE_EUNAVAIL;
+	}
+}
+
+uint64_t
+sje__random_u64(void)
+{
+	uint64_t v;
+	if (getrandom(&v, sizeof(v), 0) == (ssize_t) sizeof(v)) {
+		return v;
+	}
+	// No entropy source: mix the clocks. Ids need uniqueness, not secrecy.
+	struct timespec a, b;
+	clock_gettime(CLOCK_REALTIME, &a);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	v = ((uint64_t) a.tv_nsec << 32) ^ (uint64_t) a.tv_sec ^
+	    ((uint64_t) b.tv_nsec * 0x9E3779B97F4A7C15ull);
+	return v;
+}
+
+void
+sje__gen_id(const char *prefix, char *buf, size_t len)
+{
+	static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+	char              body[27];
+	// 48 bits of time (ms) then 80 random bits, so ids sort by creation.
+	uint64_t t  = (uint64_t) sje_now_ms();
+	uint64_t r1 = sje__random_u64();
+	uint64_t r2 = sje__random_u64();
+	for (int i = 9; i >= 0; i--) {
+		body[i] = alphabet[t & 31];
+		t >>= 5;
+	}
+	for (int i = 10; i < 26; i++) {
+		uint64_t *r = i < 22 ? &r1 : &r2;
+		body[i]     = alphabet[*r & 31];
+		*r >>= 5;
+	}
+	body[26] = '\0';
+	sje__snprintf(buf, len, "%s%s", prefix != NULL ? prefix : "", body);
+}
+
+void
+sje__sleep_ms(uint32_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+		.tv_nsec = (long) (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}

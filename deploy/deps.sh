@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# deps.sh — installs what SJE needs to build and test on Debian 12, only
+# what is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+PKGS=(
+	build-essential cmake pkg-config
+	libnng-dev libmbedtls-dev
+	protobuf-c-compiler libprotobuf-c-dev
+	libyaml-dev libsqlite3-dev libjansson-dev libcmocka-dev
+	jq curl clang
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

@@ -1,0 +1,99 @@
+// events.c — publishes job events on an nng pub socket.
+//
+// The send buffer per subscriber is raised well above nng's default of 16
+// (PLATFORM.md: a burst of 30 lost a third), but a subscriber that cannot
+// keep up still loses the oldest messages: that is pub/sub's contract.
+#include "events.h"
+
+#include <sje/client.h>
+
+#include "util.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENTS_SENDBUF 8192
+
+struct sje__events {
+	nng_socket   sock;
+	nng_listener listener;
+};
+
+sje_err
+sje__events_open(const char *url, sje__events **out, char *bound_url,
+    size_t len)
+{
+	sje__events *ev = calloc(1, sizeof(*ev));
+	if (ev == NULL) {
+		return SJE_ENOMEM;
+	}
+	int rv;
+	if ((rv = nng_pub0_open(&ev->sock)) != 0) {
+		free(ev);
+		return sje__nng_err(rv);
+	}
+	if ((rv = nng_socket_set_int(ev->sock, NNG_OPT_SENDBUF,
+	         EVENTS_SENDBUF)) != 0 ||
+	    (rv = nng_listen(ev->sock, url, &ev->listener, 0)) != 0) {
+		nng_close(ev->sock);
+		free(ev);
+		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
+			return SJE_EINVAL;
+		}
+		return sje__nng_err(rv);
+	}
+	nng_sockaddr sa;
+	const char  *colon = strrchr(url, ':');
+	if (nng_listener_get_addr(ev->listener, NNG_OPT_LOCADDR, &sa) == 0 &&
+	    sa.s_family == NNG_AF_INET && colon != NULL) {
+		uint16_t port = sa.s_in.sa_port;
+		port          = (uint16_t) ((port >> 8) | (port << 8));
+		sje__snprintf(bound_url, len, "%.*s:%u", (int) (colon - url),
+		    url, (unsigned) port);
+	} else {
+		sje__snprintf(bound_url, len, "%s", url);
+	}
+	*out = ev;
+	return SJE_OK;
+}
+
+void
+sje__events_close(sje__events *ev)
+{
+	if (ev == NULL) {
+		return;
+	}
+	nng_close(ev->sock);
+	free(ev);
+}
+
+void
+sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len)
+{
+	sje__snprintf(buf, len, "%s/%s/", sje_job_state_name(event->state),
+	    event->function != NULL ? event->function : "");
+}
+
+void
+sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event)
+{
+	if (ev == NULL) {
+		return;
+	}
+	char topic[SJE_MAX_FUNCTION_BYTES + 32];
+	sje__events_topic(event, topic, sizeof(topic));
+	size_t   tlen = strlen(topic) + 1; // with its NUL
+	size_t   blen = sje__v1__job_event__get_packed_size(event);
+	nng_msg *msg;
+	if (nng_msg_alloc(&msg, tlen + blen) != 0) {
+		return; // lossy by contract; the event stays in the store's seq
+	}
+	uint8_t *p = nng_msg_body(msg);
+	memcpy(p, topic, tlen);
+	sje__v1__job_event__pack(event, p + tlen);
+	if (nng_sendmsg(ev->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
+		nng_msg_free(msg);
+	}
+}

@@ -1,0 +1,30 @@
+// events.h — the event stream: one nng pub socket.
+//
+// Each message is the topic "<STATE>/<function>/", one NUL byte, and the
+// packed sje.v1.JobEvent (see proto/sje/v1/job.proto). Pub/sub is lossy:
+// events carry a sequence number so that subscribers can see gaps, and
+// nothing that must happen depends on an event arriving.
+#ifndef SJE_SERVER_EVENTS_H
+#define SJE_SERVER_EVENTS_H
+
+#include <sje/sje.h>
+#include <sje/v1/job.pb-c.h>
+
+typedef struct sje__events sje__events;
+
+// sje__events_open listens on url; the address bound is written to
+// bound_url. *out is written on SJE_OK; caller owns it.
+sje_err sje__events_open(const char *url, sje__events **out, char *bound_url,
+    size_t len);
+
+// sje__events_close closes the socket and frees ev. Accepts NULL.
+void sje__events_close(sje__events *ev);
+
+// sje__events_publish sends ev; never blocks (a slow subscriber loses
+// messages). Not thread-safe: called by the scheduler thread only.
+void sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event);
+
+// sje__events_topic writes the topic of event (without the NUL) into buf.
+void sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len);
+
+#endif // SJE_SERVER_EVENTS_H

@@ -1,0 +1,39 @@
+// hmap.h — a string-keyed hash map of pointers (internal).
+//
+// Keys are borrowed: each key must stay valid and unchanged while its entry
+// is in the map (the scheduler keys jobs by their own task_id string).
+// Chained buckets, doubled at load factor 1. Not thread-safe.
+#ifndef SJE_SERVER_HMAP_H
+#define SJE_SERVER_HMAP_H
+
+#include <sje/sje.h>
+
+typedef struct sje__hmap_entry sje__hmap_entry;
+
+typedef struct sje__hmap {
+	sje__hmap_entry **buckets;
+	size_t            n_buckets; // a power of two, or 0 before first put
+	size_t            n;         // entries
+} sje__hmap;
+
+// sje__hmap_init makes m empty; sje__hmap_fini frees its entries (not the
+// values). Both accept an empty map.
+void sje__hmap_init(sje__hmap *m);
+void sje__hmap_fini(sje__hmap *m);
+
+// sje__hmap_get returns the value under key, or NULL.
+void *sje__hmap_get(const sje__hmap *m, const char *key);
+
+// sje__hmap_put sets key to value (replacing any). SJE_ENOMEM on failure,
+// leaving m as it was.
+sje_err sje__hmap_put(sje__hmap *m, const char *key, void *value);
+
+// sje__hmap_del removes key; returns its value or NULL.
+void *sje__hmap_del(sje__hmap *m, const char *key);
+
+// sje__hmap_each calls fn for every entry until fn returns false. fn must
+// not change m.
+void sje__hmap_each(const sje__hmap *m,
+    bool (*fn)(void *arg, const char *key, void *value), void *arg);
+
+#endif // SJE_SERVER_HMAP_H

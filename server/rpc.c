@@ -1,0 +1,486 @@
+// rpc.c — the server's RPC front door: nng rep contexts and envelopes.
+//
+// Every call object owns one nng context and one aio, used first to receive
+// a request and then to send its reply. A call cycles
+//
+//     RECV --request--> BUSY (with the handler) --reply--> SEND --> RECV
+//                                                               \-> IDLE
+//
+// and idle calls are kept for reuse. Whenever a receiving call is taken,
+// another starts receiving if fewer than RPC_MIN_RECEIVERS remain, so parked
+// long polls never starve the socket of receivers; after a send, a call
+// goes back to receiving only while fewer than RPC_MAX_RECEIVERS are.
+//
+// Locking: rpc->mtx guards n_receiving, the calls list, the idle state and
+// closing. nng callbacks never block: the handler only queues the call.
+// Calls are freed only in sje__rpc_close, after nng_close and nng_aio_stop.
+#include "rpc.h"
+
+#include <sje/v1/rpc.pb-c.h>
+
+#include "log.h"
+#include "util.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RPC_MIN_RECEIVERS 8
+#define RPC_MAX_RECEIVERS 32
+#define RPC_SEND_TIMEOUT_MS 10000
+
+typedef enum call_state {
+	CALL_IDLE,
+	CALL_RECV,
+	CALL_BUSY,
+	CALL_SEND,
+} call_state;
+
+struct sje__call {
+	sje__rpc  *rpc;
+	nng_ctx    ctx;
+	nng_aio   *aio;
+	call_state state; // guarded by rpc->mtx when IDLE/RECV
+	const ProtobufCServiceDescriptor *service;
+	unsigned                          method;
+	ProtobufCMessage                 *input; // owned while BUSY
+	sje__call                        *next;  // rpc->calls
+};
+
+struct sje__rpc {
+	nng_socket       sock;
+	nng_listener     listener;
+	sje__rpc_handler handler;
+	void            *arg;
+	const ProtobufCServiceDescriptor *const *services;
+	size_t                                   n_services;
+
+	pthread_mutex_t mtx;
+	sje__call      *calls;       // every call ever made (mtx)
+	pthread_cond_t  cv;          // signalled when n_handling drops
+	int             n_receiving; // calls in CALL_RECV (mtx)
+	int             n_handling;  // handler calls running (mtx)
+	bool            quiesced;    // no more handler calls (mtx)
+	bool            closing;     // (mtx)
+};
+
+static void rpc_call_cb(void *arg);
+static void rpc_after_send(sje__call *call);
+
+// rpc_call_alloc makes a new call with its context and aio.
+static sje__call *
+rpc_call_alloc(sje__rpc *rpc)
+{
+	sje__call *call = calloc(1, sizeof(*call));
+	if (call == NULL) {
+		return NULL;
+	}
+	call->rpc = rpc;
+	if (nng_aio_alloc(&call->aio, rpc_call_cb, call) != 0) {
+		free(call);
+		return NULL;
+	}
+	if (nng_ctx_open(&call->ctx, rpc->sock) != 0) {
+		nng_aio_free(call->aio);
+		free(call);
+		return NULL;
+	}
+	call->state = CALL_IDLE;
+	return call;
+}
+
+// rpc_add_receiver starts one more call receiving: an idle one if any,
+// else a new one. Called without rpc->mtx held.
+static void
+rpc_add_receiver(sje__rpc *rpc)
+{
+	pthread_mutex_lock(&rpc->mtx);
+	if (rpc->closing) {
+		pthread_mutex_unlock(&rpc->mtx);
+		return;
+	}
+	sje__call *call = NULL;
+	for (sje__call *c = rpc->calls; c != NULL; c = c->next) {
+		if (c->state == CALL_IDLE) {
+			call = c;
+			break;
+		}
+	}
+	if (call == NULL) {
+		if ((call = rpc_call_alloc(rpc)) == NULL) {
+			pthread_mutex_unlock(&rpc->mtx);
+			SJE_ERROR("rpc: cannot allocate a receiving context");
+			return;
+		}
+		call->next = rpc->calls;
+		rpc->calls = call;
+	}
+	call->state = CALL_RECV;
+	rpc->n_receiving++;
+	pthread_mutex_unlock(&rpc->mtx);
+	nng_aio_set_timeout(call->aio, NNG_DURATION_INFINITE);
+	nng_ctx_recv(call->ctx, call->aio);
+}
+
+// rpc_send_packed sends a reply envelope around an already packed body.
+static void
+rpc_send_packed(sje__call *call, int code, const char *message,
+    const char *field, const uint8_t *body, size_t body_len)
+{
+	Sje__V1__Reply reply = SJE__V1__REPLY__INIT;
+	reply.code           = code;
+	reply.message        = (char *) (message != NULL ? message : "");
+	reply.field          = (char *) (field != NULL ? field : "");
+	reply.body.data      = (uint8_t *) body;
+	reply.body.len       = body != NULL ? body_len : 0;
+	if (call->input != NULL) {
+		protobuf_c_message_free_unpacked(call->input, NULL);
+		call->input = NULL;
+	}
+	nng_msg *msg;
+	size_t   len = sje__v1__reply__get_packed_size(&reply);
+	int      rv  = nng_msg_alloc(&msg, len);
+	call->state  = CALL_SEND;
+	if (rv != 0) {
+		// No memory for the reply: the peer's call times out; we go on.
+		rpc_after_send(call);
+		return;
+	}
+	sje__v1__reply__pack(&reply, nng_msg_body(msg));
+	nng_aio_set_timeout(call->aio, RPC_SEND_TIMEOUT_MS);
+	nng_aio_set_msg(call->aio, msg);
+	nng_ctx_send(call->ctx, call->aio);
+}
+
+// rpc_send packs out (may be NULL) and sends it.
+static void
+rpc_send(sje__call *call, int code, const char *message, const char *field,
+    const ProtobufCMessage *out)
+{
+	uint8_t *body = NULL;
+	size_t   n    = 0;
+	if (out != NULL) {
+		n = protobuf_c_message_get_packed_size(out);
+		if ((body = malloc(n > 0 ? n : 1)) == NULL) {
+			rpc_send_packed(call,
+			    SJE__V1__STATUS_CODE__RESOURCE_EXHAUSTED,
+			    "out of memory", NULL, NULL, 0);
+			return;
+		}
+		protobuf_c_message_pack(out, body);
+	}
+	rpc_send_packed(call, code, message, field, body, n);
+	free(body);
+}
+
+// rpc_find_method resolves "/pkg.Service/Method".
+static bool
+rpc_find_method(sje__rpc *rpc, const char *name,
+    const ProtobufCServiceDescriptor **svc, unsigned *method)
+{
+	if (name == NULL || name[0] != '/') {
+		return false;
+	}
+	const char *slash = strchr(name + 1, '/');
+	if (slash == NULL) {
+		return false;
+	}
+	size_t svc_len = (size_t) (slash - (name + 1));
+	for (size_t i = 0; i < rpc->n_services; i++) {
+		const ProtobufCServiceDescriptor *d = rpc->services[i];
+		if (strlen(d->name) != svc_len ||
+		    strncmp(d->name, name + 1, svc_len) != 0) {
+			continue;
+		}
+		const ProtobufCMethodDescriptor *m =
+		    protobuf_c_service_descriptor_get_method_by_name(
+		        d, slash + 1);
+		if (m == NULL) {
+			return false;
+		}
+		*svc    = d;
+		*method = (unsigned) (m - d->methods);
+		return true;
+	}
+	return false;
+}
+
+// rpc_on_request decodes a received request and hands it on, or answers
+// it at once when it is malformed.
+static void
+rpc_on_request(sje__call *call, nng_msg *msg)
+{
+	sje__rpc       *rpc = call->rpc;
+	Sje__V1__Request *req = sje__v1__request__unpack(
+	    NULL, nng_msg_len(msg), nng_msg_body(msg));
+	nng_msg_free(msg);
+	if (req == NULL) {
+		rpc_send(call, SJE__V1__STATUS_CODE__INVALID_ARGUMENT,
+		    "malformed request envelope", NULL, NULL);
+		return;
+	}
+	const ProtobufCServiceDescriptor *svc;
+	unsigned                          method;
+	if (!rpc_find_method(rpc, req->method, &svc, &method)) {
+		char text[200];
+		sje__snprintf(text, sizeof(text), "unknown method '%.120s'",
+		    req->method != NULL ? req->method : "");
+		sje__v1__request__free_unpacked(req, NULL);
+		rpc_send(call, SJE__V1__STATUS_CODE__UNIMPLEMENTED, text,
+		    "method", NULL);
+		return;
+	}
+	ProtobufCMessage *input = protobuf_c_message_unpack(
+	    svc->methods[method].input, NULL, req->body.len, req->body.data);
+	sje__v1__request__free_unpacked(req, NULL);
+	if (input == NULL) {
+		rpc_send(call, SJE__V1__STATUS_CODE__INVALID_ARGUMENT,
+		    "malformed request body", "body", NULL);
+		return;
+	}
+	call->service = svc;
+	call->method  = method;
+	call->input   = input;
+	call->state   = CALL_BUSY;
+	pthread_mutex_lock(&rpc->mtx);
+	bool quiesced = rpc->quiesced;
+	if (!quiesced) {
+		rpc->n_handling++;
+	}
+	pthread_mutex_unlock(&rpc->mtx);
+	if (quiesced) {
+		rpc_send(call, SJE__V1__STATUS_CODE__UNAVAILABLE,
+		    "the server is shutting down", NULL, NULL);
+		return;
+	}
+	rpc->handler(rpc->arg, call);
+	pthread_mutex_lock(&rpc->mtx);
+	if (--rpc->n_handling == 0) {
+		pthread_cond_broadcast(&rpc->cv);
+	}
+	pthread_mutex_unlock(&rpc->mtx);
+}
+
+void
+sje__rpc_quiesce(sje__rpc *rpc)
+{
+	if (rpc == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&rpc->mtx);
+	rpc->quiesced = true;
+	while (rpc->n_handling > 0) {
+		pthread_cond_wait(&rpc->cv, &rpc->mtx);
+	}
+	pthread_mutex_unlock(&rpc->mtx);
+}
+
+static void
+rpc_call_cb(void *arg)
+{
+	sje__call *call = arg;
+	sje__rpc  *rpc  = call->rpc;
+	int        rv   = nng_aio_result(call->aio);
+
+	if (call->state == CALL_RECV) {
+		pthread_mutex_lock(&rpc->mtx);
+		rpc->n_receiving--;
+		bool closing = rpc->closing;
+		bool more    = !closing && rpc->n_receiving < RPC_MIN_RECEIVERS;
+		if (rv != 0) {
+			call->state = CALL_IDLE;
+		}
+		pthread_mutex_unlock(&rpc->mtx);
+		if (rv != 0) {
+			if (!closing) {
+				rpc_add_receiver(rpc);
+			}
+			return;
+		}
+		// Keep the socket read before this call is busy, so a parked
+		// long poll never leaves a connection without a receiver.
+		if (more) {
+			rpc_add_receiver(rpc);
+		}
+		rpc_on_request(call, nng_aio_get_msg(call->aio));
+		return;
+	}
+
+	// CALL_SEND finished.
+	if (rv != 0) {
+		nng_msg *msg = nng_aio_get_msg(call->aio);
+		if (msg != NULL) {
+			nng_msg_free(msg); // a failed send leaves it ours
+		}
+	}
+	nng_aio_set_msg(call->aio, NULL);
+	rpc_after_send(call);
+}
+
+// rpc_after_send puts a call whose reply went out back to receiving, or
+// idle when enough calls receive already.
+static void
+rpc_after_send(sje__call *call)
+{
+	sje__rpc *rpc = call->rpc;
+	pthread_mutex_lock(&rpc->mtx);
+	bool recv = !rpc->closing && rpc->n_receiving < RPC_MAX_RECEIVERS;
+	if (recv) {
+		call->state = CALL_RECV;
+		rpc->n_receiving++;
+	} else {
+		call->state = CALL_IDLE;
+	}
+	pthread_mutex_unlock(&rpc->mtx);
+	if (recv) {
+		nng_aio_set_timeout(call->aio, NNG_DURATION_INFINITE);
+		nng_ctx_recv(call->ctx, call->aio);
+	}
+}
+
+// rpc_bound_url writes the URL actually listened on.
+static void
+rpc_bound_url(sje__rpc *rpc, const char *url, char *buf, size_t len)
+{
+	nng_sockaddr sa;
+	if (nng_listener_get_addr(rpc->listener, NNG_OPT_LOCADDR, &sa) == 0 &&
+	    (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6)) {
+		// Keep the scheme and host of url, with the bound port.
+		const char *host = strstr(url, "://");
+		const char *end  = strrchr(url, ':');
+		uint16_t    port = sa.s_family == NNG_AF_INET
+		       ? sa.s_in.sa_port
+		       : sa.s_in6.sa_port;
+		port = (uint16_t) ((port >> 8) | (port << 8));
+		if (host != NULL && end != NULL && end > host) {
+			sje__snprintf(buf, len, "%.*s:%u", (int) (end - url),
+			    url, (unsigned) port);
+			return;
+		}
+	}
+	sje__snprintf(buf, len, "%s", url);
+}
+
+sje_err
+sje__rpc_open(const char *url, const ProtobufCServiceDescriptor *const *services,
+    size_t n, sje__rpc_handler handler, void *arg, sje__rpc **out,
+    char *bound_url, size_t len)
+{
+	sje__rpc *rpc = calloc(1, sizeof(*rpc));
+	if (rpc == NULL) {
+		return SJE_ENOMEM;
+	}
+	rpc->handler    = handler;
+	rpc->arg        = arg;
+	rpc->services   = services;
+	rpc->n_services = n;
+	pthread_mutex_init(&rpc->mtx, NULL);
+	pthread_cond_init(&rpc->cv, NULL);
+
+	int rv;
+	if ((rv = nng_rep0_open(&rpc->sock)) != 0) {
+		goto fail_open;
+	}
+	// A frame over the limit drops that peer's connection, nobody else's.
+	if ((rv = nng_socket_set_size(
+	         rpc->sock, NNG_OPT_RECVMAXSZ, SJE_MAX_FRAME_BYTES)) != 0) {
+		goto fail_listen;
+	}
+	if ((rv = nng_listen(rpc->sock, url, &rpc->listener, 0)) != 0) {
+		goto fail_listen;
+	}
+	rpc_bound_url(rpc, url, bound_url, len);
+	for (int i = 0; i < RPC_MIN_RECEIVERS; i++) {
+		rpc_add_receiver(rpc);
+	}
+	*out = rpc;
+	return SJE_OK;
+
+fail_listen:
+	nng_close(rpc->sock);
+fail_open:
+	pthread_cond_destroy(&rpc->cv);
+	pthread_mutex_destroy(&rpc->mtx);
+	free(rpc);
+	if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
+		return SJE_EINVAL;
+	}
+	return sje__nng_err(rv);
+}
+
+void
+sje__rpc_close(sje__rpc *rpc)
+{
+	if (rpc == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&rpc->mtx);
+	rpc->closing = true;
+	pthread_mutex_unlock(&rpc->mtx);
+	nng_close(rpc->sock);
+	// After nng_close no callback starts new work; wait out the running
+	// ones, then free.
+	for (sje__call *c = rpc->calls; c != NULL; c = c->next) {
+		nng_aio_stop(c->aio);
+	}
+	sje__call *c = rpc->calls;
+	while (c != NULL) {
+		sje__call *next = c->next;
+		if (c->input != NULL) {
+			protobuf_c_message_free_unpacked(c->input, NULL);
+		}
+		nng_aio_free(c->aio);
+		free(c);
+		c = next;
+	}
+	pthread_cond_destroy(&rpc->cv);
+	pthread_mutex_destroy(&rpc->mtx);
+	free(rpc);
+}
+
+const ProtobufCServiceDescriptor *
+sje__call_service(const sje__call *call)
+{
+	return call->service;
+}
+
+unsigned
+sje__call_method(const sje__call *call)
+{
+	return call->method;
+}
+
+const ProtobufCMessage *
+sje__call_input(const sje__call *call)
+{
+	return call->input;
+}
+
+void
+sje__call_reply(sje__call *call, const ProtobufCMessage *out)
+{
+	rpc_send(call, SJE__V1__STATUS_CODE__OK, "", "", out);
+}
+
+void
+sje__call_send(sje__call *call, int code, const char *message,
+    const char *field, const uint8_t *body, size_t len)
+{
+	rpc_send_packed(call, code, message, field, body, len);
+}
+
+void
+sje__call_error(sje__call *call, sje_err err, const char *field,
+    const char *fmt, ...)
+{
+	char    msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rpc_send(call, sje_err_to_status(err), msg, field, NULL);
+}

@@ -1,0 +1,2019 @@
+// sched.c — the scheduler: one thread that owns every job's life.
+//
+// Design. RPC handlers (on nng's threads) only append calls to the inbox
+// and signal. The scheduler thread works in rounds:
+//
+//   1. take the whole inbox;
+//   2. handle each call: reads answer from the store, writes go into the
+//      round's single transaction, replies and events are only queued;
+//   3. timers: delayed jobs that are due, expired leases, held calls whose
+//      time is up, workers long gone;
+//   4. dispatch: ready jobs go to held Fetch calls, best first;
+//   5. commit, then send the queued replies and publish the queued events.
+//
+// So nothing is acknowledged before it is durable, and every submit,
+// report and lease that arrive together share one commit (group commit).
+// If a commit fails the process exits: the in-memory state is then ahead
+// of the store, and a restart rebuilds it from the store (crash-only).
+//
+// In memory the scheduler keeps only the jobs that are not finished, each
+// a small sched_job (ids, state, lease, queue position), indexed by task_id;
+// params and results stay in the store and are read when a job is leased or
+// a status is asked for. Ready jobs wait in one heap per function (priority
+// high first, then oldest first); delayed jobs in one heap by due time.
+//
+// Leases: a job leased to a worker carries a lease_id unique across
+// restarts (a persisted counter). Reports must name the current lease_id,
+// so a report on an expired or moved lease changes nothing. Heartbeats
+// extend leases; a lease not extended for lease_s expires and the attempt
+// counts as failed ("lost"). After a restart, RUNNING jobs get lease_s from
+// the restart to be heard of again.
+//
+// Threads: everything below the inbox belongs to the scheduler thread.
+// s->mtx guards only the inbox and the stopping flag.
+#include "sched.h"
+
+#include <sje/client.h>
+
+#include "hmap.h"
+#include "job.h"
+#include "log.h"
+#include "pbjson.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SCHED_TICK_MS 1000          // lease and worker checks
+#define SCHED_MAX_FETCH_JOBS 1000u  // jobs per Fetch reply
+#define SCHED_MAX_HOLD_MS 600000u   // longest Fetch or Wait hold
+#define SCHED_LIST_DEFAULT 100u
+#define SCHED_LIST_MAX 1000u
+#define SCHED_MAX_WORKER_FUNCTIONS 1024u
+#define SCHED_MAX_ERROR_BYTES 4096u // an attempt's error message, kept
+#define SCHED_FORGET_LEASES 3       // forget a silent worker after 3 leases
+
+enum {
+	ST_PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
+	ST_SCHEDULED = SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED,
+	ST_QUEUED    = SJE__V1__JOB_STATE__JOB_STATE_QUEUED,
+	ST_RUNNING   = SJE__V1__JOB_STATE__JOB_STATE_RUNNING,
+	ST_SUCCEEDED = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED,
+	ST_FAILED    = SJE__V1__JOB_STATE__JOB_STATE_FAILED,
+	ST_CANCELLED = SJE__V1__JOB_STATE__JOB_STATE_CANCELLED,
+};
+
+// Method indexes, in the order of the services in the .proto files.
+enum { M_SUBMIT, M_GET_STATUS, M_WAIT, M_CANCEL, M_LIST_JOBS, M_WORKERS };
+enum { W_REGISTER, W_FETCH, W_HEARTBEAT, W_COMPLETE, W_FAIL };
+
+typedef struct sched_job    sched_job;
+typedef struct sched_fn     sched_fn;
+typedef struct sched_worker sched_worker;
+typedef struct sched_hold   sched_hold;
+
+// sched_heap is a binary heap of jobs; each job knows its index in it.
+typedef struct sched_heap {
+	sched_job **v;
+	size_t      n, cap;
+	bool        by_time; // order by ready_at_ms, else by priority
+} sched_heap;
+
+// sched_job is a job that has not finished. Size matters: one per job in
+// the backlog.
+struct sched_job {
+	int64_t       id;        // store rowid: submit order
+	char         *task_id;   // owned; the key in s->jobs
+	sched_fn     *fn;
+	int           state;     // PENDING .. RUNNING
+	int32_t       priority;
+	uint32_t      attempt;   // attempts started
+	uint32_t      max_attempts;
+	uint64_t      lease_id;  // current lease when RUNNING
+	sje_time_ms   lease_expires_ms; // when RUNNING
+	sje_time_ms   ready_at_ms;      // when SCHEDULED
+	sched_worker *worker;    // lease holder when known, else NULL
+	size_t        heap_idx;  // in fn->ready or s->delayed; SIZE_MAX: none
+	bool          cancel_requested;
+	double        progress_pct; // last reported, to skip unchanged writes
+	uint32_t      progress_hash;
+	sched_hold  **waiters;   // Wait calls held on this job
+	size_t        n_waiters;
+};
+
+// sched_fn is a function name with its ready queue. Never freed before
+// the scheduler, so its name may be borrowed freely.
+struct sched_fn {
+	char      *name;
+	sched_heap ready;
+	sched_fn  *next;
+};
+
+struct sched_worker {
+	uint64_t      session;
+	char         *name;
+	sched_fn    **fns;
+	size_t        n_fns;
+	uint32_t      slots;
+	uint32_t      busy;     // leases it holds
+	sje_kv       *labels;
+	size_t        n_labels;
+	sje_time_ms   last_seen_ms;
+	int           n_holds;  // Fetch calls held for it
+	sched_worker *next;
+};
+
+typedef enum hold_kind { HOLD_FETCH, HOLD_WAIT } hold_kind;
+
+// sched_hold is a held call: a Fetch waiting for work or a Wait waiting
+// for jobs to finish.
+struct sched_hold {
+	hold_kind     kind;
+	sje__call    *call;
+	sje_time_ms   deadline_ms;
+	sched_worker *worker;    // FETCH
+	uint32_t      max_jobs;  // FETCH
+	size_t        remaining; // WAIT: job waits still open
+	sched_hold   *prev, *next;
+};
+
+// sched_reply is a reply ready to send after the commit.
+typedef struct sched_reply {
+	sje__call *call;
+	int        code;
+	char      *message; // NULL when OK
+	char      *field;
+	uint8_t   *body;
+	size_t     len;
+} sched_reply;
+
+// sched_event is an event ready to publish after the commit.
+typedef struct sched_event {
+	uint64_t    seq;
+	char       *task_id;
+	const char *function; // a sched_fn's name
+	int         state;
+	uint32_t    attempt;
+	char       *worker;
+	char       *error_type;
+	char       *error_message;
+	sje_time_ms at_ms;
+} sched_event;
+
+struct sje__sched {
+	const sje_config *cfg;
+	sje__store       *store;
+	sje__events      *events;
+	pthread_t         thread;
+
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	sje__call     **inbox;    // (mtx)
+	size_t          n_inbox;  // (mtx)
+	size_t          cap_inbox; // (mtx)
+	bool            stopping; // (mtx)
+
+	// The rest belongs to the scheduler thread.
+	sje__hmap     jobs; // task_id -> sched_job, unfinished jobs only
+	sched_fn     *fns;
+	sched_heap    delayed;
+	size_t        n_ready; // jobs in all ready heaps
+	sched_worker *workers;
+	sched_hold   *holds_head, *holds_tail;
+	uint64_t      lease_seq;
+	uint64_t      event_seq;
+	bool          seq_dirty;
+	bool          in_txn;
+	sje_time_ms   now_ms;
+	sje_time_ms   next_tick_ms;
+	uint32_t      lease_ms;
+
+	sched_reply *out;
+	size_t       n_out, cap_out;
+	sched_event *evq;
+	size_t       n_ev, cap_ev;
+};
+
+// ---- growing arrays ----------------------------------------------------
+
+// sched_grow makes room for one more element of size sz in *v.
+static bool
+sched_grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap) {
+		return true;
+	}
+	size_t nc = *cap != 0 ? *cap * 2 : 16;
+	void  *nv = realloc(*v, nc * sz);
+	if (nv == NULL) {
+		return false;
+	}
+	*v   = nv;
+	*cap = nc;
+	return true;
+}
+
+// sched_fatal stops the process: the store and memory may now disagree,
+// and only a restart (which rebuilds memory from the store) is safe.
+static void
+sched_fatal(const char *what, sje_err err)
+{
+	SJE_ERROR("scheduler: %s: %s; exiting so that a restart recovers "
+	          "from the store",
+	    what, sje_strerror(err));
+	_exit(70);
+}
+
+static void *
+sched_xalloc(size_t n)
+{
+	void *p = calloc(1, n);
+	if (p == NULL) {
+		sched_fatal("allocation", SJE_ENOMEM);
+	}
+	return p;
+}
+
+static char *
+sched_xstrdup(const char *s)
+{
+	char *d = sje__strdup(s != NULL ? s : "");
+	if (d == NULL) {
+		sched_fatal("allocation", SJE_ENOMEM);
+	}
+	return d;
+}
+
+// ---- heaps -------------------------------------------------------------
+
+static bool
+heap_before(const sched_heap *h, const sched_job *a, const sched_job *b)
+{
+	if (h->by_time) {
+		if (a->ready_at_ms != b->ready_at_ms) {
+			return a->ready_at_ms < b->ready_at_ms;
+		}
+	} else if (a->priority != b->priority) {
+		return a->priority > b->priority;
+	}
+	return a->id < b->id;
+}
+
+static void
+heap_set(sched_heap *h, size_t i, sched_job *j)
+{
+	h->v[i]     = j;
+	j->heap_idx = i;
+}
+
+static void
+heap_up(sched_heap *h, size_t i)
+{
+	sched_job *j = h->v[i];
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!heap_before(h, j, h->v[p])) {
+			break;
+		}
+		heap_set(h, i, h->v[p]);
+		i = p;
+	}
+	heap_set(h, i, j);
+}
+
+static void
+heap_down(sched_heap *h, size_t i)
+{
+	sched_job *j = h->v[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n) {
+			break;
+		}
+		if (c + 1 < h->n && heap_before(h, h->v[c + 1], h->v[c])) {
+			c++;
+		}
+		if (!heap_before(h, h->v[c], j)) {
+			break;
+		}
+		heap_set(h, i, h->v[c]);
+		i = c;
+	}
+	heap_set(h, i, j);
+}
+
+static void
+heap_push(sched_heap *h, sched_job *j)
+{
+	if (!sched_grow((void **) &h->v, &h->cap, h->n, sizeof(*h->v))) {
+		sched_fatal("allocation", SJE_ENOMEM);
+	}
+	h->v[h->n] = j;
+	j->heap_idx = h->n++;
+	heap_up(h, j->heap_idx);
+}
+
+static void
+heap_remove(sched_heap *h, sched_job *j)
+{
+	size_t i    = j->heap_idx;
+	j->heap_idx = SIZE_MAX;
+	if (i >= h->n || h->v[i] != j) {
+		return;
+	}
+	sched_job *last = h->v[--h->n];
+	if (i < h->n) {
+		heap_set(h, i, last);
+		heap_up(h, i);
+		heap_down(h, last->heap_idx);
+	}
+}
+
+// ---- functions, workers, jobs ------------------------------------------
+
+static sched_fn *
+sched_fn_get(sje__sched *s, const char *name)
+{
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		if (strcmp(f->name, name) == 0) {
+			return f;
+		}
+	}
+	sched_fn *f = sched_xalloc(sizeof(*f));
+	f->name     = sched_xstrdup(name);
+	f->next     = s->fns;
+	s->fns      = f;
+	return f;
+}
+
+static sched_worker *
+sched_worker_find(sje__sched *s, uint64_t session)
+{
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		if (w->session == session) {
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static void
+sched_worker_free(sched_worker *w)
+{
+	for (size_t i = 0; i < w->n_labels; i++) {
+		free(w->labels[i].key);
+		free(w->labels[i].value);
+	}
+	free(w->labels);
+	free(w->fns);
+	free(w->name);
+	free(w);
+}
+
+static void
+sched_job_free(sched_job *j)
+{
+	free(j->waiters);
+	free(j->task_id);
+	free(j);
+}
+
+// sched_ready puts a QUEUED job on its function's heap.
+static void
+sched_ready(sje__sched *s, sched_job *j)
+{
+	heap_push(&j->fn->ready, j);
+	s->n_ready++;
+}
+
+// sched_unqueue takes a job off whichever heap holds it.
+static void
+sched_unqueue(sje__sched *s, sched_job *j)
+{
+	if (j->heap_idx == SIZE_MAX) {
+		return;
+	}
+	if (j->state == ST_SCHEDULED) {
+		heap_remove(&s->delayed, j);
+	} else {
+		heap_remove(&j->fn->ready, j);
+		s->n_ready--;
+	}
+}
+
+// sched_release_lease forgets the worker holding j's lease.
+static void
+sched_release_lease(sched_job *j)
+{
+	if (j->worker != NULL && j->worker->busy > 0) {
+		j->worker->busy--;
+	}
+	j->worker           = NULL;
+	j->lease_expires_ms = 0;
+}
+
+// ---- store access (fatal on failure: see the design note) -------------
+
+static void
+sched_txn(sje__sched *s)
+{
+	if (!s->in_txn) {
+		sje_err err = sje__store_begin(s->store);
+		if (err != SJE_OK) {
+			sched_fatal("store begin", err);
+		}
+		s->in_txn = true;
+	}
+}
+
+static sje__job_row *
+sched_load(sje__sched *s, const sched_job *j)
+{
+	sje__job_row *row;
+	sje_err       err = sje__store_get_job_by_id(s->store, j->id, &row);
+	if (err != SJE_OK) {
+		sched_fatal("store read", err);
+	}
+	return row;
+}
+
+static void
+sched_save(sje__sched *s, const sje__job_row *row)
+{
+	sched_txn(s);
+	sje_err err = sje__store_update_job(s->store, row);
+	if (err != SJE_OK) {
+		sched_fatal("store update", err);
+	}
+}
+
+static void
+row_set_str(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? sched_xstrdup(value) : NULL;
+}
+
+// ---- replies and events --------------------------------------------------
+
+static void
+sched_out_push(sje__sched *s, sched_reply r)
+{
+	if (!sched_grow((void **) &s->out, &s->cap_out, s->n_out,
+	        sizeof(*s->out))) {
+		sched_fatal("allocation", SJE_ENOMEM);
+	}
+	s->out[s->n_out++] = r;
+}
+
+// sched_reply_ok packs msg now (it may borrow anything) and sends it after
+// the round's commit.
+static void
+sched_reply_ok(sje__sched *s, sje__call *call, const ProtobufCMessage *msg)
+{
+	size_t   n    = protobuf_c_message_get_packed_size(msg);
+	uint8_t *body = sched_xalloc(n > 0 ? n : 1);
+	protobuf_c_message_pack(msg, body);
+	sched_out_push(s, (sched_reply) { .call = call, .code = 0,
+	                      .body = body, .len = n });
+}
+
+// sched_reply_err queues an error reply: err's status, field, message.
+static void
+sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
+    const char *field, const char *fmt, ...)
+{
+	char    msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sched_out_push(s, (sched_reply) { .call = call,
+	                      .code = sje_err_to_status(err),
+	                      .message = sched_xstrdup(msg),
+	                      .field = field != NULL ? sched_xstrdup(field)
+	                                             : NULL });
+}
+
+// sched_event queues the event of j entering its current state.
+static void
+sched_event_push(sje__sched *s, const sched_job *j, const char *worker,
+    const char *error_type, const char *error_message)
+{
+	if (!sched_grow((void **) &s->evq, &s->cap_ev, s->n_ev,
+	        sizeof(*s->evq))) {
+		sched_fatal("allocation", SJE_ENOMEM);
+	}
+	sched_event *e = &s->evq[s->n_ev++];
+	*e             = (sched_event) {
+		            .seq      = ++s->event_seq,
+		            .task_id  = sched_xstrdup(j->task_id),
+		            .function = j->fn->name,
+		            .state    = j->state,
+		            .attempt  = j->attempt,
+		            .worker   = worker != NULL ? sched_xstrdup(worker) : NULL,
+		            .error_type =
+                    error_type != NULL ? sched_xstrdup(error_type) : NULL,
+		            .error_message = error_message != NULL
+		                ? sched_xstrdup(error_message)
+		                : NULL,
+		            .at_ms = s->now_ms,
+	            };
+	s->seq_dirty = true;
+}
+
+// ---- state changes ----------------------------------------------------
+
+// sched_set_state moves j (and its row) to state, logging a bug if the
+// state machine does not allow it.
+static void
+sched_set_state(sched_job *j, sje__job_row *row, int state)
+{
+	if (!sje__job_transition_allowed(j->state, state)) {
+		SJE_LOG_JOB(SJE_LOG_ERROR, j->task_id,
+		    "bug: transition %s -> %s", sje_job_state_name(j->state),
+		    sje_job_state_name(state));
+	}
+	j->state   = state;
+	row->state = state;
+}
+
+static void sched_hold_job_done(sje__sched *s, sched_hold *h);
+
+// sched_finish ends j: its row (already in its terminal state) is saved,
+// the event queued, waiters told, and j forgotten.
+static void
+sched_finish(sje__sched *s, sched_job *j, sje__job_row *row)
+{
+	row->finished_ms      = s->now_ms;
+	row->lease_expires_ms = 0;
+	sched_save(s, row);
+	sched_event_push(
+	    s, j, row->worker, row->error_type, row->error_message);
+	sched_unqueue(s, j);
+	sched_release_lease(j);
+	sje__hmap_del(&s->jobs, j->task_id);
+	for (size_t i = 0; i < j->n_waiters; i++) {
+		sched_hold_job_done(s, j->waiters[i]);
+	}
+	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "%s after %u attempt(s)",
+	    sje_job_state_name(j->state), j->attempt);
+	sched_job_free(j);
+}
+
+// sched_retry_delay_ms is the back-off before attempt number attempt + 1:
+// exponential with full jitter (a random delay up to the exponential
+// ceiling), or the initial delay when the policy says "fixed".
+static uint32_t
+sched_retry_delay_ms(sje__sched *s, const sje__job_row *row, uint32_t attempt)
+{
+	const sje_retry_cfg    *def = &s->cfg->tasks.retry;
+	const sje_function_cfg *fc  = sje_config_function(s->cfg, row->function);
+	if (fc != NULL && fc->has_retry) {
+		def = &fc->retry;
+	}
+	uint32_t    initial = def->initial_delay_ms;
+	uint32_t    ceiling = def->max_delay_ms;
+	const char *backoff = def->backoff;
+
+	Sje__V1__JobSpec *spec =
+	    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+	if (spec != NULL && spec->retry != NULL) {
+		if (spec->retry->initial_delay_ms != 0) {
+			initial = spec->retry->initial_delay_ms;
+		}
+		if (spec->retry->max_delay_ms != 0) {
+			ceiling = spec->retry->max_delay_ms;
+		}
+		if (spec->retry->backoff != NULL &&
+		    spec->retry->backoff[0] != '\0') {
+			backoff = strcmp(spec->retry->backoff, "fixed") == 0
+			    ? "fixed"
+			    : "exponential";
+		}
+	}
+	bool fixed = backoff != NULL && strcmp(backoff, "fixed") == 0;
+	if (spec != NULL) {
+		sje__v1__job_spec__free_unpacked(spec, NULL);
+	}
+	if (fixed) {
+		return initial;
+	}
+	uint64_t d = initial;
+	for (uint32_t i = 1; i < attempt && d < ceiling; i++) {
+		d *= 2;
+	}
+	if (d > ceiling) {
+		d = ceiling;
+	}
+	return d == 0 ? 0 : (uint32_t) (sje__random_u64() % (d + 1));
+}
+
+// sched_attempt_failed ends j's current attempt (RUNNING) with an error:
+// cancelled when a cancel was asked for, else again after the back-off
+// while attempts remain, else FAILED. row is j's, loaded by the caller.
+static void
+sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
+    const char *type, const char *message)
+{
+	row_set_str(&row->error_type, type);
+	row_set_str(&row->error_message, message);
+	sched_release_lease(j);
+	row->lease_expires_ms = 0;
+	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "attempt %u failed: %s: %s",
+	    j->attempt, type, message);
+	if (j->cancel_requested) {
+		sched_set_state(j, row, ST_CANCELLED);
+		sched_finish(s, j, row);
+		return;
+	}
+	if (j->attempt >= j->max_attempts) {
+		sched_set_state(j, row, ST_FAILED);
+		sched_finish(s, j, row);
+		return;
+	}
+	uint32_t delay = sched_retry_delay_ms(s, row, j->attempt);
+	if (delay == 0) {
+		sched_set_state(j, row, ST_QUEUED);
+		sched_ready(s, j);
+	} else {
+		sched_set_state(j, row, ST_SCHEDULED);
+		j->ready_at_ms   = s->now_ms + delay;
+		row->ready_at_ms = j->ready_at_ms;
+		heap_push(&s->delayed, j);
+	}
+	sched_save(s, row);
+	sched_event_push(s, j, row->worker, type, message);
+}
+
+// ---- held calls ----------------------------------------------------------
+
+static sched_hold *
+sched_hold_add(sje__sched *s, hold_kind kind, sje__call *call,
+    uint32_t wait_ms)
+{
+	sched_hold *h  = sched_xalloc(sizeof(*h));
+	h->kind        = kind;
+	h->call        = call;
+	h->deadline_ms = s->now_ms + wait_ms;
+	h->prev        = s->holds_tail;
+	if (s->holds_tail != NULL) {
+		s->holds_tail->next = h;
+	} else {
+		s->holds_head = h;
+	}
+	s->holds_tail = h;
+	return h;
+}
+
+static void
+sched_hold_remove(sje__sched *s, sched_hold *h)
+{
+	if (h->prev != NULL) {
+		h->prev->next = h->next;
+	} else {
+		s->holds_head = h->next;
+	}
+	if (h->next != NULL) {
+		h->next->prev = h->prev;
+	} else {
+		s->holds_tail = h->prev;
+	}
+	if (h->kind == HOLD_FETCH && h->worker != NULL) {
+		h->worker->n_holds--;
+	}
+	free(h);
+}
+
+// sched_wait_reply answers a Wait call with the current record of every
+// job it names.
+static void
+sched_wait_reply(sje__sched *s, sje__call *call, bool done)
+{
+	const Sje__V1__WaitRequest *req =
+	    (const Sje__V1__WaitRequest *) sje__call_input(call);
+	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
+	reply.jobs = sched_xalloc(sizeof(*reply.jobs) * (req->n_task_ids + 1));
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sje__job_row *row;
+		if (sje__store_get_job(s->store, req->task_ids[i], &row) !=
+		    SJE_OK) {
+			continue;
+		}
+		sje_err err = sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
+		sje__job_row_free(row);
+		if (err == SJE_OK) {
+			reply.n_jobs++;
+		}
+	}
+	reply.done = done;
+	sched_reply_ok(s, call, &reply.base);
+	for (size_t i = 0; i < reply.n_jobs; i++) {
+		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
+	}
+	free(reply.jobs);
+}
+
+// sched_hold_detach takes a Wait hold off the jobs it waits on.
+static void
+sched_hold_detach(sje__sched *s, sched_hold *h)
+{
+	const Sje__V1__WaitRequest *req =
+	    (const Sje__V1__WaitRequest *) sje__call_input(h->call);
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
+		if (j == NULL) {
+			continue;
+		}
+		for (size_t k = 0; k < j->n_waiters; k++) {
+			if (j->waiters[k] == h) {
+				j->waiters[k] = j->waiters[--j->n_waiters];
+				break;
+			}
+		}
+	}
+}
+
+// sched_hold_job_done tells a Wait hold that one of its jobs finished.
+static void
+sched_hold_job_done(sje__sched *s, sched_hold *h)
+{
+	if (h->remaining > 0 && --h->remaining == 0) {
+		sched_hold_detach(s, h);
+		sched_wait_reply(s, h->call, true);
+		sched_hold_remove(s, h);
+	}
+}
+
+// ---- Coordinator handlers --------------------------------------------
+
+// sched_defaults works out the effective timeout and attempts of spec.
+static void
+sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
+    uint32_t *timeout_s, uint32_t *max_attempts)
+{
+	const sje_function_cfg *fc = sje_config_function(s->cfg, spec->function);
+	*timeout_s = spec->timeout_s != 0   ? spec->timeout_s
+	    : fc != NULL && fc->timeout_s != 0 ? fc->timeout_s
+	                                       : s->cfg->tasks.timeout_s;
+	*max_attempts = spec->retry != NULL && spec->retry->max_attempts != 0
+	    ? spec->retry->max_attempts
+	    : fc != NULL && fc->has_retry ? fc->retry.max_attempts
+	                                  : s->cfg->tasks.retry.max_attempts;
+	if (*max_attempts == 0) {
+		*max_attempts = 1;
+	}
+}
+
+// submit_item is the scratch state of one job of a Submit.
+typedef struct submit_item {
+	char         *task_id; // owned
+	uint8_t      *packed;  // the spec as it will be stored
+	size_t        len;
+	int           state;   // of the existing job, when exists
+	bool          exists;
+} submit_item;
+
+static void
+submit_items_free(submit_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].task_id);
+		free(items[i].packed);
+	}
+	free(items);
+}
+
+// submit_check validates every spec and looks each task_id up. On failure
+// it queues the error reply and returns false; nothing was written.
+static bool
+submit_check(sje__sched *s, sje__call *call, const Sje__V1__SubmitRequest *req,
+    submit_item *items)
+{
+	char      field[96], msg[256], where[128];
+	sje__hmap seen;
+	sje__hmap_init(&seen);
+	bool ok = false;
+	for (size_t i = 0; i < req->n_jobs; i++) {
+		const Sje__V1__JobSpec *spec = req->jobs[i];
+		if (sje__job_spec_check(spec, field, sizeof(field), msg,
+		        sizeof(msg)) != SJE_OK) {
+			sje__snprintf(where, sizeof(where), "jobs[%zu].%s", i,
+			    field);
+			sched_reply_err(s, call, SJE_EINVAL, where, "%s", msg);
+			goto done;
+		}
+		if (spec->n_depends_on > 0) {
+			sje__snprintf(
+			    where, sizeof(where), "jobs[%zu].depends_on", i);
+			sched_reply_err(s, call, SJE_EINVAL, where,
+			    "dependencies are not supported by this server yet");
+			goto done;
+		}
+		if (spec->task_id != NULL && spec->task_id[0] != '\0') {
+			items[i].task_id = sched_xstrdup(spec->task_id);
+		} else {
+			char id[64];
+			sje__gen_id("j", id, sizeof(id));
+			items[i].task_id = sched_xstrdup(id);
+		}
+		if (sje__hmap_get(&seen, items[i].task_id) != NULL) {
+			sje__snprintf(
+			    where, sizeof(where), "jobs[%zu].task_id", i);
+			sched_reply_err(s, call, SJE_EINVAL, where,
+			    "task_id appears twice in the request");
+			goto done;
+		}
+		if (sje__hmap_put(&seen, items[i].task_id, &items[i]) !=
+		    SJE_OK) {
+			sched_fatal("allocation", SJE_ENOMEM);
+		}
+		Sje__V1__JobSpec stored = *spec;
+		stored.task_id          = items[i].task_id;
+		items[i].len     = sje__v1__job_spec__get_packed_size(&stored);
+		items[i].packed  = sched_xalloc(items[i].len + 1);
+		sje__v1__job_spec__pack(&stored, items[i].packed);
+
+		sje__job_row *row;
+		sje_err err = sje__store_get_job(s->store, items[i].task_id, &row);
+		if (err == SJE_ENOTFOUND) {
+			continue;
+		}
+		if (err != SJE_OK) {
+			sched_fatal("store read", err);
+		}
+		bool same = row->spec_len == items[i].len &&
+		    memcmp(row->spec, items[i].packed, items[i].len) == 0;
+		items[i].exists = true;
+		items[i].state  = row->state;
+		sje__job_row_free(row);
+		if (!same) {
+			sje__snprintf(
+			    where, sizeof(where), "jobs[%zu].task_id", i);
+			sched_reply_err(s, call, SJE_EEXIST, where,
+			    "task_id '%s' exists with another spec",
+			    items[i].task_id);
+			goto done;
+		}
+	}
+	ok = true;
+done:
+	sje__hmap_fini(&seen);
+	return ok;
+}
+
+// submit_insert stores one new job and queues it.
+static void
+submit_insert(sje__sched *s, const Sje__V1__JobSpec *spec, submit_item *it)
+{
+	sje__job_row row = { 0 };
+	row.task_id      = it->task_id;
+	row.function     = spec->function;
+	row.spec         = it->packed;
+	row.spec_len     = it->len;
+	row.priority     = spec->priority;
+	row.created_ms   = s->now_ms;
+	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
+	row.state = spec->delay_s > 0 ? ST_SCHEDULED : ST_QUEUED;
+	if (spec->delay_s > 0) {
+		row.ready_at_ms = s->now_ms + (sje_time_ms) spec->delay_s * 1000;
+	}
+	sched_txn(s);
+	int64_t id;
+	sje_err err = sje__store_insert_job(s->store, &row, &id);
+	if (err != SJE_OK) {
+		sched_fatal("store insert", err);
+	}
+
+	sched_job *j    = sched_xalloc(sizeof(*j));
+	j->id           = id;
+	j->task_id      = it->task_id;
+	it->task_id     = NULL; // now the job's
+	j->fn           = sched_fn_get(s, spec->function);
+	j->state        = row.state;
+	j->priority     = row.priority;
+	j->max_attempts = row.max_attempts;
+	j->ready_at_ms  = row.ready_at_ms;
+	j->heap_idx     = SIZE_MAX;
+	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
+		sched_fatal("allocation", SJE_ENOMEM);
+	}
+	if (j->state == ST_SCHEDULED) {
+		heap_push(&s->delayed, j);
+	} else {
+		sched_ready(s, j);
+	}
+	sched_event_push(s, j, NULL, NULL, NULL);
+	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "submitted: %s, %s",
+	    spec->function, sje_job_state_name(j->state));
+}
+
+static void
+sched_submit(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__SubmitRequest *req =
+	    (const Sje__V1__SubmitRequest *) sje__call_input(call);
+	if (req->n_jobs == 0) {
+		sched_reply_err(s, call, SJE_EINVAL, "jobs",
+		    "at least one job is required");
+		return;
+	}
+	if (req->n_jobs > SJE_MAX_JOBS_PER_CALL) {
+		sched_reply_err(s, call, SJE_ELIMIT, "jobs",
+		    "at most %u jobs per submit", SJE_MAX_JOBS_PER_CALL);
+		return;
+	}
+	submit_item *items = sched_xalloc(sizeof(*items) * req->n_jobs);
+	if (!submit_check(s, call, req, items)) {
+		submit_items_free(items, req->n_jobs);
+		return;
+	}
+	Sje__V1__SubmitReply   reply = SJE__V1__SUBMIT_REPLY__INIT;
+	Sje__V1__SubmitResult *res =
+	    sched_xalloc(sizeof(*res) * req->n_jobs);
+	Sje__V1__SubmitResult **resp =
+	    sched_xalloc(sizeof(*resp) * req->n_jobs);
+	for (size_t i = 0; i < req->n_jobs; i++) {
+		sje__v1__submit_result__init(&res[i]);
+		res[i].task_id = items[i].task_id;
+		res[i].state   = items[i].state;
+		res[i].created = !items[i].exists;
+		if (!items[i].exists) {
+			const char *id = items[i].task_id;
+			submit_insert(s, req->jobs[i], &items[i]);
+			sched_job *j  = sje__hmap_get(&s->jobs, id);
+			res[i].state   = j->state;
+			res[i].task_id = j->task_id;
+		}
+		resp[i] = &res[i];
+	}
+	reply.results   = resp;
+	reply.n_results = req->n_jobs;
+	sched_reply_ok(s, call, &reply.base);
+	free(resp);
+	free(res);
+	submit_items_free(items, req->n_jobs);
+}
+
+// sched_check_id refuses a missing or malformed task_id.
+static bool
+sched_check_id(sje__sched *s, sje__call *call, const char *id,
+    const char *field)
+{
+	if (id == NULL || id[0] == '\0') {
+		sched_reply_err(s, call, SJE_EINVAL, field, "%s is required",
+		    field);
+		return false;
+	}
+	if (!sje__job_id_valid(id)) {
+		sched_reply_err(s, call, SJE_EINVAL, field,
+		    "%s must be 1 to %u characters of A-Z a-z 0-9 _ . : -",
+		    field, SJE_MAX_ID_BYTES);
+		return false;
+	}
+	return true;
+}
+
+static void
+sched_get_status(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__GetStatusRequest *req =
+	    (const Sje__V1__GetStatusRequest *) sje__call_input(call);
+	if (!sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	sje__job_row *row;
+	sje_err       err = sje__store_get_job(s->store, req->task_id, &row);
+	if (err == SJE_ENOTFOUND) {
+		sched_reply_err(s, call, SJE_ENOTFOUND, "task_id",
+		    "no job '%s'", req->task_id);
+		return;
+	}
+	if (err != SJE_OK) {
+		sched_fatal("store read", err);
+	}
+	Sje__V1__Job *job;
+	err = sje__job_row_to_pb(row, &job);
+	sje__job_row_free(row);
+	if (err != SJE_OK) {
+		sched_reply_err(s, call, SJE_EINTERNAL, NULL,
+		    "cannot read job '%s'", req->task_id);
+		return;
+	}
+	sched_reply_ok(s, call, &job->base);
+	sje__v1__job__free_unpacked(job, NULL);
+}
+
+static void
+sched_wait(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__WaitRequest *req =
+	    (const Sje__V1__WaitRequest *) sje__call_input(call);
+	if (req->n_task_ids == 0) {
+		sched_reply_err(s, call, SJE_EINVAL, "task_ids",
+		    "at least one task_id is required");
+		return;
+	}
+	if (req->n_task_ids > SJE_MAX_JOBS_PER_CALL) {
+		sched_reply_err(s, call, SJE_ELIMIT, "task_ids",
+		    "at most %u task_ids per wait", SJE_MAX_JOBS_PER_CALL);
+		return;
+	}
+	size_t open = 0;
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		const char *id = req->task_ids[i];
+		if (!sched_check_id(s, call, id, "task_ids")) {
+			return;
+		}
+		if (sje__hmap_get(&s->jobs, id) != NULL) {
+			open++;
+			continue;
+		}
+		sje__job_row *row;
+		sje_err       err = sje__store_get_job(s->store, id, &row);
+		if (err == SJE_ENOTFOUND) {
+			sched_reply_err(s, call, SJE_ENOTFOUND, "task_ids",
+			    "no job '%s'", id);
+			return;
+		}
+		if (err != SJE_OK) {
+			sched_fatal("store read", err);
+		}
+		sje__job_row_free(row);
+	}
+	if (open == 0 || req->timeout_ms == 0) {
+		sched_wait_reply(s, call, open == 0);
+		return;
+	}
+	uint32_t wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
+	    ? req->timeout_ms
+	    : SCHED_MAX_HOLD_MS;
+	sched_hold *h = sched_hold_add(s, HOLD_WAIT, call, wait_ms);
+	h->remaining  = open;
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
+		if (j == NULL) {
+			continue;
+		}
+		sched_hold **nw = realloc(
+		    j->waiters, sizeof(*nw) * (j->n_waiters + 1));
+		if (nw == NULL) {
+			sched_fatal("allocation", SJE_ENOMEM);
+		}
+		j->waiters                 = nw;
+		j->waiters[j->n_waiters++] = h;
+	}
+}
+
+static void
+sched_cancel(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__CancelRequest *req =
+	    (const Sje__V1__CancelRequest *) sje__call_input(call);
+	if (!sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	Sje__V1__CancelReply reply = SJE__V1__CANCEL_REPLY__INIT;
+	sched_job           *j     = sje__hmap_get(&s->jobs, req->task_id);
+	if (j == NULL) {
+		sje__job_row *row;
+		sje_err err = sje__store_get_job(s->store, req->task_id, &row);
+		if (err == SJE_ENOTFOUND) {
+			sched_reply_err(s, call, SJE_ENOTFOUND, "task_id",
+			    "no job '%s'", req->task_id);
+			return;
+		}
+		if (err != SJE_OK) {
+			sched_fatal("store read", err);
+		}
+		sched_reply_err(s, call, SJE_EPRECOND, "task_id",
+		    "job '%s' has already finished: %s", req->task_id,
+		    sje_job_state_name(row->state));
+		sje__job_row_free(row);
+		return;
+	}
+	sje__job_row *row = sched_load(s, j);
+	if (j->state == ST_RUNNING) {
+		j->cancel_requested   = true;
+		row->cancel_requested = true;
+		sched_save(s, row);
+		reply.state            = (Sje__V1__JobState) ST_RUNNING;
+		reply.cancel_requested = true;
+		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
+		    "cancel requested while running");
+		sje__job_row_free(row);
+	} else {
+		row->cancel_requested = true;
+		j->cancel_requested   = true;
+		sched_unqueue(s, j);
+		sched_set_state(j, row, ST_CANCELLED);
+		reply.state            = (Sje__V1__JobState) ST_CANCELLED;
+		reply.cancel_requested = false; // nothing left to stop
+		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "cancelled");
+		sched_finish(s, j, row);
+		sje__job_row_free(row);
+	}
+	sched_reply_ok(s, call, &reply.base);
+}
+
+static void
+sched_list_jobs(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__ListJobsRequest *req =
+	    (const Sje__V1__ListJobsRequest *) sje__call_input(call);
+	sje__job_filter f = { 0 };
+	f.state           = (int) req->state;
+	if (f.state < 0 || f.state > (int) SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+		sched_reply_err(s, call, SJE_EINVAL, "state", "unknown state");
+		return;
+	}
+	if (req->function != NULL && req->function[0] != '\0') {
+		if (strlen(req->function) > SJE_MAX_FUNCTION_BYTES) {
+			sched_reply_err(s, call, SJE_EINVAL, "function",
+			    "function is too long");
+			return;
+		}
+		f.function = req->function;
+	}
+	f.limit = req->limit == 0 ? SCHED_LIST_DEFAULT
+	    : req->limit > SCHED_LIST_MAX ? SCHED_LIST_MAX
+	                                  : req->limit;
+	if (req->cursor != NULL && req->cursor[0] != '\0') {
+		char *end;
+		long long v = strtoll(req->cursor, &end, 10);
+		if (*end != '\0' || v <= 0 || strlen(req->cursor) > 20) {
+			sched_reply_err(s, call, SJE_EINVAL, "cursor",
+			    "cursor is not one this server gave");
+			return;
+		}
+		f.before_id = v;
+	}
+	sje__job_row **rows;
+	size_t         n;
+	sje_err        err = sje__store_list_jobs(s->store, &f, &rows, &n);
+	if (err != SJE_OK) {
+		sched_fatal("store list", err);
+	}
+	Sje__V1__ListJobsReply reply = SJE__V1__LIST_JOBS_REPLY__INIT;
+	char                   cursor[32] = "";
+	reply.jobs = sched_xalloc(sizeof(*reply.jobs) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		if (sje__job_row_to_pb(rows[i], &reply.jobs[reply.n_jobs]) ==
+		    SJE_OK) {
+			reply.n_jobs++;
+		}
+	}
+	if (n == f.limit && n > 0) {
+		sje__snprintf(cursor, sizeof(cursor), "%lld",
+		    (long long) rows[n - 1]->id);
+	}
+	reply.next_cursor = cursor;
+	sched_reply_ok(s, call, &reply.base);
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rows);
+	for (size_t i = 0; i < reply.n_jobs; i++) {
+		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
+	}
+	free(reply.jobs);
+}
+
+static void
+sched_list_workers(sje__sched *s, sje__call *call)
+{
+	size_t n = 0;
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		n++;
+	}
+	Sje__V1__ListWorkersReply reply = SJE__V1__LIST_WORKERS_REPLY__INIT;
+	Sje__V1__WorkerInfo      *infos = sched_xalloc(sizeof(*infos) * (n + 1));
+	Sje__V1__WorkerInfo     **ptrs  = sched_xalloc(sizeof(*ptrs) * (n + 1));
+	Sje__V1__Timestamp       *seen  = sched_xalloc(sizeof(*seen) * (n + 1));
+	size_t                    i     = 0;
+	for (sched_worker *w = s->workers; w != NULL; w = w->next, i++) {
+		Sje__V1__WorkerInfo *wi = &infos[i];
+		sje__v1__worker_info__init(wi);
+		sje__v1__timestamp__init(&seen[i]);
+		wi->name  = w->name;
+		wi->slots = w->slots;
+		wi->busy  = w->busy;
+		wi->n_functions = w->n_fns;
+		wi->functions   = sched_xalloc(sizeof(char *) * (w->n_fns + 1));
+		for (size_t k = 0; k < w->n_fns; k++) {
+			wi->functions[k] = w->fns[k]->name;
+		}
+		wi->n_labels = w->n_labels;
+		wi->labels   = sched_xalloc(
+                    sizeof(*wi->labels) * (w->n_labels + 1));
+		for (size_t k = 0; k < w->n_labels; k++) {
+			Sje__V1__WorkerInfo__LabelsEntry *e =
+			    sched_xalloc(sizeof(*e));
+			sje__v1__worker_info__labels_entry__init(e);
+			e->key        = w->labels[k].key;
+			e->value      = w->labels[k].value;
+			wi->labels[k] = e;
+		}
+		seen[i].unix_ms = w->last_seen_ms;
+		wi->last_seen   = &seen[i];
+		ptrs[i]         = wi;
+	}
+	reply.workers   = ptrs;
+	reply.n_workers = n;
+	sched_reply_ok(s, call, &reply.base);
+	for (i = 0; i < n; i++) {
+		for (size_t k = 0; k < infos[i].n_labels; k++) {
+			free(infos[i].labels[k]);
+		}
+		free(infos[i].labels);
+		free(infos[i].functions);
+	}
+	free(seen);
+	free(ptrs);
+	free(infos);
+}
+
+// ---- WorkerHub handlers ----------------------------------------------
+
+static void
+sched_register(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__RegisterRequest *req =
+	    (const Sje__V1__RegisterRequest *) sje__call_input(call);
+	if (!sched_check_id(s, call, req->name, "name")) {
+		return;
+	}
+	if (req->n_functions > SCHED_MAX_WORKER_FUNCTIONS) {
+		sched_reply_err(s, call, SJE_ELIMIT, "functions",
+		    "at most %u functions", SCHED_MAX_WORKER_FUNCTIONS);
+		return;
+	}
+	if (req->n_labels > SJE_MAX_LABELS) {
+		sched_reply_err(s, call, SJE_ELIMIT, "labels",
+		    "at most %u labels", SJE_MAX_LABELS);
+		return;
+	}
+	for (size_t i = 0; i < req->n_functions; i++) {
+		if (!sje__job_id_valid(req->functions[i])) {
+			sched_reply_err(s, call, SJE_EINVAL, "functions",
+			    "function names are 1 to %u characters of "
+			    "A-Z a-z 0-9 _ . : -",
+			    SJE_MAX_FUNCTION_BYTES);
+			return;
+		}
+	}
+	for (size_t i = 0; i < req->n_labels; i++) {
+		if (strlen(req->labels[i]->key) > SJE_MAX_ID_BYTES ||
+		    strlen(req->labels[i]->value) > SJE_MAX_ID_BYTES * 8) {
+			sched_reply_err(s, call, SJE_ELIMIT, "labels",
+			    "label too long");
+			return;
+		}
+	}
+	sched_worker *w = sched_xalloc(sizeof(*w));
+	do {
+		w->session = sje__random_u64();
+	} while (w->session == 0 || sched_worker_find(s, w->session) != NULL);
+	w->name  = sched_xstrdup(req->name);
+	w->slots = req->slots != 0 ? req->slots : 1;
+	w->fns   = sched_xalloc(sizeof(*w->fns) * (req->n_functions + 1));
+	for (size_t i = 0; i < req->n_functions; i++) {
+		w->fns[w->n_fns++] = sched_fn_get(s, req->functions[i]);
+	}
+	w->labels = sched_xalloc(sizeof(*w->labels) * (req->n_labels + 1));
+	for (size_t i = 0; i < req->n_labels; i++) {
+		w->labels[i].key   = sched_xstrdup(req->labels[i]->key);
+		w->labels[i].value = sched_xstrdup(req->labels[i]->value);
+		w->n_labels++;
+	}
+	w->last_seen_ms = s->now_ms;
+	w->next         = s->workers;
+	s->workers      = w;
+	SJE_INFO("worker %s registered: %u slots, %zu functions", w->name,
+	    w->slots, w->n_fns);
+
+	Sje__V1__RegisterReply reply = SJE__V1__REGISTER_REPLY__INIT;
+	reply.session                = w->session;
+	reply.lease_s                = s->cfg->executor.lease_s;
+	reply.heartbeat_ms           = s->lease_ms / 3;
+	sched_reply_ok(s, call, &reply.base);
+}
+
+// sched_session finds the caller's registration, or answers that it must
+// register again (after a coordinator restart, for instance).
+static sched_worker *
+sched_session(sje__sched *s, sje__call *call, uint64_t session)
+{
+	sched_worker *w = sched_worker_find(s, session);
+	if (w == NULL) {
+		sched_reply_err(s, call, SJE_EPRECOND, "session",
+		    "unknown session: register again");
+		return NULL;
+	}
+	w->last_seen_ms = s->now_ms;
+	return w;
+}
+
+static void
+sched_fetch(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__FetchRequest *req =
+	    (const Sje__V1__FetchRequest *) sje__call_input(call);
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
+		return;
+	}
+	if (req->max_jobs == 0) {
+		Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
+		sched_reply_ok(s, call, &reply.base);
+		return;
+	}
+	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS ? req->wait_ms
+	                                                    : SCHED_MAX_HOLD_MS;
+	sched_hold *h = sched_hold_add(s, HOLD_FETCH, call, wait_ms);
+	h->worker     = w;
+	h->max_jobs   = req->max_jobs < SCHED_MAX_FETCH_JOBS
+	      ? req->max_jobs
+	      : SCHED_MAX_FETCH_JOBS;
+	w->n_holds++;
+}
+
+// progress_hash fingerprints a progress message, to skip unchanged writes.
+static uint32_t
+progress_hash(const char *m)
+{
+	uint32_t h = 2166136261u;
+	for (; m != NULL && *m != '\0'; m++) {
+		h = (h ^ (unsigned char) *m) * 16777619u;
+	}
+	return h;
+}
+
+static void
+sched_heartbeat(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__HeartbeatRequest *req =
+	    (const Sje__V1__HeartbeatRequest *) sje__call_input(call);
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
+		return;
+	}
+	if (req->n_running > SJE_MAX_JOBS_PER_CALL) {
+		sched_reply_err(s, call, SJE_ELIMIT, "running", "too many jobs");
+		return;
+	}
+	Sje__V1__HeartbeatReply reply = SJE__V1__HEARTBEAT_REPLY__INIT;
+	reply.cancel = sched_xalloc(sizeof(char *) * (req->n_running + 1));
+	reply.lost   = sched_xalloc(sizeof(char *) * (req->n_running + 1));
+	for (size_t i = 0; i < req->n_running; i++) {
+		const Sje__V1__RunningJob *r = req->running[i];
+		sched_job *j = r->task_id != NULL
+		    ? sje__hmap_get(&s->jobs, r->task_id)
+		    : NULL;
+		if (j == NULL || j->state != ST_RUNNING ||
+		    j->lease_id != r->lease_id) {
+			reply.lost[reply.n_lost++] = r->task_id;
+			continue;
+		}
+		j->lease_expires_ms = s->now_ms + s->lease_ms;
+		if (j->worker == NULL) {
+			// Its holder is known again (after a restart).
+			j->worker = w;
+			w->busy++;
+		}
+		if (j->cancel_requested) {
+			reply.cancel[reply.n_cancel++] = r->task_id;
+		}
+		const Sje__V1__Progress *p = r->progress;
+		if (p != NULL && (p->percent != j->progress_pct ||
+		                     progress_hash(p->message) !=
+		                         j->progress_hash)) {
+			j->progress_pct    = p->percent;
+			j->progress_hash   = progress_hash(p->message);
+			sje__job_row *row  = sched_load(s, j);
+			row->progress_pct  = p->percent;
+			char msg[256];
+			sje__snprintf(msg, sizeof(msg), "%s",
+			    p->message != NULL ? p->message : "");
+			row_set_str(&row->progress_msg, msg);
+			sched_save(s, row);
+			sje__job_row_free(row);
+		}
+	}
+	sched_reply_ok(s, call, &reply.base);
+	free(reply.cancel);
+	free(reply.lost);
+}
+
+// sched_report handles Complete (ok) and Fail (!ok).
+static void
+sched_report(sje__sched *s, sje__call *call, bool ok)
+{
+	const Sje__V1__ReportRequest *req =
+	    (const Sje__V1__ReportRequest *) sje__call_input(call);
+	if (req->n_outcomes > SJE_MAX_JOBS_PER_CALL) {
+		sched_reply_err(s, call, SJE_ELIMIT, "outcomes",
+		    "at most %u outcomes", SJE_MAX_JOBS_PER_CALL);
+		return;
+	}
+	sched_worker *w = sched_worker_find(s, req->session);
+	if (w != NULL) {
+		w->last_seen_ms = s->now_ms;
+	}
+	Sje__V1__ReportReply reply = SJE__V1__REPORT_REPLY__INIT;
+	reply.accepted =
+	    sched_xalloc(sizeof(*reply.accepted) * (req->n_outcomes + 1));
+	reply.n_accepted = req->n_outcomes;
+	for (size_t i = 0; i < req->n_outcomes; i++) {
+		const Sje__V1__JobOutcome *o = req->outcomes[i];
+		sched_job *j = o->task_id != NULL
+		    ? sje__hmap_get(&s->jobs, o->task_id)
+		    : NULL;
+		if (j == NULL || j->state != ST_RUNNING ||
+		    j->lease_id != o->lease_id) {
+			// Expired, moved or unknown lease: refused, no change.
+			reply.accepted[i] =
+			    SJE__V1__STATUS_CODE__FAILED_PRECONDITION;
+			continue;
+		}
+		reply.accepted[i] = SJE__V1__STATUS_CODE__OK;
+		sje__job_row *row = sched_load(s, j);
+		const char   *result =
+                    o->result != NULL && o->result->text != NULL &&
+                    o->result->text[0] != '\0'
+                    ? o->result->text
+                    : "null";
+		size_t rlen = strlen(result);
+		if (ok && (rlen > SJE_MAX_PARAMS_BYTES ||
+		              !sje__json_valid(result, rlen))) {
+			sched_attempt_failed(s, j, row, "invalid_result",
+			    rlen > SJE_MAX_PARAMS_BYTES
+			        ? "the result is larger than the limit"
+			        : "the result is not valid JSON");
+		} else if (ok) {
+			row_set_str(&row->result_json, result);
+			row_set_str(&row->error_type, NULL);
+			row_set_str(&row->error_message, NULL);
+			row->progress_pct = 100;
+			sched_set_state(j, row, ST_SUCCEEDED);
+			SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "succeeded");
+			sched_finish(s, j, row);
+		} else {
+			const Sje__V1__JobError *e = o->error;
+			char type[64], msg[SCHED_MAX_ERROR_BYTES];
+			sje__snprintf(type, sizeof(type), "%s",
+			    e != NULL && e->type != NULL && e->type[0] != 0
+			        ? e->type
+			        : "error");
+			sje__snprintf(msg, sizeof(msg), "%s",
+			    e != NULL && e->message != NULL ? e->message : "");
+			sched_attempt_failed(s, j, row, type, msg);
+		}
+		sje__job_row_free(row);
+	}
+	sched_reply_ok(s, call, &reply.base);
+	free(reply.accepted);
+}
+
+// ---- timers and dispatch ---------------------------------------------
+
+typedef struct expired_scan {
+	sje_time_ms now_ms;
+	sched_job **v;
+	size_t      n, cap;
+} expired_scan;
+
+static bool
+sched_expired_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	expired_scan *e = arg;
+	sched_job    *j = value;
+	if (j->state == ST_RUNNING && j->lease_expires_ms <= e->now_ms) {
+		if (!sched_grow((void **) &e->v, &e->cap, e->n, sizeof(*e->v))) {
+			sched_fatal("allocation", SJE_ENOMEM);
+		}
+		e->v[e->n++] = j;
+	}
+	return true;
+}
+
+// sched_tick expires leases and forgets workers long silent.
+static void
+sched_tick(sje__sched *s)
+{
+	expired_scan e = { .now_ms = s->now_ms };
+	sje__hmap_each(&s->jobs, sched_expired_each, &e);
+	for (size_t i = 0; i < e.n; i++) {
+		sched_job    *j   = e.v[i];
+		sje__job_row *row = sched_load(s, j);
+		char          msg[256];
+		sje__snprintf(msg, sizeof(msg),
+		    "lease expired: worker '%s' stopped heartbeating",
+		    row->worker != NULL ? row->worker : "?");
+		sched_attempt_failed(s, j, row, "lost", msg);
+		sje__job_row_free(row);
+	}
+	free(e.v);
+
+	sje_time_ms    forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;
+	sched_worker **pp     = &s->workers;
+	while (*pp != NULL) {
+		sched_worker *w = *pp;
+		if (w->busy == 0 && w->n_holds == 0 &&
+		    w->last_seen_ms + forget < s->now_ms) {
+			SJE_INFO("worker %s forgotten: silent for %lld ms",
+			    w->name, (long long) (s->now_ms - w->last_seen_ms));
+			*pp = w->next;
+			sched_worker_free(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+// sched_timers runs what is due: delayed jobs, held calls out of time,
+// and the periodic tick.
+static void
+sched_timers(sje__sched *s)
+{
+	while (s->delayed.n > 0 && s->delayed.v[0]->ready_at_ms <= s->now_ms) {
+		sched_job *j = s->delayed.v[0];
+		heap_remove(&s->delayed, j);
+		sje__job_row *row = sched_load(s, j);
+		sched_set_state(j, row, ST_QUEUED);
+		row->ready_at_ms = 0;
+		sched_save(s, row);
+		sje__job_row_free(row);
+		sched_ready(s, j);
+		sched_event_push(s, j, NULL, NULL, NULL);
+	}
+	sched_hold *h = s->holds_head;
+	while (h != NULL) {
+		sched_hold *next = h->next;
+		if (h->deadline_ms <= s->now_ms) {
+			if (h->kind == HOLD_FETCH) {
+				Sje__V1__FetchReply r = SJE__V1__FETCH_REPLY__INIT;
+				sched_reply_ok(s, h->call, &r.base);
+			} else {
+				sched_hold_detach(s, h);
+				sched_wait_reply(s, h->call, false);
+			}
+			sched_hold_remove(s, h);
+		}
+		h = next;
+	}
+	if (s->now_ms >= s->next_tick_ms) {
+		sched_tick(s);
+		s->next_tick_ms = s->now_ms + SCHED_TICK_MS;
+	}
+}
+
+// sched_best pops the best ready job among w's functions, or NULL.
+static sched_job *
+sched_best(sje__sched *s, sched_worker *w)
+{
+	sched_fn *best = NULL;
+	for (size_t i = 0; i < w->n_fns; i++) {
+		sched_fn *f = w->fns[i];
+		if (f->ready.n == 0) {
+			continue;
+		}
+		if (best == NULL ||
+		    heap_before(&f->ready, f->ready.v[0], best->ready.v[0])) {
+			best = f;
+		}
+	}
+	if (best == NULL) {
+		return NULL;
+	}
+	sched_job *j = best->ready.v[0];
+	heap_remove(&best->ready, j);
+	s->n_ready--;
+	return j;
+}
+
+// sched_dispatch answers held Fetch calls, oldest first, with ready jobs.
+static void
+sched_dispatch(sje__sched *s)
+{
+	sched_hold *h = s->holds_head;
+	while (h != NULL && s->n_ready > 0) {
+		sched_hold *next = h->next;
+		if (h->kind != HOLD_FETCH) {
+			h = next;
+			continue;
+		}
+		size_t                max  = h->max_jobs;
+		Sje__V1__Assignment  *as   = sched_xalloc(sizeof(*as) * max);
+		Sje__V1__Assignment **ap   = sched_xalloc(sizeof(*ap) * max);
+		Sje__V1__JobSpec    **spec = sched_xalloc(sizeof(*spec) * max);
+		size_t                n    = 0;
+		sched_job            *j;
+		while (n < max && (j = sched_best(s, h->worker)) != NULL) {
+			sje__job_row *row = sched_load(s, j);
+			spec[n] = sje__v1__job_spec__unpack(
+			    NULL, row->spec_len, row->spec);
+			j->attempt++;
+			j->lease_id           = ++s->lease_seq;
+			j->lease_expires_ms   = s->now_ms + s->lease_ms;
+			j->worker             = h->worker;
+			j->progress_pct       = 0;
+			j->progress_hash      = progress_hash(NULL);
+			h->worker->busy++;
+			sched_set_state(j, row, ST_RUNNING);
+			row->attempt          = j->attempt;
+			row->lease_id         = j->lease_id;
+			row->lease_expires_ms = j->lease_expires_ms;
+			row->started_ms       = s->now_ms;
+			row->progress_pct     = 0;
+			row_set_str(&row->progress_msg, NULL);
+			row_set_str(&row->worker, h->worker->name);
+			sched_save(s, row);
+			sched_event_push(s, j, h->worker->name, NULL, NULL);
+
+			Sje__V1__Assignment *a = &as[n];
+			sje__v1__assignment__init(a);
+			a->task_id   = j->task_id;
+			a->function  = j->fn->name;
+			a->params    = spec[n] != NULL ? spec[n]->params : NULL;
+			a->lease_id  = j->lease_id;
+			a->attempt   = j->attempt;
+			a->timeout_s = row->timeout_s;
+			ap[n]        = a;
+			n++;
+			sje__job_row_free(row);
+		}
+		if (n > 0) {
+			Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
+			reply.jobs                = ap;
+			reply.n_jobs              = n;
+			sched_reply_ok(s, h->call, &reply.base);
+			sched_hold_remove(s, h);
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (spec[i] != NULL) {
+				sje__v1__job_spec__free_unpacked(spec[i], NULL);
+			}
+		}
+		free(spec);
+		free(ap);
+		free(as);
+		h = next;
+	}
+}
+
+// ---- rounds -----------------------------------------------------------
+
+static void
+sched_handle(sje__sched *s, sje__call *call)
+{
+	const ProtobufCServiceDescriptor *svc = sje__call_service(call);
+	unsigned                          m   = sje__call_method(call);
+	if (svc == &sje__v1__coordinator__descriptor) {
+		switch (m) {
+		case M_SUBMIT:
+			sched_submit(s, call);
+			return;
+		case M_GET_STATUS:
+			sched_get_status(s, call);
+			return;
+		case M_WAIT:
+			sched_wait(s, call);
+			return;
+		case M_CANCEL:
+			sched_cancel(s, call);
+			return;
+		case M_LIST_JOBS:
+			sched_list_jobs(s, call);
+			return;
+		case M_WORKERS:
+			sched_list_workers(s, call);
+			return;
+		}
+	} else if (svc == &sje__v1__worker_hub__descriptor) {
+		switch (m) {
+		case W_REGISTER:
+			sched_register(s, call);
+			return;
+		case W_FETCH:
+			sched_fetch(s, call);
+			return;
+		case W_HEARTBEAT:
+			sched_heartbeat(s, call);
+			return;
+		case W_COMPLETE:
+			sched_report(s, call, true);
+			return;
+		case W_FAIL:
+			sched_report(s, call, false);
+			return;
+		}
+	}
+	sched_reply_err(s, call, SJE_EUNIMPL, "method", "unknown method");
+}
+
+// sched_flush commits the round, then sends its replies and events.
+static void
+sched_flush(sje__sched *s)
+{
+	if (s->in_txn) {
+		sje_err err = SJE_OK;
+		if (s->seq_dirty) {
+			if ((err = sje__store_meta_set(s->store, "lease_seq",
+			         s->lease_seq)) == SJE_OK) {
+				err = sje__store_meta_set(
+				    s->store, "event_seq", s->event_seq);
+			}
+			if (err != SJE_OK) {
+				sched_fatal("store meta", err);
+			}
+			s->seq_dirty = false;
+		}
+		if ((err = sje__store_commit(s->store)) != SJE_OK) {
+			sched_fatal("store commit", err);
+		}
+		s->in_txn = false;
+	}
+	for (size_t i = 0; i < s->n_out; i++) {
+		sched_reply *r = &s->out[i];
+		sje__call_send(r->call, r->code, r->message, r->field, r->body,
+		    r->len);
+		free(r->message);
+		free(r->field);
+		free(r->body);
+	}
+	s->n_out = 0;
+	for (size_t i = 0; i < s->n_ev; i++) {
+		sched_event       *e  = &s->evq[i];
+		Sje__V1__JobEvent  ev = SJE__V1__JOB_EVENT__INIT;
+		Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
+		Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
+		at.unix_ms            = e->at_ms;
+		ev.seq                = e->seq;
+		ev.task_id            = e->task_id;
+		ev.function           = (char *) e->function;
+		ev.state              = e->state;
+		ev.attempt            = e->attempt;
+		ev.worker             = e->worker != NULL ? e->worker : "";
+		ev.at                 = &at;
+		if (e->error_type != NULL || e->error_message != NULL) {
+			er.type    = e->error_type != NULL ? e->error_type : "";
+			er.message = e->error_message != NULL ? e->error_message
+			                                      : "";
+			ev.error   = &er;
+		}
+		sje__events_publish(s->events, &ev);
+		free(e->task_id);
+		free(e->worker);
+		free(e->error_type);
+		free(e->error_message);
+	}
+	s->n_ev = 0;
+}
+
+// sched_next_wake is the absolute time the thread must wake by.
+static sje_time_ms
+sched_next_wake(sje__sched *s)
+{
+	sje_time_ms t = s->next_tick_ms;
+	if (s->delayed.n > 0 && s->delayed.v[0]->ready_at_ms < t) {
+		t = s->delayed.v[0]->ready_at_ms;
+	}
+	for (sched_hold *h = s->holds_head; h != NULL; h = h->next) {
+		if (h->deadline_ms < t) {
+			t = h->deadline_ms;
+		}
+	}
+	return t;
+}
+
+static void *
+sched_main(void *arg)
+{
+	sje__sched *s     = arg;
+	sje__call **batch = NULL;
+	size_t      cap   = 0;
+	for (;;) {
+		pthread_mutex_lock(&s->mtx);
+		sje_time_ms wake = sched_next_wake(s);
+		while (s->n_inbox == 0 && !s->stopping) {
+			sje_time_ms now = sje_now_ms();
+			if (now >= wake) {
+				break;
+			}
+			struct timespec ts = { .tv_sec = (time_t) (wake / 1000),
+				.tv_nsec = (long) (wake % 1000) * 1000000L };
+			pthread_cond_timedwait(&s->cv, &s->mtx, &ts);
+		}
+		// Swap the inbox for our spare array: handlers keep posting.
+		sje__call **in     = s->inbox;
+		size_t      n      = s->n_inbox;
+		size_t      in_cap = s->cap_inbox;
+		s->inbox           = batch;
+		s->cap_inbox       = cap;
+		s->n_inbox         = 0;
+		bool stopping      = s->stopping;
+		pthread_mutex_unlock(&s->mtx);
+		batch = in;
+		cap   = in_cap;
+
+		s->now_ms = sje_now_ms();
+		for (size_t i = 0; i < n; i++) {
+			if (stopping) {
+				sched_reply_err(s, batch[i], SJE_EUNAVAIL, NULL,
+				    "the server is shutting down");
+			} else {
+				sched_handle(s, batch[i]);
+			}
+		}
+		if (stopping) {
+			while (s->holds_head != NULL) {
+				sched_hold *h = s->holds_head;
+				if (h->kind == HOLD_WAIT) {
+					sched_hold_detach(s, h);
+				}
+				sched_reply_err(s, h->call, SJE_EUNAVAIL, NULL,
+				    "the server is shutting down");
+				sched_hold_remove(s, h);
+			}
+			sched_flush(s);
+			break;
+		}
+		sched_timers(s);
+		sched_dispatch(s);
+		sched_flush(s);
+	}
+	free(batch);
+	return NULL;
+}
+
+// ---- recovery, open, close --------------------------------------------
+
+static sje_err
+sched_recover_row(void *arg, const sje__job_row *row)
+{
+	sje__sched *s   = arg;
+	sched_job  *j   = calloc(1, sizeof(*j));
+	if (j == NULL || (j->task_id = sje__strdup(row->task_id)) == NULL) {
+		free(j);
+		return SJE_ENOMEM;
+	}
+	j->id               = row->id;
+	j->fn               = sched_fn_get(s, row->function);
+	j->state            = row->state;
+	j->priority         = row->priority;
+	j->attempt          = row->attempt;
+	j->max_attempts     = row->max_attempts != 0 ? row->max_attempts : 1;
+	j->lease_id         = row->lease_id;
+	j->ready_at_ms      = row->ready_at_ms;
+	j->cancel_requested = row->cancel_requested;
+	j->heap_idx         = SIZE_MAX;
+	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
+		sched_job_free(j);
+		return SJE_ENOMEM;
+	}
+	switch (j->state) {
+	case ST_SCHEDULED:
+		heap_push(&s->delayed, j);
+		break;
+	case ST_QUEUED:
+		sched_ready(s, j);
+		break;
+	case ST_RUNNING:
+		// Its worker may still be running it: give it a lease's time
+		// from now to be heard of again.
+		j->lease_expires_ms = s->now_ms + s->lease_ms;
+		break;
+	default:
+		break; // PENDING waits for its parents (none yet).
+	}
+	return SJE_OK;
+}
+
+static bool
+sched_free_job_each(void *arg, const char *key, void *value)
+{
+	(void) arg;
+	(void) key;
+	sched_job_free(value);
+	return true;
+}
+
+static void
+sched_free_state(sje__sched *s)
+{
+	sje__hmap_each(&s->jobs, sched_free_job_each, NULL);
+	sje__hmap_fini(&s->jobs);
+	while (s->fns != NULL) {
+		sched_fn *f = s->fns;
+		s->fns      = f->next;
+		free(f->ready.v);
+		free(f->name);
+		free(f);
+	}
+	free(s->delayed.v);
+	while (s->workers != NULL) {
+		sched_worker *w = s->workers;
+		s->workers      = w->next;
+		sched_worker_free(w);
+	}
+	free(s->out);
+	free(s->evq);
+	free(s->inbox);
+}
+
+sje_err
+sje__sched_open(const sje_config *cfg, sje__store *store,
+    sje__events *events, sje__sched **out)
+{
+	sje__sched *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return SJE_ENOMEM;
+	}
+	s->cfg            = cfg;
+	s->store          = store;
+	s->events         = events;
+	s->lease_ms       = cfg->executor.lease_s * 1000u;
+	s->delayed.by_time = true;
+	s->now_ms         = sje_now_ms();
+	s->next_tick_ms   = s->now_ms + SCHED_TICK_MS;
+	sje__hmap_init(&s->jobs);
+
+	sje_err err;
+	if ((err = sje__store_meta_get(store, "lease_seq", &s->lease_seq)) !=
+	        SJE_OK ||
+	    (err = sje__store_meta_get(store, "event_seq", &s->event_seq)) !=
+	        SJE_OK) {
+		goto fail;
+	}
+	if ((err = sje__store_scan_active(store, sched_recover_row, s)) !=
+	    SJE_OK) {
+		goto fail;
+	}
+	SJE_INFO("recovered %zu unfinished jobs (%zu ready, %zu delayed)",
+	    s->jobs.n, s->n_ready, s->delayed.n);
+	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->thread, NULL, sched_main, s) != 0) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mtx);
+		err = SJE_ENOMEM;
+		goto fail;
+	}
+	*out = s;
+	return SJE_OK;
+
+fail:
+	sched_free_state(s);
+	free(s);
+	return err;
+}
+
+void
+sje__sched_post(void *arg, sje__call *call)
+{
+	sje__sched *s = arg;
+	pthread_mutex_lock(&s->mtx);
+	if (s->stopping ||
+	    !sched_grow((void **) &s->inbox, &s->cap_inbox, s->n_inbox,
+	        sizeof(*s->inbox))) {
+		pthread_mutex_unlock(&s->mtx);
+		sje__call_error(call, SJE_EUNAVAIL, NULL,
+		    "the server is shutting down");
+		return;
+	}
+	s->inbox[s->n_inbox++] = call;
+	if (s->n_inbox == 1) {
+		pthread_cond_signal(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void
+sje__sched_close(sje__sched *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&s->mtx);
+	s->stopping = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mtx);
+	pthread_join(s->thread, NULL);
+	// Calls posted while the thread stopped are answered by it or by
+	// sje__sched_post; none remain.
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mtx);
+	sched_free_state(s);
+	free(s);
+}

@@ -1,0 +1,993 @@
+// store.c — the durable job store, on SQLite.
+//
+// One connection to <data_dir>/sje.db, in WAL mode, owned by the
+// scheduler thread (the connection is opened with SQLITE_OPEN_NOMUTEX: the
+// store is not thread-safe, see store.h). synchronous=NORMAL survives a
+// crash of the process with every commit; synchronous=FULL (SJE_SYNC_FULL)
+// also survives a power cut, at the cost of an fsync per commit. Group
+// commit is the caller's: sje__store_begin, many writes, sje__store_commit.
+//
+// Every statement is prepared once, in sje__store_open, from the table
+// store_sql[] (indexed by enum store_stmt), and kept until close. A
+// statement is used as: bind, step, read, then store_done() resets it and
+// clears its bindings, on every path, so no statement is left holding a
+// read lock or borrowed text between calls. Text is bound SQLITE_STATIC:
+// the caller's strings outlive the step.
+//
+// Errors: SQLITE_* codes become sje_err in one place, store_err(), which
+// also logs SQLite's message (callers never see SQL text). The connection
+// uses extended result codes so that a UNIQUE violation (the task_id
+// index) can be told from other constraint failures: it is SJE_EEXIST and
+// is not logged, as the caller expects it (idempotent submit).
+//
+// Schema: PRAGMA user_version holds the schema version. store_migrate
+// runs, in one transaction, every step from the file's version up to
+// SJE_STORE_SCHEMA_VERSION (store_migrations[v] takes version v to v+1).
+// A file whose version is newer than ours is refused (SJE_EPROTO) before
+// anything is written to it. To change the schema: append a step, bump
+// SJE_STORE_SCHEMA_VERSION in store.h, never edit a released step.
+//
+// Schema version 1:
+//   jobs: one row per job; id is the rowid (submit order). Integers that
+//     are unsigned in C are stored as SQLite's signed 64-bit integers
+//     (lease_id is cast bit for bit). NULL strings stay NULL.
+//   jobs_active: a partial index of the non-terminal jobs (state < 5,
+//     Sje__V1__JobState), in id order, for sje__store_scan_active; it
+//     stays small however many finished jobs the table keeps.
+//   jobs_state, jobs_function: (state, id) and (function, id) for
+//     sje__store_list_jobs, newest first, with a before_id cursor.
+//   meta: named 64-bit counters (the event sequence, ...).
+#include <sje/sje.h>
+
+#include "store.h"
+
+#include "log.h"
+#include "util.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+// The first terminal state (Sje__V1__JobState SUCCEEDED); the partial
+// index and the scan use this literal, and SQLite needs it literal in both.
+#define STORE_TERMINAL_MIN "5"
+
+// The columns of jobs, in the order store_read_row reads them.
+#define STORE_COLS                                                            \
+	"id, task_id, function, spec, state, priority, attempt, "             \
+	"max_attempts, timeout_s, lease_id, lease_expires_ms, "               \
+	"ready_at_ms, worker, result_json, error_type, error_message, "       \
+	"progress_pct, progress_msg, cancel_requested, created_ms, "          \
+	"started_ms, finished_ms"
+
+enum store_col {
+	COL_ID,
+	COL_TASK_ID,
+	COL_FUNCTION,
+	COL_SPEC,
+	COL_STATE,
+	COL_PRIORITY,
+	COL_ATTEMPT,
+	COL_MAX_ATTEMPTS,
+	COL_TIMEOUT_S,
+	COL_LEASE_ID,
+	COL_LEASE_EXPIRES_MS,
+	COL_READY_AT_MS,
+	COL_WORKER,
+	COL_RESULT_JSON,
+	COL_ERROR_TYPE,
+	COL_ERROR_MESSAGE,
+	COL_PROGRESS_PCT,
+	COL_PROGRESS_MSG,
+	COL_CANCEL_REQUESTED,
+	COL_CREATED_MS,
+	COL_STARTED_MS,
+	COL_FINISHED_MS,
+};
+
+// store_migrations[v] takes the schema from version v to v + 1.
+static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
+	// 0 -> 1: the first schema.
+	"CREATE TABLE jobs ("
+	"  id               INTEGER PRIMARY KEY,"
+	"  task_id          TEXT NOT NULL UNIQUE,"
+	"  function         TEXT NOT NULL,"
+	"  spec             BLOB NOT NULL,"
+	"  state            INTEGER NOT NULL,"
+	"  priority         INTEGER NOT NULL DEFAULT 0,"
+	"  attempt          INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts     INTEGER NOT NULL DEFAULT 0,"
+	"  timeout_s        INTEGER NOT NULL DEFAULT 0,"
+	"  lease_id         INTEGER NOT NULL DEFAULT 0,"
+	"  lease_expires_ms INTEGER NOT NULL DEFAULT 0,"
+	"  ready_at_ms      INTEGER NOT NULL DEFAULT 0,"
+	"  worker           TEXT,"
+	"  result_json      TEXT,"
+	"  error_type       TEXT,"
+	"  error_message    TEXT,"
+	"  progress_pct     REAL NOT NULL DEFAULT 0,"
+	"  progress_msg     TEXT,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms       INTEGER NOT NULL DEFAULT 0,"
+	"  started_ms       INTEGER NOT NULL DEFAULT 0,"
+	"  finished_ms      INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX jobs_active ON jobs(id)"
+	"  WHERE state < " STORE_TERMINAL_MIN ";"
+	"CREATE INDEX jobs_state ON jobs(state, id);"
+	"CREATE INDEX jobs_function ON jobs(function, id);"
+	"CREATE TABLE meta ("
+	"  key   TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL"
+	");",
+};
+
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_INSERT,
+	ST_UPDATE,
+	ST_GET,
+	ST_GET_BY_ID,
+	ST_LIST_ALL,
+	ST_LIST_STATE,
+	ST_LIST_FUNCTION,
+	ST_LIST_STATE_FUNCTION,
+	ST_SCAN_ACTIVE,
+	ST_META_GET,
+	ST_META_SET,
+	ST_COUNT,
+};
+
+// The list statements take ?1 = before_id (INT64_MAX for "from the
+// newest"), ?2 = limit, ?3 = state, ?4 = function, as they apply.
+static const char *const store_sql[ST_COUNT] = {
+	[ST_BEGIN]    = "BEGIN IMMEDIATE",
+	[ST_COMMIT]   = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INSERT] =
+	    "INSERT INTO jobs (task_id, function, spec, state, priority, "
+	    "attempt, max_attempts, timeout_s, lease_id, lease_expires_ms, "
+	    "ready_at_ms, worker, result_json, error_type, error_message, "
+	    "progress_pct, progress_msg, cancel_requested, created_ms, "
+	    "started_ms, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	[ST_UPDATE] =
+	    "UPDATE jobs SET state = ?2, attempt = ?3, max_attempts = ?4, "
+	    "lease_id = ?5, lease_expires_ms = ?6, ready_at_ms = ?7, "
+	    "worker = ?8, result_json = ?9, error_type = ?10, "
+	    "error_message = ?11, progress_pct = ?12, progress_msg = ?13, "
+	    "cancel_requested = ?14, started_ms = ?15, finished_ms = ?16 "
+	    "WHERE id = ?1",
+	[ST_GET]        = "SELECT " STORE_COLS " FROM jobs WHERE task_id = ?1",
+	[ST_GET_BY_ID]  = "SELECT " STORE_COLS " FROM jobs WHERE id = ?1",
+	[ST_LIST_ALL]   = "SELECT " STORE_COLS " FROM jobs WHERE id < ?1 "
+	                  "ORDER BY id DESC LIMIT ?2",
+	[ST_LIST_STATE] = "SELECT " STORE_COLS " FROM jobs "
+	                  "WHERE state = ?3 AND id < ?1 "
+	                  "ORDER BY id DESC LIMIT ?2",
+	[ST_LIST_FUNCTION]       = "SELECT " STORE_COLS " FROM jobs "
+	                           "WHERE function = ?4 AND id < ?1 "
+	                           "ORDER BY id DESC LIMIT ?2",
+	[ST_LIST_STATE_FUNCTION] = "SELECT " STORE_COLS " FROM jobs "
+	                           "WHERE state = ?3 AND function = ?4 "
+	                           "AND id < ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_SCAN_ACTIVE]         = "SELECT " STORE_COLS " FROM jobs "
+	                           "WHERE state < " STORE_TERMINAL_MIN
+	                           " ORDER BY id",
+	[ST_META_GET]            = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] =
+	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+};
+
+struct sje__store {
+	sqlite3      *db;
+	char         *path;         // <data_dir>/sje.db, for log lines
+	sqlite3_stmt *st[ST_COUNT]; // NULL where not (yet) prepared
+};
+
+// store_err translates rc, logging SQLite's message with what was being
+// done. SQLITE_CONSTRAINT_UNIQUE is SJE_EEXIST and not logged (callers
+// expect it).
+static sje_err
+store_err(sje__store *s, int rc, const char *what)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return SJE_OK;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return SJE_EEXIST;
+	case SQLITE_NOMEM:
+		SJE_ERROR("store %s: %s: out of memory", s->path, what);
+		return SJE_ENOMEM;
+	default:
+		SJE_ERROR("store %s: %s: %s (%s)", s->path, what,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : "",
+		    sqlite3_errstr(rc));
+		return SJE_EIO;
+	}
+}
+
+// store_done makes st ready for its next use.
+static void
+store_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+// store_exec runs one or more statements of sql that return no rows.
+static sje_err
+store_exec(sje__store *s, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return store_err(s, rc, what);
+}
+
+// store_mkdirs creates dir and its missing parents, new ones mode 0700
+// (mkdir -p). An existing directory is left as it is.
+static sje_err
+store_mkdirs(const char *dir)
+{
+	struct stat sb;
+	char       *p;
+	char       *cur;
+
+	if ((p = sje__strdup(dir)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	// Create each prefix ending before a '/', then the whole path.
+	for (cur = p + 1;; cur++) {
+		bool last = *cur == '\0';
+		if (!last && *cur != '/') {
+			continue;
+		}
+		*cur = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			SJE_ERROR("store: cannot create directory %s: %s", p,
+			    strerror(errno));
+			free(p);
+			return SJE_EIO;
+		}
+		if (last) {
+			break;
+		}
+		*cur = '/';
+	}
+	if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		SJE_ERROR("store: %s is not a directory", p);
+		free(p);
+		return SJE_EIO;
+	}
+	free(p);
+	return SJE_OK;
+}
+
+// store_user_version reads PRAGMA user_version.
+static sje_err
+store_user_version(sje__store *s, int *version)
+{
+	sqlite3_stmt *st;
+	sje_err       rv;
+	int           rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		return store_err(s, rc, "reading the schema version");
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rv       = SJE_OK;
+	} else {
+		rv = store_err(s, rc, "reading the schema version");
+		if (rv == SJE_OK) { // no row: cannot happen
+			rv = SJE_EIO;
+		}
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+// store_check_version is SJE_EPROTO (logged) when version is newer than
+// this program's schema.
+static sje_err
+store_check_version(sje__store *s, int version)
+{
+	if (version > SJE_STORE_SCHEMA_VERSION || version < 0) {
+		SJE_ERROR("store %s: schema version %d is newer than this "
+		          "program's (%d): upgrade sje-server",
+		    s->path, version, SJE_STORE_SCHEMA_VERSION);
+		return SJE_EPROTO;
+	}
+	return SJE_OK;
+}
+
+// store_migrate brings the schema to SJE_STORE_SCHEMA_VERSION, all steps
+// in one transaction. SJE_EPROTO, with nothing written, when the file's
+// schema is newer than this program's.
+static sje_err
+store_migrate(sje__store *s)
+{
+	char    sql[64];
+	sje_err rv;
+	int     version;
+
+	// The common case, a current schema, takes no write lock.
+	if ((rv = store_user_version(s, &version)) != SJE_OK ||
+	    (rv = store_check_version(s, version)) != SJE_OK ||
+	    version == SJE_STORE_SCHEMA_VERSION) {
+		return rv;
+	}
+	// Under BEGIN IMMEDIATE, read the version again: another program may
+	// have migrated the file meanwhile.
+	if ((rv = store_exec(s, "BEGIN IMMEDIATE", "migrating")) != SJE_OK) {
+		return rv;
+	}
+	if ((rv = store_user_version(s, &version)) != SJE_OK ||
+	    (rv = store_check_version(s, version)) != SJE_OK) {
+		goto fail;
+	}
+	for (int v = version; v < SJE_STORE_SCHEMA_VERSION; v++) {
+		rv =
+		    store_exec(s, store_migrations[v], "migrating the schema");
+		if (rv != SJE_OK) {
+			goto fail;
+		}
+	}
+	// PRAGMA takes no bound parameters; the number is ours.
+	sje__snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    SJE_STORE_SCHEMA_VERSION);
+	if ((rv = store_exec(s, sql, "migrating the schema")) != SJE_OK) {
+		goto fail;
+	}
+	if ((rv = store_exec(s, "COMMIT", "migrating the schema")) != SJE_OK) {
+		goto fail;
+	}
+	if (version != 0) {
+		SJE_INFO("store %s: schema migrated from version %d to %d",
+		    s->path, version, SJE_STORE_SCHEMA_VERSION);
+	}
+	return SJE_OK;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rv;
+}
+
+// store_set_modes sets WAL and the sync mode. journal_mode answers with
+// the mode it got: a file system that cannot do WAL is an error.
+static sje_err
+store_set_modes(sje__store *s, sje_sync_mode sync)
+{
+	sqlite3_stmt *st;
+	sje_err       rv = SJE_OK;
+	int           rc;
+
+	rc = sqlite3_prepare_v2(
+	    s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		return store_err(s, rc, "setting WAL mode");
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		rv = store_err(s, rc, "setting WAL mode");
+	} else {
+		const char *mode = (const char *) sqlite3_column_text(st, 0);
+		if (mode == NULL || strcmp(mode, "wal") != 0) {
+			SJE_ERROR("store %s: cannot use WAL mode (got %s)",
+			    s->path, mode != NULL ? mode : "nothing");
+			rv = SJE_EIO;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	return store_exec(s,
+	    sync == SJE_SYNC_FULL ? "PRAGMA synchronous = FULL"
+	                          : "PRAGMA synchronous = NORMAL",
+	    "setting the sync mode");
+}
+
+// store_prepare_all prepares every statement of store_sql.
+static sje_err
+store_prepare_all(sje__store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(s->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			return store_err(s, rc, "preparing statements");
+		}
+	}
+	return SJE_OK;
+}
+
+// store_finalize_all finalizes the prepared statements; copes with a
+// partly prepared set.
+static void
+store_finalize_all(sje__store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->st[i]); // accepts NULL
+		s->st[i] = NULL;
+	}
+}
+
+// store_open_db opens (creating) the file and sets the connection up.
+static sje_err
+store_open_db(sje__store *s)
+{
+	int rc = sqlite3_open_v2(s->path, &s->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		// s->db may hold a handle carrying the message; the caller's
+		// store_close_db frees it.
+		return store_err(s, rc, "opening");
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	return SJE_OK;
+}
+
+// store_close_db closes the connection (checkpointing the WAL when this is
+// the last connection). All statements must be finalized.
+static void
+store_close_db(sje__store *s)
+{
+	int rc;
+
+	if (s->db == NULL) {
+		return;
+	}
+	if ((rc = sqlite3_close(s->db)) != SQLITE_OK) {
+		// Only a statement left unfinalized, our bug, can do this.
+		SJE_ERROR("store %s: close: %s", s->path, sqlite3_errstr(rc));
+		sqlite3_close_v2(s->db);
+	}
+	s->db = NULL;
+}
+
+sje_err
+sje__store_open(const char *data_dir, sje_sync_mode sync, sje__store **out)
+{
+	sje__store *s;
+	sje_err     rv;
+
+	if (data_dir == NULL || data_dir[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	if ((s->path = sje__asprintf("%s/sje.db", data_dir)) == NULL) {
+		rv = SJE_ENOMEM;
+		goto fail_path;
+	}
+	if ((rv = store_mkdirs(data_dir)) != SJE_OK) {
+		goto fail_mkdir;
+	}
+	if ((rv = store_open_db(s)) != SJE_OK) {
+		goto fail_open;
+	}
+	// Migrate (and check the version) before WAL, so that a file from a
+	// newer program is refused untouched.
+	if ((rv = store_migrate(s)) != SJE_OK) {
+		goto fail_setup;
+	}
+	if ((rv = store_set_modes(s, sync)) != SJE_OK) {
+		goto fail_setup;
+	}
+	if ((rv = store_prepare_all(s)) != SJE_OK) {
+		goto fail_prepare;
+	}
+	*out = s; // publish only on success
+	return SJE_OK;
+
+fail_prepare:
+	store_finalize_all(s);
+fail_setup:
+fail_open:
+	store_close_db(s);
+fail_mkdir:
+	free(s->path);
+fail_path:
+	free(s);
+	return rv;
+}
+
+void
+sje__store_close(sje__store *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	store_finalize_all(s);
+	store_close_db(s);
+	free(s->path);
+	free(s);
+}
+
+// store_finish translates rc, the result of the last step of st (or of a
+// bind), then resets st. The message is read before the reset.
+static sje_err
+store_finish(sje__store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	sje_err rv = store_err(s, rc, what);
+	store_done(st);
+	return rv;
+}
+
+// store_step_done steps st once, expecting no row, then resets it.
+static sje_err
+store_step_done(sje__store *s, sqlite3_stmt *st, const char *what)
+{
+	return store_finish(s, st, sqlite3_step(st), what);
+}
+
+sje_err
+sje__store_begin(sje__store *s)
+{
+	return store_step_done(s, s->st[ST_BEGIN], "begin");
+}
+
+sje_err
+sje__store_commit(sje__store *s)
+{
+	sje_err rv = store_step_done(s, s->st[ST_COMMIT], "commit");
+	if (rv != SJE_OK) {
+		sje__store_rollback(s);
+	}
+	return rv;
+}
+
+void
+sje__store_rollback(sje__store *s)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		return; // no transaction open
+	}
+	(void) store_step_done(s, s->st[ST_ROLLBACK], "rollback");
+}
+
+// store_bind_text binds str (NULL binds NULL).
+static int
+store_bind_text(sqlite3_stmt *st, int i, const char *str)
+{
+	if (str == NULL) {
+		return sqlite3_bind_null(st, i);
+	}
+	return sqlite3_bind_text(st, i, str, -1, SQLITE_STATIC);
+}
+
+// STORE_BIND runs one sqlite3_bind_* call while rc is still SQLITE_OK, so
+// that a run of binds keeps the first failure.
+#define STORE_BIND(rc, call)                                                  \
+	do {                                                                  \
+		if ((rc) == SQLITE_OK) {                                      \
+			(rc) = (call);                                        \
+		}                                                             \
+	} while (0)
+
+// store_bind_mutable binds the fields that sje__store_update_job writes, at
+// the parameter numbers that ST_UPDATE uses (?2..?16). Returns an SQLite
+// code.
+static int
+store_bind_mutable(sqlite3_stmt *st, const sje__job_row *row)
+{
+	int rc = SQLITE_OK;
+
+	STORE_BIND(rc, sqlite3_bind_int(st, 2, row->state));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 3, row->attempt));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 4, row->max_attempts));
+	STORE_BIND(
+	    rc, sqlite3_bind_int64(st, 5, (sqlite3_int64) row->lease_id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 6, row->lease_expires_ms));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 7, row->ready_at_ms));
+	STORE_BIND(rc, store_bind_text(st, 8, row->worker));
+	STORE_BIND(rc, store_bind_text(st, 9, row->result_json));
+	STORE_BIND(rc, store_bind_text(st, 10, row->error_type));
+	STORE_BIND(rc, store_bind_text(st, 11, row->error_message));
+	STORE_BIND(rc, sqlite3_bind_double(st, 12, row->progress_pct));
+	STORE_BIND(rc, store_bind_text(st, 13, row->progress_msg));
+	STORE_BIND(
+	    rc, sqlite3_bind_int(st, 14, row->cancel_requested ? 1 : 0));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 15, row->started_ms));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 16, row->finished_ms));
+	return rc;
+}
+
+// store_bind_insert binds every field but id for ST_INSERT (?1..?21).
+static int
+store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
+{
+	int rc = SQLITE_OK;
+
+	STORE_BIND(rc, store_bind_text(st, 1, row->task_id));
+	STORE_BIND(rc, store_bind_text(st, 2, row->function));
+	// A zero-length spec is bound as an empty blob: a NULL pointer would
+	// bind SQL NULL, which the NOT NULL column refuses.
+	STORE_BIND(rc,
+	    row->spec_len > 0 ? sqlite3_bind_blob64(st, 3, row->spec,
+	                            row->spec_len, SQLITE_STATIC)
+	                      : sqlite3_bind_zeroblob(st, 3, 0));
+	STORE_BIND(rc, sqlite3_bind_int(st, 4, row->state));
+	STORE_BIND(rc, sqlite3_bind_int(st, 5, row->priority));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 6, row->attempt));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 7, row->max_attempts));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 8, row->timeout_s));
+	STORE_BIND(
+	    rc, sqlite3_bind_int64(st, 9, (sqlite3_int64) row->lease_id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 10, row->lease_expires_ms));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 11, row->ready_at_ms));
+	STORE_BIND(rc, store_bind_text(st, 12, row->worker));
+	STORE_BIND(rc, store_bind_text(st, 13, row->result_json));
+	STORE_BIND(rc, store_bind_text(st, 14, row->error_type));
+	STORE_BIND(rc, store_bind_text(st, 15, row->error_message));
+	STORE_BIND(rc, sqlite3_bind_double(st, 16, row->progress_pct));
+	STORE_BIND(rc, store_bind_text(st, 17, row->progress_msg));
+	STORE_BIND(
+	    rc, sqlite3_bind_int(st, 18, row->cancel_requested ? 1 : 0));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 19, row->created_ms));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 20, row->started_ms));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 21, row->finished_ms));
+	return rc;
+}
+
+sje_err
+sje__store_insert_job(sje__store *s, const sje__job_row *row, int64_t *id)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT];
+	sje_err       rv;
+	int           rc;
+
+	if (row->task_id == NULL || row->function == NULL) {
+		return SJE_EINVAL;
+	}
+	if ((rc = store_bind_insert(st, row)) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if ((rv = store_finish(s, st, rc, "inserting a job")) != SJE_OK) {
+		return rv;
+	}
+	*id = sqlite3_last_insert_rowid(s->db);
+	return SJE_OK;
+}
+
+sje_err
+sje__store_update_job(sje__store *s, const sje__job_row *row)
+{
+	sqlite3_stmt *st = s->st[ST_UPDATE];
+	sje_err       rv;
+	int           rc;
+
+	if ((rc = sqlite3_bind_int64(st, 1, row->id)) == SQLITE_OK &&
+	    (rc = store_bind_mutable(st, row)) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if ((rv = store_finish(s, st, rc, "updating a job")) != SJE_OK) {
+		return rv;
+	}
+	return sqlite3_changes(s->db) > 0 ? SJE_OK : SJE_ENOTFOUND;
+}
+
+// store_col_text copies text column i into *out (NULL for SQL NULL).
+static sje_err
+store_col_text(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char *t;
+	size_t               len;
+	char                *copy;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+		*out = NULL;
+		return SJE_OK;
+	}
+	// column_text before column_bytes: the length is then the text's.
+	if ((t = sqlite3_column_text(st, i)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	len = (size_t) sqlite3_column_bytes(st, i);
+	if ((copy = malloc(len + 1)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	memcpy(copy, t, len);
+	copy[len] = '\0';
+	*out      = copy;
+	return SJE_OK;
+}
+
+// store_row_fini frees what row owns, leaving it empty.
+static void
+store_row_fini(sje__job_row *row)
+{
+	free(row->task_id);
+	free(row->function);
+	free(row->spec);
+	free(row->worker);
+	free(row->result_json);
+	free(row->error_type);
+	free(row->error_message);
+	free(row->progress_msg);
+	memset(row, 0, sizeof(*row));
+}
+
+// store_read_row fills row (zeroed by the caller) from the current result
+// of st, in STORE_COLS order. On failure row may hold some strings: the
+// caller frees them with store_row_fini.
+static sje_err
+store_read_row(sqlite3_stmt *st, sje__job_row *row)
+{
+	sje_err rv;
+	int     n;
+
+	row->id = sqlite3_column_int64(st, COL_ID);
+	if ((rv = store_col_text(st, COL_TASK_ID, &row->task_id)) != SJE_OK ||
+	    (rv = store_col_text(st, COL_FUNCTION, &row->function)) !=
+	        SJE_OK ||
+	    (rv = store_col_text(st, COL_WORKER, &row->worker)) != SJE_OK ||
+	    (rv = store_col_text(st, COL_RESULT_JSON, &row->result_json)) !=
+	        SJE_OK ||
+	    (rv = store_col_text(st, COL_ERROR_TYPE, &row->error_type)) !=
+	        SJE_OK ||
+	    (rv = store_col_text(
+	         st, COL_ERROR_MESSAGE, &row->error_message)) != SJE_OK ||
+	    (rv = store_col_text(st, COL_PROGRESS_MSG, &row->progress_msg)) !=
+	        SJE_OK) {
+		return rv;
+	}
+	// column_blob before column_bytes; an empty blob reads as NULL.
+	{
+		const void *b = sqlite3_column_blob(st, COL_SPEC);
+		n             = sqlite3_column_bytes(st, COL_SPEC);
+		if (n > 0) {
+			if (b == NULL ||
+			    (row->spec = malloc((size_t) n)) == NULL) {
+				return SJE_ENOMEM;
+			}
+			memcpy(row->spec, b, (size_t) n);
+			row->spec_len = (size_t) n;
+		}
+	}
+	row->state    = sqlite3_column_int(st, COL_STATE);
+	row->priority = sqlite3_column_int(st, COL_PRIORITY);
+	row->attempt  = (uint32_t) sqlite3_column_int64(st, COL_ATTEMPT);
+	row->max_attempts =
+	    (uint32_t) sqlite3_column_int64(st, COL_MAX_ATTEMPTS);
+	row->timeout_s = (uint32_t) sqlite3_column_int64(st, COL_TIMEOUT_S);
+	row->lease_id  = (uint64_t) sqlite3_column_int64(st, COL_LEASE_ID);
+	row->lease_expires_ms = sqlite3_column_int64(st, COL_LEASE_EXPIRES_MS);
+	row->ready_at_ms      = sqlite3_column_int64(st, COL_READY_AT_MS);
+	row->progress_pct     = sqlite3_column_double(st, COL_PROGRESS_PCT);
+	row->cancel_requested =
+	    sqlite3_column_int(st, COL_CANCEL_REQUESTED) != 0;
+	row->created_ms  = sqlite3_column_int64(st, COL_CREATED_MS);
+	row->started_ms  = sqlite3_column_int64(st, COL_STARTED_MS);
+	row->finished_ms = sqlite3_column_int64(st, COL_FINISHED_MS);
+	return SJE_OK;
+}
+
+// store_new_row reads the current result of st into a new row.
+static sje_err
+store_new_row(sqlite3_stmt *st, sje__job_row **out)
+{
+	sje__job_row *row;
+	sje_err       rv;
+
+	if ((row = calloc(1, sizeof(*row))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	if ((rv = store_read_row(st, row)) != SJE_OK) {
+		sje__job_row_free(row);
+		return rv;
+	}
+	*out = row;
+	return SJE_OK;
+}
+
+// store_get_one steps st (bound by the caller) for at most one row.
+static sje_err
+store_get_one(sje__store *s, sqlite3_stmt *st, sje__job_row **out)
+{
+	sje_err rv;
+	int     rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		rv = store_new_row(st, out);
+	} else if (rc == SQLITE_DONE) {
+		rv = SJE_ENOTFOUND;
+	} else {
+		return store_finish(s, st, rc, "reading a job");
+	}
+	store_done(st);
+	return rv;
+}
+
+sje_err
+sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
+{
+	sqlite3_stmt *st = s->st[ST_GET];
+	int           rc;
+
+	if (task_id == NULL) {
+		return SJE_ENOTFOUND;
+	}
+	if ((rc = store_bind_text(st, 1, task_id)) != SQLITE_OK) {
+		return store_finish(s, st, rc, "reading a job");
+	}
+	return store_get_one(s, st, out);
+}
+
+sje_err
+sje__store_get_job_by_id(sje__store *s, int64_t id, sje__job_row **out)
+{
+	sqlite3_stmt *st = s->st[ST_GET_BY_ID];
+	int           rc;
+
+	if ((rc = sqlite3_bind_int64(st, 1, id)) != SQLITE_OK) {
+		return store_finish(s, st, rc, "reading a job");
+	}
+	return store_get_one(s, st, out);
+}
+
+// store_rows_free frees n rows and the array.
+static void
+store_rows_free(sje__job_row **rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rows);
+}
+
+sje_err
+sje__store_list_jobs(
+    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+{
+	bool           by_function = f->function != NULL && f->function[0];
+	bool           by_state    = f->state != 0;
+	sqlite3_stmt  *st;
+	sje__job_row **out   = NULL;
+	size_t         count = 0;
+	sje_err        rv    = SJE_OK;
+	int            rc;
+
+	if (f->limit == 0) {
+		*rows = NULL;
+		*n    = 0;
+		return SJE_OK;
+	}
+	// One statement per filter shape, so that each uses its index.
+	st = s->st[by_state
+	        ? (by_function ? ST_LIST_STATE_FUNCTION : ST_LIST_STATE)
+	        : (by_function ? ST_LIST_FUNCTION : ST_LIST_ALL)];
+	// The whole array at once: the caller bounds the limit.
+	if ((out = calloc(f->limit, sizeof(*out))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	rc = sqlite3_bind_int64(
+	    st, 1, f->before_id > 0 ? f->before_id : INT64_MAX);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_bind_int64(st, 2, f->limit);
+	}
+	if (rc == SQLITE_OK && by_state) {
+		rc = sqlite3_bind_int(st, 3, f->state);
+	}
+	if (rc == SQLITE_OK && by_function) {
+		rc = store_bind_text(st, 4, f->function);
+	}
+	if (rc != SQLITE_OK) {
+		rv = store_err(s, rc, "listing jobs");
+		goto done;
+	}
+	while (count < f->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rv = store_new_row(st, &out[count])) != SJE_OK) {
+			goto done;
+		}
+		count++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "listing jobs");
+	}
+done:
+	store_done(st);
+	if (rv != SJE_OK) {
+		store_rows_free(out, count);
+		return rv;
+	}
+	if (count == 0) {
+		free(out);
+		out = NULL;
+	}
+	*rows = out;
+	*n    = count;
+	return SJE_OK;
+}
+
+sje_err
+sje__store_scan_active(sje__store *s,
+    sje_err (*fn)(void *arg, const sje__job_row *row), void *arg)
+{
+	sqlite3_stmt *st = s->st[ST_SCAN_ACTIVE];
+	sje__job_row  row;
+	sje_err       rv = SJE_OK;
+	int           rc;
+
+	// Each row is copied out before fn sees it, so fn may write to the
+	// store (the scan's read sees or skips such changes, as SQLite
+	// allows; fn should not change which jobs are active).
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		rv = store_read_row(st, &row);
+		if (rv == SJE_OK) {
+			rv = fn(arg, &row);
+		}
+		store_row_fini(&row);
+		if (rv != SJE_OK) {
+			break;
+		}
+	}
+	if (rv == SJE_OK && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "scanning active jobs");
+	}
+	store_done(st);
+	return rv;
+}
+
+sje_err
+sje__store_meta_get(sje__store *s, const char *key, uint64_t *value)
+{
+	sqlite3_stmt *st = s->st[ST_META_GET];
+	sje_err       rv = SJE_OK;
+	int           rc;
+
+	if ((rc = store_bind_text(st, 1, key)) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_ROW) {
+		*value = (uint64_t) sqlite3_column_int64(st, 0);
+	} else if (rc == SQLITE_DONE) {
+		*value = 0;
+	} else {
+		rv = store_err(s, rc, "reading meta");
+	}
+	store_done(st);
+	return rv;
+}
+
+sje_err
+sje__store_meta_set(sje__store *s, const char *key, uint64_t value)
+{
+	sqlite3_stmt *st = s->st[ST_META_SET];
+	int           rc;
+
+	if (key == NULL) {
+		return SJE_EINVAL;
+	}
+	if ((rc = store_bind_text(st, 1, key)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, 2, (sqlite3_int64) value)) ==
+	        SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "writing meta");
+}
+
+void
+sje__job_row_free(sje__job_row *row)
+{
+	if (row == NULL) {
+		return;
+	}
+	store_row_fini(row);
+	free(row);
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# end_to_end: one coordinator, two workers, jobs of every core function
+# driven through the CLI; the CLI's exit codes and bad input.
+. "$(dirname "$0")/lib.sh"
+
+t_server_start server
+t_worker_start wa 2
+t_worker_start wb 2
+
+# The seed's example: statistics over input_data.
+out=$(sje --json submit calculate_data --params '{"input_data":[1,2,3,4]}' --wait)
+t_eq "calculate_data succeeds" SUCCEEDED "$(jq -r .state <<<"$out")"
+t_eq "calculate_data sums" 10 "$(jq -r .result.sum <<<"$out")"
+t_eq "calculate_data averages" 2.5 "$(jq -r .result.mean <<<"$out")"
+t_eq "calculate_data counts" 4 "$(jq -r .result.count <<<"$out")"
+
+# echo returns its params exactly, nested values and unicode included.
+params='{"s":"héllo \"q\" $(x)","n":[1,2.5,-3,12345678901234567],"o":{"t":true,"z":null}}'
+out=$(sje --json submit echo --params "$params" --id echo-1 --wait)
+t_eq "echo succeeds" SUCCEEDED "$(jq -r .state <<<"$out")"
+t_eq "echo result equals params" "$(jq -cS . <<<"$params")" "$(jq -cS .result <<<"$out")"
+t_eq "status shows the same params" "$(jq -cS . <<<"$params")" \
+    "$(sje --json status echo-1 | jq -cS .params)"
+
+# noop: result null; the job names the worker that ran it.
+out=$(sje --json submit noop --wait)
+t_eq "noop succeeds" SUCCEEDED "$(jq -r .state <<<"$out")"
+t_eq "noop result is null" null "$(jq -c .result <<<"$out")"
+t_check "the job names its worker" grep -Eq '^(wa|wb)$' <<<"$(jq -r .worker <<<"$out")"
+
+# A failing function ends FAILED with its message after its attempts.
+set +e
+out=$(sje --json submit fail --params '{"message":"boom"}' --retries 0 --wait)
+rc=$?
+set -e
+t_eq "submit --wait of a failing job exits 1" 1 "$rc"
+t_eq "the failed job is FAILED" FAILED "$(jq -r .state <<<"$out")"
+t_eq "its error carries the message" boom "$(jq -r .error.message <<<"$out")"
+t_eq "one attempt was made" 1 "$(jq -r .attempt <<<"$out")"
+
+# Retries: a failing job with --retries 1 makes two attempts.
+out=$(sje --json submit fail --params '{"message":"again"}' --retries 1 \
+    --id retry-1 --wait || true)
+t_eq "a job with one retry makes two attempts" 2 "$(jq -r .attempt <<<"$out")"
+
+# calculate_data refuses bad input with a clear error.
+out=$(sje --json submit calculate_data --params '{"input_data":[1,"x"]}' \
+    --retries 0 --wait || true)
+t_eq "bad input_data fails" FAILED "$(jq -r .state <<<"$out")"
+t_check "the error names the bad element" \
+    grep -q 'input_data\[1\]' <<<"$(jq -r .error.message <<<"$out")"
+
+# Idempotent submit: the same id and spec answers with the job; another
+# spec under the same id is refused.
+sje submit echo --id same-1 --params '{"v":1}' >/dev/null
+out=$(sje --json submit echo --id same-1 --params '{"v":1}')
+t_eq "resubmitting the same spec answers with the job" same-1 "$(jq -r .task_id <<<"$out")"
+set +e
+sje submit echo --id same-1 --params '{"v":2}' 2>"$T_DIR/err"
+rc=$?
+set -e
+t_eq "another spec under the same id exits 1" 1 "$rc"
+t_check "and says ALREADY_EXISTS" grep -q ALREADY_EXISTS "$T_DIR/err"
+
+# Cancel of a queued job: no worker serves 'nobody_serves_this'.
+sje submit nobody_serves_this --id cq-1 >/dev/null
+t_eq "the unserved job waits QUEUED" QUEUED "$(t_state cq-1)"
+t_eq "cancel of a queued job answers CANCELLED" CANCELLED \
+    "$(sje --json cancel cq-1 | jq -r .state)"
+t_eq "the job is CANCELLED" CANCELLED "$(t_state cq-1)"
+set +e
+sje cancel cq-1 2>/dev/null; rc=$?
+set -e
+t_eq "cancel of a finished job exits 1" 1 "$rc"
+
+# Cancel of a running job: sleep stops early.
+sje submit sleep --id cr-1 --params '{"seconds":30}' >/dev/null
+t_check "the sleep job starts" t_until 20 t_state_is cr-1 RUNNING
+t_eq "cancel of a running job is requested" true \
+    "$(sje --json cancel cr-1 | jq -r .cancel_requested)"
+t_check "the running job ends CANCELLED" t_until 20 t_state_is cr-1 CANCELLED
+
+# Delayed start: stays SCHEDULED, then runs.
+sje submit noop --id delayed-1 --delay 1 >/dev/null
+t_eq "a delayed job is SCHEDULED" SCHEDULED "$(t_state delayed-1)"
+t_check "then it runs" t_until 20 t_state_is delayed-1 SUCCEEDED
+
+# Listing and workers.
+t_check "list shows jobs" bash -c "'$SJE_BIN/sje-client' --json list --limit 5 | jq -e '.jobs | length == 5' >/dev/null"
+t_check "list filters by state" bash -c "'$SJE_BIN/sje-client' --json list --state CANCELLED | jq -e '[.jobs[].state] | unique == [\"CANCELLED\"]' >/dev/null"
+t_eq "two workers are listed" 2 "$(sje --json workers | jq '.workers | length')"
+
+# Exit codes: not found, usage, unreachable.
+set +e
+sje status no-such-job 2>/dev/null; rc=$?
+t_eq "status of an unknown id exits 4" 4 "$rc"
+sje submit echo --params '{"broken":' 2>/dev/null; rc=$?
+t_eq "malformed --params exits 2" 2 "$rc"
+sje frobnicate 2>/dev/null; rc=$?
+t_eq "an unknown command exits 2" 2 "$rc"
+"$SJE_BIN/sje-client" --server tcp://127.0.0.1:1 status x 2>/dev/null; rc=$?
+t_eq "an unreachable server exits 3" 3 "$rc"
+set -e
+
+t_done

@@ -1,0 +1,155 @@
+# lib.sh — helpers for SJE's integration tests (sourced, bash).
+#
+# Each test starts its own sje-server and sje-worker processes on loopback
+# with port 0 (the server writes the ports it bound to <data_dir>/endpoints),
+# in a temporary directory of its own, and stops them by PID at exit. Waits
+# poll for the expected state with a deadline; nothing sleeps and hopes.
+#
+# Needs: SJE_BIN (the build's bin/ directory), jq.
+set -euo pipefail
+
+: "${SJE_BIN:?SJE_BIN must name the bin directory of the build}"
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sje-test.XXXXXX")
+T_PIDS=()
+T_NAME=$(basename "$0" .sh)
+T_FAILED=0
+T_CHECKS=0
+
+t_cleanup() {
+	local pid
+	for pid in "${T_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${T_PIDS[@]}"; do
+		t_wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+	done
+	if [ "$T_FAILED" -ne 0 ] || [ "${SJE_TEST_KEEP:-0}" = 1 ]; then
+		echo "# logs kept in $T_DIR"
+		for f in "$T_DIR"/*.log; do
+			[ -f "$f" ] || continue
+			echo "## $f"; tail -n 40 "$f"
+		done
+	else
+		rm -rf "$T_DIR"
+	fi
+}
+trap t_cleanup EXIT
+
+t_log() { echo "# $*"; }
+
+t_fail() {
+	echo "FAIL: $T_NAME: $*" >&2
+	T_FAILED=1
+	exit 1
+}
+
+# t_check DESCRIPTION COMMAND... runs the command and fails the test
+# when it fails.
+t_check() {
+	local what=$1; shift
+	T_CHECKS=$((T_CHECKS + 1))
+	if "$@"; then
+		echo "ok $T_CHECKS - $what"
+	else
+		echo "not ok $T_CHECKS - $what"
+		t_fail "$what"
+	fi
+}
+
+# t_eq DESCRIPTION EXPECTED ACTUAL
+t_eq() {
+	T_CHECKS=$((T_CHECKS + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $T_CHECKS - $1"
+	else
+		echo "not ok $T_CHECKS - $1: expected '$2', got '$3'"
+		t_fail "$1"
+	fi
+}
+
+t_done() {
+	echo "# $T_NAME: all $T_CHECKS checks passed"
+}
+
+# t_wait_exit PID SECONDS: waits for a process (ours) to exit.
+t_wait_exit() {
+	local pid=$1 deadline=$((SECONDS + $2))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+# t_until SECONDS COMMAND...: polls COMMAND until it succeeds.
+t_until() {
+	local deadline=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+# t_server_start NAME [extra env assignments...]: starts sje-server with
+# data dir $T_DIR/NAME on loopback port 0; sets SERVER_PID, RPC_URL and
+# EVENTS_URL. Keeps the data dir (and the ports, after a first start) so
+# that a restart finds the same store and the workers the same address.
+t_server_start() {
+	local name=$1; shift
+	local dir="$T_DIR/$name"
+	mkdir -p "$dir"
+	rm -f "$dir/endpoints"
+	env SJE_SERVER_DATA_DIR="$dir" \
+	    SJE_SERVER_RPC_URL="${RPC_URL:-tcp://127.0.0.1:0}" \
+	    SJE_SERVER_EVENTS_URL="${EVENTS_URL:-tcp://127.0.0.1:0}" \
+	    SJE_LOGGING_LEVEL="${SJE_TEST_LOG_LEVEL:-info}" "$@" \
+	    "$SJE_BIN/sje-server" >>"$T_DIR/$name.log" 2>&1 &
+	SERVER_PID=$!
+	T_PIDS+=("$SERVER_PID")
+	t_until 20 test -s "$dir/endpoints" ||
+	    t_fail "server $name did not start (see $T_DIR/$name.log)"
+	RPC_URL=$(sed -n 's/^rpc_url=//p' "$dir/endpoints")
+	EVENTS_URL=$(sed -n 's/^events_url=//p' "$dir/endpoints")
+	export SJE_CLIENT_SERVER_URL="$RPC_URL"
+	export SJE_CLIENT_EVENTS_URL="$EVENTS_URL"
+}
+
+# t_worker_start NAME [SLOTS]: starts sje-worker NAME against RPC_URL;
+# sets WORKER_PID. Waits until the server lists it.
+t_worker_start() {
+	local name=$1 slots=${2:-2}
+	SJE_WORKER_SERVER_URL="$RPC_URL" SJE_WORKER_EVENTS_URL="$EVENTS_URL" \
+	    SJE_LOGGING_LEVEL="${SJE_TEST_LOG_LEVEL:-info}" \
+	    "$SJE_BIN/sje-worker" --name "$name" --slots "$slots" \
+	    >>"$T_DIR/worker-$name.log" 2>&1 &
+	WORKER_PID=$!
+	T_PIDS+=("$WORKER_PID")
+	t_until 20 t_worker_listed "$name" ||
+	    t_fail "worker $name did not register (see $T_DIR/worker-$name.log)"
+}
+
+t_worker_listed() {
+	"$SJE_BIN/sje-client" --json workers 2>/dev/null |
+	    jq -e --arg n "$1" '.workers[] | select(.name == $n)' >/dev/null
+}
+
+# t_stop PID: SIGTERM, then wait for the exit (SIGKILL after 10 s).
+t_stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	t_wait_exit "$1" 10 || { kill -KILL "$1" 2>/dev/null; t_wait_exit "$1" 5; }
+}
+
+# t_kill9 PID: the process dies at once, with no chance to clean up.
+t_kill9() {
+	kill -KILL "$1" 2>/dev/null || true
+	t_wait_exit "$1" 10
+}
+
+# sje ARGS...: the CLI against the test's server.
+sje() { "$SJE_BIN/sje-client" "$@"; }
+
+# t_state ID: prints a job's state.
+t_state() { sje --json status "$1" | jq -r .state; }
+
+t_state_is() { [ "$(t_state "$1" 2>/dev/null)" = "$2" ]; }

@@ -1,0 +1,396 @@
+// libsje_test — a real sje-server and sje-worker, started by this test on
+// loopback (port 0, a temp data dir), driven through libsje: batches,
+// atomicity, idempotency, waits, the generated stubs, and bad requests.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sje/client.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char        g_dir[256];
+static char        g_url[256];
+static pid_t       g_server, g_worker;
+static sje_client *g_client;
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+// spawn starts argv[0] from $SJE_BIN with extra environment entries.
+static pid_t
+spawn(const char *prog, char *const extra_env[], char *const args[],
+    const char *log)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", getenv("SJE_BIN"), prog);
+	size_t n = 0;
+	while (environ[n] != NULL) {
+		n++;
+	}
+	size_t k = 0;
+	while (extra_env[k] != NULL) {
+		k++;
+	}
+	char **env = calloc(n + k + 1, sizeof(*env));
+	memcpy(env, extra_env, k * sizeof(*env));
+	memcpy(env + k, environ, n * sizeof(*env));
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(
+	    &fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	char *argv[16] = { path };
+	for (int i = 0; args[i] != NULL && i < 14; i++) {
+		argv[i + 1] = args[i];
+	}
+	pid_t pid;
+	int   rv = posix_spawn(&pid, path, &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	free(env);
+	return rv == 0 ? pid : -1;
+}
+
+static void
+stop(pid_t pid)
+{
+	if (pid <= 0) {
+		return;
+	}
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			return;
+		}
+		sleep_ms(50);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static int
+group_setup(void **state)
+{
+	(void) state;
+	if (getenv("SJE_BIN") == NULL) {
+		fprintf(stderr, "SJE_BIN is not set\n");
+		return -1;
+	}
+	snprintf(g_dir, sizeof(g_dir), "%s/sje-libsje.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(g_dir) == NULL) {
+		return -1;
+	}
+	char data[320], log[320], ep[320];
+	snprintf(data, sizeof(data), "SJE_SERVER_DATA_DIR=%s", g_dir);
+	snprintf(log, sizeof(log), "%s/server.log", g_dir);
+	char *senv[] = { data, "SJE_SERVER_RPC_URL=tcp://127.0.0.1:0",
+		"SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0", NULL };
+	char *none[] = { NULL };
+	g_server     = spawn("sje-server", senv, none, log);
+	if (g_server < 0) {
+		return -1;
+	}
+	snprintf(ep, sizeof(ep), "%s/endpoints", g_dir);
+	for (int i = 0; i < 400 && g_url[0] == '\0'; i++) {
+		FILE *f = fopen(ep, "r");
+		char  line[300];
+		while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, "rpc_url=", 8) == 0) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(g_url, sizeof(g_url), "%s", line + 8);
+			}
+		}
+		if (f != NULL) {
+			fclose(f);
+		}
+		if (g_url[0] == '\0') {
+			sleep_ms(25);
+		}
+	}
+	if (g_url[0] == '\0') {
+		return -1;
+	}
+	char wurl[300], wlog[320];
+	snprintf(wurl, sizeof(wurl), "SJE_WORKER_SERVER_URL=%s", g_url);
+	snprintf(wlog, sizeof(wlog), "%s/worker.log", g_dir);
+	char *wenv[] = { wurl, NULL };
+	char *wargs[] = { "--name", "lib-w", "--slots", "4", NULL };
+	g_worker      = spawn("sje-worker", wenv, wargs, wlog);
+	sje_client_opts o = { .server_url = g_url, .timeout_ms = 10000 };
+	return sje_client_open(&o, &g_client) == SJE_OK ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void) state;
+	sje_client_close(g_client);
+	stop(g_worker);
+	stop(g_server);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+// submit_specs submits n specs; returns the call's error.
+static sje_err
+submit_specs(Sje__V1__JobSpec *specs, size_t n, Sje__V1__SubmitReply **out,
+    sje_status *st)
+{
+	Sje__V1__JobSpec **p = calloc(n, sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		p[i] = &specs[i];
+	}
+	Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
+	req.jobs                   = p;
+	req.n_jobs                 = n;
+	sje_err err                = sje_client_submit(g_client, &req, out, st);
+	free(p);
+	return err;
+}
+
+static void
+test_a_batch_of_jobs_runs_and_every_result_is_right(void **state)
+{
+	(void) state;
+	enum { N = 200 };
+	Sje__V1__JobSpec specs[N];
+	Sje__V1__Json    params[N];
+	char             ids[N][32], texts[N][64];
+	char            *idp[N];
+	for (int i = 0; i < N; i++) {
+		sje__v1__job_spec__init(&specs[i]);
+		sje__v1__json__init(&params[i]);
+		snprintf(ids[i], sizeof(ids[i]), "batch-%d", i);
+		snprintf(texts[i], sizeof(texts[i]), "{\"input_data\":[%d,%d]}",
+		    i, i + 2);
+		params[i].text    = texts[i];
+		specs[i].task_id  = ids[i];
+		specs[i].function = "calculate_data";
+		specs[i].params   = &params[i];
+		idp[i]            = ids[i];
+	}
+	Sje__V1__SubmitReply *rep;
+	assert_int_equal(submit_specs(specs, N, &rep, NULL), SJE_OK);
+	assert_int_equal(rep->n_results, N);
+	for (int i = 0; i < N; i++) {
+		assert_string_equal(rep->results[i]->task_id, ids[i]);
+		assert_true(rep->results[i]->created);
+	}
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+
+	Sje__V1__WaitRequest wr = SJE__V1__WAIT_REQUEST__INIT;
+	wr.task_ids             = idp;
+	wr.n_task_ids           = N;
+	wr.timeout_ms           = 30000;
+	Sje__V1__WaitReply *w;
+	assert_int_equal(sje_client_wait(g_client, &wr, &w, NULL), SJE_OK);
+	assert_true(w->done);
+	assert_int_equal(w->n_jobs, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(w->jobs[i]->state,
+		    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+		char want[64];
+		snprintf(want, sizeof(want), "\"sum\":%d", 2 * i + 2);
+		assert_non_null(strstr(w->jobs[i]->result->text, want));
+	}
+	sje__v1__wait_reply__free_unpacked(w, NULL);
+}
+
+static void
+test_a_batch_with_one_bad_job_stores_nothing(void **state)
+{
+	(void) state;
+	Sje__V1__JobSpec specs[3];
+	for (int i = 0; i < 3; i++) {
+		sje__v1__job_spec__init(&specs[i]);
+		specs[i].function = "noop";
+	}
+	specs[0].task_id  = "atomic-1";
+	specs[1].task_id  = "atomic-2";
+	specs[2].task_id  = "atomic-3";
+	specs[2].function = "bad function!";
+	Sje__V1__SubmitReply *rep = NULL;
+	sje_status            st;
+	assert_int_equal(submit_specs(specs, 3, &rep, &st), SJE_EINVAL);
+	assert_string_equal(st.field, "jobs[2].function");
+	Sje__V1__Job *job = NULL;
+	assert_int_equal(
+	    sje_client_get_status(g_client, "atomic-1", &job, &st),
+	    SJE_ENOTFOUND);
+	assert_int_equal(st.code, SJE__V1__STATUS_CODE__NOT_FOUND);
+}
+
+static void
+test_resubmitting_the_same_spec_answers_with_the_existing_job(void **state)
+{
+	(void) state;
+	Sje__V1__JobSpec spec = SJE__V1__JOB_SPEC__INIT;
+	Sje__V1__Json    p    = SJE__V1__JSON__INIT;
+	p.text                = "{\"k\":1}";
+	spec.task_id          = "idem-1";
+	spec.function         = "echo";
+	spec.params           = &p;
+	Sje__V1__SubmitReply *rep;
+	assert_int_equal(submit_specs(&spec, 1, &rep, NULL), SJE_OK);
+	assert_true(rep->results[0]->created);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+	assert_int_equal(submit_specs(&spec, 1, &rep, NULL), SJE_OK);
+	assert_false(rep->results[0]->created);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+
+	p.text = "{\"k\":2}";
+	sje_status st;
+	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EEXIST);
+	assert_int_equal(st.code, SJE__V1__STATUS_CODE__ALREADY_EXISTS);
+	assert_string_equal(st.field, "jobs[0].task_id");
+}
+
+static void
+test_a_job_without_task_id_gets_one(void **state)
+{
+	(void) state;
+	Sje__V1__JobSpec      spec = SJE__V1__JOB_SPEC__INIT;
+	Sje__V1__SubmitReply *rep;
+	spec.function = "noop";
+	assert_int_equal(submit_specs(&spec, 1, &rep, NULL), SJE_OK);
+	assert_true(strlen(rep->results[0]->task_id) > 8);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+}
+
+static void
+test_bad_requests_get_clear_errors(void **state)
+{
+	(void) state;
+	sje_status            st;
+	Sje__V1__SubmitReply *rep = NULL;
+	Sje__V1__JobSpec      spec = SJE__V1__JOB_SPEC__INIT;
+	// No function.
+	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EINVAL);
+	assert_string_equal(st.field, "jobs[0].function");
+	// Params that are not JSON.
+	Sje__V1__Json p = SJE__V1__JSON__INIT;
+	p.text          = "{\"a\":";
+	spec.function   = "echo";
+	spec.params     = &p;
+	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EINVAL);
+	assert_string_equal(st.field, "jobs[0].params");
+	// An empty submit.
+	assert_int_equal(submit_specs(&spec, 0, &rep, &st), SJE_EINVAL);
+	// Unknown ids.
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, "nope", &job, &st),
+	    SJE_ENOTFOUND);
+	Sje__V1__CancelReply *cr;
+	assert_int_equal(
+	    sje_client_cancel(g_client, "nope", &cr, &st), SJE_ENOTFOUND);
+	assert_int_equal(sje_client_get_status(g_client, "bad id!", &job, &st),
+	    SJE_EINVAL);
+	// A worker call with a session the server never gave.
+	Sje__V1__FetchRequest fr = SJE__V1__FETCH_REQUEST__INIT;
+	fr.session               = 12345;
+	fr.max_jobs              = 1;
+	Sje__V1__FetchReply *f   = NULL;
+	assert_int_equal(sje_client_call(g_client,
+	                     &sje__v1__worker_hub__descriptor, 1, &fr.base,
+	                     (ProtobufCMessage **) &f, 0, &st),
+	    SJE_EPRECOND);
+}
+
+static void
+test_a_report_on_a_lease_not_held_is_refused(void **state)
+{
+	(void) state;
+	Sje__V1__JobOutcome  o   = SJE__V1__JOB_OUTCOME__INIT;
+	Sje__V1__JobOutcome *op  = &o;
+	Sje__V1__ReportRequest r = SJE__V1__REPORT_REQUEST__INIT;
+	o.task_id                = "batch-0"; // finished long ago
+	o.lease_id               = 1;
+	r.outcomes               = &op;
+	r.n_outcomes             = 1;
+	Sje__V1__ReportReply *rep;
+	assert_int_equal(sje_client_call(g_client,
+	                     &sje__v1__worker_hub__descriptor, 3, &r.base,
+	                     (ProtobufCMessage **) &rep, 0, NULL),
+	    SJE_OK);
+	assert_int_equal(rep->n_accepted, 1);
+	assert_int_equal(
+	    rep->accepted[0], SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	sje__v1__report_reply__free_unpacked(rep, NULL);
+	Sje__V1__Job *job;
+	assert_int_equal(
+	    sje_client_get_status(g_client, "batch-0", &job, NULL), SJE_OK);
+	assert_int_equal(job->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	sje__v1__job__free_unpacked(job, NULL);
+}
+
+static void
+status_closure(const Sje__V1__Job *job, void *data)
+{
+	*(int *) data = job != NULL ? (int) job->state : -1;
+}
+
+static void
+test_generated_stubs_call_over_libsje(void **state)
+{
+	(void) state;
+	ProtobufCService *svc =
+	    sje_client_service(g_client, &sje__v1__coordinator__descriptor);
+	assert_non_null(svc);
+	Sje__V1__GetStatusRequest req = SJE__V1__GET_STATUS_REQUEST__INIT;
+	req.task_id                   = "batch-1";
+	int st                        = 0;
+	sje__v1__coordinator__get_status(svc, &req, status_closure, &st);
+	assert_int_equal(st, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	req.task_id = "nope";
+	sje__v1__coordinator__get_status(svc, &req, status_closure, &st);
+	assert_int_equal(st, -1);
+	svc->destroy(svc);
+}
+
+static void
+test_workers_are_listed(void **state)
+{
+	(void) state;
+	Sje__V1__ListWorkersReply *rep;
+	assert_int_equal(
+	    sje_client_list_workers(g_client, &rep, NULL), SJE_OK);
+	assert_int_equal(rep->n_workers, 1);
+	assert_string_equal(rep->workers[0]->name, "lib-w");
+	assert_int_equal(rep->workers[0]->slots, 4);
+	sje__v1__list_workers_reply__free_unpacked(rep, NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_a_batch_of_jobs_runs_and_every_result_is_right),
+		cmocka_unit_test(test_a_batch_with_one_bad_job_stores_nothing),
+		cmocka_unit_test(
+		    test_resubmitting_the_same_spec_answers_with_the_existing_job),
+		cmocka_unit_test(test_a_job_without_task_id_gets_one),
+		cmocka_unit_test(test_bad_requests_get_clear_errors),
+		cmocka_unit_test(test_a_report_on_a_lease_not_held_is_refused),
+		cmocka_unit_test(test_generated_stubs_call_over_libsje),
+		cmocka_unit_test(test_workers_are_listed),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# worker_reconnect: workers outlive coordinator restarts (they re-register
+# by themselves), and a worker killed mid-job loses its lease: the job runs
+# again elsewhere.
+. "$(dirname "$0")/lib.sh"
+
+t_server_start server SJE_EXECUTOR_LEASE_S=2
+t_worker_start w1 2
+
+out=$(sje --json submit echo --params '{"x":1}' --wait)
+t_eq "a job runs before the restart" SUCCEEDED "$(jq -r .state <<<"$out")"
+
+t_stop "$SERVER_PID"
+t_server_start server SJE_EXECUTOR_LEASE_S=2
+t_check "the worker registers again by itself" t_until 30 t_worker_listed w1
+out=$(sje --json submit echo --params '{"x":2}' --wait)
+t_eq "a job runs after the restart" SUCCEEDED "$(jq -r .state <<<"$out")"
+
+# Kill the only worker in the middle of a job; a new worker gets it once
+# the lease (2 s) expires.
+sje submit sleep --id lost-1 --params '{"seconds":3}' >/dev/null
+t_check "the job starts on w1" t_until 20 t_state_is lost-1 RUNNING
+t_kill9 "$WORKER_PID"
+t_worker_start w2 2
+t_check "the lost job runs again and succeeds" t_until 60 t_state_is lost-1 SUCCEEDED
+t_eq "it took two attempts" 2 "$(sje --json status lost-1 | jq .attempt)"
+t_eq "the second ran on w2" w2 "$(sje --json status lost-1 | jq -r .worker)"
+
+t_done

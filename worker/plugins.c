@@ -1,0 +1,378 @@
+// plugins.c — finding, loading, checking and unloading task plugins.
+//
+// At start the worker loads each enabled plugin of config.yaml's plugins
+// list with dlopen, asks its sje_plugin_entry for its description, refuses
+// it unless it speaks our ABI version, runs its init and gathers its task
+// functions into one table sorted by name (looked up with bsearch). Every
+// problem stops the start with one line that names the plugin: a worker
+// that silently lacks a function would take no jobs for it and nobody would
+// know why.
+//
+// Locking: none. The table is built before any thread starts and only read
+// afterwards.
+#include "plugins.h"
+
+#include "log.h"
+#include "util.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// plugin_lib is one loaded shared object.
+typedef struct plugin_lib {
+	char             *name;   // its name in config (owned)
+	char             *path;   // the file loaded (owned)
+	void             *dl;     // dlopen handle; NULL until loaded
+	const sje_plugin *desc;   // from sje_plugin_entry; lives in dl
+	void             *state;  // what init stored
+	bool              inited; // init succeeded: fini is due
+} plugin_lib;
+
+struct sje__plugins {
+	plugin_lib *libs;   // in load order
+	size_t      n_libs;
+	sje__fn    *fns;    // sorted by name; names live in the libs
+	size_t      n_fns;
+};
+
+// plugins_valid_name accepts names that can be part of a file name:
+// letters, digits, '_', '-' and '.', not starting with '.'.
+static bool
+plugins_valid_name(const char *name)
+{
+	const char *c;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '.') {
+		return false;
+	}
+	for (c = name; *c != '\0'; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		        (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
+		        *c == '.')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+// plugins_exe_dir writes the directory of the running executable into buf;
+// false when /proc/self/exe cannot be read.
+static bool
+plugins_exe_dir(char *buf, size_t len)
+{
+	ssize_t n;
+	char   *slash;
+
+	n = readlink("/proc/self/exe", buf, len - 1);
+	if (n <= 0 || (size_t) n >= len - 1) {
+		buf[0] = '\0';
+		return false;
+	}
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL) {
+		buf[0] = '\0';
+		return false;
+	}
+	*slash = '\0';
+	return true;
+}
+
+// plugins_find_file finds the shared object of plugin pc. On SJE_OK *out
+// is a new string (caller owns it).
+static sje_err
+plugins_find_file(
+    const sje_plugin_cfg *pc, char **out, char *errbuf, size_t errlen)
+{
+	char        file[256];
+	char        cand[PATH_MAX];
+	char        exe_dir[PATH_MAX] = "";
+	const char *env;
+	const char *dir;
+
+	if (pc->path != NULL && pc->path[0] != '\0') {
+		*out = sje__strdup(pc->path);
+		return *out != NULL ? SJE_OK : SJE_ENOMEM;
+	}
+	if (!plugins_valid_name(pc->name)) {
+		sje__snprintf(errbuf, errlen,
+		    "plugin '%s': not a valid plugin name (letters, digits, "
+		    "'_', '-' and '.'), and no path is given",
+		    pc->name != NULL ? pc->name : "");
+		return SJE_ECONFIG;
+	}
+	if (!sje__snprintf(file, sizeof(file), "sje_%s.so", pc->name)) {
+		sje__snprintf(errbuf, errlen, "plugin %s: name too long",
+		    pc->name);
+		return SJE_ECONFIG;
+	}
+
+	// $SJE_PLUGIN_PATH: colon-separated directories; empty parts are
+	// skipped.
+	if ((env = getenv("SJE_PLUGIN_PATH")) != NULL) {
+		for (dir = env; *dir != '\0';) {
+			size_t dlen = strcspn(dir, ":");
+			if (dlen > 0 && dlen < sizeof(cand) &&
+			    sje__snprintf(cand, sizeof(cand), "%.*s/%s",
+			        (int) dlen, dir, file) &&
+			    access(cand, F_OK) == 0) {
+				*out = sje__strdup(cand);
+				return *out != NULL ? SJE_OK : SJE_ENOMEM;
+			}
+			dir += dlen;
+			if (*dir == ':') {
+				dir++;
+			}
+		}
+	}
+
+	// Next to the executable, as installed (and as the build tree is
+	// laid out): <prefix>/bin/sje-worker, <prefix>/lib/sje/sje_x.so.
+	if (plugins_exe_dir(exe_dir, sizeof(exe_dir)) &&
+	    sje__snprintf(cand, sizeof(cand), "%s/../lib/sje/%s", exe_dir,
+	        file) &&
+	    access(cand, F_OK) == 0) {
+		*out = sje__strdup(cand);
+		return *out != NULL ? SJE_OK : SJE_ENOMEM;
+	}
+
+	sje__snprintf(errbuf, errlen,
+	    "plugin %s: %s not found (looked in $SJE_PLUGIN_PATH%s%s%s and "
+	    "in %s/../lib/sje); set its path in config or SJE_PLUGIN_PATH",
+	    pc->name, file, env != NULL ? " = '" : " (unset)",
+	    env != NULL ? env : "", env != NULL ? "'" : "",
+	    exe_dir[0] != '\0' ? exe_dir : "the executable's directory");
+	return SJE_ENOTFOUND;
+}
+
+// plugins_open loads lib->path, checks the plugin and runs its init.
+// Leaves whatever it loaded in lib for plugins_close_lib to undo.
+static sje_err
+plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
+    const sje_host_api *host, char *errbuf, size_t errlen)
+{
+	sje_plugin_entry_fn entry;
+	const sje_plugin   *d;
+	char                reason[256] = "";
+	size_t              i;
+	const char         *err;
+
+	if ((lib->dl = dlopen(lib->path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		err = dlerror();
+		sje__snprintf(errbuf, errlen, "plugin %s: cannot load: %s",
+		    lib->name, err != NULL ? err : lib->path);
+		return SJE_EIO;
+	}
+	// POSIX's way to turn dlsym's object pointer into a function pointer.
+	*(void **) (&entry) = dlsym(lib->dl, SJE_PLUGIN_ENTRY_SYMBOL);
+	if (entry == NULL) {
+		sje__snprintf(errbuf, errlen,
+		    "plugin %s: %s is not an SJE plugin (no %s symbol)",
+		    lib->name, lib->path, SJE_PLUGIN_ENTRY_SYMBOL);
+		return SJE_EINVAL;
+	}
+	if ((d = entry()) == NULL) {
+		sje__snprintf(errbuf, errlen,
+		    "plugin %s: %s returned no description", lib->name,
+		    SJE_PLUGIN_ENTRY_SYMBOL);
+		return SJE_EINVAL;
+	}
+	if (d->abi_version != SJE_PLUGIN_ABI_VERSION) {
+		sje__snprintf(errbuf, errlen,
+		    "plugin %s: ABI version %u, this worker speaks %u",
+		    lib->name, (unsigned) d->abi_version,
+		    (unsigned) SJE_PLUGIN_ABI_VERSION);
+		return SJE_EINVAL;
+	}
+	lib->desc = d;
+	if (d->name == NULL || strcmp(d->name, lib->name) != 0) {
+		SJE_WARN("plugin %s: %s calls itself '%s'", lib->name,
+		    lib->path, d->name != NULL ? d->name : "");
+	}
+	if (d->n_tasks > 0 && d->tasks == NULL) {
+		sje__snprintf(errbuf, errlen,
+		    "plugin %s: declares %zu tasks but gives none", lib->name,
+		    d->n_tasks);
+		return SJE_EINVAL;
+	}
+	for (i = 0; i < d->n_tasks; i++) {
+		const sje_task_def *t = &d->tasks[i];
+		if (t->name == NULL || t->name[0] == '\0' ||
+		    strlen(t->name) > SJE_MAX_FUNCTION_BYTES || t->run == NULL) {
+			sje__snprintf(errbuf, errlen,
+			    "plugin %s: task %zu has no name, a name longer than "
+			    "%u bytes, or no function",
+			    lib->name, i, SJE_MAX_FUNCTION_BYTES);
+			return SJE_EINVAL;
+		}
+	}
+	if (d->init != NULL) {
+		if (d->init(host,
+		        pc->options_json != NULL ? pc->options_json : "{}",
+		        &lib->state, reason, sizeof(reason)) != 0) {
+			reason[sizeof(reason) - 1] = '\0';
+			sje__snprintf(errbuf, errlen, "plugin %s: init failed: %s",
+			    lib->name, reason[0] != '\0' ? reason : "no reason given");
+			return SJE_ECONFIG;
+		}
+	}
+	lib->inited = true;
+	SJE_DEBUG("plugin %s %s loaded from %s: %zu functions", lib->name,
+	    d->version != NULL ? d->version : "(no version)", lib->path,
+	    d->n_tasks);
+	return SJE_OK;
+}
+
+// plugins_close_lib undoes plugins_open and frees lib's strings; copes with
+// a partly opened lib.
+static void
+plugins_close_lib(plugin_lib *lib)
+{
+	if (lib->inited && lib->desc->fini != NULL) {
+		lib->desc->fini(lib->state);
+	}
+	if (lib->dl != NULL) {
+		(void) dlclose(lib->dl);
+	}
+	free(lib->path);
+	free(lib->name);
+	memset(lib, 0, sizeof(*lib));
+}
+
+static int
+plugins_fn_cmp(const void *a, const void *b)
+{
+	return strcmp(((const sje__fn *) a)->name, ((const sje__fn *) b)->name);
+}
+
+// plugins_collect gathers the functions of every lib into p->fns, sorted,
+// and refuses a name given twice.
+static sje_err
+plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
+{
+	size_t i;
+	size_t j;
+	size_t n = 0;
+
+	for (i = 0; i < p->n_libs; i++) {
+		n += p->libs[i].desc->n_tasks;
+	}
+	if (n == 0) {
+		return SJE_OK;
+	}
+	if ((p->fns = calloc(n, sizeof(*p->fns))) == NULL) {
+		sje__snprintf(errbuf, errlen, "out of memory loading plugins");
+		return SJE_ENOMEM;
+	}
+	for (i = 0; i < p->n_libs; i++) {
+		const plugin_lib *lib = &p->libs[i];
+		for (j = 0; j < lib->desc->n_tasks; j++) {
+			sje__fn *f = &p->fns[p->n_fns++];
+			f->name    = lib->desc->tasks[j].name;
+			f->run     = lib->desc->tasks[j].run;
+			f->state   = lib->state;
+			f->plugin  = lib->name;
+		}
+	}
+	qsort(p->fns, p->n_fns, sizeof(*p->fns), plugins_fn_cmp);
+	for (i = 1; i < p->n_fns; i++) {
+		if (strcmp(p->fns[i - 1].name, p->fns[i].name) == 0) {
+			sje__snprintf(errbuf, errlen,
+			    "function %s is given by two plugins: %s and %s",
+			    p->fns[i].name, p->fns[i - 1].plugin, p->fns[i].plugin);
+			return SJE_ECONFIG;
+		}
+	}
+	return SJE_OK;
+}
+
+sje_err
+sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
+    sje__plugins **out, char *errbuf, size_t errlen)
+{
+	sje__plugins *p;
+	size_t        i;
+	sje_err       rv;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (cfg->n_plugins > 0 &&
+	        (p->libs = calloc(cfg->n_plugins, sizeof(*p->libs))) == NULL)) {
+		free(p);
+		sje__snprintf(errbuf, errlen, "out of memory loading plugins");
+		return SJE_ENOMEM;
+	}
+	for (i = 0; i < cfg->n_plugins; i++) {
+		const sje_plugin_cfg *pc  = &cfg->plugins[i];
+		plugin_lib           *lib = &p->libs[p->n_libs];
+
+		if (!pc->enabled) {
+			continue;
+		}
+		p->n_libs++; // from here on lib is ours to close
+		if ((lib->name = sje__strdup(
+		         pc->name != NULL ? pc->name : "")) == NULL) {
+			rv = SJE_ENOMEM;
+			sje__snprintf(errbuf, errlen, "out of memory loading plugins");
+			goto fail;
+		}
+		if ((rv = plugins_find_file(pc, &lib->path, errbuf, errlen)) !=
+		    SJE_OK) {
+			goto fail;
+		}
+		if ((rv = plugins_open(lib, pc, host, errbuf, errlen)) != SJE_OK) {
+			goto fail;
+		}
+	}
+	if ((rv = plugins_collect(p, errbuf, errlen)) != SJE_OK) {
+		goto fail;
+	}
+	*out = p;
+	return SJE_OK;
+
+fail:
+	sje__plugins_free(p);
+	return rv;
+}
+
+void
+sje__plugins_free(sje__plugins *p)
+{
+	size_t i;
+
+	if (p == NULL) {
+		return;
+	}
+	free(p->fns); // names point into the libs: free before unloading
+	for (i = p->n_libs; i > 0; i--) {
+		plugins_close_lib(&p->libs[i - 1]);
+	}
+	free(p->libs);
+	free(p);
+}
+
+const sje__fn *
+sje__plugins_find(const sje__plugins *p, const char *name)
+{
+	sje__fn key;
+
+	if (p->n_fns == 0 || name == NULL) {
+		return NULL;
+	}
+	memset(&key, 0, sizeof(key));
+	key.name = name;
+	return bsearch(&key, p->fns, p->n_fns, sizeof(*p->fns), plugins_fn_cmp);
+}
+
+size_t
+sje__plugins_count(const sje__plugins *p)
+{
+	return p->n_fns;
+}
+
+const sje__fn *
+sje__plugins_at(const sje__plugins *p, size_t i)
+{
+	return i < p->n_fns ? &p->fns[i] : NULL;
+}
