@@ -412,8 +412,8 @@ load_params(const char *val, char **out)
 	if (val == NULL) {
 		return CLI_OK;
 	}
-	char  *text;
-	size_t len;
+	char  *text = NULL;
+	size_t len  = 0;
 	int    rc;
 	if (val[0] == '@') {
 		if ((rc = read_file(val + 1, SJE_MAX_PARAMS_BYTES, &text,

@@ -563,7 +563,8 @@ config_node(config_ctx *c, int index)
 static const char *
 config_join(char *buf, size_t len, const char *path, const char *name)
 {
-	snprintf(buf, len, "%s%s%s", path, path[0] == '\0' ? "" : ".", name);
+	// A key path longer than buf is cut short; it only names a key in an error.
+	sje__snprintf(buf, len, "%s%s%s", path, path[0] == '\0' ? "" : ".", name);
 	return buf;
 }
 

@@ -22,7 +22,7 @@
 extern char **environ;
 
 static char        g_dir[256];
-static char        g_url[256];
+static char        g_url[320];
 static pid_t       g_server, g_worker;
 static sje_client *g_client;
 
@@ -113,7 +113,7 @@ group_setup(void **state)
 		while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
 			if (strncmp(line, "rpc_url=", 8) == 0) {
 				line[strcspn(line, "\n")] = '\0';
-				snprintf(g_url, sizeof(g_url), "%s", line + 8);
+				memcpy(g_url, line + 8, strlen(line + 8) + 1);
 			}
 		}
 		if (f != NULL) {
@@ -126,7 +126,7 @@ group_setup(void **state)
 	if (g_url[0] == '\0') {
 		return -1;
 	}
-	char wurl[300], wlog[320];
+	char wurl[360], wlog[320];
 	snprintf(wurl, sizeof(wurl), "SJE_WORKER_SERVER_URL=%s", g_url);
 	snprintf(wlog, sizeof(wlog), "%s/worker.log", g_dir);
 	char *wenv[] = { wurl, NULL };
