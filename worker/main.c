@@ -60,8 +60,8 @@ typedef struct worker_args {
 // worker_parse_args fills a from argv; on a usage error writes one line
 // into err and returns false.
 static bool
-worker_parse_args(int argc, char **argv, worker_args *a, char *err,
-    size_t errlen)
+worker_parse_args(
+    int argc, char **argv, worker_args *a, char *err, size_t errlen)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -93,9 +93,11 @@ worker_parse_args(int argc, char **argv, worker_args *a, char *err,
 			errno = 0;
 			v     = strtoul(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    optarg[0] == '-' || v < 1 || v > WORKER_MAX_SLOTS) {
+			    optarg[0] == '-' || v < 1 ||
+			    v > WORKER_MAX_SLOTS) {
 				sje__snprintf(err, errlen,
-				    "--slots: expected a number from 1 to %u, got '%s'",
+				    "--slots: expected a number from 1 to %u, "
+				    "got '%s'",
 				    WORKER_MAX_SLOTS, optarg);
 				return false;
 			}
@@ -105,8 +107,8 @@ worker_parse_args(int argc, char **argv, worker_args *a, char *err,
 			a->help = true;
 			break;
 		case ':':
-			sje__snprintf(err, errlen, "%s needs a value",
-			    argv[optind - 1]);
+			sje__snprintf(
+			    err, errlen, "%s needs a value", argv[optind - 1]);
 			return false;
 		default:
 			sje__snprintf(err, errlen, "unknown option '%s'",
@@ -115,8 +117,8 @@ worker_parse_args(int argc, char **argv, worker_args *a, char *err,
 		}
 	}
 	if (optind < argc) {
-		sje__snprintf(err, errlen, "unexpected argument '%s'",
-		    argv[optind]);
+		sje__snprintf(
+		    err, errlen, "unexpected argument '%s'", argv[optind]);
 		return false;
 	}
 	return true;
@@ -194,8 +196,8 @@ main(int argc, char **argv)
 	}
 
 	memset(&ropts, 0, sizeof(ropts));
-	ropts.server_url = args.server != NULL ? args.server
-	                                       : cfg->worker.server_url;
+	ropts.server_url =
+	    args.server != NULL ? args.server : cfg->worker.server_url;
 	ropts.name = args.name != NULL ? args.name : cfg->worker.name;
 	if (ropts.name == NULL || ropts.name[0] == '\0') {
 		if (gethostname(host, sizeof(host)) != 0) {
@@ -205,13 +207,13 @@ main(int argc, char **argv)
 		ropts.name             = host;
 	}
 	if (strlen(ropts.name) > SJE_MAX_ID_BYTES) {
-		SJE_ERROR("worker name '%s' is longer than %u bytes", ropts.name,
-		    SJE_MAX_ID_BYTES);
+		SJE_ERROR("worker name '%s' is longer than %u bytes",
+		    ropts.name, SJE_MAX_ID_BYTES);
 		goto out;
 	}
 	ropts.slots = args.slots != 0 ? args.slots
-	    : cfg->worker.slots != 0 ? cfg->worker.slots
-	                             : cfg->executor.max_concurrency;
+	    : cfg->worker.slots != 0  ? cfg->worker.slots
+	                              : cfg->executor.max_concurrency;
 	if (ropts.slots == 0 || ropts.slots > WORKER_MAX_SLOTS) {
 		SJE_ERROR("worker.slots: expected 1 to %u, got %u",
 		    WORKER_MAX_SLOTS, (unsigned) ropts.slots);
@@ -230,8 +232,8 @@ main(int argc, char **argv)
 		          "(plugins: in config)");
 		goto out;
 	}
-	if ((rv = sje__runtime_start(&ropts, plugins, &rt, err, sizeof(err))) !=
-	    SJE_OK) {
+	if ((rv = sje__runtime_start(
+	         &ropts, plugins, &rt, err, sizeof(err))) != SJE_OK) {
 		SJE_ERROR("%s", err);
 		goto out;
 	}

@@ -32,9 +32,9 @@ typedef struct plugin_lib {
 } plugin_lib;
 
 struct sje__plugins {
-	plugin_lib *libs;   // in load order
+	plugin_lib *libs; // in load order
 	size_t      n_libs;
-	sje__fn    *fns;    // sorted by name; names live in the libs
+	sje__fn    *fns; // sorted by name; names live in the libs
 	size_t      n_fns;
 };
 
@@ -104,8 +104,8 @@ plugins_find_file(
 		return SJE_ECONFIG;
 	}
 	if (!sje__snprintf(file, sizeof(file), "sje_%s.so", pc->name)) {
-		sje__snprintf(errbuf, errlen, "plugin %s: name too long",
-		    pc->name);
+		sje__snprintf(
+		    errbuf, errlen, "plugin %s: name too long", pc->name);
 		return SJE_ECONFIG;
 	}
 
@@ -131,8 +131,8 @@ plugins_find_file(
 	// Next to the executable, as installed (and as the build tree is
 	// laid out): <prefix>/bin/sje-worker, <prefix>/lib/sje/sje_x.so.
 	if (plugins_exe_dir(exe_dir, sizeof(exe_dir)) &&
-	    sje__snprintf(cand, sizeof(cand), "%s/../lib/sje/%s", exe_dir,
-	        file) &&
+	    sje__snprintf(
+	        cand, sizeof(cand), "%s/../lib/sje/%s", exe_dir, file) &&
 	    access(cand, F_OK) == 0) {
 		*out = sje__strdup(cand);
 		return *out != NULL ? SJE_OK : SJE_ENOMEM;
@@ -200,9 +200,11 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 	for (i = 0; i < d->n_tasks; i++) {
 		const sje_task_def *t = &d->tasks[i];
 		if (t->name == NULL || t->name[0] == '\0' ||
-		    strlen(t->name) > SJE_MAX_FUNCTION_BYTES || t->run == NULL) {
+		    strlen(t->name) > SJE_MAX_FUNCTION_BYTES ||
+		    t->run == NULL) {
 			sje__snprintf(errbuf, errlen,
-			    "plugin %s: task %zu has no name, a name longer than "
+			    "plugin %s: task %zu has no name, a name longer "
+			    "than "
 			    "%u bytes, or no function",
 			    lib->name, i, SJE_MAX_FUNCTION_BYTES);
 			return SJE_EINVAL;
@@ -213,8 +215,9 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		        pc->options_json != NULL ? pc->options_json : "{}",
 		        &lib->state, reason, sizeof(reason)) != 0) {
 			reason[sizeof(reason) - 1] = '\0';
-			sje__snprintf(errbuf, errlen, "plugin %s: init failed: %s",
-			    lib->name, reason[0] != '\0' ? reason : "no reason given");
+			sje__snprintf(errbuf, errlen,
+			    "plugin %s: init failed: %s", lib->name,
+			    reason[0] != '\0' ? reason : "no reason given");
 			return SJE_ECONFIG;
 		}
 	}
@@ -244,7 +247,8 @@ plugins_close_lib(plugin_lib *lib)
 static int
 plugins_fn_cmp(const void *a, const void *b)
 {
-	return strcmp(((const sje__fn *) a)->name, ((const sje__fn *) b)->name);
+	return strcmp(
+	    ((const sje__fn *) a)->name, ((const sje__fn *) b)->name);
 }
 
 // plugins_collect gathers the functions of every lib into p->fns, sorted,
@@ -281,7 +285,8 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 		if (strcmp(p->fns[i - 1].name, p->fns[i].name) == 0) {
 			sje__snprintf(errbuf, errlen,
 			    "function %s is given by two plugins: %s and %s",
-			    p->fns[i].name, p->fns[i - 1].plugin, p->fns[i].plugin);
+			    p->fns[i].name, p->fns[i - 1].plugin,
+			    p->fns[i].plugin);
 			return SJE_ECONFIG;
 		}
 	}
@@ -298,7 +303,8 @@ sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (cfg->n_plugins > 0 &&
-	        (p->libs = calloc(cfg->n_plugins, sizeof(*p->libs))) == NULL)) {
+	        (p->libs = calloc(cfg->n_plugins, sizeof(*p->libs))) ==
+	            NULL)) {
 		free(p);
 		sje__snprintf(errbuf, errlen, "out of memory loading plugins");
 		return SJE_ENOMEM;
@@ -314,14 +320,16 @@ sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
 		if ((lib->name = sje__strdup(
 		         pc->name != NULL ? pc->name : "")) == NULL) {
 			rv = SJE_ENOMEM;
-			sje__snprintf(errbuf, errlen, "out of memory loading plugins");
+			sje__snprintf(
+			    errbuf, errlen, "out of memory loading plugins");
 			goto fail;
 		}
 		if ((rv = plugins_find_file(pc, &lib->path, errbuf, errlen)) !=
 		    SJE_OK) {
 			goto fail;
 		}
-		if ((rv = plugins_open(lib, pc, host, errbuf, errlen)) != SJE_OK) {
+		if ((rv = plugins_open(lib, pc, host, errbuf, errlen)) !=
+		    SJE_OK) {
 			goto fail;
 		}
 	}
@@ -362,7 +370,8 @@ sje__plugins_find(const sje__plugins *p, const char *name)
 	}
 	memset(&key, 0, sizeof(key));
 	key.name = name;
-	return bsearch(&key, p->fns, p->n_fns, sizeof(*p->fns), plugins_fn_cmp);
+	return bsearch(
+	    &key, p->fns, p->n_fns, sizeof(*p->fns), plugins_fn_cmp);
 }
 
 size_t

@@ -13,7 +13,7 @@
 
 // sje__fn is one loaded task function. Borrowed from its sje__plugins.
 typedef struct sje__fn {
-	const char *name;   // the function name; borrowed from the plugin
+	const char *name; // the function name; borrowed from the plugin
 	sje_task_fn run;
 	void       *state;  // what the plugin's init stored, or NULL
 	const char *plugin; // the name of the plugin that gave it

@@ -90,7 +90,7 @@ struct sje__runtime {
 	char               *server_url;
 	char               *name;
 	uint32_t            slots;
-	char              **functions;   // names borrowed from plugins
+	char              **functions; // names borrowed from plugins
 	size_t              n_functions;
 	char               *functions_text; // "a, b, c" for the log
 	Sje__V1__RegisterRequest__LabelsEntry  *labels; // strings owned
@@ -108,29 +108,29 @@ struct sje__runtime {
 	uint32_t   n_slot_thrs; // started
 
 	pthread_mutex_t mtx;
-	bool            mtx_ok;  // mtx and the condvars are initialised
-	pthread_cond_t  cv;      // any change of busy, session or stop flags
-	pthread_cond_t  slot_cv; // a task queued, or fetch_done
+	bool            mtx_ok;    // mtx and the condvars are initialised
+	pthread_cond_t  cv;        // any change of busy, session or stop flags
+	pthread_cond_t  slot_cv;   // a task queued, or fetch_done
 	pthread_cond_t  report_cv; // an outcome queued, or report_stop
 
 	// Guarded by mtx:
-	uint64_t      session;      // 0: not registered yet
-	bool          registering;  // a Register call is in flight
+	uint64_t      session;     // 0: not registered yet
+	bool          registering; // a Register call is in flight
 	bool          registered_once;
 	uint32_t      heartbeat_ms;
-	bool          failed;       // cannot go on: fail_msg says why
+	bool          failed; // cannot go on: fail_msg says why
 	char          fail_msg[512];
-	bool          stopping;     // fetch no more
-	bool          cancel_all;   // grace is over: run nothing more
-	bool          fetch_done;   // the fetch thread has ended
+	bool          stopping;   // fetch no more
+	bool          cancel_all; // grace is over: run nothing more
+	bool          fetch_done; // the fetch thread has ended
 	bool          hb_stop;
 	bool          report_stop;
 	int64_t       flush_deadline_ms; // valid when report_stop
-	sje_task     *jobs;         // every leased task (prev/next links)
-	uint32_t      busy;         // tasks in jobs
-	sje_task     *q_head;       // tasks waiting for a slot (qnext)
+	sje_task     *jobs;              // every leased task (prev/next links)
+	uint32_t      busy;              // tasks in jobs
+	sje_task     *q_head;            // tasks waiting for a slot (qnext)
 	sje_task     *q_tail;
-	sje__outcome *out_head;     // outcomes waiting for the reporter
+	sje__outcome *out_head; // outcomes waiting for the reporter
 	sje__outcome *out_tail;
 };
 
@@ -221,14 +221,16 @@ static const char *
 rt_why(sje_err rv, const sje_status *st, char *buf, size_t len)
 {
 	if (st->message[0] != '\0') {
-		sje__snprintf(buf, len, "%s (%s)", sje_strerror(rv), st->message);
+		sje__snprintf(
+		    buf, len, "%s (%s)", sje_strerror(rv), st->message);
 	} else {
 		sje__snprintf(buf, len, "%s", sje_strerror(rv));
 	}
 	return buf;
 }
 
-// ---- registration -----------------------------------------------------------
+// ---- registration
+// -----------------------------------------------------------
 
 // rt_renew registers again, unless another thread already did since the
 // caller read session stale (0: the first registration). Returns SJE_OK
@@ -261,7 +263,9 @@ rt_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	req.slots       = rt->slots;
 	req.labels      = rt->label_ptrs;
 	req.n_labels    = rt->n_labels;
-	rv = rt_call(rt, RT_REGISTER, &req.base, &m, RT_REGISTER_TIMEOUT_MS, st);
+
+	rv = rt_call(
+	    rt, RT_REGISTER, &req.base, &m, RT_REGISTER_TIMEOUT_MS, st);
 	reply = (Sje__V1__RegisterReply *) m;
 	if (rv == SJE_OK && reply->session == 0) {
 		sje__snprintf(st->message, sizeof(st->message),
@@ -272,29 +276,34 @@ rt_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	(void) pthread_mutex_lock(&rt->mtx);
 	rt->registering = false;
 	if (rv == SJE_OK) {
-		rt->session      = reply->session;
-		rt->heartbeat_ms = reply->heartbeat_ms != 0
-		    ? reply->heartbeat_ms
-		    : RT_DEFAULT_HEARTBEAT_MS;
-		first                = !rt->registered_once;
-		rt->registered_once  = true;
+		rt->session         = reply->session;
+		rt->heartbeat_ms    = reply->heartbeat_ms != 0
+		       ? reply->heartbeat_ms
+		       : RT_DEFAULT_HEARTBEAT_MS;
+		first               = !rt->registered_once;
+		rt->registered_once = true;
 	}
 	(void) pthread_cond_broadcast(&rt->cv);
 	(void) pthread_mutex_unlock(&rt->mtx);
 
 	if (rv == SJE_OK) {
 		if (first) {
-			SJE_INFO("worker %s registered: %u slots, functions: %s",
-			    rt->name, (unsigned) rt->slots, rt->functions_text);
+			SJE_INFO(
+			    "worker %s registered: %u slots, functions: %s",
+			    rt->name, (unsigned) rt->slots,
+			    rt->functions_text);
 		} else {
-			SJE_INFO("worker %s registered again (the coordinator no "
-			         "longer knew its session); running jobs go on",
+			SJE_INFO(
+			    "worker %s registered again (the coordinator no "
+			    "longer knew its session); running jobs go on",
 			    rt->name);
 		}
 		SJE_DEBUG("session %llu, lease %u s, heartbeat every %u ms",
-		    (unsigned long long) reply->session, (unsigned) reply->lease_s,
-		    (unsigned) (reply->heartbeat_ms != 0 ? reply->heartbeat_ms
-		                                         : RT_DEFAULT_HEARTBEAT_MS));
+		    (unsigned long long) reply->session,
+		    (unsigned) reply->lease_s,
+		    (unsigned) (reply->heartbeat_ms != 0
+		            ? reply->heartbeat_ms
+		            : RT_DEFAULT_HEARTBEAT_MS));
 	}
 	if (m != NULL) {
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -326,15 +335,18 @@ rt_first_register(sje__runtime *rt)
 			(void) pthread_mutex_lock(&rt->mtx);
 			rt->failed = true;
 			sje__snprintf(rt->fail_msg, sizeof(rt->fail_msg),
-			    "the coordinator at %s refused to register worker %s: %s",
-			    rt->server_url, rt->name, rt_why(rv, &st, why, sizeof(why)));
+			    "the coordinator at %s refused to register worker "
+			    "%s: %s",
+			    rt->server_url, rt->name,
+			    rt_why(rv, &st, why, sizeof(why)));
 			(void) pthread_cond_broadcast(&rt->cv);
 			(void) pthread_mutex_unlock(&rt->mtx);
 			return false;
 		}
 		if (failures++ == 0) {
-			SJE_WARN("cannot register with the coordinator at %s: %s; "
-			         "retrying",
+			SJE_WARN(
+			    "cannot register with the coordinator at %s: %s; "
+			    "retrying",
 			    rt->server_url, rt_why(rv, &st, why, sizeof(why)));
 		}
 		rt_sleep(rt, rt_backoff_next(&b), &rt->stopping);
@@ -342,7 +354,8 @@ rt_first_register(sje__runtime *rt)
 	return false;
 }
 
-// ---- fetch --------------------------------------------------------------------
+// ---- fetch
+// --------------------------------------------------------------------
 
 // rt_has_lease is true when a task with a's task_id and lease_id is leased
 // already (a repeated reply). Caller holds rt->mtx.
@@ -352,7 +365,8 @@ rt_has_lease(sje__runtime *rt, const Sje__V1__Assignment *a)
 	const sje_task *t;
 
 	for (t = rt->jobs; t != NULL; t = t->next) {
-		if (t->lease_id == a->lease_id && strcmp(t->task_id, a->task_id) == 0) {
+		if (t->lease_id == a->lease_id &&
+		    strcmp(t->task_id, a->task_id) == 0) {
 			return true;
 		}
 	}
@@ -427,8 +441,8 @@ rt_fetch_once(
 	req.session  = session;
 	req.max_jobs = max_jobs;
 	req.wait_ms  = RT_FETCH_WAIT_MS;
-	rv = rt_call(rt, RT_FETCH, &req.base, &m,
-	    RT_FETCH_WAIT_MS + RT_CALL_SLACK_MS, st);
+	rv           = rt_call(rt, RT_FETCH, &req.base, &m,
+	              RT_FETCH_WAIT_MS + RT_CALL_SLACK_MS, st);
 	if (rv != SJE_OK) {
 		return rv;
 	}
@@ -484,14 +498,18 @@ rt_fetch_main(void *arg)
 			if ((rv = rt_renew(rt, session, &st)) != SJE_OK) {
 				SJE_WARN("cannot register again: %s",
 				    rt_why(rv, &st, why, sizeof(why)));
-				rt_sleep(rt, rt_backoff_next(&b), &rt->stopping);
+				rt_sleep(
+				    rt, rt_backoff_next(&b), &rt->stopping);
 			}
 		} else {
-			// Unreachable (retried) or an unexpected answer (logged,
-			// then retried too: a worker has nothing better to do).
+			// Unreachable (retried) or an unexpected answer
+			// (logged, then retried too: a worker has nothing
+			// better to do).
 			if (!down) {
-				SJE_WARN("fetching jobs from %s failed: %s; retrying",
-				    rt->server_url, rt_why(rv, &st, why, sizeof(why)));
+				SJE_WARN("fetching jobs from %s failed: %s; "
+				         "retrying",
+				    rt->server_url,
+				    rt_why(rv, &st, why, sizeof(why)));
 				down = true;
 			}
 			rt_sleep(rt, rt_backoff_next(&b), &rt->stopping);
@@ -509,7 +527,8 @@ done:
 	return NULL;
 }
 
-// ---- slots ----------------------------------------------------------------------
+// ---- slots
+// ----------------------------------------------------------------------
 
 // rt_log_outcome logs how a job ended, once, with its details.
 static void
@@ -517,12 +536,13 @@ rt_log_outcome(const sje_task *t, const sje__outcome *o)
 {
 	if (o->ok) {
 		SJE_LOG_JOB(SJE_LOG_DEBUG, t->task_id,
-		    "%s succeeded in %.3f s (attempt %u)", t->function, o->run_s,
-		    (unsigned) t->attempt);
+		    "%s succeeded in %.3f s (attempt %u)", t->function,
+		    o->run_s, (unsigned) t->attempt);
 	} else {
 		SJE_LOG_JOB(SJE_LOG_INFO, t->task_id,
 		    "%s failed after %.3f s (attempt %u): %s: %s", t->function,
-		    o->run_s, (unsigned) t->attempt, o->error_type, o->error_msg);
+		    o->run_s, (unsigned) t->attempt, o->error_type,
+		    o->error_msg);
 	}
 }
 
@@ -561,7 +581,8 @@ rt_slot_main(void *arg)
 			rt_log_outcome(t, o);
 		} else {
 			SJE_LOG_JOB(SJE_LOG_ERROR, t->task_id,
-			    "cannot report the job: %s; it runs again when its "
+			    "cannot report the job: %s; it runs again when "
+			    "its "
 			    "lease expires",
 			    sje_strerror(rv));
 		}
@@ -595,7 +616,8 @@ rt_slot_main(void *arg)
 	return NULL;
 }
 
-// ---- heartbeat ------------------------------------------------------------------
+// ---- heartbeat
+// ------------------------------------------------------------------
 
 // rt_hb_snapshot is a heartbeat request built from the leased jobs, with
 // its own copies of their strings.
@@ -671,7 +693,8 @@ rt_hb_snapshot_init(sje__runtime *rt, rt_hb_snapshot *s, uint64_t session)
 	return;
 
 fail:
-	SJE_WARN("out of memory building a heartbeat: sending it without jobs");
+	SJE_WARN(
+	    "out of memory building a heartbeat: sending it without jobs");
 	rt_hb_snapshot_fini(s);
 	s->req         = init;
 	s->req.session = session;
@@ -687,15 +710,19 @@ rt_hb_cancel(sje__runtime *rt, const char *task_id, sje__cancel why)
 
 	(void) pthread_mutex_lock(&rt->mtx);
 	for (t = rt->jobs; t != NULL; t = t->next) {
-		if (strcmp(t->task_id, task_id) == 0 && sje__task_cancel(t, why)) {
+		if (strcmp(t->task_id, task_id) == 0 &&
+		    sje__task_cancel(t, why)) {
 			if (why == SJE__CANCEL_SERVER) {
 				SJE_LOG_JOB(SJE_LOG_INFO, t->task_id,
-				    "cancel requested: stopping %s", t->function);
+				    "cancel requested: stopping %s",
+				    t->function);
 			} else {
 				SJE_LOG_JOB(SJE_LOG_WARN, t->task_id,
-				    "lease %llu lost: stopping %s (its outcome will be "
+				    "lease %llu lost: stopping %s (its "
+				    "outcome will be "
 				    "refused)",
-				    (unsigned long long) t->lease_id, t->function);
+				    (unsigned long long) t->lease_id,
+				    t->function);
 			}
 		}
 	}
@@ -728,7 +755,8 @@ rt_hb_main(void *arg)
 			if (rt->session == 0) {
 				(void) pthread_cond_wait(&rt->cv, &rt->mtx);
 			} else {
-				sje__wk_cond_wait_until(&rt->cv, &rt->mtx, next_ms);
+				sje__wk_cond_wait_until(
+				    &rt->cv, &rt->mtx, next_ms);
 			}
 		}
 		if (rt->hb_stop) {
@@ -745,10 +773,12 @@ rt_hb_main(void *arg)
 		if (rv == SJE_OK) {
 			reply = (Sje__V1__HeartbeatReply *) m;
 			for (i = 0; i < reply->n_cancel; i++) {
-				rt_hb_cancel(rt, reply->cancel[i], SJE__CANCEL_SERVER);
+				rt_hb_cancel(
+				    rt, reply->cancel[i], SJE__CANCEL_SERVER);
 			}
 			for (i = 0; i < reply->n_lost; i++) {
-				rt_hb_cancel(rt, reply->lost[i], SJE__CANCEL_LOST);
+				rt_hb_cancel(
+				    rt, reply->lost[i], SJE__CANCEL_LOST);
 			}
 			protobuf_c_message_free_unpacked(m, NULL);
 			rt_backoff_reset(&b);
@@ -774,7 +804,17 @@ rt_hb_main(void *arg)
 	return NULL;
 }
 
-// ---- reports ---------------------------------------------------------------------
+// ---- reports
+// ---------------------------------------------------------------------
+
+// rt_result_refused is true for the per-outcome answers to Complete that
+// mean the result itself broke a rule (invalid, too large).
+static bool
+rt_result_refused(int code)
+{
+	return code == SJE__V1__STATUS_CODE__INVALID_ARGUMENT ||
+	    code == SJE__V1__STATUS_CODE__RESOURCE_EXHAUSTED;
+}
 
 // rt_drop logs outcomes given up on.
 static void
@@ -784,7 +824,8 @@ rt_drop(sje__outcome **outs, size_t n, const char *why)
 
 	for (i = 0; i < n; i++) {
 		SJE_LOG_JOB(SJE_LOG_ERROR, outs[i]->task_id,
-		    "outcome not reported: %s; the job runs again when its lease "
+		    "outcome not reported: %s; the job runs again when its "
+		    "lease "
 		    "expires",
 		    why);
 	}
@@ -798,14 +839,14 @@ static void
 rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
     sje__outcome **refused, size_t *n_refused)
 {
-	Sje__V1__ReportRequest req = SJE__V1__REPORT_REQUEST__INIT;
-	Sje__V1__JobOutcome   *jo = NULL;
+	Sje__V1__ReportRequest req     = SJE__V1__REPORT_REQUEST__INIT;
+	Sje__V1__JobOutcome   *jo      = NULL;
 	Sje__V1__JobOutcome  **jo_ptrs = NULL;
-	Sje__V1__Json         *json = NULL;
-	Sje__V1__JobError     *errs = NULL;
+	Sje__V1__Json         *json    = NULL;
+	Sje__V1__JobError     *errs    = NULL;
 	rt_backoff             b;
 	int                    renewals = 0;
-	bool                   down = false;
+	bool                   down     = false;
 	char                   why[384];
 	size_t                 i;
 
@@ -847,14 +888,16 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 
 	rt_backoff_reset(&b);
 	for (;;) {
-		ProtobufCMessage       *m = NULL;
-		Sje__V1__ReportReply   *reply;
-		sje_status              st;
-		sje_err                 rv;
-		bool                    give_up;
+		ProtobufCMessage     *m = NULL;
+		Sje__V1__ReportReply *reply;
+		sje_status            st;
+		sje_err               rv;
+		bool                  give_up;
 
 		req.session = rt_session(rt);
-		rv = rt_call(rt, method, &req.base, &m, RT_REPORT_TIMEOUT_MS, &st);
+
+		rv = rt_call(
+		    rt, method, &req.base, &m, RT_REPORT_TIMEOUT_MS, &st);
 		if (rv == SJE_OK) {
 			reply = (Sje__V1__ReportReply *) m;
 			for (i = 0; i < n; i++) {
@@ -862,53 +905,66 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 				    ? (int) reply->accepted[i]
 				    : SJE__V1__STATUS_CODE__UNKNOWN;
 				if (code == SJE__V1__STATUS_CODE__OK) {
-					SJE_LOG_JOB(SJE_LOG_DEBUG, outs[i]->task_id,
-					    "reported");
+					SJE_LOG_JOB(SJE_LOG_DEBUG,
+					    outs[i]->task_id, "reported");
 				} else if (refused != NULL && outs[i]->ok &&
-				    (code == SJE__V1__STATUS_CODE__INVALID_ARGUMENT ||
-				        code == SJE__V1__STATUS_CODE__RESOURCE_EXHAUSTED)) {
-					// The result broke a limit of the coordinator's:
-					// report the attempt as failed rather than let the
-					// lease run out.
+				    rt_result_refused(code)) {
+					// The result broke a limit of the
+					// coordinator's: report the attempt as
+					// failed rather than let the lease run
+					// out.
 					sje__snprintf(why, sizeof(why),
-					    "the coordinator refused the result: %s",
+					    "the coordinator refused the "
+					    "result: %s",
 					    sje_status_name(code));
-					if (sje__outcome_fail(outs[i], "invalid_result",
+					if (sje__outcome_fail(outs[i],
+					        "invalid_result",
 					        why) == SJE_OK) {
-						SJE_LOG_JOB(SJE_LOG_WARN, outs[i]->task_id,
-						    "%s; reporting a failure instead", why);
-						refused[(*n_refused)++] = outs[i];
+						SJE_LOG_JOB(SJE_LOG_WARN,
+						    outs[i]->task_id,
+						    "%s; reporting a failure "
+						    "instead",
+						    why);
+						refused[(*n_refused)++] =
+						    outs[i];
 					} else {
-						rt_drop(&outs[i], 1, "out of memory");
+						rt_drop(&outs[i], 1,
+						    "out of memory");
 					}
 				} else {
-					// A lease that expired or moved, a job cancelled
-					// or unknown: the coordinator decided, nothing to
+					// A lease that expired or moved, a job
+					// cancelled or unknown: the
+					// coordinator decided, nothing to
 					// retry.
-					SJE_LOG_JOB(SJE_LOG_INFO, outs[i]->task_id,
-					    "outcome refused by the coordinator: %s",
+					SJE_LOG_JOB(SJE_LOG_INFO,
+					    outs[i]->task_id,
+					    "outcome refused by the "
+					    "coordinator: %s",
 					    sje_status_name(code));
 				}
 			}
 			protobuf_c_message_free_unpacked(m, NULL);
 			if (down) {
-				SJE_INFO("reports reach the coordinator again");
+				SJE_INFO(
+				    "reports reach the coordinator again");
 			}
 			goto out;
 		}
 		if (rt_session_lost(rv)) {
 			sje_err rrv;
 			if (renewals >= RT_MAX_RENEWALS) {
-				// Registered afresh and still refused: that is the
-				// coordinator's answer.
-				rt_drop(outs, n, rt_why(rv, &st, why, sizeof(why)));
+				// Registered afresh and still refused: that is
+				// the coordinator's answer.
+				rt_drop(outs, n,
+				    rt_why(rv, &st, why, sizeof(why)));
 				goto out;
 			}
 			if ((rrv = rt_renew(rt, req.session, &st)) == SJE_OK) {
 				renewals++;
 				continue;
 			}
-			rv = rrv; // Register failed: judged below like any call
+			rv =
+			    rrv; // Register failed: judged below like any call
 		}
 		if (rv == SJE_ELIMIT && n > 1) {
 			// Too much for one call: send it in halves.
@@ -943,8 +999,10 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 			goto out;
 		}
 		if (!down) {
-			SJE_WARN("reporting %zu outcomes to %s failed: %s; retrying",
-			    n, rt->server_url, rt_why(rv, &st, why, sizeof(why)));
+			SJE_WARN("reporting %zu outcomes to %s failed: %s; "
+			         "retrying",
+			    n, rt->server_url,
+			    rt_why(rv, &st, why, sizeof(why)));
 			down = true;
 		}
 		rt_sleep(rt, rt_backoff_next(&b), NULL);
@@ -1017,11 +1075,12 @@ rt_report_main(void *arg)
 		}
 		// Take everything queued, up to the caps.
 		batch = last = rt->out_head;
-		n     = 1;
-		bytes = last->result != NULL ? strlen(last->result) : 0;
+		n            = 1;
+		bytes        = last->result != NULL ? strlen(last->result) : 0;
 		while (last->next != NULL && n < RT_BATCH_MAX) {
 			const sje__outcome *o = last->next;
-			size_t ob = (o->result != NULL ? strlen(o->result) : 0) +
+			size_t              ob =
+			    (o->result != NULL ? strlen(o->result) : 0) +
 			    (o->error_msg != NULL ? strlen(o->error_msg) : 0);
 			if (bytes + ob > RT_BATCH_MAX_BYTES) {
 				break;
@@ -1043,7 +1102,8 @@ rt_report_main(void *arg)
 	return NULL;
 }
 
-// ---- start and stop ---------------------------------------------------------------
+// ---- start and stop
+// ---------------------------------------------------------------
 
 // rt_free frees what start built. The threads must have ended.
 static void
@@ -1119,12 +1179,14 @@ rt_init_lists(sje__runtime *rt, const sje__runtime_opts *opts)
 
 	rt->n_functions = sje__plugins_count(rt->plugins);
 	if (rt->n_functions > 0 &&
-	    (rt->functions = calloc(rt->n_functions, sizeof(char *))) == NULL) {
+	    (rt->functions = calloc(rt->n_functions, sizeof(char *))) ==
+	        NULL) {
 		return SJE_ENOMEM;
 	}
 	for (i = 0; i < rt->n_functions; i++) {
 		// protobuf-c wants char *; Register only reads it.
-		rt->functions[i] = (char *) sje__plugins_at(rt->plugins, i)->name;
+		rt->functions[i] =
+		    (char *) sje__plugins_at(rt->plugins, i)->name;
 		len += strlen(rt->functions[i]) + 2;
 	}
 	if ((rt->functions_text = calloc(1, len)) == NULL) {
@@ -1154,8 +1216,8 @@ rt_init_lists(sje__runtime *rt, const sje__runtime_opts *opts)
 		rt->n_labels        = i + 1;
 		if ((rt->labels[i].key = sje__strdup(opts->labels[i].key)) ==
 		        NULL ||
-		    (rt->labels[i].value = sje__strdup(opts->labels[i].value)) ==
-		        NULL) {
+		    (rt->labels[i].value =
+		            sje__strdup(opts->labels[i].value)) == NULL) {
 			return SJE_ENOMEM;
 		}
 		rt->label_ptrs[i] = &rt->labels[i];
@@ -1167,8 +1229,8 @@ rt_init_lists(sje__runtime *rt, const sje__runtime_opts *opts)
 static bool
 rt_check_methods(void)
 {
-	static const char *const names[] = { "RegisterWorker", "Fetch",
-		"Heartbeat", "Complete", "Fail" };
+	static const char *const names[]    = { "RegisterWorker", "Fetch",
+		   "Heartbeat", "Complete", "Fail" };
 	const ProtobufCServiceDescriptor *d = &sje__v1__worker_hub__descriptor;
 	size_t                            i;
 
@@ -1184,9 +1246,8 @@ rt_check_methods(void)
 }
 
 sje_err
-sje__runtime_start(const sje__runtime_opts *opts,
-    const sje__plugins *plugins, sje__runtime **out, char *errbuf,
-    size_t errlen)
+sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
+    sje__runtime **out, char *errbuf, size_t errlen)
 {
 	sje__runtime   *rt;
 	sje_client_opts copts;
@@ -1196,7 +1257,8 @@ sje__runtime_start(const sje__runtime_opts *opts,
 
 	if (!rt_check_methods()) {
 		sje__snprintf(errbuf, errlen,
-		    "internal error: the WorkerHub methods are not in the order "
+		    "internal error: the WorkerHub methods are not in the "
+		    "order "
 		    "this worker was written for");
 		return SJE_EINTERNAL;
 	}
@@ -1227,8 +1289,8 @@ sje__runtime_start(const sje__runtime_opts *opts,
 	}
 
 	// Start consumers before producers: reporter, slots, heartbeat, fetch.
-	if ((prv = pthread_create(&rt->report_thr, NULL, rt_report_main, rt)) !=
-	    0) {
+	if ((prv = pthread_create(
+	         &rt->report_thr, NULL, rt_report_main, rt)) != 0) {
 		goto fail_thread;
 	}
 	rt->report_started = true;
@@ -1248,7 +1310,7 @@ sje__runtime_start(const sje__runtime_opts *opts,
 		goto fail_thread;
 	}
 	rt->fetch_started = true;
-	*out = rt;
+	*out              = rt;
 	return SJE_OK;
 
 fail_thread:
@@ -1298,8 +1360,8 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 		    (unsigned) grace_ms, (unsigned) rt->busy);
 	}
 	deadline = sje__wk_now_ms() + grace_ms;
-	while ((rt->busy > 0 || !rt->fetch_done) &&
-	    sje__wk_now_ms() < deadline) {
+	while (
+	    (rt->busy > 0 || !rt->fetch_done) && sje__wk_now_ms() < deadline) {
 		sje__wk_cond_wait_until(&rt->cv, &rt->mtx, deadline);
 	}
 	rt->cancel_all = true;

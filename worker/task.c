@@ -229,9 +229,9 @@ host_set_result(sje_task *t, const char *json)
 static void
 host_set_error(sje_task *t, const char *type, const char *message)
 {
-	char *ty  = task_copy_text(
-            type != NULL && type[0] != '\0' ? type : "error",
-            TASK_MAX_TYPE_BYTES);
+	char *ty =
+	    task_copy_text(type != NULL && type[0] != '\0' ? type : "error",
+	        TASK_MAX_TYPE_BYTES);
 	char *msg = task_copy_text(message, TASK_MAX_MESSAGE_BYTES);
 
 	(void) pthread_mutex_lock(&t->mtx);
@@ -304,7 +304,8 @@ sje__task_host_api(void)
 	return &task_host_api;
 }
 
-// ---- life of a task ---------------------------------------------------------
+// ---- life of a task
+// ---------------------------------------------------------
 
 // task_parents_json makes {"<task_id>": result, ...} of a's parents. A
 // parent whose result is absent or not valid JSON maps to null. NULL when
@@ -337,7 +338,8 @@ task_parents_json(const Sje__V1__Assignment *a)
 		    : "null";
 		if ((v = json_loads(rtext, JSON_DECODE_ANY, &jerr)) == NULL) {
 			SJE_LOG_JOB(SJE_LOG_WARN, a->task_id,
-			    "result of parent %s is not valid JSON (%s): using null",
+			    "result of parent %s is not valid JSON (%s): "
+			    "using null",
 			    p->task_id, jerr.text);
 			v = json_null();
 		}
@@ -371,10 +373,10 @@ sje__task_alloc(
 		free(t);
 		return rv;
 	}
-	params = a->params != NULL && a->params->text != NULL &&
-	        a->params->text[0] != '\0'
-	    ? a->params->text
-	    : "null";
+	params          = a->params != NULL && a->params->text != NULL &&
+                a->params->text[0] != '\0'
+	             ? a->params->text
+	             : "null";
 	t->task_id      = sje__strdup(a->task_id);
 	t->function     = sje__strdup(a->function);
 	t->params_json  = sje__strdup(params);
@@ -420,10 +422,10 @@ sje__task_run(sje_task *t)
 	t->deadline_ms = t->timeout_s != 0
 	    ? t->start_ms + (int64_t) t->timeout_s * 1000
 	    : 0;
-	t->ran = true;
-	rc     = t->fn->run(sje__task_host_api(), t, t->fn->state);
-	t->end_ms = sje__wk_now_ms();
-	t->rc     = rc;
+	t->ran         = true;
+	rc             = t->fn->run(sje__task_host_api(), t, t->fn->state);
+	t->end_ms      = sje__wk_now_ms();
+	t->rc          = rc;
 }
 
 bool
@@ -444,8 +446,8 @@ sje__task_cancel(sje_task *t, sje__cancel why)
 sje_err
 sje__task_progress(sje_task *t, double *percent, char **message)
 {
-	char *msg = NULL;
-	sje_err rv = SJE_OK;
+	char   *msg = NULL;
+	sje_err rv  = SJE_OK;
 
 	(void) pthread_mutex_lock(&t->mtx);
 	if (t->progress_msg != NULL &&
@@ -495,12 +497,14 @@ task_check_result(const char *text, char *why, size_t len)
 	bool         ok = true;
 
 	if (n > SJE_MAX_PARAMS_BYTES) {
-		sje__snprintf(why, len, "the result is %zu bytes; the limit is %u",
-		    n, SJE_MAX_PARAMS_BYTES);
+		sje__snprintf(why, len,
+		    "the result is %zu bytes; the limit is %u", n,
+		    SJE_MAX_PARAMS_BYTES);
 		return false;
 	}
 	// jansson stops at its own depth limit (2048) before ours is checked.
-	v = json_loadb(text, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	v = json_loadb(
+	    text, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (v == NULL) {
 		sje__snprintf(why, len,
 		    "the result is not valid JSON: %s (line %d, column %d)",
@@ -509,7 +513,8 @@ task_check_result(const char *text, char *why, size_t len)
 	}
 	if (task_json_depth(v) > SJE_MAX_JSON_DEPTH) {
 		sje__snprintf(why, len,
-		    "the result nests deeper than %u levels", SJE_MAX_JSON_DEPTH);
+		    "the result nests deeper than %u levels",
+		    SJE_MAX_JSON_DEPTH);
 		ok = false;
 	}
 	json_decref(v);

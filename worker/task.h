@@ -32,13 +32,13 @@ struct sje_task {
 	char          *parents_json; // {"<parent task_id>": result, ...}
 	uint64_t       lease_id;
 	uint32_t       attempt;
-	uint32_t       timeout_s;    // 0: no timeout
-	const sje__fn *fn;           // NULL: this worker has no such function
+	uint32_t       timeout_s; // 0: no timeout
+	const sje__fn *fn;        // NULL: this worker has no such function
 
 	// Links for the runtime's lists; guarded by the runtime's lock.
-	struct sje_task *prev;   // all leased tasks
+	struct sje_task *prev; // all leased tasks
 	struct sje_task *next;
-	struct sje_task *qnext;  // tasks waiting for a slot
+	struct sje_task *qnext;   // tasks waiting for a slot
 	bool             started; // taken by a slot
 
 	// Written by the slot thread before the function starts and after it
@@ -47,8 +47,8 @@ struct sje_task {
 	int64_t     start_ms;    // monotonic ms (sje__wk_now_ms)
 	int64_t     deadline_ms; // start_ms + timeout_s * 1000; 0: none
 	int64_t     end_ms;
-	bool        ran;         // the function was called
-	sje_task_rc rc;          // what it returned
+	bool        ran; // the function was called
+	sje_task_rc rc;  // what it returned
 
 	pthread_mutex_t mtx;
 	pthread_cond_t  cv; // broadcast when cancel is set (wakes sleep_ms)

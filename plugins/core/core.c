@@ -40,7 +40,8 @@
 // core_fail sets an error of the given type, formatted, and returns
 // SJE_TASK_FAILED, so that a task function can `return core_fail(...)`.
 static sje_task_rc core_fail(const sje_host_api *host, sje_task *task,
-    const char *type, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+    const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static sje_task_rc
 core_fail(const sje_host_api *host, sje_task *task, const char *type,
@@ -199,7 +200,8 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 		secs = json_object_get(p, "seconds");
 	} else if (!json_is_null(p)) {
 		rc = core_fail(host, task, "invalid_params",
-		    "params must be an object such as {\"seconds\": 2}, got %s",
+		    "params must be an object such as {\"seconds\": 2}, got "
+		    "%s",
 		    core_type_name(p));
 		json_decref(p);
 		return rc;
@@ -230,7 +232,7 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 		uint32_t step_ms = left_ms < CORE_SLEEP_STEP_MS
 		    ? (uint32_t) left_ms
 		    : CORE_SLEEP_STEP_MS;
-		int64_t done_ms;
+		int64_t  done_ms;
 		if (!host->sleep_ms(task, step_ms)) {
 			break;
 		}
@@ -319,14 +321,14 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	json_t     *p;
 	json_t     *data;
 	json_t     *result = NULL;
-	json_t     *minv = NULL;    // borrowed from data
-	json_t     *maxv = NULL;    // borrowed from data
+	json_t     *minv   = NULL; // borrowed from data
+	json_t     *maxv   = NULL; // borrowed from data
 	size_t      n;
 	size_t      i;
-	json_int_t  isum = 0;       // exact sum while all_int && !ioverflow
-	bool        all_int = true;
+	json_int_t  isum      = 0; // exact sum while all_int && !ioverflow
+	bool        all_int   = true;
 	bool        ioverflow = false;
-	double      dsum = 0.0;
+	double      dsum      = 0.0;
 	double      mean;
 	double      sq = 0.0;
 	sje_task_rc rc;
@@ -337,7 +339,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	}
 	if (!json_is_object(p)) {
 		rc = core_fail(host, task, "invalid_params",
-		    "params must be an object such as {\"input_data\": [1, 2, 3]}, "
+		    "params must be an object such as {\"input_data\": [1, 2, "
+		    "3]}, "
 		    "got %s",
 		    core_type_name(p));
 		goto out;
@@ -359,7 +362,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 		json_t *v = json_array_get(data, i);
 		if (!json_is_number(v)) {
 			rc = core_fail(host, task, "invalid_params",
-			    "params.input_data[%zu] is not a number (it is %s)",
+			    "params.input_data[%zu] is not a number (it is "
+			    "%s)",
 			    i, core_type_name(v));
 			goto out;
 		}
@@ -382,7 +386,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	}
 
 	if ((result = json_object()) == NULL ||
-	    json_object_set_new(result, "count", json_integer((json_int_t) n))) {
+	    json_object_set_new(
+	        result, "count", json_integer((json_int_t) n))) {
 		goto oom;
 	}
 	if (n == 0) {
@@ -414,7 +419,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	}
 
 	if (json_object_set_new(result, "sum",
-	        all_int && !ioverflow ? json_integer(isum) : core_number(dsum)) ||
+	        all_int && !ioverflow ? json_integer(isum)
+	                              : core_number(dsum)) ||
 	    json_object_set_new(result, "mean", core_number(mean)) ||
 	    json_object_set_new(result, "min", core_number_of(minv)) ||
 	    json_object_set_new(result, "max", core_number_of(maxv)) ||
