@@ -40,15 +40,16 @@ typedef enum call_state {
 	CALL_SEND,
 } call_state;
 
-struct sje__call {
+// rpc_call is an sje__call that came over RPC: the base, then the context
+// and aio that receive the request and send the reply.
+typedef struct rpc_call rpc_call;
+struct rpc_call {
+	sje__call  base;  // input owned while BUSY
 	sje__rpc  *rpc;
 	nng_ctx    ctx;
 	nng_aio   *aio;
 	call_state state; // guarded by rpc->mtx when IDLE/RECV
-	const ProtobufCServiceDescriptor *service;
-	unsigned                          method;
-	ProtobufCMessage                 *input; // owned while BUSY
-	sje__call                        *next;  // rpc->calls
+	rpc_call  *next;  // rpc->calls
 };
 
 struct sje__rpc {
@@ -60,7 +61,7 @@ struct sje__rpc {
 	size_t                                   n_services;
 
 	pthread_mutex_t mtx;
-	sje__call      *calls;       // every call ever made (mtx)
+	rpc_call       *calls;       // every call ever made (mtx)
 	pthread_cond_t  cv;          // signalled when n_handling drops
 	int             n_receiving; // calls in CALL_RECV (mtx)
 	int             n_handling;  // handler calls running (mtx)
@@ -69,13 +70,13 @@ struct sje__rpc {
 };
 
 static void rpc_call_cb(void *arg);
-static void rpc_after_send(sje__call *call);
+static void rpc_after_send(rpc_call *call);
 
 // rpc_call_alloc makes a new call with its context and aio.
-static sje__call *
+static rpc_call *
 rpc_call_alloc(sje__rpc *rpc)
 {
-	sje__call *call = calloc(1, sizeof(*call));
+	rpc_call *call = calloc(1, sizeof(*call));
 	if (call == NULL) {
 		return NULL;
 	}
@@ -103,8 +104,8 @@ rpc_add_receiver(sje__rpc *rpc)
 		pthread_mutex_unlock(&rpc->mtx);
 		return;
 	}
-	sje__call *call = NULL;
-	for (sje__call *c = rpc->calls; c != NULL; c = c->next) {
+	rpc_call *call = NULL;
+	for (rpc_call *c = rpc->calls; c != NULL; c = c->next) {
 		if (c->state == CALL_IDLE) {
 			call = c;
 			break;
@@ -128,18 +129,19 @@ rpc_add_receiver(sje__rpc *rpc)
 
 // rpc_send_packed sends a reply envelope around an already packed body.
 static void
-rpc_send_packed(sje__call *call, int code, const char *message,
+rpc_send_packed(sje__call *base, int code, const char *message,
     const char *field, const uint8_t *body, size_t body_len)
 {
+	rpc_call      *call  = (rpc_call *) base;
 	Sje__V1__Reply reply = SJE__V1__REPLY__INIT;
 	reply.code           = code;
 	reply.message        = (char *) (message != NULL ? message : "");
 	reply.field          = (char *) (field != NULL ? field : "");
 	reply.body.data      = (uint8_t *) body;
 	reply.body.len       = body != NULL ? body_len : 0;
-	if (call->input != NULL) {
-		protobuf_c_message_free_unpacked(call->input, NULL);
-		call->input = NULL;
+	if (call->base.input != NULL) {
+		protobuf_c_message_free_unpacked(call->base.input, NULL);
+		call->base.input = NULL;
 	}
 	nng_msg *msg;
 	size_t   len = sje__v1__reply__get_packed_size(&reply);
@@ -158,7 +160,7 @@ rpc_send_packed(sje__call *call, int code, const char *message,
 
 // rpc_send packs out (may be NULL) and sends it.
 static void
-rpc_send(sje__call *call, int code, const char *message, const char *field,
+rpc_send(rpc_call *call, int code, const char *message, const char *field,
     const ProtobufCMessage *out)
 {
 	uint8_t *body = NULL;
@@ -166,14 +168,14 @@ rpc_send(sje__call *call, int code, const char *message, const char *field,
 	if (out != NULL) {
 		n = protobuf_c_message_get_packed_size(out);
 		if ((body = malloc(n > 0 ? n : 1)) == NULL) {
-			rpc_send_packed(call,
+			rpc_send_packed(&call->base,
 			    SJE__V1__STATUS_CODE__RESOURCE_EXHAUSTED,
 			    "out of memory", NULL, NULL, 0);
 			return;
 		}
 		protobuf_c_message_pack(out, body);
 	}
-	rpc_send_packed(call, code, message, field, body, n);
+	rpc_send_packed(&call->base, code, message, field, body, n);
 	free(body);
 }
 
@@ -212,7 +214,7 @@ rpc_find_method(sje__rpc *rpc, const char *name,
 // rpc_on_request decodes a received request and hands it on, or answers
 // it at once when it is malformed.
 static void
-rpc_on_request(sje__call *call, nng_msg *msg)
+rpc_on_request(rpc_call *call, nng_msg *msg)
 {
 	sje__rpc       *rpc = call->rpc;
 	Sje__V1__Request *req = sje__v1__request__unpack(
@@ -242,10 +244,12 @@ rpc_on_request(sje__call *call, nng_msg *msg)
 		    "malformed request body", "body", NULL);
 		return;
 	}
-	call->service = svc;
-	call->method  = method;
-	call->input   = input;
-	call->state   = CALL_BUSY;
+	call->base.send    = rpc_send_packed;
+	call->base.service = svc;
+	call->base.method  = method;
+	call->base.input   = input;
+	call->base.origin  = "rpc";
+	call->state        = CALL_BUSY;
 	pthread_mutex_lock(&rpc->mtx);
 	bool quiesced = rpc->quiesced;
 	if (!quiesced) {
@@ -257,7 +261,7 @@ rpc_on_request(sje__call *call, nng_msg *msg)
 		    "the server is shutting down", NULL, NULL);
 		return;
 	}
-	rpc->handler(rpc->arg, call);
+	rpc->handler(rpc->arg, &call->base);
 	pthread_mutex_lock(&rpc->mtx);
 	if (--rpc->n_handling == 0) {
 		pthread_cond_broadcast(&rpc->cv);
@@ -282,9 +286,9 @@ sje__rpc_quiesce(sje__rpc *rpc)
 static void
 rpc_call_cb(void *arg)
 {
-	sje__call *call = arg;
-	sje__rpc  *rpc  = call->rpc;
-	int        rv   = nng_aio_result(call->aio);
+	rpc_call *call = arg;
+	sje__rpc *rpc  = call->rpc;
+	int       rv   = nng_aio_result(call->aio);
 
 	if (call->state == CALL_RECV) {
 		pthread_mutex_lock(&rpc->mtx);
@@ -324,7 +328,7 @@ rpc_call_cb(void *arg)
 // rpc_after_send puts a call whose reply went out back to receiving, or
 // idle when enough calls receive already.
 static void
-rpc_after_send(sje__call *call)
+rpc_after_send(rpc_call *call)
 {
 	sje__rpc *rpc = call->rpc;
 	pthread_mutex_lock(&rpc->mtx);
@@ -424,14 +428,14 @@ sje__rpc_close(sje__rpc *rpc)
 	nng_close(rpc->sock);
 	// After nng_close no callback starts new work; wait out the running
 	// ones, then free.
-	for (sje__call *c = rpc->calls; c != NULL; c = c->next) {
+	for (rpc_call *c = rpc->calls; c != NULL; c = c->next) {
 		nng_aio_stop(c->aio);
 	}
-	sje__call *c = rpc->calls;
+	rpc_call *c = rpc->calls;
 	while (c != NULL) {
-		sje__call *next = c->next;
-		if (c->input != NULL) {
-			protobuf_c_message_free_unpacked(c->input, NULL);
+		rpc_call *next = c->next;
+		if (c->base.input != NULL) {
+			protobuf_c_message_free_unpacked(c->base.input, NULL);
 		}
 		nng_aio_free(c->aio);
 		free(c);
@@ -442,45 +446,3 @@ sje__rpc_close(sje__rpc *rpc)
 	free(rpc);
 }
 
-const ProtobufCServiceDescriptor *
-sje__call_service(const sje__call *call)
-{
-	return call->service;
-}
-
-unsigned
-sje__call_method(const sje__call *call)
-{
-	return call->method;
-}
-
-const ProtobufCMessage *
-sje__call_input(const sje__call *call)
-{
-	return call->input;
-}
-
-void
-sje__call_reply(sje__call *call, const ProtobufCMessage *out)
-{
-	rpc_send(call, SJE__V1__STATUS_CODE__OK, "", "", out);
-}
-
-void
-sje__call_send(sje__call *call, int code, const char *message,
-    const char *field, const uint8_t *body, size_t len)
-{
-	rpc_send_packed(call, code, message, field, body, len);
-}
-
-void
-sje__call_error(sje__call *call, sje_err err, const char *field,
-    const char *fmt, ...)
-{
-	char    msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	rpc_send(call, sje_err_to_status(err), msg, field, NULL);
-}

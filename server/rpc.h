@@ -14,12 +14,9 @@
 #ifndef SJE_SERVER_RPC_H
 #define SJE_SERVER_RPC_H
 
-#include <sje/sje.h>
+#include "call.h"
 
-#include <protobuf-c/protobuf-c.h>
-
-typedef struct sje__rpc  sje__rpc;
-typedef struct sje__call sje__call;
+typedef struct sje__rpc sje__rpc;
 
 // sje__rpc_handler receives a decoded call. It runs on an nng thread: it
 // must not block, and it owns the call until it replies.
@@ -43,26 +40,5 @@ void sje__rpc_quiesce(sje__rpc *rpc);
 // sje__rpc_close stops listening and frees everything. Every call handed
 // to the handler must have been replied to first. Accepts NULL.
 void sje__rpc_close(sje__rpc *rpc);
-
-// sje__call_service, sje__call_method and sje__call_input describe a call;
-// the input is borrowed until the reply.
-const ProtobufCServiceDescriptor *sje__call_service(const sje__call *call);
-unsigned                          sje__call_method(const sje__call *call);
-const ProtobufCMessage           *sje__call_input(const sje__call *call);
-
-// sje__call_reply sends out (which stays the caller's) as the OK reply and
-// gives the call back to the pool. Thread-safe; never blocks.
-void sje__call_reply(sje__call *call, const ProtobufCMessage *out);
-
-// sje__call_send sends a reply whose body (len bytes, may be NULL) is the
-// packed output message, with code (sje.v1.StatusCode), message and field
-// (both may be NULL). The body stays the caller's. Thread-safe.
-void sje__call_send(sje__call *call, int code, const char *message,
-    const char *field, const uint8_t *body, size_t len);
-
-// sje__call_error sends an error reply: err's status code, the message and
-// the offending field (may be NULL), then gives the call back.
-void sje__call_error(sje__call *call, sje_err err, const char *field,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif // SJE_SERVER_RPC_H

@@ -203,9 +203,8 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		    strlen(t->name) > SJE_MAX_FUNCTION_BYTES ||
 		    t->run == NULL) {
 			sje__snprintf(errbuf, errlen,
-			    "plugin %s: task %zu has no name, a name longer "
-			    "than "
-			    "%u bytes, or no function",
+			    "plugin %s: task %zu has no name, a name "
+			    "longer than %u bytes, or no function",
 			    lib->name, i, SJE_MAX_FUNCTION_BYTES);
 			return SJE_EINVAL;
 		}

@@ -48,6 +48,9 @@
 // stopping worker waits for its fetch thread: kept short (an idle worker
 // polls every 2 s, a negligible load) until libsje can abort a call.
 #define RT_FETCH_WAIT_MS 2000u
+// An empty Fetch reply faster than this (ms) is followed by a pause as
+// long.
+#define RT_FETCH_EMPTY_PAUSE_MS 100u
 // Call timeouts (ms). Kept short: a call that times out is retried (every
 // call is idempotent), and a call in flight cannot be interrupted, so
 // these also bound how long a stop waits for a thread that is stuck
@@ -229,8 +232,7 @@ rt_why(sje_err rv, const sje_status *st, char *buf, size_t len)
 	return buf;
 }
 
-// ---- registration
-// -----------------------------------------------------------
+// ---- registration ----
 
 // rt_renew registers again, unless another thread already did since the
 // caller read session stale (0: the first registration). Returns SJE_OK
@@ -354,8 +356,7 @@ rt_first_register(sje__runtime *rt)
 	return false;
 }
 
-// ---- fetch
-// --------------------------------------------------------------------
+// ---- fetch ----
 
 // rt_has_lease is true when a task with a's task_id and lease_id is leased
 // already (a repeated reply). Caller holds rt->mtx.
@@ -437,10 +438,13 @@ rt_fetch_once(
 	ProtobufCMessage     *m = NULL;
 	sje_err               rv;
 	size_t                i;
+	size_t                n_jobs;
+	int64_t               start_ms;
 
 	req.session  = session;
 	req.max_jobs = max_jobs;
 	req.wait_ms  = RT_FETCH_WAIT_MS;
+	start_ms     = sje__wk_now_ms();
 	rv           = rt_call(rt, RT_FETCH, &req.base, &m,
 	              RT_FETCH_WAIT_MS + RT_CALL_SLACK_MS, st);
 	if (rv != SJE_OK) {
@@ -450,7 +454,14 @@ rt_fetch_once(
 	for (i = 0; i < reply->n_jobs; i++) {
 		rt_enqueue(rt, reply->jobs[i]);
 	}
+	n_jobs = reply->n_jobs;
 	protobuf_c_message_free_unpacked(m, NULL);
+	// A coordinator that answers "nothing" at once instead of holding
+	// the call must not make this loop spin.
+	if (n_jobs == 0 &&
+	    sje__wk_now_ms() - start_ms < RT_FETCH_EMPTY_PAUSE_MS) {
+		rt_sleep(rt, RT_FETCH_EMPTY_PAUSE_MS, &rt->stopping);
+	}
 	return SJE_OK;
 }
 
@@ -527,8 +538,7 @@ done:
 	return NULL;
 }
 
-// ---- slots
-// ----------------------------------------------------------------------
+// ---- slots ----
 
 // rt_log_outcome logs how a job ended, once, with its details.
 static void
@@ -582,8 +592,7 @@ rt_slot_main(void *arg)
 		} else {
 			SJE_LOG_JOB(SJE_LOG_ERROR, t->task_id,
 			    "cannot report the job: %s; it runs again when "
-			    "its "
-			    "lease expires",
+			    "its lease expires",
 			    sje_strerror(rv));
 		}
 
@@ -616,8 +625,7 @@ rt_slot_main(void *arg)
 	return NULL;
 }
 
-// ---- heartbeat
-// ------------------------------------------------------------------
+// ---- heartbeat ----
 
 // rt_hb_snapshot is a heartbeat request built from the leased jobs, with
 // its own copies of their strings.
@@ -719,8 +727,7 @@ rt_hb_cancel(sje__runtime *rt, const char *task_id, sje__cancel why)
 			} else {
 				SJE_LOG_JOB(SJE_LOG_WARN, t->task_id,
 				    "lease %llu lost: stopping %s (its "
-				    "outcome will be "
-				    "refused)",
+				    "outcome will be refused)",
 				    (unsigned long long) t->lease_id,
 				    t->function);
 			}
@@ -804,8 +811,7 @@ rt_hb_main(void *arg)
 	return NULL;
 }
 
-// ---- reports
-// ---------------------------------------------------------------------
+// ---- reports ----
 
 // rt_result_refused is true for the per-outcome answers to Complete that
 // mean the result itself broke a rule (invalid, too large).
@@ -824,10 +830,51 @@ rt_drop(sje__outcome **outs, size_t n, const char *why)
 
 	for (i = 0; i < n; i++) {
 		SJE_LOG_JOB(SJE_LOG_ERROR, outs[i]->task_id,
-		    "outcome not reported: %s; the job runs again when its "
-		    "lease "
-		    "expires",
+		    "outcome not reported: %s; the job runs again when "
+		    "its lease expires",
 		    why);
+	}
+}
+
+// rt_report_answered handles the coordinator's answer to a report, per
+// outcome: accepted; refused because the result broke its rules (then,
+// for Complete, turned into a failure and appended to refused); or
+// refused for good (a lease that expired or moved, a job cancelled or
+// unknown: the coordinator decided, nothing to retry).
+static void
+rt_report_answered(sje__outcome **outs, size_t n,
+    const Sje__V1__ReportReply *reply, sje__outcome **refused,
+    size_t *n_refused)
+{
+	char   why[128];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sje__outcome *o    = outs[i];
+		int           code = i < reply->n_accepted
+		              ? (int) reply->accepted[i]
+		              : SJE__V1__STATUS_CODE__UNKNOWN;
+
+		if (code == SJE__V1__STATUS_CODE__OK) {
+			SJE_LOG_JOB(SJE_LOG_DEBUG, o->task_id, "reported");
+			continue;
+		}
+		if (refused == NULL || !o->ok || !rt_result_refused(code)) {
+			SJE_LOG_JOB(SJE_LOG_INFO, o->task_id,
+			    "outcome refused by the coordinator: %s",
+			    sje_status_name(code));
+			continue;
+		}
+		sje__snprintf(why, sizeof(why),
+		    "the coordinator refused the result: %s",
+		    sje_status_name(code));
+		if (sje__outcome_fail(o, "invalid_result", why) != SJE_OK) {
+			rt_drop(&o, 1, "out of memory");
+			continue;
+		}
+		SJE_LOG_JOB(SJE_LOG_WARN, o->task_id,
+		    "%s; reporting a failure instead", why);
+		refused[(*n_refused)++] = o;
 	}
 }
 
@@ -888,61 +935,18 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 
 	rt_backoff_reset(&b);
 	for (;;) {
-		ProtobufCMessage     *m = NULL;
-		Sje__V1__ReportReply *reply;
-		sje_status            st;
-		sje_err               rv;
-		bool                  give_up;
+		ProtobufCMessage *m = NULL;
+		sje_status        st;
+		sje_err           rv;
+		bool              give_up;
 
 		req.session = rt_session(rt);
 
 		rv = rt_call(
 		    rt, method, &req.base, &m, RT_REPORT_TIMEOUT_MS, &st);
 		if (rv == SJE_OK) {
-			reply = (Sje__V1__ReportReply *) m;
-			for (i = 0; i < n; i++) {
-				int code = i < reply->n_accepted
-				    ? (int) reply->accepted[i]
-				    : SJE__V1__STATUS_CODE__UNKNOWN;
-				if (code == SJE__V1__STATUS_CODE__OK) {
-					SJE_LOG_JOB(SJE_LOG_DEBUG,
-					    outs[i]->task_id, "reported");
-				} else if (refused != NULL && outs[i]->ok &&
-				    rt_result_refused(code)) {
-					// The result broke a limit of the
-					// coordinator's: report the attempt as
-					// failed rather than let the lease run
-					// out.
-					sje__snprintf(why, sizeof(why),
-					    "the coordinator refused the "
-					    "result: %s",
-					    sje_status_name(code));
-					if (sje__outcome_fail(outs[i],
-					        "invalid_result",
-					        why) == SJE_OK) {
-						SJE_LOG_JOB(SJE_LOG_WARN,
-						    outs[i]->task_id,
-						    "%s; reporting a failure "
-						    "instead",
-						    why);
-						refused[(*n_refused)++] =
-						    outs[i];
-					} else {
-						rt_drop(&outs[i], 1,
-						    "out of memory");
-					}
-				} else {
-					// A lease that expired or moved, a job
-					// cancelled or unknown: the
-					// coordinator decided, nothing to
-					// retry.
-					SJE_LOG_JOB(SJE_LOG_INFO,
-					    outs[i]->task_id,
-					    "outcome refused by the "
-					    "coordinator: %s",
-					    sje_status_name(code));
-				}
-			}
+			rt_report_answered(outs, n, (Sje__V1__ReportReply *) m,
+			    refused, n_refused);
 			protobuf_c_message_free_unpacked(m, NULL);
 			if (down) {
 				SJE_INFO(
@@ -1102,8 +1106,7 @@ rt_report_main(void *arg)
 	return NULL;
 }
 
-// ---- start and stop
-// ---------------------------------------------------------------
+// ---- start and stop ----
 
 // rt_free frees what start built. The threads must have ended.
 static void
@@ -1257,9 +1260,8 @@ sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
 
 	if (!rt_check_methods()) {
 		sje__snprintf(errbuf, errlen,
-		    "internal error: the WorkerHub methods are not in the "
-		    "order "
-		    "this worker was written for");
+		    "internal error: the WorkerHub methods are not in "
+		    "the order this worker was written for");
 		return SJE_EINTERNAL;
 	}
 	if ((rt = calloc(1, sizeof(*rt))) == NULL) {

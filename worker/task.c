@@ -39,7 +39,7 @@
 #define TASK_MAX_MESSAGE_BYTES 4096u
 #define TASK_MAX_PROGRESS_BYTES 1024u
 
-// ---- clock and condition variables ----------------------------------------
+// ---- clock and condition variables ----
 
 int64_t
 sje__wk_now_ms(void)
@@ -78,7 +78,7 @@ sje__wk_cond_wait_until(
 	(void) pthread_cond_timedwait(cv, mtx, &ts);
 }
 
-// ---- strings from plugins --------------------------------------------------
+// ---- strings from plugins ----
 
 // task_copy_text copies s, cut to at most max bytes at a UTF-8 character
 // boundary, with bytes that are not valid UTF-8 replaced by '?' (the wire
@@ -135,7 +135,7 @@ task_copy_text(const char *s, size_t max)
 	return out;
 }
 
-// ---- the host API ----------------------------------------------------------
+// ---- the host API ----
 
 // task_check_deadline_locked marks t timed out once its deadline passed.
 // Caller holds t->mtx.
@@ -304,8 +304,7 @@ sje__task_host_api(void)
 	return &task_host_api;
 }
 
-// ---- life of a task
-// ---------------------------------------------------------
+// ---- life of a task ----
 
 // task_parents_json makes {"<task_id>": result, ...} of a's parents. A
 // parent whose result is absent or not valid JSON maps to null. NULL when

@@ -126,7 +126,7 @@ core_mono_ms(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-// ---- noop, echo, fail, collect -------------------------------------------
+// ---- noop, echo, fail, collect ----
 
 static sje_task_rc
 core_noop(const sje_host_api *host, sje_task *task, void *state)
@@ -178,7 +178,7 @@ core_collect(const sje_host_api *host, sje_task *task, void *state)
 	return SJE_TASK_OK;
 }
 
-// ---- sleep ----------------------------------------------------------------
+// ---- sleep ----
 
 static sje_task_rc
 core_sleep(const sje_host_api *host, sje_task *task, void *state)
@@ -200,8 +200,8 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 		secs = json_object_get(p, "seconds");
 	} else if (!json_is_null(p)) {
 		rc = core_fail(host, task, "invalid_params",
-		    "params must be an object such as {\"seconds\": 2}, got "
-		    "%s",
+		    "params must be an object such as "
+		    "{\"seconds\": 2}, got %s",
 		    core_type_name(p));
 		json_decref(p);
 		return rc;
@@ -264,7 +264,7 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 	return rc;
 }
 
-// ---- calculate_data -------------------------------------------------------
+// ---- calculate_data ----
 
 // core_number makes a JSON number of v: an integer when v is integral and
 // exact in a double (|v| < 2^53), so that a sum of 10 reads 10 and a mean
@@ -339,9 +339,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	}
 	if (!json_is_object(p)) {
 		rc = core_fail(host, task, "invalid_params",
-		    "params must be an object such as {\"input_data\": [1, 2, "
-		    "3]}, "
-		    "got %s",
+		    "params must be an object such as "
+		    "{\"input_data\": [1, 2, 3]}, got %s",
 		    core_type_name(p));
 		goto out;
 	}
@@ -362,8 +361,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 		json_t *v = json_array_get(data, i);
 		if (!json_is_number(v)) {
 			rc = core_fail(host, task, "invalid_params",
-			    "params.input_data[%zu] is not a number (it is "
-			    "%s)",
+			    "params.input_data[%zu] is not a number "
+			    "(it is %s)",
 			    i, core_type_name(v));
 			goto out;
 		}
@@ -413,8 +412,8 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	}
 	if (!isfinite(dsum) || !isfinite(mean) || !isfinite(sq)) {
 		rc = core_fail(host, task, "invalid_params",
-		    "params.input_data: the numbers are too large to sum in a "
-		    "double");
+		    "params.input_data: the numbers are too large to "
+		    "sum in a double");
 		goto out;
 	}
 
@@ -439,7 +438,7 @@ out:
 	return rc;
 }
 
-// ---- the entry point ------------------------------------------------------
+// ---- the entry point ----
 
 static const sje_task_def core_tasks[] = {
 	{ "noop", core_noop, "does nothing; result null" },

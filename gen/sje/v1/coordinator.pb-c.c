@@ -598,6 +598,276 @@ void   sje__v1__list_workers_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__list_workers_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__list_events_request__init
+                     (Sje__V1__ListEventsRequest         *message)
+{
+  static const Sje__V1__ListEventsRequest init_value = SJE__V1__LIST_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_events_request__get_packed_size
+                     (const Sje__V1__ListEventsRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_events_request__pack
+                     (const Sje__V1__ListEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_events_request__pack_to_buffer
+                     (const Sje__V1__ListEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListEventsRequest *
+       sje__v1__list_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListEventsRequest *)
+     protobuf_c_message_unpack (&sje__v1__list_events_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_events_request__free_unpacked
+                     (Sje__V1__ListEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__list_events_reply__init
+                     (Sje__V1__ListEventsReply         *message)
+{
+  static const Sje__V1__ListEventsReply init_value = SJE__V1__LIST_EVENTS_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_events_reply__get_packed_size
+                     (const Sje__V1__ListEventsReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_events_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_events_reply__pack
+                     (const Sje__V1__ListEventsReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_events_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_events_reply__pack_to_buffer
+                     (const Sje__V1__ListEventsReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_events_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListEventsReply *
+       sje__v1__list_events_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListEventsReply *)
+     protobuf_c_message_unpack (&sje__v1__list_events_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_events_reply__free_unpacked
+                     (Sje__V1__ListEventsReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_events_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__stats_request__init
+                     (Sje__V1__StatsRequest         *message)
+{
+  static const Sje__V1__StatsRequest init_value = SJE__V1__STATS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__stats_request__get_packed_size
+                     (const Sje__V1__StatsRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__stats_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__stats_request__pack
+                     (const Sje__V1__StatsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__stats_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__stats_request__pack_to_buffer
+                     (const Sje__V1__StatsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__stats_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__StatsRequest *
+       sje__v1__stats_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__StatsRequest *)
+     protobuf_c_message_unpack (&sje__v1__stats_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__stats_request__free_unpacked
+                     (Sje__V1__StatsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__stats_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__histogram__init
+                     (Sje__V1__Histogram         *message)
+{
+  static const Sje__V1__Histogram init_value = SJE__V1__HISTOGRAM__INIT;
+  *message = init_value;
+}
+size_t sje__v1__histogram__get_packed_size
+                     (const Sje__V1__Histogram *message)
+{
+  assert(message->base.descriptor == &sje__v1__histogram__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__histogram__pack
+                     (const Sje__V1__Histogram *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__histogram__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__histogram__pack_to_buffer
+                     (const Sje__V1__Histogram *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__histogram__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__Histogram *
+       sje__v1__histogram__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__Histogram *)
+     protobuf_c_message_unpack (&sje__v1__histogram__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__histogram__free_unpacked
+                     (Sje__V1__Histogram *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__histogram__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__function_stats__init
+                     (Sje__V1__FunctionStats         *message)
+{
+  static const Sje__V1__FunctionStats init_value = SJE__V1__FUNCTION_STATS__INIT;
+  *message = init_value;
+}
+size_t sje__v1__function_stats__get_packed_size
+                     (const Sje__V1__FunctionStats *message)
+{
+  assert(message->base.descriptor == &sje__v1__function_stats__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__function_stats__pack
+                     (const Sje__V1__FunctionStats *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__function_stats__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__function_stats__pack_to_buffer
+                     (const Sje__V1__FunctionStats *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__function_stats__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__FunctionStats *
+       sje__v1__function_stats__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__FunctionStats *)
+     protobuf_c_message_unpack (&sje__v1__function_stats__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__function_stats__free_unpacked
+                     (Sje__V1__FunctionStats *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__function_stats__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__stats_reply__init
+                     (Sje__V1__StatsReply         *message)
+{
+  static const Sje__V1__StatsReply init_value = SJE__V1__STATS_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__stats_reply__get_packed_size
+                     (const Sje__V1__StatsReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__stats_reply__pack
+                     (const Sje__V1__StatsReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__stats_reply__pack_to_buffer
+                     (const Sje__V1__StatsReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__StatsReply *
+       sje__v1__stats_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__StatsReply *)
+     protobuf_c_message_unpack (&sje__v1__stats_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__stats_reply__free_unpacked
+                     (Sje__V1__StatsReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[1] =
 {
   {
@@ -1305,7 +1575,527 @@ const ProtobufCMessageDescriptor sje__v1__list_workers_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__list_workers_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[6] =
+static const ProtobufCFieldDescriptor sje__v1__list_events_request__field_descriptors[4] =
+{
+  {
+    "after",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListEventsRequest, after),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListEventsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "wait_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListEventsRequest, wait_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "task_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListEventsRequest, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__list_events_request__field_indices_by_name[] = {
+  0,   /* field[0] = after */
+  1,   /* field[1] = limit */
+  3,   /* field[3] = task_id */
+  2,   /* field[2] = wait_ms */
+};
+static const ProtobufCIntRange sje__v1__list_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor sje__v1__list_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListEventsRequest",
+  "ListEventsRequest",
+  "Sje__V1__ListEventsRequest",
+  "sje.v1",
+  sizeof(Sje__V1__ListEventsRequest),
+  4,
+  sje__v1__list_events_request__field_descriptors,
+  sje__v1__list_events_request__field_indices_by_name,
+  1,  sje__v1__list_events_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__list_events_reply__field_descriptors[2] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__ListEventsReply, n_events),
+    offsetof(Sje__V1__ListEventsReply, events),
+    &sje__v1__job_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListEventsReply, next),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__list_events_reply__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+  1,   /* field[1] = next */
+};
+static const ProtobufCIntRange sje__v1__list_events_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__list_events_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListEventsReply",
+  "ListEventsReply",
+  "Sje__V1__ListEventsReply",
+  "sje.v1",
+  sizeof(Sje__V1__ListEventsReply),
+  2,
+  sje__v1__list_events_reply__field_descriptors,
+  sje__v1__list_events_reply__field_indices_by_name,
+  1,  sje__v1__list_events_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_events_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define sje__v1__stats_request__field_descriptors NULL
+#define sje__v1__stats_request__field_indices_by_name NULL
+#define sje__v1__stats_request__number_ranges NULL
+const ProtobufCMessageDescriptor sje__v1__stats_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.StatsRequest",
+  "StatsRequest",
+  "Sje__V1__StatsRequest",
+  "sje.v1",
+  sizeof(Sje__V1__StatsRequest),
+  0,
+  sje__v1__stats_request__field_descriptors,
+  sje__v1__stats_request__field_indices_by_name,
+  0,  sje__v1__stats_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__stats_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__histogram__field_descriptors[4] =
+{
+  {
+    "bounds_ms",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Sje__V1__Histogram, n_bounds_ms),
+    offsetof(Sje__V1__Histogram, bounds_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "counts",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Sje__V1__Histogram, n_counts),
+    offsetof(Sje__V1__Histogram, counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sum_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Histogram, sum_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Histogram, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__histogram__field_indices_by_name[] = {
+  0,   /* field[0] = bounds_ms */
+  3,   /* field[3] = count */
+  1,   /* field[1] = counts */
+  2,   /* field[2] = sum_ms */
+};
+static const ProtobufCIntRange sje__v1__histogram__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor sje__v1__histogram__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.Histogram",
+  "Histogram",
+  "Sje__V1__Histogram",
+  "sje.v1",
+  sizeof(Sje__V1__Histogram),
+  4,
+  sje__v1__histogram__field_descriptors,
+  sje__v1__histogram__field_indices_by_name,
+  1,  sje__v1__histogram__number_ranges,
+  (ProtobufCMessageInit) sje__v1__histogram__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__function_stats__field_descriptors[12] =
+{
+  {
+    "function",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, function),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "queued",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, queued),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "running",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, running),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scheduled",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, scheduled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "submitted",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, submitted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "succeeded",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, succeeded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cancelled",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, cancelled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retried",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, retried),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "upstream_failed",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, upstream_failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "wait",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, wait),
+    &sje__v1__histogram__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "run",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, run),
+    &sje__v1__histogram__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__function_stats__field_indices_by_name[] = {
+  7,   /* field[7] = cancelled */
+  6,   /* field[6] = failed */
+  0,   /* field[0] = function */
+  1,   /* field[1] = queued */
+  8,   /* field[8] = retried */
+  11,   /* field[11] = run */
+  2,   /* field[2] = running */
+  3,   /* field[3] = scheduled */
+  4,   /* field[4] = submitted */
+  5,   /* field[5] = succeeded */
+  9,   /* field[9] = upstream_failed */
+  10,   /* field[10] = wait */
+};
+static const ProtobufCIntRange sje__v1__function_stats__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.FunctionStats",
+  "FunctionStats",
+  "Sje__V1__FunctionStats",
+  "sje.v1",
+  sizeof(Sje__V1__FunctionStats),
+  12,
+  sje__v1__function_stats__field_descriptors,
+  sje__v1__function_stats__field_indices_by_name,
+  1,  sje__v1__function_stats__number_ranges,
+  (ProtobufCMessageInit) sje__v1__function_stats__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[7] =
+{
+  {
+    "functions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__StatsReply, n_functions),
+    offsetof(Sje__V1__StatsReply, functions),
+    &sje__v1__function_stats__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workers",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, workers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker_slots",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, worker_slots),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workers_busy_slots",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, workers_busy_slots),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_seq",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, event_seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, started_at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, pending),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
+  4,   /* field[4] = event_seq */
+  0,   /* field[0] = functions */
+  6,   /* field[6] = pending */
+  5,   /* field[5] = started_at */
+  2,   /* field[2] = worker_slots */
+  1,   /* field[1] = workers */
+  3,   /* field[3] = workers_busy_slots */
+};
+static const ProtobufCIntRange sje__v1__stats_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.StatsReply",
+  "StatsReply",
+  "Sje__V1__StatsReply",
+  "sje.v1",
+  sizeof(Sje__V1__StatsReply),
+  7,
+  sje__v1__stats_reply__field_descriptors,
+  sje__v1__stats_reply__field_indices_by_name,
+  1,  sje__v1__stats_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__stats_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[8] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -1313,12 +2103,16 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "Cancel", &sje__v1__cancel_request__descriptor, &sje__v1__cancel_reply__descriptor },
   { "ListJobs", &sje__v1__list_jobs_request__descriptor, &sje__v1__list_jobs_reply__descriptor },
   { "ListWorkers", &sje__v1__list_workers_request__descriptor, &sje__v1__list_workers_reply__descriptor },
+  { "ListEvents", &sje__v1__list_events_request__descriptor, &sje__v1__list_events_reply__descriptor },
+  { "Stats", &sje__v1__stats_request__descriptor, &sje__v1__stats_reply__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   3,        /* Cancel */
   1,        /* GetStatus */
+  6,        /* ListEvents */
   4,        /* ListJobs */
   5,        /* ListWorkers */
+  7,        /* Stats */
   0,        /* Submit */
   2         /* Wait */
 };
@@ -1329,7 +2123,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  6,
+  8,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -1380,6 +2174,22 @@ void sje__v1__coordinator__list_workers(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__list_events(ProtobufCService *service,
+                                       const Sje__V1__ListEventsRequest *input,
+                                       Sje__V1__ListEventsReply_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__stats(ProtobufCService *service,
+                                 const Sje__V1__StatsRequest *input,
+                                 Sje__V1__StatsReply_Closure closure,
+                                 void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

@@ -31,6 +31,12 @@ typedef struct Sje__V1__ListWorkersRequest Sje__V1__ListWorkersRequest;
 typedef struct Sje__V1__WorkerInfo Sje__V1__WorkerInfo;
 typedef struct Sje__V1__WorkerInfo__LabelsEntry Sje__V1__WorkerInfo__LabelsEntry;
 typedef struct Sje__V1__ListWorkersReply Sje__V1__ListWorkersReply;
+typedef struct Sje__V1__ListEventsRequest Sje__V1__ListEventsRequest;
+typedef struct Sje__V1__ListEventsReply Sje__V1__ListEventsReply;
+typedef struct Sje__V1__StatsRequest Sje__V1__StatsRequest;
+typedef struct Sje__V1__Histogram Sje__V1__Histogram;
+typedef struct Sje__V1__FunctionStats Sje__V1__FunctionStats;
+typedef struct Sje__V1__StatsReply Sje__V1__StatsReply;
 
 
 /* --- enums --- */
@@ -238,6 +244,141 @@ struct  Sje__V1__ListWorkersReply
 #define SJE__V1__LIST_WORKERS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_workers_reply__descriptor) \
     , 0,NULL }
+
+
+/*
+ * ListEventsRequest reads the events kept by the server (the last
+ * server.event_retention of them), after a sequence number: how a
+ * subscriber that saw a gap, or reconnected, catches up.
+ */
+struct  Sje__V1__ListEventsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * events with seq > after
+   */
+  uint64_t after;
+  /*
+   * 0: 1000; at most 10000
+   */
+  uint32_t limit;
+  /*
+   * hold this long when there are none yet
+   */
+  uint32_t wait_ms;
+  /*
+   * only this job's; empty: all
+   */
+  char *task_id;
+};
+#define SJE__V1__LIST_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_events_request__descriptor) \
+    , 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Sje__V1__ListEventsReply
+{
+  ProtobufCMessage base;
+  size_t n_events;
+  Sje__V1__JobEvent **events;
+  /*
+   * pass as `after` next time
+   */
+  uint64_t next;
+};
+#define SJE__V1__LIST_EVENTS_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_events_reply__descriptor) \
+    , 0,NULL, 0 }
+
+
+struct  Sje__V1__StatsRequest
+{
+  ProtobufCMessage base;
+};
+#define SJE__V1__STATS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__stats_request__descriptor) \
+     }
+
+
+/*
+ * Histogram is a latency distribution, Prometheus style: counts[i] jobs
+ * took at most bounds_ms[i] (not cumulative); the last count is for longer.
+ */
+struct  Sje__V1__Histogram
+{
+  ProtobufCMessage base;
+  size_t n_bounds_ms;
+  double *bounds_ms;
+  /*
+   * one more than bounds_ms
+   */
+  size_t n_counts;
+  uint64_t *counts;
+  double sum_ms;
+  uint64_t count;
+};
+#define SJE__V1__HISTOGRAM__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__histogram__descriptor) \
+    , 0,NULL, 0,NULL, 0, 0 }
+
+
+struct  Sje__V1__FunctionStats
+{
+  ProtobufCMessage base;
+  char *function;
+  /*
+   * now
+   */
+  uint64_t queued;
+  /*
+   * now
+   */
+  uint64_t running;
+  /*
+   * now
+   */
+  uint64_t scheduled;
+  /*
+   * counters since the server started
+   */
+  uint64_t submitted;
+  uint64_t succeeded;
+  uint64_t failed;
+  uint64_t cancelled;
+  uint64_t retried;
+  uint64_t upstream_failed;
+  /*
+   * submit (or ready) to start
+   */
+  Sje__V1__Histogram *wait;
+  /*
+   * start to finish of an attempt
+   */
+  Sje__V1__Histogram *run;
+};
+#define SJE__V1__FUNCTION_STATS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__function_stats__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL }
+
+
+struct  Sje__V1__StatsReply
+{
+  ProtobufCMessage base;
+  size_t n_functions;
+  Sje__V1__FunctionStats **functions;
+  uint32_t workers;
+  uint32_t worker_slots;
+  uint32_t workers_busy_slots;
+  uint64_t event_seq;
+  Sje__V1__Timestamp *started_at;
+  /*
+   * jobs waiting for parents, now
+   */
+  uint64_t pending;
+};
+#define SJE__V1__STATS_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__stats_reply__descriptor) \
+    , 0,NULL, 0, 0, 0, 0, NULL, 0 }
 
 
 /* Sje__V1__SubmitRequest methods */
@@ -490,6 +631,120 @@ Sje__V1__ListWorkersReply *
 void   sje__v1__list_workers_reply__free_unpacked
                      (Sje__V1__ListWorkersReply *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__ListEventsRequest methods */
+void   sje__v1__list_events_request__init
+                     (Sje__V1__ListEventsRequest         *message);
+size_t sje__v1__list_events_request__get_packed_size
+                     (const Sje__V1__ListEventsRequest   *message);
+size_t sje__v1__list_events_request__pack
+                     (const Sje__V1__ListEventsRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_events_request__pack_to_buffer
+                     (const Sje__V1__ListEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListEventsRequest *
+       sje__v1__list_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_events_request__free_unpacked
+                     (Sje__V1__ListEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ListEventsReply methods */
+void   sje__v1__list_events_reply__init
+                     (Sje__V1__ListEventsReply         *message);
+size_t sje__v1__list_events_reply__get_packed_size
+                     (const Sje__V1__ListEventsReply   *message);
+size_t sje__v1__list_events_reply__pack
+                     (const Sje__V1__ListEventsReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_events_reply__pack_to_buffer
+                     (const Sje__V1__ListEventsReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListEventsReply *
+       sje__v1__list_events_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_events_reply__free_unpacked
+                     (Sje__V1__ListEventsReply *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__StatsRequest methods */
+void   sje__v1__stats_request__init
+                     (Sje__V1__StatsRequest         *message);
+size_t sje__v1__stats_request__get_packed_size
+                     (const Sje__V1__StatsRequest   *message);
+size_t sje__v1__stats_request__pack
+                     (const Sje__V1__StatsRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__stats_request__pack_to_buffer
+                     (const Sje__V1__StatsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__StatsRequest *
+       sje__v1__stats_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__stats_request__free_unpacked
+                     (Sje__V1__StatsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__Histogram methods */
+void   sje__v1__histogram__init
+                     (Sje__V1__Histogram         *message);
+size_t sje__v1__histogram__get_packed_size
+                     (const Sje__V1__Histogram   *message);
+size_t sje__v1__histogram__pack
+                     (const Sje__V1__Histogram   *message,
+                      uint8_t             *out);
+size_t sje__v1__histogram__pack_to_buffer
+                     (const Sje__V1__Histogram   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__Histogram *
+       sje__v1__histogram__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__histogram__free_unpacked
+                     (Sje__V1__Histogram *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__FunctionStats methods */
+void   sje__v1__function_stats__init
+                     (Sje__V1__FunctionStats         *message);
+size_t sje__v1__function_stats__get_packed_size
+                     (const Sje__V1__FunctionStats   *message);
+size_t sje__v1__function_stats__pack
+                     (const Sje__V1__FunctionStats   *message,
+                      uint8_t             *out);
+size_t sje__v1__function_stats__pack_to_buffer
+                     (const Sje__V1__FunctionStats   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__FunctionStats *
+       sje__v1__function_stats__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__function_stats__free_unpacked
+                     (Sje__V1__FunctionStats *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__StatsReply methods */
+void   sje__v1__stats_reply__init
+                     (Sje__V1__StatsReply         *message);
+size_t sje__v1__stats_reply__get_packed_size
+                     (const Sje__V1__StatsReply   *message);
+size_t sje__v1__stats_reply__pack
+                     (const Sje__V1__StatsReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__stats_reply__pack_to_buffer
+                     (const Sje__V1__StatsReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__StatsReply *
+       sje__v1__stats_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__stats_reply__free_unpacked
+                     (Sje__V1__StatsReply *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -534,6 +789,24 @@ typedef void (*Sje__V1__WorkerInfo_Closure)
 typedef void (*Sje__V1__ListWorkersReply_Closure)
                  (const Sje__V1__ListWorkersReply *message,
                   void *closure_data);
+typedef void (*Sje__V1__ListEventsRequest_Closure)
+                 (const Sje__V1__ListEventsRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ListEventsReply_Closure)
+                 (const Sje__V1__ListEventsReply *message,
+                  void *closure_data);
+typedef void (*Sje__V1__StatsRequest_Closure)
+                 (const Sje__V1__StatsRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__Histogram_Closure)
+                 (const Sje__V1__Histogram *message,
+                  void *closure_data);
+typedef void (*Sje__V1__FunctionStats_Closure)
+                 (const Sje__V1__FunctionStats *message,
+                  void *closure_data);
+typedef void (*Sje__V1__StatsReply_Closure)
+                 (const Sje__V1__StatsReply *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -565,6 +838,14 @@ struct Sje__V1__Coordinator_Service
                        const Sje__V1__ListWorkersRequest *input,
                        Sje__V1__ListWorkersReply_Closure closure,
                        void *closure_data);
+  void (*list_events)(Sje__V1__Coordinator_Service *service,
+                      const Sje__V1__ListEventsRequest *input,
+                      Sje__V1__ListEventsReply_Closure closure,
+                      void *closure_data);
+  void (*stats)(Sje__V1__Coordinator_Service *service,
+                const Sje__V1__StatsRequest *input,
+                Sje__V1__StatsReply_Closure closure,
+                void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -578,7 +859,9 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## wait,\
       function_prefix__ ## cancel,\
       function_prefix__ ## list_jobs,\
-      function_prefix__ ## list_workers  }
+      function_prefix__ ## list_workers,\
+      function_prefix__ ## list_events,\
+      function_prefix__ ## stats  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -603,6 +886,14 @@ void sje__v1__coordinator__list_workers(ProtobufCService *service,
                                         const Sje__V1__ListWorkersRequest *input,
                                         Sje__V1__ListWorkersReply_Closure closure,
                                         void *closure_data);
+void sje__v1__coordinator__list_events(ProtobufCService *service,
+                                       const Sje__V1__ListEventsRequest *input,
+                                       Sje__V1__ListEventsReply_Closure closure,
+                                       void *closure_data);
+void sje__v1__coordinator__stats(ProtobufCService *service,
+                                 const Sje__V1__StatsRequest *input,
+                                 Sje__V1__StatsReply_Closure closure,
+                                 void *closure_data);
 
 /* --- descriptors --- */
 
@@ -620,6 +911,12 @@ extern const ProtobufCMessageDescriptor sje__v1__list_workers_request__descripto
 extern const ProtobufCMessageDescriptor sje__v1__worker_info__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__worker_info__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_workers_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_events_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_events_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__stats_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__histogram__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS

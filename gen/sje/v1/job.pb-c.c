@@ -193,6 +193,51 @@ void   sje__v1__progress__free_unpacked
   assert(message->base.descriptor == &sje__v1__progress__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__attempt__init
+                     (Sje__V1__Attempt         *message)
+{
+  static const Sje__V1__Attempt init_value = SJE__V1__ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t sje__v1__attempt__get_packed_size
+                     (const Sje__V1__Attempt *message)
+{
+  assert(message->base.descriptor == &sje__v1__attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__attempt__pack
+                     (const Sje__V1__Attempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__attempt__pack_to_buffer
+                     (const Sje__V1__Attempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__Attempt *
+       sje__v1__attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__Attempt *)
+     protobuf_c_message_unpack (&sje__v1__attempt__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__attempt__free_unpacked
+                     (Sje__V1__Attempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sje__v1__job__labels_entry__init
                      (Sje__V1__Job__LabelsEntry         *message)
 {
@@ -661,6 +706,109 @@ const ProtobufCMessageDescriptor sje__v1__progress__descriptor =
   (ProtobufCMessageInit) sje__v1__progress__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor sje__v1__attempt__field_descriptors[6] =
+{
+  {
+    "number",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Attempt, number),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Attempt, worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Attempt, started_at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "finished_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Attempt, finished_at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Attempt, outcome),
+    &sje__v1__job_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Attempt, error),
+    &sje__v1__job_error__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__attempt__field_indices_by_name[] = {
+  5,   /* field[5] = error */
+  3,   /* field[3] = finished_at */
+  0,   /* field[0] = number */
+  4,   /* field[4] = outcome */
+  2,   /* field[2] = started_at */
+  1,   /* field[1] = worker */
+};
+static const ProtobufCIntRange sje__v1__attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor sje__v1__attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.Attempt",
+  "Attempt",
+  "Sje__V1__Attempt",
+  "sje.v1",
+  sizeof(Sje__V1__Attempt),
+  6,
+  sje__v1__attempt__field_descriptors,
+  sje__v1__attempt__field_indices_by_name,
+  1,  sje__v1__attempt__number_ranges,
+  (ProtobufCMessageInit) sje__v1__attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor sje__v1__job__labels_entry__field_descriptors[2] =
 {
   {
@@ -712,7 +860,7 @@ const ProtobufCMessageDescriptor sje__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) sje__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[18] =
+static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[19] =
 {
   {
     "task_id",
@@ -930,9 +1078,22 @@ static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[18] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "attempts",
+    19,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__Job, n_attempts),
+    offsetof(Sje__V1__Job, attempts),
+    &sje__v1__attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__job__field_indices_by_name[] = {
   6,   /* field[6] = attempt */
+  18,   /* field[18] = attempts */
   12,   /* field[12] = cancel_requested */
   13,   /* field[13] = created_at */
   9,   /* field[9] = depends_on */
@@ -954,7 +1115,7 @@ static const unsigned sje__v1__job__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 18 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor sje__v1__job__descriptor =
 {
@@ -964,14 +1125,14 @@ const ProtobufCMessageDescriptor sje__v1__job__descriptor =
   "Sje__V1__Job",
   "sje.v1",
   sizeof(Sje__V1__Job),
-  18,
+  19,
   sje__v1__job__field_descriptors,
   sje__v1__job__field_indices_by_name,
   1,  sje__v1__job__number_ranges,
   (ProtobufCMessageInit) sje__v1__job__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__job_event__field_descriptors[9] =
+static const ProtobufCFieldDescriptor sje__v1__job_event__field_descriptors[10] =
 {
   {
     "seq",
@@ -1081,10 +1242,23 @@ static const ProtobufCFieldDescriptor sje__v1__job_event__field_descriptors[9] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "cancel_requested",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__JobEvent, cancel_requested),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__job_event__field_indices_by_name[] = {
   6,   /* field[6] = at */
   4,   /* field[4] = attempt */
+  9,   /* field[9] = cancel_requested */
   7,   /* field[7] = error */
   2,   /* field[2] = function */
   8,   /* field[8] = progress */
@@ -1096,7 +1270,7 @@ static const unsigned sje__v1__job_event__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__job_event__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor sje__v1__job_event__descriptor =
 {
@@ -1106,7 +1280,7 @@ const ProtobufCMessageDescriptor sje__v1__job_event__descriptor =
   "Sje__V1__JobEvent",
   "sje.v1",
   sizeof(Sje__V1__JobEvent),
-  9,
+  10,
   sje__v1__job_event__field_descriptors,
   sje__v1__job_event__field_indices_by_name,
   1,  sje__v1__job_event__number_ranges,

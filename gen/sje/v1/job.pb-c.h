@@ -21,6 +21,7 @@ typedef struct Sje__V1__JobSpec Sje__V1__JobSpec;
 typedef struct Sje__V1__JobSpec__LabelsEntry Sje__V1__JobSpec__LabelsEntry;
 typedef struct Sje__V1__JobError Sje__V1__JobError;
 typedef struct Sje__V1__Progress Sje__V1__Progress;
+typedef struct Sje__V1__Attempt Sje__V1__Attempt;
 typedef struct Sje__V1__Job Sje__V1__Job;
 typedef struct Sje__V1__Job__LabelsEntry Sje__V1__Job__LabelsEntry;
 typedef struct Sje__V1__JobEvent Sje__V1__JobEvent;
@@ -183,6 +184,36 @@ struct  Sje__V1__Progress
     , 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Attempt is one run of a job on a worker.
+ */
+struct  Sje__V1__Attempt
+{
+  ProtobufCMessage base;
+  /*
+   * 1 for the first
+   */
+  uint32_t number;
+  char *worker;
+  Sje__V1__Timestamp *started_at;
+  /*
+   * absent while it runs
+   */
+  Sje__V1__Timestamp *finished_at;
+  /*
+   * SUCCEEDED, FAILED (error says why),
+   */
+  Sje__V1__JobState outcome;
+  /*
+   * CANCELLED; RUNNING while it runs
+   */
+  Sje__V1__JobError *error;
+};
+#define SJE__V1__ATTEMPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__attempt__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, NULL, NULL, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL }
+
+
 struct  Sje__V1__Job__LabelsEntry
 {
   ProtobufCMessage base;
@@ -220,10 +251,15 @@ struct  Sje__V1__Job
   uint32_t timeout_s;
   size_t n_labels;
   Sje__V1__Job__LabelsEntry **labels;
+  /*
+   * oldest first
+   */
+  size_t n_attempts;
+  Sje__V1__Attempt **attempts;
 };
 #define SJE__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL, NULL, NULL, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL, NULL, NULL, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL }
 
 
 /*
@@ -247,10 +283,14 @@ struct  Sje__V1__JobEvent
   Sje__V1__Timestamp *at;
   Sje__V1__JobError *error;
   Sje__V1__Progress *progress;
+  /*
+   * set on the RUNNING event a cancel sends
+   */
+  protobuf_c_boolean cancel_requested;
 };
 #define SJE__V1__JOB_EVENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job_event__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, NULL, NULL, NULL, 0 }
 
 
 /* Sje__V1__RetryPolicy methods */
@@ -332,6 +372,25 @@ Sje__V1__Progress *
 void   sje__v1__progress__free_unpacked
                      (Sje__V1__Progress *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__Attempt methods */
+void   sje__v1__attempt__init
+                     (Sje__V1__Attempt         *message);
+size_t sje__v1__attempt__get_packed_size
+                     (const Sje__V1__Attempt   *message);
+size_t sje__v1__attempt__pack
+                     (const Sje__V1__Attempt   *message,
+                      uint8_t             *out);
+size_t sje__v1__attempt__pack_to_buffer
+                     (const Sje__V1__Attempt   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__Attempt *
+       sje__v1__attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__attempt__free_unpacked
+                     (Sje__V1__Attempt *message,
+                      ProtobufCAllocator *allocator);
 /* Sje__V1__Job__LabelsEntry methods */
 void   sje__v1__job__labels_entry__init
                      (Sje__V1__Job__LabelsEntry         *message);
@@ -390,6 +449,9 @@ typedef void (*Sje__V1__JobError_Closure)
 typedef void (*Sje__V1__Progress_Closure)
                  (const Sje__V1__Progress *message,
                   void *closure_data);
+typedef void (*Sje__V1__Attempt_Closure)
+                 (const Sje__V1__Attempt *message,
+                  void *closure_data);
 typedef void (*Sje__V1__Job__LabelsEntry_Closure)
                  (const Sje__V1__Job__LabelsEntry *message,
                   void *closure_data);
@@ -411,6 +473,7 @@ extern const ProtobufCMessageDescriptor sje__v1__job_spec__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_spec__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_error__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__progress__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__attempt__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job__labels_entry__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_event__descriptor;

@@ -1346,20 +1346,22 @@ const ProtobufCMessageDescriptor sje__v1__report_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__report_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor sje__v1__worker_hub__method_descriptors[5] =
+static const ProtobufCMethodDescriptor sje__v1__worker_hub__method_descriptors[6] =
 {
   { "RegisterWorker", &sje__v1__register_request__descriptor, &sje__v1__register_reply__descriptor },
   { "Fetch", &sje__v1__fetch_request__descriptor, &sje__v1__fetch_reply__descriptor },
   { "Heartbeat", &sje__v1__heartbeat_request__descriptor, &sje__v1__heartbeat_reply__descriptor },
   { "Complete", &sje__v1__report_request__descriptor, &sje__v1__report_reply__descriptor },
   { "Fail", &sje__v1__report_request__descriptor, &sje__v1__report_reply__descriptor },
+  { "Release", &sje__v1__report_request__descriptor, &sje__v1__report_reply__descriptor },
 };
 const unsigned sje__v1__worker_hub__method_indices_by_name[] = {
   3,        /* Complete */
   4,        /* Fail */
   1,        /* Fetch */
   2,        /* Heartbeat */
-  0         /* RegisterWorker */
+  0,        /* RegisterWorker */
+  5         /* Release */
 };
 const ProtobufCServiceDescriptor sje__v1__worker_hub__descriptor =
 {
@@ -1368,7 +1370,7 @@ const ProtobufCServiceDescriptor sje__v1__worker_hub__descriptor =
   "WorkerHub",
   "Sje__V1__WorkerHub",
   "sje.v1",
-  5,
+  6,
   sje__v1__worker_hub__method_descriptors,
   sje__v1__worker_hub__method_indices_by_name
 };
@@ -1411,6 +1413,14 @@ void sje__v1__worker_hub__fail(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__worker_hub__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__worker_hub__release(ProtobufCService *service,
+                                  const Sje__V1__ReportRequest *input,
+                                  Sje__V1__ReportReply_Closure closure,
+                                  void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__worker_hub__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__worker_hub__init (Sje__V1__WorkerHub_Service *service,
                                 Sje__V1__WorkerHub_ServiceDestroy destroy)

@@ -535,6 +535,10 @@ struct Sje__V1__WorkerHub_Service
                const Sje__V1__ReportRequest *input,
                Sje__V1__ReportReply_Closure closure,
                void *closure_data);
+  void (*release)(Sje__V1__WorkerHub_Service *service,
+                  const Sje__V1__ReportRequest *input,
+                  Sje__V1__ReportReply_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Sje__V1__WorkerHub_ServiceDestroy)(Sje__V1__WorkerHub_Service *);
 void sje__v1__worker_hub__init (Sje__V1__WorkerHub_Service *service,
@@ -547,7 +551,8 @@ void sje__v1__worker_hub__init (Sje__V1__WorkerHub_Service *service,
       function_prefix__ ## fetch,\
       function_prefix__ ## heartbeat,\
       function_prefix__ ## complete,\
-      function_prefix__ ## fail  }
+      function_prefix__ ## fail,\
+      function_prefix__ ## release  }
 void sje__v1__worker_hub__register_worker(ProtobufCService *service,
                                           const Sje__V1__RegisterRequest *input,
                                           Sje__V1__RegisterReply_Closure closure,
@@ -568,6 +573,10 @@ void sje__v1__worker_hub__fail(ProtobufCService *service,
                                const Sje__V1__ReportRequest *input,
                                Sje__V1__ReportReply_Closure closure,
                                void *closure_data);
+void sje__v1__worker_hub__release(ProtobufCService *service,
+                                  const Sje__V1__ReportRequest *input,
+                                  Sje__V1__ReportReply_Closure closure,
+                                  void *closure_data);
 
 /* --- descriptors --- */
 
