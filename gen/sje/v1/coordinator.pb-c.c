@@ -688,6 +688,96 @@ void   sje__v1__list_events_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__list_events_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__run_workflow_request__init
+                     (Sje__V1__RunWorkflowRequest         *message)
+{
+  static const Sje__V1__RunWorkflowRequest init_value = SJE__V1__RUN_WORKFLOW_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__run_workflow_request__get_packed_size
+                     (const Sje__V1__RunWorkflowRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__run_workflow_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__run_workflow_request__pack
+                     (const Sje__V1__RunWorkflowRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__run_workflow_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__run_workflow_request__pack_to_buffer
+                     (const Sje__V1__RunWorkflowRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__run_workflow_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__RunWorkflowRequest *
+       sje__v1__run_workflow_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__RunWorkflowRequest *)
+     protobuf_c_message_unpack (&sje__v1__run_workflow_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__run_workflow_request__free_unpacked
+                     (Sje__V1__RunWorkflowRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__run_workflow_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__run_workflow_reply__init
+                     (Sje__V1__RunWorkflowReply         *message)
+{
+  static const Sje__V1__RunWorkflowReply init_value = SJE__V1__RUN_WORKFLOW_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__run_workflow_reply__get_packed_size
+                     (const Sje__V1__RunWorkflowReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__run_workflow_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__run_workflow_reply__pack
+                     (const Sje__V1__RunWorkflowReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__run_workflow_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__run_workflow_reply__pack_to_buffer
+                     (const Sje__V1__RunWorkflowReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__run_workflow_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__RunWorkflowReply *
+       sje__v1__run_workflow_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__RunWorkflowReply *)
+     protobuf_c_message_unpack (&sje__v1__run_workflow_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__run_workflow_reply__free_unpacked
+                     (Sje__V1__RunWorkflowReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__run_workflow_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sje__v1__stats_request__init
                      (Sje__V1__StatsRequest         *message)
 {
@@ -1703,6 +1793,121 @@ const ProtobufCMessageDescriptor sje__v1__list_events_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__list_events_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor sje__v1__run_workflow_request__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RunWorkflowRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "params",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RunWorkflowRequest, params),
+    &sje__v1__json__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workflow_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RunWorkflowRequest, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__run_workflow_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = params */
+  2,   /* field[2] = workflow_id */
+};
+static const ProtobufCIntRange sje__v1__run_workflow_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor sje__v1__run_workflow_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.RunWorkflowRequest",
+  "RunWorkflowRequest",
+  "Sje__V1__RunWorkflowRequest",
+  "sje.v1",
+  sizeof(Sje__V1__RunWorkflowRequest),
+  3,
+  sje__v1__run_workflow_request__field_descriptors,
+  sje__v1__run_workflow_request__field_indices_by_name,
+  1,  sje__v1__run_workflow_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__run_workflow_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__run_workflow_reply__field_descriptors[2] =
+{
+  {
+    "workflow_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RunWorkflowReply, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tasks",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__RunWorkflowReply, n_tasks),
+    offsetof(Sje__V1__RunWorkflowReply, tasks),
+    &sje__v1__submit_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__run_workflow_reply__field_indices_by_name[] = {
+  1,   /* field[1] = tasks */
+  0,   /* field[0] = workflow_id */
+};
+static const ProtobufCIntRange sje__v1__run_workflow_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__run_workflow_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.RunWorkflowReply",
+  "RunWorkflowReply",
+  "Sje__V1__RunWorkflowReply",
+  "sje.v1",
+  sizeof(Sje__V1__RunWorkflowReply),
+  2,
+  sje__v1__run_workflow_reply__field_descriptors,
+  sje__v1__run_workflow_reply__field_indices_by_name,
+  1,  sje__v1__run_workflow_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__run_workflow_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 #define sje__v1__stats_request__field_descriptors NULL
 #define sje__v1__stats_request__field_indices_by_name NULL
 #define sje__v1__stats_request__number_ranges NULL
@@ -2095,7 +2300,7 @@ const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__stats_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[8] =
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[9] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -2105,6 +2310,7 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "ListWorkers", &sje__v1__list_workers_request__descriptor, &sje__v1__list_workers_reply__descriptor },
   { "ListEvents", &sje__v1__list_events_request__descriptor, &sje__v1__list_events_reply__descriptor },
   { "Stats", &sje__v1__stats_request__descriptor, &sje__v1__stats_reply__descriptor },
+  { "RunWorkflow", &sje__v1__run_workflow_request__descriptor, &sje__v1__run_workflow_reply__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   3,        /* Cancel */
@@ -2112,6 +2318,7 @@ const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   6,        /* ListEvents */
   4,        /* ListJobs */
   5,        /* ListWorkers */
+  8,        /* RunWorkflow */
   7,        /* Stats */
   0,        /* Submit */
   2         /* Wait */
@@ -2123,7 +2330,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  8,
+  9,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -2190,6 +2397,14 @@ void sje__v1__coordinator__stats(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__run_workflow(ProtobufCService *service,
+                                        const Sje__V1__RunWorkflowRequest *input,
+                                        Sje__V1__RunWorkflowReply_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

@@ -33,6 +33,8 @@ typedef struct Sje__V1__WorkerInfo__LabelsEntry Sje__V1__WorkerInfo__LabelsEntry
 typedef struct Sje__V1__ListWorkersReply Sje__V1__ListWorkersReply;
 typedef struct Sje__V1__ListEventsRequest Sje__V1__ListEventsRequest;
 typedef struct Sje__V1__ListEventsReply Sje__V1__ListEventsReply;
+typedef struct Sje__V1__RunWorkflowRequest Sje__V1__RunWorkflowRequest;
+typedef struct Sje__V1__RunWorkflowReply Sje__V1__RunWorkflowReply;
 typedef struct Sje__V1__StatsRequest Sje__V1__StatsRequest;
 typedef struct Sje__V1__Histogram Sje__V1__Histogram;
 typedef struct Sje__V1__FunctionStats Sje__V1__FunctionStats;
@@ -289,6 +291,43 @@ struct  Sje__V1__ListEventsReply
 #define SJE__V1__LIST_EVENTS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_events_reply__descriptor) \
     , 0,NULL, 0 }
+
+
+/*
+ * RunWorkflowRequest starts a run of a workflow defined in config
+ * (workflows: NAME). Every step becomes a job "<workflow_id>.<step>".
+ */
+struct  Sje__V1__RunWorkflowRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  /*
+   * run-level params, given to every step
+   */
+  Sje__V1__Json *params;
+  /*
+   * empty: generated; the run's idempotency key
+   */
+  char *workflow_id;
+};
+#define SJE__V1__RUN_WORKFLOW_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__run_workflow_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Sje__V1__RunWorkflowReply
+{
+  ProtobufCMessage base;
+  char *workflow_id;
+  /*
+   * one per step, in config order
+   */
+  size_t n_tasks;
+  Sje__V1__SubmitResult **tasks;
+};
+#define SJE__V1__RUN_WORKFLOW_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__run_workflow_reply__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Sje__V1__StatsRequest
@@ -669,6 +708,44 @@ Sje__V1__ListEventsReply *
 void   sje__v1__list_events_reply__free_unpacked
                      (Sje__V1__ListEventsReply *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__RunWorkflowRequest methods */
+void   sje__v1__run_workflow_request__init
+                     (Sje__V1__RunWorkflowRequest         *message);
+size_t sje__v1__run_workflow_request__get_packed_size
+                     (const Sje__V1__RunWorkflowRequest   *message);
+size_t sje__v1__run_workflow_request__pack
+                     (const Sje__V1__RunWorkflowRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__run_workflow_request__pack_to_buffer
+                     (const Sje__V1__RunWorkflowRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__RunWorkflowRequest *
+       sje__v1__run_workflow_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__run_workflow_request__free_unpacked
+                     (Sje__V1__RunWorkflowRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__RunWorkflowReply methods */
+void   sje__v1__run_workflow_reply__init
+                     (Sje__V1__RunWorkflowReply         *message);
+size_t sje__v1__run_workflow_reply__get_packed_size
+                     (const Sje__V1__RunWorkflowReply   *message);
+size_t sje__v1__run_workflow_reply__pack
+                     (const Sje__V1__RunWorkflowReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__run_workflow_reply__pack_to_buffer
+                     (const Sje__V1__RunWorkflowReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__RunWorkflowReply *
+       sje__v1__run_workflow_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__run_workflow_reply__free_unpacked
+                     (Sje__V1__RunWorkflowReply *message,
+                      ProtobufCAllocator *allocator);
 /* Sje__V1__StatsRequest methods */
 void   sje__v1__stats_request__init
                      (Sje__V1__StatsRequest         *message);
@@ -795,6 +872,12 @@ typedef void (*Sje__V1__ListEventsRequest_Closure)
 typedef void (*Sje__V1__ListEventsReply_Closure)
                  (const Sje__V1__ListEventsReply *message,
                   void *closure_data);
+typedef void (*Sje__V1__RunWorkflowRequest_Closure)
+                 (const Sje__V1__RunWorkflowRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__RunWorkflowReply_Closure)
+                 (const Sje__V1__RunWorkflowReply *message,
+                  void *closure_data);
 typedef void (*Sje__V1__StatsRequest_Closure)
                  (const Sje__V1__StatsRequest *message,
                   void *closure_data);
@@ -846,6 +929,10 @@ struct Sje__V1__Coordinator_Service
                 const Sje__V1__StatsRequest *input,
                 Sje__V1__StatsReply_Closure closure,
                 void *closure_data);
+  void (*run_workflow)(Sje__V1__Coordinator_Service *service,
+                       const Sje__V1__RunWorkflowRequest *input,
+                       Sje__V1__RunWorkflowReply_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -861,7 +948,8 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## list_jobs,\
       function_prefix__ ## list_workers,\
       function_prefix__ ## list_events,\
-      function_prefix__ ## stats  }
+      function_prefix__ ## stats,\
+      function_prefix__ ## run_workflow  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -894,6 +982,10 @@ void sje__v1__coordinator__stats(ProtobufCService *service,
                                  const Sje__V1__StatsRequest *input,
                                  Sje__V1__StatsReply_Closure closure,
                                  void *closure_data);
+void sje__v1__coordinator__run_workflow(ProtobufCService *service,
+                                        const Sje__V1__RunWorkflowRequest *input,
+                                        Sje__V1__RunWorkflowReply_Closure closure,
+                                        void *closure_data);
 
 /* --- descriptors --- */
 
@@ -913,6 +1005,8 @@ extern const ProtobufCMessageDescriptor sje__v1__worker_info__labels_entry__desc
 extern const ProtobufCMessageDescriptor sje__v1__list_workers_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_events_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_events_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__run_workflow_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__run_workflow_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__stats_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__histogram__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor;
