@@ -77,6 +77,26 @@ sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len)
 }
 
 void
+sje__events_publish_packed(sje__events *ev, const char *topic,
+    const uint8_t *data, size_t len)
+{
+	if (ev == NULL) {
+		return;
+	}
+	size_t   tlen = strlen(topic) + 1; // with its NUL
+	nng_msg *msg;
+	if (nng_msg_alloc(&msg, tlen + len) != 0) {
+		return; // lossy by contract; readers catch up from the store
+	}
+	uint8_t *p = nng_msg_body(msg);
+	memcpy(p, topic, tlen);
+	memcpy(p + tlen, data, len);
+	if (nng_sendmsg(ev->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
+		nng_msg_free(msg);
+	}
+}
+
+void
 sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event)
 {
 	if (ev == NULL) {

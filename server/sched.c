@@ -56,6 +56,11 @@
 #define SCHED_MAX_WORKER_FUNCTIONS 1024u
 #define SCHED_MAX_ERROR_BYTES 4096u // an attempt's error message, kept
 #define SCHED_FORGET_LEASES 3       // forget a silent worker after 3 leases
+#define SCHED_HEARTBEAT_MAX_MS 1000u // cancels reach workers this fast
+#define SCHED_EVENT_RETENTION 100000u // events kept for catch-up
+#define SCHED_EVENTS_DEFAULT 1000u
+#define SCHED_EVENTS_MAX 10000u
+#define SCHED_HIST_N 12             // histogram bounds (see sched_hist_ms)
 
 enum {
 	ST_PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
@@ -68,8 +73,30 @@ enum {
 };
 
 // Method indexes, in the order of the services in the .proto files.
-enum { M_SUBMIT, M_GET_STATUS, M_WAIT, M_CANCEL, M_LIST_JOBS, M_WORKERS };
-enum { W_REGISTER, W_FETCH, W_HEARTBEAT, W_COMPLETE, W_FAIL };
+enum {
+	M_SUBMIT,
+	M_GET_STATUS,
+	M_WAIT,
+	M_CANCEL,
+	M_LIST_JOBS,
+	M_WORKERS,
+	M_LIST_EVENTS,
+	M_STATS,
+	M_RUN_WORKFLOW,
+};
+enum { W_REGISTER, W_FETCH, W_HEARTBEAT, W_COMPLETE, W_FAIL, W_RELEASE };
+
+// Histogram bounds, in milliseconds, for wait and run times.
+static const double sched_hist_ms[SCHED_HIST_N] = { 1, 5, 10, 50, 100, 500,
+	1000, 5000, 10000, 60000, 300000, 3600000 };
+
+// sched_hist is a latency histogram: counts[i] for <= sched_hist_ms[i],
+// counts[SCHED_HIST_N] for longer.
+typedef struct sched_hist {
+	uint64_t counts[SCHED_HIST_N + 1];
+	double   sum_ms;
+	uint64_t n;
+} sched_hist;
 
 typedef struct sched_job    sched_job;
 typedef struct sched_fn     sched_fn;
@@ -96,6 +123,8 @@ struct sched_job {
 	uint64_t      lease_id;  // current lease when RUNNING
 	sje_time_ms   lease_expires_ms; // when RUNNING
 	sje_time_ms   ready_at_ms;      // when SCHEDULED
+	sje_time_ms   queued_ms; // when it last became QUEUED (wait histogram)
+	sje_time_ms   started_ms; // when its current attempt started
 	sched_worker *worker;    // lease holder when known, else NULL
 	size_t        heap_idx;  // in fn->ready or s->delayed; SIZE_MAX: none
 	bool          cancel_requested;
@@ -111,6 +140,11 @@ struct sched_fn {
 	char      *name;
 	sched_heap ready;
 	sched_fn  *next;
+	// Counters since the server started, for Stats.
+	uint64_t   submitted, succeeded, failed, cancelled, retried;
+	uint64_t   upstream_failed;
+	sched_hist wait; // ready to started
+	sched_hist run;  // started to finished, per attempt
 };
 
 struct sched_worker {
@@ -127,10 +161,10 @@ struct sched_worker {
 	sched_worker *next;
 };
 
-typedef enum hold_kind { HOLD_FETCH, HOLD_WAIT } hold_kind;
+typedef enum hold_kind { HOLD_FETCH, HOLD_WAIT, HOLD_EVENTS } hold_kind;
 
-// sched_hold is a held call: a Fetch waiting for work or a Wait waiting
-// for jobs to finish.
+// sched_hold is a held call: a Fetch waiting for work, a Wait waiting
+// for jobs to finish, or a ListEvents waiting for events.
 struct sched_hold {
 	hold_kind     kind;
 	sje__call    *call;
@@ -151,17 +185,12 @@ typedef struct sched_reply {
 	size_t     len;
 } sched_reply;
 
-// sched_event is an event ready to publish after the commit.
+// sched_event is an event, packed and kept in the store, ready to publish
+// after the commit.
 typedef struct sched_event {
-	uint64_t    seq;
-	char       *task_id;
-	const char *function; // a sched_fn's name
-	int         state;
-	uint32_t    attempt;
-	char       *worker;
-	char       *error_type;
-	char       *error_message;
-	sje_time_ms at_ms;
+	char     topic[SJE_MAX_FUNCTION_BYTES + 32];
+	uint8_t *data; // packed sje.v1.JobEvent
+	size_t   len;
 } sched_event;
 
 struct sje__sched {
@@ -191,6 +220,8 @@ struct sje__sched {
 	sje_time_ms   now_ms;
 	sje_time_ms   next_tick_ms;
 	uint32_t      lease_ms;
+	sje_time_ms   started_ms; // of the server, for Stats
+	uint64_t      pruned_seq; // events up to this one are forgotten
 
 	sched_reply *out;
 	size_t       n_out, cap_out;
@@ -386,6 +417,7 @@ sched_job_free(sched_job *j)
 static void
 sched_ready(sje__sched *s, sched_job *j)
 {
+	j->queued_ms = s->now_ms;
 	heap_push(&j->fn->ready, j);
 	s->n_ready++;
 }
@@ -504,34 +536,97 @@ sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
 	                                             : NULL });
 }
 
-// sched_event queues the event of j entering its current state.
+// sched_event_full makes the event of j entering (or, for progress and
+// cancel, being in) its current state: numbered, packed, kept in the store
+// within the round's transaction, and queued for publishing after commit.
 static void
-sched_event_push(sje__sched *s, const sched_job *j, const char *worker,
-    const char *error_type, const char *error_message)
+sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
+    const char *error_type, const char *error_message,
+    const Sje__V1__Progress *progress, bool cancel_requested)
 {
 	if (!sched_grow((void **) &s->evq, &s->cap_ev, s->n_ev,
 	        sizeof(*s->evq))) {
 		sched_fatal("allocation", SJE_ENOMEM);
 	}
-	sched_event *e = &s->evq[s->n_ev++];
-	*e             = (sched_event) {
-		            .seq      = ++s->event_seq,
-		            .task_id  = sched_xstrdup(j->task_id),
-		            .function = j->fn->name,
-		            .state    = j->state,
-		            .attempt  = j->attempt,
-		            .worker   = worker != NULL ? sched_xstrdup(worker) : NULL,
-		            .error_type =
-                    error_type != NULL ? sched_xstrdup(error_type) : NULL,
-		            .error_message = error_message != NULL
-		                ? sched_xstrdup(error_message)
-		                : NULL,
-		            .at_ms = s->now_ms,
-	            };
+	Sje__V1__JobEvent  ev = SJE__V1__JOB_EVENT__INIT;
+	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
+	at.unix_ms            = s->now_ms;
+	ev.seq                = ++s->event_seq;
+	ev.task_id            = j->task_id;
+	ev.function           = j->fn->name;
+	ev.state              = j->state;
+	ev.attempt            = j->attempt;
+	ev.worker             = (char *) (worker != NULL ? worker : "");
+	ev.at                 = &at;
+	ev.progress           = (Sje__V1__Progress *) progress;
+	ev.cancel_requested   = cancel_requested;
+	if (error_type != NULL || error_message != NULL) {
+		er.type    = (char *) (error_type != NULL ? error_type : "");
+		er.message = (char *) (error_message != NULL ? error_message : "");
+		ev.error   = &er;
+	}
+	sched_event *e = &s->evq[s->n_ev];
+	sje__events_topic(&ev, e->topic, sizeof(e->topic));
+	e->len  = sje__v1__job_event__get_packed_size(&ev);
+	e->data = sched_xalloc(e->len + 1);
+	sje__v1__job_event__pack(&ev, e->data);
+	sched_txn(s);
+	sje_err err = sje__store_add_event(
+	    s->store, ev.seq, j->task_id, e->data, e->len);
+	if (err != SJE_OK) {
+		sched_fatal("store event", err);
+	}
+	s->n_ev++;
 	s->seq_dirty = true;
 }
 
+// sched_event_push queues the event of j entering its current state.
+static void
+sched_event_push(sje__sched *s, const sched_job *j, const char *worker,
+    const char *error_type, const char *error_message)
+{
+	sched_event_full(
+	    s, j, worker, error_type, error_message, NULL, false);
+}
+
 // ---- state changes ----------------------------------------------------
+
+// sched_count updates fn's counters for a job entering state.
+static void
+sched_count(sched_fn *f, int state)
+{
+	switch (state) {
+	case ST_SUCCEEDED:
+		f->succeeded++;
+		break;
+	case ST_FAILED:
+		f->failed++;
+		break;
+	case ST_CANCELLED:
+		f->cancelled++;
+		break;
+	case SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED:
+		f->upstream_failed++;
+		break;
+	default:
+		break;
+	}
+}
+
+// sched_hist_add records one duration.
+static void
+sched_hist_add(sched_hist *h, sje_time_ms ms)
+{
+	double v = ms < 0 ? 0 : (double) ms;
+	int    i = 0;
+	while (i < SCHED_HIST_N && v > sched_hist_ms[i]) {
+		i++;
+	}
+	h->counts[i]++;
+	h->sum_ms += v;
+	h->n++;
+}
 
 // sched_set_state moves j (and its row) to state, logging a bug if the
 // state machine does not allow it.
@@ -545,6 +640,29 @@ sched_set_state(sched_job *j, sje__job_row *row, int state)
 	}
 	j->state   = state;
 	row->state = state;
+	sched_count(j->fn, state);
+}
+
+// sched_attempt_end records how j's current attempt ended.
+static void
+sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
+    int outcome, const char *error_type, const char *error_message)
+{
+	sje__attempt_row a = {
+		.number        = j->attempt,
+		.worker        = row->worker,
+		.started_ms    = j->started_ms,
+		.finished_ms   = s->now_ms,
+		.outcome       = outcome,
+		.error_type    = (char *) error_type,
+		.error_message = (char *) error_message,
+	};
+	sched_txn(s);
+	sje_err err = sje__store_put_attempt(s->store, j->id, &a);
+	if (err != SJE_OK) {
+		sched_fatal("store attempt", err);
+	}
+	sched_hist_add(&j->fn->run, s->now_ms - j->started_ms);
 }
 
 static void sched_hold_job_done(sje__sched *s, sched_hold *h);
@@ -631,6 +749,8 @@ sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 	row->lease_expires_ms = 0;
 	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "attempt %u failed: %s: %s",
 	    j->attempt, type, message);
+	sched_attempt_end(s, j, row,
+	    j->cancel_requested ? ST_CANCELLED : ST_FAILED, type, message);
 	if (j->cancel_requested) {
 		sched_set_state(j, row, ST_CANCELLED);
 		sched_finish(s, j, row);
@@ -642,6 +762,7 @@ sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 		return;
 	}
 	uint32_t delay = sched_retry_delay_ms(s, row, j->attempt);
+	j->fn->retried++;
 	if (delay == 0) {
 		sched_set_state(j, row, ST_QUEUED);
 		sched_ready(s, j);
@@ -656,6 +777,9 @@ sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 }
 
 // ---- held calls ----------------------------------------------------------
+
+static void sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
+static bool sched_events_reply(sje__sched *s, sje__call *call, bool force);
 
 static sched_hold *
 sched_hold_add(sje__sched *s, hold_kind kind, sje__call *call,
@@ -710,10 +834,11 @@ sched_wait_reply(sje__sched *s, sje__call *call, bool done)
 			continue;
 		}
 		sje_err err = sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
-		sje__job_row_free(row);
 		if (err == SJE_OK) {
+			sched_attach_attempts(s, reply.jobs[reply.n_jobs], row->id);
 			reply.n_jobs++;
 		}
+		sje__job_row_free(row);
 	}
 	reply.done = done;
 	sched_reply_ok(s, call, &reply.base);
@@ -899,6 +1024,7 @@ submit_insert(sje__sched *s, const Sje__V1__JobSpec *spec, submit_item *it)
 	j->task_id      = it->task_id;
 	it->task_id     = NULL; // now the job's
 	j->fn           = sched_fn_get(s, spec->function);
+	j->fn->submitted++;
 	j->state        = row.state;
 	j->priority     = row.priority;
 	j->max_attempts = row.max_attempts;
@@ -1003,12 +1129,14 @@ sched_get_status(sje__sched *s, sje__call *call)
 	}
 	Sje__V1__Job *job;
 	err = sje__job_row_to_pb(row, &job);
-	sje__job_row_free(row);
 	if (err != SJE_OK) {
+		sje__job_row_free(row);
 		sched_reply_err(s, call, SJE_EINTERNAL, NULL,
 		    "cannot read job '%s'", req->task_id);
 		return;
 	}
+	sched_attach_attempts(s, job, row->id);
+	sje__job_row_free(row);
 	sched_reply_ok(s, call, &job->base);
 	sje__v1__job__free_unpacked(job, NULL);
 }
@@ -1108,6 +1236,7 @@ sched_cancel(sje__sched *s, sje__call *call)
 		sched_save(s, row);
 		reply.state            = (Sje__V1__JobState) ST_RUNNING;
 		reply.cancel_requested = true;
+		sched_event_full(s, j, row->worker, NULL, NULL, NULL, true);
 		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
 		    "cancel requested while running");
 		sje__job_row_free(row);
@@ -1242,6 +1371,268 @@ sched_list_workers(sje__sched *s, sje__call *call)
 	free(infos);
 }
 
+// ---- events and stats ---------------------------------------------------
+
+// events_acc collects kept events for a ListEvents reply.
+typedef struct events_acc {
+	Sje__V1__JobEvent **v;
+	size_t              n;
+	uint64_t            last;
+} events_acc;
+
+static sje_err
+events_collect(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+	events_acc        *acc = arg;
+	Sje__V1__JobEvent *ev  = sje__v1__job_event__unpack(NULL, len, data);
+	acc->last              = seq;
+	if (ev != NULL) {
+		acc->v[acc->n++] = ev;
+	}
+	return SJE_OK;
+}
+
+// sched_events_reply answers a ListEvents call with the kept events it
+// asks for; with none to give it answers only when force is set. Returns
+// whether it answered.
+static bool
+sched_events_reply(sje__sched *s, sje__call *call, bool force)
+{
+	const Sje__V1__ListEventsRequest *req =
+	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
+	uint32_t limit = req->limit == 0 ? SCHED_EVENTS_DEFAULT
+	    : req->limit > SCHED_EVENTS_MAX ? SCHED_EVENTS_MAX
+	                                    : req->limit;
+	if (!force && req->after >= s->event_seq) {
+		return false;
+	}
+	events_acc acc = { .v = sched_xalloc(sizeof(*acc.v) * limit) };
+	sje_err    err = sje__store_list_events(
+            s->store, req->after, req->task_id, limit, events_collect, &acc);
+	if (err != SJE_OK) {
+		sched_fatal("store events", err);
+	}
+	bool answered = false;
+	if (acc.n > 0 || force) {
+		Sje__V1__ListEventsReply reply = SJE__V1__LIST_EVENTS_REPLY__INIT;
+		reply.events                   = acc.v;
+		reply.n_events                 = acc.n;
+		reply.next = acc.n > 0 ? acc.last : req->after;
+		sched_reply_ok(s, call, &reply.base);
+		answered = true;
+	}
+	for (size_t i = 0; i < acc.n; i++) {
+		sje__v1__job_event__free_unpacked(acc.v[i], NULL);
+	}
+	free(acc.v);
+	return answered;
+}
+
+static void
+sched_list_events(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__ListEventsRequest *req =
+	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
+	if (req->task_id != NULL && req->task_id[0] != '\0' &&
+	    !sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	if (req->wait_ms == 0 || sched_events_reply(s, call, false)) {
+		if (req->wait_ms == 0) {
+			sched_events_reply(s, call, true);
+		}
+		return;
+	}
+	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS ? req->wait_ms
+	                                                    : SCHED_MAX_HOLD_MS;
+	sched_hold_add(s, HOLD_EVENTS, call, wait_ms);
+}
+
+// sched_events_wake answers the held ListEvents calls that the events
+// just committed satisfy. Called after the commit.
+static void
+sched_events_wake(sje__sched *s)
+{
+	sched_hold *h = s->holds_head;
+	while (h != NULL) {
+		sched_hold *next = h->next;
+		if (h->kind == HOLD_EVENTS &&
+		    sched_events_reply(s, h->call, false)) {
+			sched_hold_remove(s, h);
+		}
+		h = next;
+	}
+}
+
+// sched_hist_pb renders h into a Histogram whose arrays are caller-owned
+// storage (bounds and counts of SCHED_HIST_N and + 1 entries).
+static void
+sched_hist_pb(const sched_hist *h, Sje__V1__Histogram *pb, double *bounds,
+    uint64_t *counts)
+{
+	sje__v1__histogram__init(pb);
+	for (int i = 0; i < SCHED_HIST_N; i++) {
+		bounds[i] = sched_hist_ms[i];
+	}
+	memcpy(counts, h->counts, sizeof(h->counts));
+	pb->bounds_ms   = bounds;
+	pb->n_bounds_ms = SCHED_HIST_N;
+	pb->counts      = counts;
+	pb->n_counts    = SCHED_HIST_N + 1;
+	pb->sum_ms      = h->sum_ms;
+	pb->count       = h->n;
+}
+
+// stats_gauge counts unfinished jobs by function and state.
+typedef struct stats_gauge {
+	sched_fn *fn;
+	uint64_t  queued, running, scheduled, pending;
+} stats_gauge;
+
+typedef struct stats_scan {
+	stats_gauge *g;
+	size_t       n;
+} stats_scan;
+
+static bool
+stats_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	stats_scan *sc = arg;
+	sched_job  *j  = value;
+	for (size_t i = 0; i < sc->n; i++) {
+		if (sc->g[i].fn != j->fn) {
+			continue;
+		}
+		switch (j->state) {
+		case ST_QUEUED:
+			sc->g[i].queued++;
+			break;
+		case ST_RUNNING:
+			sc->g[i].running++;
+			break;
+		case ST_SCHEDULED:
+			sc->g[i].scheduled++;
+			break;
+		default:
+			sc->g[i].pending++;
+			break;
+		}
+		break;
+	}
+	return true;
+}
+
+static void
+sched_stats(sje__sched *s, sje__call *call)
+{
+	size_t n = 0;
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		n++;
+	}
+	stats_scan sc = { .g = sched_xalloc(sizeof(*sc.g) * (n + 1)), .n = n };
+	size_t     i  = 0;
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		sc.g[i++].fn = f;
+	}
+	sje__hmap_each(&s->jobs, stats_each, &sc);
+
+	Sje__V1__StatsReply     reply = SJE__V1__STATS_REPLY__INIT;
+	Sje__V1__FunctionStats *fs    = sched_xalloc(sizeof(*fs) * (n + 1));
+	Sje__V1__FunctionStats **fp   = sched_xalloc(sizeof(*fp) * (n + 1));
+	Sje__V1__Histogram     *hist  = sched_xalloc(sizeof(*hist) * 2 * (n + 1));
+	double   *bounds = sched_xalloc(sizeof(double) * SCHED_HIST_N * 2 * (n + 1));
+	uint64_t *counts =
+	    sched_xalloc(sizeof(uint64_t) * (SCHED_HIST_N + 1) * 2 * (n + 1));
+	uint64_t pending = 0;
+	for (i = 0; i < n; i++) {
+		sched_fn *f = sc.g[i].fn;
+		sje__v1__function_stats__init(&fs[i]);
+		fs[i].function        = f->name;
+		fs[i].queued          = sc.g[i].queued;
+		fs[i].running         = sc.g[i].running;
+		fs[i].scheduled       = sc.g[i].scheduled;
+		fs[i].submitted       = f->submitted;
+		fs[i].succeeded       = f->succeeded;
+		fs[i].failed          = f->failed;
+		fs[i].cancelled       = f->cancelled;
+		fs[i].retried         = f->retried;
+		fs[i].upstream_failed = f->upstream_failed;
+		pending += sc.g[i].pending;
+		sched_hist_pb(&f->wait, &hist[2 * i],
+		    &bounds[SCHED_HIST_N * 2 * i],
+		    &counts[(SCHED_HIST_N + 1) * 2 * i]);
+		sched_hist_pb(&f->run, &hist[2 * i + 1],
+		    &bounds[SCHED_HIST_N * (2 * i + 1)],
+		    &counts[(SCHED_HIST_N + 1) * (2 * i + 1)]);
+		fs[i].wait = &hist[2 * i];
+		fs[i].run  = &hist[2 * i + 1];
+		fp[i]      = &fs[i];
+	}
+	Sje__V1__Timestamp started = SJE__V1__TIMESTAMP__INIT;
+	started.unix_ms            = s->started_ms;
+	reply.functions            = fp;
+	reply.n_functions          = n;
+	reply.event_seq            = s->event_seq;
+	reply.started_at           = &started;
+	reply.pending              = pending;
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		reply.workers++;
+		reply.worker_slots += w->slots;
+		reply.workers_busy_slots += w->busy;
+	}
+	sched_reply_ok(s, call, &reply.base);
+	free(counts);
+	free(bounds);
+	free(hist);
+	free(fp);
+	free(fs);
+	free(sc.g);
+}
+
+// sched_attach_attempts adds job's attempt history (malloc'd, freed with
+// the job by protobuf_c_message_free_unpacked).
+static void
+sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
+{
+	sje__attempt_row *rows;
+	size_t            n;
+	sje_err           err = sje__store_list_attempts(s->store, id, &rows, &n);
+	if (err != SJE_OK) {
+		sched_fatal("store attempts", err);
+	}
+	if (n == 0) {
+		sje__attempt_rows_free(rows, n);
+		return;
+	}
+	job->attempts = sched_xalloc(sizeof(*job->attempts) * n);
+	for (size_t i = 0; i < n; i++) {
+		Sje__V1__Attempt *a = sched_xalloc(sizeof(*a));
+		sje__v1__attempt__init(a);
+		a->number  = rows[i].number;
+		a->worker  = sched_xstrdup(rows[i].worker);
+		a->outcome = rows[i].outcome;
+		if (rows[i].started_ms != 0) {
+			a->started_at = sched_xalloc(sizeof(*a->started_at));
+			sje__v1__timestamp__init(a->started_at);
+			a->started_at->unix_ms = rows[i].started_ms;
+		}
+		if (rows[i].finished_ms != 0) {
+			a->finished_at = sched_xalloc(sizeof(*a->finished_at));
+			sje__v1__timestamp__init(a->finished_at);
+			a->finished_at->unix_ms = rows[i].finished_ms;
+		}
+		if (rows[i].error_type != NULL || rows[i].error_message != NULL) {
+			a->error = sched_xalloc(sizeof(*a->error));
+			sje__v1__job_error__init(a->error);
+			a->error->type    = sched_xstrdup(rows[i].error_type);
+			a->error->message = sched_xstrdup(rows[i].error_message);
+		}
+		job->attempts[job->n_attempts++] = a;
+	}
+	sje__attempt_rows_free(rows, n);
+}
+
 // ---- WorkerHub handlers ----------------------------------------------
 
 static void
@@ -1304,7 +1695,9 @@ sched_register(sje__sched *s, sje__call *call)
 	Sje__V1__RegisterReply reply = SJE__V1__REGISTER_REPLY__INIT;
 	reply.session                = w->session;
 	reply.lease_s                = s->cfg->executor.lease_s;
-	reply.heartbeat_ms           = s->lease_ms / 3;
+	reply.heartbeat_ms = s->lease_ms / 3 < SCHED_HEARTBEAT_MAX_MS
+	    ? s->lease_ms / 3
+	    : SCHED_HEARTBEAT_MAX_MS;
 	sched_reply_ok(s, call, &reply.base);
 }
 
@@ -1406,6 +1799,10 @@ sched_heartbeat(sje__sched *s, sje__call *call)
 			    p->message != NULL ? p->message : "");
 			row_set_str(&row->progress_msg, msg);
 			sched_save(s, row);
+			Sje__V1__Progress prog = SJE__V1__PROGRESS__INIT;
+			prog.percent           = p->percent;
+			prog.message           = msg;
+			sched_event_full(s, j, w->name, NULL, NULL, &prog, false);
 			sje__job_row_free(row);
 		}
 	}
@@ -1414,10 +1811,35 @@ sched_heartbeat(sje__sched *s, sje__call *call)
 	free(reply.lost);
 }
 
-// sched_report handles Complete (ok) and Fail (!ok).
+typedef enum report_kind { REPORT_COMPLETE, REPORT_FAIL, REPORT_RELEASE } report_kind;
+
+// sched_release hands a leased job back unrun: queued again at once, and
+// the attempt does not count.
 static void
-sched_report(sje__sched *s, sje__call *call, bool ok)
+sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
 {
+	if (j->cancel_requested) {
+		// Handed back after a cancel: nothing left to run.
+		sched_attempt_failed(s, j, row, "cancelled", "cancelled");
+		return;
+	}
+	sched_release_lease(j);
+	j->attempt--;
+	row->attempt          = j->attempt;
+	row->lease_expires_ms = 0;
+	sched_set_state(j, row, ST_QUEUED);
+	sched_ready(s, j);
+	sched_save(s, row);
+	sched_event_push(s, j, NULL, NULL, NULL);
+	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "handed back by worker %s",
+	    row->worker != NULL ? row->worker : "?");
+}
+
+// sched_report handles Complete, Fail and Release.
+static void
+sched_report(sje__sched *s, sje__call *call, report_kind kind)
+{
+	bool ok = kind == REPORT_COMPLETE;
 	const Sje__V1__ReportRequest *req =
 	    (const Sje__V1__ReportRequest *) sje__call_input(call);
 	if (req->n_outcomes > SJE_MAX_JOBS_PER_CALL) {
@@ -1453,7 +1875,9 @@ sched_report(sje__sched *s, sje__call *call, bool ok)
                     ? o->result->text
                     : "null";
 		size_t rlen = strlen(result);
-		if (ok && (rlen > SJE_MAX_PARAMS_BYTES ||
+		if (kind == REPORT_RELEASE) {
+			sched_release(s, j, row);
+		} else if (ok && (rlen > SJE_MAX_PARAMS_BYTES ||
 		              !sje__json_valid(result, rlen))) {
 			sched_attempt_failed(s, j, row, "invalid_result",
 			    rlen > SJE_MAX_PARAMS_BYTES
@@ -1464,6 +1888,7 @@ sched_report(sje__sched *s, sje__call *call, bool ok)
 			row_set_str(&row->error_type, NULL);
 			row_set_str(&row->error_message, NULL);
 			row->progress_pct = 100;
+			sched_attempt_end(s, j, row, ST_SUCCEEDED, NULL, NULL);
 			sched_set_state(j, row, ST_SUCCEEDED);
 			SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "succeeded");
 			sched_finish(s, j, row);
@@ -1525,6 +1950,17 @@ sched_tick(sje__sched *s)
 	}
 	free(e.v);
 
+	if (s->event_seq > SCHED_EVENT_RETENTION &&
+	    s->event_seq - SCHED_EVENT_RETENTION > s->pruned_seq) {
+		uint64_t upto = s->event_seq - SCHED_EVENT_RETENTION;
+		sched_txn(s);
+		sje_err err = sje__store_prune_events(s->store, upto);
+		if (err != SJE_OK) {
+			sched_fatal("store prune", err);
+		}
+		s->pruned_seq = upto;
+	}
+
 	sje_time_ms    forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;
 	sched_worker **pp     = &s->workers;
 	while (*pp != NULL) {
@@ -1564,6 +2000,8 @@ sched_timers(sje__sched *s)
 			if (h->kind == HOLD_FETCH) {
 				Sje__V1__FetchReply r = SJE__V1__FETCH_REPLY__INIT;
 				sched_reply_ok(s, h->call, &r.base);
+			} else if (h->kind == HOLD_EVENTS) {
+				sched_events_reply(s, h->call, true);
 			} else {
 				sched_hold_detach(s, h);
 				sched_wait_reply(s, h->call, false);
@@ -1624,6 +2062,8 @@ sched_dispatch(sje__sched *s)
 			spec[n] = sje__v1__job_spec__unpack(
 			    NULL, row->spec_len, row->spec);
 			j->attempt++;
+			j->started_ms         = s->now_ms;
+			sched_hist_add(&j->fn->wait, s->now_ms - j->queued_ms);
 			j->lease_id           = ++s->lease_seq;
 			j->lease_expires_ms   = s->now_ms + s->lease_ms;
 			j->worker             = h->worker;
@@ -1639,6 +2079,13 @@ sched_dispatch(sje__sched *s)
 			row_set_str(&row->progress_msg, NULL);
 			row_set_str(&row->worker, h->worker->name);
 			sched_save(s, row);
+			sje__attempt_row at = { .number = j->attempt,
+				.worker = h->worker->name, .started_ms = s->now_ms,
+				.outcome = ST_RUNNING };
+			if (sje__store_put_attempt(s->store, j->id, &at) !=
+			    SJE_OK) {
+				sched_fatal("store attempt", SJE_EIO);
+			}
 			sched_event_push(s, j, h->worker->name, NULL, NULL);
 
 			Sje__V1__Assignment *a = &as[n];
@@ -1699,6 +2146,12 @@ sched_handle(sje__sched *s, sje__call *call)
 		case M_WORKERS:
 			sched_list_workers(s, call);
 			return;
+		case M_LIST_EVENTS:
+			sched_list_events(s, call);
+			return;
+		case M_STATS:
+			sched_stats(s, call);
+			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {
 		switch (m) {
@@ -1712,17 +2165,21 @@ sched_handle(sje__sched *s, sje__call *call)
 			sched_heartbeat(s, call);
 			return;
 		case W_COMPLETE:
-			sched_report(s, call, true);
+			sched_report(s, call, REPORT_COMPLETE);
 			return;
 		case W_FAIL:
-			sched_report(s, call, false);
+			sched_report(s, call, REPORT_FAIL);
+			return;
+		case W_RELEASE:
+			sched_report(s, call, REPORT_RELEASE);
 			return;
 		}
 	}
 	sched_reply_err(s, call, SJE_EUNIMPL, "method", "unknown method");
 }
 
-// sched_flush commits the round, then sends its replies and events.
+// sched_flush commits the round, then answers ListEvents calls waiting
+// for the round's events, sends every reply and publishes the events.
 static void
 sched_flush(sje__sched *s)
 {
@@ -1744,6 +2201,9 @@ sched_flush(sje__sched *s)
 		}
 		s->in_txn = false;
 	}
+	if (s->n_ev > 0) {
+		sched_events_wake(s);
+	}
 	for (size_t i = 0; i < s->n_out; i++) {
 		sched_reply *r = &s->out[i];
 		sje__call_send(r->call, r->code, r->message, r->field, r->body,
@@ -1754,29 +2214,9 @@ sched_flush(sje__sched *s)
 	}
 	s->n_out = 0;
 	for (size_t i = 0; i < s->n_ev; i++) {
-		sched_event       *e  = &s->evq[i];
-		Sje__V1__JobEvent  ev = SJE__V1__JOB_EVENT__INIT;
-		Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
-		Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
-		at.unix_ms            = e->at_ms;
-		ev.seq                = e->seq;
-		ev.task_id            = e->task_id;
-		ev.function           = (char *) e->function;
-		ev.state              = e->state;
-		ev.attempt            = e->attempt;
-		ev.worker             = e->worker != NULL ? e->worker : "";
-		ev.at                 = &at;
-		if (e->error_type != NULL || e->error_message != NULL) {
-			er.type    = e->error_type != NULL ? e->error_type : "";
-			er.message = e->error_message != NULL ? e->error_message
-			                                      : "";
-			ev.error   = &er;
-		}
-		sje__events_publish(s->events, &ev);
-		free(e->task_id);
-		free(e->worker);
-		free(e->error_type);
-		free(e->error_message);
+		sched_event *e = &s->evq[i];
+		sje__events_publish_packed(s->events, e->topic, e->data, e->len);
+		free(e->data);
 	}
 	s->n_ev = 0;
 }
@@ -1876,6 +2316,7 @@ sched_recover_row(void *arg, const sje__job_row *row)
 	j->max_attempts     = row->max_attempts != 0 ? row->max_attempts : 1;
 	j->lease_id         = row->lease_id;
 	j->ready_at_ms      = row->ready_at_ms;
+	j->started_ms       = row->started_ms;
 	j->cancel_requested = row->cancel_requested;
 	j->heap_idx         = SIZE_MAX;
 	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
@@ -1946,6 +2387,7 @@ sje__sched_open(const sje_config *cfg, sje__store *store,
 	s->lease_ms       = cfg->executor.lease_s * 1000u;
 	s->delayed.by_time = true;
 	s->now_ms         = sje_now_ms();
+	s->started_ms     = s->now_ms;
 	s->next_tick_ms   = s->now_ms + SCHED_TICK_MS;
 	sje__hmap_init(&s->jobs);
 

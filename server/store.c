@@ -126,6 +126,23 @@ static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
 	"  key   TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL"
 	");",
+	// 1 -> 2: attempt history and kept events.
+	"CREATE TABLE attempts ("
+	"  job_id        INTEGER NOT NULL,"
+	"  number        INTEGER NOT NULL,"
+	"  worker        TEXT,"
+	"  started_ms    INTEGER NOT NULL DEFAULT 0,"
+	"  finished_ms   INTEGER NOT NULL DEFAULT 0,"
+	"  outcome       INTEGER NOT NULL,"
+	"  error_type    TEXT,"
+	"  error_message TEXT,"
+	"  PRIMARY KEY (job_id, number)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	"  seq     INTEGER PRIMARY KEY,"
+	"  task_id TEXT NOT NULL,"
+	"  data    BLOB NOT NULL"
+	");",
 };
 
 enum store_stmt {
@@ -143,6 +160,12 @@ enum store_stmt {
 	ST_SCAN_ACTIVE,
 	ST_META_GET,
 	ST_META_SET,
+	ST_PUT_ATTEMPT,
+	ST_LIST_ATTEMPTS,
+	ST_ADD_EVENT,
+	ST_LIST_EVENTS,
+	ST_LIST_EVENTS_TASK,
+	ST_PRUNE_EVENTS,
 	ST_COUNT,
 };
 
@@ -186,6 +209,21 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_PUT_ATTEMPT] =
+	    "INSERT OR REPLACE INTO attempts (job_id, number, worker, "
+	    "started_ms, finished_ms, outcome, error_type, error_message) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_LIST_ATTEMPTS] =
+	    "SELECT number, worker, started_ms, finished_ms, outcome, "
+	    "error_type, error_message FROM attempts WHERE job_id = ?1 "
+	    "ORDER BY number",
+	[ST_ADD_EVENT] = "INSERT OR REPLACE INTO events (seq, task_id, data) "
+	                 "VALUES (?1, ?2, ?3)",
+	[ST_LIST_EVENTS] = "SELECT seq, data FROM events WHERE seq > ?1 "
+	                   "ORDER BY seq LIMIT ?2",
+	[ST_LIST_EVENTS_TASK] = "SELECT seq, data FROM events WHERE seq > ?1 "
+	                        "AND task_id = ?3 ORDER BY seq LIMIT ?2",
+	[ST_PRUNE_EVENTS] = "DELETE FROM events WHERE seq <= ?1",
 };
 
 struct sje__store {
@@ -990,4 +1028,139 @@ sje__job_row_free(sje__job_row *row)
 	}
 	store_row_fini(row);
 	free(row);
+}
+
+sje_err
+sje__store_put_attempt(sje__store *s, int64_t job_id,
+    const sje__attempt_row *a)
+{
+	sqlite3_stmt *st = s->st[ST_PUT_ATTEMPT];
+	int           rc;
+	if ((rc = sqlite3_bind_int64(st, 1, job_id)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, 2, a->number)) == SQLITE_OK &&
+	    (rc = store_bind_text(st, 3, a->worker)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, 4, a->started_ms)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, 5, a->finished_ms)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int(st, 6, a->outcome)) == SQLITE_OK &&
+	    (rc = store_bind_text(st, 7, a->error_type)) == SQLITE_OK &&
+	    (rc = store_bind_text(st, 8, a->error_message)) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "writing an attempt");
+}
+
+void
+sje__attempt_rows_free(sje__attempt_row *rows, size_t n)
+{
+	for (size_t i = 0; rows != NULL && i < n; i++) {
+		free(rows[i].worker);
+		free(rows[i].error_type);
+		free(rows[i].error_message);
+	}
+	free(rows);
+}
+
+sje_err
+sje__store_list_attempts(sje__store *s, int64_t job_id,
+    sje__attempt_row **rows, size_t *n)
+{
+	sqlite3_stmt     *st  = s->st[ST_LIST_ATTEMPTS];
+	sje__attempt_row *v   = NULL;
+	size_t            cnt = 0, cap = 0;
+	sje_err           rv  = SJE_OK;
+	int               rc  = sqlite3_bind_int64(st, 1, job_id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t            nc = cap != 0 ? cap * 2 : 4;
+			sje__attempt_row *nv = realloc(v, nc * sizeof(*nv));
+			if (nv == NULL) {
+				rv = SJE_ENOMEM;
+				break;
+			}
+			v   = nv;
+			cap = nc;
+		}
+		sje__attempt_row *a = &v[cnt];
+		memset(a, 0, sizeof(*a));
+		cnt++;
+		a->number      = (uint32_t) sqlite3_column_int64(st, 0);
+		a->started_ms  = sqlite3_column_int64(st, 2);
+		a->finished_ms = sqlite3_column_int64(st, 3);
+		a->outcome     = sqlite3_column_int(st, 4);
+		if ((rv = store_col_text(st, 1, &a->worker)) != SJE_OK ||
+		    (rv = store_col_text(st, 5, &a->error_type)) != SJE_OK ||
+		    (rv = store_col_text(st, 6, &a->error_message)) != SJE_OK) {
+			break;
+		}
+		rc = SQLITE_OK;
+	}
+	if (rv == SJE_OK && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "reading attempts");
+	}
+	store_done(st);
+	if (rv != SJE_OK) {
+		sje__attempt_rows_free(v, cnt);
+		return rv;
+	}
+	*rows = v;
+	*n    = cnt;
+	return SJE_OK;
+}
+
+sje_err
+sje__store_add_event(sje__store *s, uint64_t seq, const char *task_id,
+    const uint8_t *data, size_t len)
+{
+	sqlite3_stmt *st = s->st[ST_ADD_EVENT];
+	int           rc;
+	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) seq)) ==
+	        SQLITE_OK &&
+	    (rc = store_bind_text(st, 2, task_id)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_blob(st, 3, len > 0 ? data : (const void *) "",
+	         (int) len, SQLITE_STATIC)) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "keeping an event");
+}
+
+sje_err
+sje__store_list_events(sje__store *s, uint64_t after, const char *task_id,
+    uint32_t limit,
+    sje_err (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
+    void *arg)
+{
+	bool          by_task = task_id != NULL && task_id[0] != '\0';
+	sqlite3_stmt *st =
+	    s->st[by_task ? ST_LIST_EVENTS_TASK : ST_LIST_EVENTS];
+	sje_err rv = SJE_OK;
+	int     rc;
+	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) after)) ==
+	        SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, 2, limit)) == SQLITE_OK &&
+	    (!by_task || (rc = store_bind_text(st, 3, task_id)) == SQLITE_OK)) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			rv = fn(arg, (uint64_t) sqlite3_column_int64(st, 0),
+			    sqlite3_column_blob(st, 1),
+			    (size_t) sqlite3_column_bytes(st, 1));
+			if (rv != SJE_OK) {
+				break;
+			}
+		}
+	}
+	if (rv == SJE_OK && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "reading events");
+	}
+	store_done(st);
+	return rv;
+}
+
+sje_err
+sje__store_prune_events(sje__store *s, uint64_t upto)
+{
+	sqlite3_stmt *st = s->st[ST_PRUNE_EVENTS];
+	int           rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) upto);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "pruning events");
 }

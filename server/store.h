@@ -20,7 +20,7 @@
 #include <sje/config.h>
 #include <sje/sje.h>
 
-#define SJE_STORE_SCHEMA_VERSION 1
+#define SJE_STORE_SCHEMA_VERSION 2
 
 typedef struct sje__store sje__store;
 
@@ -115,6 +115,47 @@ sje_err sje__store_scan_active(sje__store *s,
 sje_err sje__store_meta_get(sje__store *s, const char *key, uint64_t *value);
 // sje__store_meta_set writes it (inside the current transaction, if any).
 sje_err sje__store_meta_set(sje__store *s, const char *key, uint64_t value);
+
+// sje__attempt_row is one attempt of a job: who ran it, when, and how it
+// ended (outcome RUNNING while it runs).
+typedef struct sje__attempt_row {
+	uint32_t    number;   // 1 for the first
+	char       *worker;
+	sje_time_ms started_ms;
+	sje_time_ms finished_ms; // 0 while it runs
+	int         outcome;     // Sje__V1__JobState
+	char       *error_type;  // NULL unless it failed
+	char       *error_message;
+} sje__attempt_row;
+
+// sje__store_put_attempt writes attempt a of job job_id, replacing the one
+// with the same number. Inside the caller's transaction.
+sje_err sje__store_put_attempt(sje__store *s, int64_t job_id,
+    const sje__attempt_row *a);
+
+// sje__store_list_attempts reads the attempts of job_id, oldest first, into
+// a new array *rows of *n (free with sje__attempt_rows_free).
+sje_err sje__store_list_attempts(sje__store *s, int64_t job_id,
+    sje__attempt_row **rows, size_t *n);
+
+// sje__attempt_rows_free frees rows[0..n) and the array. Accepts NULL.
+void sje__attempt_rows_free(sje__attempt_row *rows, size_t n);
+
+// sje__store_add_event keeps event seq (a packed sje.v1.JobEvent of len
+// bytes) for catch-up readers. Inside the caller's transaction.
+sje_err sje__store_add_event(sje__store *s, uint64_t seq, const char *task_id,
+    const uint8_t *data, size_t len);
+
+// sje__store_list_events calls fn for up to limit kept events with
+// seq > after (only task_id's when it is not NULL or ""), in seq order,
+// with the packed event borrowed for the call. Stops at fn's first error.
+sje_err sje__store_list_events(sje__store *s, uint64_t after,
+    const char *task_id, uint32_t limit,
+    sje_err (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
+    void *arg);
+
+// sje__store_prune_events forgets the events with seq <= upto.
+sje_err sje__store_prune_events(sje__store *s, uint64_t upto);
 
 // sje__job_row_free frees row and everything it owns. Accepts NULL.
 void sje__job_row_free(sje__job_row *row);
