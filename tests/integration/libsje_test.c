@@ -377,6 +377,183 @@ test_workers_are_listed(void **state)
 	sje__v1__list_workers_reply__free_unpacked(rep, NULL);
 }
 
+// hub calls a WorkerHub method (index m) and returns its error.
+static sje_err
+hub(unsigned m, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	return sje_client_call(
+	    g_client, &sje__v1__worker_hub__descriptor, m, in, out, 0, NULL);
+}
+
+static int
+job_state(const char *id, uint32_t *attempt)
+{
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, id, &job, NULL), SJE_OK);
+	int st = job->state;
+	if (attempt != NULL) {
+		*attempt = job->attempt;
+	}
+	sje__v1__job__free_unpacked(job, NULL);
+	return st;
+}
+
+static void
+test_a_fake_worker_leases_releases_and_completes_a_job(void **state)
+{
+	(void) state;
+	// A worker of our own, for a function no real worker serves.
+	char                   *fns[] = { "only_fake" };
+	Sje__V1__RegisterRequest rr    = SJE__V1__REGISTER_REQUEST__INIT;
+	rr.name                        = "fake";
+	rr.functions                   = fns;
+	rr.n_functions                 = 1;
+	rr.slots                       = 1;
+	Sje__V1__RegisterReply *reg;
+	assert_int_equal(hub(0, &rr.base, (ProtobufCMessage **) &reg), SJE_OK);
+	uint64_t session = reg->session;
+	assert_true(reg->heartbeat_ms > 0 && reg->heartbeat_ms <= 1000);
+	sje__v1__register_reply__free_unpacked(reg, NULL);
+
+	Sje__V1__JobSpec      spec = SJE__V1__JOB_SPEC__INIT;
+	Sje__V1__SubmitReply *rep;
+	spec.task_id  = "fake-1";
+	spec.function = "only_fake";
+	assert_int_equal(submit_specs(&spec, 1, &rep, NULL), SJE_OK);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+
+	Sje__V1__FetchRequest fr = SJE__V1__FETCH_REQUEST__INIT;
+	fr.session               = session;
+	fr.max_jobs              = 5;
+	fr.wait_ms               = 5000;
+	Sje__V1__FetchReply *f;
+	assert_int_equal(hub(1, &fr.base, (ProtobufCMessage **) &f), SJE_OK);
+	assert_int_equal(f->n_jobs, 1);
+	assert_string_equal(f->jobs[0]->task_id, "fake-1");
+	assert_int_equal(f->jobs[0]->attempt, 1);
+	uint64_t lease1 = f->jobs[0]->lease_id;
+	sje__v1__fetch_reply__free_unpacked(f, NULL);
+	uint32_t attempt;
+	assert_int_equal(job_state("fake-1", &attempt),
+	    SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+
+	// Hand it back: queued again, the attempt does not count.
+	Sje__V1__JobOutcome     o  = SJE__V1__JOB_OUTCOME__INIT;
+	Sje__V1__JobOutcome    *op = &o;
+	Sje__V1__ReportRequest  rq = SJE__V1__REPORT_REQUEST__INIT;
+	Sje__V1__ReportReply   *rr2;
+	o.task_id                  = "fake-1";
+	o.lease_id                 = lease1;
+	rq.session                 = session;
+	rq.outcomes                = &op;
+	rq.n_outcomes              = 1;
+	assert_int_equal(hub(5, &rq.base, (ProtobufCMessage **) &rr2), SJE_OK);
+	assert_int_equal(rr2->accepted[0], SJE__V1__STATUS_CODE__OK);
+	sje__v1__report_reply__free_unpacked(rr2, NULL);
+	assert_int_equal(job_state("fake-1", &attempt),
+	    SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(attempt, 0);
+
+	// Lease it again: a new lease id; the old one is refused.
+	assert_int_equal(hub(1, &fr.base, (ProtobufCMessage **) &f), SJE_OK);
+	assert_int_equal(f->n_jobs, 1);
+	assert_int_equal(f->jobs[0]->attempt, 1);
+	uint64_t lease2 = f->jobs[0]->lease_id;
+	assert_true(lease2 != lease1);
+	sje__v1__fetch_reply__free_unpacked(f, NULL);
+
+	Sje__V1__Json result = SJE__V1__JSON__INIT;
+	result.text          = "{\"done\":true}";
+	o.result             = &result;
+	assert_int_equal(hub(3, &rq.base, (ProtobufCMessage **) &rr2), SJE_OK);
+	assert_int_equal(
+	    rr2->accepted[0], SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	sje__v1__report_reply__free_unpacked(rr2, NULL);
+	assert_int_equal(job_state("fake-1", NULL),
+	    SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+
+	o.lease_id = lease2;
+	assert_int_equal(hub(3, &rq.base, (ProtobufCMessage **) &rr2), SJE_OK);
+	assert_int_equal(rr2->accepted[0], SJE__V1__STATUS_CODE__OK);
+	sje__v1__report_reply__free_unpacked(rr2, NULL);
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, "fake-1", &job, NULL),
+	    SJE_OK);
+	assert_int_equal(job->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_string_equal(job->result->text, "{\"done\":true}");
+	assert_int_equal(job->n_attempts, 1);
+	assert_string_equal(job->attempts[0]->worker, "fake");
+	sje__v1__job__free_unpacked(job, NULL);
+
+	// A second report on the finished job changes nothing.
+	assert_int_equal(hub(3, &rq.base, (ProtobufCMessage **) &rr2), SJE_OK);
+	assert_int_equal(
+	    rr2->accepted[0], SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	sje__v1__report_reply__free_unpacked(rr2, NULL);
+}
+
+static void
+test_events_can_be_read_back_after_a_seq(void **state)
+{
+	(void) state;
+	Sje__V1__ListEventsRequest req = SJE__V1__LIST_EVENTS_REQUEST__INIT;
+	req.task_id                    = "fake-1";
+	Sje__V1__ListEventsReply *rep;
+	assert_int_equal(sje_client_call(g_client,
+	                     &sje__v1__coordinator__descriptor, 6, &req.base,
+	                     (ProtobufCMessage **) &rep, 0, NULL),
+	    SJE_OK);
+	// QUEUED, RUNNING, QUEUED (released), RUNNING, SUCCEEDED.
+	assert_int_equal(rep->n_events, 5);
+	for (size_t i = 1; i < rep->n_events; i++) {
+		assert_true(rep->events[i]->seq > rep->events[i - 1]->seq);
+	}
+	assert_int_equal(rep->events[4]->state,
+	    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	uint64_t last = rep->next;
+	assert_true(last == rep->events[4]->seq);
+	sje__v1__list_events_reply__free_unpacked(rep, NULL);
+
+	// Nothing after the last one: a call that waits is held, then
+	// answered empty when its time is up.
+	req.after   = last;
+	req.wait_ms = 200;
+	assert_int_equal(sje_client_call(g_client,
+	                     &sje__v1__coordinator__descriptor, 6, &req.base,
+	                     (ProtobufCMessage **) &rep, 0, NULL),
+	    SJE_OK);
+	assert_int_equal(rep->n_events, 0);
+	assert_true(rep->next == last);
+	sje__v1__list_events_reply__free_unpacked(rep, NULL);
+}
+
+static void
+test_stats_count_jobs_by_function(void **state)
+{
+	(void) state;
+	Sje__V1__StatsRequest req = SJE__V1__STATS_REQUEST__INIT;
+	Sje__V1__StatsReply  *rep;
+	assert_int_equal(sje_client_call(g_client,
+	                     &sje__v1__coordinator__descriptor, 7, &req.base,
+	                     (ProtobufCMessage **) &rep, 0, NULL),
+	    SJE_OK);
+	bool found = false;
+	for (size_t i = 0; i < rep->n_functions; i++) {
+		Sje__V1__FunctionStats *f = rep->functions[i];
+		if (strcmp(f->function, "calculate_data") == 0) {
+			found = true;
+			assert_true(f->submitted >= 200);
+			assert_true(f->succeeded >= 200);
+			assert_int_equal(f->run->n_counts, f->run->n_bounds_ms + 1);
+			assert_true(f->run->count >= 200);
+		}
+	}
+	assert_true(found);
+	assert_true(rep->workers >= 1);
+	assert_true(rep->event_seq > 0);
+	sje__v1__stats_reply__free_unpacked(rep, NULL);
+}
+
 int
 main(void)
 {
@@ -391,6 +568,10 @@ main(void)
 		cmocka_unit_test(test_a_report_on_a_lease_not_held_is_refused),
 		cmocka_unit_test(test_generated_stubs_call_over_libsje),
 		cmocka_unit_test(test_workers_are_listed),
+		cmocka_unit_test(
+		    test_a_fake_worker_leases_releases_and_completes_a_job),
+		cmocka_unit_test(test_events_can_be_read_back_after_a_seq),
+		cmocka_unit_test(test_stats_count_jobs_by_function),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

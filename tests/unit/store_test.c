@@ -645,6 +645,95 @@ test_close_accepts_null(void **state)
 	sje__job_row_free(NULL);
 }
 
+static void
+test_attempts_are_kept_in_order_and_replaced_by_number(void **state)
+{
+	fixture         *f  = *state;
+	sje__attempt_row a1 = { .number = 1, .worker = "wa", .started_ms = 10,
+		.finished_ms = 20, .outcome = 6, .error_type = "lost",
+		.error_message = "lease expired" };
+	sje__attempt_row a2 = { .number = 2, .worker = "wb", .started_ms = 30,
+		.outcome = 4 };
+	assert_int_equal(sje__store_put_attempt(f->store, 7, &a2), SJE_OK);
+	assert_int_equal(sje__store_put_attempt(f->store, 7, &a1), SJE_OK);
+	assert_int_equal(sje__store_put_attempt(f->store, 8, &a1), SJE_OK);
+	// Attempt 2 finishes: the same number replaces the running record.
+	a2.finished_ms = 40;
+	a2.outcome     = 5;
+	assert_int_equal(sje__store_put_attempt(f->store, 7, &a2), SJE_OK);
+
+	sje__attempt_row *rows;
+	size_t            n;
+	assert_int_equal(sje__store_list_attempts(f->store, 7, &rows, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].number, 1);
+	assert_string_equal(rows[0].worker, "wa");
+	assert_string_equal(rows[0].error_type, "lost");
+	assert_string_equal(rows[0].error_message, "lease expired");
+	assert_int_equal(rows[1].number, 2);
+	assert_int_equal(rows[1].outcome, 5);
+	assert_true(rows[1].finished_ms == 40);
+	assert_null(rows[1].error_type);
+	sje__attempt_rows_free(rows, n);
+
+	assert_int_equal(sje__store_list_attempts(f->store, 9, &rows, &n), SJE_OK);
+	assert_int_equal(n, 0);
+	sje__attempt_rows_free(rows, n);
+}
+
+typedef struct seen_events {
+	uint64_t seq[16];
+	char     data[16][8];
+	size_t   n;
+} seen_events;
+
+static sje_err
+collect_event(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+	seen_events *e = arg;
+	e->seq[e->n]   = seq;
+	snprintf(e->data[e->n], sizeof(e->data[0]), "%.*s", (int) len,
+	    (const char *) data);
+	e->n++;
+	return SJE_OK;
+}
+
+static void
+test_events_are_listed_after_a_seq_filtered_and_pruned(void **state)
+{
+	fixture *f = *state;
+	for (uint64_t i = 1; i <= 6; i++) {
+		char d[8];
+		snprintf(d, sizeof(d), "e%u", (unsigned) i);
+		assert_int_equal(sje__store_add_event(f->store, i,
+		                     i % 2 == 0 ? "even" : "odd",
+		                     (const uint8_t *) d, strlen(d)),
+		    SJE_OK);
+	}
+	seen_events e = { .n = 0 };
+	assert_int_equal(sje__store_list_events(
+	                     f->store, 2, NULL, 3, collect_event, &e),
+	    SJE_OK);
+	assert_int_equal(e.n, 3);
+	assert_true(e.seq[0] == 3 && e.seq[2] == 5);
+	assert_string_equal(e.data[0], "e3");
+
+	e.n = 0;
+	assert_int_equal(sje__store_list_events(
+	                     f->store, 0, "even", 10, collect_event, &e),
+	    SJE_OK);
+	assert_int_equal(e.n, 3);
+	assert_true(e.seq[0] == 2 && e.seq[1] == 4 && e.seq[2] == 6);
+
+	assert_int_equal(sje__store_prune_events(f->store, 4), SJE_OK);
+	e.n = 0;
+	assert_int_equal(sje__store_list_events(
+	                     f->store, 0, NULL, 10, collect_event, &e),
+	    SJE_OK);
+	assert_int_equal(e.n, 2);
+	assert_true(e.seq[0] == 5 && e.seq[1] == 6);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -667,6 +756,8 @@ main(void)
 		T(test_list_jobs_pages_with_before_id),
 		T(test_meta_is_zero_when_unset_and_round_trips),
 		T(test_open_refuses_a_schema_newer_than_ours_with_eproto),
+		T(test_attempts_are_kept_in_order_and_replaced_by_number),
+		T(test_events_are_listed_after_a_seq_filtered_and_pruned),
 		cmocka_unit_test(test_close_accepts_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
