@@ -456,10 +456,8 @@ static sje_err
 job_check_depends(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
     char *msg, size_t msglen)
 {
-	// SJE_MAX_DEPENDS entries of 16 bytes: 16 KB of stack.
-	job_dep deps[SJE_MAX_DEPENDS];
-	size_t  n = spec->n_depends_on;
-	char    fname[32];
+	size_t n = spec->n_depends_on;
+	char   fname[32];
 
 	for (size_t i = 0; i < n; i++) {
 		const char *d = spec->depends_on[i];
@@ -475,23 +473,34 @@ job_check_depends(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
 			return job_bad(field, fieldlen, msg, msglen, fname,
 			    "%s: a job cannot depend on itself", fname);
 		}
-		deps[i].id    = d;
-		deps[i].index = (uint32_t) i;
 	}
 	if (n < 2) {
 		return SJE_OK;
 	}
+	// Sorted copies find duplicates in n log n (a fan-in may have
+	// thousands of parents).
+	job_dep *deps = malloc(n * sizeof(*deps));
+	if (deps == NULL) {
+		return SJE_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		deps[i].id    = spec->depends_on[i];
+		deps[i].index = (uint32_t) i;
+	}
 	qsort(deps, n, sizeof(deps[0]), job_dep_cmp);
+	sje_err rv = SJE_OK;
 	for (size_t i = 1; i < n; i++) {
 		if (strcmp(deps[i - 1].id, deps[i].id) == 0) {
 			sje__snprintf(fname, sizeof(fname), "depends_on[%u]",
 			    deps[i].index);
-			return job_bad(field, fieldlen, msg, msglen, fname,
+			rv = job_bad(field, fieldlen, msg, msglen, fname,
 			    "%s: the same parent as depends_on[%u]", fname,
 			    deps[i - 1].index);
+			break;
 		}
 	}
-	return SJE_OK;
+	free(deps);
+	return rv;
 }
 
 // job_check_labels checks spec->labels (count checked before the call).

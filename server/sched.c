@@ -40,6 +40,7 @@
 #include "log.h"
 #include "pbjson.h"
 #include "util.h"
+#include "workflow.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -61,6 +62,7 @@
 #define SCHED_EVENTS_DEFAULT 1000u
 #define SCHED_EVENTS_MAX 10000u
 #define SCHED_HIST_N 12             // histogram bounds (see sched_hist_ms)
+#define SJE_MAX_EDGES_PER_CALL 100000u // depends_on entries in one submit
 
 enum {
 	ST_PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
@@ -132,6 +134,9 @@ struct sched_job {
 	uint32_t      progress_hash;
 	sched_hold  **waiters;   // Wait calls held on this job
 	size_t        n_waiters;
+	char        **children;  // task_ids of jobs waiting for this one
+	uint32_t      n_children, cap_children;
+	uint32_t      n_waiting; // parents not finished yet (PENDING)
 };
 
 // sched_fn is a function name with its ready queue. Never freed before
@@ -220,6 +225,17 @@ struct sje__sched {
 	sje_time_ms   now_ms;
 	sje_time_ms   next_tick_ms;
 	uint32_t      lease_ms;
+	// Jobs to end UPSTREAM_FAILED: a worklist, so that a long chain
+	// cascades in a loop, not in a deep recursion.
+	struct cascade {
+		char *task_id; // the child
+		char *parent;
+		int   parent_state;
+	}       *cascade;
+	size_t   n_cascade, cap_cascade;
+	bool     cascading;
+	char   **wake;  // recovered PENDING jobs with no parent left to wait
+	size_t   n_wake, cap_wake;
 	sje_time_ms   started_ms; // of the server, for Stats
 	uint64_t      pruned_seq; // events up to this one are forgotten
 
@@ -408,6 +424,10 @@ sched_worker_free(sched_worker *w)
 static void
 sched_job_free(sched_job *j)
 {
+	for (uint32_t i = 0; i < j->n_children; i++) {
+		free(j->children[i]);
+	}
+	free(j->children);
 	free(j->waiters);
 	free(j->task_id);
 	free(j);
@@ -667,6 +687,87 @@ sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
 
 static void sched_hold_job_done(sje__sched *s, sched_hold *h);
 
+// sched_wake_child moves a PENDING job whose last parent succeeded to
+// QUEUED, or SCHEDULED while its delay runs.
+static void
+sched_wake_child(sje__sched *s, sched_job *c)
+{
+	sje__job_row *row = sched_load(s, c);
+	if (row->ready_at_ms > s->now_ms) {
+		sched_set_state(c, row, ST_SCHEDULED);
+		c->ready_at_ms = row->ready_at_ms;
+		heap_push(&s->delayed, c);
+	} else {
+		sched_set_state(c, row, ST_QUEUED);
+		row->ready_at_ms = 0;
+		sched_ready(s, c);
+	}
+	sched_save(s, row);
+	sched_event_push(s, c, NULL, NULL, NULL);
+	sje__job_row_free(row);
+}
+
+// sched_children_done tells j's children that j finished: after a success
+// each loses one parent to wait for; after any other end each is queued to
+// end UPSTREAM_FAILED. Work is proportional to j's children.
+static void
+sched_children_done(sje__sched *s, sched_job *j)
+{
+	for (uint32_t i = 0; i < j->n_children; i++) {
+		sched_job *c = sje__hmap_get(&s->jobs, j->children[i]);
+		if (c == NULL || c->state != ST_PENDING) {
+			continue; // finished already (another parent failed)
+		}
+		if (j->state == ST_SUCCEEDED) {
+			if (c->n_waiting > 0 && --c->n_waiting == 0) {
+				sched_wake_child(s, c);
+			}
+			continue;
+		}
+		if (!sched_grow((void **) &s->cascade, &s->cap_cascade,
+		        s->n_cascade, sizeof(*s->cascade))) {
+			sched_fatal("allocation", SJE_ENOMEM);
+		}
+		s->cascade[s->n_cascade++] = (struct cascade) {
+			.task_id      = sched_xstrdup(c->task_id),
+			.parent       = sched_xstrdup(j->task_id),
+			.parent_state = j->state,
+		};
+	}
+}
+
+static void sched_finish(sje__sched *s, sched_job *j, sje__job_row *row);
+
+// sched_cascade ends the queued children UPSTREAM_FAILED, and theirs in
+// turn, iteratively.
+static void
+sched_cascade(sje__sched *s)
+{
+	if (s->cascading) {
+		return; // the outer call's loop takes what was queued
+	}
+	s->cascading = true;
+	while (s->n_cascade > 0) {
+		struct cascade e = s->cascade[--s->n_cascade];
+		sched_job     *c = sje__hmap_get(&s->jobs, e.task_id);
+		if (c != NULL && c->state == ST_PENDING) {
+			char why[300];
+			sje__snprintf(why, sizeof(why), "parent '%s' ended %s",
+			    e.parent, sje_job_state_name(e.parent_state));
+			sje__job_row *row = sched_load(s, c);
+			row_set_str(&row->error_type, "upstream_failed");
+			row_set_str(&row->error_message, why);
+			sched_set_state(c, row,
+			    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+			sched_finish(s, c, row);
+			sje__job_row_free(row);
+		}
+		free(e.task_id);
+		free(e.parent);
+	}
+	s->cascading = false;
+}
+
 // sched_finish ends j: its row (already in its terminal state) is saved,
 // the event queued, waiters told, and j forgotten.
 static void
@@ -685,7 +786,9 @@ sched_finish(sje__sched *s, sched_job *j, sje__job_row *row)
 	}
 	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "%s after %u attempt(s)",
 	    sje_job_state_name(j->state), j->attempt);
+	sched_children_done(s, j);
 	sched_job_free(j);
+	sched_cascade(s);
 }
 
 // sched_retry_delay_ms is the back-off before attempt number attempt + 1:
@@ -901,11 +1004,18 @@ sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
 
 // submit_item is the scratch state of one job of a Submit.
 typedef struct submit_item {
-	char         *task_id; // owned
-	uint8_t      *packed;  // the spec as it will be stored
-	size_t        len;
-	int           state;   // of the existing job, when exists
-	bool          exists;
+	const Sje__V1__JobSpec *spec;
+	char                   *task_id; // owned until the job takes it
+	uint8_t                *packed;  // the spec as it will be stored
+	size_t                  len;
+	bool                    exists;  // stored before, with this spec
+	int                     state;   // existing: its state; new: planned
+	size_t                 *batch_parents; // new parents in this batch
+	size_t                  n_batch_parents;
+	size_t                  n_children_in_batch; // for the cycle check
+	const char             *failed_parent; // why UPSTREAM_FAILED
+	int                     failed_parent_state;
+	bool                    waits;   // has a parent not yet finished
 } submit_item;
 
 static void
@@ -914,35 +1024,53 @@ submit_items_free(submit_item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(items[i].task_id);
 		free(items[i].packed);
+		free(items[i].batch_parents);
 	}
 	free(items);
 }
 
-// submit_check validates every spec and looks each task_id up. On failure
-// it queues the error reply and returns false; nothing was written.
-static bool
-submit_check(sje__sched *s, sje__call *call, const Sje__V1__SubmitRequest *req,
-    submit_item *items)
+// submit_fail queues an INVALID_ARGUMENT-like reply naming
+// "<prefix>[i].<field>".
+static void
+submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
+    size_t i, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void
+submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
+    size_t i, const char *field, const char *fmt, ...)
 {
-	char      field[96], msg[256], where[128];
-	sje__hmap seen;
-	sje__hmap_init(&seen);
-	bool ok = false;
-	for (size_t i = 0; i < req->n_jobs; i++) {
-		const Sje__V1__JobSpec *spec = req->jobs[i];
+	char    where[160], msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sje__snprintf(where, sizeof(where), "%s[%zu].%s", prefix, i, field);
+	sched_reply_err(s, call, err, where, "%s", msg);
+}
+
+// submit_check validates every spec, names the generated task_ids and
+// looks each one up. On failure it queues the error reply and returns
+// false; nothing was written.
+static bool
+submit_check(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n, sje__hmap *seen)
+{
+	char   field[96], msg[256];
+	size_t edges = 0;
+	for (size_t i = 0; i < n; i++) {
+		const Sje__V1__JobSpec *spec = items[i].spec;
 		if (sje__job_spec_check(spec, field, sizeof(field), msg,
 		        sizeof(msg)) != SJE_OK) {
-			sje__snprintf(where, sizeof(where), "jobs[%zu].%s", i,
-			    field);
-			sched_reply_err(s, call, SJE_EINVAL, where, "%s", msg);
-			goto done;
+			submit_fail(s, call, SJE_EINVAL, prefix, i, field, "%s",
+			    msg);
+			return false;
 		}
-		if (spec->n_depends_on > 0) {
-			sje__snprintf(
-			    where, sizeof(where), "jobs[%zu].depends_on", i);
-			sched_reply_err(s, call, SJE_EINVAL, where,
-			    "dependencies are not supported by this server yet");
-			goto done;
+		if ((edges += spec->n_depends_on) > SJE_MAX_EDGES_PER_CALL) {
+			submit_fail(s, call, SJE_ELIMIT, prefix, i, "depends_on",
+			    "at most %u dependencies in one request",
+			    SJE_MAX_EDGES_PER_CALL);
+			return false;
 		}
 		if (spec->task_id != NULL && spec->task_id[0] != '\0') {
 			items[i].task_id = sched_xstrdup(spec->task_id);
@@ -951,21 +1079,19 @@ submit_check(sje__sched *s, sje__call *call, const Sje__V1__SubmitRequest *req,
 			sje__gen_id("j", id, sizeof(id));
 			items[i].task_id = sched_xstrdup(id);
 		}
-		if (sje__hmap_get(&seen, items[i].task_id) != NULL) {
-			sje__snprintf(
-			    where, sizeof(where), "jobs[%zu].task_id", i);
-			sched_reply_err(s, call, SJE_EINVAL, where,
-			    "task_id appears twice in the request");
-			goto done;
+		if (sje__hmap_get(seen, items[i].task_id) != NULL) {
+			submit_fail(s, call, SJE_EINVAL, prefix, i, "task_id",
+			    "task_id '%s' appears twice in the request",
+			    items[i].task_id);
+			return false;
 		}
-		if (sje__hmap_put(&seen, items[i].task_id, &items[i]) !=
-		    SJE_OK) {
+		if (sje__hmap_put(seen, items[i].task_id, &items[i]) != SJE_OK) {
 			sched_fatal("allocation", SJE_ENOMEM);
 		}
 		Sje__V1__JobSpec stored = *spec;
 		stored.task_id          = items[i].task_id;
-		items[i].len     = sje__v1__job_spec__get_packed_size(&stored);
-		items[i].packed  = sched_xalloc(items[i].len + 1);
+		items[i].len    = sje__v1__job_spec__get_packed_size(&stored);
+		items[i].packed = sched_xalloc(items[i].len + 1);
 		sje__v1__job_spec__pack(&stored, items[i].packed);
 
 		sje__job_row *row;
@@ -982,35 +1108,220 @@ submit_check(sje__sched *s, sje__call *call, const Sje__V1__SubmitRequest *req,
 		items[i].state  = row->state;
 		sje__job_row_free(row);
 		if (!same) {
-			sje__snprintf(
-			    where, sizeof(where), "jobs[%zu].task_id", i);
-			sched_reply_err(s, call, SJE_EEXIST, where,
+			submit_fail(s, call, SJE_EEXIST, prefix, i, "task_id",
 			    "task_id '%s' exists with another spec",
 			    items[i].task_id);
-			goto done;
+			return false;
 		}
 	}
-	ok = true;
-done:
-	sje__hmap_fini(&seen);
+	return true;
+}
+
+// submit_resolve finds every new job's parents: in the batch, unfinished,
+// or finished (then SUCCEEDED is no wait, and any other end means the job
+// starts UPSTREAM_FAILED). An unknown parent refuses the whole request.
+static bool
+submit_resolve(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n, sje__hmap *seen)
+{
+	for (size_t i = 0; i < n; i++) {
+		submit_item *it = &items[i];
+		if (it->exists || it->spec->n_depends_on == 0) {
+			continue;
+		}
+		it->batch_parents = sched_xalloc(
+		    sizeof(size_t) * it->spec->n_depends_on);
+		for (size_t k = 0; k < it->spec->n_depends_on; k++) {
+			const char  *p  = it->spec->depends_on[k];
+			submit_item *pi = sje__hmap_get(seen, p);
+			if (pi != NULL && !pi->exists) {
+				it->batch_parents[it->n_batch_parents++] =
+				    (size_t) (pi - items);
+				pi->n_children_in_batch++;
+				continue;
+			}
+			if (sje__hmap_get(&s->jobs, p) != NULL) {
+				it->waits = true;
+				continue;
+			}
+			sje__job_row *row;
+			sje_err       err = sje__store_get_job(s->store, p, &row);
+			if (err == SJE_ENOTFOUND) {
+				char f[48];
+				sje__snprintf(f, sizeof(f), "depends_on[%zu]", k);
+				submit_fail(s, call, SJE_EINVAL, prefix, i, f,
+				    "unknown parent '%s'", p);
+				return false;
+			}
+			if (err != SJE_OK) {
+				sched_fatal("store read", err);
+			}
+			if (row->state != ST_SUCCEEDED &&
+			    it->failed_parent == NULL) {
+				it->failed_parent       = it->spec->depends_on[k];
+				it->failed_parent_state = row->state;
+			}
+			sje__job_row_free(row);
+		}
+	}
+	return true;
+}
+
+// submit_plan orders the new jobs so that parents come before children
+// (refusing a cycle, which it names) and plans each one's first state.
+static bool
+submit_plan(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n)
+{
+	// Kahn's algorithm over the edges inside the batch.
+	size_t *order = sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t *left  = sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t  head = 0, tail = 0, n_new = 0;
+	for (size_t i = 0; i < n; i++) {
+		left[i] = items[i].exists ? 0 : items[i].n_batch_parents;
+		if (!items[i].exists) {
+			n_new++;
+			if (left[i] == 0) {
+				order[tail++] = i;
+			}
+		}
+	}
+	// Children of each job, to walk forward: built from parent lists.
+	size_t *first = sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t  n_edges = 0;
+	for (size_t i = 0; i < n; i++) {
+		first[i] = n_edges;
+		n_edges += items[i].n_children_in_batch;
+	}
+	first[n]       = n_edges;
+	size_t *child  = sched_xalloc(sizeof(size_t) * (n_edges + 1));
+	size_t *filled = sched_xalloc(sizeof(size_t) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < items[i].n_batch_parents; k++) {
+			size_t p = items[i].batch_parents[k];
+			child[first[p] + filled[p]++] = i;
+		}
+	}
+	while (head < tail) {
+		size_t v = order[head++];
+		for (size_t e = first[v]; e < first[v + 1]; e++) {
+			if (--left[child[e]] == 0) {
+				order[tail++] = child[e];
+			}
+		}
+	}
+	bool ok = tail == n_new;
+	if (!ok) {
+		// Every job left has a parent left: walk parents until one
+		// repeats, then name that cycle.
+		size_t v = 0;
+		while (items[v].exists || left[v] == 0) {
+			v++;
+		}
+		size_t *mark = filled; // reuse: step at which v was visited
+		memset(mark, 0, sizeof(size_t) * (n + 1));
+		size_t step = 1;
+		while (mark[v] == 0) {
+			mark[v] = step++;
+			for (size_t k = 0; k < items[v].n_batch_parents; k++) {
+				size_t p = items[v].batch_parents[k];
+				if (left[p] > 0) {
+					v = p;
+					break;
+				}
+			}
+		}
+		char   path[400] = "";
+		size_t u = v, len = 0;
+		do {
+			len += (size_t) snprintf(path + len,
+			    len < sizeof(path) ? sizeof(path) - len : 0,
+			    "'%s' <- ", items[u].task_id);
+			for (size_t k = 0; k < items[u].n_batch_parents; k++) {
+				size_t p = items[u].batch_parents[k];
+				if (left[p] > 0 && mark[p] != 0) {
+					u = p;
+					break;
+				}
+			}
+		} while (u != v && len < sizeof(path));
+		submit_fail(s, call, SJE_EINVAL, prefix, v, "depends_on",
+		    "dependency cycle: %s'%s'", path, items[v].task_id);
+	} else {
+		for (size_t o = 0; o < tail; o++) {
+			submit_item *it = &items[order[o]];
+			for (size_t k = 0; k < it->n_batch_parents &&
+			     it->failed_parent == NULL; k++) {
+				submit_item *p = &items[it->batch_parents[k]];
+				if (p->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+					it->failed_parent = p->task_id;
+					it->failed_parent_state = p->state;
+				}
+			}
+			if (it->failed_parent != NULL) {
+				it->state =
+				    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
+			} else if (it->waits || it->n_batch_parents > 0) {
+				it->state = ST_PENDING;
+			} else {
+				it->state = it->spec->delay_s > 0 ? ST_SCHEDULED
+				                                  : ST_QUEUED;
+			}
+		}
+	}
+	free(filled);
+	free(child);
+	free(first);
+	free(left);
+	free(order);
 	return ok;
 }
 
-// submit_insert stores one new job and queues it.
+// sched_link makes child wait for parent (both unfinished).
 static void
-submit_insert(sje__sched *s, const Sje__V1__JobSpec *spec, submit_item *it)
+sched_link(sched_job *parent, sched_job *child)
 {
-	sje__job_row row = { 0 };
-	row.task_id      = it->task_id;
-	row.function     = spec->function;
-	row.spec         = it->packed;
-	row.spec_len     = it->len;
-	row.priority     = spec->priority;
-	row.created_ms   = s->now_ms;
+	if (parent->n_children == parent->cap_children) {
+		uint32_t nc = parent->cap_children != 0 ? parent->cap_children * 2
+		                                        : 2;
+		char   **nv = realloc(parent->children, sizeof(*nv) * nc);
+		if (nv == NULL) {
+			sched_fatal("allocation", SJE_ENOMEM);
+		}
+		parent->children     = nv;
+		parent->cap_children = nc;
+	}
+	parent->children[parent->n_children++] = sched_xstrdup(child->task_id);
+	child->n_waiting++;
+}
+
+// submit_insert stores one new job in its planned state and, unless it
+// starts finished, keeps it in memory.
+static void
+submit_insert(sje__sched *s, submit_item *it)
+{
+	const Sje__V1__JobSpec *spec = it->spec;
+	sje__job_row            row  = { 0 };
+	char                    why[300];
+	row.task_id    = it->task_id;
+	row.function   = spec->function;
+	row.spec       = it->packed;
+	row.spec_len   = it->len;
+	row.priority   = spec->priority;
+	row.created_ms = s->now_ms;
+	row.state      = it->state;
 	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
-	row.state = spec->delay_s > 0 ? ST_SCHEDULED : ST_QUEUED;
 	if (spec->delay_s > 0) {
 		row.ready_at_ms = s->now_ms + (sje_time_ms) spec->delay_s * 1000;
+	}
+	bool finished = it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
+	if (finished) {
+		sje__snprintf(why, sizeof(why), "parent '%s' ended %s",
+		    it->failed_parent,
+		    sje_job_state_name(it->failed_parent_state));
+		row.error_type    = "upstream_failed";
+		row.error_message = why;
+		row.finished_ms   = s->now_ms;
 	}
 	sched_txn(s);
 	int64_t id;
@@ -1019,12 +1330,21 @@ submit_insert(sje__sched *s, const Sje__V1__JobSpec *spec, submit_item *it)
 		sched_fatal("store insert", err);
 	}
 
+	sched_fn *fn = sched_fn_get(s, spec->function);
+	fn->submitted++;
+	if (finished) {
+		// Born finished: an event, a count, nothing kept in memory.
+		sched_job tmp = { .id = id, .task_id = it->task_id, .fn = fn,
+			.state = row.state, .heap_idx = SIZE_MAX };
+		sched_count(fn, tmp.state);
+		sched_event_push(s, &tmp, NULL, row.error_type, row.error_message);
+		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s", why);
+		return;
+	}
 	sched_job *j    = sched_xalloc(sizeof(*j));
 	j->id           = id;
-	j->task_id      = it->task_id;
-	it->task_id     = NULL; // now the job's
-	j->fn           = sched_fn_get(s, spec->function);
-	j->fn->submitted++;
+	j->task_id      = sched_xstrdup(it->task_id);
+	j->fn           = fn;
 	j->state        = row.state;
 	j->priority     = row.priority;
 	j->max_attempts = row.max_attempts;
@@ -1035,12 +1355,66 @@ submit_insert(sje__sched *s, const Sje__V1__JobSpec *spec, submit_item *it)
 	}
 	if (j->state == ST_SCHEDULED) {
 		heap_push(&s->delayed, j);
-	} else {
+	} else if (j->state == ST_QUEUED) {
 		sched_ready(s, j);
 	}
 	sched_event_push(s, j, NULL, NULL, NULL);
 	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "submitted: %s, %s",
 	    spec->function, sje_job_state_name(j->state));
+}
+
+// sched_submit_specs submits specs[0..n) atomically: every one is checked,
+// its parents found, cycles refused, and then all are stored, or none (the
+// error reply, naming "<prefix>[i].<field>", is then queued). It returns
+// the scratch items (caller frees them with submit_items_free once its
+// reply is packed) and sets *ok; on success res[i] holds each job's
+// task_id (borrowed from the items) and state.
+static submit_item *
+sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
+    const Sje__V1__JobSpec *const *specs, size_t n,
+    Sje__V1__SubmitResult *res, bool *ok)
+{
+	submit_item *items = sched_xalloc(sizeof(*items) * (n + 1));
+	sje__hmap    seen;
+	sje__hmap_init(&seen);
+	for (size_t i = 0; i < n; i++) {
+		items[i].spec = specs[i];
+	}
+	*ok = submit_check(s, call, prefix, items, n, &seen) &&
+	    submit_resolve(s, call, prefix, items, n, &seen) &&
+	    submit_plan(s, call, prefix, items, n);
+	sje__hmap_fini(&seen);
+	if (!*ok) {
+		return items;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].exists) {
+			submit_insert(s, &items[i]);
+		}
+	}
+	// Link every new waiting job to its unfinished parents, existing or
+	// new (all in memory by now).
+	for (size_t i = 0; i < n; i++) {
+		sched_job *j = items[i].exists
+		    ? NULL
+		    : sje__hmap_get(&s->jobs, items[i].task_id);
+		if (j == NULL || j->state != ST_PENDING) {
+			continue;
+		}
+		for (size_t k = 0; k < specs[i]->n_depends_on; k++) {
+			sched_job *p = sje__hmap_get(&s->jobs, specs[i]->depends_on[k]);
+			if (p != NULL) {
+				sched_link(p, j);
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		sje__v1__submit_result__init(&res[i]);
+		res[i].task_id = items[i].task_id;
+		res[i].state   = items[i].state;
+		res[i].created = !items[i].exists;
+	}
+	return items;
 }
 
 static void
@@ -1058,36 +1432,24 @@ sched_submit(sje__sched *s, sje__call *call)
 		    "at most %u jobs per submit", SJE_MAX_JOBS_PER_CALL);
 		return;
 	}
-	submit_item *items = sched_xalloc(sizeof(*items) * req->n_jobs);
-	if (!submit_check(s, call, req, items)) {
-		submit_items_free(items, req->n_jobs);
-		return;
-	}
-	Sje__V1__SubmitReply   reply = SJE__V1__SUBMIT_REPLY__INIT;
-	Sje__V1__SubmitResult *res =
-	    sched_xalloc(sizeof(*res) * req->n_jobs);
-	Sje__V1__SubmitResult **resp =
-	    sched_xalloc(sizeof(*resp) * req->n_jobs);
-	for (size_t i = 0; i < req->n_jobs; i++) {
-		sje__v1__submit_result__init(&res[i]);
-		res[i].task_id = items[i].task_id;
-		res[i].state   = items[i].state;
-		res[i].created = !items[i].exists;
-		if (!items[i].exists) {
-			const char *id = items[i].task_id;
-			submit_insert(s, req->jobs[i], &items[i]);
-			sched_job *j  = sje__hmap_get(&s->jobs, id);
-			res[i].state   = j->state;
-			res[i].task_id = j->task_id;
+	Sje__V1__SubmitResult *res = sched_xalloc(sizeof(*res) * req->n_jobs);
+	bool                   ok;
+	submit_item *items = sched_submit_specs(s, call, "jobs",
+	    (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs, res, &ok);
+	if (ok) {
+		Sje__V1__SubmitResult **resp =
+		    sched_xalloc(sizeof(*resp) * req->n_jobs);
+		for (size_t i = 0; i < req->n_jobs; i++) {
+			resp[i] = &res[i];
 		}
-		resp[i] = &res[i];
+		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
+		reply.results              = resp;
+		reply.n_results            = req->n_jobs;
+		sched_reply_ok(s, call, &reply.base);
+		free(resp);
 	}
-	reply.results   = resp;
-	reply.n_results = req->n_jobs;
-	sched_reply_ok(s, call, &reply.base);
-	free(resp);
-	free(res);
 	submit_items_free(items, req->n_jobs);
+	free(res);
 }
 
 // sched_check_id refuses a missing or malformed task_id.
@@ -1273,6 +1635,14 @@ sched_list_jobs(sje__sched *s, sje__call *call)
 		}
 		f.function = req->function;
 	}
+	char prefix[SJE_MAX_ID_BYTES + 2];
+	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
+		if (!sched_check_id(s, call, req->workflow_id, "workflow_id")) {
+			return;
+		}
+		sje__snprintf(prefix, sizeof(prefix), "%s.", req->workflow_id);
+		f.task_prefix = prefix;
+	}
 	f.limit = req->limit == 0 ? SCHED_LIST_DEFAULT
 	    : req->limit > SCHED_LIST_MAX ? SCHED_LIST_MAX
 	                                  : req->limit;
@@ -1315,6 +1685,71 @@ sched_list_jobs(sje__sched *s, sje__call *call)
 		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
 	}
 	free(reply.jobs);
+}
+
+static void
+sched_run_workflow(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__RunWorkflowRequest *req =
+	    (const Sje__V1__RunWorkflowRequest *) sje__call_input(call);
+	const sje_workflow *wf =
+	    req->name != NULL ? sje__workflow_find(s->cfg, req->name) : NULL;
+	if (wf == NULL) {
+		sched_reply_err(s, call, SJE_ENOTFOUND, "name",
+		    "no workflow '%s' in the server's config",
+		    req->name != NULL ? req->name : "");
+		return;
+	}
+	char wid[SJE_MAX_ID_BYTES + 1];
+	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
+		if (!sched_check_id(s, call, req->workflow_id, "workflow_id")) {
+			return;
+		}
+		sje__snprintf(wid, sizeof(wid), "%s", req->workflow_id);
+	} else {
+		sje__gen_id("w", wid, sizeof(wid));
+	}
+	if (req->params != NULL && req->params->text != NULL &&
+	    (strlen(req->params->text) > SJE_MAX_PARAMS_BYTES ||
+	        !sje__json_valid(req->params->text,
+	            strlen(req->params->text)))) {
+		sched_reply_err(s, call, SJE_EINVAL, "params",
+		    "params must be one JSON value of at most %u bytes",
+		    SJE_MAX_PARAMS_BYTES);
+		return;
+	}
+	sje__workflow_run run = { 0 };
+	char              msg[256];
+	sje_err           err = sje__workflow_expand(wf, wid,
+	              req->params != NULL ? req->params->text : NULL, &run, msg,
+	              sizeof(msg));
+	if (err != SJE_OK) {
+		sched_reply_err(s, call, err, "params", "%s",
+		    err == SJE_EINVAL ? msg : sje_strerror(err));
+		return;
+	}
+	Sje__V1__SubmitResult *res = sched_xalloc(sizeof(*res) * (run.n + 1));
+	bool                   ok;
+	submit_item *items = sched_submit_specs(s, call, "steps",
+	    (const Sje__V1__JobSpec *const *) run.specs, run.n, res, &ok);
+	if (ok) {
+		Sje__V1__SubmitResult **resp =
+		    sched_xalloc(sizeof(*resp) * (run.n + 1));
+		for (size_t i = 0; i < run.n; i++) {
+			resp[i] = &res[i];
+		}
+		Sje__V1__RunWorkflowReply reply =
+		    SJE__V1__RUN_WORKFLOW_REPLY__INIT;
+		reply.workflow_id = wid;
+		reply.tasks       = resp;
+		reply.n_tasks     = run.n;
+		sched_reply_ok(s, call, &reply.base);
+		free(resp);
+		SJE_INFO("workflow %s run %s: %zu steps", wf->name, wid, run.n);
+	}
+	submit_items_free(items, run.n);
+	free(res);
+	sje__workflow_run_fini(&run);
 }
 
 static void
@@ -2016,6 +2451,59 @@ sched_timers(sje__sched *s)
 	}
 }
 
+// parents_pb is the parents' results given with one assignment; its
+// strings are borrowed from rows until the reply is packed.
+typedef struct parents_pb {
+	Sje__V1__ParentResult  *v;
+	Sje__V1__ParentResult **p;
+	Sje__V1__Json          *json;
+	sje__job_row          **rows;
+	size_t                  n;
+} parents_pb;
+
+// sched_parents reads the results of spec's parents (every one SUCCEEDED,
+// or the job would not be ready) into a.
+static void
+sched_parents(sje__sched *s, const Sje__V1__JobSpec *spec, parents_pb *pp,
+    Sje__V1__Assignment *a)
+{
+	size_t n = spec->n_depends_on;
+	pp->v    = sched_xalloc(sizeof(*pp->v) * n);
+	pp->p    = sched_xalloc(sizeof(*pp->p) * n);
+	pp->json = sched_xalloc(sizeof(*pp->json) * n);
+	pp->rows = sched_xalloc(sizeof(*pp->rows) * n);
+	for (size_t k = 0; k < n; k++) {
+		sje__job_row *row;
+		if (sje__store_get_job(s->store, spec->depends_on[k], &row) !=
+		    SJE_OK) {
+			continue; // cannot happen: parents are never deleted
+		}
+		size_t i = pp->n++;
+		pp->rows[i] = row;
+		sje__v1__parent_result__init(&pp->v[i]);
+		sje__v1__json__init(&pp->json[i]);
+		pp->json[i].text  = row->result_json != NULL ? row->result_json
+		                                             : "null";
+		pp->v[i].task_id  = row->task_id;
+		pp->v[i].result   = &pp->json[i];
+		pp->p[i]          = &pp->v[i];
+	}
+	a->parents   = pp->p;
+	a->n_parents = pp->n;
+}
+
+static void
+parents_pb_free(parents_pb *pp)
+{
+	for (size_t i = 0; i < pp->n; i++) {
+		sje__job_row_free(pp->rows[i]);
+	}
+	free(pp->rows);
+	free(pp->json);
+	free(pp->p);
+	free(pp->v);
+}
+
 // sched_best pops the best ready job among w's functions, or NULL.
 static sched_job *
 sched_best(sje__sched *s, sched_worker *w)
@@ -2055,6 +2543,7 @@ sched_dispatch(sje__sched *s)
 		Sje__V1__Assignment  *as   = sched_xalloc(sizeof(*as) * max);
 		Sje__V1__Assignment **ap   = sched_xalloc(sizeof(*ap) * max);
 		Sje__V1__JobSpec    **spec = sched_xalloc(sizeof(*spec) * max);
+		parents_pb           *pars = sched_xalloc(sizeof(*pars) * max);
 		size_t                n    = 0;
 		sched_job            *j;
 		while (n < max && (j = sched_best(s, h->worker)) != NULL) {
@@ -2096,6 +2585,9 @@ sched_dispatch(sje__sched *s)
 			a->lease_id  = j->lease_id;
 			a->attempt   = j->attempt;
 			a->timeout_s = row->timeout_s;
+			if (spec[n] != NULL && spec[n]->n_depends_on > 0) {
+				sched_parents(s, spec[n], &pars[n], a);
+			}
 			ap[n]        = a;
 			n++;
 			sje__job_row_free(row);
@@ -2108,10 +2600,12 @@ sched_dispatch(sje__sched *s)
 			sched_hold_remove(s, h);
 		}
 		for (size_t i = 0; i < n; i++) {
+			parents_pb_free(&pars[i]);
 			if (spec[i] != NULL) {
 				sje__v1__job_spec__free_unpacked(spec[i], NULL);
 			}
 		}
+		free(pars);
 		free(spec);
 		free(ap);
 		free(as);
@@ -2151,6 +2645,9 @@ sched_handle(sje__sched *s, sje__call *call)
 			return;
 		case M_STATS:
 			sched_stats(s, call);
+			return;
+		case M_RUN_WORKFLOW:
+			sched_run_workflow(s, call);
 			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {
@@ -2237,6 +2734,8 @@ sched_next_wake(sje__sched *s)
 	return t;
 }
 
+static void sched_recover_fixups(sje__sched *s);
+
 static void *
 sched_main(void *arg)
 {
@@ -2268,6 +2767,9 @@ sched_main(void *arg)
 		cap   = in_cap;
 
 		s->now_ms = sje_now_ms();
+		if (s->n_wake > 0 || s->n_cascade > 0) {
+			sched_recover_fixups(s);
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (stopping) {
 				sched_reply_err(s, batch[i], SJE_EUNAVAIL, NULL,
@@ -2336,9 +2838,114 @@ sched_recover_row(void *arg, const sje__job_row *row)
 		j->lease_expires_ms = s->now_ms + s->lease_ms;
 		break;
 	default:
-		break; // PENDING waits for its parents (none yet).
+		break; // PENDING: linked to its parents by sched_recover_links
 	}
 	return SJE_OK;
+}
+
+typedef struct recover_scan {
+	sched_job **pending;
+	size_t      n, cap;
+} recover_scan;
+
+static bool
+recover_pending_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	recover_scan *r = arg;
+	sched_job    *j = value;
+	if (j->state == ST_PENDING) {
+		if (!sched_grow((void **) &r->pending, &r->cap, r->n,
+		        sizeof(*r->pending))) {
+			return false;
+		}
+		r->pending[r->n++] = j;
+	}
+	return true;
+}
+
+// sched_recover_links links every recovered PENDING job to its unfinished
+// parents. A job whose parents all finished meanwhile (it cannot happen,
+// since a parent's end and its children's changes share a commit, but the
+// store is the truth) is queued to wake or to cascade in the first round.
+static sje_err
+sched_recover_links(sje__sched *s)
+{
+	recover_scan r = { 0 };
+	sje__hmap_each(&s->jobs, recover_pending_each, &r);
+	sje_err err = SJE_OK;
+	for (size_t i = 0; i < r.n && err == SJE_OK; i++) {
+		sched_job    *j = r.pending[i];
+		sje__job_row *row;
+		if ((err = sje__store_get_job_by_id(s->store, j->id, &row)) !=
+		    SJE_OK) {
+			break;
+		}
+		Sje__V1__JobSpec *spec =
+		    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+		sje__job_row_free(row);
+		if (spec == NULL) {
+			err = SJE_EIO;
+			break;
+		}
+		bool failed = false;
+		for (size_t k = 0; k < spec->n_depends_on && !failed; k++) {
+			const char *pid = spec->depends_on[k];
+			sched_job  *p   = sje__hmap_get(&s->jobs, pid);
+			if (p != NULL) {
+				sched_link(p, j);
+				continue;
+			}
+			sje__job_row *prow;
+			if ((err = sje__store_get_job(s->store, pid, &prow)) !=
+			    SJE_OK) {
+				break;
+			}
+			if (prow->state != ST_SUCCEEDED) {
+				failed = true;
+				if (!sched_grow((void **) &s->cascade,
+				        &s->cap_cascade, s->n_cascade,
+				        sizeof(*s->cascade))) {
+					err = SJE_ENOMEM;
+				} else {
+					s->cascade[s->n_cascade++] =
+					    (struct cascade) {
+						    .task_id = sched_xstrdup(j->task_id),
+						    .parent  = sched_xstrdup(pid),
+						    .parent_state = prow->state,
+					    };
+				}
+			}
+			sje__job_row_free(prow);
+		}
+		if (err == SJE_OK && !failed && j->n_waiting == 0) {
+			if (!sched_grow((void **) &s->wake, &s->cap_wake, s->n_wake,
+			        sizeof(*s->wake))) {
+				err = SJE_ENOMEM;
+			} else {
+				s->wake[s->n_wake++] = sched_xstrdup(j->task_id);
+			}
+		}
+		sje__v1__job_spec__free_unpacked(spec, NULL);
+	}
+	free(r.pending);
+	return err;
+}
+
+// sched_recover_fixups runs, in the first round, what recovery found to
+// do: wake PENDING jobs with nothing to wait for, cascade failures.
+static void
+sched_recover_fixups(sje__sched *s)
+{
+	for (size_t i = 0; i < s->n_wake; i++) {
+		sched_job *j = sje__hmap_get(&s->jobs, s->wake[i]);
+		if (j != NULL && j->state == ST_PENDING && j->n_waiting == 0) {
+			sched_wake_child(s, j);
+		}
+		free(s->wake[i]);
+	}
+	s->n_wake = 0;
+	sched_cascade(s);
 }
 
 static bool
@@ -2368,6 +2975,15 @@ sched_free_state(sje__sched *s)
 		s->workers      = w->next;
 		sched_worker_free(w);
 	}
+	for (size_t i = 0; i < s->n_cascade; i++) {
+		free(s->cascade[i].task_id);
+		free(s->cascade[i].parent);
+	}
+	free(s->cascade);
+	for (size_t i = 0; i < s->n_wake; i++) {
+		free(s->wake[i]);
+	}
+	free(s->wake);
 	free(s->out);
 	free(s->evq);
 	free(s->inbox);
@@ -2399,7 +3015,8 @@ sje__sched_open(const sje_config *cfg, sje__store *store,
 		goto fail;
 	}
 	if ((err = sje__store_scan_active(store, sched_recover_row, s)) !=
-	    SJE_OK) {
+	        SJE_OK ||
+	    (err = sched_recover_links(s)) != SJE_OK) {
 		goto fail;
 	}
 	SJE_INFO("recovered %zu unfinished jobs (%zu ready, %zu delayed)",

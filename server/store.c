@@ -157,6 +157,7 @@ enum store_stmt {
 	ST_LIST_STATE,
 	ST_LIST_FUNCTION,
 	ST_LIST_STATE_FUNCTION,
+	ST_LIST_PREFIX,
 	ST_SCAN_ACTIVE,
 	ST_META_GET,
 	ST_META_SET,
@@ -202,6 +203,13 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_LIST_STATE_FUNCTION] = "SELECT " STORE_COLS " FROM jobs "
 	                           "WHERE state = ?3 AND function = ?4 "
 	                           "AND id < ?1 ORDER BY id DESC LIMIT ?2",
+	// A task_id prefix is a range of the unique task_id index: ?5 is the
+	// prefix, ?6 the prefix with its last byte incremented.
+	[ST_LIST_PREFIX] = "SELECT " STORE_COLS " FROM jobs "
+	                   "WHERE task_id >= ?5 AND task_id < ?6 AND id < ?1 "
+	                   "AND (?3 = 0 OR state = ?3) "
+	                   "AND (?4 IS NULL OR function = ?4) "
+	                   "ORDER BY id DESC LIMIT ?2",
 	[ST_SCAN_ACTIVE]         = "SELECT " STORE_COLS " FROM jobs "
 	                           "WHERE state < " STORE_TERMINAL_MIN
 	                           " ORDER BY id",
@@ -906,9 +914,21 @@ sje__store_list_jobs(
 		return SJE_OK;
 	}
 	// One statement per filter shape, so that each uses its index.
-	st = s->st[by_state
-	        ? (by_function ? ST_LIST_STATE_FUNCTION : ST_LIST_STATE)
-	        : (by_function ? ST_LIST_FUNCTION : ST_LIST_ALL)];
+	bool by_prefix = f->task_prefix != NULL && f->task_prefix[0] != '\0';
+	char upper[SJE_MAX_ID_BYTES + 2];
+	if (by_prefix) {
+		size_t plen = strlen(f->task_prefix);
+		if (plen > SJE_MAX_ID_BYTES) {
+			return SJE_EINVAL;
+		}
+		memcpy(upper, f->task_prefix, plen + 1);
+		upper[plen - 1]++; // ids are ASCII: no overflow past 0x7f
+		st = s->st[ST_LIST_PREFIX];
+	} else {
+		st = s->st[by_state
+		        ? (by_function ? ST_LIST_STATE_FUNCTION : ST_LIST_STATE)
+		        : (by_function ? ST_LIST_FUNCTION : ST_LIST_ALL)];
+	}
 	// The whole array at once: the caller bounds the limit.
 	if ((out = calloc(f->limit, sizeof(*out))) == NULL) {
 		return SJE_ENOMEM;
@@ -918,11 +938,16 @@ sje__store_list_jobs(
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_bind_int64(st, 2, f->limit);
 	}
-	if (rc == SQLITE_OK && by_state) {
+	if (rc == SQLITE_OK && (by_state || by_prefix)) {
 		rc = sqlite3_bind_int(st, 3, f->state);
 	}
-	if (rc == SQLITE_OK && by_function) {
-		rc = store_bind_text(st, 4, f->function);
+	if (rc == SQLITE_OK && (by_function || by_prefix)) {
+		rc = store_bind_text(st, 4, by_function ? f->function : NULL);
+	}
+	if (rc == SQLITE_OK && by_prefix) {
+		if ((rc = store_bind_text(st, 5, f->task_prefix)) == SQLITE_OK) {
+			rc = store_bind_text(st, 6, upper);
+		}
 	}
 	if (rc != SQLITE_OK) {
 		rv = store_err(s, rc, "listing jobs");

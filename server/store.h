@@ -58,6 +58,7 @@ typedef struct sje__job_filter {
 	const char *function; // NULL or "": any
 	uint32_t    limit;    // rows at most (the caller bounds it)
 	int64_t     before_id; // 0: from the newest; else only ids below it
+	const char *task_prefix; // NULL or "": any; else task_ids starting so
 } sje__job_filter;
 
 // sje__store_open opens or creates <data_dir>/sje.db (creating data_dir),

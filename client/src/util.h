@@ -40,7 +40,7 @@ void sje__sleep_ms(uint32_t ms);
 #define SJE_MAX_FUNCTION_BYTES 128u
 #define SJE_MAX_PARAMS_BYTES (1024u * 1024u)       // params or result JSON
 #define SJE_MAX_JOBS_PER_CALL 10000u
-#define SJE_MAX_DEPENDS 1000u
+#define SJE_MAX_DEPENDS 10000u                  // parents of one job
 #define SJE_MAX_LABELS 64u
 #define SJE_MAX_JSON_DEPTH 64u
 

@@ -96,11 +96,27 @@ group_setup(void **state)
 	if (mkdtemp(g_dir) == NULL) {
 		return -1;
 	}
-	char data[320], log[320], ep[320];
+	char data[320], log[320], ep[320], conf[320], confenv[340];
 	snprintf(data, sizeof(data), "SJE_SERVER_DATA_DIR=%s", g_dir);
 	snprintf(log, sizeof(log), "%s/server.log", g_dir);
-	char *senv[] = { data, "SJE_SERVER_RPC_URL=tcp://127.0.0.1:0",
-		"SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0", NULL };
+	// A workflow for the workflow tests; the rest is defaults.
+	snprintf(conf, sizeof(conf), "%s/sje.yaml", g_dir);
+	FILE *cf = fopen(conf, "w");
+	if (cf == NULL) {
+		return -1;
+	}
+	fputs("workflows:\n"
+	      "  etl:\n"
+	      "    - {name: extract, function: echo, params: {step: extract}}\n"
+	      "    - {name: transform, function: echo, after: [extract],\n"
+	      "       params: {step: transform}}\n"
+	      "    - {name: load, function: collect, after: [transform]}\n",
+	    cf);
+	fclose(cf);
+	snprintf(confenv, sizeof(confenv), "SJE_CONFIG=%s", conf);
+	char *senv[] = { data, confenv, "SJE_SERVER_RPC_URL=tcp://127.0.0.1:0",
+		"SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0",
+		"SJE_HTTP_LISTEN=127.0.0.1:0", NULL };
 	char *none[] = { NULL };
 	g_server     = spawn("sje-server", senv, none, log);
 	if (g_server < 0) {
@@ -129,7 +145,7 @@ group_setup(void **state)
 	char wurl[360], wlog[320];
 	snprintf(wurl, sizeof(wurl), "SJE_WORKER_SERVER_URL=%s", g_url);
 	snprintf(wlog, sizeof(wlog), "%s/worker.log", g_dir);
-	char *wenv[] = { wurl, NULL };
+	char *wenv[] = { wurl, "SJE_CONFIG=", NULL };
 	char *wargs[] = { "--name", "lib-w", "--slots", "4", NULL };
 	g_worker      = spawn("sje-worker", wenv, wargs, wlog);
 	sje_client_opts o = { .server_url = g_url, .timeout_ms = 10000 };
@@ -554,6 +570,154 @@ test_stats_count_jobs_by_function(void **state)
 	sje__v1__stats_reply__free_unpacked(rep, NULL);
 }
 
+static Sje__V1__JobSpec
+spec_of(char *id, char *fn, char **deps, size_t n_deps)
+{
+	Sje__V1__JobSpec s = SJE__V1__JOB_SPEC__INIT;
+	s.task_id          = id;
+	s.function         = fn;
+	s.depends_on       = deps;
+	s.n_depends_on     = n_deps;
+	return s;
+}
+
+static void
+test_a_batch_may_list_children_before_their_parents(void **state)
+{
+	(void) state;
+	char            *to_p[] = { "order-p" };
+	Sje__V1__JobSpec specs[2];
+	specs[0] = spec_of("order-c", "collect", to_p, 1);
+	specs[1] = spec_of("order-p", "noop", NULL, 0);
+	Sje__V1__SubmitReply *rep;
+	assert_int_equal(submit_specs(specs, 2, &rep, NULL), SJE_OK);
+	assert_int_equal(rep->results[0]->state,
+	    SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+	char                *ids[] = { "order-c" };
+	Sje__V1__WaitRequest wr    = SJE__V1__WAIT_REQUEST__INIT;
+	wr.task_ids                = ids;
+	wr.n_task_ids              = 1;
+	wr.timeout_ms              = 20000;
+	Sje__V1__WaitReply *w;
+	assert_int_equal(sje_client_wait(g_client, &wr, &w, NULL), SJE_OK);
+	assert_int_equal(w->jobs[0]->state,
+	    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_string_equal(w->jobs[0]->result->text, "{\"order-p\":null}");
+	sje__v1__wait_reply__free_unpacked(w, NULL);
+}
+
+static void
+test_a_cycle_is_refused_naming_a_task_and_nothing_is_stored(void **state)
+{
+	(void) state;
+	char *to_a[] = { "cyc-a" }, *to_b[] = { "cyc-b" }, *to_c[] = { "cyc-c" };
+	Sje__V1__JobSpec specs[4];
+	specs[0] = spec_of("cyc-ok", "noop", NULL, 0);
+	specs[1] = spec_of("cyc-a", "noop", to_c, 1);
+	specs[2] = spec_of("cyc-b", "noop", to_a, 1);
+	specs[3] = spec_of("cyc-c", "noop", to_b, 1);
+	Sje__V1__SubmitReply *rep = NULL;
+	sje_status            st;
+	assert_int_equal(submit_specs(specs, 4, &rep, &st), SJE_EINVAL);
+	assert_non_null(strstr(st.message, "dependency cycle"));
+	assert_non_null(strstr(st.message, "'cyc-a'"));
+	assert_non_null(strstr(st.message, "'cyc-b'"));
+	assert_non_null(strstr(st.field, ".depends_on"));
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, "cyc-ok", &job, &st),
+	    SJE_ENOTFOUND);
+	assert_int_equal(sje_client_get_status(g_client, "cyc-a", &job, &st),
+	    SJE_ENOTFOUND);
+}
+
+static void
+test_an_unknown_parent_in_a_batch_is_refused_and_nothing_is_stored(
+    void **state)
+{
+	(void) state;
+	char            *deps[] = { "unk-ok", "unk-missing" };
+	Sje__V1__JobSpec specs[2];
+	specs[0] = spec_of("unk-ok", "noop", NULL, 0);
+	specs[1] = spec_of("unk-child", "noop", deps, 2);
+	Sje__V1__SubmitReply *rep = NULL;
+	sje_status            st;
+	assert_int_equal(submit_specs(specs, 2, &rep, &st), SJE_EINVAL);
+	assert_string_equal(st.field, "jobs[1].depends_on[1]");
+	assert_non_null(strstr(st.message, "unknown parent 'unk-missing'"));
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, "unk-ok", &job, &st),
+	    SJE_ENOTFOUND);
+}
+
+static sje_err
+run_workflow(const char *name, const char *wid, const char *params,
+    Sje__V1__RunWorkflowReply **out, sje_status *st)
+{
+	Sje__V1__RunWorkflowRequest req = SJE__V1__RUN_WORKFLOW_REQUEST__INIT;
+	Sje__V1__Json               p   = SJE__V1__JSON__INIT;
+	req.name                        = (char *) name;
+	req.workflow_id                 = (char *) wid;
+	if (params != NULL) {
+		p.text     = (char *) params;
+		req.params = &p;
+	}
+	return sje_client_call(g_client, &sje__v1__coordinator__descriptor, 8,
+	    &req.base, (ProtobufCMessage **) out, 0, st);
+}
+
+static void
+test_a_config_workflow_runs_end_to_end(void **state)
+{
+	(void) state;
+	Sje__V1__RunWorkflowReply *rep;
+	sje_status                 st;
+	assert_int_equal(
+	    run_workflow("etl", "wf-test", "{\"run\":7}", &rep, &st), SJE_OK);
+	assert_string_equal(rep->workflow_id, "wf-test");
+	assert_int_equal(rep->n_tasks, 3);
+	assert_string_equal(rep->tasks[0]->task_id, "wf-test.extract");
+	assert_string_equal(rep->tasks[2]->task_id, "wf-test.load");
+	assert_int_equal(rep->tasks[2]->state,
+	    SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	sje__v1__run_workflow_reply__free_unpacked(rep, NULL);
+
+	char                *ids[] = { "wf-test.load" };
+	Sje__V1__WaitRequest wr    = SJE__V1__WAIT_REQUEST__INIT;
+	wr.task_ids                = ids;
+	wr.n_task_ids              = 1;
+	wr.timeout_ms              = 20000;
+	Sje__V1__WaitReply *w;
+	assert_int_equal(sje_client_wait(g_client, &wr, &w, NULL), SJE_OK);
+	assert_int_equal(w->jobs[0]->state,
+	    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	// The run's params reach every step, laid over the step's own.
+	assert_string_equal(w->jobs[0]->result->text,
+	    "{\"wf-test.transform\":{\"step\":\"transform\",\"run\":7}}");
+	sje__v1__wait_reply__free_unpacked(w, NULL);
+
+	// The run's steps, by workflow id.
+	Sje__V1__ListJobsRequest lr = SJE__V1__LIST_JOBS_REQUEST__INIT;
+	lr.workflow_id              = "wf-test";
+	Sje__V1__ListJobsReply *l;
+	assert_int_equal(sje_client_list_jobs(g_client, &lr, &l, NULL), SJE_OK);
+	assert_int_equal(l->n_jobs, 3);
+	sje__v1__list_jobs_reply__free_unpacked(l, NULL);
+
+	// Running it again under the same id changes nothing.
+	assert_int_equal(
+	    run_workflow("etl", "wf-test", "{\"run\":7}", &rep, &st), SJE_OK);
+	assert_false(rep->tasks[0]->created);
+	sje__v1__run_workflow_reply__free_unpacked(rep, NULL);
+	// Other params under the same id conflict.
+	assert_int_equal(
+	    run_workflow("etl", "wf-test", "{\"run\":8}", &rep, &st), SJE_EEXIST);
+	// An unknown workflow is not found.
+	assert_int_equal(
+	    run_workflow("nope", NULL, NULL, &rep, &st), SJE_ENOTFOUND);
+	assert_string_equal(st.field, "name");
+}
+
 int
 main(void)
 {
@@ -572,6 +736,13 @@ main(void)
 		    test_a_fake_worker_leases_releases_and_completes_a_job),
 		cmocka_unit_test(test_events_can_be_read_back_after_a_seq),
 		cmocka_unit_test(test_stats_count_jobs_by_function),
+		cmocka_unit_test(
+		    test_a_batch_may_list_children_before_their_parents),
+		cmocka_unit_test(
+		    test_a_cycle_is_refused_naming_a_task_and_nothing_is_stored),
+		cmocka_unit_test(
+		    test_an_unknown_parent_in_a_batch_is_refused_and_nothing_is_stored),
+		cmocka_unit_test(test_a_config_workflow_runs_end_to_end),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1327,7 +1327,7 @@ const ProtobufCMessageDescriptor sje__v1__cancel_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__cancel_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descriptors[5] =
 {
   {
     "state",
@@ -1377,17 +1377,30 @@ static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "workflow_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__list_jobs_request__field_indices_by_name[] = {
   3,   /* field[3] = cursor */
   1,   /* field[1] = function */
   2,   /* field[2] = limit */
   0,   /* field[0] = state */
+  4,   /* field[4] = workflow_id */
 };
 static const ProtobufCIntRange sje__v1__list_jobs_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sje__v1__list_jobs_request__descriptor =
 {
@@ -1397,7 +1410,7 @@ const ProtobufCMessageDescriptor sje__v1__list_jobs_request__descriptor =
   "Sje__V1__ListJobsRequest",
   "sje.v1",
   sizeof(Sje__V1__ListJobsRequest),
-  4,
+  5,
   sje__v1__list_jobs_request__field_descriptors,
   sje__v1__list_jobs_request__field_indices_by_name,
   1,  sje__v1__list_jobs_request__number_ranges,

@@ -176,10 +176,14 @@ struct  Sje__V1__ListJobsRequest
    * from a previous reply
    */
   char *cursor;
+  /*
+   * only the steps of this workflow run
+   */
+  char *workflow_id;
 };
 #define SJE__V1__LIST_JOBS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_jobs_request__descriptor) \
-    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Sje__V1__ListJobsReply
