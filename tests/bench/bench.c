@@ -4,6 +4,10 @@
 //       submits N jobs in batches of B (one Submit each), then waits for
 //       all of them; prints jobs/s from the first submit to the moment the
 //       last completion was seen.
+//   sje-bench dag [--server URL] [--jobs N] [--function F]
+//       one batch of N jobs: a root, N - 2 leaves after it, and a sink
+//       after every leaf; prints the submit time and the time until the
+//       sink finished.
 //   sje-bench latency [--server URL] [--jobs N] [--function F]
 //       runs N jobs one after another (submit, wait for the result, next)
 //       and prints p50, p90, p99 and max of submit-to-result latency.
@@ -157,19 +161,77 @@ bench_latency(sje_client *c, size_t n, const char *fn)
 	return 0;
 }
 
+static int
+bench_dag(sje_client *c, size_t n, const char *fn)
+{
+	if (n < 3) {
+		fprintf(stderr, "dag: --jobs must be at least 3\n");
+		return 2;
+	}
+	size_t            leaves = n - 2;
+	char            **ids    = calloc(n, sizeof(*ids));
+	Sje__V1__JobSpec *specs  = calloc(n, sizeof(*specs));
+	Sje__V1__JobSpec **sp    = calloc(n, sizeof(*sp));
+	char              prefix[32];
+	snprintf(prefix, sizeof(prefix), "d%lx", (unsigned long) time(NULL));
+	for (size_t i = 0; i < n; i++) {
+		char id[64];
+		snprintf(id, sizeof(id), "%s-%zu", prefix, i);
+		ids[i] = strdup(id);
+		sje__v1__job_spec__init(&specs[i]);
+		specs[i].task_id  = ids[i];
+		specs[i].function = (char *) fn;
+		sp[i]             = &specs[i];
+	}
+	// ids[0] the root, ids[1..leaves] the leaves, ids[n-1] the sink.
+	for (size_t i = 1; i <= leaves; i++) {
+		specs[i].depends_on   = &ids[0];
+		specs[i].n_depends_on = 1;
+	}
+	specs[n - 1].depends_on   = &ids[1];
+	specs[n - 1].n_depends_on = leaves;
+	Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
+	req.jobs                   = sp;
+	req.n_jobs                 = n;
+	double                t0   = now_s();
+	Sje__V1__SubmitReply *rep;
+	sje_status            st;
+	if (sje_client_submit(c, &req, &rep, &st) != SJE_OK) {
+		fprintf(stderr, "submit: %s\n", st.message);
+		return 1;
+	}
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+	double t_sub = now_s();
+	long   ok    = bench_wait_all(c, &ids[n - 1], 1);
+	double t1    = now_s();
+	printf("dag: one batch of %zu %s jobs (1 root, %zu leaves, 1 sink "
+	       "after all leaves): submitted in %.3f s, sink finished after "
+	       "%.3f s (%.0f jobs/s)\n",
+	    n, fn, leaves, t_sub - t0, t1 - t0, (double) n / (t1 - t0));
+	for (size_t i = 0; i < n; i++) {
+		free(ids[i]);
+	}
+	free(ids);
+	free(specs);
+	free(sp);
+	return ok == 1 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr,
-		    "usage: sje-bench throughput|latency [--server URL] "
+		    "usage: sje-bench throughput|latency|dag [--server URL] "
 		    "[--jobs N] [--batch B] [--function F]\n");
 		return 2;
 	}
 	const char *mode   = argv[1];
 	const char *server = getenv("SJE_CLIENT_SERVER_URL");
 	const char *fn     = "noop";
-	size_t      n      = strcmp(mode, "latency") == 0 ? 2000 : 20000;
+	size_t      n      = strcmp(mode, "latency") == 0 ? 2000
+	         : strcmp(mode, "dag") == 0                 ? 10000
+	                                                    : 20000;
 	size_t      batch  = 500;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--server") == 0) {
@@ -196,6 +258,7 @@ main(int argc, char **argv)
 		return 3;
 	}
 	int rc = strcmp(mode, "latency") == 0 ? bench_latency(c, n, fn)
+	    : strcmp(mode, "dag") == 0         ? bench_dag(c, n, fn)
 	                                       : bench_throughput(c, n, batch, fn);
 	sje_client_close(c);
 	return rc;
