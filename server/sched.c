@@ -122,6 +122,7 @@ struct sched_job {
 	int32_t       priority;
 	uint32_t      attempt;   // attempts started
 	uint32_t      max_attempts;
+	uint32_t      timeout_s; // of one attempt
 	uint64_t      lease_id;  // current lease when RUNNING
 	sje_time_ms   lease_expires_ms; // when RUNNING
 	sje_time_ms   ready_at_ms;      // when SCHEDULED
@@ -1348,6 +1349,7 @@ submit_insert(sje__sched *s, submit_item *it)
 	j->state        = row.state;
 	j->priority     = row.priority;
 	j->max_attempts = row.max_attempts;
+	j->timeout_s    = row.timeout_s;
 	j->ready_at_ms  = row.ready_at_ms;
 	j->heap_idx     = SIZE_MAX;
 	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
@@ -2348,9 +2350,19 @@ sched_report(sje__sched *s, sje__call *call, report_kind kind)
 
 typedef struct expired_scan {
 	sje_time_ms now_ms;
+	sje_dur_ms  grace_ms; // past a job's timeout before the server acts
 	sched_job **v;
 	size_t      n, cap;
 } expired_scan;
+
+// sched_overdue is true when j has run past its timeout and a lease of
+// grace: its worker should have stopped it and reported a timeout.
+static bool
+sched_overdue(const sched_job *j, sje_time_ms now, sje_dur_ms grace)
+{
+	return j->timeout_s != 0 && j->started_ms != 0 &&
+	    j->started_ms + (sje_time_ms) j->timeout_s * 1000 + grace <= now;
+}
 
 static bool
 sched_expired_each(void *arg, const char *key, void *value)
@@ -2358,7 +2370,8 @@ sched_expired_each(void *arg, const char *key, void *value)
 	(void) key;
 	expired_scan *e = arg;
 	sched_job    *j = value;
-	if (j->state == ST_RUNNING && j->lease_expires_ms <= e->now_ms) {
+	if (j->state == ST_RUNNING && (j->lease_expires_ms <= e->now_ms ||
+	                                  sched_overdue(j, e->now_ms, e->grace_ms))) {
 		if (!sched_grow((void **) &e->v, &e->cap, e->n, sizeof(*e->v))) {
 			sched_fatal("allocation", SJE_ENOMEM);
 		}
@@ -2371,16 +2384,25 @@ sched_expired_each(void *arg, const char *key, void *value)
 static void
 sched_tick(sje__sched *s)
 {
-	expired_scan e = { .now_ms = s->now_ms };
+	expired_scan e = { .now_ms = s->now_ms, .grace_ms = s->lease_ms };
 	sje__hmap_each(&s->jobs, sched_expired_each, &e);
 	for (size_t i = 0; i < e.n; i++) {
 		sched_job    *j   = e.v[i];
 		sje__job_row *row = sched_load(s, j);
 		char          msg[256];
-		sje__snprintf(msg, sizeof(msg),
-		    "lease expired: worker '%s' stopped heartbeating",
-		    row->worker != NULL ? row->worker : "?");
-		sched_attempt_failed(s, j, row, "lost", msg);
+		if (j->lease_expires_ms <= s->now_ms) {
+			sje__snprintf(msg, sizeof(msg),
+			    "lease expired: worker '%s' stopped heartbeating",
+			    row->worker != NULL ? row->worker : "?");
+			sched_attempt_failed(s, j, row, "lost", msg);
+		} else {
+			// The worker still heartbeats but did not stop the job:
+			// the attempt ends here, and its late report is refused.
+			sje__snprintf(msg, sizeof(msg),
+			    "timed out after %u s (worker '%s' did not stop it)",
+			    j->timeout_s, row->worker != NULL ? row->worker : "?");
+			sched_attempt_failed(s, j, row, "timeout", msg);
+		}
 		sje__job_row_free(row);
 	}
 	free(e.v);
@@ -2816,6 +2838,7 @@ sched_recover_row(void *arg, const sje__job_row *row)
 	j->priority         = row->priority;
 	j->attempt          = row->attempt;
 	j->max_attempts     = row->max_attempts != 0 ? row->max_attempts : 1;
+	j->timeout_s        = row->timeout_s;
 	j->lease_id         = row->lease_id;
 	j->ready_at_ms      = row->ready_at_ms;
 	j->started_ms       = row->started_ms;

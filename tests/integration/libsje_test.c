@@ -105,7 +105,9 @@ group_setup(void **state)
 	if (cf == NULL) {
 		return -1;
 	}
-	fputs("workflows:\n"
+	fputs("executor:\n"
+	      "  lease_s: 3\n"
+	      "workflows:\n"
 	      "  etl:\n"
 	      "    - {name: extract, function: echo, params: {step: extract}}\n"
 	      "    - {name: transform, function: echo, after: [extract],\n"
@@ -718,6 +720,72 @@ test_a_config_workflow_runs_end_to_end(void **state)
 	assert_string_equal(st.field, "name");
 }
 
+static void
+test_a_job_its_worker_does_not_stop_times_out_on_the_server(void **state)
+{
+	(void) state;
+	char                   *fns[] = { "stuck_fake" };
+	Sje__V1__RegisterRequest rr    = SJE__V1__REGISTER_REQUEST__INIT;
+	rr.name                        = "stuck";
+	rr.functions                   = fns;
+	rr.n_functions                 = 1;
+	rr.slots                       = 1;
+	Sje__V1__RegisterReply *reg;
+	assert_int_equal(hub(0, &rr.base, (ProtobufCMessage **) &reg), SJE_OK);
+	uint64_t session = reg->session;
+	sje__v1__register_reply__free_unpacked(reg, NULL);
+
+	Sje__V1__JobSpec      spec  = SJE__V1__JOB_SPEC__INIT;
+	Sje__V1__RetryPolicy  retry = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__SubmitReply *rep;
+	retry.max_attempts = 1;
+	spec.task_id       = "stuck-1";
+	spec.function      = "stuck_fake";
+	spec.timeout_s     = 1;
+	spec.retry         = &retry;
+	assert_int_equal(submit_specs(&spec, 1, &rep, NULL), SJE_OK);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+
+	Sje__V1__FetchRequest fr = SJE__V1__FETCH_REQUEST__INIT;
+	fr.session               = session;
+	fr.max_jobs              = 1;
+	fr.wait_ms               = 5000;
+	Sje__V1__FetchReply *f;
+	assert_int_equal(hub(1, &fr.base, (ProtobufCMessage **) &f), SJE_OK);
+	assert_int_equal(f->n_jobs, 1);
+	uint64_t lease = f->jobs[0]->lease_id;
+	sje__v1__fetch_reply__free_unpacked(f, NULL);
+
+	// The worker keeps heartbeating but never stops the job: past its
+	// timeout plus a lease (3 s) the server ends the attempt itself.
+	Sje__V1__RunningJob      rj  = SJE__V1__RUNNING_JOB__INIT;
+	Sje__V1__RunningJob     *rjp = &rj;
+	Sje__V1__HeartbeatRequest hb = SJE__V1__HEARTBEAT_REQUEST__INIT;
+	rj.task_id                   = "stuck-1";
+	rj.lease_id                  = lease;
+	hb.session                   = session;
+	hb.running                   = &rjp;
+	hb.n_running                 = 1;
+	bool lost = false;
+	for (int i = 0; i < 40 && !lost; i++) {
+		Sje__V1__HeartbeatReply *hr;
+		assert_int_equal(
+		    hub(2, &hb.base, (ProtobufCMessage **) &hr), SJE_OK);
+		lost = hr->n_lost == 1;
+		sje__v1__heartbeat_reply__free_unpacked(hr, NULL);
+		if (!lost) {
+			sleep_ms(250);
+		}
+	}
+	assert_true(lost);
+	Sje__V1__Job *job;
+	assert_int_equal(
+	    sje_client_get_status(g_client, "stuck-1", &job, NULL), SJE_OK);
+	assert_int_equal(job->state, SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_string_equal(job->error->type, "timeout");
+	sje__v1__job__free_unpacked(job, NULL);
+}
+
 int
 main(void)
 {
@@ -743,6 +811,8 @@ main(void)
 		cmocka_unit_test(
 		    test_an_unknown_parent_in_a_batch_is_refused_and_nothing_is_stored),
 		cmocka_unit_test(test_a_config_workflow_runs_end_to_end),
+		cmocka_unit_test(
+		    test_a_job_its_worker_does_not_stop_times_out_on_the_server),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
