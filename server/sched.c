@@ -63,6 +63,8 @@
 #define SCHED_EVENTS_MAX 10000u
 #define SCHED_HIST_N 12             // histogram bounds (see sched_hist_ms)
 #define SJE_MAX_EDGES_PER_CALL 100000u // depends_on entries in one submit
+#define SCHED_PURGE_EVERY_MS 10000   // how often finished jobs are purged
+#define SCHED_PURGE_BATCH 10000u     // at most this many per round
 
 enum {
 	ST_PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
@@ -238,6 +240,7 @@ struct sje__sched {
 	char   **wake;  // recovered PENDING jobs with no parent left to wait
 	size_t   n_wake, cap_wake;
 	sje_time_ms   started_ms; // of the server, for Stats
+	sje_time_ms   next_purge_ms;
 	uint64_t      pruned_seq; // events up to this one are forgotten
 
 	sched_reply *out;
@@ -2416,6 +2419,25 @@ sched_tick(sje__sched *s)
 			sched_fatal("store prune", err);
 		}
 		s->pruned_seq = upto;
+	}
+
+	// Finished jobs older than server.result_ttl_s are forgotten, a
+	// bounded batch at a time so that no round takes long.
+	if (s->cfg->server.result_ttl_s != 0 && s->now_ms >= s->next_purge_ms) {
+		uint32_t n = 0;
+		sched_txn(s);
+		sje_err err = sje__store_purge_finished(s->store,
+		    s->now_ms - (sje_time_ms) s->cfg->server.result_ttl_s * 1000,
+		    SCHED_PURGE_BATCH, &n);
+		if (err != SJE_OK) {
+			sched_fatal("store purge", err);
+		}
+		if (n > 0) {
+			SJE_INFO("purged %u finished jobs older than %u s", n,
+			    s->cfg->server.result_ttl_s);
+		}
+		s->next_purge_ms = s->now_ms +
+		    (n == SCHED_PURGE_BATCH ? SCHED_TICK_MS : SCHED_PURGE_EVERY_MS);
 	}
 
 	sje_time_ms    forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;

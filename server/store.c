@@ -143,6 +143,9 @@ static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
 	"  task_id TEXT NOT NULL,"
 	"  data    BLOB NOT NULL"
 	");",
+	// 2 -> 3: finished jobs by time, for server.result_ttl_s.
+	"CREATE INDEX jobs_finished ON jobs(finished_ms)"
+	"  WHERE state >= " STORE_TERMINAL_MIN ";",
 };
 
 enum store_stmt {
@@ -167,6 +170,8 @@ enum store_stmt {
 	ST_LIST_EVENTS,
 	ST_LIST_EVENTS_TASK,
 	ST_PRUNE_EVENTS,
+	ST_PURGE_ATTEMPTS,
+	ST_PURGE_JOBS,
 	ST_COUNT,
 };
 
@@ -232,6 +237,15 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_LIST_EVENTS_TASK] = "SELECT seq, data FROM events WHERE seq > ?1 "
 	                        "AND task_id = ?3 ORDER BY seq LIMIT ?2",
 	[ST_PRUNE_EVENTS] = "DELETE FROM events WHERE seq <= ?1",
+	// Both purge statements select the same jobs within one transaction.
+	[ST_PURGE_ATTEMPTS] =
+	    "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs "
+	    "WHERE state >= " STORE_TERMINAL_MIN " AND finished_ms < ?1 "
+	    "ORDER BY finished_ms LIMIT ?2)",
+	[ST_PURGE_JOBS] =
+	    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs "
+	    "WHERE state >= " STORE_TERMINAL_MIN " AND finished_ms < ?1 "
+	    "ORDER BY finished_ms LIMIT ?2)",
 };
 
 struct sje__store {
@@ -1188,4 +1202,26 @@ sje__store_prune_events(sje__store *s, uint64_t upto)
 		rc = sqlite3_step(st);
 	}
 	return store_finish(s, st, rc, "pruning events");
+}
+
+sje_err
+sje__store_purge_finished(sje__store *s, sje_time_ms before_ms,
+    uint32_t limit, uint32_t *n)
+{
+	for (int k = ST_PURGE_ATTEMPTS; k <= ST_PURGE_JOBS; k++) {
+		sqlite3_stmt *st = s->st[k];
+		int           rc = sqlite3_bind_int64(st, 1, before_ms);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_bind_int64(st, 2, limit);
+		}
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+		}
+		sje_err rv = store_finish(s, st, rc, "purging finished jobs");
+		if (rv != SJE_OK) {
+			return rv;
+		}
+	}
+	*n = (uint32_t) sqlite3_changes(s->db);
+	return SJE_OK;
 }

@@ -20,7 +20,7 @@
 #include <sje/config.h>
 #include <sje/sje.h>
 
-#define SJE_STORE_SCHEMA_VERSION 2
+#define SJE_STORE_SCHEMA_VERSION 3
 
 typedef struct sje__store sje__store;
 
@@ -157,6 +157,12 @@ sje_err sje__store_list_events(sje__store *s, uint64_t after,
 
 // sje__store_prune_events forgets the events with seq <= upto.
 sje_err sje__store_prune_events(sje__store *s, uint64_t upto);
+
+// sje__store_purge_finished deletes up to limit finished jobs (and their
+// attempts) that finished before before_ms, oldest first, and writes how
+// many to *n. Inside the caller's transaction.
+sje_err sje__store_purge_finished(sje__store *s, sje_time_ms before_ms,
+    uint32_t limit, uint32_t *n);
 
 // sje__job_row_free frees row and everything it owns. Accepts NULL.
 void sje__job_row_free(sje__job_row *row);

@@ -41,5 +41,17 @@ set -e
 t_eq "SIGTERM stops the server with status 0" 0 "$rc"
 t_server_start server
 t_eq "after a clean stop the jobs are there" SUCCEEDED "$(t_state d-1)"
+t_stop "$SERVER_PID"
+
+# server.result_ttl_s: finished jobs are forgotten after it, others kept.
+RPC_URL=
+EVENTS_URL=
+t_server_start ttl SJE_SERVER_RESULT_TTL_S=1
+t_worker_start w2 2
+sje submit noop --id ttl-done --wait >/dev/null
+sje submit nobody_serves_this --id ttl-queued >/dev/null
+gone() { ! sje status ttl-done >/dev/null 2>&1; }
+t_check "a finished job is purged after result_ttl_s" t_until 30 gone
+t_eq "an unfinished one is kept" QUEUED "$(t_state ttl-queued)"
 
 t_done

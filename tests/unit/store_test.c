@@ -734,6 +734,39 @@ test_events_are_listed_after_a_seq_filtered_and_pruned(void **state)
 	assert_true(e.seq[0] == 5 && e.seq[1] == 6);
 }
 
+static void
+test_purge_deletes_only_jobs_finished_before_the_time(void **state)
+{
+	fixture *f = *state;
+	int64_t  ids[3];
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "purge-%d", i);
+		sje__job_row r = full_row(name, "f", i < 2 ? 5 : 3);
+		r.finished_ms  = i == 0 ? 1000 : 5000;
+		assert_int_equal(sje__store_insert_job(f->store, &r, &ids[i]), SJE_OK);
+		sje__attempt_row a = { .number = 1, .outcome = 5 };
+		assert_int_equal(sje__store_put_attempt(f->store, ids[i], &a), SJE_OK);
+	}
+	uint32_t n = 0;
+	assert_int_equal(sje__store_purge_finished(f->store, 2000, 100, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	sje__job_row *row;
+	assert_int_equal(sje__store_get_job(f->store, "purge-0", &row), SJE_ENOTFOUND);
+	sje__attempt_row *rows;
+	size_t            k;
+	assert_int_equal(sje__store_list_attempts(f->store, ids[0], &rows, &k), SJE_OK);
+	assert_int_equal(k, 0);
+	sje__attempt_rows_free(rows, k);
+	// Finished later, or not finished: kept, whatever the time.
+	assert_int_equal(sje__store_get_job(f->store, "purge-1", &row), SJE_OK);
+	sje__job_row_free(row);
+	assert_int_equal(sje__store_purge_finished(f->store, 99999, 100, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(sje__store_get_job(f->store, "purge-2", &row), SJE_OK);
+	sje__job_row_free(row);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -758,6 +791,7 @@ main(void)
 		T(test_open_refuses_a_schema_newer_than_ours_with_eproto),
 		T(test_attempts_are_kept_in_order_and_replaced_by_number),
 		T(test_events_are_listed_after_a_seq_filtered_and_pruned),
+		T(test_purge_deletes_only_jobs_finished_before_the_time),
 		cmocka_unit_test(test_close_accepts_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
