@@ -1,0 +1,1103 @@
+// sched_client.c — the Coordinator's handlers: submit (batches, DAGs,
+// workflows), status, wait, cancel, lists, events, stats. See sched.c for
+// the design; scheduler thread only.
+#include "sched_int.h"
+
+#include "job.h"
+#include "log.h"
+#include "pbjson.h"
+#include "util.h"
+#include "workflow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// ---- Coordinator handlers --------------------------------------------
+
+// sched_defaults works out the effective timeout and attempts of spec.
+static void
+sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
+    uint32_t *timeout_s, uint32_t *max_attempts)
+{
+	const sje_function_cfg *fc = sje_config_function(s->cfg, spec->function);
+	*timeout_s = spec->timeout_s != 0   ? spec->timeout_s
+	    : fc != NULL && fc->timeout_s != 0 ? fc->timeout_s
+	                                       : s->cfg->tasks.timeout_s;
+	*max_attempts = spec->retry != NULL && spec->retry->max_attempts != 0
+	    ? spec->retry->max_attempts
+	    : fc != NULL && fc->has_retry ? fc->retry.max_attempts
+	                                  : s->cfg->tasks.retry.max_attempts;
+	if (*max_attempts == 0) {
+		*max_attempts = 1;
+	}
+}
+
+// submit_item is the scratch state of one job of a Submit.
+typedef struct submit_item {
+	const Sje__V1__JobSpec *spec;
+	char                   *task_id; // owned until the job takes it
+	uint8_t                *packed;  // the spec as it will be stored
+	size_t                  len;
+	bool                    exists;  // stored before, with this spec
+	int                     state;   // existing: its state; new: planned
+	size_t                 *batch_parents; // new parents in this batch
+	size_t                  n_batch_parents;
+	size_t                  n_children_in_batch; // for the cycle check
+	const char             *failed_parent; // why UPSTREAM_FAILED
+	int                     failed_parent_state;
+	bool                    waits;   // has a parent not yet finished
+} submit_item;
+
+static void
+submit_items_free(submit_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].task_id);
+		free(items[i].packed);
+		free(items[i].batch_parents);
+	}
+	free(items);
+}
+
+// submit_fail queues an INVALID_ARGUMENT-like reply naming
+// "<prefix>[i].<field>".
+static void
+submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
+    size_t i, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void
+submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
+    size_t i, const char *field, const char *fmt, ...)
+{
+	char    where[160], msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sje__snprintf(where, sizeof(where), "%s[%zu].%s", prefix, i, field);
+	sje__sched_reply_err(s, call, err, where, "%s", msg);
+}
+
+// submit_check validates every spec, names the generated task_ids and
+// looks each one up. On failure it queues the error reply and returns
+// false; nothing was written.
+static bool
+submit_check(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n, sje__hmap *seen)
+{
+	char   field[96], msg[256];
+	size_t edges = 0;
+	for (size_t i = 0; i < n; i++) {
+		const Sje__V1__JobSpec *spec = items[i].spec;
+		if (sje__job_spec_check(spec, field, sizeof(field), msg,
+		        sizeof(msg)) != SJE_OK) {
+			submit_fail(s, call, SJE_EINVAL, prefix, i, field, "%s",
+			    msg);
+			return false;
+		}
+		if ((edges += spec->n_depends_on) > SCHED_MAX_EDGES_PER_CALL) {
+			submit_fail(s, call, SJE_ELIMIT, prefix, i, "depends_on",
+			    "at most %u dependencies in one request",
+			    SCHED_MAX_EDGES_PER_CALL);
+			return false;
+		}
+		if (spec->task_id != NULL && spec->task_id[0] != '\0') {
+			items[i].task_id = sje__sched_xstrdup(spec->task_id);
+		} else {
+			char id[64];
+			sje__gen_id("j", id, sizeof(id));
+			items[i].task_id = sje__sched_xstrdup(id);
+		}
+		if (sje__hmap_get(seen, items[i].task_id) != NULL) {
+			submit_fail(s, call, SJE_EINVAL, prefix, i, "task_id",
+			    "task_id '%s' appears twice in the request",
+			    items[i].task_id);
+			return false;
+		}
+		if (sje__hmap_put(seen, items[i].task_id, &items[i]) != SJE_OK) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+		Sje__V1__JobSpec stored = *spec;
+		stored.task_id          = items[i].task_id;
+		items[i].len    = sje__v1__job_spec__get_packed_size(&stored);
+		items[i].packed = sje__sched_xalloc(items[i].len + 1);
+		sje__v1__job_spec__pack(&stored, items[i].packed);
+
+		sje__job_row *row;
+		sje_err err = sje__store_get_job(s->store, items[i].task_id, &row);
+		if (err == SJE_ENOTFOUND) {
+			continue;
+		}
+		if (err != SJE_OK) {
+			sje__sched_fatal("store read", err);
+		}
+		bool same = row->spec_len == items[i].len &&
+		    memcmp(row->spec, items[i].packed, items[i].len) == 0;
+		items[i].exists = true;
+		items[i].state  = row->state;
+		sje__job_row_free(row);
+		if (!same) {
+			submit_fail(s, call, SJE_EEXIST, prefix, i, "task_id",
+			    "task_id '%s' exists with another spec",
+			    items[i].task_id);
+			return false;
+		}
+	}
+	return true;
+}
+
+// submit_resolve finds every new job's parents: in the batch, unfinished,
+// or finished (then SUCCEEDED is no wait, and any other end means the job
+// starts UPSTREAM_FAILED). An unknown parent refuses the whole request.
+static bool
+submit_resolve(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n, sje__hmap *seen)
+{
+	for (size_t i = 0; i < n; i++) {
+		submit_item *it = &items[i];
+		if (it->exists || it->spec->n_depends_on == 0) {
+			continue;
+		}
+		it->batch_parents = sje__sched_xalloc(
+		    sizeof(size_t) * it->spec->n_depends_on);
+		for (size_t k = 0; k < it->spec->n_depends_on; k++) {
+			const char  *p  = it->spec->depends_on[k];
+			submit_item *pi = sje__hmap_get(seen, p);
+			if (pi != NULL && !pi->exists) {
+				it->batch_parents[it->n_batch_parents++] =
+				    (size_t) (pi - items);
+				pi->n_children_in_batch++;
+				continue;
+			}
+			if (sje__hmap_get(&s->jobs, p) != NULL) {
+				it->waits = true;
+				continue;
+			}
+			sje__job_row *row;
+			sje_err       err = sje__store_get_job(s->store, p, &row);
+			if (err == SJE_ENOTFOUND) {
+				char f[48];
+				sje__snprintf(f, sizeof(f), "depends_on[%zu]", k);
+				submit_fail(s, call, SJE_EINVAL, prefix, i, f,
+				    "unknown parent '%s'", p);
+				return false;
+			}
+			if (err != SJE_OK) {
+				sje__sched_fatal("store read", err);
+			}
+			if (row->state != ST_SUCCEEDED &&
+			    it->failed_parent == NULL) {
+				it->failed_parent       = it->spec->depends_on[k];
+				it->failed_parent_state = row->state;
+			}
+			sje__job_row_free(row);
+		}
+	}
+	return true;
+}
+
+// submit_plan orders the new jobs so that parents come before children
+// (refusing a cycle, which it names) and plans each one's first state.
+static bool
+submit_plan(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n)
+{
+	// Kahn's algorithm over the edges inside the batch.
+	size_t *order = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t *left  = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t  head = 0, tail = 0, n_new = 0;
+	for (size_t i = 0; i < n; i++) {
+		left[i] = items[i].exists ? 0 : items[i].n_batch_parents;
+		if (!items[i].exists) {
+			n_new++;
+			if (left[i] == 0) {
+				order[tail++] = i;
+			}
+		}
+	}
+	// Children of each job, to walk forward: built from parent lists.
+	size_t *first = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t  n_edges = 0;
+	for (size_t i = 0; i < n; i++) {
+		first[i] = n_edges;
+		n_edges += items[i].n_children_in_batch;
+	}
+	first[n]       = n_edges;
+	size_t *child  = sje__sched_xalloc(sizeof(size_t) * (n_edges + 1));
+	size_t *filled = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < items[i].n_batch_parents; k++) {
+			size_t p = items[i].batch_parents[k];
+			child[first[p] + filled[p]++] = i;
+		}
+	}
+	while (head < tail) {
+		size_t v = order[head++];
+		for (size_t e = first[v]; e < first[v + 1]; e++) {
+			if (--left[child[e]] == 0) {
+				order[tail++] = child[e];
+			}
+		}
+	}
+	bool ok = tail == n_new;
+	if (!ok) {
+		// Every job left has a parent left: walk parents until one
+		// repeats, then name that cycle.
+		size_t v = 0;
+		while (items[v].exists || left[v] == 0) {
+			v++;
+		}
+		size_t *mark = filled; // reuse: step at which v was visited
+		memset(mark, 0, sizeof(size_t) * (n + 1));
+		size_t step = 1;
+		while (mark[v] == 0) {
+			mark[v] = step++;
+			for (size_t k = 0; k < items[v].n_batch_parents; k++) {
+				size_t p = items[v].batch_parents[k];
+				if (left[p] > 0) {
+					v = p;
+					break;
+				}
+			}
+		}
+		char   path[400] = "";
+		size_t u = v, len = 0;
+		do {
+			len += (size_t) snprintf(path + len,
+			    len < sizeof(path) ? sizeof(path) - len : 0,
+			    "'%s' <- ", items[u].task_id);
+			for (size_t k = 0; k < items[u].n_batch_parents; k++) {
+				size_t p = items[u].batch_parents[k];
+				if (left[p] > 0 && mark[p] != 0) {
+					u = p;
+					break;
+				}
+			}
+		} while (u != v && len < sizeof(path));
+		submit_fail(s, call, SJE_EINVAL, prefix, v, "depends_on",
+		    "dependency cycle: %s'%s'", path, items[v].task_id);
+	} else {
+		for (size_t o = 0; o < tail; o++) {
+			submit_item *it = &items[order[o]];
+			for (size_t k = 0; k < it->n_batch_parents &&
+			     it->failed_parent == NULL; k++) {
+				submit_item *p = &items[it->batch_parents[k]];
+				if (p->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+					it->failed_parent = p->task_id;
+					it->failed_parent_state = p->state;
+				}
+			}
+			if (it->failed_parent != NULL) {
+				it->state =
+				    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
+			} else if (it->waits || it->n_batch_parents > 0) {
+				it->state = ST_PENDING;
+			} else {
+				it->state = it->spec->delay_s > 0 ? ST_SCHEDULED
+				                                  : ST_QUEUED;
+			}
+		}
+	}
+	free(filled);
+	free(child);
+	free(first);
+	free(left);
+	free(order);
+	return ok;
+}
+
+// sje__sched_link makes child wait for parent (both unfinished).
+void
+sje__sched_link(sched_job *parent, sched_job *child)
+{
+	if (parent->n_children == parent->cap_children) {
+		uint32_t nc = parent->cap_children != 0 ? parent->cap_children * 2
+		                                        : 2;
+		char   **nv = realloc(parent->children, sizeof(*nv) * nc);
+		if (nv == NULL) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+		parent->children     = nv;
+		parent->cap_children = nc;
+	}
+	parent->children[parent->n_children++] = sje__sched_xstrdup(child->task_id);
+	child->n_waiting++;
+}
+
+// submit_insert stores one new job in its planned state and, unless it
+// starts finished, keeps it in memory.
+static void
+submit_insert(sje__sched *s, submit_item *it)
+{
+	const Sje__V1__JobSpec *spec = it->spec;
+	sje__job_row            row  = { 0 };
+	char                    why[300];
+	row.task_id    = it->task_id;
+	row.function   = spec->function;
+	row.spec       = it->packed;
+	row.spec_len   = it->len;
+	row.priority   = spec->priority;
+	row.created_ms = s->now_ms;
+	row.state      = it->state;
+	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
+	if (spec->delay_s > 0) {
+		row.ready_at_ms = s->now_ms + (sje_time_ms) spec->delay_s * 1000;
+	}
+	bool finished = it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
+	if (finished) {
+		sje__snprintf(why, sizeof(why), "parent '%s' ended %s",
+		    it->failed_parent,
+		    sje_job_state_name(it->failed_parent_state));
+		row.error_type    = "upstream_failed";
+		row.error_message = why;
+		row.finished_ms   = s->now_ms;
+	}
+	sje__sched_txn(s);
+	int64_t id;
+	sje_err err = sje__store_insert_job(s->store, &row, &id);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store insert", err);
+	}
+
+	sched_fn *fn = sje__sched_fn_get(s, spec->function);
+	fn->submitted++;
+	if (finished) {
+		// Born finished: an event, a count, nothing kept in memory.
+		sched_job tmp = { .id = id, .task_id = it->task_id, .fn = fn,
+			.state = row.state, .heap_idx = SIZE_MAX };
+		sje__sched_count(fn, tmp.state);
+		sje__sched_event_push(s, &tmp, NULL, row.error_type, row.error_message);
+		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s", why);
+		return;
+	}
+	sched_job *j    = sje__sched_xalloc(sizeof(*j));
+	j->id           = id;
+	j->task_id      = sje__sched_xstrdup(it->task_id);
+	j->fn           = fn;
+	j->state        = row.state;
+	j->priority     = row.priority;
+	j->max_attempts = row.max_attempts;
+	j->timeout_s    = row.timeout_s;
+	j->ready_at_ms  = row.ready_at_ms;
+	j->heap_idx     = SIZE_MAX;
+	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	if (j->state == ST_SCHEDULED) {
+		sje__sched_heap_push(&s->delayed, j);
+	} else if (j->state == ST_QUEUED) {
+		sje__sched_ready(s, j);
+	}
+	sje__sched_event_push(s, j, NULL, NULL, NULL);
+	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "submitted: %s, %s",
+	    spec->function, sje_job_state_name(j->state));
+}
+
+// sched_submit_specs submits specs[0..n) atomically: every one is checked,
+// its parents found, cycles refused, and then all are stored, or none (the
+// error reply, naming "<prefix>[i].<field>", is then queued). It returns
+// the scratch items (caller frees them with submit_items_free once its
+// reply is packed) and sets *ok; on success res[i] holds each job's
+// task_id (borrowed from the items) and state.
+static submit_item *
+sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
+    const Sje__V1__JobSpec *const *specs, size_t n,
+    Sje__V1__SubmitResult *res, bool *ok)
+{
+	submit_item *items = sje__sched_xalloc(sizeof(*items) * (n + 1));
+	sje__hmap    seen;
+	sje__hmap_init(&seen);
+	for (size_t i = 0; i < n; i++) {
+		items[i].spec = specs[i];
+	}
+	*ok = submit_check(s, call, prefix, items, n, &seen) &&
+	    submit_resolve(s, call, prefix, items, n, &seen) &&
+	    submit_plan(s, call, prefix, items, n);
+	sje__hmap_fini(&seen);
+	if (!*ok) {
+		return items;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].exists) {
+			submit_insert(s, &items[i]);
+		}
+	}
+	// Link every new waiting job to its unfinished parents, existing or
+	// new (all in memory by now).
+	for (size_t i = 0; i < n; i++) {
+		sched_job *j = items[i].exists
+		    ? NULL
+		    : sje__hmap_get(&s->jobs, items[i].task_id);
+		if (j == NULL || j->state != ST_PENDING) {
+			continue;
+		}
+		for (size_t k = 0; k < specs[i]->n_depends_on; k++) {
+			sched_job *p = sje__hmap_get(&s->jobs, specs[i]->depends_on[k]);
+			if (p != NULL) {
+				sje__sched_link(p, j);
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		sje__v1__submit_result__init(&res[i]);
+		res[i].task_id = items[i].task_id;
+		res[i].state   = items[i].state;
+		res[i].created = !items[i].exists;
+	}
+	return items;
+}
+
+void
+sje__sched_submit(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__SubmitRequest *req =
+	    (const Sje__V1__SubmitRequest *) sje__call_input(call);
+	if (req->n_jobs == 0) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "jobs",
+		    "at least one job is required");
+		return;
+	}
+	if (req->n_jobs > SJE_MAX_JOBS_PER_CALL) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, "jobs",
+		    "at most %u jobs per submit", SJE_MAX_JOBS_PER_CALL);
+		return;
+	}
+	Sje__V1__SubmitResult *res = sje__sched_xalloc(sizeof(*res) * req->n_jobs);
+	bool                   ok;
+	submit_item *items = sched_submit_specs(s, call, "jobs",
+	    (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs, res, &ok);
+	if (ok) {
+		Sje__V1__SubmitResult **resp =
+		    sje__sched_xalloc(sizeof(*resp) * req->n_jobs);
+		for (size_t i = 0; i < req->n_jobs; i++) {
+			resp[i] = &res[i];
+		}
+		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
+		reply.results              = resp;
+		reply.n_results            = req->n_jobs;
+		sje__sched_reply_ok(s, call, &reply.base);
+		free(resp);
+	}
+	submit_items_free(items, req->n_jobs);
+	free(res);
+}
+
+// sje__sched_check_id refuses a missing or malformed task_id.
+bool
+sje__sched_check_id(sje__sched *s, sje__call *call, const char *id,
+    const char *field)
+{
+	if (id == NULL || id[0] == '\0') {
+		sje__sched_reply_err(s, call, SJE_EINVAL, field, "%s is required",
+		    field);
+		return false;
+	}
+	if (!sje__job_id_valid(id)) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, field,
+		    "%s must be 1 to %u characters of A-Z a-z 0-9 _ . : -",
+		    field, SJE_MAX_ID_BYTES);
+		return false;
+	}
+	return true;
+}
+
+void
+sje__sched_get_status(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__GetStatusRequest *req =
+	    (const Sje__V1__GetStatusRequest *) sje__call_input(call);
+	if (!sje__sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	sje__job_row *row;
+	sje_err       err = sje__store_get_job(s->store, req->task_id, &row);
+	if (err == SJE_ENOTFOUND) {
+		sje__sched_reply_err(s, call, SJE_ENOTFOUND, "task_id",
+		    "no job '%s'", req->task_id);
+		return;
+	}
+	if (err != SJE_OK) {
+		sje__sched_fatal("store read", err);
+	}
+	Sje__V1__Job *job;
+	err = sje__job_row_to_pb(row, &job);
+	if (err != SJE_OK) {
+		sje__job_row_free(row);
+		sje__sched_reply_err(s, call, SJE_EINTERNAL, NULL,
+		    "cannot read job '%s'", req->task_id);
+		return;
+	}
+	sje__sched_attach_attempts(s, job, row->id);
+	sje__job_row_free(row);
+	sje__sched_reply_ok(s, call, &job->base);
+	sje__v1__job__free_unpacked(job, NULL);
+}
+
+void
+sje__sched_wait(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__WaitRequest *req =
+	    (const Sje__V1__WaitRequest *) sje__call_input(call);
+	if (req->n_task_ids == 0) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "task_ids",
+		    "at least one task_id is required");
+		return;
+	}
+	if (req->n_task_ids > SJE_MAX_JOBS_PER_CALL) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, "task_ids",
+		    "at most %u task_ids per wait", SJE_MAX_JOBS_PER_CALL);
+		return;
+	}
+	size_t open = 0;
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		const char *id = req->task_ids[i];
+		if (!sje__sched_check_id(s, call, id, "task_ids")) {
+			return;
+		}
+		if (sje__hmap_get(&s->jobs, id) != NULL) {
+			open++;
+			continue;
+		}
+		sje__job_row *row;
+		sje_err       err = sje__store_get_job(s->store, id, &row);
+		if (err == SJE_ENOTFOUND) {
+			sje__sched_reply_err(s, call, SJE_ENOTFOUND, "task_ids",
+			    "no job '%s'", id);
+			return;
+		}
+		if (err != SJE_OK) {
+			sje__sched_fatal("store read", err);
+		}
+		sje__job_row_free(row);
+	}
+	if (open == 0 || req->timeout_ms == 0) {
+		sje__sched_wait_reply(s, call, open == 0);
+		return;
+	}
+	uint32_t wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
+	    ? req->timeout_ms
+	    : SCHED_MAX_HOLD_MS;
+	sched_hold *h = sje__sched_hold_add(s, HOLD_WAIT, call, wait_ms);
+	h->remaining  = open;
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
+		if (j == NULL) {
+			continue;
+		}
+		sched_hold **nw = realloc(
+		    j->waiters, sizeof(*nw) * (j->n_waiters + 1));
+		if (nw == NULL) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+		j->waiters                 = nw;
+		j->waiters[j->n_waiters++] = h;
+	}
+}
+
+void
+sje__sched_cancel(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__CancelRequest *req =
+	    (const Sje__V1__CancelRequest *) sje__call_input(call);
+	if (!sje__sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	Sje__V1__CancelReply reply = SJE__V1__CANCEL_REPLY__INIT;
+	sched_job           *j     = sje__hmap_get(&s->jobs, req->task_id);
+	if (j == NULL) {
+		sje__job_row *row;
+		sje_err err = sje__store_get_job(s->store, req->task_id, &row);
+		if (err == SJE_ENOTFOUND) {
+			sje__sched_reply_err(s, call, SJE_ENOTFOUND, "task_id",
+			    "no job '%s'", req->task_id);
+			return;
+		}
+		if (err != SJE_OK) {
+			sje__sched_fatal("store read", err);
+		}
+		sje__sched_reply_err(s, call, SJE_EPRECOND, "task_id",
+		    "job '%s' has already finished: %s", req->task_id,
+		    sje_job_state_name(row->state));
+		sje__job_row_free(row);
+		return;
+	}
+	sje__job_row *row = sje__sched_load(s, j);
+	if (j->state == ST_RUNNING) {
+		j->cancel_requested   = true;
+		row->cancel_requested = true;
+		sje__sched_save(s, row);
+		reply.state            = (Sje__V1__JobState) ST_RUNNING;
+		reply.cancel_requested = true;
+		sje__sched_event_full(s, j, row->worker, NULL, NULL, NULL, true);
+		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
+		    "cancel requested while running");
+		sje__job_row_free(row);
+	} else {
+		row->cancel_requested = true;
+		j->cancel_requested   = true;
+		sje__sched_unqueue(s, j);
+		sje__sched_set_state(j, row, ST_CANCELLED);
+		reply.state            = (Sje__V1__JobState) ST_CANCELLED;
+		reply.cancel_requested = false; // nothing left to stop
+		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "cancelled");
+		sje__sched_finish(s, j, row);
+		sje__job_row_free(row);
+	}
+	sje__sched_reply_ok(s, call, &reply.base);
+}
+
+void
+sje__sched_list_jobs(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__ListJobsRequest *req =
+	    (const Sje__V1__ListJobsRequest *) sje__call_input(call);
+	sje__job_filter f = { 0 };
+	f.state           = (int) req->state;
+	if (f.state < 0 || f.state > (int) SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "state", "unknown state");
+		return;
+	}
+	if (req->function != NULL && req->function[0] != '\0') {
+		if (strlen(req->function) > SJE_MAX_FUNCTION_BYTES) {
+			sje__sched_reply_err(s, call, SJE_EINVAL, "function",
+			    "function is too long");
+			return;
+		}
+		f.function = req->function;
+	}
+	char prefix[SJE_MAX_ID_BYTES + 2];
+	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
+		if (!sje__sched_check_id(s, call, req->workflow_id, "workflow_id")) {
+			return;
+		}
+		sje__snprintf(prefix, sizeof(prefix), "%s.", req->workflow_id);
+		f.task_prefix = prefix;
+	}
+	f.limit = req->limit == 0 ? SCHED_LIST_DEFAULT
+	    : req->limit > SCHED_LIST_MAX ? SCHED_LIST_MAX
+	                                  : req->limit;
+	if (req->cursor != NULL && req->cursor[0] != '\0') {
+		char *end;
+		long long v = strtoll(req->cursor, &end, 10);
+		if (*end != '\0' || v <= 0 || strlen(req->cursor) > 20) {
+			sje__sched_reply_err(s, call, SJE_EINVAL, "cursor",
+			    "cursor is not one this server gave");
+			return;
+		}
+		f.before_id = v;
+	}
+	sje__job_row **rows;
+	size_t         n;
+	sje_err        err = sje__store_list_jobs(s->store, &f, &rows, &n);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store list", err);
+	}
+	Sje__V1__ListJobsReply reply = SJE__V1__LIST_JOBS_REPLY__INIT;
+	char                   cursor[32] = "";
+	reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		if (sje__job_row_to_pb(rows[i], &reply.jobs[reply.n_jobs]) ==
+		    SJE_OK) {
+			reply.n_jobs++;
+		}
+	}
+	if (n == f.limit && n > 0) {
+		sje__snprintf(cursor, sizeof(cursor), "%lld",
+		    (long long) rows[n - 1]->id);
+	}
+	reply.next_cursor = cursor;
+	sje__sched_reply_ok(s, call, &reply.base);
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rows);
+	for (size_t i = 0; i < reply.n_jobs; i++) {
+		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
+	}
+	free(reply.jobs);
+}
+
+void
+sje__sched_run_workflow(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__RunWorkflowRequest *req =
+	    (const Sje__V1__RunWorkflowRequest *) sje__call_input(call);
+	const sje_workflow *wf =
+	    req->name != NULL ? sje__workflow_find(s->cfg, req->name) : NULL;
+	if (wf == NULL) {
+		sje__sched_reply_err(s, call, SJE_ENOTFOUND, "name",
+		    "no workflow '%s' in the server's config",
+		    req->name != NULL ? req->name : "");
+		return;
+	}
+	char wid[SJE_MAX_ID_BYTES + 1];
+	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
+		if (!sje__sched_check_id(s, call, req->workflow_id, "workflow_id")) {
+			return;
+		}
+		sje__snprintf(wid, sizeof(wid), "%s", req->workflow_id);
+	} else {
+		sje__gen_id("w", wid, sizeof(wid));
+	}
+	if (req->params != NULL && req->params->text != NULL &&
+	    (strlen(req->params->text) > SJE_MAX_PARAMS_BYTES ||
+	        !sje__json_valid(req->params->text,
+	            strlen(req->params->text)))) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "params",
+		    "params must be one JSON value of at most %u bytes",
+		    SJE_MAX_PARAMS_BYTES);
+		return;
+	}
+	sje__workflow_run run = { 0 };
+	char              msg[256];
+	sje_err           err = sje__workflow_expand(wf, wid,
+	              req->params != NULL ? req->params->text : NULL, &run, msg,
+	              sizeof(msg));
+	if (err != SJE_OK) {
+		sje__sched_reply_err(s, call, err, "params", "%s",
+		    err == SJE_EINVAL ? msg : sje_strerror(err));
+		return;
+	}
+	Sje__V1__SubmitResult *res = sje__sched_xalloc(sizeof(*res) * (run.n + 1));
+	bool                   ok;
+	submit_item *items = sched_submit_specs(s, call, "steps",
+	    (const Sje__V1__JobSpec *const *) run.specs, run.n, res, &ok);
+	if (ok) {
+		Sje__V1__SubmitResult **resp =
+		    sje__sched_xalloc(sizeof(*resp) * (run.n + 1));
+		for (size_t i = 0; i < run.n; i++) {
+			resp[i] = &res[i];
+		}
+		Sje__V1__RunWorkflowReply reply =
+		    SJE__V1__RUN_WORKFLOW_REPLY__INIT;
+		reply.workflow_id = wid;
+		reply.tasks       = resp;
+		reply.n_tasks     = run.n;
+		sje__sched_reply_ok(s, call, &reply.base);
+		free(resp);
+		SJE_INFO("workflow %s run %s: %zu steps", wf->name, wid, run.n);
+	}
+	submit_items_free(items, run.n);
+	free(res);
+	sje__workflow_run_fini(&run);
+}
+
+void
+sje__sched_list_workers(sje__sched *s, sje__call *call)
+{
+	size_t n = 0;
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		n++;
+	}
+	Sje__V1__ListWorkersReply reply = SJE__V1__LIST_WORKERS_REPLY__INIT;
+	Sje__V1__WorkerInfo      *infos = sje__sched_xalloc(sizeof(*infos) * (n + 1));
+	Sje__V1__WorkerInfo     **ptrs  = sje__sched_xalloc(sizeof(*ptrs) * (n + 1));
+	Sje__V1__Timestamp       *seen  = sje__sched_xalloc(sizeof(*seen) * (n + 1));
+	size_t                    i     = 0;
+	for (sched_worker *w = s->workers; w != NULL; w = w->next, i++) {
+		Sje__V1__WorkerInfo *wi = &infos[i];
+		sje__v1__worker_info__init(wi);
+		sje__v1__timestamp__init(&seen[i]);
+		wi->name  = w->name;
+		wi->slots = w->slots;
+		wi->busy  = w->busy;
+		wi->n_functions = w->n_fns;
+		wi->functions   = sje__sched_xalloc(sizeof(char *) * (w->n_fns + 1));
+		for (size_t k = 0; k < w->n_fns; k++) {
+			wi->functions[k] = w->fns[k]->name;
+		}
+		wi->n_labels = w->n_labels;
+		wi->labels   = sje__sched_xalloc(
+                    sizeof(*wi->labels) * (w->n_labels + 1));
+		for (size_t k = 0; k < w->n_labels; k++) {
+			Sje__V1__WorkerInfo__LabelsEntry *e =
+			    sje__sched_xalloc(sizeof(*e));
+			sje__v1__worker_info__labels_entry__init(e);
+			e->key        = w->labels[k].key;
+			e->value      = w->labels[k].value;
+			wi->labels[k] = e;
+		}
+		seen[i].unix_ms = w->last_seen_ms;
+		wi->last_seen   = &seen[i];
+		ptrs[i]         = wi;
+	}
+	reply.workers   = ptrs;
+	reply.n_workers = n;
+	sje__sched_reply_ok(s, call, &reply.base);
+	for (i = 0; i < n; i++) {
+		for (size_t k = 0; k < infos[i].n_labels; k++) {
+			free(infos[i].labels[k]);
+		}
+		free(infos[i].labels);
+		free(infos[i].functions);
+	}
+	free(seen);
+	free(ptrs);
+	free(infos);
+}
+
+// ---- events and stats ---------------------------------------------------
+
+// events_acc collects kept events for a ListEvents reply.
+typedef struct events_acc {
+	Sje__V1__JobEvent **v;
+	size_t              n;
+	uint64_t            last;
+} events_acc;
+
+static sje_err
+events_collect(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+	events_acc        *acc = arg;
+	Sje__V1__JobEvent *ev  = sje__v1__job_event__unpack(NULL, len, data);
+	acc->last              = seq;
+	if (ev != NULL) {
+		acc->v[acc->n++] = ev;
+	}
+	return SJE_OK;
+}
+
+// sje__sched_events_reply answers a ListEvents call with the kept events it
+// asks for; with none to give it answers only when force is set. Returns
+// whether it answered.
+bool
+sje__sched_events_reply(sje__sched *s, sje__call *call, bool force)
+{
+	const Sje__V1__ListEventsRequest *req =
+	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
+	uint32_t limit = req->limit == 0 ? SCHED_EVENTS_DEFAULT
+	    : req->limit > SCHED_EVENTS_MAX ? SCHED_EVENTS_MAX
+	                                    : req->limit;
+	if (!force && req->after >= s->event_seq) {
+		return false;
+	}
+	events_acc acc = { .v = sje__sched_xalloc(sizeof(*acc.v) * limit) };
+	sje_err    err = sje__store_list_events(
+            s->store, req->after, req->task_id, limit, events_collect, &acc);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store events", err);
+	}
+	bool answered = false;
+	if (acc.n > 0 || force) {
+		Sje__V1__ListEventsReply reply = SJE__V1__LIST_EVENTS_REPLY__INIT;
+		reply.events                   = acc.v;
+		reply.n_events                 = acc.n;
+		reply.next = acc.n > 0 ? acc.last : req->after;
+		sje__sched_reply_ok(s, call, &reply.base);
+		answered = true;
+	}
+	for (size_t i = 0; i < acc.n; i++) {
+		sje__v1__job_event__free_unpacked(acc.v[i], NULL);
+	}
+	free(acc.v);
+	return answered;
+}
+
+void
+sje__sched_list_events(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__ListEventsRequest *req =
+	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
+	if (req->task_id != NULL && req->task_id[0] != '\0' &&
+	    !sje__sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	if (req->wait_ms == 0 || sje__sched_events_reply(s, call, false)) {
+		if (req->wait_ms == 0) {
+			sje__sched_events_reply(s, call, true);
+		}
+		return;
+	}
+	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS ? req->wait_ms
+	                                                    : SCHED_MAX_HOLD_MS;
+	sje__sched_hold_add(s, HOLD_EVENTS, call, wait_ms);
+}
+
+// sje__sched_events_wake answers the held ListEvents calls that the events
+// just committed satisfy. Called after the commit.
+void
+sje__sched_events_wake(sje__sched *s)
+{
+	sched_hold *h = s->holds_head;
+	while (h != NULL) {
+		sched_hold *next = h->next;
+		if (h->kind == HOLD_EVENTS &&
+		    sje__sched_events_reply(s, h->call, false)) {
+			sje__sched_hold_remove(s, h);
+		}
+		h = next;
+	}
+}
+
+// sched_hist_pb renders h into a Histogram whose arrays are caller-owned
+// storage (bounds and counts of SCHED_HIST_N and + 1 entries).
+static void
+sched_hist_pb(const sched_hist *h, Sje__V1__Histogram *pb, double *bounds,
+    uint64_t *counts)
+{
+	sje__v1__histogram__init(pb);
+	for (int i = 0; i < SCHED_HIST_N; i++) {
+		bounds[i] = sched_hist_ms[i];
+	}
+	memcpy(counts, h->counts, sizeof(h->counts));
+	pb->bounds_ms   = bounds;
+	pb->n_bounds_ms = SCHED_HIST_N;
+	pb->counts      = counts;
+	pb->n_counts    = SCHED_HIST_N + 1;
+	pb->sum_ms      = h->sum_ms;
+	pb->count       = h->n;
+}
+
+// stats_gauge counts unfinished jobs by function and state.
+typedef struct stats_gauge {
+	sched_fn *fn;
+	uint64_t  queued, running, scheduled, pending;
+} stats_gauge;
+
+typedef struct stats_scan {
+	stats_gauge *g;
+	size_t       n;
+} stats_scan;
+
+static bool
+stats_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	stats_scan *sc = arg;
+	sched_job  *j  = value;
+	for (size_t i = 0; i < sc->n; i++) {
+		if (sc->g[i].fn != j->fn) {
+			continue;
+		}
+		switch (j->state) {
+		case ST_QUEUED:
+			sc->g[i].queued++;
+			break;
+		case ST_RUNNING:
+			sc->g[i].running++;
+			break;
+		case ST_SCHEDULED:
+			sc->g[i].scheduled++;
+			break;
+		default:
+			sc->g[i].pending++;
+			break;
+		}
+		break;
+	}
+	return true;
+}
+
+void
+sje__sched_stats(sje__sched *s, sje__call *call)
+{
+	size_t n = 0;
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		n++;
+	}
+	stats_scan sc = { .g = sje__sched_xalloc(sizeof(*sc.g) * (n + 1)), .n = n };
+	size_t     i  = 0;
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		sc.g[i++].fn = f;
+	}
+	sje__hmap_each(&s->jobs, stats_each, &sc);
+
+	Sje__V1__StatsReply     reply = SJE__V1__STATS_REPLY__INIT;
+	Sje__V1__FunctionStats *fs    = sje__sched_xalloc(sizeof(*fs) * (n + 1));
+	Sje__V1__FunctionStats **fp   = sje__sched_xalloc(sizeof(*fp) * (n + 1));
+	Sje__V1__Histogram     *hist  = sje__sched_xalloc(sizeof(*hist) * 2 * (n + 1));
+	double   *bounds = sje__sched_xalloc(sizeof(double) * SCHED_HIST_N * 2 * (n + 1));
+	uint64_t *counts =
+	    sje__sched_xalloc(sizeof(uint64_t) * (SCHED_HIST_N + 1) * 2 * (n + 1));
+	uint64_t pending = 0;
+	for (i = 0; i < n; i++) {
+		sched_fn *f = sc.g[i].fn;
+		sje__v1__function_stats__init(&fs[i]);
+		fs[i].function        = f->name;
+		fs[i].queued          = sc.g[i].queued;
+		fs[i].running         = sc.g[i].running;
+		fs[i].scheduled       = sc.g[i].scheduled;
+		fs[i].submitted       = f->submitted;
+		fs[i].succeeded       = f->succeeded;
+		fs[i].failed          = f->failed;
+		fs[i].cancelled       = f->cancelled;
+		fs[i].retried         = f->retried;
+		fs[i].upstream_failed = f->upstream_failed;
+		pending += sc.g[i].pending;
+		sched_hist_pb(&f->wait, &hist[2 * i],
+		    &bounds[SCHED_HIST_N * 2 * i],
+		    &counts[(SCHED_HIST_N + 1) * 2 * i]);
+		sched_hist_pb(&f->run, &hist[2 * i + 1],
+		    &bounds[SCHED_HIST_N * (2 * i + 1)],
+		    &counts[(SCHED_HIST_N + 1) * (2 * i + 1)]);
+		fs[i].wait = &hist[2 * i];
+		fs[i].run  = &hist[2 * i + 1];
+		fp[i]      = &fs[i];
+	}
+	Sje__V1__Timestamp started = SJE__V1__TIMESTAMP__INIT;
+	started.unix_ms            = s->started_ms;
+	reply.functions            = fp;
+	reply.n_functions          = n;
+	reply.event_seq            = s->event_seq;
+	reply.started_at           = &started;
+	reply.pending              = pending;
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		reply.workers++;
+		reply.worker_slots += w->slots;
+		reply.workers_busy_slots += w->busy;
+	}
+	sje__sched_reply_ok(s, call, &reply.base);
+	free(counts);
+	free(bounds);
+	free(hist);
+	free(fp);
+	free(fs);
+	free(sc.g);
+}
+
+// sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with
+// the job by protobuf_c_message_free_unpacked).
+void
+sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
+{
+	sje__attempt_row *rows;
+	size_t            n;
+	sje_err           err = sje__store_list_attempts(s->store, id, &rows, &n);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store attempts", err);
+	}
+	if (n == 0) {
+		sje__attempt_rows_free(rows, n);
+		return;
+	}
+	job->attempts = sje__sched_xalloc(sizeof(*job->attempts) * n);
+	for (size_t i = 0; i < n; i++) {
+		Sje__V1__Attempt *a = sje__sched_xalloc(sizeof(*a));
+		sje__v1__attempt__init(a);
+		a->number  = rows[i].number;
+		a->worker  = sje__sched_xstrdup(rows[i].worker);
+		a->outcome = rows[i].outcome;
+		if (rows[i].started_ms != 0) {
+			a->started_at = sje__sched_xalloc(sizeof(*a->started_at));
+			sje__v1__timestamp__init(a->started_at);
+			a->started_at->unix_ms = rows[i].started_ms;
+		}
+		if (rows[i].finished_ms != 0) {
+			a->finished_at = sje__sched_xalloc(sizeof(*a->finished_at));
+			sje__v1__timestamp__init(a->finished_at);
+			a->finished_at->unix_ms = rows[i].finished_ms;
+		}
+		if (rows[i].error_type != NULL || rows[i].error_message != NULL) {
+			a->error = sje__sched_xalloc(sizeof(*a->error));
+			sje__v1__job_error__init(a->error);
+			a->error->type    = sje__sched_xstrdup(rows[i].error_type);
+			a->error->message = sje__sched_xstrdup(rows[i].error_message);
+		}
+		job->attempts[job->n_attempts++] = a;
+	}
+	sje__attempt_rows_free(rows, n);
+}

@@ -1,0 +1,599 @@
+// sched_worker.c — the WorkerHub's handlers (register, fetch, heartbeat,
+// reports), the timers, and dispatch of ready jobs to held fetches. See
+// sched.c for the design; scheduler thread only.
+#include "sched_int.h"
+
+#include "job.h"
+#include "log.h"
+#include "pbjson.h"
+#include "util.h"
+#include "workflow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// ---- WorkerHub handlers ----------------------------------------------
+
+void
+sje__sched_register(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__RegisterRequest *req =
+	    (const Sje__V1__RegisterRequest *) sje__call_input(call);
+	if (!sje__sched_check_id(s, call, req->name, "name")) {
+		return;
+	}
+	if (req->n_functions > SCHED_MAX_WORKER_FUNCTIONS) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, "functions",
+		    "at most %u functions", SCHED_MAX_WORKER_FUNCTIONS);
+		return;
+	}
+	if (req->n_labels > SJE_MAX_LABELS) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, "labels",
+		    "at most %u labels", SJE_MAX_LABELS);
+		return;
+	}
+	for (size_t i = 0; i < req->n_functions; i++) {
+		if (!sje__job_id_valid(req->functions[i])) {
+			sje__sched_reply_err(s, call, SJE_EINVAL, "functions",
+			    "function names are 1 to %u characters of "
+			    "A-Z a-z 0-9 _ . : -",
+			    SJE_MAX_FUNCTION_BYTES);
+			return;
+		}
+	}
+	for (size_t i = 0; i < req->n_labels; i++) {
+		if (strlen(req->labels[i]->key) > SJE_MAX_ID_BYTES ||
+		    strlen(req->labels[i]->value) > SJE_MAX_ID_BYTES * 8) {
+			sje__sched_reply_err(s, call, SJE_ELIMIT, "labels",
+			    "label too long");
+			return;
+		}
+	}
+	sched_worker *w = sje__sched_xalloc(sizeof(*w));
+	do {
+		w->session = sje__random_u64();
+	} while (w->session == 0 || sje__sched_worker_find(s, w->session) != NULL);
+	w->name  = sje__sched_xstrdup(req->name);
+	w->slots = req->slots != 0 ? req->slots : 1;
+	w->fns   = sje__sched_xalloc(sizeof(*w->fns) * (req->n_functions + 1));
+	for (size_t i = 0; i < req->n_functions; i++) {
+		w->fns[w->n_fns++] = sje__sched_fn_get(s, req->functions[i]);
+	}
+	w->labels = sje__sched_xalloc(sizeof(*w->labels) * (req->n_labels + 1));
+	for (size_t i = 0; i < req->n_labels; i++) {
+		w->labels[i].key   = sje__sched_xstrdup(req->labels[i]->key);
+		w->labels[i].value = sje__sched_xstrdup(req->labels[i]->value);
+		w->n_labels++;
+	}
+	w->last_seen_ms = s->now_ms;
+	w->next         = s->workers;
+	s->workers      = w;
+	SJE_INFO("worker %s registered: %u slots, %zu functions", w->name,
+	    w->slots, w->n_fns);
+
+	Sje__V1__RegisterReply reply = SJE__V1__REGISTER_REPLY__INIT;
+	reply.session                = w->session;
+	reply.lease_s                = s->cfg->executor.lease_s;
+	reply.heartbeat_ms = s->lease_ms / 3 < SCHED_HEARTBEAT_MAX_MS
+	    ? s->lease_ms / 3
+	    : SCHED_HEARTBEAT_MAX_MS;
+	sje__sched_reply_ok(s, call, &reply.base);
+}
+
+// sched_session finds the caller's registration, or answers that it must
+// register again (after a coordinator restart, for instance).
+static sched_worker *
+sched_session(sje__sched *s, sje__call *call, uint64_t session)
+{
+	sched_worker *w = sje__sched_worker_find(s, session);
+	if (w == NULL) {
+		sje__sched_reply_err(s, call, SJE_EPRECOND, "session",
+		    "unknown session: register again");
+		return NULL;
+	}
+	w->last_seen_ms = s->now_ms;
+	return w;
+}
+
+void
+sje__sched_fetch(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__FetchRequest *req =
+	    (const Sje__V1__FetchRequest *) sje__call_input(call);
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
+		return;
+	}
+	if (req->max_jobs == 0) {
+		Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
+		sje__sched_reply_ok(s, call, &reply.base);
+		return;
+	}
+	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS ? req->wait_ms
+	                                                    : SCHED_MAX_HOLD_MS;
+	sched_hold *h = sje__sched_hold_add(s, HOLD_FETCH, call, wait_ms);
+	h->worker     = w;
+	h->max_jobs   = req->max_jobs < SCHED_MAX_FETCH_JOBS
+	      ? req->max_jobs
+	      : SCHED_MAX_FETCH_JOBS;
+	w->n_holds++;
+}
+
+// progress_hash fingerprints a progress message, to skip unchanged writes.
+static uint32_t
+progress_hash(const char *m)
+{
+	uint32_t h = 2166136261u;
+	for (; m != NULL && *m != '\0'; m++) {
+		h = (h ^ (unsigned char) *m) * 16777619u;
+	}
+	return h;
+}
+
+void
+sje__sched_heartbeat(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__HeartbeatRequest *req =
+	    (const Sje__V1__HeartbeatRequest *) sje__call_input(call);
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
+		return;
+	}
+	if (req->n_running > SJE_MAX_JOBS_PER_CALL) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, "running", "too many jobs");
+		return;
+	}
+	Sje__V1__HeartbeatReply reply = SJE__V1__HEARTBEAT_REPLY__INIT;
+	reply.cancel = sje__sched_xalloc(sizeof(char *) * (req->n_running + 1));
+	reply.lost   = sje__sched_xalloc(sizeof(char *) * (req->n_running + 1));
+	for (size_t i = 0; i < req->n_running; i++) {
+		const Sje__V1__RunningJob *r = req->running[i];
+		sched_job *j = r->task_id != NULL
+		    ? sje__hmap_get(&s->jobs, r->task_id)
+		    : NULL;
+		if (j == NULL || j->state != ST_RUNNING ||
+		    j->lease_id != r->lease_id) {
+			reply.lost[reply.n_lost++] = r->task_id;
+			continue;
+		}
+		j->lease_expires_ms = s->now_ms + s->lease_ms;
+		if (j->worker == NULL) {
+			// Its holder is known again (after a restart).
+			j->worker = w;
+			w->busy++;
+		}
+		if (j->cancel_requested) {
+			reply.cancel[reply.n_cancel++] = r->task_id;
+		}
+		const Sje__V1__Progress *p = r->progress;
+		if (p != NULL && (p->percent != j->progress_pct ||
+		                     progress_hash(p->message) !=
+		                         j->progress_hash)) {
+			j->progress_pct    = p->percent;
+			j->progress_hash   = progress_hash(p->message);
+			sje__job_row *row  = sje__sched_load(s, j);
+			row->progress_pct  = p->percent;
+			char msg[256];
+			sje__snprintf(msg, sizeof(msg), "%s",
+			    p->message != NULL ? p->message : "");
+			sje__sched_row_set_str(&row->progress_msg, msg);
+			sje__sched_save(s, row);
+			Sje__V1__Progress prog = SJE__V1__PROGRESS__INIT;
+			prog.percent           = p->percent;
+			prog.message           = msg;
+			sje__sched_event_full(s, j, w->name, NULL, NULL, &prog, false);
+			sje__job_row_free(row);
+		}
+	}
+	sje__sched_reply_ok(s, call, &reply.base);
+	free(reply.cancel);
+	free(reply.lost);
+}
+
+
+// sched_release hands a leased job back unrun: queued again at once, and
+// the attempt does not count.
+static void
+sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
+{
+	if (j->cancel_requested) {
+		// Handed back after a cancel: nothing left to run.
+		sje__sched_attempt_failed(s, j, row, "cancelled", "cancelled");
+		return;
+	}
+	sje__sched_release_lease(j);
+	j->attempt--;
+	row->attempt          = j->attempt;
+	row->lease_expires_ms = 0;
+	sje__sched_set_state(j, row, ST_QUEUED);
+	sje__sched_ready(s, j);
+	sje__sched_save(s, row);
+	sje__sched_event_push(s, j, NULL, NULL, NULL);
+	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "handed back by worker %s",
+	    row->worker != NULL ? row->worker : "?");
+}
+
+// sje__sched_report handles Complete, Fail and Release.
+void
+sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
+{
+	bool ok = kind == REPORT_COMPLETE;
+	const Sje__V1__ReportRequest *req =
+	    (const Sje__V1__ReportRequest *) sje__call_input(call);
+	if (req->n_outcomes > SJE_MAX_JOBS_PER_CALL) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, "outcomes",
+		    "at most %u outcomes", SJE_MAX_JOBS_PER_CALL);
+		return;
+	}
+	sched_worker *w = sje__sched_worker_find(s, req->session);
+	if (w != NULL) {
+		w->last_seen_ms = s->now_ms;
+	}
+	Sje__V1__ReportReply reply = SJE__V1__REPORT_REPLY__INIT;
+	reply.accepted =
+	    sje__sched_xalloc(sizeof(*reply.accepted) * (req->n_outcomes + 1));
+	reply.n_accepted = req->n_outcomes;
+	for (size_t i = 0; i < req->n_outcomes; i++) {
+		const Sje__V1__JobOutcome *o = req->outcomes[i];
+		sched_job *j = o->task_id != NULL
+		    ? sje__hmap_get(&s->jobs, o->task_id)
+		    : NULL;
+		if (j == NULL || j->state != ST_RUNNING ||
+		    j->lease_id != o->lease_id) {
+			// Expired, moved or unknown lease: refused, no change.
+			reply.accepted[i] =
+			    SJE__V1__STATUS_CODE__FAILED_PRECONDITION;
+			continue;
+		}
+		reply.accepted[i] = SJE__V1__STATUS_CODE__OK;
+		sje__job_row *row = sje__sched_load(s, j);
+		const char   *result =
+                    o->result != NULL && o->result->text != NULL &&
+                    o->result->text[0] != '\0'
+                    ? o->result->text
+                    : "null";
+		size_t rlen = strlen(result);
+		if (kind == REPORT_RELEASE) {
+			sched_release(s, j, row);
+		} else if (ok && (rlen > SJE_MAX_PARAMS_BYTES ||
+		              !sje__json_valid(result, rlen))) {
+			sje__sched_attempt_failed(s, j, row, "invalid_result",
+			    rlen > SJE_MAX_PARAMS_BYTES
+			        ? "the result is larger than the limit"
+			        : "the result is not valid JSON");
+		} else if (ok) {
+			sje__sched_row_set_str(&row->result_json, result);
+			sje__sched_row_set_str(&row->error_type, NULL);
+			sje__sched_row_set_str(&row->error_message, NULL);
+			row->progress_pct = 100;
+			sje__sched_attempt_end(s, j, row, ST_SUCCEEDED, NULL, NULL);
+			sje__sched_set_state(j, row, ST_SUCCEEDED);
+			SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "succeeded");
+			sje__sched_finish(s, j, row);
+		} else {
+			const Sje__V1__JobError *e = o->error;
+			char type[64], msg[SCHED_MAX_ERROR_BYTES];
+			sje__snprintf(type, sizeof(type), "%s",
+			    e != NULL && e->type != NULL && e->type[0] != 0
+			        ? e->type
+			        : "error");
+			sje__snprintf(msg, sizeof(msg), "%s",
+			    e != NULL && e->message != NULL ? e->message : "");
+			sje__sched_attempt_failed(s, j, row, type, msg);
+		}
+		sje__job_row_free(row);
+	}
+	sje__sched_reply_ok(s, call, &reply.base);
+	free(reply.accepted);
+}
+
+// ---- timers and dispatch ---------------------------------------------
+
+typedef struct expired_scan {
+	sje_time_ms now_ms;
+	sje_dur_ms  grace_ms; // past a job's timeout before the server acts
+	sched_job **v;
+	size_t      n, cap;
+} expired_scan;
+
+// sched_overdue is true when j has run past its timeout and a lease of
+// grace: its worker should have stopped it and reported a timeout.
+static bool
+sched_overdue(const sched_job *j, sje_time_ms now, sje_dur_ms grace)
+{
+	return j->timeout_s != 0 && j->started_ms != 0 &&
+	    j->started_ms + (sje_time_ms) j->timeout_s * 1000 + grace <= now;
+}
+
+static bool
+sched_expired_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	expired_scan *e = arg;
+	sched_job    *j = value;
+	if (j->state == ST_RUNNING && (j->lease_expires_ms <= e->now_ms ||
+	                                  sched_overdue(j, e->now_ms, e->grace_ms))) {
+		if (!sje__sched_grow((void **) &e->v, &e->cap, e->n, sizeof(*e->v))) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+		e->v[e->n++] = j;
+	}
+	return true;
+}
+
+// sched_tick expires leases and forgets workers long silent.
+static void
+sched_tick(sje__sched *s)
+{
+	expired_scan e = { .now_ms = s->now_ms, .grace_ms = s->lease_ms };
+	sje__hmap_each(&s->jobs, sched_expired_each, &e);
+	for (size_t i = 0; i < e.n; i++) {
+		sched_job    *j   = e.v[i];
+		sje__job_row *row = sje__sched_load(s, j);
+		char          msg[256];
+		if (j->lease_expires_ms <= s->now_ms) {
+			sje__snprintf(msg, sizeof(msg),
+			    "lease expired: worker '%s' stopped heartbeating",
+			    row->worker != NULL ? row->worker : "?");
+			sje__sched_attempt_failed(s, j, row, "lost", msg);
+		} else {
+			// The worker still heartbeats but did not stop the job:
+			// the attempt ends here, and its late report is refused.
+			sje__snprintf(msg, sizeof(msg),
+			    "timed out after %u s (worker '%s' did not stop it)",
+			    j->timeout_s, row->worker != NULL ? row->worker : "?");
+			sje__sched_attempt_failed(s, j, row, "timeout", msg);
+		}
+		sje__job_row_free(row);
+	}
+	free(e.v);
+
+	if (s->event_seq > SCHED_EVENT_RETENTION &&
+	    s->event_seq - SCHED_EVENT_RETENTION > s->pruned_seq) {
+		uint64_t upto = s->event_seq - SCHED_EVENT_RETENTION;
+		sje__sched_txn(s);
+		sje_err err = sje__store_prune_events(s->store, upto);
+		if (err != SJE_OK) {
+			sje__sched_fatal("store prune", err);
+		}
+		s->pruned_seq = upto;
+	}
+
+	// Finished jobs older than server.result_ttl_s are forgotten, a
+	// bounded batch at a time so that no round takes long.
+	if (s->cfg->server.result_ttl_s != 0 && s->now_ms >= s->next_purge_ms) {
+		uint32_t n = 0;
+		sje__sched_txn(s);
+		sje_err err = sje__store_purge_finished(s->store,
+		    s->now_ms - (sje_time_ms) s->cfg->server.result_ttl_s * 1000,
+		    SCHED_PURGE_BATCH, &n);
+		if (err != SJE_OK) {
+			sje__sched_fatal("store purge", err);
+		}
+		if (n > 0) {
+			SJE_INFO("purged %u finished jobs older than %u s", n,
+			    s->cfg->server.result_ttl_s);
+		}
+		s->next_purge_ms = s->now_ms +
+		    (n == SCHED_PURGE_BATCH ? SCHED_TICK_MS : SCHED_PURGE_EVERY_MS);
+	}
+
+	sje_time_ms    forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;
+	sched_worker **pp     = &s->workers;
+	while (*pp != NULL) {
+		sched_worker *w = *pp;
+		if (w->busy == 0 && w->n_holds == 0 &&
+		    w->last_seen_ms + forget < s->now_ms) {
+			SJE_INFO("worker %s forgotten: silent for %lld ms",
+			    w->name, (long long) (s->now_ms - w->last_seen_ms));
+			*pp = w->next;
+			sje__sched_worker_free(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+// sje__sched_timers runs what is due: delayed jobs, held calls out of time,
+// and the periodic tick.
+void
+sje__sched_timers(sje__sched *s)
+{
+	while (s->delayed.n > 0 && s->delayed.v[0]->ready_at_ms <= s->now_ms) {
+		sched_job *j = s->delayed.v[0];
+		sje__sched_heap_remove(&s->delayed, j);
+		sje__job_row *row = sje__sched_load(s, j);
+		sje__sched_set_state(j, row, ST_QUEUED);
+		row->ready_at_ms = 0;
+		sje__sched_save(s, row);
+		sje__job_row_free(row);
+		sje__sched_ready(s, j);
+		sje__sched_event_push(s, j, NULL, NULL, NULL);
+	}
+	sched_hold *h = s->holds_head;
+	while (h != NULL) {
+		sched_hold *next = h->next;
+		if (h->deadline_ms <= s->now_ms) {
+			if (h->kind == HOLD_FETCH) {
+				Sje__V1__FetchReply r = SJE__V1__FETCH_REPLY__INIT;
+				sje__sched_reply_ok(s, h->call, &r.base);
+			} else if (h->kind == HOLD_EVENTS) {
+				sje__sched_events_reply(s, h->call, true);
+			} else {
+				sje__sched_hold_detach(s, h);
+				sje__sched_wait_reply(s, h->call, false);
+			}
+			sje__sched_hold_remove(s, h);
+		}
+		h = next;
+	}
+	if (s->now_ms >= s->next_tick_ms) {
+		sched_tick(s);
+		s->next_tick_ms = s->now_ms + SCHED_TICK_MS;
+	}
+}
+
+// parents_pb is the parents' results given with one assignment; its
+// strings are borrowed from rows until the reply is packed.
+typedef struct parents_pb {
+	Sje__V1__ParentResult  *v;
+	Sje__V1__ParentResult **p;
+	Sje__V1__Json          *json;
+	sje__job_row          **rows;
+	size_t                  n;
+} parents_pb;
+
+// sched_parents reads the results of spec's parents (every one SUCCEEDED,
+// or the job would not be ready) into a.
+static void
+sched_parents(sje__sched *s, const Sje__V1__JobSpec *spec, parents_pb *pp,
+    Sje__V1__Assignment *a)
+{
+	size_t n = spec->n_depends_on;
+	pp->v    = sje__sched_xalloc(sizeof(*pp->v) * n);
+	pp->p    = sje__sched_xalloc(sizeof(*pp->p) * n);
+	pp->json = sje__sched_xalloc(sizeof(*pp->json) * n);
+	pp->rows = sje__sched_xalloc(sizeof(*pp->rows) * n);
+	for (size_t k = 0; k < n; k++) {
+		sje__job_row *row;
+		if (sje__store_get_job(s->store, spec->depends_on[k], &row) !=
+		    SJE_OK) {
+			continue; // cannot happen: parents are never deleted
+		}
+		size_t i = pp->n++;
+		pp->rows[i] = row;
+		sje__v1__parent_result__init(&pp->v[i]);
+		sje__v1__json__init(&pp->json[i]);
+		pp->json[i].text  = row->result_json != NULL ? row->result_json
+		                                             : "null";
+		pp->v[i].task_id  = row->task_id;
+		pp->v[i].result   = &pp->json[i];
+		pp->p[i]          = &pp->v[i];
+	}
+	a->parents   = pp->p;
+	a->n_parents = pp->n;
+}
+
+static void
+parents_pb_free(parents_pb *pp)
+{
+	for (size_t i = 0; i < pp->n; i++) {
+		sje__job_row_free(pp->rows[i]);
+	}
+	free(pp->rows);
+	free(pp->json);
+	free(pp->p);
+	free(pp->v);
+}
+
+// sched_best pops the best ready job among w's functions, or NULL.
+static sched_job *
+sched_best(sje__sched *s, sched_worker *w)
+{
+	sched_fn *best = NULL;
+	for (size_t i = 0; i < w->n_fns; i++) {
+		sched_fn *f = w->fns[i];
+		if (f->ready.n == 0) {
+			continue;
+		}
+		if (best == NULL ||
+		    sje__sched_heap_before(&f->ready, f->ready.v[0], best->ready.v[0])) {
+			best = f;
+		}
+	}
+	if (best == NULL) {
+		return NULL;
+	}
+	sched_job *j = best->ready.v[0];
+	sje__sched_heap_remove(&best->ready, j);
+	s->n_ready--;
+	return j;
+}
+
+// sje__sched_dispatch answers held Fetch calls, oldest first, with ready jobs.
+void
+sje__sched_dispatch(sje__sched *s)
+{
+	sched_hold *h = s->holds_head;
+	while (h != NULL && s->n_ready > 0) {
+		sched_hold *next = h->next;
+		if (h->kind != HOLD_FETCH) {
+			h = next;
+			continue;
+		}
+		size_t                max  = h->max_jobs;
+		Sje__V1__Assignment  *as   = sje__sched_xalloc(sizeof(*as) * max);
+		Sje__V1__Assignment **ap   = sje__sched_xalloc(sizeof(*ap) * max);
+		Sje__V1__JobSpec    **spec = sje__sched_xalloc(sizeof(*spec) * max);
+		parents_pb           *pars = sje__sched_xalloc(sizeof(*pars) * max);
+		size_t                n    = 0;
+		sched_job            *j;
+		while (n < max && (j = sched_best(s, h->worker)) != NULL) {
+			sje__job_row *row = sje__sched_load(s, j);
+			spec[n] = sje__v1__job_spec__unpack(
+			    NULL, row->spec_len, row->spec);
+			j->attempt++;
+			j->started_ms         = s->now_ms;
+			sje__sched_hist_add(&j->fn->wait, s->now_ms - j->queued_ms);
+			j->lease_id           = ++s->lease_seq;
+			j->lease_expires_ms   = s->now_ms + s->lease_ms;
+			j->worker             = h->worker;
+			j->progress_pct       = 0;
+			j->progress_hash      = progress_hash(NULL);
+			h->worker->busy++;
+			sje__sched_set_state(j, row, ST_RUNNING);
+			row->attempt          = j->attempt;
+			row->lease_id         = j->lease_id;
+			row->lease_expires_ms = j->lease_expires_ms;
+			row->started_ms       = s->now_ms;
+			row->progress_pct     = 0;
+			sje__sched_row_set_str(&row->progress_msg, NULL);
+			sje__sched_row_set_str(&row->worker, h->worker->name);
+			sje__sched_save(s, row);
+			sje__attempt_row at = { .number = j->attempt,
+				.worker = h->worker->name, .started_ms = s->now_ms,
+				.outcome = ST_RUNNING };
+			if (sje__store_put_attempt(s->store, j->id, &at) !=
+			    SJE_OK) {
+				sje__sched_fatal("store attempt", SJE_EIO);
+			}
+			sje__sched_event_push(s, j, h->worker->name, NULL, NULL);
+
+			Sje__V1__Assignment *a = &as[n];
+			sje__v1__assignment__init(a);
+			a->task_id   = j->task_id;
+			a->function  = j->fn->name;
+			a->params    = spec[n] != NULL ? spec[n]->params : NULL;
+			a->lease_id  = j->lease_id;
+			a->attempt   = j->attempt;
+			a->timeout_s = row->timeout_s;
+			if (spec[n] != NULL && spec[n]->n_depends_on > 0) {
+				sched_parents(s, spec[n], &pars[n], a);
+			}
+			ap[n]        = a;
+			n++;
+			sje__job_row_free(row);
+		}
+		if (n > 0) {
+			Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
+			reply.jobs                = ap;
+			reply.n_jobs              = n;
+			sje__sched_reply_ok(s, h->call, &reply.base);
+			sje__sched_hold_remove(s, h);
+		}
+		for (size_t i = 0; i < n; i++) {
+			parents_pb_free(&pars[i]);
+			if (spec[i] != NULL) {
+				sje__v1__job_spec__free_unpacked(spec[i], NULL);
+			}
+		}
+		free(pars);
+		free(spec);
+		free(ap);
+		free(as);
+		h = next;
+	}
+}
