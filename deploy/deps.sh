@@ -9,6 +9,7 @@ PKGS=(
 	protobuf-c-compiler libprotobuf-c-dev
 	libyaml-dev libsqlite3-dev libjansson-dev libcmocka-dev
 	jq curl clang
+	wrk libclang-rt-14-dev
 )
 
 missing=()

@@ -1,5 +1,6 @@
 // sje-server — the coordinator: parse arguments, load config, open the
-// store, the event stream and the RPC endpoint, wait for a signal, stop.
+// store, the event stream, the RPC endpoint and the REST gateway, wait for
+// a signal, stop.
 //
 // On start it writes <data_dir>/endpoints with the URLs it actually bound
 // (useful with port 0, as the tests do) and logs one line saying where it
@@ -9,6 +10,7 @@
 #include <sje/v1/worker_hub.pb-c.h>
 
 #include "events.h"
+#include "gateway.h"
 #include "log.h"
 #include "rpc.h"
 #include "sched.h"
@@ -27,12 +29,14 @@ usage(FILE *f)
 	    "usage: sje-server [--config FILE]\n"
 	    "  The SJE coordinator. With no config it listens on loopback:\n"
 	    "  RPC tcp://127.0.0.1:7100, events tcp://127.0.0.1:7101,\n"
-	    "  store in ./sje-data. See docs/config.md for every key.\n");
+	    "  REST http://127.0.0.1:8080, store in ./sje-data.\n"
+	    "  See docs/config.md for every key.\n");
 }
 
 // write_endpoints records the bound URLs for scripts and tests.
 static void
-write_endpoints(const char *data_dir, const char *rpc, const char *events)
+write_endpoints(const char *data_dir, const char *rpc, const char *events,
+    const char *http)
 {
 	char path[4096];
 	char tmp[4200];
@@ -43,7 +47,8 @@ write_endpoints(const char *data_dir, const char *rpc, const char *events)
 		SJE_WARN("cannot write %s", path);
 		return;
 	}
-	fprintf(f, "rpc_url=%s\nevents_url=%s\n", rpc, events);
+	fprintf(f, "rpc_url=%s\nevents_url=%s\nhttp_url=%s\n", rpc, events,
+	    http);
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		SJE_WARN("cannot write %s", path);
 	}
@@ -100,7 +105,8 @@ main(int argc, char **argv)
 	sje__events *events = NULL;
 	sje__sched  *sched  = NULL;
 	sje__rpc    *rpc    = NULL;
-	char         rpc_url[512], events_url[512];
+	sje__gw     *gw     = NULL;
+	char         rpc_url[512], events_url[512], http_url[512];
 	sje_err      e;
 
 	if ((e = sje__store_open(cfg->server.data_dir, cfg->server.sync,
@@ -132,9 +138,22 @@ main(int argc, char **argv)
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
 		goto out;
 	}
-	write_endpoints(cfg->server.data_dir, rpc_url, events_url);
-	SJE_INFO("sje-server %s ready: rpc %s, events %s, store %s/sje.db",
-	    SJE_VERSION_STRING, rpc_url, events_url, cfg->server.data_dir);
+	sje__gw_options gwo = {
+		.listen         = cfg->http.listen,
+		.max_body_bytes = cfg->http.max_body_bytes,
+		.metrics        = cfg->monitoring.metrics,
+	};
+	if ((e = sje__gw_open(&gwo, sje__sched_post, sched, &gw, http_url,
+	         sizeof(http_url))) != SJE_OK) {
+		SJE_ERROR("cannot listen for HTTP on '%s': %s", cfg->http.listen,
+		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
+		goto out;
+	}
+	write_endpoints(cfg->server.data_dir, rpc_url, events_url, http_url);
+	SJE_INFO("sje-server %s ready: rpc %s, events %s, http %s, store "
+	         "%s/sje.db",
+	    SJE_VERSION_STRING, rpc_url, events_url, http_url,
+	    cfg->server.data_dir);
 
 	int sig = 0;
 	sigwait(&sigs, &sig);
@@ -142,10 +161,13 @@ main(int argc, char **argv)
 	rc = 0;
 
 out:
-	// Stop in reverse: no new calls reach the scheduler; it answers the
-	// held ones and commits; then the endpoint closes; the store last.
+	// Stop in reverse: no new calls reach the scheduler from either front
+	// door; it answers the held ones and commits; then the front doors
+	// close (their answers are out); the store last.
+	sje__gw_quiesce(gw);
 	sje__rpc_quiesce(rpc);
 	sje__sched_close(sched);
+	sje__gw_close(gw);
 	sje__rpc_close(rpc);
 	sje__events_close(events);
 	sje__store_close(store);

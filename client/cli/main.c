@@ -456,52 +456,12 @@ load_params(const char *val, char **out)
 
 // --- output -------------------------------------------------------------
 
-// real_digits returns the most significant digits any real in j needs to
-// read back exactly (0 when j has no real), so that 0.1 prints as 0.1 and
-// not as jansson's default 0.10000000000000001.
-static int
-real_digits(const json_t *j)
-{
-	int         most = 0;
-	size_t      i;
-	const char *k;
-	json_t     *v;
-	switch (json_typeof(j)) {
-	case JSON_REAL: {
-		double d = json_real_value(j);
-		for (int p = 1; p < 17; p++) {
-			char buf[40];
-			snprintf(buf, sizeof(buf), "%.*g", p, d);
-			if (strtod(buf, NULL) == d) {
-				return p;
-			}
-		}
-		return 17;
-	}
-	case JSON_ARRAY:
-		json_array_foreach (j, i, v) {
-			int p = real_digits(v);
-			most  = p > most ? p : most;
-		}
-		return most;
-	case JSON_OBJECT:
-		json_object_foreach ((json_t *) j, k, v) {
-			int p = real_digits(v);
-			most  = p > most ? p : most;
-		}
-		return most;
-	default:
-		return 0;
-	}
-}
-
 // dump_json renders j (any value) as text; caller frees. NULL: no memory.
+// Reals get the fewest digits that read back exactly (0.1, 100.0).
 static char *
 dump_json(const json_t *j, size_t flags)
 {
-	int p = real_digits(j);
-	return json_dumps(j,
-	    flags | JSON_ENCODE_ANY | JSON_REAL_PRECISION(p > 0 ? p : 17));
+	return sje__json_dumps(j, flags);
 }
 
 // print_doc prints j as the one JSON document of --json (indented on a

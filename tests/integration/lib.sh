@@ -92,17 +92,20 @@ t_until() {
 }
 
 # t_server_start NAME [extra env assignments...]: starts sje-server with
-# data dir $T_DIR/NAME on loopback port 0; sets SERVER_PID, RPC_URL and
-# EVENTS_URL. Keeps the data dir (and the ports, after a first start) so
-# that a restart finds the same store and the workers the same address.
+# data dir $T_DIR/NAME on loopback port 0; sets SERVER_PID, RPC_URL,
+# EVENTS_URL and HTTP_URL (the REST gateway, http://127.0.0.1:PORT).
+# Keeps the data dir (and the ports, after a first start) so that a
+# restart finds the same store and the workers the same address.
 t_server_start() {
 	local name=$1; shift
+	: "${HTTP_URL:=http://127.0.0.1:0}"
 	local dir="$T_DIR/$name"
 	mkdir -p "$dir"
 	rm -f "$dir/endpoints"
 	env SJE_SERVER_DATA_DIR="$dir" \
 	    SJE_SERVER_RPC_URL="${RPC_URL:-tcp://127.0.0.1:0}" \
 	    SJE_SERVER_EVENTS_URL="${EVENTS_URL:-tcp://127.0.0.1:0}" \
+	    SJE_HTTP_LISTEN="${HTTP_URL#http://}" \
 	    SJE_LOGGING_LEVEL="${SJE_TEST_LOG_LEVEL:-info}" "$@" \
 	    "$SJE_BIN/sje-server" >>"$T_DIR/$name.log" 2>&1 &
 	SERVER_PID=$!
@@ -111,17 +114,21 @@ t_server_start() {
 	    t_fail "server $name did not start (see $T_DIR/$name.log)"
 	RPC_URL=$(sed -n 's/^rpc_url=//p' "$dir/endpoints")
 	EVENTS_URL=$(sed -n 's/^events_url=//p' "$dir/endpoints")
+	HTTP_URL=$(sed -n 's/^http_url=//p' "$dir/endpoints")
 	export SJE_CLIENT_SERVER_URL="$RPC_URL"
 	export SJE_CLIENT_EVENTS_URL="$EVENTS_URL"
 }
 
-# t_worker_start NAME [SLOTS]: starts sje-worker NAME against RPC_URL;
-# sets WORKER_PID. Waits until the server lists it.
+# t_worker_start NAME [SLOTS [CONFIG]]: starts sje-worker NAME against
+# RPC_URL (reading CONFIG when given); sets WORKER_PID. Waits until the
+# server lists it.
 t_worker_start() {
-	local name=$1 slots=${2:-2}
+	local name=$1 slots=${2:-2} config=${3:-}
+	local args=(--name "$name" --slots "$slots")
+	[ -z "$config" ] || args+=(--config "$config")
 	SJE_WORKER_SERVER_URL="$RPC_URL" SJE_WORKER_EVENTS_URL="$EVENTS_URL" \
 	    SJE_LOGGING_LEVEL="${SJE_TEST_LOG_LEVEL:-info}" \
-	    "$SJE_BIN/sje-worker" --name "$name" --slots "$slots" \
+	    "$SJE_BIN/sje-worker" "${args[@]}" \
 	    >>"$T_DIR/worker-$name.log" 2>&1 &
 	WORKER_PID=$!
 	T_PIDS+=("$WORKER_PID")
@@ -138,6 +145,54 @@ t_worker_listed() {
 t_stop() {
 	kill -TERM "$1" 2>/dev/null || true
 	t_wait_exit "$1" 10 || { kill -KILL "$1" 2>/dev/null; t_wait_exit "$1" 5; }
+}
+
+# t_stop_status PID: SIGTERM to a process this shell started, then sets
+# T_STATUS to its exit status once it has exited. (Not in a $(...): a
+# subshell cannot wait for its parent's children.)
+t_stop_status() {
+	T_STATUS=0
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || T_STATUS=$?
+}
+
+# t_no_sanitizer_report FILE: true when FILE holds no report of
+# AddressSanitizer, LeakSanitizer or UBSan (a daemon's log, after it
+# exited).
+t_no_sanitizer_report() {
+	! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
+}
+
+# t_proc_state PID: prints the state letter of process PID (R, S, Z, ...),
+# nothing when it does not exist.
+t_proc_state() {
+	local line
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+	line=${line##*) } # after the command name, which may hold anything
+	echo "${line%% *}"
+}
+
+# t_pid_gone PID: true when process PID is gone or a zombie.
+t_pid_gone() {
+	local st
+	st=$(t_proc_state "$1")
+	[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ]
+}
+
+# t_group_gone PGID: true when no process of group PGID is left but
+# zombies (dead, waiting for init to reap them).
+t_group_gone() {
+	local f line state pgrp
+	for f in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$f" || continue
+		line=${line##*) }
+		read -r state _ pgrp _ <<<"$line"
+		if [ "$pgrp" = "$1" ] && [ "$state" != Z ] &&
+		    [ "$state" != X ]; then
+			return 1
+		fi
+	done
+	return 0
 }
 
 # t_kill9 PID: the process dies at once, with no chance to clean up.

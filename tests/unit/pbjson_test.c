@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pbjson.h"
@@ -584,6 +586,536 @@ test_rfc3339_of_known_instants(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+
+// ---- JSON -> protobuf ------------------------------------------------------
+
+#define TO_PB(desc, lit, out)                                               \
+	sje__json_to_pb((desc), (lit), sizeof(lit) - 1,                     \
+	    (ProtobufCMessage **) (out), field, sizeof(field), msg,         \
+	    sizeof(msg))
+
+// expect_field asserts that text, as a message of type d, is refused
+// with SJE_EINVAL naming want as the field.
+static void
+expect_field(const ProtobufCMessageDescriptor *d, const char *text,
+    const char *want)
+{
+	char              field[128] = "x", msg[256] = "x";
+	ProtobufCMessage *m          = NULL;
+	sje_err           rv         = sje__json_to_pb(
+            d, text, strlen(text), &m, field, sizeof(field), msg, sizeof(msg));
+	if (rv != SJE_EINVAL || strcmp(field, want) != 0) {
+		print_error("%s: rv %d, field '%s' (want '%s'), msg '%s'\n",
+		    text, (int) rv, field, want, msg);
+		if (m != NULL) {
+			protobuf_c_message_free_unpacked(m, NULL);
+		}
+		fail();
+	}
+	assert_null(m);
+	assert_true(msg[0] != '\0');
+}
+
+static void
+test_json_to_pb_reads_the_api_job_spec(void **state)
+{
+	(void) state;
+	char              field[128], msg[256];
+	Sje__V1__JobSpec *spec = NULL;
+	assert_int_equal(TO_PB(&sje__v1__job_spec__descriptor,
+	                     "{\"task_id\": \"task_1\", \"function\": "
+	                     "\"calculate_data\", \"params\": {\"input_data\": "
+	                     "[1, 2, 3]}, \"depends_on\": [\"task_0\"], "
+	                     "\"priority\": -2, \"timeout_s\": 300, \"retry\": "
+	                     "{\"max_attempts\": 3, \"backoff\": \"exponential\", "
+	                     "\"initial_delay_ms\": 1000, \"max_delay_ms\": "
+	                     "60000}, \"delay_s\": 0, \"labels\": {\"team\": "
+	                     "\"etl\", \"tier\": \"1\"}}",
+	                     &spec),
+	    SJE_OK);
+	assert_string_equal(spec->task_id, "task_1");
+	assert_string_equal(spec->function, "calculate_data");
+	assert_non_null(spec->params);
+	assert_string_equal(spec->params->text, "{\"input_data\":[1,2,3]}");
+	assert_int_equal(spec->n_depends_on, 1);
+	assert_string_equal(spec->depends_on[0], "task_0");
+	assert_int_equal(spec->priority, -2);
+	assert_int_equal(spec->timeout_s, 300);
+	assert_non_null(spec->retry);
+	assert_int_equal(spec->retry->max_attempts, 3);
+	assert_string_equal(spec->retry->backoff, "exponential");
+	assert_int_equal(spec->retry->initial_delay_ms, 1000);
+	assert_int_equal(spec->retry->max_delay_ms, 60000);
+	assert_int_equal(spec->n_labels, 2);
+	assert_string_equal(spec->labels[0]->key, "team");
+	assert_string_equal(spec->labels[0]->value, "etl");
+	assert_string_equal(spec->labels[1]->key, "tier");
+	sje__v1__job_spec__free_unpacked(spec, NULL);
+
+	// null is absent; only function is needed.
+	assert_int_equal(TO_PB(&sje__v1__job_spec__descriptor,
+	                     "{\"function\":\"f\",\"params\":null,\"retry\":"
+	                     "null,\"depends_on\":null,\"labels\":null,"
+	                     "\"task_id\":null}",
+	                     &spec),
+	    SJE_OK);
+	assert_string_equal(spec->function, "f");
+	assert_string_equal(spec->task_id, "");
+	assert_null(spec->params);
+	assert_null(spec->retry);
+	assert_int_equal(spec->n_depends_on, 0);
+	sje__v1__job_spec__free_unpacked(spec, NULL);
+}
+
+static void
+test_json_to_pb_names_the_field_of_every_refusal(void **state)
+{
+	(void) state;
+	const ProtobufCMessageDescriptor *js = &sje__v1__job_spec__descriptor;
+	const ProtobufCMessageDescriptor *sr =
+	    &sje__v1__submit_request__descriptor;
+	// Wrong types.
+	expect_field(js, "{\"function\": 5}", "function");
+	expect_field(js, "{\"function\":\"f\",\"retry\":{\"max_attempts\":\"3\"}}",
+	    "retry.max_attempts");
+	expect_field(js, "{\"function\":\"f\",\"priority\":1.5}", "priority");
+	expect_field(js, "{\"function\":\"f\",\"priority\":true}", "priority");
+	expect_field(js, "{\"function\":\"f\",\"timeout_s\":-1}", "timeout_s");
+	expect_field(js, "{\"function\":\"f\",\"timeout_s\":4294967296}",
+	    "timeout_s");
+	expect_field(js, "{\"function\":\"f\",\"priority\":2147483648}",
+	    "priority");
+	expect_field(js, "{\"function\":\"f\",\"labels\":{\"a\":1}}",
+	    "labels.a");
+	expect_field(js, "{\"function\":\"f\",\"labels\":[]}", "labels");
+	expect_field(js, "{\"function\":\"f\",\"depends_on\":[\"a\",2]}",
+	    "depends_on[1]");
+	expect_field(js, "{\"function\":\"f\",\"depends_on\":[\"a\",null]}",
+	    "depends_on[1]");
+	expect_field(js, "{\"function\":\"f\",\"depends_on\":\"a\"}",
+	    "depends_on");
+	expect_field(js, "{\"function\":\"f\",\"retry\":[]}", "retry");
+	// Unknown fields, at any depth.
+	expect_field(js, "{\"function\":\"f\",\"nope\":1}", "nope");
+	expect_field(js, "{\"function\":\"f\",\"retry\":{\"tries\":1}}",
+	    "retry.tries");
+	expect_field(sr, "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
+	                 "\"g\",\"x\":1}]}",
+	    "jobs[1].x");
+	// The document itself.
+	expect_field(js, "[1]", "");
+	expect_field(js, "\"spec\"", "");
+	expect_field(js, "", "");
+	expect_field(js, "{} x", "");
+	// Malformed text names where it broke, cut at the Json field.
+	expect_field(js, "{\"function\":\"f\",\"params\":{\"a\":[1,2",
+	    "params");
+	expect_field(js, "{\"function\":\"f\",\"retry\":{\"backoff\":\"fi",
+	    "retry.backoff");
+	expect_field(js, "{\"task_id\":\"\xff\",\"function\":\"f\"}",
+	    "task_id");
+	expect_field(js, "{\"function\":\"f\",\"function\":\"g\"}",
+	    "function");
+	expect_field(js, "{\"function\":\"f\",\"params\":{\"a\":1,\"a\":2}}",
+	    "params");
+	expect_field(sr, "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
+	                 "\"g\",\"params\":{\"x\":[1,}}]}",
+	    "jobs[1].params");
+	expect_field(js, "{\"function\":\"f\",\"labels\":{\"k\":\"\xc3\"}}",
+	    "labels.k");
+	expect_field(sr, "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
+	                 "\"g\",\"params\":[1,}]}",
+	    "jobs[1].params");
+	expect_field(js, "{\"task_id\":\"t\"", "");
+	expect_field(js, "{\"task_id\":\"t\",}", "");
+	expect_field(js, "{\"retry\":{\"max_attempts\":1 \"backoff\":1}}",
+	    "retry");
+	char nul[] = "{\"function\":\"f\",\"task_id\":\"a\0b\"}";
+	char field[128], msg[256];
+	ProtobufCMessage *m = NULL;
+	assert_int_equal(sje__json_to_pb(js, nul, sizeof(nul) - 1, &m, field,
+	                     sizeof(field), msg, sizeof(msg)),
+	    SJE_EINVAL);
+	assert_string_equal(field, "task_id");
+	assert_null(m);
+}
+
+static void
+test_json_to_pb_bounds_strings_depth_and_size(void **state)
+{
+	(void) state;
+	const ProtobufCMessageDescriptor *js = &sje__v1__job_spec__descriptor;
+	char field[128], msg[256];
+
+	// An id one byte past its limit, a 200 KB label value.
+	char *t = malloc(600 * 1024);
+	assert_non_null(t);
+	strcpy(t, "{\"function\":\"f\",\"task_id\":\"");
+	size_t n = strlen(t);
+	memset(t + n, 'a', SJE_MAX_ID_BYTES + 1);
+	strcpy(t + n + SJE_MAX_ID_BYTES + 1, "\"}");
+	expect_field(js, t, "task_id");
+	strcpy(t, "{\"function\":\"f\",\"labels\":{\"k\":\"");
+	n = strlen(t);
+	memset(t + n, 'a', 200 * 1024);
+	strcpy(t + n + 200 * 1024, "\"}}");
+	expect_field(js, t, "labels.k");
+
+	// params: any value up to the depth and size limits.
+	char *ok = nested(SJE_MAX_JSON_DEPTH, '[', ']');
+	snprintf(t, 600 * 1024, "{\"function\":\"f\",\"params\":%s}", ok);
+	Sje__V1__JobSpec *spec = NULL;
+	assert_int_equal(sje__json_to_pb(js, t, strlen(t),
+	                     (ProtobufCMessage **) &spec, field,
+	                     sizeof(field), msg, sizeof(msg)),
+	    SJE_OK);
+	assert_string_equal(spec->params->text, ok);
+	sje__v1__job_spec__free_unpacked(spec, NULL);
+	free(ok);
+	char *deep = nested(SJE_MAX_JSON_DEPTH + 1, '[', ']');
+	snprintf(t, 600 * 1024, "{\"function\":\"f\",\"params\":%s}", deep);
+	expect_field(js, t, "params");
+	free(deep);
+	free(t);
+
+	size_t big = SJE_MAX_PARAMS_BYTES + 16;
+	t          = malloc(big + 64);
+	assert_non_null(t);
+	strcpy(t, "{\"function\":\"f\",\"params\":[\"");
+	n = strlen(t);
+	memset(t + n, 'x', big);
+	strcpy(t + n + big, "\"]}");
+	expect_field(js, t, "params");
+	free(t);
+
+	// Far deeper than jansson's own limit: refused, and named.
+	char *abyss = nested(100000, '[', ']');
+	t           = malloc(strlen(abyss) + 64);
+	assert_non_null(t);
+	sprintf(t, "{\"function\":\"f\",\"params\":%s}", abyss);
+	expect_field(js, t, "params");
+	free(t);
+	free(abyss);
+}
+
+static void
+test_json_params_round_trip_exactly(void **state)
+{
+	(void) state;
+	static const char *const values[] = {
+		"{\"input_data\":[1,2,3]}",
+		"[0.1,100.0,1e-7,1.5e300,-0.0,0.00001,1e17,123456.789]",
+		"{\"big\":9223372036854775807,\"neg\":-9223372036854775808}",
+		"\"caf\xc3\xa9 \\\" \\\\ \\n \\u0001\"",
+		"42",
+		"true",
+		"{\"nested\":{\"a\":[{},[],{\"b\":null}]},\"z\":\"last\",\"a\":1}",
+		"2.718281828459045",
+		"[1e16,12345678901234567.0,0.30000000000000004]",
+	};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char text[512], field[128], msg[256];
+		snprintf(text, sizeof(text), "{\"function\":\"f\",\"params\":%s}",
+		    values[i]);
+		Sje__V1__JobSpec *spec = NULL;
+		assert_int_equal(
+		    sje__json_to_pb(&sje__v1__job_spec__descriptor, text,
+		        strlen(text), (ProtobufCMessage **) &spec, field,
+		        sizeof(field), msg, sizeof(msg)),
+		    SJE_OK);
+		// The stored text reads back to the same value, and is what
+		// sje__json_dumps makes of it again (a fixed point).
+		json_error_t jerr;
+		json_t *want = json_loads(values[i], JSON_DECODE_ANY, &jerr);
+		json_t *got  = json_loads(spec->params->text, JSON_DECODE_ANY,
+                    &jerr);
+		assert_non_null(got);
+		if (!json_equal(want, got)) {
+			print_error("%s came back as %s\n", values[i],
+			    spec->params->text);
+			fail();
+		}
+		char *again = sje__json_dumps(got, JSON_COMPACT);
+		assert_string_equal(again, spec->params->text);
+		free(again);
+		json_decref(want);
+		json_decref(got);
+		sje__v1__job_spec__free_unpacked(spec, NULL);
+	}
+}
+
+static void
+test_json_dumps_writes_reals_without_needless_exponents(void **state)
+{
+	(void) state;
+	static const struct {
+		double      d;
+		const char *want;
+	} cases[] = {
+		{ 100.0, "100.0" },
+		{ 0.1, "0.1" },
+		{ 1.0, "1.0" },
+		{ -2.5, "-2.5" },
+		{ 1e-5, "0.00001" },
+		{ 1.5e-5, "0.000015" },
+		{ 1e-6, "1e-6" },
+		{ 1e16, "10000000000000000.0" },
+		{ 1e17, "1e17" },
+		{ 1.25e17, "1.25e17" },
+		{ -1e300, "-1e300" },
+		{ 0.0, "0.0" },
+		{ 123456.789, "123456.789" },
+		{ 0.30000000000000004, "0.30000000000000004" },
+		{ 5e-324, "5e-324" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[32];
+		sje__json_fmt_real(cases[i].d, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].want) != 0) {
+			print_error("%.17g: got %s, want %s\n", cases[i].d, buf,
+			    cases[i].want);
+			fail();
+		}
+		assert_true(strtod(buf, NULL) == cases[i].d);
+	}
+	char buf[32];
+	sje__json_fmt_real(NAN, buf, sizeof(buf));
+	assert_string_equal(buf, "null");
+
+	// Layout: compact, default and indented, as jansson lays them out.
+	json_error_t jerr;
+	json_t      *j = json_loads(
+            "{\"a\":[1,2.5,{}],\"b\":{\"c\":null},\"d\":[]}", 0, &jerr);
+	assert_non_null(j);
+	static const size_t flags[] = { JSON_COMPACT, 0, JSON_INDENT(2),
+		JSON_INDENT(3) | JSON_COMPACT };
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		char *ours   = sje__json_dumps(j, flags[i]);
+		char *theirs = json_dumps(j, flags[i] | JSON_REAL_PRECISION(2));
+		assert_string_equal(ours, theirs);
+		free(ours);
+		free(theirs);
+	}
+	json_decref(j);
+	json_t *x = json_string("x");
+	char   *s = sje__json_dumps(x, 0);
+	assert_string_equal(s, "\"x\"");
+	free(s);
+	json_decref(x);
+}
+
+static void
+test_json_to_pb_enums_64_bit_integers_and_timestamps(void **state)
+{
+	(void) state;
+	char                      field[128], msg[256];
+	Sje__V1__ListJobsRequest *lj = NULL;
+	static const char *const  queued[] = { "\"QUEUED\"",
+                "\"JOB_STATE_QUEUED\"", "\"queued\"", "3" };
+	for (size_t i = 0; i < 4; i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "{\"state\":%s}", queued[i]);
+		assert_int_equal(
+		    sje__json_to_pb(&sje__v1__list_jobs_request__descriptor,
+		        text, strlen(text), (ProtobufCMessage **) &lj, field,
+		        sizeof(field), msg, sizeof(msg)),
+		    SJE_OK);
+		assert_int_equal(lj->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+		sje__v1__list_jobs_request__free_unpacked(lj, NULL);
+	}
+	expect_field(&sje__v1__list_jobs_request__descriptor,
+	    "{\"state\":\"BOGUS\"}", "state");
+	expect_field(&sje__v1__list_jobs_request__descriptor,
+	    "{\"state\":99}", "state");
+	expect_field(&sje__v1__list_jobs_request__descriptor,
+	    "{\"state\":[]}", "state");
+
+	Sje__V1__ListEventsRequest *le = NULL;
+	assert_int_equal(TO_PB(&sje__v1__list_events_request__descriptor,
+	                     "{\"after\":\"18446744073709551615\"}", &le),
+	    SJE_OK);
+	assert_true(le->after == UINT64_MAX);
+	sje__v1__list_events_request__free_unpacked(le, NULL);
+	assert_int_equal(TO_PB(&sje__v1__list_events_request__descriptor,
+	                     "{\"after\":9223372036854775807,\"wait_ms\":5}",
+	                     &le),
+	    SJE_OK);
+	assert_true(le->after == (uint64_t) INT64_MAX);
+	assert_int_equal(le->wait_ms, 5);
+	sje__v1__list_events_request__free_unpacked(le, NULL);
+	expect_field(&sje__v1__list_events_request__descriptor,
+	    "{\"after\":-1}", "after");
+	expect_field(&sje__v1__list_events_request__descriptor,
+	    "{\"after\":\"1x\"}", "after");
+	expect_field(&sje__v1__list_events_request__descriptor,
+	    "{\"after\":\"18446744073709551616\"}", "after");
+	expect_field(&sje__v1__list_events_request__descriptor,
+	    "{\"after\":1.0}", "after");
+
+	Sje__V1__WorkerInfo *wi = NULL;
+	assert_int_equal(TO_PB(&sje__v1__worker_info__descriptor,
+	                     "{\"last_seen\":\"2026-11-27T22:00:00.123Z\"}",
+	                     &wi),
+	    SJE_OK);
+	assert_true(wi->last_seen->unix_ms == T_CREATED);
+	sje__v1__worker_info__free_unpacked(wi, NULL);
+	assert_int_equal(TO_PB(&sje__v1__worker_info__descriptor,
+	                     "{\"last_seen\":\"2026-11-27T23:30:00.12345+01:30\"}",
+	                     &wi),
+	    SJE_OK);
+	assert_true(wi->last_seen->unix_ms == T_CREATED);
+	sje__v1__worker_info__free_unpacked(wi, NULL);
+	assert_int_equal(TO_PB(&sje__v1__worker_info__descriptor,
+	                     "{\"last_seen\":\"1969-12-31T23:59:59.999Z\"}",
+	                     &wi),
+	    SJE_OK);
+	assert_true(wi->last_seen->unix_ms == -1);
+	sje__v1__worker_info__free_unpacked(wi, NULL);
+	expect_field(&sje__v1__worker_info__descriptor,
+	    "{\"last_seen\":\"2026-02-29T00:00:00Z\"}", "last_seen");
+	expect_field(&sje__v1__worker_info__descriptor,
+	    "{\"last_seen\":\"2026-11-27 22:00:00Z\"}", "last_seen");
+	expect_field(&sje__v1__worker_info__descriptor,
+	    "{\"last_seen\":1795816800123}", "last_seen");
+}
+
+static void
+test_json_to_pb_oneofs_maps_bytes_and_repeated_scalars(void **state)
+{
+	(void) state;
+	char   field[128], msg[256];
+	Probe *p = NULL;
+	assert_int_equal(TO_PB(&probe_desc,
+	                     "{\"num\":7,\"big\":[1,\"18446744073709551615\"],"
+	                     "\"d\":[0.5,-2,\"NaN\"],\"b\":[true,false],"
+	                     "\"codes\":{\"404\":\"not found\",\"-1\":\"m\"},"
+	                     "\"raw\":[\"aGk=\",\"aGk\",\"_-8\"]}",
+	                     &p),
+	    SJE_OK);
+	assert_int_equal(p->kind_case, PROBE_KIND_NUM);
+	assert_int_equal(p->num, 7);
+	assert_int_equal(p->n_big, 2);
+	assert_true(p->big[1] == UINT64_MAX);
+	assert_int_equal(p->n_d, 3);
+	assert_true(p->d[1] == -2.0);
+	assert_true(isnan(p->d[2]));
+	assert_int_equal(p->n_b, 2);
+	assert_true(p->b[0] && !p->b[1]);
+	assert_int_equal(p->n_codes, 2);
+	assert_int_equal(p->codes[0]->code, 404);
+	assert_string_equal(p->codes[0]->text, "not found");
+	assert_int_equal(p->codes[1]->code, -1);
+	assert_int_equal(p->n_raw, 3);
+	assert_int_equal(p->raw[0].len, 2);
+	assert_memory_equal(p->raw[0].data, "hi", 2);
+	assert_int_equal(p->raw[1].len, 2);
+	assert_int_equal(p->raw[2].len, 2);
+	assert_memory_equal(p->raw[2].data, "\xff\xef", 2);
+	protobuf_c_message_free_unpacked(&p->base, NULL);
+
+	assert_int_equal(TO_PB(&probe_desc, "{\"name\":\"probe\"}", &p), SJE_OK);
+	assert_int_equal(p->kind_case, PROBE_KIND_NAME);
+	assert_string_equal(p->name, "probe");
+	protobuf_c_message_free_unpacked(&p->base, NULL);
+
+	expect_field(&probe_desc, "{\"name\":\"x\",\"num\":1}", "num");
+	expect_field(&probe_desc, "{\"codes\":{\"x\":\"y\"}}", "codes.x");
+	expect_field(&probe_desc, "{\"codes\":{\"1\":2}}", "codes.1");
+	expect_field(&probe_desc, "{\"b\":[true,1]}", "b[1]");
+	expect_field(&probe_desc, "{\"raw\":[\"a\"]}", "raw[0]");
+	expect_field(&probe_desc, "{\"raw\":[\"a*==\"]}", "raw[0]");
+	expect_field(&probe_desc, "{\"big\":[-1]}", "big[0]");
+	expect_field(&probe_desc, "{\"d\":[\"1.5\"]}", "d[0]");
+	// A failure after entries were built frees them (ASan checks).
+	expect_field(&probe_desc,
+	    "{\"name\":\"x\",\"big\":[1,2],\"codes\":{\"1\":\"a\",\"2\":\"b\"},"
+	    "\"raw\":[\"aGk=\"],\"d\":[true]}",
+	    "d[0]");
+}
+
+static void
+test_json_round_trips_a_job_through_both_mappings(void **state)
+{
+	(void) state;
+	Sje__V1__Job       job     = SJE__V1__JOB__INIT;
+	Sje__V1__Json      params  = SJE__V1__JSON__INIT;
+	Sje__V1__Json      result  = SJE__V1__JSON__INIT;
+	Sje__V1__Timestamp created = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__Progress  prog    = SJE__V1__PROGRESS__INIT;
+	Sje__V1__JobError  err     = SJE__V1__JOB_ERROR__INIT;
+	Sje__V1__Attempt   att     = SJE__V1__ATTEMPT__INIT;
+	Sje__V1__Attempt  *atts[]  = { &att };
+	char              *deps[]  = { "a", "b" };
+	job.task_id                = "t1";
+	job.function               = "calculate_data";
+	job.state                  = SJE__V1__JOB_STATE__JOB_STATE_FAILED;
+	params.text                = "{\"x\":[0.1,2,\"s\"]}";
+	job.params                 = &params;
+	result.text                = "3.5";
+	job.result                 = &result;
+	created.unix_ms            = T_CREATED;
+	job.created_at             = &created;
+	prog.percent               = 12.5;
+	prog.message               = "half";
+	job.progress               = &prog;
+	err.type                   = "error";
+	err.message                = "boom";
+	job.error                  = &err;
+	job.n_depends_on           = 2;
+	job.depends_on             = deps;
+	att.number                 = 1;
+	att.worker                 = "w";
+	att.started_at             = &created;
+	att.outcome                = SJE__V1__JOB_STATE__JOB_STATE_FAILED;
+	job.n_attempts             = 1;
+	job.attempts               = atts;
+	job.attempt                = 1;
+	job.max_attempts           = 3;
+
+	json_t *j1   = sje__pb_to_json(&job.base);
+	char   *text = sje__json_dumps(j1, JSON_COMPACT);
+	assert_non_null(text);
+	char          field[128], msg[256];
+	Sje__V1__Job *back = NULL;
+	assert_int_equal(sje__json_to_pb(&sje__v1__job__descriptor, text,
+	                     strlen(text), (ProtobufCMessage **) &back, field,
+	                     sizeof(field), msg, sizeof(msg)),
+	    SJE_OK);
+	json_t *j2 = sje__pb_to_json(&back->base);
+	assert_true(json_equal(j1, j2));
+	assert_string_equal(back->params->text, params.text);
+	json_decref(j1);
+	json_decref(j2);
+	free(text);
+	sje__v1__job__free_unpacked(back, NULL);
+}
+
+static void
+test_json_value_to_pb_prefixes_the_path(void **state)
+{
+	(void) state;
+	char         field[128], msg[256];
+	json_error_t jerr;
+	json_t      *v = json_loads("{\"function\":7}", 0, &jerr);
+	ProtobufCMessage *m = NULL;
+	assert_int_equal(sje__json_value_to_pb(&sje__v1__job_spec__descriptor,
+	                     v, "tasks[3]", &m, field, sizeof(field), msg,
+	                     sizeof(msg)),
+	    SJE_EINVAL);
+	assert_string_equal(field, "tasks[3].function");
+	assert_non_null(strstr(msg, "tasks[3].function"));
+	json_decref(v);
+	// Not an object at all.
+	v = json_integer(1);
+	assert_int_equal(sje__json_value_to_pb(&sje__v1__job_spec__descriptor,
+	                     v, "tasks[0]", &m, field, sizeof(field), msg,
+	                     sizeof(msg)),
+	    SJE_EINVAL);
+	assert_string_equal(field, "tasks[0]");
+	json_decref(v);
+	assert_null(m);
+}
+
 int
 main(void)
 {
@@ -603,6 +1135,20 @@ main(void)
 		cmocka_unit_test(test_json_valid_accepts_any_single_value),
 		cmocka_unit_test(test_json_valid_rejects_bad_text),
 		cmocka_unit_test(test_rfc3339_of_known_instants),
+		cmocka_unit_test(test_json_to_pb_reads_the_api_job_spec),
+		cmocka_unit_test(
+		    test_json_to_pb_names_the_field_of_every_refusal),
+		cmocka_unit_test(test_json_to_pb_bounds_strings_depth_and_size),
+		cmocka_unit_test(test_json_params_round_trip_exactly),
+		cmocka_unit_test(
+		    test_json_dumps_writes_reals_without_needless_exponents),
+		cmocka_unit_test(
+		    test_json_to_pb_enums_64_bit_integers_and_timestamps),
+		cmocka_unit_test(
+		    test_json_to_pb_oneofs_maps_bytes_and_repeated_scalars),
+		cmocka_unit_test(
+		    test_json_round_trips_a_job_through_both_mappings),
+		cmocka_unit_test(test_json_value_to_pb_prefixes_the_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

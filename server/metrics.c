@@ -1,0 +1,248 @@
+// metrics.c — Prometheus text exposition of an sje.v1.StatsReply.
+//
+// One pass per family over the functions of the reply, written into a
+// growing buffer (met_buf) that remembers its first allocation failure,
+// so that the rendering code reads straight and checks once at the end.
+// Histogram counts arrive per bucket (sje.v1.Histogram) and leave
+// cumulative, as Prometheus wants; times arrive in milliseconds and leave
+// in seconds.
+#include "metrics.h"
+
+#include "pbjson.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct met_buf {
+	char  *p;
+	size_t n, cap;
+	bool   failed;
+} met_buf;
+
+static void
+met_put(met_buf *b, const char *s, size_t n)
+{
+	if (b->failed) {
+		return;
+	}
+	if (b->cap - b->n <= n) {
+		size_t cap = b->cap != 0 ? b->cap : 4096;
+		while (cap - b->n <= n) {
+			cap *= 2;
+		}
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p   = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void met_printf(met_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+met_printf(met_buf *b, const char *fmt, ...)
+{
+	char    line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	met_put(b, line, (size_t) n < sizeof(line) ? (size_t) n : sizeof(line) - 1);
+}
+
+// met_label writes a label value, escaped: backslash, quote, newline.
+static void
+met_label(met_buf *b, const char *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	size_t start = 0, i;
+	for (i = 0; s[i] != '\0'; i++) {
+		const char *esc = s[i] == '\\' ? "\\\\"
+		    : s[i] == '"'               ? "\\\""
+		    : s[i] == '\n'              ? "\\n"
+		                                : NULL;
+		if (esc != NULL) {
+			met_put(b, s + start, i - start);
+			met_put(b, esc, 2);
+			start = i + 1;
+		}
+	}
+	met_put(b, s + start, i - start);
+}
+
+// met_num formats a float the way Prometheus reads it, without a needless
+// ".0" (so that le="1" and not le="1.0").
+static void
+met_num(double d, char *buf, size_t len)
+{
+	sje__json_fmt_real(d, buf, len);
+	size_t n = strlen(buf);
+	if (n > 2 && strcmp(buf + n - 2, ".0") == 0) {
+		buf[n - 2] = '\0';
+	}
+	if (strcmp(buf, "null") == 0) {
+		snprintf(buf, len, "NaN");
+	}
+}
+
+static void
+met_family(met_buf *b, const char *name, const char *type, const char *help)
+{
+	met_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+// met_fn_sample writes "name{function="f"} value".
+static void
+met_fn_sample(met_buf *b, const char *name, const char *fn, uint64_t v)
+{
+	met_printf(b, "%s{function=\"", name);
+	met_label(b, fn);
+	met_printf(b, "\"} %" PRIu64 "\n", v);
+}
+
+// met_histogram writes one function's histogram h of a family in
+// seconds.
+static void
+met_histogram(met_buf *b, const char *name, const char *fn,
+    const Sje__V1__Histogram *h)
+{
+	if (h == NULL || h->n_counts != h->n_bounds_ms + 1) {
+		return;
+	}
+	uint64_t cum = 0;
+	char     num[40];
+	for (size_t i = 0; i < h->n_counts; i++) {
+		cum += h->counts[i];
+		if (i < h->n_bounds_ms) {
+			met_num(h->bounds_ms[i] / 1000.0, num, sizeof(num));
+		} else {
+			snprintf(num, sizeof(num), "+Inf");
+		}
+		met_printf(b, "%s_bucket{function=\"", name);
+		met_label(b, fn);
+		met_printf(b, "\",le=\"%s\"} %" PRIu64 "\n", num, cum);
+	}
+	met_num(h->sum_ms / 1000.0, num, sizeof(num));
+	met_printf(b, "%s_sum{function=\"", name);
+	met_label(b, fn);
+	met_printf(b, "\"} %s\n", num);
+	met_printf(b, "%s_count{function=\"", name);
+	met_label(b, fn);
+	met_printf(b, "\"} %" PRIu64 "\n", cum);
+}
+
+sje_err
+sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
+{
+	if (st == NULL || out == NULL || len == NULL) {
+		return SJE_EINVAL;
+	}
+	met_buf b = { 0 };
+
+	met_family(&b, "sje_jobs", "gauge",
+	    "Jobs not finished, by state and function (PENDING: waiting for "
+	    "parents, all functions).");
+	static const char *const states[] = { "QUEUED", "RUNNING",
+		"SCHEDULED" };
+	for (size_t s = 0; s < 3; s++) {
+		for (size_t i = 0; i < st->n_functions; i++) {
+			const Sje__V1__FunctionStats *f = st->functions[i];
+			uint64_t v = s == 0 ? f->queued
+			    : s == 1        ? f->running
+			                    : f->scheduled;
+			met_printf(&b, "sje_jobs{state=\"%s\",function=\"",
+			    states[s]);
+			met_label(&b, f->function);
+			met_printf(&b, "\"} %" PRIu64 "\n", v);
+		}
+	}
+	met_printf(&b, "sje_jobs{state=\"PENDING\"} %" PRIu64 "\n", st->pending);
+
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t      offset;
+	} counters[] = {
+		{ "sje_jobs_submitted_total", "Jobs submitted since the start.",
+		    offsetof(Sje__V1__FunctionStats, submitted) },
+		{ "sje_jobs_succeeded_total", "Jobs that ended SUCCEEDED.",
+		    offsetof(Sje__V1__FunctionStats, succeeded) },
+		{ "sje_jobs_failed_total", "Jobs that ended FAILED.",
+		    offsetof(Sje__V1__FunctionStats, failed) },
+		{ "sje_jobs_cancelled_total", "Jobs that ended CANCELLED.",
+		    offsetof(Sje__V1__FunctionStats, cancelled) },
+		{ "sje_jobs_retried_total",
+		    "Failed attempts that were tried again.",
+		    offsetof(Sje__V1__FunctionStats, retried) },
+		{ "sje_jobs_upstream_failed_total",
+		    "Jobs that ended UPSTREAM_FAILED.",
+		    offsetof(Sje__V1__FunctionStats, upstream_failed) },
+	};
+	for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+		met_family(&b, counters[c].name, "counter", counters[c].help);
+		for (size_t i = 0; i < st->n_functions; i++) {
+			const Sje__V1__FunctionStats *f = st->functions[i];
+			uint64_t                      v;
+			memcpy(&v, (const char *) f + counters[c].offset,
+			    sizeof(v));
+			met_fn_sample(&b, counters[c].name, f->function, v);
+		}
+	}
+
+	met_family(&b, "sje_workers", "gauge", "Workers registered now.");
+	met_printf(&b, "sje_workers %" PRIu32 "\n", st->workers);
+	met_family(&b, "sje_worker_slots", "gauge",
+	    "Slots of the workers registered now.");
+	met_printf(&b, "sje_worker_slots %" PRIu32 "\n", st->worker_slots);
+	met_family(&b, "sje_worker_slots_busy", "gauge",
+	    "Slots running a job now.");
+	met_printf(&b, "sje_worker_slots_busy %" PRIu32 "\n",
+	    st->workers_busy_slots);
+	met_family(&b, "sje_events_total", "counter",
+	    "Job events published (the last sequence number).");
+	met_printf(&b, "sje_events_total %" PRIu64 "\n", st->event_seq);
+	if (st->started_at != NULL && st->started_at->unix_ms != 0) {
+		char num[40];
+		met_num(st->started_at->unix_ms / 1000.0, num, sizeof(num));
+		met_family(&b, "sje_start_time_seconds", "gauge",
+		    "When the server started, in seconds since the epoch.");
+		met_printf(&b, "sje_start_time_seconds %s\n", num);
+	}
+
+	met_family(&b, "sje_job_wait_seconds", "histogram",
+	    "Time from ready (queued) to started, per attempt.");
+	for (size_t i = 0; i < st->n_functions; i++) {
+		met_histogram(&b, "sje_job_wait_seconds",
+		    st->functions[i]->function, st->functions[i]->wait);
+	}
+	met_family(&b, "sje_job_run_seconds", "histogram",
+	    "Time from start to finish of an attempt.");
+	for (size_t i = 0; i < st->n_functions; i++) {
+		met_histogram(&b, "sje_job_run_seconds",
+		    st->functions[i]->function, st->functions[i]->run);
+	}
+
+	if (b.failed) {
+		free(b.p);
+		return SJE_ENOMEM;
+	}
+	*out = b.p;
+	*len = b.n;
+	return SJE_OK;
+}
