@@ -65,6 +65,9 @@ enum {
 	CLI_NOTFOUND    = 4,
 };
 
+// The index of Coordinator.RunWorkflow, in .proto order.
+#define CLI_METHOD_RUN_WORKFLOW 8
+
 // --- arguments ----------------------------------------------------------
 
 typedef enum opt_id {
@@ -178,7 +181,8 @@ static const command commands[] = {
 	    "                  [--priority N] [--timeout S] [--retries N] "
 	    "[--delay S] [--wait]",
 	    "submit a job; with --wait, then wait for it as `wait` does" },
-	{ "status", cmd_status, 1, 1, 0, "status ID", "show a job" },
+	{ "status", cmd_status, 1, 1, 0, "status ID",
+	    "show a job, or every step of a workflow run" },
 	{ "cancel", cmd_cancel, 1, 1, 0, "cancel ID", "cancel a job" },
 	{ "list", cmd_list, 0, 0,
 	    BIT(OPT_STATE) | BIT(OPT_FUNCTION) | BIT(OPT_LIMIT) |
@@ -193,10 +197,11 @@ static const command commands[] = {
 	    "stream job events as they happen, until interrupted" },
 	{ "workers", cmd_workers, 0, 0, 0, "workers",
 	    "list the connected workers" },
-	{ "workflow", cmd_workflow, 1, 1, BIT(OPT_PARAMS),
-	    "workflow NAME [--params JSON]",
-	    "run a workflow defined in config (not supported by this server "
-	    "yet)" },
+	{ "workflow", cmd_workflow, 1, 1,
+	    BIT(OPT_PARAMS) | BIT(OPT_ID) | BIT(OPT_WAIT),
+	    "workflow NAME [--params JSON|@FILE] [--id RUN_ID] [--wait]",
+	    "run a workflow defined in the server's config; `status RUN_ID` "
+	    "shows its steps" },
 	{ "help", cmd_help, 0, 1, 0, "help [COMMAND]", "show this help" },
 };
 
@@ -993,6 +998,103 @@ split_ids(const char *list, char **copy, char ***ids, size_t *n)
 	return CLI_OK;
 }
 
+// print_workflow_run shows every step of workflow run id: a table, or
+// {"workflow_id", "steps": [job, ...]} with --json, and returns CLI_OK
+// whatever the steps' states; CLI_NOTFOUND (printing nothing) when the run
+// has no steps.
+static int
+print_workflow_run(cli *c, const char *id)
+{
+	Sje__V1__ListJobsRequest req = SJE__V1__LIST_JOBS_REQUEST__INIT;
+	req.workflow_id              = (char *) id;
+	req.limit                    = 1000;
+	Sje__V1__ListJobsReply *rep  = NULL;
+	sje_status              st   = { 0 };
+	sje_err rv = sje_client_list_jobs(c->client, &req, &rep, &st);
+	if (rv == SJE_EINVAL) {
+		return CLI_NOTFOUND; // not even an id: let status say so
+	}
+	if (rv != SJE_OK) {
+		return call_failed(c, rv, &st);
+	}
+	if (rep->n_jobs == 0) {
+		protobuf_c_message_free_unpacked(&rep->base, NULL);
+		return CLI_NOTFOUND;
+	}
+	int rc = CLI_OK;
+	// The server lists newest first; steps read best in their order.
+	if (c->json) {
+		json_t *doc   = json_object();
+		json_t *steps = json_array();
+		for (size_t i = rep->n_jobs; i-- > 0;) {
+			json_array_append_new(steps, sje__pb_to_json(&rep->jobs[i]->base));
+		}
+		json_object_set_new(doc, "workflow_id", json_string(id));
+		json_object_set_new(doc, "steps", steps);
+		rc = print_doc(c, doc);
+	} else {
+		size_t done = 0, ok = 0;
+		table  t    = { .ncols = 6 };
+		table_row(&t, "STEP", "FUNCTION", "STATE", "ATTEMPT", "STARTED",
+		    "ERROR");
+		size_t plen = strlen(id) + 1;
+		for (size_t i = rep->n_jobs; i-- > 0;) {
+			const Sje__V1__Job *job = rep->jobs[i];
+			char attempt[32], started[64];
+			sje__snprintf(attempt, sizeof(attempt), "%" PRIu32,
+			    job->attempt);
+			const char *step = strlen(job->task_id) > plen
+			    ? job->task_id + plen
+			    : job->task_id;
+			table_row(&t, step, job->function,
+			    sje_job_state_name(job->state), attempt,
+			    fmt_time(job->started_at, started, sizeof(started)),
+			    job->error != NULL && job->error->message != NULL
+			        ? job->error->message
+			        : "");
+			done += sje_job_state_is_terminal(job->state);
+			ok += job->state == SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+		}
+		printf("workflow run %s: %zu steps, %zu finished, %zu "
+		       "succeeded\n",
+		    id, rep->n_jobs, done, ok);
+		rc = table_print(&t);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+// wait_quiet waits until job id finishes, printing nothing; CLI_OK when
+// it SUCCEEDED, CLI_FAILED when it ended otherwise, or the error of the
+// call.
+static int
+wait_quiet(cli *c, const char *id)
+{
+	for (;;) {
+		char                *ids[] = { (char *) id };
+		Sje__V1__WaitRequest req   = SJE__V1__WAIT_REQUEST__INIT;
+		req.task_ids               = ids;
+		req.n_task_ids             = 1;
+		req.timeout_ms             = 1000;
+		Sje__V1__WaitReply *rep    = NULL;
+		sje_status          st     = { 0 };
+		sje_err rv = sje_client_wait(c->client, &req, &rep, &st);
+		if (rv == SJE_EUNAVAIL || rv == SJE_ETIMEDOUT) {
+			continue; // the server restarts: keep waiting
+		}
+		if (rv != SJE_OK) {
+			return call_failed(c, rv, &st);
+		}
+		bool done = rep->done;
+		bool ok   = done && rep->n_jobs == 1 &&
+		    rep->jobs[0]->state == SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+		protobuf_c_message_free_unpacked(&rep->base, NULL);
+		if (done) {
+			return ok ? CLI_OK : CLI_FAILED;
+		}
+	}
+}
+
 static int
 cmd_submit(cli *c, const args *a)
 {
@@ -1099,6 +1201,13 @@ cmd_status(cli *c, const args *a)
 	Sje__V1__Job *job = NULL;
 	sje_status    st = { 0 };
 	sje_err       rv = sje_client_get_status(c->client, a->pos[0], &job, &st);
+	if (rv == SJE_ENOTFOUND) {
+		// Not a job: perhaps a workflow run.
+		rc = print_workflow_run(c, a->pos[0]);
+		if (rc != CLI_NOTFOUND) {
+			return rc;
+		}
+	}
 	if (rv != SJE_OK) {
 		return call_failed(c, rv, &st);
 	}
@@ -1410,19 +1519,69 @@ cmd_watch(cli *c, const args *a)
 	return rc;
 }
 
+// cmd_workflow runs a workflow of the server's config (RunWorkflow) and
+// prints its run id and steps; with --wait, waits for every step.
 static int
 cmd_workflow(cli *c, const args *a)
 {
-	(void) c;
 	char *text;
 	int   rc = load_params(a->val[OPT_PARAMS], &text);
-	free(text);
 	if (rc != CLI_OK) {
 		return rc;
 	}
-	fputs("error: workflows are not supported by this server yet\n",
-	    stderr);
-	return CLI_FAILED;
+	if ((rc = cli_client(c)) != CLI_OK) {
+		free(text);
+		return rc;
+	}
+	Sje__V1__RunWorkflowRequest req = SJE__V1__RUN_WORKFLOW_REQUEST__INIT;
+	Sje__V1__Json               params = SJE__V1__JSON__INIT;
+	req.name                           = (char *) a->pos[0];
+	req.workflow_id                    = (char *) a->val[OPT_ID];
+	if (text != NULL) {
+		params.text = text;
+		req.params  = &params;
+	}
+	Sje__V1__RunWorkflowReply *rep = NULL;
+	sje_status                 st  = { 0 };
+	sje_err rv = sje_client_call(c->client, &sje__v1__coordinator__descriptor,
+	    CLI_METHOD_RUN_WORKFLOW, &req.base, (ProtobufCMessage **) &rep, 0,
+	    &st);
+	free(text);
+	if (rv != SJE_OK) {
+		return call_failed(c, rv, &st);
+	}
+	if (a->val[OPT_WAIT] != NULL) {
+		// Wait for every step (a failure ends the rest too), then show
+		// the run as status does; exit 1 unless every step SUCCEEDED.
+		for (size_t i = 0; i < rep->n_tasks; i++) {
+			int wrc = wait_quiet(c, rep->tasks[i]->task_id);
+			if (wrc != CLI_OK && wrc != CLI_FAILED) {
+				rc = wrc;
+				break;
+			}
+			rc = rc == CLI_OK ? wrc : rc;
+		}
+		if (rc == CLI_OK || rc == CLI_FAILED) {
+			int prc = print_workflow_run(c, rep->workflow_id);
+			rc      = prc != CLI_OK ? prc : rc;
+		}
+	} else if (c->json) {
+		rc = print_msg(c, &rep->base);
+	} else {
+		printf("workflow %s: run %s, %zu steps\n", a->pos[0],
+		    rep->workflow_id, rep->n_tasks);
+		table t = { .ncols = 2 };
+		table_row(&t, "TASK_ID", "STATE");
+		for (size_t i = 0; i < rep->n_tasks; i++) {
+			table_row(&t, rep->tasks[i]->task_id,
+			    sje_job_state_name(rep->tasks[i]->state));
+		}
+		rc = table_print(&t);
+		printf("follow it with: sje-client status %s\n",
+		    rep->workflow_id);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
 }
 
 // print_help prints the whole help, or one command's.

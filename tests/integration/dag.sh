@@ -2,9 +2,22 @@
 # dag: dependency DAGs through the CLI with a real server and workers:
 # chain, fan-out, fan-in with collect, diamond, a failure in the middle of
 # a chain, cancel of a parent, an unknown parent refused, and a restart of
-# the server in the middle of a DAG.
+# the server in the middle of a DAG; workflows from config, run and
+# followed with the CLI.
 . "$(dirname "$0")/lib.sh"
 
+cat >"$T_DIR/sje.yaml" <<'YAML'
+workflows:
+  etl:
+    - {name: extract, function: echo, params: {step: extract}}
+    - {name: transform, function: echo, after: [extract], params: {step: transform}}
+    - {name: load, function: collect, after: [transform]}
+  broken:
+    - {name: first, function: echo}
+    - {name: boom, function: fail, after: [first], params: {message: kaput}}
+    - {name: never, function: echo, after: [boom]}
+YAML
+export SJE_CONFIG="$T_DIR/sje.yaml"
 t_server_start server
 t_worker_start wa 4
 
@@ -94,5 +107,32 @@ t_eq "after the restart the children still wait" PENDING "$(t_state rs-b)"
 t_check "the DAG finishes after the restart" t_until 40 t_state_is rs-c SUCCEEDED
 t_eq "the last job saw both parents" '["rs-a","rs-b"]' \
     "$(sje --json status rs-c | jq -c '.result | keys')"
+
+## Workflows from config, through the CLI.
+out=$(sje workflow etl --params '{"run":1}' --id run-1)
+t_check "a workflow run names its id" grep -q "run run-1, 3 steps" <<<"$out"
+t_check "the run's steps finish" t_until 30 t_state_is run-1.load SUCCEEDED
+out=$(sje status run-1)
+t_check "status of a run id shows the run" grep -q "workflow run run-1: 3 steps, 3 finished, 3 succeeded" <<<"$out"
+t_check "and each step" grep -Eq "^transform +echo +SUCCEEDED" <<<"$out"
+t_eq "run params reach the steps" '{"run":1,"step":"transform"}' \
+    "$(sje --json status run-1.transform | jq -cS .result)"
+out=$(sje --json workflow etl --id run-2 --wait)
+t_eq "workflow --wait shows every step" '["SUCCEEDED","SUCCEEDED","SUCCEEDED"]' \
+    "$(jq -c '[.steps[].state]' <<<"$out")"
+t_eq "in order" '["run-2.extract","run-2.transform","run-2.load"]' \
+    "$(jq -c '[.steps[].task_id]' <<<"$out")"
+set +e
+out=$(sje --json workflow broken --id run-3 --wait); rc=$?
+set -e
+t_eq "a run with a failing step exits 1" 1 "$rc"
+t_eq "the steps after it end UPSTREAM_FAILED" '["SUCCEEDED","FAILED","UPSTREAM_FAILED"]' \
+    "$(jq -c '[.steps[].state]' <<<"$out")"
+set +e
+sje workflow no_such_flow 2>/dev/null; rc=$?
+sje status no-such-run 2>/dev/null; rc2=$?
+set -e
+t_eq "an unknown workflow exits 4" 4 "$rc"
+t_eq "status of an unknown run exits 4" 4 "$rc2"
 
 t_done
