@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — THE test command: installs what is missing, builds, and runs
 # the whole suite twice: a plain build, then one under AddressSanitizer and
-# UndefinedBehaviorSanitizer; then fuzzes the JSON mapping for 60 s (clang,
-# libFuzzer). Also checks that gen/ matches proto/ and that the libsje
+# UndefinedBehaviorSanitizer; then fuzzes the JSON mapping and the RPC frame
+# decoding for 60 s each (clang, libFuzzer; SJE_FUZZ_SECONDS to change). Also checks that gen/ matches proto/ and that the libsje
 # example builds. Exits non-zero on the first failure.
 #
 #   deploy/test.sh            everything (what CI runs)
@@ -36,20 +36,27 @@ if [ "${1:-}" != "--quick" ]; then
 	run_suite build-asan -DSJE_SANITIZE=ON
 
 	# --- fuzzing --------------------------------------------------------
-	# The JSON -> protobuf mapping (what the REST gateway does with every
-	# body) under libFuzzer with ASan and UBSan, for a bounded time, from
-	# the committed seed corpus. New inputs go to a scratch directory,
-	# never into the repository; a crash leaves its input in build-fuzz/.
-	echo "== fuzz: json_to_pb_fuzz (60 s)"
+	# The network-facing parsers under libFuzzer with ASan and UBSan, for
+	# a bounded time each, from the committed seed corpora: the JSON ->
+	# protobuf mapping (every REST body) and the RPC frame decoding (every
+	# RPC request). New inputs go to a scratch directory, never into the
+	# repository; a crash leaves its input in build-fuzz/.
 	cmake -S "$ROOT" -B build-fuzz -DCMAKE_C_COMPILER=clang \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSJE_FUZZ=ON >/dev/null
-	cmake --build build-fuzz -j "$JOBS" --target json_to_pb_fuzz
-	fuzz_work=$(mktemp -d)
-	build-fuzz/bin/json_to_pb_fuzz -max_total_time=60 -print_final_stats=1 \
-	    -dict=tests/fuzz/json.dict -artifact_prefix=build-fuzz/ \
-	    "$fuzz_work" tests/fuzz/corpus/json_to_pb 2>build-fuzz/fuzz.log ||
-	    { tail -n 60 build-fuzz/fuzz.log; rm -rf "$fuzz_work"; exit 1; }
-	grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units' build-fuzz/fuzz.log
-	rm -rf "$fuzz_work"
+	cmake --build build-fuzz -j "$JOBS" --target json_to_pb_fuzz rpc_frame_fuzz
+	for target in json_to_pb rpc_frame; do
+		echo "== fuzz: ${target}_fuzz (${SJE_FUZZ_SECONDS:-60} s)"
+		dict=()
+		[ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")
+		[ "$target" = json_to_pb ] && dict=(-dict=tests/fuzz/json.dict)
+		fuzz_work=$(mktemp -d)
+		build-fuzz/bin/${target}_fuzz -max_total_time="${SJE_FUZZ_SECONDS:-60}" \
+		    -print_final_stats=1 "${dict[@]}" -artifact_prefix=build-fuzz/ \
+		    "$fuzz_work" "tests/fuzz/corpus/$target" 2>"build-fuzz/$target.log" ||
+		    { tail -n 60 "build-fuzz/$target.log"; rm -rf "$fuzz_work"; exit 1; }
+		grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units' \
+		    "build-fuzz/$target.log"
+		rm -rf "$fuzz_work"
+	done
 fi
 echo "== all tests passed"

@@ -181,8 +181,9 @@ rpc_send(rpc_call *call, int code, const char *message, const char *field,
 
 // rpc_find_method resolves "/pkg.Service/Method".
 static bool
-rpc_find_method(sje__rpc *rpc, const char *name,
-    const ProtobufCServiceDescriptor **svc, unsigned *method)
+rpc_find_method(const ProtobufCServiceDescriptor *const *services, size_t n,
+    const char *name, const ProtobufCServiceDescriptor **svc,
+    unsigned *method)
 {
 	if (name == NULL || name[0] != '/') {
 		return false;
@@ -192,8 +193,8 @@ rpc_find_method(sje__rpc *rpc, const char *name,
 		return false;
 	}
 	size_t svc_len = (size_t) (slash - (name + 1));
-	for (size_t i = 0; i < rpc->n_services; i++) {
-		const ProtobufCServiceDescriptor *d = rpc->services[i];
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCServiceDescriptor *d = services[i];
 		if (strlen(d->name) != svc_len ||
 		    strncmp(d->name, name + 1, svc_len) != 0) {
 			continue;
@@ -211,45 +212,73 @@ rpc_find_method(sje__rpc *rpc, const char *name,
 	return false;
 }
 
+int
+sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
+    const uint8_t *data, size_t len, sje__rpc_frame *f, char *msg,
+    size_t msglen, const char **field)
+{
+	memset(f, 0, sizeof(*f));
+	*field = NULL;
+	f->req = sje__v1__request__unpack(NULL, len, data);
+	if (f->req == NULL) {
+		sje__snprintf(msg, msglen, "malformed request envelope");
+		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
+	}
+	if (!rpc_find_method(
+	        services, n, f->req->method, &f->service, &f->method)) {
+		sje__snprintf(msg, msglen, "unknown method '%.120s'",
+		    f->req->method != NULL ? f->req->method : "");
+		*field = "method";
+		sje__rpc_frame_fini(f);
+		return SJE__V1__STATUS_CODE__UNIMPLEMENTED;
+	}
+	f->input = protobuf_c_message_unpack(f->service->methods[f->method].input,
+	    NULL, f->req->body.len, f->req->body.data);
+	if (f->input == NULL) {
+		sje__snprintf(msg, msglen, "malformed request body");
+		*field = "body";
+		sje__rpc_frame_fini(f);
+		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
+	}
+	return SJE__V1__STATUS_CODE__OK;
+}
+
+void
+sje__rpc_frame_fini(sje__rpc_frame *f)
+{
+	if (f->input != NULL) {
+		protobuf_c_message_free_unpacked(f->input, NULL);
+	}
+	if (f->req != NULL) {
+		sje__v1__request__free_unpacked(f->req, NULL);
+	}
+	memset(f, 0, sizeof(*f));
+}
+
 // rpc_on_request decodes a received request and hands it on, or answers
 // it at once when it is malformed.
 static void
 rpc_on_request(rpc_call *call, nng_msg *msg)
 {
-	sje__rpc       *rpc = call->rpc;
-	Sje__V1__Request *req = sje__v1__request__unpack(
-	    NULL, nng_msg_len(msg), nng_msg_body(msg));
+	sje__rpc      *rpc = call->rpc;
+	sje__rpc_frame f;
+	char           text[200];
+	const char    *field;
+	int code = sje__rpc_decode(rpc->services, rpc->n_services,
+	    nng_msg_body(msg), nng_msg_len(msg), &f, text, sizeof(text), &field);
 	nng_msg_free(msg);
-	if (req == NULL) {
-		rpc_send(call, SJE__V1__STATUS_CODE__INVALID_ARGUMENT,
-		    "malformed request envelope", NULL, NULL);
-		return;
-	}
-	const ProtobufCServiceDescriptor *svc;
-	unsigned                          method;
-	if (!rpc_find_method(rpc, req->method, &svc, &method)) {
-		char text[200];
-		sje__snprintf(text, sizeof(text), "unknown method '%.120s'",
-		    req->method != NULL ? req->method : "");
-		sje__v1__request__free_unpacked(req, NULL);
-		rpc_send(call, SJE__V1__STATUS_CODE__UNIMPLEMENTED, text,
-		    "method", NULL);
-		return;
-	}
-	ProtobufCMessage *input = protobuf_c_message_unpack(
-	    svc->methods[method].input, NULL, req->body.len, req->body.data);
-	sje__v1__request__free_unpacked(req, NULL);
-	if (input == NULL) {
-		rpc_send(call, SJE__V1__STATUS_CODE__INVALID_ARGUMENT,
-		    "malformed request body", "body", NULL);
+	if (code != SJE__V1__STATUS_CODE__OK) {
+		rpc_send(call, code, text, field, NULL);
 		return;
 	}
 	call->base.send    = rpc_send_packed;
-	call->base.service = svc;
-	call->base.method  = method;
-	call->base.input   = input;
+	call->base.service = f.service;
+	call->base.method  = f.method;
+	call->base.input   = f.input;
 	call->base.origin  = "rpc";
 	call->state        = CALL_BUSY;
+	f.input            = NULL; // the call's now
+	sje__rpc_frame_fini(&f);
 	pthread_mutex_lock(&rpc->mtx);
 	bool quiesced = rpc->quiesced;
 	if (!quiesced) {

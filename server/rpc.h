@@ -16,6 +16,8 @@
 
 #include "call.h"
 
+#include <sje/v1/rpc.pb-c.h>
+
 typedef struct sje__rpc sje__rpc;
 
 // sje__rpc_handler receives a decoded call. It runs on an nng thread: it
@@ -31,6 +33,28 @@ sje_err sje__rpc_open(const char *url,
     const ProtobufCServiceDescriptor *const *services, size_t n,
     sje__rpc_handler handler, void *arg, sje__rpc **out, char *bound_url,
     size_t len);
+
+// sje__rpc_frame is one request frame, decoded.
+typedef struct sje__rpc_frame {
+	Sje__V1__Request                 *req;     // the envelope (credentials)
+	const ProtobufCServiceDescriptor *service; // the method's service
+	unsigned                          method;  // its index there
+	ProtobufCMessage                 *input;   // the decoded input
+} sje__rpc_frame;
+
+// sje__rpc_decode decodes a request frame of len bytes for one of the
+// services (n of them): the envelope, the method by its name, the input
+// message. Returns 0 (OK) with *f filled (free with sje__rpc_frame_fini),
+// or a status code (INVALID_ARGUMENT, UNIMPLEMENTED) with a message for
+// people in msg and the field to blame in *field, and *f empty. Pure and
+// thread-safe: the network-facing parser, fuzzed by tests/fuzz.
+int sje__rpc_decode(const ProtobufCServiceDescriptor *const *services,
+    size_t n, const uint8_t *data, size_t len, sje__rpc_frame *f, char *msg,
+    size_t msglen, const char **field);
+
+// sje__rpc_frame_fini frees what decode made; a taken input is set to NULL
+// by the taker first. Accepts an empty frame.
+void sje__rpc_frame_fini(sje__rpc_frame *f);
 
 // sje__rpc_quiesce stops handing calls to the handler: from its return on,
 // requests are answered UNAVAILABLE here, and no handler call is running.

@@ -126,6 +126,17 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 		items[i].len    = sje__v1__job_spec__get_packed_size(&stored);
 		items[i].packed = sje__sched_xalloc(items[i].len + 1);
 		sje__v1__job_spec__pack(&stored, items[i].packed);
+		// protobuf-c keeps unknown fields and packs them again, and some
+		// it accepts (a field number 0 under a non-minimal tag) do not
+		// decode once packed: store only a spec that reads back.
+		Sje__V1__JobSpec *check = sje__v1__job_spec__unpack(
+		    NULL, items[i].len, items[i].packed);
+		if (check == NULL) {
+			submit_fail(s, call, SJE_EINVAL, prefix, i, "task_id",
+			    "the job spec holds malformed unknown fields");
+			return false;
+		}
+		sje__v1__job_spec__free_unpacked(check, NULL);
 
 		sje__job_row *row;
 		sje_err err = sje__store_get_job(s->store, items[i].task_id, &row);

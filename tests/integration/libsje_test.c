@@ -8,6 +8,10 @@
 
 #include <sje/client.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <sje/v1/rpc.pb-c.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -786,6 +790,47 @@ test_a_job_its_worker_does_not_stop_times_out_on_the_server(void **state)
 	sje__v1__job__free_unpacked(job, NULL);
 }
 
+// A spec that protobuf-c accepts but cannot store: an unknown field whose
+// tag is field 0 written as a non-minimal varint (found by rpc_frame_fuzz).
+static void
+test_a_spec_that_does_not_encode_back_is_refused_and_not_stored(void **state)
+{
+	(void) state;
+	static const uint8_t spec[] = { 0x0a, 0x05, 'w', 'e', 'i', 'r', 'd',
+		0x12, 0x04, 'n', 'o', 'o', 'p', 0x82, 0x00, 0x01, 'k' };
+	uint8_t submit[64];
+	submit[0] = 0x0a; // SubmitRequest.jobs, length-delimited
+	submit[1] = (uint8_t) sizeof(spec);
+	memcpy(submit + 2, spec, sizeof(spec));
+	Sje__V1__Request req = SJE__V1__REQUEST__INIT;
+	req.method           = "/sje.v1.Coordinator/Submit";
+	req.body.data        = submit;
+	req.body.len         = sizeof(spec) + 2;
+	size_t   n           = sje__v1__request__get_packed_size(&req);
+	uint8_t *frame       = malloc(n);
+	sje__v1__request__pack(&req, frame);
+
+	nng_socket sock;
+	assert_int_equal(nng_req0_open(&sock), 0);
+	assert_int_equal(nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 5000), 0);
+	assert_int_equal(nng_dial(sock, g_url, NULL, 0), 0);
+	assert_int_equal(nng_send(sock, frame, n, 0), 0);
+	void  *buf;
+	size_t len;
+	assert_int_equal(nng_recv(sock, &buf, &len, NNG_FLAG_ALLOC), 0);
+	Sje__V1__Reply *rep = sje__v1__reply__unpack(NULL, len, buf);
+	nng_free(buf, len);
+	nng_close(sock);
+	free(frame);
+	assert_non_null(rep);
+	assert_int_equal(rep->code, SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+	assert_non_null(strstr(rep->message, "unknown fields"));
+	sje__v1__reply__free_unpacked(rep, NULL);
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, "weird", &job, NULL),
+	    SJE_ENOTFOUND);
+}
+
 int
 main(void)
 {
@@ -813,6 +858,8 @@ main(void)
 		cmocka_unit_test(test_a_config_workflow_runs_end_to_end),
 		cmocka_unit_test(
 		    test_a_job_its_worker_does_not_stop_times_out_on_the_server),
+		cmocka_unit_test(
+		    test_a_spec_that_does_not_encode_back_is_refused_and_not_stored),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
