@@ -1,34 +1,53 @@
-// plugins.c — finding, loading, checking and unloading task plugins.
+// plugins.c — finding, loading, checking and unloading plugins.
 //
 // At start the worker loads each enabled plugin of config.yaml's plugins
 // list with dlopen, asks its sje_plugin_entry for its description, refuses
-// it unless it speaks our ABI version, runs its init and gathers its task
-// functions into one table sorted by name (looked up with bsearch). Every
-// problem stops the start with one line that names the plugin: a worker
-// that silently lacks a function would take no jobs for it and nobody would
-// know why.
+// it unless it speaks our ABI version and its description is complete,
+// runs its init (with its options and config's tasks.functions as JSON,
+// and a register_task callback for functions named at run time) and
+// gathers the task functions of every plugin into one table sorted by name
+// (looked up with bsearch). Every problem stops the start with one line
+// that names the plugin: a worker that silently lacks a function would
+// take no jobs for it and nobody would know why.
 //
 // Locking: none. The table is built before any thread starts and only read
-// afterwards.
+// afterwards; register_task is accepted only while its plugin's init runs
+// on the main thread.
 #include "plugins.h"
 
 #include "log.h"
 #include "util.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+// plugin_reg is a task function a plugin registered during its init.
+typedef struct plugin_reg {
+	char       *name; // owned
+	sje_task_fn run;
+	void       *arg; // the plugin's fn_arg
+} plugin_reg;
+
 // plugin_lib is one loaded shared object.
 typedef struct plugin_lib {
-	char             *name;   // its name in config (owned)
-	char             *path;   // the file loaded (owned)
-	void             *dl;     // dlopen handle; NULL until loaded
-	const sje_plugin *desc;   // from sje_plugin_entry; lives in dl
-	void             *state;  // what init stored
-	bool              inited; // init succeeded: fini is due
+	char             *name;    // its name in config (owned)
+	char             *path;    // the file loaded (owned)
+	void             *dl;      // dlopen handle; NULL until loaded
+	const sje_plugin *desc;    // from sje_plugin_entry; lives in dl
+	void             *state;   // what init stored
+	bool              in_init; // init runs: register_task is allowed
+	bool              inited;  // init succeeded: fini is due
+	plugin_reg       *regs;    // registered functions (owned)
+	size_t            n_regs;
+	size_t            cap_regs;
+	// on_event hook, or NULL (none, or the plugin's sje_hooks is too
+	// short to hold it).
+	void (*on_event)(void *state, const sje_job_event *ev);
 } plugin_lib;
 
 struct sje__plugins {
@@ -36,7 +55,13 @@ struct sje__plugins {
 	size_t      n_libs;
 	sje__fn    *fns; // sorted by name; names live in the libs
 	size_t      n_fns;
+	bool        event_hooks; // some lib has on_event
 };
+
+// PLUGINS_HOOK is member m of hooks h when the plugin's sje_hooks is long
+// enough to hold it, else NULL.
+#define PLUGINS_HOOK(h, m)                                                  \
+	((h)->size >= offsetof(sje_hooks, m) + sizeof((h)->m) ? (h)->m : NULL)
 
 // plugins_valid_name accepts names that can be part of a file name:
 // letters, digits, '_', '-' and '.', not starting with '.'.
@@ -56,6 +81,133 @@ plugins_valid_name(const char *name)
 		}
 	}
 	return true;
+}
+
+// plugins_valid_fn_name accepts what the coordinator accepts as a function
+// name: 1 to SJE_MAX_FUNCTION_BYTES characters of A-Z a-z 0-9 _ . : -.
+static bool
+plugins_valid_fn_name(const char *name)
+{
+	const char *c;
+
+	if (name == NULL || name[0] == '\0' ||
+	    strlen(name) > SJE_MAX_FUNCTION_BYTES) {
+		return false;
+	}
+	for (c = name; *c != '\0'; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		        (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
+		        *c == '.' || *c == ':')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+#define PLUGINS_FN_NAME_RULE                                                \
+	"function names are 1 to 128 characters of A-Z a-z 0-9 _ . : -"
+
+// plugins_register_task is the register_task callback given to init;
+// host_ctx is the plugin_lib whose init runs.
+static int
+plugins_register_task(void *host_ctx, const char *name, sje_task_fn run,
+    void *fn_arg, const char *summary)
+{
+	plugin_lib *lib = host_ctx;
+	size_t      i;
+
+	if (lib == NULL || !lib->in_init) {
+		SJE_WARN("a plugin called register_task outside its init: "
+			 "refused");
+		return EINVAL;
+	}
+	if (run == NULL || !plugins_valid_fn_name(name)) {
+		SJE_WARN("plugin %s: register_task('%.*s'): refused: %s%s",
+		    lib->name, 160, name != NULL ? name : "(null)",
+		    run == NULL ? "no function given; " : "",
+		    PLUGINS_FN_NAME_RULE);
+		return EINVAL;
+	}
+	for (i = 0; i < lib->n_regs; i++) {
+		if (strcmp(lib->regs[i].name, name) == 0) {
+			return EEXIST;
+		}
+	}
+	for (i = 0; i < lib->desc->n_tasks; i++) {
+		if (strcmp(lib->desc->tasks[i].name, name) == 0) {
+			return EEXIST;
+		}
+	}
+	if (lib->n_regs == lib->cap_regs) {
+		size_t      cap  = lib->cap_regs != 0 ? lib->cap_regs * 2 : 8;
+		plugin_reg *regs = realloc(lib->regs, cap * sizeof(*regs));
+		if (regs == NULL) {
+			return ENOMEM;
+		}
+		lib->regs     = regs;
+		lib->cap_regs = cap;
+	}
+	if ((lib->regs[lib->n_regs].name = sje__strdup(name)) == NULL) {
+		return ENOMEM;
+	}
+	lib->regs[lib->n_regs].run = run;
+	lib->regs[lib->n_regs].arg = fn_arg;
+	lib->n_regs++;
+	SJE_DEBUG("plugin %s: function %s%s%s", lib->name, name,
+	    summary != NULL && summary[0] != '\0' ? ": " : "",
+	    summary != NULL ? summary : "");
+	return 0;
+}
+
+// plugins_functions_json renders cfg's tasks.functions for
+// sje_plugin_init.functions_json: {"name": {"timeout_s": N,
+// "command": [...]}} with the effective timeout and the command only when
+// one is given. NULL when memory is short.
+static char *
+plugins_functions_json(const sje_config *cfg)
+{
+	json_t *all = json_object();
+	char   *text;
+	size_t  i;
+	size_t  j;
+
+	if (all == NULL) {
+		return NULL;
+	}
+	for (i = 0; i < cfg->tasks.n_functions; i++) {
+		const sje_function_cfg *fc = &cfg->tasks.functions[i];
+		json_t                 *f  = json_object();
+		json_t                 *argv;
+
+		if (f == NULL || fc->name == NULL ||
+		    json_object_set_new(all, fc->name, f) != 0 ||
+		    json_object_set_new(f, "timeout_s",
+			json_integer(fc->timeout_s != 0
+				? fc->timeout_s
+				: cfg->tasks.timeout_s)) != 0) {
+			goto fail;
+		}
+		if (fc->command.n == 0) {
+			continue;
+		}
+		if ((argv = json_array()) == NULL ||
+		    json_object_set_new(f, "command", argv) != 0) {
+			goto fail;
+		}
+		for (j = 0; j < fc->command.n; j++) {
+			if (json_array_append_new(argv,
+				json_string(fc->command.items[j])) != 0) {
+				goto fail;
+			}
+		}
+	}
+	text = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	return text;
+
+fail:
+	json_decref(all);
+	return NULL;
 }
 
 // plugins_exe_dir writes the directory of the running executable into buf;
@@ -151,7 +303,8 @@ plugins_find_file(
 // Leaves whatever it loaded in lib for plugins_close_lib to undo.
 static sje_err
 plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
-    const sje_host_api *host, char *errbuf, size_t errlen)
+    const sje_host_api *host, const char *functions_json, char *errbuf,
+    size_t errlen)
 {
 	sje_plugin_entry_fn entry;
 	const sje_plugin   *d;
@@ -186,6 +339,14 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		    (unsigned) SJE_PLUGIN_ABI_VERSION);
 		return SJE_EINVAL;
 	}
+	if (d->size < sizeof(sje_plugin)) {
+		sje__snprintf(errbuf, errlen,
+		    "plugin %s: its description is %u bytes, ABI version %u "
+		    "needs %zu (rebuild it against this sje_plugin.h)",
+		    lib->name, (unsigned) d->size,
+		    (unsigned) SJE_PLUGIN_ABI_VERSION, sizeof(sje_plugin));
+		return SJE_EINVAL;
+	}
 	lib->desc = d;
 	if (d->name == NULL || strcmp(d->name, lib->name) != 0) {
 		SJE_WARN("plugin %s: %s calls itself '%s'", lib->name,
@@ -199,20 +360,35 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 	}
 	for (i = 0; i < d->n_tasks; i++) {
 		const sje_task_def *t = &d->tasks[i];
-		if (t->name == NULL || t->name[0] == '\0' ||
-		    strlen(t->name) > SJE_MAX_FUNCTION_BYTES ||
-		    t->run == NULL) {
+		if (!plugins_valid_fn_name(t->name) || t->run == NULL) {
 			sje__snprintf(errbuf, errlen,
-			    "plugin %s: task %zu has no name, a name "
-			    "longer than %u bytes, or no function",
-			    lib->name, i, SJE_MAX_FUNCTION_BYTES);
+			    "plugin %s: task %zu ('%.*s') has a bad name or no "
+			    "function; " PLUGINS_FN_NAME_RULE,
+			    lib->name, i, 160,
+			    t->name != NULL ? t->name : "(null)");
 			return SJE_EINVAL;
 		}
 	}
+	if (d->hooks != NULL) {
+		lib->on_event = PLUGINS_HOOK(d->hooks, on_event);
+	}
 	if (d->init != NULL) {
-		if (d->init(host,
-		        pc->options_json != NULL ? pc->options_json : "{}",
-		        &lib->state, reason, sizeof(reason)) != 0) {
+		sje_plugin_init in;
+		int             irv;
+
+		memset(&in, 0, sizeof(in));
+		in.size         = sizeof(in);
+		in.host         = host;
+		in.role         = "worker";
+		in.options_json = pc->options_json != NULL ? pc->options_json
+		                                           : "{}";
+		in.functions_json = functions_json;
+		in.register_task  = plugins_register_task;
+		in.host_ctx       = lib;
+		lib->in_init      = true;
+		irv = d->init(&in, &lib->state, reason, sizeof(reason));
+		lib->in_init = false;
+		if (irv != 0) {
 			reason[sizeof(reason) - 1] = '\0';
 			sje__snprintf(errbuf, errlen,
 			    "plugin %s: init failed: %s", lib->name,
@@ -221,9 +397,10 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		}
 	}
 	lib->inited = true;
-	SJE_DEBUG("plugin %s %s loaded from %s: %zu functions", lib->name,
+	SJE_DEBUG("plugin %s %s loaded from %s: %zu functions%s", lib->name,
 	    d->version != NULL ? d->version : "(no version)", lib->path,
-	    d->n_tasks);
+	    d->n_tasks + lib->n_regs,
+	    lib->on_event != NULL ? ", an event hook" : "");
 	return SJE_OK;
 }
 
@@ -238,6 +415,10 @@ plugins_close_lib(plugin_lib *lib)
 	if (lib->dl != NULL) {
 		(void) dlclose(lib->dl);
 	}
+	for (size_t i = 0; i < lib->n_regs; i++) {
+		free(lib->regs[i].name);
+	}
+	free(lib->regs);
 	free(lib->path);
 	free(lib->name);
 	memset(lib, 0, sizeof(*lib));
@@ -260,7 +441,8 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 	size_t n = 0;
 
 	for (i = 0; i < p->n_libs; i++) {
-		n += p->libs[i].desc->n_tasks;
+		n += p->libs[i].desc->n_tasks + p->libs[i].n_regs;
+		p->event_hooks = p->event_hooks || p->libs[i].on_event != NULL;
 	}
 	if (n == 0) {
 		return SJE_OK;
@@ -275,7 +457,14 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 			sje__fn *f = &p->fns[p->n_fns++];
 			f->name    = lib->desc->tasks[j].name;
 			f->run     = lib->desc->tasks[j].run;
-			f->state   = lib->state;
+			f->arg     = lib->state;
+			f->plugin  = lib->name;
+		}
+		for (j = 0; j < lib->n_regs; j++) {
+			sje__fn *f = &p->fns[p->n_fns++];
+			f->name    = lib->regs[j].name;
+			f->run     = lib->regs[j].run;
+			f->arg     = lib->regs[j].arg;
 			f->plugin  = lib->name;
 		}
 	}
@@ -297,14 +486,20 @@ sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
     sje__plugins **out, char *errbuf, size_t errlen)
 {
 	sje__plugins *p;
+	char         *functions_json;
 	size_t        i;
 	sje_err       rv;
 
+	if ((functions_json = plugins_functions_json(cfg)) == NULL) {
+		sje__snprintf(errbuf, errlen, "out of memory loading plugins");
+		return SJE_ENOMEM;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (cfg->n_plugins > 0 &&
 	        (p->libs = calloc(cfg->n_plugins, sizeof(*p->libs))) ==
 	            NULL)) {
 		free(p);
+		free(functions_json);
 		sje__snprintf(errbuf, errlen, "out of memory loading plugins");
 		return SJE_ENOMEM;
 	}
@@ -327,18 +522,20 @@ sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
 		    SJE_OK) {
 			goto fail;
 		}
-		if ((rv = plugins_open(lib, pc, host, errbuf, errlen)) !=
-		    SJE_OK) {
+		if ((rv = plugins_open(lib, pc, host, functions_json, errbuf,
+			 errlen)) != SJE_OK) {
 			goto fail;
 		}
 	}
 	if ((rv = plugins_collect(p, errbuf, errlen)) != SJE_OK) {
 		goto fail;
 	}
+	free(functions_json);
 	*out = p;
 	return SJE_OK;
 
 fail:
+	free(functions_json);
 	sje__plugins_free(p);
 	return rv;
 }
@@ -371,6 +568,27 @@ sje__plugins_find(const sje__plugins *p, const char *name)
 	key.name = name;
 	return bsearch(
 	    &key, p->fns, p->n_fns, sizeof(*p->fns), plugins_fn_cmp);
+}
+
+void
+sje__plugins_event(const sje__plugins *p, const sje_job_event *ev)
+{
+	size_t i;
+
+	if (!p->event_hooks) {
+		return;
+	}
+	for (i = 0; i < p->n_libs; i++) {
+		if (p->libs[i].on_event != NULL) {
+			p->libs[i].on_event(p->libs[i].state, ev);
+		}
+	}
+}
+
+bool
+sje__plugins_has_event_hooks(const sje__plugins *p)
+{
+	return p->event_hooks;
 }
 
 size_t

@@ -9,7 +9,11 @@
 //   heartbeat  every heartbeat_ms sends the leased jobs and their progress;
 //              the reply's `cancel` and `lost` set those jobs' cancel flags.
 //   reporter   sends the queued outcomes in batches (all that are queued,
-//              up to a cap): successes with Complete, failures with Fail.
+//              up to a cap): successes with Complete, failures with Fail,
+//              and jobs the worker hands back (not run, or interrupted by
+//              its stop) with Release. A coordinator that answers Release
+//              with UNIMPLEMENTED gets those as Fail "interrupted" instead,
+//              from then on.
 //              An outcome is dropped only once the coordinator answered
 //              for it, accepted or refused, or when the worker is stopping
 //              and the coordinator stayed unreachable for RT_FLUSH_MS (the
@@ -26,7 +30,12 @@
 // Stopping (sje__runtime_stop): fetching stops, the jobs get a grace period
 // to finish, then their cancel flags are set; the slots, heartbeat and
 // reporter are stopped in that order so that leases stay alive while jobs
-// run and every outcome is flushed.
+// run and every outcome is flushed. Jobs that did not start, or stopped
+// because of the shutdown, are released: they run again at once elsewhere
+// without the attempt counting.
+//
+// Plugins' on_event hooks are called on the slot thread: RUNNING before a
+// job's function starts, and the attempt's end once its outcome is known.
 //
 // Locking: rt->mtx guards the fields marked so below, including the task
 // lists and the runtime-owned link fields of each task. A task's own mutex
@@ -84,6 +93,7 @@ enum {
 	RT_HEARTBEAT = 2,
 	RT_COMPLETE  = 3,
 	RT_FAIL      = 4,
+	RT_RELEASE   = 5,
 };
 
 struct sje__runtime {
@@ -123,8 +133,7 @@ struct sje__runtime {
 	uint32_t      heartbeat_ms;
 	bool          failed; // cannot go on: fail_msg says why
 	char          fail_msg[512];
-	bool          stopping;   // fetch no more
-	bool          cancel_all; // grace is over: run nothing more
+	bool          stopping;   // fetch no more, start no more jobs
 	bool          fetch_done; // the fetch thread has ended
 	bool          hb_stop;
 	bool          report_stop;
@@ -135,6 +144,9 @@ struct sje__runtime {
 	sje_task     *q_tail;
 	sje__outcome *out_head; // outcomes waiting for the reporter
 	sje__outcome *out_tail;
+
+	// The reporter thread's own:
+	bool no_release; // the coordinator answered Release UNIMPLEMENTED
 };
 
 // rt_backoff is a retry delay: 100 ms doubling to 2 s.
@@ -544,7 +556,11 @@ done:
 static void
 rt_log_outcome(const sje_task *t, const sje__outcome *o)
 {
-	if (o->ok) {
+	if (o->release) {
+		SJE_LOG_JOB(SJE_LOG_INFO, t->task_id,
+		    "%s handed back (attempt %u): %s", t->function,
+		    (unsigned) t->attempt, o->error_msg);
+	} else if (o->ok) {
 		SJE_LOG_JOB(SJE_LOG_DEBUG, t->task_id,
 		    "%s succeeded in %.3f s (attempt %u)", t->function,
 		    o->run_s, (unsigned) t->attempt);
@@ -554,6 +570,40 @@ rt_log_outcome(const sje_task *t, const sje__outcome *o)
 		    o->run_s, (unsigned) t->attempt, o->error_type,
 		    o->error_msg);
 	}
+}
+
+// rt_event tells the plugins' on_event hooks that t starts (o NULL) or
+// ended with outcome o. Called on t's slot thread with no lock held.
+static void
+rt_event(sje__runtime *rt, sje_task *t, const sje__outcome *o)
+{
+	sje_job_event ev;
+
+	if (!sje__plugins_has_event_hooks(rt->plugins)) {
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.size     = sizeof(ev);
+	ev.source   = "worker";
+	ev.task_id  = t->task_id;
+	ev.function = t->function;
+	ev.attempt  = t->attempt;
+	ev.at_ms    = sje_now_ms();
+	ev.worker   = rt->name;
+	if (o == NULL) {
+		ev.state = "RUNNING";
+	} else {
+		ev.state      = o->state;
+		ev.prev_state = "RUNNING";
+		ev.run_s      = o->run_s;
+		if (o->ok) {
+			ev.result_json = o->result;
+		} else {
+			ev.error_type    = o->error_type;
+			ev.error_message = o->error_msg;
+		}
+	}
+	sje__plugins_event(rt->plugins, &ev);
 }
 
 static void *
@@ -578,17 +628,23 @@ rt_slot_main(void *arg)
 		}
 		t->qnext   = NULL;
 		t->started = true;
-		skip       = rt->cancel_all || t->fn == NULL;
+		// A stopping worker starts nothing more: it hands the job
+		// back (sje__task_outcome: not run -> release).
+		skip = rt->stopping || t->fn == NULL;
 		(void) pthread_mutex_unlock(&rt->mtx);
 
 		if (!skip) {
 			SJE_LOG_JOB(SJE_LOG_DEBUG, t->task_id, "running %s",
 			    t->function);
+			rt_event(rt, t, NULL);
 			sje__task_run(t);
 		}
 		o = NULL;
 		if ((rv = sje__task_outcome(t, &o)) == SJE_OK) {
 			rt_log_outcome(t, o);
+			if (!skip) {
+				rt_event(rt, t, o);
+			}
 		} else {
 			SJE_LOG_JOB(SJE_LOG_ERROR, t->task_id,
 			    "cannot report the job: %s; it runs again when "
@@ -878,11 +934,15 @@ rt_report_answered(sje__outcome **outs, size_t n,
 	}
 }
 
-// rt_report sends outs[0..n) with Complete (method RT_COMPLETE, all ok) or
-// Fail (RT_FAIL), retrying until the coordinator answers. Successes whose
-// result the coordinator refuses as invalid or too large are turned into
-// failures and appended to *refused (capacity n; may be NULL for Fail).
-static void
+// rt_report sends outs[0..n) with Complete (method RT_COMPLETE, all ok),
+// Fail (RT_FAIL) or Release (RT_RELEASE: task ids and leases only),
+// retrying until the coordinator answers. Successes whose result the
+// coordinator refuses as invalid or too large are turned into failures and
+// appended to *refused (capacity n; may be NULL for Fail and Release).
+// Returns SJE_EUNIMPL, having reported nothing, when the coordinator does
+// not serve the method; SJE_OK otherwise (outcomes given up on are
+// logged).
+static sje_err
 rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
     sje__outcome **refused, size_t *n_refused)
 {
@@ -896,9 +956,10 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 	bool                   down     = false;
 	char                   why[384];
 	size_t                 i;
+	sje_err                result = SJE_OK;
 
 	if (n == 0) {
-		return;
+		return SJE_OK;
 	}
 	jo      = calloc(n, sizeof(*jo));
 	jo_ptrs = calloc(n, sizeof(*jo_ptrs));
@@ -918,7 +979,10 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 		jo[i]          = o_init;
 		jo[i].task_id  = outs[i]->task_id;
 		jo[i].lease_id = outs[i]->lease_id;
-		if (outs[i]->ok) {
+		if (method == RT_RELEASE) {
+			// Release carries no result or error: the attempt
+			// does not count.
+		} else if (outs[i]->ok) {
 			json[i]      = j_init;
 			json[i].text = outs[i]->result;
 			jo[i].result = &json[i];
@@ -970,12 +1034,20 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 			rv =
 			    rrv; // Register failed: judged below like any call
 		}
+		if (rv == SJE_EUNIMPL && method == RT_RELEASE) {
+			result = SJE_EUNIMPL; // the caller falls back to Fail
+			goto out;
+		}
 		if (rv == SJE_ELIMIT && n > 1) {
-			// Too much for one call: send it in halves.
+			// Too much for one call: send it in halves. (A
+			// Release refused as unimplemented is refused at
+			// once, before any half is sent.)
 			size_t half = n / 2;
-			rt_report(rt, method, outs, half, refused, n_refused);
-			rt_report(rt, method, outs + half, n - half, refused,
-			    n_refused);
+			if ((result = rt_report(rt, method, outs, half, refused,
+				 n_refused)) == SJE_OK) {
+				result = rt_report(rt, method, outs + half,
+				    n - half, refused, n_refused);
+			}
 			goto out;
 		}
 		if (rv == SJE_ELIMIT && refused != NULL && outs[0]->ok &&
@@ -1017,24 +1089,30 @@ out:
 	free(jo_ptrs);
 	free(json);
 	free(errs);
+	return result;
 }
 
-// rt_report_batch reports one batch (a list linked by next): successes
-// first, then failures, including successes the coordinator refused.
-// Frees the batch.
+// rt_report_batch reports one batch (a list linked by next): the jobs
+// handed back first (with the failures when the coordinator has no
+// Release), then successes, then failures, including successes the
+// coordinator refused. Frees the batch. Runs on the reporter thread.
 static void
 rt_report_batch(sje__runtime *rt, sje__outcome *batch, size_t n)
 {
 	sje__outcome **oks;
 	sje__outcome **fails;
+	sje__outcome **rels;
 	sje__outcome  *o;
 	sje__outcome  *next;
 	size_t         n_ok   = 0;
 	size_t         n_fail = 0;
+	size_t         n_rel  = 0;
+	size_t         i;
 
 	oks   = calloc(n, sizeof(*oks));
 	fails = calloc(n, sizeof(*fails));
-	if (oks == NULL || fails == NULL) {
+	rels  = calloc(n, sizeof(*rels));
+	if (oks == NULL || fails == NULL || rels == NULL) {
 		for (o = batch; o != NULL; o = o->next) {
 			rt_drop(&o, 1, "out of memory");
 		}
@@ -1043,12 +1121,23 @@ rt_report_batch(sje__runtime *rt, sje__outcome *batch, size_t n)
 	for (o = batch; o != NULL; o = o->next) {
 		if (o->ok) {
 			oks[n_ok++] = o;
+		} else if (o->release && !rt->no_release) {
+			rels[n_rel++] = o;
 		} else {
 			fails[n_fail++] = o;
 		}
 	}
-	rt_report(rt, RT_COMPLETE, oks, n_ok, fails, &n_fail);
-	rt_report(rt, RT_FAIL, fails, n_fail, NULL, NULL);
+	if (rt_report(rt, RT_RELEASE, rels, n_rel, NULL, NULL) ==
+	    SJE_EUNIMPL) {
+		SJE_INFO("the coordinator does not serve Release: reporting "
+			 "jobs handed back as failures (interrupted)");
+		rt->no_release = true;
+		for (i = 0; i < n_rel; i++) {
+			fails[n_fail++] = rels[i];
+		}
+	}
+	(void) rt_report(rt, RT_COMPLETE, oks, n_ok, fails, &n_fail);
+	(void) rt_report(rt, RT_FAIL, fails, n_fail, NULL, NULL);
 
 out:
 	for (o = batch; o != NULL; o = next) {
@@ -1057,6 +1146,7 @@ out:
 	}
 	free(oks);
 	free(fails);
+	free(rels);
 }
 
 static void *
@@ -1233,7 +1323,7 @@ static bool
 rt_check_methods(void)
 {
 	static const char *const names[]    = { "RegisterWorker", "Fetch",
-		   "Heartbeat", "Complete", "Fail" };
+		   "Heartbeat", "Complete", "Fail", "Release" };
 	const ProtobufCServiceDescriptor *d = &sje__v1__worker_hub__descriptor;
 	size_t                            i;
 
@@ -1281,6 +1371,9 @@ sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
 	}
 
 	memset(&copts, 0, sizeof(copts));
+	if (opts->conn != NULL) {
+		copts = *opts->conn; // TLS files and credentials
+	}
 	copts.server_url = opts->server_url;
 	copts.timeout_ms = RT_REPORT_TIMEOUT_MS; // every call names its own
 	if ((rv = sje_client_open(&copts, &rt->client)) != SJE_OK) {
@@ -1352,8 +1445,9 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 		return;
 	}
 
-	// 1. Fetch no more; give the leased jobs the grace period, then
-	//    cancel what still runs (and run nothing fetched later).
+	// 1. Fetch no more and start nothing more (the slots hand queued
+	//    jobs back); give the running jobs the grace period, then
+	//    cancel what still runs.
 	(void) pthread_mutex_lock(&rt->mtx);
 	rt->stopping = true;
 	(void) pthread_cond_broadcast(&rt->cv);
@@ -1366,7 +1460,6 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 	    (rt->busy > 0 || !rt->fetch_done) && sje__wk_now_ms() < deadline) {
 		sje__wk_cond_wait_until(&rt->cv, &rt->mtx, deadline);
 	}
-	rt->cancel_all = true;
 	for (t = rt->jobs; t != NULL; t = t->next) {
 		if (sje__task_cancel(t, SJE__CANCEL_SHUTDOWN) && t->started) {
 			SJE_LOG_JOB(SJE_LOG_WARN, t->task_id,

@@ -9,6 +9,7 @@
 
 #include "plugins.h"
 
+#include <sje/client.h>
 #include <sje/config.h>
 
 typedef struct sje__runtime_opts {
@@ -17,6 +18,10 @@ typedef struct sje__runtime_opts {
 	uint32_t      slots;      // jobs run at once (>= 1)
 	const sje_kv *labels;     // borrowed until sje__runtime_start returns
 	size_t        n_labels;
+	// conn: TLS files (and credentials) for the connection, as from
+	// sje_client_opts_from_config; its server_url and timeout_ms are
+	// ignored. Borrowed until sje__runtime_start returns; NULL: none.
+	const sje_client_opts *conn;
 } sje__runtime_opts;
 
 typedef struct sje__runtime sje__runtime;
@@ -37,10 +42,13 @@ sje_err sje__runtime_start(const sje__runtime_opts *opts,
 // buf (len bytes). Thread-safe.
 bool sje__runtime_failed(sje__runtime *rt, char *buf, size_t len);
 
-// sje__runtime_stop stops rt gracefully and frees it: it fetches no more
-// jobs, lets the running ones finish for up to grace_ms, then cancels the
-// rest, reports every outcome it can (retrying an unreachable coordinator
-// for a while) and closes the connection. Accepts NULL.
+// sje__runtime_stop stops rt gracefully and frees it: it fetches and
+// starts no more jobs, lets the running ones finish for up to grace_ms,
+// then cancels the rest, reports every outcome it can (retrying an
+// unreachable coordinator for a while) and closes the connection. Jobs it
+// did not start, or interrupted, are handed back with Release (Fail
+// "interrupted" when the coordinator does not serve Release). Accepts
+// NULL.
 void sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms);
 
 #endif // SJE_WORKER_RUNTIME_H

@@ -14,15 +14,19 @@
 //
 // Outcomes are decided in one place, sje__task_outcome:
 //   - no such function                 -> Fail "unknown_function"
-//   - never ran (the worker stopped)   -> Fail "interrupted"
-//   - returned after its deadline      -> Fail "timeout"
+//   - never ran (the worker stopped)   -> Release ("interrupted")
+//   - returned after its deadline      -> Fail "timeout" (with the
+//                                         plugin's message when it set an
+//                                         error of type "timeout")
 //   - SJE_TASK_OK                      -> Complete with the result ("null"
 //                                         if none), or Fail
 //                                         "invalid_result" when it is not
 //                                         valid JSON or breaks a limit
-//   - SJE_TASK_FAILED, worker stopping -> Fail "interrupted"
+//   - SJE_TASK_FAILED, worker stopping -> Release ("interrupted")
 //   - SJE_TASK_FAILED                  -> Fail with the error set (or a
 //                                         default that says none was set)
+// Release hands the job back unrun; the runtime falls back to Fail with
+// the "interrupted" error when the coordinator does not serve Release.
 #include "task.h"
 
 #include "log.h"
@@ -244,7 +248,7 @@ host_set_error(sje_task *t, const char *type, const char *message)
 }
 
 static void
-host_log(sje_task *t, sje_log_level level, const char *message)
+host_log_job(const char *task_id, sje_log_level level, const char *message)
 {
 	int lvl = (int) level;
 
@@ -253,8 +257,14 @@ host_log(sje_task *t, sje_log_level level, const char *message)
 	} else if (lvl > (int) SJE_LOG_DEBUG) {
 		lvl = SJE_LOG_DEBUG;
 	}
-	SJE_LOG_JOB((sje_log_level) lvl, t != NULL ? t->task_id : NULL, "%s",
+	SJE_LOG_JOB((sje_log_level) lvl, task_id, "%s",
 	    message != NULL ? message : "");
+}
+
+static void
+host_log(sje_task *t, sje_log_level level, const char *message)
+{
+	host_log_job(t != NULL ? t->task_id : NULL, level, message);
 }
 
 static bool
@@ -282,6 +292,30 @@ host_sleep_ms(sje_task *t, uint32_t ms)
 	return awake;
 }
 
+static const char *
+host_cancel_reason(sje_task *t)
+{
+	sje__cancel c;
+
+	(void) pthread_mutex_lock(&t->mtx);
+	task_check_deadline_locked(t, sje__wk_now_ms());
+	c = t->cancel;
+	(void) pthread_mutex_unlock(&t->mtx);
+	switch (c) {
+	case SJE__CANCEL_NONE:
+		return NULL;
+	case SJE__CANCEL_SERVER:
+		return "cancelled";
+	case SJE__CANCEL_LOST:
+		return "lost";
+	case SJE__CANCEL_TIMEOUT:
+		return "timeout";
+	case SJE__CANCEL_SHUTDOWN:
+		return "shutdown";
+	}
+	return "cancelled";
+}
+
 static const sje_host_api task_host_api = {
 	.abi_version  = SJE_PLUGIN_ABI_VERSION,
 	.size         = sizeof(sje_host_api),
@@ -296,6 +330,8 @@ static const sje_host_api task_host_api = {
 	.set_error    = host_set_error,
 	.log          = host_log,
 	.sleep_ms     = host_sleep_ms,
+	.cancel_reason = host_cancel_reason,
+	.log_job       = host_log_job,
 };
 
 const sje_host_api *
@@ -422,7 +458,7 @@ sje__task_run(sje_task *t)
 	    ? t->start_ms + (int64_t) t->timeout_s * 1000
 	    : 0;
 	t->ran         = true;
-	rc             = t->fn->run(sje__task_host_api(), t, t->fn->state);
+	rc             = t->fn->run(sje__task_host_api(), t, t->fn->arg);
 	t->end_ms      = sje__wk_now_ms();
 	t->rc          = rc;
 }
@@ -557,15 +593,24 @@ sje__task_outcome(sje_task *t, sje__outcome **out)
 		    "this worker has no function '%s'", t->function);
 		msg = buf;
 	} else if (!t->ran) {
-		type = "interrupted";
-		msg  = "the worker stopped before the job started";
+		type       = "interrupted";
+		msg        = "the worker stopped before the job started";
+		o->release = true;
 	} else if (t->deadline_ms != 0 && t->end_ms >= t->deadline_ms) {
 		// Late is late, even when the function then succeeded: the
-		// coordinator holds the job to the same limit.
+		// coordinator holds the job to the same limit. A plugin that
+		// noticed the timeout may have said more (what it killed, the
+		// last output): keep its message then.
 		type = "timeout";
-		sje__snprintf(buf, sizeof(buf), "timed out after %u s",
-		    (unsigned) t->timeout_s);
-		msg = buf;
+		if (t->rc == SJE_TASK_FAILED && t->has_error &&
+		    t->error_type != NULL && t->error_msg != NULL &&
+		    strcmp(t->error_type, "timeout") == 0) {
+			msg = t->error_msg;
+		} else {
+			sje__snprintf(buf, sizeof(buf), "timed out after %u s",
+			    (unsigned) t->timeout_s);
+			msg = buf;
+		}
 	} else if (t->rc == SJE_TASK_OK && t->result_lost) {
 		type = "error";
 		msg  = "the worker ran out of memory storing the result";
@@ -577,8 +622,9 @@ sje__task_outcome(sje_task *t, sje__outcome **out)
 		}
 	} else if (t->rc == SJE_TASK_FAILED) {
 		if (t->cancel == SJE__CANCEL_SHUTDOWN) {
-			type = "interrupted";
-			msg  = "the worker stopped before the job finished";
+			type       = "interrupted";
+			msg        = "the worker stopped before the job finished";
+			o->release = true;
 		} else if (t->has_error) {
 			type = t->error_type != NULL ? t->error_type : "error";
 			msg  = t->error_msg != NULL ? t->error_msg : "";
@@ -598,6 +644,9 @@ sje__task_outcome(sje_task *t, sje__outcome **out)
 		msg = buf;
 	}
 	rv = task_outcome_set(o, type, msg);
+	o->state = type == NULL                      ? "SUCCEEDED"
+	    : t->cancel == SJE__CANCEL_SERVER && !o->release ? "CANCELLED"
+	                                                     : "FAILED";
 	(void) pthread_mutex_unlock(&t->mtx);
 
 	if (rv != SJE_OK) {
@@ -623,6 +672,7 @@ sje__outcome_fail(sje__outcome *o, const char *type, const char *msg)
 	free(o->error_type);
 	free(o->error_msg);
 	o->ok         = false;
+	o->state      = "FAILED";
 	o->result     = NULL;
 	o->error_type = ty;
 	o->error_msg  = m;

@@ -64,17 +64,23 @@ struct sje_task {
 };
 
 // sje__outcome is what the worker reports for one job: a result (ok) for
-// Complete or an error for Fail. Owned by whoever holds it; linked in the
-// runtime's report queue through next.
+// Complete, an error for Fail, or (release) a job handed back unrun or
+// interrupted by the worker's stop, for Release (or, when the coordinator
+// does not serve Release, Fail with the error). Owned by whoever holds it;
+// linked in the runtime's report queue through next.
 typedef struct sje__outcome {
 	struct sje__outcome *next;
 	char                *task_id;
 	uint64_t             lease_id;
 	bool                 ok;
+	bool                 release;    // !ok: hand the job back
 	char                *result;     // ok: JSON text, validated
 	char                *error_type; // !ok
 	char                *error_msg;  // !ok
 	double               run_s;      // how long the function ran, for logs
+	// state is how the attempt ended as this worker judges it, for the
+	// on_event hook: "SUCCEEDED", "FAILED" or "CANCELLED" (static).
+	const char *state;
 } sje__outcome;
 
 // sje__task_host_api returns the host API given to plugins (static data,

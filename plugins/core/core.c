@@ -455,12 +455,14 @@ static const sje_task_def core_tasks[] = {
 
 static const sje_plugin core_plugin = {
 	.abi_version = SJE_PLUGIN_ABI_VERSION,
+	.size        = sizeof(sje_plugin),
 	.name        = "core",
 	.version     = CORE_VERSION,
 	.init        = NULL,
 	.fini        = NULL,
 	.tasks       = core_tasks,
 	.n_tasks     = sizeof(core_tasks) / sizeof(core_tasks[0]),
+	.hooks       = NULL,
 };
 
 // sje_plugin_entry returns the core plugin's description (static data).
