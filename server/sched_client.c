@@ -408,29 +408,46 @@ submit_insert(sje__sched *s, submit_item *it)
 	    spec->function, sje_job_state_name(j->state));
 }
 
+// submit_out is what sched_submit_specs leaves its caller: the results,
+// ready for a reply (res[i] points into v), and the scratch they borrow
+// their task_ids from. Free with submit_out_free once the reply is packed.
+typedef struct submit_out {
+	submit_item            *items;
+	Sje__V1__SubmitResult  *v;
+	Sje__V1__SubmitResult **res;
+	size_t                  n;
+} submit_out;
+
+static void
+submit_out_free(submit_out *o)
+{
+	submit_items_free(o->items, o->n);
+	free(o->res);
+	free(o->v);
+}
+
 // sched_submit_specs submits specs[0..n) atomically: every one is checked,
 // its parents found, cycles refused, and then all are stored, or none (the
-// error reply, naming "<prefix>[i].<field>", is then queued). It returns
-// the scratch items (caller frees them with submit_items_free once its
-// reply is packed) and sets *ok; on success res[i] holds each job's
-// task_id (borrowed from the items) and state.
-static submit_item *
+// error reply, naming "<prefix>[i].<field>", is then queued). Returns
+// whether they were stored; either way *out is to be freed, and on success
+// out->res[i] holds each job's task_id and state.
+static bool
 sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
-    const Sje__V1__JobSpec *const *specs, size_t n,
-    Sje__V1__SubmitResult *res, bool *ok)
+    const Sje__V1__JobSpec *const *specs, size_t n, submit_out *out)
 {
 	submit_item *items = sje__sched_xalloc(sizeof(*items) * (n + 1));
+	*out = (submit_out) { .items = items, .n = n };
 	sje__hmap    seen;
 	sje__hmap_init(&seen);
 	for (size_t i = 0; i < n; i++) {
 		items[i].spec = specs[i];
 	}
-	*ok = submit_check(s, call, prefix, items, n, &seen) &&
+	bool ok = submit_check(s, call, prefix, items, n, &seen) &&
 	    submit_resolve(s, call, prefix, items, n, &seen) &&
 	    submit_plan(s, call, prefix, items, n);
 	sje__hmap_fini(&seen);
-	if (!*ok) {
-		return items;
+	if (!ok) {
+		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].exists) {
@@ -453,13 +470,16 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 			}
 		}
 	}
+	out->v   = sje__sched_xalloc(sizeof(*out->v) * (n + 1));
+	out->res = sje__sched_xalloc(sizeof(*out->res) * (n + 1));
 	for (size_t i = 0; i < n; i++) {
-		sje__v1__submit_result__init(&res[i]);
-		res[i].task_id = items[i].task_id;
-		res[i].state   = items[i].state;
-		res[i].created = !items[i].exists;
+		sje__v1__submit_result__init(&out->v[i]);
+		out->v[i].task_id = items[i].task_id;
+		out->v[i].state   = items[i].state;
+		out->v[i].created = !items[i].exists;
+		out->res[i]       = &out->v[i];
 	}
-	return items;
+	return true;
 }
 
 void
@@ -467,34 +487,38 @@ sje__sched_submit(sje__sched *s, sje__call *call)
 {
 	const Sje__V1__SubmitRequest *req =
 	    (const Sje__V1__SubmitRequest *) sje__call_input(call);
-	if (req->n_jobs == 0) {
-		sje__sched_reply_err(s, call, SJE_EINVAL, "jobs",
-		    "at least one job is required");
+	if (!sje__sched_check_count(s, call, req->n_jobs, 1, "jobs")) {
 		return;
 	}
-	if (req->n_jobs > SJE_MAX_JOBS_PER_CALL) {
-		sje__sched_reply_err(s, call, SJE_ELIMIT, "jobs",
-		    "at most %u jobs per submit", SJE_MAX_JOBS_PER_CALL);
-		return;
-	}
-	Sje__V1__SubmitResult *res = sje__sched_xalloc(sizeof(*res) * req->n_jobs);
-	bool                   ok;
-	submit_item *items = sched_submit_specs(s, call, "jobs",
-	    (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs, res, &ok);
-	if (ok) {
-		Sje__V1__SubmitResult **resp =
-		    sje__sched_xalloc(sizeof(*resp) * req->n_jobs);
-		for (size_t i = 0; i < req->n_jobs; i++) {
-			resp[i] = &res[i];
-		}
+	submit_out out;
+	if (sched_submit_specs(s, call, "jobs",
+	        (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs, &out)) {
 		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
-		reply.results              = resp;
-		reply.n_results            = req->n_jobs;
+		reply.results              = out.res;
+		reply.n_results            = out.n;
 		sje__sched_reply_ok(s, call, &reply.base);
-		free(resp);
 	}
-	submit_items_free(items, req->n_jobs);
-	free(res);
+	submit_out_free(&out);
+}
+
+// sje__sched_check_count refuses a list (named field) of n entries unless
+// min <= n <= SJE_MAX_JOBS_PER_CALL; returns whether it is within.
+bool
+sje__sched_check_count(sje__sched *s, sje__call *call, size_t n, size_t min,
+    const char *field)
+{
+	if (n < min) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, field,
+		    "%s: at least %zu entry is required", field, min);
+		return false;
+	}
+	if (n > SJE_MAX_JOBS_PER_CALL) {
+		sje__sched_reply_err(s, call, SJE_ELIMIT, field,
+		    "%s: at most %u entries per call", field,
+		    SJE_MAX_JOBS_PER_CALL);
+		return false;
+	}
+	return true;
 }
 
 // sje__sched_check_id refuses a missing or malformed task_id.
@@ -553,14 +577,7 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 {
 	const Sje__V1__WaitRequest *req =
 	    (const Sje__V1__WaitRequest *) sje__call_input(call);
-	if (req->n_task_ids == 0) {
-		sje__sched_reply_err(s, call, SJE_EINVAL, "task_ids",
-		    "at least one task_id is required");
-		return;
-	}
-	if (req->n_task_ids > SJE_MAX_JOBS_PER_CALL) {
-		sje__sched_reply_err(s, call, SJE_ELIMIT, "task_ids",
-		    "at most %u task_ids per wait", SJE_MAX_JOBS_PER_CALL);
+	if (!sje__sched_check_count(s, call, req->n_task_ids, 1, "task_ids")) {
 		return;
 	}
 	size_t open = 0;
@@ -773,27 +790,18 @@ sje__sched_run_workflow(sje__sched *s, sje__call *call)
 		    err == SJE_EINVAL ? msg : sje_strerror(err));
 		return;
 	}
-	Sje__V1__SubmitResult *res = sje__sched_xalloc(sizeof(*res) * (run.n + 1));
-	bool                   ok;
-	submit_item *items = sched_submit_specs(s, call, "steps",
-	    (const Sje__V1__JobSpec *const *) run.specs, run.n, res, &ok);
-	if (ok) {
-		Sje__V1__SubmitResult **resp =
-		    sje__sched_xalloc(sizeof(*resp) * (run.n + 1));
-		for (size_t i = 0; i < run.n; i++) {
-			resp[i] = &res[i];
-		}
+	submit_out out;
+	if (sched_submit_specs(s, call, "steps",
+	        (const Sje__V1__JobSpec *const *) run.specs, run.n, &out)) {
 		Sje__V1__RunWorkflowReply reply =
 		    SJE__V1__RUN_WORKFLOW_REPLY__INIT;
 		reply.workflow_id = wid;
-		reply.tasks       = resp;
-		reply.n_tasks     = run.n;
+		reply.tasks       = out.res;
+		reply.n_tasks     = out.n;
 		sje__sched_reply_ok(s, call, &reply.base);
-		free(resp);
 		SJE_INFO("workflow %s run %s: %zu steps", wf->name, wid, run.n);
 	}
-	submit_items_free(items, run.n);
-	free(res);
+	submit_out_free(&out);
 	sje__workflow_run_fini(&run);
 }
 

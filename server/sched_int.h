@@ -396,6 +396,13 @@ sje__sched_link(sched_job *parent, sched_job *child);
 void
 sje__sched_submit(sje__sched *s, sje__call *call);
 
+// sje__sched_check_count answers INVALID_ARGUMENT or RESOURCE_EXHAUSTED
+// naming field unless min <= n <= SJE_MAX_JOBS_PER_CALL; returns whether
+// the count is within.
+bool
+sje__sched_check_count(sje__sched *s, sje__call *call, size_t n, size_t min,
+    const char *field);
+
 // sje__sched_check_id refuses a missing or malformed task_id.
 bool
 sje__sched_check_id(sje__sched *s, sje__call *call, const char *id,

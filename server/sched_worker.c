@@ -142,8 +142,7 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 	if (w == NULL) {
 		return;
 	}
-	if (req->n_running > SJE_MAX_JOBS_PER_CALL) {
-		sje__sched_reply_err(s, call, SJE_ELIMIT, "running", "too many jobs");
+	if (!sje__sched_check_count(s, call, req->n_running, 0, "running")) {
 		return;
 	}
 	Sje__V1__HeartbeatReply reply = SJE__V1__HEARTBEAT_REPLY__INIT;
@@ -223,9 +222,7 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 	bool ok = kind == REPORT_COMPLETE;
 	const Sje__V1__ReportRequest *req =
 	    (const Sje__V1__ReportRequest *) sje__call_input(call);
-	if (req->n_outcomes > SJE_MAX_JOBS_PER_CALL) {
-		sje__sched_reply_err(s, call, SJE_ELIMIT, "outcomes",
-		    "at most %u outcomes", SJE_MAX_JOBS_PER_CALL);
+	if (!sje__sched_check_count(s, call, req->n_outcomes, 0, "outcomes")) {
 		return;
 	}
 	sched_worker *w = sje__sched_worker_find(s, req->session);
