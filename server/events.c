@@ -22,8 +22,8 @@ struct sje__events {
 };
 
 sje_err
-sje__events_open(const char *url, sje__events **out, char *bound_url,
-    size_t len)
+sje__events_open(const char *url, struct nng_tls_config *tls,
+    sje__events **out, char *bound_url, size_t len)
 {
 	sje__events *ev = calloc(1, sizeof(*ev));
 	if (ev == NULL) {
@@ -34,9 +34,14 @@ sje__events_open(const char *url, sje__events **out, char *bound_url,
 		free(ev);
 		return sje__nng_err(rv);
 	}
+	// TLS goes on the listener before it starts; it holds a reference.
 	if ((rv = nng_socket_set_int(ev->sock, NNG_OPT_SENDBUF,
 	         EVENTS_SENDBUF)) != 0 ||
-	    (rv = nng_listen(ev->sock, url, &ev->listener, 0)) != 0) {
+	    (rv = nng_listener_create(&ev->listener, ev->sock, url)) != 0 ||
+	    (tls != NULL &&
+	        (rv = nng_listener_set_ptr(
+	             ev->listener, NNG_OPT_TLS_CONFIG, tls)) != 0) ||
+	    (rv = nng_listener_start(ev->listener, 0)) != 0) {
 		nng_close(ev->sock);
 		free(ev);
 		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {

@@ -12,10 +12,14 @@
 
 typedef struct sje__events sje__events;
 
-// sje__events_open listens on url; the address bound is written to
-// bound_url. *out is written on SJE_OK; caller owns it.
-sje_err sje__events_open(const char *url, sje__events **out, char *bound_url,
-    size_t len);
+struct nng_tls_config;
+
+// sje__events_open listens on url, with TLS when tls is not NULL (url is
+// then tls+tcp://; tls is borrowed, the listener takes a reference); the
+// address bound is written to bound_url. *out is written on SJE_OK;
+// caller owns it.
+sje_err sje__events_open(const char *url, struct nng_tls_config *tls,
+    sje__events **out, char *bound_url, size_t len);
 
 // sje__events_close closes the socket and frees ev. Accepts NULL.
 void sje__events_close(sje__events *ev);

@@ -84,6 +84,7 @@ struct sje__gw {
 	void             *arg;
 	size_t            max_body_bytes;
 	bool              metrics; // GET /metrics is served
+	const sje__auth  *auth;    // borrowed; NULL: no authentication
 
 	pthread_mutex_t mtx;
 	pthread_cond_t  cv;        // n_posting or n_calls dropped to 0
@@ -142,6 +143,7 @@ struct gw_call {
 	bool            head;   // HEAD: the response has no body
 	bool            close;  // close the connection after the response
 	bool            batch;  // POST /submit with {"tasks": [...]}
+	bool            challenge; // 401: say "WWW-Authenticate: Bearer"
 	uint8_t        *body;   // the request body (owned)
 	size_t          body_len;
 	// The handler's answer, copied by gw_send (owned).
@@ -340,9 +342,11 @@ gw_respond(gw_call *c, int status, const char *ctype, const char *body,
              "Cache-Control: no-store\r\n"
              "%s%s%s"
              "%s"
+             "%s"
              "\r\n",
             status, gw_reason(status), ctype, len, allow != NULL ? "Allow: " : "",
             allow != NULL ? allow : "", allow != NULL ? "\r\n" : "",
+            c->challenge ? "WWW-Authenticate: Bearer realm=\"sje\"\r\n" : "",
             c->close ? "Connection: close\r\n" : "");
 	c->status = status;
 	if (n < 0 || (size_t) n >= sizeof(head)) {
@@ -1275,6 +1279,84 @@ gw_header_has(nng_http_req *req, const char *name, const char *word)
 	return false;
 }
 
+// gw_header_value copies header name of the request, without the blanks
+// around it, into a new string (caller owns it). NULL when absent, empty
+// or out of memory.
+static char *
+gw_header_value(nng_http_req *req, const char *name, const char *scheme)
+{
+	const char *v = nng_http_req_get_header(req, name);
+	if (v == NULL) {
+		return NULL;
+	}
+	v += strspn(v, " \t");
+	if (scheme != NULL) {
+		size_t n = strlen(scheme);
+		if (strncasecmp(v, scheme, n) != 0 ||
+		    (v[n] != ' ' && v[n] != '\t')) {
+			return NULL;
+		}
+		v += n;
+		v += strspn(v, " \t");
+	}
+	size_t n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
+		n--;
+	}
+	char *copy = n > 0 ? malloc(n + 1) : NULL;
+	if (copy != NULL) {
+		memcpy(copy, v, n);
+		copy[n] = '\0';
+	}
+	return copy;
+}
+
+// gw_auth_or_reply checks the request's credentials for the route's
+// method: true when it may go on; else it has answered 401 (with
+// WWW-Authenticate) or 403, and the call is no longer ours. The
+// credentials are "Authorization: Bearer <api key or JWT>" and
+// "X-API-Key: <key>" (sje__auth_check tells the two bearer kinds apart).
+static bool
+gw_auth_or_reply(gw_call *c, bool unread)
+{
+	const sje__auth *auth = c->gw->auth;
+	if (c->route->rpc == NULL || !sje__auth_enabled(auth)) {
+		return true; // /healthz, or no authentication configured
+	}
+	const ProtobufCServiceDescriptor *svc = &sje__v1__coordinator__descriptor;
+	const ProtobufCMethodDescriptor  *m =
+	    protobuf_c_service_descriptor_get_method_by_name(svc, c->route->rpc);
+	char *bearer = gw_header_value(c->req, "Authorization", "Bearer");
+	char *key    = gw_header_value(c->req, "X-API-Key", NULL);
+	char  why[256];
+	sje_err rv = sje__auth_check(auth, key, bearer, svc,
+	    m != NULL ? (unsigned) (m - svc->methods) : svc->n_methods, why,
+	    sizeof(why));
+	if (rv == SJE_EUNAUTH && key == NULL && bearer == NULL &&
+	    nng_http_req_get_header(c->req, "Authorization") != NULL) {
+		sje__snprintf(why, sizeof(why),
+		    "the Authorization header must be \"Bearer <api key or "
+		    "token>\"");
+	}
+	free(key);
+	free(bearer);
+	if (rv == SJE_OK) {
+		return true;
+	}
+	SJE_WARN("http %s %s (%s): refused: %s", c->method, c->path,
+	    c->route->rpc, why);
+	c->close = c->close || unread;
+	if (rv == SJE_EPERM) {
+		gw_error(c, 403, "PERMISSION_DENIED", "", "%s", why);
+	} else if (rv == SJE_EUNAUTH) {
+		c->challenge = true;
+		gw_error(c, 401, "UNAUTHENTICATED", "", "%s", why);
+	} else {
+		gw_error(c, 500, "INTERNAL", "", "cannot check credentials");
+	}
+	return false;
+}
+
 // gw_start routes a new request and decides about its body.
 static void
 gw_start(gw_call *c)
@@ -1373,6 +1455,9 @@ gw_start(gw_call *c)
 		gw_error_allow(c, 405, "METHOD_NOT_ALLOWED", "",
 		    get ? "GET, HEAD" : c->route->method,
 		    "%s takes %s, not %s", c->path, c->route->method, c->method);
+		return;
+	}
+	if (!gw_auth_or_reply(c, unread)) {
 		return;
 	}
 	if (param != NULL &&
@@ -1491,13 +1576,15 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	gw->arg            = arg;
 	gw->max_body_bytes = opts->max_body_bytes;
 	gw->metrics        = opts->metrics;
+	gw->auth           = opts->auth;
 	pthread_mutex_init(&gw->mtx, NULL);
 	pthread_cond_init(&gw->cv, NULL);
 
 	char     url[600];
 	nng_url *u = NULL;
 	int      rv;
-	sje__snprintf(url, sizeof(url), "http://%s", listen);
+	const char *scheme = opts->tls != NULL ? "https" : "http";
+	sje__snprintf(url, sizeof(url), "%s://%s", scheme, listen);
 	if ((rv = nng_url_parse(&u, url)) != 0) {
 		goto fail_url;
 	}
@@ -1505,6 +1592,13 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	nng_url_free(u);
 	if (rv != 0) {
 		goto fail_url;
+	}
+	// HTTPS: our config replaces nng's default before the start (the
+	// server takes a reference). Every response is already one write,
+	// hence one TLS record: no two-record Nagle stall (PLATFORM.md).
+	if (opts->tls != NULL &&
+	    (rv = nng_http_server_set_tls(gw->srv, opts->tls)) != 0) {
+		goto fail_handler;
 	}
 	if ((rv = nng_http_handler_alloc(&gw->h, "/", gw_handle)) != 0) {
 		goto fail_handler;
@@ -1533,7 +1627,7 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 		port = (uint16_t) ((port >> 8) | (port << 8));
 		// Keep the host as configured, with the bound port.
 		const char *colon = strrchr(listen, ':');
-		sje__snprintf(bound_url, len, "http://%.*s:%u",
+		sje__snprintf(bound_url, len, "%s://%.*s:%u", scheme,
 		    (int) (colon != NULL ? colon - listen : 0), listen,
 		    (unsigned) port);
 	} else {

@@ -14,9 +14,12 @@
 #ifndef SJE_SERVER_GATEWAY_H
 #define SJE_SERVER_GATEWAY_H
 
+#include "auth.h"
 #include "call.h"
 
 typedef struct sje__gw sje__gw;
+
+struct nng_tls_config;
 
 // sje__gw_handler receives a decoded call. It runs on an nng thread: it
 // must not block, and it owns the call until it answers (from any
@@ -28,10 +31,19 @@ typedef struct sje__gw_options {
 	const char *listen;         // "host:port"; port 0 picks a free one
 	size_t      max_body_bytes; // larger request bodies get 413
 	bool        metrics;        // serve GET /metrics (else 404)
+	// Who may call what (borrowed: must outlive the gateway). NULL or
+	// disabled: every request is allowed. Enabled: every endpoint but
+	// /healthz needs "Authorization: Bearer <api key or JWT>" or
+	// "X-API-Key: <key>"; 401 without valid ones, 403 without the scope.
+	const sje__auth *auth;
+	// tls: NULL serves plain HTTP; otherwise HTTPS with this server
+	// config (borrowed: the server takes its own reference).
+	struct nng_tls_config *tls;
 } sje__gw_options;
 
 // sje__gw_open listens as opts say (borrowed for the call only) and
-// starts serving. The URL actually bound ("http://127.0.0.1:PORT") is
+// starts serving. The URL actually bound ("http://127.0.0.1:PORT", or
+// "https://..." with opts->tls) is
 // written to bound_url (len bytes). *out is written on SJE_OK; caller
 // owns it. Errors: SJE_EINVAL for a bad address, SJE_EEXIST when it is in
 // use, others from nng.

@@ -9,12 +9,15 @@
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "auth.h"
 #include "events.h"
 #include "gateway.h"
 #include "log.h"
+#include "netsec.h"
 #include "rpc.h"
 #include "sched.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 
 #include <signal.h>
@@ -33,7 +36,9 @@ usage(FILE *f)
 	    "  See docs/config.md for every key.\n");
 }
 
-// write_endpoints records the bound URLs for scripts and tests.
+// write_endpoints records the bound URLs for scripts and tests. http_url
+// is the gateway's URL whatever its scheme; https_url repeats it when the
+// gateway serves HTTPS (and is empty otherwise).
 static void
 write_endpoints(const char *data_dir, const char *rpc, const char *events,
     const char *http)
@@ -47,8 +52,8 @@ write_endpoints(const char *data_dir, const char *rpc, const char *events,
 		SJE_WARN("cannot write %s", path);
 		return;
 	}
-	fprintf(f, "rpc_url=%s\nevents_url=%s\nhttp_url=%s\n", rpc, events,
-	    http);
+	fprintf(f, "rpc_url=%s\nevents_url=%s\nhttp_url=%s\nhttps_url=%s\n",
+	    rpc, events, http, strncmp(http, "https:", 6) == 0 ? http : "");
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		SJE_WARN("cannot write %s", path);
 	}
@@ -106,8 +111,37 @@ main(int argc, char **argv)
 	sje__sched  *sched  = NULL;
 	sje__rpc    *rpc    = NULL;
 	sje__gw     *gw     = NULL;
+	sje__auth   *auth   = NULL;
+	sje__netsec  ns     = { 0 };
 	char         rpc_url[512], events_url[512], http_url[512];
 	sje_err      e;
+
+	// Secure by default: nothing leaves loopback without TLS and
+	// authentication (netsec.h). Checked before anything is opened.
+	if (sje__netsec_check(cfg, err, sizeof(err)) != SJE_OK ||
+	    sje__netsec_open(cfg, &ns, err, sizeof(err)) != SJE_OK) {
+		SJE_ERROR("%s", err);
+		goto out;
+	}
+
+	// Keys are read before anything listens: a bad one stops the start.
+	if (sje__auth_open(cfg, &auth, err, sizeof(err)) != SJE_OK) {
+		SJE_ERROR("%s", err);
+		goto out;
+	}
+	if (sje__auth_enabled(auth)) {
+		SJE_INFO("authentication on: %zu API keys%s%s",
+		    cfg->security.auth.n_api_keys,
+		    cfg->security.auth.oauth.hs256_secret_env[0] != '\0'
+		        ? ", HS256 tokens"
+		        : "",
+		    cfg->security.auth.oauth.rs256_public_key[0] != '\0'
+		        ? ", RS256 tokens"
+		        : "");
+	} else {
+		SJE_INFO("authentication off: no API key or OAuth key is "
+		         "configured");
+	}
 
 	if ((e = sje__store_open(cfg->server.data_dir, cfg->server.sync,
 	         &store)) != SJE_OK) {
@@ -115,7 +149,9 @@ main(int argc, char **argv)
 		    cfg->server.data_dir, sje_strerror(e));
 		goto out;
 	}
-	if ((e = sje__events_open(cfg->server.events_url, &events, events_url,
+	if ((e = sje__events_open(cfg->server.events_url,
+	         sje__tls_url(cfg->server.events_url) ? ns.events : NULL,
+	         &events, events_url,
 	         sizeof(events_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for events on '%s': %s",
 		    cfg->server.events_url,
@@ -130,7 +166,9 @@ main(int argc, char **argv)
 		&sje__v1__coordinator__descriptor,
 		&sje__v1__worker_hub__descriptor,
 	};
-	if ((e = sje__rpc_open(cfg->server.rpc_url, services, 2,
+	if ((e = sje__rpc_open(cfg->server.rpc_url,
+	         sje__tls_url(cfg->server.rpc_url) ? ns.rpc : NULL, auth,
+	         services, 2,
 	         sje__sched_post, sched, &rpc, rpc_url, sizeof(rpc_url))) !=
 	    SJE_OK) {
 		SJE_ERROR("cannot listen for RPC on '%s': %s",
@@ -142,6 +180,8 @@ main(int argc, char **argv)
 		.listen         = cfg->http.listen,
 		.max_body_bytes = cfg->http.max_body_bytes,
 		.metrics        = cfg->monitoring.metrics,
+		.tls            = ns.https,
+		.auth           = auth,
 	};
 	if ((e = sje__gw_open(&gwo, sje__sched_post, sched, &gw, http_url,
 	         sizeof(http_url))) != SJE_OK) {
@@ -171,6 +211,8 @@ out:
 	sje__rpc_close(rpc);
 	sje__events_close(events);
 	sje__store_close(store);
+	sje__auth_close(auth); // after both front doors, which borrow it
+	sje__netsec_close(&ns);
 	if (rc == 0) {
 		SJE_INFO("stopped cleanly");
 	}

@@ -57,6 +57,7 @@ struct sje__rpc {
 	nng_listener     listener;
 	sje__rpc_handler handler;
 	void            *arg;
+	const sje__auth *auth; // borrowed; NULL: no authentication
 	const ProtobufCServiceDescriptor *const *services;
 	size_t                                   n_services;
 
@@ -255,6 +256,37 @@ sje__rpc_frame_fini(sje__rpc_frame *f)
 	memset(f, 0, sizeof(*f));
 }
 
+// rpc_auth_or_reply checks the envelope's credentials for the frame's
+// method (auth.h): true when the call may go on; else it has answered
+// UNAUTHENTICATED or PERMISSION_DENIED, saying what is missing (never
+// the key or token), and logged why.
+static bool
+rpc_auth_or_reply(rpc_call *call, const sje__rpc_frame *f)
+{
+	const sje__auth *auth = call->rpc->auth;
+	if (!sje__auth_enabled(auth)) {
+		return true;
+	}
+	const Sje__V1__Credentials *cr = f->req->credentials;
+	char                        why[256];
+	sje_err rv = sje__auth_check(auth, cr != NULL ? cr->api_key : NULL,
+	    cr != NULL ? cr->bearer_token : NULL, f->service, f->method, why,
+	    sizeof(why));
+	if (rv == SJE_OK) {
+		return true;
+	}
+	SJE_WARN("rpc %s.%s: refused: %s", f->service->short_name,
+	    f->service->methods[f->method].name, why);
+	rpc_send(call,
+	    rv == SJE_EPERM     ? SJE__V1__STATUS_CODE__PERMISSION_DENIED
+	        : rv == SJE_EUNAUTH ? SJE__V1__STATUS_CODE__UNAUTHENTICATED
+	                        : SJE__V1__STATUS_CODE__INTERNAL,
+	    rv == SJE_EPERM || rv == SJE_EUNAUTH ? why
+	                                         : "cannot check credentials",
+	    NULL, NULL);
+	return false;
+}
+
 // rpc_on_request decodes a received request and hands it on, or answers
 // it at once when it is malformed.
 static void
@@ -269,6 +301,10 @@ rpc_on_request(rpc_call *call, nng_msg *msg)
 	nng_msg_free(msg);
 	if (code != SJE__V1__STATUS_CODE__OK) {
 		rpc_send(call, code, text, field, NULL);
+		return;
+	}
+	if (!rpc_auth_or_reply(call, &f)) {
+		sje__rpc_frame_fini(&f);
 		return;
 	}
 	call->base.send    = rpc_send_packed;
@@ -399,7 +435,8 @@ rpc_bound_url(sje__rpc *rpc, const char *url, char *buf, size_t len)
 }
 
 sje_err
-sje__rpc_open(const char *url, const ProtobufCServiceDescriptor *const *services,
+sje__rpc_open(const char *url, struct nng_tls_config *tls,
+    const sje__auth *auth, const ProtobufCServiceDescriptor *const *services,
     size_t n, sje__rpc_handler handler, void *arg, sje__rpc **out,
     char *bound_url, size_t len)
 {
@@ -409,6 +446,7 @@ sje__rpc_open(const char *url, const ProtobufCServiceDescriptor *const *services
 	}
 	rpc->handler    = handler;
 	rpc->arg        = arg;
+	rpc->auth       = auth;
 	rpc->services   = services;
 	rpc->n_services = n;
 	pthread_mutex_init(&rpc->mtx, NULL);
@@ -423,7 +461,17 @@ sje__rpc_open(const char *url, const ProtobufCServiceDescriptor *const *services
 	         rpc->sock, NNG_OPT_RECVMAXSZ, SJE_MAX_FRAME_BYTES)) != 0) {
 		goto fail_listen;
 	}
-	if ((rv = nng_listen(rpc->sock, url, &rpc->listener, 0)) != 0) {
+	// The TLS config goes on the listener before it starts (a started
+	// listener silently ignores a new one, PLATFORM.md); the listener
+	// holds its own reference.
+	if ((rv = nng_listener_create(&rpc->listener, rpc->sock, url)) != 0) {
+		goto fail_listen;
+	}
+	if (tls != NULL && (rv = nng_listener_set_ptr(rpc->listener,
+	                        NNG_OPT_TLS_CONFIG, tls)) != 0) {
+		goto fail_listen;
+	}
+	if ((rv = nng_listener_start(rpc->listener, 0)) != 0) {
 		goto fail_listen;
 	}
 	rpc_bound_url(rpc, url, bound_url, len);

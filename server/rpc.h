@@ -14,25 +14,32 @@
 #ifndef SJE_SERVER_RPC_H
 #define SJE_SERVER_RPC_H
 
+#include "auth.h"
 #include "call.h"
 
 #include <sje/v1/rpc.pb-c.h>
 
 typedef struct sje__rpc sje__rpc;
 
+struct nng_tls_config;
+
 // sje__rpc_handler receives a decoded call. It runs on an nng thread: it
 // must not block, and it owns the call until it replies.
 typedef void (*sje__rpc_handler)(void *arg, sje__call *call);
 
 // sje__rpc_open listens on url for the services (n of them) and starts
-// receiving. The address actually bound (the port when url asked for 0) is
-// written to bound_url (len bytes). *out is written on SJE_OK; caller owns
-// it. Errors: SJE_EINVAL for a bad URL, SJE_EEXIST when the address is in
-// use, others from nng.
-sje_err sje__rpc_open(const char *url,
-    const ProtobufCServiceDescriptor *const *services, size_t n,
-    sje__rpc_handler handler, void *arg, sje__rpc **out, char *bound_url,
-    size_t len);
+// receiving. With tls (borrowed: the listener takes its own reference),
+// url must be tls+tcp:// and peers are handled as tls says (netsec.h);
+// NULL: no TLS. Every request's credentials are checked with auth
+// (borrowed: must outlive rpc; NULL or disabled: every call is allowed)
+// before it reaches the handler. The address actually bound (the port
+// when url asked for 0) is written to bound_url (len bytes). *out is written on SJE_OK; caller
+// owns it. Errors: SJE_EINVAL for a bad URL, SJE_EEXIST when the address
+// is in use, others from nng.
+sje_err sje__rpc_open(const char *url, struct nng_tls_config *tls,
+    const sje__auth *auth, const ProtobufCServiceDescriptor *const *services,
+    size_t n, sje__rpc_handler handler, void *arg, sje__rpc **out,
+    char *bound_url, size_t len);
 
 // sje__rpc_frame is one request frame, decoded.
 typedef struct sje__rpc_frame {

@@ -155,6 +155,7 @@ main(int argc, char **argv)
 	sje__plugins     *plugins = NULL;
 	sje__runtime     *rt      = NULL;
 	sje__runtime_opts ropts;
+	sje_client_opts   conn;
 	sigset_t          sigs;
 	char              err[1024];
 	char              host[256];
@@ -221,6 +222,18 @@ main(int argc, char **argv)
 	}
 	ropts.labels   = cfg->worker.labels;
 	ropts.n_labels = cfg->worker.n_labels;
+
+	// TLS (for a tls+tcp:// server URL) from security.tls: the worker's
+	// own certificate, its key and the CA of the coordinator's.
+	sje_client_opts_from_config(cfg, SJE_CLIENT_ROLE_WORKER, &conn);
+	conn.server_url = ropts.server_url;
+	// The API key (scope worker) when the coordinator checks credentials.
+	conn.api_key = getenv("SJE_WORKER_API_KEY");
+	if ((rv = sje_client_opts_check(&conn, err, sizeof(err))) != SJE_OK) {
+		SJE_ERROR("%s", err);
+		goto out;
+	}
+	ropts.conn = &conn;
 
 	if ((rv = sje__plugins_load(cfg, sje__task_host_api(), &plugins, err,
 	         sizeof(err))) != SJE_OK) {

@@ -42,6 +42,7 @@
 #include <sje/config.h>
 
 #include "pbjson.h"
+#include "tls.h"
 #include "util.h"
 
 #include <nng/nng.h>
@@ -76,6 +77,7 @@ typedef enum opt_id {
 	OPT_SERVER,
 	OPT_EVENTS,
 	OPT_API_KEY,
+	OPT_TOKEN,
 	OPT_JSON,
 	OPT_HELP,
 	OPT_VERSION,
@@ -98,8 +100,8 @@ typedef enum opt_id {
 #define BIT(o) (1u << (o))
 #define GLOBAL_OPTS                                                         \
 	(BIT(OPT_CONFIG) | BIT(OPT_SERVER) | BIT(OPT_EVENTS) |              \
-	    BIT(OPT_API_KEY) | BIT(OPT_JSON) | BIT(OPT_HELP) |              \
-	    BIT(OPT_VERSION))
+	    BIT(OPT_API_KEY) | BIT(OPT_TOKEN) | BIT(OPT_JSON) |             \
+	    BIT(OPT_HELP) | BIT(OPT_VERSION))
 
 static const struct opt_def {
 	const char *name;
@@ -109,6 +111,7 @@ static const struct opt_def {
 	[OPT_SERVER] = { "server", true },
 	[OPT_EVENTS] = { "events", true },
 	[OPT_API_KEY] = { "api-key", true },
+	[OPT_TOKEN] = { "token", true },
 	[OPT_JSON] = { "json", false },
 	[OPT_HELP] = { "help", false },
 	[OPT_VERSION] = { "version", false },
@@ -147,6 +150,7 @@ typedef struct cli {
 	const char  *server_url; // borrowed from argv or cfg
 	const char  *events_url; // borrowed from argv or cfg
 	const char  *api_key;    // borrowed from argv or the environment
+	const char  *token;      // an OAuth 2 JWT; borrowed likewise
 	sje_client  *client;     // owned; opened by cli_client
 } cli;
 
@@ -776,9 +780,10 @@ call_failed(const cli *c, sje_err rv, const sje_status *st)
 	case SJE_EUNAUTH:
 	case SJE_EPERM:
 		fprintf(stderr, "error: %s: %s%s\n", code, msg,
-		    c->api_key == NULL ? " (no API key given: --api-key or "
-		                         "$SJE_API_KEY)"
-		                       : "");
+		    c->api_key == NULL && c->token == NULL
+		        ? " (no credentials given: --api-key or $SJE_API_KEY, "
+		          "--token or $SJE_TOKEN)"
+		        : "");
 		return CLI_UNREACHABLE;
 	case SJE_ENOTFOUND:
 		fprintf(stderr, "error: %s: %s\n", code, msg);
@@ -803,8 +808,20 @@ cli_client(cli *c)
 	}
 	sje_client_opts opts = {
 		.server_url = c->server_url,
-		.api_key    = c->api_key,
+		.api_key      = c->api_key,
+		.bearer_token = c->token,
 	};
+	// TLS files from security.tls, used for a tls+tcp:// server URL.
+	sje_client_opts tls;
+	char            why[512];
+	sje_client_opts_from_config(c->cfg, SJE_CLIENT_ROLE_CLIENT, &tls);
+	opts.ca_file   = tls.ca_file;
+	opts.cert_file = tls.cert_file;
+	opts.key_file  = tls.key_file;
+	if (sje_client_opts_check(&opts, why, sizeof(why)) != SJE_OK) {
+		fprintf(stderr, "error: %s\n", why);
+		return CLI_USAGE;
+	}
 	sje_err rv = sje_client_open(&opts, &c->client);
 	if (rv == SJE_EINVAL) {
 		return usage_error("invalid server URL '%s'", c->server_url);
@@ -1474,16 +1491,26 @@ cmd_watch(cli *c, const args *a)
 		return CLI_FAILED;
 	}
 	// Non-blocking: keep trying in the background while the server is
-	// down; events flow once it is up.
-	if ((rv = nng_dial(s, c->events_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	// down; events flow once it is up. TLS for tls+tcp://, from
+	// security.tls, as for RPC.
+	sje_client_opts opts;
+	char            why[512];
+	sje_client_opts_from_config(c->cfg, SJE_CLIENT_ROLE_CLIENT, &opts);
+	sje_err err = sje__tls_dial(s, c->events_url, &opts, NULL, why,
+	    sizeof(why));
+	if (err != SJE_OK) {
 		nng_close(s);
-		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
+		if (err == SJE_EINVAL) {
 			return usage_error(
 			    "invalid events URL '%s'", c->events_url);
 		}
+		if (err == SJE_ECONFIG) {
+			fprintf(stderr, "error: %s\n", why);
+			return CLI_USAGE;
+		}
 		fprintf(stderr, "error: cannot reach the event stream at %s: "
 		                "%s\n",
-		    c->events_url, nng_strerror(rv));
+		    c->events_url, why);
 		return CLI_UNREACHABLE;
 	}
 
@@ -1594,7 +1621,8 @@ print_help(FILE *f, const command *cmd)
 		return;
 	}
 	fputs("Usage: sje-client [--config FILE] [--server URL] "
-	      "[--api-key KEY] [--json] COMMAND ...\n\nCommands:\n",
+	      "[--api-key KEY] [--token JWT] [--json] COMMAND ...\n\n"
+	      "Commands:\n",
 	    f);
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		fprintf(f, "  %s\n      %s\n", commands[i].usage,
@@ -1608,6 +1636,7 @@ print_help(FILE *f, const command *cmd)
 	      "  --events URL    the event stream, for watch (default: "
 	      "client.events_url)\n"
 	      "  --api-key KEY   API key (default: $SJE_API_KEY)\n"
+	      "  --token JWT     OAuth 2 bearer token (default: $SJE_TOKEN)\n"
 	      "  --json          print one JSON document (watch: one per "
 	      "event and line)\n"
 	      "  --help, --version\n"
@@ -1658,6 +1687,18 @@ cli_init(cli *c, const args *a)
 	if (c->api_key == NULL) {
 		const char *env = getenv("SJE_API_KEY");
 		c->api_key      = env != NULL && env[0] != '\0' ? env : NULL;
+	}
+	c->token = a->val[OPT_TOKEN];
+	if (c->token == NULL) {
+		const char *env = getenv("SJE_TOKEN");
+		c->token        = env != NULL && env[0] != '\0' ? env : NULL;
+	}
+	// The server uses the API key when both come; a flag on the command
+	// line beats what the environment holds for the other one.
+	if (a->val[OPT_TOKEN] != NULL && a->val[OPT_API_KEY] == NULL) {
+		c->api_key = NULL;
+	} else if (a->val[OPT_API_KEY] != NULL && a->val[OPT_TOKEN] == NULL) {
+		c->token = NULL;
 	}
 	return CLI_OK;
 }

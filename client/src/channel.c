@@ -12,16 +12,23 @@
 // fails the pending call with SJE_EUNAVAIL; the caller retries, and every
 // RPC is idempotent so a retried call is safe.
 //
+// For a tls+tcp:// URL the dialer carries a TLS config (tls.c) built from
+// the options' CA, certificate and key, with the server name always set
+// (the URL's host unless the options name another). A failed handshake is
+// retried by the dialer like any failed connection, so calls time out.
+//
 // Thread-safety: the socket is shared; each call opens its own context and
 // aio, so calls from many threads proceed at once.
 #include <sje/client.h>
 
+#include "tls.h"
 #include "util.h"
 
 #include <sje/v1/rpc.pb-c.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,11 +87,18 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	        0) {
 		goto fail_sock;
 	}
-	// Non-blocking dial: the dialer keeps trying in the background, so a
-	// client may start before its server and survives server restarts.
-	if ((rv = nng_dial(c->sock, url, &c->dialer, NNG_FLAG_NONBLOCK)) !=
-	    0) {
-		goto fail_sock;
+	// Non-blocking dial (over TLS for tls+tcp://): the dialer keeps
+	// trying in the background, so a client may start before its server
+	// and survives server restarts.
+	char    why[256];
+	sje_err err = sje__tls_dial(c->sock, url, opts, &c->dialer, why,
+	    sizeof(why));
+	if (err != SJE_OK) {
+		nng_close(c->sock);
+		free(c->api_key);
+		free(c->bearer_token);
+		free(c);
+		return err;
 	}
 	*out = c;
 	return SJE_OK;
@@ -97,6 +111,49 @@ fail_open:
 	free(c);
 	return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SJE_EINVAL
 	                                                 : sje__nng_err(rv);
+}
+
+void
+sje_client_opts_from_config(const sje_config *cfg, sje_client_role role,
+    sje_client_opts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cfg == NULL) {
+		return;
+	}
+	out->server_url = role == SJE_CLIENT_ROLE_WORKER
+	    ? cfg->worker.server_url
+	    : cfg->client.server_url;
+	out->ca_file   = cfg->security.tls.ca;
+	out->cert_file = cfg->security.tls.cert;
+	out->key_file  = cfg->security.tls.key;
+}
+
+sje_err
+sje_client_opts_check(const sje_client_opts *opts, char *errbuf,
+    size_t errlen)
+{
+	const char *url = opts != NULL ? opts->server_url : NULL;
+	if (!sje__tls_url(url)) {
+		return SJE_OK;
+	}
+	char host[256] = "";
+	(void) sje__url_host(url, host, sizeof(host));
+	sje__tls_files f = {
+		.ca   = opts->ca_file,
+		.cert = opts->cert_file,
+		.key  = opts->key_file,
+	};
+	nng_tls_config *cfg;
+	sje_err err = sje__tls_client_config(&f,
+	    opts->server_name != NULL && opts->server_name[0] != '\0'
+	        ? opts->server_name
+	        : host,
+	    &cfg, errbuf, errlen);
+	if (err == SJE_OK) {
+		nng_tls_config_free(cfg);
+	}
+	return err;
 }
 
 void

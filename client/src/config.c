@@ -138,7 +138,7 @@ static const char *const config_format_choices[] = { "text", "json", NULL };
 static const char *const config_backoff_choices[] = { "exponential", "fixed",
 	NULL };
 static const char *const config_scope_choices[] = { "submit", "read",
-	"cancel", "admin", NULL };
+	"cancel", "admin", "worker", NULL };
 
 static sje_err config_walk_functions(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);

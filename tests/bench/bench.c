@@ -15,6 +15,7 @@
 // It measures whatever server and workers it is pointed at; run.sh beside
 // it starts a coordinator and two workers on loopback for a baseline.
 #include <sje/client.h>
+#include <sje/config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,15 +252,30 @@ main(int argc, char **argv)
 		fprintf(stderr, "--jobs and --batch must be positive\n");
 		return 2;
 	}
-	sje_client_opts opts = { .server_url = server, .timeout_ms = 60000 };
-	sje_client     *c;
-	if (sje_client_open(&opts, &c) != SJE_OK) {
-		fprintf(stderr, "cannot open client\n");
+	// TLS files (for a tls+tcp:// server) from config and the
+	// environment: SJE_SECURITY_TLS_CA, _CERT, _KEY.
+	sje_config *cfg;
+	char        err[512];
+	if (sje_config_load(NULL, &cfg, err, sizeof(err)) != SJE_OK) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	err[0] = '\0';
+	sje_client_opts opts;
+	sje_client_opts_from_config(cfg, SJE_CLIENT_ROLE_CLIENT, &opts);
+	opts.server_url = server;
+	opts.timeout_ms = 60000;
+	sje_client *c;
+	if (sje_client_opts_check(&opts, err, sizeof(err)) != SJE_OK ||
+	    sje_client_open(&opts, &c) != SJE_OK) {
+		fprintf(stderr, "cannot open client: %s\n", err);
+		sje_config_free(cfg);
 		return 3;
 	}
 	int rc = strcmp(mode, "latency") == 0 ? bench_latency(c, n, fn)
 	    : strcmp(mode, "dag") == 0         ? bench_dag(c, n, fn)
 	                                       : bench_throughput(c, n, batch, fn);
 	sje_client_close(c);
+	sje_config_free(cfg);
 	return rc;
 }

@@ -567,7 +567,7 @@ test_config_api_key_is_checked(void **state)
 	             "0000000000000000000000000000000000000000000000000000000"
 	             "000000000, scopes: [read, root]}\n",
 	    ":4: security.auth.api_keys[0].scopes[1]: expected submit, "
-	    "read, cancel or admin, got 'root'");
+	    "read, cancel, admin or worker, got 'root'");
 
 	if (load_text("security:\n  auth:\n    api_keys:\n"
 	              "      - name: ops\n"

@@ -54,7 +54,7 @@ setup(void **state)
 	static const ProtobufCServiceDescriptor *const svcs[] = {
 		&sje__v1__coordinator__descriptor,
 	};
-	assert_int_equal(sje__rpc_open("tcp://127.0.0.1:0", svcs, 1,
+	assert_int_equal(sje__rpc_open("tcp://127.0.0.1:0", NULL, NULL, svcs, 1,
 	                     test_handler, f, &f->rpc, f->url, sizeof(f->url)),
 	    SJE_OK);
 	assert_non_null(strstr(f->url, "tcp://127.0.0.1:"));

@@ -12,6 +12,7 @@
 #ifndef SJE_CLIENT_H
 #define SJE_CLIENT_H
 
+#include <sje/config.h>
 #include <sje/sje.h>
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/job.pb-c.h>
@@ -23,12 +24,50 @@ extern "C" {
 
 typedef struct sje_client sje_client;
 
+// sje_client_opts says how to connect. Every string is borrowed for the
+// sje_client_open call only. Zero-initialize it (new fields are only ever
+// added at the end, and zero always means the default).
 typedef struct sje_client_opts {
 	const char *server_url;   // NULL: tcp://127.0.0.1:7100
 	uint32_t    timeout_ms;   // per call; 0: 10000
 	const char *api_key;      // sent with every call; NULL: none
 	const char *bearer_token; // an OAuth 2 JWT; NULL: none
+
+	// TLS, used only when server_url is tls+tcp:// (PEM files).
+	const char *ca_file;     // CA that signed the server's certificate:
+	                         // required for tls+tcp://
+	const char *cert_file;   // our certificate, for servers that require
+	                         // one (workers; require_client_cert); NULL:
+	                         // none. May also hold the key.
+	const char *key_file;    // our private key; NULL: in cert_file
+	const char *server_name; // the name the server's certificate must
+	                         // carry; NULL: the host of server_url. It is
+	                         // always checked. Certificates need a DNS:
+	                         // entry for it, even for an address
+	                         // (mbedTLS 2.28 does not match IP entries).
 } sje_client_opts;
+
+// sje_client_role says which part of config.yaml a program reads.
+typedef enum sje_client_role {
+	SJE_CLIENT_ROLE_CLIENT = 0, // client.server_url (sje-client, services)
+	SJE_CLIENT_ROLE_WORKER,     // worker.server_url (sje-worker)
+} sje_client_role;
+
+// sje_client_opts_from_config fills *out from cfg for role: server_url
+// (client.server_url or worker.server_url) and the TLS files of
+// security.tls (ca, cert, key). Every other field is zeroed: set
+// timeout_ms, credentials and overrides afterwards. The strings are
+// borrowed from cfg, which must outlive the use of *out. Thread-safe.
+SJE_API void sje_client_opts_from_config(const sje_config *cfg,
+    sje_client_role role, sje_client_opts *out);
+
+// sje_client_opts_check checks what sje_client_open would need from opts
+// to connect: for a tls+tcp:// server_url, that the CA, certificate and
+// key files can be read and parsed and that there is a server name. On
+// failure, returns SJE_ECONFIG (or SJE_ENOMEM) and writes one line naming
+// the file at fault to errbuf (errlen bytes). Thread-safe.
+SJE_API sje_err sje_client_opts_check(const sje_client_opts *opts,
+    char *errbuf, size_t errlen);
 
 // sje_status is the outcome of a call as the server stated it. Calls that
 // fail before reaching the server set code UNAVAILABLE or DEADLINE_EXCEEDED.
@@ -39,8 +78,12 @@ typedef struct sje_status {
 } sje_status;
 
 // sje_client_open connects to opts->server_url (in the background: the
-// first call waits for the connection within its timeout). *out is written
-// only on SJE_OK; the caller owns it and frees it with sje_client_close.
+// first call waits for the connection within its timeout), over TLS for
+// tls+tcp:// (a failed handshake, as with a wrong CA or server name, makes
+// calls fail with SJE_EUNAVAIL or SJE_ETIMEDOUT). *out is written only on
+// SJE_OK; the caller owns it and frees it with sje_client_close. Errors:
+// SJE_EINVAL for a bad URL, SJE_ECONFIG for unusable TLS files
+// (sje_client_opts_check says which).
 SJE_API sje_err sje_client_open(const sje_client_opts *opts, sje_client **out);
 
 // sje_client_close closes c and frees it. Accepts NULL. No call on c may

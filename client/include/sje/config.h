@@ -82,7 +82,7 @@ typedef struct sje_plugin_cfg {
 typedef struct sje_api_key_cfg {
 	char       *name;
 	char       *sha256;  // lower-case hex of the key's SHA-256
-	sje_strlist scopes;  // submit, read, cancel, admin
+	sje_strlist scopes;  // submit, read, cancel, admin, worker
 } sje_api_key_cfg;
 
 typedef struct sje_alert_cfg {

@@ -1,0 +1,175 @@
+// netsec_test.c — which addresses count as loopback (client/src/tls.c),
+// and the secure-by-default rule of the coordinator (server/netsec.c).
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "netsec.h"
+#include "tls.h"
+
+static void
+test_loopback_hosts_are_localhost_127_8_and_ipv6_one(void **state)
+{
+	(void) state;
+	assert_true(sje__host_is_loopback("localhost"));
+	assert_true(sje__host_is_loopback("LOCALHOST"));
+	assert_true(sje__host_is_loopback("127.0.0.1"));
+	assert_true(sje__host_is_loopback("127.255.0.9"));
+	assert_true(sje__host_is_loopback("::1"));
+	assert_true(sje__host_is_loopback("[::1]"));
+	assert_true(sje__host_is_loopback("::ffff:127.0.0.1"));
+	assert_false(sje__host_is_loopback(""));
+	assert_false(sje__host_is_loopback("*"));
+	assert_false(sje__host_is_loopback("0.0.0.0"));
+	assert_false(sje__host_is_loopback("::"));
+	assert_false(sje__host_is_loopback("10.0.0.5"));
+	assert_false(sje__host_is_loopback("128.0.0.1"));
+	assert_false(sje__host_is_loopback("localhost.example.com"));
+	assert_false(sje__host_is_loopback("::ffff:10.0.0.1"));
+}
+
+static void
+test_url_host_takes_the_host_of_every_form(void **state)
+{
+	(void) state;
+	char h[64];
+	assert_true(sje__url_host("tcp://127.0.0.1:7100", h, sizeof(h)));
+	assert_string_equal(h, "127.0.0.1");
+	assert_true(sje__url_host("tls+tcp://sje.example:7100", h, sizeof(h)));
+	assert_string_equal(h, "sje.example");
+	assert_true(sje__url_host("tls+tcp://[::1]:7100", h, sizeof(h)));
+	assert_string_equal(h, "::1");
+	assert_true(sje__url_host("tcp://:7100", h, sizeof(h)));
+	assert_string_equal(h, "");
+	assert_true(sje__url_host("0.0.0.0:8080", h, sizeof(h)));
+	assert_string_equal(h, "0.0.0.0");
+	assert_false(sje__url_host("ipc:///tmp/sje.sock", h, sizeof(h)));
+	assert_false(sje__url_host("inproc://x", h, sizeof(h)));
+	assert_false(sje__url_host("tcp://a-very-long-host-name-that-does-not-"
+	                           "fit-in-the-buffer.example:1",
+	    h, 16));
+	assert_true(sje__tls_url("tls+tcp://h:1"));
+	assert_true(sje__tls_url("tls+tcp6://h:1"));
+	assert_false(sje__tls_url("tcp://h:1"));
+	assert_false(sje__tls_url(NULL));
+}
+
+// base_config is a loopback config with no TLS and no authentication.
+static void
+base_config(sje_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->server.rpc_url    = "tcp://127.0.0.1:7100";
+	cfg->server.events_url = "tcp://127.0.0.1:7101";
+	cfg->http.listen       = "127.0.0.1:8080";
+	cfg->security.tls.ca   = "";
+	cfg->security.tls.cert = "";
+	cfg->security.tls.key  = "";
+	cfg->security.auth.oauth.hs256_secret_env = "";
+	cfg->security.auth.oauth.rs256_public_key = "";
+}
+
+// refused asserts that cfg is refused with a line holding want.
+static void
+refused(const sje_config *cfg, const char *want)
+{
+	char err[512] = "";
+	assert_int_equal(sje__netsec_check(cfg, err, sizeof(err)), SJE_ECONFIG);
+	if (strstr(err, want) == NULL) {
+		print_error("'%s' not in '%s'\n", want, err);
+		fail();
+	}
+	assert_null(strchr(err, '\n'));
+}
+
+static void
+test_loopback_needs_neither_tls_nor_auth(void **state)
+{
+	(void) state;
+	sje_config cfg;
+	char       err[256];
+	base_config(&cfg);
+	assert_int_equal(sje__netsec_check(&cfg, err, sizeof(err)), SJE_OK);
+	cfg.server.rpc_url = "ipc:///tmp/sje.sock";
+	cfg.http.listen    = "localhost:0";
+	assert_int_equal(sje__netsec_check(&cfg, err, sizeof(err)), SJE_OK);
+}
+
+static void
+test_beyond_loopback_without_tls_or_auth_is_refused(void **state)
+{
+	(void) state;
+	sje_config cfg;
+	base_config(&cfg);
+	cfg.server.rpc_url = "tcp://0.0.0.0:7100";
+	refused(&cfg, "server.rpc_url 'tcp://0.0.0.0:7100' listens beyond "
+	              "loopback without TLS");
+	base_config(&cfg);
+	cfg.server.events_url = "tcp://*:7101";
+	refused(&cfg, "server.events_url");
+	base_config(&cfg);
+	cfg.http.listen = ":8080";
+	refused(&cfg, "http.listen ':8080' listens beyond loopback without TLS");
+
+	// TLS without authentication is refused too.
+	base_config(&cfg);
+	cfg.security.tls.cert = "server.pem";
+	cfg.server.rpc_url    = "tls+tcp://10.0.0.5:7100";
+	refused(&cfg, "without authentication");
+	cfg.server.rpc_url = "tcp://127.0.0.1:7100";
+	cfg.http.listen    = "10.0.0.5:8443";
+	refused(&cfg, "http.listen '10.0.0.5:8443' listens beyond loopback "
+	              "without authentication");
+
+	// A tls+tcp:// URL without a certificate, even on loopback.
+	base_config(&cfg);
+	cfg.server.rpc_url = "tls+tcp://127.0.0.1:7100";
+	refused(&cfg, "security.tls.cert is not set");
+}
+
+static void
+test_beyond_loopback_with_tls_and_auth_is_allowed(void **state)
+{
+	(void) state;
+	sje_config      cfg;
+	sje_api_key_cfg key;
+	char            err[256];
+	memset(&key, 0, sizeof(key));
+	base_config(&cfg);
+	cfg.security.tls.cert   = "server.pem";
+	cfg.server.rpc_url      = "tls+tcp://0.0.0.0:7100";
+	cfg.server.events_url   = "tls+tcp://sje.example:7101";
+	cfg.http.listen         = "0.0.0.0:8443";
+	cfg.security.auth.api_keys   = &key;
+	cfg.security.auth.n_api_keys = 1;
+	assert_int_equal(sje__netsec_check(&cfg, err, sizeof(err)), SJE_OK);
+	// An OAuth key is authentication as well.
+	cfg.security.auth.n_api_keys               = 0;
+	cfg.security.auth.oauth.rs256_public_key = "issuer.pem";
+	assert_int_equal(sje__netsec_check(&cfg, err, sizeof(err)), SJE_OK);
+	// But plain tcp:// beyond loopback never is.
+	cfg.server.events_url = "tcp://0.0.0.0:7101";
+	refused(&cfg, "server.events_url");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_loopback_hosts_are_localhost_127_8_and_ipv6_one),
+		cmocka_unit_test(test_url_host_takes_the_host_of_every_form),
+		cmocka_unit_test(test_loopback_needs_neither_tls_nor_auth),
+		cmocka_unit_test(
+		    test_beyond_loopback_without_tls_or_auth_is_refused),
+		cmocka_unit_test(
+		    test_beyond_loopback_with_tls_and_auth_is_allowed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
