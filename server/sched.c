@@ -465,6 +465,9 @@ sched_handle(sje__sched *s, sje__call *call)
 		case W_RELEASE:
 			sje__sched_report(s, call, REPORT_RELEASE);
 			return;
+		case W_CHALLENGE:
+			sje__sched_challenge(s, call);
+			return;
 		}
 	}
 	sje__sched_reply_err(s, call, SJE_EUNIMPL, "method", "unknown method");
@@ -780,6 +783,7 @@ sched_free_state(sje__sched *s)
 		free(s->wake[i]);
 	}
 	free(s->wake);
+	sje__workerid_close(s->workerid);
 	free(s->out);
 	free(s->evq);
 	free(s->inbox);
@@ -804,6 +808,12 @@ sje__sched_open(const sje_config *cfg, sje__store *store,
 	sje__hmap_init(&s->jobs);
 
 	sje_err err;
+	char    why[512];
+	if ((err = sje__workerid_open(cfg, &s->workerid, why, sizeof(why))) !=
+	    SJE_OK) {
+		SJE_ERROR("%s", why);
+		goto fail;
+	}
 	if ((err = sje__store_meta_get(store, "lease_seq", &s->lease_seq)) !=
 	        SJE_OK ||
 	    (err = sje__store_meta_get(store, "event_seq", &s->event_seq)) !=

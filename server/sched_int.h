@@ -19,6 +19,7 @@
 
 #include "hmap.h"
 #include "store.h"
+#include "workerid.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -62,7 +63,15 @@ enum {
 	M_STATS,
 	M_RUN_WORKFLOW,
 };
-enum { W_REGISTER, W_FETCH, W_HEARTBEAT, W_COMPLETE, W_FAIL, W_RELEASE };
+enum {
+	W_REGISTER,
+	W_FETCH,
+	W_HEARTBEAT,
+	W_COMPLETE,
+	W_FAIL,
+	W_RELEASE,
+	W_CHALLENGE,
+};
 
 // Histogram bounds, in milliseconds, for wait and run times.
 extern const double sched_hist_ms[SCHED_HIST_N];
@@ -204,6 +213,7 @@ struct sje__sched {
 	sje_time_ms   now_ms;
 	sje_time_ms   next_tick_ms;
 	uint32_t      lease_ms;
+	sje__workerid *workerid; // proofs of worker names; NULL: not enforced
 	// Jobs to end UPSTREAM_FAILED: a worklist, so that a long chain
 	// cascades in a loop, not in a deep recursion.
 	struct cascade {
@@ -456,6 +466,10 @@ sje__sched_stats(sje__sched *s, sje__call *call);
 // the job by protobuf_c_message_free_unpacked).
 void
 sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
+
+// sje__sched_challenge handles WorkerHub.GetChallenge.
+void
+sje__sched_challenge(sje__sched *s, sje__call *call);
 
 // sje__sched_register handles WorkerHub.RegisterWorker.
 void

@@ -52,6 +52,15 @@ sje__sched_register(sje__sched *s, sje__call *call)
 			return;
 		}
 	}
+	char why[300];
+	if (sje__workerid_verify(s->workerid, s->now_ms, req->name,
+	        req->certificate.data, req->certificate.len, req->nonce.data,
+	        req->nonce.len, req->signature.data, req->signature.len, why,
+	        sizeof(why)) != SJE_OK) {
+		SJE_WARN("worker %s refused: %s", req->name, why);
+		sje__sched_reply_err(s, call, SJE_EPERM, "name", "%s", why);
+		return;
+	}
 	sched_worker *w = sje__sched_xalloc(sizeof(*w));
 	do {
 		w->session = sje__random_u64();
@@ -80,6 +89,18 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	reply.heartbeat_ms = s->lease_ms / 3 < SCHED_HEARTBEAT_MAX_MS
 	    ? s->lease_ms / 3
 	    : SCHED_HEARTBEAT_MAX_MS;
+	sje__sched_reply_ok(s, call, &reply.base);
+}
+
+void
+sje__sched_challenge(sje__sched *s, sje__call *call)
+{
+	uint8_t                 nonce[SJE_WORKERID_NONCE_BYTES];
+	Sje__V1__ChallengeReply reply = SJE__V1__CHALLENGE_REPLY__INIT;
+	sje__workerid_challenge(s->workerid, s->now_ms, nonce);
+	reply.nonce.data = nonce;
+	reply.nonce.len  = sizeof(nonce);
+	reply.ttl_s      = SJE_WORKERID_TTL_S;
 	sje__sched_reply_ok(s, call, &reply.base);
 }
 

@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "task.h"
+#include "tls.h"
 #include "util.h"
 
 #include <sje/client.h>
@@ -94,6 +95,7 @@ enum {
 	RT_COMPLETE  = 3,
 	RT_FAIL      = 4,
 	RT_RELEASE   = 5,
+	RT_CHALLENGE = 6,
 };
 
 struct sje__runtime {
@@ -101,6 +103,8 @@ struct sje__runtime {
 	sje_client         *client;
 	const sje__plugins *plugins;
 	char               *server_url;
+	char               *cert_file; // our certificate, to prove our name;
+	char               *key_file;  // NULL: none (no proof is sent)
 	char               *name;
 	uint32_t            slots;
 	char              **functions; // names borrowed from plugins
@@ -246,6 +250,54 @@ rt_why(sje_err rv, const sje_status *st, char *buf, size_t len)
 
 // ---- registration ----
 
+// rt_proof adds to req the proof of our name, when we have a certificate:
+// a nonce from GetChallenge (copied into nonce, 64 bytes) signed with our
+// key (*cert and *sig: caller frees). A coordinator that does not know
+// GetChallenge gets no proof. Returns the error of the call otherwise.
+static sje_err
+rt_proof(sje__runtime *rt, Sje__V1__RegisterRequest *req, char **cert,
+    uint8_t **sig, uint8_t *nonce, sje_status *st)
+{
+	if (rt->cert_file == NULL) {
+		return SJE_OK;
+	}
+	Sje__V1__ChallengeRequest creq = SJE__V1__CHALLENGE_REQUEST__INIT;
+	ProtobufCMessage         *m    = NULL;
+	sje_err rv = rt_call(rt, RT_CHALLENGE, &creq.base, &m,
+	    RT_REGISTER_TIMEOUT_MS, st);
+	if (rv == SJE_EUNIMPL) {
+		memset(st, 0, sizeof(*st));
+		return SJE_OK;
+	}
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	Sje__V1__ChallengeReply *ch = (Sje__V1__ChallengeReply *) m;
+	size_t                   nl = ch->nonce.len <= 64 ? ch->nonce.len : 0;
+	memcpy(nonce, ch->nonce.data, nl);
+	protobuf_c_message_free_unpacked(m, NULL);
+	uint8_t data[SJE_WORKER_PROOF_MAX];
+	size_t  dlen = sje__worker_proof(nonce, nl, rt->name, data);
+	sje__tls_files f = { .cert = rt->cert_file, .key = rt->key_file };
+	size_t         clen, slen;
+	if (nl == 0 || dlen == 0 ||
+	    sje__tls_sign_proof(&f, data, dlen, cert, &clen, sig, &slen,
+	        st->message, sizeof(st->message)) != SJE_OK) {
+		if (st->message[0] == '\0') {
+			sje__snprintf(st->message, sizeof(st->message),
+			    "the coordinator's challenge is malformed");
+		}
+		return SJE_ECONFIG;
+	}
+	req->certificate.data = (uint8_t *) *cert;
+	req->certificate.len  = clen;
+	req->nonce.data       = nonce;
+	req->nonce.len        = nl;
+	req->signature.data   = *sig;
+	req->signature.len    = slen;
+	return SJE_OK;
+}
+
 // rt_renew registers again, unless another thread already did since the
 // caller read session stale (0: the first registration). Returns SJE_OK
 // when a session other than stale is in place; otherwise the error of
@@ -278,8 +330,16 @@ rt_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	req.labels      = rt->label_ptrs;
 	req.n_labels    = rt->n_labels;
 
-	rv = rt_call(
-	    rt, RT_REGISTER, &req.base, &m, RT_REGISTER_TIMEOUT_MS, st);
+	char    *cert = NULL;
+	uint8_t *sig  = NULL;
+	uint8_t  nonce[64];
+	rv = rt_proof(rt, &req, &cert, &sig, nonce, st);
+	if (rv == SJE_OK) {
+		rv = rt_call(
+		    rt, RT_REGISTER, &req.base, &m, RT_REGISTER_TIMEOUT_MS, st);
+	}
+	free(cert);
+	free(sig);
 	reply = (Sje__V1__RegisterReply *) m;
 	if (rv == SJE_OK && reply->session == 0) {
 		sje__snprintf(st->message, sizeof(st->message),
@@ -1232,6 +1292,8 @@ rt_free(sje__runtime *rt)
 	free(rt->slot_thrs);
 	free(rt->name);
 	free(rt->server_url);
+	free(rt->cert_file);
+	free(rt->key_file);
 	free(rt);
 }
 
@@ -1373,6 +1435,16 @@ sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
 	memset(&copts, 0, sizeof(copts));
 	if (opts->conn != NULL) {
 		copts = *opts->conn; // TLS files and credentials
+		const char *cert = opts->conn->cert_file;
+		const char *key  = opts->conn->key_file;
+		if (cert != NULL && cert[0] != '\0' &&
+		    ((rt->cert_file = sje__strdup(cert)) == NULL ||
+		        (key != NULL && key[0] != '\0' &&
+		            (rt->key_file = sje__strdup(key)) == NULL))) {
+			sje__snprintf(errbuf, errlen, "out of memory");
+			rt_free(rt);
+			return SJE_ENOMEM;
+		}
 	}
 	copts.server_url = opts->server_url;
 	copts.timeout_ms = RT_REPORT_TIMEOUT_MS; // every call names its own

@@ -23,6 +23,9 @@
 
 #include <nng/supplemental/tls/tls.h>
 
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
@@ -417,5 +420,84 @@ sje__tls_dial(nng_socket s, const char *url, const sje_client_opts *opts,
 	if (dp != NULL) {
 		*dp = d;
 	}
+	return SJE_OK;
+}
+
+size_t
+sje__worker_proof(const uint8_t *nonce, size_t nonce_len, const char *name,
+    uint8_t *buf)
+{
+	static const char tag[] = "sje-register-v1"; // and its NUL
+	size_t            nl    = name != NULL ? strlen(name) : 0;
+	if (nonce_len > 64 || nl > SJE_MAX_ID_BYTES) {
+		return 0;
+	}
+	memcpy(buf, tag, sizeof(tag));
+	memcpy(buf + sizeof(tag), nonce, nonce_len);
+	memcpy(buf + sizeof(tag) + nonce_len, name, nl);
+	return sizeof(tag) + nonce_len + nl;
+}
+
+sje_err
+sje__tls_sign_proof(const sje__tls_files *f, const uint8_t *data, size_t len,
+    char **cert_pem, size_t *cert_len, uint8_t **sig, size_t *sig_len,
+    char *errbuf, size_t errlen)
+{
+	const char *key_path =
+	    f->key != NULL && f->key[0] != '\0' ? f->key : f->cert;
+	char   *cert = NULL, *key = NULL;
+	size_t  clen = 0, klen = 0;
+	sje_err err;
+	if ((err = tls_read_pem("TLS certificate", f->cert, &cert, &clen,
+	         errbuf, errlen)) != SJE_OK) {
+		return err;
+	}
+	if ((err = tls_read_pem("TLS key", key_path, &key, &klen, errbuf,
+	         errlen)) != SJE_OK) {
+		free(cert);
+		return err;
+	}
+	mbedtls_pk_context       pk;
+	mbedtls_entropy_context  entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_pk_init(&pk);
+	mbedtls_entropy_init(&entropy);
+	mbedtls_ctr_drbg_init(&drbg);
+	uint8_t  hash[32];
+	uint8_t *out = malloc(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
+	size_t   olen = 0;
+	err           = SJE_ECONFIG;
+	if (out == NULL) {
+		sje__snprintf(errbuf, errlen, "out of memory");
+		err = SJE_ENOMEM;
+	} else if (mbedtls_pk_parse_key(&pk, (const unsigned char *) key,
+	               klen + 1, NULL, 0) != 0) {
+		sje__snprintf(errbuf, errlen,
+		    "TLS key '%s' holds no private key that can be read", key_path);
+	} else if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
+	               (const unsigned char *) "sje-proof", 9) != 0 ||
+	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, len,
+	        hash) != 0 ||
+	    mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), out,
+	        &olen, mbedtls_ctr_drbg_random, &drbg) != 0) {
+		sje__snprintf(errbuf, errlen,
+		    "cannot sign with the TLS key '%s'", key_path);
+	} else {
+		err = SJE_OK;
+	}
+	mbedtls_ctr_drbg_free(&drbg);
+	mbedtls_entropy_free(&entropy);
+	mbedtls_pk_free(&pk);
+	tls_wipe(key, klen);
+	free(key);
+	if (err != SJE_OK) {
+		free(out);
+		free(cert);
+		return err;
+	}
+	*cert_pem = cert;
+	*cert_len = clen;
+	*sig      = out;
+	*sig_len  = olen;
 	return SJE_OK;
 }

@@ -17,6 +17,8 @@
 
 #include <nng/nng.h>
 
+#include "util.h"
+
 struct nng_tls_config;
 
 // sje__tls_files names PEM files; every field is borrowed, and NULL or ""
@@ -73,5 +75,25 @@ bool sje__host_is_loopback(const char *host);
 sje_err sje__tls_dial(nng_socket s, const char *url,
     const sje_client_opts *opts, nng_dialer *dp, char *errbuf,
     size_t errlen);
+
+// SJE_WORKER_PROOF_MAX is the size of the data a worker signs to prove its
+// name: "sje-register-v1", a NUL byte, the nonce and the name.
+#define SJE_WORKER_PROOF_MAX (16 + 64 + SJE_MAX_ID_BYTES)
+
+// sje__worker_proof writes the data a worker signs at registration into
+// buf (SJE_WORKER_PROOF_MAX bytes) and returns its length, or 0 when the
+// nonce (at most 64 bytes) or the name (at most SJE_MAX_ID_BYTES) is too
+// long. The worker (signing) and the coordinator (verifying) share it.
+size_t sje__worker_proof(const uint8_t *nonce, size_t nonce_len,
+    const char *name, uint8_t *buf);
+
+// sje__tls_sign_proof signs data (len bytes) with the private key of the
+// certificate named by f (SHA-256; ECDSA or RSA as the key is), and reads
+// the certificate itself: on SJE_OK *cert_pem (its PEM text, caller frees;
+// *cert_len bytes) and *sig (caller frees; *sig_len bytes). On failure
+// errbuf names the file at fault.
+sje_err sje__tls_sign_proof(const sje__tls_files *f, const uint8_t *data,
+    size_t len, char **cert_pem, size_t *cert_len, uint8_t **sig,
+    size_t *sig_len, char *errbuf, size_t errlen);
 
 #endif // SJE_TLS_H

@@ -58,6 +58,96 @@ void   sje__v1__register_request__free_unpacked
   assert(message->base.descriptor == &sje__v1__register_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__challenge_request__init
+                     (Sje__V1__ChallengeRequest         *message)
+{
+  static const Sje__V1__ChallengeRequest init_value = SJE__V1__CHALLENGE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__challenge_request__get_packed_size
+                     (const Sje__V1__ChallengeRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__challenge_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__challenge_request__pack
+                     (const Sje__V1__ChallengeRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__challenge_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__challenge_request__pack_to_buffer
+                     (const Sje__V1__ChallengeRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__challenge_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ChallengeRequest *
+       sje__v1__challenge_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ChallengeRequest *)
+     protobuf_c_message_unpack (&sje__v1__challenge_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__challenge_request__free_unpacked
+                     (Sje__V1__ChallengeRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__challenge_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__challenge_reply__init
+                     (Sje__V1__ChallengeReply         *message)
+{
+  static const Sje__V1__ChallengeReply init_value = SJE__V1__CHALLENGE_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__challenge_reply__get_packed_size
+                     (const Sje__V1__ChallengeReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__challenge_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__challenge_reply__pack
+                     (const Sje__V1__ChallengeReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__challenge_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__challenge_reply__pack_to_buffer
+                     (const Sje__V1__ChallengeReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__challenge_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ChallengeReply *
+       sje__v1__challenge_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ChallengeReply *)
+     protobuf_c_message_unpack (&sje__v1__challenge_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__challenge_reply__free_unpacked
+                     (Sje__V1__ChallengeReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__challenge_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sje__v1__register_reply__init
                      (Sje__V1__RegisterReply         *message)
 {
@@ -604,7 +694,7 @@ const ProtobufCMessageDescriptor sje__v1__register_request__labels_entry__descri
   (ProtobufCMessageInit) sje__v1__register_request__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__register_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sje__v1__register_request__field_descriptors[7] =
 {
   {
     "name",
@@ -654,17 +744,56 @@ static const ProtobufCFieldDescriptor sje__v1__register_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "certificate",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RegisterRequest, certificate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nonce",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RegisterRequest, nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RegisterRequest, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__register_request__field_indices_by_name[] = {
+  4,   /* field[4] = certificate */
   1,   /* field[1] = functions */
   3,   /* field[3] = labels */
   0,   /* field[0] = name */
+  5,   /* field[5] = nonce */
+  6,   /* field[6] = signature */
   2,   /* field[2] = slots */
 };
 static const ProtobufCIntRange sje__v1__register_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor sje__v1__register_request__descriptor =
 {
@@ -674,11 +803,80 @@ const ProtobufCMessageDescriptor sje__v1__register_request__descriptor =
   "Sje__V1__RegisterRequest",
   "sje.v1",
   sizeof(Sje__V1__RegisterRequest),
-  4,
+  7,
   sje__v1__register_request__field_descriptors,
   sje__v1__register_request__field_indices_by_name,
   1,  sje__v1__register_request__number_ranges,
   (ProtobufCMessageInit) sje__v1__register_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define sje__v1__challenge_request__field_descriptors NULL
+#define sje__v1__challenge_request__field_indices_by_name NULL
+#define sje__v1__challenge_request__number_ranges NULL
+const ProtobufCMessageDescriptor sje__v1__challenge_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ChallengeRequest",
+  "ChallengeRequest",
+  "Sje__V1__ChallengeRequest",
+  "sje.v1",
+  sizeof(Sje__V1__ChallengeRequest),
+  0,
+  sje__v1__challenge_request__field_descriptors,
+  sje__v1__challenge_request__field_indices_by_name,
+  0,  sje__v1__challenge_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__challenge_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__challenge_reply__field_descriptors[2] =
+{
+  {
+    "nonce",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ChallengeReply, nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ttl_s",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ChallengeReply, ttl_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__challenge_reply__field_indices_by_name[] = {
+  0,   /* field[0] = nonce */
+  1,   /* field[1] = ttl_s */
+};
+static const ProtobufCIntRange sje__v1__challenge_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__challenge_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ChallengeReply",
+  "ChallengeReply",
+  "Sje__V1__ChallengeReply",
+  "sje.v1",
+  sizeof(Sje__V1__ChallengeReply),
+  2,
+  sje__v1__challenge_reply__field_descriptors,
+  sje__v1__challenge_reply__field_indices_by_name,
+  1,  sje__v1__challenge_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__challenge_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor sje__v1__register_reply__field_descriptors[3] =
@@ -1346,7 +1544,7 @@ const ProtobufCMessageDescriptor sje__v1__report_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__report_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor sje__v1__worker_hub__method_descriptors[6] =
+static const ProtobufCMethodDescriptor sje__v1__worker_hub__method_descriptors[7] =
 {
   { "RegisterWorker", &sje__v1__register_request__descriptor, &sje__v1__register_reply__descriptor },
   { "Fetch", &sje__v1__fetch_request__descriptor, &sje__v1__fetch_reply__descriptor },
@@ -1354,11 +1552,13 @@ static const ProtobufCMethodDescriptor sje__v1__worker_hub__method_descriptors[6
   { "Complete", &sje__v1__report_request__descriptor, &sje__v1__report_reply__descriptor },
   { "Fail", &sje__v1__report_request__descriptor, &sje__v1__report_reply__descriptor },
   { "Release", &sje__v1__report_request__descriptor, &sje__v1__report_reply__descriptor },
+  { "GetChallenge", &sje__v1__challenge_request__descriptor, &sje__v1__challenge_reply__descriptor },
 };
 const unsigned sje__v1__worker_hub__method_indices_by_name[] = {
   3,        /* Complete */
   4,        /* Fail */
   1,        /* Fetch */
+  6,        /* GetChallenge */
   2,        /* Heartbeat */
   0,        /* RegisterWorker */
   5         /* Release */
@@ -1370,7 +1570,7 @@ const ProtobufCServiceDescriptor sje__v1__worker_hub__descriptor =
   "WorkerHub",
   "Sje__V1__WorkerHub",
   "sje.v1",
-  6,
+  7,
   sje__v1__worker_hub__method_descriptors,
   sje__v1__worker_hub__method_indices_by_name
 };
@@ -1421,6 +1621,14 @@ void sje__v1__worker_hub__release(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__worker_hub__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__worker_hub__get_challenge(ProtobufCService *service,
+                                        const Sje__V1__ChallengeRequest *input,
+                                        Sje__V1__ChallengeReply_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__worker_hub__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__worker_hub__init (Sje__V1__WorkerHub_Service *service,
                                 Sje__V1__WorkerHub_ServiceDestroy destroy)

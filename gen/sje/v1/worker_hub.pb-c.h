@@ -19,6 +19,8 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Sje__V1__RegisterRequest Sje__V1__RegisterRequest;
 typedef struct Sje__V1__RegisterRequest__LabelsEntry Sje__V1__RegisterRequest__LabelsEntry;
+typedef struct Sje__V1__ChallengeRequest Sje__V1__ChallengeRequest;
+typedef struct Sje__V1__ChallengeReply Sje__V1__ChallengeReply;
 typedef struct Sje__V1__RegisterReply Sje__V1__RegisterReply;
 typedef struct Sje__V1__FetchRequest Sje__V1__FetchRequest;
 typedef struct Sje__V1__ParentResult Sje__V1__ParentResult;
@@ -57,10 +59,45 @@ struct  Sje__V1__RegisterRequest
   uint32_t slots;
   size_t n_labels;
   Sje__V1__RegisterRequest__LabelsEntry **labels;
+  /*
+   * Proof of the worker's name, required when the coordinator restricts
+   * names (executor.worker_nodes): the worker's certificate (PEM), a nonce
+   * from GetChallenge, and the signature with the certificate's key over
+   * "sje-register-v1", a NUL byte, the nonce and the name (SHA-256).
+   */
+  ProtobufCBinaryData certificate;
+  ProtobufCBinaryData nonce;
+  ProtobufCBinaryData signature;
 };
 #define SJE__V1__REGISTER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__register_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0,NULL, {0,NULL}, {0,NULL}, {0,NULL} }
+
+
+struct  Sje__V1__ChallengeRequest
+{
+  ProtobufCMessage base;
+};
+#define SJE__V1__CHALLENGE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__challenge_request__descriptor) \
+     }
+
+
+struct  Sje__V1__ChallengeReply
+{
+  ProtobufCMessage base;
+  /*
+   * single use
+   */
+  ProtobufCBinaryData nonce;
+  /*
+   * valid this long
+   */
+  uint32_t ttl_s;
+};
+#define SJE__V1__CHALLENGE_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__challenge_reply__descriptor) \
+    , {0,NULL}, 0 }
 
 
 struct  Sje__V1__RegisterReply
@@ -257,6 +294,44 @@ Sje__V1__RegisterRequest *
                       const uint8_t       *data);
 void   sje__v1__register_request__free_unpacked
                      (Sje__V1__RegisterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ChallengeRequest methods */
+void   sje__v1__challenge_request__init
+                     (Sje__V1__ChallengeRequest         *message);
+size_t sje__v1__challenge_request__get_packed_size
+                     (const Sje__V1__ChallengeRequest   *message);
+size_t sje__v1__challenge_request__pack
+                     (const Sje__V1__ChallengeRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__challenge_request__pack_to_buffer
+                     (const Sje__V1__ChallengeRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ChallengeRequest *
+       sje__v1__challenge_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__challenge_request__free_unpacked
+                     (Sje__V1__ChallengeRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ChallengeReply methods */
+void   sje__v1__challenge_reply__init
+                     (Sje__V1__ChallengeReply         *message);
+size_t sje__v1__challenge_reply__get_packed_size
+                     (const Sje__V1__ChallengeReply   *message);
+size_t sje__v1__challenge_reply__pack
+                     (const Sje__V1__ChallengeReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__challenge_reply__pack_to_buffer
+                     (const Sje__V1__ChallengeReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ChallengeReply *
+       sje__v1__challenge_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__challenge_reply__free_unpacked
+                     (Sje__V1__ChallengeReply *message,
                       ProtobufCAllocator *allocator);
 /* Sje__V1__RegisterReply methods */
 void   sje__v1__register_reply__init
@@ -475,6 +550,12 @@ typedef void (*Sje__V1__RegisterRequest__LabelsEntry_Closure)
 typedef void (*Sje__V1__RegisterRequest_Closure)
                  (const Sje__V1__RegisterRequest *message,
                   void *closure_data);
+typedef void (*Sje__V1__ChallengeRequest_Closure)
+                 (const Sje__V1__ChallengeRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ChallengeReply_Closure)
+                 (const Sje__V1__ChallengeReply *message,
+                  void *closure_data);
 typedef void (*Sje__V1__RegisterReply_Closure)
                  (const Sje__V1__RegisterReply *message,
                   void *closure_data);
@@ -539,6 +620,10 @@ struct Sje__V1__WorkerHub_Service
                   const Sje__V1__ReportRequest *input,
                   Sje__V1__ReportReply_Closure closure,
                   void *closure_data);
+  void (*get_challenge)(Sje__V1__WorkerHub_Service *service,
+                        const Sje__V1__ChallengeRequest *input,
+                        Sje__V1__ChallengeReply_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Sje__V1__WorkerHub_ServiceDestroy)(Sje__V1__WorkerHub_Service *);
 void sje__v1__worker_hub__init (Sje__V1__WorkerHub_Service *service,
@@ -552,7 +637,8 @@ void sje__v1__worker_hub__init (Sje__V1__WorkerHub_Service *service,
       function_prefix__ ## heartbeat,\
       function_prefix__ ## complete,\
       function_prefix__ ## fail,\
-      function_prefix__ ## release  }
+      function_prefix__ ## release,\
+      function_prefix__ ## get_challenge  }
 void sje__v1__worker_hub__register_worker(ProtobufCService *service,
                                           const Sje__V1__RegisterRequest *input,
                                           Sje__V1__RegisterReply_Closure closure,
@@ -577,11 +663,17 @@ void sje__v1__worker_hub__release(ProtobufCService *service,
                                   const Sje__V1__ReportRequest *input,
                                   Sje__V1__ReportReply_Closure closure,
                                   void *closure_data);
+void sje__v1__worker_hub__get_challenge(ProtobufCService *service,
+                                        const Sje__V1__ChallengeRequest *input,
+                                        Sje__V1__ChallengeReply_Closure closure,
+                                        void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor sje__v1__register_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__register_request__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__challenge_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__challenge_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__register_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__fetch_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__parent_result__descriptor;
