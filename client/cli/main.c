@@ -818,6 +818,7 @@ cli_client(cli *c)
 	opts.ca_file   = tls.ca_file;
 	opts.cert_file = tls.cert_file;
 	opts.key_file  = tls.key_file;
+	opts.server_name = tls.server_name;
 	if (sje_client_opts_check(&opts, why, sizeof(why)) != SJE_OK) {
 		fprintf(stderr, "error: %s\n", why);
 		return CLI_USAGE;

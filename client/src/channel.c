@@ -127,6 +127,10 @@ sje_client_opts_from_config(const sje_config *cfg, sje_client_role role,
 	out->ca_file   = cfg->security.tls.ca;
 	out->cert_file = cfg->security.tls.cert;
 	out->key_file  = cfg->security.tls.key;
+	if (cfg->security.tls.server_name != NULL &&
+	    cfg->security.tls.server_name[0] != '\0') {
+		out->server_name = cfg->security.tls.server_name;
+	}
 }
 
 sje_err

@@ -305,6 +305,8 @@ static const config_key config_tls_keys[] = {
 	CONFIG_KEY("key", CONFIG_STR, sje_config, security.tls.key),
 	CONFIG_KEY("require_client_cert", CONFIG_BOOL, sje_config,
 	    security.tls.require_client_cert, .def = "true"),
+	CONFIG_KEY("server_name", CONFIG_STR, sje_config,
+	    security.tls.server_name),
 	CONFIG_END,
 };
 

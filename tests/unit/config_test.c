@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sje/client.h>
 #include <sje/config.h>
 
 extern char **environ;
@@ -214,6 +215,7 @@ check_defaults(const sje_config *cfg)
 	assert_string_equal(cfg->security.tls.cert, "");
 	assert_string_equal(cfg->security.tls.key, "");
 	assert_true(cfg->security.tls.require_client_cert);
+	assert_string_equal(cfg->security.tls.server_name, "");
 	assert_int_equal(cfg->security.auth.n_api_keys, 0);
 	assert_string_equal(cfg->security.auth.oauth.issuer, "");
 	assert_string_equal(cfg->security.auth.oauth.audience, "");
@@ -641,6 +643,48 @@ test_config_env_overrides_a_bool(void **state)
 	sje_config_free(cfg);
 }
 
+// security.tls.server_name: read from the file and the environment, and
+// given to clients and workers by sje_client_opts_from_config ("" leaves
+// the URL's host).
+static void
+test_config_tls_server_name_reaches_client_opts(void **state)
+{
+	sje_config     *cfg = NULL;
+	char            err[256] = "";
+	sje_client_opts opts;
+
+	(void) state;
+	if (load_text("worker:\n  server_url: tls+tcp://198.18.0.1:7100\n"
+	              "security:\n  tls:\n    ca: /etc/sje/ca.pem\n"
+	              "    server_name: coord.example\n",
+	        &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	assert_string_equal(cfg->security.tls.server_name, "coord.example");
+	sje_client_opts_from_config(cfg, SJE_CLIENT_ROLE_WORKER, &opts);
+	assert_string_equal(opts.server_url, "tls+tcp://198.18.0.1:7100");
+	assert_string_equal(opts.ca_file, "/etc/sje/ca.pem");
+	assert_string_equal(opts.server_name, "coord.example");
+	sje_config_free(cfg);
+
+	setenv("SJE_SECURITY_TLS_SERVER_NAME", "other.example", 1);
+	if (sje_config_load(NULL, &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	assert_string_equal(cfg->security.tls.server_name, "other.example");
+	sje_client_opts_from_config(cfg, SJE_CLIENT_ROLE_CLIENT, &opts);
+	assert_string_equal(opts.server_name, "other.example");
+	sje_config_free(cfg);
+
+	unsetenv("SJE_SECURITY_TLS_SERVER_NAME");
+	if (sje_config_load(NULL, &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	sje_client_opts_from_config(cfg, SJE_CLIENT_ROLE_CLIENT, &opts);
+	assert_null(opts.server_name);
+	sje_config_free(cfg);
+}
+
 static void
 test_config_env_overrides_a_uint(void **state)
 {
@@ -1040,6 +1084,7 @@ main(void)
 		T(test_config_deep_or_recursive_alias_is_refused),
 		T(test_config_env_overrides_a_string),
 		T(test_config_env_overrides_a_bool),
+		T(test_config_tls_server_name_reaches_client_opts),
 		T(test_config_env_overrides_a_uint),
 		T(test_config_env_overrides_a_list_and_labels),
 		T(test_config_env_overrides_win_over_the_file),

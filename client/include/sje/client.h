@@ -54,10 +54,11 @@ typedef enum sje_client_role {
 } sje_client_role;
 
 // sje_client_opts_from_config fills *out from cfg for role: server_url
-// (client.server_url or worker.server_url) and the TLS files of
-// security.tls (ca, cert, key). Every other field is zeroed: set
-// timeout_ms, credentials and overrides afterwards. The strings are
-// borrowed from cfg, which must outlive the use of *out. Thread-safe.
+// (client.server_url or worker.server_url) and the TLS settings of
+// security.tls (ca, cert, key, and server_name when set). Every other
+// field is zeroed: set timeout_ms, credentials and overrides afterwards.
+// The strings are borrowed from cfg, which must outlive the use of *out.
+// Thread-safe.
 SJE_API void sje_client_opts_from_config(const sje_config *cfg,
     sje_client_role role, sje_client_opts *out);
 

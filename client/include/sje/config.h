@@ -150,6 +150,9 @@ typedef struct sje_config {
 			char *cert;
 			char *key;
 			bool  require_client_cert; // true
+			char *server_name; // clients and workers: the name the
+			                   // server's certificate must carry
+			                   // ("" = the host of the URL dialed)
 		} tls;
 		struct {
 			sje_api_key_cfg *api_keys;
