@@ -224,6 +224,9 @@ sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
 		sje__sched_attempt_failed(s, j, row, "cancelled", "cancelled");
 		return;
 	}
+	// The attempt's record says so until a new lease reuses its number.
+	sje__sched_attempt_end(s, j, row, ST_QUEUED, "released",
+	    "handed back unrun by its worker");
 	sje__sched_release_lease(j);
 	j->attempt--;
 	row->attempt          = j->attempt;
