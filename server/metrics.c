@@ -1,7 +1,7 @@
 // metrics.c — Prometheus text exposition of an sje.v1.StatsReply.
 //
 // One pass per family over the functions of the reply, written into a
-// growing buffer (met_buf) that remembers its first allocation failure,
+// growing buffer (sje__buf) that remembers its first allocation failure,
 // so that the rendering code reads straight and checks once at the end.
 // Histogram counts arrive per bucket (sje.v1.Histogram) and leave
 // cumulative, as Prometheus wants; times arrive in milliseconds and leave
@@ -9,64 +9,16 @@
 #include "metrics.h"
 
 #include "pbjson.h"
+#include "util.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct met_buf {
-	char  *p;
-	size_t n, cap;
-	bool   failed;
-} met_buf;
-
-static void
-met_put(met_buf *b, const char *s, size_t n)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->cap - b->n <= n) {
-		size_t cap = b->cap != 0 ? b->cap : 4096;
-		while (cap - b->n <= n) {
-			cap *= 2;
-		}
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p   = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void met_printf(met_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-met_printf(met_buf *b, const char *fmt, ...)
-{
-	char    line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = true;
-		return;
-	}
-	met_put(b, line, (size_t) n < sizeof(line) ? (size_t) n : sizeof(line) - 1);
-}
-
 // met_label writes a label value, escaped: backslash, quote, newline.
 static void
-met_label(met_buf *b, const char *s)
+met_label(sje__buf *b, const char *s)
 {
 	if (s == NULL) {
 		return;
@@ -78,12 +30,12 @@ met_label(met_buf *b, const char *s)
 		    : s[i] == '\n'              ? "\\n"
 		                                : NULL;
 		if (esc != NULL) {
-			met_put(b, s + start, i - start);
-			met_put(b, esc, 2);
+			sje__buf_put(b, s + start, i - start);
+			sje__buf_put(b, esc, 2);
 			start = i + 1;
 		}
 	}
-	met_put(b, s + start, i - start);
+	sje__buf_put(b, s + start, i - start);
 }
 
 // met_num formats a float the way Prometheus reads it, without a needless
@@ -102,24 +54,24 @@ met_num(double d, char *buf, size_t len)
 }
 
 static void
-met_family(met_buf *b, const char *name, const char *type, const char *help)
+met_family(sje__buf *b, const char *name, const char *type, const char *help)
 {
-	met_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	sje__buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 // met_fn_sample writes "name{function="f"} value".
 static void
-met_fn_sample(met_buf *b, const char *name, const char *fn, uint64_t v)
+met_fn_sample(sje__buf *b, const char *name, const char *fn, uint64_t v)
 {
-	met_printf(b, "%s{function=\"", name);
+	sje__buf_printf(b, "%s{function=\"", name);
 	met_label(b, fn);
-	met_printf(b, "\"} %" PRIu64 "\n", v);
+	sje__buf_printf(b, "\"} %" PRIu64 "\n", v);
 }
 
 // met_histogram writes one function's histogram h of a family in
 // seconds.
 static void
-met_histogram(met_buf *b, const char *name, const char *fn,
+met_histogram(sje__buf *b, const char *name, const char *fn,
     const Sje__V1__Histogram *h)
 {
 	if (h == NULL || h->n_counts != h->n_bounds_ms + 1) {
@@ -134,17 +86,17 @@ met_histogram(met_buf *b, const char *name, const char *fn,
 		} else {
 			snprintf(num, sizeof(num), "+Inf");
 		}
-		met_printf(b, "%s_bucket{function=\"", name);
+		sje__buf_printf(b, "%s_bucket{function=\"", name);
 		met_label(b, fn);
-		met_printf(b, "\",le=\"%s\"} %" PRIu64 "\n", num, cum);
+		sje__buf_printf(b, "\",le=\"%s\"} %" PRIu64 "\n", num, cum);
 	}
 	met_num(h->sum_ms / 1000.0, num, sizeof(num));
-	met_printf(b, "%s_sum{function=\"", name);
+	sje__buf_printf(b, "%s_sum{function=\"", name);
 	met_label(b, fn);
-	met_printf(b, "\"} %s\n", num);
-	met_printf(b, "%s_count{function=\"", name);
+	sje__buf_printf(b, "\"} %s\n", num);
+	sje__buf_printf(b, "%s_count{function=\"", name);
 	met_label(b, fn);
-	met_printf(b, "\"} %" PRIu64 "\n", cum);
+	sje__buf_printf(b, "\"} %" PRIu64 "\n", cum);
 }
 
 sje_err
@@ -153,7 +105,7 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 	if (st == NULL || out == NULL || len == NULL) {
 		return SJE_EINVAL;
 	}
-	met_buf b = { 0 };
+	sje__buf b = { 0 };
 
 	met_family(&b, "sje_jobs", "gauge",
 	    "Jobs not finished, by state and function (PENDING: waiting for "
@@ -166,13 +118,13 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 			uint64_t v = s == 0 ? f->queued
 			    : s == 1        ? f->running
 			                    : f->scheduled;
-			met_printf(&b, "sje_jobs{state=\"%s\",function=\"",
+			sje__buf_printf(&b, "sje_jobs{state=\"%s\",function=\"",
 			    states[s]);
 			met_label(&b, f->function);
-			met_printf(&b, "\"} %" PRIu64 "\n", v);
+			sje__buf_printf(&b, "\"} %" PRIu64 "\n", v);
 		}
 	}
-	met_printf(&b, "sje_jobs{state=\"PENDING\"} %" PRIu64 "\n", st->pending);
+	sje__buf_printf(&b, "sje_jobs{state=\"PENDING\"} %" PRIu64 "\n", st->pending);
 
 	static const struct {
 		const char *name;
@@ -206,23 +158,23 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 	}
 
 	met_family(&b, "sje_workers", "gauge", "Workers registered now.");
-	met_printf(&b, "sje_workers %" PRIu32 "\n", st->workers);
+	sje__buf_printf(&b, "sje_workers %" PRIu32 "\n", st->workers);
 	met_family(&b, "sje_worker_slots", "gauge",
 	    "Slots of the workers registered now.");
-	met_printf(&b, "sje_worker_slots %" PRIu32 "\n", st->worker_slots);
+	sje__buf_printf(&b, "sje_worker_slots %" PRIu32 "\n", st->worker_slots);
 	met_family(&b, "sje_worker_slots_busy", "gauge",
 	    "Slots running a job now.");
-	met_printf(&b, "sje_worker_slots_busy %" PRIu32 "\n",
+	sje__buf_printf(&b, "sje_worker_slots_busy %" PRIu32 "\n",
 	    st->workers_busy_slots);
 	met_family(&b, "sje_events_total", "counter",
 	    "Job events published (the last sequence number).");
-	met_printf(&b, "sje_events_total %" PRIu64 "\n", st->event_seq);
+	sje__buf_printf(&b, "sje_events_total %" PRIu64 "\n", st->event_seq);
 	if (st->started_at != NULL && st->started_at->unix_ms != 0) {
 		char num[40];
 		met_num(st->started_at->unix_ms / 1000.0, num, sizeof(num));
 		met_family(&b, "sje_start_time_seconds", "gauge",
 		    "When the server started, in seconds since the epoch.");
-		met_printf(&b, "sje_start_time_seconds %s\n", num);
+		sje__buf_printf(&b, "sje_start_time_seconds %s\n", num);
 	}
 
 	met_family(&b, "sje_job_wait_seconds", "histogram",
@@ -238,11 +190,10 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 		    st->functions[i]->function, st->functions[i]->run);
 	}
 
-	if (b.failed) {
-		free(b.p);
+	char *text = sje__buf_take(&b, len);
+	if (text == NULL) {
 		return SJE_ENOMEM;
 	}
-	*out = b.p;
-	*len = b.n;
+	*out = text;
 	return SJE_OK;
 }

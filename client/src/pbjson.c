@@ -563,54 +563,12 @@ sje__rfc3339(sje_time_ms t, char *buf, size_t len)
 
 // ---- JSON text out -------------------------------------------------------
 
-// pbjson_buf is a growing, always terminated text buffer; failed is set
-// (and the text dropped) on the first allocation failure.
-typedef struct pbjson_buf {
-	char  *p;
-	size_t n, cap;
-	bool   failed;
-} pbjson_buf;
-
-static void
-buf_put(pbjson_buf *b, const char *s, size_t n)
-{
-	if (b->failed) {
-		return;
-	}
-	if (b->cap - b->n <= n) {
-		size_t cap = b->cap != 0 ? b->cap : 256;
-		while (cap - b->n <= n) {
-			if (cap > SIZE_MAX / 2) {
-				b->failed = true;
-				return;
-			}
-			cap *= 2;
-		}
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p   = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void
-buf_puts(pbjson_buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
 // buf_string writes s (n bytes of UTF-8) as a JSON string, escaped as
 // jansson escapes: quote, backslash and control characters.
 static void
-buf_string(pbjson_buf *b, const char *s, size_t n)
+buf_string(sje__buf *b, const char *s, size_t n)
 {
-	buf_put(b, "\"", 1);
+	sje__buf_put(b, "\"", 1);
 	size_t start = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char) s[i];
@@ -646,12 +604,12 @@ buf_string(pbjson_buf *b, const char *s, size_t n)
 			esc = u;
 			break;
 		}
-		buf_put(b, s + start, i - start);
-		buf_puts(b, esc);
+		sje__buf_put(b, s + start, i - start);
+		sje__buf_puts(b, esc);
 		start = i + 1;
 	}
-	buf_put(b, s + start, n - start);
-	buf_put(b, "\"", 1);
+	sje__buf_put(b, s + start, n - start);
+	sje__buf_put(b, "\"", 1);
 }
 
 void
@@ -736,19 +694,19 @@ sje__json_fmt_real(double d, char *buf, size_t len)
 
 // buf_indent starts a new line indented for depth when indenting.
 static void
-buf_indent(pbjson_buf *b, size_t indent, size_t depth)
+buf_indent(sje__buf *b, size_t indent, size_t depth)
 {
 	if (indent == 0) {
 		return;
 	}
-	buf_put(b, "\n", 1);
+	sje__buf_put(b, "\n", 1);
 	for (size_t i = 0; i < indent * depth; i++) {
-		buf_put(b, " ", 1);
+		sje__buf_put(b, " ", 1);
 	}
 }
 
 static void
-buf_value(pbjson_buf *b, const json_t *j, size_t flags, size_t depth)
+buf_value(sje__buf *b, const json_t *j, size_t flags, size_t depth)
 {
 	size_t      indent  = flags & JSON_MAX_INDENT;
 	bool        compact = (flags & JSON_COMPACT) != 0;
@@ -758,22 +716,22 @@ buf_value(pbjson_buf *b, const json_t *j, size_t flags, size_t depth)
 
 	switch (json_typeof(j)) {
 	case JSON_NULL:
-		buf_puts(b, "null");
+		sje__buf_puts(b, "null");
 		return;
 	case JSON_TRUE:
-		buf_puts(b, "true");
+		sje__buf_puts(b, "true");
 		return;
 	case JSON_FALSE:
-		buf_puts(b, "false");
+		sje__buf_puts(b, "false");
 		return;
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(j));
-		buf_puts(b, num);
+		sje__buf_puts(b, num);
 		return;
 	case JSON_REAL:
 		sje__json_fmt_real(json_real_value(j), num, sizeof(num));
-		buf_puts(b, num);
+		sje__buf_puts(b, num);
 		return;
 	case JSON_STRING:
 		buf_string(b, json_string_value(j), json_string_length(j));
@@ -781,42 +739,42 @@ buf_value(pbjson_buf *b, const json_t *j, size_t flags, size_t depth)
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
 		if (n == 0) {
-			buf_puts(b, "[]");
+			sje__buf_puts(b, "[]");
 			return;
 		}
-		buf_put(b, "[", 1);
+		sje__buf_put(b, "[", 1);
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0) {
-				buf_puts(b, comma);
+				sje__buf_puts(b, comma);
 			}
 			buf_indent(b, indent, depth + 1);
 			buf_value(b, json_array_get(j, i), flags, depth + 1);
 		}
 		buf_indent(b, indent, depth);
-		buf_put(b, "]", 1);
+		sje__buf_put(b, "]", 1);
 		return;
 	}
 	case JSON_OBJECT: {
 		if (json_object_size(j) == 0) {
-			buf_puts(b, "{}");
+			sje__buf_puts(b, "{}");
 			return;
 		}
-		buf_put(b, "{", 1);
+		sje__buf_put(b, "{", 1);
 		const char *key;
 		json_t     *v;
 		bool        first = true;
 		json_object_foreach ((json_t *) j, key, v) {
 			if (!first) {
-				buf_puts(b, comma);
+				sje__buf_puts(b, comma);
 			}
 			first = false;
 			buf_indent(b, indent, depth + 1);
 			buf_string(b, key, strlen(key));
-			buf_puts(b, colon);
+			sje__buf_puts(b, colon);
 			buf_value(b, v, flags, depth + 1);
 		}
 		buf_indent(b, indent, depth);
-		buf_put(b, "}", 1);
+		sje__buf_put(b, "}", 1);
 		return;
 	}
 	}
@@ -828,16 +786,9 @@ sje__json_dumps(const json_t *j, size_t flags)
 	if (j == NULL) {
 		return NULL;
 	}
-	pbjson_buf b = { 0 };
+	sje__buf b = { 0 };
 	buf_value(&b, j, flags, 0);
-	if (b.failed) {
-		free(b.p);
-		return NULL;
-	}
-	if (b.p == NULL) {
-		return sje__strdup("");
-	}
-	return b.p;
+	return sje__buf_take(&b, NULL);
 }
 
 // ---- JSON -> protobuf ----------------------------------------------------

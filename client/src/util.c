@@ -166,3 +166,90 @@ sje__sleep_ms(uint32_t ms)
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 	}
 }
+
+void
+sje__buf_put(sje__buf *b, const char *s, size_t n)
+{
+	if (b->failed) {
+		return;
+	}
+	if (b->cap - b->n <= n) {
+		size_t cap = b->cap != 0 ? b->cap : 256;
+		while (cap - b->n <= n) {
+			if (cap > SIZE_MAX / 2) {
+				b->failed = true;
+				return;
+			}
+			cap *= 2;
+		}
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p   = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+void
+sje__buf_puts(sje__buf *b, const char *s)
+{
+	sje__buf_put(b, s, strlen(s));
+}
+
+void
+sje__buf_printf(sje__buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	// Room for the text and its NUL, then format in place.
+	sje__buf_put(b, "", 0);
+	if (b->failed) {
+		return;
+	}
+	if (b->cap - b->n <= (size_t) n) {
+		size_t need = b->n + (size_t) n + 1;
+		size_t cap  = b->cap;
+		while (cap < need) {
+			cap *= 2;
+		}
+		char *p = realloc(b->p, cap);
+		if (p == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p   = p;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	b->n += (size_t) n;
+}
+
+char *
+sje__buf_take(sje__buf *b, size_t *len)
+{
+	char *p = b->p;
+	if (b->failed) {
+		free(p);
+		p = NULL;
+	} else if (p == NULL) {
+		p = sje__strdup("");
+	}
+	if (len != NULL) {
+		*len = p != NULL ? b->n : 0;
+	}
+	*b = (sje__buf) { 0 };
+	return p;
+}

@@ -34,6 +34,30 @@ void sje__gen_id(const char *prefix, char *buf, size_t len);
 // sje__sleep_ms sleeps ms milliseconds.
 void sje__sleep_ms(uint32_t ms);
 
+// sje__buf is a growing text buffer, always NUL-terminated once written
+// to. failed records the first allocation failure: later writes are then
+// dropped, and sje__buf_take gives NULL. Zero-initialise it to start.
+typedef struct sje__buf {
+	char  *p;
+	size_t n, cap;
+	bool   failed;
+} sje__buf;
+
+// sje__buf_put appends n bytes of s.
+void sje__buf_put(sje__buf *b, const char *s, size_t n);
+
+// sje__buf_puts appends the string s.
+void sje__buf_puts(sje__buf *b, const char *s);
+
+// sje__buf_printf appends formatted text.
+void sje__buf_printf(sje__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+// sje__buf_take returns the text, "" when nothing was written (caller
+// frees), and *len its length (len may be NULL); NULL after a failure.
+// b is empty afterwards.
+char *sje__buf_take(sje__buf *b, size_t *len);
+
 // Hard limits on network input, shared by server and clients.
 #define SJE_MAX_FRAME_BYTES (16u * 1024u * 1024u) // one RPC frame
 #define SJE_MAX_ID_BYTES 128u                      // task_id, worker name
