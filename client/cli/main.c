@@ -847,7 +847,16 @@ progress_line(const Sje__V1__Job *job, const char *id, bool unreachable)
 	printf("\r\033[K%s  %s", id,
 	    job != NULL ? sje_job_state_name(job->state) : "...");
 	if (job != NULL && job->progress != NULL) {
-		printf("  %.0f%%", job->progress->percent);
+		// A bar of 20 cells, then the percentage.
+		double pct = job->progress->percent;
+		pct        = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+		int  full  = (int) (pct / 5.0);
+		char bar[21];
+		for (int i = 0; i < 20; i++) {
+			bar[i] = i < full ? '#' : '.';
+		}
+		bar[20] = '\0';
+		printf("  [%s] %3.0f%%", bar, pct);
 		const char *m = job->progress->message;
 		if (m[0] != '\0') {
 			// At most 60 bytes, cut on a UTF-8 boundary.
