@@ -70,19 +70,36 @@ bench_wait_all(sje_client *c, char **ids, size_t n)
 	return ok;
 }
 
-static int
-bench_throughput(sje_client *c, size_t n, size_t batch, const char *fn)
+// bench_ids makes n task ids "<tag><time>-<i>", unique to this run.
+static char **
+bench_ids(char tag, size_t n)
 {
-	char            **ids   = calloc(n, sizeof(*ids));
-	Sje__V1__JobSpec *specs = calloc(batch, sizeof(*specs));
-	Sje__V1__JobSpec **sp   = calloc(batch, sizeof(*sp));
-	char              prefix[32];
-	snprintf(prefix, sizeof(prefix), "b%lx", (unsigned long) time(NULL));
+	char **ids = calloc(n, sizeof(*ids));
+	char   prefix[32];
+	snprintf(prefix, sizeof(prefix), "%c%lx", tag, (unsigned long) time(NULL));
 	for (size_t i = 0; i < n; i++) {
 		char id[64];
 		snprintf(id, sizeof(id), "%s-%zu", prefix, i);
 		ids[i] = strdup(id);
 	}
+	return ids;
+}
+
+static void
+bench_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ids[i]);
+	}
+	free(ids);
+}
+
+static int
+bench_throughput(sje_client *c, size_t n, size_t batch, const char *fn)
+{
+	char            **ids   = bench_ids('b', n);
+	Sje__V1__JobSpec *specs = calloc(batch, sizeof(*specs));
+	Sje__V1__JobSpec **sp   = calloc(batch, sizeof(*sp));
 	double t0 = now_s();
 	for (size_t off = 0; off < n; off += batch) {
 		size_t k = n - off < batch ? n - off : batch;
@@ -111,10 +128,7 @@ bench_throughput(sje_client *c, size_t n, size_t batch, const char *fn)
 	       "end to end (%ld succeeded)\n",
 	    n, fn, batch, t_sub - t0, (double) n / (t_sub - t0), t1 - t0,
 	    (double) n / (t1 - t0), ok);
-	for (size_t i = 0; i < n; i++) {
-		free(ids[i]);
-	}
-	free(ids);
+	bench_ids_free(ids, n);
 	free(specs);
 	free(sp);
 	return ok == (long) n ? 0 : 1;
@@ -170,15 +184,10 @@ bench_dag(sje_client *c, size_t n, const char *fn)
 		return 2;
 	}
 	size_t            leaves = n - 2;
-	char            **ids    = calloc(n, sizeof(*ids));
+	char            **ids    = bench_ids('d', n);
 	Sje__V1__JobSpec *specs  = calloc(n, sizeof(*specs));
 	Sje__V1__JobSpec **sp    = calloc(n, sizeof(*sp));
-	char              prefix[32];
-	snprintf(prefix, sizeof(prefix), "d%lx", (unsigned long) time(NULL));
 	for (size_t i = 0; i < n; i++) {
-		char id[64];
-		snprintf(id, sizeof(id), "%s-%zu", prefix, i);
-		ids[i] = strdup(id);
 		sje__v1__job_spec__init(&specs[i]);
 		specs[i].task_id  = ids[i];
 		specs[i].function = (char *) fn;
@@ -209,10 +218,7 @@ bench_dag(sje_client *c, size_t n, const char *fn)
 	       "after all leaves): submitted in %.3f s, sink finished after "
 	       "%.3f s (%.0f jobs/s)\n",
 	    n, fn, leaves, t_sub - t0, t1 - t0, (double) n / (t1 - t0));
-	for (size_t i = 0; i < n; i++) {
-		free(ids[i]);
-	}
-	free(ids);
+	bench_ids_free(ids, n);
 	free(specs);
 	free(sp);
 	return ok == 1 ? 0 : 1;

@@ -420,22 +420,36 @@ job_state(const char *id, uint32_t *attempt)
 	return st;
 }
 
-static void
-test_a_fake_worker_leases_releases_and_completes_a_job(void **state)
+// register_fake registers a worker of our own called name for one function
+// no real worker serves, asserts it worked, and returns its session; the
+// heartbeat interval asked for goes to *heartbeat_ms (may be NULL).
+static uint64_t
+register_fake(const char *name, const char *fn, uint32_t *heartbeat_ms)
 {
-	(void) state;
-	// A worker of our own, for a function no real worker serves.
-	char                   *fns[] = { "only_fake" };
+	char                    *fns[] = { (char *) fn };
 	Sje__V1__RegisterRequest rr    = SJE__V1__REGISTER_REQUEST__INIT;
-	rr.name                        = "fake";
+	rr.name                        = (char *) name;
 	rr.functions                   = fns;
 	rr.n_functions                 = 1;
 	rr.slots                       = 1;
 	Sje__V1__RegisterReply *reg;
 	assert_int_equal(hub(0, &rr.base, (ProtobufCMessage **) &reg), SJE_OK);
 	uint64_t session = reg->session;
-	assert_true(reg->heartbeat_ms > 0 && reg->heartbeat_ms <= 1000);
+	if (heartbeat_ms != NULL) {
+		*heartbeat_ms = reg->heartbeat_ms;
+	}
 	sje__v1__register_reply__free_unpacked(reg, NULL);
+	return session;
+}
+
+static void
+test_a_fake_worker_leases_releases_and_completes_a_job(void **state)
+{
+	(void) state;
+	// A worker of our own, for a function no real worker serves.
+	uint32_t heartbeat_ms;
+	uint64_t session = register_fake("fake", "only_fake", &heartbeat_ms);
+	assert_true(heartbeat_ms > 0 && heartbeat_ms <= 1000);
 
 	Sje__V1__JobSpec      spec = SJE__V1__JOB_SPEC__INIT;
 	Sje__V1__SubmitReply *rep;
@@ -728,16 +742,7 @@ static void
 test_a_job_its_worker_does_not_stop_times_out_on_the_server(void **state)
 {
 	(void) state;
-	char                   *fns[] = { "stuck_fake" };
-	Sje__V1__RegisterRequest rr    = SJE__V1__REGISTER_REQUEST__INIT;
-	rr.name                        = "stuck";
-	rr.functions                   = fns;
-	rr.n_functions                 = 1;
-	rr.slots                       = 1;
-	Sje__V1__RegisterReply *reg;
-	assert_int_equal(hub(0, &rr.base, (ProtobufCMessage **) &reg), SJE_OK);
-	uint64_t session = reg->session;
-	sje__v1__register_reply__free_unpacked(reg, NULL);
+	uint64_t session = register_fake("stuck", "stuck_fake", NULL);
 
 	Sje__V1__JobSpec      spec  = SJE__V1__JOB_SPEC__INIT;
 	Sje__V1__RetryPolicy  retry = SJE__V1__RETRY_POLICY__INIT;
