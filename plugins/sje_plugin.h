@@ -1,5 +1,10 @@
 // sje_plugin.h — the SJE plugin ABI, version 1.
 //
+// Version 1 was first released as 1.0; 1.1 added, at the ends of their
+// structs as the rules below allow, sje_plugin.roles, sje_hooks.on_alert
+// (with sje_alert) and sje_job_event.event_json. A 1.0 plugin loads
+// unchanged in a 1.1 host.
+//
 // A plugin is a shared object that exports one symbol:
 //
 //     const sje_plugin *sje_plugin_entry(void);
@@ -11,19 +16,25 @@
 //     names may come from config (the exec plugin registers one function
 //     per tasks.functions entry that has a `command`);
 //   - hooks on job events (sje_plugin.hooks): state transitions, submit
-//     validation, a retry decision. See sje_hooks for which program calls
-//     which hook today.
+//     validation, a retry decision, alerts. See sje_hooks for which
+//     program calls which hook.
 //
-// Life of a plugin in a host (sje-worker; later sje-server too), all on the
-// host's main thread before any job runs, in the order of config.yaml's
-// `plugins:` list:
+// Hosts: sje-worker ("worker") and sje-server ("coordinator") read the
+// same `plugins:` list; each loads the enabled plugins whose `roles`
+// name it, and skips the others. Task functions matter to workers only;
+// the coordinator calls hooks only.
+//
+// Life of a plugin in a host, all on the host's main thread before any job
+// runs, in the order of config.yaml's `plugins:` list:
 //
 //   1. dlopen(path, RTLD_NOW | RTLD_LOCAL); a missing symbol fails here.
 //   2. sje_plugin_entry() returns the plugin's description (static data).
 //   3. The host refuses the plugin, and refuses to start, unless
-//      abi_version == SJE_PLUGIN_ABI_VERSION and size covers every field
-//      of this version; the error names both versions ("plugin x: ABI
-//      version 2, this worker speaks 1").
+//      abi_version == SJE_PLUGIN_ABI_VERSION and size covers at least the
+//      fields of the first release of this version (up to hooks); the
+//      error names both versions ("plugin x: ABI version 2, this worker
+//      speaks 1"). A plugin whose roles do not name the host is skipped
+//      here (a debug line says so).
 //   4. init (if set) gets the plugin's `options` from config as JSON.
 //   5. Jobs run; hooks are called.
 //   6. At exit, fini (if set), in reverse load order, then dlclose. No
@@ -47,7 +58,8 @@
 // new fields are added at the end of a struct only, and the reader checks
 // the writer's size before using one (sje_host_api.size,
 // sje_plugin_init.size and sje_job_event.size are the host's;
-// sje_plugin.size and sje_hooks.size are the plugin's). A change that
+// sje_plugin.size and sje_hooks.size are the plugin's; sje_alert.size is
+// the host's). A change that
 // cannot follow these rules bumps SJE_PLUGIN_ABI_VERSION, and hosts
 // refuse plugins of another version.
 //
@@ -173,8 +185,8 @@ typedef int (*sje_register_task_fn)(void *host_ctx, const char *name,
 typedef struct sje_plugin_init {
 	uint32_t            size; // sizeof(sje_plugin_init) of the host
 	const sje_host_api *host; // the host API; valid until fini returns
-	// role names the host: "worker" (sje-worker); "coordinator" is
-	// reserved for sje-server.
+	// role names the host: "worker" (sje-worker) or "coordinator"
+	// (sje-server).
 	const char *role;
 	// options_json is the `options` mapping of the plugin's config entry,
 	// as a JSON object ("{}" when none). A plugin should refuse keys it
@@ -185,7 +197,8 @@ typedef struct sje_plugin_init {
 	// `command` present only when config gives one ("{}" when none).
 	const char *functions_json;
 	// register_task adds a task function (see sje_register_task_fn); pass
-	// host_ctx as its first argument. NULL where the host runs no tasks.
+	// host_ctx as its first argument. NULL where the host runs no tasks
+	// (the coordinator).
 	sje_register_task_fn register_task;
 	void                *host_ctx;
 } sje_plugin_init;
@@ -215,7 +228,31 @@ typedef struct sje_job_event {
 	const char *error_message; // optional
 	const char *result_json;   // optional: the result, with SUCCEEDED
 	double      run_s; // the worker: how long the function ran; else 0
+
+	// Added in 1.1 (check size first): event_json is the event as the
+	// REST gateway's GET /events renders it, one line of JSON with no
+	// newline ({"seq":42,"task_id":"t1",...,"at":"2026-11-28T01:27:17.670Z",
+	// "error":null,...}); from the coordinator only, NULL from a worker.
+	const char *event_json;
 } sje_job_event;
+
+// sje_alert is one change of an alert rule of monitoring.alerts, for the
+// on_alert hook: it fired, or it resolved. Borrowed for the call.
+typedef struct sje_alert {
+	uint32_t    size;   // sizeof(sje_alert) of the host
+	const char *name;   // the rule's name
+	const char *status; // "firing" or "resolved"
+	const char *when;   // the rule's condition, as written in config
+	const char *metric; // the metric the condition reads
+	double      value;  // the metric's value at this check
+	double      threshold;
+	int64_t     at_ms;  // when, in Unix milliseconds
+	// alert_json is all of the above as one line of JSON, with the rule's
+	// notify: {"alert":"backlog","status":"firing","when":"queue_depth >
+	// 10000","metric":"queue_depth","value":12000.0,"threshold":10000.0,
+	// "at_ms":1795829064716,"notify":"webhook"}.
+	const char *alert_json;
+} sje_alert;
 
 // What decide_retry answers.
 typedef enum sje_retry_verdict {
@@ -229,16 +266,28 @@ typedef enum sje_retry_verdict {
 // held. They must return quickly (think microseconds: they sit on the
 // path of every job) and must not block on I/O: a plugin that posts to a
 // network service queues the work for a thread of its own, started in
-// init and joined in fini.
+// init and joined in fini. One exception: sje-server's on_event and
+// on_alert run on its hook thread, off every job's path, and may write a
+// local file there (log_jsonl does); they still delay the hooks of the
+// plugins after them, so keep them short.
 //
-// Who calls what, in this release:
+// Who calls what:
 //
-//   on_event          sje-worker: yes, on the slot thread that runs the
-//                     job, for RUNNING before the function starts and for
-//                     the attempt's end after it returned (source
-//                     "worker"). sje-server: not yet.
-//   validate_submit   sje-server only: not called yet.
-//   decide_retry      sje-server only: not called yet.
+//   on_event          sje-worker: on the slot thread that runs the job,
+//                     for RUNNING before the function starts and for the
+//                     attempt's end after it returned (source "worker").
+//                     sje-server: on its one hook thread, for every event
+//                     it committed (source "coordinator"), in seq order,
+//                     never on the scheduler's path: a slow hook delays
+//                     later hooks, not jobs. Events are read back from the
+//                     store, so none is skipped while the store keeps it
+//                     (the last 100,000); after a crash the events of the
+//                     last quarter second may come again (seq tells).
+//   validate_submit   sje-server, on the scheduler thread, for each job of
+//                     a submit or workflow run before anything is stored.
+//   decide_retry      sje-server, on the scheduler thread.
+//   on_alert          sje-server, on the hook thread, for the alerts of
+//                     monitoring.alerts whose notify names this plugin.
 typedef struct sje_hooks {
 	uint32_t size; // sizeof(sje_hooks) as the plugin was built
 
@@ -266,6 +315,10 @@ typedef struct sje_hooks {
 	sje_retry_verdict (*decide_retry)(void *state,
 	    const sje_job_event *failure, uint32_t max_attempts,
 	    uint32_t *delay_ms);
+
+	// Added in 1.1 (the host checks size first): on_alert is told that an
+	// alert rule naming this plugin as its notifier fired or resolved.
+	void (*on_alert)(void *state, const sje_alert *alert);
 } sje_hooks;
 
 // sje_plugin describes a plugin: returned by sje_plugin_entry, static
@@ -291,7 +344,20 @@ typedef struct sje_plugin {
 	size_t              n_tasks;
 
 	const sje_hooks *hooks; // may be NULL
+
+	// Added in 1.1: the hosts that load this plugin, a mask of
+	// SJE_PLUGIN_ROLE_*. A description too short to hold it (built
+	// against 1.0) means SJE_PLUGIN_ROLE_WORKER, as does 0.
+	uint32_t roles;
 } sje_plugin;
+
+#define SJE_PLUGIN_ROLE_WORKER      1u // sje-worker
+#define SJE_PLUGIN_ROLE_COORDINATOR 2u // sje-server
+
+// SJE_PLUGIN_MIN_SIZE is the least sje_plugin.size a host accepts: the
+// fields of version 1.0, up to hooks.
+#define SJE_PLUGIN_MIN_SIZE                                                 \
+	(offsetof(sje_plugin, hooks) + sizeof(const sje_hooks *))
 
 #define SJE_PLUGIN_ENTRY_SYMBOL "sje_plugin_entry"
 typedef const sje_plugin *(*sje_plugin_entry_fn)(void);

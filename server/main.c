@@ -9,13 +9,15 @@
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "alerts.h"
 #include "auth.h"
 #include "events.h"
 #include "gateway.h"
+#include "hooks.h"
 #include "log.h"
 #include "netsec.h"
 #include "rpc.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "store.h"
 #include "tls.h"
 #include "util.h"
@@ -112,6 +114,8 @@ main(int argc, char **argv)
 	sje__rpc    *rpc    = NULL;
 	sje__gw     *gw     = NULL;
 	sje__auth   *auth   = NULL;
+	sje__hooks  *hooks  = NULL;
+	sje__alerts *alerts = NULL;
 	sje__netsec  ns     = { 0 };
 	char         rpc_url[512], events_url[512], http_url[512];
 	sje_err      e;
@@ -158,7 +162,18 @@ main(int argc, char **argv)
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
 		goto out;
 	}
-	if ((e = sje__sched_open(cfg, store, events, &sched)) != SJE_OK) {
+	// Alert rules and the coordinator's plugins: a bad rule, a notifier
+	// that is not there or a plugin that does not load stops the start.
+	if ((e = sje__alerts_open(cfg, &alerts, err, sizeof(err))) != SJE_OK ||
+	    (e = sje__hooks_open(cfg, &hooks, err, sizeof(err))) != SJE_OK) {
+		SJE_ERROR("%s", e == SJE_ENOMEM ? sje_strerror(e) : err);
+		sje__alerts_free(alerts);
+		goto out;
+	}
+	// The scheduler owns the alert rules from here, even on failure.
+	e      = sje__sched_open(cfg, store, events, hooks, alerts, &sched);
+	alerts = NULL;
+	if (e != SJE_OK) {
 		SJE_ERROR("cannot start the scheduler: %s", sje_strerror(e));
 		goto out;
 	}
@@ -207,6 +222,7 @@ out:
 	sje__gw_quiesce(gw);
 	sje__rpc_quiesce(rpc);
 	sje__sched_close(sched);
+	sje__hooks_close(hooks); // after the last event, before the store
 	sje__gw_close(gw);
 	sje__rpc_close(rpc);
 	sje__events_close(events);

@@ -498,6 +498,7 @@ sched_flush(sje__sched *s)
 	}
 	if (s->n_ev > 0) {
 		sje__sched_events_wake(s);
+		sje__hooks_committed(s->hooks, s->event_seq);
 	}
 	for (size_t i = 0; i < s->n_out; i++) {
 		sched_reply *r = &s->out[i];
@@ -787,24 +788,31 @@ sched_free_state(sje__sched *s)
 	free(s->out);
 	free(s->evq);
 	free(s->inbox);
+	sje__alerts_free(s->alerts);
 }
 
 sje_err
 sje__sched_open(const sje_config *cfg, sje__store *store,
-    sje__events *events, sje__sched **out)
+    sje__events *events, sje__hooks *hooks, sje__alerts *alerts,
+    sje__sched **out)
 {
 	sje__sched *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
+		sje__alerts_free(alerts);
 		return SJE_ENOMEM;
 	}
 	s->cfg            = cfg;
 	s->store          = store;
 	s->events         = events;
+	s->hooks          = hooks;
+	s->alerts         = alerts;
 	s->lease_ms       = cfg->executor.lease_s * 1000u;
 	s->delayed.by_time = true;
 	s->now_ms         = sje_now_ms();
 	s->started_ms     = s->now_ms;
 	s->next_tick_ms   = s->now_ms + SCHED_TICK_MS;
+	s->next_alert_ms =
+	    s->now_ms + (sje_time_ms) cfg->monitoring.check_interval_s * 1000;
 	sje__hmap_init(&s->jobs);
 
 	sje_err err;

@@ -63,7 +63,7 @@ submit_items_free(submit_item *items, size_t n)
 }
 
 // submit_fail queues an INVALID_ARGUMENT-like reply naming
-// "<prefix>[i].<field>".
+// "<prefix>[i].<field>" (or "<prefix>[i]" when field is NULL).
 static void
 submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
     size_t i, const char *field, const char *fmt, ...)
@@ -78,8 +78,42 @@ submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sje__snprintf(where, sizeof(where), "%s[%zu].%s", prefix, i, field);
+	if (field != NULL) {
+		sje__snprintf(
+		    where, sizeof(where), "%s[%zu].%s", prefix, i, field);
+	} else {
+		sje__snprintf(where, sizeof(where), "%s[%zu]", prefix, i);
+	}
 	sje__sched_reply_err(s, call, err, where, "%s", msg);
+}
+
+// submit_plugins_accept asks the plugins' validate_submit hooks about
+// spec (the i-th of the request, task_id filled in); on refusal queues the
+// INVALID_ARGUMENT reply with their reason and returns false.
+static bool
+submit_plugins_accept(sje__sched *s, sje__call *call, const char *prefix,
+    size_t i, const Sje__V1__JobSpec *spec)
+{
+	char    reason[600];
+	char   *text;
+	json_t *j;
+	int     rv;
+
+	if (!sje__hooks_validating(s->hooks)) {
+		return true;
+	}
+	if ((j = sje__pb_to_json(&spec->base)) == NULL ||
+	    (text = sje__json_dumps(j, JSON_COMPACT)) == NULL) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	json_decref(j);
+	rv = sje__hooks_validate(s->hooks, text, reason, sizeof(reason));
+	free(text);
+	if (rv != 0) {
+		submit_fail(s, call, SJE_EINVAL, prefix, i, NULL, "%s", reason);
+		return false;
+	}
+	return true;
 }
 
 // submit_check validates every spec, names the generated task_ids and
@@ -141,6 +175,11 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 		sje__job_row *row;
 		sje_err err = sje__store_get_job(s->store, items[i].task_id, &row);
 		if (err == SJE_ENOTFOUND) {
+			// A new job: the plugins may refuse it. (A resubmit of a
+			// stored job is answered as before, unasked.)
+			if (!submit_plugins_accept(s, call, prefix, i, &stored)) {
+				return false;
+			}
 			continue;
 		}
 		if (err != SJE_OK) {
@@ -1076,6 +1115,61 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 	free(fp);
 	free(fs);
 	free(sc.g);
+}
+
+// alerts_count_each tallies the unfinished jobs by state.
+static bool
+alerts_count_each(void *arg, const char *key, void *value)
+{
+	sje__alert_input *in = arg;
+	const sched_job  *j  = value;
+
+	(void) key;
+	switch (j->state) {
+	case ST_QUEUED:
+		in->queued++;
+		break;
+	case ST_RUNNING:
+		in->running++;
+		break;
+	case ST_SCHEDULED:
+		in->scheduled++;
+		break;
+	case ST_PENDING:
+		in->pending++;
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+// alerts_changed passes an alert that fired or resolved to the hook
+// thread.
+static void
+alerts_changed(void *arg, const sje_alert *alert, const char *notify)
+{
+	sje__sched *s = arg;
+	sje__hooks_alert(s->hooks, alert, notify);
+}
+
+void
+sje__sched_check_alerts(sje__sched *s)
+{
+	sje__alert_input in;
+
+	memset(&in, 0, sizeof(in));
+	sje__hmap_each(&s->jobs, alerts_count_each, &in);
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		in.workers++;
+		in.slots += w->slots;
+		in.slots_busy += w->busy;
+	}
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		in.succeeded_total += f->succeeded;
+		in.failed_total += f->failed;
+	}
+	sje__alerts_check(s->alerts, &in, s->now_ms, alerts_changed, s);
 }
 
 // sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with

@@ -13,7 +13,7 @@
 #ifndef SJE_SERVER_SCHED_INT_H
 #define SJE_SERVER_SCHED_INT_H
 
-#include "sched.h"
+#include "scheduler.h"
 
 #include <sje/client.h>
 
@@ -190,6 +190,8 @@ struct sje__sched {
 	const sje_config *cfg;
 	sje__store       *store;
 	sje__events      *events;
+	sje__hooks       *hooks;  // the coordinator's plugins; may be NULL
+	sje__alerts      *alerts; // monitoring.alerts; NULL: none
 	pthread_t         thread;
 
 	pthread_mutex_t mtx;
@@ -227,6 +229,7 @@ struct sje__sched {
 	size_t   n_wake, cap_wake;
 	sje_time_ms   started_ms; // of the server, for Stats
 	sje_time_ms   next_purge_ms;
+	sje_time_ms   next_alert_ms;
 	uint64_t      pruned_seq; // events up to this one are forgotten
 
 	sched_reply *out;
@@ -457,6 +460,10 @@ sje__sched_list_events(sje__sched *s, sje__call *call);
 // just committed satisfy. Called after the commit.
 void
 sje__sched_events_wake(sje__sched *s);
+
+// sje__sched_check_alerts counts what monitoring.alerts read and checks
+// the rules; changes go to the hook thread.
+void sje__sched_check_alerts(sje__sched *s);
 
 // sje__sched_stats handles Coordinator.Stats.
 void

@@ -243,6 +243,48 @@ sched_retry_delay_ms(sje__sched *s, const sje__job_row *row, uint32_t attempt)
 	return d == 0 ? 0 : (uint32_t) (sje__random_u64() % (d + 1));
 }
 
+// sched_plugins_retry asks the plugins' decide_retry hooks about a failed
+// attempt that the policy would retry after *delay_ms: false when one
+// says stop; *delay_ms changed when one names another wait.
+static bool
+sched_plugins_retry(sje__sched *s, const sched_job *j,
+    const sje__job_row *row, const char *type, const char *message,
+    uint32_t *delay_ms)
+{
+	sje_job_event     ev;
+	const char       *who = NULL;
+	sje_retry_verdict v;
+
+	if (!sje__hooks_deciding_retry(s->hooks)) {
+		return true;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.size          = sizeof(ev);
+	ev.source        = "coordinator";
+	ev.task_id       = j->task_id;
+	ev.function      = j->fn->name;
+	ev.state         = "FAILED";
+	ev.prev_state    = "RUNNING";
+	ev.attempt       = j->attempt;
+	ev.at_ms         = s->now_ms;
+	ev.worker        = row->worker;
+	ev.error_type    = type;
+	ev.error_message = message;
+	v = sje__hooks_decide_retry(s->hooks, &ev, j->max_attempts, delay_ms,
+	    &who);
+	if (v == SJE_RETRY_STOP) {
+		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
+		    "plugin %s: no more attempts after attempt %u", who,
+		    j->attempt);
+		return false;
+	}
+	if (v == SJE_RETRY_AFTER) {
+		SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id,
+		    "plugin %s: next attempt in %u ms", who, *delay_ms);
+	}
+	return true;
+}
+
 // sje__sched_attempt_failed ends j's current attempt (RUNNING) with an error:
 // cancelled when a cancel was asked for, else again after the back-off
 // while attempts remain, else FAILED. row is j's, loaded by the caller.
@@ -269,6 +311,11 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 		return;
 	}
 	uint32_t delay = sched_retry_delay_ms(s, row, j->attempt);
+	if (!sched_plugins_retry(s, j, row, type, message, &delay)) {
+		sje__sched_set_state(j, row, ST_FAILED);
+		sje__sched_finish(s, j, row);
+		return;
+	}
 	j->fn->retried++;
 	if (delay == 0) {
 		sje__sched_set_state(j, row, ST_QUEUED);

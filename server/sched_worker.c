@@ -455,6 +455,11 @@ sje__sched_timers(sje__sched *s)
 		sched_tick(s);
 		s->next_tick_ms = s->now_ms + SCHED_TICK_MS;
 	}
+	if (s->alerts != NULL && s->now_ms >= s->next_alert_ms) {
+		sje__sched_check_alerts(s);
+		s->next_alert_ms = s->now_ms +
+		    (sje_time_ms) s->cfg->monitoring.check_interval_s * 1000;
+	}
 }
 
 // parents_pb is the parents' results given with one assignment; its

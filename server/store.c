@@ -483,13 +483,13 @@ store_finalize_all(sje__store *s)
 	}
 }
 
-// store_open_db opens (creating) the file and sets the connection up.
+// store_open_db opens the file with flags (SQLITE_OPEN_*, NOMUTEX added)
+// and sets the connection up.
 static sje_err
-store_open_db(sje__store *s)
+store_open_db(sje__store *s, int flags)
 {
-	int rc = sqlite3_open_v2(s->path, &s->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	    NULL);
+	int rc = sqlite3_open_v2(
+	    s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		// s->db may hold a handle carrying the message; the caller's
 		// store_close_db frees it.
@@ -537,7 +537,8 @@ sje__store_open(const char *data_dir, sje_sync_mode sync, sje__store **out)
 	if ((rv = store_mkdirs(data_dir)) != SJE_OK) {
 		goto fail_mkdir;
 	}
-	if ((rv = store_open_db(s)) != SJE_OK) {
+	if ((rv = store_open_db(s,
+	         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != SJE_OK) {
 		goto fail_open;
 	}
 	// Migrate (and check the version) before WAL, so that a file from a
@@ -562,6 +563,49 @@ fail_open:
 fail_mkdir:
 	free(s->path);
 fail_path:
+	free(s);
+	return rv;
+}
+
+sje_err
+sje__store_open_reader(const char *data_dir, sje__store **out)
+{
+	sje__store *s;
+	sje_err     rv;
+	int         version;
+
+	if (data_dir == NULL || data_dir[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	if ((s->path = sje__asprintf("%s/sje.db", data_dir)) == NULL) {
+		free(s);
+		return SJE_ENOMEM;
+	}
+	if ((rv = store_open_db(s, SQLITE_OPEN_READONLY)) != SJE_OK ||
+	    (rv = store_user_version(s, &version)) != SJE_OK) {
+		goto fail;
+	}
+	if (version != SJE_STORE_SCHEMA_VERSION) {
+		SJE_ERROR("store %s: schema version %d, this program reads %d",
+		    s->path, version, SJE_STORE_SCHEMA_VERSION);
+		rv = SJE_EPROTO;
+		goto fail;
+	}
+	// Every statement prepares on a read-only connection; the writing
+	// ones would fail if stepped, and are not.
+	if ((rv = store_prepare_all(s)) != SJE_OK) {
+		goto fail;
+	}
+	*out = s;
+	return SJE_OK;
+
+fail:
+	store_finalize_all(s);
+	store_close_db(s);
+	free(s->path);
 	free(s);
 	return rv;
 }

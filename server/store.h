@@ -13,7 +13,9 @@
 // step from the previous version in store.c (store_migrate); never edit a
 // released step.
 //
-// Not thread-safe: the store belongs to the scheduler thread.
+// Not thread-safe: a store belongs to one thread at a time. The
+// scheduler's is read and written; the hook thread reads through one of
+// its own (sje__store_open_reader).
 #ifndef SJE_SERVER_STORE_H
 #define SJE_SERVER_STORE_H
 
@@ -67,6 +69,12 @@ typedef struct sje__job_filter {
 // SJE_EPROTO when the file's schema is newer than this program.
 sje_err sje__store_open(const char *data_dir, sje_sync_mode sync,
     sje__store **out);
+
+// sje__store_open_reader opens <data_dir>/sje.db, which must exist with
+// the current schema, read-only: a second connection for another thread
+// (WAL lets it read while the scheduler writes). Only the reading
+// functions may be used on it. SJE_EPROTO for another schema version.
+sje_err sje__store_open_reader(const char *data_dir, sje__store **out);
 
 // sje__store_close closes the database cleanly (checkpointing the WAL).
 // Accepts NULL.

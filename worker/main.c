@@ -6,7 +6,7 @@
 // Signals are handled without handlers: SIGINT and SIGTERM are blocked in
 // every thread (the runtime's threads inherit the mask) and the main
 // thread takes them with sigtimedwait, so nothing runs in signal context.
-#include "plugins.h"
+#include "plugin_host.h"
 #include "runtime.h"
 #include "task.h"
 
@@ -235,7 +235,8 @@ main(int argc, char **argv)
 	}
 	ropts.conn = &conn;
 
-	if ((rv = sje__plugins_load(cfg, sje__task_host_api(), &plugins, err,
+	if ((rv = sje__plugins_load(cfg, SJE_PLUGIN_ROLE_WORKER,
+	         sje__task_host_api(), &plugins, err,
 	         sizeof(err))) != SJE_OK) {
 		SJE_ERROR("%s", err);
 		goto out;

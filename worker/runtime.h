@@ -7,7 +7,7 @@
 #ifndef SJE_WORKER_RUNTIME_H
 #define SJE_WORKER_RUNTIME_H
 
-#include "plugins.h"
+#include "plugin_host.h"
 
 #include <sje/client.h>
 #include <sje/config.h>

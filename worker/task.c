@@ -250,15 +250,7 @@ host_set_error(sje_task *t, const char *type, const char *message)
 static void
 host_log_job(const char *task_id, sje_log_level level, const char *message)
 {
-	int lvl = (int) level;
-
-	if (lvl < (int) SJE_LOG_ERROR) {
-		lvl = SJE_LOG_ERROR;
-	} else if (lvl > (int) SJE_LOG_DEBUG) {
-		lvl = SJE_LOG_DEBUG;
-	}
-	SJE_LOG_JOB((sje_log_level) lvl, task_id, "%s",
-	    message != NULL ? message : "");
+	sje__log_plugin(task_id, level, message);
 }
 
 static void

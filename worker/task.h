@@ -9,7 +9,7 @@
 #ifndef SJE_WORKER_TASK_H
 #define SJE_WORKER_TASK_H
 
-#include "plugins.h"
+#include "plugin_host.h"
 
 #include <sje/v1/worker_hub.pb-c.h>
 

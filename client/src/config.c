@@ -363,6 +363,7 @@ static const config_key config_alert_keys[] = {
 	CONFIG_KEY("when", CONFIG_STR, sje_alert_cfg, when,
 	    .flags = CONFIG_REQUIRED | CONFIG_NONEMPTY),
 	CONFIG_KEY("notify", CONFIG_STR, sje_alert_cfg, notify),
+	CONFIG_KEY("for_s", CONFIG_U32, sje_alert_cfg, for_s, .def = "0"),
 	CONFIG_END,
 };
 
@@ -370,9 +371,15 @@ static const config_key config_monitoring_keys[] = {
 	CONFIG_KEY("metrics", CONFIG_BOOL, sje_config, monitoring.metrics,
 	    .def = "true"),
 	CONFIG_KEY("alerts", CONFIG_LIST, sje_config, monitoring.alerts,
-	    .flags = CONFIG_UNIQUE,
+	    .flags = CONFIG_UNIQUE | CONFIG_HAS_LINE,
 	    .count_offset = offsetof(sje_config, monitoring.n_alerts),
-	    .elem_size = sizeof(sje_alert_cfg), .sub = config_alert_keys),
+	    .elem_size = sizeof(sje_alert_cfg),
+	    .line_offset = offsetof(sje_alert_cfg, line),
+	    .sub = config_alert_keys),
+	CONFIG_KEY("check_interval_s", CONFIG_U32, sje_config,
+	    monitoring.check_interval_s, .def = "15", .min = 1),
+	CONFIG_KEY("window_s", CONFIG_U32, sje_config, monitoring.window_s,
+	    .def = "300", .min = 1),
 	CONFIG_END,
 };
 

@@ -165,3 +165,17 @@ sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
 	ssize_t n = write(log_fd, line, off);
 	(void) n; // Nothing sensible to do when logging itself fails.
 }
+
+void
+sje__log_plugin(const char *task_id, sje_log_level level, const char *message)
+{
+	int lvl = (int) level;
+
+	if (lvl < (int) SJE_LOG_ERROR) {
+		lvl = SJE_LOG_ERROR;
+	} else if (lvl > (int) SJE_LOG_DEBUG) {
+		lvl = SJE_LOG_DEBUG;
+	}
+	SJE_LOG_JOB((sje_log_level) lvl, task_id, "%s",
+	    message != NULL ? message : "");
+}

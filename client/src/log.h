@@ -30,6 +30,11 @@ void sje__log_close(void);
 void sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+// sje__log_plugin writes a plugin's line (the host API's log_job): level
+// is clamped to the known levels, message may be NULL.
+void sje__log_plugin(
+    const char *task_id, sje_log_level level, const char *message);
+
 #define SJE_LOG(lvl, ...)                                                   \
 	do {                                                                \
 		if ((int) (lvl) <= sje__log_level)                          \

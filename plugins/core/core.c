@@ -463,6 +463,7 @@ static const sje_plugin core_plugin = {
 	.tasks       = core_tasks,
 	.n_tasks     = sizeof(core_tasks) / sizeof(core_tasks[0]),
 	.hooks       = NULL,
+	.roles       = SJE_PLUGIN_ROLE_WORKER,
 };
 
 // sje_plugin_entry returns the core plugin's description (static data).

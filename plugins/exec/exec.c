@@ -876,6 +876,7 @@ static const sje_plugin exec_plugin = {
 	.tasks       = NULL,
 	.n_tasks     = 0,
 	.hooks       = NULL,
+	.roles       = SJE_PLUGIN_ROLE_WORKER,
 };
 
 // sje_plugin_entry returns the exec plugin's description (static data).

@@ -9,6 +9,8 @@
 #
 #   tests/bench/run.sh [BUILD_DIR]     (default: build)
 # Extra environment: BENCH_JOBS, BENCH_LAT_JOBS, BENCH_SLOTS, BENCH_SYNC;
+# BENCH_CONFIG names a config.yaml for the server and the workers (say, one
+# that enables log_jsonl, to measure the cost of the hooks);
 # BENCH_TLS=1 runs everything over tls+tcp:// with mutual TLS, with
 # certificates made by deploy/certs.sh (a client certificate each for the
 # workers and for the bench client, since the server requires them).
@@ -46,6 +48,7 @@ if [ "${BENCH_TLS:-0}" = 1 ]; then
 	}
 fi
 WORKER_TLS=()
+export SJE_CONFIG="${BENCH_CONFIG:-}"
 env "${SERVER_TLS[@]}" \
     SJE_SERVER_DATA_DIR="$DIR/data" SJE_SERVER_SYNC="${BENCH_SYNC:-normal}" \
     SJE_SERVER_RPC_URL=$SCHEME://$HOST:0 SJE_SERVER_EVENTS_URL=$SCHEME://$HOST:0 \

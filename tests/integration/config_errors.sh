@@ -42,4 +42,13 @@ set -e
 t_check "a second server on a used port exits non-zero" test "$rc" -ne 0
 t_check "and says the address is in use" grep -q 'address in use' "$T_DIR/err"
 
+# The shipped sample, etc/config.yaml, starts a server as it stands (its
+# plugins load or are skipped by role, its alert rules parse).
+SAMPLE="$(dirname "$0")/../../etc/config.yaml"
+unset RPC_URL EVENTS_URL HTTP_URL # fresh ports
+t_server_start sample SJE_CONFIG="$SAMPLE"
+t_check "the sample config starts the server" kill -0 "$SERVER_PID"
+t_stop_status "$SERVER_PID"
+t_eq "which stops cleanly" 0 "$T_STATUS"
+
 t_done

@@ -3,10 +3,13 @@
 # (plugins/examples/hello) is built on its own with cmake and loaded by a
 # worker from its path; its task runs and its on_event hook is called with
 # each job's task_id; the worker logs JSON lines when logging.format says
-# json. Plugins that are not for this worker are refused at start with a
-# clear line: the wrong ABI version (sje_badabi, built by the main build
-# for this test), a shared object without the entry symbol, and a
-# plugin's bad options.
+# json. The same plugin, loaded by sje-server too (it declares both
+# roles), refuses a bad submit there through validate_submit and hears the
+# coordinator's events. A plugin described as ABI 1.0 (no roles) still
+# loads in a worker, and the server skips it. Plugins that are not for
+# this worker are refused at start with a clear line: the wrong ABI
+# version (sje_badabi, built by the main build for this test), a shared
+# object without the entry symbol, and a plugin's bad options.
 . "$(dirname "$0")/lib.sh"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +26,7 @@ cat >"$T_DIR/hello.yaml" <<EOF
 plugins:
   - {name: core}
   - {name: hello, path: "$HELLO_SO", options: {greeting: hello}}
+  - {name: abi10}
 logging:
   format: json
 EOF
@@ -39,6 +43,8 @@ t_eq "and greets" '{"greeting":"hello, Ada"}' "$(jq -c .result <<<"$out")"
 out=$(sje --json submit hello --id hello-2 --params '{}' --retries 0 --wait || true)
 t_eq "bad params fail with its error" invalid_params "$(jq -r .error.type <<<"$out")"
 sje submit echo --id echo-1 --params '{"a": 1}' --wait >/dev/null
+out=$(sje --json submit abi10 --id abi10-1 --wait)
+t_eq "a plugin described as ABI 1.0 runs in a 1.1 worker" '{"abi":"1.0"}' "$(jq -c .result <<<"$out")"
 
 t_stop_status "$WH_PID"
 t_eq "the worker stops cleanly" 0 "$T_STATUS"
@@ -62,7 +68,27 @@ t_check "and end" \
 t_check "and the failure of hello-2" \
     jq -e -s 'any(.task_id == "hello-2" and .msg == "hello: event hello FAILED (attempt 1)")' "$LOG"
 t_check "the plugin's fini ran" \
-    jq -e -s 'any(.msg == "hello: saw 6 job events")' "$LOG"
+    jq -e -s 'any(.msg == "hello: saw 8 job events")' "$LOG"
+
+# ---- the same plugin in sje-server: its coordinator hooks ----
+t_stop_status "$SERVER_PID"
+unset RPC_URL EVENTS_URL HTTP_URL # a second server, on fresh ports
+SJE_TEST_LOG_LEVEL=debug t_server_start coord SJE_CONFIG="$T_DIR/hello.yaml"
+out=$(sje submit hello --id hello-3 --params '{}' 2>&1 || true)
+t_check "sje-server's validate_submit refuses a hello job without a name" \
+    grep -q 'refused by plugin hello: hello needs params.name, a string' <<<"$out"
+t_check "and stores nothing" bash -c "! '$SJE_BIN/sje-client' status hello-3 2>/dev/null"
+sje submit noop --id coord-1 >/dev/null
+t_check "sje-server's on_event hears the coordinator's events, with task_id" \
+    t_until 10 jq -e -s 'any(.task_id == "coord-1" and .msg == "hello: event noop QUEUED (attempt 0)")' "$T_DIR/coord.log"
+t_check "sje-server skips the worker-only plugins (and the 1.0 one)" \
+    jq -e -s 'any(.msg | test("plugin abi10: not for the coordinator; skipped"))' "$T_DIR/coord.log"
+t_stop_status "$SERVER_PID"
+t_eq "the server stops cleanly" 0 "$T_STATUS"
+t_check "the server ran hello's fini" \
+    jq -e -s 'any(.msg | test("^hello: saw [0-9]+ job events"))' "$T_DIR/coord.log"
+unset RPC_URL EVENTS_URL HTTP_URL
+t_server_start server
 
 # ---- plugins a worker refuses ----
 # refused NAME CONFIG-TEXT: a worker with that config exits 1 at once;

@@ -385,10 +385,13 @@ test_config_loads_the_sample_file(void **state)
 	assert_int_equal(strlen(cfg->security.auth.api_keys[0].sha256), 64);
 	assert_true(
 	    strlist_is(&cfg->security.auth.api_keys[0].scopes, 3, scopes));
-	assert_int_equal(cfg->monitoring.n_alerts, 1);
+	assert_int_equal(cfg->monitoring.n_alerts, 2);
 	assert_string_equal(cfg->monitoring.alerts[0].when,
 	    "queue_depth > 10000");
-	assert_string_equal(cfg->monitoring.alerts[0].notify, "webhook");
+	assert_string_equal(cfg->monitoring.alerts[0].notify, "log");
+	assert_int_equal(cfg->monitoring.alerts[1].for_s, 60);
+	assert_int_equal(cfg->monitoring.check_interval_s, 15);
+	assert_int_equal(cfg->monitoring.window_s, 300);
 	sje_config_free(cfg);
 	free(path);
 }

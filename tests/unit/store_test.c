@@ -735,6 +735,44 @@ test_events_are_listed_after_a_seq_filtered_and_pruned(void **state)
 }
 
 static void
+test_reader_sees_what_the_writer_committed_and_nothing_else(void **state)
+{
+	fixture    *f = *state;
+	sje__store *r;
+	seen_events e = { .n = 0 };
+
+	assert_int_equal(sje__store_open_reader(f->data, &r), SJE_OK);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(sje__store_add_event(f->store, 1, "t",
+	                     (const uint8_t *) "e1", 2),
+	    SJE_OK);
+	// Not committed yet: the reader (WAL) does not see it, nor wait.
+	assert_int_equal(
+	    sje__store_list_events(r, 0, NULL, 10, collect_event, &e), SJE_OK);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(
+	    sje__store_list_events(r, 0, NULL, 10, collect_event, &e), SJE_OK);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.data[0], "e1");
+	// It reads; it cannot write.
+	assert_int_not_equal(sje__store_meta_set(r, "x", 1), SJE_OK);
+	sje__store_close(r);
+}
+
+static void
+test_reader_refuses_a_missing_database(void **state)
+{
+	fixture    *f = *state;
+	sje__store *r = NULL;
+	char        dir[700];
+
+	path_join(dir, sizeof(dir), f->dir, "nothing-here");
+	assert_int_not_equal(sje__store_open_reader(dir, &r), SJE_OK);
+	assert_null(r);
+}
+
+static void
 test_purge_deletes_only_jobs_finished_before_the_time(void **state)
 {
 	fixture *f = *state;
@@ -792,6 +830,8 @@ main(void)
 		T(test_attempts_are_kept_in_order_and_replaced_by_number),
 		T(test_events_are_listed_after_a_seq_filtered_and_pruned),
 		T(test_purge_deletes_only_jobs_finished_before_the_time),
+		T(test_reader_sees_what_the_writer_committed_and_nothing_else),
+		T(test_reader_refuses_a_missing_database),
 		cmocka_unit_test(test_close_accepts_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,9 +86,11 @@ typedef struct sje_api_key_cfg {
 } sje_api_key_cfg;
 
 typedef struct sje_alert_cfg {
-	char *name;
-	char *when;    // "queue_depth > 10000"
-	char *notify;  // the notifier's name
+	char    *name;
+	char    *when;   // "queue_depth > 10000"
+	char    *notify; // "" or "log": logged only; else a plugin's name
+	uint32_t for_s;  // the condition must hold this long to fire
+	int      line;
 } sje_alert_cfg;
 
 // sje_config is the whole file, with defaults filled in. Every string is
@@ -176,6 +178,9 @@ typedef struct sje_config {
 		bool           metrics; // true
 		sje_alert_cfg *alerts;
 		size_t         n_alerts;
+		uint32_t       check_interval_s; // 15: how often alerts are checked
+		uint32_t       window_s; // 300: what succeeded, failed and
+		                         // failure_rate look back over
 	} monitoring;
 } sje_config;
 

@@ -7,8 +7,14 @@
 //     {"greeting": "hello, Ada"} (the word comes from the `greeting`
 //     option); a missing or non-string name fails the job with type
 //     "invalid_params";
-//   - an on_event hook that counts the job events the worker reports and
-//     logs each one at debug level, with the job's task_id.
+//   - an on_event hook that counts the job events its host reports and
+//     logs each one at debug level, with the job's task_id;
+//   - a validate_submit hook (run by sje-server) that refuses a `hello`
+//     job whose params.name is not a string before it is stored, so the
+//     submitter hears of the mistake at once.
+//
+// It declares both roles: sje-worker loads it for the task and the hook,
+// sje-server for the hooks.
 //
 // What it shows: the entry symbol and the description, options read in
 // init and refused when unknown, plugin state shared by every thread
@@ -131,8 +137,9 @@ hello_task(const sje_host_api *host, sje_task *task, void *arg)
 	return rc;
 }
 
-// hello_on_event is called on the worker's slot threads, many at once:
-// it only bumps an atomic counter and logs.
+// hello_on_event is called on the worker's slot threads, many at once, and
+// on the coordinator's hook thread: it only bumps an atomic counter and
+// logs.
 static void
 hello_on_event(void *state, const sje_job_event *ev)
 {
@@ -145,13 +152,43 @@ hello_on_event(void *state, const sje_job_event *ev)
 	st->host->log_job(ev->task_id, SJE_LOG_DEBUG, line);
 }
 
+// hello_validate_submit refuses, in sje-server, a hello job whose
+// params.name is not a string. Other functions' jobs pass.
+static int
+hello_validate_submit(
+    void *state, const char *spec_json, char *reason, size_t reason_len)
+{
+	json_t      *spec;
+	json_t      *name;
+	const char  *fn;
+	json_error_t jerr;
+	int          rv = 0;
+
+	(void) state;
+	if ((spec = json_loads(spec_json, 0, &jerr)) == NULL) {
+		return 0; // the coordinator checks specs itself
+	}
+	fn = json_string_value(json_object_get(spec, "function"));
+	if (fn != NULL && strcmp(fn, "hello") == 0) {
+		name = json_object_get(json_object_get(spec, "params"), "name");
+		if (!json_is_string(name)) {
+			(void) snprintf(reason, reason_len,
+			    "hello needs params.name, a string");
+			rv = 1;
+		}
+	}
+	json_decref(spec);
+	return rv;
+}
+
 static const sje_task_def hello_tasks[] = {
 	{ "hello", hello_task, "greets params.name" },
 };
 
 static const sje_hooks hello_hooks = {
-	.size     = sizeof(sje_hooks),
-	.on_event = hello_on_event,
+	.size            = sizeof(sje_hooks),
+	.on_event        = hello_on_event,
+	.validate_submit = hello_validate_submit,
 };
 
 static const sje_plugin hello_plugin = {
@@ -164,6 +201,7 @@ static const sje_plugin hello_plugin = {
 	.tasks       = hello_tasks,
 	.n_tasks     = sizeof(hello_tasks) / sizeof(hello_tasks[0]),
 	.hooks       = &hello_hooks,
+	.roles       = SJE_PLUGIN_ROLE_WORKER | SJE_PLUGIN_ROLE_COORDINATOR,
 };
 
 // sje_plugin_entry is the one symbol the worker looks up.

@@ -1,19 +1,21 @@
-// plugins.c — finding, loading, checking and unloading plugins.
+// plugin_host.c — finding, loading, checking and unloading plugins, for
+// both hosts (sje-worker and sje-server).
 //
-// At start the worker loads each enabled plugin of config.yaml's plugins
-// list with dlopen, asks its sje_plugin_entry for its description, refuses
-// it unless it speaks our ABI version and its description is complete,
-// runs its init (with its options and config's tasks.functions as JSON,
-// and a register_task callback for functions named at run time) and
-// gathers the task functions of every plugin into one table sorted by name
-// (looked up with bsearch). Every problem stops the start with one line
+// At start a host loads each enabled plugin of config.yaml's plugins list
+// with dlopen, asks its sje_plugin_entry for its description, refuses it
+// unless it speaks our ABI version and its description is complete, skips
+// it when its roles do not name this host, runs its init (with its options
+// and config's tasks.functions as JSON, and, in a worker, a register_task
+// callback for functions named at run time), gathers the task functions of
+// every plugin into one table sorted by name (looked up with bsearch) and
+// notes each plugin's hooks. Every problem stops the start with one line
 // that names the plugin: a worker that silently lacks a function would
 // take no jobs for it and nobody would know why.
 //
 // Locking: none. The table is built before any thread starts and only read
 // afterwards; register_task is accepted only while its plugin's init runs
 // on the main thread.
-#include "plugins.h"
+#include "plugin_host.h"
 
 #include "log.h"
 #include "util.h"
@@ -45,17 +47,27 @@ typedef struct plugin_lib {
 	plugin_reg       *regs;    // registered functions (owned)
 	size_t            n_regs;
 	size_t            cap_regs;
-	// on_event hook, or NULL (none, or the plugin's sje_hooks is too
+	// Hooks, each NULL when the plugin has none (or its sje_hooks is too
 	// short to hold it).
 	void (*on_event)(void *state, const sje_job_event *ev);
+	int (*validate_submit)(
+	    void *state, const char *spec_json, char *reason, size_t len);
+	sje_retry_verdict (*decide_retry)(void *state,
+	    const sje_job_event *failure, uint32_t max_attempts,
+	    uint32_t *delay_ms);
+	void (*on_alert)(void *state, const sje_alert *alert);
 } plugin_lib;
 
 struct sje__plugins {
-	plugin_lib *libs; // in load order
+	const char *host;  // "worker" or "coordinator"
+	uint32_t    role;  // SJE_PLUGIN_ROLE_* of the host
+	plugin_lib *libs;  // in load order
 	size_t      n_libs;
 	sje__fn    *fns; // sorted by name; names live in the libs
 	size_t      n_fns;
-	bool        event_hooks; // some lib has on_event
+	bool        event_hooks;    // some lib has on_event
+	bool        validate_hooks; // some lib has validate_submit
+	bool        retry_hooks;    // some lib has decide_retry
 };
 
 // PLUGINS_HOOK is member m of hooks h when the plugin's sje_hooks is long
@@ -299,16 +311,29 @@ plugins_find_file(
 	return SJE_ENOTFOUND;
 }
 
+// plugins_roles returns the roles a plugin's description declares.
+static uint32_t
+plugins_roles(const sje_plugin *d)
+{
+	uint32_t roles = 0;
+
+	if (d->size >= offsetof(sje_plugin, roles) + sizeof(d->roles)) {
+		roles = d->roles;
+	}
+	return roles != 0 ? roles : SJE_PLUGIN_ROLE_WORKER;
+}
+
 // plugins_open loads lib->path, checks the plugin and runs its init.
-// Leaves whatever it loaded in lib for plugins_close_lib to undo.
+// Leaves whatever it loaded in lib for plugins_close_lib to undo. Sets
+// *skipped (and loads nothing more) when the plugin is not for p's host.
 static sje_err
-plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
-    const sje_host_api *host, const char *functions_json, char *errbuf,
-    size_t errlen)
+plugins_open(const sje__plugins *p, plugin_lib *lib,
+    const sje_plugin_cfg *pc, const sje_host_api *host,
+    const char *functions_json, bool *skipped, char *errbuf, size_t errlen)
 {
 	sje_plugin_entry_fn entry;
 	const sje_plugin   *d;
-	char                reason[256] = "";
+	char                reason[1024] = "";
 	size_t              i;
 	const char         *err;
 
@@ -334,20 +359,27 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 	}
 	if (d->abi_version != SJE_PLUGIN_ABI_VERSION) {
 		sje__snprintf(errbuf, errlen,
-		    "plugin %s: ABI version %u, this worker speaks %u",
-		    lib->name, (unsigned) d->abi_version,
+		    "plugin %s: ABI version %u, this %s speaks %u", lib->name,
+		    (unsigned) d->abi_version, p->host,
 		    (unsigned) SJE_PLUGIN_ABI_VERSION);
 		return SJE_EINVAL;
 	}
-	if (d->size < sizeof(sje_plugin)) {
+	if (d->size < SJE_PLUGIN_MIN_SIZE) {
 		sje__snprintf(errbuf, errlen,
 		    "plugin %s: its description is %u bytes, ABI version %u "
 		    "needs %zu (rebuild it against this sje_plugin.h)",
 		    lib->name, (unsigned) d->size,
-		    (unsigned) SJE_PLUGIN_ABI_VERSION, sizeof(sje_plugin));
+		    (unsigned) SJE_PLUGIN_ABI_VERSION,
+		    (size_t) SJE_PLUGIN_MIN_SIZE);
 		return SJE_EINVAL;
 	}
 	lib->desc = d;
+	if ((plugins_roles(d) & p->role) == 0) {
+		SJE_DEBUG("plugin %s: not for the %s; skipped", lib->name,
+		    p->host);
+		*skipped = true;
+		return SJE_OK;
+	}
 	if (d->name == NULL || strcmp(d->name, lib->name) != 0) {
 		SJE_WARN("plugin %s: %s calls itself '%s'", lib->name,
 		    lib->path, d->name != NULL ? d->name : "");
@@ -370,7 +402,10 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		}
 	}
 	if (d->hooks != NULL) {
-		lib->on_event = PLUGINS_HOOK(d->hooks, on_event);
+		lib->on_event        = PLUGINS_HOOK(d->hooks, on_event);
+		lib->validate_submit = PLUGINS_HOOK(d->hooks, validate_submit);
+		lib->decide_retry    = PLUGINS_HOOK(d->hooks, decide_retry);
+		lib->on_alert        = PLUGINS_HOOK(d->hooks, on_alert);
 	}
 	if (d->init != NULL) {
 		sje_plugin_init in;
@@ -379,12 +414,14 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		memset(&in, 0, sizeof(in));
 		in.size         = sizeof(in);
 		in.host         = host;
-		in.role         = "worker";
+		in.role         = p->host;
 		in.options_json = pc->options_json != NULL ? pc->options_json
 		                                           : "{}";
 		in.functions_json = functions_json;
-		in.register_task  = plugins_register_task;
-		in.host_ctx       = lib;
+		if (p->role == SJE_PLUGIN_ROLE_WORKER) {
+			in.register_task = plugins_register_task;
+			in.host_ctx      = lib;
+		}
 		lib->in_init      = true;
 		irv = d->init(&in, &lib->state, reason, sizeof(reason));
 		lib->in_init = false;
@@ -397,10 +434,13 @@ plugins_open(plugin_lib *lib, const sje_plugin_cfg *pc,
 		}
 	}
 	lib->inited = true;
-	SJE_DEBUG("plugin %s %s loaded from %s: %zu functions%s", lib->name,
-	    d->version != NULL ? d->version : "(no version)", lib->path,
-	    d->n_tasks + lib->n_regs,
-	    lib->on_event != NULL ? ", an event hook" : "");
+	SJE_DEBUG("plugin %s %s loaded from %s: %zu functions%s%s%s%s",
+	    lib->name, d->version != NULL ? d->version : "(no version)",
+	    lib->path, p->role == SJE_PLUGIN_ROLE_WORKER ? d->n_tasks + lib->n_regs : 0,
+	    lib->on_event != NULL ? ", on_event" : "",
+	    lib->validate_submit != NULL ? ", validate_submit" : "",
+	    lib->decide_retry != NULL ? ", decide_retry" : "",
+	    lib->on_alert != NULL ? ", on_alert" : "");
 	return SJE_OK;
 }
 
@@ -441,10 +481,14 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 	size_t n = 0;
 
 	for (i = 0; i < p->n_libs; i++) {
-		n += p->libs[i].desc->n_tasks + p->libs[i].n_regs;
-		p->event_hooks = p->event_hooks || p->libs[i].on_event != NULL;
+		const plugin_lib *lib = &p->libs[i];
+		n += lib->desc->n_tasks + lib->n_regs;
+		p->event_hooks    = p->event_hooks || lib->on_event != NULL;
+		p->validate_hooks = p->validate_hooks ||
+		    lib->validate_submit != NULL;
+		p->retry_hooks = p->retry_hooks || lib->decide_retry != NULL;
 	}
-	if (n == 0) {
+	if (n == 0 || p->role != SJE_PLUGIN_ROLE_WORKER) {
 		return SJE_OK;
 	}
 	if ((p->fns = calloc(n, sizeof(*p->fns))) == NULL) {
@@ -482,8 +526,9 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 }
 
 sje_err
-sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
-    sje__plugins **out, char *errbuf, size_t errlen)
+sje__plugins_load(const sje_config *cfg, uint32_t role,
+    const sje_host_api *host, sje__plugins **out, char *errbuf,
+    size_t errlen)
 {
 	sje__plugins *p;
 	char         *functions_json;
@@ -503,9 +548,12 @@ sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
 		sje__snprintf(errbuf, errlen, "out of memory loading plugins");
 		return SJE_ENOMEM;
 	}
+	p->role = role;
+	p->host = role == SJE_PLUGIN_ROLE_WORKER ? "worker" : "coordinator";
 	for (i = 0; i < cfg->n_plugins; i++) {
-		const sje_plugin_cfg *pc  = &cfg->plugins[i];
-		plugin_lib           *lib = &p->libs[p->n_libs];
+		const sje_plugin_cfg *pc      = &cfg->plugins[i];
+		plugin_lib           *lib     = &p->libs[p->n_libs];
+		bool                  skipped = false;
 
 		if (!pc->enabled) {
 			continue;
@@ -522,9 +570,13 @@ sje__plugins_load(const sje_config *cfg, const sje_host_api *host,
 		    SJE_OK) {
 			goto fail;
 		}
-		if ((rv = plugins_open(lib, pc, host, functions_json, errbuf,
-			 errlen)) != SJE_OK) {
+		if ((rv = plugins_open(p, lib, pc, host, functions_json,
+			 &skipped, errbuf, errlen)) != SJE_OK) {
 			goto fail;
+		}
+		if (skipped) {
+			plugins_close_lib(lib);
+			p->n_libs--;
 		}
 	}
 	if ((rv = plugins_collect(p, errbuf, errlen)) != SJE_OK) {
@@ -589,6 +641,118 @@ bool
 sje__plugins_has_event_hooks(const sje__plugins *p)
 {
 	return p->event_hooks;
+}
+
+bool
+sje__plugins_has_validate_hooks(const sje__plugins *p)
+{
+	return p->validate_hooks;
+}
+
+bool
+sje__plugins_has_retry_hooks(const sje__plugins *p)
+{
+	return p->retry_hooks;
+}
+
+int
+sje__plugins_validate_submit(const sje__plugins *p, const char *spec_json,
+    char *reason, size_t reason_len)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_libs; i++) {
+		const plugin_lib *lib = &p->libs[i];
+		char              why[512];
+		int               rv;
+
+		if (lib->validate_submit == NULL) {
+			continue;
+		}
+		why[0] = '\0';
+		rv     = lib->validate_submit(
+                    lib->state, spec_json, why, sizeof(why));
+		if (rv != 0) {
+			why[sizeof(why) - 1] = '\0';
+			// One line: a reason is shown to the submitter as is.
+			why[strcspn(why, "\r\n")] = '\0';
+			sje__snprintf(reason, reason_len, "refused by plugin %s: %s",
+			    lib->name,
+			    why[0] != '\0' ? why : "no reason given");
+			return rv;
+		}
+	}
+	return 0;
+}
+
+sje_retry_verdict
+sje__plugins_decide_retry(const sje__plugins *p,
+    const sje_job_event *failure, uint32_t max_attempts, uint32_t *delay_ms,
+    const char **who)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_libs; i++) {
+		const plugin_lib *lib = &p->libs[i];
+		uint32_t          d   = *delay_ms;
+		sje_retry_verdict v;
+
+		if (lib->decide_retry == NULL) {
+			continue;
+		}
+		v = lib->decide_retry(lib->state, failure, max_attempts, &d);
+		if (v == SJE_RETRY_AFTER || v == SJE_RETRY_STOP) {
+			if (v == SJE_RETRY_AFTER) {
+				*delay_ms = d;
+			}
+			if (who != NULL) {
+				*who = lib->name;
+			}
+			return v;
+		}
+	}
+	return SJE_RETRY_DEFAULT;
+}
+
+bool
+sje__plugins_has_alert_hook(const sje__plugins *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_libs; i++) {
+		if (strcmp(p->libs[i].name, name) == 0) {
+			return p->libs[i].on_alert != NULL;
+		}
+	}
+	return false;
+}
+
+bool
+sje__plugins_is_loaded(const sje__plugins *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_libs; i++) {
+		if (strcmp(p->libs[i].name, name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+sje__plugins_alert(
+    const sje__plugins *p, const char *name, const sje_alert *alert)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_libs; i++) {
+		if (strcmp(p->libs[i].name, name) == 0 &&
+		    p->libs[i].on_alert != NULL) {
+			p->libs[i].on_alert(p->libs[i].state, alert);
+			return;
+		}
+	}
 }
 
 size_t

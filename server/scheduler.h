@@ -1,4 +1,4 @@
-// sched.h — the scheduler: the one thread that owns the jobs.
+// scheduler.h — the scheduler: the one thread that owns the jobs.
 //
 // The scheduler owns the store, the in-memory queues, the worker registry,
 // held calls (a worker's Fetch, a client's Wait) and the event sequence.
@@ -6,12 +6,14 @@
 // arrived since the last round is handled inside one store transaction,
 // committed, and only then answered and published (group commit: a submit
 // is acknowledged only after its commit, and concurrent submits share one).
-#ifndef SJE_SERVER_SCHED_H
-#define SJE_SERVER_SCHED_H
+#ifndef SJE_SERVER_SCHEDULER_H
+#define SJE_SERVER_SCHEDULER_H
 
 #include <sje/config.h>
 
+#include "alerts.h"
 #include "events.h"
+#include "hooks.h"
 #include "rpc.h"
 #include "store.h"
 
@@ -19,10 +21,13 @@ typedef struct sje__sched sje__sched;
 
 // sje__sched_open rebuilds the queues from store (jobs that were RUNNING
 // keep their leases for lease_s from now) and starts the thread. cfg,
-// store and events are borrowed until sje__sched_close. *out is written
-// on SJE_OK.
+// store, events and hooks (may be NULL) are borrowed until
+// sje__sched_close; alerts (may be NULL), checked every
+// monitoring.check_interval_s on the scheduler's thread, become the
+// scheduler's, even on failure. *out is written on SJE_OK.
 sje_err sje__sched_open(const sje_config *cfg, sje__store *store,
-    sje__events *events, sje__sched **out);
+    sje__events *events, sje__hooks *hooks, sje__alerts *alerts,
+    sje__sched **out);
 
 // sje__sched_post hands a call to the scheduler. Thread-safe, never
 // blocks; suitable as the sje__rpc_handler (arg is the scheduler).
@@ -33,4 +38,4 @@ void sje__sched_post(void *sched, sje__call *call);
 // this started are answered UNAVAILABLE at once. Accepts NULL.
 void sje__sched_close(sje__sched *s);
 
-#endif // SJE_SERVER_SCHED_H
+#endif // SJE_SERVER_SCHEDULER_H
