@@ -30,6 +30,12 @@
 // while events flow: after a crash, the events delivered within the last
 // HOOKS_CURSOR_MS may be delivered again.
 #define HOOKS_CURSOR_MS 250
+// HOOKS_GATHER_MS is how long the hook thread, woken for a few events,
+// lets more gather before it reads them: under load it then wakes a
+// hundred times a second, not once per scheduler round, which would cost
+// the scheduler a context switch each. Hooks hear of events that much
+// later.
+#define HOOKS_GATHER_MS 10
 // HOOKS_DRAIN_MS bounds how long close waits for the last events.
 #define HOOKS_DRAIN_MS 5000
 
@@ -51,6 +57,7 @@ struct sje__hooks {
 	pthread_cond_t    cond;
 	uint64_t          committed; // newest committed seq
 	bool              stopping;
+	bool              idle; // the thread waits: wake it for events
 	hooks_alert_item *alerts_head; // FIFO
 	hooks_alert_item *alerts_tail;
 	bool              thread_on;
@@ -219,8 +226,8 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 	sje__hooks        *h = arg;
 	Sje__V1__JobEvent *pb;
 	sje_job_event      ev;
-	sje__job_row      *row  = NULL;
-	char              *json = NULL;
+	char              *result = NULL;
+	char              *json   = NULL;
 	json_t            *j;
 
 	if (seq > h->delivered + 1 && !h->gap_logged) {
@@ -258,12 +265,12 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 	}
 	// A SUCCEEDED job's result is in its row (unless already purged).
 	if (pb->state == SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED &&
-	    sje__store_get_job(h->reader, pb->task_id, &row) == SJE_OK) {
-		ev.result_json = row->result_json;
+	    sje__store_get_result(h->reader, pb->task_id, &result) == SJE_OK) {
+		ev.result_json = result;
 	}
 	ev.event_json = json;
 	sje__plugins_event(h->plugins, &ev);
-	sje__job_row_free(row);
+	free(result);
 	free(json);
 	sje__v1__job_event__free_unpacked(pb, NULL);
 	return SJE_OK;
@@ -350,8 +357,10 @@ hooks_main(void *arg)
 		while (!h->stopping && h->alerts_head == NULL &&
 		    (!h->event_hooks || !healthy ||
 		        h->committed <= h->delivered)) {
+			h->idle = true;
 			if (h->saved == h->delivered) {
 				(void) pthread_cond_wait(&h->cond, &h->mtx);
+				h->idle = false;
 				continue;
 			}
 			// Idle with the cursor behind: write it once its time
@@ -360,12 +369,21 @@ hooks_main(void *arg)
 				.tv_sec  = (time_t) (h->next_save_ms / 1000),
 				.tv_nsec = (long) (h->next_save_ms % 1000) * 1000000L,
 			};
-			if (pthread_cond_timedwait(&h->cond, &h->mtx, &ts) ==
-			    ETIMEDOUT) {
+			int rc = pthread_cond_timedwait(&h->cond, &h->mtx, &ts);
+			h->idle = false;
+			if (rc == ETIMEDOUT) {
 				(void) pthread_mutex_unlock(&h->mtx);
 				hooks_cursor_write(h, h->delivered);
 				(void) pthread_mutex_lock(&h->mtx);
 			}
+		}
+		if (!h->stopping && h->alerts_head == NULL &&
+		    h->committed - h->delivered < HOOKS_BATCH) {
+			// A few events: let more gather (see HOOKS_GATHER_MS).
+			struct timespec nap = { 0, HOOKS_GATHER_MS * 1000000L };
+			(void) pthread_mutex_unlock(&h->mtx);
+			(void) nanosleep(&nap, NULL);
+			(void) pthread_mutex_lock(&h->mtx);
 		}
 		alerts         = h->alerts_head;
 		h->alerts_head = h->alerts_tail = NULL;
@@ -540,7 +558,9 @@ sje__hooks_committed(sje__hooks *h, uint64_t seq)
 	(void) pthread_mutex_lock(&h->mtx);
 	if (seq > h->committed) {
 		h->committed = seq;
-		(void) pthread_cond_signal(&h->cond);
+		if (h->idle) { // else it will look before it waits again
+			(void) pthread_cond_signal(&h->cond);
+		}
 	}
 	(void) pthread_mutex_unlock(&h->mtx);
 }

@@ -156,6 +156,7 @@ enum store_stmt {
 	ST_UPDATE,
 	ST_GET,
 	ST_GET_BY_ID,
+	ST_GET_RESULT,
 	ST_LIST_ALL,
 	ST_LIST_STATE,
 	ST_LIST_FUNCTION,
@@ -197,6 +198,7 @@ static const char *const store_sql[ST_COUNT] = {
 	    "WHERE id = ?1",
 	[ST_GET]        = "SELECT " STORE_COLS " FROM jobs WHERE task_id = ?1",
 	[ST_GET_BY_ID]  = "SELECT " STORE_COLS " FROM jobs WHERE id = ?1",
+	[ST_GET_RESULT] = "SELECT result_json FROM jobs WHERE task_id = ?1",
 	[ST_LIST_ALL]   = "SELECT " STORE_COLS " FROM jobs WHERE id < ?1 "
 	                  "ORDER BY id DESC LIMIT ?2",
 	[ST_LIST_STATE] = "SELECT " STORE_COLS " FROM jobs "
@@ -930,6 +932,32 @@ sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
 		return store_finish(s, st, rc, "reading a job");
 	}
 	return store_get_one(s, st, out);
+}
+
+sje_err
+sje__store_get_result(sje__store *s, const char *task_id, char **out)
+{
+	sqlite3_stmt *st = s->st[ST_GET_RESULT];
+	sje_err       rv;
+	int           rc;
+
+	*out = NULL;
+	if (task_id == NULL) {
+		return SJE_ENOTFOUND;
+	}
+	if ((rc = store_bind_text(st, 1, task_id)) != SQLITE_OK) {
+		return store_finish(s, st, rc, "reading a result");
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		store_done(st);
+		return SJE_ENOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		return store_finish(s, st, rc, "reading a result");
+	}
+	rv = store_col_text(st, 0, out);
+	store_done(st);
+	return rv;
 }
 
 sje_err

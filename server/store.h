@@ -104,6 +104,12 @@ sje_err sje__store_update_job(sje__store *s, const sje__job_row *row);
 sje_err sje__store_get_job(sje__store *s, const char *task_id,
     sje__job_row **out);
 
+// sje__store_get_result reads the result of the job with task_id: on
+// SJE_OK *out is a new string, or NULL when the job has none; SJE_ENOTFOUND
+// when there is no such job.
+sje_err sje__store_get_result(sje__store *s, const char *task_id,
+    char **out);
+
 // sje__store_get_job_by_id is sje__store_get_job by rowid.
 sje_err sje__store_get_job_by_id(sje__store *s, int64_t id,
     sje__job_row **out);

@@ -761,6 +761,28 @@ test_reader_sees_what_the_writer_committed_and_nothing_else(void **state)
 }
 
 static void
+test_get_result_reads_the_result_alone(void **state)
+{
+	fixture     *f    = *state;
+	sje__job_row full = full_row("with-result", "fn", 5);
+	sje__job_row bare = min_row("no-result", "fn", 3);
+	char        *out  = (char *) &out;
+
+	insert(f->store, &full);
+	insert(f->store, &bare);
+	assert_int_equal(
+	    sje__store_get_result(f->store, "with-result", &out), SJE_OK);
+	assert_string_equal(out, "{\"ok\":true,\"n\":[1,2,3]}");
+	free(out);
+	assert_int_equal(
+	    sje__store_get_result(f->store, "no-result", &out), SJE_OK);
+	assert_null(out);
+	assert_int_equal(
+	    sje__store_get_result(f->store, "nobody", &out), SJE_ENOTFOUND);
+	assert_null(out);
+}
+
+static void
 test_reader_refuses_a_missing_database(void **state)
 {
 	fixture    *f = *state;
@@ -832,6 +854,7 @@ main(void)
 		T(test_purge_deletes_only_jobs_finished_before_the_time),
 		T(test_reader_sees_what_the_writer_committed_and_nothing_else),
 		T(test_reader_refuses_a_missing_database),
+		T(test_get_result_reads_the_result_alone),
 		cmocka_unit_test(test_close_accepts_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
