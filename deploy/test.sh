@@ -2,8 +2,10 @@
 # test.sh — THE test command: installs what is missing, builds, and runs
 # the whole suite twice: a plain build, then one under AddressSanitizer and
 # UndefinedBehaviorSanitizer; then fuzzes the JSON mapping and the RPC frame
-# decoding for 60 s each (clang, libFuzzer; SJE_FUZZ_SECONDS to change). Also checks that gen/ matches proto/ and that the libsje
-# example builds. Exits non-zero on the first failure.
+# decoding for 60 s each (clang, libFuzzer; SJE_FUZZ_SECONDS to change).
+# Also checks that gen/ matches proto/, that every C file is laid out as
+# .clang-format says, and that the libsje example builds. Exits non-zero on
+# the first failure.
 #
 #   deploy/test.sh            everything (what CI runs)
 #   deploy/test.sh --quick    the plain build only (no sanitizers, no fuzzing)
@@ -26,6 +28,12 @@ run_suite() {
 echo "== gen/ is up to date with proto/"
 cmake -S "$ROOT" -B build >/dev/null
 cmake --build build --target check-gen
+
+# Our C, not protoc-c's: gen/ stays as generated. Fix with
+#   clang-format -i FILE...
+echo "== the C sources are formatted as .clang-format says"
+find client server worker plugins tests -name '*.[ch]' -print0 |
+    xargs -0 clang-format --dry-run --Werror
 
 run_suite build
 if [ "${1:-}" != "--quick" ]; then

@@ -134,7 +134,8 @@ typedef struct sje_host_api {
 	// set_error stores the error of a failed attempt (both copied; the
 	// message is cut at 4 KiB); type is a short word such as "error" or
 	// "invalid_params". The last call wins.
-	void (*set_error)(sje_task *task, const char *type, const char *message);
+	void (*set_error)(
+	    sje_task *task, const char *type, const char *message);
 	// log writes a line through the host's logger at level, tagged with
 	// the task's task_id. task may be NULL (from init, fini or a hook):
 	// then the line carries no task_id.
@@ -221,17 +222,18 @@ typedef struct sje_job_event {
 	const char *state;
 	const char *prev_state; // optional: NULL when the source cannot know
 	uint32_t    attempt;    // 1 for the first
-	uint64_t    seq;        // the coordinator's event number; 0 from a worker
-	int64_t     at_ms;      // when, in Unix milliseconds (wall clock)
-	const char *worker;     // optional: the worker running the job
-	const char *error_type; // optional: set with FAILED and CANCELLED
+	uint64_t    seq;    // the coordinator's event number; 0 from a worker
+	int64_t     at_ms;  // when, in Unix milliseconds (wall clock)
+	const char *worker; // optional: the worker running the job
+	const char *error_type;    // optional: set with FAILED and CANCELLED
 	const char *error_message; // optional
 	const char *result_json;   // optional: the result, with SUCCEEDED
 	double      run_s; // the worker: how long the function ran; else 0
 
 	// Added in 1.1 (check size first): event_json is the event as the
 	// REST gateway's GET /events renders it, one line of JSON with no
-	// newline ({"seq":42,"task_id":"t1",...,"at":"2026-11-28T01:27:17.670Z",
+	// newline
+	// ({"seq":42,"task_id":"t1",...,"at":"2026-11-28T01:27:17.670Z",
 	// "error":null,...}); from the coordinator only, NULL from a worker.
 	const char *event_json;
 } sje_job_event;
@@ -246,7 +248,7 @@ typedef struct sje_alert {
 	const char *metric; // the metric the condition reads
 	double      value;  // the metric's value at this check
 	double      threshold;
-	int64_t     at_ms;  // when, in Unix milliseconds
+	int64_t     at_ms; // when, in Unix milliseconds
 	// alert_json is all of the above as one line of JSON, with the rule's
 	// notify: {"alert":"backlog","status":"firing","when":"queue_depth >
 	// 10000","metric":"queue_depth","value":12000.0,"threshold":10000.0,
@@ -301,8 +303,8 @@ typedef struct sje_hooks {
 	// the one-line reason written into reason (reason_len bytes) is what
 	// the submitter sees (INVALID_ARGUMENT, HTTP 400; a workflow is
 	// refused as a whole). Do not log the spec: it may hold secrets.
-	int (*validate_submit)(void *state, const char *spec_json, char *reason,
-	    size_t reason_len);
+	int (*validate_submit)(void *state, const char *spec_json,
+	    char *reason, size_t reason_len);
 
 	// decide_retry is asked when an attempt failed (not when the job was
 	// cancelled): failure is the FAILED event of that attempt, with its
@@ -351,12 +353,12 @@ typedef struct sje_plugin {
 	uint32_t roles;
 } sje_plugin;
 
-#define SJE_PLUGIN_ROLE_WORKER      1u // sje-worker
+#define SJE_PLUGIN_ROLE_WORKER 1u      // sje-worker
 #define SJE_PLUGIN_ROLE_COORDINATOR 2u // sje-server
 
 // SJE_PLUGIN_MIN_SIZE is the least sje_plugin.size a host accepts: the
 // fields of version 1.0, up to hooks.
-#define SJE_PLUGIN_MIN_SIZE                                                 \
+#define SJE_PLUGIN_MIN_SIZE \
 	(offsetof(sje_plugin, hooks) + sizeof(const sje_hooks *))
 
 #define SJE_PLUGIN_ENTRY_SYMBOL "sje_plugin_entry"

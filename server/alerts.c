@@ -40,7 +40,7 @@ static const char *const alert_metric_names[M_COUNT] = {
 };
 
 #define ALERT_METRICS_KNOWN                                                 \
-	"queue_depth, running, scheduled, pending, workers_online, slots, "  \
+	"queue_depth, running, scheduled, pending, workers_online, slots, " \
 	"slots_busy, slots_free, succeeded, failed, failure_rate"
 
 typedef enum alert_op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ, OP_NE } alert_op;
@@ -63,12 +63,12 @@ typedef struct alert_sample {
 } alert_sample;
 
 struct sje__alerts {
-	alert_rule  *rules;
-	size_t       n_rules;
-	sje_time_ms  window_ms;
+	alert_rule *rules;
+	size_t      n_rules;
+	sje_time_ms window_ms;
 	// A ring of the samples of the last window (and one before it).
 	alert_sample *ring;
-	size_t        cap; // ring slots
+	size_t        cap;  // ring slots
 	size_t        head; // oldest
 	size_t        n;
 };
@@ -131,9 +131,8 @@ alert_parse_when(const char *when, alert_rule *r, char *why, size_t len)
 	errno        = 0;
 	r->threshold = strtod(p, &end);
 	if (end == p || errno != 0 || !isfinite(r->threshold)) {
-		sje__snprintf(
-		    why, len, "expected a number after the operator in \"%s\"",
-		    when);
+		sje__snprintf(why, len,
+		    "expected a number after the operator in \"%s\"", when);
 		return false;
 	}
 	while (*end == ' ' || *end == '\t') {
@@ -172,7 +171,8 @@ sje__alerts_open(
 	a->window_ms = (sje_time_ms) cfg->monitoring.window_s * 1000;
 	// One sample per check over the window, two more for the edges;
 	// bounded, since a check is at least a second apart.
-	a->cap = cfg->monitoring.window_s / cfg->monitoring.check_interval_s + 2;
+	a->cap =
+	    cfg->monitoring.window_s / cfg->monitoring.check_interval_s + 2;
 	if (a->cap > 86402) {
 		a->cap = 86402;
 	}
@@ -184,7 +184,8 @@ sje__alerts_open(
 		const sje_alert_cfg *ac = &cfg->monitoring.alerts[i];
 
 		a->rules[i].cfg = ac;
-		if (!alert_parse_when(ac->when, &a->rules[i], why, sizeof(why))) {
+		if (!alert_parse_when(
+		        ac->when, &a->rules[i], why, sizeof(why))) {
 			sje__snprintf(errbuf, errlen,
 			    "%s:%d: monitoring.alerts[%zu].when: %s", file,
 			    ac->line, i, why);
@@ -322,23 +323,23 @@ sje__alerts_check(sje__alerts *a, const sje__alert_input *in,
 		} else if (!holds) {
 			r->holds_since_ms = 0;
 		}
-		change = r->firing
-		    ? !holds
-		    : holds && now_ms - r->holds_since_ms >=
+		change = r->firing ? !holds
+		                   : holds &&
+		        now_ms - r->holds_since_ms >=
 		            (sje_time_ms) r->cfg->for_s * 1000;
 		if (!change) {
 			continue;
 		}
 		r->firing = !r->firing;
 		memset(&al, 0, sizeof(al));
-		al.size      = sizeof(al);
-		al.name      = r->cfg->name;
-		al.status    = r->firing ? "firing" : "resolved";
-		al.when      = r->cfg->when;
-		al.metric    = alert_metric_names[r->metric];
-		al.value     = v[r->metric];
-		al.threshold = r->threshold;
-		al.at_ms     = now_ms;
+		al.size       = sizeof(al);
+		al.name       = r->cfg->name;
+		al.status     = r->firing ? "firing" : "resolved";
+		al.when       = r->cfg->when;
+		al.metric     = alert_metric_names[r->metric];
+		al.value      = v[r->metric];
+		al.threshold  = r->threshold;
+		al.at_ms      = now_ms;
 		json          = alert_json(&al, r->cfg->notify);
 		al.alert_json = json != NULL ? json : "{}";
 		fn(arg, &al, r->cfg->notify != NULL ? r->cfg->notify : "");

@@ -92,13 +92,13 @@ typedef struct auth_key {
 } auth_key;
 
 struct sje__auth {
-	bool      enabled;  // any key configured
-	auth_key *keys;
-	size_t    n_keys;
-	char     *issuer;   // NULL: iss not checked
-	char     *audience; // NULL: aud not checked
-	unsigned char *secret; // HS256 secret; NULL: HS256 refused
-	size_t         secret_len;
+	bool               enabled; // any key configured
+	auth_key          *keys;
+	size_t             n_keys;
+	char              *issuer;   // NULL: iss not checked
+	char              *audience; // NULL: aud not checked
+	unsigned char     *secret;   // HS256 secret; NULL: HS256 refused
+	size_t             secret_len;
 	bool               rs; // RS256 accepted, with pk
 	mbedtls_pk_context pk;
 	pthread_mutex_t    pk_mtx; // serialises mbedtls_pk_verify on pk
@@ -117,8 +117,7 @@ auth_ct_equal(const unsigned char *a, const unsigned char *b, size_t n)
 	return diff == 0;
 }
 
-static void
-auth_msg(char *buf, size_t len, const char *fmt, ...)
+static void auth_msg(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -258,8 +257,8 @@ auth_b64url_decode(const char *s, size_t n, size_t *outlen)
 // ---- API keys -------------------------------------------------------------
 
 static sje_err
-auth_api_key(const sje__auth *a, const char *key, unsigned *scopes,
-    char *who, size_t wholen)
+auth_api_key(const sje__auth *a, const char *key, unsigned *scopes, char *who,
+    size_t wholen)
 {
 	size_t n = strnlen(key, SJE_AUTH_MAX_KEY_BYTES + 1);
 	if (n > SJE_AUTH_MAX_KEY_BYTES) {
@@ -296,8 +295,9 @@ auth_jwt_verify(const sje__auth *a, const char *alg, const char *input,
     size_t input_len, const unsigned char *sig, size_t sig_len, char *why,
     size_t whylen)
 {
-	unsigned char mac[AUTH_SHA256_BYTES];
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	unsigned char            mac[AUTH_SHA256_BYTES];
+	const mbedtls_md_info_t *md =
+	    mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 	if (md == NULL) {
 		auth_msg(why, whylen, "SHA-256 is not available");
 		return SJE_EINTERNAL;
@@ -312,7 +312,8 @@ auth_jwt_verify(const sje__auth *a, const char *alg, const char *input,
 		    auth_ct_equal(mac, sig, sizeof(mac));
 		mbedtls_platform_zeroize(mac, sizeof(mac));
 		if (!ok) {
-			auth_msg(why, whylen, "bearer token signature is invalid");
+			auth_msg(
+			    why, whylen, "bearer token signature is invalid");
 			return SJE_EUNAUTH;
 		}
 		return SJE_OK;
@@ -323,14 +324,16 @@ auth_jwt_verify(const sje__auth *a, const char *alg, const char *input,
 			auth_msg(why, whylen, "cannot hash the token");
 			return SJE_EINTERNAL;
 		}
-		// The context is shared; its RSA operation caches values in it.
+		// The context is shared; its RSA operation caches values in
+		// it.
 		pthread_mutex_t *mtx = (pthread_mutex_t *) &a->pk_mtx;
 		pthread_mutex_lock(mtx);
 		int rv = mbedtls_pk_verify((mbedtls_pk_context *) &a->pk,
 		    MBEDTLS_MD_SHA256, mac, sizeof(mac), sig, sig_len);
 		pthread_mutex_unlock(mtx);
 		if (rv != 0) {
-			auth_msg(why, whylen, "bearer token signature is invalid");
+			auth_msg(
+			    why, whylen, "bearer token signature is invalid");
 			return SJE_EUNAUTH;
 		}
 		return SJE_OK;
@@ -342,7 +345,7 @@ auth_jwt_verify(const sje__auth *a, const char *alg, const char *input,
 	    a->secret != NULL && a->rs ? "HS256 or RS256"
 	        : a->secret != NULL    ? "HS256"
 	        : a->rs                ? "RS256"
-	                               : "no JWT at all: no OAuth key is configured");
+	                : "no JWT at all: no OAuth key is configured");
 	return SJE_EUNAUTH;
 }
 
@@ -351,8 +354,9 @@ auth_jwt_verify(const sje__auth *a, const char *alg, const char *input,
 static unsigned
 auth_jwt_scopes(json_t *claims)
 {
-	unsigned    bits  = 0;
-	const char *scope = json_string_value(json_object_get(claims, "scope"));
+	unsigned    bits = 0;
+	const char *scope =
+	    json_string_value(json_object_get(claims, "scope"));
 	if (scope != NULL) {
 		const char *p = scope;
 		while (*p != '\0') {
@@ -364,13 +368,12 @@ auth_jwt_scopes(json_t *claims)
 	}
 	json_t *scp = json_object_get(claims, "scp");
 	if (json_is_string(scp)) {
-		bits |= auth_scope_bit(json_string_value(scp),
-		    json_string_length(scp));
+		bits |= auth_scope_bit(
+		    json_string_value(scp), json_string_length(scp));
 	} else if (json_is_array(scp)) {
 		size_t  i;
 		json_t *v;
-		json_array_foreach(scp, i, v)
-		{
+		json_array_foreach (scp, i, v) {
 			if (json_is_string(v)) {
 				bits |= auth_scope_bit(json_string_value(v),
 				    json_string_length(v));
@@ -405,10 +408,11 @@ auth_jwt_claims(const sje__auth *a, json_t *claims, unsigned *scopes,
 		return SJE_EUNAUTH;
 	}
 	if (a->issuer != NULL) {
-		const char *iss = json_string_value(json_object_get(claims, "iss"));
+		const char *iss =
+		    json_string_value(json_object_get(claims, "iss"));
 		if (iss == NULL || strcmp(iss, a->issuer) != 0) {
-			auth_msg(who, wholen, "bearer token issuer is not '%s'",
-			    a->issuer);
+			auth_msg(who, wholen,
+			    "bearer token issuer is not '%s'", a->issuer);
 			return SJE_EUNAUTH;
 		}
 	}
@@ -420,11 +424,10 @@ auth_jwt_claims(const sje__auth *a, json_t *claims, unsigned *scopes,
 		} else if (json_is_array(aud)) {
 			size_t  i;
 			json_t *v;
-			json_array_foreach(aud, i, v)
-			{
+			json_array_foreach (aud, i, v) {
 				if (json_is_string(v) &&
-				    strcmp(json_string_value(v), a->audience) ==
-				        0) {
+				    strcmp(json_string_value(v),
+				        a->audience) == 0) {
 					ok = true;
 				}
 			}
@@ -439,8 +442,8 @@ auth_jwt_claims(const sje__auth *a, json_t *claims, unsigned *scopes,
 	*scopes         = auth_jwt_scopes(claims);
 	const char *sub = json_string_value(json_object_get(claims, "sub"));
 	char        name[AUTH_MAX_NAME_BYTES + 1];
-	auth_printable(name, sizeof(name), sub != NULL ? sub : "",
-	    AUTH_MAX_NAME_BYTES);
+	auth_printable(
+	    name, sizeof(name), sub != NULL ? sub : "", AUTH_MAX_NAME_BYTES);
 	auth_msg(who, wholen, "token '%s'", name[0] != '\0' ? name : "jwt");
 	return SJE_OK;
 }
@@ -450,8 +453,8 @@ static json_t *
 auth_json_object(const unsigned char *s, size_t n)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb((const char *) s, n, JSON_REJECT_DUPLICATES,
-	    &jerr);
+	json_t      *j =
+	    json_loadb((const char *) s, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (j != NULL && !json_is_object(j)) {
 		json_decref(j);
 		j = NULL;
@@ -464,8 +467,9 @@ auth_jwt(const sje__auth *a, const char *tok, size_t n, unsigned *scopes,
     char *who, size_t wholen)
 {
 	const char *d1 = memchr(tok, '.', n);
-	const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', n - (size_t) (d1 + 1 - tok))
-	                            : NULL;
+	const char *d2 = d1 != NULL
+	    ? memchr(d1 + 1, '.', n - (size_t) (d1 + 1 - tok))
+	    : NULL;
 	if (d1 == NULL || d2 == NULL ||
 	    memchr(d2 + 1, '.', n - (size_t) (d2 + 1 - tok)) != NULL) {
 		auth_msg(who, wholen, "bearer token is not a JWT");
@@ -473,10 +477,10 @@ auth_jwt(const sje__auth *a, const char *tok, size_t n, unsigned *scopes,
 	}
 	size_t         hl, pl, sl;
 	unsigned char *hdr = auth_b64url_decode(tok, (size_t) (d1 - tok), &hl);
-	unsigned char *pay = auth_b64url_decode(
-	    d1 + 1, (size_t) (d2 - d1 - 1), &pl);
-	unsigned char *sig = auth_b64url_decode(
-	    d2 + 1, n - (size_t) (d2 + 1 - tok), &sl);
+	unsigned char *pay =
+	    auth_b64url_decode(d1 + 1, (size_t) (d2 - d1 - 1), &pl);
+	unsigned char *sig =
+	    auth_b64url_decode(d2 + 1, n - (size_t) (d2 + 1 - tok), &sl);
 	json_t *h      = NULL;
 	json_t *claims = NULL;
 	sje_err rv     = SJE_EUNAUTH;
@@ -485,7 +489,8 @@ auth_jwt(const sje__auth *a, const char *tok, size_t n, unsigned *scopes,
 		goto out;
 	}
 	if ((h = auth_json_object(hdr, hl)) == NULL) {
-		auth_msg(who, wholen, "bearer token header is not a JSON object");
+		auth_msg(
+		    who, wholen, "bearer token header is not a JSON object");
 		goto out;
 	}
 	const char *alg = json_string_value(json_object_get(h, "alg"));
@@ -504,7 +509,8 @@ auth_jwt(const sje__auth *a, const char *tok, size_t n, unsigned *scopes,
 	}
 	rv = SJE_EUNAUTH;
 	if ((claims = auth_json_object(pay, pl)) == NULL) {
-		auth_msg(who, wholen, "bearer token payload is not a JSON object");
+		auth_msg(
+		    who, wholen, "bearer token payload is not a JSON object");
 		goto out;
 	}
 	rv = auth_jwt_claims(a, claims, scopes, who, wholen);
@@ -534,13 +540,15 @@ sje__auth_check(const sje__auth *a, const char *api_key, const char *bearer,
 		auth_msg(who, wholen, "anonymous");
 		return SJE_OK;
 	}
-	const char *key = api_key != NULL && api_key[0] != '\0' ? api_key : NULL;
+	const char *key =
+	    api_key != NULL && api_key[0] != '\0' ? api_key : NULL;
 	const char *tok = NULL;
 	size_t      tn  = 0;
 	if (key == NULL && bearer != NULL && bearer[0] != '\0') {
 		tn = strnlen(bearer, SJE_AUTH_MAX_TOKEN_BYTES + 1);
 		if (tn > SJE_AUTH_MAX_TOKEN_BYTES) {
-			auth_msg(who, wholen, "bearer token longer than %u bytes",
+			auth_msg(who, wholen,
+			    "bearer token longer than %u bytes",
 			    SJE_AUTH_MAX_TOKEN_BYTES);
 			return SJE_EUNAUTH;
 		}
@@ -578,7 +586,8 @@ sje__auth_check(const sje__auth *a, const char *api_key, const char *bearer,
 	return SJE_OK;
 }
 
-// ---- open and close ---------------------------------------------------------
+// ---- open and close
+// ---------------------------------------------------------
 
 static int
 auth_hex(char c)
@@ -608,7 +617,7 @@ auth_load_keys(sje__auth *a, const sje_config *cfg, char *err, size_t len)
 	for (size_t i = 0; i < n; i++) {
 		const sje_api_key_cfg *kc = &cfg->security.auth.api_keys[i];
 		auth_key              *k  = &a->keys[a->n_keys];
-		const char            *hx = kc->sha256 != NULL ? kc->sha256 : "";
+		const char *hx = kc->sha256 != NULL ? kc->sha256 : "";
 		if (strlen(hx) != 2 * AUTH_SHA256_BYTES) {
 			auth_msg(err, len,
 			    "security.auth.api_keys[%zu].sha256: expected 64 hex "
@@ -617,7 +626,8 @@ auth_load_keys(sje__auth *a, const sje_config *cfg, char *err, size_t len)
 			return SJE_ECONFIG;
 		}
 		for (size_t j = 0; j < AUTH_SHA256_BYTES; j++) {
-			int hi = auth_hex(hx[2 * j]), lo = auth_hex(hx[2 * j + 1]);
+			int hi = auth_hex(hx[2 * j]),
+			    lo = auth_hex(hx[2 * j + 1]);
 			if (hi < 0 || lo < 0) {
 				auth_msg(err, len,
 				    "security.auth.api_keys[%zu].sha256: expected "
@@ -639,8 +649,8 @@ auth_load_keys(sje__auth *a, const sje_config *cfg, char *err, size_t len)
 			}
 			k->scopes |= bit;
 		}
-		if ((k->name = sje__strdup(kc->name != NULL ? kc->name : "")) ==
-		    NULL) {
+		if ((k->name = sje__strdup(
+		         kc->name != NULL ? kc->name : "")) == NULL) {
 			return SJE_ENOMEM;
 		}
 		a->n_keys++;

@@ -60,8 +60,8 @@ bool sje__auth_enabled(const sje__auth *a);
 // reason, fit for a log line and for the client: it never holds the key
 // or the token. Thread-safe: called on nng threads concurrently.
 sje_err sje__auth_check(const sje__auth *a, const char *api_key,
-    const char *bearer, const ProtobufCServiceDescriptor *svc,
-    unsigned method, char *who, size_t wholen);
+    const char *bearer, const ProtobufCServiceDescriptor *svc, unsigned method,
+    char *who, size_t wholen);
 
 // sje__auth_scope_of names the scope method of svc needs ("submit",
 // "read", "cancel", "admin" or "worker"). Pure.

@@ -21,8 +21,8 @@ sje__call_reply(sje__call *call, const ProtobufCMessage *out)
 }
 
 void
-sje__call_error(sje__call *call, sje_err err, const char *field,
-    const char *fmt, ...)
+sje__call_error(
+    sje__call *call, sje_err err, const char *field, const char *fmt, ...)
 {
 	char    msg[512];
 	va_list ap;

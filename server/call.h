@@ -26,9 +26,9 @@ typedef void (*sje__call_send_fn)(sje__call *call, int code,
 struct sje__call {
 	sje__call_send_fn                 send;
 	const ProtobufCServiceDescriptor *service;
-	unsigned                          method;  // index in service
-	ProtobufCMessage                 *input;   // owned by the front door
-	const char                       *origin;  // "rpc" or "http", for logs
+	unsigned                          method; // index in service
+	ProtobufCMessage                 *input;  // owned by the front door
+	const char                       *origin; // "rpc" or "http", for logs
 };
 
 // sje__call_service, sje__call_method and sje__call_input describe a call;

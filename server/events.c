@@ -35,8 +35,8 @@ sje__events_open(const char *url, struct nng_tls_config *tls,
 		return sje__nng_err(rv);
 	}
 	// TLS goes on the listener before it starts; it holds a reference.
-	if ((rv = nng_socket_set_int(ev->sock, NNG_OPT_SENDBUF,
-	         EVENTS_SENDBUF)) != 0 ||
+	if ((rv = nng_socket_set_int(
+	         ev->sock, NNG_OPT_SENDBUF, EVENTS_SENDBUF)) != 0 ||
 	    (rv = nng_listener_create(&ev->listener, ev->sock, url)) != 0 ||
 	    (tls != NULL &&
 	        (rv = nng_listener_set_ptr(
@@ -82,8 +82,8 @@ sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len)
 }
 
 void
-sje__events_publish_packed(sje__events *ev, const char *topic,
-    const uint8_t *data, size_t len)
+sje__events_publish_packed(
+    sje__events *ev, const char *topic, const uint8_t *data, size_t len)
 {
 	if (ev == NULL) {
 		return;
@@ -113,7 +113,8 @@ sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event)
 	size_t   blen = sje__v1__job_event__get_packed_size(event);
 	nng_msg *msg;
 	if (nng_msg_alloc(&msg, tlen + blen) != 0) {
-		return; // lossy by contract; the event stays in the store's seq
+		return; // lossy by contract; the event stays in the store's
+		        // seq
 	}
 	uint8_t *p = nng_msg_body(msg);
 	memcpy(p, topic, tlen);

@@ -30,8 +30,8 @@ void sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event);
 
 // sje__events_publish_packed sends an event already packed (len bytes)
 // under topic (without its NUL). Never blocks. Scheduler thread only.
-void sje__events_publish_packed(sje__events *ev, const char *topic,
-    const uint8_t *data, size_t len);
+void sje__events_publish_packed(
+    sje__events *ev, const char *topic, const uint8_t *data, size_t len);
 
 // sje__events_topic writes the topic of event (without the NUL) into buf.
 void sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len);

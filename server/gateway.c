@@ -63,14 +63,14 @@
 #include <strings.h>
 #include <time.h>
 
-#define GW_MAX_URI_BYTES 2048u      // request target, query included
-#define GW_IO_TIMEOUT_MS 30000      // reading a body, writing a response
-#define GW_LINGER_MS 2000           // per read while draining before close
-#define GW_LINGER_TOTAL_MS 5000     // the whole drain
+#define GW_MAX_URI_BYTES 2048u  // request target, query included
+#define GW_IO_TIMEOUT_MS 30000  // reading a body, writing a response
+#define GW_LINGER_MS 2000       // per read while draining before close
+#define GW_LINGER_TOTAL_MS 5000 // the whole drain
 #define GW_LINGER_MAX_BYTES (64u * 1024u * 1024u)
 #define GW_LINGER_BUF_BYTES 16384u
-#define GW_MAX_WAIT_S 600u          // /events?wait_s=
-#define GW_CLOSE_GRACE_S 2          // for answers in flight at close
+#define GW_MAX_WAIT_S 600u // /events?wait_s=
+#define GW_CLOSE_GRACE_S 2 // for answers in flight at close
 #define GW_LOG_PATH_BYTES 160u
 #define GW_FIELD_BYTES 256u
 #define GW_MSG_BYTES 512u
@@ -138,13 +138,13 @@ struct gw_call {
 	sje_dur_ms      start_ms;
 	char            method[16];
 	char            path[GW_LOG_PATH_BYTES]; // raw, printable, for logs
-	char           *param;  // the decoded path parameter (owned)
-	char           *query;  // raw query text, after '?' (owned)
-	bool            head;   // HEAD: the response has no body
-	bool            close;  // close the connection after the response
-	bool            batch;  // POST /submit with {"tasks": [...]}
+	char           *param;     // the decoded path parameter (owned)
+	char           *query;     // raw query text, after '?' (owned)
+	bool            head;      // HEAD: the response has no body
+	bool            close;     // close the connection after the response
+	bool            batch;     // POST /submit with {"tasks": [...]}
 	bool            challenge; // 401: say "WWW-Authenticate: Bearer"
-	uint8_t        *body;   // the request body (owned)
+	uint8_t        *body;      // the request body (owned)
 	size_t          body_len;
 	// The handler's answer, copied by gw_send (owned).
 	int      code;
@@ -158,12 +158,12 @@ struct gw_call {
 	char        e_field[GW_FIELD_BYTES];
 	char        e_msg[GW_MSG_BYTES];
 	// The response (owned), written in one piece.
-	char       *resp;
-	size_t      resp_len;
-	int         status;
-	char       *linger_buf;
-	size_t      drained;
-	sje_dur_ms  linger_deadline_ms;
+	char      *resp;
+	size_t     resp_len;
+	int        status;
+	char      *linger_buf;
+	size_t     drained;
+	sje_dur_ms linger_deadline_ms;
 };
 
 static void gw_io_cb(void *arg);
@@ -192,8 +192,8 @@ static const struct {
 int
 sje__gw_http_status(int code)
 {
-	for (size_t i = 0; i < sizeof(gw_status_table) / sizeof(gw_status_table[0]);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(gw_status_table) / sizeof(gw_status_table[0]); i++) {
 		if (gw_status_table[i].code == code) {
 			return gw_status_table[i].http;
 		}
@@ -294,8 +294,8 @@ gw_done(gw_call *c, int rv)
 {
 	double ms = (double) (sje_mono_ms() - c->start_ms);
 	if (rv == 0 || c->close) {
-		SJE_INFO("http %s %s %d %.0f ms", c->method, c->path, c->status,
-		    ms);
+		SJE_INFO("http %s %s %d %.0f ms", c->method, c->path,
+		    c->status, ms);
 	} else {
 		SJE_INFO("http %s %s %d %.0f ms (connection lost: %s)",
 		    c->method, c->path, c->status, ms, nng_strerror(rv));
@@ -320,7 +320,7 @@ gw_linger(gw_call *c)
 		c->linger_deadline_ms = sje_mono_ms() + GW_LINGER_TOTAL_MS;
 	}
 	nng_iov iov = { .iov_buf = c->linger_buf,
-		.iov_len            = GW_LINGER_BUF_BYTES };
+		.iov_len         = GW_LINGER_BUF_BYTES };
 	c->state    = GW_LINGER;
 	nng_aio_set_iov(c->io, 1, &iov);
 	nng_aio_set_timeout(c->io, GW_LINGER_MS);
@@ -335,17 +335,18 @@ gw_respond(gw_call *c, int status, const char *ctype, const char *body,
     size_t len, const char *allow)
 {
 	char head[512];
-	int  n = snprintf(head, sizeof(head),
-            "HTTP/1.1 %d %s\r\n"
-             "Content-Type: %s\r\n"
-             "Content-Length: %zu\r\n"
-             "Cache-Control: no-store\r\n"
-             "%s%s%s"
-             "%s"
-             "%s"
-             "\r\n",
-            status, gw_reason(status), ctype, len, allow != NULL ? "Allow: " : "",
-            allow != NULL ? allow : "", allow != NULL ? "\r\n" : "",
+	int  n    = snprintf(head, sizeof(head),
+	        "HTTP/1.1 %d %s\r\n"
+	            "Content-Type: %s\r\n"
+	            "Content-Length: %zu\r\n"
+	            "Cache-Control: no-store\r\n"
+	            "%s%s%s"
+	            "%s"
+	            "%s"
+	            "\r\n",
+	        status, gw_reason(status), ctype, len,
+            allow != NULL ? "Allow: " : "", allow != NULL ? allow : "",
+            allow != NULL ? "\r\n" : "",
             c->challenge ? "WWW-Authenticate: Bearer realm=\"sje\"\r\n" : "",
             c->close ? "Connection: close\r\n" : "");
 	c->status = status;
@@ -403,9 +404,8 @@ gw_respond_json(gw_call *c, int status, json_t *j, const char *allow)
 }
 
 // gw_error answers {"error": {"code", "message", "field"}} with status.
-static void
-gw_error_allow(gw_call *c, int status, const char *code, const char *field,
-    const char *allow, const char *fmt, ...)
+static void gw_error_allow(gw_call *c, int status, const char *code,
+    const char *field, const char *allow, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
 static void
@@ -431,7 +431,7 @@ gw_error_allow(gw_call *c, int status, const char *code, const char *field,
 	gw_respond_json(c, status, j, allow);
 }
 
-#define gw_error(c, status, code, field, ...)                               \
+#define gw_error(c, status, code, field, ...) \
 	gw_error_allow((c), (status), (code), (field), NULL, __VA_ARGS__)
 
 // gw_bad answers 400 INVALID_ARGUMENT for field with msg.
@@ -488,7 +488,8 @@ gw_pct_decode(const char *s, size_t n, bool plus)
 		if (ch == '%') {
 			unsigned v = 0;
 			for (int k = 1; k <= 2; k++) {
-				char x = i + (size_t) k < n ? s[i + (size_t) k] : '\0';
+				char x = i + (size_t) k < n ? s[i + (size_t) k]
+				                            : '\0';
 				v <<= 4;
 				if (x >= '0' && x <= '9') {
 					v |= (unsigned) (x - '0');
@@ -531,9 +532,11 @@ gw_input_error(gw_call *c, sje_err rv, const char *field, const char *msg)
 static bool
 gw_method(gw_call *c)
 {
-	const ProtobufCServiceDescriptor *svc = &sje__v1__coordinator__descriptor;
-	const ProtobufCMethodDescriptor  *m =
-	    protobuf_c_service_descriptor_get_method_by_name(svc, c->route->rpc);
+	const ProtobufCServiceDescriptor *svc =
+	    &sje__v1__coordinator__descriptor;
+	const ProtobufCMethodDescriptor *m =
+	    protobuf_c_service_descriptor_get_method_by_name(
+	        svc, c->route->rpc);
 	if (m == NULL) {
 		return gw_fail(c, 501, "UNIMPLEMENTED", "",
 		    "this endpoint is not served by this server yet");
@@ -563,7 +566,8 @@ gw_query_value(const ProtobufCFieldDescriptor *f, const char *v)
 	case PROTOBUF_C_TYPE_FIXED32: {
 		char     *end;
 		long long n = strtoll(v, &end, 10);
-		if (*v != '\0' && *end == '\0' && n > INT64_MIN && n < INT64_MAX &&
+		if (*v != '\0' && *end == '\0' && n > INT64_MIN &&
+		    n < INT64_MAX &&
 		    (v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))) {
 			return json_integer(n);
 		}
@@ -595,9 +599,10 @@ gw_query(gw_call *c, const ProtobufCMessageDescriptor *d, json_t *obj)
 		const char *eq  = memchr(q, '=', n);
 		size_t      kn  = eq != NULL ? (size_t) (eq - q) : n;
 		char       *key = gw_pct_decode(q, kn, true);
-		char *val = eq != NULL ? gw_pct_decode(eq + 1, n - kn - 1, true)
-		                       : sje__strdup("");
-		char  raw[64];
+		char       *val = eq != NULL
+		          ? gw_pct_decode(eq + 1, n - kn - 1, true)
+		          : sje__strdup("");
+		char        raw[64];
 		gw_sanitize(raw, sizeof(raw), q, kn);
 		q += n;
 		if (*q == '&') {
@@ -627,8 +632,8 @@ gw_query(gw_call *c, const ProtobufCMessageDescriptor *d, json_t *obj)
 			unsigned long s = strtoul(val, &end, 10);
 			if (val[0] == '\0') {
 				v = json_null();
-			} else if (val[0] < '0' || val[0] > '9' || *end != '\0' ||
-			    s > GW_MAX_WAIT_S) {
+			} else if (val[0] < '0' || val[0] > '9' ||
+			    *end != '\0' || s > GW_MAX_WAIT_S) {
 				ok  = false;
 				why = "expected whole seconds from 0 to 600";
 			} else {
@@ -636,8 +641,10 @@ gw_query(gw_call *c, const ProtobufCMessageDescriptor *d, json_t *obj)
 			}
 		} else {
 			const ProtobufCFieldDescriptor *f =
-			    protobuf_c_message_descriptor_get_field_by_name(d, key);
-			if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED ||
+			    protobuf_c_message_descriptor_get_field_by_name(
+			        d, key);
+			if (f == NULL ||
+			    f->label == PROTOBUF_C_LABEL_REPEATED ||
 			    f->type == PROTOBUF_C_TYPE_MESSAGE ||
 			    f->type == PROTOBUF_C_TYPE_BYTES) {
 				ok  = false;
@@ -705,7 +712,8 @@ gw_no_query(gw_call *c)
 {
 	if (c->query != NULL && c->query[0] != '\0') {
 		char raw[64];
-		gw_sanitize(raw, sizeof(raw), c->query, strcspn(c->query, "=&"));
+		gw_sanitize(
+		    raw, sizeof(raw), c->query, strcspn(c->query, "=&"));
 		gw_fail_bad(c, raw, "unknown query parameter");
 		return false;
 	}
@@ -752,8 +760,8 @@ gw_parse_body(gw_call *c, const ProtobufCMessageDescriptor *d, bool empty_ok)
 	}
 	char    field[GW_FIELD_BYTES], msg[GW_MSG_BYTES];
 	json_t *j;
-	sje_err rv = sje__json_parse(d, (const char *) c->body, c->body_len, &j,
-	    field, sizeof(field), msg, sizeof(msg));
+	sje_err rv = sje__json_parse(d, (const char *) c->body, c->body_len,
+	    &j, field, sizeof(field), msg, sizeof(msg));
 	if (rv != SJE_OK) {
 		gw_input_error(c, rv, field, msg);
 		return NULL;
@@ -775,13 +783,13 @@ static const ProtobufCFieldDescriptor gw_batch_fields[] = {
 	    offsetof(Sje__V1__SubmitRequest, jobs),
 	    &sje__v1__job_spec__descriptor, NULL, 0, 0, NULL, NULL },
 };
-static const unsigned          gw_batch_by_name[] = { 0 };
-static const ProtobufCIntRange gw_batch_ranges[]  = { { 1, 0 }, { 0, 1 } };
+static const unsigned          gw_batch_by_name[]     = { 0 };
+static const ProtobufCIntRange gw_batch_ranges[]      = { { 1, 0 }, { 0, 1 } };
 static const ProtobufCMessageDescriptor gw_batch_desc = {
 	PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "sje.http.SubmitBatch",
-	"SubmitBatch", "SubmitBatch", "sje.http", sizeof(Sje__V1__SubmitRequest),
-	1, gw_batch_fields, gw_batch_by_name, 1, gw_batch_ranges, NULL, NULL,
-	NULL, NULL
+	"SubmitBatch", "SubmitBatch", "sje.http",
+	sizeof(Sje__V1__SubmitRequest), 1, gw_batch_fields, gw_batch_by_name,
+	1, gw_batch_ranges, NULL, NULL, NULL, NULL
 };
 
 // gw_prep_submit builds a SubmitRequest from one spec or {"tasks": [...]}.
@@ -794,8 +802,9 @@ gw_prep_submit(gw_call *c)
 	char    field[GW_FIELD_BYTES], msg[GW_MSG_BYTES];
 	json_t *j;
 	if (c->body_len == 0) {
-		gw_fail_bad(c, "", "a JSON body is required: a job spec, or "
-		              "{\"tasks\": [spec, ...]}");
+		gw_fail_bad(c, "",
+		    "a JSON body is required: a job spec, or "
+		    "{\"tasks\": [spec, ...]}");
 		return false;
 	}
 	sje_err rv = sje__json_parse(&sje__v1__job_spec__descriptor,
@@ -811,8 +820,9 @@ gw_prep_submit(gw_call *c)
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		gw_fail_bad(c, "", "the body must be a JSON object: a job spec, or "
-		              "{\"tasks\": [spec, ...]}");
+		gw_fail_bad(c, "",
+		    "the body must be a JSON object: a job spec, or "
+		    "{\"tasks\": [spec, ...]}");
 		return false;
 	}
 	ProtobufCMessage *m;
@@ -828,9 +838,9 @@ gw_prep_submit(gw_call *c)
 		ProtobufCMessage *spec;
 		rv = sje__json_value_to_pb(&sje__v1__job_spec__descriptor, j,
 		    NULL, &spec, field, sizeof(field), msg, sizeof(msg));
-		m = NULL;
+		m  = NULL;
 		if (rv == SJE_OK) {
-			Sje__V1__SubmitRequest *req = malloc(sizeof(*req));
+			Sje__V1__SubmitRequest *req  = malloc(sizeof(*req));
 			Sje__V1__JobSpec      **jobs = malloc(sizeof(*jobs));
 			if (req == NULL || jobs == NULL) {
 				free(req);
@@ -869,7 +879,8 @@ gw_prep_workflow(gw_call *c)
 	}
 	if (json_object_get(j, "name") != NULL) {
 		json_decref(j);
-		gw_fail_bad(c, "name", "the workflow's name is given by the path");
+		gw_fail_bad(
+		    c, "name", "the workflow's name is given by the path");
 		return false;
 	}
 	json_t *name = json_string(c->param);
@@ -945,8 +956,8 @@ gw_render_workflow(gw_call *c, const ProtobufCMessage *out)
 	json_t *a = gw_results(r->tasks, r->n_tasks, &created);
 	json_t *j = json_object();
 	if (a == NULL || j == NULL ||
-	    json_object_set_new(j, "workflow_id",
-	        gw_json_text(r->workflow_id)) != 0 ||
+	    json_object_set_new(
+	        j, "workflow_id", gw_json_text(r->workflow_id)) != 0 ||
 	    json_object_set_new(j, "tasks", a) != 0) {
 		json_decref(j);
 		j = NULL;
@@ -972,8 +983,8 @@ gw_render_metrics(gw_call *c, const ProtobufCMessage *out)
 {
 	char  *text;
 	size_t len;
-	if (sje__metrics_render((const Sje__V1__StatsReply *) out, &text,
-	        &len) != SJE_OK) {
+	if (sje__metrics_render(
+	        (const Sje__V1__StatsReply *) out, &text, &len) != SJE_OK) {
 		gw_error(c, 500, "INTERNAL", "", "out of memory");
 		return;
 	}
@@ -1015,8 +1026,8 @@ gw_render(gw_call *c)
 	if (c->code != SJE__V1__STATUS_CODE__OK) {
 		int         status = sje__gw_http_status(c->code);
 		const char *name   = sje_status_name(c->code);
-		const char *msg = c->a_message != NULL ? c->a_message : "";
-		const char *f   = c->a_field != NULL ? c->a_field : "";
+		const char *msg    = c->a_message != NULL ? c->a_message : "";
+		const char *f      = c->a_field != NULL ? c->a_field : "";
 		char        field[GW_FIELD_BYTES];
 		if (c->route->render == gw_render_submit) {
 			gw_submit_field(c, f, field, sizeof(field));
@@ -1025,8 +1036,8 @@ gw_render(gw_call *c)
 		}
 		if (status == 500) {
 			// No internals: the details go to the log only.
-			SJE_WARN("http %s %s: %s: %s", c->method, c->path, name,
-			    msg);
+			SJE_WARN("http %s %s: %s: %s", c->method, c->path,
+			    name, msg);
 			gw_error(c, 500, "INTERNAL", "", "internal error");
 		} else if (status == 501) {
 			gw_error(c, 501, name, "",
@@ -1038,8 +1049,8 @@ gw_render(gw_call *c)
 	}
 	const ProtobufCMessageDescriptor *od =
 	    c->base.service->methods[c->base.method].output;
-	ProtobufCMessage *out = protobuf_c_message_unpack(
-	    od, NULL, c->a_len, c->a_body != NULL ? c->a_body : (uint8_t *) "");
+	ProtobufCMessage *out = protobuf_c_message_unpack(od, NULL, c->a_len,
+	    c->a_body != NULL ? c->a_body : (uint8_t *) "");
 	if (out == NULL) {
 		SJE_WARN("http %s %s: the answer does not unpack", c->method,
 		    c->path);
@@ -1091,15 +1102,16 @@ static const gw_route gw_routes[] = {
 	    gw_render_plain },
 	{ "/events", false, "GET", "ListEvents", gw_prep_query,
 	    gw_render_plain },
-	{ "/metrics", false, "GET", "Stats", gw_prep_query, gw_render_metrics },
+	{ "/metrics", false, "GET", "Stats", gw_prep_query,
+	    gw_render_metrics },
 	{ "/healthz", false, "GET", NULL, NULL, NULL },
 };
 
 // gw_route_find matches path (raw, no query); *param gets the raw rest of
 // a parameterised route. NULL when no route has this path.
 static const gw_route *
-gw_route_find(const char *path, size_t n, const char **param,
-    size_t *param_len)
+gw_route_find(
+    const char *path, size_t n, const char **param, size_t *param_len)
 {
 	for (size_t i = 0; i < sizeof(gw_routes) / sizeof(gw_routes[0]); i++) {
 		const gw_route *r  = &gw_routes[i];
@@ -1140,7 +1152,8 @@ gw_post(gw_call *c)
 	}
 	pthread_mutex_unlock(&gw->mtx);
 	if (q) {
-		gw_error(c, 503, "UNAVAILABLE", "", "the server is shutting down");
+		gw_error(
+		    c, 503, "UNAVAILABLE", "", "the server is shutting down");
 		return;
 	}
 	c->base.send   = gw_send;
@@ -1174,7 +1187,8 @@ gw_dispatch(gw_call *c)
 	bool q = c->gw->quiesced;
 	pthread_mutex_unlock(&c->gw->mtx);
 	if (q) {
-		gw_error(c, 503, "UNAVAILABLE", "", "the server is shutting down");
+		gw_error(
+		    c, 503, "UNAVAILABLE", "", "the server is shutting down");
 		return;
 	}
 	static const char ok[] = "{\"status\":\"ok\"}";
@@ -1259,8 +1273,7 @@ gw_header_is(nng_http_req *req, const char *name, const char *value)
 	if (strncasecmp(v, value, n) != 0) {
 		return false;
 	}
-	for (v += n; *v == ' ' || *v == '\t'; v++) {
-	}
+	for (v += n; *v == ' ' || *v == '\t'; v++) { }
 	return *v == '\0';
 }
 
@@ -1323,12 +1336,14 @@ gw_auth_or_reply(gw_call *c, bool unread)
 	if (c->route->rpc == NULL || !sje__auth_enabled(auth)) {
 		return true; // /healthz, or no authentication configured
 	}
-	const ProtobufCServiceDescriptor *svc = &sje__v1__coordinator__descriptor;
-	const ProtobufCMethodDescriptor  *m =
-	    protobuf_c_service_descriptor_get_method_by_name(svc, c->route->rpc);
-	char *bearer = gw_header_value(c->req, "Authorization", "Bearer");
-	char *key    = gw_header_value(c->req, "X-API-Key", NULL);
-	char  why[256];
+	const ProtobufCServiceDescriptor *svc =
+	    &sje__v1__coordinator__descriptor;
+	const ProtobufCMethodDescriptor *m =
+	    protobuf_c_service_descriptor_get_method_by_name(
+	        svc, c->route->rpc);
+	char   *bearer = gw_header_value(c->req, "Authorization", "Bearer");
+	char   *key    = gw_header_value(c->req, "X-API-Key", NULL);
+	char    why[256];
 	sje_err rv = sje__auth_check(auth, key, bearer, svc,
 	    m != NULL ? (unsigned) (m - svc->methods) : svc->n_methods, why,
 	    sizeof(why));
@@ -1387,7 +1402,7 @@ gw_start(gw_call *c)
 		    "with a Content-Length");
 		return;
 	}
-	const char *cl = nng_http_req_get_header(req, "Content-Length");
+	const char *cl       = nng_http_req_get_header(req, "Content-Length");
 	uint64_t    body_len = 0;
 	if (cl != NULL) {
 		char *end;
@@ -1433,9 +1448,9 @@ gw_start(gw_call *c)
 		    GW_MAX_URI_BYTES);
 		return;
 	}
-	const char *param = NULL;
+	const char *param     = NULL;
 	size_t      param_len = 0;
-	c->route = gw_route_find(uri, pl, &param, &param_len);
+	c->route              = gw_route_find(uri, pl, &param, &param_len);
 	if (c->route != NULL && c->route->render == gw_render_metrics &&
 	    !gw->metrics) {
 		c->close = c->close || unread;
@@ -1445,8 +1460,8 @@ gw_start(gw_call *c)
 	}
 	if (c->route == NULL) {
 		c->close = c->close || unread;
-		gw_error(c, 404, "NOT_FOUND", "", "no such endpoint: %s",
-		    c->path);
+		gw_error(
+		    c, 404, "NOT_FOUND", "", "no such endpoint: %s", c->path);
 		return;
 	}
 	bool get = strcmp(c->route->method, "GET") == 0;
@@ -1454,7 +1469,8 @@ gw_start(gw_call *c)
 		c->close = c->close || unread;
 		gw_error_allow(c, 405, "METHOD_NOT_ALLOWED", "",
 		    get ? "GET, HEAD" : c->route->method,
-		    "%s takes %s, not %s", c->path, c->route->method, c->method);
+		    "%s takes %s, not %s", c->path, c->route->method,
+		    c->method);
 		return;
 	}
 	if (!gw_auth_or_reply(c, unread)) {
@@ -1463,8 +1479,9 @@ gw_start(gw_call *c)
 	if (param != NULL &&
 	    (c->param = gw_pct_decode(param, param_len, false)) == NULL) {
 		c->close = c->close || unread;
-		gw_bad(c, strcmp(c->route->rpc, "RunWorkflow") == 0 ? "name"
-		                                                     : "task_id",
+		gw_bad(c,
+		    strcmp(c->route->rpc, "RunWorkflow") == 0 ? "name"
+		                                              : "task_id",
 		    "the path holds a bad percent-escape");
 		return;
 	}
@@ -1491,9 +1508,9 @@ gw_start(gw_call *c)
 		// nng never answers Expect: 100-continue; we do, and the
 		// client then sends the body at once.
 		static char hundred[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		nng_iov     iov = { .iov_buf = hundred,
-                        .iov_len            = sizeof(hundred) - 1 };
-		c->state        = GW_CONTINUE;
+		nng_iov     iov       = { .iov_buf = hundred,
+			          .iov_len         = sizeof(hundred) - 1 };
+		c->state              = GW_CONTINUE;
 		nng_aio_set_iov(c->io, 1, &iov);
 		nng_aio_set_timeout(c->io, GW_IO_TIMEOUT_MS);
 		nng_http_conn_write_all(c->conn, c->io);
@@ -1545,14 +1562,18 @@ gw_set_error_pages(nng_http_server *srv)
 		uint16_t    status;
 		const char *body;
 	} pages[] = {
-		{ 400, "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
-		       "\"malformed HTTP request\",\"field\":\"\"}}" },
-		{ 404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":"
-		       "\"no such endpoint\",\"field\":\"\"}}" },
-		{ 405, "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":"
-		       "\"method not allowed\",\"field\":\"\"}}" },
-		{ 505, "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
-		       "\"only HTTP/1.x is served\",\"field\":\"\"}}" },
+		{ 400,
+		    "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
+		    "\"malformed HTTP request\",\"field\":\"\"}}" },
+		{ 404,
+		    "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":"
+		    "\"no such endpoint\",\"field\":\"\"}}" },
+		{ 405,
+		    "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":"
+		    "\"method not allowed\",\"field\":\"\"}}" },
+		{ 505,
+		    "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
+		    "\"only HTTP/1.x is served\",\"field\":\"\"}}" },
 	};
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
 		(void) nng_http_server_set_error_page(
@@ -1565,7 +1586,8 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
     sje__gw **out, char *bound_url, size_t len)
 {
 	const char *listen = opts != NULL ? opts->listen : NULL;
-	if (listen == NULL || listen[0] == '\0' || strchr(listen, '/') != NULL) {
+	if (listen == NULL || listen[0] == '\0' ||
+	    strchr(listen, '/') != NULL) {
 		return SJE_EINVAL;
 	}
 	sje__gw *gw = calloc(1, sizeof(*gw));
@@ -1580,9 +1602,9 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	pthread_mutex_init(&gw->mtx, NULL);
 	pthread_cond_init(&gw->cv, NULL);
 
-	char     url[600];
-	nng_url *u = NULL;
-	int      rv;
+	char        url[600];
+	nng_url    *u = NULL;
+	int         rv;
 	const char *scheme = opts->tls != NULL ? "https" : "http";
 	sje__snprintf(url, sizeof(url), "%s://%s", scheme, listen);
 	if ((rv = nng_url_parse(&u, url)) != 0) {
@@ -1624,7 +1646,7 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	    (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6)) {
 		uint16_t port = sa.s_family == NNG_AF_INET ? sa.s_in.sa_port
 		                                           : sa.s_in6.sa_port;
-		port = (uint16_t) ((port >> 8) | (port << 8));
+		port          = (uint16_t) ((port >> 8) | (port << 8));
 		// Keep the host as configured, with the bound port.
 		const char *colon = strrchr(listen, ':');
 		sje__snprintf(bound_url, len, "%s://%.*s:%u", scheme,
@@ -1681,8 +1703,7 @@ sje__gw_close(sje__gw *gw)
 	gw->quiesced = true;
 	gw->closing  = true;
 	while (gw->n_calls > 0 &&
-	    pthread_cond_timedwait(&gw->cv, &gw->mtx, &deadline) == 0) {
-	}
+	    pthread_cond_timedwait(&gw->cv, &gw->mtx, &deadline) == 0) { }
 	pthread_mutex_unlock(&gw->mtx);
 	// Closes every connection, which fails our pending I/O, and waits
 	// until nng has let go of each (our handler aios finished).

@@ -52,7 +52,7 @@ sje__hmap_get(const sje__hmap *m, const char *key)
 	}
 	uint32_t h = hmap_hash(key);
 	for (sje__hmap_entry *e = m->buckets[h & (m->n_buckets - 1)];
-	     e != NULL; e = e->next) {
+	     e != NULL; e       = e->next) {
 		if (e->hash == h && strcmp(e->key, key) == 0) {
 			return e->value;
 		}
@@ -123,7 +123,7 @@ sje__hmap_del(sje__hmap *m, const char *key)
 	}
 	uint32_t h = hmap_hash(key);
 	for (sje__hmap_entry **pp = &m->buckets[h & (m->n_buckets - 1)];
-	     *pp != NULL; pp = &(*pp)->next) {
+	     *pp != NULL; pp      = &(*pp)->next) {
 		sje__hmap_entry *e = *pp;
 		if (e->hash == h && strcmp(e->key, key) == 0) {
 			void *v = e->value;
@@ -142,7 +142,7 @@ sje__hmap_each(const sje__hmap *m,
 {
 	for (size_t i = 0; i < m->n_buckets; i++) {
 		for (sje__hmap_entry *e = m->buckets[i]; e != NULL;
-		     e = e->next) {
+		     e                  = e->next) {
 			if (!fn(arg, e->key, e->value)) {
 				return;
 			}

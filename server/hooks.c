@@ -57,7 +57,7 @@ struct sje__hooks {
 	pthread_cond_t    cond;
 	uint64_t          committed; // newest committed seq
 	bool              stopping;
-	bool              idle; // the thread waits: wake it for events
+	bool              idle;        // the thread waits: wake it for events
 	hooks_alert_item *alerts_head; // FIFO
 	hooks_alert_item *alerts_tail;
 	bool              thread_on;
@@ -65,8 +65,8 @@ struct sje__hooks {
 
 	// The hook thread's own.
 	sje__store *reader;
-	uint64_t    delivered; // every event up to this seq was delivered
-	uint64_t    saved;     // the seq in the cursor file
+	uint64_t    delivered;    // every event up to this seq was delivered
+	uint64_t    saved;        // the seq in the cursor file
 	sje_time_ms next_save_ms; // when the cursor may be written again
 	bool        gap_logged;
 };
@@ -240,8 +240,8 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 	}
 	h->delivered = seq;
 	if ((pb = sje__v1__job_event__unpack(NULL, len, data)) == NULL) {
-		SJE_ERROR("hooks: event %" PRIu64 " does not decode; skipped",
-		    seq);
+		SJE_ERROR(
+		    "hooks: event %" PRIu64 " does not decode; skipped", seq);
 		return SJE_OK;
 	}
 	if ((j = sje__pb_to_json(&pb->base)) != NULL) {
@@ -257,8 +257,8 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 	ev.attempt  = pb->attempt;
 	ev.seq      = pb->seq;
 	ev.at_ms    = pb->at != NULL ? pb->at->unix_ms : 0;
-	ev.worker = pb->worker != NULL && pb->worker[0] != '\0' ? pb->worker
-	                                                         : NULL;
+	ev.worker =
+	    pb->worker != NULL && pb->worker[0] != '\0' ? pb->worker : NULL;
 	if (pb->error != NULL) {
 		ev.error_type    = pb->error->type;
 		ev.error_message = pb->error->message;
@@ -284,8 +284,8 @@ hooks_deliver_upto(sje__hooks *h, uint64_t target, sje_time_ms deadline_ms)
 {
 	while (h->delivered < target) {
 		uint64_t before = h->delivered;
-		sje_err  err    = sje__store_list_events(h->reader, h->delivered,
-                    NULL, HOOKS_BATCH, hooks_deliver_one, h);
+		sje_err  err = sje__store_list_events(h->reader, h->delivered,
+		     NULL, HOOKS_BATCH, hooks_deliver_one, h);
 
 		if (err != SJE_OK) {
 			SJE_ERROR("hooks: cannot read events after %" PRIu64
@@ -366,10 +366,12 @@ hooks_main(void *arg)
 			// Idle with the cursor behind: write it once its time
 			// comes (unlocked: it is the thread's own).
 			struct timespec ts = {
-				.tv_sec  = (time_t) (h->next_save_ms / 1000),
-				.tv_nsec = (long) (h->next_save_ms % 1000) * 1000000L,
+				.tv_sec = (time_t) (h->next_save_ms / 1000),
+				.tv_nsec =
+				    (long) (h->next_save_ms % 1000) * 1000000L,
 			};
-			int rc = pthread_cond_timedwait(&h->cond, &h->mtx, &ts);
+			int rc =
+			    pthread_cond_timedwait(&h->cond, &h->mtx, &ts);
 			h->idle = false;
 			if (rc == ETIMEDOUT) {
 				(void) pthread_mutex_unlock(&h->mtx);
@@ -380,15 +382,16 @@ hooks_main(void *arg)
 		if (!h->stopping && h->alerts_head == NULL &&
 		    h->committed - h->delivered < HOOKS_BATCH) {
 			// A few events: let more gather (see HOOKS_GATHER_MS).
-			struct timespec nap = { 0, HOOKS_GATHER_MS * 1000000L };
+			struct timespec nap = { 0,
+				HOOKS_GATHER_MS * 1000000L };
 			(void) pthread_mutex_unlock(&h->mtx);
 			(void) nanosleep(&nap, NULL);
 			(void) pthread_mutex_lock(&h->mtx);
 		}
 		alerts         = h->alerts_head;
 		h->alerts_head = h->alerts_tail = NULL;
-		target         = h->committed;
-		stopping       = h->stopping;
+		target                          = h->committed;
+		stopping                        = h->stopping;
 		(void) pthread_mutex_unlock(&h->mtx);
 
 		while (alerts != NULL) {
@@ -429,7 +432,7 @@ hooks_check_notifiers(const sje_config *cfg, const sje__plugins *plugins,
 
 	for (size_t i = 0; i < cfg->monitoring.n_alerts; i++) {
 		const sje_alert_cfg *ac = &cfg->monitoring.alerts[i];
-		const char *n = ac->notify != NULL ? ac->notify : "";
+		const char          *n  = ac->notify != NULL ? ac->notify : "";
 
 		if (n[0] == '\0' || strcmp(n, "log") == 0 ||
 		    sje__plugins_has_alert_hook(plugins, n)) {
@@ -449,8 +452,8 @@ hooks_check_notifiers(const sje_config *cfg, const sje__plugins *plugins,
 }
 
 sje_err
-sje__hooks_open(const sje_config *cfg, sje__hooks **out, char *errbuf,
-    size_t errlen)
+sje__hooks_open(
+    const sje_config *cfg, sje__hooks **out, char *errbuf, size_t errlen)
 {
 	sje__hooks *h;
 	sje_err     rv;
@@ -588,8 +591,7 @@ sje__hooks_alert(sje__hooks *h, const sje_alert *al, const char *notify)
 	}
 	if ((it = calloc(1, sizeof(*it))) == NULL ||
 	    (it->strs = malloc(total)) == NULL ||
-	    (it->notify = sje__strdup(notify != NULL ? notify : "")) ==
-	        NULL) {
+	    (it->notify = sje__strdup(notify != NULL ? notify : "")) == NULL) {
 		SJE_ERROR("alert %s %s: out of memory; not delivered",
 		    al->name, al->status);
 		hooks_alert_free(it);
@@ -627,8 +629,8 @@ sje__hooks_validating(const sje__hooks *h)
 }
 
 int
-sje__hooks_validate(const sje__hooks *h, const char *spec_json,
-    char *reason, size_t reason_len)
+sje__hooks_validate(const sje__hooks *h, const char *spec_json, char *reason,
+    size_t reason_len)
 {
 	return sje__plugins_validate_submit(
 	    h->plugins, spec_json, reason, reason_len);

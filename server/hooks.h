@@ -47,8 +47,8 @@ const sje_host_api *sje__hooks_host_api(void);
 // in <data_dir>/hooks.seq when that file exists, else after the newest
 // event committed so far. On failure errbuf holds one line naming the
 // plugin or the key.
-sje_err sje__hooks_open(const sje_config *cfg, sje__hooks **out,
-    char *errbuf, size_t errlen);
+sje_err sje__hooks_open(
+    const sje_config *cfg, sje__hooks **out, char *errbuf, size_t errlen);
 
 // sje__hooks_close stops the hook thread after it delivered every event
 // committed so far (bounded: 5 s), then finis and unloads the plugins.
@@ -62,8 +62,8 @@ void sje__hooks_committed(sje__hooks *h, uint64_t seq);
 // sje__hooks_alert queues an alert change (copied) for the hook thread,
 // which logs it and, when notify names a plugin, passes it to that
 // plugin's on_alert. Never blocks beyond a mutex. Accepts NULL.
-void sje__hooks_alert(sje__hooks *h, const sje_alert *alert,
-    const char *notify);
+void sje__hooks_alert(
+    sje__hooks *h, const sje_alert *alert, const char *notify);
 
 // sje__hooks_validating is true when some plugin has validate_submit (so
 // the caller can skip rendering specs). Accepts NULL (false).

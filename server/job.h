@@ -12,10 +12,10 @@
 #include "store.h"
 
 // Limits on a JobSpec beyond those of util.h.
-#define SJE_JOB_MAX_ATTEMPTS          100u            // retry.max_attempts
-#define SJE_JOB_MAX_TIMEOUT_S         (7u * 86400u)   // timeout_s: 7 days
-#define SJE_JOB_MAX_DELAY_S           (365u * 86400u) // delay_s: 1 year
-#define SJE_JOB_MAX_LABEL_KEY_BYTES   128u
+#define SJE_JOB_MAX_ATTEMPTS 100u           // retry.max_attempts
+#define SJE_JOB_MAX_TIMEOUT_S (7u * 86400u) // timeout_s: 7 days
+#define SJE_JOB_MAX_DELAY_S (365u * 86400u) // delay_s: 1 year
+#define SJE_JOB_MAX_LABEL_KEY_BYTES 128u
 #define SJE_JOB_MAX_LABEL_VALUE_BYTES 1024u
 
 // sje__job_state_terminal is true for SUCCEEDED, FAILED, CANCELLED and

@@ -91,9 +91,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "sje-server: %s\n", err);
 		return 1;
 	}
-	if (sje__log_open("sje-server", cfg->logging.level, cfg->logging.format,
-	        cfg->logging.destination) != SJE_OK) {
-		fprintf(stderr, "sje-server: cannot open log destination '%s'\n",
+	if (sje__log_open("sje-server", cfg->logging.level,
+	        cfg->logging.format, cfg->logging.destination) != SJE_OK) {
+		fprintf(stderr,
+		    "sje-server: cannot open log destination '%s'\n",
 		    cfg->logging.destination);
 		sje_config_free(cfg);
 		return 1;
@@ -147,16 +148,15 @@ main(int argc, char **argv)
 		         "configured");
 	}
 
-	if ((e = sje__store_open(cfg->server.data_dir, cfg->server.sync,
-	         &store)) != SJE_OK) {
+	if ((e = sje__store_open(
+	         cfg->server.data_dir, cfg->server.sync, &store)) != SJE_OK) {
 		SJE_ERROR("cannot open the store in '%s': %s",
 		    cfg->server.data_dir, sje_strerror(e));
 		goto out;
 	}
 	if ((e = sje__events_open(cfg->server.events_url,
 	         sje__tls_url(cfg->server.events_url) ? ns.events : NULL,
-	         &events, events_url,
-	         sizeof(events_url))) != SJE_OK) {
+	         &events, events_url, sizeof(events_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for events on '%s': %s",
 		    cfg->server.events_url,
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
@@ -183,9 +183,8 @@ main(int argc, char **argv)
 	};
 	if ((e = sje__rpc_open(cfg->server.rpc_url,
 	         sje__tls_url(cfg->server.rpc_url) ? ns.rpc : NULL, auth,
-	         services, 2,
-	         sje__sched_post, sched, &rpc, rpc_url, sizeof(rpc_url))) !=
-	    SJE_OK) {
+	         services, 2, sje__sched_post, sched, &rpc, rpc_url,
+	         sizeof(rpc_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for RPC on '%s': %s",
 		    cfg->server.rpc_url,
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
@@ -200,7 +199,8 @@ main(int argc, char **argv)
 	};
 	if ((e = sje__gw_open(&gwo, sje__sched_post, sched, &gw, http_url,
 	         sizeof(http_url))) != SJE_OK) {
-		SJE_ERROR("cannot listen for HTTP on '%s': %s", cfg->http.listen,
+		SJE_ERROR("cannot listen for HTTP on '%s': %s",
+		    cfg->http.listen,
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
 		goto out;
 	}

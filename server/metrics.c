@@ -26,9 +26,9 @@ met_label(sje__buf *b, const char *s)
 	size_t start = 0, i;
 	for (i = 0; s[i] != '\0'; i++) {
 		const char *esc = s[i] == '\\' ? "\\\\"
-		    : s[i] == '"'               ? "\\\""
-		    : s[i] == '\n'              ? "\\n"
-		                                : NULL;
+		    : s[i] == '"'              ? "\\\""
+		    : s[i] == '\n'             ? "\\n"
+		                               : NULL;
 		if (esc != NULL) {
 			sje__buf_put(b, s + start, i - start);
 			sje__buf_put(b, esc, 2);
@@ -56,7 +56,8 @@ met_num(double d, char *buf, size_t len)
 static void
 met_family(sje__buf *b, const char *name, const char *type, const char *help)
 {
-	sje__buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	sje__buf_printf(
+	    b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 // met_fn_sample writes "name{function="f"} value".
@@ -71,8 +72,8 @@ met_fn_sample(sje__buf *b, const char *name, const char *fn, uint64_t v)
 // met_histogram writes one function's histogram h of a family in
 // seconds.
 static void
-met_histogram(sje__buf *b, const char *name, const char *fn,
-    const Sje__V1__Histogram *h)
+met_histogram(
+    sje__buf *b, const char *name, const char *fn, const Sje__V1__Histogram *h)
 {
 	if (h == NULL || h->n_counts != h->n_bounds_ms + 1) {
 		return;
@@ -115,23 +116,25 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 	for (size_t s = 0; s < 3; s++) {
 		for (size_t i = 0; i < st->n_functions; i++) {
 			const Sje__V1__FunctionStats *f = st->functions[i];
-			uint64_t v = s == 0 ? f->queued
-			    : s == 1        ? f->running
-			                    : f->scheduled;
-			sje__buf_printf(&b, "sje_jobs{state=\"%s\",function=\"",
-			    states[s]);
+			uint64_t                      v = s == 0 ? f->queued
+			                         : s == 1        ? f->running
+			                                  : f->scheduled;
+			sje__buf_printf(&b,
+			    "sje_jobs{state=\"%s\",function=\"", states[s]);
 			met_label(&b, f->function);
 			sje__buf_printf(&b, "\"} %" PRIu64 "\n", v);
 		}
 	}
-	sje__buf_printf(&b, "sje_jobs{state=\"PENDING\"} %" PRIu64 "\n", st->pending);
+	sje__buf_printf(
+	    &b, "sje_jobs{state=\"PENDING\"} %" PRIu64 "\n", st->pending);
 
 	static const struct {
 		const char *name;
 		const char *help;
 		size_t      offset;
 	} counters[] = {
-		{ "sje_jobs_submitted_total", "Jobs submitted since the start.",
+		{ "sje_jobs_submitted_total",
+		    "Jobs submitted since the start.",
 		    offsetof(Sje__V1__FunctionStats, submitted) },
 		{ "sje_jobs_succeeded_total", "Jobs that ended SUCCEEDED.",
 		    offsetof(Sje__V1__FunctionStats, succeeded) },
@@ -161,11 +164,12 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 	sje__buf_printf(&b, "sje_workers %" PRIu32 "\n", st->workers);
 	met_family(&b, "sje_worker_slots", "gauge",
 	    "Slots of the workers registered now.");
-	sje__buf_printf(&b, "sje_worker_slots %" PRIu32 "\n", st->worker_slots);
-	met_family(&b, "sje_worker_slots_busy", "gauge",
-	    "Slots running a job now.");
-	sje__buf_printf(&b, "sje_worker_slots_busy %" PRIu32 "\n",
-	    st->workers_busy_slots);
+	sje__buf_printf(
+	    &b, "sje_worker_slots %" PRIu32 "\n", st->worker_slots);
+	met_family(
+	    &b, "sje_worker_slots_busy", "gauge", "Slots running a job now.");
+	sje__buf_printf(
+	    &b, "sje_worker_slots_busy %" PRIu32 "\n", st->workers_busy_slots);
 	met_family(&b, "sje_events_total", "counter",
 	    "Job events published (the last sequence number).");
 	sje__buf_printf(&b, "sje_events_total %" PRIu64 "\n", st->event_seq);

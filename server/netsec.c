@@ -109,8 +109,8 @@ sje__netsec_check(const sje_config *cfg, char *errbuf, size_t errlen)
 }
 
 sje_err
-sje__netsec_open(const sje_config *cfg, sje__netsec *ns, char *errbuf,
-    size_t errlen)
+sje__netsec_open(
+    const sje_config *cfg, sje__netsec *ns, char *errbuf, size_t errlen)
 {
 	memset(ns, 0, sizeof(*ns));
 	if (!netsec_tls_set(cfg)) {
@@ -134,8 +134,8 @@ sje__netsec_open(const sje_config *cfg, sje__netsec *ns, char *errbuf,
 		nng_tls_config_hold(ns->rpc);
 		ns->events = ns->rpc;
 	}
-	if ((err = sje__tls_server_config(&f, false, &ns->https, why,
-	         sizeof(why))) != SJE_OK) {
+	if ((err = sje__tls_server_config(
+	         &f, false, &ns->https, why, sizeof(why))) != SJE_OK) {
 		sje__snprintf(errbuf, errlen, "security.tls: %s", why);
 		sje__netsec_close(ns);
 		return err;

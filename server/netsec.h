@@ -26,14 +26,13 @@ typedef struct sje__netsec {
 // tls+tcp:// URLs have a certificate to use. On failure returns
 // SJE_ECONFIG with one line naming the offending setting in errbuf.
 // Pure.
-sje_err sje__netsec_check(const sje_config *cfg, char *errbuf,
-    size_t errlen);
+sje_err sje__netsec_check(const sje_config *cfg, char *errbuf, size_t errlen);
 
 // sje__netsec_open builds the TLS configurations that cfg asks for into
 // *ns (zeroed first). On failure nothing is left allocated and errbuf
 // holds one line naming the file at fault. Thread-safe.
-sje_err sje__netsec_open(const sje_config *cfg, sje__netsec *ns,
-    char *errbuf, size_t errlen);
+sje_err sje__netsec_open(
+    const sje_config *cfg, sje__netsec *ns, char *errbuf, size_t errlen);
 
 // sje__netsec_close drops the references of ns (the listeners hold their
 // own). Accepts a zeroed or partly filled ns.

@@ -44,7 +44,7 @@ typedef enum call_state {
 // and aio that receive the request and send the reply.
 typedef struct rpc_call rpc_call;
 struct rpc_call {
-	sje__call  base;  // input owned while BUSY
+	sje__call  base; // input owned while BUSY
 	sje__rpc  *rpc;
 	nng_ctx    ctx;
 	nng_aio   *aio;
@@ -149,7 +149,8 @@ rpc_send_packed(sje__call *base, int code, const char *message,
 	int      rv  = nng_msg_alloc(&msg, len);
 	call->state  = CALL_SEND;
 	if (rv != 0) {
-		// No memory for the reply: the peer's call times out; we go on.
+		// No memory for the reply: the peer's call times out; we go
+		// on.
 		rpc_after_send(call);
 		return;
 	}
@@ -183,8 +184,7 @@ rpc_send(rpc_call *call, int code, const char *message, const char *field,
 // rpc_find_method resolves "/pkg.Service/Method".
 static bool
 rpc_find_method(const ProtobufCServiceDescriptor *const *services, size_t n,
-    const char *name, const ProtobufCServiceDescriptor **svc,
-    unsigned *method)
+    const char *name, const ProtobufCServiceDescriptor **svc, unsigned *method)
 {
 	if (name == NULL || name[0] != '/') {
 		return false;
@@ -233,8 +233,9 @@ sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
 		sje__rpc_frame_fini(f);
 		return SJE__V1__STATUS_CODE__UNIMPLEMENTED;
 	}
-	f->input = protobuf_c_message_unpack(f->service->methods[f->method].input,
-	    NULL, f->req->body.len, f->req->body.data);
+	f->input =
+	    protobuf_c_message_unpack(f->service->methods[f->method].input,
+	        NULL, f->req->body.len, f->req->body.data);
 	if (f->input == NULL) {
 		sje__snprintf(msg, msglen, "malformed request body");
 		*field = "body";
@@ -278,9 +279,9 @@ rpc_auth_or_reply(rpc_call *call, const sje__rpc_frame *f)
 	SJE_WARN("rpc %s.%s: refused: %s", f->service->short_name,
 	    f->service->methods[f->method].name, why);
 	rpc_send(call,
-	    rv == SJE_EPERM     ? SJE__V1__STATUS_CODE__PERMISSION_DENIED
+	    rv == SJE_EPERM         ? SJE__V1__STATUS_CODE__PERMISSION_DENIED
 	        : rv == SJE_EUNAUTH ? SJE__V1__STATUS_CODE__UNAUTHENTICATED
-	                        : SJE__V1__STATUS_CODE__INTERNAL,
+	                            : SJE__V1__STATUS_CODE__INTERNAL,
 	    rv == SJE_EPERM || rv == SJE_EUNAUTH ? why
 	                                         : "cannot check credentials",
 	    NULL, NULL);
@@ -296,8 +297,9 @@ rpc_on_request(rpc_call *call, nng_msg *msg)
 	sje__rpc_frame f;
 	char           text[200];
 	const char    *field;
-	int code = sje__rpc_decode(rpc->services, rpc->n_services,
-	    nng_msg_body(msg), nng_msg_len(msg), &f, text, sizeof(text), &field);
+	int            code =
+	    sje__rpc_decode(rpc->services, rpc->n_services, nng_msg_body(msg),
+	        nng_msg_len(msg), &f, text, sizeof(text), &field);
 	nng_msg_free(msg);
 	if (code != SJE__V1__STATUS_CODE__OK) {
 		rpc_send(call, code, text, field, NULL);
@@ -359,7 +361,7 @@ rpc_call_cb(void *arg)
 		pthread_mutex_lock(&rpc->mtx);
 		rpc->n_receiving--;
 		bool closing = rpc->closing;
-		bool more    = !closing && rpc->n_receiving < RPC_MIN_RECEIVERS;
+		bool more = !closing && rpc->n_receiving < RPC_MIN_RECEIVERS;
 		if (rv != 0) {
 			call->state = CALL_IDLE;
 		}
@@ -421,10 +423,9 @@ rpc_bound_url(sje__rpc *rpc, const char *url, char *buf, size_t len)
 		// Keep the scheme and host of url, with the bound port.
 		const char *host = strstr(url, "://");
 		const char *end  = strrchr(url, ':');
-		uint16_t    port = sa.s_family == NNG_AF_INET
-		       ? sa.s_in.sa_port
-		       : sa.s_in6.sa_port;
-		port = (uint16_t) ((port >> 8) | (port << 8));
+		uint16_t    port = sa.s_family == NNG_AF_INET ? sa.s_in.sa_port
+		                                              : sa.s_in6.sa_port;
+		port             = (uint16_t) ((port >> 8) | (port << 8));
 		if (host != NULL && end != NULL && end > host) {
 			sje__snprintf(buf, len, "%.*s:%u", (int) (end - url),
 			    url, (unsigned) port);
@@ -467,8 +468,9 @@ sje__rpc_open(const char *url, struct nng_tls_config *tls,
 	if ((rv = nng_listener_create(&rpc->listener, rpc->sock, url)) != 0) {
 		goto fail_listen;
 	}
-	if (tls != NULL && (rv = nng_listener_set_ptr(rpc->listener,
-	                        NNG_OPT_TLS_CONFIG, tls)) != 0) {
+	if (tls != NULL &&
+	    (rv = nng_listener_set_ptr(
+	         rpc->listener, NNG_OPT_TLS_CONFIG, tls)) != 0) {
 		goto fail_listen;
 	}
 	if ((rv = nng_listener_start(rpc->listener, 0)) != 0) {
@@ -522,4 +524,3 @@ sje__rpc_close(sje__rpc *rpc)
 	pthread_mutex_destroy(&rpc->mtx);
 	free(rpc);
 }
-

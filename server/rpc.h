@@ -33,9 +33,9 @@ typedef void (*sje__rpc_handler)(void *arg, sje__call *call);
 // NULL: no TLS. Every request's credentials are checked with auth
 // (borrowed: must outlive rpc; NULL or disabled: every call is allowed)
 // before it reaches the handler. The address actually bound (the port
-// when url asked for 0) is written to bound_url (len bytes). *out is written on SJE_OK; caller
-// owns it. Errors: SJE_EINVAL for a bad URL, SJE_EEXIST when the address
-// is in use, others from nng.
+// when url asked for 0) is written to bound_url (len bytes). *out is written
+// on SJE_OK; caller owns it. Errors: SJE_EINVAL for a bad URL, SJE_EEXIST when
+// the address is in use, others from nng.
 sje_err sje__rpc_open(const char *url, struct nng_tls_config *tls,
     const sje__auth *auth, const ProtobufCServiceDescriptor *const *services,
     size_t n, sje__rpc_handler handler, void *arg, sje__rpc **out,
@@ -43,7 +43,7 @@ sje_err sje__rpc_open(const char *url, struct nng_tls_config *tls,
 
 // sje__rpc_frame is one request frame, decoded.
 typedef struct sje__rpc_frame {
-	Sje__V1__Request                 *req;     // the envelope (credentials)
+	Sje__V1__Request                 *req; // the envelope (credentials)
 	const ProtobufCServiceDescriptor *service; // the method's service
 	unsigned                          method;  // its index there
 	ProtobufCMessage                 *input;   // the decoded input

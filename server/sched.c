@@ -101,7 +101,8 @@ sje__sched_xstrdup(const char *s)
 // ---- heaps -------------------------------------------------------------
 
 bool
-sje__sched_heap_before(const sched_heap *h, const sched_job *a, const sched_job *b)
+sje__sched_heap_before(
+    const sched_heap *h, const sched_job *a, const sched_job *b)
 {
 	if (h->by_time) {
 		if (a->ready_at_ms != b->ready_at_ms) {
@@ -144,7 +145,8 @@ heap_down(sched_heap *h, size_t i)
 		if (c >= h->n) {
 			break;
 		}
-		if (c + 1 < h->n && sje__sched_heap_before(h, h->v[c + 1], h->v[c])) {
+		if (c + 1 < h->n &&
+		    sje__sched_heap_before(h, h->v[c + 1], h->v[c])) {
 			c++;
 		}
 		if (!sje__sched_heap_before(h, h->v[c], j)) {
@@ -162,7 +164,7 @@ sje__sched_heap_push(sched_heap *h, sched_job *j)
 	if (!sje__sched_grow((void **) &h->v, &h->cap, h->n, sizeof(*h->v))) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}
-	h->v[h->n] = j;
+	h->v[h->n]  = j;
 	j->heap_idx = h->n++;
 	heap_up(h, j->heap_idx);
 }
@@ -318,23 +320,24 @@ sje__sched_row_set_str(char **field, const char *value)
 static void
 sched_out_push(sje__sched *s, sched_reply r)
 {
-	if (!sje__sched_grow((void **) &s->out, &s->cap_out, s->n_out,
-	        sizeof(*s->out))) {
+	if (!sje__sched_grow(
+	        (void **) &s->out, &s->cap_out, s->n_out, sizeof(*s->out))) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}
 	s->out[s->n_out++] = r;
 }
 
-// sje__sched_reply_ok packs msg now (it may borrow anything) and sends it after
-// the round's commit.
+// sje__sched_reply_ok packs msg now (it may borrow anything) and sends it
+// after the round's commit.
 void
-sje__sched_reply_ok(sje__sched *s, sje__call *call, const ProtobufCMessage *msg)
+sje__sched_reply_ok(
+    sje__sched *s, sje__call *call, const ProtobufCMessage *msg)
 {
 	size_t   n    = protobuf_c_message_get_packed_size(msg);
 	uint8_t *body = sje__sched_xalloc(n > 0 ? n : 1);
 	protobuf_c_message_pack(msg, body);
-	sched_out_push(s, (sched_reply) { .call = call, .code = 0,
-	                      .body = body, .len = n });
+	sched_out_push(s,
+	    (sched_reply) { .call = call, .code = 0, .body = body, .len = n });
 }
 
 // sje__sched_reply_err queues an error reply: err's status, field, message.
@@ -347,11 +350,11 @@ sje__sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sched_out_push(s, (sched_reply) { .call = call,
-	                      .code = sje_err_to_status(err),
-	                      .message = sje__sched_xstrdup(msg),
-	                      .field = field != NULL ? sje__sched_xstrdup(field)
-	                                             : NULL });
+	sched_out_push(s,
+	    (sched_reply) { .call = call,
+	        .code             = sje_err_to_status(err),
+	        .message          = sje__sched_xstrdup(msg),
+	        .field = field != NULL ? sje__sched_xstrdup(field) : NULL });
 }
 
 // sje__sched_event_full makes the event of j entering (or, for progress and
@@ -362,8 +365,8 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
     const char *error_type, const char *error_message,
     const Sje__V1__Progress *progress, bool cancel_requested)
 {
-	if (!sje__sched_grow((void **) &s->evq, &s->cap_ev, s->n_ev,
-	        sizeof(*s->evq))) {
+	if (!sje__sched_grow(
+	        (void **) &s->evq, &s->cap_ev, s->n_ev, sizeof(*s->evq))) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}
 	Sje__V1__JobEvent  ev = SJE__V1__JOB_EVENT__INIT;
@@ -380,9 +383,10 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
 	ev.progress           = (Sje__V1__Progress *) progress;
 	ev.cancel_requested   = cancel_requested;
 	if (error_type != NULL || error_message != NULL) {
-		er.type    = (char *) (error_type != NULL ? error_type : "");
-		er.message = (char *) (error_message != NULL ? error_message : "");
-		ev.error   = &er;
+		er.type = (char *) (error_type != NULL ? error_type : "");
+		er.message =
+		    (char *) (error_message != NULL ? error_message : "");
+		ev.error = &er;
 	}
 	sched_event *e = &s->evq[s->n_ev];
 	sje__events_topic(&ev, e->topic, sizeof(e->topic));
@@ -502,8 +506,8 @@ sched_flush(sje__sched *s)
 	}
 	for (size_t i = 0; i < s->n_out; i++) {
 		sched_reply *r = &s->out[i];
-		sje__call_send(r->call, r->code, r->message, r->field, r->body,
-		    r->len);
+		sje__call_send(
+		    r->call, r->code, r->message, r->field, r->body, r->len);
 		free(r->message);
 		free(r->field);
 		free(r->body);
@@ -511,7 +515,8 @@ sched_flush(sje__sched *s)
 	s->n_out = 0;
 	for (size_t i = 0; i < s->n_ev; i++) {
 		sched_event *e = &s->evq[i];
-		sje__events_publish_packed(s->events, e->topic, e->data, e->len);
+		sje__events_publish_packed(
+		    s->events, e->topic, e->data, e->len);
 		free(e->data);
 	}
 	s->n_ev = 0;
@@ -549,7 +554,8 @@ sched_main(void *arg)
 			if (now >= wake) {
 				break;
 			}
-			struct timespec ts = { .tv_sec = (time_t) (wake / 1000),
+			struct timespec ts = { .tv_sec =
+				                   (time_t) (wake / 1000),
 				.tv_nsec = (long) (wake % 1000) * 1000000L };
 			pthread_cond_timedwait(&s->cv, &s->mtx, &ts);
 		}
@@ -571,8 +577,8 @@ sched_main(void *arg)
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (stopping) {
-				sje__sched_reply_err(s, batch[i], SJE_EUNAVAIL, NULL,
-				    "the server is shutting down");
+				sje__sched_reply_err(s, batch[i], SJE_EUNAVAIL,
+				    NULL, "the server is shutting down");
 			} else {
 				sched_handle(s, batch[i]);
 			}
@@ -583,8 +589,8 @@ sched_main(void *arg)
 				if (h->kind == HOLD_WAIT) {
 					sje__sched_hold_detach(s, h);
 				}
-				sje__sched_reply_err(s, h->call, SJE_EUNAVAIL, NULL,
-				    "the server is shutting down");
+				sje__sched_reply_err(s, h->call, SJE_EUNAVAIL,
+				    NULL, "the server is shutting down");
 				sje__sched_hold_remove(s, h);
 			}
 			sched_flush(s);
@@ -603,8 +609,8 @@ sched_main(void *arg)
 static sje_err
 sched_recover_row(void *arg, const sje__job_row *row)
 {
-	sje__sched *s   = arg;
-	sched_job  *j   = calloc(1, sizeof(*j));
+	sje__sched *s = arg;
+	sched_job  *j = calloc(1, sizeof(*j));
 	if (j == NULL || (j->task_id = sje__strdup(row->task_id)) == NULL) {
 		free(j);
 		return SJE_ENOMEM;
@@ -710,20 +716,26 @@ sched_recover_links(sje__sched *s)
 				} else {
 					s->cascade[s->n_cascade++] =
 					    (struct cascade) {
-						    .task_id = sje__sched_xstrdup(j->task_id),
-						    .parent  = sje__sched_xstrdup(pid),
-						    .parent_state = prow->state,
+						    .task_id =
+						        sje__sched_xstrdup(
+						            j->task_id),
+						    .parent =
+						        sje__sched_xstrdup(
+						            pid),
+						    .parent_state =
+						        prow->state,
 					    };
 				}
 			}
 			sje__job_row_free(prow);
 		}
 		if (err == SJE_OK && !failed && j->n_waiting == 0) {
-			if (!sje__sched_grow((void **) &s->wake, &s->cap_wake, s->n_wake,
-			        sizeof(*s->wake))) {
+			if (!sje__sched_grow((void **) &s->wake, &s->cap_wake,
+			        s->n_wake, sizeof(*s->wake))) {
 				err = SJE_ENOMEM;
 			} else {
-				s->wake[s->n_wake++] = sje__sched_xstrdup(j->task_id);
+				s->wake[s->n_wake++] =
+				    sje__sched_xstrdup(j->task_id);
 			}
 		}
 		sje__v1__job_spec__free_unpacked(spec, NULL);
@@ -792,25 +804,24 @@ sched_free_state(sje__sched *s)
 }
 
 sje_err
-sje__sched_open(const sje_config *cfg, sje__store *store,
-    sje__events *events, sje__hooks *hooks, sje__alerts *alerts,
-    sje__sched **out)
+sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
+    sje__hooks *hooks, sje__alerts *alerts, sje__sched **out)
 {
 	sje__sched *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		sje__alerts_free(alerts);
 		return SJE_ENOMEM;
 	}
-	s->cfg            = cfg;
-	s->store          = store;
-	s->events         = events;
-	s->hooks          = hooks;
-	s->alerts         = alerts;
-	s->lease_ms       = cfg->executor.lease_s * 1000u;
+	s->cfg             = cfg;
+	s->store           = store;
+	s->events          = events;
+	s->hooks           = hooks;
+	s->alerts          = alerts;
+	s->lease_ms        = cfg->executor.lease_s * 1000u;
 	s->delayed.by_time = true;
-	s->now_ms         = sje_now_ms();
-	s->started_ms     = s->now_ms;
-	s->next_tick_ms   = s->now_ms + SCHED_TICK_MS;
+	s->now_ms          = sje_now_ms();
+	s->started_ms      = s->now_ms;
+	s->next_tick_ms    = s->now_ms + SCHED_TICK_MS;
 	s->next_alert_ms =
 	    s->now_ms + (sje_time_ms) cfg->monitoring.check_interval_s * 1000;
 	sje__hmap_init(&s->jobs);
@@ -861,8 +872,8 @@ sje__sched_post(void *arg, sje__call *call)
 	    !sje__sched_grow((void **) &s->inbox, &s->cap_inbox, s->n_inbox,
 	        sizeof(*s->inbox))) {
 		pthread_mutex_unlock(&s->mtx);
-		sje__call_error(call, SJE_EUNAVAIL, NULL,
-		    "the server is shutting down");
+		sje__call_error(
+		    call, SJE_EUNAVAIL, NULL, "the server is shutting down");
 		return;
 	}
 	s->inbox[s->n_inbox++] = call;

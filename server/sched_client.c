@@ -22,10 +22,11 @@ static void
 sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
     uint32_t *timeout_s, uint32_t *max_attempts)
 {
-	const sje_function_cfg *fc = sje_config_function(s->cfg, spec->function);
-	*timeout_s = spec->timeout_s != 0   ? spec->timeout_s
-	    : fc != NULL && fc->timeout_s != 0 ? fc->timeout_s
-	                                       : s->cfg->tasks.timeout_s;
+	const sje_function_cfg *fc =
+	    sje_config_function(s->cfg, spec->function);
+	*timeout_s    = spec->timeout_s != 0      ? spec->timeout_s
+	       : fc != NULL && fc->timeout_s != 0 ? fc->timeout_s
+	                                          : s->cfg->tasks.timeout_s;
 	*max_attempts = spec->retry != NULL && spec->retry->max_attempts != 0
 	    ? spec->retry->max_attempts
 	    : fc != NULL && fc->has_retry ? fc->retry.max_attempts
@@ -41,14 +42,14 @@ typedef struct submit_item {
 	char                   *task_id; // owned until the job takes it
 	uint8_t                *packed;  // the spec as it will be stored
 	size_t                  len;
-	bool                    exists;  // stored before, with this spec
-	int                     state;   // existing: its state; new: planned
+	bool                    exists; // stored before, with this spec
+	int                     state;  // existing: its state; new: planned
 	size_t                 *batch_parents; // new parents in this batch
 	size_t                  n_batch_parents;
 	size_t                  n_children_in_batch; // for the cycle check
-	const char             *failed_parent; // why UPSTREAM_FAILED
+	const char             *failed_parent;       // why UPSTREAM_FAILED
 	int                     failed_parent_state;
-	bool                    waits;   // has a parent not yet finished
+	bool                    waits; // has a parent not yet finished
 } submit_item;
 
 static void
@@ -64,9 +65,8 @@ submit_items_free(submit_item *items, size_t n)
 
 // submit_fail queues an INVALID_ARGUMENT-like reply naming
 // "<prefix>[i].<field>" (or "<prefix>[i]" when field is NULL).
-static void
-submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
-    size_t i, const char *field, const char *fmt, ...)
+static void submit_fail(sje__sched *s, sje__call *call, sje_err err,
+    const char *prefix, size_t i, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
 static void
@@ -110,7 +110,8 @@ submit_plugins_accept(sje__sched *s, sje__call *call, const char *prefix,
 	rv = sje__hooks_validate(s->hooks, text, reason, sizeof(reason));
 	free(text);
 	if (rv != 0) {
-		submit_fail(s, call, SJE_EINVAL, prefix, i, NULL, "%s", reason);
+		submit_fail(
+		    s, call, SJE_EINVAL, prefix, i, NULL, "%s", reason);
 		return false;
 	}
 	return true;
@@ -129,12 +130,13 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 		const Sje__V1__JobSpec *spec = items[i].spec;
 		if (sje__job_spec_check(spec, field, sizeof(field), msg,
 		        sizeof(msg)) != SJE_OK) {
-			submit_fail(s, call, SJE_EINVAL, prefix, i, field, "%s",
-			    msg);
+			submit_fail(
+			    s, call, SJE_EINVAL, prefix, i, field, "%s", msg);
 			return false;
 		}
 		if ((edges += spec->n_depends_on) > SCHED_MAX_EDGES_PER_CALL) {
-			submit_fail(s, call, SJE_ELIMIT, prefix, i, "depends_on",
+			submit_fail(s, call, SJE_ELIMIT, prefix, i,
+			    "depends_on",
 			    "at most %u dependencies in one request",
 			    SCHED_MAX_EDGES_PER_CALL);
 			return false;
@@ -152,7 +154,8 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 			    items[i].task_id);
 			return false;
 		}
-		if (sje__hmap_put(seen, items[i].task_id, &items[i]) != SJE_OK) {
+		if (sje__hmap_put(seen, items[i].task_id, &items[i]) !=
+		    SJE_OK) {
 			sje__sched_fatal("allocation", SJE_ENOMEM);
 		}
 		Sje__V1__JobSpec stored = *spec;
@@ -160,9 +163,10 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 		items[i].len    = sje__v1__job_spec__get_packed_size(&stored);
 		items[i].packed = sje__sched_xalloc(items[i].len + 1);
 		sje__v1__job_spec__pack(&stored, items[i].packed);
-		// protobuf-c keeps unknown fields and packs them again, and some
-		// it accepts (a field number 0 under a non-minimal tag) do not
-		// decode once packed: store only a spec that reads back.
+		// protobuf-c keeps unknown fields and packs them again, and
+		// some it accepts (a field number 0 under a non-minimal tag)
+		// do not decode once packed: store only a spec that reads
+		// back.
 		Sje__V1__JobSpec *check = sje__v1__job_spec__unpack(
 		    NULL, items[i].len, items[i].packed);
 		if (check == NULL) {
@@ -173,11 +177,13 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 		sje__v1__job_spec__free_unpacked(check, NULL);
 
 		sje__job_row *row;
-		sje_err err = sje__store_get_job(s->store, items[i].task_id, &row);
+		sje_err       err =
+		    sje__store_get_job(s->store, items[i].task_id, &row);
 		if (err == SJE_ENOTFOUND) {
-			// A new job: the plugins may refuse it. (A resubmit of a
-			// stored job is answered as before, unasked.)
-			if (!submit_plugins_accept(s, call, prefix, i, &stored)) {
+			// A new job: the plugins may refuse it. (A resubmit of
+			// a stored job is answered as before, unasked.)
+			if (!submit_plugins_accept(
+			        s, call, prefix, i, &stored)) {
 				return false;
 			}
 			continue;
@@ -212,8 +218,8 @@ submit_resolve(sje__sched *s, sje__call *call, const char *prefix,
 		if (it->exists || it->spec->n_depends_on == 0) {
 			continue;
 		}
-		it->batch_parents = sje__sched_xalloc(
-		    sizeof(size_t) * it->spec->n_depends_on);
+		it->batch_parents =
+		    sje__sched_xalloc(sizeof(size_t) * it->spec->n_depends_on);
 		for (size_t k = 0; k < it->spec->n_depends_on; k++) {
 			const char  *p  = it->spec->depends_on[k];
 			submit_item *pi = sje__hmap_get(seen, p);
@@ -228,10 +234,11 @@ submit_resolve(sje__sched *s, sje__call *call, const char *prefix,
 				continue;
 			}
 			sje__job_row *row;
-			sje_err       err = sje__store_get_job(s->store, p, &row);
+			sje_err err = sje__store_get_job(s->store, p, &row);
 			if (err == SJE_ENOTFOUND) {
 				char f[48];
-				sje__snprintf(f, sizeof(f), "depends_on[%zu]", k);
+				sje__snprintf(
+				    f, sizeof(f), "depends_on[%zu]", k);
 				submit_fail(s, call, SJE_EINVAL, prefix, i, f,
 				    "unknown parent '%s'", p);
 				return false;
@@ -241,7 +248,7 @@ submit_resolve(sje__sched *s, sje__call *call, const char *prefix,
 			}
 			if (row->state != ST_SUCCEEDED &&
 			    it->failed_parent == NULL) {
-				it->failed_parent       = it->spec->depends_on[k];
+				it->failed_parent = it->spec->depends_on[k];
 				it->failed_parent_state = row->state;
 			}
 			sje__job_row_free(row);
@@ -270,7 +277,7 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 		}
 	}
 	// Children of each job, to walk forward: built from parent lists.
-	size_t *first = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t *first   = sje__sched_xalloc(sizeof(size_t) * (n + 1));
 	size_t  n_edges = 0;
 	for (size_t i = 0; i < n; i++) {
 		first[i] = n_edges;
@@ -334,10 +341,12 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 		for (size_t o = 0; o < tail; o++) {
 			submit_item *it = &items[order[o]];
 			for (size_t k = 0; k < it->n_batch_parents &&
-			     it->failed_parent == NULL; k++) {
+			     it->failed_parent == NULL;
+			     k++) {
 				submit_item *p = &items[it->batch_parents[k]];
-				if (p->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
-					it->failed_parent = p->task_id;
+				if (p->state ==
+				    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+					it->failed_parent       = p->task_id;
 					it->failed_parent_state = p->state;
 				}
 			}
@@ -347,8 +356,9 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 			} else if (it->waits || it->n_batch_parents > 0) {
 				it->state = ST_PENDING;
 			} else {
-				it->state = it->spec->delay_s > 0 ? ST_SCHEDULED
-				                                  : ST_QUEUED;
+				it->state = it->spec->delay_s > 0
+				    ? ST_SCHEDULED
+				    : ST_QUEUED;
 			}
 		}
 	}
@@ -365,16 +375,17 @@ void
 sje__sched_link(sched_job *parent, sched_job *child)
 {
 	if (parent->n_children == parent->cap_children) {
-		uint32_t nc = parent->cap_children != 0 ? parent->cap_children * 2
-		                                        : 2;
-		char   **nv = realloc(parent->children, sizeof(*nv) * nc);
+		uint32_t nc =
+		    parent->cap_children != 0 ? parent->cap_children * 2 : 2;
+		char **nv = realloc(parent->children, sizeof(*nv) * nc);
 		if (nv == NULL) {
 			sje__sched_fatal("allocation", SJE_ENOMEM);
 		}
 		parent->children     = nv;
 		parent->cap_children = nc;
 	}
-	parent->children[parent->n_children++] = sje__sched_xstrdup(child->task_id);
+	parent->children[parent->n_children++] =
+	    sje__sched_xstrdup(child->task_id);
 	child->n_waiting++;
 }
 
@@ -395,9 +406,11 @@ submit_insert(sje__sched *s, submit_item *it)
 	row.state      = it->state;
 	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
 	if (spec->delay_s > 0) {
-		row.ready_at_ms = s->now_ms + (sje_time_ms) spec->delay_s * 1000;
+		row.ready_at_ms =
+		    s->now_ms + (sje_time_ms) spec->delay_s * 1000;
 	}
-	bool finished = it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
+	bool finished =
+	    it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
 	if (finished) {
 		sje__snprintf(why, sizeof(why), "parent '%s' ended %s",
 		    it->failed_parent,
@@ -417,10 +430,14 @@ submit_insert(sje__sched *s, submit_item *it)
 	fn->submitted++;
 	if (finished) {
 		// Born finished: an event, a count, nothing kept in memory.
-		sched_job tmp = { .id = id, .task_id = it->task_id, .fn = fn,
-			.state = row.state, .heap_idx = SIZE_MAX };
+		sched_job tmp = { .id = id,
+			.task_id      = it->task_id,
+			.fn           = fn,
+			.state        = row.state,
+			.heap_idx     = SIZE_MAX };
 		sje__sched_count(fn, tmp.state);
-		sje__sched_event_push(s, &tmp, NULL, row.error_type, row.error_message);
+		sje__sched_event_push(
+		    s, &tmp, NULL, row.error_type, row.error_message);
 		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s", why);
 		return;
 	}
@@ -475,8 +492,8 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
     const Sje__V1__JobSpec *const *specs, size_t n, submit_out *out)
 {
 	submit_item *items = sje__sched_xalloc(sizeof(*items) * (n + 1));
-	*out = (submit_out) { .items = items, .n = n };
-	sje__hmap    seen;
+	*out               = (submit_out) { .items = items, .n = n };
+	sje__hmap seen;
 	sje__hmap_init(&seen);
 	for (size_t i = 0; i < n; i++) {
 		items[i].spec = specs[i];
@@ -503,7 +520,8 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 			continue;
 		}
 		for (size_t k = 0; k < specs[i]->n_depends_on; k++) {
-			sched_job *p = sje__hmap_get(&s->jobs, specs[i]->depends_on[k]);
+			sched_job *p =
+			    sje__hmap_get(&s->jobs, specs[i]->depends_on[k]);
 			if (p != NULL) {
 				sje__sched_link(p, j);
 			}
@@ -531,7 +549,8 @@ sje__sched_submit(sje__sched *s, sje__call *call)
 	}
 	submit_out out;
 	if (sched_submit_specs(s, call, "jobs",
-	        (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs, &out)) {
+	        (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs,
+	        &out)) {
 		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
 		reply.results              = out.res;
 		reply.n_results            = out.n;
@@ -543,8 +562,8 @@ sje__sched_submit(sje__sched *s, sje__call *call)
 // sje__sched_check_count refuses a list (named field) of n entries unless
 // min <= n <= SJE_MAX_JOBS_PER_CALL; returns whether it is within.
 bool
-sje__sched_check_count(sje__sched *s, sje__call *call, size_t n, size_t min,
-    const char *field)
+sje__sched_check_count(
+    sje__sched *s, sje__call *call, size_t n, size_t min, const char *field)
 {
 	if (n < min) {
 		sje__sched_reply_err(s, call, SJE_EINVAL, field,
@@ -562,12 +581,12 @@ sje__sched_check_count(sje__sched *s, sje__call *call, size_t n, size_t min,
 
 // sje__sched_check_id refuses a missing or malformed task_id.
 bool
-sje__sched_check_id(sje__sched *s, sje__call *call, const char *id,
-    const char *field)
+sje__sched_check_id(
+    sje__sched *s, sje__call *call, const char *id, const char *field)
 {
 	if (id == NULL || id[0] == '\0') {
-		sje__sched_reply_err(s, call, SJE_EINVAL, field, "%s is required",
-		    field);
+		sje__sched_reply_err(
+		    s, call, SJE_EINVAL, field, "%s is required", field);
 		return false;
 	}
 	if (!sje__job_id_valid(id)) {
@@ -632,8 +651,8 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 		sje__job_row *row;
 		sje_err       err = sje__store_get_job(s->store, id, &row);
 		if (err == SJE_ENOTFOUND) {
-			sje__sched_reply_err(s, call, SJE_ENOTFOUND, "task_ids",
-			    "no job '%s'", id);
+			sje__sched_reply_err(s, call, SJE_ENOTFOUND,
+			    "task_ids", "no job '%s'", id);
 			return;
 		}
 		if (err != SJE_OK) {
@@ -645,18 +664,18 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 		sje__sched_wait_reply(s, call, open == 0);
 		return;
 	}
-	uint32_t wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
-	    ? req->timeout_ms
-	    : SCHED_MAX_HOLD_MS;
-	sched_hold *h = sje__sched_hold_add(s, HOLD_WAIT, call, wait_ms);
-	h->remaining  = open;
+	uint32_t    wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
+	       ? req->timeout_ms
+	       : SCHED_MAX_HOLD_MS;
+	sched_hold *h       = sje__sched_hold_add(s, HOLD_WAIT, call, wait_ms);
+	h->remaining        = open;
 	for (size_t i = 0; i < req->n_task_ids; i++) {
 		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
 		if (j == NULL) {
 			continue;
 		}
-		sched_hold **nw = realloc(
-		    j->waiters, sizeof(*nw) * (j->n_waiters + 1));
+		sched_hold **nw =
+		    realloc(j->waiters, sizeof(*nw) * (j->n_waiters + 1));
 		if (nw == NULL) {
 			sje__sched_fatal("allocation", SJE_ENOMEM);
 		}
@@ -699,7 +718,8 @@ sje__sched_cancel(sje__sched *s, sje__call *call)
 		sje__sched_save(s, row);
 		reply.state            = (Sje__V1__JobState) ST_RUNNING;
 		reply.cancel_requested = true;
-		sje__sched_event_full(s, j, row->worker, NULL, NULL, NULL, true);
+		sje__sched_event_full(
+		    s, j, row->worker, NULL, NULL, NULL, true);
 		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
 		    "cancel requested while running");
 		sje__job_row_free(row);
@@ -724,8 +744,10 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	    (const Sje__V1__ListJobsRequest *) sje__call_input(call);
 	sje__job_filter f = { 0 };
 	f.state           = (int) req->state;
-	if (f.state < 0 || f.state > (int) SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
-		sje__sched_reply_err(s, call, SJE_EINVAL, "state", "unknown state");
+	if (f.state < 0 ||
+	    f.state > (int) SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+		sje__sched_reply_err(
+		    s, call, SJE_EINVAL, "state", "unknown state");
 		return;
 	}
 	if (req->function != NULL && req->function[0] != '\0') {
@@ -738,17 +760,18 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	}
 	char prefix[SJE_MAX_ID_BYTES + 2];
 	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
-		if (!sje__sched_check_id(s, call, req->workflow_id, "workflow_id")) {
+		if (!sje__sched_check_id(
+		        s, call, req->workflow_id, "workflow_id")) {
 			return;
 		}
 		sje__snprintf(prefix, sizeof(prefix), "%s.", req->workflow_id);
 		f.task_prefix = prefix;
 	}
-	f.limit = req->limit == 0 ? SCHED_LIST_DEFAULT
+	f.limit = req->limit == 0         ? SCHED_LIST_DEFAULT
 	    : req->limit > SCHED_LIST_MAX ? SCHED_LIST_MAX
 	                                  : req->limit;
 	if (req->cursor != NULL && req->cursor[0] != '\0') {
-		char *end;
+		char     *end;
 		long long v = strtoll(req->cursor, &end, 10);
 		if (*end != '\0' || v <= 0 || strlen(req->cursor) > 20) {
 			sje__sched_reply_err(s, call, SJE_EINVAL, "cursor",
@@ -763,7 +786,7 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	if (err != SJE_OK) {
 		sje__sched_fatal("store list", err);
 	}
-	Sje__V1__ListJobsReply reply = SJE__V1__LIST_JOBS_REPLY__INIT;
+	Sje__V1__ListJobsReply reply      = SJE__V1__LIST_JOBS_REPLY__INIT;
 	char                   cursor[32] = "";
 	reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
 	for (size_t i = 0; i < n; i++) {
@@ -803,7 +826,8 @@ sje__sched_run_workflow(sje__sched *s, sje__call *call)
 	}
 	char wid[SJE_MAX_ID_BYTES + 1];
 	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
-		if (!sje__sched_check_id(s, call, req->workflow_id, "workflow_id")) {
+		if (!sje__sched_check_id(
+		        s, call, req->workflow_id, "workflow_id")) {
 			return;
 		}
 		sje__snprintf(wid, sizeof(wid), "%s", req->workflow_id);
@@ -812,8 +836,8 @@ sje__sched_run_workflow(sje__sched *s, sje__call *call)
 	}
 	if (req->params != NULL && req->params->text != NULL &&
 	    (strlen(req->params->text) > SJE_MAX_PARAMS_BYTES ||
-	        !sje__json_valid(req->params->text,
-	            strlen(req->params->text)))) {
+	        !sje__json_valid(
+	            req->params->text, strlen(req->params->text)))) {
 		sje__sched_reply_err(s, call, SJE_EINVAL, "params",
 		    "params must be one JSON value of at most %u bytes",
 		    SJE_MAX_PARAMS_BYTES);
@@ -822,7 +846,7 @@ sje__sched_run_workflow(sje__sched *s, sje__call *call)
 	sje__workflow_run run = { 0 };
 	char              msg[256];
 	sje_err           err = sje__workflow_expand(wf, wid,
-	              req->params != NULL ? req->params->text : NULL, &run, msg,
+            req->params != NULL ? req->params->text : NULL, &run, msg,
 	              sizeof(msg));
 	if (err != SJE_OK) {
 		sje__sched_reply_err(s, call, err, "params", "%s",
@@ -838,7 +862,8 @@ sje__sched_run_workflow(sje__sched *s, sje__call *call)
 		reply.tasks       = out.res;
 		reply.n_tasks     = out.n;
 		sje__sched_reply_ok(s, call, &reply.base);
-		SJE_INFO("workflow %s run %s: %zu steps", wf->name, wid, run.n);
+		SJE_INFO(
+		    "workflow %s run %s: %zu steps", wf->name, wid, run.n);
 	}
 	submit_out_free(&out);
 	sje__workflow_run_fini(&run);
@@ -852,25 +877,28 @@ sje__sched_list_workers(sje__sched *s, sje__call *call)
 		n++;
 	}
 	Sje__V1__ListWorkersReply reply = SJE__V1__LIST_WORKERS_REPLY__INIT;
-	Sje__V1__WorkerInfo      *infos = sje__sched_xalloc(sizeof(*infos) * (n + 1));
-	Sje__V1__WorkerInfo     **ptrs  = sje__sched_xalloc(sizeof(*ptrs) * (n + 1));
-	Sje__V1__Timestamp       *seen  = sje__sched_xalloc(sizeof(*seen) * (n + 1));
-	size_t                    i     = 0;
+	Sje__V1__WorkerInfo      *infos =
+	    sje__sched_xalloc(sizeof(*infos) * (n + 1));
+	Sje__V1__WorkerInfo **ptrs =
+	    sje__sched_xalloc(sizeof(*ptrs) * (n + 1));
+	Sje__V1__Timestamp *seen = sje__sched_xalloc(sizeof(*seen) * (n + 1));
+	size_t              i    = 0;
 	for (sched_worker *w = s->workers; w != NULL; w = w->next, i++) {
 		Sje__V1__WorkerInfo *wi = &infos[i];
 		sje__v1__worker_info__init(wi);
 		sje__v1__timestamp__init(&seen[i]);
-		wi->name  = w->name;
-		wi->slots = w->slots;
-		wi->busy  = w->busy;
+		wi->name        = w->name;
+		wi->slots       = w->slots;
+		wi->busy        = w->busy;
 		wi->n_functions = w->n_fns;
-		wi->functions   = sje__sched_xalloc(sizeof(char *) * (w->n_fns + 1));
+		wi->functions =
+		    sje__sched_xalloc(sizeof(char *) * (w->n_fns + 1));
 		for (size_t k = 0; k < w->n_fns; k++) {
 			wi->functions[k] = w->fns[k]->name;
 		}
 		wi->n_labels = w->n_labels;
-		wi->labels   = sje__sched_xalloc(
-                    sizeof(*wi->labels) * (w->n_labels + 1));
+		wi->labels =
+		    sje__sched_xalloc(sizeof(*wi->labels) * (w->n_labels + 1));
 		for (size_t k = 0; k < w->n_labels; k++) {
 			Sje__V1__WorkerInfo__LabelsEntry *e =
 			    sje__sched_xalloc(sizeof(*e));
@@ -927,7 +955,7 @@ sje__sched_events_reply(sje__sched *s, sje__call *call, bool force)
 {
 	const Sje__V1__ListEventsRequest *req =
 	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
-	uint32_t limit = req->limit == 0 ? SCHED_EVENTS_DEFAULT
+	uint32_t limit = req->limit == 0    ? SCHED_EVENTS_DEFAULT
 	    : req->limit > SCHED_EVENTS_MAX ? SCHED_EVENTS_MAX
 	                                    : req->limit;
 	if (!force && req->after >= s->event_seq) {
@@ -935,16 +963,17 @@ sje__sched_events_reply(sje__sched *s, sje__call *call, bool force)
 	}
 	events_acc acc = { .v = sje__sched_xalloc(sizeof(*acc.v) * limit) };
 	sje_err    err = sje__store_list_events(
-            s->store, req->after, req->task_id, limit, events_collect, &acc);
+	       s->store, req->after, req->task_id, limit, events_collect, &acc);
 	if (err != SJE_OK) {
 		sje__sched_fatal("store events", err);
 	}
 	bool answered = false;
 	if (acc.n > 0 || force) {
-		Sje__V1__ListEventsReply reply = SJE__V1__LIST_EVENTS_REPLY__INIT;
-		reply.events                   = acc.v;
-		reply.n_events                 = acc.n;
-		reply.next = acc.n > 0 ? acc.last : req->after;
+		Sje__V1__ListEventsReply reply =
+		    SJE__V1__LIST_EVENTS_REPLY__INIT;
+		reply.events   = acc.v;
+		reply.n_events = acc.n;
+		reply.next     = acc.n > 0 ? acc.last : req->after;
 		sje__sched_reply_ok(s, call, &reply.base);
 		answered = true;
 	}
@@ -970,8 +999,9 @@ sje__sched_list_events(sje__sched *s, sje__call *call)
 		}
 		return;
 	}
-	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS ? req->wait_ms
-	                                                    : SCHED_MAX_HOLD_MS;
+	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS
+	    ? req->wait_ms
+	    : SCHED_MAX_HOLD_MS;
 	sje__sched_hold_add(s, HOLD_EVENTS, call, wait_ms);
 }
 
@@ -1057,20 +1087,23 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
 		n++;
 	}
-	stats_scan sc = { .g = sje__sched_xalloc(sizeof(*sc.g) * (n + 1)), .n = n };
+	stats_scan sc = { .g = sje__sched_xalloc(sizeof(*sc.g) * (n + 1)),
+		.n           = n };
 	size_t     i  = 0;
 	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
 		sc.g[i++].fn = f;
 	}
 	sje__hmap_each(&s->jobs, stats_each, &sc);
 
-	Sje__V1__StatsReply     reply = SJE__V1__STATS_REPLY__INIT;
-	Sje__V1__FunctionStats *fs    = sje__sched_xalloc(sizeof(*fs) * (n + 1));
-	Sje__V1__FunctionStats **fp   = sje__sched_xalloc(sizeof(*fp) * (n + 1));
-	Sje__V1__Histogram     *hist  = sje__sched_xalloc(sizeof(*hist) * 2 * (n + 1));
-	double   *bounds = sje__sched_xalloc(sizeof(double) * SCHED_HIST_N * 2 * (n + 1));
-	uint64_t *counts =
-	    sje__sched_xalloc(sizeof(uint64_t) * (SCHED_HIST_N + 1) * 2 * (n + 1));
+	Sje__V1__StatsReply      reply = SJE__V1__STATS_REPLY__INIT;
+	Sje__V1__FunctionStats  *fs = sje__sched_xalloc(sizeof(*fs) * (n + 1));
+	Sje__V1__FunctionStats **fp = sje__sched_xalloc(sizeof(*fp) * (n + 1));
+	Sje__V1__Histogram      *hist =
+	    sje__sched_xalloc(sizeof(*hist) * 2 * (n + 1));
+	double *bounds =
+	    sje__sched_xalloc(sizeof(double) * SCHED_HIST_N * 2 * (n + 1));
+	uint64_t *counts = sje__sched_xalloc(
+	    sizeof(uint64_t) * (SCHED_HIST_N + 1) * 2 * (n + 1));
 	uint64_t pending = 0;
 	for (i = 0; i < n; i++) {
 		sched_fn *f = sc.g[i].fn;
@@ -1179,7 +1212,7 @@ sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
 {
 	sje__attempt_row *rows;
 	size_t            n;
-	sje_err           err = sje__store_list_attempts(s->store, id, &rows, &n);
+	sje_err err = sje__store_list_attempts(s->store, id, &rows, &n);
 	if (err != SJE_OK) {
 		sje__sched_fatal("store attempts", err);
 	}
@@ -1195,20 +1228,25 @@ sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
 		a->worker  = sje__sched_xstrdup(rows[i].worker);
 		a->outcome = rows[i].outcome;
 		if (rows[i].started_ms != 0) {
-			a->started_at = sje__sched_xalloc(sizeof(*a->started_at));
+			a->started_at =
+			    sje__sched_xalloc(sizeof(*a->started_at));
 			sje__v1__timestamp__init(a->started_at);
 			a->started_at->unix_ms = rows[i].started_ms;
 		}
 		if (rows[i].finished_ms != 0) {
-			a->finished_at = sje__sched_xalloc(sizeof(*a->finished_at));
+			a->finished_at =
+			    sje__sched_xalloc(sizeof(*a->finished_at));
 			sje__v1__timestamp__init(a->finished_at);
 			a->finished_at->unix_ms = rows[i].finished_ms;
 		}
-		if (rows[i].error_type != NULL || rows[i].error_message != NULL) {
+		if (rows[i].error_type != NULL ||
+		    rows[i].error_message != NULL) {
 			a->error = sje__sched_xalloc(sizeof(*a->error));
 			sje__v1__job_error__init(a->error);
-			a->error->type    = sje__sched_xstrdup(rows[i].error_type);
-			a->error->message = sje__sched_xstrdup(rows[i].error_message);
+			a->error->type =
+			    sje__sched_xstrdup(rows[i].error_type);
+			a->error->message =
+			    sje__sched_xstrdup(rows[i].error_message);
 		}
 		job->attempts[job->n_attempts++] = a;
 	}

@@ -19,27 +19,27 @@
 
 #include "hmap.h"
 #include "store.h"
-#include "workerid.h"
 #include "util.h"
+#include "workerid.h"
 
 #include <pthread.h>
 
-#define SCHED_TICK_MS 1000          // lease and worker checks
-#define SCHED_MAX_FETCH_JOBS 1000u  // jobs per Fetch reply
-#define SCHED_MAX_HOLD_MS 600000u   // longest Fetch or Wait hold
+#define SCHED_TICK_MS 1000         // lease and worker checks
+#define SCHED_MAX_FETCH_JOBS 1000u // jobs per Fetch reply
+#define SCHED_MAX_HOLD_MS 600000u  // longest Fetch or Wait hold
 #define SCHED_LIST_DEFAULT 100u
 #define SCHED_LIST_MAX 1000u
 #define SCHED_MAX_WORKER_FUNCTIONS 1024u
-#define SCHED_MAX_ERROR_BYTES 4096u // an attempt's error message, kept
-#define SCHED_FORGET_LEASES 3       // forget a silent worker after 3 leases
-#define SCHED_HEARTBEAT_MAX_MS 1000u // cancels reach workers this fast
+#define SCHED_MAX_ERROR_BYTES 4096u   // an attempt's error message, kept
+#define SCHED_FORGET_LEASES 3         // forget a silent worker after 3 leases
+#define SCHED_HEARTBEAT_MAX_MS 1000u  // cancels reach workers this fast
 #define SCHED_EVENT_RETENTION 100000u // events kept for catch-up
 #define SCHED_EVENTS_DEFAULT 1000u
 #define SCHED_EVENTS_MAX 10000u
-#define SCHED_HIST_N 12             // histogram bounds (see sched_hist_ms)
+#define SCHED_HIST_N 12 // histogram bounds (see sched_hist_ms)
 #define SCHED_MAX_EDGES_PER_CALL 100000u // depends_on entries in one submit
-#define SCHED_PURGE_EVERY_MS 10000   // how often finished jobs are purged
-#define SCHED_PURGE_BATCH 10000u     // at most this many per round
+#define SCHED_PURGE_EVERY_MS 10000       // how often finished jobs are purged
+#define SCHED_PURGE_BATCH 10000u         // at most this many per round
 
 enum {
 	ST_PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
@@ -99,27 +99,27 @@ typedef struct sched_heap {
 // sched_job is a job that has not finished. Size matters: one per job in
 // the backlog.
 struct sched_job {
-	int64_t       id;        // store rowid: submit order
-	char         *task_id;   // owned; the key in s->jobs
+	int64_t       id;      // store rowid: submit order
+	char         *task_id; // owned; the key in s->jobs
 	sched_fn     *fn;
-	int           state;     // PENDING .. RUNNING
+	int           state; // PENDING .. RUNNING
 	int32_t       priority;
-	uint32_t      attempt;   // attempts started
+	uint32_t      attempt; // attempts started
 	uint32_t      max_attempts;
-	uint32_t      timeout_s; // of one attempt
-	uint64_t      lease_id;  // current lease when RUNNING
+	uint32_t      timeout_s;        // of one attempt
+	uint64_t      lease_id;         // current lease when RUNNING
 	sje_time_ms   lease_expires_ms; // when RUNNING
 	sje_time_ms   ready_at_ms;      // when SCHEDULED
 	sje_time_ms   queued_ms; // when it last became QUEUED (wait histogram)
 	sje_time_ms   started_ms; // when its current attempt started
-	sched_worker *worker;    // lease holder when known, else NULL
-	size_t        heap_idx;  // in fn->ready or s->delayed; SIZE_MAX: none
+	sched_worker *worker;     // lease holder when known, else NULL
+	size_t        heap_idx;   // in fn->ready or s->delayed; SIZE_MAX: none
 	bool          cancel_requested;
 	double        progress_pct; // last reported, to skip unchanged writes
 	uint32_t      progress_hash;
-	sched_hold  **waiters;   // Wait calls held on this job
+	sched_hold  **waiters; // Wait calls held on this job
 	size_t        n_waiters;
-	char        **children;  // task_ids of jobs waiting for this one
+	char        **children; // task_ids of jobs waiting for this one
 	uint32_t      n_children, cap_children;
 	uint32_t      n_waiting; // parents not finished yet (PENDING)
 };
@@ -143,16 +143,20 @@ struct sched_worker {
 	sched_fn    **fns;
 	size_t        n_fns;
 	uint32_t      slots;
-	uint32_t      busy;     // leases it holds
+	uint32_t      busy; // leases it holds
 	sje_kv       *labels;
 	size_t        n_labels;
 	sje_time_ms   last_seen_ms;
-	int           n_holds;  // Fetch calls held for it
+	int           n_holds; // Fetch calls held for it
 	sched_worker *next;
 };
 
 // report_kind says which WorkerHub report a ReportRequest is.
-typedef enum report_kind { REPORT_COMPLETE, REPORT_FAIL, REPORT_RELEASE } report_kind;
+typedef enum report_kind {
+	REPORT_COMPLETE,
+	REPORT_FAIL,
+	REPORT_RELEASE
+} report_kind;
 
 typedef enum hold_kind { HOLD_FETCH, HOLD_WAIT, HOLD_EVENTS } hold_kind;
 
@@ -196,25 +200,25 @@ struct sje__sched {
 
 	pthread_mutex_t mtx;
 	pthread_cond_t  cv;
-	sje__call     **inbox;    // (mtx)
-	size_t          n_inbox;  // (mtx)
+	sje__call     **inbox;     // (mtx)
+	size_t          n_inbox;   // (mtx)
 	size_t          cap_inbox; // (mtx)
-	bool            stopping; // (mtx)
+	bool            stopping;  // (mtx)
 
 	// The rest belongs to the scheduler thread.
-	sje__hmap     jobs; // task_id -> sched_job, unfinished jobs only
-	sched_fn     *fns;
-	sched_heap    delayed;
-	size_t        n_ready; // jobs in all ready heaps
-	sched_worker *workers;
-	sched_hold   *holds_head, *holds_tail;
-	uint64_t      lease_seq;
-	uint64_t      event_seq;
-	bool          seq_dirty;
-	bool          in_txn;
-	sje_time_ms   now_ms;
-	sje_time_ms   next_tick_ms;
-	uint32_t      lease_ms;
+	sje__hmap      jobs; // task_id -> sched_job, unfinished jobs only
+	sched_fn      *fns;
+	sched_heap     delayed;
+	size_t         n_ready; // jobs in all ready heaps
+	sched_worker  *workers;
+	sched_hold    *holds_head, *holds_tail;
+	uint64_t       lease_seq;
+	uint64_t       event_seq;
+	bool           seq_dirty;
+	bool           in_txn;
+	sje_time_ms    now_ms;
+	sje_time_ms    next_tick_ms;
+	uint32_t       lease_ms;
 	sje__workerid *workerid; // proofs of worker names; NULL: not enforced
 	// Jobs to end UPSTREAM_FAILED: a worklist, so that a long chain
 	// cascades in a loop, not in a deep recursion.
@@ -222,15 +226,15 @@ struct sje__sched {
 		char *task_id; // the child
 		char *parent;
 		int   parent_state;
-	}       *cascade;
-	size_t   n_cascade, cap_cascade;
-	bool     cascading;
-	char   **wake;  // recovered PENDING jobs with no parent left to wait
-	size_t   n_wake, cap_wake;
-	sje_time_ms   started_ms; // of the server, for Stats
-	sje_time_ms   next_purge_ms;
-	sje_time_ms   next_alert_ms;
-	uint64_t      pruned_seq; // events up to this one are forgotten
+	} * cascade;
+	size_t      n_cascade, cap_cascade;
+	bool        cascading;
+	char      **wake; // recovered PENDING jobs with no parent left to wait
+	size_t      n_wake, cap_wake;
+	sje_time_ms started_ms; // of the server, for Stats
+	sje_time_ms next_purge_ms;
+	sje_time_ms next_alert_ms;
+	uint64_t    pruned_seq; // events up to this one are forgotten
 
 	sched_reply *out;
 	size_t       n_out, cap_out;
@@ -239,268 +243,215 @@ struct sje__sched {
 };
 
 // sje__sched_grow makes room for one more element of size sz in *v.
-bool
-sje__sched_grow(void **v, size_t *cap, size_t n, size_t sz);
+bool sje__sched_grow(void **v, size_t *cap, size_t n, size_t sz);
 
 // sje__sched_fatal stops the process: the store and memory may now disagree,
 // and only a restart (which rebuilds memory from the store) is safe.
-void
-sje__sched_fatal(const char *what, sje_err err);
+void sje__sched_fatal(const char *what, sje_err err) __attribute__((noreturn));
 
 // sje__sched_xalloc is calloc of n bytes; out of memory is fatal.
-void *
-sje__sched_xalloc(size_t n);
+void *sje__sched_xalloc(size_t n);
 
 // sje__sched_xstrdup copies s (NULL gives ""); out of memory is fatal.
-char *
-sje__sched_xstrdup(const char *s);
+char *sje__sched_xstrdup(const char *s);
 
 // sje__sched_heap_before is true when a goes before b in h: priority high
 // first, then oldest (ready heaps); due first, then oldest (delayed heap).
-bool
-sje__sched_heap_before(const sched_heap *h, const sched_job *a, const sched_job *b);
+bool sje__sched_heap_before(
+    const sched_heap *h, const sched_job *a, const sched_job *b);
 
 // sje__sched_heap_push adds j to h, which records its index in j.
-void
-sje__sched_heap_push(sched_heap *h, sched_job *j);
+void sje__sched_heap_push(sched_heap *h, sched_job *j);
 
 // sje__sched_heap_remove takes j out of h (nothing if it is not there).
-void
-sje__sched_heap_remove(sched_heap *h, sched_job *j);
+void sje__sched_heap_remove(sched_heap *h, sched_job *j);
 
 // sje__sched_fn_get finds the function called name, making it on first
 // use. Functions live as long as the scheduler: their names may be
 // borrowed.
-sched_fn *
-sje__sched_fn_get(sje__sched *s, const char *name);
+sched_fn *sje__sched_fn_get(sje__sched *s, const char *name);
 
 // sje__sched_worker_find returns the worker registered as session, or
 // NULL.
-sched_worker *
-sje__sched_worker_find(sje__sched *s, uint64_t session);
+sched_worker *sje__sched_worker_find(sje__sched *s, uint64_t session);
 
 // sje__sched_worker_free frees w and what it owns.
-void
-sje__sched_worker_free(sched_worker *w);
+void sje__sched_worker_free(sched_worker *w);
 
 // sje__sched_job_free frees j and what it owns (not its waiters' holds).
-void
-sje__sched_job_free(sched_job *j);
+void sje__sched_job_free(sched_job *j);
 
 // sje__sched_ready puts a QUEUED job on its function's heap.
-void
-sje__sched_ready(sje__sched *s, sched_job *j);
+void sje__sched_ready(sje__sched *s, sched_job *j);
 
 // sje__sched_unqueue takes a job off whichever heap holds it.
-void
-sje__sched_unqueue(sje__sched *s, sched_job *j);
+void sje__sched_unqueue(sje__sched *s, sched_job *j);
 
 // sje__sched_release_lease forgets the worker holding j's lease.
-void
-sje__sched_release_lease(sched_job *j);
+void sje__sched_release_lease(sched_job *j);
 
 // sje__sched_txn opens the round's transaction if it is not open yet.
-void
-sje__sched_txn(sje__sched *s);
+void sje__sched_txn(sje__sched *s);
 
 // sje__sched_load reads j's row from the store (caller frees it); a
 // store failure is fatal.
-sje__job_row *
-sje__sched_load(sje__sched *s, const sched_job *j);
+sje__job_row *sje__sched_load(sje__sched *s, const sched_job *j);
 
 // sje__sched_save writes row's mutable fields in the round's transaction;
 // a store failure is fatal.
-void
-sje__sched_save(sje__sched *s, const sje__job_row *row);
+void sje__sched_save(sje__sched *s, const sje__job_row *row);
 
 // sje__sched_row_set_str replaces *field by a copy of value (NULL: none).
-void
-sje__sched_row_set_str(char **field, const char *value);
+void sje__sched_row_set_str(char **field, const char *value);
 
-// sje__sched_reply_ok packs msg now (it may borrow anything) and sends it after
-// the round's commit.
-void
-sje__sched_reply_ok(sje__sched *s, sje__call *call, const ProtobufCMessage *msg);
+// sje__sched_reply_ok packs msg now (it may borrow anything) and sends it
+// after the round's commit.
+void sje__sched_reply_ok(
+    sje__sched *s, sje__call *call, const ProtobufCMessage *msg);
 
 // sje__sched_reply_err queues an error reply: err's status, field, message.
-void
-sje__sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
+void sje__sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 // sje__sched_event_full makes the event of j entering (or, for progress and
 // cancel, being in) its current state: numbered, packed, kept in the store
 // within the round's transaction, and queued for publishing after commit.
-void
-sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
-    const char *error_type, const char *error_message,
+void sje__sched_event_full(sje__sched *s, const sched_job *j,
+    const char *worker, const char *error_type, const char *error_message,
     const Sje__V1__Progress *progress, bool cancel_requested);
 
 // sje__sched_event_push queues the event of j entering its current state.
-void
-sje__sched_event_push(sje__sched *s, const sched_job *j, const char *worker,
-    const char *error_type, const char *error_message);
+void sje__sched_event_push(sje__sched *s, const sched_job *j,
+    const char *worker, const char *error_type, const char *error_message);
 
 // sje__sched_count updates fn's counters for a job entering state.
-void
-sje__sched_count(sched_fn *f, int state);
+void sje__sched_count(sched_fn *f, int state);
 
 // sje__sched_hist_add records one duration.
-void
-sje__sched_hist_add(sched_hist *h, sje_time_ms ms);
+void sje__sched_hist_add(sched_hist *h, sje_time_ms ms);
 
 // sje__sched_set_state moves j (and its row) to state, logging a bug if the
 // state machine does not allow it.
-void
-sje__sched_set_state(sched_job *j, sje__job_row *row, int state);
+void sje__sched_set_state(sched_job *j, sje__job_row *row, int state);
 
 // sje__sched_attempt_end records how j's current attempt ended.
-void
-sje__sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
-    int outcome, const char *error_type, const char *error_message);
+void sje__sched_attempt_end(sje__sched *s, sched_job *j,
+    const sje__job_row *row, int outcome, const char *error_type,
+    const char *error_message);
 
 // sje__sched_wake_child moves a PENDING job whose last parent succeeded to
 // QUEUED, or SCHEDULED while its delay runs.
-void
-sje__sched_wake_child(sje__sched *s, sched_job *c);
+void sje__sched_wake_child(sje__sched *s, sched_job *c);
 
 // sje__sched_cascade ends the queued children UPSTREAM_FAILED, and theirs in
 // turn, iteratively.
-void
-sje__sched_cascade(sje__sched *s);
+void sje__sched_cascade(sje__sched *s);
 
 // sje__sched_finish ends j: its row (already in its terminal state) is saved,
 // the event queued, waiters told, and j forgotten.
-void
-sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row);
+void sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row);
 
 // sje__sched_attempt_failed ends j's current attempt (RUNNING) with an error:
 // cancelled when a cancel was asked for, else again after the back-off
 // while attempts remain, else FAILED. row is j's, loaded by the caller.
-void
-sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
+void sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
     const char *type, const char *message);
 
 // sje__sched_hold_add holds call, kind, for up to wait_ms; the hold is
 // answered by whoever frees it (sje__sched_hold_remove).
-sched_hold *
-sje__sched_hold_add(sje__sched *s, hold_kind kind, sje__call *call,
-    uint32_t wait_ms);
+sched_hold *sje__sched_hold_add(
+    sje__sched *s, hold_kind kind, sje__call *call, uint32_t wait_ms);
 
 // sje__sched_hold_remove unlinks and frees h (its call already answered).
-void
-sje__sched_hold_remove(sje__sched *s, sched_hold *h);
+void sje__sched_hold_remove(sje__sched *s, sched_hold *h);
 
 // sje__sched_wait_reply answers a Wait call with the current record of every
 // job it names.
-void
-sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done);
+void sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done);
 
 // sje__sched_hold_detach takes a Wait hold off the jobs it waits on.
-void
-sje__sched_hold_detach(sje__sched *s, sched_hold *h);
+void sje__sched_hold_detach(sje__sched *s, sched_hold *h);
 
 // sje__sched_link makes child wait for parent (both unfinished).
-void
-sje__sched_link(sched_job *parent, sched_job *child);
+void sje__sched_link(sched_job *parent, sched_job *child);
 
 // The handlers: each answers its call (now, or later for held calls)
 // through the reply queue. sje__sched_submit handles Coordinator.Submit.
-void
-sje__sched_submit(sje__sched *s, sje__call *call);
+void sje__sched_submit(sje__sched *s, sje__call *call);
 
 // sje__sched_check_count answers INVALID_ARGUMENT or RESOURCE_EXHAUSTED
 // naming field unless min <= n <= SJE_MAX_JOBS_PER_CALL; returns whether
 // the count is within.
-bool
-sje__sched_check_count(sje__sched *s, sje__call *call, size_t n, size_t min,
-    const char *field);
+bool sje__sched_check_count(
+    sje__sched *s, sje__call *call, size_t n, size_t min, const char *field);
 
 // sje__sched_check_id refuses a missing or malformed task_id.
-bool
-sje__sched_check_id(sje__sched *s, sje__call *call, const char *id,
-    const char *field);
+bool sje__sched_check_id(
+    sje__sched *s, sje__call *call, const char *id, const char *field);
 
 // sje__sched_get_status handles Coordinator.GetStatus.
-void
-sje__sched_get_status(sje__sched *s, sje__call *call);
+void sje__sched_get_status(sje__sched *s, sje__call *call);
 
 // sje__sched_wait handles Coordinator.Wait (held until the jobs end).
-void
-sje__sched_wait(sje__sched *s, sje__call *call);
+void sje__sched_wait(sje__sched *s, sje__call *call);
 
 // sje__sched_cancel handles Coordinator.Cancel.
-void
-sje__sched_cancel(sje__sched *s, sje__call *call);
+void sje__sched_cancel(sje__sched *s, sje__call *call);
 
 // sje__sched_list_jobs handles Coordinator.ListJobs.
-void
-sje__sched_list_jobs(sje__sched *s, sje__call *call);
+void sje__sched_list_jobs(sje__sched *s, sje__call *call);
 
 // sje__sched_run_workflow handles Coordinator.RunWorkflow.
-void
-sje__sched_run_workflow(sje__sched *s, sje__call *call);
+void sje__sched_run_workflow(sje__sched *s, sje__call *call);
 
 // sje__sched_list_workers handles Coordinator.ListWorkers.
-void
-sje__sched_list_workers(sje__sched *s, sje__call *call);
+void sje__sched_list_workers(sje__sched *s, sje__call *call);
 
 // sje__sched_events_reply answers a ListEvents call with the kept events it
 // asks for; with none to give it answers only when force is set. Returns
 // whether it answered.
-bool
-sje__sched_events_reply(sje__sched *s, sje__call *call, bool force);
+bool sje__sched_events_reply(sje__sched *s, sje__call *call, bool force);
 
 // sje__sched_list_events handles Coordinator.ListEvents (held until
 // events commit).
-void
-sje__sched_list_events(sje__sched *s, sje__call *call);
+void sje__sched_list_events(sje__sched *s, sje__call *call);
 
 // sje__sched_events_wake answers the held ListEvents calls that the events
 // just committed satisfy. Called after the commit.
-void
-sje__sched_events_wake(sje__sched *s);
+void sje__sched_events_wake(sje__sched *s);
 
 // sje__sched_check_alerts counts what monitoring.alerts read and checks
 // the rules; changes go to the hook thread.
 void sje__sched_check_alerts(sje__sched *s);
 
 // sje__sched_stats handles Coordinator.Stats.
-void
-sje__sched_stats(sje__sched *s, sje__call *call);
+void sje__sched_stats(sje__sched *s, sje__call *call);
 
 // sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with
 // the job by protobuf_c_message_free_unpacked).
-void
-sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
+void sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
 
 // sje__sched_challenge handles WorkerHub.GetChallenge.
-void
-sje__sched_challenge(sje__sched *s, sje__call *call);
+void sje__sched_challenge(sje__sched *s, sje__call *call);
 
 // sje__sched_register handles WorkerHub.RegisterWorker.
-void
-sje__sched_register(sje__sched *s, sje__call *call);
+void sje__sched_register(sje__sched *s, sje__call *call);
 
 // sje__sched_fetch handles WorkerHub.Fetch (held until work is ready).
-void
-sje__sched_fetch(sje__sched *s, sje__call *call);
+void sje__sched_fetch(sje__sched *s, sje__call *call);
 
 // sje__sched_heartbeat handles WorkerHub.Heartbeat.
-void
-sje__sched_heartbeat(sje__sched *s, sje__call *call);
+void sje__sched_heartbeat(sje__sched *s, sje__call *call);
 
 // sje__sched_report handles Complete, Fail and Release.
-void
-sje__sched_report(sje__sched *s, sje__call *call, report_kind kind);
+void sje__sched_report(sje__sched *s, sje__call *call, report_kind kind);
 
 // sje__sched_timers runs what is due: delayed jobs, held calls out of time,
 // and the periodic tick.
-void
-sje__sched_timers(sje__sched *s);
+void sje__sched_timers(sje__sched *s);
 
 // sje__sched_dispatch answers held Fetch calls, oldest first, with ready jobs.
-void
-sje__sched_dispatch(sje__sched *s);
+void sje__sched_dispatch(sje__sched *s);
 
 #endif // SJE_SERVER_SCHED_INT_H

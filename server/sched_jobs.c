@@ -141,7 +141,6 @@ sched_children_done(sje__sched *s, sched_job *j)
 	}
 }
 
-
 // sje__sched_cascade ends the queued children UPSTREAM_FAILED, and theirs in
 // turn, iteratively.
 void
@@ -159,7 +158,8 @@ sje__sched_cascade(sje__sched *s)
 			sje__snprintf(why, sizeof(why), "parent '%s' ended %s",
 			    e.parent, sje_job_state_name(e.parent_state));
 			sje__job_row *row = sje__sched_load(s, c);
-			sje__sched_row_set_str(&row->error_type, "upstream_failed");
+			sje__sched_row_set_str(
+			    &row->error_type, "upstream_failed");
 			sje__sched_row_set_str(&row->error_message, why);
 			sje__sched_set_state(c, row,
 			    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
@@ -202,7 +202,8 @@ static uint32_t
 sched_retry_delay_ms(sje__sched *s, const sje__job_row *row, uint32_t attempt)
 {
 	const sje_retry_cfg    *def = &s->cfg->tasks.retry;
-	const sje_function_cfg *fc  = sje_config_function(s->cfg, row->function);
+	const sje_function_cfg *fc =
+	    sje_config_function(s->cfg, row->function);
 	if (fc != NULL && fc->has_retry) {
 		def = &fc->retry;
 	}
@@ -247,9 +248,8 @@ sched_retry_delay_ms(sje__sched *s, const sje__job_row *row, uint32_t attempt)
 // attempt that the policy would retry after *delay_ms: false when one
 // says stop; *delay_ms changed when one names another wait.
 static bool
-sched_plugins_retry(sje__sched *s, const sched_job *j,
-    const sje__job_row *row, const char *type, const char *message,
-    uint32_t *delay_ms)
+sched_plugins_retry(sje__sched *s, const sched_job *j, const sje__job_row *row,
+    const char *type, const char *message, uint32_t *delay_ms)
 {
 	sje_job_event     ev;
 	const char       *who = NULL;
@@ -270,8 +270,8 @@ sched_plugins_retry(sje__sched *s, const sched_job *j,
 	ev.worker        = row->worker;
 	ev.error_type    = type;
 	ev.error_message = message;
-	v = sje__hooks_decide_retry(s->hooks, &ev, j->max_attempts, delay_ms,
-	    &who);
+	v                = sje__hooks_decide_retry(
+	                   s->hooks, &ev, j->max_attempts, delay_ms, &who);
 	if (v == SJE_RETRY_STOP) {
 		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
 		    "plugin %s: no more attempts after attempt %u", who,
@@ -332,10 +332,9 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 
 // ---- held calls ----------------------------------------------------------
 
-
 sched_hold *
-sje__sched_hold_add(sje__sched *s, hold_kind kind, sje__call *call,
-    uint32_t wait_ms)
+sje__sched_hold_add(
+    sje__sched *s, hold_kind kind, sje__call *call, uint32_t wait_ms)
 {
 	sched_hold *h  = sje__sched_xalloc(sizeof(*h));
 	h->kind        = kind;
@@ -378,16 +377,19 @@ sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done)
 	const Sje__V1__WaitRequest *req =
 	    (const Sje__V1__WaitRequest *) sje__call_input(call);
 	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
-	reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (req->n_task_ids + 1));
+	reply.jobs =
+	    sje__sched_xalloc(sizeof(*reply.jobs) * (req->n_task_ids + 1));
 	for (size_t i = 0; i < req->n_task_ids; i++) {
 		sje__job_row *row;
 		if (sje__store_get_job(s->store, req->task_ids[i], &row) !=
 		    SJE_OK) {
 			continue;
 		}
-		sje_err err = sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
+		sje_err err =
+		    sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
 		if (err == SJE_OK) {
-			sje__sched_attach_attempts(s, reply.jobs[reply.n_jobs], row->id);
+			sje__sched_attach_attempts(
+			    s, reply.jobs[reply.n_jobs], row->id);
 			reply.n_jobs++;
 		}
 		sje__job_row_free(row);

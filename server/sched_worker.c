@@ -47,8 +47,8 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	for (size_t i = 0; i < req->n_labels; i++) {
 		if (strlen(req->labels[i]->key) > SJE_MAX_ID_BYTES ||
 		    strlen(req->labels[i]->value) > SJE_MAX_ID_BYTES * 8) {
-			sje__sched_reply_err(s, call, SJE_ELIMIT, "labels",
-			    "label too long");
+			sje__sched_reply_err(
+			    s, call, SJE_ELIMIT, "labels", "label too long");
 			return;
 		}
 	}
@@ -64,14 +64,16 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	sched_worker *w = sje__sched_xalloc(sizeof(*w));
 	do {
 		w->session = sje__random_u64();
-	} while (w->session == 0 || sje__sched_worker_find(s, w->session) != NULL);
+	} while (
+	    w->session == 0 || sje__sched_worker_find(s, w->session) != NULL);
 	w->name  = sje__sched_xstrdup(req->name);
 	w->slots = req->slots != 0 ? req->slots : 1;
 	w->fns   = sje__sched_xalloc(sizeof(*w->fns) * (req->n_functions + 1));
 	for (size_t i = 0; i < req->n_functions; i++) {
 		w->fns[w->n_fns++] = sje__sched_fn_get(s, req->functions[i]);
 	}
-	w->labels = sje__sched_xalloc(sizeof(*w->labels) * (req->n_labels + 1));
+	w->labels =
+	    sje__sched_xalloc(sizeof(*w->labels) * (req->n_labels + 1));
 	for (size_t i = 0; i < req->n_labels; i++) {
 		w->labels[i].key   = sje__sched_xstrdup(req->labels[i]->key);
 		w->labels[i].value = sje__sched_xstrdup(req->labels[i]->value);
@@ -86,9 +88,9 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	Sje__V1__RegisterReply reply = SJE__V1__REGISTER_REPLY__INIT;
 	reply.session                = w->session;
 	reply.lease_s                = s->cfg->executor.lease_s;
-	reply.heartbeat_ms = s->lease_ms / 3 < SCHED_HEARTBEAT_MAX_MS
-	    ? s->lease_ms / 3
-	    : SCHED_HEARTBEAT_MAX_MS;
+	reply.heartbeat_ms           = s->lease_ms / 3 < SCHED_HEARTBEAT_MAX_MS
+	              ? s->lease_ms / 3
+	              : SCHED_HEARTBEAT_MAX_MS;
 	sje__sched_reply_ok(s, call, &reply.base);
 }
 
@@ -133,8 +135,9 @@ sje__sched_fetch(sje__sched *s, sje__call *call)
 		sje__sched_reply_ok(s, call, &reply.base);
 		return;
 	}
-	uint32_t wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS ? req->wait_ms
-	                                                    : SCHED_MAX_HOLD_MS;
+	uint32_t    wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS
+	       ? req->wait_ms
+	       : SCHED_MAX_HOLD_MS;
 	sched_hold *h = sje__sched_hold_add(s, HOLD_FETCH, call, wait_ms);
 	h->worker     = w;
 	h->max_jobs   = req->max_jobs < SCHED_MAX_FETCH_JOBS
@@ -167,13 +170,14 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 		return;
 	}
 	Sje__V1__HeartbeatReply reply = SJE__V1__HEARTBEAT_REPLY__INIT;
-	reply.cancel = sje__sched_xalloc(sizeof(char *) * (req->n_running + 1));
-	reply.lost   = sje__sched_xalloc(sizeof(char *) * (req->n_running + 1));
+	reply.cancel =
+	    sje__sched_xalloc(sizeof(char *) * (req->n_running + 1));
+	reply.lost = sje__sched_xalloc(sizeof(char *) * (req->n_running + 1));
 	for (size_t i = 0; i < req->n_running; i++) {
 		const Sje__V1__RunningJob *r = req->running[i];
-		sched_job *j = r->task_id != NULL
-		    ? sje__hmap_get(&s->jobs, r->task_id)
-		    : NULL;
+		sched_job                 *j = r->task_id != NULL
+		                    ? sje__hmap_get(&s->jobs, r->task_id)
+		                    : NULL;
 		if (j == NULL || j->state != ST_RUNNING ||
 		    j->lease_id != r->lease_id) {
 			reply.lost[reply.n_lost++] = r->task_id;
@@ -189,13 +193,13 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 			reply.cancel[reply.n_cancel++] = r->task_id;
 		}
 		const Sje__V1__Progress *p = r->progress;
-		if (p != NULL && (p->percent != j->progress_pct ||
-		                     progress_hash(p->message) !=
-		                         j->progress_hash)) {
-			j->progress_pct    = p->percent;
-			j->progress_hash   = progress_hash(p->message);
-			sje__job_row *row  = sje__sched_load(s, j);
-			row->progress_pct  = p->percent;
+		if (p != NULL &&
+		    (p->percent != j->progress_pct ||
+		        progress_hash(p->message) != j->progress_hash)) {
+			j->progress_pct   = p->percent;
+			j->progress_hash  = progress_hash(p->message);
+			sje__job_row *row = sje__sched_load(s, j);
+			row->progress_pct = p->percent;
 			char msg[256];
 			sje__snprintf(msg, sizeof(msg), "%s",
 			    p->message != NULL ? p->message : "");
@@ -204,7 +208,8 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 			Sje__V1__Progress prog = SJE__V1__PROGRESS__INIT;
 			prog.percent           = p->percent;
 			prog.message           = msg;
-			sje__sched_event_full(s, j, w->name, NULL, NULL, &prog, false);
+			sje__sched_event_full(
+			    s, j, w->name, NULL, NULL, &prog, false);
 			sje__job_row_free(row);
 		}
 	}
@@ -212,7 +217,6 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 	free(reply.cancel);
 	free(reply.lost);
 }
-
 
 // sched_release hands a leased job back unrun: queued again at once, and
 // the attempt does not count.
@@ -243,7 +247,7 @@ sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
 void
 sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 {
-	bool ok = kind == REPORT_COMPLETE;
+	bool                          ok = kind == REPORT_COMPLETE;
 	const Sje__V1__ReportRequest *req =
 	    (const Sje__V1__ReportRequest *) sje__call_input(call);
 	if (!sje__sched_check_count(s, call, req->n_outcomes, 0, "outcomes")) {
@@ -259,9 +263,9 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 	reply.n_accepted = req->n_outcomes;
 	for (size_t i = 0; i < req->n_outcomes; i++) {
 		const Sje__V1__JobOutcome *o = req->outcomes[i];
-		sched_job *j = o->task_id != NULL
-		    ? sje__hmap_get(&s->jobs, o->task_id)
-		    : NULL;
+		sched_job                 *j = o->task_id != NULL
+		                    ? sje__hmap_get(&s->jobs, o->task_id)
+		                    : NULL;
 		if (j == NULL || j->state != ST_RUNNING ||
 		    j->lease_id != o->lease_id) {
 			// Expired, moved or unknown lease: refused, no change.
@@ -269,18 +273,18 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 			    SJE__V1__STATUS_CODE__FAILED_PRECONDITION;
 			continue;
 		}
-		reply.accepted[i] = SJE__V1__STATUS_CODE__OK;
-		sje__job_row *row = sje__sched_load(s, j);
-		const char   *result =
-                    o->result != NULL && o->result->text != NULL &&
-                    o->result->text[0] != '\0'
-                    ? o->result->text
-                    : "null";
-		size_t rlen = strlen(result);
+		reply.accepted[i]    = SJE__V1__STATUS_CODE__OK;
+		sje__job_row *row    = sje__sched_load(s, j);
+		const char   *result = o->result != NULL &&
+                        o->result->text != NULL && o->result->text[0] != '\0'
+		      ? o->result->text
+		      : "null";
+		size_t        rlen   = strlen(result);
 		if (kind == REPORT_RELEASE) {
 			sched_release(s, j, row);
-		} else if (ok && (rlen > SJE_MAX_PARAMS_BYTES ||
-		              !sje__json_valid(result, rlen))) {
+		} else if (ok &&
+		    (rlen > SJE_MAX_PARAMS_BYTES ||
+		        !sje__json_valid(result, rlen))) {
 			sje__sched_attempt_failed(s, j, row, "invalid_result",
 			    rlen > SJE_MAX_PARAMS_BYTES
 			        ? "the result is larger than the limit"
@@ -290,7 +294,8 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 			sje__sched_row_set_str(&row->error_type, NULL);
 			sje__sched_row_set_str(&row->error_message, NULL);
 			row->progress_pct = 100;
-			sje__sched_attempt_end(s, j, row, ST_SUCCEEDED, NULL, NULL);
+			sje__sched_attempt_end(
+			    s, j, row, ST_SUCCEEDED, NULL, NULL);
 			sje__sched_set_state(j, row, ST_SUCCEEDED);
 			SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "succeeded");
 			sje__sched_finish(s, j, row);
@@ -335,9 +340,11 @@ sched_expired_each(void *arg, const char *key, void *value)
 	(void) key;
 	expired_scan *e = arg;
 	sched_job    *j = value;
-	if (j->state == ST_RUNNING && (j->lease_expires_ms <= e->now_ms ||
-	                                  sched_overdue(j, e->now_ms, e->grace_ms))) {
-		if (!sje__sched_grow((void **) &e->v, &e->cap, e->n, sizeof(*e->v))) {
+	if (j->state == ST_RUNNING &&
+	    (j->lease_expires_ms <= e->now_ms ||
+	        sched_overdue(j, e->now_ms, e->grace_ms))) {
+		if (!sje__sched_grow(
+		        (void **) &e->v, &e->cap, e->n, sizeof(*e->v))) {
 			sje__sched_fatal("allocation", SJE_ENOMEM);
 		}
 		e->v[e->n++] = j;
@@ -361,11 +368,13 @@ sched_tick(sje__sched *s)
 			    row->worker != NULL ? row->worker : "?");
 			sje__sched_attempt_failed(s, j, row, "lost", msg);
 		} else {
-			// The worker still heartbeats but did not stop the job:
-			// the attempt ends here, and its late report is refused.
+			// The worker still heartbeats but did not stop the
+			// job: the attempt ends here, and its late report is
+			// refused.
 			sje__snprintf(msg, sizeof(msg),
 			    "timed out after %u s (worker '%s' did not stop it)",
-			    j->timeout_s, row->worker != NULL ? row->worker : "?");
+			    j->timeout_s,
+			    row->worker != NULL ? row->worker : "?");
 			sje__sched_attempt_failed(s, j, row, "timeout", msg);
 		}
 		sje__job_row_free(row);
@@ -385,11 +394,13 @@ sched_tick(sje__sched *s)
 
 	// Finished jobs older than server.result_ttl_s are forgotten, a
 	// bounded batch at a time so that no round takes long.
-	if (s->cfg->server.result_ttl_s != 0 && s->now_ms >= s->next_purge_ms) {
+	if (s->cfg->server.result_ttl_s != 0 &&
+	    s->now_ms >= s->next_purge_ms) {
 		uint32_t n = 0;
 		sje__sched_txn(s);
 		sje_err err = sje__store_purge_finished(s->store,
-		    s->now_ms - (sje_time_ms) s->cfg->server.result_ttl_s * 1000,
+		    s->now_ms -
+		        (sje_time_ms) s->cfg->server.result_ttl_s * 1000,
 		    SCHED_PURGE_BATCH, &n);
 		if (err != SJE_OK) {
 			sje__sched_fatal("store purge", err);
@@ -399,17 +410,19 @@ sched_tick(sje__sched *s)
 			    s->cfg->server.result_ttl_s);
 		}
 		s->next_purge_ms = s->now_ms +
-		    (n == SCHED_PURGE_BATCH ? SCHED_TICK_MS : SCHED_PURGE_EVERY_MS);
+		    (n == SCHED_PURGE_BATCH ? SCHED_TICK_MS
+		                            : SCHED_PURGE_EVERY_MS);
 	}
 
-	sje_time_ms    forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;
-	sched_worker **pp     = &s->workers;
+	sje_time_ms forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;
+	sched_worker **pp  = &s->workers;
 	while (*pp != NULL) {
 		sched_worker *w = *pp;
 		if (w->busy == 0 && w->n_holds == 0 &&
 		    w->last_seen_ms + forget < s->now_ms) {
 			SJE_INFO("worker %s forgotten: silent for %lld ms",
-			    w->name, (long long) (s->now_ms - w->last_seen_ms));
+			    w->name,
+			    (long long) (s->now_ms - w->last_seen_ms));
 			*pp = w->next;
 			sje__sched_worker_free(w);
 		} else {
@@ -439,7 +452,8 @@ sje__sched_timers(sje__sched *s)
 		sched_hold *next = h->next;
 		if (h->deadline_ms <= s->now_ms) {
 			if (h->kind == HOLD_FETCH) {
-				Sje__V1__FetchReply r = SJE__V1__FETCH_REPLY__INIT;
+				Sje__V1__FetchReply r =
+				    SJE__V1__FETCH_REPLY__INIT;
 				sje__sched_reply_ok(s, h->call, &r.base);
 			} else if (h->kind == HOLD_EVENTS) {
 				sje__sched_events_reply(s, h->call, true);
@@ -489,15 +503,15 @@ sched_parents(sje__sched *s, const Sje__V1__JobSpec *spec, parents_pb *pp,
 		    SJE_OK) {
 			continue; // cannot happen: parents are never deleted
 		}
-		size_t i = pp->n++;
+		size_t i    = pp->n++;
 		pp->rows[i] = row;
 		sje__v1__parent_result__init(&pp->v[i]);
 		sje__v1__json__init(&pp->json[i]);
-		pp->json[i].text  = row->result_json != NULL ? row->result_json
-		                                             : "null";
-		pp->v[i].task_id  = row->task_id;
-		pp->v[i].result   = &pp->json[i];
-		pp->p[i]          = &pp->v[i];
+		pp->json[i].text =
+		    row->result_json != NULL ? row->result_json : "null";
+		pp->v[i].task_id = row->task_id;
+		pp->v[i].result  = &pp->json[i];
+		pp->p[i]         = &pp->v[i];
 	}
 	a->parents   = pp->p;
 	a->n_parents = pp->n;
@@ -526,7 +540,8 @@ sched_best(sje__sched *s, sched_worker *w)
 			continue;
 		}
 		if (best == NULL ||
-		    sje__sched_heap_before(&f->ready, f->ready.v[0], best->ready.v[0])) {
+		    sje__sched_heap_before(
+		        &f->ready, f->ready.v[0], best->ready.v[0])) {
 			best = f;
 		}
 	}
@@ -550,25 +565,28 @@ sje__sched_dispatch(sje__sched *s)
 			h = next;
 			continue;
 		}
-		size_t                max  = h->max_jobs;
-		Sje__V1__Assignment  *as   = sje__sched_xalloc(sizeof(*as) * max);
-		Sje__V1__Assignment **ap   = sje__sched_xalloc(sizeof(*ap) * max);
-		Sje__V1__JobSpec    **spec = sje__sched_xalloc(sizeof(*spec) * max);
-		parents_pb           *pars = sje__sched_xalloc(sizeof(*pars) * max);
-		size_t                n    = 0;
-		sched_job            *j;
+		size_t               max = h->max_jobs;
+		Sje__V1__Assignment *as = sje__sched_xalloc(sizeof(*as) * max);
+		Sje__V1__Assignment **ap =
+		    sje__sched_xalloc(sizeof(*ap) * max);
+		Sje__V1__JobSpec **spec =
+		    sje__sched_xalloc(sizeof(*spec) * max);
+		parents_pb *pars = sje__sched_xalloc(sizeof(*pars) * max);
+		size_t      n    = 0;
+		sched_job  *j;
 		while (n < max && (j = sched_best(s, h->worker)) != NULL) {
 			sje__job_row *row = sje__sched_load(s, j);
-			spec[n] = sje__v1__job_spec__unpack(
-			    NULL, row->spec_len, row->spec);
+			spec[n]           = sje__v1__job_spec__unpack(
+			              NULL, row->spec_len, row->spec);
 			j->attempt++;
-			j->started_ms         = s->now_ms;
-			sje__sched_hist_add(&j->fn->wait, s->now_ms - j->queued_ms);
-			j->lease_id           = ++s->lease_seq;
-			j->lease_expires_ms   = s->now_ms + s->lease_ms;
-			j->worker             = h->worker;
-			j->progress_pct       = 0;
-			j->progress_hash      = progress_hash(NULL);
+			j->started_ms = s->now_ms;
+			sje__sched_hist_add(
+			    &j->fn->wait, s->now_ms - j->queued_ms);
+			j->lease_id         = ++s->lease_seq;
+			j->lease_expires_ms = s->now_ms + s->lease_ms;
+			j->worker           = h->worker;
+			j->progress_pct     = 0;
+			j->progress_hash    = progress_hash(NULL);
 			h->worker->busy++;
 			sje__sched_set_state(j, row, ST_RUNNING);
 			row->attempt          = j->attempt;
@@ -580,26 +598,28 @@ sje__sched_dispatch(sje__sched *s)
 			sje__sched_row_set_str(&row->worker, h->worker->name);
 			sje__sched_save(s, row);
 			sje__attempt_row at = { .number = j->attempt,
-				.worker = h->worker->name, .started_ms = s->now_ms,
-				.outcome = ST_RUNNING };
+				.worker                 = h->worker->name,
+				.started_ms             = s->now_ms,
+				.outcome                = ST_RUNNING };
 			if (sje__store_put_attempt(s->store, j->id, &at) !=
 			    SJE_OK) {
 				sje__sched_fatal("store attempt", SJE_EIO);
 			}
-			sje__sched_event_push(s, j, h->worker->name, NULL, NULL);
+			sje__sched_event_push(
+			    s, j, h->worker->name, NULL, NULL);
 
 			Sje__V1__Assignment *a = &as[n];
 			sje__v1__assignment__init(a);
-			a->task_id   = j->task_id;
-			a->function  = j->fn->name;
-			a->params    = spec[n] != NULL ? spec[n]->params : NULL;
-			a->lease_id  = j->lease_id;
-			a->attempt   = j->attempt;
+			a->task_id  = j->task_id;
+			a->function = j->fn->name;
+			a->params   = spec[n] != NULL ? spec[n]->params : NULL;
+			a->lease_id = j->lease_id;
+			a->attempt  = j->attempt;
 			a->timeout_s = row->timeout_s;
 			if (spec[n] != NULL && spec[n]->n_depends_on > 0) {
 				sched_parents(s, spec[n], &pars[n], a);
 			}
-			ap[n]        = a;
+			ap[n] = a;
 			n++;
 			sje__job_row_free(row);
 		}
@@ -613,7 +633,8 @@ sje__sched_dispatch(sje__sched *s)
 		for (size_t i = 0; i < n; i++) {
 			parents_pb_free(&pars[i]);
 			if (spec[i] != NULL) {
-				sje__v1__job_spec__free_unpacked(spec[i], NULL);
+				sje__v1__job_spec__free_unpacked(
+				    spec[i], NULL);
 			}
 		}
 		free(pars);

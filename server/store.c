@@ -59,11 +59,11 @@
 #define STORE_TERMINAL_MIN "5"
 
 // The columns of jobs, in the order store_read_row reads them.
-#define STORE_COLS                                                            \
-	"id, task_id, function, spec, state, priority, attempt, "             \
-	"max_attempts, timeout_s, lease_id, lease_expires_ms, "               \
-	"ready_at_ms, worker, result_json, error_type, error_message, "       \
-	"progress_pct, progress_msg, cancel_requested, created_ms, "          \
+#define STORE_COLS                                                      \
+	"id, task_id, function, spec, state, priority, attempt, "       \
+	"max_attempts, timeout_s, lease_id, lease_expires_ms, "         \
+	"ready_at_ms, worker, result_json, error_type, error_message, " \
+	"progress_pct, progress_msg, cancel_requested, created_ms, "    \
 	"started_ms, finished_ms"
 
 enum store_col {
@@ -217,10 +217,9 @@ static const char *const store_sql[ST_COUNT] = {
 	                   "AND (?3 = 0 OR state = ?3) "
 	                   "AND (?4 IS NULL OR function = ?4) "
 	                   "ORDER BY id DESC LIMIT ?2",
-	[ST_SCAN_ACTIVE]         = "SELECT " STORE_COLS " FROM jobs "
-	                           "WHERE state < " STORE_TERMINAL_MIN
-	                           " ORDER BY id",
-	[ST_META_GET]            = "SELECT value FROM meta WHERE key = ?1",
+	[ST_SCAN_ACTIVE] = "SELECT " STORE_COLS " FROM jobs "
+	                   "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
+	[ST_META_GET]    = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -234,11 +233,11 @@ static const char *const store_sql[ST_COUNT] = {
 	    "ORDER BY number",
 	[ST_ADD_EVENT] = "INSERT OR REPLACE INTO events (seq, task_id, data) "
 	                 "VALUES (?1, ?2, ?3)",
-	[ST_LIST_EVENTS] = "SELECT seq, data FROM events WHERE seq > ?1 "
-	                   "ORDER BY seq LIMIT ?2",
+	[ST_LIST_EVENTS]      = "SELECT seq, data FROM events WHERE seq > ?1 "
+	                        "ORDER BY seq LIMIT ?2",
 	[ST_LIST_EVENTS_TASK] = "SELECT seq, data FROM events WHERE seq > ?1 "
 	                        "AND task_id = ?3 ORDER BY seq LIMIT ?2",
-	[ST_PRUNE_EVENTS] = "DELETE FROM events WHERE seq <= ?1",
+	[ST_PRUNE_EVENTS]     = "DELETE FROM events WHERE seq <= ?1",
 	// Both purge statements select the same jobs within one transaction.
 	[ST_PURGE_ATTEMPTS] =
 	    "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs "
@@ -539,8 +538,8 @@ sje__store_open(const char *data_dir, sje_sync_mode sync, sje__store **out)
 	if ((rv = store_mkdirs(data_dir)) != SJE_OK) {
 		goto fail_mkdir;
 	}
-	if ((rv = store_open_db(s,
-	         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != SJE_OK) {
+	if ((rv = store_open_db(
+	         s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != SJE_OK) {
 		goto fail_open;
 	}
 	// Migrate (and check the version) before WAL, so that a file from a
@@ -678,11 +677,11 @@ store_bind_text(sqlite3_stmt *st, int i, const char *str)
 
 // STORE_BIND runs one sqlite3_bind_* call while rc is still SQLITE_OK, so
 // that a run of binds keeps the first failure.
-#define STORE_BIND(rc, call)                                                  \
-	do {                                                                  \
-		if ((rc) == SQLITE_OK) {                                      \
-			(rc) = (call);                                        \
-		}                                                             \
+#define STORE_BIND(rc, call)             \
+	do {                             \
+		if ((rc) == SQLITE_OK) { \
+			(rc) = (call);   \
+		}                        \
 	} while (0)
 
 // store_bind_mutable binds the fields that sje__store_update_job writes, at
@@ -1012,7 +1011,8 @@ sje__store_list_jobs(
 		st = s->st[ST_LIST_PREFIX];
 	} else {
 		st = s->st[by_state
-		        ? (by_function ? ST_LIST_STATE_FUNCTION : ST_LIST_STATE)
+		        ? (by_function ? ST_LIST_STATE_FUNCTION
+		                       : ST_LIST_STATE)
 		        : (by_function ? ST_LIST_FUNCTION : ST_LIST_ALL)];
 	}
 	// The whole array at once: the caller bounds the limit.
@@ -1031,7 +1031,8 @@ sje__store_list_jobs(
 		rc = store_bind_text(st, 4, by_function ? f->function : NULL);
 	}
 	if (rc == SQLITE_OK && by_prefix) {
-		if ((rc = store_bind_text(st, 5, f->task_prefix)) == SQLITE_OK) {
+		if ((rc = store_bind_text(st, 5, f->task_prefix)) ==
+		    SQLITE_OK) {
 			rc = store_bind_text(st, 6, upper);
 		}
 	}
@@ -1142,8 +1143,8 @@ sje__job_row_free(sje__job_row *row)
 }
 
 sje_err
-sje__store_put_attempt(sje__store *s, int64_t job_id,
-    const sje__attempt_row *a)
+sje__store_put_attempt(
+    sje__store *s, int64_t job_id, const sje__attempt_row *a)
 {
 	sqlite3_stmt *st = s->st[ST_PUT_ATTEMPT];
 	int           rc;
@@ -1172,14 +1173,14 @@ sje__attempt_rows_free(sje__attempt_row *rows, size_t n)
 }
 
 sje_err
-sje__store_list_attempts(sje__store *s, int64_t job_id,
-    sje__attempt_row **rows, size_t *n)
+sje__store_list_attempts(
+    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n)
 {
 	sqlite3_stmt     *st  = s->st[ST_LIST_ATTEMPTS];
 	sje__attempt_row *v   = NULL;
 	size_t            cnt = 0, cap = 0;
-	sje_err           rv  = SJE_OK;
-	int               rc  = sqlite3_bind_int64(st, 1, job_id);
+	sje_err           rv = SJE_OK;
+	int               rc = sqlite3_bind_int64(st, 1, job_id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			size_t            nc = cap != 0 ? cap * 2 : 4;
@@ -1200,7 +1201,8 @@ sje__store_list_attempts(sje__store *s, int64_t job_id,
 		a->outcome     = sqlite3_column_int(st, 4);
 		if ((rv = store_col_text(st, 1, &a->worker)) != SJE_OK ||
 		    (rv = store_col_text(st, 5, &a->error_type)) != SJE_OK ||
-		    (rv = store_col_text(st, 6, &a->error_message)) != SJE_OK) {
+		    (rv = store_col_text(st, 6, &a->error_message)) !=
+		        SJE_OK) {
 			break;
 		}
 		rc = SQLITE_OK;
@@ -1248,7 +1250,8 @@ sje__store_list_events(sje__store *s, uint64_t after, const char *task_id,
 	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) after)) ==
 	        SQLITE_OK &&
 	    (rc = sqlite3_bind_int64(st, 2, limit)) == SQLITE_OK &&
-	    (!by_task || (rc = store_bind_text(st, 3, task_id)) == SQLITE_OK)) {
+	    (!by_task ||
+	        (rc = store_bind_text(st, 3, task_id)) == SQLITE_OK)) {
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			rv = fn(arg, (uint64_t) sqlite3_column_int64(st, 0),
 			    sqlite3_column_blob(st, 1),
@@ -1277,8 +1280,8 @@ sje__store_prune_events(sje__store *s, uint64_t upto)
 }
 
 sje_err
-sje__store_purge_finished(sje__store *s, sje_time_ms before_ms,
-    uint32_t limit, uint32_t *n)
+sje__store_purge_finished(
+    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n)
 {
 	for (int k = ST_PURGE_ATTEMPTS; k <= ST_PURGE_JOBS; k++) {
 		sqlite3_stmt *st = s->st[k];

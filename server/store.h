@@ -29,26 +29,26 @@ typedef struct sje__store sje__store;
 // sje__job_row is one job as stored. Strings are owned by the row (NULL
 // where the column is NULL); sje__job_row_free frees it all.
 typedef struct sje__job_row {
-	int64_t  id;            // rowid; also the submit order (oldest = least)
-	char    *task_id;
-	char    *function;
-	uint8_t *spec;          // packed sje.v1.JobSpec as submitted
-	size_t   spec_len;
-	int      state;         // Sje__V1__JobState
-	int32_t  priority;
-	uint32_t attempt;       // attempts started so far
-	uint32_t max_attempts;
-	uint32_t timeout_s;
-	uint64_t lease_id;      // of the current or last lease; 0: none
+	int64_t     id; // rowid; also the submit order (oldest = least)
+	char       *task_id;
+	char       *function;
+	uint8_t    *spec; // packed sje.v1.JobSpec as submitted
+	size_t      spec_len;
+	int         state; // Sje__V1__JobState
+	int32_t     priority;
+	uint32_t    attempt; // attempts started so far
+	uint32_t    max_attempts;
+	uint32_t    timeout_s;
+	uint64_t    lease_id;         // of the current or last lease; 0: none
 	sje_time_ms lease_expires_ms; // 0 unless RUNNING
 	sje_time_ms ready_at_ms;      // SCHEDULED until this time
-	char    *worker;        // name of the worker that ran it last
-	char    *result_json;   // when SUCCEEDED
-	char    *error_type;    // of the last failed attempt
-	char    *error_message;
-	double   progress_pct;
-	char    *progress_msg;
-	bool     cancel_requested;
+	char       *worker;           // name of the worker that ran it last
+	char       *result_json;      // when SUCCEEDED
+	char       *error_type;       // of the last failed attempt
+	char       *error_message;
+	double      progress_pct;
+	char       *progress_msg;
+	bool        cancel_requested;
 	sje_time_ms created_ms;
 	sje_time_ms started_ms;  // 0: never
 	sje_time_ms finished_ms; // 0: not finished
@@ -56,10 +56,10 @@ typedef struct sje__job_row {
 
 // sje__job_filter selects jobs for sje__store_list_jobs.
 typedef struct sje__job_filter {
-	int         state;    // 0: any
-	const char *function; // NULL or "": any
-	uint32_t    limit;    // rows at most (the caller bounds it)
-	int64_t     before_id; // 0: from the newest; else only ids below it
+	int         state;       // 0: any
+	const char *function;    // NULL or "": any
+	uint32_t    limit;       // rows at most (the caller bounds it)
+	int64_t     before_id;   // 0: from the newest; else only ids below it
 	const char *task_prefix; // NULL or "": any; else task_ids starting so
 } sje__job_filter;
 
@@ -67,8 +67,8 @@ typedef struct sje__job_filter {
 // migrates the schema, and sets WAL and the sync mode. *out is written on
 // SJE_OK; caller owns it. Errors: SJE_EIO (with a logged reason),
 // SJE_EPROTO when the file's schema is newer than this program.
-sje_err sje__store_open(const char *data_dir, sje_sync_mode sync,
-    sje__store **out);
+sje_err sje__store_open(
+    const char *data_dir, sje_sync_mode sync, sje__store **out);
 
 // sje__store_open_reader opens <data_dir>/sje.db, which must exist with
 // the current schema, read-only: a second connection for another thread
@@ -89,8 +89,8 @@ void sje__store_rollback(sje__store *s);
 
 // sje__store_insert_job inserts row (its id is ignored) and writes the new
 // rowid to *id. SJE_EEXIST when task_id exists already.
-sje_err sje__store_insert_job(sje__store *s, const sje__job_row *row,
-    int64_t *id);
+sje_err sje__store_insert_job(
+    sje__store *s, const sje__job_row *row, int64_t *id);
 
 // sje__store_update_job writes every mutable field of row (state, attempt,
 // max_attempts, lease_id, lease_expires_ms, ready_at_ms, worker,
@@ -101,24 +101,23 @@ sje_err sje__store_update_job(sje__store *s, const sje__job_row *row);
 
 // sje__store_get_job reads the job with task_id. On SJE_OK *out is a new
 // row (caller frees it); SJE_ENOTFOUND when there is none.
-sje_err sje__store_get_job(sje__store *s, const char *task_id,
-    sje__job_row **out);
+sje_err sje__store_get_job(
+    sje__store *s, const char *task_id, sje__job_row **out);
 
 // sje__store_get_result reads the result of the job with task_id: on
 // SJE_OK *out is a new string, or NULL when the job has none; SJE_ENOTFOUND
 // when there is no such job.
-sje_err sje__store_get_result(sje__store *s, const char *task_id,
-    char **out);
+sje_err sje__store_get_result(sje__store *s, const char *task_id, char **out);
 
 // sje__store_get_job_by_id is sje__store_get_job by rowid.
-sje_err sje__store_get_job_by_id(sje__store *s, int64_t id,
-    sje__job_row **out);
+sje_err sje__store_get_job_by_id(
+    sje__store *s, int64_t id, sje__job_row **out);
 
 // sje__store_list_jobs returns up to f->limit jobs matching f, newest
 // (highest id) first, into a new array *rows of *n rows (caller frees each
 // row and the array).
-sje_err sje__store_list_jobs(sje__store *s, const sje__job_filter *f,
-    sje__job_row ***rows, size_t *n);
+sje_err sje__store_list_jobs(
+    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n);
 
 // sje__store_scan_active calls fn for every job not in a terminal state,
 // in id order, with a row borrowed for the call. Stops and returns fn's
@@ -134,7 +133,7 @@ sje_err sje__store_meta_set(sje__store *s, const char *key, uint64_t value);
 // sje__attempt_row is one attempt of a job: who ran it, when, and how it
 // ended (outcome RUNNING while it runs).
 typedef struct sje__attempt_row {
-	uint32_t    number;   // 1 for the first
+	uint32_t    number; // 1 for the first
 	char       *worker;
 	sje_time_ms started_ms;
 	sje_time_ms finished_ms; // 0 while it runs
@@ -145,13 +144,13 @@ typedef struct sje__attempt_row {
 
 // sje__store_put_attempt writes attempt a of job job_id, replacing the one
 // with the same number. Inside the caller's transaction.
-sje_err sje__store_put_attempt(sje__store *s, int64_t job_id,
-    const sje__attempt_row *a);
+sje_err sje__store_put_attempt(
+    sje__store *s, int64_t job_id, const sje__attempt_row *a);
 
 // sje__store_list_attempts reads the attempts of job_id, oldest first, into
 // a new array *rows of *n (free with sje__attempt_rows_free).
-sje_err sje__store_list_attempts(sje__store *s, int64_t job_id,
-    sje__attempt_row **rows, size_t *n);
+sje_err sje__store_list_attempts(
+    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n);
 
 // sje__attempt_rows_free frees rows[0..n) and the array. Accepts NULL.
 void sje__attempt_rows_free(sje__attempt_row *rows, size_t n);
@@ -175,8 +174,8 @@ sje_err sje__store_prune_events(sje__store *s, uint64_t upto);
 // sje__store_purge_finished deletes up to limit finished jobs (and their
 // attempts) that finished before before_ms, oldest first, and writes how
 // many to *n. Inside the caller's transaction.
-sje_err sje__store_purge_finished(sje__store *s, sje_time_ms before_ms,
-    uint32_t limit, uint32_t *n);
+sje_err sje__store_purge_finished(
+    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n);
 
 // sje__job_row_free frees row and everything it owns. Accepts NULL.
 void sje__job_row_free(sje__job_row *row);

@@ -26,14 +26,14 @@ typedef struct workerid_nonce {
 } workerid_nonce;
 
 struct sje__workerid {
-	const sje_config *cfg;   // borrowed: worker_nodes
+	const sje_config *cfg; // borrowed: worker_nodes
 	mbedtls_x509_crt  ca;
 	workerid_nonce    nonces[WORKERID_MAX_NONCES];
 };
 
 sje_err
-sje__workerid_open(const sje_config *cfg, sje__workerid **out, char *err,
-    size_t errlen)
+sje__workerid_open(
+    const sje_config *cfg, sje__workerid **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (cfg->executor.worker_nodes.n == 0) {
@@ -54,7 +54,8 @@ sje__workerid_open(const sje_config *cfg, sje__workerid **out, char *err,
 	mbedtls_x509_crt_init(&w->ca);
 	if (mbedtls_x509_crt_parse_file(&w->ca, ca) != 0) {
 		sje__snprintf(err, errlen,
-		    "security.tls.ca: cannot read CA certificates from '%s'", ca);
+		    "security.tls.ca: cannot read CA certificates from '%s'",
+		    ca);
 		sje__workerid_close(w);
 		return SJE_ECONFIG;
 	}
@@ -100,8 +101,8 @@ sje__workerid_challenge(sje__workerid *w, sje_time_ms now_ms, uint8_t *nonce)
 
 // workerid_take uses up nonce; false when it is not one given and alive.
 static bool
-workerid_take(sje__workerid *w, sje_time_ms now_ms, const uint8_t *nonce,
-    size_t len)
+workerid_take(
+    sje__workerid *w, sje_time_ms now_ms, const uint8_t *nonce, size_t len)
 {
 	if (len != SJE_WORKERID_NONCE_BYTES) {
 		return false;
@@ -120,8 +121,10 @@ workerid_take(sje__workerid *w, sje_time_ms now_ms, const uint8_t *nonce,
 static bool
 workerid_cn(const mbedtls_x509_crt *crt, char *buf, size_t len)
 {
-	for (const mbedtls_x509_name *n = &crt->subject; n != NULL; n = n->next) {
-		if (n->oid.p != NULL && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+	for (const mbedtls_x509_name *n = &crt->subject; n != NULL;
+	     n                          = n->next) {
+		if (n->oid.p != NULL &&
+		    MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
 			if (n->val.len >= len) {
 				return false;
 			}
@@ -149,13 +152,15 @@ sje__workerid_verify(sje__workerid *w, sje_time_ms now_ms, const char *name,
 		return SJE_EPERM;
 	}
 	if (!workerid_take(w, now_ms, nonce, nonce_len)) {
-		sje__snprintf(why, whylen, "the challenge is unknown, used or "
-		                           "expired: ask for a new one");
+		sje__snprintf(why, whylen,
+		    "the challenge is unknown, used or "
+		    "expired: ask for a new one");
 		return SJE_EPERM;
 	}
 	bool listed = false;
 	for (size_t i = 0; i < w->cfg->executor.worker_nodes.n; i++) {
-		listed |= strcmp(w->cfg->executor.worker_nodes.items[i], name) == 0;
+		listed |=
+		    strcmp(w->cfg->executor.worker_nodes.items[i], name) == 0;
 	}
 	if (!listed) {
 		sje__snprintf(why, whylen,
@@ -183,19 +188,21 @@ sje__workerid_verify(sje__workerid *w, sje_time_ms now_ms, const char *name,
 	size_t   dlen = sje__worker_proof(nonce, nonce_len, name, data);
 	if (mbedtls_x509_crt_parse(&crt, pem, cert_len + 1) != 0) {
 		sje__snprintf(why, whylen, "the certificate cannot be read");
-	} else if (mbedtls_x509_crt_verify(&crt, &w->ca, NULL, NULL, &flags,
-	               NULL, NULL) != 0) {
+	} else if (mbedtls_x509_crt_verify(
+	               &crt, &w->ca, NULL, NULL, &flags, NULL, NULL) != 0) {
 		sje__snprintf(why, whylen,
 		    "the certificate does not chain to the cluster's CA "
-		    "(flags 0x%x)", flags);
-	} else if (!workerid_cn(&crt, cn, sizeof(cn)) || strcmp(cn, name) != 0) {
+		    "(flags 0x%x)",
+		    flags);
+	} else if (!workerid_cn(&crt, cn, sizeof(cn)) ||
+	    strcmp(cn, name) != 0) {
 		sje__snprintf(why, whylen,
 		    "the certificate names another worker than '%s'", name);
 	} else if (dlen == 0 ||
-	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, dlen,
-	        hash) != 0 ||
-	    mbedtls_pk_verify(&crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig,
-	        sig_len) != 0) {
+	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data,
+	        dlen, hash) != 0 ||
+	    mbedtls_pk_verify(&crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash),
+	        sig, sig_len) != 0) {
 		sje__snprintf(why, whylen,
 		    "the signature does not match the certificate");
 	} else {

@@ -48,8 +48,8 @@ workflow_params(const char *step_json, json_t *run)
 	if (v == NULL) {
 		return NULL;
 	}
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-	        JSON_REAL_PRECISION(17));
+	char *text = json_dumps(
+	    v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
 	json_decref(v);
 	return text;
 }
@@ -98,18 +98,18 @@ workflow_step(const sje_workflow *wf, const sje_workflow_step *st,
 		return NULL;
 	}
 	sje__v1__job_spec__init(spec);
-	spec->task_id  = sje__asprintf("%s.%s", wid, st->name);
-	spec->function = sje__strdup(st->function);
-	spec->params   = calloc(1, sizeof(*spec->params));
-	spec->labels   = calloc(2, sizeof(*spec->labels));
+	spec->task_id    = sje__asprintf("%s.%s", wid, st->name);
+	spec->function   = sje__strdup(st->function);
+	spec->params     = calloc(1, sizeof(*spec->params));
+	spec->labels     = calloc(2, sizeof(*spec->labels));
 	spec->depends_on = calloc(st->after.n + 1, sizeof(char *));
-	bool ok = spec->task_id != NULL && spec->function != NULL &&
+	bool ok          = spec->task_id != NULL && spec->function != NULL &&
 	    spec->params != NULL && spec->labels != NULL &&
 	    spec->depends_on != NULL;
 	if (ok) {
 		sje__v1__json__init(spec->params);
 		spec->params->text = workflow_params(st->params_json, run);
-		ok = spec->params->text != NULL;
+		ok                 = spec->params->text != NULL;
 	}
 	for (size_t k = 0; ok && k < st->after.n; k++) {
 		char *d = sje__asprintf("%s.%s", wid, st->after.items[k]);
@@ -119,8 +119,8 @@ workflow_step(const sje_workflow *wf, const sje_workflow_step *st,
 		}
 		spec->depends_on[spec->n_depends_on++] = d;
 	}
-	if (ok && (spec->labels[0] = workflow_label("workflow", wf->name)) !=
-	        NULL) {
+	if (ok &&
+	    (spec->labels[0] = workflow_label("workflow", wf->name)) != NULL) {
 		spec->n_labels = 1;
 		if ((spec->labels[1] = workflow_label("workflow_id", wid)) !=
 		    NULL) {
@@ -143,7 +143,8 @@ sje__workflow_expand(const sje_workflow *wf, const char *workflow_id,
 		json_error_t jerr;
 		run = json_loads(params_json, JSON_DECODE_ANY, &jerr);
 		if (run == NULL) {
-			sje__snprintf(msg, len, "params is not JSON: %s", jerr.text);
+			sje__snprintf(
+			    msg, len, "params is not JSON: %s", jerr.text);
 			return SJE_EINVAL;
 		}
 		if (json_is_null(run)) {
@@ -152,10 +153,11 @@ sje__workflow_expand(const sje_workflow *wf, const char *workflow_id,
 		}
 	}
 	sje__workflow_run r = { 0 };
-	r.specs = calloc(wf->n_steps + 1, sizeof(*r.specs));
-	sje_err err = r.specs != NULL ? SJE_OK : SJE_ENOMEM;
+	r.specs             = calloc(wf->n_steps + 1, sizeof(*r.specs));
+	sje_err err         = r.specs != NULL ? SJE_OK : SJE_ENOMEM;
 	for (size_t i = 0; err == SJE_OK && i < wf->n_steps; i++) {
-		r.specs[i] = workflow_step(wf, &wf->steps[i], workflow_id, run);
+		r.specs[i] =
+		    workflow_step(wf, &wf->steps[i], workflow_id, run);
 		if (r.specs[i] == NULL) {
 			err = SJE_ENOMEM;
 		} else {

@@ -29,7 +29,7 @@ sje_err sje__workflow_expand(const sje_workflow *wf, const char *workflow_id,
 void sje__workflow_run_fini(sje__workflow_run *run);
 
 // sje__workflow_find returns cfg's workflow called name, or NULL.
-const sje_workflow *sje__workflow_find(const sje_config *cfg,
-    const char *name);
+const sje_workflow *sje__workflow_find(
+    const sje_config *cfg, const char *name);
 
 #endif // SJE_SERVER_WORKFLOW_H

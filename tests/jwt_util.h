@@ -18,9 +18,9 @@ jwt_b64url(const unsigned char *d, size_t n)
 {
 	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
 	                          "qrstuvwxyz0123456789-_";
-	char  *out = malloc(n / 3 * 4 + 5);
-	size_t o   = 0;
-	size_t i   = 0;
+	char             *out   = malloc(n / 3 * 4 + 5);
+	size_t            o     = 0;
+	size_t            i     = 0;
 	if (out == NULL) {
 		return NULL;
 	}
@@ -70,9 +70,10 @@ jwt_make(const char *header, const char *payload, const unsigned char *secret,
 	free(h);
 	free(p);
 
-	unsigned char sig[1024];
-	size_t        sig_len = 0;
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	unsigned char            sig[1024];
+	size_t                   sig_len = 0;
+	const mbedtls_md_info_t *md =
+	    mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 	if (secret != NULL) {
 		mbedtls_md_hmac(md, secret, secret_len,
 		    (const unsigned char *) input, in_len, sig);

@@ -236,8 +236,8 @@ main(int argc, char **argv)
 	ropts.conn = &conn;
 
 	if ((rv = sje__plugins_load(cfg, SJE_PLUGIN_ROLE_WORKER,
-	         sje__task_host_api(), &plugins, err,
-	         sizeof(err))) != SJE_OK) {
+	         sje__task_host_api(), &plugins, err, sizeof(err))) !=
+	    SJE_OK) {
 		SJE_ERROR("%s", err);
 		goto out;
 	}

@@ -263,8 +263,8 @@ rt_proof(sje__runtime *rt, Sje__V1__RegisterRequest *req, char **cert,
 	}
 	Sje__V1__ChallengeRequest creq = SJE__V1__CHALLENGE_REQUEST__INIT;
 	ProtobufCMessage         *m    = NULL;
-	sje_err rv = rt_call(rt, RT_CHALLENGE, &creq.base, &m,
-	    RT_REGISTER_TIMEOUT_MS, st);
+	sje_err                   rv   = rt_call(
+	                        rt, RT_CHALLENGE, &creq.base, &m, RT_REGISTER_TIMEOUT_MS, st);
 	if (rv == SJE_EUNIMPL) {
 		memset(st, 0, sizeof(*st));
 		return SJE_OK;
@@ -276,9 +276,9 @@ rt_proof(sje__runtime *rt, Sje__V1__RegisterRequest *req, char **cert,
 	size_t                   nl = ch->nonce.len <= 64 ? ch->nonce.len : 0;
 	memcpy(nonce, ch->nonce.data, nl);
 	protobuf_c_message_free_unpacked(m, NULL);
-	uint8_t data[SJE_WORKER_PROOF_MAX];
-	size_t  dlen = sje__worker_proof(nonce, nl, rt->name, data);
-	sje__tls_files f = { .cert = rt->cert_file, .key = rt->key_file };
+	uint8_t        data[SJE_WORKER_PROOF_MAX];
+	size_t         dlen = sje__worker_proof(nonce, nl, rt->name, data);
+	sje__tls_files f    = { .cert = rt->cert_file, .key = rt->key_file };
 	size_t         clen, slen;
 	if (nl == 0 || dlen == 0 ||
 	    sje__tls_sign_proof(&f, data, dlen, cert, &clen, sig, &slen,
@@ -335,8 +335,8 @@ rt_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	uint8_t  nonce[64];
 	rv = rt_proof(rt, &req, &cert, &sig, nonce, st);
 	if (rv == SJE_OK) {
-		rv = rt_call(
-		    rt, RT_REGISTER, &req.base, &m, RT_REGISTER_TIMEOUT_MS, st);
+		rv = rt_call(rt, RT_REGISTER, &req.base, &m,
+		    RT_REGISTER_TIMEOUT_MS, st);
 	}
 	free(cert);
 	free(sig);
@@ -1103,8 +1103,8 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 			// Release refused as unimplemented is refused at
 			// once, before any half is sent.)
 			size_t half = n / 2;
-			if ((result = rt_report(rt, method, outs, half, refused,
-				 n_refused)) == SJE_OK) {
+			if ((result = rt_report(rt, method, outs, half,
+			         refused, n_refused)) == SJE_OK) {
 				result = rt_report(rt, method, outs + half,
 				    n - half, refused, n_refused);
 			}
@@ -1190,7 +1190,7 @@ rt_report_batch(sje__runtime *rt, sje__outcome *batch, size_t n)
 	if (rt_report(rt, RT_RELEASE, rels, n_rel, NULL, NULL) ==
 	    SJE_EUNIMPL) {
 		SJE_INFO("the coordinator does not serve Release: reporting "
-			 "jobs handed back as failures (interrupted)");
+		         "jobs handed back as failures (interrupted)");
 		rt->no_release = true;
 		for (i = 0; i < n_rel; i++) {
 			fails[n_fail++] = rels[i];
@@ -1434,7 +1434,7 @@ sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
 
 	memset(&copts, 0, sizeof(copts));
 	if (opts->conn != NULL) {
-		copts = *opts->conn; // TLS files and credentials
+		copts            = *opts->conn; // TLS files and credentials
 		const char *cert = opts->conn->cert_file;
 		const char *key  = opts->conn->key_file;
 		if (cert != NULL && cert[0] != '\0' &&

@@ -309,19 +309,19 @@ host_cancel_reason(sje_task *t)
 }
 
 static const sje_host_api task_host_api = {
-	.abi_version  = SJE_PLUGIN_ABI_VERSION,
-	.size         = sizeof(sje_host_api),
-	.task_id      = host_task_id,
-	.function     = host_function,
-	.params_json  = host_params_json,
-	.parents_json = host_parents_json,
-	.attempt      = host_attempt,
-	.cancelled    = host_cancelled,
-	.progress     = host_progress,
-	.set_result   = host_set_result,
-	.set_error    = host_set_error,
-	.log          = host_log,
-	.sleep_ms     = host_sleep_ms,
+	.abi_version   = SJE_PLUGIN_ABI_VERSION,
+	.size          = sizeof(sje_host_api),
+	.task_id       = host_task_id,
+	.function      = host_function,
+	.params_json   = host_params_json,
+	.parents_json  = host_parents_json,
+	.attempt       = host_attempt,
+	.cancelled     = host_cancelled,
+	.progress      = host_progress,
+	.set_result    = host_set_result,
+	.set_error     = host_set_error,
+	.log           = host_log,
+	.sleep_ms      = host_sleep_ms,
 	.cancel_reason = host_cancel_reason,
 	.log_job       = host_log_job,
 };
@@ -614,8 +614,8 @@ sje__task_outcome(sje_task *t, sje__outcome **out)
 		}
 	} else if (t->rc == SJE_TASK_FAILED) {
 		if (t->cancel == SJE__CANCEL_SHUTDOWN) {
-			type       = "interrupted";
-			msg        = "the worker stopped before the job finished";
+			type = "interrupted";
+			msg  = "the worker stopped before the job finished";
 			o->release = true;
 		} else if (t->has_error) {
 			type = t->error_type != NULL ? t->error_type : "error";
@@ -635,8 +635,8 @@ sje__task_outcome(sje_task *t, sje__outcome **out)
 		    (int) t->rc);
 		msg = buf;
 	}
-	rv = task_outcome_set(o, type, msg);
-	o->state = type == NULL                      ? "SUCCEEDED"
+	rv       = task_outcome_set(o, type, msg);
+	o->state = type == NULL                              ? "SUCCEEDED"
 	    : t->cancel == SJE__CANCEL_SERVER && !o->release ? "CANCELLED"
 	                                                     : "FAILED";
 	(void) pthread_mutex_unlock(&t->mtx);

@@ -98,35 +98,35 @@ typedef enum opt_id {
 } opt_id;
 
 #define BIT(o) (1u << (o))
-#define GLOBAL_OPTS                                                         \
-	(BIT(OPT_CONFIG) | BIT(OPT_SERVER) | BIT(OPT_EVENTS) |              \
-	    BIT(OPT_API_KEY) | BIT(OPT_TOKEN) | BIT(OPT_JSON) |             \
+#define GLOBAL_OPTS                                             \
+	(BIT(OPT_CONFIG) | BIT(OPT_SERVER) | BIT(OPT_EVENTS) |  \
+	    BIT(OPT_API_KEY) | BIT(OPT_TOKEN) | BIT(OPT_JSON) | \
 	    BIT(OPT_HELP) | BIT(OPT_VERSION))
 
 static const struct opt_def {
 	const char *name;
 	bool        takes_value;
 } opt_defs[OPT__COUNT] = {
-	[OPT_CONFIG] = { "config", true },
-	[OPT_SERVER] = { "server", true },
-	[OPT_EVENTS] = { "events", true },
-	[OPT_API_KEY] = { "api-key", true },
-	[OPT_TOKEN] = { "token", true },
-	[OPT_JSON] = { "json", false },
-	[OPT_HELP] = { "help", false },
-	[OPT_VERSION] = { "version", false },
-	[OPT_PARAMS] = { "params", true },
-	[OPT_ID] = { "id", true },
-	[OPT_AFTER] = { "after", true },
+	[OPT_CONFIG]   = { "config", true },
+	[OPT_SERVER]   = { "server", true },
+	[OPT_EVENTS]   = { "events", true },
+	[OPT_API_KEY]  = { "api-key", true },
+	[OPT_TOKEN]    = { "token", true },
+	[OPT_JSON]     = { "json", false },
+	[OPT_HELP]     = { "help", false },
+	[OPT_VERSION]  = { "version", false },
+	[OPT_PARAMS]   = { "params", true },
+	[OPT_ID]       = { "id", true },
+	[OPT_AFTER]    = { "after", true },
 	[OPT_PRIORITY] = { "priority", true },
-	[OPT_TIMEOUT] = { "timeout", true },
-	[OPT_RETRIES] = { "retries", true },
-	[OPT_DELAY] = { "delay", true },
-	[OPT_WAIT] = { "wait", false },
-	[OPT_STATE] = { "state", true },
+	[OPT_TIMEOUT]  = { "timeout", true },
+	[OPT_RETRIES]  = { "retries", true },
+	[OPT_DELAY]    = { "delay", true },
+	[OPT_WAIT]     = { "wait", false },
+	[OPT_STATE]    = { "state", true },
 	[OPT_FUNCTION] = { "function", true },
-	[OPT_LIMIT] = { "limit", true },
-	[OPT_CURSOR] = { "cursor", true },
+	[OPT_LIMIT]    = { "limit", true },
+	[OPT_CURSOR]   = { "cursor", true },
 };
 
 #define MAX_POS 4
@@ -135,23 +135,23 @@ typedef struct command command;
 
 // args is the parsed command line; every string is borrowed from argv.
 typedef struct args {
-	const command *cmd;            // NULL: none given
-	const char    *pos[MAX_POS];   // positional arguments of the command
+	const command *cmd;          // NULL: none given
+	const char    *pos[MAX_POS]; // positional arguments of the command
 	size_t         n_pos;
 	const char    *val[OPT__COUNT]; // value; "" for a flag; NULL: absent
 } args;
 
 // cli is what every command runs with.
 typedef struct cli {
-	const args  *a;
-	bool         json;       // --json
-	bool         tty;        // stdout is a terminal
-	sje_config  *cfg;        // owned
-	const char  *server_url; // borrowed from argv or cfg
-	const char  *events_url; // borrowed from argv or cfg
-	const char  *api_key;    // borrowed from argv or the environment
-	const char  *token;      // an OAuth 2 JWT; borrowed likewise
-	sje_client  *client;     // owned; opened by cli_client
+	const args *a;
+	bool        json;       // --json
+	bool        tty;        // stdout is a terminal
+	sje_config *cfg;        // owned
+	const char *server_url; // borrowed from argv or cfg
+	const char *events_url; // borrowed from argv or cfg
+	const char *api_key;    // borrowed from argv or the environment
+	const char *token;      // an OAuth 2 JWT; borrowed likewise
+	sje_client *client;     // owned; opened by cli_client
 } cli;
 
 typedef int (*command_fn)(cli *c, const args *a);
@@ -212,8 +212,8 @@ static const command commands[] = {
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 // usage_error prints "error: ..." and a hint, and returns CLI_USAGE.
-static int
-usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static int
 usage_error(const char *fmt, ...)
@@ -259,7 +259,8 @@ parse_option(int argc, char **argv, int *i, args *a)
 	}
 	if ((GLOBAL_OPTS & BIT(id)) == 0) {
 		if (a->cmd == NULL) {
-			return usage_error("option '--%s' goes after a command",
+			return usage_error(
+			    "option '--%s' goes after a command",
 			    opt_defs[id].name);
 		}
 		if ((a->cmd->opts & BIT(id)) == 0) {
@@ -269,8 +270,8 @@ parse_option(int argc, char **argv, int *i, args *a)
 	}
 	if (!opt_defs[id].takes_value) {
 		if (eq != NULL) {
-			return usage_error("option '--%s' takes no value",
-			    opt_defs[id].name);
+			return usage_error(
+			    "option '--%s' takes no value", opt_defs[id].name);
 		}
 		a->val[id] = "";
 		return CLI_OK;
@@ -314,7 +315,8 @@ parse_args(int argc, char **argv, args *a)
 		}
 		if (a->cmd == NULL) {
 			if ((a->cmd = find_command(arg)) == NULL) {
-				return usage_error("unknown command '%s'", arg);
+				return usage_error(
+				    "unknown command '%s'", arg);
 			}
 			continue;
 		}
@@ -339,13 +341,14 @@ parse_u32(const char *opt, const char *text, uint32_t min, uint32_t max,
     uint32_t *out)
 {
 	char *end;
-	errno                  = 0;
-	unsigned long long v   = strtoull(text, &end, 10);
-	bool               bad = text[0] < '0' || text[0] > '9' ||
-	    *end != '\0' || errno != 0 || v < min || v > max;
+	errno                = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	bool bad = text[0] < '0' || text[0] > '9' || *end != '\0' ||
+	    errno != 0 || v < min || v > max;
 	if (bad) {
-		return usage_error("--%s: expected a whole number from %" PRIu32
-		                   " to %" PRIu32 ", got '%s'",
+		return usage_error(
+		    "--%s: expected a whole number from %" PRIu32
+		    " to %" PRIu32 ", got '%s'",
 		    opt, min, max, text);
 	}
 	*out = (uint32_t) v;
@@ -357,14 +360,14 @@ static int
 parse_i32(const char *opt, const char *text, int32_t *out)
 {
 	char *end;
-	errno          = 0;
-	long long v    = strtoll(text, &end, 10);
-	const char *d  = text[0] == '-' || text[0] == '+' ? text + 1 : text;
-	bool        bad = *d < '0' || *d > '9' || *end != '\0' ||
-	    errno != 0 || v < INT32_MIN || v > INT32_MAX;
+	errno           = 0;
+	long long   v   = strtoll(text, &end, 10);
+	const char *d   = text[0] == '-' || text[0] == '+' ? text + 1 : text;
+	bool        bad = *d < '0' || *d > '9' || *end != '\0' || errno != 0 ||
+	    v < INT32_MIN || v > INT32_MAX;
 	if (bad) {
-		return usage_error("--%s: expected a whole number, got '%s'",
-		    opt, text);
+		return usage_error(
+		    "--%s: expected a whole number, got '%s'", opt, text);
 	}
 	*out = (int32_t) v;
 	return CLI_OK;
@@ -377,7 +380,8 @@ read_file(const char *path, size_t max, char **out, size_t *out_len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL) {
-		return usage_error("cannot read '%s': %s", path, strerror(errno));
+		return usage_error(
+		    "cannot read '%s': %s", path, strerror(errno));
 	}
 	char  *buf = malloc(max + 2);
 	size_t len = 0;
@@ -448,7 +452,7 @@ load_params(const char *val, char **out)
 	// accepts, sje__json_valid refused for nesting or a NUL byte.
 	json_error_t jerr;
 	json_t      *j = json_loadb(
-            text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	         text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
 		rc = usage_error("--params is not valid JSON: line %d, column "
 		                 "%d: %s",
@@ -564,8 +568,7 @@ print_key(const char *key)
 	printf("%s:%*s", key, (int) (KEY_WIDTH - strlen(key) - 1), "");
 }
 
-static void
-print_line(const char *key, const char *fmt, ...)
+static void print_line(const char *key, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -651,7 +654,8 @@ print_job(const Sje__V1__Job *job)
 		}
 		putchar('\n');
 	}
-	print_line("created", "%s", fmt_time(job->created_at, buf, sizeof(buf)));
+	print_line(
+	    "created", "%s", fmt_time(job->created_at, buf, sizeof(buf)));
 	if (job->started_at != NULL && job->started_at->unix_ms != 0) {
 		print_line("started", "%s",
 		    fmt_time(job->started_at, buf, sizeof(buf)));
@@ -679,8 +683,8 @@ print_job(const Sje__V1__Job *job)
 		print_value("result", json_object_get(j, "result"), true);
 	}
 	if (job->error != NULL) {
-		print_line("error", "%s: %s", job->error->type,
-		    job->error->message);
+		print_line(
+		    "error", "%s: %s", job->error->type, job->error->message);
 	}
 	if (job->progress != NULL) {
 		print_line("progress", "%.0f%%%s%s", job->progress->percent,
@@ -695,7 +699,7 @@ print_job(const Sje__V1__Job *job)
 typedef struct table {
 	size_t ncols;
 	size_t nrows;
-	size_t cap;  // rows allocated
+	size_t cap;   // rows allocated
 	char **cells; // nrows * ncols
 	bool   oom;
 } table;
@@ -708,8 +712,9 @@ table_row(table *t, ...)
 		return;
 	}
 	if (t->nrows == t->cap) {
-		size_t cap   = t->cap > 0 ? 2 * t->cap : 16;
-		char **cells = realloc(t->cells, cap * t->ncols * sizeof(char *));
+		size_t cap = t->cap > 0 ? 2 * t->cap : 16;
+		char **cells =
+		    realloc(t->cells, cap * t->ncols * sizeof(char *));
 		if (cells == NULL) {
 			t->oom = true;
 			return;
@@ -768,9 +773,11 @@ table_print(table *t)
 static int
 call_failed(const cli *c, sje_err rv, const sje_status *st)
 {
-	const char *code = st->code != 0 ? sje_status_name(st->code)
-	                                 : sje_status_name(sje_err_to_status(rv));
-	const char *msg  = st->message[0] != '\0' ? st->message : sje_strerror(rv);
+	const char *code = st->code != 0
+	    ? sje_status_name(st->code)
+	    : sje_status_name(sje_err_to_status(rv));
+	const char *msg =
+	    st->message[0] != '\0' ? st->message : sje_strerror(rv);
 	switch (rv) {
 	case SJE_EUNAVAIL:
 	case SJE_ETIMEDOUT:
@@ -790,8 +797,8 @@ call_failed(const cli *c, sje_err rv, const sje_status *st)
 		return CLI_NOTFOUND;
 	default:
 		if (st->field[0] != '\0') {
-			fprintf(stderr, "error: %s: %s (field: %s)\n", code, msg,
-			    st->field);
+			fprintf(stderr, "error: %s: %s (field: %s)\n", code,
+			    msg, st->field);
 		} else {
 			fprintf(stderr, "error: %s: %s\n", code, msg);
 		}
@@ -807,7 +814,7 @@ cli_client(cli *c)
 		return CLI_OK;
 	}
 	sje_client_opts opts = {
-		.server_url = c->server_url,
+		.server_url   = c->server_url,
 		.api_key      = c->api_key,
 		.bearer_token = c->token,
 	};
@@ -815,9 +822,9 @@ cli_client(cli *c)
 	sje_client_opts tls;
 	char            why[512];
 	sje_client_opts_from_config(c->cfg, SJE_CLIENT_ROLE_CLIENT, &tls);
-	opts.ca_file   = tls.ca_file;
-	opts.cert_file = tls.cert_file;
-	opts.key_file  = tls.key_file;
+	opts.ca_file     = tls.ca_file;
+	opts.cert_file   = tls.cert_file;
+	opts.key_file    = tls.key_file;
 	opts.server_name = tls.server_name;
 	if (sje_client_opts_check(&opts, why, sizeof(why)) != SJE_OK) {
 		fprintf(stderr, "error: %s\n", why);
@@ -835,10 +842,10 @@ cli_client(cli *c)
 	return CLI_OK;
 }
 
-#define WAIT_ROUND_MS 1000u    // each Wait call holds this long at most
-#define WAIT_MARGIN_MS 3000u   // ... and may take this much longer
-#define WAIT_RETRY_MS 250u     // pause after a failed round
-#define WAIT_LATE_MS 500u      // a call may end this long after --timeout
+#define WAIT_ROUND_MS 1000u  // each Wait call holds this long at most
+#define WAIT_MARGIN_MS 3000u // ... and may take this much longer
+#define WAIT_RETRY_MS 250u   // pause after a failed round
+#define WAIT_LATE_MS 500u    // a call may end this long after --timeout
 
 // progress_line shows where the job is, on one refreshed terminal line.
 static void
@@ -863,7 +870,8 @@ progress_line(const Sje__V1__Job *job, const char *id, bool unreachable)
 			size_t n = strlen(m);
 			if (n > 60) {
 				n = 60;
-				while (n > 0 && ((unsigned char) m[n] & 0xc0) == 0x80) {
+				while (n > 0 &&
+				    ((unsigned char) m[n] & 0xc0) == 0x80) {
 					n--;
 				}
 			}
@@ -889,10 +897,11 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 	const ProtobufCMethodDescriptor *m =
 	    protobuf_c_service_descriptor_get_method_by_name(
 	        &sje__v1__coordinator__descriptor, "Wait");
-	unsigned method = (unsigned) (m - sje__v1__coordinator__descriptor.methods);
+	unsigned method =
+	    (unsigned) (m - sje__v1__coordinator__descriptor.methods);
 
 	sje_dur_ms          deadline = sje_mono_ms() + timeout_ms;
-	Sje__V1__WaitReply *last     = NULL; // the latest answer, owned
+	Sje__V1__WaitReply *last     = NULL;  // the latest answer, owned
 	bool                shown    = false; // a progress line is on screen
 	bool                done     = false;
 	sje_status          st       = { 0 };
@@ -918,8 +927,9 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 		req.task_ids             = ids;
 		req.timeout_ms           = round;
 		ProtobufCMessage *out    = NULL;
-		rv = sje_client_call(c->client, &sje__v1__coordinator__descriptor,
-		    method, &req.base, &out, limit, &st);
+		rv                       = sje_client_call(c->client,
+		                          &sje__v1__coordinator__descriptor, method, &req.base, &out,
+		                          limit, &st);
 		if (rv == SJE_OK) {
 			Sje__V1__WaitReply *rep = (Sje__V1__WaitReply *) out;
 			if (rep->n_jobs != 1 || rep->jobs[0] == NULL) {
@@ -931,11 +941,13 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 				break;
 			}
 			if (last != NULL) {
-				protobuf_c_message_free_unpacked(&last->base, NULL);
+				protobuf_c_message_free_unpacked(
+				    &last->base, NULL);
 			}
 			last = rep;
 			if ((done = rep->done ||
-			        sje_job_state_is_terminal(rep->jobs[0]->state))) {
+			            sje_job_state_is_terminal(
+			                rep->jobs[0]->state))) {
 				break;
 			}
 		} else if (rv != SJE_EUNAVAIL && rv != SJE_ETIMEDOUT) {
@@ -951,8 +963,9 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 			uint32_t pause = WAIT_RETRY_MS;
 			if (timeout_ms != 0) {
 				sje_dur_ms left = deadline - sje_mono_ms();
-				pause = left < pause ? (uint32_t) (left > 0 ? left : 0)
-				                     : pause;
+				pause           = left < pause
+				              ? (uint32_t) (left > 0 ? left : 0)
+				              : pause;
 			}
 			sje__sleep_ms(pause);
 		}
@@ -969,14 +982,14 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 	} else {
 		const Sje__V1__Job *job = last->jobs[0];
 		if (!done) {
-			fprintf(stderr, "error: %s is still %s after %" PRIu32
-			                " s\n",
-			    id, sje_job_state_name(job->state),
-			    timeout_ms / 1000);
+			fprintf(stderr,
+			    "error: %s is still %s after %" PRIu32 " s\n", id,
+			    sje_job_state_name(job->state), timeout_ms / 1000);
 		}
 		rc = c->json ? print_msg(c, &job->base) : print_job(job);
 		if (rc == CLI_OK) {
-			rc = done && job->state ==
+			rc = done &&
+			        job->state ==
 			            SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED
 			    ? CLI_OK
 			    : CLI_FAILED;
@@ -1054,20 +1067,21 @@ print_workflow_run(cli *c, const char *id)
 		json_t *doc   = json_object();
 		json_t *steps = json_array();
 		for (size_t i = rep->n_jobs; i-- > 0;) {
-			json_array_append_new(steps, sje__pb_to_json(&rep->jobs[i]->base));
+			json_array_append_new(
+			    steps, sje__pb_to_json(&rep->jobs[i]->base));
 		}
 		json_object_set_new(doc, "workflow_id", json_string(id));
 		json_object_set_new(doc, "steps", steps);
 		rc = print_doc(c, doc);
 	} else {
 		size_t done = 0, ok = 0;
-		table  t    = { .ncols = 6 };
-		table_row(&t, "STEP", "FUNCTION", "STATE", "ATTEMPT", "STARTED",
-		    "ERROR");
+		table  t = { .ncols = 6 };
+		table_row(&t, "STEP", "FUNCTION", "STATE", "ATTEMPT",
+		    "STARTED", "ERROR");
 		size_t plen = strlen(id) + 1;
 		for (size_t i = rep->n_jobs; i-- > 0;) {
 			const Sje__V1__Job *job = rep->jobs[i];
-			char attempt[32], started[64];
+			char                attempt[32], started[64];
 			sje__snprintf(attempt, sizeof(attempt), "%" PRIu32,
 			    job->attempt);
 			const char *step = strlen(job->task_id) > plen
@@ -1075,12 +1089,14 @@ print_workflow_run(cli *c, const char *id)
 			    : job->task_id;
 			table_row(&t, step, job->function,
 			    sje_job_state_name(job->state), attempt,
-			    fmt_time(job->started_at, started, sizeof(started)),
+			    fmt_time(
+			        job->started_at, started, sizeof(started)),
 			    job->error != NULL && job->error->message != NULL
 			        ? job->error->message
 			        : "");
 			done += sje_job_state_is_terminal(job->state);
-			ok += job->state == SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+			ok += job->state ==
+			    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
 		}
 		printf("workflow run %s: %zu steps, %zu finished, %zu "
 		       "succeeded\n",
@@ -1114,7 +1130,8 @@ wait_quiet(cli *c, const char *id)
 		}
 		bool done = rep->done;
 		bool ok   = done && rep->n_jobs == 1 &&
-		    rep->jobs[0]->state == SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+		    rep->jobs[0]->state ==
+		        SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
 		protobuf_c_message_free_unpacked(&rep->base, NULL);
 		if (done) {
 			return ok ? CLI_OK : CLI_FAILED;
@@ -1164,8 +1181,9 @@ cmd_submit(cli *c, const args *a)
 		         UINT32_MAX - 1, &u)) != CLI_OK) {
 			return rc;
 		}
-		retry.max_attempts = u + 1; // N retries after the first attempt
-		spec.retry         = &retry;
+		retry.max_attempts =
+		    u + 1; // N retries after the first attempt
+		spec.retry = &retry;
 	}
 	if ((rc = load_params(a->val[OPT_PARAMS], &text)) != CLI_OK) {
 		return rc;
@@ -1184,12 +1202,12 @@ cmd_submit(cli *c, const args *a)
 		goto out;
 	}
 
-	Sje__V1__JobSpec       *specs[] = { &spec };
-	Sje__V1__SubmitRequest  req     = SJE__V1__SUBMIT_REQUEST__INIT;
-	Sje__V1__SubmitReply   *rep     = NULL;
-	sje_status              st = { 0 };
-	req.n_jobs = 1;
-	req.jobs   = specs;
+	Sje__V1__JobSpec      *specs[] = { &spec };
+	Sje__V1__SubmitRequest req     = SJE__V1__SUBMIT_REQUEST__INIT;
+	Sje__V1__SubmitReply  *rep     = NULL;
+	sje_status             st      = { 0 };
+	req.n_jobs                     = 1;
+	req.jobs                       = specs;
 	sje_err rv = sje_client_submit(c->client, &req, &rep, &st);
 	if (rv != SJE_OK) {
 		rc = call_failed(c, rv, &st);
@@ -1202,8 +1220,9 @@ cmd_submit(cli *c, const args *a)
 		rc = wait_job(c, rep->results[0]->task_id, 0);
 	} else if (c->json) {
 		rc = print_doc(c,
-		    json_pack("{s:s, s:s}", "task_id", rep->results[0]->task_id,
-		        "state", sje_job_state_name(rep->results[0]->state)));
+		    json_pack("{s:s, s:s}", "task_id",
+		        rep->results[0]->task_id, "state",
+		        sje_job_state_name(rep->results[0]->state)));
 	} else {
 		printf("%s  %s%s\n", rep->results[0]->task_id,
 		    sje_job_state_name(rep->results[0]->state),
@@ -1226,8 +1245,8 @@ cmd_status(cli *c, const args *a)
 		return rc;
 	}
 	Sje__V1__Job *job = NULL;
-	sje_status    st = { 0 };
-	sje_err       rv = sje_client_get_status(c->client, a->pos[0], &job, &st);
+	sje_status    st  = { 0 };
+	sje_err rv = sje_client_get_status(c->client, a->pos[0], &job, &st);
 	if (rv == SJE_ENOTFOUND) {
 		// Not a job: perhaps a workflow run.
 		rc = print_workflow_run(c, a->pos[0]);
@@ -1251,7 +1270,7 @@ cmd_cancel(cli *c, const args *a)
 		return rc;
 	}
 	Sje__V1__CancelReply *rep = NULL;
-	sje_status            st = { 0 };
+	sje_status            st  = { 0 };
 	sje_err rv = sje_client_cancel(c->client, a->pos[0], &rep, &st);
 	if (rv != SJE_OK) {
 		return call_failed(c, rv, &st);
@@ -1276,10 +1295,11 @@ cmd_list(cli *c, const args *a)
 	if (a->val[OPT_STATE] != NULL) {
 		int state;
 		if (!sje_job_state_parse(a->val[OPT_STATE], &state)) {
-			return usage_error("--state: unknown state '%s' (PENDING, "
-			                   "SCHEDULED, QUEUED, RUNNING, "
-			                   "SUCCEEDED, FAILED, CANCELLED, "
-			                   "UPSTREAM_FAILED)",
+			return usage_error(
+			    "--state: unknown state '%s' (PENDING, "
+			    "SCHEDULED, QUEUED, RUNNING, "
+			    "SUCCEEDED, FAILED, CANCELLED, "
+			    "UPSTREAM_FAILED)",
 			    a->val[OPT_STATE]);
 		}
 		req.state = (Sje__V1__JobState) state;
@@ -1288,8 +1308,8 @@ cmd_list(cli *c, const args *a)
 		req.function = (char *) a->val[OPT_FUNCTION];
 	}
 	if (a->val[OPT_LIMIT] != NULL &&
-	    (rc = parse_u32("limit", a->val[OPT_LIMIT], 1, 1000,
-	         &req.limit)) != CLI_OK) {
+	    (rc = parse_u32(
+	         "limit", a->val[OPT_LIMIT], 1, 1000, &req.limit)) != CLI_OK) {
 		return rc;
 	}
 	if (a->val[OPT_CURSOR] != NULL) {
@@ -1299,7 +1319,7 @@ cmd_list(cli *c, const args *a)
 		return rc;
 	}
 	Sje__V1__ListJobsReply *rep = NULL;
-	sje_status              st = { 0 };
+	sje_status              st  = { 0 };
 	sje_err rv = sje_client_list_jobs(c->client, &req, &rep, &st);
 	if (rv != SJE_OK) {
 		return call_failed(c, rv, &st);
@@ -1310,11 +1330,11 @@ cmd_list(cli *c, const args *a)
 		puts("no jobs");
 	} else {
 		table t = { .ncols = 5 };
-		table_row(&t, "TASK_ID", "FUNCTION", "STATE", "ATTEMPT",
-		    "CREATED");
+		table_row(
+		    &t, "TASK_ID", "FUNCTION", "STATE", "ATTEMPT", "CREATED");
 		for (size_t i = 0; i < rep->n_jobs; i++) {
 			const Sje__V1__Job *job = rep->jobs[i];
-			char attempt[32], created[64];
+			char                attempt[32], created[64];
 			if (job->max_attempts > 0) {
 				sje__snprintf(attempt, sizeof(attempt),
 				    "%" PRIu32 "/%" PRIu32, job->attempt,
@@ -1325,7 +1345,8 @@ cmd_list(cli *c, const args *a)
 			}
 			table_row(&t, job->task_id, job->function,
 			    sje_job_state_name(job->state), attempt,
-			    fmt_time(job->created_at, created, sizeof(created)));
+			    fmt_time(
+			        job->created_at, created, sizeof(created)));
 		}
 		rc = table_print(&t);
 		if (rep->next_cursor[0] != '\0') {
@@ -1359,7 +1380,7 @@ cmd_workers(cli *c, const args *a)
 		return rc;
 	}
 	Sje__V1__ListWorkersReply *rep = NULL;
-	sje_status                 st = { 0 };
+	sje_status                 st  = { 0 };
 	sje_err rv = sje_client_list_workers(c->client, &rep, &st);
 	if (rv != SJE_OK) {
 		return call_failed(c, rv, &st);
@@ -1370,11 +1391,13 @@ cmd_workers(cli *c, const args *a)
 		puts("no workers");
 	} else {
 		table t = { .ncols = 5 };
-		table_row(&t, "NAME", "SLOTS", "BUSY", "FUNCTIONS", "LAST_SEEN");
+		table_row(
+		    &t, "NAME", "SLOTS", "BUSY", "FUNCTIONS", "LAST_SEEN");
 		for (size_t i = 0; i < rep->n_workers; i++) {
 			const Sje__V1__WorkerInfo *w = rep->workers[i];
 			char slots[16], busy[16], age[32];
-			sje__snprintf(slots, sizeof(slots), "%" PRIu32, w->slots);
+			sje__snprintf(
+			    slots, sizeof(slots), "%" PRIu32, w->slots);
 			sje__snprintf(busy, sizeof(busy), "%" PRIu32, w->busy);
 			// The functions, comma-separated.
 			size_t len = 1;
@@ -1435,8 +1458,9 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 	// Sequence numbers count every event, whatever the filter: a gap
 	// means the lossy stream dropped some.
 	if (*last_seq != 0 && ev->seq > *last_seq + 1) {
-		fprintf(stderr, "warning: missed %" PRIu64 " event(s) "
-		                "(sje-client list shows the current state)\n",
+		fprintf(stderr,
+		    "warning: missed %" PRIu64 " event(s) "
+		    "(sje-client list shows the current state)\n",
 		    ev->seq - *last_seq - 1);
 	}
 	if (ev->seq > *last_seq) {
@@ -1456,9 +1480,9 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 		json_decref(j);
 	} else {
 		char at[64];
-		printf("%s  #%" PRIu64 "  %s  %s  %s", fmt_time(ev->at, at,
-		    sizeof(at)), ev->seq, ev->task_id, ev->function,
-		    sje_job_state_name(ev->state));
+		printf("%s  #%" PRIu64 "  %s  %s  %s",
+		    fmt_time(ev->at, at, sizeof(at)), ev->seq, ev->task_id,
+		    ev->function, sje_job_state_name(ev->state));
 		if (ev->attempt > 0) {
 			printf("  attempt %" PRIu32, ev->attempt);
 		}
@@ -1471,8 +1495,8 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 			    ev->progress->message);
 		}
 		if (ev->error != NULL) {
-			printf("  %s: %s", ev->error->type,
-			    ev->error->message);
+			printf(
+			    "  %s: %s", ev->error->type, ev->error->message);
 		}
 		putchar('\n');
 	}
@@ -1506,8 +1530,8 @@ cmd_watch(cli *c, const args *a)
 	sje_client_opts opts;
 	char            why[512];
 	sje_client_opts_from_config(c->cfg, SJE_CLIENT_ROLE_CLIENT, &opts);
-	sje_err err = sje__tls_dial(s, c->events_url, &opts, NULL, why,
-	    sizeof(why));
+	sje_err err =
+	    sje__tls_dial(s, c->events_url, &opts, NULL, why, sizeof(why));
 	if (err != SJE_OK) {
 		nng_close(s);
 		if (err == SJE_EINVAL) {
@@ -1518,8 +1542,9 @@ cmd_watch(cli *c, const args *a)
 			fprintf(stderr, "error: %s\n", why);
 			return CLI_USAGE;
 		}
-		fprintf(stderr, "error: cannot reach the event stream at %s: "
-		                "%s\n",
+		fprintf(stderr,
+		    "error: cannot reach the event stream at %s: "
+		    "%s\n",
 		    c->events_url, why);
 		return CLI_UNREACHABLE;
 	}
@@ -1580,9 +1605,9 @@ cmd_workflow(cli *c, const args *a)
 	}
 	Sje__V1__RunWorkflowReply *rep = NULL;
 	sje_status                 st  = { 0 };
-	sje_err rv = sje_client_call(c->client, &sje__v1__coordinator__descriptor,
-	    CLI_METHOD_RUN_WORKFLOW, &req.base, (ProtobufCMessage **) &rep, 0,
-	    &st);
+	sje_err                    rv  = sje_client_call(c->client,
+	                        &sje__v1__coordinator__descriptor, CLI_METHOD_RUN_WORKFLOW,
+	                        &req.base, (ProtobufCMessage **) &rep, 0, &st);
 	free(text);
 	if (rv != SJE_OK) {
 		return call_failed(c, rv, &st);
@@ -1681,8 +1706,8 @@ cli_init(cli *c, const args *a)
 	c->json = a->val[OPT_JSON] != NULL;
 	c->tty  = isatty(STDOUT_FILENO) != 0;
 	char    err[512];
-	sje_err rv = sje_config_load(a->val[OPT_CONFIG], &c->cfg, err,
-	    sizeof(err));
+	sje_err rv =
+	    sje_config_load(a->val[OPT_CONFIG], &c->cfg, err, sizeof(err));
 	if (rv != SJE_OK) {
 		fprintf(stderr, "error: %s\n",
 		    rv == SJE_ECONFIG && err[0] != '\0' ? err
@@ -1693,7 +1718,7 @@ cli_init(cli *c, const args *a)
 	                                           : c->cfg->client.server_url;
 	c->events_url = a->val[OPT_EVENTS] != NULL ? a->val[OPT_EVENTS]
 	                                           : c->cfg->client.events_url;
-	c->api_key = a->val[OPT_API_KEY];
+	c->api_key    = a->val[OPT_API_KEY];
 	if (c->api_key == NULL) {
 		const char *env = getenv("SJE_API_KEY");
 		c->api_key      = env != NULL && env[0] != '\0' ? env : NULL;
@@ -1734,8 +1759,8 @@ main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (a.val[OPT_HELP] != NULL || a.cmd == NULL) {
-		print_help(a.cmd == NULL && a.val[OPT_HELP] == NULL ? stderr
-		                                                    : stdout,
+		print_help(
+		    a.cmd == NULL && a.val[OPT_HELP] == NULL ? stderr : stdout,
 		    a.cmd);
 		return a.cmd == NULL && a.val[OPT_HELP] == NULL ? CLI_USAGE
 		                                                : CLI_OK;

@@ -115,7 +115,8 @@ main(int argc, char **argv)
 	Sje__V1__WaitReply *rep = NULL;
 	if (submit_one(c, id, sizeof(id)) == 0 && wait_one(c, id, &rep) == 0) {
 		const Sje__V1__Job *job = rep->jobs[0];
-		printf("%s %s\n", job->task_id, sje_job_state_name(job->state));
+		printf(
+		    "%s %s\n", job->task_id, sje_job_state_name(job->state));
 		if (job->result != NULL) {
 			printf("result: %s\n", job->result->text);
 		}

@@ -54,9 +54,9 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	        opts->server_url[0] != '\0'
 	    ? opts->server_url
 	    : CHANNEL_DEFAULT_URL;
-	c->timeout_ms = opts != NULL && opts->timeout_ms != 0
-	    ? opts->timeout_ms
-	    : CHANNEL_DEFAULT_TIMEOUT_MS;
+	c->timeout_ms   = opts != NULL && opts->timeout_ms != 0
+	      ? opts->timeout_ms
+	      : CHANNEL_DEFAULT_TIMEOUT_MS;
 	if (opts != NULL && opts->api_key != NULL && opts->api_key[0] != 0) {
 		if ((c->api_key = sje__strdup(opts->api_key)) == NULL) {
 			free(c);
@@ -83,16 +83,15 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	    (rv = nng_socket_set_size(
 	         c->sock, NNG_OPT_RECVMAXSZ, SJE_MAX_FRAME_BYTES)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20)) != 0 ||
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) !=
-	        0) {
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0) {
 		goto fail_sock;
 	}
 	// Non-blocking dial (over TLS for tls+tcp://): the dialer keeps
 	// trying in the background, so a client may start before its server
 	// and survives server restarts.
 	char    why[256];
-	sje_err err = sje__tls_dial(c->sock, url, opts, &c->dialer, why,
-	    sizeof(why));
+	sje_err err =
+	    sje__tls_dial(c->sock, url, opts, &c->dialer, why, sizeof(why));
 	if (err != SJE_OK) {
 		nng_close(c->sock);
 		free(c->api_key);
@@ -114,8 +113,8 @@ fail_open:
 }
 
 void
-sje_client_opts_from_config(const sje_config *cfg, sje_client_role role,
-    sje_client_opts *out)
+sje_client_opts_from_config(
+    const sje_config *cfg, sje_client_role role, sje_client_opts *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (cfg == NULL) {
@@ -124,9 +123,9 @@ sje_client_opts_from_config(const sje_config *cfg, sje_client_role role,
 	out->server_url = role == SJE_CLIENT_ROLE_WORKER
 	    ? cfg->worker.server_url
 	    : cfg->client.server_url;
-	out->ca_file   = cfg->security.tls.ca;
-	out->cert_file = cfg->security.tls.cert;
-	out->key_file  = cfg->security.tls.key;
+	out->ca_file    = cfg->security.tls.ca;
+	out->cert_file  = cfg->security.tls.cert;
+	out->key_file   = cfg->security.tls.key;
 	if (cfg->security.tls.server_name != NULL &&
 	    cfg->security.tls.server_name[0] != '\0') {
 		out->server_name = cfg->security.tls.server_name;
@@ -134,8 +133,7 @@ sje_client_opts_from_config(const sje_config *cfg, sje_client_role role,
 }
 
 sje_err
-sje_client_opts_check(const sje_client_opts *opts, char *errbuf,
-    size_t errlen)
+sje_client_opts_check(const sje_client_opts *opts, char *errbuf, size_t errlen)
 {
 	const char *url = opts != NULL ? opts->server_url : NULL;
 	if (!sje__tls_url(url)) {
@@ -149,11 +147,11 @@ sje_client_opts_check(const sje_client_opts *opts, char *errbuf,
 		.key  = opts->key_file,
 	};
 	nng_tls_config *cfg;
-	sje_err err = sje__tls_client_config(&f,
-	    opts->server_name != NULL && opts->server_name[0] != '\0'
-	        ? opts->server_name
-	        : host,
-	    &cfg, errbuf, errlen);
+	sje_err         err = sje__tls_client_config(&f,
+            opts->server_name != NULL && opts->server_name[0] != '\0'
+	                ? opts->server_name
+	                : host,
+	            &cfg, errbuf, errlen);
 	if (err == SJE_OK) {
 		nng_tls_config_free(cfg);
 	}
@@ -174,8 +172,8 @@ sje_client_close(sje_client *c)
 
 // channel_status fills st, which may be NULL.
 static void
-channel_status(sje_status *st, int code, const char *message,
-    const char *field)
+channel_status(
+    sje_status *st, int code, const char *message, const char *field)
 {
 	if (st == NULL) {
 		return;
@@ -219,9 +217,9 @@ channel_pack_request(sje_client *c, const char *method,
 	req.body.data              = body;
 	req.body.len               = body_len;
 	if (c->api_key != NULL || c->bearer_token != NULL) {
-		creds.api_key      = c->api_key != NULL ? c->api_key : "";
-		creds.bearer_token = c->bearer_token != NULL ? c->bearer_token
-		                                             : "";
+		creds.api_key = c->api_key != NULL ? c->api_key : "";
+		creds.bearer_token =
+		    c->bearer_token != NULL ? c->bearer_token : "";
 		req.credentials = &creds;
 	}
 	size_t   len = sje__v1__request__get_packed_size(&req);
@@ -254,7 +252,8 @@ sje_client_call(sje_client *c, const ProtobufCServiceDescriptor *service,
 		return SJE_EINVAL;
 	}
 	char method[160];
-	sje__snprintf(method, sizeof(method), "/%s/%s", service->name, m->name);
+	sje__snprintf(
+	    method, sizeof(method), "/%s/%s", service->name, m->name);
 
 	nng_msg *msg;
 	sje_err  err = channel_pack_request(c, method, in, &msg);
@@ -297,8 +296,8 @@ sje_client_call(sje_client *c, const ProtobufCServiceDescriptor *service,
 	msg = nng_aio_get_msg(aio);
 	nng_aio_free(aio);
 
-	Sje__V1__Reply *reply = sje__v1__reply__unpack(
-	    NULL, nng_msg_len(msg), nng_msg_body(msg));
+	Sje__V1__Reply *reply =
+	    sje__v1__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
 	nng_msg_free(msg);
 	if (reply == NULL) {
 		channel_status(st, SJE__V1__STATUS_CODE__DATA_LOSS,
@@ -380,8 +379,8 @@ enum {
 	COORD_LIST_WORKERS,
 };
 
-#define COORD_CALL(c, idx, in, out, extra_ms, st)                           \
-	sje_client_call((c), &sje__v1__coordinator__descriptor, (idx),      \
+#define COORD_CALL(c, idx, in, out, extra_ms, st)                      \
+	sje_client_call((c), &sje__v1__coordinator__descriptor, (idx), \
 	    &(in)->base, (ProtobufCMessage **) (out), (extra_ms), (st))
 
 sje_err

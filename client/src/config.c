@@ -51,10 +51,10 @@
 
 #include "util.h" // limits only: SJE_MAX_*
 
-#define CONFIG_PATH_MAX 256  // bytes of a dotted key kept for messages
-#define CONFIG_ENV_MAX 128   // bytes of an environment variable's name
-#define CONFIG_SHOW_MAX 60   // bytes of a bad value quoted in a message
-#define CONFIG_MSG_MAX 512   // bytes of the part after "file:line: key: "
+#define CONFIG_PATH_MAX 256 // bytes of a dotted key kept for messages
+#define CONFIG_ENV_MAX 128  // bytes of an environment variable's name
+#define CONFIG_SHOW_MAX 60  // bytes of a bad value quoted in a message
+#define CONFIG_MSG_MAX 512  // bytes of the part after "file:line: key: "
 #define CONFIG_JSON_BUDGET 1000000u // YAML values turned to JSON per load
 
 // config_type says how a key's value is read, stored and freed.
@@ -78,8 +78,8 @@ typedef enum config_type {
 enum config_flag {
 	CONFIG_REQUIRED = 1u << 0, // the key must be given
 	CONFIG_NONEMPTY = 1u << 1, // strings (or list items) must not be ""
-	CONFIG_OBJECT = 1u << 2,   // JSON: a mapping, "{}" when not given
-	CONFIG_UNIQUE = 1u << 3,   // LIST: the elements' names differ
+	CONFIG_OBJECT   = 1u << 2, // JSON: a mapping, "{}" when not given
+	CONFIG_UNIQUE   = 1u << 3, // LIST: the elements' names differ
 	CONFIG_HAS_LINE = 1u << 4, // LIST: elements have an int at line_offset
 	CONFIG_NULLABLE = 1u << 5, // STR: NULL when not given or ""
 };
@@ -131,21 +131,21 @@ struct config_ctx {
 
 // Key tables. ---------------------------------------------------------------
 
-static const char *const config_sync_choices[] = { "normal", "full", NULL };
-static const char *const config_level_choices[] = { "error", "warn", "info",
-	"debug", NULL };
-static const char *const config_format_choices[] = { "text", "json", NULL };
+static const char *const config_sync_choices[]    = { "normal", "full", NULL };
+static const char *const config_level_choices[]   = { "error", "warn", "info",
+	  "debug", NULL };
+static const char *const config_format_choices[]  = { "text", "json", NULL };
 static const char *const config_backoff_choices[] = { "exponential", "fixed",
 	NULL };
-static const char *const config_scope_choices[] = { "submit", "read",
-	"cancel", "admin", "worker", NULL };
+static const char *const config_scope_choices[] = { "submit", "read", "cancel",
+	"admin", "worker", NULL };
 
 static sje_err config_walk_functions(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
-static void config_fini_functions(const config_key *k, char *base);
+static void    config_fini_functions(const config_key *k, char *base);
 static sje_err config_walk_workflows(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
-static void config_fini_workflows(const config_key *k, char *base);
+static void    config_fini_workflows(const config_key *k, char *base);
 static sje_err config_check_fn_retry(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
 static sje_err config_check_command(config_ctx *c, const config_key *k,
@@ -154,21 +154,21 @@ static sje_err config_check_steps(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
 
 // CONFIG_KEY declares key n of type t, stored in field f of struct T.
-#define CONFIG_KEY(n, t, T, f, ...)                                         \
-	{                                                                   \
-		.name = (n), .type = (t), .offset = offsetof(T, f),         \
-		__VA_ARGS__                                                 \
+#define CONFIG_KEY(n, t, T, f, ...)                                 \
+	{                                                           \
+		.name = (n), .type = (t), .offset = offsetof(T, f), \
+		__VA_ARGS__                                         \
 	}
 
 // CONFIG_SECTION_KEY declares section n of sje_config, with keys s.
-#define CONFIG_SECTION_KEY(n, s)                                            \
-	{                                                                   \
-		.name = (n), .type = CONFIG_SECTION, .sub = (s)             \
+#define CONFIG_SECTION_KEY(n, s)                                \
+	{                                                       \
+		.name = (n), .type = CONFIG_SECTION, .sub = (s) \
 	}
 
-#define CONFIG_END                                                          \
-	{                                                                   \
-		.name = NULL                                                \
+#define CONFIG_END           \
+	{                    \
+		.name = NULL \
 	}
 
 #define CONFIG_DEFAULT_SERVER_URL "tcp://127.0.0.1:7100"
@@ -183,8 +183,8 @@ static const config_key config_server_keys[] = {
 	    .def = "./sje-data", .flags = CONFIG_NONEMPTY),
 	CONFIG_KEY("sync", CONFIG_SYNC, sje_config, server.sync,
 	    .def = "normal", .choices = config_sync_choices),
-	CONFIG_KEY("result_ttl_s", CONFIG_U32, sje_config,
-	    server.result_ttl_s, .def = "604800"),
+	CONFIG_KEY("result_ttl_s", CONFIG_U32, sje_config, server.result_ttl_s,
+	    .def = "604800"),
 	CONFIG_END,
 };
 
@@ -251,8 +251,8 @@ static const config_key config_tasks_defaults_keys[] = {
 // config_function_keys describes the value of tasks.functions.<name>; the
 // name and line are set by config_walk_functions.
 static const config_key config_function_keys[] = {
-	CONFIG_KEY("timeout_s", CONFIG_U32, sje_function_cfg, timeout_s,
-	    .def = "0"),
+	CONFIG_KEY(
+	    "timeout_s", CONFIG_U32, sje_function_cfg, timeout_s, .def = "0"),
 	CONFIG_KEY("retry", CONFIG_SECTION, sje_function_cfg, retry,
 	    .sub = config_retry_keys, .check = config_check_fn_retry),
 	CONFIG_KEY("command", CONFIG_STRLIST, sje_function_cfg, command,
@@ -262,8 +262,10 @@ static const config_key config_function_keys[] = {
 
 static const config_key config_tasks_keys[] = {
 	CONFIG_SECTION_KEY("defaults", config_tasks_defaults_keys),
-	{ .name = "functions", .type = CONFIG_CUSTOM,
-	    .walk = config_walk_functions, .fini = config_fini_functions },
+	{ .name   = "functions",
+	    .type = CONFIG_CUSTOM,
+	    .walk = config_walk_functions,
+	    .fini = config_fini_functions },
 	CONFIG_END,
 };
 
@@ -283,15 +285,15 @@ static const config_key config_step_keys[] = {
 static const config_key config_steps_key = CONFIG_KEY("steps", CONFIG_LIST,
     sje_workflow, steps, .flags = CONFIG_UNIQUE | CONFIG_HAS_LINE,
     .count_offset = offsetof(sje_workflow, n_steps),
-    .elem_size = sizeof(sje_workflow_step),
-    .line_offset = offsetof(sje_workflow_step, line),
-    .sub = config_step_keys, .check = config_check_steps);
+    .elem_size    = sizeof(sje_workflow_step),
+    .line_offset = offsetof(sje_workflow_step, line), .sub = config_step_keys,
+    .check = config_check_steps);
 
 static const config_key config_plugin_keys[] = {
 	CONFIG_KEY("name", CONFIG_STR, sje_plugin_cfg, name,
 	    .flags = CONFIG_REQUIRED | CONFIG_NONEMPTY),
-	CONFIG_KEY("enabled", CONFIG_BOOL, sje_plugin_cfg, enabled,
-	    .def = "true"),
+	CONFIG_KEY(
+	    "enabled", CONFIG_BOOL, sje_plugin_cfg, enabled, .def = "true"),
 	CONFIG_KEY("path", CONFIG_STR, sje_plugin_cfg, path,
 	    .flags = CONFIG_NULLABLE),
 	CONFIG_KEY("options", CONFIG_JSON, sje_plugin_cfg, options_json,
@@ -305,8 +307,8 @@ static const config_key config_tls_keys[] = {
 	CONFIG_KEY("key", CONFIG_STR, sje_config, security.tls.key),
 	CONFIG_KEY("require_client_cert", CONFIG_BOOL, sje_config,
 	    security.tls.require_client_cert, .def = "true"),
-	CONFIG_KEY("server_name", CONFIG_STR, sje_config,
-	    security.tls.server_name),
+	CONFIG_KEY(
+	    "server_name", CONFIG_STR, sje_config, security.tls.server_name),
 	CONFIG_END,
 };
 
@@ -321,10 +323,10 @@ static const config_key config_api_key_keys[] = {
 };
 
 static const config_key config_oauth_keys[] = {
-	CONFIG_KEY("issuer", CONFIG_STR, sje_config,
-	    security.auth.oauth.issuer),
-	CONFIG_KEY("audience", CONFIG_STR, sje_config,
-	    security.auth.oauth.audience),
+	CONFIG_KEY(
+	    "issuer", CONFIG_STR, sje_config, security.auth.oauth.issuer),
+	CONFIG_KEY(
+	    "audience", CONFIG_STR, sje_config, security.auth.oauth.audience),
 	CONFIG_KEY("hs256_secret_env", CONFIG_STR, sje_config,
 	    security.auth.oauth.hs256_secret_env),
 	CONFIG_KEY("rs256_public_key", CONFIG_STR, sje_config,
@@ -334,7 +336,7 @@ static const config_key config_oauth_keys[] = {
 
 static const config_key config_auth_keys[] = {
 	CONFIG_KEY("api_keys", CONFIG_LIST, sje_config, security.auth.api_keys,
-	    .flags = CONFIG_UNIQUE,
+	    .flags        = CONFIG_UNIQUE,
 	    .count_offset = offsetof(sje_config, security.auth.n_api_keys),
 	    .elem_size = sizeof(sje_api_key_cfg), .sub = config_api_key_keys),
 	CONFIG_SECTION_KEY("oauth", config_oauth_keys),
@@ -371,11 +373,11 @@ static const config_key config_monitoring_keys[] = {
 	CONFIG_KEY("metrics", CONFIG_BOOL, sje_config, monitoring.metrics,
 	    .def = "true"),
 	CONFIG_KEY("alerts", CONFIG_LIST, sje_config, monitoring.alerts,
-	    .flags = CONFIG_UNIQUE | CONFIG_HAS_LINE,
+	    .flags        = CONFIG_UNIQUE | CONFIG_HAS_LINE,
 	    .count_offset = offsetof(sje_config, monitoring.n_alerts),
-	    .elem_size = sizeof(sje_alert_cfg),
-	    .line_offset = offsetof(sje_alert_cfg, line),
-	    .sub = config_alert_keys),
+	    .elem_size    = sizeof(sje_alert_cfg),
+	    .line_offset  = offsetof(sje_alert_cfg, line),
+	    .sub          = config_alert_keys),
 	CONFIG_KEY("check_interval_s", CONFIG_U32, sje_config,
 	    monitoring.check_interval_s, .def = "15", .min = 1),
 	CONFIG_KEY("window_s", CONFIG_U32, sje_config, monitoring.window_s,
@@ -391,14 +393,16 @@ static const config_key config_keys[] = {
 	CONFIG_SECTION_KEY("client", config_client_keys),
 	CONFIG_SECTION_KEY("executor", config_executor_keys),
 	CONFIG_SECTION_KEY("tasks", config_tasks_keys),
-	{ .name = "workflows", .type = CONFIG_CUSTOM,
-	    .walk = config_walk_workflows, .fini = config_fini_workflows },
+	{ .name   = "workflows",
+	    .type = CONFIG_CUSTOM,
+	    .walk = config_walk_workflows,
+	    .fini = config_fini_workflows },
 	CONFIG_KEY("plugins", CONFIG_LIST, sje_config, plugins,
-	    .flags = CONFIG_UNIQUE | CONFIG_HAS_LINE,
+	    .flags        = CONFIG_UNIQUE | CONFIG_HAS_LINE,
 	    .count_offset = offsetof(sje_config, n_plugins),
-	    .elem_size = sizeof(sje_plugin_cfg),
-	    .line_offset = offsetof(sje_plugin_cfg, line),
-	    .sub = config_plugin_keys),
+	    .elem_size    = sizeof(sje_plugin_cfg),
+	    .line_offset  = offsetof(sje_plugin_cfg, line),
+	    .sub          = config_plugin_keys),
 	CONFIG_SECTION_KEY("security", config_security_keys),
 	CONFIG_SECTION_KEY("logging", config_logging_keys),
 	CONFIG_SECTION_KEY("monitoring", config_monitoring_keys),
@@ -482,7 +486,7 @@ config_show(const char *text, char *buf, size_t len)
 	}
 	for (i = 0; text[i] != '\0' && i < max; i++) {
 		unsigned char ch = (unsigned char) text[i];
-		buf[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char) ch;
+		buf[i]           = (ch < 0x20 || ch == 0x7f) ? '?' : (char) ch;
 	}
 	if (text[i] != '\0') {
 		memcpy(buf + i, "...", 3);
@@ -500,11 +504,11 @@ config_choices(const char *const *choices, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; choices[i] != NULL; i++) {
-		const char *sep = i == 0 ? ""
+		const char *sep = i == 0     ? ""
 		    : choices[i + 1] == NULL ? " or "
 		                             : ", ";
-		int n = snprintf(buf + used, len - used, "%s%s", sep,
-		    choices[i]);
+		int         n =
+		    snprintf(buf + used, len - used, "%s%s", sep, choices[i]);
 		if (n < 0 || (size_t) n >= len - used) {
 			break;
 		}
@@ -572,8 +576,10 @@ config_node(config_ctx *c, int index)
 static const char *
 config_join(char *buf, size_t len, const char *path, const char *name)
 {
-	// A key path longer than buf is cut short; it only names a key in an error.
-	sje__snprintf(buf, len, "%s%s%s", path, path[0] == '\0' ? "" : ".", name);
+	// A key path longer than buf is cut short; it only names a key in an
+	// error.
+	sje__snprintf(
+	    buf, len, "%s%s%s", path, path[0] == '\0' ? "" : ".", name);
 	return buf;
 }
 
@@ -588,8 +594,8 @@ config_index(char *buf, size_t len, const char *path, size_t i)
 // config_scalar checks that node is a scalar without NUL characters, as
 // every string of the config must be.
 static sje_err
-config_scalar(config_ctx *c, yaml_node_t *node, const char *path,
-    const char *expected)
+config_scalar(
+    config_ctx *c, yaml_node_t *node, const char *path, const char *expected)
 {
 	char got[CONFIG_SHOW_MAX + 8];
 
@@ -599,8 +605,8 @@ config_scalar(config_ctx *c, yaml_node_t *node, const char *path,
 		    config_describe(node, got, sizeof got));
 	}
 	if (strlen(config_text(node)) != node->data.scalar.length) {
-		return config_fail(c, config_line(node), path,
-		    "contains a NUL character");
+		return config_fail(
+		    c, config_line(node), path, "contains a NUL character");
 	}
 	return SJE_OK;
 }
@@ -672,7 +678,7 @@ config_hostport_ok(const char *s, bool empty_host)
 static bool
 config_url_ok(const char *s)
 {
-	static const char *const net[] = { "tcp://", "tls+tcp://", NULL };
+	static const char *const net[]   = { "tcp://", "tls+tcp://", NULL };
 	static const char *const local[] = { "ipc://", "inproc://", NULL };
 
 	for (size_t i = 0; net[i] != NULL; i++) {
@@ -821,7 +827,7 @@ config_parse_scalar(config_ctx *c, const config_key *k, char *base,
 			    shown);
 		}
 		hex[64] = '\0';
-		rv = config_set_str((char **) field, hex);
+		rv      = config_set_str((char **) field, hex);
 		break;
 	}
 	default:
@@ -840,7 +846,7 @@ config_strlist_fini(sje_strlist *l)
 	}
 	free(l->items);
 	l->items = NULL;
-	l->n = 0;
+	l->n     = 0;
 }
 
 // config_strlist_push appends a copy of the len bytes at s to l.
@@ -860,7 +866,7 @@ config_strlist_push(sje_strlist *l, const char *s, size_t len)
 		return SJE_ENOMEM;
 	}
 	items[l->n++] = copy;
-	l->items = items;
+	l->items      = items;
 	return SJE_OK;
 }
 
@@ -873,8 +879,8 @@ config_check_item(config_ctx *c, const config_key *k, const char *text,
 	char list[128];
 
 	if ((k->flags & CONFIG_NONEMPTY) && text[0] == '\0') {
-		return config_fail(c, line, key,
-		    "expected a non-empty string, got ''");
+		return config_fail(
+		    c, line, key, "expected a non-empty string, got ''");
 	}
 	if (k->choices != NULL && config_choice_index(k->choices, text) < 0) {
 		return config_fail(c, line, key, "expected %s, got '%s'",
@@ -900,7 +906,7 @@ static void
 config_labels_fini(const config_key *k, char *base)
 {
 	sje_kv **kv = config_labels_at(k, base);
-	size_t  *n = config_count_at(k, base);
+	size_t  *n  = config_count_at(k, base);
 
 	for (size_t i = 0; i < *n; i++) {
 		free((*kv)[i].key);
@@ -908,7 +914,7 @@ config_labels_fini(const config_key *k, char *base)
 	}
 	free(*kv);
 	*kv = NULL;
-	*n = 0;
+	*n  = 0;
 }
 
 // config_labels_add appends key=value to the labels of k. The array has
@@ -933,8 +939,8 @@ config_labels_add(const config_key *k, char *base, const char *key,
 
 // config_labels_find tells whether the labels of k already have key.
 static bool
-config_labels_find(const config_key *k, char *base, const char *key,
-    size_t keylen)
+config_labels_find(
+    const config_key *k, char *base, const char *key, size_t keylen)
 {
 	sje_kv *kv = *config_labels_at(k, base);
 
@@ -1025,7 +1031,7 @@ config_json_scalar(const yaml_node_t *node)
 		if (config_is_int(s)) {
 			long long v;
 			errno = 0;
-			v = strtoll(s, NULL, 10);
+			v     = strtoll(s, NULL, 10);
 			if (errno == 0) {
 				return json_integer((json_int_t) v);
 			}
@@ -1106,8 +1112,8 @@ config_to_json(config_ctx *c, yaml_node_t *node, unsigned depth,
 			config_join(sub, sizeof sub, path, config_text(kn));
 			if (json_object_get(j, config_text(kn)) != NULL) {
 				json_decref(j);
-				return config_fail(c, config_line(kn), sub,
-				    "duplicate key");
+				return config_fail(
+				    c, config_line(kn), sub, "duplicate key");
 			}
 			if ((rv = config_to_json(c, config_node(c, p->value),
 			         depth + 1, sub, &v)) != SJE_OK) {
@@ -1123,8 +1129,8 @@ config_to_json(config_ctx *c, yaml_node_t *node, unsigned depth,
 		return SJE_OK;
 
 	default:
-		return config_fail(c, config_line(node), path,
-		    "unexpected YAML node");
+		return config_fail(
+		    c, config_line(node), path, "unexpected YAML node");
 	}
 }
 
@@ -1196,7 +1202,7 @@ static void
 config_free_list(const config_key *k, char *base)
 {
 	char   *arr = config_list_get(k, base);
-	size_t *n = config_count_at(k, base);
+	size_t *n   = config_count_at(k, base);
 
 	for (size_t i = 0; i < *n; i++) {
 		config_free_keys(k->sub, arr + i * k->elem_size);
@@ -1286,8 +1292,8 @@ config_defaults(config_ctx *c, const config_key *keys, char *base)
 		case CONFIG_SYNC:
 		case CONFIG_U32:
 		case CONFIG_BOOL:
-			rv = config_parse_scalar(c, k, base, k->def, 1,
-			    k->name);
+			rv = config_parse_scalar(
+			    c, k, base, k->def, 1, k->name);
 			break;
 		case CONFIG_JSON:
 			rv = SJE_OK;
@@ -1347,13 +1353,13 @@ config_walk_map(config_ctx *c, const config_key *keys, char *base,
 				}
 			}
 			if (k->name == NULL) {
-				return config_fail(c, config_line(kn), sub,
-				    "unknown key");
+				return config_fail(
+				    c, config_line(kn), sub, "unknown key");
 			}
 			idx = (size_t) (k - keys);
 			if (seen & (1u << idx)) {
-				return config_fail(c, config_line(kn), sub,
-				    "duplicate key");
+				return config_fail(
+				    c, config_line(kn), sub, "duplicate key");
 			}
 			seen |= 1u << idx;
 			if ((rv = config_walk_value(c, k, base,
@@ -1416,8 +1422,8 @@ static sje_err
 config_walk_labels(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
-	char   got[CONFIG_SHOW_MAX + 8];
-	size_t n;
+	char    got[CONFIG_SHOW_MAX + 8];
+	size_t  n;
 	sje_err rv;
 
 	config_labels_fini(k, base);
@@ -1457,18 +1463,18 @@ config_walk_labels(config_ctx *c, const config_key *k, char *base,
 			return config_fail(c, config_line(kn), path,
 			    "a label's name cannot be empty");
 		}
-		if (config_labels_find(k, base, config_text(kn),
-		        kn->data.scalar.length)) {
-			return config_fail(c, config_line(kn), sub,
-			    "duplicate key");
+		if (config_labels_find(
+		        k, base, config_text(kn), kn->data.scalar.length)) {
+			return config_fail(
+			    c, config_line(kn), sub, "duplicate key");
 		}
 		if ((rv = config_scalar(c, vn, sub, "a string")) != SJE_OK) {
 			return rv;
 		}
 		value = config_null(vn) ? "" : config_text(vn);
 		if (config_labels_add(k, base, config_text(kn),
-		        kn->data.scalar.length, value, strlen(value)) !=
-		    SJE_OK) {
+		        kn->data.scalar.length, value,
+		        strlen(value)) != SJE_OK) {
 			return config_oom(c);
 		}
 	}
@@ -1536,8 +1542,8 @@ config_walk_list(config_ctx *c, const config_key *k, char *base,
 			config_join(at, sizeof at, sub, "name");
 			return config_fail(c, config_line(item), at,
 			    "duplicate name '%s' (first at line %d)", name,
-			    config_line(config_node(c,
-			        node->data.sequence.items.start[j])));
+			    config_line(config_node(
+			        c, node->data.sequence.items.start[j])));
 		}
 	}
 	return SJE_OK;
@@ -1636,8 +1642,8 @@ config_name_key(config_ctx *c, yaml_node_t *kn, const char *path)
 		return rv;
 	}
 	if (kn->data.scalar.length == 0) {
-		return config_fail(c, config_line(kn), path,
-		    "a name cannot be empty");
+		return config_fail(
+		    c, config_line(kn), path, "a name cannot be empty");
 	}
 	return SJE_OK;
 }
@@ -1677,7 +1683,7 @@ config_walk_functions(config_ctx *c, const config_key *k, char *base,
 		return config_oom(c);
 	}
 	for (size_t i = 0; i < count; i++) {
-		yaml_node_pair_t *p = node->data.mapping.pairs.start + i;
+		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
 		yaml_node_t      *kn = config_node(c, p->key);
 		sje_function_cfg *fn = &cfg->tasks.functions[i];
 		char              sub[CONFIG_PATH_MAX];
@@ -1688,12 +1694,12 @@ config_walk_functions(config_ctx *c, const config_key *k, char *base,
 		}
 		config_join(sub, sizeof sub, path, config_text(kn));
 		if (sje_config_function(cfg, config_text(kn)) != NULL) {
-			return config_fail(c, config_line(kn), sub,
-			    "duplicate function");
+			return config_fail(
+			    c, config_line(kn), sub, "duplicate function");
 		}
 		fn->line = config_line(kn);
-		if ((rv = config_defaults(c, config_function_keys,
-		         (char *) fn)) != SJE_OK) {
+		if ((rv = config_defaults(
+		         c, config_function_keys, (char *) fn)) != SJE_OK) {
 			return rv;
 		}
 		if ((fn->name = strdup(config_text(kn))) == NULL) {
@@ -1720,7 +1726,7 @@ config_fini_functions(const config_key *k, char *base)
 		config_free_keys(config_function_keys, (char *) fn);
 	}
 	free(cfg->tasks.functions);
-	cfg->tasks.functions = NULL;
+	cfg->tasks.functions   = NULL;
 	cfg->tasks.n_functions = 0;
 }
 
@@ -1734,7 +1740,7 @@ config_check_fn_retry(config_ctx *c, const config_key *k, char *base,
 	(void) node;
 	(void) path;
 	((sje_function_cfg *) base)->has_retry = true;
-	c->fn_retry_seen[c->fn_index] = c->last_seen;
+	c->fn_retry_seen[c->fn_index]          = c->last_seen;
 	return SJE_OK;
 }
 
@@ -1760,8 +1766,8 @@ config_inherit_retry(config_ctx *c)
 	sje_config *cfg = c->cfg;
 
 	for (size_t i = 0; i < cfg->tasks.n_functions; i++) {
-		char    *dst = (char *) &cfg->tasks.functions[i].retry;
-		char    *src = (char *) &cfg->tasks.retry;
+		char    *dst  = (char *) &cfg->tasks.functions[i].retry;
+		char    *src  = (char *) &cfg->tasks.retry;
 		uint32_t seen = c->fn_retry_seen[i];
 
 		for (const config_key *k = config_retry_keys; k->name != NULL;
@@ -1814,7 +1820,7 @@ config_walk_workflows(config_ctx *c, const config_key *k, char *base,
 		return config_oom(c);
 	}
 	for (size_t i = 0; i < count; i++) {
-		yaml_node_pair_t *p = node->data.mapping.pairs.start + i;
+		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
 		yaml_node_t      *kn = config_node(c, p->key);
 		sje_workflow     *wf = &cfg->workflows[i];
 		char              sub[CONFIG_PATH_MAX];
@@ -1855,7 +1861,7 @@ config_fini_workflows(const config_key *k, char *base)
 		    &config_steps_key, (char *) &cfg->workflows[i]);
 	}
 	free(cfg->workflows);
-	cfg->workflows = NULL;
+	cfg->workflows   = NULL;
 	cfg->n_workflows = 0;
 }
 
@@ -1907,8 +1913,8 @@ config_cycle_text(const sje_workflow *wf, const size_t *stack, size_t from,
 	buf[0] = '\0';
 	for (size_t i = top + 1; i-- > from;) {
 		size_t step = i == top ? stack[from] : stack[i];
-		int    n = snprintf(buf + used, len - used, "%s%s",
-		       i == top ? "" : " -> ", wf->steps[step].name);
+		int    n    = snprintf(buf + used, len - used, "%s%s",
+                    i == top ? "" : " -> ", wf->steps[step].name);
 		if (n < 0 || (size_t) n >= len - used) {
 			break;
 		}
@@ -1924,15 +1930,15 @@ static sje_err
 config_check_steps(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
-	sje_workflow *wf = (sje_workflow *) base;
-	size_t        n = wf->n_steps;
-	size_t       *deps = NULL;  // the steps each step comes after...
-	size_t       *first = NULL; // ...are deps[first[i] .. first[i+1]-1]
-	size_t       *stack = NULL; // the DFS path: steps
-	size_t       *next = NULL;  // and the next edge of each to follow
+	sje_workflow  *wf    = (sje_workflow *) base;
+	size_t         n     = wf->n_steps;
+	size_t        *deps  = NULL; // the steps each step comes after...
+	size_t        *first = NULL; // ...are deps[first[i] .. first[i+1]-1]
+	size_t        *stack = NULL; // the DFS path: steps
+	size_t        *next  = NULL; // and the next edge of each to follow
 	unsigned char *state = NULL; // 0 unseen, 1 on the path, 2 done
-	size_t        edges = 0;
-	sje_err       rv = SJE_OK;
+	size_t         edges = 0;
+	sje_err        rv    = SJE_OK;
 
 	(void) k;
 	if (n == 0) {
@@ -1970,8 +1976,8 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 				rv = config_fail(c,
 				    config_after_line(c, step, j), at,
 				    "unknown step '%s'",
-				    config_show(after->items[j], shown,
-				        sizeof shown));
+				    config_show(
+				        after->items[j], shown, sizeof shown));
 				goto out;
 			}
 			deps[edges++] = d;
@@ -1987,7 +1993,7 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 		if (state[root] != 0) {
 			continue;
 		}
-		stack[top] = root;
+		stack[top]  = root;
 		next[top++] = first[root];
 		state[root] = 1;
 		while (top > 0) {
@@ -2009,8 +2015,8 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 				while (stack[from] != u) {
 					from++;
 				}
-				config_cycle_text(wf, stack, from, top, cycle,
-				    sizeof cycle);
+				config_cycle_text(
+				    wf, stack, from, top, cycle, sizeof cycle);
 				config_index(sub, sizeof sub, path, v);
 				config_join(at, sizeof at, sub, "after");
 				rv = config_fail(c, wf->steps[v].line, at,
@@ -2018,8 +2024,8 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 				goto out;
 			}
 			if (state[u] == 0) {
-				state[u] = 1;
-				stack[top] = u;
+				state[u]    = 1;
+				stack[top]  = u;
 				next[top++] = first[u];
 			}
 		}
@@ -2058,7 +2064,7 @@ config_env_item(const char **sp, const char **item, size_t *len)
 		end--;
 	}
 	*item = s;
-	*len = (size_t) (end - s);
+	*len  = (size_t) (end - s);
 	return true;
 }
 
@@ -2081,8 +2087,8 @@ config_env_strlist(config_ctx *c, const config_key *k, char *base,
 		if (config_strlist_push(l, item, len) != SJE_OK) {
 			return config_oom(c);
 		}
-		if ((rv = config_check_item(c, k, l->items[l->n - 1], 0,
-		         var)) != SJE_OK) {
+		if ((rv = config_check_item(
+		         c, k, l->items[l->n - 1], 0, var)) != SJE_OK) {
 			return rv;
 		}
 	}
@@ -2115,7 +2121,7 @@ config_env_labels(config_ctx *c, const config_key *k, char *base,
 		if (len == 0) {
 			continue;
 		}
-		eq = memchr(item, '=', len);
+		eq     = memchr(item, '=', len);
 		keylen = eq == NULL ? 0 : (size_t) (eq - item);
 		while (keylen > 0 &&
 		    (item[keylen - 1] == ' ' || item[keylen - 1] == '\t')) {
@@ -2123,8 +2129,8 @@ config_env_labels(config_ctx *c, const config_key *k, char *base,
 		}
 		if (eq == NULL || keylen == 0) {
 			char   copy[CONFIG_SHOW_MAX + 1];
-			size_t n = len < CONFIG_SHOW_MAX ? len
-			                                 : CONFIG_SHOW_MAX;
+			size_t n =
+			    len < CONFIG_SHOW_MAX ? len : CONFIG_SHOW_MAX;
 			memcpy(copy, item, n);
 			copy[n] = '\0';
 			return config_fail(c, 0, var,
@@ -2136,8 +2142,8 @@ config_env_labels(config_ctx *c, const config_key *k, char *base,
 			return config_fail(c, 0, var, "duplicate key");
 		}
 		if (*config_count_at(k, base) == SJE_MAX_LABELS) {
-			return config_fail(c, 0, var, "more than %u labels",
-			    SJE_MAX_LABELS);
+			return config_fail(
+			    c, 0, var, "more than %u labels", SJE_MAX_LABELS);
 		}
 		eq++;
 		while (eq < item + len && (*eq == ' ' || *eq == '\t')) {
@@ -2154,8 +2160,8 @@ config_env_labels(config_ctx *c, const config_key *k, char *base,
 // config_env_keys applies SJE_<PATH>_<KEY> for every scalar key and list of
 // strings in keys; prefix is the variable name of the section so far.
 static sje_err
-config_env_keys(config_ctx *c, const config_key *keys, char *base,
-    const char *prefix)
+config_env_keys(
+    config_ctx *c, const config_key *keys, char *base, const char *prefix)
 {
 	sje_err rv = SJE_OK;
 
@@ -2229,8 +2235,8 @@ config_yaml_error(config_ctx *c, const yaml_parser_t *parser, FILE *f)
 			    problem, parser->context,
 			    (int) parser->context_mark.line + 1);
 		}
-		return config_failf(c, "%s:%d: YAML syntax error: %s",
-		    c->file, (int) parser->problem_mark.line + 1, problem);
+		return config_failf(c, "%s:%d: YAML syntax error: %s", c->file,
+		    (int) parser->problem_mark.line + 1, problem);
 	}
 }
 
@@ -2274,8 +2280,8 @@ config_read_file(config_ctx *c, const char *path)
 	}
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		fclose(f);
-		return config_failf(c, "%s: cannot read: is a directory",
-		    path);
+		return config_failf(
+		    c, "%s: cannot read: is a directory", path);
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
@@ -2286,7 +2292,7 @@ config_read_file(config_ctx *c, const char *path)
 		rv = config_yaml_error(c, &parser, f);
 		goto out;
 	}
-	rv = config_walk_root(c, &doc);
+	rv     = config_walk_root(c, &doc);
 	c->doc = NULL;
 	yaml_document_delete(&doc);
 	if (rv != SJE_OK) {
@@ -2298,8 +2304,9 @@ config_read_file(config_ctx *c, const char *path)
 		goto out;
 	}
 	if (yaml_document_get_root_node(&doc) != NULL) {
-		rv = config_failf(c, "%s:%d: expected one YAML document, "
-		                     "found another",
+		rv = config_failf(c,
+		    "%s:%d: expected one YAML document, "
+		    "found another",
 		    path, (int) doc.start_mark.line + 1);
 	}
 	yaml_document_delete(&doc);
@@ -2322,8 +2329,8 @@ config_default_plugins(config_ctx *c, sje_config *cfg)
 		return config_oom(c);
 	}
 	cfg->n_plugins = 1;
-	if ((rv = config_defaults(c, config_plugin_keys,
-	         (char *) cfg->plugins)) != SJE_OK) {
+	if ((rv = config_defaults(
+	         c, config_plugin_keys, (char *) cfg->plugins)) != SJE_OK) {
 		return rv;
 	}
 	return config_set_str(&cfg->plugins[0].name, "core") == SJE_OK
@@ -2335,11 +2342,11 @@ sje_err
 sje_config_load(
     const char *path, sje_config **out, char *errbuf, size_t errlen)
 {
-	config_ctx  c = { .err = errbuf };
+	config_ctx  c   = { .err = errbuf };
 	const char *env = getenv("SJE_CONFIG");
 	sje_err     rv;
 
-	c.errlen = errbuf != NULL ? errlen : 0;
+	c.errlen      = errbuf != NULL ? errlen : 0;
 	c.json_budget = CONFIG_JSON_BUDGET;
 	if (c.errlen > 0) {
 		errbuf[0] = '\0';

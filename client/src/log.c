@@ -22,10 +22,10 @@
 
 volatile int sje__log_level = SJE_LOG_INFO;
 
-static int         log_fd      = 2;
-static bool        log_json    = false;
-static bool        log_syslog  = false;
-static char        log_program[64] = "sje";
+static int  log_fd          = 2;
+static bool log_json        = false;
+static bool log_syslog      = false;
+static char log_program[64] = "sje";
 
 static const char *level_names[] = { "error", "warn", "info", "debug" };
 
@@ -137,8 +137,8 @@ sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
 		    "{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",", ts,
 		    level_names[lvl], log_program);
 		if (task_id != NULL) {
-			off += (size_t) snprintf(line + off,
-			    sizeof(line) - off, "\"task_id\":\"");
+			off += (size_t) snprintf(
+			    line + off, sizeof(line) - off, "\"task_id\":\"");
 			log_json_escape(line, sizeof(line), &off, task_id);
 			off += (size_t) snprintf(
 			    line + off, sizeof(line) - off, "\",");
@@ -146,7 +146,8 @@ sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
 		off += (size_t) snprintf(
 		    line + off, sizeof(line) - off, "\"msg\":\"");
 		log_json_escape(line, sizeof(line) - 3, &off, msg);
-		off += (size_t) snprintf(line + off, sizeof(line) - off, "\"}\n");
+		off +=
+		    (size_t) snprintf(line + off, sizeof(line) - off, "\"}\n");
 	} else {
 		if (task_id != NULL) {
 			off = (size_t) snprintf(line, sizeof(line),
@@ -159,7 +160,7 @@ sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
 		}
 	}
 	if (off >= sizeof(line)) {
-		off          = sizeof(line) - 1;
+		off           = sizeof(line) - 1;
 		line[off - 1] = '\n';
 	}
 	ssize_t n = write(log_fd, line, off);

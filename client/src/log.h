@@ -35,16 +35,16 @@ void sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
 void sje__log_plugin(
     const char *task_id, sje_log_level level, const char *message);
 
-#define SJE_LOG(lvl, ...)                                                   \
-	do {                                                                \
-		if ((int) (lvl) <= sje__log_level)                          \
-			sje__log((lvl), NULL, __VA_ARGS__);                 \
+#define SJE_LOG(lvl, ...)                                   \
+	do {                                                \
+		if ((int) (lvl) <= sje__log_level)          \
+			sje__log((lvl), NULL, __VA_ARGS__); \
 	} while (0)
 
-#define SJE_LOG_JOB(lvl, task_id, ...)                                      \
-	do {                                                                \
-		if ((int) (lvl) <= sje__log_level)                          \
-			sje__log((lvl), (task_id), __VA_ARGS__);            \
+#define SJE_LOG_JOB(lvl, task_id, ...)                           \
+	do {                                                     \
+		if ((int) (lvl) <= sje__log_level)               \
+			sje__log((lvl), (task_id), __VA_ARGS__); \
 	} while (0)
 
 #define SJE_ERROR(...) SJE_LOG(SJE_LOG_ERROR, __VA_ARGS__)

@@ -193,8 +193,8 @@ pbjson_json(const ProtobufCMessage *msg)
 // pbjson_message renders a message-typed value (NULL: null), special
 // types first.
 static json_t *
-pbjson_message(const ProtobufCMessage *msg,
-    const ProtobufCMessageDescriptor *desc)
+pbjson_message(
+    const ProtobufCMessage *msg, const ProtobufCMessageDescriptor *desc)
 {
 	if (strcmp(desc->name, "sje.v1.Timestamp") == 0) {
 		return pbjson_timestamp(msg);
@@ -361,8 +361,8 @@ pbjson_map_key(const ProtobufCFieldDescriptor *k, const void *p, char *buf,
 		}
 		break;
 	case JSON_INTEGER:
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(j));
+		snprintf(
+		    buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		*out = buf;
 		break;
 	case JSON_TRUE:
@@ -396,8 +396,8 @@ pbjson_map(const ProtobufCFieldDescriptor *kf,
 		}
 		char        buf[32];
 		const char *key;
-		if (!pbjson_map_key(kf, e + kf->offset, buf, sizeof(buf),
-		        &key)) {
+		if (!pbjson_map_key(
+		        kf, e + kf->offset, buf, sizeof(buf), &key)) {
 			goto fail;
 		}
 		json_t *v = value_to_json(vf, e + vf->offset);
@@ -464,7 +464,8 @@ msg_to_object(const ProtobufCMessage *msg)
 		const ProtobufCFieldDescriptor *f = &desc->fields[i];
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0) {
 			uint32_t which;
-			memcpy(&which, (const char *) msg + f->quantifier_offset,
+			memcpy(&which,
+			    (const char *) msg + f->quantifier_offset,
 			    sizeof(which));
 			if (which != f->id) {
 				continue;
@@ -529,7 +530,7 @@ sje__json_valid(const char *text, size_t len)
 	}
 	json_error_t jerr;
 	json_t      *j = json_loadb(
-            text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	         text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
 		return false;
 	}
@@ -812,12 +813,12 @@ typedef struct pbjson_in {
 // may hold anything; the path goes into JSON replies and logs), cut at
 // the buffer's end.
 static void
-pbjson_path_append(char *path, size_t *plen, size_t cap, const char *s,
-    size_t n)
+pbjson_path_append(
+    char *path, size_t *plen, size_t cap, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n && *plen + 1 < cap; i++) {
 		unsigned char c = (unsigned char) s[i];
-		path[(*plen)++]  = c >= 0x20 && c < 0x7f ? (char) c : '?';
+		path[(*plen)++] = c >= 0x20 && c < 0x7f ? (char) c : '?';
 	}
 	path[*plen] = '\0';
 }
@@ -828,7 +829,8 @@ in_push_key(pbjson_in *in, const char *key)
 {
 	size_t old = in->plen;
 	if (in->plen > 0) {
-		pbjson_path_append(in->path, &in->plen, sizeof(in->path), ".", 1);
+		pbjson_path_append(
+		    in->path, &in->plen, sizeof(in->path), ".", 1);
 	}
 	pbjson_path_append(
 	    in->path, &in->plen, sizeof(in->path), key, strlen(key));
@@ -842,20 +844,20 @@ in_push_index(pbjson_in *in, size_t i)
 	size_t old = in->plen;
 	char   b[32];
 	snprintf(b, sizeof(b), "[%zu]", i);
-	pbjson_path_append(in->path, &in->plen, sizeof(in->path), b, strlen(b));
+	pbjson_path_append(
+	    in->path, &in->plen, sizeof(in->path), b, strlen(b));
 	return old;
 }
 
 static void
 in_pop(pbjson_in *in, size_t old)
 {
-	in->plen          = old;
+	in->plen           = old;
 	in->path[in->plen] = '\0';
 }
 
 // in_fail reports an error at the current path; returns SJE_EINVAL.
-static sje_err
-in_fail(pbjson_in *in, const char *fmt, ...)
+static sje_err in_fail(pbjson_in *in, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static sje_err
@@ -963,8 +965,8 @@ pbjson_decimal(const char *s, bool neg_ok, bool *neg, uint64_t *mag)
 // in_int reads an integer in [lo, hi] from a JSON integer or, when
 // strings_ok, a decimal string.
 static sje_err
-in_int(pbjson_in *in, const json_t *v, int64_t lo, int64_t hi,
-    bool strings_ok, int64_t *out)
+in_int(pbjson_in *in, const json_t *v, int64_t lo, int64_t hi, bool strings_ok,
+    int64_t *out)
 {
 	int64_t x;
 	if (json_is_integer(v)) {
@@ -1036,7 +1038,8 @@ in_real(pbjson_in *in, const json_t *v, bool is_float, double *out)
 	    strcmp(json_string_value(v), "-Infinity") == 0) {
 		d = -INFINITY;
 	} else {
-		return in_fail(in, "expected a number, got %s", pbjson_kind(v));
+		return in_fail(
+		    in, "expected a number, got %s", pbjson_kind(v));
 	}
 	if (is_float && isfinite(d) && fabs(d) > FLT_MAX) {
 		return in_fail(in, "the number is out of range for a float");
@@ -1077,10 +1080,12 @@ in_enum(pbjson_in *in, const ProtobufCEnumDescriptor *desc, const json_t *v,
 			*out = (int) n;
 			return SJE_OK;
 		}
-		return in_fail(in, "not a known value of %s", desc->short_name);
+		return in_fail(
+		    in, "not a known value of %s", desc->short_name);
 	}
 	if (!json_is_string(v)) {
-		return in_fail(in, "expected the name of a value of %s, got %s",
+		return in_fail(in,
+		    "expected the name of a value of %s, got %s",
 		    desc->short_name, pbjson_kind(v));
 	}
 	const char *name = json_string_value(v);
@@ -1099,7 +1104,8 @@ in_enum(pbjson_in *in, const ProtobufCEnumDescriptor *desc, const json_t *v,
 	// Say what is allowed (without quoting what was sent).
 	char   list[160] = "";
 	size_t ll        = 0;
-	for (unsigned i = 0; i < desc->n_values && ll + 2 < sizeof(list); i++) {
+	for (unsigned i = 0; i < desc->n_values && ll + 2 < sizeof(list);
+	     i++) {
 		const char *vn = desc->values[i].name;
 		if (strncmp(vn, prefix, plen) == 0) {
 			vn += plen;
@@ -1245,7 +1251,7 @@ pbjson_parse_rfc3339(const char *s, int64_t *ms)
 	}
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 		30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	bool             leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60) {
 		return false;
@@ -1326,8 +1332,8 @@ pbjson_new(const ProtobufCMessageDescriptor *d)
 // pbjson_special_field finds the one field of Timestamp (unix_ms) or
 // Json (text) with the expected type, or NULL.
 static const ProtobufCFieldDescriptor *
-pbjson_special_field(const ProtobufCMessageDescriptor *d, const char *name,
-    ProtobufCType type)
+pbjson_special_field(
+    const ProtobufCMessageDescriptor *d, const char *name, ProtobufCType type)
 {
 	const ProtobufCFieldDescriptor *f =
 	    protobuf_c_message_descriptor_get_field_by_name(d, name);
@@ -1351,8 +1357,8 @@ static sje_err in_object(pbjson_in *in, const ProtobufCMessageDescriptor *d,
 
 // in_message reads a message-typed value (not null) into *out.
 static sje_err
-in_message(pbjson_in *in, const ProtobufCMessageDescriptor *d,
-    const json_t *v, ProtobufCMessage **out)
+in_message(pbjson_in *in, const ProtobufCMessageDescriptor *d, const json_t *v,
+    ProtobufCMessage **out)
 {
 	const ProtobufCFieldDescriptor *f;
 	if (strcmp(d->name, "sje.v1.Timestamp") == 0 &&
@@ -1392,8 +1398,9 @@ in_message(pbjson_in *in, const ProtobufCMessageDescriptor *d,
 		size_t n = strlen(text);
 		if (n > SJE_MAX_PARAMS_BYTES) {
 			free(text);
-			return in_fail(in, "is %zu bytes of JSON; the limit is %u",
-			    n, SJE_MAX_PARAMS_BYTES);
+			return in_fail(in,
+			    "is %zu bytes of JSON; the limit is %u", n,
+			    SJE_MAX_PARAMS_BYTES);
 		}
 		ProtobufCMessage *m = pbjson_new(d);
 		if (m == NULL) {
@@ -1494,8 +1501,8 @@ in_value(pbjson_in *in, const ProtobufCFieldDescriptor *f, const json_t *v,
 		size_t n   = json_string_length(v);
 		size_t max = pbjson_string_limit(f->name);
 		if (n > max) {
-			return in_fail(in, "is %zu bytes long; the limit is %zu",
-			    n, max);
+			return in_fail(
+			    in, "is %zu bytes long; the limit is %zu", n, max);
 		}
 		const char *s = json_string_value(v);
 		if (memchr(s, '\0', n) != NULL) {
@@ -1541,7 +1548,8 @@ in_repeated(pbjson_in *in, ProtobufCMessage *m,
     const ProtobufCFieldDescriptor *f, const json_t *v)
 {
 	if (!json_is_array(v)) {
-		return in_fail(in, "expected an array, got %s", pbjson_kind(v));
+		return in_fail(
+		    in, "expected an array, got %s", pbjson_kind(v));
 	}
 	size_t n = json_array_size(v);
 	if (n == 0) {
@@ -1784,15 +1792,16 @@ pbjson_path_at(const ProtobufCMessageDescriptor *d, const char *t, size_t len,
 	// jansson's position is just past the token it choked on: leave that
 	// token out (a stray '}' must not close a frame), except at the end
 	// of the text, where the last value may well be whole.
-	size_t end = pos < len ? (pos > 0 ? pos - 1 : 0) : len;
-	bool scalar = false; // inside a number or literal
+	size_t end    = pos < len ? (pos > 0 ? pos - 1 : 0) : len;
+	bool   scalar = false; // inside a number or literal
 	for (size_t i = 0; i < end; i++) {
 		scan_frame *top = depth > 0 && depth <= PBJSON_SCAN_FRAMES
 		    ? &fr[depth - 1]
 		    : NULL;
-		char c = t[i];
-		if (scalar && (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		                  c == ',' || c == ']' || c == '}')) {
+		char        c   = t[i];
+		if (scalar &&
+		    (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+		        c == ',' || c == ']' || c == '}')) {
 			scalar = false; // a scalar ends at a delimiter
 			if (top != NULL) {
 				top->done = true;
@@ -1818,7 +1827,7 @@ pbjson_path_at(const ProtobufCMessageDescriptor *d, const char *t, size_t len,
 		case '[':
 			if (depth < PBJSON_SCAN_FRAMES) {
 				fr[depth] = (scan_frame) { .obj = c == '{',
-					.expect_key = c == '{' };
+					.expect_key             = c == '{' };
 			}
 			depth++;
 			break;
@@ -1871,7 +1880,8 @@ pbjson_path_at(const ProtobufCMessageDescriptor *d, const char *t, size_t len,
 	for (size_t k = 0; k < depth; k++) {
 		bool stop = false;
 		if (k + 1 == depth && fr[k].done) {
-			break; // broke after a whole member: the container's fault
+			break; // broke after a whole member: the container's
+			       // fault
 		}
 		if (fr[k].obj) {
 			if (!fr[k].has_key) {
@@ -1898,14 +1908,15 @@ pbjson_path_at(const ProtobufCMessageDescriptor *d, const char *t, size_t len,
 			}
 			memcpy(name, fr[k].key, fr[k].klen);
 			name[fr[k].klen] = '\0';
-			fd               = protobuf_c_message_descriptor_get_field_by_name(
-                            cur, name);
+			fd = protobuf_c_message_descriptor_get_field_by_name(
+			    cur, name);
 			const ProtobufCFieldDescriptor *kf, *vf;
 			if (fd == NULL) {
 				stop = true;
 			} else if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
 				mode = fd->type == PROTOBUF_C_TYPE_MESSAGE &&
-				        pbjson_map_fields(fd->descriptor, &kf, &vf)
+				        pbjson_map_fields(
+				            fd->descriptor, &kf, &vf)
 				    ? AT_MAP_KEY
 				    : AT_INDEX;
 			} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE &&
@@ -1944,7 +1955,7 @@ pbjson_path_at(const ProtobufCMessageDescriptor *d, const char *t, size_t len,
 static void
 pbjson_error_text(const char *text, char *buf, size_t len)
 {
-	size_t n    = strlen(text);
+	size_t      n    = strlen(text);
 	const char *near = strstr(text, " near ");
 	if (near != NULL) {
 		n = (size_t) (near - text);
@@ -1971,16 +1982,16 @@ sje__json_parse(const ProtobufCMessageDescriptor *d, const char *text,
 	char        why[160];
 	size_t      pos;
 	int         line = 0, col = 0;
-	const char *nul  = memchr(text, '\0', len);
-	json_t     *j    = NULL;
+	const char *nul = memchr(text, '\0', len);
+	json_t     *j   = NULL;
 	if (nul != NULL) {
 		// jansson would take it for the end of the text.
 		pos = (size_t) (nul - text);
 		sje__snprintf(why, sizeof(why), "a NUL byte");
 	} else {
 		json_error_t jerr;
-		j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-		    &jerr);
+		j = json_loadb(text, len,
+		    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 		if (j != NULL) {
 			*out = j;
 			return SJE_OK;
@@ -2023,8 +2034,8 @@ sje__json_to_pb(const ProtobufCMessageDescriptor *d, const char *text,
 	if (rv != SJE_OK) {
 		return rv;
 	}
-	rv = sje__json_value_to_pb(d, j, NULL, out, field, fieldlen, msg,
-	    msglen);
+	rv = sje__json_value_to_pb(
+	    d, j, NULL, out, field, fieldlen, msg, msglen);
 	json_decref(j);
 	return rv;
 }

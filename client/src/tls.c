@@ -79,7 +79,7 @@ tls_read_pem(const char *what, const char *path, char **out, size_t *lenp,
 	if (e != 0 || n > TLS_MAX_PEM_BYTES || n == 0) {
 		sje__snprintf(errbuf, errlen, "cannot read %s '%s': %s", what,
 		    path,
-		    e != 0 ? strerror(e)
+		    e != 0       ? strerror(e)
 		        : n == 0 ? "the file is empty"
 		                 : "larger than 1 MiB, not a PEM file");
 		tls_wipe(buf, n > TLS_MAX_PEM_BYTES ? TLS_MAX_PEM_BYTES : n);
@@ -94,13 +94,12 @@ tls_read_pem(const char *what, const char *path, char **out, size_t *lenp,
 
 // tls_load_ca makes the peer's certificate chain to the CA(s) in path.
 static sje_err
-tls_load_ca(nng_tls_config *cfg, const char *path, char *errbuf,
-    size_t errlen)
+tls_load_ca(nng_tls_config *cfg, const char *path, char *errbuf, size_t errlen)
 {
-	char  *pem;
-	size_t len;
-	sje_err err = tls_read_pem("TLS CA file", path, &pem, &len, errbuf,
-	    errlen);
+	char   *pem;
+	size_t  len;
+	sje_err err =
+	    tls_read_pem("TLS CA file", path, &pem, &len, errbuf, errlen);
 	if (err != SJE_OK) {
 		return err;
 	}
@@ -120,8 +119,8 @@ tls_load_ca(nng_tls_config *cfg, const char *path, char *errbuf,
 // cert_pem: nng and mbedTLS accept a mismatched pair, which then fails
 // every handshake with no word of why.
 static bool
-tls_pair_ok(const char *cert_pem, size_t cert_len, const char *key_pem,
-    size_t key_len)
+tls_pair_ok(
+    const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len)
 {
 	mbedtls_x509_crt   crt;
 	mbedtls_pk_context key;
@@ -142,13 +141,13 @@ tls_pair_ok(const char *cert_pem, size_t cert_len, const char *key_pem,
 // tls_load_own loads our certificate (and its key, from key_path or, when
 // that is not given, from the certificate's file).
 static sje_err
-tls_load_own(nng_tls_config *cfg, const char *cert_path,
-    const char *key_path, char *errbuf, size_t errlen)
+tls_load_own(nng_tls_config *cfg, const char *cert_path, const char *key_path,
+    char *errbuf, size_t errlen)
 {
-	char   *cert, *key = NULL;
+	char   *cert, *key        = NULL;
 	size_t  cert_len, key_len = 0;
-	sje_err err = tls_read_pem("TLS certificate", cert_path, &cert,
-	    &cert_len, errbuf, errlen);
+	sje_err err = tls_read_pem(
+	    "TLS certificate", cert_path, &cert, &cert_len, errbuf, errlen);
 	if (err != SJE_OK) {
 		return err;
 	}
@@ -163,7 +162,8 @@ tls_load_own(nng_tls_config *cfg, const char *cert_path,
 	size_t      klen    = key != NULL ? key_len : cert_len;
 	if (strstr(cert, "-----BEGIN CERTIFICATE-----") == NULL) {
 		sje__snprintf(errbuf, errlen,
-		    "TLS certificate '%s' holds no PEM certificate", cert_path);
+		    "TLS certificate '%s' holds no PEM certificate",
+		    cert_path);
 		err = SJE_ECONFIG;
 	} else if (strstr(key_pem, "PRIVATE KEY-----") == NULL) {
 		sje__snprintf(errbuf, errlen,
@@ -217,8 +217,8 @@ sje__tls_server_config(const sje__tls_files *f, bool require_client_cert,
 	int             rv;
 	sje_err         err;
 	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) != 0) {
-		sje__snprintf(errbuf, errlen, "cannot set up TLS: %s",
-		    nng_strerror(rv));
+		sje__snprintf(
+		    errbuf, errlen, "cannot set up TLS: %s", nng_strerror(rv));
 		return sje__nng_err(rv);
 	}
 	if ((err = tls_load_own(cfg, f->cert, f->key, errbuf, errlen)) !=
@@ -232,8 +232,8 @@ sje__tls_server_config(const sje__tls_files *f, bool require_client_cert,
 	         require_client_cert ? NNG_TLS_AUTH_MODE_REQUIRED
 	                             : NNG_TLS_AUTH_MODE_NONE)) != 0) {
 		nng_tls_config_free(cfg);
-		sje__snprintf(errbuf, errlen, "cannot set up TLS: %s",
-		    nng_strerror(rv));
+		sje__snprintf(
+		    errbuf, errlen, "cannot set up TLS: %s", nng_strerror(rv));
 		return sje__nng_err(rv);
 	}
 	*out = cfg;
@@ -260,8 +260,8 @@ sje__tls_client_config(const sje__tls_files *f, const char *server_name,
 	int             rv;
 	sje_err         err;
 	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0) {
-		sje__snprintf(errbuf, errlen, "cannot set up TLS: %s",
-		    nng_strerror(rv));
+		sje__snprintf(
+		    errbuf, errlen, "cannot set up TLS: %s", nng_strerror(rv));
 		return sje__nng_err(rv);
 	}
 	if ((err = tls_load_ca(cfg, f->ca, errbuf, errlen)) != SJE_OK ||
@@ -273,11 +273,11 @@ sje__tls_client_config(const sje__tls_files *f, const char *server_name,
 	}
 	// Without a server name mbedTLS checks no name at all (PLATFORM.md).
 	if ((rv = nng_tls_config_server_name(cfg, server_name)) != 0 ||
-	    (rv = nng_tls_config_auth_mode(
-	         cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
+	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) !=
+	        0) {
 		nng_tls_config_free(cfg);
-		sje__snprintf(errbuf, errlen, "cannot set up TLS: %s",
-		    nng_strerror(rv));
+		sje__snprintf(
+		    errbuf, errlen, "cannot set up TLS: %s", nng_strerror(rv));
 		return sje__nng_err(rv);
 	}
 	*out = cfg;
@@ -356,8 +356,8 @@ sje__host_is_loopback(const char *host)
 		return (ntohl(a4.s_addr) >> 24) == 127;
 	}
 	if (inet_pton(AF_INET6, h, &a6) == 1) {
-		static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			0, 0xff, 0xff };
+		static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+			0, 0, 0xff, 0xff };
 		if (memcmp(a6.s6_addr, v4mapped, 12) == 0) {
 			return a6.s6_addr[12] == 127;
 		}
@@ -393,8 +393,8 @@ sje__tls_dial(nng_socket s, const char *url, const sje_client_opts *opts,
 			f.key  = opts->key_file;
 		}
 		nng_tls_config *cfg;
-		sje_err err = sje__tls_client_config(&f, name, &cfg, errbuf,
-		    errlen);
+		sje_err         err =
+		    sje__tls_client_config(&f, name, &cfg, errbuf, errlen);
 		if (err != SJE_OK) {
 			nng_dialer_close(d);
 			return err;
@@ -424,8 +424,8 @@ sje__tls_dial(nng_socket s, const char *url, const sje_client_opts *opts,
 }
 
 size_t
-sje__worker_proof(const uint8_t *nonce, size_t nonce_len, const char *name,
-    uint8_t *buf)
+sje__worker_proof(
+    const uint8_t *nonce, size_t nonce_len, const char *name, uint8_t *buf)
 {
 	static const char tag[] = "sje-register-v1"; // and its NUL
 	size_t            nl    = name != NULL ? strlen(name) : 0;
@@ -464,7 +464,7 @@ sje__tls_sign_proof(const sje__tls_files *f, const uint8_t *data, size_t len,
 	mbedtls_entropy_init(&entropy);
 	mbedtls_ctr_drbg_init(&drbg);
 	uint8_t  hash[32];
-	uint8_t *out = malloc(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
+	uint8_t *out  = malloc(MBEDTLS_PK_SIGNATURE_MAX_SIZE);
 	size_t   olen = 0;
 	err           = SJE_ECONFIG;
 	if (out == NULL) {
@@ -473,7 +473,8 @@ sje__tls_sign_proof(const sje__tls_files *f, const uint8_t *data, size_t len,
 	} else if (mbedtls_pk_parse_key(&pk, (const unsigned char *) key,
 	               klen + 1, NULL, 0) != 0) {
 		sje__snprintf(errbuf, errlen,
-		    "TLS key '%s' holds no private key that can be read", key_path);
+		    "TLS key '%s' holds no private key that can be read",
+		    key_path);
 	} else if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
 	               (const unsigned char *) "sje-proof", 9) != 0 ||
 	    mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, len,

@@ -24,7 +24,7 @@ struct nng_tls_config;
 // sje__tls_files names PEM files; every field is borrowed, and NULL or ""
 // means "not given".
 typedef struct sje__tls_files {
-	const char *ca;   // CA certificate(s) to verify the peer; may hold a CRL
+	const char *ca; // CA certificate(s) to verify the peer; may hold a CRL
 	const char *cert; // our certificate (chain); may also hold the key
 	const char *key;  // our private key; not given: it is in cert
 } sje__tls_files;
@@ -73,8 +73,7 @@ bool sje__host_is_loopback(const char *host);
 // NULL) gets the dialer. Errors: SJE_EINVAL for a bad URL, SJE_ECONFIG for
 // unusable TLS settings (errbuf says which file), others from nng.
 sje_err sje__tls_dial(nng_socket s, const char *url,
-    const sje_client_opts *opts, nng_dialer *dp, char *errbuf,
-    size_t errlen);
+    const sje_client_opts *opts, nng_dialer *dp, char *errbuf, size_t errlen);
 
 // SJE_WORKER_PROOF_MAX is the size of the data a worker signs to prove its
 // name: "sje-register-v1", a NUL byte, the nonce and the name.
@@ -84,8 +83,8 @@ sje_err sje__tls_dial(nng_socket s, const char *url,
 // buf (SJE_WORKER_PROOF_MAX bytes) and returns its length, or 0 when the
 // nonce (at most 64 bytes) or the name (at most SJE_MAX_ID_BYTES) is too
 // long. The worker (signing) and the coordinator (verifying) share it.
-size_t sje__worker_proof(const uint8_t *nonce, size_t nonce_len,
-    const char *name, uint8_t *buf);
+size_t sje__worker_proof(
+    const uint8_t *nonce, size_t nonce_len, const char *name, uint8_t *buf);
 
 // sje__tls_sign_proof signs data (len bytes) with the private key of the
 // certificate named by f (SHA-256; ECDSA or RSA as the key is), and reads

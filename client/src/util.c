@@ -115,7 +115,8 @@ sje__nng_err(int rv)
 	case NNG_ENOENT:
 		return SJE_ENOTFOUND;
 	default:
-		// ECONNREFUSED, ECONNRESET, ECLOSED, ECONNSHUT, EUNREACHABLE...
+		// ECONNREFUSED, ECONNRESET, ECLOSED, ECONNSHUT,
+		// EUNREACHABLE...
 		return SJE_EUNAVAIL;
 	}
 }
@@ -162,9 +163,8 @@ void
 sje__sleep_ms(uint32_t ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000,
-		.tv_nsec = (long) (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
+		.tv_nsec               = (long) (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
 }
 
 void

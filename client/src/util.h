@@ -10,7 +10,8 @@
 char *sje__strdup(const char *s);
 
 // sje__asprintf formats into a new string; NULL when out of memory.
-char *sje__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sje__asprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 // sje__snprintf is snprintf that always terminates and never warns about
 // truncation; returns true when the text fit.
@@ -60,11 +61,11 @@ char *sje__buf_take(sje__buf *b, size_t *len);
 
 // Hard limits on network input, shared by server and clients.
 #define SJE_MAX_FRAME_BYTES (16u * 1024u * 1024u) // one RPC frame
-#define SJE_MAX_ID_BYTES 128u                      // task_id, worker name
+#define SJE_MAX_ID_BYTES 128u                     // task_id, worker name
 #define SJE_MAX_FUNCTION_BYTES 128u
-#define SJE_MAX_PARAMS_BYTES (1024u * 1024u)       // params or result JSON
+#define SJE_MAX_PARAMS_BYTES (1024u * 1024u) // params or result JSON
 #define SJE_MAX_JOBS_PER_CALL 10000u
-#define SJE_MAX_DEPENDS 10000u                  // parents of one job
+#define SJE_MAX_DEPENDS 10000u // parents of one job
 #define SJE_MAX_LABELS 64u
 #define SJE_MAX_JSON_DEPTH 64u
 

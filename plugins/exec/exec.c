@@ -124,9 +124,9 @@ exec_fail(const sje_host_api *host, sje_task *task, const char *type,
 	return SJE_TASK_FAILED;
 }
 
-static void
-exec_log(const sje_host_api *host, sje_task *task, sje_log_level level,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void exec_log(const sje_host_api *host, sje_task *task,
+    sje_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
 exec_log(const sje_host_api *host, sje_task *task, sje_log_level level,
@@ -207,8 +207,7 @@ exec_opt_env(exec_state *st, const json_t *env, char *err, size_t errlen)
 		const char *c;
 
 		if (key[0] == '\0' || strncmp(key, "SJE_", 4) == 0) {
-			exec_err(err, errlen,
-			    "options.env.%s: %s", key,
+			exec_err(err, errlen, "options.env.%s: %s", key,
 			    key[0] == '\0' ? "empty name"
 			                   : "SJE_* names are set by exec");
 			return -1;
@@ -242,8 +241,8 @@ exec_opt_env(exec_state *st, const json_t *env, char *err, size_t errlen)
 
 // exec_parse_options reads the plugin's options into st.
 static int
-exec_parse_options(exec_state *st, const char *options_json, char *err,
-    size_t errlen)
+exec_parse_options(
+    exec_state *st, const char *options_json, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t      *opts;
@@ -266,8 +265,8 @@ exec_parse_options(exec_state *st, const char *options_json, char *err,
 			    &u, err, errlen);
 			st->kill_grace_ms = (uint32_t) u;
 		} else if (strcmp(key, "max_stdout_bytes") == 0) {
-			rv = exec_opt_uint(v, key, 1, EXEC_MAX_STDOUT_BYTES,
-			    &u, err, errlen);
+			rv = exec_opt_uint(
+			    v, key, 1, EXEC_MAX_STDOUT_BYTES, &u, err, errlen);
 			st->max_stdout_bytes = (size_t) u;
 		} else if (strcmp(key, "tmp_dir") == 0) {
 			if (!json_is_string(v) ||
@@ -331,8 +330,8 @@ exec_find_program(const char *name, char *buf, size_t len)
 
 // exec_add_fn makes function name run command (a JSON array of strings).
 static int
-exec_add_fn(exec_state *st, const char *name, const json_t *command,
-    char *err, size_t errlen)
+exec_add_fn(exec_state *st, const char *name, const json_t *command, char *err,
+    size_t errlen)
 {
 	exec_fn *f = &st->fns[st->n_fns];
 	size_t   n = json_array_size(command);
@@ -433,9 +432,8 @@ exec_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 		return 0;
 	}
 
-	fns = json_loads(in->functions_json != NULL ? in->functions_json
-	                                            : "{}",
-	    0, &jerr);
+	fns = json_loads(
+	    in->functions_json != NULL ? in->functions_json : "{}", 0, &jerr);
 	if (!json_is_object(fns) ||
 	    (json_object_size(fns) > 0 &&
 	        (st->fns = calloc(json_object_size(fns), sizeof(*st->fns))) ==
@@ -501,8 +499,8 @@ exec_write_file(const char *path, const char *text)
 	int    fd;
 	int    rv = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		return errno;
 	}
@@ -545,8 +543,8 @@ exec_rmtree_at(int dfd, const char *name, int depth)
 	if (depth >= EXEC_RMTREE_DEPTH) {
 		return ELOOP;
 	}
-	fd = openat(dfd, name,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd =
+	    openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == EACCES) {
 		// The command took its own rights away; give them back.
 		(void) fchmodat(dfd, name, 0700, 0);
@@ -568,7 +566,8 @@ exec_rmtree_at(int dfd, const char *name, int depth)
 		    strcmp(e->d_name, "..") == 0) {
 			continue;
 		}
-		if ((r = exec_rmtree_at(dirfd(d), e->d_name, depth + 1)) != 0 &&
+		if ((r = exec_rmtree_at(dirfd(d), e->d_name, depth + 1)) !=
+		        0 &&
 		    rv == 0) {
 			rv = r;
 		}
@@ -584,17 +583,17 @@ exec_rmtree_at(int dfd, const char *name, int depth)
 typedef struct exec_job {
 	// The job's directory (made by mkdtemp), short enough for the names
 	// under it to fit in PATH_MAX.
-	char  dir[EXEC_DIR_BYTES];
-	char  work[PATH_MAX];    // dir/work: the child's cwd
-	char  parents[PATH_MAX]; // dir/parents.json
-	char  program[PATH_MAX]; // what is executed
-	char *envp[32];          // the fixed part; env option appended
-	char **envv;             // envp, or a bigger array with the option's
-	char  v_task[200];
-	char  v_attempt[32];
-	char  v_function[200];
-	char  v_parents[PATH_MAX + 32];
-	bool  made_dir;
+	char   dir[EXEC_DIR_BYTES];
+	char   work[PATH_MAX];    // dir/work: the child's cwd
+	char   parents[PATH_MAX]; // dir/parents.json
+	char   program[PATH_MAX]; // what is executed
+	char  *envp[32];          // the fixed part; env option appended
+	char **envv;              // envp, or a bigger array with the option's
+	char   v_task[200];
+	char   v_attempt[32];
+	char   v_function[200];
+	char   v_parents[PATH_MAX + 32];
+	bool   made_dir;
 } exec_job;
 
 // exec_env builds the child's environment into j (pointing into j and
@@ -657,7 +656,7 @@ exec_env(exec_job *j, const exec_state *st, const sje_host_api *host,
 static bool
 exec_should_stop(void *arg)
 {
-	void              **a = arg;
+	void              **a    = arg;
 	const sje_host_api *host = a[0];
 
 	return host->cancelled(a[1]);
@@ -691,9 +690,9 @@ exec_stopped_error(const sje_host_api *host, sje_task *task,
 	        : strcmp(type, "lost") == 0 ? "the lease was lost"
 	                                    : "cancelled",
 	    (long) res->pid,
-	    res->killed ? (st->kill_grace_ms == 0 ? " and SIGKILL"
-	                                          : ", then SIGKILL")
-	                : "");
+	    res->killed
+	        ? (st->kill_grace_ms == 0 ? " and SIGKILL" : ", then SIGKILL")
+	        : "");
 	host->set_error(task, type,
 	    exec_error_message(
 	        msg, sizeof(msg), head, tail, tail_len, res->err.total));
@@ -735,7 +734,8 @@ exec_outcome(const sje_host_api *host, sje_task *task, const exec_fn *f,
 	}
 	if (!WIFEXITED(res->wstatus) || WEXITSTATUS(res->wstatus) != 0) {
 		(void) snprintf(head, sizeof(head), "%s",
-		    exec_describe_status(res->wstatus, status, sizeof(status)));
+		    exec_describe_status(
+		        res->wstatus, status, sizeof(status)));
 		host->set_error(task, "exit",
 		    exec_error_message(msg, sizeof(msg), head, tail, tail_len,
 		        res->err.total));
@@ -760,7 +760,7 @@ exec_outcome(const sje_host_api *host, sje_task *task, const exec_fn *f,
 static sje_task_rc
 exec_run(const sje_host_api *host, sje_task *task, void *arg)
 {
-	const exec_fn   *f  = arg;
+	const exec_fn    *f  = arg;
 	const exec_state *st = f->st;
 	exec_job         *j;
 	exec_proc_spec    spec;
@@ -787,8 +787,8 @@ exec_run(const sje_host_api *host, sje_task *task, void *arg)
 	}
 	j->made_dir = true;
 	(void) snprintf(j->work, sizeof(j->work), "%s/work", j->dir);
-	(void) snprintf(j->parents, sizeof(j->parents), "%s/parents.json",
-	    j->dir);
+	(void) snprintf(
+	    j->parents, sizeof(j->parents), "%s/parents.json", j->dir);
 	if (mkdir(j->work, 0700) != 0) {
 		rv = errno;
 		rc = exec_fail(host, task, "error",
@@ -806,8 +806,8 @@ exec_run(const sje_host_api *host, sje_task *task, void *arg)
 
 	// The program: as configured when it has a '/', else from PATH.
 	if (strchr(f->argv[0], '/') != NULL) {
-		(void) snprintf(j->program, sizeof(j->program), "%s",
-		    f->argv[0]);
+		(void) snprintf(
+		    j->program, sizeof(j->program), "%s", f->argv[0]);
 	} else if (!exec_find_program(
 	               f->argv[0], j->program, sizeof(j->program))) {
 		rc = exec_fail(host, task, "spawn",
@@ -841,7 +841,8 @@ exec_run(const sje_host_api *host, sje_task *task, void *arg)
 	}
 	if (res.spawn_errno != 0) {
 		rc = exec_fail(host, task, "spawn", "cannot run %s: %s",
-		    j->program, strerror_r(res.spawn_errno, ebuf, sizeof(ebuf)));
+		    j->program,
+		    strerror_r(res.spawn_errno, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	exec_log(host, task, SJE_LOG_DEBUG,

@@ -164,8 +164,8 @@ utf8_seq_len(const unsigned char *s, size_t n)
 char *
 exec_utf8_clean(const char *s, size_t n, size_t *out_len)
 {
-	static const char repl[] = "\xef\xbf\xbd"; // U+FFFD
-	const unsigned char *u   = (const unsigned char *) s;
+	static const char    repl[] = "\xef\xbf\xbd"; // U+FFFD
+	const unsigned char *u      = (const unsigned char *) s;
 	char                *out;
 	size_t               i = 0;
 	size_t               o = 0;
@@ -199,7 +199,7 @@ is_space(char c)
 char *
 exec_result_json(const char *out, size_t len)
 {
-	const char  *t = out;
+	const char  *t  = out;
 	size_t       tl = len;
 	json_t      *v;
 	json_error_t jerr;
@@ -249,8 +249,8 @@ const char *
 exec_describe_status(int wstatus, char *buf, size_t len)
 {
 	if (WIFEXITED(wstatus)) {
-		(void) snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(wstatus));
+		(void) snprintf(
+		    buf, len, "exited with status %d", WEXITSTATUS(wstatus));
 	} else if (WIFSIGNALED(wstatus)) {
 		int         sig  = WTERMSIG(wstatus);
 		const char *abbr = sigabbrev_np(sig);
@@ -266,8 +266,8 @@ exec_describe_status(int wstatus, char *buf, size_t len)
 }
 
 const char *
-exec_error_message(char *buf, size_t len, const char *head,
-    const char *tail, size_t tail_len, uint64_t total)
+exec_error_message(char *buf, size_t len, const char *head, const char *tail,
+    size_t tail_len, uint64_t total)
 {
 	char  *clean;
 	size_t clean_len;

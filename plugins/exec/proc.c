@@ -148,13 +148,13 @@ exec_group_alive(pid_t pgid)
 		return true;
 	}
 	while (!alive && (e = readdir(d)) != NULL) {
-		char  path[64];
-		char  stat[512];
-		char *rp;
-		char  state;
-		int   ppid;
-		int   pgrp;
-		int   fd;
+		char    path[64];
+		char    stat[512];
+		char   *rp;
+		char    state;
+		int     ppid;
+		int     pgrp;
+		int     fd;
 		ssize_t n;
 
 		if (!isdigit((unsigned char) e->d_name[0]) ||
@@ -227,7 +227,7 @@ proc_write(int *fd, const exec_proc_spec *spec, size_t *off)
 	while (*off < spec->stdin_len) {
 		size_t  want = spec->stdin_len - *off;
 		ssize_t n    = write(*fd, spec->stdin_data + *off,
-		       want < PROC_IO_BYTES ? want : PROC_IO_BYTES);
+                    want < PROC_IO_BYTES ? want : PROC_IO_BYTES);
 		if (n > 0) {
 			*off += (size_t) n;
 			continue;
@@ -245,8 +245,8 @@ proc_write(int *fd, const exec_proc_spec *spec, size_t *off)
 
 // proc_spawn starts the child with the pipes' child ends as 0, 1 and 2.
 static int
-proc_spawn(const exec_proc_spec *spec, int in_r, int out_w, int err_w,
-    pid_t *pid)
+proc_spawn(
+    const exec_proc_spec *spec, int in_r, int out_w, int err_w, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t          at;
@@ -269,8 +269,7 @@ proc_spawn(const exec_proc_spec *spec, int in_r, int out_w, int err_w,
 	    (rv = posix_spawn_file_actions_adddup2(&fa, out_w, 1)) != 0 ||
 	    (rv = posix_spawn_file_actions_adddup2(&fa, err_w, 2)) != 0 ||
 	    (rv = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) != 0 ||
-	    (rv = posix_spawn_file_actions_addchdir_np(&fa, spec->cwd)) !=
-	        0 ||
+	    (rv = posix_spawn_file_actions_addchdir_np(&fa, spec->cwd)) != 0 ||
 	    (rv = posix_spawnattr_setflags(&at,
 	         POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 	             POSIX_SPAWN_SETSIGDEF)) != 0 ||
@@ -315,8 +314,8 @@ exec_proc_run(const exec_proc_spec *spec, exec_proc_result *res)
 		goto fail;
 	}
 	start_ms = proc_now_ms();
-	if ((res->spawn_errno = proc_spawn(spec, in[0], out[1], err[1],
-	         &res->pid)) != 0) {
+	if ((res->spawn_errno =
+	            proc_spawn(spec, in[0], out[1], err[1], &res->pid)) != 0) {
 		rv = 0; // the run is over: it did not start
 		goto fail;
 	}

@@ -20,9 +20,9 @@ typedef struct exec_proc_spec {
 	const char  *cwd;  // the child's working directory
 	const char  *stdin_data; // written to the child's stdin, then closed
 	size_t       stdin_len;
-	size_t       max_stdout_bytes; // more stops the run (stdout_overflow)
+	size_t       max_stdout_bytes;  // more stops the run (stdout_overflow)
 	size_t       stderr_tail_bytes; // how much of stderr's end is kept
-	uint32_t     kill_grace_ms; // between SIGTERM and SIGKILL
+	uint32_t     kill_grace_ms;     // between SIGTERM and SIGKILL
 	// should_stop is polled every few tens of milliseconds; once it is
 	// true the run stops (stopped). Called on the caller's thread.
 	bool (*should_stop)(void *arg);
@@ -42,13 +42,13 @@ typedef struct exec_proc_result {
 	// leftovers: processes of the group outlived the command and were
 	// stopped; killed: SIGKILL was needed (SIGTERM was not enough within
 	// the grace).
-	bool      leftovers;
-	bool      killed;
+	bool leftovers;
+	bool killed;
 	// pipes_abandoned: after the group was gone its output pipes stayed
 	// open (a process that left the group holds them): output after that
 	// point was not read.
-	bool      pipes_abandoned;
-	int64_t   run_ms; // from spawn to the end of the group
+	bool    pipes_abandoned;
+	int64_t run_ms; // from spawn to the end of the group
 } exec_proc_result;
 
 // exec_proc_run runs spec to its end: it spawns the command with

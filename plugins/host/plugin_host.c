@@ -59,9 +59,9 @@ typedef struct plugin_lib {
 } plugin_lib;
 
 struct sje__plugins {
-	const char *host;  // "worker" or "coordinator"
-	uint32_t    role;  // SJE_PLUGIN_ROLE_* of the host
-	plugin_lib *libs;  // in load order
+	const char *host; // "worker" or "coordinator"
+	uint32_t    role; // SJE_PLUGIN_ROLE_* of the host
+	plugin_lib *libs; // in load order
 	size_t      n_libs;
 	sje__fn    *fns; // sorted by name; names live in the libs
 	size_t      n_fns;
@@ -72,7 +72,7 @@ struct sje__plugins {
 
 // PLUGINS_HOOK is member m of hooks h when the plugin's sje_hooks is long
 // enough to hold it, else NULL.
-#define PLUGINS_HOOK(h, m)                                                  \
+#define PLUGINS_HOOK(h, m) \
 	((h)->size >= offsetof(sje_hooks, m) + sizeof((h)->m) ? (h)->m : NULL)
 
 // plugins_valid_name accepts names that can be part of a file name:
@@ -116,7 +116,7 @@ plugins_valid_fn_name(const char *name)
 	return true;
 }
 
-#define PLUGINS_FN_NAME_RULE                                                \
+#define PLUGINS_FN_NAME_RULE \
 	"function names are 1 to 128 characters of A-Z a-z 0-9 _ . : -"
 
 // plugins_register_task is the register_task callback given to init;
@@ -130,7 +130,7 @@ plugins_register_task(void *host_ctx, const char *name, sje_task_fn run,
 
 	if (lib == NULL || !lib->in_init) {
 		SJE_WARN("a plugin called register_task outside its init: "
-			 "refused");
+		         "refused");
 		return EINVAL;
 	}
 	if (run == NULL || !plugins_valid_fn_name(name)) {
@@ -194,9 +194,9 @@ plugins_functions_json(const sje_config *cfg)
 		if (f == NULL || fc->name == NULL ||
 		    json_object_set_new(all, fc->name, f) != 0 ||
 		    json_object_set_new(f, "timeout_s",
-			json_integer(fc->timeout_s != 0
-				? fc->timeout_s
-				: cfg->tasks.timeout_s)) != 0) {
+		        json_integer(fc->timeout_s != 0
+		                ? fc->timeout_s
+		                : cfg->tasks.timeout_s)) != 0) {
 			goto fail;
 		}
 		if (fc->command.n == 0) {
@@ -208,7 +208,7 @@ plugins_functions_json(const sje_config *cfg)
 		}
 		for (j = 0; j < fc->command.n; j++) {
 			if (json_array_append_new(argv,
-				json_string(fc->command.items[j])) != 0) {
+			        json_string(fc->command.items[j])) != 0) {
 				goto fail;
 			}
 		}
@@ -327,9 +327,9 @@ plugins_roles(const sje_plugin *d)
 // Leaves whatever it loaded in lib for plugins_close_lib to undo. Sets
 // *skipped (and loads nothing more) when the plugin is not for p's host.
 static sje_err
-plugins_open(const sje__plugins *p, plugin_lib *lib,
-    const sje_plugin_cfg *pc, const sje_host_api *host,
-    const char *functions_json, bool *skipped, char *errbuf, size_t errlen)
+plugins_open(const sje__plugins *p, plugin_lib *lib, const sje_plugin_cfg *pc,
+    const sje_host_api *host, const char *functions_json, bool *skipped,
+    char *errbuf, size_t errlen)
 {
 	sje_plugin_entry_fn entry;
 	const sje_plugin   *d;
@@ -375,8 +375,8 @@ plugins_open(const sje__plugins *p, plugin_lib *lib,
 	}
 	lib->desc = d;
 	if ((plugins_roles(d) & p->role) == 0) {
-		SJE_DEBUG("plugin %s: not for the %s; skipped", lib->name,
-		    p->host);
+		SJE_DEBUG(
+		    "plugin %s: not for the %s; skipped", lib->name, p->host);
 		*skipped = true;
 		return SJE_OK;
 	}
@@ -412,17 +412,17 @@ plugins_open(const sje__plugins *p, plugin_lib *lib,
 		int             irv;
 
 		memset(&in, 0, sizeof(in));
-		in.size         = sizeof(in);
-		in.host         = host;
-		in.role         = p->host;
-		in.options_json = pc->options_json != NULL ? pc->options_json
-		                                           : "{}";
+		in.size = sizeof(in);
+		in.host = host;
+		in.role = p->host;
+		in.options_json =
+		    pc->options_json != NULL ? pc->options_json : "{}";
 		in.functions_json = functions_json;
 		if (p->role == SJE_PLUGIN_ROLE_WORKER) {
 			in.register_task = plugins_register_task;
 			in.host_ctx      = lib;
 		}
-		lib->in_init      = true;
+		lib->in_init = true;
 		irv = d->init(&in, &lib->state, reason, sizeof(reason));
 		lib->in_init = false;
 		if (irv != 0) {
@@ -436,7 +436,8 @@ plugins_open(const sje__plugins *p, plugin_lib *lib,
 	lib->inited = true;
 	SJE_DEBUG("plugin %s %s loaded from %s: %zu functions%s%s%s%s",
 	    lib->name, d->version != NULL ? d->version : "(no version)",
-	    lib->path, p->role == SJE_PLUGIN_ROLE_WORKER ? d->n_tasks + lib->n_regs : 0,
+	    lib->path,
+	    p->role == SJE_PLUGIN_ROLE_WORKER ? d->n_tasks + lib->n_regs : 0,
 	    lib->on_event != NULL ? ", on_event" : "",
 	    lib->validate_submit != NULL ? ", validate_submit" : "",
 	    lib->decide_retry != NULL ? ", decide_retry" : "",
@@ -483,9 +484,9 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 	for (i = 0; i < p->n_libs; i++) {
 		const plugin_lib *lib = &p->libs[i];
 		n += lib->desc->n_tasks + lib->n_regs;
-		p->event_hooks    = p->event_hooks || lib->on_event != NULL;
-		p->validate_hooks = p->validate_hooks ||
-		    lib->validate_submit != NULL;
+		p->event_hooks = p->event_hooks || lib->on_event != NULL;
+		p->validate_hooks =
+		    p->validate_hooks || lib->validate_submit != NULL;
 		p->retry_hooks = p->retry_hooks || lib->decide_retry != NULL;
 	}
 	if (n == 0 || p->role != SJE_PLUGIN_ROLE_WORKER) {
@@ -527,8 +528,7 @@ plugins_collect(sje__plugins *p, char *errbuf, size_t errlen)
 
 sje_err
 sje__plugins_load(const sje_config *cfg, uint32_t role,
-    const sje_host_api *host, sje__plugins **out, char *errbuf,
-    size_t errlen)
+    const sje_host_api *host, sje__plugins **out, char *errbuf, size_t errlen)
 {
 	sje__plugins *p;
 	char         *functions_json;
@@ -571,7 +571,7 @@ sje__plugins_load(const sje_config *cfg, uint32_t role,
 			goto fail;
 		}
 		if ((rv = plugins_open(p, lib, pc, host, functions_json,
-			 &skipped, errbuf, errlen)) != SJE_OK) {
+		         &skipped, errbuf, errlen)) != SJE_OK) {
 			goto fail;
 		}
 		if (skipped) {
@@ -671,13 +671,13 @@ sje__plugins_validate_submit(const sje__plugins *p, const char *spec_json,
 		}
 		why[0] = '\0';
 		rv     = lib->validate_submit(
-                    lib->state, spec_json, why, sizeof(why));
+		        lib->state, spec_json, why, sizeof(why));
 		if (rv != 0) {
 			why[sizeof(why) - 1] = '\0';
 			// One line: a reason is shown to the submitter as is.
 			why[strcspn(why, "\r\n")] = '\0';
-			sje__snprintf(reason, reason_len, "refused by plugin %s: %s",
-			    lib->name,
+			sje__snprintf(reason, reason_len,
+			    "refused by plugin %s: %s", lib->name,
 			    why[0] != '\0' ? why : "no reason given");
 			return rv;
 		}
@@ -686,9 +686,8 @@ sje__plugins_validate_submit(const sje__plugins *p, const char *spec_json,
 }
 
 sje_retry_verdict
-sje__plugins_decide_retry(const sje__plugins *p,
-    const sje_job_event *failure, uint32_t max_attempts, uint32_t *delay_ms,
-    const char **who)
+sje__plugins_decide_retry(const sje__plugins *p, const sje_job_event *failure,
+    uint32_t max_attempts, uint32_t *delay_ms, const char **who)
 {
 	size_t i;
 

@@ -41,8 +41,7 @@ typedef struct sje__plugins sje__plugins;
 // reason ("plugin core: ABI version 2, this worker speaks 1"). Call before
 // starting threads (it reads the environment).
 sje_err sje__plugins_load(const sje_config *cfg, uint32_t role,
-    const sje_host_api *host, sje__plugins **out, char *errbuf,
-    size_t errlen);
+    const sje_host_api *host, sje__plugins **out, char *errbuf, size_t errlen);
 
 // sje__plugins_free calls each plugin's fini, in reverse load order, then
 // unloads it. Accepts NULL. No task function may be running.
@@ -69,8 +68,8 @@ bool sje__plugins_has_retry_hooks(const sje__plugins *p);
 // order, about spec_json; returns 0 when all accept, else the first
 // refusal's value with reason (reason_len bytes) holding one line: "refused
 // by plugin NAME: WHY".
-int sje__plugins_validate_submit(const sje__plugins *p,
-    const char *spec_json, char *reason, size_t reason_len);
+int sje__plugins_validate_submit(const sje__plugins *p, const char *spec_json,
+    char *reason, size_t reason_len);
 
 // sje__plugins_decide_retry asks each plugin's decide_retry, in load order,
 // until one answers other than SJE_RETRY_DEFAULT, and returns that answer

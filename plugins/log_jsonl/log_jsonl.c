@@ -125,8 +125,8 @@ lj_open(lj_state *st)
 	struct stat sb;
 	int         e;
 
-	st->fd = open(
-	    st->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	st->fd =
+	    open(st->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (st->fd < 0) {
 		return errno;
 	}
@@ -191,7 +191,7 @@ static int
 lj_write_line(int fd, const char *text, size_t len, size_t *written)
 {
 	struct iovec  iov[2];
-	struct iovec *v = iov;
+	struct iovec *v     = iov;
 	int           n_iov = 2;
 	ssize_t       n;
 
@@ -293,7 +293,8 @@ lj_render(const sje_job_event *ev)
 		return NULL;
 	}
 	// As GET /events renders it: a number.
-	(void) json_object_set_new(o, "seq", json_integer((json_int_t) ev->seq));
+	(void) json_object_set_new(
+	    o, "seq", json_integer((json_int_t) ev->seq));
 	lj_set_str(o, "task_id", ev->task_id);
 	lj_set_str(o, "function", ev->function);
 	lj_set_str(o, "state", ev->state);
@@ -316,10 +317,10 @@ lj_render(const sje_job_event *ev)
 static void
 lj_on_event(void *state, const sje_job_event *ev)
 {
-	lj_state     *st       = state;
-	char         *rendered = NULL;
-	const char   *text     = NULL;
-	const char   *what     = "render";
+	lj_state     *st                = state;
+	char         *rendered          = NULL;
+	const char   *text              = NULL;
+	const char   *what              = "render";
 	char          msg[LJ_MSG_BYTES] = "";
 	char          ebuf[128];
 	sje_log_level level = SJE_LOG_ERROR;
@@ -331,8 +332,8 @@ lj_on_event(void *state, const sje_job_event *ev)
 	}
 	// event_json came with ABI 1.1: read it only if the host's event
 	// is that long.
-	if (ev->size >= offsetof(sje_job_event, event_json) +
-	        sizeof(ev->event_json) &&
+	if (ev->size >=
+	        offsetof(sje_job_event, event_json) + sizeof(ev->event_json) &&
 	    ev->event_json != NULL && ev->event_json[0] != '\0') {
 		text = ev->event_json;
 	} else {
@@ -378,8 +379,8 @@ lj_on_event(void *state, const sje_job_event *ev)
 static int
 lj_opt_states(lj_state *st, const json_t *v, char *err, size_t errlen)
 {
-	size_t  i;
-	json_t *s;
+	size_t   i;
+	json_t  *s;
 	uint32_t bit;
 
 	if (!json_is_array(v) || json_array_size(v) == 0) {
@@ -426,7 +427,8 @@ lj_parse_options(
 		i = json_integer_value(v); // 0 unless an integer
 		if (strcmp(key, "path") == 0) {
 			if (!json_is_string(v) || json_string_length(v) == 0 ||
-			    json_string_length(v) + LJ_SUFFIX_BYTES > PATH_MAX) {
+			    json_string_length(v) + LJ_SUFFIX_BYTES >
+			        PATH_MAX) {
 				lj_err(err, errlen,
 				    "options.path: expected a file name, a "
 				    "non-empty string shorter than %d bytes",

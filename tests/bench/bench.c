@@ -45,7 +45,7 @@ bench_wait_all(sje_client *c, char **ids, size_t n)
 	long   ok    = 0;
 	size_t chunk = 1000;
 	for (size_t off = 0; off < n;) {
-		size_t              k   = n - off < chunk ? n - off : chunk;
+		size_t               k   = n - off < chunk ? n - off : chunk;
 		Sje__V1__WaitRequest req = SJE__V1__WAIT_REQUEST__INIT;
 		req.task_ids             = ids + off;
 		req.n_task_ids           = k;
@@ -76,7 +76,8 @@ bench_ids(char tag, size_t n)
 {
 	char **ids = calloc(n, sizeof(*ids));
 	char   prefix[32];
-	snprintf(prefix, sizeof(prefix), "%c%lx", tag, (unsigned long) time(NULL));
+	snprintf(
+	    prefix, sizeof(prefix), "%c%lx", tag, (unsigned long) time(NULL));
 	for (size_t i = 0; i < n; i++) {
 		char id[64];
 		snprintf(id, sizeof(id), "%s-%zu", prefix, i);
@@ -97,10 +98,10 @@ bench_ids_free(char **ids, size_t n)
 static int
 bench_throughput(sje_client *c, size_t n, size_t batch, const char *fn)
 {
-	char            **ids   = bench_ids('b', n);
-	Sje__V1__JobSpec *specs = calloc(batch, sizeof(*specs));
-	Sje__V1__JobSpec **sp   = calloc(batch, sizeof(*sp));
-	double t0 = now_s();
+	char             **ids   = bench_ids('b', n);
+	Sje__V1__JobSpec  *specs = calloc(batch, sizeof(*specs));
+	Sje__V1__JobSpec **sp    = calloc(batch, sizeof(*sp));
+	double             t0    = now_s();
 	for (size_t off = 0; off < n; off += batch) {
 		size_t k = n - off < batch ? n - off : batch;
 		for (size_t i = 0; i < k; i++) {
@@ -144,9 +145,9 @@ bench_latency(sje_client *c, size_t n, const char *fn)
 	for (size_t i = 0; i < n; i++) {
 		char id[64];
 		snprintf(id, sizeof(id), "%s-%zu", prefix, i);
-		Sje__V1__JobSpec spec = SJE__V1__JOB_SPEC__INIT;
-		spec.task_id          = id;
-		spec.function         = (char *) fn;
+		Sje__V1__JobSpec spec      = SJE__V1__JOB_SPEC__INIT;
+		spec.task_id               = id;
+		spec.function              = (char *) fn;
 		Sje__V1__JobSpec      *sp  = &spec;
 		Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
 		req.jobs                   = &sp;
@@ -183,10 +184,10 @@ bench_dag(sje_client *c, size_t n, const char *fn)
 		fprintf(stderr, "dag: --jobs must be at least 3\n");
 		return 2;
 	}
-	size_t            leaves = n - 2;
-	char            **ids    = bench_ids('d', n);
-	Sje__V1__JobSpec *specs  = calloc(n, sizeof(*specs));
-	Sje__V1__JobSpec **sp    = calloc(n, sizeof(*sp));
+	size_t             leaves = n - 2;
+	char             **ids    = bench_ids('d', n);
+	Sje__V1__JobSpec  *specs  = calloc(n, sizeof(*specs));
+	Sje__V1__JobSpec **sp     = calloc(n, sizeof(*sp));
 	for (size_t i = 0; i < n; i++) {
 		sje__v1__job_spec__init(&specs[i]);
 		specs[i].task_id  = ids[i];
@@ -198,8 +199,8 @@ bench_dag(sje_client *c, size_t n, const char *fn)
 		specs[i].depends_on   = &ids[0];
 		specs[i].n_depends_on = 1;
 	}
-	specs[n - 1].depends_on   = &ids[1];
-	specs[n - 1].n_depends_on = leaves;
+	specs[n - 1].depends_on    = &ids[1];
+	specs[n - 1].n_depends_on  = leaves;
 	Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
 	req.jobs                   = sp;
 	req.n_jobs                 = n;
@@ -237,8 +238,8 @@ main(int argc, char **argv)
 	const char *server = getenv("SJE_CLIENT_SERVER_URL");
 	const char *fn     = "noop";
 	size_t      n      = strcmp(mode, "latency") == 0 ? 2000
-	         : strcmp(mode, "dag") == 0                 ? 10000
-	                                                    : 20000;
+	              : strcmp(mode, "dag") == 0          ? 10000
+	                                                  : 20000;
 	size_t      batch  = 500;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--server") == 0) {
@@ -279,8 +280,8 @@ main(int argc, char **argv)
 		return 3;
 	}
 	int rc = strcmp(mode, "latency") == 0 ? bench_latency(c, n, fn)
-	    : strcmp(mode, "dag") == 0         ? bench_dag(c, n, fn)
-	                                       : bench_throughput(c, n, batch, fn);
+	    : strcmp(mode, "dag") == 0        ? bench_dag(c, n, fn)
+	                               : bench_throughput(c, n, batch, fn);
 	sje_client_close(c);
 	sje_config_free(cfg);
 	return rc;

@@ -136,14 +136,15 @@ try_body(const uint8_t *data, size_t size)
 			char              path[32];
 			ProtobufCMessage *m = NULL;
 			snprintf(path, sizeof(path), "tasks[%zu]", i);
-			rv = sje__json_value_to_pb(&sje__v1__job_spec__descriptor,
-			    t, path, &m, field, sizeof(field), msg, sizeof(msg));
+			rv = sje__json_value_to_pb(
+			    &sje__v1__job_spec__descriptor, t, path, &m, field,
+			    sizeof(field), msg, sizeof(msg));
 			if (rv != SJE_OK) {
-				check_refusal(
-				    rv, field, sizeof(field), msg, sizeof(msg));
+				check_refusal(rv, field, sizeof(field), msg,
+				    sizeof(msg));
 				if (strncmp(field, path, strlen(path)) != 0) {
-					fprintf(stderr, "field %s lacks %s\n", field,
-					    path);
+					fprintf(stderr, "field %s lacks %s\n",
+					    field, path);
 					abort();
 				}
 				continue;

@@ -77,7 +77,8 @@ repack(const ProtobufCMessage *m)
 	size_t   n = protobuf_c_message_get_packed_size(m);
 	uint8_t *a = malloc(n + 1);
 	protobuf_c_message_pack(m, a);
-	ProtobufCMessage *again = protobuf_c_message_unpack(m->descriptor, NULL, n, a);
+	ProtobufCMessage *again =
+	    protobuf_c_message_unpack(m->descriptor, NULL, n, a);
 	if (again == NULL) {
 		fprintf(stderr, "an accepted input does not decode again\n");
 		abort();
@@ -86,7 +87,8 @@ repack(const ProtobufCMessage *m)
 	uint8_t *b  = malloc(n2 + 1);
 	protobuf_c_message_pack(again, b);
 	if (n2 != n || memcmp(a, b, n) != 0) {
-		fprintf(stderr, "an accepted input changes when packed again\n");
+		fprintf(
+		    stderr, "an accepted input changes when packed again\n");
 		abort();
 	}
 	protobuf_c_message_free_unpacked(again, NULL);
@@ -100,12 +102,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sje__rpc_frame f;
 	char           msg[256];
 	const char    *field = NULL;
-	int code = sje__rpc_decode(services, 2, data, size, &f, msg, sizeof(msg),
-	    &field);
+	int            code  = sje__rpc_decode(
+	                services, 2, data, size, &f, msg, sizeof(msg), &field);
 	if (code == SJE__V1__STATUS_CODE__OK) {
 		if (f.req == NULL || f.service == NULL || f.input == NULL ||
 		    f.method >= f.service->n_methods ||
-		    f.input->descriptor != f.service->methods[f.method].input) {
+		    f.input->descriptor !=
+		        f.service->methods[f.method].input) {
 			fprintf(stderr, "OK without a consistent frame\n");
 			abort();
 		}
@@ -116,7 +119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((code != SJE__V1__STATUS_CODE__INVALID_ARGUMENT &&
 		        code != SJE__V1__STATUS_CODE__UNIMPLEMENTED) ||
 		    msg[0] == '\0' || f.req != NULL || f.input != NULL) {
-			fprintf(stderr, "a refusal breaks the contract: %d\n", code);
+			fprintf(stderr, "a refusal breaks the contract: %d\n",
+			    code);
 			abort();
 		}
 	}

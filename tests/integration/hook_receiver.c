@@ -55,6 +55,8 @@ typedef struct rx_call {
 } rx_call;
 
 // rx_die prints what failed and exits 1.
+static void rx_die(const char *what, int rv) __attribute__((noreturn));
+
 static void
 rx_die(const char *what, int rv)
 {
@@ -198,6 +200,8 @@ rx_read_file(const char *path)
 }
 
 // rx_usage prints the usage and exits 2.
+static void rx_usage(void) __attribute__((noreturn));
+
 static void
 rx_usage(void)
 {

@@ -23,7 +23,8 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--alg") == 0 && i + 1 < argc) {
 			alg = argv[++i];
-		} else if (strcmp(argv[i], "--secret-env") == 0 && i + 1 < argc) {
+		} else if (strcmp(argv[i], "--secret-env") == 0 &&
+		    i + 1 < argc) {
 			env = argv[++i];
 		} else if (strcmp(argv[i], "--forge") == 0) {
 			forge = true;
@@ -46,7 +47,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	char header[256];
-	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+	snprintf(
+	    header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
 	char *tok = jwt_make(header, payload, (const unsigned char *) secret,
 	    secret != NULL ? strlen(secret) : 0, NULL, forge);
 	if (tok == NULL) {

@@ -1,9 +1,12 @@
 // libsje_test — a real sje-server and sje-worker, started by this test on
 // loopback (port 0, a temp data dir), driven through libsje: batches,
 // atomicity, idempotency, waits, the generated stubs, and bad requests.
+
+// cmocka.h needs these first.
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <sje/client.h>
@@ -109,14 +112,15 @@ group_setup(void **state)
 	if (cf == NULL) {
 		return -1;
 	}
-	fputs("executor:\n"
-	      "  lease_s: 3\n"
-	      "workflows:\n"
-	      "  etl:\n"
-	      "    - {name: extract, function: echo, params: {step: extract}}\n"
-	      "    - {name: transform, function: echo, after: [extract],\n"
-	      "       params: {step: transform}}\n"
-	      "    - {name: load, function: collect, after: [transform]}\n",
+	fputs(
+	    "executor:\n"
+	    "  lease_s: 3\n"
+	    "workflows:\n"
+	    "  etl:\n"
+	    "    - {name: extract, function: echo, params: {step: extract}}\n"
+	    "    - {name: transform, function: echo, after: [extract],\n"
+	    "       params: {step: transform}}\n"
+	    "    - {name: load, function: collect, after: [transform]}\n",
 	    cf);
 	fclose(cf);
 	snprintf(confenv, sizeof(confenv), "SJE_CONFIG=%s", conf);
@@ -151,9 +155,9 @@ group_setup(void **state)
 	char wurl[360], wlog[320];
 	snprintf(wurl, sizeof(wurl), "SJE_WORKER_SERVER_URL=%s", g_url);
 	snprintf(wlog, sizeof(wlog), "%s/worker.log", g_dir);
-	char *wenv[] = { wurl, "SJE_CONFIG=", NULL };
-	char *wargs[] = { "--name", "lib-w", "--slots", "4", NULL };
-	g_worker      = spawn("sje-worker", wenv, wargs, wlog);
+	char *wenv[]      = { wurl, "SJE_CONFIG=", NULL };
+	char *wargs[]     = { "--name", "lib-w", "--slots", "4", NULL };
+	g_worker          = spawn("sje-worker", wenv, wargs, wlog);
 	sje_client_opts o = { .server_url = g_url, .timeout_ms = 10000 };
 	return sje_client_open(&o, &g_client) == SJE_OK ? 0 : -1;
 }
@@ -182,7 +186,7 @@ submit_specs(Sje__V1__JobSpec *specs, size_t n, Sje__V1__SubmitReply **out,
 	Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
 	req.jobs                   = p;
 	req.n_jobs                 = n;
-	sje_err err                = sje_client_submit(g_client, &req, out, st);
+	sje_err err = sje_client_submit(g_client, &req, out, st);
 	free(p);
 	return err;
 }
@@ -200,8 +204,8 @@ test_a_batch_of_jobs_runs_and_every_result_is_right(void **state)
 		sje__v1__job_spec__init(&specs[i]);
 		sje__v1__json__init(&params[i]);
 		snprintf(ids[i], sizeof(ids[i]), "batch-%d", i);
-		snprintf(texts[i], sizeof(texts[i]), "{\"input_data\":[%d,%d]}",
-		    i, i + 2);
+		snprintf(texts[i], sizeof(texts[i]),
+		    "{\"input_data\":[%d,%d]}", i, i + 2);
 		params[i].text    = texts[i];
 		specs[i].task_id  = ids[i];
 		specs[i].function = "calculate_data";
@@ -244,10 +248,10 @@ test_a_batch_with_one_bad_job_stores_nothing(void **state)
 		sje__v1__job_spec__init(&specs[i]);
 		specs[i].function = "noop";
 	}
-	specs[0].task_id  = "atomic-1";
-	specs[1].task_id  = "atomic-2";
-	specs[2].task_id  = "atomic-3";
-	specs[2].function = "bad function!";
+	specs[0].task_id          = "atomic-1";
+	specs[1].task_id          = "atomic-2";
+	specs[2].task_id          = "atomic-3";
+	specs[2].function         = "bad function!";
 	Sje__V1__SubmitReply *rep = NULL;
 	sje_status            st;
 	assert_int_equal(submit_specs(specs, 3, &rep, &st), SJE_EINVAL);
@@ -301,7 +305,7 @@ test_bad_requests_get_clear_errors(void **state)
 {
 	(void) state;
 	sje_status            st;
-	Sje__V1__SubmitReply *rep = NULL;
+	Sje__V1__SubmitReply *rep  = NULL;
 	Sje__V1__JobSpec      spec = SJE__V1__JOB_SPEC__INIT;
 	// No function.
 	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EINVAL);
@@ -317,21 +321,21 @@ test_bad_requests_get_clear_errors(void **state)
 	assert_int_equal(submit_specs(&spec, 0, &rep, &st), SJE_EINVAL);
 	// Unknown ids.
 	Sje__V1__Job *job;
-	assert_int_equal(sje_client_get_status(g_client, "nope", &job, &st),
-	    SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje_client_get_status(g_client, "nope", &job, &st), SJE_ENOTFOUND);
 	Sje__V1__CancelReply *cr;
 	assert_int_equal(
 	    sje_client_cancel(g_client, "nope", &cr, &st), SJE_ENOTFOUND);
-	assert_int_equal(sje_client_get_status(g_client, "bad id!", &job, &st),
-	    SJE_EINVAL);
+	assert_int_equal(
+	    sje_client_get_status(g_client, "bad id!", &job, &st), SJE_EINVAL);
 	// A worker call with a session the server never gave.
 	Sje__V1__FetchRequest fr = SJE__V1__FETCH_REQUEST__INIT;
 	fr.session               = 12345;
 	fr.max_jobs              = 1;
 	Sje__V1__FetchReply *f   = NULL;
-	assert_int_equal(sje_client_call(g_client,
-	                     &sje__v1__worker_hub__descriptor, 1, &fr.base,
-	                     (ProtobufCMessage **) &f, 0, &st),
+	assert_int_equal(
+	    sje_client_call(g_client, &sje__v1__worker_hub__descriptor, 1,
+	        &fr.base, (ProtobufCMessage **) &f, 0, &st),
 	    SJE_EPRECOND);
 }
 
@@ -339,17 +343,17 @@ static void
 test_a_report_on_a_lease_not_held_is_refused(void **state)
 {
 	(void) state;
-	Sje__V1__JobOutcome  o   = SJE__V1__JOB_OUTCOME__INIT;
-	Sje__V1__JobOutcome *op  = &o;
-	Sje__V1__ReportRequest r = SJE__V1__REPORT_REQUEST__INIT;
-	o.task_id                = "batch-0"; // finished long ago
-	o.lease_id               = 1;
-	r.outcomes               = &op;
-	r.n_outcomes             = 1;
+	Sje__V1__JobOutcome    o  = SJE__V1__JOB_OUTCOME__INIT;
+	Sje__V1__JobOutcome   *op = &o;
+	Sje__V1__ReportRequest r  = SJE__V1__REPORT_REQUEST__INIT;
+	o.task_id                 = "batch-0"; // finished long ago
+	o.lease_id                = 1;
+	r.outcomes                = &op;
+	r.n_outcomes              = 1;
 	Sje__V1__ReportReply *rep;
-	assert_int_equal(sje_client_call(g_client,
-	                     &sje__v1__worker_hub__descriptor, 3, &r.base,
-	                     (ProtobufCMessage **) &rep, 0, NULL),
+	assert_int_equal(
+	    sje_client_call(g_client, &sje__v1__worker_hub__descriptor, 3,
+	        &r.base, (ProtobufCMessage **) &rep, 0, NULL),
 	    SJE_OK);
 	assert_int_equal(rep->n_accepted, 1);
 	assert_int_equal(
@@ -411,7 +415,8 @@ static int
 job_state(const char *id, uint32_t *attempt)
 {
 	Sje__V1__Job *job;
-	assert_int_equal(sje_client_get_status(g_client, id, &job, NULL), SJE_OK);
+	assert_int_equal(
+	    sje_client_get_status(g_client, id, &job, NULL), SJE_OK);
 	int st = job->state;
 	if (attempt != NULL) {
 		*attempt = job->attempt;
@@ -474,15 +479,15 @@ test_a_fake_worker_leases_releases_and_completes_a_job(void **state)
 	    SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
 
 	// Hand it back: queued again, the attempt does not count.
-	Sje__V1__JobOutcome     o  = SJE__V1__JOB_OUTCOME__INIT;
-	Sje__V1__JobOutcome    *op = &o;
-	Sje__V1__ReportRequest  rq = SJE__V1__REPORT_REQUEST__INIT;
-	Sje__V1__ReportReply   *rr2;
-	o.task_id                  = "fake-1";
-	o.lease_id                 = lease1;
-	rq.session                 = session;
-	rq.outcomes                = &op;
-	rq.n_outcomes              = 1;
+	Sje__V1__JobOutcome    o  = SJE__V1__JOB_OUTCOME__INIT;
+	Sje__V1__JobOutcome   *op = &o;
+	Sje__V1__ReportRequest rq = SJE__V1__REPORT_REQUEST__INIT;
+	Sje__V1__ReportReply  *rr2;
+	o.task_id     = "fake-1";
+	o.lease_id    = lease1;
+	rq.session    = session;
+	rq.outcomes   = &op;
+	rq.n_outcomes = 1;
 	assert_int_equal(hub(5, &rq.base, (ProtobufCMessage **) &rr2), SJE_OK);
 	assert_int_equal(rr2->accepted[0], SJE__V1__STATUS_CODE__OK);
 	sje__v1__report_reply__free_unpacked(rr2, NULL);
@@ -505,16 +510,16 @@ test_a_fake_worker_leases_releases_and_completes_a_job(void **state)
 	assert_int_equal(
 	    rr2->accepted[0], SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
 	sje__v1__report_reply__free_unpacked(rr2, NULL);
-	assert_int_equal(job_state("fake-1", NULL),
-	    SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_int_equal(
+	    job_state("fake-1", NULL), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
 
 	o.lease_id = lease2;
 	assert_int_equal(hub(3, &rq.base, (ProtobufCMessage **) &rr2), SJE_OK);
 	assert_int_equal(rr2->accepted[0], SJE__V1__STATUS_CODE__OK);
 	sje__v1__report_reply__free_unpacked(rr2, NULL);
 	Sje__V1__Job *job;
-	assert_int_equal(sje_client_get_status(g_client, "fake-1", &job, NULL),
-	    SJE_OK);
+	assert_int_equal(
+	    sje_client_get_status(g_client, "fake-1", &job, NULL), SJE_OK);
 	assert_int_equal(job->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
 	assert_string_equal(job->result->text, "{\"done\":true}");
 	assert_int_equal(job->n_attempts, 1);
@@ -535,17 +540,17 @@ test_events_can_be_read_back_after_a_seq(void **state)
 	Sje__V1__ListEventsRequest req = SJE__V1__LIST_EVENTS_REQUEST__INIT;
 	req.task_id                    = "fake-1";
 	Sje__V1__ListEventsReply *rep;
-	assert_int_equal(sje_client_call(g_client,
-	                     &sje__v1__coordinator__descriptor, 6, &req.base,
-	                     (ProtobufCMessage **) &rep, 0, NULL),
+	assert_int_equal(
+	    sje_client_call(g_client, &sje__v1__coordinator__descriptor, 6,
+	        &req.base, (ProtobufCMessage **) &rep, 0, NULL),
 	    SJE_OK);
 	// QUEUED, RUNNING, QUEUED (released), RUNNING, SUCCEEDED.
 	assert_int_equal(rep->n_events, 5);
 	for (size_t i = 1; i < rep->n_events; i++) {
 		assert_true(rep->events[i]->seq > rep->events[i - 1]->seq);
 	}
-	assert_int_equal(rep->events[4]->state,
-	    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(
+	    rep->events[4]->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
 	uint64_t last = rep->next;
 	assert_true(last == rep->events[4]->seq);
 	sje__v1__list_events_reply__free_unpacked(rep, NULL);
@@ -554,9 +559,9 @@ test_events_can_be_read_back_after_a_seq(void **state)
 	// answered empty when its time is up.
 	req.after   = last;
 	req.wait_ms = 200;
-	assert_int_equal(sje_client_call(g_client,
-	                     &sje__v1__coordinator__descriptor, 6, &req.base,
-	                     (ProtobufCMessage **) &rep, 0, NULL),
+	assert_int_equal(
+	    sje_client_call(g_client, &sje__v1__coordinator__descriptor, 6,
+	        &req.base, (ProtobufCMessage **) &rep, 0, NULL),
 	    SJE_OK);
 	assert_int_equal(rep->n_events, 0);
 	assert_true(rep->next == last);
@@ -569,9 +574,9 @@ test_stats_count_jobs_by_function(void **state)
 	(void) state;
 	Sje__V1__StatsRequest req = SJE__V1__STATS_REQUEST__INIT;
 	Sje__V1__StatsReply  *rep;
-	assert_int_equal(sje_client_call(g_client,
-	                     &sje__v1__coordinator__descriptor, 7, &req.base,
-	                     (ProtobufCMessage **) &rep, 0, NULL),
+	assert_int_equal(
+	    sje_client_call(g_client, &sje__v1__coordinator__descriptor, 7,
+	        &req.base, (ProtobufCMessage **) &rep, 0, NULL),
 	    SJE_OK);
 	bool found = false;
 	for (size_t i = 0; i < rep->n_functions; i++) {
@@ -580,7 +585,8 @@ test_stats_count_jobs_by_function(void **state)
 			found = true;
 			assert_true(f->submitted >= 200);
 			assert_true(f->succeeded >= 200);
-			assert_int_equal(f->run->n_counts, f->run->n_bounds_ms + 1);
+			assert_int_equal(
+			    f->run->n_counts, f->run->n_bounds_ms + 1);
 			assert_true(f->run->count >= 200);
 		}
 	}
@@ -611,8 +617,8 @@ test_a_batch_may_list_children_before_their_parents(void **state)
 	specs[1] = spec_of("order-p", "noop", NULL, 0);
 	Sje__V1__SubmitReply *rep;
 	assert_int_equal(submit_specs(specs, 2, &rep, NULL), SJE_OK);
-	assert_int_equal(rep->results[0]->state,
-	    SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	assert_int_equal(
+	    rep->results[0]->state, SJE__V1__JOB_STATE__JOB_STATE_PENDING);
 	sje__v1__submit_reply__free_unpacked(rep, NULL);
 	char                *ids[] = { "order-c" };
 	Sje__V1__WaitRequest wr    = SJE__V1__WAIT_REQUEST__INIT;
@@ -621,8 +627,8 @@ test_a_batch_may_list_children_before_their_parents(void **state)
 	wr.timeout_ms              = 20000;
 	Sje__V1__WaitReply *w;
 	assert_int_equal(sje_client_wait(g_client, &wr, &w, NULL), SJE_OK);
-	assert_int_equal(w->jobs[0]->state,
-	    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(
+	    w->jobs[0]->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
 	assert_string_equal(w->jobs[0]->result->text, "{\"order-p\":null}");
 	sje__v1__wait_reply__free_unpacked(w, NULL);
 }
@@ -631,12 +637,13 @@ static void
 test_a_cycle_is_refused_naming_a_task_and_nothing_is_stored(void **state)
 {
 	(void) state;
-	char *to_a[] = { "cyc-a" }, *to_b[] = { "cyc-b" }, *to_c[] = { "cyc-c" };
+	char *to_a[] = { "cyc-a" }, *to_b[] = { "cyc-b" },
+	     *to_c[] = { "cyc-c" };
 	Sje__V1__JobSpec specs[4];
-	specs[0] = spec_of("cyc-ok", "noop", NULL, 0);
-	specs[1] = spec_of("cyc-a", "noop", to_c, 1);
-	specs[2] = spec_of("cyc-b", "noop", to_a, 1);
-	specs[3] = spec_of("cyc-c", "noop", to_b, 1);
+	specs[0]                  = spec_of("cyc-ok", "noop", NULL, 0);
+	specs[1]                  = spec_of("cyc-a", "noop", to_c, 1);
+	specs[2]                  = spec_of("cyc-b", "noop", to_a, 1);
+	specs[3]                  = spec_of("cyc-c", "noop", to_b, 1);
 	Sje__V1__SubmitReply *rep = NULL;
 	sje_status            st;
 	assert_int_equal(submit_specs(specs, 4, &rep, &st), SJE_EINVAL);
@@ -658,8 +665,8 @@ test_an_unknown_parent_in_a_batch_is_refused_and_nothing_is_stored(
 	(void) state;
 	char            *deps[] = { "unk-ok", "unk-missing" };
 	Sje__V1__JobSpec specs[2];
-	specs[0] = spec_of("unk-ok", "noop", NULL, 0);
-	specs[1] = spec_of("unk-child", "noop", deps, 2);
+	specs[0]                  = spec_of("unk-ok", "noop", NULL, 0);
+	specs[1]                  = spec_of("unk-child", "noop", deps, 2);
 	Sje__V1__SubmitReply *rep = NULL;
 	sje_status            st;
 	assert_int_equal(submit_specs(specs, 2, &rep, &st), SJE_EINVAL);
@@ -698,8 +705,8 @@ test_a_config_workflow_runs_end_to_end(void **state)
 	assert_int_equal(rep->n_tasks, 3);
 	assert_string_equal(rep->tasks[0]->task_id, "wf-test.extract");
 	assert_string_equal(rep->tasks[2]->task_id, "wf-test.load");
-	assert_int_equal(rep->tasks[2]->state,
-	    SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	assert_int_equal(
+	    rep->tasks[2]->state, SJE__V1__JOB_STATE__JOB_STATE_PENDING);
 	sje__v1__run_workflow_reply__free_unpacked(rep, NULL);
 
 	char                *ids[] = { "wf-test.load" };
@@ -709,8 +716,8 @@ test_a_config_workflow_runs_end_to_end(void **state)
 	wr.timeout_ms              = 20000;
 	Sje__V1__WaitReply *w;
 	assert_int_equal(sje_client_wait(g_client, &wr, &w, NULL), SJE_OK);
-	assert_int_equal(w->jobs[0]->state,
-	    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(
+	    w->jobs[0]->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
 	// The run's params reach every step, laid over the step's own.
 	assert_string_equal(w->jobs[0]->result->text,
 	    "{\"wf-test.transform\":{\"step\":\"transform\",\"run\":7}}");
@@ -720,7 +727,8 @@ test_a_config_workflow_runs_end_to_end(void **state)
 	Sje__V1__ListJobsRequest lr = SJE__V1__LIST_JOBS_REQUEST__INIT;
 	lr.workflow_id              = "wf-test";
 	Sje__V1__ListJobsReply *l;
-	assert_int_equal(sje_client_list_jobs(g_client, &lr, &l, NULL), SJE_OK);
+	assert_int_equal(
+	    sje_client_list_jobs(g_client, &lr, &l, NULL), SJE_OK);
 	assert_int_equal(l->n_jobs, 3);
 	sje__v1__list_jobs_reply__free_unpacked(l, NULL);
 
@@ -731,7 +739,8 @@ test_a_config_workflow_runs_end_to_end(void **state)
 	sje__v1__run_workflow_reply__free_unpacked(rep, NULL);
 	// Other params under the same id conflict.
 	assert_int_equal(
-	    run_workflow("etl", "wf-test", "{\"run\":8}", &rep, &st), SJE_EEXIST);
+	    run_workflow("etl", "wf-test", "{\"run\":8}", &rep, &st),
+	    SJE_EEXIST);
 	// An unknown workflow is not found.
 	assert_int_equal(
 	    run_workflow("nope", NULL, NULL, &rep, &st), SJE_ENOTFOUND);
@@ -767,15 +776,15 @@ test_a_job_its_worker_does_not_stop_times_out_on_the_server(void **state)
 
 	// The worker keeps heartbeating but never stops the job: past its
 	// timeout plus a lease (3 s) the server ends the attempt itself.
-	Sje__V1__RunningJob      rj  = SJE__V1__RUNNING_JOB__INIT;
-	Sje__V1__RunningJob     *rjp = &rj;
-	Sje__V1__HeartbeatRequest hb = SJE__V1__HEARTBEAT_REQUEST__INIT;
-	rj.task_id                   = "stuck-1";
-	rj.lease_id                  = lease;
-	hb.session                   = session;
-	hb.running                   = &rjp;
-	hb.n_running                 = 1;
-	bool lost = false;
+	Sje__V1__RunningJob       rj  = SJE__V1__RUNNING_JOB__INIT;
+	Sje__V1__RunningJob      *rjp = &rj;
+	Sje__V1__HeartbeatRequest hb  = SJE__V1__HEARTBEAT_REQUEST__INIT;
+	rj.task_id                    = "stuck-1";
+	rj.lease_id                   = lease;
+	hb.session                    = session;
+	hb.running                    = &rjp;
+	hb.n_running                  = 1;
+	bool lost                     = false;
 	for (int i = 0; i < 40 && !lost; i++) {
 		Sje__V1__HeartbeatReply *hr;
 		assert_int_equal(
@@ -803,7 +812,7 @@ test_a_spec_that_does_not_encode_back_is_refused_and_not_stored(void **state)
 	(void) state;
 	static const uint8_t spec[] = { 0x0a, 0x05, 'w', 'e', 'i', 'r', 'd',
 		0x12, 0x04, 'n', 'o', 'o', 'p', 0x82, 0x00, 0x01, 'k' };
-	uint8_t submit[64];
+	uint8_t              submit[64];
 	submit[0] = 0x0a; // SubmitRequest.jobs, length-delimited
 	submit[1] = (uint8_t) sizeof(spec);
 	memcpy(submit + 2, spec, sizeof(spec));

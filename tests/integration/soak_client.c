@@ -48,10 +48,11 @@ soak_submit(sje_client *c, const char *path, double seconds)
 	Sje__V1__JobSpec specs[BATCH], *sp[BATCH];
 	Sje__V1__Json    params = SJE__V1__JSON__INIT;
 	params.text             = "{\"seconds\":0.05}";
-	unsigned long    run    = (unsigned long) time(NULL);
+	unsigned long run       = (unsigned long) time(NULL);
 	while (now_s() < end) {
 		for (int i = 0; i < BATCH; i++) {
-			snprintf(ids[i], sizeof(ids[i]), "soak-%lx-%lu", run, n++);
+			snprintf(
+			    ids[i], sizeof(ids[i]), "soak-%lx-%lu", run, n++);
 			idp[i] = ids[i];
 			sje__v1__job_spec__init(&specs[i]);
 			specs[i].task_id  = ids[i];
@@ -65,7 +66,8 @@ soak_submit(sje_client *c, const char *path, double seconds)
 		for (;;) { // until acknowledged: the same ids every time
 			Sje__V1__SubmitReply *rep;
 			if (sje_client_submit(c, &req, &rep, NULL) == SJE_OK) {
-				sje__v1__submit_reply__free_unpacked(rep, NULL);
+				sje__v1__submit_reply__free_unpacked(
+				    rep, NULL);
 				break;
 			}
 			retries++;
@@ -120,7 +122,8 @@ soak_check(sje_client *c, const char *path, double seconds)
 		sje_status          st;
 		if (sje_client_wait(c, &wr, &rep, &st) != SJE_OK) {
 			if (now_s() > end) {
-				fprintf(stderr, "soak: wait failed: %s\n", st.message);
+				fprintf(stderr, "soak: wait failed: %s\n",
+				    st.message);
 				return 1;
 			}
 			nap_ms(100);
@@ -131,25 +134,29 @@ soak_check(sje_client *c, const char *path, double seconds)
 			continue;
 		}
 		if (rep->n_jobs != k) {
-			fprintf(stderr, "soak: %zu of %zu acknowledged jobs are "
-			                "missing\n", k - rep->n_jobs, k);
+			fprintf(stderr,
+			    "soak: %zu of %zu acknowledged jobs are "
+			    "missing\n",
+			    k - rep->n_jobs, k);
 			bad += k - rep->n_jobs;
 		}
 		for (size_t i = 0; i < rep->n_jobs; i++) {
-			Sje__V1__Job *j = rep->jobs[i];
-			int completions = 0;
+			Sje__V1__Job *j           = rep->jobs[i];
+			int           completions = 0;
 			for (size_t a = 0; a < j->n_attempts; a++) {
 				completions += j->attempts[a]->outcome ==
 				    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
 			}
 			attempts += j->attempt;
-			if (j->state != SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED) {
+			if (j->state !=
+			    SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED) {
 				bad++;
-				fprintf(stderr, "soak: %s ended %s\n", j->task_id,
-				    sje_job_state_name(j->state));
+				fprintf(stderr, "soak: %s ended %s\n",
+				    j->task_id, sje_job_state_name(j->state));
 			} else if (completions != 1) {
 				twice++;
-				fprintf(stderr, "soak: %s completed %d times\n",
+				fprintf(stderr,
+				    "soak: %s completed %d times\n",
 				    j->task_id, completions);
 			} else {
 				ok++;
@@ -172,8 +179,9 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "usage: soak_client submit|check URL IDS_FILE "
-		                "SECONDS\n");
+		fprintf(stderr,
+		    "usage: soak_client submit|check URL IDS_FILE "
+		    "SECONDS\n");
 		return 2;
 	}
 	sje_client_opts o = { .server_url = argv[2], .timeout_ms = 3000 };
@@ -183,7 +191,7 @@ main(int argc, char **argv)
 	}
 	double s  = atof(argv[4]);
 	int    rc = strcmp(argv[1], "submit") == 0 ? soak_submit(c, argv[3], s)
-	                                            : soak_check(c, argv[3], s);
+	                                           : soak_check(c, argv[3], s);
 	sje_client_close(c);
 	return rc;
 }

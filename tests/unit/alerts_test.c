@@ -27,7 +27,8 @@ load(const char *yaml)
 	char        err[512];
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t) strlen(yaml));
+	assert_int_equal(
+	    write(fd, yaml, strlen(yaml)), (ssize_t) strlen(yaml));
 	close(fd);
 	if (sje_config_load(path, &cfg, err, sizeof(err)) != SJE_OK) {
 		fail_msg("config: %s", err);
@@ -108,8 +109,9 @@ test_unknown_metric_is_refused_naming_line_and_key(void **state)
 	         "    - {name: ok, when: \"running > 1\"}\n"
 	         "    - {name: bad, when: \"queue > 1\"}\n",
 	    err, sizeof(err));
-	assert_non_null(strstr(err, ":4: monitoring.alerts[1].when: "
-	                            "unknown metric 'queue'"));
+	assert_non_null(strstr(err,
+	    ":4: monitoring.alerts[1].when: "
+	    "unknown metric 'queue'"));
 	assert_non_null(strstr(err, "known: queue_depth"));
 }
 
@@ -119,17 +121,20 @@ test_bad_operator_number_and_trailer_are_refused(void **state)
 	char err[512];
 
 	(void) state;
-	open_err("monitoring:\n  alerts:\n    - {name: a, when: \"running = 1\"}\n",
+	open_err(
+	    "monitoring:\n  alerts:\n    - {name: a, when: \"running = 1\"}\n",
 	    err, sizeof(err));
 	assert_non_null(strstr(err, "expected one of > >= < <= == !="));
-	open_err("monitoring:\n  alerts:\n    - {name: a, when: \"running > x\"}\n",
+	open_err(
+	    "monitoring:\n  alerts:\n    - {name: a, when: \"running > x\"}\n",
 	    err, sizeof(err));
 	assert_non_null(strstr(err, "expected a number"));
 	open_err("monitoring:\n  alerts:\n"
 	         "    - {name: a, when: \"running > 1 and failed > 2\"}\n",
 	    err, sizeof(err));
 	assert_non_null(strstr(err, "unexpected 'and failed > 2'"));
-	open_err("monitoring:\n  alerts:\n    - {name: a, when: \"running > nan\"}\n",
+	open_err(
+	    "monitoring:\n  alerts:\n    - {name: a, when: \"running > nan\"}\n",
 	    err, sizeof(err));
 	assert_non_null(strstr(err, "expected a number"));
 }
@@ -184,8 +189,9 @@ test_for_s_waits_until_the_condition_held_that_long(void **state)
 	sje_time_ms      t = 5000000;
 
 	(void) state;
-	cfg = load("monitoring:\n  alerts:\n"
-	           "    - {name: idle, when: \"workers_online < 1\", for_s: 3}\n");
+	cfg = load(
+	    "monitoring:\n  alerts:\n"
+	    "    - {name: idle, when: \"workers_online < 1\", for_s: 3}\n");
 	assert_int_equal(sje__alerts_open(cfg, &a, err, sizeof(err)), SJE_OK);
 	memset(&in, 0, sizeof(in));
 	sje__alerts_check(a, &in, t, record, &c);        // holds since t
@@ -242,8 +248,8 @@ test_failure_rate_looks_back_over_the_window(void **state)
 	assert_int_equal(c.n, 2);
 	in.failed_total += 100;
 	sje__alerts_check(a, &in, t += 10000, record, &c);
-	assert_string_equal(c.text,
-	    "failing:firing:0.6 failing:resolved:0.5 many:firing:100");
+	assert_string_equal(
+	    c.text, "failing:firing:0.6 failing:resolved:0.5 many:firing:100");
 	sje__alerts_free(a);
 	sje_config_free(cfg);
 }
@@ -273,10 +279,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_parse_with_every_operator),
-		cmocka_unit_test(test_unknown_metric_is_refused_naming_line_and_key),
-		cmocka_unit_test(test_bad_operator_number_and_trailer_are_refused),
+		cmocka_unit_test(
+		    test_unknown_metric_is_refused_naming_line_and_key),
+		cmocka_unit_test(
+		    test_bad_operator_number_and_trailer_are_refused),
 		cmocka_unit_test(test_alert_fires_once_and_resolves_once),
-		cmocka_unit_test(test_for_s_waits_until_the_condition_held_that_long),
+		cmocka_unit_test(
+		    test_for_s_waits_until_the_condition_held_that_long),
 		cmocka_unit_test(test_failure_rate_looks_back_over_the_window),
 		cmocka_unit_test(test_no_rules_means_no_alerts),
 	};

@@ -94,7 +94,7 @@ static sje_err
 load_text(const char *text, sje_config **cfg, char *err, size_t errlen)
 {
 	char   *path = write_temp(text);
-	sje_err rv = sje_config_load(path, cfg, err, errlen);
+	sje_err rv   = sje_config_load(path, cfg, err, errlen);
 
 	unlink(path);
 	free(path);
@@ -106,9 +106,9 @@ load_text(const char *text, sje_config **cfg, char *err, size_t errlen)
 static void
 expect_error(const char *text, const char *want)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[512] = "";
-	sje_err     rv = load_text(text, &cfg, err, sizeof err);
+	sje_err     rv       = load_text(text, &cfg, err, sizeof err);
 
 	if (rv == SJE_OK) {
 		sje_config_free(cfg);
@@ -127,11 +127,11 @@ expect_error(const char *text, const char *want)
 static void
 expect_env_error(const char *want)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[512] = "";
 
-	assert_int_equal(sje_config_load(NULL, &cfg, err, sizeof err),
-	    SJE_ECONFIG);
+	assert_int_equal(
+	    sje_config_load(NULL, &cfg, err, sizeof err), SJE_ECONFIG);
 	assert_null(cfg);
 	if (strstr(err, want) == NULL) {
 		fail_msg("error \"%s\" does not contain \"%s\"", err, want);
@@ -150,7 +150,7 @@ sample_path(void)
 
 	assert_non_null(tail);
 	dirlen = (size_t) (tail - self);
-	path = malloc(dirlen + sizeof "etc/config.yaml");
+	path   = malloc(dirlen + sizeof "etc/config.yaml");
 	assert_non_null(path);
 	memcpy(path, self, dirlen);
 	strcpy(path + dirlen, "etc/config.yaml");
@@ -263,7 +263,7 @@ static void
 test_config_reads_the_file_named_by_sje_config(void **state)
 {
 	char       *path = write_temp("server:\n  sync: full\n");
-	sje_config *cfg = NULL;
+	sje_config *cfg  = NULL;
 	char        err[256];
 
 	(void) state;
@@ -280,7 +280,7 @@ static void
 test_config_path_argument_wins_over_sje_config(void **state)
 {
 	char       *path = write_temp("logging:\n  level: debug\n");
-	sje_config *cfg = NULL;
+	sje_config *cfg  = NULL;
 	char        err[256];
 
 	(void) state;
@@ -313,7 +313,7 @@ test_config_empty_or_comment_only_file_gives_defaults(void **state)
 		"---\n", "server:\n", "server:\n  # all commented out\n" };
 	(void) state;
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-		sje_config *cfg = NULL;
+		sje_config *cfg      = NULL;
 		char        err[256] = "";
 
 		if (load_text(texts[i], &cfg, err, sizeof err) != SJE_OK) {
@@ -327,12 +327,12 @@ test_config_empty_or_comment_only_file_gives_defaults(void **state)
 static void
 test_config_loads_the_sample_file(void **state)
 {
-	char                   *path = sample_path();
-	sje_config             *cfg = NULL;
-	char                    err[512] = "";
-	const sje_function_cfg *fn;
-	static const char *const argv[] = { "/opt/sje/tasks/resize",
-		"--quality", "85" };
+	char                    *path     = sample_path();
+	sje_config              *cfg      = NULL;
+	char                     err[512] = "";
+	const sje_function_cfg  *fn;
+	static const char *const argv[]   = { "/opt/sje/tasks/resize",
+		  "--quality", "85" };
 	static const char *const scopes[] = { "submit", "read", "cancel" };
 
 	(void) state;
@@ -366,8 +366,8 @@ test_config_loads_the_sample_file(void **state)
 	assert_string_equal(cfg->workflows[0].steps[0].params_json,
 	    "{\"source\":\"s3://bucket/in\",\"days\":1}");
 	assert_null(cfg->workflows[0].steps[1].params_json);
-	assert_string_equal(cfg->workflows[0].steps[2].after.items[0],
-	    "transform");
+	assert_string_equal(
+	    cfg->workflows[0].steps[2].after.items[0], "transform");
 
 	assert_int_equal(cfg->n_plugins, 4);
 	assert_string_equal(cfg->plugins[0].name, "core");
@@ -386,8 +386,8 @@ test_config_loads_the_sample_file(void **state)
 	assert_true(
 	    strlist_is(&cfg->security.auth.api_keys[0].scopes, 3, scopes));
 	assert_int_equal(cfg->monitoring.n_alerts, 2);
-	assert_string_equal(cfg->monitoring.alerts[0].when,
-	    "queue_depth > 10000");
+	assert_string_equal(
+	    cfg->monitoring.alerts[0].when, "queue_depth > 10000");
 	assert_string_equal(cfg->monitoring.alerts[0].notify, "log");
 	assert_int_equal(cfg->monitoring.alerts[1].for_s, 60);
 	assert_int_equal(cfg->monitoring.check_interval_s, 15);
@@ -462,7 +462,7 @@ test_config_integer_out_of_range_is_refused(void **state)
 	    "tasks:\n  defaults:\n    retry:\n      max_attempts: 0\n",
 	    ":4: tasks.defaults.retry.max_attempts: expected an integer >= 1");
 
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 	if (load_text("server:\n  result_ttl_s: 4294967295\n", &cfg, err,
 	        sizeof err) != SJE_OK) {
@@ -475,7 +475,7 @@ test_config_integer_out_of_range_is_refused(void **state)
 static void
 test_config_bad_url_and_listen_address_are_refused(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -509,8 +509,8 @@ test_config_syntax_error_names_the_line(void **state)
 	    ":3: YAML syntax error: mapping values are not allowed");
 	expect_error(
 	    "server:\n  rpc_url: \"tcp://x:1\n", ":3: YAML syntax error");
-	expect_error("a: *nowhere\n",
-	    ":1: YAML syntax error: found undefined alias");
+	expect_error(
+	    "a: *nowhere\n", ":1: YAML syntax error: found undefined alias");
 }
 
 static void
@@ -554,8 +554,8 @@ test_config_missing_required_key_is_named(void **state)
 static void
 test_config_api_key_is_checked(void **state)
 {
-	sje_config *cfg = NULL;
-	char        err[256] = "";
+	sje_config              *cfg      = NULL;
+	char                     err[256] = "";
 	static const char *const scopes[] = { "read", "admin" };
 
 	(void) state;
@@ -606,7 +606,7 @@ test_config_deep_or_recursive_alias_is_refused(void **state)
 static void
 test_config_env_overrides_a_string(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -622,8 +622,8 @@ test_config_env_overrides_a_string(void **state)
 	assert_string_equal(cfg->http.listen, "0.0.0.0:8443");
 	assert_int_equal(cfg->server.sync, SJE_SYNC_FULL);
 	assert_string_equal(cfg->security.tls.ca, "/etc/sje/ca.pem");
-	assert_string_equal(cfg->security.auth.oauth.issuer,
-	    "https://id.example");
+	assert_string_equal(
+	    cfg->security.auth.oauth.issuer, "https://id.example");
 	assert_string_equal(cfg->worker.name, "");
 	assert_string_equal(cfg->logging.level, "debug");
 	sje_config_free(cfg);
@@ -632,7 +632,7 @@ test_config_env_overrides_a_string(void **state)
 static void
 test_config_env_overrides_a_bool(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -652,7 +652,7 @@ test_config_env_overrides_a_bool(void **state)
 static void
 test_config_tls_server_name_reaches_client_opts(void **state)
 {
-	sje_config     *cfg = NULL;
+	sje_config     *cfg      = NULL;
 	char            err[256] = "";
 	sje_client_opts opts;
 
@@ -691,7 +691,7 @@ test_config_tls_server_name_reaches_client_opts(void **state)
 static void
 test_config_env_overrides_a_uint(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -714,9 +714,9 @@ test_config_env_overrides_a_uint(void **state)
 static void
 test_config_env_overrides_a_list_and_labels(void **state)
 {
-	sje_config *cfg = NULL;
-	char        err[256] = "";
-	static const char *const nodes[] = { "a", "b", "worker-3" };
+	sje_config              *cfg      = NULL;
+	char                     err[256] = "";
+	static const char *const nodes[]  = { "a", "b", "worker-3" };
 
 	(void) state;
 	setenv("SJE_EXECUTOR_WORKER_NODES", "a,b, worker-3 ,", 1);
@@ -745,7 +745,7 @@ test_config_env_overrides_a_list_and_labels(void **state)
 static void
 test_config_env_overrides_win_over_the_file(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -834,7 +834,7 @@ test_config_workflow_duplicate_or_missing_steps_are_refused(void **state)
 static void
 test_config_workflow_steps_keep_order_params_and_lines(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -863,7 +863,7 @@ test_config_workflow_steps_keep_order_params_and_lines(void **state)
 static void
 test_config_plugins_default_to_core_when_absent(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -889,7 +889,7 @@ test_config_plugins_default_to_core_when_absent(void **state)
 static void
 test_config_plugin_options_become_json(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -934,9 +934,9 @@ test_config_plugin_options_become_json(void **state)
 static void
 test_config_function_lookup_gives_command_and_retry(void **state)
 {
-	sje_config             *cfg = NULL;
-	char                    err[256] = "";
-	const sje_function_cfg *fn;
+	sje_config              *cfg      = NULL;
+	char                     err[256] = "";
+	const sje_function_cfg  *fn;
 	static const char *const argv[] = { "/usr/bin/convert", "-", "" };
 
 	(void) state;
@@ -988,7 +988,7 @@ test_config_function_lookup_gives_command_and_retry(void **state)
 static void
 test_config_labels_and_alerts_are_read(void **state)
 {
-	sje_config *cfg = NULL;
+	sje_config *cfg      = NULL;
 	char        err[256] = "";
 
 	(void) state;
@@ -1033,8 +1033,8 @@ test_config_error_buffer_may_be_small_or_absent(void **state)
 	assert_int_equal(sje_config_load(NULL, &cfg, NULL, 0), SJE_ECONFIG);
 	assert_null(cfg);
 	memset(small, 'z', sizeof small);
-	assert_int_equal(sje_config_load(NULL, &cfg, small, sizeof small),
-	    SJE_ECONFIG);
+	assert_int_equal(
+	    sje_config_load(NULL, &cfg, small, sizeof small), SJE_ECONFIG);
 	assert_string_equal(small, "environ");
 	assert_null(cfg);
 }
@@ -1057,8 +1057,9 @@ test_config_failure_after_partial_build_frees_everything(void **state)
 	             "after: [z]}\n",
 	    ":5: workflows.w2[0].after: unknown step 'z'");
 	setenv("SJE_WORKER_LABELS", "a=1,a=2", 1);
-	expect_error("plugins:\n  - {name: p}\n", "SJE_WORKER_LABELS: "
-	                                          "duplicate key");
+	expect_error("plugins:\n  - {name: p}\n",
+	    "SJE_WORKER_LABELS: "
+	    "duplicate key");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)

@@ -73,7 +73,8 @@ test_tail_keeps_the_last_bytes_whatever_the_chunks(void **state)
 			size_t c = chunks[i % 10];
 			size_t k;
 			for (k = 0; k < c; k++) {
-				stream[len + k] = (char) ('a' + (len + k) % 26);
+				stream[len + k] =
+				    (char) ('a' + (len + k) % 26);
 			}
 			exec_tail_append(&t, stream + len, c);
 			len += c;
@@ -91,10 +92,10 @@ static void
 test_utf8_clean_replaces_invalid_bytes(void **state)
 {
 	static const char bad[] = "a\x80"
-				  "b\xe2\x82"
-				  "c\xc0\xaf"
-				  "d\xed\xa0\x80"
-				  "e\0f";
+	                          "b\xe2\x82"
+	                          "c\xc0\xaf"
+	                          "d\xed\xa0\x80"
+	                          "e\0f";
 	size_t            n;
 	char             *s;
 
@@ -155,13 +156,12 @@ test_describe_status_says_exit_or_signal(void **state)
 	char buf[96];
 
 	(void) state;
-	assert_string_equal(
-	    exec_describe_status(3 << 8, buf, sizeof(buf)),
+	assert_string_equal(exec_describe_status(3 << 8, buf, sizeof(buf)),
 	    "exited with status 3");
 	assert_string_equal(exec_describe_status(SIGKILL, buf, sizeof(buf)),
 	    "killed by signal 9 (SIGKILL)");
-	assert_string_equal(exec_describe_status(SIGSEGV | 0x80, buf,
-	                        sizeof(buf)),
+	assert_string_equal(
+	    exec_describe_status(SIGSEGV | 0x80, buf, sizeof(buf)),
 	    "killed by signal 11 (SIGSEGV), core dumped");
 }
 
@@ -222,8 +222,7 @@ main(void)
 		cmocka_unit_test(
 		    test_tail_keeps_the_last_bytes_whatever_the_chunks),
 		cmocka_unit_test(test_utf8_clean_replaces_invalid_bytes),
-		cmocka_unit_test(
-		    test_result_json_passes_json_through_trimmed),
+		cmocka_unit_test(test_result_json_passes_json_through_trimmed),
 		cmocka_unit_test(test_result_json_of_empty_output_is_null),
 		cmocka_unit_test(test_result_json_turns_text_into_a_string),
 		cmocka_unit_test(test_describe_status_says_exit_or_signal),

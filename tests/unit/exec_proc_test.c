@@ -65,8 +65,8 @@ test_proc_gives_stdin_and_keeps_stdout_stderr_and_status(void **state)
 	const char      *tail;
 
 	(void) state;
-	run_sh("cat; echo err >&2; exit 7", "{\"a\": 1}", 1024, NULL, NULL,
-	    &res);
+	run_sh(
+	    "cat; echo err >&2; exit 7", "{\"a\": 1}", 1024, NULL, NULL, &res);
 	assert_true(WIFEXITED(res.wstatus));
 	assert_int_equal(WEXITSTATUS(res.wstatus), 7);
 	assert_string_equal(res.out.data, "{\"a\": 1}");
@@ -124,8 +124,8 @@ test_proc_child_has_only_fds_0_1_2_and_no_blocked_or_ignored_signals(
 	{
 		unsigned long long blk = 1;
 		unsigned long long ign = 1;
-		assert_int_equal(sscanf(res.out.data, "SigBlk: %llx SigIgn: %llx",
-		                     &blk, &ign),
+		assert_int_equal(sscanf(res.out.data,
+		                     "SigBlk: %llx SigIgn: %llx", &blk, &ign),
 		    2);
 		// No signal blocked; none of the classic ones (1 to 31)
 		// ignored. (Real-time signals that the test's own parent

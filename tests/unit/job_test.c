@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <setjmp.h> // cmocka needs these first
+// cmocka.h needs these first.
+#include <setjmp.h>
+
 #include <cmocka.h>
 
 enum {

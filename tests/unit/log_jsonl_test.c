@@ -132,7 +132,7 @@ t_load(const t_dir *d, const char *options, sje__plugins **out, char *err,
 	    opts);
 	assert_int_equal(fclose(f), 0);
 	err[0] = '\0';
-	rv = sje_config_load(cfgpath, &cfg, err, errlen);
+	rv     = sje_config_load(cfgpath, &cfg, err, errlen);
 	assert_int_equal(rv, SJE_OK);
 	rv = sje__plugins_load(cfg, SJE_PLUGIN_ROLE_COORDINATOR,
 	    sje__hooks_host_api(), out, err, errlen);
@@ -257,7 +257,7 @@ t_lines(const char *path, size_t *bytes)
 	assert_non_null(all = json_array());
 	for (line = text; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
 		*nl = '\0';
-		j = json_loads(line, 0, &jerr); // json_is_object reads twice
+		j   = json_loads(line, 0, &jerr); // json_is_object reads twice
 		if (!json_is_object(j)) {
 			fail_msg("%s: not a JSON object: '%s' (%s)", path,
 			    line, jerr.text);
@@ -311,16 +311,16 @@ test_rotation_keeps_max_files_and_splits_or_loses_no_line(void **state)
 	t_dir        *d = *state;
 	sje__plugins *p =
 	    t_open(d, "path: @/ev.jsonl, max_bytes: 300, max_files: 2");
-	const char   *names[3];
-	char          one[160];
-	char          two[160];
-	char          three[160];
-	json_t       *lines;
-	size_t        bytes;
-	size_t        i;
-	size_t        k;
-	uint64_t      next = 0;
-	uint64_t      seq;
+	const char *names[3];
+	char        one[160];
+	char        two[160];
+	char        three[160];
+	json_t     *lines;
+	size_t      bytes;
+	size_t      i;
+	size_t      k;
+	uint64_t    next = 0;
+	uint64_t    seq;
 
 	for (seq = 1; seq <= 40; seq++) {
 		t_event(p, seq, "QUEUED", seq % 30);
@@ -331,7 +331,7 @@ test_rotation_keeps_max_files_and_splits_or_loses_no_line(void **state)
 	t_rotated(d, 1, one, sizeof(one));
 	t_rotated(d, 3, three, sizeof(three));
 	assert_int_not_equal(access(three, F_OK), 0); // max_files: 2
-	names[0] = two; // oldest first
+	names[0] = two;                               // oldest first
 	names[1] = one;
 	names[2] = d->file;
 	for (k = 0; k < 3; k++) {
@@ -356,17 +356,16 @@ test_rotation_keeps_max_files_and_splits_or_loses_no_line(void **state)
 }
 
 static void
-test_a_line_longer_than_max_bytes_goes_alone_into_a_fresh_file(
-    void **state)
+test_a_line_longer_than_max_bytes_goes_alone_into_a_fresh_file(void **state)
 {
 	t_dir        *d = *state;
 	sje__plugins *p =
 	    t_open(d, "path: @/ev.jsonl, max_bytes: 300, max_files: 3");
-	char          one[160];
-	char          two[160];
-	char          three[160];
-	json_t       *lines;
-	size_t        bytes;
+	char    one[160];
+	char    two[160];
+	char    three[160];
+	json_t *lines;
+	size_t  bytes;
 
 	t_rotated(d, 1, one, sizeof(one));
 	t_rotated(d, 2, two, sizeof(two));
@@ -406,11 +405,11 @@ test_states_filter_writes_only_the_listed_states(void **state)
 	static const char *all[] = { "PENDING", "SCHEDULED", "QUEUED",
 		"RUNNING", "SUCCEEDED", "FAILED", "CANCELLED",
 		"UPSTREAM_FAILED", "SOMETHING_NEW" };
-	t_dir        *d = *state;
-	sje__plugins *p =
+	t_dir             *d     = *state;
+	sje__plugins      *p =
 	    t_open(d, "path: @/ev.jsonl, states: [FAILED, SUCCEEDED]");
-	json_t       *lines;
-	size_t        i;
+	json_t *lines;
+	size_t  i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		t_event(p, i + 1, all[i], 0);
@@ -468,8 +467,8 @@ test_options_of_the_wrong_type_or_range_are_refused_naming_the_key(
 	t_refused(d, "path: @/ev.jsonl, fsync: 1", "options.fsync");
 	t_refused(d, "path: @/ev.jsonl, states: FAILED", "options.states");
 	t_refused(d, "path: @/ev.jsonl, states: []", "options.states");
-	t_refused(
-	    d, "path: @/ev.jsonl, states: [FAILED, DONE]", "options.states[1]");
+	t_refused(d, "path: @/ev.jsonl, states: [FAILED, DONE]",
+	    "options.states[1]");
 }
 
 static void
@@ -534,8 +533,8 @@ test_event_without_event_json_is_rendered_from_its_fields(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 2);
 	assert_string_equal(
 	    json_string_value(json_object_get(o, "worker")), "w9");
-	assert_int_equal(json_integer_value(json_object_get(o, "at_ms")),
-	    1700000000123);
+	assert_int_equal(
+	    json_integer_value(json_object_get(o, "at_ms")), 1700000000123);
 	assert_string_equal(json_string_value(json_object_get(
 	                        json_object_get(o, "error"), "type")),
 	    "exit");
@@ -576,15 +575,15 @@ test_concurrent_events_from_four_threads_make_whole_lines(void **state)
 	t_dir        *d = *state;
 	sje__plugins *p =
 	    t_open(d, "path: @/ev.jsonl, max_bytes: 65536, max_files: 1000");
-	pthread_t     th[T_THREADS];
-	t_thread_arg  args[T_THREADS];
-	char          name[160];
+	pthread_t      th[T_THREADS];
+	t_thread_arg   args[T_THREADS];
+	char           name[160];
 	unsigned char *seen;
-	json_t       *lines;
-	size_t        total = 0;
-	size_t        bytes;
-	size_t        i;
-	unsigned      k;
+	json_t        *lines;
+	size_t         total = 0;
+	size_t         bytes;
+	size_t         i;
+	unsigned       k;
 
 	for (k = 0; k < T_THREADS; k++) {
 		args[k].p  = p;
@@ -645,8 +644,8 @@ test_an_existing_file_is_appended_to_and_its_size_counted(void **state)
 
 	assert_non_null(lines = t_lines(d->file, NULL));
 	assert_int_equal(json_array_size(lines), 4);
-	assert_true(json_is_true(
-	    json_object_get(json_array_get(lines, 0), "kept")));
+	assert_true(
+	    json_is_true(json_object_get(json_array_get(lines, 0), "kept")));
 	assert_int_equal(t_seq(lines, 3), 3);
 	json_decref(lines);
 
@@ -679,8 +678,7 @@ t_count(const char *hay, const char *needle)
 }
 
 static void
-test_a_write_error_is_logged_once_and_the_recovery_with_its_count(
-    void **state)
+test_a_write_error_is_logged_once_and_the_recovery_with_its_count(void **state)
 {
 	t_dir        *d = *state;
 	sje__plugins *p;
@@ -695,8 +693,8 @@ test_a_write_error_is_logged_once_and_the_recovery_with_its_count(
 	(void) snprintf(file, sizeof(file), "%s/ev.jsonl", sub);
 	(void) snprintf(logpath, sizeof(logpath), "%s/server.log", d->path);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	assert_int_equal(sje__log_open("sje-server", "info", "text", logpath),
-	    SJE_OK);
+	assert_int_equal(
+	    sje__log_open("sje-server", "info", "text", logpath), SJE_OK);
 	p = t_open(d, "path: @/sub/ev.jsonl, max_bytes: 300, max_files: 1");
 	t_event(p, 1, "QUEUED", 0);
 

@@ -34,40 +34,40 @@ static void
 test_metrics_render_every_family(void **state)
 {
 	(void) state;
-	double   bounds[] = { 1, 5, 1000 };
-	uint64_t wait_counts[] = { 2, 1, 0, 1 };
-	uint64_t run_counts[]  = { 0, 0, 3, 0 };
-	Sje__V1__Histogram wait = SJE__V1__HISTOGRAM__INIT;
-	Sje__V1__Histogram run  = SJE__V1__HISTOGRAM__INIT;
-	wait.n_bounds_ms        = 3;
-	wait.bounds_ms          = bounds;
-	wait.n_counts           = 4;
-	wait.counts             = wait_counts;
-	wait.sum_ms             = 2500;
-	wait.count              = 4;
-	run.n_bounds_ms         = 3;
-	run.bounds_ms           = bounds;
-	run.n_counts            = 4;
-	run.counts              = run_counts;
-	run.sum_ms              = 1234.5;
-	run.count               = 3;
+	double             bounds[]      = { 1, 5, 1000 };
+	uint64_t           wait_counts[] = { 2, 1, 0, 1 };
+	uint64_t           run_counts[]  = { 0, 0, 3, 0 };
+	Sje__V1__Histogram wait          = SJE__V1__HISTOGRAM__INIT;
+	Sje__V1__Histogram run           = SJE__V1__HISTOGRAM__INIT;
+	wait.n_bounds_ms                 = 3;
+	wait.bounds_ms                   = bounds;
+	wait.n_counts                    = 4;
+	wait.counts                      = wait_counts;
+	wait.sum_ms                      = 2500;
+	wait.count                       = 4;
+	run.n_bounds_ms                  = 3;
+	run.bounds_ms                    = bounds;
+	run.n_counts                     = 4;
+	run.counts                       = run_counts;
+	run.sum_ms                       = 1234.5;
+	run.count                        = 3;
 
-	Sje__V1__FunctionStats f1 = SJE__V1__FUNCTION_STATS__INIT;
-	f1.function               = "calculate_data";
-	f1.queued                 = 7;
-	f1.running                = 2;
-	f1.scheduled              = 1;
-	f1.submitted              = 100;
-	f1.succeeded              = 90;
-	f1.failed                 = 3;
-	f1.cancelled              = 4;
-	f1.retried                = 5;
-	f1.upstream_failed        = 6;
-	f1.wait                   = &wait;
-	f1.run                    = &run;
-	Sje__V1__FunctionStats f2 = SJE__V1__FUNCTION_STATS__INIT;
-	f2.function               = "we\"ird\\fn\n"; // escaped in labels
-	Sje__V1__FunctionStats *fns[] = { &f1, &f2 };
+	Sje__V1__FunctionStats f1       = SJE__V1__FUNCTION_STATS__INIT;
+	f1.function                     = "calculate_data";
+	f1.queued                       = 7;
+	f1.running                      = 2;
+	f1.scheduled                    = 1;
+	f1.submitted                    = 100;
+	f1.succeeded                    = 90;
+	f1.failed                       = 3;
+	f1.cancelled                    = 4;
+	f1.retried                      = 5;
+	f1.upstream_failed              = 6;
+	f1.wait                         = &wait;
+	f1.run                          = &run;
+	Sje__V1__FunctionStats f2       = SJE__V1__FUNCTION_STATS__INIT;
+	f2.function                     = "we\"ird\\fn\n"; // escaped in labels
+	Sje__V1__FunctionStats *fns[]   = { &f1, &f2 };
 	Sje__V1__Timestamp      started = SJE__V1__TIMESTAMP__INIT;
 	started.unix_ms                 = 1795816800123LL;
 
@@ -86,17 +86,23 @@ test_metrics_render_every_family(void **state)
 	assert_int_equal(sje__metrics_render(&st, &text, &len), SJE_OK);
 	assert_int_equal(strlen(text), len);
 	has_line(text, "# TYPE sje_jobs gauge");
-	has_line(text, "sje_jobs{state=\"QUEUED\",function=\"calculate_data\"} 7");
-	has_line(text, "sje_jobs{state=\"RUNNING\",function=\"calculate_data\"} 2");
+	has_line(
+	    text, "sje_jobs{state=\"QUEUED\",function=\"calculate_data\"} 7");
+	has_line(
+	    text, "sje_jobs{state=\"RUNNING\",function=\"calculate_data\"} 2");
 	has_line(text,
 	    "sje_jobs{state=\"SCHEDULED\",function=\"calculate_data\"} 1");
 	has_line(text, "sje_jobs{state=\"PENDING\"} 9");
 	has_line(text, "# TYPE sje_jobs_submitted_total counter");
-	has_line(text, "sje_jobs_submitted_total{function=\"calculate_data\"} 100");
-	has_line(text, "sje_jobs_succeeded_total{function=\"calculate_data\"} 90");
+	has_line(
+	    text, "sje_jobs_submitted_total{function=\"calculate_data\"} 100");
+	has_line(
+	    text, "sje_jobs_succeeded_total{function=\"calculate_data\"} 90");
 	has_line(text, "sje_jobs_failed_total{function=\"calculate_data\"} 3");
-	has_line(text, "sje_jobs_cancelled_total{function=\"calculate_data\"} 4");
-	has_line(text, "sje_jobs_retried_total{function=\"calculate_data\"} 5");
+	has_line(
+	    text, "sje_jobs_cancelled_total{function=\"calculate_data\"} 4");
+	has_line(
+	    text, "sje_jobs_retried_total{function=\"calculate_data\"} 5");
 	has_line(text,
 	    "sje_jobs_upstream_failed_total{function=\"calculate_data\"} 6");
 	has_line(text, "sje_workers 3");
@@ -106,22 +112,30 @@ test_metrics_render_every_family(void **state)
 	has_line(text, "sje_start_time_seconds 1795816800.123");
 	// Histograms: cumulative, in seconds, ending at +Inf.
 	has_line(text, "# TYPE sje_job_wait_seconds histogram");
-	has_line(text, "sje_job_wait_seconds_bucket{function=\"calculate_data\","
-	               "le=\"0.001\"} 2");
-	has_line(text, "sje_job_wait_seconds_bucket{function=\"calculate_data\","
-	               "le=\"0.005\"} 3");
-	has_line(text, "sje_job_wait_seconds_bucket{function=\"calculate_data\","
-	               "le=\"1\"} 3");
-	has_line(text, "sje_job_wait_seconds_bucket{function=\"calculate_data\","
-	               "le=\"+Inf\"} 4");
-	has_line(text, "sje_job_wait_seconds_sum{function=\"calculate_data\"} 2.5");
-	has_line(text, "sje_job_wait_seconds_count{function=\"calculate_data\"} 4");
-	has_line(text, "sje_job_run_seconds_bucket{function=\"calculate_data\","
-	               "le=\"1\"} 3");
+	has_line(text,
+	    "sje_job_wait_seconds_bucket{function=\"calculate_data\","
+	    "le=\"0.001\"} 2");
+	has_line(text,
+	    "sje_job_wait_seconds_bucket{function=\"calculate_data\","
+	    "le=\"0.005\"} 3");
+	has_line(text,
+	    "sje_job_wait_seconds_bucket{function=\"calculate_data\","
+	    "le=\"1\"} 3");
+	has_line(text,
+	    "sje_job_wait_seconds_bucket{function=\"calculate_data\","
+	    "le=\"+Inf\"} 4");
+	has_line(
+	    text, "sje_job_wait_seconds_sum{function=\"calculate_data\"} 2.5");
+	has_line(
+	    text, "sje_job_wait_seconds_count{function=\"calculate_data\"} 4");
+	has_line(text,
+	    "sje_job_run_seconds_bucket{function=\"calculate_data\","
+	    "le=\"1\"} 3");
 	has_line(text,
 	    "sje_job_run_seconds_sum{function=\"calculate_data\"} 1.2345");
 	// Label values are escaped; a function with no histograms has none.
-	has_line(text, "sje_jobs_submitted_total{function=\"we\\\"ird\\\\fn\\n\"} 0");
+	has_line(text,
+	    "sje_jobs_submitted_total{function=\"we\\\"ird\\\\fn\\n\"} 0");
 	assert_null(strstr(text, "sje_job_wait_seconds_count{function=\"we"));
 	// Every family has HELP before TYPE; the text ends with a newline.
 	assert_non_null(strstr(text, "# HELP sje_workers "));
@@ -133,16 +147,16 @@ static void
 test_metrics_skip_a_histogram_whose_counts_do_not_fit(void **state)
 {
 	(void) state;
-	double             bounds[] = { 1, 5 };
-	uint64_t           counts[] = { 1, 1 }; // should be 3 long
-	Sje__V1__Histogram h        = SJE__V1__HISTOGRAM__INIT;
-	h.n_bounds_ms               = 2;
-	h.bounds_ms                 = bounds;
-	h.n_counts                  = 2;
-	h.counts                    = counts;
-	Sje__V1__FunctionStats f    = SJE__V1__FUNCTION_STATS__INIT;
-	f.function                  = "f";
-	f.wait                      = &h;
+	double             bounds[]   = { 1, 5 };
+	uint64_t           counts[]   = { 1, 1 }; // should be 3 long
+	Sje__V1__Histogram h          = SJE__V1__HISTOGRAM__INIT;
+	h.n_bounds_ms                 = 2;
+	h.bounds_ms                   = bounds;
+	h.n_counts                    = 2;
+	h.counts                      = counts;
+	Sje__V1__FunctionStats f      = SJE__V1__FUNCTION_STATS__INIT;
+	f.function                    = "f";
+	f.wait                        = &h;
 	Sje__V1__FunctionStats *fns[] = { &f };
 	Sje__V1__StatsReply     st    = SJE__V1__STATS_REPLY__INIT;
 	st.n_functions                = 1;
@@ -180,7 +194,8 @@ test_http_statuses_come_from_one_table(void **state)
 		{ 999, 500 },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		assert_int_equal(sje__gw_http_status(want[i].code), want[i].http);
+		assert_int_equal(
+		    sje__gw_http_status(want[i].code), want[i].http);
 	}
 }
 

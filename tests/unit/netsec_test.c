@@ -65,12 +65,12 @@ static void
 base_config(sje_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->server.rpc_url    = "tcp://127.0.0.1:7100";
-	cfg->server.events_url = "tcp://127.0.0.1:7101";
-	cfg->http.listen       = "127.0.0.1:8080";
-	cfg->security.tls.ca   = "";
-	cfg->security.tls.cert = "";
-	cfg->security.tls.key  = "";
+	cfg->server.rpc_url                       = "tcp://127.0.0.1:7100";
+	cfg->server.events_url                    = "tcp://127.0.0.1:7101";
+	cfg->http.listen                          = "127.0.0.1:8080";
+	cfg->security.tls.ca                      = "";
+	cfg->security.tls.cert                    = "";
+	cfg->security.tls.key                     = "";
 	cfg->security.auth.oauth.hs256_secret_env = "";
 	cfg->security.auth.oauth.rs256_public_key = "";
 }
@@ -80,7 +80,8 @@ static void
 refused(const sje_config *cfg, const char *want)
 {
 	char err[512] = "";
-	assert_int_equal(sje__netsec_check(cfg, err, sizeof(err)), SJE_ECONFIG);
+	assert_int_equal(
+	    sje__netsec_check(cfg, err, sizeof(err)), SJE_ECONFIG);
 	if (strstr(err, want) == NULL) {
 		print_error("'%s' not in '%s'\n", want, err);
 		fail();
@@ -108,14 +109,16 @@ test_beyond_loopback_without_tls_or_auth_is_refused(void **state)
 	sje_config cfg;
 	base_config(&cfg);
 	cfg.server.rpc_url = "tcp://0.0.0.0:7100";
-	refused(&cfg, "server.rpc_url 'tcp://0.0.0.0:7100' listens beyond "
-	              "loopback without TLS");
+	refused(&cfg,
+	    "server.rpc_url 'tcp://0.0.0.0:7100' listens beyond "
+	    "loopback without TLS");
 	base_config(&cfg);
 	cfg.server.events_url = "tcp://*:7101";
 	refused(&cfg, "server.events_url");
 	base_config(&cfg);
 	cfg.http.listen = ":8080";
-	refused(&cfg, "http.listen ':8080' listens beyond loopback without TLS");
+	refused(
+	    &cfg, "http.listen ':8080' listens beyond loopback without TLS");
 
 	// TLS without authentication is refused too.
 	base_config(&cfg);
@@ -124,8 +127,9 @@ test_beyond_loopback_without_tls_or_auth_is_refused(void **state)
 	refused(&cfg, "without authentication");
 	cfg.server.rpc_url = "tcp://127.0.0.1:7100";
 	cfg.http.listen    = "10.0.0.5:8443";
-	refused(&cfg, "http.listen '10.0.0.5:8443' listens beyond loopback "
-	              "without authentication");
+	refused(&cfg,
+	    "http.listen '10.0.0.5:8443' listens beyond loopback "
+	    "without authentication");
 
 	// A tls+tcp:// URL without a certificate, even on loopback.
 	base_config(&cfg);
@@ -142,15 +146,15 @@ test_beyond_loopback_with_tls_and_auth_is_allowed(void **state)
 	char            err[256];
 	memset(&key, 0, sizeof(key));
 	base_config(&cfg);
-	cfg.security.tls.cert   = "server.pem";
-	cfg.server.rpc_url      = "tls+tcp://0.0.0.0:7100";
-	cfg.server.events_url   = "tls+tcp://sje.example:7101";
-	cfg.http.listen         = "0.0.0.0:8443";
+	cfg.security.tls.cert        = "server.pem";
+	cfg.server.rpc_url           = "tls+tcp://0.0.0.0:7100";
+	cfg.server.events_url        = "tls+tcp://sje.example:7101";
+	cfg.http.listen              = "0.0.0.0:8443";
 	cfg.security.auth.api_keys   = &key;
 	cfg.security.auth.n_api_keys = 1;
 	assert_int_equal(sje__netsec_check(&cfg, err, sizeof(err)), SJE_OK);
 	// An OAuth key is authentication as well.
-	cfg.security.auth.n_api_keys               = 0;
+	cfg.security.auth.n_api_keys             = 0;
 	cfg.security.auth.oauth.rs256_public_key = "issuer.pem";
 	assert_int_equal(sje__netsec_check(&cfg, err, sizeof(err)), SJE_OK);
 	// But plain tcp:// beyond loopback never is.

@@ -79,52 +79,52 @@ static void
 test_job_with_every_field_maps_to_the_api_shape(void **state)
 {
 	(void) state;
-	Sje__V1__Job       job      = SJE__V1__JOB__INIT;
-	Sje__V1__Json      params   = SJE__V1__JSON__INIT;
-	Sje__V1__Json      result   = SJE__V1__JSON__INIT;
-	Sje__V1__JobError  error    = SJE__V1__JOB_ERROR__INIT;
-	Sje__V1__Progress  progress = SJE__V1__PROGRESS__INIT;
-	Sje__V1__Timestamp created  = SJE__V1__TIMESTAMP__INIT;
-	Sje__V1__Timestamp started  = SJE__V1__TIMESTAMP__INIT;
-	Sje__V1__Timestamp finished = SJE__V1__TIMESTAMP__INIT;
-	Sje__V1__Job__LabelsEntry l1 = SJE__V1__JOB__LABELS_ENTRY__INIT;
-	Sje__V1__Job__LabelsEntry l2 = SJE__V1__JOB__LABELS_ENTRY__INIT;
+	Sje__V1__Job               job      = SJE__V1__JOB__INIT;
+	Sje__V1__Json              params   = SJE__V1__JSON__INIT;
+	Sje__V1__Json              result   = SJE__V1__JSON__INIT;
+	Sje__V1__JobError          error    = SJE__V1__JOB_ERROR__INIT;
+	Sje__V1__Progress          progress = SJE__V1__PROGRESS__INIT;
+	Sje__V1__Timestamp         created  = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__Timestamp         started  = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__Timestamp         finished = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__Job__LabelsEntry  l1       = SJE__V1__JOB__LABELS_ENTRY__INIT;
+	Sje__V1__Job__LabelsEntry  l2       = SJE__V1__JOB__LABELS_ENTRY__INIT;
 	Sje__V1__Job__LabelsEntry *labels[] = { &l1, &l2 };
-	char *deps[] = { "task_0", "task_00" };
+	char                      *deps[]   = { "task_0", "task_00" };
 
-	job.task_id       = "task_1";
-	job.function      = "calculate_data";
-	job.state         = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
-	params.text       = "{\"input_data\": [1, 2, 3]}";
-	job.params        = &params;
-	result.text       = "{\"count\":3,\"sum\":6,\"mean\":2.5}";
-	job.result        = &result;
-	error.type        = "error";
-	error.message     = "first attempt failed";
-	job.error         = &error;
-	job.attempt       = 2;
-	job.max_attempts  = 3;
-	job.priority      = -4;
-	job.n_depends_on  = 2;
-	job.depends_on    = deps;
-	job.worker        = "worker-a";
-	progress.percent  = 100;
-	progress.message  = "done";
-	job.progress      = &progress;
+	job.task_id          = "task_1";
+	job.function         = "calculate_data";
+	job.state            = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+	params.text          = "{\"input_data\": [1, 2, 3]}";
+	job.params           = &params;
+	result.text          = "{\"count\":3,\"sum\":6,\"mean\":2.5}";
+	job.result           = &result;
+	error.type           = "error";
+	error.message        = "first attempt failed";
+	job.error            = &error;
+	job.attempt          = 2;
+	job.max_attempts     = 3;
+	job.priority         = -4;
+	job.n_depends_on     = 2;
+	job.depends_on       = deps;
+	job.worker           = "worker-a";
+	progress.percent     = 100;
+	progress.message     = "done";
+	job.progress         = &progress;
 	job.cancel_requested = 1;
-	created.unix_ms   = T_CREATED;
-	started.unix_ms   = T_STARTED;
-	finished.unix_ms  = T_STARTED + 1000;
-	job.created_at    = &created;
-	job.started_at    = &started;
-	job.finished_at   = &finished;
-	job.timeout_s     = 300;
-	l1.key            = "team";
-	l1.value          = "etl";
-	l2.key            = "tier";
-	l2.value          = "gold";
-	job.n_labels      = 2;
-	job.labels        = labels;
+	created.unix_ms      = T_CREATED;
+	started.unix_ms      = T_STARTED;
+	finished.unix_ms     = T_STARTED + 1000;
+	job.created_at       = &created;
+	job.started_at       = &started;
+	job.finished_at      = &finished;
+	job.timeout_s        = 300;
+	l1.key               = "team";
+	l1.value             = "etl";
+	l2.key               = "tier";
+	l2.value             = "gold";
+	job.n_labels         = 2;
+	job.labels           = labels;
 
 	json_t *j = sje__pb_to_json(&job.base);
 	assert_non_null(j);
@@ -141,7 +141,8 @@ test_job_with_every_field_maps_to_the_api_shape(void **state)
 	expect_int(j, "attempt", 2);
 	expect_int(j, "max_attempts", 3);
 	expect_int(j, "priority", -4);
-	expect_json(json_object_get(j, "depends_on"), "[\"task_0\",\"task_00\"]");
+	expect_json(
+	    json_object_get(j, "depends_on"), "[\"task_0\",\"task_00\"]");
 	expect_str(j, "worker", "worker-a");
 	expect_json(json_object_get(j, "progress"),
 	    "{\"percent\":100.0,\"message\":\"done\"}");
@@ -165,7 +166,7 @@ test_absent_messages_and_unset_fields_are_written(void **state)
 	Sje__V1__Job       job  = SJE__V1__JOB__INIT;
 	Sje__V1__Timestamp zero = SJE__V1__TIMESTAMP__INIT;
 	Sje__V1__Json      none = SJE__V1__JSON__INIT; // text ""
-	job.started_at          = &zero; // unix_ms 0 means never
+	job.started_at          = &zero;               // unix_ms 0 means never
 	job.result              = &none;
 
 	json_t *j = sje__pb_to_json(&job.base);
@@ -307,12 +308,12 @@ static void
 test_nested_repeated_messages_and_maps(void **state)
 {
 	(void) state;
-	Sje__V1__WorkerInfo w = SJE__V1__WORKER_INFO__INIT;
-	Sje__V1__Timestamp seen = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__WorkerInfo              w    = SJE__V1__WORKER_INFO__INIT;
+	Sje__V1__Timestamp               seen = SJE__V1__TIMESTAMP__INIT;
 	Sje__V1__WorkerInfo__LabelsEntry zone =
 	    SJE__V1__WORKER_INFO__LABELS_ENTRY__INIT;
 	Sje__V1__WorkerInfo__LabelsEntry *labels[] = { &zone };
-	char *fns[] = { "calculate_data", "resize_image" };
+	char *fns[]   = { "calculate_data", "resize_image" };
 	w.name        = "worker-a";
 	w.n_functions = 2;
 	w.functions   = fns;
@@ -325,20 +326,21 @@ test_nested_repeated_messages_and_maps(void **state)
 	seen.unix_ms  = 0; // 1970-01-01T00:00:00.000Z would lie: null
 	w.last_seen   = &seen;
 
-	Sje__V1__WorkerInfo    *ws[] = { &w };
-	Sje__V1__ListWorkersReply rep = SJE__V1__LIST_WORKERS_REPLY__INIT;
-	rep.n_workers = 1;
-	rep.workers   = ws;
+	Sje__V1__WorkerInfo      *ws[] = { &w };
+	Sje__V1__ListWorkersReply rep  = SJE__V1__LIST_WORKERS_REPLY__INIT;
+	rep.n_workers                  = 1;
+	rep.workers                    = ws;
 
 	json_t *j = sje__pb_to_json(&rep.base);
-	expect_json(j, "{\"workers\":[{\"name\":\"worker-a\","
-	               "\"functions\":[\"calculate_data\",\"resize_image\"],"
-	               "\"slots\":4,\"busy\":1,\"labels\":{\"zone\":\"b\"},"
-	               "\"last_seen\":null}]}");
+	expect_json(j,
+	    "{\"workers\":[{\"name\":\"worker-a\","
+	    "\"functions\":[\"calculate_data\",\"resize_image\"],"
+	    "\"slots\":4,\"busy\":1,\"labels\":{\"zone\":\"b\"},"
+	    "\"last_seen\":null}]}");
 	json_decref(j);
 
 	Sje__V1__ListJobsReply empty = SJE__V1__LIST_JOBS_REPLY__INIT;
-	j = sje__pb_to_json(&empty.base);
+	j                            = sje__pb_to_json(&empty.base);
 	expect_json(j, "{\"jobs\":[],\"next_cursor\":\"\"}");
 	json_decref(j);
 }
@@ -371,8 +373,8 @@ static const ProtobufCFieldDescriptor probe_entry_fields[] = {
 	{ "value", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_STRING, 0,
 	    offsetof(ProbeEntry, text), NULL, NULL, 0, 0, NULL, NULL },
 };
-static const unsigned probe_entry_by_name[] = { 0, 1 };
-static const ProtobufCIntRange probe_entry_ranges[] = { { 1, 0 }, { 0, 2 } };
+static const unsigned          probe_entry_by_name[] = { 0, 1 };
+static const ProtobufCIntRange probe_entry_ranges[]  = { { 1, 0 }, { 0, 2 } };
 static const ProtobufCMessageDescriptor probe_entry_desc = {
 	PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Probe.CodesEntry",
 	"CodesEntry", "ProbeEntry", "test", sizeof(ProbeEntry), 2,
@@ -380,25 +382,28 @@ static const ProtobufCMessageDescriptor probe_entry_desc = {
 	NULL, NULL, NULL
 };
 
-typedef enum { PROBE_KIND_NOT_SET = 0, PROBE_KIND_NAME = 1,
-	PROBE_KIND_NUM = 2 } ProbeKind;
+typedef enum {
+	PROBE_KIND_NOT_SET = 0,
+	PROBE_KIND_NAME    = 1,
+	PROBE_KIND_NUM     = 2
+} ProbeKind;
 
 typedef struct {
-	ProtobufCMessage    base;
-	ProbeKind           kind_case;
+	ProtobufCMessage base;
+	ProbeKind        kind_case;
 	union {
 		char   *name;
 		int32_t num;
 	};
-	size_t              n_big;
-	uint64_t           *big;
-	size_t              n_d;
-	double             *d;
-	size_t              n_b;
-	protobuf_c_boolean *b;
-	size_t              n_codes;
-	ProbeEntry        **codes;
-	size_t              n_raw;
+	size_t               n_big;
+	uint64_t            *big;
+	size_t               n_d;
+	double              *d;
+	size_t               n_b;
+	protobuf_c_boolean  *b;
+	size_t               n_codes;
+	ProbeEntry         **codes;
+	size_t               n_raw;
 	ProtobufCBinaryData *raw;
 } Probe;
 
@@ -425,26 +430,26 @@ static const ProtobufCFieldDescriptor probe_fields[] = {
 	    offsetof(Probe, n_raw), offsetof(Probe, raw), NULL, NULL, 0, 0,
 	    NULL, NULL },
 };
-static const unsigned probe_by_name[] = { 4, 2, 5, 3, 0, 1, 6 };
-static const ProtobufCIntRange probe_ranges[] = { { 1, 0 }, { 0, 7 } };
+static const unsigned          probe_by_name[]     = { 4, 2, 5, 3, 0, 1, 6 };
+static const ProtobufCIntRange probe_ranges[]      = { { 1, 0 }, { 0, 7 } };
 static const ProtobufCMessageDescriptor probe_desc = {
 	PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "test.Probe", "Probe", "Probe",
-	"test", sizeof(Probe), 7, probe_fields, probe_by_name, 1,
-	probe_ranges, NULL, NULL, NULL, NULL
+	"test", sizeof(Probe), 7, probe_fields, probe_by_name, 1, probe_ranges,
+	NULL, NULL, NULL, NULL
 };
 
 static void
 test_oneof_repeated_scalars_and_integer_keyed_maps(void **state)
 {
 	(void) state;
-	uint64_t            big[] = { 1, UINT64_MAX };
-	double              d[]   = { 0.5, -2 };
-	protobuf_c_boolean  b[]   = { 1, 0, 1 };
-	ProbeEntry          e1    = { PROTOBUF_C_MESSAGE_INIT(&probe_entry_desc),
-                 404, "not found" };
-	ProbeEntry          e2    = { PROTOBUF_C_MESSAGE_INIT(&probe_entry_desc),
-                 -1, "minus one" };
-	ProbeEntry         *codes[] = { &e1, &e2 };
+	uint64_t           big[] = { 1, UINT64_MAX };
+	double             d[]   = { 0.5, -2 };
+	protobuf_c_boolean b[]   = { 1, 0, 1 };
+	ProbeEntry  e1 = { PROTOBUF_C_MESSAGE_INIT(&probe_entry_desc), 404,
+		 "not found" };
+	ProbeEntry  e2 = { PROTOBUF_C_MESSAGE_INIT(&probe_entry_desc), -1,
+		 "minus one" };
+	ProbeEntry *codes[]       = { &e1, &e2 };
 	ProtobufCBinaryData raw[] = { { 2, (uint8_t *) "hi" } };
 
 	Probe p   = { .base = PROTOBUF_C_MESSAGE_INIT(&probe_desc) };
@@ -461,10 +466,11 @@ test_oneof_repeated_scalars_and_integer_keyed_maps(void **state)
 
 	// No oneof member set: neither is written.
 	json_t *j = sje__pb_to_json(&p.base);
-	expect_json(j, "{\"big\":[1,\"18446744073709551615\"],"
-	               "\"d\":[0.5,-2.0],\"b\":[true,false,true],"
-	               "\"codes\":{\"404\":\"not found\",\"-1\":\"minus one\"},"
-	               "\"raw\":[\"aGk=\"]}");
+	expect_json(j,
+	    "{\"big\":[1,\"18446744073709551615\"],"
+	    "\"d\":[0.5,-2.0],\"b\":[true,false,true],"
+	    "\"codes\":{\"404\":\"not found\",\"-1\":\"minus one\"},"
+	    "\"raw\":[\"aGk=\"]}");
 	json_decref(j);
 
 	p.kind_case = PROBE_KIND_NAME;
@@ -510,7 +516,7 @@ test_json_valid_accepts_any_single_value(void **state)
 	assert_true(VALID(" [ ] \n"));
 	assert_true(VALID("\"caf\xc3\xa9 \\u00e9 [{\""));
 	assert_true(VALID("{\"a\":{\"a\":1}}")); // same key, other objects
-	assert_true(VALID("[\"\\\"[[[[\"]"));      // brackets in strings
+	assert_true(VALID("[\"\\\"[[[[\"]"));    // brackets in strings
 	assert_true(VALID("-9223372036854775808"));
 
 	char *ok = nested(SJE_MAX_JSON_DEPTH, '[', ']');
@@ -524,22 +530,22 @@ test_json_valid_rejects_bad_text(void **state)
 	(void) state;
 	assert_false(VALID(""));
 	assert_false(VALID("   "));
-	assert_false(VALID("{\"a\":"));       // truncated
-	assert_false(VALID("[1,2"));          // truncated
-	assert_false(VALID("\"abc"));         // truncated
-	assert_false(VALID("{} x"));          // trailing garbage
-	assert_false(VALID("1 2"));           // two values
-	assert_false(VALID("{\"a\":1}{}"));   // two values
+	assert_false(VALID("{\"a\":"));           // truncated
+	assert_false(VALID("[1,2"));              // truncated
+	assert_false(VALID("\"abc"));             // truncated
+	assert_false(VALID("{} x"));              // trailing garbage
+	assert_false(VALID("1 2"));               // two values
+	assert_false(VALID("{\"a\":1}{}"));       // two values
 	assert_false(VALID("{\"a\":1,\"a\":2}")); // duplicate key
-	assert_false(VALID("\"\xff\""));      // invalid UTF-8
-	assert_false(VALID("\"\xc3\""));      // truncated UTF-8 sequence
-	assert_false(VALID("\"\xed\xa0\x80\"")); // a surrogate in UTF-8
+	assert_false(VALID("\"\xff\""));          // invalid UTF-8
+	assert_false(VALID("\"\xc3\""));          // truncated UTF-8 sequence
+	assert_false(VALID("\"\xed\xa0\x80\""));  // a surrogate in UTF-8
 	assert_false(VALID("{'a':1}"));
 	assert_false(VALID("[1,]"));
 	assert_false(VALID("NaN"));
-	assert_false(VALID("1\0"));           // a NUL byte after the value
-	assert_false(VALID("\"a\0b\""));       // a raw NUL in a string
-	assert_false(VALID("\"\\u0000\""));     // NUL, escaped: jansson refuses
+	assert_false(VALID("1\0"));         // a NUL byte after the value
+	assert_false(VALID("\"a\0b\""));    // a raw NUL in a string
+	assert_false(VALID("\"\\u0000\"")); // NUL, escaped: jansson refuses
 	// Beyond int64: jansson cannot hold it, so SJE cannot render it.
 	assert_false(VALID("18446744073709551615"));
 	assert_false(sje__json_valid(NULL, 0));
@@ -586,24 +592,23 @@ test_rfc3339_of_known_instants(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
-
 // ---- JSON -> protobuf ------------------------------------------------------
 
-#define TO_PB(desc, lit, out)                                               \
-	sje__json_to_pb((desc), (lit), sizeof(lit) - 1,                     \
-	    (ProtobufCMessage **) (out), field, sizeof(field), msg,         \
+#define TO_PB(desc, lit, out)                                       \
+	sje__json_to_pb((desc), (lit), sizeof(lit) - 1,             \
+	    (ProtobufCMessage **) (out), field, sizeof(field), msg, \
 	    sizeof(msg))
 
 // expect_field asserts that text, as a message of type d, is refused
 // with SJE_EINVAL naming want as the field.
 static void
-expect_field(const ProtobufCMessageDescriptor *d, const char *text,
-    const char *want)
+expect_field(
+    const ProtobufCMessageDescriptor *d, const char *text, const char *want)
 {
 	char              field[128] = "x", msg[256] = "x";
-	ProtobufCMessage *m          = NULL;
-	sje_err           rv         = sje__json_to_pb(
-            d, text, strlen(text), &m, field, sizeof(field), msg, sizeof(msg));
+	ProtobufCMessage *m  = NULL;
+	sje_err           rv = sje__json_to_pb(
+	              d, text, strlen(text), &m, field, sizeof(field), msg, sizeof(msg));
 	if (rv != SJE_EINVAL || strcmp(field, want) != 0) {
 		print_error("%s: rv %d, field '%s' (want '%s'), msg '%s'\n",
 		    text, (int) rv, field, want, msg);
@@ -622,16 +627,17 @@ test_json_to_pb_reads_the_api_job_spec(void **state)
 	(void) state;
 	char              field[128], msg[256];
 	Sje__V1__JobSpec *spec = NULL;
-	assert_int_equal(TO_PB(&sje__v1__job_spec__descriptor,
-	                     "{\"task_id\": \"task_1\", \"function\": "
-	                     "\"calculate_data\", \"params\": {\"input_data\": "
-	                     "[1, 2, 3]}, \"depends_on\": [\"task_0\"], "
-	                     "\"priority\": -2, \"timeout_s\": 300, \"retry\": "
-	                     "{\"max_attempts\": 3, \"backoff\": \"exponential\", "
-	                     "\"initial_delay_ms\": 1000, \"max_delay_ms\": "
-	                     "60000}, \"delay_s\": 0, \"labels\": {\"team\": "
-	                     "\"etl\", \"tier\": \"1\"}}",
-	                     &spec),
+	assert_int_equal(
+	    TO_PB(&sje__v1__job_spec__descriptor,
+	        "{\"task_id\": \"task_1\", \"function\": "
+	        "\"calculate_data\", \"params\": {\"input_data\": "
+	        "[1, 2, 3]}, \"depends_on\": [\"task_0\"], "
+	        "\"priority\": -2, \"timeout_s\": 300, \"retry\": "
+	        "{\"max_attempts\": 3, \"backoff\": \"exponential\", "
+	        "\"initial_delay_ms\": 1000, \"max_delay_ms\": "
+	        "60000}, \"delay_s\": 0, \"labels\": {\"team\": "
+	        "\"etl\", \"tier\": \"1\"}}",
+	        &spec),
 	    SJE_OK);
 	assert_string_equal(spec->task_id, "task_1");
 	assert_string_equal(spec->function, "calculate_data");
@@ -676,31 +682,33 @@ test_json_to_pb_names_the_field_of_every_refusal(void **state)
 	    &sje__v1__submit_request__descriptor;
 	// Wrong types.
 	expect_field(js, "{\"function\": 5}", "function");
-	expect_field(js, "{\"function\":\"f\",\"retry\":{\"max_attempts\":\"3\"}}",
+	expect_field(js,
+	    "{\"function\":\"f\",\"retry\":{\"max_attempts\":\"3\"}}",
 	    "retry.max_attempts");
 	expect_field(js, "{\"function\":\"f\",\"priority\":1.5}", "priority");
 	expect_field(js, "{\"function\":\"f\",\"priority\":true}", "priority");
 	expect_field(js, "{\"function\":\"f\",\"timeout_s\":-1}", "timeout_s");
-	expect_field(js, "{\"function\":\"f\",\"timeout_s\":4294967296}",
-	    "timeout_s");
-	expect_field(js, "{\"function\":\"f\",\"priority\":2147483648}",
-	    "priority");
-	expect_field(js, "{\"function\":\"f\",\"labels\":{\"a\":1}}",
-	    "labels.a");
+	expect_field(
+	    js, "{\"function\":\"f\",\"timeout_s\":4294967296}", "timeout_s");
+	expect_field(
+	    js, "{\"function\":\"f\",\"priority\":2147483648}", "priority");
+	expect_field(
+	    js, "{\"function\":\"f\",\"labels\":{\"a\":1}}", "labels.a");
 	expect_field(js, "{\"function\":\"f\",\"labels\":[]}", "labels");
 	expect_field(js, "{\"function\":\"f\",\"depends_on\":[\"a\",2]}",
 	    "depends_on[1]");
 	expect_field(js, "{\"function\":\"f\",\"depends_on\":[\"a\",null]}",
 	    "depends_on[1]");
-	expect_field(js, "{\"function\":\"f\",\"depends_on\":\"a\"}",
-	    "depends_on");
+	expect_field(
+	    js, "{\"function\":\"f\",\"depends_on\":\"a\"}", "depends_on");
 	expect_field(js, "{\"function\":\"f\",\"retry\":[]}", "retry");
 	// Unknown fields, at any depth.
 	expect_field(js, "{\"function\":\"f\",\"nope\":1}", "nope");
-	expect_field(js, "{\"function\":\"f\",\"retry\":{\"tries\":1}}",
-	    "retry.tries");
-	expect_field(sr, "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
-	                 "\"g\",\"x\":1}]}",
+	expect_field(
+	    js, "{\"function\":\"f\",\"retry\":{\"tries\":1}}", "retry.tries");
+	expect_field(sr,
+	    "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
+	    "\"g\",\"x\":1}]}",
 	    "jobs[1].x");
 	// The document itself.
 	expect_field(js, "[1]", "");
@@ -708,30 +716,32 @@ test_json_to_pb_names_the_field_of_every_refusal(void **state)
 	expect_field(js, "", "");
 	expect_field(js, "{} x", "");
 	// Malformed text names where it broke, cut at the Json field.
-	expect_field(js, "{\"function\":\"f\",\"params\":{\"a\":[1,2",
-	    "params");
+	expect_field(
+	    js, "{\"function\":\"f\",\"params\":{\"a\":[1,2", "params");
 	expect_field(js, "{\"function\":\"f\",\"retry\":{\"backoff\":\"fi",
 	    "retry.backoff");
-	expect_field(js, "{\"task_id\":\"\xff\",\"function\":\"f\"}",
-	    "task_id");
-	expect_field(js, "{\"function\":\"f\",\"function\":\"g\"}",
-	    "function");
-	expect_field(js, "{\"function\":\"f\",\"params\":{\"a\":1,\"a\":2}}",
-	    "params");
-	expect_field(sr, "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
-	                 "\"g\",\"params\":{\"x\":[1,}}]}",
+	expect_field(
+	    js, "{\"task_id\":\"\xff\",\"function\":\"f\"}", "task_id");
+	expect_field(
+	    js, "{\"function\":\"f\",\"function\":\"g\"}", "function");
+	expect_field(
+	    js, "{\"function\":\"f\",\"params\":{\"a\":1,\"a\":2}}", "params");
+	expect_field(sr,
+	    "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
+	    "\"g\",\"params\":{\"x\":[1,}}]}",
 	    "jobs[1].params");
 	expect_field(js, "{\"function\":\"f\",\"labels\":{\"k\":\"\xc3\"}}",
 	    "labels.k");
-	expect_field(sr, "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
-	                 "\"g\",\"params\":[1,}]}",
+	expect_field(sr,
+	    "{\"jobs\":[{\"function\":\"f\"},{\"function\":"
+	    "\"g\",\"params\":[1,}]}",
 	    "jobs[1].params");
 	expect_field(js, "{\"task_id\":\"t\"", "");
 	expect_field(js, "{\"task_id\":\"t\",}", "");
-	expect_field(js, "{\"retry\":{\"max_attempts\":1 \"backoff\":1}}",
-	    "retry");
-	char nul[] = "{\"function\":\"f\",\"task_id\":\"a\0b\"}";
-	char field[128], msg[256];
+	expect_field(
+	    js, "{\"retry\":{\"max_attempts\":1 \"backoff\":1}}", "retry");
+	char              nul[] = "{\"function\":\"f\",\"task_id\":\"a\0b\"}";
+	char              field[128], msg[256];
 	ProtobufCMessage *m = NULL;
 	assert_int_equal(sje__json_to_pb(js, nul, sizeof(nul) - 1, &m, field,
 	                     sizeof(field), msg, sizeof(msg)),
@@ -745,7 +755,7 @@ test_json_to_pb_bounds_strings_depth_and_size(void **state)
 {
 	(void) state;
 	const ProtobufCMessageDescriptor *js = &sje__v1__job_spec__descriptor;
-	char field[128], msg[256];
+	char                              field[128], msg[256];
 
 	// An id one byte past its limit, a 200 KB label value.
 	char *t = malloc(600 * 1024);
@@ -765,9 +775,9 @@ test_json_to_pb_bounds_strings_depth_and_size(void **state)
 	char *ok = nested(SJE_MAX_JSON_DEPTH, '[', ']');
 	snprintf(t, 600 * 1024, "{\"function\":\"f\",\"params\":%s}", ok);
 	Sje__V1__JobSpec *spec = NULL;
-	assert_int_equal(sje__json_to_pb(js, t, strlen(t),
-	                     (ProtobufCMessage **) &spec, field,
-	                     sizeof(field), msg, sizeof(msg)),
+	assert_int_equal(
+	    sje__json_to_pb(js, t, strlen(t), (ProtobufCMessage **) &spec,
+	        field, sizeof(field), msg, sizeof(msg)),
 	    SJE_OK);
 	assert_string_equal(spec->params->text, ok);
 	sje__v1__job_spec__free_unpacked(spec, NULL);
@@ -815,8 +825,8 @@ test_json_params_round_trip_exactly(void **state)
 	};
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		char text[512], field[128], msg[256];
-		snprintf(text, sizeof(text), "{\"function\":\"f\",\"params\":%s}",
-		    values[i]);
+		snprintf(text, sizeof(text),
+		    "{\"function\":\"f\",\"params\":%s}", values[i]);
 		Sje__V1__JobSpec *spec = NULL;
 		assert_int_equal(
 		    sje__json_to_pb(&sje__v1__job_spec__descriptor, text,
@@ -827,8 +837,8 @@ test_json_params_round_trip_exactly(void **state)
 		// sje__json_dumps makes of it again (a fixed point).
 		json_error_t jerr;
 		json_t *want = json_loads(values[i], JSON_DECODE_ANY, &jerr);
-		json_t *got  = json_loads(spec->params->text, JSON_DECODE_ANY,
-                    &jerr);
+		json_t *got =
+		    json_loads(spec->params->text, JSON_DECODE_ANY, &jerr);
 		assert_non_null(got);
 		if (!json_equal(want, got)) {
 			print_error("%s came back as %s\n", values[i],
@@ -872,8 +882,8 @@ test_json_dumps_writes_reals_without_needless_exponents(void **state)
 		char buf[32];
 		sje__json_fmt_real(cases[i].d, buf, sizeof(buf));
 		if (strcmp(buf, cases[i].want) != 0) {
-			print_error("%.17g: got %s, want %s\n", cases[i].d, buf,
-			    cases[i].want);
+			print_error("%.17g: got %s, want %s\n", cases[i].d,
+			    buf, cases[i].want);
 			fail();
 		}
 		assert_true(strtod(buf, NULL) == cases[i].d);
@@ -885,13 +895,14 @@ test_json_dumps_writes_reals_without_needless_exponents(void **state)
 	// Layout: compact, default and indented, as jansson lays them out.
 	json_error_t jerr;
 	json_t      *j = json_loads(
-            "{\"a\":[1,2.5,{}],\"b\":{\"c\":null},\"d\":[]}", 0, &jerr);
+	         "{\"a\":[1,2.5,{}],\"b\":{\"c\":null},\"d\":[]}", 0, &jerr);
 	assert_non_null(j);
 	static const size_t flags[] = { JSON_COMPACT, 0, JSON_INDENT(2),
 		JSON_INDENT(3) | JSON_COMPACT };
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		char *ours   = sje__json_dumps(j, flags[i]);
-		char *theirs = json_dumps(j, flags[i] | JSON_REAL_PRECISION(2));
+		char *ours = sje__json_dumps(j, flags[i]);
+		char *theirs =
+		    json_dumps(j, flags[i] | JSON_REAL_PRECISION(2));
 		assert_string_equal(ours, theirs);
 		free(ours);
 		free(theirs);
@@ -909,9 +920,9 @@ test_json_to_pb_enums_64_bit_integers_and_timestamps(void **state)
 {
 	(void) state;
 	char                      field[128], msg[256];
-	Sje__V1__ListJobsRequest *lj = NULL;
+	Sje__V1__ListJobsRequest *lj       = NULL;
 	static const char *const  queued[] = { "\"QUEUED\"",
-                "\"JOB_STATE_QUEUED\"", "\"queued\"", "3" };
+		 "\"JOB_STATE_QUEUED\"", "\"queued\"", "3" };
 	for (size_t i = 0; i < 4; i++) {
 		char text[64];
 		snprintf(text, sizeof(text), "{\"state\":%s}", queued[i]);
@@ -920,15 +931,16 @@ test_json_to_pb_enums_64_bit_integers_and_timestamps(void **state)
 		        text, strlen(text), (ProtobufCMessage **) &lj, field,
 		        sizeof(field), msg, sizeof(msg)),
 		    SJE_OK);
-		assert_int_equal(lj->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+		assert_int_equal(
+		    lj->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
 		sje__v1__list_jobs_request__free_unpacked(lj, NULL);
 	}
 	expect_field(&sje__v1__list_jobs_request__descriptor,
 	    "{\"state\":\"BOGUS\"}", "state");
-	expect_field(&sje__v1__list_jobs_request__descriptor,
-	    "{\"state\":99}", "state");
-	expect_field(&sje__v1__list_jobs_request__descriptor,
-	    "{\"state\":[]}", "state");
+	expect_field(&sje__v1__list_jobs_request__descriptor, "{\"state\":99}",
+	    "state");
+	expect_field(&sje__v1__list_jobs_request__descriptor, "{\"state\":[]}",
+	    "state");
 
 	Sje__V1__ListEventsRequest *le = NULL;
 	assert_int_equal(TO_PB(&sje__v1__list_events_request__descriptor,
@@ -936,9 +948,9 @@ test_json_to_pb_enums_64_bit_integers_and_timestamps(void **state)
 	    SJE_OK);
 	assert_true(le->after == UINT64_MAX);
 	sje__v1__list_events_request__free_unpacked(le, NULL);
-	assert_int_equal(TO_PB(&sje__v1__list_events_request__descriptor,
-	                     "{\"after\":9223372036854775807,\"wait_ms\":5}",
-	                     &le),
+	assert_int_equal(
+	    TO_PB(&sje__v1__list_events_request__descriptor,
+	        "{\"after\":9223372036854775807,\"wait_ms\":5}", &le),
 	    SJE_OK);
 	assert_true(le->after == (uint64_t) INT64_MAX);
 	assert_int_equal(le->wait_ms, 5);
@@ -953,21 +965,21 @@ test_json_to_pb_enums_64_bit_integers_and_timestamps(void **state)
 	    "{\"after\":1.0}", "after");
 
 	Sje__V1__WorkerInfo *wi = NULL;
-	assert_int_equal(TO_PB(&sje__v1__worker_info__descriptor,
-	                     "{\"last_seen\":\"2026-11-27T22:00:00.123Z\"}",
-	                     &wi),
+	assert_int_equal(
+	    TO_PB(&sje__v1__worker_info__descriptor,
+	        "{\"last_seen\":\"2026-11-27T22:00:00.123Z\"}", &wi),
 	    SJE_OK);
 	assert_true(wi->last_seen->unix_ms == T_CREATED);
 	sje__v1__worker_info__free_unpacked(wi, NULL);
-	assert_int_equal(TO_PB(&sje__v1__worker_info__descriptor,
-	                     "{\"last_seen\":\"2026-11-27T23:30:00.12345+01:30\"}",
-	                     &wi),
+	assert_int_equal(
+	    TO_PB(&sje__v1__worker_info__descriptor,
+	        "{\"last_seen\":\"2026-11-27T23:30:00.12345+01:30\"}", &wi),
 	    SJE_OK);
 	assert_true(wi->last_seen->unix_ms == T_CREATED);
 	sje__v1__worker_info__free_unpacked(wi, NULL);
-	assert_int_equal(TO_PB(&sje__v1__worker_info__descriptor,
-	                     "{\"last_seen\":\"1969-12-31T23:59:59.999Z\"}",
-	                     &wi),
+	assert_int_equal(
+	    TO_PB(&sje__v1__worker_info__descriptor,
+	        "{\"last_seen\":\"1969-12-31T23:59:59.999Z\"}", &wi),
 	    SJE_OK);
 	assert_true(wi->last_seen->unix_ms == -1);
 	sje__v1__worker_info__free_unpacked(wi, NULL);
@@ -1013,7 +1025,8 @@ test_json_to_pb_oneofs_maps_bytes_and_repeated_scalars(void **state)
 	assert_memory_equal(p->raw[2].data, "\xff\xef", 2);
 	protobuf_c_message_free_unpacked(&p->base, NULL);
 
-	assert_int_equal(TO_PB(&probe_desc, "{\"name\":\"probe\"}", &p), SJE_OK);
+	assert_int_equal(
+	    TO_PB(&probe_desc, "{\"name\":\"probe\"}", &p), SJE_OK);
 	assert_int_equal(p->kind_case, PROBE_KIND_NAME);
 	assert_string_equal(p->name, "probe");
 	protobuf_c_message_free_unpacked(&p->base, NULL);
@@ -1094,22 +1107,22 @@ static void
 test_json_value_to_pb_prefixes_the_path(void **state)
 {
 	(void) state;
-	char         field[128], msg[256];
-	json_error_t jerr;
-	json_t      *v = json_loads("{\"function\":7}", 0, &jerr);
+	char              field[128], msg[256];
+	json_error_t      jerr;
+	json_t           *v = json_loads("{\"function\":7}", 0, &jerr);
 	ProtobufCMessage *m = NULL;
-	assert_int_equal(sje__json_value_to_pb(&sje__v1__job_spec__descriptor,
-	                     v, "tasks[3]", &m, field, sizeof(field), msg,
-	                     sizeof(msg)),
+	assert_int_equal(
+	    sje__json_value_to_pb(&sje__v1__job_spec__descriptor, v,
+	        "tasks[3]", &m, field, sizeof(field), msg, sizeof(msg)),
 	    SJE_EINVAL);
 	assert_string_equal(field, "tasks[3].function");
 	assert_non_null(strstr(msg, "tasks[3].function"));
 	json_decref(v);
 	// Not an object at all.
 	v = json_integer(1);
-	assert_int_equal(sje__json_value_to_pb(&sje__v1__job_spec__descriptor,
-	                     v, "tasks[0]", &m, field, sizeof(field), msg,
-	                     sizeof(msg)),
+	assert_int_equal(
+	    sje__json_value_to_pb(&sje__v1__job_spec__descriptor, v,
+	        "tasks[0]", &m, field, sizeof(field), msg, sizeof(msg)),
 	    SJE_EINVAL);
 	assert_string_equal(field, "tasks[0]");
 	json_decref(v);
@@ -1120,8 +1133,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_job_with_every_field_maps_to_the_api_shape),
-		cmocka_unit_test(test_absent_messages_and_unset_fields_are_written),
+		cmocka_unit_test(
+		    test_job_with_every_field_maps_to_the_api_shape),
+		cmocka_unit_test(
+		    test_absent_messages_and_unset_fields_are_written),
 		cmocka_unit_test(test_64_bit_integers_stay_exact),
 		cmocka_unit_test(test_json_fields_hold_any_value),
 		cmocka_unit_test(
@@ -1138,7 +1153,8 @@ main(void)
 		cmocka_unit_test(test_json_to_pb_reads_the_api_job_spec),
 		cmocka_unit_test(
 		    test_json_to_pb_names_the_field_of_every_refusal),
-		cmocka_unit_test(test_json_to_pb_bounds_strings_depth_and_size),
+		cmocka_unit_test(
+		    test_json_to_pb_bounds_strings_depth_and_size),
 		cmocka_unit_test(test_json_params_round_trip_exactly),
 		cmocka_unit_test(
 		    test_json_dumps_writes_reals_without_needless_exponents),

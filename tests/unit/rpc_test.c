@@ -1,9 +1,12 @@
 // rpc_test — the server's RPC front door against real nng sockets on
 // loopback: malformed frames get clear errors, held calls never starve the
 // socket, an oversized frame drops only its own connection.
+
+// cmocka.h needs these first.
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <sje/client.h>
@@ -54,8 +57,9 @@ setup(void **state)
 	static const ProtobufCServiceDescriptor *const svcs[] = {
 		&sje__v1__coordinator__descriptor,
 	};
-	assert_int_equal(sje__rpc_open("tcp://127.0.0.1:0", NULL, NULL, svcs, 1,
-	                     test_handler, f, &f->rpc, f->url, sizeof(f->url)),
+	assert_int_equal(
+	    sje__rpc_open("tcp://127.0.0.1:0", NULL, NULL, svcs, 1,
+	        test_handler, f, &f->rpc, f->url, sizeof(f->url)),
 	    SJE_OK);
 	assert_non_null(strstr(f->url, "tcp://127.0.0.1:"));
 	*state = f;
@@ -99,8 +103,8 @@ raw_call(const char *url, const void *data, size_t len)
 }
 
 static Sje__V1__Reply *
-envelope_call(const char *url, const char *method, const uint8_t *body,
-    size_t len)
+envelope_call(
+    const char *url, const char *method, const uint8_t *body, size_t len)
 {
 	Sje__V1__Request req = SJE__V1__REQUEST__INIT;
 	req.method           = (char *) method;
@@ -117,9 +121,9 @@ envelope_call(const char *url, const char *method, const uint8_t *body,
 static void
 test_rpc_answers_garbage_with_invalid_argument(void **state)
 {
-	fixture             *f       = *state;
+	fixture             *f      = *state;
 	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
-	Sje__V1__Reply      *r       = raw_call(f->url, junk, sizeof(junk));
+	Sje__V1__Reply      *r      = raw_call(f->url, junk, sizeof(junk));
 	assert_int_equal(r->code, SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
 	assert_non_null(strstr(r->message, "malformed"));
 	sje__v1__reply__free_unpacked(r, NULL);
@@ -158,8 +162,8 @@ test_rpc_answers_malformed_body_with_invalid_argument(void **state)
 {
 	fixture             *f      = *state;
 	static const uint8_t body[] = { 0x0a, 0x7f, 'x' }; // length past end
-	Sje__V1__Reply      *r      = envelope_call(f->url,
-               "/sje.v1.Coordinator/GetStatus", body, sizeof(body));
+	Sje__V1__Reply      *r      = envelope_call(
+	              f->url, "/sje.v1.Coordinator/GetStatus", body, sizeof(body));
 	assert_int_equal(r->code, SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
 	assert_string_equal(r->field, "body");
 	sje__v1__reply__free_unpacked(r, NULL);
@@ -168,7 +172,7 @@ test_rpc_answers_malformed_body_with_invalid_argument(void **state)
 static void
 test_rpc_hands_a_good_call_to_the_handler(void **state)
 {
-	fixture        *f   = *state;
+	fixture        *f = *state;
 	sje_client     *c;
 	sje_client_opts o   = { .server_url = f->url, .timeout_ms = 5000 };
 	Sje__V1__Job   *job = NULL;
@@ -191,12 +195,12 @@ wait_thread(void *p)
 {
 	wait_arg            *a = p;
 	sje_client          *c;
-	sje_client_opts      o   = { .server_url = a->url, .timeout_ms = 10000 };
+	sje_client_opts      o = { .server_url = a->url, .timeout_ms = 10000 };
 	char                *ids[] = { "x" };
-	Sje__V1__WaitRequest req = SJE__V1__WAIT_REQUEST__INIT;
-	req.task_ids             = ids;
-	req.n_task_ids           = 1;
-	Sje__V1__WaitReply *rep  = NULL;
+	Sje__V1__WaitRequest req   = SJE__V1__WAIT_REQUEST__INIT;
+	req.task_ids               = ids;
+	req.n_task_ids             = 1;
+	Sje__V1__WaitReply *rep    = NULL;
 	assert_int_equal(sje_client_open(&o, &c), SJE_OK);
 	a->err = sje_client_wait(c, &req, &rep, NULL);
 	sje_client_close(c);
@@ -206,7 +210,7 @@ wait_thread(void *p)
 static void
 test_rpc_serves_calls_while_many_are_held(void **state)
 {
-	fixture  *f = *state;
+	fixture *f = *state;
 	enum { N = 40 }; // far more than the pool's minimum of receivers
 	pthread_t th[N];
 	wait_arg  args[N];
@@ -246,12 +250,12 @@ test_rpc_serves_calls_while_many_are_held(void **state)
 static void
 test_rpc_drops_only_the_connection_of_an_oversized_frame(void **state)
 {
-	fixture *f = *state;
+	fixture   *f = *state;
 	nng_socket s;
 	assert_int_equal(nng_req0_open(&s), 0);
 	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 1000), 0);
-	assert_int_equal(
-	    nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE),
+	assert_int_equal(nng_socket_set_ms(
+	                     s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE),
 	    0);
 	assert_int_equal(nng_dial(s, f->url, NULL, 0), 0);
 	size_t len = SJE_MAX_FRAME_BYTES + 1024;
@@ -281,12 +285,14 @@ main(void)
 		    test_rpc_answers_empty_frame_with_unimplemented, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_rpc_answers_malformed_body_with_invalid_argument, setup,
+		    test_rpc_answers_malformed_body_with_invalid_argument,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_rpc_hands_a_good_call_to_the_handler, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_rpc_hands_a_good_call_to_the_handler, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_rpc_serves_calls_while_many_are_held, setup, teardown),
+		    test_rpc_serves_calls_while_many_are_held, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_rpc_drops_only_the_connection_of_an_oversized_frame,
 		    setup, teardown),

@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <setjmp.h> // cmocka needs these first
+// cmocka.h needs these first.
+#include <setjmp.h>
+
 #include <cmocka.h>
 
 typedef struct fixture {
@@ -649,11 +651,16 @@ static void
 test_attempts_are_kept_in_order_and_replaced_by_number(void **state)
 {
 	fixture         *f  = *state;
-	sje__attempt_row a1 = { .number = 1, .worker = "wa", .started_ms = 10,
-		.finished_ms = 20, .outcome = 6, .error_type = "lost",
-		.error_message = "lease expired" };
-	sje__attempt_row a2 = { .number = 2, .worker = "wb", .started_ms = 30,
-		.outcome = 4 };
+	sje__attempt_row a1 = { .number = 1,
+		.worker                 = "wa",
+		.started_ms             = 10,
+		.finished_ms            = 20,
+		.outcome                = 6,
+		.error_type             = "lost",
+		.error_message          = "lease expired" };
+	sje__attempt_row a2 = {
+		.number = 2, .worker = "wb", .started_ms = 30, .outcome = 4
+	};
 	assert_int_equal(sje__store_put_attempt(f->store, 7, &a2), SJE_OK);
 	assert_int_equal(sje__store_put_attempt(f->store, 7, &a1), SJE_OK);
 	assert_int_equal(sje__store_put_attempt(f->store, 8, &a1), SJE_OK);
@@ -664,7 +671,8 @@ test_attempts_are_kept_in_order_and_replaced_by_number(void **state)
 
 	sje__attempt_row *rows;
 	size_t            n;
-	assert_int_equal(sje__store_list_attempts(f->store, 7, &rows, &n), SJE_OK);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, 7, &rows, &n), SJE_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].number, 1);
 	assert_string_equal(rows[0].worker, "wa");
@@ -676,7 +684,8 @@ test_attempts_are_kept_in_order_and_replaced_by_number(void **state)
 	assert_null(rows[1].error_type);
 	sje__attempt_rows_free(rows, n);
 
-	assert_int_equal(sje__store_list_attempts(f->store, 9, &rows, &n), SJE_OK);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, 9, &rows, &n), SJE_OK);
 	assert_int_equal(n, 0);
 	sje__attempt_rows_free(rows, n);
 }
@@ -711,24 +720,24 @@ test_events_are_listed_after_a_seq_filtered_and_pruned(void **state)
 		    SJE_OK);
 	}
 	seen_events e = { .n = 0 };
-	assert_int_equal(sje__store_list_events(
-	                     f->store, 2, NULL, 3, collect_event, &e),
+	assert_int_equal(
+	    sje__store_list_events(f->store, 2, NULL, 3, collect_event, &e),
 	    SJE_OK);
 	assert_int_equal(e.n, 3);
 	assert_true(e.seq[0] == 3 && e.seq[2] == 5);
 	assert_string_equal(e.data[0], "e3");
 
 	e.n = 0;
-	assert_int_equal(sje__store_list_events(
-	                     f->store, 0, "even", 10, collect_event, &e),
+	assert_int_equal(
+	    sje__store_list_events(f->store, 0, "even", 10, collect_event, &e),
 	    SJE_OK);
 	assert_int_equal(e.n, 3);
 	assert_true(e.seq[0] == 2 && e.seq[1] == 4 && e.seq[2] == 6);
 
 	assert_int_equal(sje__store_prune_events(f->store, 4), SJE_OK);
 	e.n = 0;
-	assert_int_equal(sje__store_list_events(
-	                     f->store, 0, NULL, 10, collect_event, &e),
+	assert_int_equal(
+	    sje__store_list_events(f->store, 0, NULL, 10, collect_event, &e),
 	    SJE_OK);
 	assert_int_equal(e.n, 2);
 	assert_true(e.seq[0] == 5 && e.seq[1] == 6);
@@ -743,8 +752,8 @@ test_reader_sees_what_the_writer_committed_and_nothing_else(void **state)
 
 	assert_int_equal(sje__store_open_reader(f->data, &r), SJE_OK);
 	assert_int_equal(sje__store_begin(f->store), SJE_OK);
-	assert_int_equal(sje__store_add_event(f->store, 1, "t",
-	                     (const uint8_t *) "e1", 2),
+	assert_int_equal(
+	    sje__store_add_event(f->store, 1, "t", (const uint8_t *) "e1", 2),
 	    SJE_OK);
 	// Not committed yet: the reader (WAL) does not see it, nor wait.
 	assert_int_equal(
@@ -804,26 +813,34 @@ test_purge_deletes_only_jobs_finished_before_the_time(void **state)
 		snprintf(name, sizeof(name), "purge-%d", i);
 		sje__job_row r = full_row(name, "f", i < 2 ? 5 : 3);
 		r.finished_ms  = i == 0 ? 1000 : 5000;
-		assert_int_equal(sje__store_insert_job(f->store, &r, &ids[i]), SJE_OK);
+		assert_int_equal(
+		    sje__store_insert_job(f->store, &r, &ids[i]), SJE_OK);
 		sje__attempt_row a = { .number = 1, .outcome = 5 };
-		assert_int_equal(sje__store_put_attempt(f->store, ids[i], &a), SJE_OK);
+		assert_int_equal(
+		    sje__store_put_attempt(f->store, ids[i], &a), SJE_OK);
 	}
 	uint32_t n = 0;
-	assert_int_equal(sje__store_purge_finished(f->store, 2000, 100, &n), SJE_OK);
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 2000, 100, &n), SJE_OK);
 	assert_int_equal(n, 1);
 	sje__job_row *row;
-	assert_int_equal(sje__store_get_job(f->store, "purge-0", &row), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "purge-0", &row), SJE_ENOTFOUND);
 	sje__attempt_row *rows;
 	size_t            k;
-	assert_int_equal(sje__store_list_attempts(f->store, ids[0], &rows, &k), SJE_OK);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, ids[0], &rows, &k), SJE_OK);
 	assert_int_equal(k, 0);
 	sje__attempt_rows_free(rows, k);
 	// Finished later, or not finished: kept, whatever the time.
-	assert_int_equal(sje__store_get_job(f->store, "purge-1", &row), SJE_OK);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "purge-1", &row), SJE_OK);
 	sje__job_row_free(row);
-	assert_int_equal(sje__store_purge_finished(f->store, 99999, 100, &n), SJE_OK);
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 99999, 100, &n), SJE_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(sje__store_get_job(f->store, "purge-2", &row), SJE_OK);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "purge-2", &row), SJE_OK);
 	sje__job_row_free(row);
 }
 

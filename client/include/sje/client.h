@@ -59,23 +59,23 @@ typedef enum sje_client_role {
 // field is zeroed: set timeout_ms, credentials and overrides afterwards.
 // The strings are borrowed from cfg, which must outlive the use of *out.
 // Thread-safe.
-SJE_API void sje_client_opts_from_config(const sje_config *cfg,
-    sje_client_role role, sje_client_opts *out);
+SJE_API void sje_client_opts_from_config(
+    const sje_config *cfg, sje_client_role role, sje_client_opts *out);
 
 // sje_client_opts_check checks what sje_client_open would need from opts
 // to connect: for a tls+tcp:// server_url, that the CA, certificate and
 // key files can be read and parsed and that there is a server name. On
 // failure, returns SJE_ECONFIG (or SJE_ENOMEM) and writes one line naming
 // the file at fault to errbuf (errlen bytes). Thread-safe.
-SJE_API sje_err sje_client_opts_check(const sje_client_opts *opts,
-    char *errbuf, size_t errlen);
+SJE_API sje_err sje_client_opts_check(
+    const sje_client_opts *opts, char *errbuf, size_t errlen);
 
 // sje_status is the outcome of a call as the server stated it. Calls that
 // fail before reaching the server set code UNAVAILABLE or DEADLINE_EXCEEDED.
 typedef struct sje_status {
-	int  code;          // sje.v1.StatusCode; 0 = OK
-	char message[256];  // for people
-	char field[64];     // the offending field, or ""
+	int  code;         // sje.v1.StatusCode; 0 = OK
+	char message[256]; // for people
+	char field[64];    // the offending field, or ""
 } sje_status;
 
 // sje_client_open connects to opts->server_url (in the background: the
@@ -98,15 +98,15 @@ SJE_API void sje_client_close(sje_client *c);
 // Thread-safe.
 SJE_API sje_err sje_client_call(sje_client *c,
     const ProtobufCServiceDescriptor *service, unsigned method_index,
-    const ProtobufCMessage *in, ProtobufCMessage **out,
-    uint32_t timeout_ms, sje_status *st);
+    const ProtobufCMessage *in, ProtobufCMessage **out, uint32_t timeout_ms,
+    sje_status *st);
 
 // sje_client_service returns a ProtobufCService through which protoc-c's
 // generated stubs (sje__v1__coordinator__submit, ...) call over c. The
 // closure gets NULL when the call failed. Caller owns the result: free it
 // with its destroy function. Thread-safe.
-SJE_API ProtobufCService *sje_client_service(sje_client *c,
-    const ProtobufCServiceDescriptor *service);
+SJE_API ProtobufCService *sje_client_service(
+    sje_client *c, const ProtobufCServiceDescriptor *service);
 
 // Typed helpers for the Coordinator's calls. Each is sje_client_call with
 // the default timeout, except sje_client_wait which allows the request's
@@ -114,8 +114,8 @@ SJE_API ProtobufCService *sje_client_service(sje_client *c,
 SJE_API sje_err sje_client_submit(sje_client *c,
     const Sje__V1__SubmitRequest *req, Sje__V1__SubmitReply **out,
     sje_status *st);
-SJE_API sje_err sje_client_get_status(sje_client *c, const char *task_id,
-    Sje__V1__Job **out, sje_status *st);
+SJE_API sje_err sje_client_get_status(
+    sje_client *c, const char *task_id, Sje__V1__Job **out, sje_status *st);
 SJE_API sje_err sje_client_wait(sje_client *c, const Sje__V1__WaitRequest *req,
     Sje__V1__WaitReply **out, sje_status *st);
 SJE_API sje_err sje_client_cancel(sje_client *c, const char *task_id,
@@ -123,8 +123,8 @@ SJE_API sje_err sje_client_cancel(sje_client *c, const char *task_id,
 SJE_API sje_err sje_client_list_jobs(sje_client *c,
     const Sje__V1__ListJobsRequest *req, Sje__V1__ListJobsReply **out,
     sje_status *st);
-SJE_API sje_err sje_client_list_workers(sje_client *c,
-    Sje__V1__ListWorkersReply **out, sje_status *st);
+SJE_API sje_err sje_client_list_workers(
+    sje_client *c, Sje__V1__ListWorkersReply **out, sje_status *st);
 
 // sje_job_state_name returns "QUEUED" for SJE__V1__JOB_STATE__QUEUED, etc.
 SJE_API const char *sje_job_state_name(int state);

@@ -38,8 +38,8 @@ typedef enum sje_sync_mode {
 } sje_sync_mode;
 
 typedef struct sje_retry_cfg {
-	uint32_t max_attempts;     // attempts in all, the first included (>= 1)
-	char    *backoff;          // "exponential" or "fixed"
+	uint32_t max_attempts; // attempts in all, the first included (>= 1)
+	char    *backoff;      // "exponential" or "fixed"
 	uint32_t initial_delay_ms;
 	uint32_t max_delay_ms;
 } sje_retry_cfg;
@@ -47,11 +47,11 @@ typedef struct sje_retry_cfg {
 // sje_function_cfg is one entry under tasks.functions.
 typedef struct sje_function_cfg {
 	char         *name;
-	uint32_t      timeout_s;  // 0: tasks.defaults.timeout_s
-	bool          has_retry;  // retry given for this function
-	sje_retry_cfg retry;      // valid when has_retry
-	sje_strlist   command;    // argv for the exec plugin; n == 0: none
-	int           line;       // where it was defined, for later errors
+	uint32_t      timeout_s; // 0: tasks.defaults.timeout_s
+	bool          has_retry; // retry given for this function
+	sje_retry_cfg retry;     // valid when has_retry
+	sje_strlist   command;   // argv for the exec plugin; n == 0: none
+	int           line;      // where it was defined, for later errors
 } sje_function_cfg;
 
 // sje_workflow_step is one step of a workflow.
@@ -81,8 +81,8 @@ typedef struct sje_plugin_cfg {
 
 typedef struct sje_api_key_cfg {
 	char       *name;
-	char       *sha256;  // lower-case hex of the key's SHA-256
-	sje_strlist scopes;  // submit, read, cancel, admin, worker
+	char       *sha256; // lower-case hex of the key's SHA-256
+	sje_strlist scopes; // submit, read, cancel, admin, worker
 } sje_api_key_cfg;
 
 typedef struct sje_alert_cfg {
@@ -112,12 +112,12 @@ typedef struct sje_config {
 	} http;
 
 	struct {
-		char  *server_url; // tcp://127.0.0.1:7100
-		char  *events_url; // tcp://127.0.0.1:7101
-		char  *name;       // "": the host name
-		uint32_t slots;    // 0: executor.max_concurrency
-		sje_kv *labels;
-		size_t  n_labels;
+		char    *server_url; // tcp://127.0.0.1:7100
+		char    *events_url; // tcp://127.0.0.1:7101
+		char    *name;       // "": the host name
+		uint32_t slots;      // 0: executor.max_concurrency
+		sje_kv  *labels;
+		size_t   n_labels;
 	} worker;
 
 	struct {
@@ -132,9 +132,9 @@ typedef struct sje_config {
 	} executor;
 
 	struct {
-		uint32_t          timeout_s; // tasks.defaults.timeout_s: 300
-		sje_retry_cfg     retry;     // tasks.defaults.retry: 3, exponential,
-		                             // 1000, 60000
+		uint32_t      timeout_s; // tasks.defaults.timeout_s: 300
+		sje_retry_cfg retry; // tasks.defaults.retry: 3, exponential,
+		                     // 1000, 60000
 		sje_function_cfg *functions;
 		size_t            n_functions;
 	} tasks;
@@ -148,7 +148,7 @@ typedef struct sje_config {
 
 	struct {
 		struct {
-			char *ca;                 // "" = no TLS
+			char *ca; // "" = no TLS
 			char *cert;
 			char *key;
 			bool  require_client_cert; // true
@@ -178,9 +178,9 @@ typedef struct sje_config {
 		bool           metrics; // true
 		sje_alert_cfg *alerts;
 		size_t         n_alerts;
-		uint32_t       check_interval_s; // 15: how often alerts are checked
-		uint32_t       window_s; // 300: what succeeded, failed and
-		                         // failure_rate look back over
+		uint32_t check_interval_s; // 15: how often alerts are checked
+		uint32_t window_s;         // 300: what succeeded, failed and
+		                           // failure_rate look back over
 	} monitoring;
 } sje_config;
 
@@ -189,16 +189,16 @@ typedef struct sje_config {
 // On SJE_OK *out is the config (caller owns it: sje_config_free). On
 // SJE_ECONFIG errbuf (errlen bytes, may be 0) holds one line naming file,
 // line and key. Thread-safe (reads the environment).
-SJE_API sje_err sje_config_load(const char *path, sje_config **out,
-    char *errbuf, size_t errlen);
+SJE_API sje_err sje_config_load(
+    const char *path, sje_config **out, char *errbuf, size_t errlen);
 
 // sje_config_free frees cfg. Accepts NULL and partly built configs.
 SJE_API void sje_config_free(sje_config *cfg);
 
 // sje_config_function finds tasks.functions.<name>, or returns NULL.
 // The result is borrowed from cfg.
-SJE_API const sje_function_cfg *sje_config_function(const sje_config *cfg,
-    const char *name);
+SJE_API const sje_function_cfg *sje_config_function(
+    const sje_config *cfg, const char *name);
 
 #ifdef __cplusplus
 }

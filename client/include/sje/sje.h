@@ -23,22 +23,22 @@ extern "C" {
 // mbedTLS) are translated into it once, in the module that owns the library.
 typedef enum sje_err {
 	SJE_OK = 0,
-	SJE_ENOMEM,     // out of memory
-	SJE_EINVAL,     // invalid argument or malformed input
-	SJE_ENOTFOUND,  // no such job, worker, workflow or file
-	SJE_EEXIST,     // exists already, with another definition
-	SJE_EPRECOND,   // not allowed in the current state
-	SJE_EUNAUTH,    // missing or wrong credentials
-	SJE_EPERM,      // credentials lack the scope
-	SJE_ELIMIT,     // a size, count or rate limit was exceeded
-	SJE_EUNAVAIL,   // cannot reach the peer, or it is shutting down
-	SJE_ETIMEDOUT,  // the deadline passed
-	SJE_ECANCELED,  // the operation was cancelled
-	SJE_EPROTO,     // the peer sent something we cannot decode
-	SJE_EIO,        // storage or operating-system failure
-	SJE_ECONFIG,    // bad configuration
-	SJE_EUNIMPL,    // not implemented by this peer
-	SJE_EINTERNAL,  // a bug or an unexpected condition
+	SJE_ENOMEM,    // out of memory
+	SJE_EINVAL,    // invalid argument or malformed input
+	SJE_ENOTFOUND, // no such job, worker, workflow or file
+	SJE_EEXIST,    // exists already, with another definition
+	SJE_EPRECOND,  // not allowed in the current state
+	SJE_EUNAUTH,   // missing or wrong credentials
+	SJE_EPERM,     // credentials lack the scope
+	SJE_ELIMIT,    // a size, count or rate limit was exceeded
+	SJE_EUNAVAIL,  // cannot reach the peer, or it is shutting down
+	SJE_ETIMEDOUT, // the deadline passed
+	SJE_ECANCELED, // the operation was cancelled
+	SJE_EPROTO,    // the peer sent something we cannot decode
+	SJE_EIO,       // storage or operating-system failure
+	SJE_ECONFIG,   // bad configuration
+	SJE_EUNIMPL,   // not implemented by this peer
+	SJE_EINTERNAL, // a bug or an unexpected condition
 } sje_err;
 
 // sje_strerror returns a static, human-readable text for err.

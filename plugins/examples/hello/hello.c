@@ -40,8 +40,7 @@ typedef struct hello_state {
 
 // hello_init reads the options: {"greeting": "hello"} (the default).
 static int
-hello_init(
-    const sje_plugin_init *in, void **state, char *err, size_t errlen)
+hello_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 {
 	hello_state *st;
 	json_t      *opts;
@@ -170,7 +169,8 @@ hello_validate_submit(
 	}
 	fn = json_string_value(json_object_get(spec, "function"));
 	if (fn != NULL && strcmp(fn, "hello") == 0) {
-		name = json_object_get(json_object_get(spec, "params"), "name");
+		name =
+		    json_object_get(json_object_get(spec, "params"), "name");
 		if (!json_is_string(name)) {
 			(void) snprintf(reason, reason_len,
 			    "hello needs params.name, a string");
