@@ -80,7 +80,7 @@ post /submit '{"task_id": "permanent", "function": "fail", "params": {"message":
 t_eq "submit permanent" 201 "$CODE"
 post /submit '{"task_id": "quick", "function": "fail", "params": {"message": "quick"}, "retry": {"max_attempts": 3, "initial_delay_ms": 600000, "backoff": "fixed"}}'
 t_eq "submit quick" 201 "$CODE"
-post /submit '{"task_id": "plain", "function": "fail", "params": {"message": "plain"}, "retry": {"max_attempts": 2, "initial_delay_ms": 10}}'
+post /submit '{"task_id": "plain", "function": "fail", "params": {"message": "plain"}, "retry": {"max_attempts": 2, "initial_delay_ms": 50, "backoff": "fixed"}}'
 t_eq "submit plain" 201 "$CODE"
 for id in permanent quick plain; do
 	t_until 30 t_state_is "$id" FAILED || t_fail "$id did not end FAILED"
