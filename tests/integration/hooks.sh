@@ -5,7 +5,8 @@
 # also across a clean stop and a SIGKILL; webhook delivers FAILED events
 # to a receiver that was down at first, each once; alerts fire and resolve
 # once each through a webhook, a plugin and the log; bad alert rules and
-# notifiers stop the start with one line naming the key.
+# notifiers stop the start with one line naming the key; a hook that takes
+# 50 ms an event delays no job and still hears of every event.
 source "$(dirname "$0")/lib.sh"
 
 # A free loopback port for the receiver, which must not listen at first:
@@ -200,6 +201,35 @@ t_check "a coordinator plugin whose init fails stops the start" bad_start \
     "plugin log_jsonl: init failed"
 
 t_stop_status "$SERVER_PID"
-t_eq "the server stops cleanly at the end" 0 "$T_STATUS"
+t_eq "the server stops cleanly" 0 "$T_STATUS"
 t_check "no sanitizer report in the server's log" t_no_sanitizer_report "$T_DIR/s1.log"
+
+# --- a slow hook delays no job ------------------------------------------------
+# hooktest sleeps 50 ms in each on_event: 30 jobs make 90 events, 4.5 s of
+# hook work; the jobs themselves take a fraction of a second.
+cat >"$T_DIR/slow.yaml" <<EOF
+plugins:
+  - {name: core}
+  - {name: hooktest, options: {events_file: "$T_DIR/slow-events.txt", slow_ms: 50}}
+EOF
+unset RPC_URL EVENTS_URL HTTP_URL # a fresh server
+t_server_start slow SJE_CONFIG="$T_DIR/slow.yaml"
+t_worker_start w2 4 "$T_DIR/slow.yaml"
+tasks=$(jq -c -n '{tasks: [range(1; 31) | {task_id: "slow\(.)", function: "noop"}]}')
+post /submit "$tasks"
+t_eq "30 jobs submitted at once" 201 "$CODE"
+succeeded() { curl -s "$HTTP_URL/jobs?state=SUCCEEDED&limit=100" | jq '.jobs | length'; }
+all_done() { [ "$(succeeded)" = 30 ]; }
+t_until 30 all_done || t_fail "the jobs did not finish: $(succeeded) of 30"
+heard=$(grep -c . "$T_DIR/slow-events.txt" 2>/dev/null || true)
+t_check "the jobs finished while the slow hook had heard of only ${heard:-0} of their 90 events" \
+    test "${heard:-0}" -lt 90
+heard_all() { [ "$(grep -c . "$T_DIR/slow-events.txt" 2>/dev/null)" -ge 90 ]; }
+t_until 30 heard_all || t_fail "the slow hook did not catch up"
+t_eq "and then heard of each of them once, in order" \
+    "$(seq "$(head -n 1 "$T_DIR/slow-events.txt")" "$(tail -n 1 "$T_DIR/slow-events.txt")" | tr '\n' ' ')" \
+    "$(tr '\n' ' ' <"$T_DIR/slow-events.txt")"
+t_stop_status "$SERVER_PID"
+t_eq "the slow server stops cleanly" 0 "$T_STATUS"
+t_check "no sanitizer report in its log" t_no_sanitizer_report "$T_DIR/slow.log"
 t_done
