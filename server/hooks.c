@@ -69,6 +69,7 @@ struct sje__hooks {
 	uint64_t    saved;        // the seq in the cursor file
 	sje_time_ms next_save_ms; // when the cursor may be written again
 	bool        gap_logged;
+	bool        read_failing; // the store could not be read (logged)
 };
 
 // ---- the host API the coordinator offers --------------------------------
@@ -278,7 +279,7 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 
 // hooks_deliver_upto delivers the events after h->delivered up to target,
 // a batch at a time, until done or deadline_ms (0: none) passes. False
-// when the store could not be read.
+// when the store could not be read (logged once until it can again).
 static bool
 hooks_deliver_upto(sje__hooks *h, uint64_t target, sje_time_ms deadline_ms)
 {
@@ -288,10 +289,18 @@ hooks_deliver_upto(sje__hooks *h, uint64_t target, sje_time_ms deadline_ms)
 		     NULL, HOOKS_BATCH, hooks_deliver_one, h);
 
 		if (err != SJE_OK) {
-			SJE_ERROR("hooks: cannot read events after %" PRIu64
-			          ": %s",
-			    h->delivered, sje_strerror(err));
+			if (!h->read_failing) {
+				SJE_ERROR("hooks: cannot read events after "
+				          "%" PRIu64 ": %s; trying again "
+				          "every second",
+				    h->delivered, sje_strerror(err));
+				h->read_failing = true;
+			}
 			return false;
+		}
+		if (h->read_failing) {
+			SJE_INFO("hooks: reading events again");
+			h->read_failing = false;
 		}
 		if (h->delivered == before) {
 			// Nothing kept between here and target: they were
@@ -350,13 +359,11 @@ hooks_main(void *arg)
 	hooks_alert_item *alerts;
 	uint64_t          target;
 	bool              stopping;
-	bool              healthy = true;
 
 	(void) pthread_mutex_lock(&h->mtx);
 	for (;;) {
 		while (!h->stopping && h->alerts_head == NULL &&
-		    (!h->event_hooks || !healthy ||
-		        h->committed <= h->delivered)) {
+		    (!h->event_hooks || h->committed <= h->delivered)) {
 			h->idle = true;
 			if (h->saved == h->delivered) {
 				(void) pthread_cond_wait(&h->cond, &h->mtx);
@@ -389,9 +396,10 @@ hooks_main(void *arg)
 			(void) pthread_mutex_lock(&h->mtx);
 		}
 		alerts         = h->alerts_head;
-		h->alerts_head = h->alerts_tail = NULL;
-		target                          = h->committed;
-		stopping                        = h->stopping;
+		h->alerts_head = NULL;
+		h->alerts_tail = NULL;
+		target         = h->committed;
+		stopping       = h->stopping;
 		(void) pthread_mutex_unlock(&h->mtx);
 
 		while (alerts != NULL) {
@@ -400,9 +408,12 @@ hooks_main(void *arg)
 			hooks_alert_free(alerts);
 			alerts = next;
 		}
-		if (h->event_hooks && healthy) {
-			healthy = hooks_deliver_upto(h, target,
-			    stopping ? sje_now_ms() + HOOKS_DRAIN_MS : 0);
+		if (h->event_hooks &&
+		    !hooks_deliver_upto(h, target,
+		        stopping ? sje_now_ms() + HOOKS_DRAIN_MS : 0) &&
+		    !stopping) {
+			struct timespec pause = { 1, 0 }; // then try again
+			(void) nanosleep(&pause, NULL);
 		}
 		if (stopping) {
 			if (h->event_hooks && h->saved != h->delivered) {
