@@ -282,9 +282,10 @@ typedef enum sje_retry_verdict {
 //                     it committed (source "coordinator"), in seq order,
 //                     never on the scheduler's path: a slow hook delays
 //                     later hooks, not jobs. Events are read back from the
-//                     store, so none is skipped while the store keeps it
-//                     (the last 100,000); after a crash the events of the
-//                     last quarter second may come again (seq tells).
+//                     store, which keeps those not yet delivered (up to
+//                     1,000,000), so none is skipped; after a crash the
+//                     events of the last quarter second may come again
+//                     (seq tells).
 //   validate_submit   sje-server, on the scheduler thread, for each job of
 //                     a submit or workflow run before anything is stored.
 //   decide_retry      sje-server, on the scheduler thread.

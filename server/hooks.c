@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ struct sje__hooks {
 	hooks_alert_item *alerts_tail;
 	bool              thread_on;
 	pthread_t         thread;
+	// delivered, published for the scheduler's pruning.
+	_Atomic uint64_t delivered_pub;
 
 	// The hook thread's own.
 	sje__store *reader;
@@ -232,10 +235,11 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 	json_t            *j;
 
 	if (seq > h->delivered + 1 && !h->gap_logged) {
-		SJE_WARN("hooks: events %" PRIu64 "..%" PRIu64
-		         " were forgotten by the store before they could be "
-		         "delivered (the hooks fell more than 100,000 events "
-		         "behind)",
+		SJE_WARN(
+		    "hooks: events %" PRIu64 "..%" PRIu64
+		    " were forgotten by the store before they could be "
+		    "delivered (the hooks fell more than 1,000,000 events "
+		    "behind)",
 		    h->delivered + 1, seq - 1);
 		h->gap_logged = true;
 	}
@@ -310,6 +314,7 @@ hooks_deliver_upto(sje__hooks *h, uint64_t target, sje_time_ms deadline_ms)
 			    before + 1, target);
 			h->delivered = target;
 		}
+		atomic_store(&h->delivered_pub, h->delivered);
 		if (sje_now_ms() >= h->next_save_ms) {
 			hooks_cursor_write(h, h->delivered);
 		}
@@ -521,6 +526,7 @@ sje__hooks_open(
 		}
 		hooks_cursor_write(h, h->delivered);
 	}
+	atomic_store(&h->delivered_pub, h->delivered);
 	h->committed = newest;
 	if (pthread_create(&h->thread, NULL, hooks_main, h) != 0) {
 		sje__snprintf(errbuf, errlen, "hooks: cannot start a thread");
@@ -631,6 +637,15 @@ sje__hooks_alert(sje__hooks *h, const sje_alert *al, const char *notify)
 	h->alerts_tail = it;
 	(void) pthread_cond_signal(&h->cond);
 	(void) pthread_mutex_unlock(&h->mtx);
+}
+
+uint64_t
+sje__hooks_delivered(const sje__hooks *h)
+{
+	if (h == NULL || !h->thread_on || !h->event_hooks) {
+		return UINT64_MAX;
+	}
+	return atomic_load(&((sje__hooks *) h)->delivered_pub);
 }
 
 bool

@@ -65,6 +65,12 @@ void sje__hooks_committed(sje__hooks *h, uint64_t seq);
 void sje__hooks_alert(
     sje__hooks *h, const sje_alert *alert, const char *notify);
 
+// sje__hooks_delivered returns the seq up to which every event was given
+// to the plugins' on_event, or UINT64_MAX when no plugin has one: the
+// scheduler keeps the events after it (within a bound) so that none is
+// pruned before the hooks saw it. Thread-safe. Accepts NULL (UINT64_MAX).
+uint64_t sje__hooks_delivered(const sje__hooks *h);
+
 // sje__hooks_validating is true when some plugin has validate_submit (so
 // the caller can skip rendering specs). Accepts NULL (false).
 bool sje__hooks_validating(const sje__hooks *h);

@@ -34,6 +34,9 @@
 #define SCHED_FORGET_LEASES 3         // forget a silent worker after 3 leases
 #define SCHED_HEARTBEAT_MAX_MS 1000u  // cancels reach workers this fast
 #define SCHED_EVENT_RETENTION 100000u // events kept for catch-up
+// Events the coordinator's hooks have not seen yet are kept too, up to
+// this many in all.
+#define SCHED_EVENT_RETENTION_HOOKS 1000000u
 #define SCHED_EVENTS_DEFAULT 1000u
 #define SCHED_EVENTS_MAX 10000u
 #define SCHED_HIST_N 12 // histogram bounds (see sched_hist_ms)

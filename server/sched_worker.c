@@ -381,9 +381,19 @@ sched_tick(sje__sched *s)
 	}
 	free(e.v);
 
-	if (s->event_seq > SCHED_EVENT_RETENTION &&
-	    s->event_seq - SCHED_EVENT_RETENTION > s->pruned_seq) {
-		uint64_t upto = s->event_seq - SCHED_EVENT_RETENTION;
+	// Keep the last SCHED_EVENT_RETENTION events for catch-up readers,
+	// and those the hooks have not seen yet, within a bound.
+	uint64_t upto = s->event_seq > SCHED_EVENT_RETENTION
+	    ? s->event_seq - SCHED_EVENT_RETENTION
+	    : 0;
+	uint64_t seen = sje__hooks_delivered(s->hooks);
+	if (seen < upto) {
+		uint64_t bound = s->event_seq > SCHED_EVENT_RETENTION_HOOKS
+		    ? s->event_seq - SCHED_EVENT_RETENTION_HOOKS
+		    : 0;
+		upto           = seen > bound ? seen : bound;
+	}
+	if (upto > s->pruned_seq) {
 		sje__sched_txn(s);
 		sje_err err = sje__store_prune_events(s->store, upto);
 		if (err != SJE_OK) {
