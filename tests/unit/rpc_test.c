@@ -90,6 +90,7 @@ raw_call(const char *url, const void *data, size_t len)
 	nng_socket s;
 	assert_int_equal(nng_req0_open(&s), 0);
 	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000), 0);
+	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000), 0);
 	assert_int_equal(nng_dial(s, url, NULL, 0), 0);
 	assert_int_equal(nng_send(s, (void *) data, len, 0), 0);
 	void  *buf;
@@ -254,6 +255,8 @@ test_rpc_drops_only_the_connection_of_an_oversized_frame(void **state)
 	nng_socket s;
 	assert_int_equal(nng_req0_open(&s), 0);
 	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 1000), 0);
+	// A send waits for a pipe that can take it; never for ever.
+	assert_int_equal(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000), 0);
 	assert_int_equal(nng_socket_set_ms(
 	                     s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE),
 	    0);
