@@ -14,7 +14,7 @@
 //     plugin therefore delays other plugins, never a job, and a burst is
 //     never dropped: the store is the queue. The last seq delivered is
 //     kept in <data_dir>/hooks.seq (rewritten at most every 250 ms while
-//     events flow, at once when caught up), so after a restart delivery
+//     events flow, within 250 ms once caught up), so after a restart delivery
 //     resumes where it stopped (after a crash, the events of the last
 //     quarter second may come twice; seq tells);
 //   - alerts (alerts.h) that change are queued to the same thread, which
