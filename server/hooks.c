@@ -51,7 +51,6 @@ typedef struct hooks_alert_item {
 struct sje__hooks {
 	sje__plugins *plugins;
 	bool          event_hooks; // some plugin has on_event
-	char         *data_dir;
 	char         *cursor_path; // <data_dir>/hooks.seq
 
 	pthread_mutex_t   mtx;
@@ -482,8 +481,7 @@ sje__hooks_open(
 	}
 	(void) pthread_mutex_init(&h->mtx, NULL);
 	(void) pthread_cond_init(&h->cond, NULL);
-	if ((h->data_dir = sje__strdup(cfg->server.data_dir)) == NULL ||
-	    (h->cursor_path = sje__asprintf(
+	if ((h->cursor_path = sje__asprintf(
 	         "%s/hooks.seq", cfg->server.data_dir)) == NULL) {
 		rv = SJE_ENOMEM;
 		goto fail;
@@ -565,7 +563,6 @@ sje__hooks_close(sje__hooks *h)
 	(void) pthread_cond_destroy(&h->cond);
 	(void) pthread_mutex_destroy(&h->mtx);
 	free(h->cursor_path);
-	free(h->data_dir);
 	free(h);
 }
 
@@ -674,10 +671,4 @@ sje__hooks_decide_retry(const sje__hooks *h, const sje_job_event *failure,
 {
 	return sje__plugins_decide_retry(
 	    h->plugins, failure, max_attempts, delay_ms, who);
-}
-
-const struct sje__plugins *
-sje__hooks_plugins(const sje__hooks *h)
-{
-	return h->plugins;
 }

@@ -90,8 +90,4 @@ sje_retry_verdict sje__hooks_decide_retry(const sje__hooks *h,
     const sje_job_event *failure, uint32_t max_attempts, uint32_t *delay_ms,
     const char **who);
 
-// sje__hooks_plugins returns the loaded plugin set (borrowed), for tests
-// and for the alert notifiers' check.
-const struct sje__plugins *sje__hooks_plugins(const sje__hooks *h);
-
 #endif // SJE_SERVER_HOOKS_H

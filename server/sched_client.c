@@ -598,6 +598,24 @@ sje__sched_check_id(
 	return true;
 }
 
+// sched_row_or_not_found reads the job id from the store into *row; when
+// there is none it queues NOT_FOUND naming field and returns false.
+static bool
+sched_row_or_not_found(sje__sched *s, sje__call *call, const char *id,
+    const char *field, sje__job_row **row)
+{
+	sje_err err = sje__store_get_job(s->store, id, row);
+	if (err == SJE_ENOTFOUND) {
+		sje__sched_reply_err(
+		    s, call, SJE_ENOTFOUND, field, "no job '%s'", id);
+		return false;
+	}
+	if (err != SJE_OK) {
+		sje__sched_fatal("store read", err);
+	}
+	return true;
+}
+
 void
 sje__sched_get_status(sje__sched *s, sje__call *call)
 {
@@ -607,17 +625,11 @@ sje__sched_get_status(sje__sched *s, sje__call *call)
 		return;
 	}
 	sje__job_row *row;
-	sje_err       err = sje__store_get_job(s->store, req->task_id, &row);
-	if (err == SJE_ENOTFOUND) {
-		sje__sched_reply_err(s, call, SJE_ENOTFOUND, "task_id",
-		    "no job '%s'", req->task_id);
+	if (!sched_row_or_not_found(s, call, req->task_id, "task_id", &row)) {
 		return;
 	}
-	if (err != SJE_OK) {
-		sje__sched_fatal("store read", err);
-	}
 	Sje__V1__Job *job;
-	err = sje__job_row_to_pb(row, &job);
+	sje_err       err = sje__job_row_to_pb(row, &job);
 	if (err != SJE_OK) {
 		sje__job_row_free(row);
 		sje__sched_reply_err(s, call, SJE_EINTERNAL, NULL,
@@ -649,14 +661,8 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 			continue;
 		}
 		sje__job_row *row;
-		sje_err       err = sje__store_get_job(s->store, id, &row);
-		if (err == SJE_ENOTFOUND) {
-			sje__sched_reply_err(s, call, SJE_ENOTFOUND,
-			    "task_ids", "no job '%s'", id);
+		if (!sched_row_or_not_found(s, call, id, "task_ids", &row)) {
 			return;
-		}
-		if (err != SJE_OK) {
-			sje__sched_fatal("store read", err);
 		}
 		sje__job_row_free(row);
 	}
@@ -696,14 +702,9 @@ sje__sched_cancel(sje__sched *s, sje__call *call)
 	sched_job           *j     = sje__hmap_get(&s->jobs, req->task_id);
 	if (j == NULL) {
 		sje__job_row *row;
-		sje_err err = sje__store_get_job(s->store, req->task_id, &row);
-		if (err == SJE_ENOTFOUND) {
-			sje__sched_reply_err(s, call, SJE_ENOTFOUND, "task_id",
-			    "no job '%s'", req->task_id);
+		if (!sched_row_or_not_found(
+		        s, call, req->task_id, "task_id", &row)) {
 			return;
-		}
-		if (err != SJE_OK) {
-			sje__sched_fatal("store read", err);
 		}
 		sje__sched_reply_err(s, call, SJE_EPRECOND, "task_id",
 		    "job '%s' has already finished: %s", req->task_id,

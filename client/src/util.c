@@ -167,28 +167,42 @@ sje__sleep_ms(uint32_t ms)
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
 }
 
+// buf_reserve makes room for n more bytes and a NUL after them; false
+// (and the buffer failed) when it cannot.
+static bool
+buf_reserve(sje__buf *b, size_t n)
+{
+	size_t cap;
+	char  *p;
+
+	if (b->failed) {
+		return false;
+	}
+	if (b->cap - b->n > n) {
+		return true;
+	}
+	cap = b->cap != 0 ? b->cap : 256;
+	while (cap - b->n <= n) {
+		if (cap > SIZE_MAX / 2) {
+			b->failed = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->p   = p;
+	b->cap = cap;
+	return true;
+}
+
 void
 sje__buf_put(sje__buf *b, const char *s, size_t n)
 {
-	if (b->failed) {
+	if (!buf_reserve(b, n)) {
 		return;
-	}
-	if (b->cap - b->n <= n) {
-		size_t cap = b->cap != 0 ? b->cap : 256;
-		while (cap - b->n <= n) {
-			if (cap > SIZE_MAX / 2) {
-				b->failed = true;
-				return;
-			}
-			cap *= 2;
-		}
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p   = p;
-		b->cap = cap;
 	}
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
@@ -212,24 +226,8 @@ sje__buf_printf(sje__buf *b, const char *fmt, ...)
 		b->failed = true;
 		return;
 	}
-	// Room for the text and its NUL, then format in place.
-	sje__buf_put(b, "", 0);
-	if (b->failed) {
+	if (!buf_reserve(b, (size_t) n)) {
 		return;
-	}
-	if (b->cap - b->n <= (size_t) n) {
-		size_t need = b->n + (size_t) n + 1;
-		size_t cap  = b->cap;
-		while (cap < need) {
-			cap *= 2;
-		}
-		char *p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p   = p;
-		b->cap = cap;
 	}
 	va_start(ap, fmt);
 	vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);

@@ -75,24 +75,33 @@ struct sje__plugins {
 #define PLUGINS_HOOK(h, m) \
 	((h)->size >= offsetof(sje_hooks, m) + sizeof((h)->m) ? (h)->m : NULL)
 
-// plugins_valid_name accepts names that can be part of a file name:
-// letters, digits, '_', '-' and '.', not starting with '.'.
+// plugins_name_ok is true when name is 1 to max characters of A-Z a-z
+// 0-9 _ - . and of the characters in also.
 static bool
-plugins_valid_name(const char *name)
+plugins_name_ok(const char *name, size_t max, const char *also)
 {
 	const char *c;
 
-	if (name == NULL || name[0] == '\0' || name[0] == '.') {
+	if (name == NULL || name[0] == '\0' || strlen(name) > max) {
 		return false;
 	}
 	for (c = name; *c != '\0'; c++) {
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		        (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
-		        *c == '.')) {
+		        *c == '.' || strchr(also, *c) != NULL)) {
 			return false;
 		}
 	}
 	return true;
+}
+
+// plugins_valid_name accepts names that can be part of a file name:
+// letters, digits, '_', '-' and '.', not starting with '.'.
+static bool
+plugins_valid_name(const char *name)
+{
+	return name != NULL && name[0] != '.' &&
+	    plugins_name_ok(name, SIZE_MAX, "");
 }
 
 // plugins_valid_fn_name accepts what the coordinator accepts as a function
@@ -100,20 +109,7 @@ plugins_valid_name(const char *name)
 static bool
 plugins_valid_fn_name(const char *name)
 {
-	const char *c;
-
-	if (name == NULL || name[0] == '\0' ||
-	    strlen(name) > SJE_MAX_FUNCTION_BYTES) {
-		return false;
-	}
-	for (c = name; *c != '\0'; c++) {
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		        (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
-		        *c == '.' || *c == ':')) {
-			return false;
-		}
-	}
-	return true;
+	return plugins_name_ok(name, SJE_MAX_FUNCTION_BYTES, ":");
 }
 
 #define PLUGINS_FN_NAME_RULE \
@@ -713,44 +709,42 @@ sje__plugins_decide_retry(const sje__plugins *p, const sje_job_event *failure,
 	return SJE_RETRY_DEFAULT;
 }
 
-bool
-sje__plugins_has_alert_hook(const sje__plugins *p, const char *name)
+// plugins_lib_named returns the loaded lib called name, or NULL.
+static const plugin_lib *
+plugins_lib_named(const sje__plugins *p, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < p->n_libs; i++) {
 		if (strcmp(p->libs[i].name, name) == 0) {
-			return p->libs[i].on_alert != NULL;
+			return &p->libs[i];
 		}
 	}
-	return false;
+	return NULL;
+}
+
+bool
+sje__plugins_has_alert_hook(const sje__plugins *p, const char *name)
+{
+	const plugin_lib *lib = plugins_lib_named(p, name);
+
+	return lib != NULL && lib->on_alert != NULL;
 }
 
 bool
 sje__plugins_is_loaded(const sje__plugins *p, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < p->n_libs; i++) {
-		if (strcmp(p->libs[i].name, name) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return plugins_lib_named(p, name) != NULL;
 }
 
 void
 sje__plugins_alert(
     const sje__plugins *p, const char *name, const sje_alert *alert)
 {
-	size_t i;
+	const plugin_lib *lib = plugins_lib_named(p, name);
 
-	for (i = 0; i < p->n_libs; i++) {
-		if (strcmp(p->libs[i].name, name) == 0 &&
-		    p->libs[i].on_alert != NULL) {
-			p->libs[i].on_alert(p->libs[i].state, alert);
-			return;
-		}
+	if (lib != NULL && lib->on_alert != NULL) {
+		lib->on_alert(lib->state, alert);
 	}
 }
 
