@@ -50,16 +50,10 @@ sje__events_open(const char *url, struct nng_tls_config *tls,
 		return sje__nng_err(rv);
 	}
 	nng_sockaddr sa;
-	const char  *colon = strrchr(url, ':');
-	if (nng_listener_get_addr(ev->listener, NNG_OPT_LOCADDR, &sa) == 0 &&
-	    sa.s_family == NNG_AF_INET && colon != NULL) {
-		uint16_t port = sa.s_in.sa_port;
-		port          = (uint16_t) ((port >> 8) | (port << 8));
-		sje__snprintf(bound_url, len, "%.*s:%u", (int) (colon - url),
-		    url, (unsigned) port);
-	} else {
-		sje__snprintf(bound_url, len, "%s", url);
+	if (nng_listener_get_addr(ev->listener, NNG_OPT_LOCADDR, &sa) != 0) {
+		sa.s_family = NNG_AF_UNSPEC;
 	}
+	sje__bound_url(url, &sa, bound_url, len);
 	*out = ev;
 	return SJE_OK;
 }

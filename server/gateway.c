@@ -1642,19 +1642,10 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 		goto fail_handler;
 	}
 	nng_sockaddr sa;
-	if (nng_http_server_get_addr(gw->srv, &sa) == 0 &&
-	    (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6)) {
-		uint16_t port = sa.s_family == NNG_AF_INET ? sa.s_in.sa_port
-		                                           : sa.s_in6.sa_port;
-		port          = (uint16_t) ((port >> 8) | (port << 8));
-		// Keep the host as configured, with the bound port.
-		const char *colon = strrchr(listen, ':');
-		sje__snprintf(bound_url, len, "%s://%.*s:%u", scheme,
-		    (int) (colon != NULL ? colon - listen : 0), listen,
-		    (unsigned) port);
-	} else {
-		sje__snprintf(bound_url, len, "%s", url);
+	if (nng_http_server_get_addr(gw->srv, &sa) != 0) {
+		sa.s_family = NNG_AF_UNSPEC;
 	}
+	sje__bound_url(url, &sa, bound_url, len);
 	*out = gw;
 	return SJE_OK;
 

@@ -418,21 +418,10 @@ static void
 rpc_bound_url(sje__rpc *rpc, const char *url, char *buf, size_t len)
 {
 	nng_sockaddr sa;
-	if (nng_listener_get_addr(rpc->listener, NNG_OPT_LOCADDR, &sa) == 0 &&
-	    (sa.s_family == NNG_AF_INET || sa.s_family == NNG_AF_INET6)) {
-		// Keep the scheme and host of url, with the bound port.
-		const char *host = strstr(url, "://");
-		const char *end  = strrchr(url, ':');
-		uint16_t    port = sa.s_family == NNG_AF_INET ? sa.s_in.sa_port
-		                                              : sa.s_in6.sa_port;
-		port             = (uint16_t) ((port >> 8) | (port << 8));
-		if (host != NULL && end != NULL && end > host) {
-			sje__snprintf(buf, len, "%.*s:%u", (int) (end - url),
-			    url, (unsigned) port);
-			return;
-		}
+	if (nng_listener_get_addr(rpc->listener, NNG_OPT_LOCADDR, &sa) != 0) {
+		sa.s_family = NNG_AF_UNSPEC;
 	}
-	sje__snprintf(buf, len, "%s", url);
+	sje__bound_url(url, &sa, buf, len);
 }
 
 sje_err

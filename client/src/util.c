@@ -121,6 +121,37 @@ sje__nng_err(int rv)
 	}
 }
 
+void
+sje__bound_url(
+    const char *url, const union nng_sockaddr *sa, char *buf, size_t len)
+{
+	uint16_t port;
+	switch (sa->s_family) {
+	case NNG_AF_INET:
+		port = sa->s_in.sa_port;
+		break;
+	case NNG_AF_INET6:
+		port = sa->s_in6.sa_port;
+		break;
+	default:
+		sje__snprintf(buf, len, "%s", url);
+		return;
+	}
+	port = (uint16_t) ((port >> 8) | (port << 8)); // network order
+	// The port follows the last ':' after the host; an IPv6 literal's
+	// colons sit inside brackets, so that colon must come after any ']'.
+	const char *host  = strstr(url, "://");
+	const char *start = host != NULL ? host + 3 : url;
+	const char *colon = strrchr(start, ':');
+	const char *close = strrchr(start, ']');
+	if (colon == NULL || (close != NULL && colon < close)) {
+		sje__snprintf(buf, len, "%s", url);
+		return;
+	}
+	sje__snprintf(
+	    buf, len, "%.*s:%u", (int) (colon - url), url, (unsigned) port);
+}
+
 uint64_t
 sje__random_u64(void)
 {

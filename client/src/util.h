@@ -24,6 +24,16 @@ sje_err sje__errno_err(int e);
 // sje__nng_err translates an nng error code (NNG_E*).
 sje_err sje__nng_err(int rv);
 
+union nng_sockaddr;
+
+// sje__bound_url writes url into buf (len bytes) with its port replaced by
+// the port of sa, the address a listener actually bound: IPv4 and IPv6
+// alike, so "tcp://localhost:0" bound on ::1 reads "tcp://localhost:PORT".
+// A url with no port, or an sa of another family (ipc://, inproc://), is
+// copied unchanged. Pure.
+void sje__bound_url(
+    const char *url, const union nng_sockaddr *sa, char *buf, size_t len);
+
 // sje__random_u64 returns 64 random bits (getrandom, falling back to the
 // clock). Thread-safe.
 uint64_t sje__random_u64(void);

@@ -1,5 +1,6 @@
 // netsec_test.c — which addresses count as loopback (client/src/tls.c),
-// and the secure-by-default rule of the coordinator (server/netsec.c).
+// the secure-by-default rule of the coordinator (server/netsec.c), and
+// the bound URLs the listeners report (client/src/util.c).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +8,14 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <nng/nng.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "netsec.h"
 #include "tls.h"
+#include "util.h"
 
 static void
 test_loopback_hosts_are_localhost_127_8_and_ipv6_one(void **state)
@@ -32,6 +36,46 @@ test_loopback_hosts_are_localhost_127_8_and_ipv6_one(void **state)
 	assert_false(sje__host_is_loopback("128.0.0.1"));
 	assert_false(sje__host_is_loopback("localhost.example.com"));
 	assert_false(sje__host_is_loopback("::ffff:10.0.0.1"));
+}
+
+// bound_of writes url as sje__bound_url does for port 4242 of family.
+static const char *
+bound_of(const char *url, uint16_t family, char *buf, size_t len)
+{
+	nng_sockaddr sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.s_family  = family;
+	uint16_t net = htons(4242);
+	if (family == NNG_AF_INET) {
+		sa.s_in.sa_port = net;
+	} else if (family == NNG_AF_INET6) {
+		sa.s_in6.sa_port = net;
+	}
+	sje__bound_url(url, &sa, buf, len);
+	return buf;
+}
+
+static void
+test_bound_url_takes_the_bound_port_of_either_family(void **state)
+{
+	(void) state;
+	char b[128];
+	assert_string_equal("tcp://127.0.0.1:4242",
+	    bound_of("tcp://127.0.0.1:0", NNG_AF_INET, b, sizeof(b)));
+	// localhost that resolved to ::1: the host stays as configured.
+	assert_string_equal("tls+tcp://localhost:4242",
+	    bound_of("tls+tcp://localhost:0", NNG_AF_INET6, b, sizeof(b)));
+	assert_string_equal("tcp://[::1]:4242",
+	    bound_of("tcp://[::1]:0", NNG_AF_INET6, b, sizeof(b)));
+	assert_string_equal("http://[::1]:4242",
+	    bound_of("http://[::1]:0", NNG_AF_INET6, b, sizeof(b)));
+	// No port to replace, or no IP address: unchanged.
+	assert_string_equal("tcp://[::1]",
+	    bound_of("tcp://[::1]", NNG_AF_INET6, b, sizeof(b)));
+	assert_string_equal("ipc:///tmp/sje.sock",
+	    bound_of("ipc:///tmp/sje.sock", NNG_AF_IPC, b, sizeof(b)));
+	assert_string_equal("tcp://127.0.0.1:0",
+	    bound_of("tcp://127.0.0.1:0", NNG_AF_UNSPEC, b, sizeof(b)));
 }
 
 static void
@@ -169,6 +213,8 @@ main(void)
 		cmocka_unit_test(
 		    test_loopback_hosts_are_localhost_127_8_and_ipv6_one),
 		cmocka_unit_test(test_url_host_takes_the_host_of_every_form),
+		cmocka_unit_test(
+		    test_bound_url_takes_the_bound_port_of_either_family),
 		cmocka_unit_test(test_loopback_needs_neither_tls_nor_auth),
 		cmocka_unit_test(
 		    test_beyond_loopback_without_tls_or_auth_is_refused),
