@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # test.sh — THE test command: installs what is missing, builds, and runs
-# the whole suite twice: a plain build, then one under AddressSanitizer and
-# UndefinedBehaviorSanitizer; then fuzzes the JSON mapping and the RPC frame
+# the whole suite twice: a Release build (-O3, as packagers build it), then
+# one under AddressSanitizer and UndefinedBehaviorSanitizer (-O2, asserts
+# on); builds a Debug one (-O0) too, since warnings are errors at every
+# optimisation level; then fuzzes the JSON mapping and the RPC frame
 # decoding for 60 s each (clang, libFuzzer; SJE_FUZZ_SECONDS to change).
 # Also checks that gen/ matches proto/, that every C file is laid out as
 # .clang-format says, and that the libsje example builds. Exits non-zero on
 # the first failure.
 #
 #   deploy/test.sh            everything (what CI runs)
-#   deploy/test.sh --quick    the plain build only (no sanitizers, no fuzzing)
+#   deploy/test.sh --quick    the Release suite only (no sanitizers, no
+#                             Debug build, no fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,8 +38,12 @@ echo "== the C sources are formatted as .clang-format says"
 find client server worker plugins tests -name '*.[ch]' -print0 |
     xargs -0 clang-format --dry-run --Werror
 
-run_suite build
+run_suite build -DCMAKE_BUILD_TYPE=Release
 if [ "${1:-}" != "--quick" ]; then
+	echo "== build: build-debug (-O0)"
+	cmake -S "$ROOT" -B build-debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-debug -j "$JOBS"
+
 	# Leaks at exit are errors; nng keeps a few process-wide allocations
 	# that it frees only at exit via atexit, which LSan sees as freed.
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

@@ -1142,13 +1142,13 @@ wait_quiet(cli *c, const char *id)
 static int
 cmd_submit(cli *c, const args *a)
 {
-	Sje__V1__JobSpec     spec   = SJE__V1__JOB_SPEC__INIT;
-	Sje__V1__Json        params = SJE__V1__JSON__INIT;
-	Sje__V1__RetryPolicy retry  = SJE__V1__RETRY_POLICY__INIT;
-	char                *text   = NULL;
-	char                *after  = NULL;
-	char               **deps   = NULL;
-	uint32_t             u;
+	Sje__V1__JobSpec     spec    = SJE__V1__JOB_SPEC__INIT;
+	Sje__V1__Json        params  = SJE__V1__JSON__INIT;
+	Sje__V1__RetryPolicy retry   = SJE__V1__RETRY_POLICY__INIT;
+	char                *text    = NULL;
+	char                *after   = NULL;
+	char               **deps    = NULL;
+	uint32_t             retries = 0; // written by parse_u32 on CLI_OK
 	int                  rc;
 
 	spec.function = (char *) a->pos[0];
@@ -1178,12 +1178,12 @@ cmd_submit(cli *c, const args *a)
 	}
 	if (a->val[OPT_RETRIES] != NULL) {
 		if ((rc = parse_u32("retries", a->val[OPT_RETRIES], 0,
-		         UINT32_MAX - 1, &u)) != CLI_OK) {
+		         UINT32_MAX - 1, &retries)) != CLI_OK) {
 			return rc;
 		}
-		retry.max_attempts =
-		    u + 1; // N retries after the first attempt
-		spec.retry = &retry;
+		// N retries after the first attempt.
+		retry.max_attempts = retries + 1;
+		spec.retry         = &retry;
 	}
 	if ((rc = load_params(a->val[OPT_PARAMS], &text)) != CLI_OK) {
 		return rc;

@@ -46,24 +46,31 @@ trap mh_cleanup EXIT
 trap 'T_FAILED=1; exit 1' INT TERM HUP
 
 ## Preflight: no namespaces, no test (and a failure, not a skip).
+# no_netns WHY: fails the test, saying what could not be done and why.
 no_netns() {
-	t_fail "cannot create network namespaces: $*; the multi-host test needs root and iproute2 (ip netns, veth, bridge)"
+	t_fail "cannot build the test's network of namespaces: $*"
 }
-[ "$(id -u)" = 0 ] || no_netns "not root (uid $(id -u))"
-command -v ip >/dev/null || no_netns "no 'ip' command (install iproute2)"
+[ "$(id -u)" = 0 ] ||
+    no_netns "making network namespaces needs root; this runs as uid $(id -u)"
+command -v ip >/dev/null ||
+    no_netns "there is no 'ip' command: install iproute2"
+# ip_failed CMD: the ip command CMD failed; root and iproute2 are there,
+# so the kernel or a sandbox refused it: say which command, and its words.
+ip_failed() {
+	no_netns "'ip $*' failed: $(tr '\n' ' ' <"$T_DIR/ip.err")(root and iproute2 are present: the kernel or the sandbox refused this)"
+}
 
 ## The network: a bridge in a namespace of its own, one veth per host.
 # netns_add NAME: makes namespace NAME, with its loopback up.
 netns_add() {
-	ip netns add "$1" 2>"$T_DIR/ip.err" ||
-	    no_netns "ip netns add $1: $(cat "$T_DIR/ip.err")"
+	ip netns add "$1" 2>"$T_DIR/ip.err" || ip_failed netns add "$1"
 	MH_NS+=("$1")
 	ip -n "$1" link set lo up 2>"$T_DIR/ip.err" ||
-	    no_netns "ip -n $1 link set lo up: $(cat "$T_DIR/ip.err")"
+	    ip_failed -n "$1" link set lo up
 }
 # nip ARGS...: an ip command that must work.
 nip() {
-	ip "$@" 2>"$T_DIR/ip.err" || no_netns "ip $*: $(cat "$T_DIR/ip.err")"
+	ip "$@" 2>"$T_DIR/ip.err" || ip_failed "$@"
 }
 netns_add "$NS_BR"
 nip -n "$NS_BR" link add br0 type bridge
