@@ -291,7 +291,9 @@ job_fill(
 
 	if ((rv = job_set_str(&job->task_id, row->task_id)) != SJE_OK ||
 	    (rv = job_set_str(&job->function, row->function)) != SJE_OK ||
-	    (rv = job_set_str(&job->worker, row->worker)) != SJE_OK) {
+	    (rv = job_set_str(&job->worker, row->worker)) != SJE_OK ||
+	    (rv = job_set_str(&job->workflow_id, row->workflow_id)) !=
+	        SJE_OK) {
 		return rv;
 	}
 	if (spec->params != NULL &&

@@ -118,11 +118,13 @@ submit_plugins_accept(sje__sched *s, sje__call *call, const char *prefix,
 }
 
 // submit_check validates every spec, names the generated task_ids and
-// looks each one up. On failure it queues the error reply and returns
-// false; nothing was written.
+// looks each one up. A stored job answers for a spec only when both are
+// steps of the same workflow run (workflow_id; NULL: not a run). On
+// failure it queues the error reply and returns false; nothing was
+// written.
 static bool
 submit_check(sje__sched *s, sje__call *call, const char *prefix,
-    submit_item *items, size_t n, sje__hmap *seen)
+    const char *workflow_id, submit_item *items, size_t n, sje__hmap *seen)
 {
 	char   field[96], msg[256];
 	size_t edges = 0;
@@ -193,9 +195,20 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 		}
 		bool same = row->spec_len == items[i].len &&
 		    memcmp(row->spec, items[i].packed, items[i].len) == 0;
+		bool other_run = workflow_id != NULL &&
+		    (row->workflow_id == NULL ||
+		        strcmp(row->workflow_id, workflow_id) != 0);
 		items[i].exists = true;
 		items[i].state  = row->state;
 		sje__job_row_free(row);
+		if (other_run) {
+			sje__sched_reply_err(s, call, SJE_EEXIST,
+			    "workflow_id",
+			    "workflow run id '%s' collides with job '%s', "
+			    "which is not a step of that run",
+			    workflow_id, items[i].task_id);
+			return false;
+		}
 		if (!same) {
 			submit_fail(s, call, SJE_EEXIST, prefix, i, "task_id",
 			    "task_id '%s' exists with another spec",
@@ -392,18 +405,19 @@ sje__sched_link(sched_job *parent, sched_job *child)
 // submit_insert stores one new job in its planned state and, unless it
 // starts finished, keeps it in memory.
 static void
-submit_insert(sje__sched *s, submit_item *it)
+submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 {
 	const Sje__V1__JobSpec *spec = it->spec;
 	sje__job_row            row  = { 0 };
 	char                    why[300];
-	row.task_id    = it->task_id;
-	row.function   = spec->function;
-	row.spec       = it->packed;
-	row.spec_len   = it->len;
-	row.priority   = spec->priority;
-	row.created_ms = s->now_ms;
-	row.state      = it->state;
+	row.task_id     = it->task_id;
+	row.workflow_id = (char *) workflow_id; // borrowed for the insert
+	row.function    = spec->function;
+	row.spec        = it->packed;
+	row.spec_len    = it->len;
+	row.priority    = spec->priority;
+	row.created_ms  = s->now_ms;
+	row.state       = it->state;
 	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
 	if (spec->delay_s > 0) {
 		row.ready_at_ms =
@@ -484,12 +498,14 @@ submit_out_free(submit_out *o)
 
 // sched_submit_specs submits specs[0..n) atomically: every one is checked,
 // its parents found, cycles refused, and then all are stored, or none (the
-// error reply, naming "<prefix>[i].<field>", is then queued). Returns
-// whether they were stored; either way *out is to be freed, and on success
-// out->res[i] holds each job's task_id and state.
+// error reply, naming "<prefix>[i].<field>", is then queued). They are
+// the steps of workflow run workflow_id, or of none when it is NULL.
+// Returns whether they were stored; either way *out is to be freed, and
+// on success out->res[i] holds each job's task_id and state.
 static bool
 sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
-    const Sje__V1__JobSpec *const *specs, size_t n, submit_out *out)
+    const char *workflow_id, const Sje__V1__JobSpec *const *specs, size_t n,
+    submit_out *out)
 {
 	submit_item *items = sje__sched_xalloc(sizeof(*items) * (n + 1));
 	*out               = (submit_out) { .items = items, .n = n };
@@ -498,7 +514,8 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	for (size_t i = 0; i < n; i++) {
 		items[i].spec = specs[i];
 	}
-	bool ok = submit_check(s, call, prefix, items, n, &seen) &&
+	bool ok =
+	    submit_check(s, call, prefix, workflow_id, items, n, &seen) &&
 	    submit_resolve(s, call, prefix, items, n, &seen) &&
 	    submit_plan(s, call, prefix, items, n);
 	sje__hmap_fini(&seen);
@@ -507,7 +524,7 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].exists) {
-			submit_insert(s, &items[i]);
+			submit_insert(s, workflow_id, &items[i]);
 		}
 	}
 	// Link every new waiting job to its unfinished parents, existing or
@@ -548,7 +565,7 @@ sje__sched_submit(sje__sched *s, sje__call *call)
 		return;
 	}
 	submit_out out;
-	if (sched_submit_specs(s, call, "jobs",
+	if (sched_submit_specs(s, call, "jobs", NULL,
 	        (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs,
 	        &out)) {
 		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
@@ -759,14 +776,12 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 		}
 		f.function = req->function;
 	}
-	char prefix[SJE_MAX_ID_BYTES + 2];
 	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
 		if (!sje__sched_check_id(
 		        s, call, req->workflow_id, "workflow_id")) {
 			return;
 		}
-		sje__snprintf(prefix, sizeof(prefix), "%s.", req->workflow_id);
-		f.task_prefix = prefix;
+		f.workflow_id = req->workflow_id;
 	}
 	f.limit = req->limit == 0         ? SCHED_LIST_DEFAULT
 	    : req->limit > SCHED_LIST_MAX ? SCHED_LIST_MAX
@@ -854,8 +869,21 @@ sje__sched_run_workflow(sje__sched *s, sje__call *call)
 		    err == SJE_EINVAL ? msg : sje_strerror(err));
 		return;
 	}
+	// A run id names the run alone: never a job as well, since wait,
+	// status and cancel take either.
+	sje__job_row *same_id = NULL;
+	if ((err = sje__store_get_job(s->store, wid, &same_id)) == SJE_OK) {
+		sje__job_row_free(same_id);
+		sje__sched_reply_err(s, call, SJE_EEXIST, "workflow_id",
+		    "workflow run id '%s' is the task_id of a job", wid);
+		sje__workflow_run_fini(&run);
+		return;
+	}
+	if (err != SJE_ENOTFOUND) {
+		sje__sched_fatal("store read", err);
+	}
 	submit_out out;
-	if (sched_submit_specs(s, call, "steps",
+	if (sched_submit_specs(s, call, "steps", wid,
 	        (const Sje__V1__JobSpec *const *) run.specs, run.n, &out)) {
 		Sje__V1__RunWorkflowReply reply =
 		    SJE__V1__RUN_WORKFLOW_REPLY__INIT;

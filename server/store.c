@@ -64,7 +64,7 @@
 	"max_attempts, timeout_s, lease_id, lease_expires_ms, "         \
 	"ready_at_ms, worker, result_json, error_type, error_message, " \
 	"progress_pct, progress_msg, cancel_requested, created_ms, "    \
-	"started_ms, finished_ms"
+	"started_ms, finished_ms, workflow_id"
 
 enum store_col {
 	COL_ID,
@@ -89,6 +89,7 @@ enum store_col {
 	COL_CREATED_MS,
 	COL_STARTED_MS,
 	COL_FINISHED_MS,
+	COL_WORKFLOW_ID,
 };
 
 // store_migrations[v] takes the schema from version v to v + 1.
@@ -146,6 +147,12 @@ static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
 	// 2 -> 3: finished jobs by time, for server.result_ttl_s.
 	"CREATE INDEX jobs_finished ON jobs(finished_ms)"
 	"  WHERE state >= " STORE_TERMINAL_MIN ";",
+	// 3 -> 4: the workflow run a job is a step of (NULL: none), so that
+	// runs are found exactly, not by a task_id prefix. Steps stored
+	// before keep NULL: they are no longer listed by run id.
+	"ALTER TABLE jobs ADD COLUMN workflow_id TEXT;"
+	"CREATE INDEX jobs_workflow ON jobs(workflow_id, id)"
+	"  WHERE workflow_id IS NOT NULL;",
 };
 
 enum store_stmt {
@@ -161,7 +168,7 @@ enum store_stmt {
 	ST_LIST_STATE,
 	ST_LIST_FUNCTION,
 	ST_LIST_STATE_FUNCTION,
-	ST_LIST_PREFIX,
+	ST_LIST_WORKFLOW,
 	ST_SCAN_ACTIVE,
 	ST_META_GET,
 	ST_META_SET,
@@ -187,8 +194,9 @@ static const char *const store_sql[ST_COUNT] = {
 	    "attempt, max_attempts, timeout_s, lease_id, lease_expires_ms, "
 	    "ready_at_ms, worker, result_json, error_type, error_message, "
 	    "progress_pct, progress_msg, cancel_requested, created_ms, "
-	    "started_ms, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	    "started_ms, finished_ms, workflow_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+	    "?20, ?21, ?22)",
 	[ST_UPDATE] =
 	    "UPDATE jobs SET state = ?2, attempt = ?3, max_attempts = ?4, "
 	    "lease_id = ?5, lease_expires_ms = ?6, ready_at_ms = ?7, "
@@ -210,16 +218,15 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_LIST_STATE_FUNCTION] = "SELECT " STORE_COLS " FROM jobs "
 	                           "WHERE state = ?3 AND function = ?4 "
 	                           "AND id < ?1 ORDER BY id DESC LIMIT ?2",
-	// A task_id prefix is a range of the unique task_id index: ?5 is the
-	// prefix, ?6 the prefix with its last byte incremented.
-	[ST_LIST_PREFIX] = "SELECT " STORE_COLS " FROM jobs "
-	                   "WHERE task_id >= ?5 AND task_id < ?6 AND id < ?1 "
-	                   "AND (?3 = 0 OR state = ?3) "
-	                   "AND (?4 IS NULL OR function = ?4) "
-	                   "ORDER BY id DESC LIMIT ?2",
-	[ST_SCAN_ACTIVE] = "SELECT " STORE_COLS " FROM jobs "
-	                   "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
-	[ST_META_GET]    = "SELECT value FROM meta WHERE key = ?1",
+	// The steps of one workflow run (?5), by the jobs_workflow index.
+	[ST_LIST_WORKFLOW] = "SELECT " STORE_COLS " FROM jobs "
+	                     "WHERE workflow_id = ?5 AND id < ?1 "
+	                     "AND (?3 = 0 OR state = ?3) "
+	                     "AND (?4 IS NULL OR function = ?4) "
+	                     "ORDER BY id DESC LIMIT ?2",
+	[ST_SCAN_ACTIVE]   = "SELECT " STORE_COLS " FROM jobs "
+	                     "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
+	[ST_META_GET]      = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -712,7 +719,7 @@ store_bind_mutable(sqlite3_stmt *st, const sje__job_row *row)
 	return rc;
 }
 
-// store_bind_insert binds every field but id for ST_INSERT (?1..?21).
+// store_bind_insert binds every field but id for ST_INSERT (?1..?22).
 static int
 store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
 {
@@ -746,6 +753,7 @@ store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
 	STORE_BIND(rc, sqlite3_bind_int64(st, 19, row->created_ms));
 	STORE_BIND(rc, sqlite3_bind_int64(st, 20, row->started_ms));
 	STORE_BIND(rc, sqlite3_bind_int64(st, 21, row->finished_ms));
+	STORE_BIND(rc, store_bind_text(st, 22, row->workflow_id));
 	return rc;
 }
 
@@ -824,6 +832,7 @@ store_row_fini(sje__job_row *row)
 	free(row->error_type);
 	free(row->error_message);
 	free(row->progress_msg);
+	free(row->workflow_id);
 	memset(row, 0, sizeof(*row));
 }
 
@@ -847,6 +856,8 @@ store_read_row(sqlite3_stmt *st, sje__job_row *row)
 	        SJE_OK ||
 	    (rv = store_col_text(
 	         st, COL_ERROR_MESSAGE, &row->error_message)) != SJE_OK ||
+	    (rv = store_col_text(st, COL_WORKFLOW_ID, &row->workflow_id)) !=
+	        SJE_OK ||
 	    (rv = store_col_text(st, COL_PROGRESS_MSG, &row->progress_msg)) !=
 	        SJE_OK) {
 		return rv;
@@ -999,16 +1010,9 @@ sje__store_list_jobs(
 		return SJE_OK;
 	}
 	// One statement per filter shape, so that each uses its index.
-	bool by_prefix = f->task_prefix != NULL && f->task_prefix[0] != '\0';
-	char upper[SJE_MAX_ID_BYTES + 2];
-	if (by_prefix) {
-		size_t plen = strlen(f->task_prefix);
-		if (plen > SJE_MAX_ID_BYTES) {
-			return SJE_EINVAL;
-		}
-		memcpy(upper, f->task_prefix, plen + 1);
-		upper[plen - 1]++; // ids are ASCII: no overflow past 0x7f
-		st = s->st[ST_LIST_PREFIX];
+	bool by_run = f->workflow_id != NULL && f->workflow_id[0] != '\0';
+	if (by_run) {
+		st = s->st[ST_LIST_WORKFLOW];
 	} else {
 		st = s->st[by_state
 		        ? (by_function ? ST_LIST_STATE_FUNCTION
@@ -1024,17 +1028,14 @@ sje__store_list_jobs(
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_bind_int64(st, 2, f->limit);
 	}
-	if (rc == SQLITE_OK && (by_state || by_prefix)) {
+	if (rc == SQLITE_OK && (by_state || by_run)) {
 		rc = sqlite3_bind_int(st, 3, f->state);
 	}
-	if (rc == SQLITE_OK && (by_function || by_prefix)) {
+	if (rc == SQLITE_OK && (by_function || by_run)) {
 		rc = store_bind_text(st, 4, by_function ? f->function : NULL);
 	}
-	if (rc == SQLITE_OK && by_prefix) {
-		if ((rc = store_bind_text(st, 5, f->task_prefix)) ==
-		    SQLITE_OK) {
-			rc = store_bind_text(st, 6, upper);
-		}
+	if (rc == SQLITE_OK && by_run) {
+		rc = store_bind_text(st, 5, f->workflow_id);
 	}
 	if (rc != SQLITE_OK) {
 		rv = store_err(s, rc, "listing jobs");

@@ -22,7 +22,7 @@
 #include <sje/config.h>
 #include <sje/sje.h>
 
-#define SJE_STORE_SCHEMA_VERSION 3
+#define SJE_STORE_SCHEMA_VERSION 4
 
 typedef struct sje__store sje__store;
 
@@ -52,6 +52,7 @@ typedef struct sje__job_row {
 	sje_time_ms created_ms;
 	sje_time_ms started_ms;  // 0: never
 	sje_time_ms finished_ms; // 0: not finished
+	char       *workflow_id; // the run it is a step of; NULL: none
 } sje__job_row;
 
 // sje__job_filter selects jobs for sje__store_list_jobs.
@@ -60,7 +61,7 @@ typedef struct sje__job_filter {
 	const char *function;    // NULL or "": any
 	uint32_t    limit;       // rows at most (the caller bounds it)
 	int64_t     before_id;   // 0: from the newest; else only ids below it
-	const char *task_prefix; // NULL or "": any; else task_ids starting so
+	const char *workflow_id; // NULL or "": any; else that run's steps
 } sje__job_filter;
 
 // sje__store_open opens or creates <data_dir>/sje.db (creating data_dir),

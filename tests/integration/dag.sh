@@ -135,4 +135,39 @@ set -e
 t_eq "an unknown workflow exits 4" 4 "$rc"
 t_eq "status of an unknown run exits 4" 4 "$rc2"
 
+## Runs are found by the run id each step carries, never by a task_id
+## prefix: plain jobs report.daily and report.weekly are not steps of
+## run "report".
+sje submit noop --id report.daily --wait >/dev/null
+sje submit noop --id report.weekly --wait >/dev/null
+sje --json workflow etl --id report --wait >"$T_DIR/report.json"
+t_eq "a run lists its own steps only" \
+    '["report.extract","report.transform","report.load"]' \
+    "$(jq -c '[.steps[].task_id]' "$T_DIR/report.json")"
+t_check "status of the run counts 3 steps" \
+    grep -q "workflow run report: 3 steps, 3 finished" <<<"$(sje status report)"
+t_eq "each step names its run" '["report","report","report"]' \
+    "$(jq -c '[.steps[].workflow_id]' "$T_DIR/report.json")"
+t_eq "a plain job names none" '' \
+    "$(sje --json status report.daily | jq -r '.workflow_id // ""')"
+t_eq "the same run id again answers with the same steps" \
+    '["report.extract","report.transform","report.load"]' \
+    "$(sje --json workflow etl --id report | jq -c '[.tasks[].task_id]')"
+t_eq "and makes no new job" 3 "$(sje --json status report | jq '.steps | length')"
+
+# A run id whose step ids are taken by other jobs is refused, and so is a
+# run id that is a job's task_id; neither stores anything.
+sje submit noop --id clash.transform --wait >/dev/null
+set +e
+sje workflow etl --id clash 2>"$T_DIR/clash.err"; rc=$?
+sje workflow etl --id report.daily 2>"$T_DIR/clash2.err"; rc2=$?
+set -e
+t_check "a run id colliding with a job's task_id is refused" test "$rc" -ne 0
+t_check "the refusal names the run id and the job" \
+    grep -q "workflow run id 'clash' collides with job 'clash.transform'" "$T_DIR/clash.err"
+t_check "no step of the refused run was stored" \
+    sh -c "! '$SJE_BIN/sje-client' status clash.extract >/dev/null 2>&1"
+t_check "a run id that is a task_id is refused" test "$rc2" -ne 0
+t_check "and says so" grep -q "is the task_id of a job" "$T_DIR/clash2.err"
+
 t_done

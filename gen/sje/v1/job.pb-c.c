@@ -860,7 +860,7 @@ const ProtobufCMessageDescriptor sje__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) sje__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[19] =
+static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[20] =
 {
   {
     "task_id",
@@ -1090,6 +1090,18 @@ static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[19] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "workflow_id",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Job, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__job__field_indices_by_name[] = {
   6,   /* field[6] = attempt */
@@ -1111,11 +1123,12 @@ static const unsigned sje__v1__job__field_indices_by_name[] = {
   0,   /* field[0] = task_id */
   16,   /* field[16] = timeout_s */
   10,   /* field[10] = worker */
+  19,   /* field[19] = workflow_id */
 };
 static const ProtobufCIntRange sje__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 19 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor sje__v1__job__descriptor =
 {
@@ -1125,7 +1138,7 @@ const ProtobufCMessageDescriptor sje__v1__job__descriptor =
   "Sje__V1__Job",
   "sje.v1",
   sizeof(Sje__V1__Job),
-  19,
+  20,
   sje__v1__job__field_descriptors,
   sje__v1__job__field_indices_by_name,
   1,  sje__v1__job__number_ranges,

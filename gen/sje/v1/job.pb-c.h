@@ -256,10 +256,14 @@ struct  Sje__V1__Job
    */
   size_t n_attempts;
   Sje__V1__Attempt **attempts;
+  /*
+   * the workflow run it is a step of
+   */
+  char *workflow_id;
 };
 #define SJE__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL, NULL, NULL, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL, NULL, NULL, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /*
