@@ -755,6 +755,19 @@ sje__sched_cancel(sje__sched *s, sje__call *call)
 	sje__sched_reply_ok(s, call, &reply.base);
 }
 
+// sched_check_limit refuses a list limit past max (0 asks for the
+// default): the one rule of REST and RPC alike, never a silent clamp.
+static bool
+sched_check_limit(sje__sched *s, sje__call *call, uint32_t limit, uint32_t max)
+{
+	if (limit > max) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "limit",
+		    "limit is %u; at most %u", limit, max);
+		return false;
+	}
+	return true;
+}
+
 void
 sje__sched_list_jobs(sje__sched *s, sje__call *call)
 {
@@ -783,9 +796,13 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 		}
 		f.workflow_id = req->workflow_id;
 	}
-	f.limit = req->limit == 0         ? SCHED_LIST_DEFAULT
-	    : req->limit > SCHED_LIST_MAX ? SCHED_LIST_MAX
-	                                  : req->limit;
+	if (!sched_check_limit(s, call, req->limit, SCHED_LIST_MAX)) {
+		return;
+	}
+	uint32_t limit = req->limit == 0 ? SCHED_LIST_DEFAULT : req->limit;
+	// One row more than asked for tells whether another page follows:
+	// the last page carries no cursor.
+	f.limit = limit + 1;
 	if (req->cursor != NULL && req->cursor[0] != '\0') {
 		char     *end;
 		long long v = strtoll(req->cursor, &end, 10);
@@ -804,16 +821,22 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	}
 	Sje__V1__ListJobsReply reply      = SJE__V1__LIST_JOBS_REPLY__INIT;
 	char                   cursor[32] = "";
+	bool                   more       = n > limit;
+	size_t                 shown      = more ? limit : n;
 	reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < shown; i++) {
+		// Each job as GetStatus shows it, attempts included: one
+		// indexed read per job, for at most SCHED_LIST_MAX jobs.
 		if (sje__job_row_to_pb(rows[i], &reply.jobs[reply.n_jobs]) ==
 		    SJE_OK) {
+			sje__sched_attach_attempts(
+			    s, reply.jobs[reply.n_jobs], rows[i]->id);
 			reply.n_jobs++;
 		}
 	}
-	if (n == f.limit && n > 0) {
+	if (more) {
 		sje__snprintf(cursor, sizeof(cursor), "%lld",
-		    (long long) rows[n - 1]->id);
+		    (long long) rows[shown - 1]->id);
 	}
 	reply.next_cursor = cursor;
 	sje__sched_reply_ok(s, call, &reply.base);
@@ -984,9 +1007,8 @@ sje__sched_events_reply(sje__sched *s, sje__call *call, bool force)
 {
 	const Sje__V1__ListEventsRequest *req =
 	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
-	uint32_t limit = req->limit == 0    ? SCHED_EVENTS_DEFAULT
-	    : req->limit > SCHED_EVENTS_MAX ? SCHED_EVENTS_MAX
-	                                    : req->limit;
+	// sje__sched_list_events refused a limit past SCHED_EVENTS_MAX.
+	uint32_t limit = req->limit == 0 ? SCHED_EVENTS_DEFAULT : req->limit;
 	if (!force && req->after >= s->event_seq) {
 		return false;
 	}
@@ -1020,6 +1042,9 @@ sje__sched_list_events(sje__sched *s, sje__call *call)
 	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
 	if (req->task_id != NULL && req->task_id[0] != '\0' &&
 	    !sje__sched_check_id(s, call, req->task_id, "task_id")) {
+		return;
+	}
+	if (!sched_check_limit(s, call, req->limit, SCHED_EVENTS_MAX)) {
 		return;
 	}
 	if (req->wait_ms == 0 || sje__sched_events_reply(s, call, false)) {

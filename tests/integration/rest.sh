@@ -152,6 +152,32 @@ req GET "/jobs?limit=ten"
 t_check "a limit that is not a number is 400" is_error 400 INVALID_ARGUMENT limit
 req GET "/jobs?limit=1&limit=2"
 t_check "a parameter given twice is 400" is_error 400 INVALID_ARGUMENT limit
+req GET "/jobs?limit=1001"
+t_check "a limit past 1000 is 400, not clamped" is_error 400 INVALID_ARGUMENT limit
+req GET "/events?limit=10001"
+t_check "an events limit past 10000 is 400" is_error 400 INVALID_ARGUMENT limit
+req GET "/jobs?state=SUCCEEDED&function=calculate_data"
+t_eq "/jobs shows the attempts of a job that ran" 1 "$(jqb '.jobs[0].attempts | length')"
+t_eq "as /status does" "$(curl -s "$HTTP_URL/status/task_1" | jq -c .attempts)" \
+    "$(jq -c '.jobs[0].attempts' <<<"$BODY")"
+# The last page carries no cursor: 4 jobs of a function nobody serves,
+# two pages of 2.
+for i in 1 2 3 4; do
+	curl -s --data "{\"task_id\":\"pg-$i\",\"function\":\"page_fn\"}" \
+	    "$HTTP_URL/submit" >/dev/null
+done
+req GET "/jobs?function=page_fn&limit=2"
+t_eq "a first page of 2 of 4" "pg-4 pg-3" "$(jqb '[.jobs[].task_id] | join(" ")')"
+cursor=$(jqb .next_cursor)
+t_check "has a cursor" test -n "$cursor"
+req GET "/jobs?function=page_fn&limit=2&cursor=$cursor"
+t_eq "the last page holds the rest" "pg-2 pg-1" "$(jqb '[.jobs[].task_id] | join(" ")')"
+t_eq "and no cursor" "" "$(jqb .next_cursor)"
+sje list --function page_fn --limit 4 >/dev/null 2>"$T_DIR/list.err"
+t_check "the CLI's list offers no more after the last page" \
+    sh -c "! grep -q 'more:' '$T_DIR/list.err'"
+sje list --function page_fn --limit 3 >/dev/null 2>"$T_DIR/list.err"
+t_check "and offers more before it" grep -q 'more: add --cursor' "$T_DIR/list.err"
 
 ## Bad bodies: 400 with the field, and nothing changes in the store.
 before=$(snapshot)
