@@ -675,20 +675,20 @@ exec_stopped_error(const sje_host_api *host, sje_task *task,
 	const char *tail;
 	size_t      tail_len = exec_tail_get(&res->err, &tail);
 
+	const char *cause = ""; // what the type leaves unsaid
 	if (why != NULL && strcmp(why, "timeout") == 0) {
 		type = "timeout";
 	} else if (why != NULL && strcmp(why, "shutdown") == 0) {
-		type = "interrupted";
+		type  = "interrupted";
+		cause = "the worker stops: ";
 	} else if (why != NULL && strcmp(why, "lost") == 0) {
-		type = "lost";
+		type  = "lost";
+		cause = "the lease was lost: ";
 	}
+	// The type says why (the CLI shows "type: message"): the message
+	// says what was stopped, and why only where the type does not.
 	(void) snprintf(head, sizeof(head),
-	    "%s: process group %ld stopped with SIGTERM%s",
-	    strcmp(type, "timeout") == 0 ? "timed out"
-	        : strcmp(type, "interrupted") == 0
-	        ? "interrupted (the worker stops)"
-	        : strcmp(type, "lost") == 0 ? "the lease was lost"
-	                                    : "cancelled",
+	    "%sprocess group %ld stopped with SIGTERM%s", cause,
 	    (long) res->pid,
 	    res->killed
 	        ? (st->kill_grace_ms == 0 ? " and SIGKILL" : ", then SIGKILL")

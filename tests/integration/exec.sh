@@ -131,7 +131,7 @@ out=$(sje --json submit x_spawn --id to-1 --timeout 2 --retries 0 --wait || true
 t_eq "a command past its timeout fails" FAILED "$(jq -r .state <<<"$out")"
 t_eq "with error type timeout" timeout "$(jq -r .error.type <<<"$out")"
 t_check "the error says the group got SIGTERM then SIGKILL" \
-    grep -q 'timed out: process group [0-9]* stopped with SIGTERM, then SIGKILL; stderr: started children' \
+    grep -q '^process group [0-9]* stopped with SIGTERM, then SIGKILL; stderr: started children' \
     <<<"$(jq -r .error.message <<<"$out")"
 t_check "its children wrote their pids" pids_ready "$OUT/spawn.pids" 3
 t_check "no process of its group is left" t_until 10 all_gone "$OUT/spawn.pids"
@@ -143,6 +143,14 @@ t_check "the command to cancel starts its children" t_until 20 pids_ready "$OUT/
 t_eq "cancel is requested" true "$(sje --json cancel cancel-1 | jq -r .cancel_requested)"
 t_check "the job ends CANCELLED" t_until 20 t_state_is cancel-1 CANCELLED
 t_check "no process of the cancelled command's group is left" t_until 10 all_gone "$OUT/spawn.pids"
+out=$(sje --json status cancel-1)
+t_eq "the cancelled job's error type is cancelled" cancelled "$(jq -r .error.type <<<"$out")"
+t_check "its message says what was stopped" \
+    grep -Eq '^process group [0-9]+ stopped with SIGTERM' \
+    <<<"$(jq -r .error.message <<<"$out")"
+t_check "and status says cancelled once" \
+    grep -Eq '^error: +cancelled: process group [0-9]+ stopped' \
+    <<<"$(sje status cancel-1)"
 
 # ---- a worker that stops hands its running job back ----
 rm -f "$OUT/spawn.pids"
