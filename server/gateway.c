@@ -993,18 +993,25 @@ gw_render_metrics(gw_call *c, const ProtobufCMessage *out)
 }
 
 // gw_submit_field names a Submit error's field as the body did: the
-// scheduler says "jobs[3].function"; a batch body said "tasks[3]...", a
+// scheduler says "jobs[3].function" for a batch and plain "function" for
+// one spec; a batch body said "tasks[3]..." (also when it held one), a
 // single spec just "function".
 static void
 gw_submit_field(const gw_call *c, const char *field, char *buf, size_t len)
 {
-	if (strncmp(field, "jobs", 4) != 0 ||
-	    (field[4] != '\0' && field[4] != '[')) {
-		sje__snprintf(buf, len, "%s", field);
+	bool listed = strncmp(field, "jobs", 4) == 0 &&
+	    (field[4] == '\0' || field[4] == '[');
+	if (c->batch) {
+		if (listed) {
+			sje__snprintf(buf, len, "tasks%s", field + 4);
+		} else {
+			sje__snprintf(buf, len, "tasks[0]%s%s",
+			    field[0] != '\0' ? "." : "", field);
+		}
 		return;
 	}
-	if (c->batch) {
-		sje__snprintf(buf, len, "tasks%s", field + 4);
+	if (!listed) {
+		sje__snprintf(buf, len, "%s", field);
 		return;
 	}
 	const char *rest = field + 4;

@@ -64,7 +64,9 @@ submit_items_free(submit_item *items, size_t n)
 }
 
 // submit_fail queues an INVALID_ARGUMENT-like reply naming
-// "<prefix>[i].<field>" (or "<prefix>[i]" when field is NULL).
+// "<prefix>[i].<field>" (or "<prefix>[i]" when field is NULL). A NULL
+// prefix stands for a request of one spec, whose fields are named as in
+// the spec alone ("task_id"), as the REST door names a one-spec body's.
 static void submit_fail(sje__sched *s, sje__call *call, sje_err err,
     const char *prefix, size_t i, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
@@ -78,7 +80,9 @@ submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (field != NULL) {
+	if (prefix == NULL) {
+		sje__snprintf(where, sizeof(where), "%s", field ? field : "");
+	} else if (field != NULL) {
 		sje__snprintf(
 		    where, sizeof(where), "%s[%zu].%s", prefix, i, field);
 	} else {
@@ -565,7 +569,10 @@ sje__sched_submit(sje__sched *s, sje__call *call)
 		return;
 	}
 	submit_out out;
-	if (sched_submit_specs(s, call, "jobs", NULL,
+	// One job: its fields are named plainly ("task_id"); a batch's as
+	// "jobs[i].task_id".
+	const char *prefix = req->n_jobs == 1 ? NULL : "jobs";
+	if (sched_submit_specs(s, call, prefix, NULL,
 	        (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs,
 	        &out)) {
 		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;

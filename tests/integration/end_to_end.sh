@@ -61,6 +61,8 @@ rc=$?
 set -e
 t_eq "another spec under the same id exits 1" 1 "$rc"
 t_check "and says ALREADY_EXISTS" grep -q ALREADY_EXISTS "$T_DIR/err"
+t_check "naming the field as REST does for one spec" \
+    grep -q '(field: task_id)' "$T_DIR/err"
 
 # Cancel of a queued job: no worker serves 'nobody_serves_this'.
 sje submit nobody_serves_this --id cq-1 >/dev/null

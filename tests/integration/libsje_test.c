@@ -285,7 +285,7 @@ test_resubmitting_the_same_spec_answers_with_the_existing_job(void **state)
 	sje_status st;
 	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EEXIST);
 	assert_int_equal(st.code, SJE__V1__STATUS_CODE__ALREADY_EXISTS);
-	assert_string_equal(st.field, "jobs[0].task_id");
+	assert_string_equal(st.field, "task_id");
 }
 
 static void
@@ -309,14 +309,14 @@ test_bad_requests_get_clear_errors(void **state)
 	Sje__V1__JobSpec      spec = SJE__V1__JOB_SPEC__INIT;
 	// No function.
 	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EINVAL);
-	assert_string_equal(st.field, "jobs[0].function");
+	assert_string_equal(st.field, "function");
 	// Params that are not JSON.
 	Sje__V1__Json p = SJE__V1__JSON__INIT;
 	p.text          = "{\"a\":";
 	spec.function   = "echo";
 	spec.params     = &p;
 	assert_int_equal(submit_specs(&spec, 1, &rep, &st), SJE_EINVAL);
-	assert_string_equal(st.field, "jobs[0].params");
+	assert_string_equal(st.field, "params");
 	// An empty submit.
 	assert_int_equal(submit_specs(&spec, 0, &rep, &st), SJE_EINVAL);
 	// Unknown ids.

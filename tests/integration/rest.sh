@@ -216,6 +216,10 @@ bad "a batch with one conflicting id" 409 ALREADY_EXISTS "tasks[1].task_id" \
     '{"tasks":[{"task_id":"x-1","function":"noop"},{"task_id":"task_1","function":"noop"}]}'
 bad "a batch with an id twice" 400 INVALID_ARGUMENT "tasks[1].task_id" \
     '{"tasks":[{"task_id":"x-1","function":"noop"},{"task_id":"x-1","function":"noop"}]}'
+bad "a batch of one with a conflicting id" 409 ALREADY_EXISTS "tasks[0].task_id" \
+    '{"tasks":[{"task_id":"task_1","function":"noop"}]}'
+bad "a conflicting id in a single spec" 409 ALREADY_EXISTS task_id \
+    '{"task_id":"task_1","function":"noop"}'
 bad "an empty batch" 400 INVALID_ARGUMENT tasks '{"tasks":[]}'
 bad "a batch with more" 400 INVALID_ARGUMENT extra '{"tasks":[{"function":"noop"}],"extra":1}'
 # Dependencies: an unknown parent and a cycle are refused (whether or not
