@@ -274,6 +274,8 @@ sje__sched_fetch(sje__sched *s, sje__call *call)
 	      ? req->max_jobs
 	      : SCHED_MAX_FETCH_JOBS;
 	w->n_holds++;
+	SJE_DEBUG("worker %s: fetch held for up to %u ms (%d held)", w->name,
+	    wait_ms, w->n_holds);
 }
 
 // progress_hash fingerprints a progress message, to skip unchanged writes.
