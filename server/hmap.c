@@ -1,4 +1,6 @@
-// hmap.c — a string-keyed hash map with chained buckets (FNV-1a hashes).
+// hmap.c — a string-keyed hash map with chained buckets (FNV-1a hashes),
+// and its twin for 64-bit keys (splitmix64's finaliser mixes the key, so
+// that counters spread as well as random ids).
 #include "hmap.h"
 
 #include <stdlib.h>
@@ -148,4 +150,135 @@ sje__hmap_each(const sje__hmap *m,
 			}
 		}
 	}
+}
+
+// ---- 64-bit keys ---------------------------------------------------------
+
+struct sje__umap_entry {
+	uint64_t         key;
+	void            *value;
+	sje__umap_entry *next;
+};
+
+static size_t
+umap_slot(const sje__umap *m, uint64_t k)
+{
+	k ^= k >> 30;
+	k *= 0xbf58476d1ce4e5b9ull;
+	k ^= k >> 27;
+	k *= 0x94d049bb133111ebull;
+	k ^= k >> 31;
+	return (size_t) (k & (m->n_buckets - 1));
+}
+
+void
+sje__umap_init(sje__umap *m)
+{
+	m->buckets   = NULL;
+	m->n_buckets = 0;
+	m->n         = 0;
+}
+
+void
+sje__umap_fini(sje__umap *m)
+{
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		sje__umap_entry *e = m->buckets[i];
+		while (e != NULL) {
+			sje__umap_entry *next = e->next;
+			free(e);
+			e = next;
+		}
+	}
+	free(m->buckets);
+	sje__umap_init(m);
+}
+
+void *
+sje__umap_get(const sje__umap *m, uint64_t key)
+{
+	if (m->n_buckets == 0) {
+		return NULL;
+	}
+	for (sje__umap_entry *e = m->buckets[umap_slot(m, key)]; e != NULL;
+	     e                  = e->next) {
+		if (e->key == key) {
+			return e->value;
+		}
+	}
+	return NULL;
+}
+
+// umap_grow doubles the bucket array.
+static sje_err
+umap_grow(sje__umap *m)
+{
+	sje__umap         old = *m;
+	sje__umap_entry **nb;
+	size_t            n = m->n_buckets != 0 ? m->n_buckets * 2 : 64;
+	if ((nb = calloc(n, sizeof(*nb))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	m->buckets   = nb;
+	m->n_buckets = n;
+	for (size_t i = 0; i < old.n_buckets; i++) {
+		sje__umap_entry *e = old.buckets[i];
+		while (e != NULL) {
+			sje__umap_entry *next = e->next;
+			size_t           b    = umap_slot(m, e->key);
+			e->next               = nb[b];
+			nb[b]                 = e;
+			e                     = next;
+		}
+	}
+	free(old.buckets);
+	return SJE_OK;
+}
+
+sje_err
+sje__umap_put(sje__umap *m, uint64_t key, void *value)
+{
+	if (m->n >= m->n_buckets) {
+		sje_err err = umap_grow(m);
+		if (err != SJE_OK) {
+			return err;
+		}
+	}
+	sje__umap_entry **head = &m->buckets[umap_slot(m, key)];
+	for (sje__umap_entry *e = *head; e != NULL; e = e->next) {
+		if (e->key == key) {
+			e->value = value;
+			return SJE_OK;
+		}
+	}
+	sje__umap_entry *e = malloc(sizeof(*e));
+	if (e == NULL) {
+		return SJE_ENOMEM;
+	}
+	e->key   = key;
+	e->value = value;
+	e->next  = *head;
+	*head    = e;
+	m->n++;
+	return SJE_OK;
+}
+
+void *
+sje__umap_del(sje__umap *m, uint64_t key)
+{
+	if (m->n_buckets == 0) {
+		return NULL;
+	}
+	for (sje__umap_entry **pp = &m->buckets[umap_slot(m, key)];
+	     *pp != NULL; pp      = &(*pp)->next) {
+		sje__umap_entry *e = *pp;
+		if (e->key == key) {
+			void *v = e->value;
+			*pp     = e->next;
+			free(e);
+			m->n--;
+			return v;
+		}
+	}
+	return NULL;
 }

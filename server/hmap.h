@@ -36,4 +36,29 @@ void *sje__hmap_del(sje__hmap *m, const char *key);
 void sje__hmap_each(const sje__hmap *m,
     bool (*fn)(void *arg, const char *key, void *value), void *arg);
 
+// sje__umap is the same for 64-bit keys (sessions, lease ids): chained
+// buckets of a mixed hash, doubled at load factor 1. Not thread-safe.
+typedef struct sje__umap_entry sje__umap_entry;
+
+typedef struct sje__umap {
+	sje__umap_entry **buckets;
+	size_t            n_buckets; // a power of two, or 0 before first put
+	size_t            n;         // entries
+} sje__umap;
+
+// sje__umap_init makes m empty; sje__umap_fini frees its entries (not the
+// values). Both accept an empty map.
+void sje__umap_init(sje__umap *m);
+void sje__umap_fini(sje__umap *m);
+
+// sje__umap_get returns the value under key, or NULL.
+void *sje__umap_get(const sje__umap *m, uint64_t key);
+
+// sje__umap_put sets key to value (replacing any). SJE_ENOMEM on failure,
+// leaving m as it was.
+sje_err sje__umap_put(sje__umap *m, uint64_t key, void *value);
+
+// sje__umap_del removes key; returns its value or NULL.
+void *sje__umap_del(sje__umap *m, uint64_t key);
+
 #endif // SJE_SERVER_HMAP_H

@@ -6,6 +6,11 @@
 // Histogram counts arrive per bucket (sje.v1.Histogram) and leave
 // cumulative, as Prometheus wants; times arrive in milliseconds and leave
 // in seconds.
+//
+// Bounded whatever submitters send: only functions marked served (a live
+// worker serves them, or config names them) get series of their own;
+// every other function is summed into one series, function="(other)".
+// Submitters choose function names, workers and config do not.
 #include "metrics.h"
 
 #include "pbjson.h"
@@ -100,13 +105,102 @@ met_histogram(
 	sje__buf_printf(b, "\"} %" PRIu64 "\n", cum);
 }
 
+// MET_MAX_BOUNDS is the most histogram bounds summed into "(other)".
+#define MET_MAX_BOUNDS 64
+
+// met_other is the "(other)" row: the sum of the functions not served.
+typedef struct met_other {
+	Sje__V1__FunctionStats fs;
+	Sje__V1__Histogram     h[2];
+	double                 bounds[2][MET_MAX_BOUNDS];
+	uint64_t               counts[2][MET_MAX_BOUNDS + 1];
+} met_other;
+
+// met_hist_add adds histogram from into into (whose arrays hold room for
+// MET_MAX_BOUNDS); the first one added sets the bounds, and one with other
+// bounds is left out.
+static void
+met_hist_add(Sje__V1__Histogram *into, const Sje__V1__Histogram *from)
+{
+	if (from == NULL || from->n_counts != from->n_bounds_ms + 1 ||
+	    from->n_bounds_ms > MET_MAX_BOUNDS) {
+		return;
+	}
+	if (into->n_counts == 0) {
+		into->n_bounds_ms = from->n_bounds_ms;
+		into->n_counts    = from->n_counts;
+		memcpy(into->bounds_ms, from->bounds_ms,
+		    sizeof(double) * from->n_bounds_ms);
+	} else if (into->n_bounds_ms != from->n_bounds_ms ||
+	    memcmp(into->bounds_ms, from->bounds_ms,
+	        sizeof(double) * from->n_bounds_ms) != 0) {
+		return;
+	}
+	for (size_t i = 0; i < from->n_counts; i++) {
+		into->counts[i] += from->counts[i];
+	}
+	into->sum_ms += from->sum_ms;
+	into->count += from->count;
+}
+
+// met_other_add sums f into o.
+static void
+met_other_add(met_other *o, const Sje__V1__FunctionStats *f)
+{
+	o->fs.queued += f->queued;
+	o->fs.running += f->running;
+	o->fs.scheduled += f->scheduled;
+	o->fs.submitted += f->submitted;
+	o->fs.succeeded += f->succeeded;
+	o->fs.failed += f->failed;
+	o->fs.cancelled += f->cancelled;
+	o->fs.retried += f->retried;
+	o->fs.upstream_failed += f->upstream_failed;
+	met_hist_add(&o->h[0], f->wait);
+	met_hist_add(&o->h[1], f->run);
+}
+
 sje_err
 sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 {
 	if (st == NULL || out == NULL || len == NULL) {
 		return SJE_EINVAL;
 	}
-	sje__buf b = { 0 };
+	// The rows rendered: served functions, then "(other)" if any is not.
+	const Sje__V1__FunctionStats **rows =
+	    calloc(st->n_functions + 1, sizeof(*rows));
+	met_other *other = calloc(1, sizeof(*other));
+	if (rows == NULL || other == NULL) {
+		free(rows);
+		free(other);
+		return SJE_ENOMEM;
+	}
+	sje__v1__function_stats__init(&other->fs);
+	other->fs.function = (char *) "(other)";
+	for (int k = 0; k < 2; k++) {
+		sje__v1__histogram__init(&other->h[k]);
+		other->h[k].bounds_ms = other->bounds[k];
+		other->h[k].counts    = other->counts[k];
+	}
+	other->fs.wait = &other->h[0];
+	other->fs.run  = &other->h[1];
+	size_t n_rows = 0, n_other = 0;
+	for (size_t i = 0; i < st->n_functions; i++) {
+		if (st->functions[i]->served) {
+			rows[n_rows++] = st->functions[i];
+		} else {
+			met_other_add(other, st->functions[i]);
+			n_other++;
+		}
+	}
+	if (n_other > 0) {
+		rows[n_rows++] = &other->fs;
+	}
+	Sje__V1__StatsReply view = *st;
+	view.functions           = (Sje__V1__FunctionStats **) rows;
+	view.n_functions         = n_rows;
+	st                       = &view;
+	sje__buf b               = { 0 };
 
 	met_family(&b, "sje_jobs", "gauge",
 	    "Jobs not finished, by state and function (PENDING: waiting for "
@@ -194,6 +288,33 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 		    st->functions[i]->function, st->functions[i]->run);
 	}
 
+	met_family(&b, "sje_worker_reports_refused_total", "counter",
+	    "WorkerHub calls and reports refused, by reason: session (never "
+	    "issued or no longer live), lease (not the job's current lease), "
+	    "holder (another worker's lease), register.");
+	for (size_t i = 0; i < st->n_worker_refusals; i++) {
+		sje__buf_printf(
+		    &b, "sje_worker_reports_refused_total{reason=\"");
+		met_label(&b, st->worker_refusals[i]->reason);
+		sje__buf_printf(
+		    &b, "\"} %" PRIu64 "\n", st->worker_refusals[i]->count);
+	}
+	met_family(&b, "sje_worker_sessions_replaced_total", "counter",
+	    "Worker sessions replaced by a registration of the same name.");
+	sje__buf_printf(&b, "sje_worker_sessions_replaced_total %" PRIu64 "\n",
+	    st->worker_sessions_replaced);
+	met_family(&b, "sje_functions_unserved", "gauge",
+	    "Functions in use that no worker serves and config does not name "
+	    "(bounded by tasks.max_unserved_functions).");
+	sje__buf_printf(&b, "sje_functions_unserved %" PRIu64 "\n",
+	    st->unserved_functions);
+	met_family(&b, "sje_submits_refused_unserved_total", "counter",
+	    "Submits refused by tasks.max_unserved_functions.");
+	sje__buf_printf(&b, "sje_submits_refused_unserved_total %" PRIu64 "\n",
+	    st->unserved_refused);
+
+	free(rows);
+	free(other);
 	char *text = sje__buf_take(&b, len);
 	if (text == NULL) {
 		return SJE_ENOMEM;

@@ -24,6 +24,13 @@
 //   sje_start_time_seconds              gauge: when the server started
 //   sje_job_wait_seconds{function}      histogram: ready to started
 //   sje_job_run_seconds{function}       histogram: one attempt's run
+//   sje_worker_reports_refused_total{reason}   counter
+//   sje_worker_sessions_replaced_total  counter
+//   sje_functions_unserved              gauge
+//   sje_submits_refused_unserved_total  counter
+// Per-function series are given only to functions marked served; all the
+// others are summed into function="(other)", so that the size of the text
+// does not depend on what submitters send.
 // Histograms have cumulative _bucket{le} lines ending at le="+Inf",
 // _sum and _count; a histogram whose counts do not match its bounds
 // (counts must be one longer) is skipped. Label values are escaped.

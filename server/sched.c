@@ -22,12 +22,25 @@
 // a status is asked for. Ready jobs wait in one heap per function (priority
 // high first, then oldest first); delayed jobs in one heap by due time.
 //
-// Leases: a job leased to a worker carries a lease_id unique across
-// restarts (a persisted counter). Reports must name the current lease_id,
-// so a report on an expired or moved lease changes nothing. Heartbeats
-// extend leases; a lease not extended for lease_s expires and the attempt
-// counts as failed ("lost"). After a restart, RUNNING jobs get lease_s from
-// the restart to be heard of again.
+// Leases: a job leased to a worker carries a lease_id of 64 random bits
+// (never 0, never the job's previous one, unique among live leases:
+// s->leases), kept in the job's row. A report or heartbeat counts only
+// when it names the job's current lease_id and comes from the session
+// that holds the lease; anything else is refused, changes nothing, and is
+// counted (s->refused). Heartbeats extend leases; a lease not extended for
+// lease_s expires and the attempt counts as failed ("lost").
+//
+// A lease whose holder is unknown — after a coordinator restart, or after
+// its worker's session was replaced by a new registration of the same
+// name — is claimed by the first live session that names it (heartbeat or
+// report) under the worker name the row records: the unguessable lease id
+// is then the capability, and with executor.worker_nodes the name is
+// proven. After a restart, RUNNING jobs get lease_s from the restart to
+// be heard of again.
+//
+// Functions and sessions are found by hash (s->fn_map, s->sessions).
+// Functions no worker serves and config does not name are bounded by
+// tasks.max_unserved_functions, and forgotten once nothing uses them.
 //
 // Threads: everything below the inbox belongs to the scheduler thread.
 // s->mtx guards only the inbox and the stopping flag.
@@ -188,29 +201,108 @@ sje__sched_heap_remove(sched_heap *h, sched_job *j)
 // ---- functions, workers, jobs ------------------------------------------
 
 sched_fn *
+sje__sched_fn_find(sje__sched *s, const char *name)
+{
+	return sje__hmap_get(&s->fn_map, name);
+}
+
+bool
+sje__sched_fn_unserved(const sched_fn *f)
+{
+	return f->n_workers == 0 && !f->configured;
+}
+
+sched_fn *
 sje__sched_fn_get(sje__sched *s, const char *name)
 {
-	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
-		if (strcmp(f->name, name) == 0) {
-			return f;
-		}
+	sched_fn *f = sje__hmap_get(&s->fn_map, name);
+	if (f != NULL) {
+		return f;
 	}
-	sched_fn *f = sje__sched_xalloc(sizeof(*f));
-	f->name     = sje__sched_xstrdup(name);
-	f->next     = s->fns;
-	s->fns      = f;
+	f       = sje__sched_xalloc(sizeof(*f));
+	f->name = sje__sched_xstrdup(name);
+	if (sje__hmap_put(&s->fn_map, f->name, f) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	f->next = s->fns;
+	if (s->fns != NULL) {
+		s->fns->prev = f;
+	}
+	s->fns = f;
+	s->n_unserved++;
 	return f;
+}
+
+// sched_hist_merge adds the durations of from to into.
+static void
+sched_hist_merge(sched_hist *into, const sched_hist *from)
+{
+	for (size_t i = 0; i <= SCHED_HIST_N; i++) {
+		into->counts[i] += from->counts[i];
+	}
+	into->sum_ms += from->sum_ms;
+	into->n += from->n;
+}
+
+void
+sje__sched_fn_sweep(sje__sched *s)
+{
+	sched_fn *f = s->fns;
+	while (f != NULL) {
+		sched_fn *next = f->next;
+		if (f->n_jobs == 0 && f->n_workers == 0 && !f->configured) {
+			// Its counters go on in the forgotten functions'
+			// sum, so that totals never go down.
+			sched_fn *g = &s->forgotten;
+			g->submitted += f->submitted;
+			g->succeeded += f->succeeded;
+			g->failed += f->failed;
+			g->cancelled += f->cancelled;
+			g->retried += f->retried;
+			g->upstream_failed += f->upstream_failed;
+			sched_hist_merge(&g->wait, &f->wait);
+			sched_hist_merge(&g->run, &f->run);
+			sje__hmap_del(&s->fn_map, f->name);
+			if (f->prev != NULL) {
+				f->prev->next = f->next;
+			} else {
+				s->fns = f->next;
+			}
+			if (f->next != NULL) {
+				f->next->prev = f->prev;
+			}
+			s->n_unserved--;
+			free(f->ready.v);
+			free(f->name);
+			free(f);
+		}
+		f = next;
+	}
 }
 
 sched_worker *
 sje__sched_worker_find(sje__sched *s, uint64_t session)
 {
-	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
-		if (w->session == session) {
-			return w;
+	return session != 0 ? sje__umap_get(&s->sessions, session) : NULL;
+}
+
+void
+sje__sched_worker_drop(sje__sched *s, sched_worker *w)
+{
+	for (sched_worker **pp = &s->workers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
 		}
 	}
-	return NULL;
+	sje__umap_del(&s->sessions, w->session);
+	for (size_t i = 0; i < w->n_fns; i++) {
+		sched_fn *f = w->fns[i];
+		if (--f->n_workers == 0 && !f->configured) {
+			s->n_unserved++;
+		}
+	}
+	sje__sched_worker_free(w);
 }
 
 void
@@ -229,6 +321,9 @@ sje__sched_worker_free(sched_worker *w)
 void
 sje__sched_job_free(sched_job *j)
 {
+	if (j->fn != NULL) {
+		j->fn->n_jobs--;
+	}
 	for (uint32_t i = 0; i < j->n_children; i++) {
 		free(j->children[i]);
 	}
@@ -262,10 +357,26 @@ sje__sched_unqueue(sje__sched *s, sched_job *j)
 	}
 }
 
-// sje__sched_release_lease forgets the worker holding j's lease.
 void
-sje__sched_release_lease(sched_job *j)
+sje__sched_lease_new(sje__sched *s, sched_job *j)
 {
+	uint64_t id;
+	do {
+		id = sje__random_u64();
+	} while (id == 0 || id == j->lease_id ||
+	    sje__umap_get(&s->leases, id) != NULL);
+	j->lease_id = id;
+	if (sje__umap_put(&s->leases, id, j) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+}
+
+void
+sje__sched_release_lease(sje__sched *s, sched_job *j)
+{
+	if (j->lease_id != 0 && sje__umap_get(&s->leases, j->lease_id) == j) {
+		sje__umap_del(&s->leases, j->lease_id);
+	}
 	if (j->worker != NULL && j->worker->busy > 0) {
 		j->worker->busy--;
 	}
@@ -485,11 +596,11 @@ sched_flush(sje__sched *s)
 	if (s->in_txn) {
 		sje_err err = SJE_OK;
 		if (s->seq_dirty) {
-			if ((err = sje__store_meta_set(s->store, "lease_seq",
-			         s->lease_seq)) == SJE_OK) {
-				err = sje__store_meta_set(
-				    s->store, "event_seq", s->event_seq);
-			}
+			// (Stores of earlier versions also hold a "lease_seq"
+			// row: lease ids were a counter then. It is no longer
+			// read or written.)
+			err = sje__store_meta_set(
+			    s->store, "event_seq", s->event_seq);
 			if (err != SJE_OK) {
 				sje__sched_fatal("store meta", err);
 			}
@@ -615,8 +726,9 @@ sched_recover_row(void *arg, const sje__job_row *row)
 		free(j);
 		return SJE_ENOMEM;
 	}
-	j->id               = row->id;
-	j->fn               = sje__sched_fn_get(s, row->function);
+	j->id = row->id;
+	j->fn = sje__sched_fn_get(s, row->function);
+	j->fn->n_jobs++;
 	j->state            = row->state;
 	j->priority         = row->priority;
 	j->attempt          = row->attempt;
@@ -640,8 +752,14 @@ sched_recover_row(void *arg, const sje__job_row *row)
 		break;
 	case ST_RUNNING:
 		// Its worker may still be running it: give it a lease's time
-		// from now to be heard of again.
+		// from now to be heard of again. (A lease id from a store of
+		// an earlier version is a small counter: guessable, but it
+		// lives only until this lease ends.)
 		j->lease_expires_ms = s->now_ms + s->lease_ms;
+		if (j->lease_id != 0 &&
+		    sje__umap_put(&s->leases, j->lease_id, j) != SJE_OK) {
+			return SJE_ENOMEM;
+		}
 		break;
 	default:
 		break; // PENDING: linked to its parents by sched_recover_links
@@ -760,6 +878,37 @@ sched_recover_fixups(sje__sched *s)
 	sje__sched_cascade(s);
 }
 
+// sched_configured makes the functions config names (tasks.functions and
+// workflow steps): they are never forgotten and never count as unserved.
+static void
+sched_configured(sje__sched *s)
+{
+	const sje_config *cfg = s->cfg;
+	for (size_t i = 0; i < cfg->tasks.n_functions; i++) {
+		if (cfg->tasks.functions[i].name != NULL) {
+			sched_fn *f =
+			    sje__sched_fn_get(s, cfg->tasks.functions[i].name);
+			if (!f->configured) {
+				f->configured = true;
+				s->n_unserved--;
+			}
+		}
+	}
+	for (size_t w = 0; w < cfg->n_workflows; w++) {
+		for (size_t i = 0; i < cfg->workflows[w].n_steps; i++) {
+			const char *fn = cfg->workflows[w].steps[i].function;
+			if (fn == NULL) {
+				continue;
+			}
+			sched_fn *f = sje__sched_fn_get(s, fn);
+			if (!f->configured) {
+				f->configured = true;
+				s->n_unserved--;
+			}
+		}
+	}
+}
+
 static bool
 sched_free_job_each(void *arg, const char *key, void *value)
 {
@@ -774,6 +923,14 @@ sched_free_state(sje__sched *s)
 {
 	sje__hmap_each(&s->jobs, sched_free_job_each, NULL);
 	sje__hmap_fini(&s->jobs);
+	while (s->workers != NULL) {
+		sched_worker *w = s->workers;
+		s->workers      = w->next;
+		sje__sched_worker_free(w);
+	}
+	sje__umap_fini(&s->sessions);
+	sje__umap_fini(&s->leases);
+	sje__hmap_fini(&s->fn_map);
 	while (s->fns != NULL) {
 		sched_fn *f = s->fns;
 		s->fns      = f->next;
@@ -782,11 +939,6 @@ sched_free_state(sje__sched *s)
 		free(f);
 	}
 	free(s->delayed.v);
-	while (s->workers != NULL) {
-		sched_worker *w = s->workers;
-		s->workers      = w->next;
-		sje__sched_worker_free(w);
-	}
 	for (size_t i = 0; i < s->n_cascade; i++) {
 		free(s->cascade[i].task_id);
 		free(s->cascade[i].parent);
@@ -825,6 +977,10 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 	s->next_alert_ms =
 	    s->now_ms + (sje_time_ms) cfg->monitoring.check_interval_s * 1000;
 	sje__hmap_init(&s->jobs);
+	sje__hmap_init(&s->fn_map);
+	sje__umap_init(&s->sessions);
+	sje__umap_init(&s->leases);
+	sched_configured(s);
 
 	sje_err err;
 	char    why[512];
@@ -833,10 +989,8 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 		SJE_ERROR("%s", why);
 		goto fail;
 	}
-	if ((err = sje__store_meta_get(store, "lease_seq", &s->lease_seq)) !=
-	        SJE_OK ||
-	    (err = sje__store_meta_get(store, "event_seq", &s->event_seq)) !=
-	        SJE_OK) {
+	if ((err = sje__store_meta_get(store, "event_seq", &s->event_seq)) !=
+	    SJE_OK) {
 		goto fail;
 	}
 	if ((err = sje__store_scan_active(store, sched_recover_row, s)) !=

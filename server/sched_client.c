@@ -459,10 +459,11 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s", why);
 		return;
 	}
-	sched_job *j    = sje__sched_xalloc(sizeof(*j));
-	j->id           = id;
-	j->task_id      = sje__sched_xstrdup(it->task_id);
-	j->fn           = fn;
+	sched_job *j = sje__sched_xalloc(sizeof(*j));
+	j->id        = id;
+	j->task_id   = sje__sched_xstrdup(it->task_id);
+	j->fn        = fn;
+	fn->n_jobs++;
 	j->state        = row.state;
 	j->priority     = row.priority;
 	j->max_attempts = row.max_attempts;
@@ -491,6 +492,53 @@ typedef struct submit_out {
 	Sje__V1__SubmitResult **res;
 	size_t                  n;
 } submit_out;
+
+// submit_bound makes the functions the new jobs name, refusing the
+// request (RESOURCE_EXHAUSTED, naming "<prefix>[i].function") when one
+// would be a function beyond tasks.max_unserved_functions. At the limit
+// it first forgets the unused functions, then counts again from the start
+// (what the first pass made may have been forgotten).
+static bool
+submit_bound(sje__sched *s, sje__call *call, const char *prefix,
+    submit_item *items, size_t n)
+{
+	uint32_t max = s->cfg->tasks.max_unserved_functions;
+	for (int pass = 0; pass < 2; pass++) {
+		bool full = false;
+		for (size_t i = 0; i < n && !full; i++) {
+			const char *name = items[i].spec->function;
+			if (items[i].exists ||
+			    sje__sched_fn_find(s, name) != NULL) {
+				continue;
+			}
+			if (s->n_unserved >= max) {
+				full = true;
+				if (pass == 0) {
+					break;
+				}
+				s->unserved_refused++;
+				SJE_WARN("submit refused: function '%s' would "
+				         "be unserved function %zu, over "
+				         "tasks.max_unserved_functions (%u)",
+				    name, s->n_unserved + 1, max);
+				submit_fail(s, call, SJE_ELIMIT, prefix, i,
+				    "function",
+				    "no worker serves function '%s', and %zu "
+				    "functions no worker serves are in use "
+				    "already (tasks.max_unserved_functions "
+				    "is %u)",
+				    name, s->n_unserved, max);
+				return false;
+			}
+			(void) sje__sched_fn_get(s, name);
+		}
+		if (!full) {
+			return true;
+		}
+		sje__sched_fn_sweep(s);
+	}
+	return true;
+}
 
 static void
 submit_out_free(submit_out *o)
@@ -521,7 +569,8 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	bool ok =
 	    submit_check(s, call, prefix, workflow_id, items, n, &seen) &&
 	    submit_resolve(s, call, prefix, items, n, &seen) &&
-	    submit_plan(s, call, prefix, items, n);
+	    submit_plan(s, call, prefix, items, n) &&
+	    submit_bound(s, call, prefix, items, n);
 	sje__hmap_fini(&seen);
 	if (!ok) {
 		return false;
@@ -1116,26 +1165,21 @@ static bool
 stats_each(void *arg, const char *key, void *value)
 {
 	(void) key;
-	stats_scan *sc = arg;
-	sched_job  *j  = value;
-	for (size_t i = 0; i < sc->n; i++) {
-		if (sc->g[i].fn != j->fn) {
-			continue;
-		}
-		switch (j->state) {
-		case ST_QUEUED:
-			sc->g[i].queued++;
-			break;
-		case ST_RUNNING:
-			sc->g[i].running++;
-			break;
-		case ST_SCHEDULED:
-			sc->g[i].scheduled++;
-			break;
-		default:
-			sc->g[i].pending++;
-			break;
-		}
+	stats_scan  *sc = arg;
+	sched_job   *j  = value;
+	stats_gauge *g  = &sc->g[j->fn->stats_idx];
+	switch (j->state) {
+	case ST_QUEUED:
+		g->queued++;
+		break;
+	case ST_RUNNING:
+		g->running++;
+		break;
+	case ST_SCHEDULED:
+		g->scheduled++;
+		break;
+	default:
+		g->pending++;
 		break;
 	}
 	return true;
@@ -1144,15 +1188,22 @@ stats_each(void *arg, const char *key, void *value)
 void
 sje__sched_stats(sje__sched *s, sje__call *call)
 {
+	// The live functions, then the sum of those forgotten (when any).
 	size_t n = 0;
 	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
 		n++;
 	}
-	stats_scan sc = { .g = sje__sched_xalloc(sizeof(*sc.g) * (n + 1)),
+	bool       forgotten = s->forgotten.submitted != 0;
+	stats_scan sc = { .g = sje__sched_xalloc(sizeof(*sc.g) * (n + 2)),
 		.n           = n };
 	size_t     i  = 0;
 	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		f->stats_idx = i;
 		sc.g[i++].fn = f;
+	}
+	if (forgotten) {
+		s->forgotten.name = (char *) "(forgotten)";
+		sc.g[n++].fn      = &s->forgotten;
 	}
 	sje__hmap_each(&s->jobs, stats_each, &sc);
 
@@ -1179,6 +1230,8 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 		fs[i].cancelled       = f->cancelled;
 		fs[i].retried         = f->retried;
 		fs[i].upstream_failed = f->upstream_failed;
+		fs[i].served =
+		    f != &s->forgotten && !sje__sched_fn_unserved(f);
 		pending += sc.g[i].pending;
 		sched_hist_pb(&f->wait, &hist[2 * i],
 		    &bounds[SCHED_HIST_N * 2 * i],
@@ -1199,9 +1252,27 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 	reply.pending              = pending;
 	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
 		reply.workers++;
-		reply.worker_slots += w->slots;
+		// Sums saturate: many workers of many slots do not wrap.
+		reply.worker_slots = w->slots > UINT32_MAX - reply.worker_slots
+		    ? UINT32_MAX
+		    : reply.worker_slots + w->slots;
 		reply.workers_busy_slots += w->busy;
 	}
+	static const char *const reasons[REFUSED_N] = { "session", "lease",
+		"holder", "register" };
+	Sje__V1__ReasonCount     rc[REFUSED_N];
+	Sje__V1__ReasonCount    *rcp[REFUSED_N];
+	for (size_t r = 0; r < REFUSED_N; r++) {
+		sje__v1__reason_count__init(&rc[r]);
+		rc[r].reason = (char *) reasons[r];
+		rc[r].count  = s->refused[r];
+		rcp[r]       = &rc[r];
+	}
+	reply.worker_refusals          = rcp;
+	reply.n_worker_refusals        = REFUSED_N;
+	reply.worker_sessions_replaced = s->sessions_replaced;
+	reply.unserved_functions       = s->n_unserved;
+	reply.unserved_refused         = s->unserved_refused;
 	sje__sched_reply_ok(s, call, &reply.base);
 	free(counts);
 	free(bounds);
@@ -1263,6 +1334,8 @@ sje__sched_check_alerts(sje__sched *s)
 		in.succeeded_total += f->succeeded;
 		in.failed_total += f->failed;
 	}
+	in.succeeded_total += s->forgotten.succeeded;
+	in.failed_total += s->forgotten.failed;
 	sje__alerts_check(s->alerts, &in, s->now_ms, alerts_changed, s);
 }
 

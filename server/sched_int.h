@@ -30,6 +30,7 @@
 #define SCHED_LIST_DEFAULT 100u
 #define SCHED_LIST_MAX 1000u
 #define SCHED_MAX_WORKER_FUNCTIONS 1024u
+#define SCHED_MAX_WORKER_SLOTS 1024u  // as sje-worker's own bound
 #define SCHED_MAX_ERROR_BYTES 4096u   // an attempt's error message, kept
 #define SCHED_FORGET_LEASES 3         // forget a silent worker after 3 leases
 #define SCHED_HEARTBEAT_MAX_MS 1000u  // cancels reach workers this fast
@@ -127,12 +128,19 @@ struct sched_job {
 	uint32_t      n_waiting; // parents not finished yet (PENDING)
 };
 
-// sched_fn is a function name with its ready queue. Never freed before
-// the scheduler, so its name may be borrowed freely.
+// sched_fn is a function name with its ready queue, kept in s->fn_map (by
+// name) and on the s->fns list. A function that no unfinished job uses, no
+// worker serves and config does not name is forgotten by
+// sje__sched_fn_sweep, which runs only between handlers: a handler may
+// borrow any function's name until it returns.
 struct sched_fn {
-	char      *name;
+	char      *name; // owned; the key in s->fn_map
 	sched_heap ready;
-	sched_fn  *next;
+	sched_fn  *next, *prev;
+	uint32_t   n_jobs;     // unfinished sched_jobs with this fn
+	uint32_t   n_workers;  // entries in live workers' fns naming it
+	bool       configured; // tasks.functions or a workflow step names it
+	size_t     stats_idx;  // scratch for Stats
 	// Counters since the server started, for Stats.
 	uint64_t   submitted, succeeded, failed, cancelled, retried;
 	uint64_t   upstream_failed;
@@ -140,8 +148,10 @@ struct sched_fn {
 	sched_hist run;  // started to finished, per attempt
 };
 
+// sched_worker is one live registration, in s->sessions (by session) and
+// on the s->workers list.
 struct sched_worker {
-	uint64_t      session;
+	uint64_t      session; // random, never 0
 	char         *name;
 	sched_fn    **fns;
 	size_t        n_fns;
@@ -153,6 +163,15 @@ struct sched_worker {
 	int           n_holds; // Fetch calls held for it
 	sched_worker *next;
 };
+
+// refusal counts WorkerHub calls and reports refused, by reason.
+typedef enum refusal {
+	REFUSED_SESSION, // a session never issued, or no longer live
+	REFUSED_LEASE,   // no such lease on that job (guessed, expired, moved)
+	REFUSED_HOLDER,  // the right lease, from another worker
+	REFUSED_REGISTER, // a registration refused (slots, functions, proof)
+	REFUSED_N
+} refusal;
 
 // report_kind says which WorkerHub report a ReportRequest is.
 typedef enum report_kind {
@@ -209,13 +228,20 @@ struct sje__sched {
 	bool            stopping;  // (mtx)
 
 	// The rest belongs to the scheduler thread.
-	sje__hmap      jobs; // task_id -> sched_job, unfinished jobs only
-	sched_fn      *fns;
+	sje__hmap      jobs;   // task_id -> sched_job, unfinished jobs only
+	sje__hmap      fn_map; // name -> sched_fn
+	sched_fn      *fns;    // the same functions, newest first
+	size_t         n_unserved; // functions neither served nor configured
+	sched_fn       forgotten;  // counters of functions forgotten, summed
+	uint64_t       unserved_refused; // submits refused for the limit
+	sje__umap      sessions;         // session -> sched_worker
+	sje__umap      leases;           // lease_id -> RUNNING sched_job
+	uint64_t       refused[REFUSED_N];
+	uint64_t       sessions_replaced; // by a registration of the same name
 	sched_heap     delayed;
 	size_t         n_ready; // jobs in all ready heaps
 	sched_worker  *workers;
 	sched_hold    *holds_head, *holds_tail;
-	uint64_t       lease_seq;
 	uint64_t       event_seq;
 	bool           seq_dirty;
 	bool           in_txn;
@@ -269,20 +295,42 @@ void sje__sched_heap_push(sched_heap *h, sched_job *j);
 // sje__sched_heap_remove takes j out of h (nothing if it is not there).
 void sje__sched_heap_remove(sched_heap *h, sched_job *j);
 
+// sje__sched_fn_find returns the function called name, or NULL (a hash
+// lookup).
+sched_fn *sje__sched_fn_find(sje__sched *s, const char *name);
+
 // sje__sched_fn_get finds the function called name, making it on first
-// use. Functions live as long as the scheduler: their names may be
-// borrowed.
+// use. Its name may be borrowed until the handler returns (see
+// sje__sched_fn_sweep); jobs and workers that point to it keep it.
 sched_fn *sje__sched_fn_get(sje__sched *s, const char *name);
 
+// sje__sched_fn_unserved is true when no live worker serves f and config
+// does not name it: what tasks.max_unserved_functions bounds.
+bool sje__sched_fn_unserved(const sched_fn *f);
+
+// sje__sched_fn_sweep forgets the functions that no unfinished job uses,
+// no worker serves and config does not name, with their counters. Call it
+// only between handlers.
+void sje__sched_fn_sweep(sje__sched *s);
+
 // sje__sched_worker_find returns the worker registered as session, or
-// NULL.
+// NULL (a hash lookup; session 0 is never issued).
 sched_worker *sje__sched_worker_find(sje__sched *s, uint64_t session);
 
-// sje__sched_worker_free frees w and what it owns.
+// sje__sched_worker_drop unlinks w (from s->workers and s->sessions),
+// lets go of its functions and frees it. w holds no lease and no Fetch.
+void sje__sched_worker_drop(sje__sched *s, sched_worker *w);
+
+// sje__sched_worker_free frees w and what it owns (nothing else).
 void sje__sched_worker_free(sched_worker *w);
 
-// sje__sched_job_free frees j and what it owns (not its waiters' holds).
+// sje__sched_job_free frees j and what it owns (not its waiters' holds),
+// and lets go of its function.
 void sje__sched_job_free(sched_job *j);
+
+// sje__sched_lease_new gives j a fresh lease id: 64 random bits, never 0,
+// never j's last lease, unique among live leases (s->leases).
+void sje__sched_lease_new(sje__sched *s, sched_job *j);
 
 // sje__sched_ready puts a QUEUED job on its function's heap.
 void sje__sched_ready(sje__sched *s, sched_job *j);
@@ -290,8 +338,10 @@ void sje__sched_ready(sje__sched *s, sched_job *j);
 // sje__sched_unqueue takes a job off whichever heap holds it.
 void sje__sched_unqueue(sje__sched *s, sched_job *j);
 
-// sje__sched_release_lease forgets the worker holding j's lease.
-void sje__sched_release_lease(sched_job *j);
+// sje__sched_release_lease ends j's lease: its id leaves s->leases and the
+// holder is forgotten. j->lease_id keeps the old id, so that a late report
+// on it is refused.
+void sje__sched_release_lease(sje__sched *s, sched_job *j);
 
 // sje__sched_txn opens the round's transaction if it is not open yet.
 void sje__sched_txn(sje__sched *s);

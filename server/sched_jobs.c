@@ -183,7 +183,7 @@ sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row)
 	sje__sched_event_push(
 	    s, j, row->worker, row->error_type, row->error_message);
 	sje__sched_unqueue(s, j);
-	sje__sched_release_lease(j);
+	sje__sched_release_lease(s, j);
 	sje__hmap_del(&s->jobs, j->task_id);
 	for (size_t i = 0; i < j->n_waiters; i++) {
 		sched_hold_job_done(s, j->waiters[i]);
@@ -294,7 +294,7 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 {
 	sje__sched_row_set_str(&row->error_type, type);
 	sje__sched_row_set_str(&row->error_message, message);
-	sje__sched_release_lease(j);
+	sje__sched_release_lease(s, j);
 	row->lease_expires_ms = 0;
 	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "attempt %u failed: %s: %s",
 	    j->attempt, type, message);

@@ -1,6 +1,24 @@
 // sched_worker.c — the WorkerHub's handlers (register, fetch, heartbeat,
 // reports), the timers, and dispatch of ready jobs to held fetches. See
 // sched.c for the design; scheduler thread only.
+//
+// Who may report. Every call but RegisterWorker and GetChallenge names a
+// session, which must be live (issued by RegisterWorker, not replaced,
+// not forgotten): else the whole call is refused FAILED_PRECONDITION and
+// the worker registers again. A report or heartbeat entry counts only for
+// a RUNNING job whose current lease it names (else FAILED_PRECONDITION
+// for that outcome, "lost" in a heartbeat reply) and whose lease the
+// session holds (else PERMISSION_DENIED, "lost"). A lease whose holder is
+// unknown (coordinator restart, replaced session) goes to the first
+// session of the recorded worker name that names it. Refusals change
+// nothing and are counted by reason for Stats and /metrics.
+//
+// A registration under the name of a live session replaces it: the old
+// session ends (its held Fetch calls are answered FAILED_PRECONDITION, its
+// later calls refused), and its leases stay where they are, with their
+// holder unknown, for the new session to claim by lease id — a worker that
+// re-registers goes on with its running jobs; one that restarted has lost
+// them, and they run again once their lease expires.
 #include "sched_int.h"
 
 #include "job.h"
@@ -17,6 +35,50 @@
 
 // ---- WorkerHub handlers ----------------------------------------------
 
+// sched_unhold_each forgets old as the holder of the leases it holds: they
+// stay, for a session of the same name to claim.
+static bool
+sched_unhold_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	sched_job *j = value;
+	if (j->worker == arg) {
+		j->worker = NULL;
+	}
+	return true;
+}
+
+// sched_replace ends session old, which a new registration of the same
+// name replaces: its held Fetch calls are answered, its leases left for the
+// new session to claim, and its later calls refused.
+static void
+sched_replace(sje__sched *s, sched_worker *old)
+{
+	SJE_WARN("worker %s registered again: its session before is replaced "
+	         "(%u jobs running under it wait for the new session to "
+	         "claim them)",
+	    old->name, old->busy);
+	for (sched_hold *h = s->holds_head; h != NULL;) {
+		sched_hold *next = h->next;
+		if (h->kind == HOLD_FETCH && h->worker == old) {
+			sje__sched_reply_err(s, h->call, SJE_EPRECOND,
+			    "session",
+			    "session replaced by a newer registration of "
+			    "worker '%s'",
+			    old->name);
+			sje__sched_hold_remove(s, h);
+		}
+		h = next;
+	}
+	if (old->busy > 0) {
+		sje__hmap_each(&s->jobs, sched_unhold_each, old);
+	}
+	old->busy    = 0;
+	old->n_holds = 0;
+	s->sessions_replaced++;
+	sje__sched_worker_drop(s, old);
+}
+
 void
 sje__sched_register(sje__sched *s, sje__call *call)
 {
@@ -25,18 +87,29 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	if (!sje__sched_check_id(s, call, req->name, "name")) {
 		return;
 	}
+	if (req->slots < 1 || req->slots > SCHED_MAX_WORKER_SLOTS) {
+		s->refused[REFUSED_REGISTER]++;
+		sje__sched_reply_err(s, call, SJE_EINVAL, "slots",
+		    "slots must be 1 to %u, not %u", SCHED_MAX_WORKER_SLOTS,
+		    req->slots);
+		return;
+	}
 	if (req->n_functions > SCHED_MAX_WORKER_FUNCTIONS) {
+		s->refused[REFUSED_REGISTER]++;
 		sje__sched_reply_err(s, call, SJE_ELIMIT, "functions",
-		    "at most %u functions", SCHED_MAX_WORKER_FUNCTIONS);
+		    "at most %u functions per worker, not %zu",
+		    SCHED_MAX_WORKER_FUNCTIONS, req->n_functions);
 		return;
 	}
 	if (req->n_labels > SJE_MAX_LABELS) {
+		s->refused[REFUSED_REGISTER]++;
 		sje__sched_reply_err(s, call, SJE_ELIMIT, "labels",
 		    "at most %u labels", SJE_MAX_LABELS);
 		return;
 	}
 	for (size_t i = 0; i < req->n_functions; i++) {
 		if (!sje__job_id_valid(req->functions[i])) {
+			s->refused[REFUSED_REGISTER]++;
 			sje__sched_reply_err(s, call, SJE_EINVAL, "functions",
 			    "function names are 1 to %u characters of "
 			    "A-Z a-z 0-9 _ . : -",
@@ -47,6 +120,7 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	for (size_t i = 0; i < req->n_labels; i++) {
 		if (strlen(req->labels[i]->key) > SJE_MAX_ID_BYTES ||
 		    strlen(req->labels[i]->value) > SJE_MAX_ID_BYTES * 8) {
+			s->refused[REFUSED_REGISTER]++;
 			sje__sched_reply_err(
 			    s, call, SJE_ELIMIT, "labels", "label too long");
 			return;
@@ -57,20 +131,34 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	        req->certificate.data, req->certificate.len, req->nonce.data,
 	        req->nonce.len, req->signature.data, req->signature.len, why,
 	        sizeof(why)) != SJE_OK) {
+		s->refused[REFUSED_REGISTER]++;
 		SJE_WARN("worker %s refused: %s", req->name, why);
 		sje__sched_reply_err(s, call, SJE_EPERM, "name", "%s", why);
 		return;
+	}
+	for (sched_worker *old = s->workers; old != NULL; old = old->next) {
+		if (strcmp(old->name, req->name) == 0) {
+			sched_replace(s, old);
+			break;
+		}
 	}
 	sched_worker *w = sje__sched_xalloc(sizeof(*w));
 	do {
 		w->session = sje__random_u64();
 	} while (
 	    w->session == 0 || sje__sched_worker_find(s, w->session) != NULL);
+	if (sje__umap_put(&s->sessions, w->session, w) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
 	w->name  = sje__sched_xstrdup(req->name);
-	w->slots = req->slots != 0 ? req->slots : 1;
+	w->slots = req->slots;
 	w->fns   = sje__sched_xalloc(sizeof(*w->fns) * (req->n_functions + 1));
 	for (size_t i = 0; i < req->n_functions; i++) {
-		w->fns[w->n_fns++] = sje__sched_fn_get(s, req->functions[i]);
+		sched_fn *f = sje__sched_fn_get(s, req->functions[i]);
+		if (f->n_workers++ == 0 && !f->configured) {
+			s->n_unserved--;
+		}
+		w->fns[w->n_fns++] = f;
 	}
 	w->labels =
 	    sje__sched_xalloc(sizeof(*w->labels) * (req->n_labels + 1));
@@ -113,12 +201,54 @@ sched_session(sje__sched *s, sje__call *call, uint64_t session)
 {
 	sched_worker *w = sje__sched_worker_find(s, session);
 	if (w == NULL) {
+		s->refused[REFUSED_SESSION]++;
 		sje__sched_reply_err(s, call, SJE_EPRECOND, "session",
 		    "unknown session: register again");
 		return NULL;
 	}
 	w->last_seen_ms = s->now_ms;
 	return w;
+}
+
+// sched_lease_check says whether w may report on j under lease_id:
+// SJE__V1__STATUS_CODE__OK when j is RUNNING under that lease and w holds
+// it (or its holder is unknown and w carries the worker name j's row
+// records: w then claims it), else the refusal's code, counted. Changes
+// nothing but the claim.
+static int
+sched_lease_check(
+    sje__sched *s, sched_worker *w, sched_job *j, uint64_t lease_id)
+{
+	if (j == NULL || j->state != ST_RUNNING || lease_id == 0 ||
+	    j->lease_id != lease_id) {
+		s->refused[REFUSED_LEASE]++;
+		return SJE__V1__STATUS_CODE__FAILED_PRECONDITION;
+	}
+	if (j->worker == w) {
+		return SJE__V1__STATUS_CODE__OK;
+	}
+	if (j->worker == NULL) {
+		// Its holder is unknown (after a restart, or a replaced
+		// session): the session of the worker it was leased to may
+		// claim it by its lease id.
+		sje__job_row *row = sje__sched_load(s, j);
+		bool          same =
+		    row->worker != NULL && strcmp(row->worker, w->name) == 0;
+		sje__job_row_free(row);
+		if (same) {
+			j->worker = w;
+			w->busy++;
+			SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
+			    "lease claimed by worker %s's new session",
+			    w->name);
+			return SJE__V1__STATUS_CODE__OK;
+		}
+	}
+	s->refused[REFUSED_HOLDER]++;
+	SJE_LOG_JOB(SJE_LOG_WARN, j->task_id,
+	    "refused a report from worker %s on a lease it does not hold",
+	    w->name);
+	return SJE__V1__STATUS_CODE__PERMISSION_DENIED;
 }
 
 void
@@ -144,6 +274,8 @@ sje__sched_fetch(sje__sched *s, sje__call *call)
 	      ? req->max_jobs
 	      : SCHED_MAX_FETCH_JOBS;
 	w->n_holds++;
+	SJE_DEBUG("worker %s: fetch held for up to %u ms (%d held)", w->name,
+	    wait_ms, w->n_holds);
 }
 
 // progress_hash fingerprints a progress message, to skip unchanged writes.
@@ -178,17 +310,12 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 		sched_job                 *j = r->task_id != NULL
 		                    ? sje__hmap_get(&s->jobs, r->task_id)
 		                    : NULL;
-		if (j == NULL || j->state != ST_RUNNING ||
-		    j->lease_id != r->lease_id) {
+		if (sched_lease_check(s, w, j, r->lease_id) !=
+		    SJE__V1__STATUS_CODE__OK) {
 			reply.lost[reply.n_lost++] = r->task_id;
 			continue;
 		}
 		j->lease_expires_ms = s->now_ms + s->lease_ms;
-		if (j->worker == NULL) {
-			// Its holder is known again (after a restart).
-			j->worker = w;
-			w->busy++;
-		}
 		if (j->cancel_requested) {
 			reply.cancel[reply.n_cancel++] = r->task_id;
 		}
@@ -231,7 +358,7 @@ sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
 	// The attempt's record says so until a new lease reuses its number.
 	sje__sched_attempt_end(s, j, row, ST_QUEUED, "released",
 	    "handed back unrun by its worker");
-	sje__sched_release_lease(j);
+	sje__sched_release_lease(s, j);
 	j->attempt--;
 	row->attempt          = j->attempt;
 	row->lease_expires_ms = 0;
@@ -253,9 +380,9 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 	if (!sje__sched_check_count(s, call, req->n_outcomes, 0, "outcomes")) {
 		return;
 	}
-	sched_worker *w = sje__sched_worker_find(s, req->session);
-	if (w != NULL) {
-		w->last_seen_ms = s->now_ms;
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
+		return;
 	}
 	Sje__V1__ReportReply reply = SJE__V1__REPORT_REPLY__INIT;
 	reply.accepted =
@@ -266,11 +393,11 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 		sched_job                 *j = o->task_id != NULL
 		                    ? sje__hmap_get(&s->jobs, o->task_id)
 		                    : NULL;
-		if (j == NULL || j->state != ST_RUNNING ||
-		    j->lease_id != o->lease_id) {
-			// Expired, moved or unknown lease: refused, no change.
-			reply.accepted[i] =
-			    SJE__V1__STATUS_CODE__FAILED_PRECONDITION;
+		int code = sched_lease_check(s, w, j, o->lease_id);
+		if (code != SJE__V1__STATUS_CODE__OK) {
+			// Expired, moved or unknown lease, or another
+			// worker's: refused, no change.
+			reply.accepted[i] = code;
 			continue;
 		}
 		reply.accepted[i]    = SJE__V1__STATUS_CODE__OK;
@@ -433,12 +560,14 @@ sched_tick(sje__sched *s)
 			SJE_INFO("worker %s forgotten: silent for %lld ms",
 			    w->name,
 			    (long long) (s->now_ms - w->last_seen_ms));
-			*pp = w->next;
-			sje__sched_worker_free(w);
+			*pp     = w->next;
+			w->next = NULL;
+			sje__sched_worker_drop(s, w);
 		} else {
 			pp = &w->next;
 		}
 	}
+	sje__sched_fn_sweep(s);
 }
 
 // sje__sched_timers runs what is due: delayed jobs, held calls out of time,
@@ -592,7 +721,7 @@ sje__sched_dispatch(sje__sched *s)
 			j->started_ms = s->now_ms;
 			sje__sched_hist_add(
 			    &j->fn->wait, s->now_ms - j->queued_ms);
-			j->lease_id         = ++s->lease_seq;
+			sje__sched_lease_new(s, j);
 			j->lease_expires_ms = s->now_ms + s->lease_ms;
 			j->worker           = h->worker;
 			j->progress_pct     = 0;

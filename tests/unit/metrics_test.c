@@ -54,6 +54,7 @@ test_metrics_render_every_family(void **state)
 
 	Sje__V1__FunctionStats f1       = SJE__V1__FUNCTION_STATS__INIT;
 	f1.function                     = "calculate_data";
+	f1.served                       = true;
 	f1.queued                       = 7;
 	f1.running                      = 2;
 	f1.scheduled                    = 1;
@@ -67,6 +68,7 @@ test_metrics_render_every_family(void **state)
 	f1.run                          = &run;
 	Sje__V1__FunctionStats f2       = SJE__V1__FUNCTION_STATS__INIT;
 	f2.function                     = "we\"ird\\fn\n"; // escaped in labels
+	f2.served                       = true;
 	Sje__V1__FunctionStats *fns[]   = { &f1, &f2 };
 	Sje__V1__Timestamp      started = SJE__V1__TIMESTAMP__INIT;
 	started.unix_ms                 = 1795816800123LL;
@@ -156,6 +158,7 @@ test_metrics_skip_a_histogram_whose_counts_do_not_fit(void **state)
 	h.counts                      = counts;
 	Sje__V1__FunctionStats f      = SJE__V1__FUNCTION_STATS__INIT;
 	f.function                    = "f";
+	f.served                      = true;
 	f.wait                        = &h;
 	Sje__V1__FunctionStats *fns[] = { &f };
 	Sje__V1__StatsReply     st    = SJE__V1__STATS_REPLY__INIT;
@@ -169,6 +172,75 @@ test_metrics_skip_a_histogram_whose_counts_do_not_fit(void **state)
 	has_line(text, "sje_workers 0");
 	free(text);
 	assert_int_equal(sje__metrics_render(NULL, &text, &len), SJE_EINVAL);
+}
+
+static void
+test_metrics_sum_unserved_functions_into_other(void **state)
+{
+	(void) state;
+	// 5,000 functions no worker serves, one that a worker serves: the
+	// text has series for the served one and one "(other)" sum.
+	enum { N = 5000 };
+	double                   bounds[] = { 1, 5 };
+	uint64_t                 counts[] = { 1, 0, 2 };
+	Sje__V1__Histogram       h        = SJE__V1__HISTOGRAM__INIT;
+	Sje__V1__FunctionStats  *fs       = calloc(N + 1, sizeof(*fs));
+	Sje__V1__FunctionStats **fp       = calloc(N + 1, sizeof(*fp));
+	char(*names)[32]                  = calloc(N + 1, sizeof(*names));
+	assert_non_null(fs);
+	assert_non_null(fp);
+	assert_non_null(names);
+	h.n_bounds_ms = 2;
+	h.bounds_ms   = bounds;
+	h.n_counts    = 3;
+	h.counts      = counts;
+	h.sum_ms      = 30;
+	h.count       = 3;
+	for (size_t i = 0; i <= N; i++) {
+		sje__v1__function_stats__init(&fs[i]);
+		snprintf(names[i], sizeof(names[i]), "fn-%zu", i);
+		fs[i].function  = names[i];
+		fs[i].queued    = 1;
+		fs[i].submitted = 2;
+		fs[i].wait      = &h;
+		fp[i]           = &fs[i];
+	}
+	fs[N].served                    = true;
+	Sje__V1__ReasonCount  r1        = SJE__V1__REASON_COUNT__INIT;
+	Sje__V1__ReasonCount *reasons[] = { &r1 };
+	r1.reason                       = "lease";
+	r1.count                        = 10000;
+	Sje__V1__StatsReply st          = SJE__V1__STATS_REPLY__INIT;
+	st.n_functions                  = N + 1;
+	st.functions                    = fp;
+	st.worker_refusals              = reasons;
+	st.n_worker_refusals            = 1;
+	st.worker_sessions_replaced     = 2;
+	st.unserved_functions           = N;
+	st.unserved_refused             = 7;
+	char  *text;
+	size_t len;
+	assert_int_equal(sje__metrics_render(&st, &text, &len), SJE_OK);
+	has_line(text, "sje_jobs{state=\"QUEUED\",function=\"fn-5000\"} 1");
+	has_line(text, "sje_jobs{state=\"QUEUED\",function=\"(other)\"} 5000");
+	has_line(text, "sje_jobs_submitted_total{function=\"(other)\"} 10000");
+	has_line(text,
+	    "sje_job_wait_seconds_bucket{function=\"(other)\",le=\"+Inf\"} "
+	    "15000");
+	has_line(
+	    text, "sje_job_wait_seconds_count{function=\"(other)\"} 15000");
+	assert_null(strstr(text, "function=\"fn-0\""));
+	has_line(
+	    text, "sje_worker_reports_refused_total{reason=\"lease\"} 10000");
+	has_line(text, "sje_worker_sessions_replaced_total 2");
+	has_line(text, "sje_functions_unserved 5000");
+	has_line(text, "sje_submits_refused_unserved_total 7");
+	// Two functions' worth of series and the fixed families: small.
+	assert_true(len < 8000);
+	free(text);
+	free(names);
+	free(fp);
+	free(fs);
 }
 
 static void
@@ -206,6 +278,8 @@ main(void)
 		cmocka_unit_test(test_metrics_render_every_family),
 		cmocka_unit_test(
 		    test_metrics_skip_a_histogram_whose_counts_do_not_fit),
+		cmocka_unit_test(
+		    test_metrics_sum_unserved_functions_into_other),
 		cmocka_unit_test(test_http_statuses_come_from_one_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,6 +137,10 @@ typedef struct sje_config {
 		                     // 1000, 60000
 		sje_function_cfg *functions;
 		size_t            n_functions;
+		// tasks.max_unserved_functions: 1000. Functions at once that
+		// no worker serves and config does not name; a submit that
+		// would make one more is refused.
+		uint32_t max_unserved_functions;
 	} tasks;
 
 	sje_workflow *workflows;

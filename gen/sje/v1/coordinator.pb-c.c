@@ -913,6 +913,51 @@ void   sje__v1__function_stats__free_unpacked
   assert(message->base.descriptor == &sje__v1__function_stats__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__reason_count__init
+                     (Sje__V1__ReasonCount         *message)
+{
+  static const Sje__V1__ReasonCount init_value = SJE__V1__REASON_COUNT__INIT;
+  *message = init_value;
+}
+size_t sje__v1__reason_count__get_packed_size
+                     (const Sje__V1__ReasonCount *message)
+{
+  assert(message->base.descriptor == &sje__v1__reason_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__reason_count__pack
+                     (const Sje__V1__ReasonCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__reason_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__reason_count__pack_to_buffer
+                     (const Sje__V1__ReasonCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__reason_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ReasonCount *
+       sje__v1__reason_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ReasonCount *)
+     protobuf_c_message_unpack (&sje__v1__reason_count__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__reason_count__free_unpacked
+                     (Sje__V1__ReasonCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__reason_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sje__v1__stats_reply__init
                      (Sje__V1__StatsReply         *message)
 {
@@ -2016,7 +2061,7 @@ const ProtobufCMessageDescriptor sje__v1__histogram__descriptor =
   (ProtobufCMessageInit) sje__v1__histogram__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__function_stats__field_descriptors[12] =
+static const ProtobufCFieldDescriptor sje__v1__function_stats__field_descriptors[13] =
 {
   {
     "function",
@@ -2162,6 +2207,18 @@ static const ProtobufCFieldDescriptor sje__v1__function_stats__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "served",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionStats, served),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__function_stats__field_indices_by_name[] = {
   7,   /* field[7] = cancelled */
@@ -2172,6 +2229,7 @@ static const unsigned sje__v1__function_stats__field_indices_by_name[] = {
   11,   /* field[11] = run */
   2,   /* field[2] = running */
   3,   /* field[3] = scheduled */
+  12,   /* field[12] = served */
   4,   /* field[4] = submitted */
   5,   /* field[5] = succeeded */
   9,   /* field[9] = upstream_failed */
@@ -2180,7 +2238,7 @@ static const unsigned sje__v1__function_stats__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__function_stats__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor =
 {
@@ -2190,14 +2248,65 @@ const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor =
   "Sje__V1__FunctionStats",
   "sje.v1",
   sizeof(Sje__V1__FunctionStats),
-  12,
+  13,
   sje__v1__function_stats__field_descriptors,
   sje__v1__function_stats__field_indices_by_name,
   1,  sje__v1__function_stats__number_ranges,
   (ProtobufCMessageInit) sje__v1__function_stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[7] =
+static const ProtobufCFieldDescriptor sje__v1__reason_count__field_descriptors[2] =
+{
+  {
+    "reason",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ReasonCount, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ReasonCount, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__reason_count__field_indices_by_name[] = {
+  1,   /* field[1] = count */
+  0,   /* field[0] = reason */
+};
+static const ProtobufCIntRange sje__v1__reason_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ReasonCount",
+  "ReasonCount",
+  "Sje__V1__ReasonCount",
+  "sje.v1",
+  sizeof(Sje__V1__ReasonCount),
+  2,
+  sje__v1__reason_count__field_descriptors,
+  sje__v1__reason_count__field_indices_by_name,
+  1,  sje__v1__reason_count__number_ranges,
+  (ProtobufCMessageInit) sje__v1__reason_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[11] =
 {
   {
     "functions",
@@ -2283,12 +2392,64 @@ static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[7]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "worker_refusals",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__StatsReply, n_worker_refusals),
+    offsetof(Sje__V1__StatsReply, worker_refusals),
+    &sje__v1__reason_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker_sessions_replaced",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, worker_sessions_replaced),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unserved_functions",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, unserved_functions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unserved_refused",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, unserved_refused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
   4,   /* field[4] = event_seq */
   0,   /* field[0] = functions */
   6,   /* field[6] = pending */
   5,   /* field[5] = started_at */
+  9,   /* field[9] = unserved_functions */
+  10,   /* field[10] = unserved_refused */
+  7,   /* field[7] = worker_refusals */
+  8,   /* field[8] = worker_sessions_replaced */
   2,   /* field[2] = worker_slots */
   1,   /* field[1] = workers */
   3,   /* field[3] = workers_busy_slots */
@@ -2296,7 +2457,7 @@ static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__stats_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
 {
@@ -2306,7 +2467,7 @@ const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
   "Sje__V1__StatsReply",
   "sje.v1",
   sizeof(Sje__V1__StatsReply),
-  7,
+  11,
   sje__v1__stats_reply__field_descriptors,
   sje__v1__stats_reply__field_indices_by_name,
   1,  sje__v1__stats_reply__number_ranges,

@@ -38,6 +38,7 @@ typedef struct Sje__V1__RunWorkflowReply Sje__V1__RunWorkflowReply;
 typedef struct Sje__V1__StatsRequest Sje__V1__StatsRequest;
 typedef struct Sje__V1__Histogram Sje__V1__Histogram;
 typedef struct Sje__V1__FunctionStats Sje__V1__FunctionStats;
+typedef struct Sje__V1__ReasonCount Sje__V1__ReasonCount;
 typedef struct Sje__V1__StatsReply Sje__V1__StatsReply;
 
 
@@ -398,10 +399,29 @@ struct  Sje__V1__FunctionStats
    * start to finish of an attempt
    */
   Sje__V1__Histogram *run;
+  /*
+   * A live worker serves it now, or config names it (tasks.functions, a
+   * workflow step). /metrics gives per-function series only to these.
+   */
+  protobuf_c_boolean served;
 };
 #define SJE__V1__FUNCTION_STATS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__function_stats__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0 }
+
+
+/*
+ * ReasonCount is a counter split by a reason.
+ */
+struct  Sje__V1__ReasonCount
+{
+  ProtobufCMessage base;
+  char *reason;
+  uint64_t count;
+};
+#define SJE__V1__REASON_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__reason_count__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Sje__V1__StatsReply
@@ -418,10 +438,29 @@ struct  Sje__V1__StatsReply
    * jobs waiting for parents, now
    */
   uint64_t pending;
+  /*
+   * WorkerHub calls and reports refused since the start, by reason:
+   * "session" (never issued or no longer live), "lease" (not the job's
+   * current lease), "holder" (the lease of another worker), "register".
+   */
+  size_t n_worker_refusals;
+  Sje__V1__ReasonCount **worker_refusals;
+  /*
+   * by a registration of the same name
+   */
+  uint64_t worker_sessions_replaced;
+  /*
+   * now (tasks.max_unserved_functions)
+   */
+  uint64_t unserved_functions;
+  /*
+   * submits refused for that limit
+   */
+  uint64_t unserved_refused;
 };
 #define SJE__V1__STATS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__stats_reply__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, NULL, 0 }
+    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0 }
 
 
 /* Sje__V1__SubmitRequest methods */
@@ -807,6 +846,25 @@ Sje__V1__FunctionStats *
 void   sje__v1__function_stats__free_unpacked
                      (Sje__V1__FunctionStats *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__ReasonCount methods */
+void   sje__v1__reason_count__init
+                     (Sje__V1__ReasonCount         *message);
+size_t sje__v1__reason_count__get_packed_size
+                     (const Sje__V1__ReasonCount   *message);
+size_t sje__v1__reason_count__pack
+                     (const Sje__V1__ReasonCount   *message,
+                      uint8_t             *out);
+size_t sje__v1__reason_count__pack_to_buffer
+                     (const Sje__V1__ReasonCount   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ReasonCount *
+       sje__v1__reason_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__reason_count__free_unpacked
+                     (Sje__V1__ReasonCount *message,
+                      ProtobufCAllocator *allocator);
 /* Sje__V1__StatsReply methods */
 void   sje__v1__stats_reply__init
                      (Sje__V1__StatsReply         *message);
@@ -890,6 +948,9 @@ typedef void (*Sje__V1__Histogram_Closure)
                   void *closure_data);
 typedef void (*Sje__V1__FunctionStats_Closure)
                  (const Sje__V1__FunctionStats *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ReasonCount_Closure)
+                 (const Sje__V1__ReasonCount *message,
                   void *closure_data);
 typedef void (*Sje__V1__StatsReply_Closure)
                  (const Sje__V1__StatsReply *message,
@@ -1014,6 +1075,7 @@ extern const ProtobufCMessageDescriptor sje__v1__run_workflow_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__stats_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__histogram__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 

@@ -259,8 +259,11 @@ struct  Sje__V1__ReportRequest
 
 
 /*
- * ReportReply says, per outcome in request order, whether it was taken.
- * A refused outcome (lease expired or moved, job unknown) changed nothing.
+ * ReportReply says, per outcome in request order, whether it was taken:
+ * OK, FAILED_PRECONDITION (not the job's current lease: expired, moved,
+ * unknown) or PERMISSION_DENIED (the lease of another worker's session).
+ * A refused outcome changed nothing. A session not live refuses the whole
+ * call (FAILED_PRECONDITION, field "session").
  */
 struct  Sje__V1__ReportReply
 {
