@@ -21,6 +21,20 @@ t_eq "nothing was stored" 0 "$(sje --json list | jq '.jobs | length')"
 t_eq "no worker registered" '["wa"]' \
     "$(sje --json workers | jq -c '[.workers[].name]')"
 
+## The REST door refuses them too (jansson: no ill-formed UTF-8, no \u0000).
+rest() { curl -s -o "$T_DIR/rest" -w '%{http_code}' -X POST --data-binary @- "$HTTP_URL/submit"; }
+t_eq "REST: a label of ill-formed UTF-8 is 400" 400 "$(printf \
+    '{"task_id":"rest-1","function":"echo","labels":{"team":"a\xffb"}}' | rest)"
+t_eq "with INVALID_ARGUMENT naming the label" INVALID_ARGUMENT/labels.team \
+    "$(jq -r '.error.code + "/" + .error.field' "$T_DIR/rest")"
+t_eq "REST: an escaped NUL is 400" 400 "$(printf '%s' \
+    '{"task_id":"rest-2","function":"echo","labels":{"team":"a\u0000b"}}' | rest)"
+t_eq "naming the label" labels.team "$(jq -r .error.field "$T_DIR/rest")"
+t_eq "REST: a task_id with a raw NUL is 400" 400 "$(printf \
+    '{"task_id":"rest\0-3","function":"echo"}' | rest)"
+t_eq "naming the task_id" task_id "$(jq -r .error.field "$T_DIR/rest")"
+t_eq "nothing was stored over REST either" 0 "$(sje --json list | jq '.jobs | length')"
+
 ## A job's text cannot forge log lines or drive a terminal.
 forge=$'oops\n2026-01-01T00:00:00.000Z error sje-server: forged line \e[31mred\e[0m'
 params=$(jq -cn --arg m "$forge" '{message: $m}')
