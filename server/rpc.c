@@ -247,45 +247,66 @@ rpc_varint(const uint8_t *data, size_t len, size_t *off, uint64_t *v)
 	return false;
 }
 
-// rpc_text_path writes "<path>.<name>" (or "<name>" at the top) into
-// buf, then "[i]" when f is repeated.
+// rpc_text_step is one level of the path to the field being walked.
+typedef struct rpc_text_step {
+	const ProtobufCFieldDescriptor *f;
+	unsigned                        i; // the element, when repeated
+} rpc_text_step;
+
+// rpc_text_name writes the path of steps[0..n) into buf: "jobs[1]",
+// "labels[0].value". Only called to name a refusal, so the walk itself
+// formats nothing.
 static void
-rpc_text_path(char *buf, size_t len, const char *path,
-    const ProtobufCFieldDescriptor *f, unsigned i)
+rpc_text_name(const rpc_text_step *steps, unsigned n, char *buf, size_t len)
 {
-	const char *dot = path[0] != '\0' ? "." : "";
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		sje__snprintf(buf, len, "%s%s%s[%u]", path, dot, f->name, i);
-	} else {
-		sje__snprintf(buf, len, "%s%s%s", path, dot, f->name);
+	size_t off = 0;
+	buf[0]     = '\0';
+	for (unsigned k = 0; k < n && off < len; k++) {
+		const ProtobufCFieldDescriptor *f   = steps[k].f;
+		const char                     *dot = k > 0 ? "." : "";
+		int                             w;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			w = snprintf(buf + off, len - off, "%s%s[%u]", dot,
+			    f->name, steps[k].i);
+		} else {
+			w = snprintf(
+			    buf + off, len - off, "%s%s", dot, f->name);
+		}
+		if (w < 0) {
+			break;
+		}
+		off += (size_t) w;
 	}
 }
 
 // rpc_text checks the strings of the message of type d packed in
-// data[0..len), path naming it ("" at the top). True when all are
-// well-formed UTF-8 without NUL; else false with the field in field and
-// why in msg. Pure: never trusts the bytes (bounds checked everywhere).
+// data[0..len), reached through steps[0..depth) (steps holds
+// RPC_TEXT_MAX_DEPTH + 1 entries). True when all are well-formed UTF-8
+// without NUL; else false with the field in field and why in msg. Pure:
+// never trusts the bytes (bounds checked everywhere).
 static bool
 rpc_text(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
-    const char *path, unsigned depth, char *field, size_t fieldlen, char *msg,
-    size_t msglen)
+    rpc_text_step *steps, unsigned depth, char *field, size_t fieldlen,
+    char *msg, size_t msglen)
 {
-	unsigned  local[RPC_TEXT_FIELDS] = { 0 };
-	unsigned *seen                   = local;
-	bool      ok                     = false;
-	size_t    off                    = 0;
-	char      sub[256];
+	unsigned  local[RPC_TEXT_FIELDS];
+	unsigned *seen = local;
+	bool      ok   = false;
+	size_t    off  = 0;
 
-	if (depth > RPC_TEXT_MAX_DEPTH) {
-		sje__snprintf(field, fieldlen, "%s", path);
-		sje__snprintf(msg, msglen, "%s: nested too deeply", path);
+	if (depth >= RPC_TEXT_MAX_DEPTH) {
+		rpc_text_name(steps, depth, field, fieldlen);
+		sje__snprintf(msg, msglen, "%s: nested too deeply", field);
 		return false;
 	}
-	if (d->n_fields > RPC_TEXT_FIELDS &&
-	    (seen = calloc(d->n_fields, sizeof(*seen))) == NULL) {
-		sje__snprintf(field, fieldlen, "%s", path);
-		sje__snprintf(msg, msglen, "out of memory");
-		return false;
+	if (d->n_fields > RPC_TEXT_FIELDS) {
+		if ((seen = calloc(d->n_fields, sizeof(*seen))) == NULL) {
+			rpc_text_name(steps, depth, field, fieldlen);
+			sje__snprintf(msg, msglen, "out of memory");
+			return false;
+		}
+	} else {
+		memset(local, 0, d->n_fields * sizeof(local[0]));
 	}
 	while (off < len) {
 		uint64_t tag, n;
@@ -331,10 +352,10 @@ rpc_text(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
 		        f->type != PROTOBUF_C_TYPE_MESSAGE)) {
 			continue;
 		}
-		unsigned i = seen[f - d->fields]++;
-		rpc_text_path(sub, sizeof(sub), path, f, i);
+		steps[depth].f = f;
+		steps[depth].i = seen[f - d->fields]++;
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-			if (!rpc_text(f->descriptor, v, (size_t) n, sub,
+			if (!rpc_text(f->descriptor, v, (size_t) n, steps,
 			        depth + 1, field, fieldlen, msg, msglen)) {
 				goto done;
 			}
@@ -344,17 +365,15 @@ rpc_text(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
 		if (!sje__utf8_check((const char *) v, (size_t) n, &bad)) {
 			// A Json's text is named by the Json field ("params"),
 			// as the JSON mapping names it.
-			const char *name =
-			    strcmp(d->name, "sje.v1.Json") == 0 &&
-			        path[0] != '\0'
-			    ? path
-			    : sub;
-			sje__snprintf(field, fieldlen, "%s", name);
+			bool json =
+			    depth > 0 && strcmp(d->name, "sje.v1.Json") == 0;
+			rpc_text_name(
+			    steps, json ? depth : depth + 1, field, fieldlen);
 			sje__snprintf(msg, msglen,
 			    v[bad] == 0
 			        ? "%s holds a NUL byte (at byte %zu)"
 			        : "%s is not valid UTF-8 (at byte %zu)",
-			    name, bad);
+			    field, bad);
 			goto done;
 		}
 	}
@@ -362,14 +381,24 @@ rpc_text(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
 	goto done;
 malformed:
 	// unpack accepted these bytes, so this cannot happen; refuse anyway.
-	sje__snprintf(field, fieldlen, "%s", path);
+	rpc_text_name(steps, depth, field, fieldlen);
 	sje__snprintf(msg, msglen, "malformed message%s%s",
-	    path[0] != '\0' ? " at " : "", path);
+	    field[0] != '\0' ? " at " : "", field);
 done:
 	if (seen != local) {
 		free(seen);
 	}
 	return ok;
+}
+
+// rpc_text_check walks the message of type d packed in data[0..len) with
+// rpc_text, from the top.
+static bool
+rpc_text_check(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+    size_t len, char *field, size_t fieldlen, char *msg, size_t msglen)
+{
+	rpc_text_step steps[RPC_TEXT_MAX_DEPTH + 1];
+	return rpc_text(d, data, len, steps, 0, field, fieldlen, msg, msglen);
 }
 
 int
@@ -384,8 +413,8 @@ sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
 		sje__snprintf(msg, msglen, "malformed request envelope");
 		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
 	}
-	if (!rpc_text(&sje__v1__request__descriptor, data, len, "", 0,
-	        f->field, sizeof(f->field), msg, msglen)) {
+	if (!rpc_text_check(&sje__v1__request__descriptor, data, len, f->field,
+	        sizeof(f->field), msg, msglen)) {
 		*field = f->field;
 		sje__v1__request__free_unpacked(f->req, NULL);
 		f->req = NULL;
@@ -408,9 +437,9 @@ sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
 		sje__rpc_frame_fini(f);
 		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
 	}
-	if (!rpc_text(f->service->methods[f->method].input, f->req->body.data,
-	        f->req->body.len, "", 0, f->field, sizeof(f->field), msg,
-	        msglen)) {
+	if (!rpc_text_check(f->service->methods[f->method].input,
+	        f->req->body.data, f->req->body.len, f->field,
+	        sizeof(f->field), msg, msglen)) {
 		*field = f->field;
 		protobuf_c_message_free_unpacked(f->input, NULL);
 		sje__v1__request__free_unpacked(f->req, NULL);

@@ -330,6 +330,13 @@ sje__utf8_check(const char *s, size_t len, size_t *bad)
 	size_t i = 0;
 
 	while (i < len) {
+		// Most text is ASCII: step over it without a call per byte.
+		while (i < len && (unsigned char) (s[i] - 1) < 0x7f) {
+			i++;
+		}
+		if (i == len) {
+			break;
+		}
 		size_t n = s[i] == '\0' ? 0 : sje__utf8_seq(s + i, len - i);
 		if (n == 0) {
 			if (bad != NULL) {
