@@ -128,4 +128,12 @@ t_check "watch did not warn about the event" \
     bash -c "! grep -q skipped '$T_DIR/watch.log'"
 t_check "every JSON log line stays valid JSON" \
     bash -c "grep -v '^#' '$T_DIR/server.log' | sed -n '/^{/,\$p' | jq -e . >/dev/null"
+kill -TERM "$WATCH_PID" "$SERVER_PID" "$WORKER_PID"
+t_wait_exit "$WATCH_PID" 20 || t_fail "watch did not stop"
+t_wait_exit "$SERVER_PID" 20 || t_fail "the server did not stop"
+t_wait_exit "$WORKER_PID" 20 || t_fail "the worker did not stop"
+t_check "no sanitizer report in the server's log" \
+    t_no_sanitizer_report "$T_DIR/server.log"
+t_check "nor in the worker's" t_no_sanitizer_report "$T_DIR/worker-wa.log"
+t_check "nor in watch's" t_no_sanitizer_report "$T_DIR/watch.log"
 t_done
