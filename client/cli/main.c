@@ -510,12 +510,12 @@ print_msg(const cli *c, const ProtobufCMessage *m)
 // nor forge lines. The result is borrowed until CLI_TEXT_RING further
 // calls (enough for one printf); "(out of memory)" when out of memory.
 // Not thread-safe (the CLI has one thread).
+static const char *cli_text_hold(char *t);
+
 static const char *
 cli_text(const char *s)
 {
-	static char    *ring[CLI_TEXT_RING];
-	static unsigned next;
-	sje__buf        b = { 0 };
+	sje__buf b = { 0 };
 
 	if (s == NULL) {
 		return "";
@@ -525,10 +525,56 @@ cli_text(const char *s)
 	if (t == NULL) {
 		return "(out of memory)";
 	}
+	return cli_text_hold(t);
+}
+
+// cli_text_hold keeps t (taken) in the ring of cli_text's results, freeing
+// the oldest, and returns it.
+static const char *
+cli_text_hold(char *t)
+{
+	static char    *ring[CLI_TEXT_RING];
+	static unsigned next;
+
 	free(ring[next]);
 	ring[next] = t;
 	next       = (next + 1) % CLI_TEXT_RING;
 	return t;
+}
+
+// cli_json_text returns JSON text as jansson wrote it (no raw C0
+// controls: those are escaped already) with DEL and the C1 controls, which
+// JSON allows raw but a terminal may obey, written as JSON escapes
+// ("\\u009b"), so it stays the same JSON. Borrowed like cli_text's.
+static const char *
+cli_json_text(const char *s)
+{
+	sje__buf b     = { 0 };
+	size_t   start = 0, i = 0, len = strlen(s);
+
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char) s[i];
+		unsigned      cp;
+		if (c == 0x7f) {
+			cp = c;
+		} else if (c == 0xc2 && i + 1 < len &&
+		    (unsigned char) s[i + 1] < 0xa0 &&
+		    (unsigned char) s[i + 1] >= 0x80) {
+			cp = (unsigned char) s[i + 1];
+		} else {
+			continue;
+		}
+		sje__buf_put(&b, s + start, i - start);
+		sje__buf_printf(&b, "\\u%04x", cp);
+		i += cp == 0x7f ? 0 : 1;
+		start = i + 1;
+	}
+	sje__buf_put(&b, s + start, len - start);
+	char *t = sje__buf_take(&b, NULL);
+	if (t == NULL) {
+		return "(out of memory)";
+	}
+	return cli_text_hold(t);
 }
 
 // fmt_time writes a Timestamp as RFC 3339, or "-" when unset.
@@ -621,7 +667,7 @@ print_value(const char *key, const json_t *v, bool pretty)
 		return;
 	}
 	if (!pretty || strlen(text) + KEY_WIDTH <= LINE_WIDTH) {
-		print_line(key, "%s", cli_text(text));
+		print_line(key, "%s", cli_json_text(text));
 		free(text);
 		return;
 	}
@@ -635,7 +681,7 @@ print_value(const char *key, const json_t *v, bool pretty)
 			*nl++ = '\0';
 		}
 		printf("%*s%s\n", line == text ? 0 : KEY_WIDTH, "",
-		    cli_text(line));
+		    cli_json_text(line));
 	}
 	free(text);
 }

@@ -56,6 +56,9 @@ t_check "sje-client status shows no ESC byte" \
 t_check "sje-client status shows the text escaped" \
     grep -qF 'oops\n2026-01-01T00:00:00.000Z error sje-server: forged line \x1b[31mred' \
     <<<"$human"
+t_check "and params as the same JSON (escaped once, not twice)" \
+    grep -qF 'params:      {"message":"oops\n2026-01-01T00:00:00.000Z error sje-server: forged line \u001b[31mred' \
+    <<<"$human"
 t_eq "sje-client status prints the error on one line" 1 \
     "$(grep -c '^error:' <<<"$human")"
 t_eq "--json keeps the exact text" "$forge" \
