@@ -11,6 +11,17 @@
 // long polls never starve the socket of receivers; after a send, a call
 // goes back to receiving only while fewer than RPC_MAX_RECEIVERS are.
 //
+// Text: protobuf-c checks neither UTF-8 nor NUL in string fields, and its
+// unpack cuts a string at a NUL. So once a frame has unpacked, rpc_text
+// walks its wire bytes again, driven by the same descriptors: every
+// length-delimited field that is a string (single, repeated, in a oneof,
+// a map entry's key or value) must be well-formed UTF-8 without NUL, and
+// every nested message is walked in turn. The envelope and the method's
+// input are both walked, so every method of every service is covered
+// before any handler runs. A refusal is INVALID_ARGUMENT naming the field
+// as the handlers do ("jobs[0].labels[1].value"); the text itself is
+// never echoed.
+//
 // Locking: rpc->mtx guards n_receiving, the calls list, the idle state and
 // closing. nng callbacks never block: the handler only queues the call.
 // Calls are freed only in sje__rpc_close, after nng_close and nng_aio_stop.
@@ -213,6 +224,183 @@ rpc_find_method(const ProtobufCServiceDescriptor *const *services, size_t n,
 	return false;
 }
 
+#define RPC_TEXT_MAX_DEPTH 32 // our messages nest far less deeply
+#define RPC_TEXT_FIELDS 64    // counts of repeats kept on the stack
+
+// rpc_varint reads a base-128 varint at data[*off..len); false when it is
+// cut short or longer than 10 bytes.
+static bool
+rpc_varint(const uint8_t *data, size_t len, size_t *off, uint64_t *v)
+{
+	uint64_t r = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		if (*off >= len) {
+			return false;
+		}
+		uint8_t b = data[(*off)++];
+		r |= (uint64_t) (b & 0x7f) << (7 * i);
+		if ((b & 0x80) == 0) {
+			*v = r;
+			return true;
+		}
+	}
+	return false;
+}
+
+// rpc_text_step is one level of the path to the field being walked.
+typedef struct rpc_text_step {
+	const ProtobufCFieldDescriptor *f;
+	unsigned                        i; // the element, when repeated
+} rpc_text_step;
+
+// rpc_text_name writes the path of steps[0..n) into buf: "jobs[1]",
+// "labels[0].value". Only called to name a refusal, so the walk itself
+// formats nothing.
+static void
+rpc_text_name(const rpc_text_step *steps, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0]     = '\0';
+	for (unsigned k = 0; k < n && off < len; k++) {
+		const ProtobufCFieldDescriptor *f   = steps[k].f;
+		const char                     *dot = k > 0 ? "." : "";
+		int                             w;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			w = snprintf(buf + off, len - off, "%s%s[%u]", dot,
+			    f->name, steps[k].i);
+		} else {
+			w = snprintf(
+			    buf + off, len - off, "%s%s", dot, f->name);
+		}
+		if (w < 0) {
+			break;
+		}
+		off += (size_t) w;
+	}
+}
+
+// rpc_text checks the strings of the message of type d packed in
+// data[0..len), reached through steps[0..depth) (steps holds
+// RPC_TEXT_MAX_DEPTH + 1 entries). True when all are well-formed UTF-8
+// without NUL; else false with the field in field and why in msg. Pure:
+// never trusts the bytes (bounds checked everywhere).
+static bool
+rpc_text(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+    rpc_text_step *steps, unsigned depth, char *field, size_t fieldlen,
+    char *msg, size_t msglen)
+{
+	unsigned  local[RPC_TEXT_FIELDS];
+	unsigned *seen = local;
+	bool      ok   = false;
+	size_t    off  = 0;
+
+	if (depth >= RPC_TEXT_MAX_DEPTH) {
+		rpc_text_name(steps, depth, field, fieldlen);
+		sje__snprintf(msg, msglen, "%s: nested too deeply", field);
+		return false;
+	}
+	if (d->n_fields > RPC_TEXT_FIELDS) {
+		if ((seen = calloc(d->n_fields, sizeof(*seen))) == NULL) {
+			rpc_text_name(steps, depth, field, fieldlen);
+			sje__snprintf(msg, msglen, "out of memory");
+			return false;
+		}
+	} else {
+		memset(local, 0, d->n_fields * sizeof(local[0]));
+	}
+	while (off < len) {
+		uint64_t tag, n;
+		if (!rpc_varint(data, len, &off, &tag)) {
+			goto malformed;
+		}
+		switch (tag & 7) {
+		case 0:
+			if (!rpc_varint(data, len, &off, &n)) {
+				goto malformed;
+			}
+			continue;
+		case 1:
+			if (len - off < 8) {
+				goto malformed;
+			}
+			off += 8;
+			continue;
+		case 5:
+			if (len - off < 4) {
+				goto malformed;
+			}
+			off += 4;
+			continue;
+		case 2:
+			break;
+		default:
+			goto malformed; // groups: protobuf-c refuses them too
+		}
+		if (!rpc_varint(data, len, &off, &n) || n > len - off) {
+			goto malformed;
+		}
+		const uint8_t *v = data + off;
+		off += (size_t) n;
+		if (tag >> 3 > UINT32_MAX) {
+			continue; // no such field: unknown, kept as bytes
+		}
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field(
+		        d, (unsigned) (tag >> 3));
+		if (f == NULL ||
+		    (f->type != PROTOBUF_C_TYPE_STRING &&
+		        f->type != PROTOBUF_C_TYPE_MESSAGE)) {
+			continue;
+		}
+		steps[depth].f = f;
+		steps[depth].i = seen[f - d->fields]++;
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if (!rpc_text(f->descriptor, v, (size_t) n, steps,
+			        depth + 1, field, fieldlen, msg, msglen)) {
+				goto done;
+			}
+			continue;
+		}
+		size_t bad;
+		if (!sje__utf8_check((const char *) v, (size_t) n, &bad)) {
+			// A Json's text is named by the Json field ("params"),
+			// as the JSON mapping names it.
+			bool json =
+			    depth > 0 && strcmp(d->name, "sje.v1.Json") == 0;
+			rpc_text_name(
+			    steps, json ? depth : depth + 1, field, fieldlen);
+			sje__snprintf(msg, msglen,
+			    v[bad] == 0
+			        ? "%s holds a NUL byte (at byte %zu)"
+			        : "%s is not valid UTF-8 (at byte %zu)",
+			    field, bad);
+			goto done;
+		}
+	}
+	ok = true;
+	goto done;
+malformed:
+	// unpack accepted these bytes, so this cannot happen; refuse anyway.
+	rpc_text_name(steps, depth, field, fieldlen);
+	sje__snprintf(msg, msglen, "malformed message%s%s",
+	    field[0] != '\0' ? " at " : "", field);
+done:
+	if (seen != local) {
+		free(seen);
+	}
+	return ok;
+}
+
+// rpc_text_check walks the message of type d packed in data[0..len) with
+// rpc_text, from the top.
+static bool
+rpc_text_check(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+    size_t len, char *field, size_t fieldlen, char *msg, size_t msglen)
+{
+	rpc_text_step steps[RPC_TEXT_MAX_DEPTH + 1];
+	return rpc_text(d, data, len, steps, 0, field, fieldlen, msg, msglen);
+}
+
 int
 sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
     const uint8_t *data, size_t len, sje__rpc_frame *f, char *msg,
@@ -223,6 +411,13 @@ sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
 	f->req = sje__v1__request__unpack(NULL, len, data);
 	if (f->req == NULL) {
 		sje__snprintf(msg, msglen, "malformed request envelope");
+		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
+	}
+	if (!rpc_text_check(&sje__v1__request__descriptor, data, len, f->field,
+	        sizeof(f->field), msg, msglen)) {
+		*field = f->field;
+		sje__v1__request__free_unpacked(f->req, NULL);
+		f->req = NULL;
 		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
 	}
 	if (!rpc_find_method(
@@ -240,6 +435,16 @@ sje__rpc_decode(const ProtobufCServiceDescriptor *const *services, size_t n,
 		sje__snprintf(msg, msglen, "malformed request body");
 		*field = "body";
 		sje__rpc_frame_fini(f);
+		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
+	}
+	if (!rpc_text_check(f->service->methods[f->method].input,
+	        f->req->body.data, f->req->body.len, f->field,
+	        sizeof(f->field), msg, msglen)) {
+		*field = f->field;
+		protobuf_c_message_free_unpacked(f->input, NULL);
+		sje__v1__request__free_unpacked(f->req, NULL);
+		f->input = NULL;
+		f->req   = NULL;
 		return SJE__V1__STATUS_CODE__INVALID_ARGUMENT;
 	}
 	return SJE__V1__STATUS_CODE__OK;

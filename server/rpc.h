@@ -47,13 +47,17 @@ typedef struct sje__rpc_frame {
 	const ProtobufCServiceDescriptor *service; // the method's service
 	unsigned                          method;  // its index there
 	ProtobufCMessage                 *input;   // the decoded input
+	char field[256]; // a refused string's field (decode's *field)
 } sje__rpc_frame;
 
 // sje__rpc_decode decodes a request frame of len bytes for one of the
 // services (n of them): the envelope, the method by its name, the input
 // message. Returns 0 (OK) with *f filled (free with sje__rpc_frame_fini),
 // or a status code (INVALID_ARGUMENT, UNIMPLEMENTED) with a message for
-// people in msg and the field to blame in *field, and *f empty. Pure and
+// people in msg and the field to blame in *field (static, or f->field:
+// valid while f is), and *f otherwise empty. Every string of the envelope
+// and of the input must be well-formed UTF-8 without NUL, checked on the
+// wire bytes (INVALID_ARGUMENT naming it, "jobs[0].labels[1].value"). Pure and
 // thread-safe: the network-facing parser, fuzzed by tests/fuzz.
 int sje__rpc_decode(const ProtobufCServiceDescriptor *const *services,
     size_t n, const uint8_t *data, size_t len, sje__rpc_frame *f, char *msg,

@@ -502,6 +502,81 @@ print_msg(const cli *c, const ProtobufCMessage *m)
 	return print_doc(c, sje__pb_to_json(m));
 }
 
+#define CLI_TEXT_RING 16 // cli_text results alive at once
+
+// cli_text returns s (NULL: "") made safe for a terminal: control
+// characters and ill-formed UTF-8 escaped (sje__text_escape: "\\n",
+// "\\x1b"), so text from jobs and workers can neither move the cursor
+// nor forge lines. The result is borrowed until CLI_TEXT_RING further
+// calls (enough for one printf); "(out of memory)" when out of memory.
+// Not thread-safe (the CLI has one thread).
+static const char *cli_text_hold(char *t);
+
+static const char *
+cli_text(const char *s)
+{
+	sje__buf b = { 0 };
+
+	if (s == NULL) {
+		return "";
+	}
+	sje__text_escape(&b, s, strlen(s));
+	char *t = sje__buf_take(&b, NULL);
+	if (t == NULL) {
+		return "(out of memory)";
+	}
+	return cli_text_hold(t);
+}
+
+// cli_text_hold keeps t (taken) in the ring of cli_text's results, freeing
+// the oldest, and returns it.
+static const char *
+cli_text_hold(char *t)
+{
+	static char    *ring[CLI_TEXT_RING];
+	static unsigned next;
+
+	free(ring[next]);
+	ring[next] = t;
+	next       = (next + 1) % CLI_TEXT_RING;
+	return t;
+}
+
+// cli_json_text returns JSON text as jansson wrote it (no raw C0
+// controls: those are escaped already) with DEL and the C1 controls, which
+// JSON allows raw but a terminal may obey, written as JSON escapes
+// ("\\u009b"), so it stays the same JSON. Borrowed like cli_text's.
+static const char *
+cli_json_text(const char *s)
+{
+	sje__buf b     = { 0 };
+	size_t   start = 0, i = 0, len = strlen(s);
+
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char) s[i];
+		unsigned      cp;
+		if (c == 0x7f) {
+			cp = c;
+		} else if (c == 0xc2 && i + 1 < len &&
+		    (unsigned char) s[i + 1] < 0xa0 &&
+		    (unsigned char) s[i + 1] >= 0x80) {
+			cp = (unsigned char) s[i + 1];
+		} else {
+			continue;
+		}
+		sje__buf_put(&b, s + start, i - start);
+		sje__buf_printf(&b, "\\u%04x", cp);
+		i += cp == 0x7f ? 0 : 1;
+		start = i + 1;
+	}
+	sje__buf_put(&b, s + start, len - start);
+	char *t = sje__buf_take(&b, NULL);
+	if (t == NULL) {
+		return "(out of memory)";
+	}
+	return cli_text_hold(t);
+}
+
 // fmt_time writes a Timestamp as RFC 3339, or "-" when unset.
 static const char *
 fmt_time(const Sje__V1__Timestamp *t, char *buf, size_t len)
@@ -592,7 +667,7 @@ print_value(const char *key, const json_t *v, bool pretty)
 		return;
 	}
 	if (!pretty || strlen(text) + KEY_WIDTH <= LINE_WIDTH) {
-		print_line(key, "%s", text);
+		print_line(key, "%s", cli_json_text(text));
 		free(text);
 		return;
 	}
@@ -605,7 +680,8 @@ print_value(const char *key, const json_t *v, bool pretty)
 		if ((nl = strchr(line, '\n')) != NULL) {
 			*nl++ = '\0';
 		}
-		printf("%*s%s\n", line == text ? 0 : KEY_WIDTH, "", line);
+		printf("%*s%s\n", line == text ? 0 : KEY_WIDTH, "",
+		    cli_json_text(line));
 	}
 	free(text);
 }
@@ -621,8 +697,8 @@ print_job(const Sje__V1__Job *job)
 		return CLI_FAILED;
 	}
 	char buf[64];
-	print_line("task_id", "%s", job->task_id);
-	print_line("function", "%s", job->function);
+	print_line("task_id", "%s", cli_text(job->task_id));
+	print_line("function", "%s", cli_text(job->function));
 	print_line("state", "%s%s", sje_job_state_name(job->state),
 	    job->cancel_requested && !sje_job_state_is_terminal(job->state)
 	        ? " (cancel requested)"
@@ -634,7 +710,7 @@ print_job(const Sje__V1__Job *job)
 		print_line("attempt", "%" PRIu32, job->attempt);
 	}
 	if (job->worker[0] != '\0') {
-		print_line("worker", "%s", job->worker);
+		print_line("worker", "%s", cli_text(job->worker));
 	}
 	if (job->priority != 0) {
 		print_line("priority", "%" PRId32, job->priority);
@@ -642,7 +718,8 @@ print_job(const Sje__V1__Job *job)
 	if (job->n_depends_on > 0) {
 		print_key("depends_on");
 		for (size_t i = 0; i < job->n_depends_on; i++) {
-			printf("%s%s", i > 0 ? ", " : "", job->depends_on[i]);
+			printf("%s%s", i > 0 ? ", " : "",
+			    cli_text(job->depends_on[i]));
 		}
 		putchar('\n');
 	}
@@ -650,7 +727,8 @@ print_job(const Sje__V1__Job *job)
 		print_key("labels");
 		for (size_t i = 0; i < job->n_labels; i++) {
 			printf("%s%s=%s", i > 0 ? ", " : "",
-			    job->labels[i]->key, job->labels[i]->value);
+			    cli_text(job->labels[i]->key),
+			    cli_text(job->labels[i]->value));
 		}
 		putchar('\n');
 	}
@@ -683,13 +761,13 @@ print_job(const Sje__V1__Job *job)
 		print_value("result", json_object_get(j, "result"), true);
 	}
 	if (job->error != NULL) {
-		print_line(
-		    "error", "%s: %s", job->error->type, job->error->message);
+		print_line("error", "%s: %s", cli_text(job->error->type),
+		    cli_text(job->error->message));
 	}
 	if (job->progress != NULL) {
 		print_line("progress", "%.0f%%%s%s", job->progress->percent,
 		    job->progress->message[0] != '\0' ? " " : "",
-		    job->progress->message);
+		    cli_text(job->progress->message));
 	}
 	json_decref(j);
 	return CLI_OK;
@@ -725,7 +803,7 @@ table_row(table *t, ...)
 	va_list ap;
 	va_start(ap, t);
 	for (size_t i = 0; i < t->ncols; i++) {
-		char *s = sje__strdup(va_arg(ap, const char *));
+		char *s = sje__strdup(cli_text(va_arg(ap, const char *)));
 		t->cells[t->nrows * t->ncols + i] = s;
 		t->oom |= s == NULL;
 	}
@@ -777,7 +855,7 @@ call_failed(const cli *c, sje_err rv, const sje_status *st)
 	    ? sje_status_name(st->code)
 	    : sje_status_name(sje_err_to_status(rv));
 	const char *msg =
-	    st->message[0] != '\0' ? st->message : sje_strerror(rv);
+	    st->message[0] != '\0' ? cli_text(st->message) : sje_strerror(rv);
 	switch (rv) {
 	case SJE_EUNAVAIL:
 	case SJE_ETIMEDOUT:
@@ -798,7 +876,7 @@ call_failed(const cli *c, sje_err rv, const sje_status *st)
 	default:
 		if (st->field[0] != '\0') {
 			fprintf(stderr, "error: %s: %s (field: %s)\n", code,
-			    msg, st->field);
+			    msg, cli_text(st->field));
 		} else {
 			fprintf(stderr, "error: %s: %s\n", code, msg);
 		}
@@ -851,7 +929,7 @@ cli_client(cli *c)
 static void
 progress_line(const Sje__V1__Job *job, const char *id, bool unreachable)
 {
-	printf("\r\033[K%s  %s", id,
+	printf("\r\033[K%s  %s", cli_text(id),
 	    job != NULL ? sje_job_state_name(job->state) : "...");
 	if (job != NULL && job->progress != NULL) {
 		// A bar of 20 cells, then the percentage.
@@ -875,7 +953,9 @@ progress_line(const Sje__V1__Job *job, const char *id, bool unreachable)
 					n--;
 				}
 			}
-			printf("  %.*s", (int) n, m);
+			char cut[64];
+			sje__snprintf(cut, sizeof(cut), "%.*s", (int) n, m);
+			printf("  %s", cli_text(cut));
 		}
 	}
 	if (unreachable) {
@@ -1100,7 +1180,7 @@ print_workflow_run(cli *c, const char *id)
 		}
 		printf("workflow run %s: %zu steps, %zu finished, %zu "
 		       "succeeded\n",
-		    id, rep->n_jobs, done, ok);
+		    cli_text(id), rep->n_jobs, done, ok);
 		rc = table_print(&t);
 	}
 	protobuf_c_message_free_unpacked(&rep->base, NULL);
@@ -1224,7 +1304,7 @@ cmd_submit(cli *c, const args *a)
 		        rep->results[0]->task_id, "state",
 		        sje_job_state_name(rep->results[0]->state)));
 	} else {
-		printf("%s  %s%s\n", rep->results[0]->task_id,
+		printf("%s  %s%s\n", cli_text(rep->results[0]->task_id),
 		    sje_job_state_name(rep->results[0]->state),
 		    rep->results[0]->created ? "" : "  (submitted before)");
 		rc = CLI_OK;
@@ -1351,7 +1431,7 @@ cmd_list(cli *c, const args *a)
 		rc = table_print(&t);
 		if (rep->next_cursor[0] != '\0') {
 			fprintf(stderr, "more: add --cursor %s\n",
-			    rep->next_cursor);
+			    cli_text(rep->next_cursor));
 		}
 	}
 	protobuf_c_message_free_unpacked(&rep->base, NULL);
@@ -1475,28 +1555,32 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 		char   *text = j != NULL ? dump_json(j, JSON_COMPACT) : NULL;
 		if (text != NULL) {
 			puts(text);
+		} else {
+			fputs("warning: skipped an event: out of memory\n",
+			    stderr);
 		}
 		free(text);
 		json_decref(j);
 	} else {
 		char at[64];
 		printf("%s  #%" PRIu64 "  %s  %s  %s",
-		    fmt_time(ev->at, at, sizeof(at)), ev->seq, ev->task_id,
-		    ev->function, sje_job_state_name(ev->state));
+		    fmt_time(ev->at, at, sizeof(at)), ev->seq,
+		    cli_text(ev->task_id), cli_text(ev->function),
+		    sje_job_state_name(ev->state));
 		if (ev->attempt > 0) {
 			printf("  attempt %" PRIu32, ev->attempt);
 		}
 		if (ev->worker[0] != '\0') {
-			printf("  worker %s", ev->worker);
+			printf("  worker %s", cli_text(ev->worker));
 		}
 		if (ev->progress != NULL) {
 			printf("  %.0f%%%s%s", ev->progress->percent,
 			    ev->progress->message[0] != '\0' ? " " : "",
-			    ev->progress->message);
+			    cli_text(ev->progress->message));
 		}
 		if (ev->error != NULL) {
-			printf(
-			    "  %s: %s", ev->error->type, ev->error->message);
+			printf("  %s: %s", cli_text(ev->error->type),
+			    cli_text(ev->error->message));
 		}
 		putchar('\n');
 	}
@@ -1630,8 +1714,8 @@ cmd_workflow(cli *c, const args *a)
 	} else if (c->json) {
 		rc = print_msg(c, &rep->base);
 	} else {
-		printf("workflow %s: run %s, %zu steps\n", a->pos[0],
-		    rep->workflow_id, rep->n_tasks);
+		printf("workflow %s: run %s, %zu steps\n", cli_text(a->pos[0]),
+		    cli_text(rep->workflow_id), rep->n_tasks);
 		table t = { .ncols = 2 };
 		table_row(&t, "TASK_ID", "STATE");
 		for (size_t i = 0; i < rep->n_tasks; i++) {
@@ -1640,7 +1724,7 @@ cmd_workflow(cli *c, const args *a)
 		}
 		rc = table_print(&t);
 		printf("follow it with: sje-client status %s\n",
-		    rep->workflow_id);
+		    cli_text(rep->workflow_id));
 	}
 	protobuf_c_message_free_unpacked(&rep->base, NULL);
 	return rc;

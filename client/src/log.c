@@ -6,6 +6,11 @@
 // and JSON lines like
 //   {"ts":"...","level":"info","program":"sje-server","task_id":"task_1",
 //    "msg":"..."}
+// The text that goes into a line may come from a job or a worker (an error
+// message, a task_id, a name): in text lines (and syslog) every control
+// character is escaped (\n, \xHH: sje__text_escape), so a line can never
+// be forged or drive a terminal; JSON lines escape as JSON and replace
+// ill-formed UTF-8 with U+FFFD, so each stays one valid JSON document.
 // The destination is fixed before threads start; the level may be read
 // from any thread without a lock.
 #include "log.h"
@@ -16,6 +21,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -85,23 +91,39 @@ sje__log_close(void)
 	}
 }
 
-// log_json_escape appends s to buf[*off..len) as JSON string content.
+// log_json_escape appends s to b as JSON string content. Ill-formed
+// UTF-8 (a job's text from an older store, a message cut at the end of
+// the buffer) becomes U+FFFD, so that the line stays valid JSON.
 static void
-log_json_escape(char *buf, size_t len, size_t *off, const char *s)
+log_json_escape(sje__buf *b, const char *s)
 {
-	for (; *s != '\0' && *off + 7 < len; s++) {
-		unsigned char c = (unsigned char) *s;
+	sje__buf r = { 0 };
+	sje__utf8_repair(&r, s, strlen(s));
+	char *t = sje__buf_take(&r, NULL);
+	if (t == NULL) {
+		b->failed = true;
+		return;
+	}
+	for (const char *p = t; *p != '\0'; p++) {
+		unsigned char c = (unsigned char) *p;
 		if (c == '"' || c == '\\') {
-			buf[(*off)++] = '\\';
-			buf[(*off)++] = (char) c;
-		} else if (c < 0x20) {
-			*off += (size_t) snprintf(
-			    buf + *off, len - *off, "\\u%04x", c);
+			char e[2] = { '\\', (char) c };
+			sje__buf_put(b, e, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			sje__buf_printf(b, "\\u%04x", c);
 		} else {
-			buf[(*off)++] = (char) c;
+			sje__buf_put(b, p, 1);
 		}
 	}
-	buf[*off] = '\0';
+	free(t);
+}
+
+// log_text_escape appends s to b for a text line (util.h): no newline or
+// control character of a job's text can forge a line or reach a terminal.
+static void
+log_text_escape(sje__buf *b, const char *s)
+{
+	sje__text_escape(b, s, strlen(s));
 }
 
 void
@@ -117,54 +139,64 @@ sje__log(sje_log_level level, const char *task_id, const char *fmt, ...)
 		lvl = SJE_LOG_INFO;
 	}
 
+	// Everything that may come from a job, a worker or a peer (task_id,
+	// names, error text) reaches msg through the caller's format: escape
+	// the whole of it here, once, rather than at every call.
+	sje__buf b = { 0 };
 	if (log_syslog) {
 		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
 			LOG_DEBUG };
 		if (task_id != NULL) {
-			syslog(prio[lvl], "[%s] %s", task_id, msg);
-		} else {
-			syslog(prio[lvl], "%s", msg);
+			sje__buf_puts(&b, "[");
+			log_text_escape(&b, task_id);
+			sje__buf_puts(&b, "] ");
 		}
+		log_text_escape(&b, msg);
+		char *t = sje__buf_take(&b, NULL);
+		syslog(prio[lvl], "%s", t != NULL ? t : "(out of memory)");
+		free(t);
 		return;
 	}
 
 	char ts[32];
 	sje__rfc3339(sje_now_ms(), ts, sizeof(ts));
-	char   line[4096];
-	size_t off = 0;
 	if (log_json) {
-		off = (size_t) snprintf(line, sizeof(line),
-		    "{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"%s\",", ts,
-		    level_names[lvl], log_program);
+		sje__buf_printf(&b,
+		    "{\"ts\":\"%s\",\"level\":\"%s\",\"program\":\"", ts,
+		    level_names[lvl]);
+		log_json_escape(&b, log_program);
+		sje__buf_puts(&b, "\",");
 		if (task_id != NULL) {
-			off += (size_t) snprintf(
-			    line + off, sizeof(line) - off, "\"task_id\":\"");
-			log_json_escape(line, sizeof(line), &off, task_id);
-			off += (size_t) snprintf(
-			    line + off, sizeof(line) - off, "\",");
+			sje__buf_puts(&b, "\"task_id\":\"");
+			log_json_escape(&b, task_id);
+			sje__buf_puts(&b, "\",");
 		}
-		off += (size_t) snprintf(
-		    line + off, sizeof(line) - off, "\"msg\":\"");
-		log_json_escape(line, sizeof(line) - 3, &off, msg);
-		off +=
-		    (size_t) snprintf(line + off, sizeof(line) - off, "\"}\n");
+		sje__buf_puts(&b, "\"msg\":\"");
+		log_json_escape(&b, msg);
+		sje__buf_puts(&b, "\"}\n");
 	} else {
+		sje__buf_printf(&b, "%s %-5s ", ts, level_names[lvl]);
+		log_text_escape(&b, log_program);
+		sje__buf_puts(&b, ": ");
 		if (task_id != NULL) {
-			off = (size_t) snprintf(line, sizeof(line),
-			    "%s %-5s %s: [%s] %s\n", ts, level_names[lvl],
-			    log_program, task_id, msg);
-		} else {
-			off = (size_t) snprintf(line, sizeof(line),
-			    "%s %-5s %s: %s\n", ts, level_names[lvl],
-			    log_program, msg);
+			sje__buf_puts(&b, "[");
+			log_text_escape(&b, task_id);
+			sje__buf_puts(&b, "] ");
 		}
+		log_text_escape(&b, msg);
+		sje__buf_puts(&b, "\n");
 	}
-	if (off >= sizeof(line)) {
-		off           = sizeof(line) - 1;
-		line[off - 1] = '\n';
+	size_t off;
+	char  *line = sje__buf_take(&b, &off);
+	if (line == NULL) {
+		static const char oom[] = "sje: out of memory while logging\n";
+		ssize_t           n     = write(log_fd, oom, sizeof(oom) - 1);
+		(void) n;
+		return;
 	}
 	ssize_t n = write(log_fd, line, off);
 	(void) n; // Nothing sensible to do when logging itself fails.
+	free(line);
 }
 
 void

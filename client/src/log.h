@@ -4,7 +4,10 @@
 // sje-client do, through SJE_LOG, which checks the level before formatting.
 // A line about a job names it with SJE_LOG_JOB so that every such line
 // carries its task_id. Output goes to stderr until sje__log_open says
-// otherwise. Thread-safe: each line is written with one write(2).
+// otherwise. The formatted text and the task_id are escaped on the way
+// out (text: control characters as \n, \xHH; JSON: as JSON, ill-formed
+// UTF-8 as U+FFFD), so callers may pass text from jobs and workers as
+// is. Thread-safe: each line is written with one write(2).
 #ifndef SJE_LOG_H
 #define SJE_LOG_H
 

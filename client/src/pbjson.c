@@ -19,7 +19,10 @@
 // (a newer peer); maps, which protoc-c shows as repeated "...Entry"
 // messages with fields key and value, as JSON objects (keys as text);
 // oneof members only when they are the set case; bytes as base64; NaN and
-// infinities, which JSON cannot hold, as null.
+// infinities, which JSON cannot hold, as null. Rendering never fails on
+// text: ill-formed UTF-8 (which only rows stored by older versions can
+// hold) becomes U+FFFD (pbjson_text), and a Json text that is not JSON is
+// rendered as a string, so one bad row never turns a page into an error.
 //
 // 64-bit integers: jansson's json_int_t is a signed 64-bit long long, so
 // every int64, sint64, sfixed64 and every uint64/fixed64 up to INT64_MAX is
@@ -167,6 +170,31 @@ pbjson_timestamp(const ProtobufCMessage *msg)
 	return json_string(buf);
 }
 
+// pbjson_text renders the string s (NULL: ""). The RPC door refuses
+// ill-formed UTF-8, but rows stored before it did may hold some, and
+// json_string would refuse them (a NULL: a 500 for a whole page): such
+// text is rendered with U+FFFD in place of each ill-formed sequence.
+static json_t *
+pbjson_text(const char *s)
+{
+	if (s == NULL) {
+		return json_string("");
+	}
+	size_t len = strlen(s);
+	if (sje__utf8_check(s, len, NULL)) {
+		return json_stringn_nocheck(s, len);
+	}
+	sje__buf b = { 0 };
+	sje__utf8_repair(&b, s, len);
+	char *t = sje__buf_take(&b, &len);
+	if (t == NULL) {
+		return NULL;
+	}
+	json_t *j = json_stringn_nocheck(t, len);
+	free(t);
+	return j;
+}
+
 // pbjson_json renders a sje.v1.Json (msg may be NULL): the value its text
 // holds. Returns NULL when the text is not JSON.
 static json_t *
@@ -187,7 +215,23 @@ pbjson_json(const ProtobufCMessage *msg)
 		return json_null(); // proto3 default: no value
 	}
 	json_error_t jerr;
-	return json_loads(text, JSON_DECODE_ANY, &jerr);
+	json_t      *j = json_loads(text, JSON_DECODE_ANY, &jerr);
+	if (j != NULL) {
+		return j;
+	}
+	// Not JSON: only text stored before the server checked it (ill-formed
+	// UTF-8 inside a string, say). Repaired, it may parse; else it is
+	// rendered as a string, so that the page around it still renders.
+	json_t *t = pbjson_text(text);
+	if (t == NULL) {
+		return NULL;
+	}
+	j = json_loads(json_string_value(t), JSON_DECODE_ANY, &jerr);
+	if (j != NULL) {
+		json_decref(t);
+		return j;
+	}
+	return t;
 }
 
 // pbjson_message renders a message-typed value (NULL: null), special
@@ -268,9 +312,7 @@ value_to_json(const ProtobufCFieldDescriptor *f, const void *p)
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *v;
 		memcpy(&v, p, sizeof(v));
-		// json_string refuses invalid UTF-8, which protobuf-c lets
-		// through on unpack: that is a NULL (an error) here.
-		return json_string(v != NULL ? v : "");
+		return pbjson_text(v);
 	}
 	case PROTOBUF_C_TYPE_BYTES:
 		return pbjson_base64(p);
@@ -342,10 +384,11 @@ pbjson_map_fields(const ProtobufCMessageDescriptor *desc,
 	return true;
 }
 
-// pbjson_map_key renders a map key as object key text into buf.
+// pbjson_map_key renders a map key as object key text: *out points into
+// buf or into *hold (a JSON string the caller json_decrefs after use).
 static bool
 pbjson_map_key(const ProtobufCFieldDescriptor *k, const void *p, char *buf,
-    size_t len, const char **out)
+    size_t len, const char **out, json_t **hold)
 {
 	json_t *j = value_to_json(k, p);
 	if (j == NULL) {
@@ -354,12 +397,9 @@ pbjson_map_key(const ProtobufCFieldDescriptor *k, const void *p, char *buf,
 	bool ok = true;
 	switch (json_typeof(j)) {
 	case JSON_STRING:
-		// Borrowed from the entry, which outlives this call.
-		memcpy(out, p, sizeof(*out));
-		if (*out == NULL) {
-			*out = "";
-		}
-		break;
+		*out  = json_string_value(j); // repaired if it had to be
+		*hold = j;
+		return true;
 	case JSON_INTEGER:
 		snprintf(
 		    buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
@@ -396,12 +436,15 @@ pbjson_map(const ProtobufCFieldDescriptor *kf,
 		}
 		char        buf[32];
 		const char *key;
+		json_t     *hold = NULL;
 		if (!pbjson_map_key(
-		        kf, e + kf->offset, buf, sizeof(buf), &key)) {
+		        kf, e + kf->offset, buf, sizeof(buf), &key, &hold)) {
 			goto fail;
 		}
-		json_t *v = value_to_json(vf, e + vf->offset);
-		if (v == NULL || json_object_set_new(obj, key, v) != 0) {
+		json_t *v  = value_to_json(vf, e + vf->offset);
+		int     rv = v == NULL ? -1 : json_object_set_new(obj, key, v);
+		json_decref(hold);
+		if (rv != 0) {
 			goto fail;
 		}
 	}

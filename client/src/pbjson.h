@@ -54,8 +54,11 @@
 #define SJE_PBJSON_MAX_STRING_BYTES (64u * 1024u)
 
 // sje__pb_to_json converts msg to a new JSON object (caller owns it:
-// json_decref). Returns NULL when out of memory or when a Json field holds
-// text that is not JSON (which the server never stores).
+// json_decref). It never fails on the text it finds: a string (or map key)
+// holding ill-formed UTF-8 is rendered with U+FFFD for each ill-formed
+// sequence, and a Json field whose text is not JSON even once so repaired
+// is rendered as that text, a JSON string (the server stores neither; rows
+// of older versions may). Returns NULL only when out of memory.
 json_t *sje__pb_to_json(const ProtobufCMessage *msg);
 
 // sje__json_parse parses text (len bytes) as one JSON value of any type

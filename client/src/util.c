@@ -282,3 +282,169 @@ sje__buf_take(sje__buf *b, size_t *len)
 	*b = (sje__buf) { 0 };
 	return p;
 }
+
+// utf8_lead reads the lead byte c of a multi-byte sequence: its length
+// *n and the range [*lo, *hi] its second byte must be in (Table 3-7 of the
+// Unicode standard; later bytes are plain continuations 0x80-0xBF). False
+// when c cannot start one: a continuation byte, C0/C1 (overlong), or
+// F5-FF (above U+10FFFF).
+static bool
+utf8_lead(unsigned char c, size_t *n, unsigned char *lo, unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xBF;
+	if (c < 0xC2 || c > 0xF4) {
+		return false;
+	}
+	if (c < 0xE0) {
+		*n = 2;
+	} else if (c < 0xF0) {
+		*n = 3;
+		if (c == 0xE0) {
+			*lo = 0xA0; // overlong below U+0800
+		} else if (c == 0xED) {
+			*hi = 0x9F; // surrogates U+D800-DFFF
+		}
+	} else {
+		*n = 4;
+		if (c == 0xF0) {
+			*lo = 0x90; // overlong below U+10000
+		} else if (c == 0xF4) {
+			*hi = 0x8F; // above U+10FFFF
+		}
+	}
+	return true;
+}
+
+// utf8_prefix is how many bytes at u[0..len) (u[0] >= 0x80) belong to
+// the sequence its lead byte starts: all of it when well-formed (then
+// *whole is true), else the maximal ill-formed subpart (at least 1) that
+// one U+FFFD replaces.
+static size_t
+utf8_prefix(const unsigned char *u, size_t len, bool *whole)
+{
+	size_t        n;
+	unsigned char lo, hi;
+	size_t        i = 1;
+
+	*whole = false;
+	if (!utf8_lead(u[0], &n, &lo, &hi)) {
+		return 1;
+	}
+	for (; i < n && i < len; i++) {
+		unsigned char min = i == 1 ? lo : 0x80;
+		unsigned char max = i == 1 ? hi : 0xBF;
+		if (u[i] < min || u[i] > max) {
+			return i;
+		}
+	}
+	*whole = i == n;
+	return i;
+}
+
+size_t
+sje__utf8_seq(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	bool                 whole;
+
+	if (u[0] < 0x80) {
+		return 1;
+	}
+	size_t n = utf8_prefix(u, len, &whole);
+	return whole ? n : 0;
+}
+
+bool
+sje__utf8_check(const char *s, size_t len, size_t *bad)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		// Most text is ASCII: step over it without a call per byte.
+		while (i < len && (unsigned char) (s[i] - 1) < 0x7f) {
+			i++;
+		}
+		if (i == len) {
+			break;
+		}
+		size_t n = s[i] == '\0' ? 0 : sje__utf8_seq(s + i, len - i);
+		if (n == 0) {
+			if (bad != NULL) {
+				*bad = i;
+			}
+			return false;
+		}
+		i += n;
+	}
+	return true;
+}
+
+void
+sje__utf8_repair(sje__buf *b, const char *s, size_t len)
+{
+	size_t i = 0, start = 0;
+
+	while (i < len) {
+		size_t n = sje__utf8_seq(s + i, len - i);
+		if (n > 0) {
+			i += n;
+			continue;
+		}
+		sje__buf_put(b, s + start, i - start);
+		bool whole;
+		sje__buf_put(b, "\xEF\xBF\xBD", 3); // U+FFFD
+		i += utf8_prefix(
+		    (const unsigned char *) s + i, len - i, &whole);
+		start = i;
+	}
+	sje__buf_put(b, s + start, len - start);
+}
+
+void
+sje__text_escape(sje__buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t            i = 0, start = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char) s[i];
+		size_t        n = sje__utf8_seq(s + i, len - i);
+		// C1 controls (U+0080-009F) are 0xC2 0x80-0x9F in UTF-8.
+		bool c1 =
+		    n == 2 && c == 0xC2 && (unsigned char) s[i + 1] < 0xA0;
+		if (n > 1 && !c1) {
+			i += n;
+			continue;
+		}
+		if (n == 1 && c >= 0x20 && c != 0x7f && c != '\\') {
+			i++;
+			continue;
+		}
+		sje__buf_put(b, s + start, i - start);
+		char esc[8];
+		if (c == '\\') {
+			sje__buf_put(b, "\\\\", 2);
+		} else if (c == '\n') {
+			sje__buf_put(b, "\\n", 2);
+		} else if (c == '\r') {
+			sje__buf_put(b, "\\r", 2);
+		} else if (c == '\t') {
+			sje__buf_put(b, "\\t", 2);
+		} else {
+			size_t k = c1 ? 2 : 1;
+			for (size_t j = 0; j < k; j++) {
+				unsigned char x = (unsigned char) s[i + j];
+				esc[0]          = '\\';
+				esc[1]          = 'x';
+				esc[2]          = hex[x >> 4];
+				esc[3]          = hex[x & 15];
+				sje__buf_put(b, esc, 4);
+			}
+			i += k - 1;
+		}
+		i++;
+		start = i;
+	}
+	sje__buf_put(b, s + start, len - start);
+}

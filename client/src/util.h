@@ -69,6 +69,33 @@ void sje__buf_printf(sje__buf *b, const char *fmt, ...)
 // b is empty afterwards.
 char *sje__buf_take(sje__buf *b, size_t *len);
 
+// sje__utf8_seq returns the length (1-4) of the well-formed UTF-8
+// sequence at s[0..len) (len > 0), or 0 when s starts with an ill-formed
+// one: a stray continuation byte, an overlong form, a surrogate
+// (U+D800-DFFF), a code point above U+10FFFF, or a sequence cut short.
+// NUL is a well-formed one-byte sequence here. Pure.
+size_t sje__utf8_seq(const char *s, size_t len);
+
+// sje__utf8_check is true when s[0..len) is well-formed UTF-8 holding no
+// NUL byte (the rule for every string SJE accepts from the network). When
+// false, *bad (may be NULL) is the offset of the first offending byte.
+// Pure.
+bool sje__utf8_check(const char *s, size_t len, size_t *bad);
+
+// sje__utf8_repair appends s[0..len) to b with every ill-formed sequence
+// replaced by U+FFFD (one per maximal ill-formed subpart, as Unicode
+// recommends); NUL bytes are kept. For rendering text stored before it
+// was checked.
+void sje__utf8_repair(sje__buf *b, const char *s, size_t len);
+
+// sje__text_escape appends s[0..len) to b for a line of text read by
+// people (a log line, a terminal): well-formed UTF-8 is copied, except
+// that a backslash becomes "\\", \n \r \t their C escapes, other
+// control characters (C0, DEL, C1) and ill-formed bytes "\xHH". The
+// result holds no byte below 0x20 and no ESC, so it can neither forge a
+// line nor drive a terminal.
+void sje__text_escape(sje__buf *b, const char *s, size_t len);
+
 // Hard limits on network input, shared by server and clients.
 #define SJE_MAX_FRAME_BYTES (16u * 1024u * 1024u) // one RPC frame
 #define SJE_MAX_ID_BYTES 128u                     // task_id, worker name

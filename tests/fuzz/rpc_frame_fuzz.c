@@ -6,6 +6,9 @@
 // Beyond the sanitizers' findings it checks the decoder's contract:
 //   - OK means a known method and an input of that method's type, which
 //     packs and decodes again to the same bytes;
+//   - OK means every string of the envelope and the input is well-formed
+//     UTF-8 (text_ok) and, since a string holding NUL would pack shorter,
+//     none was cut at a NUL (repack);
 //   - anything else is INVALID_ARGUMENT or UNIMPLEMENTED with a message,
 //     and leaves nothing allocated.
 //
@@ -17,6 +20,7 @@
 #include <sje/v1/worker_hub.pb-c.h>
 
 #include "rpc.h"
+#include "util.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,6 +73,47 @@ has_unknown(const ProtobufCMessage *m)
 	return false;
 }
 
+// text_ok is true when every string field of m and of the messages in it
+// (repeated, oneof members, map entries) is well-formed UTF-8.
+static bool
+text_ok(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE &&
+		    f->type != PROTOBUF_C_TYPE_STRING) {
+			continue;
+		}
+		const char  *base = (const char *) m + f->offset;
+		size_t       n    = 1;
+		void *const *v    = (void *const *) base;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(const size_t *) ((const char *) m +
+			    f->quantifier_offset);
+			v = *(void *const *const *) base;
+		} else if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+		    *(const uint32_t *) ((const char *) m +
+		        f->quantifier_offset) != f->id) {
+			continue;
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (v[k] == NULL) {
+				continue;
+			}
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				if (!text_ok(v[k])) {
+					return false;
+				}
+			} else if (!sje__utf8_check(
+			               v[k], strlen(v[k]), NULL)) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 // repack checks that an accepted input packs to bytes that decode to a
 // message packing to the same bytes.
 static void
@@ -110,6 +155,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    f.input->descriptor !=
 		        f.service->methods[f.method].input) {
 			fprintf(stderr, "OK without a consistent frame\n");
+			abort();
+		}
+		if (!text_ok(&f.req->base) || !text_ok(f.input)) {
+			fprintf(
+			    stderr, "OK with a string that is not UTF-8\n");
 			abort();
 		}
 		if (!has_unknown(f.input)) {

@@ -256,15 +256,69 @@ test_json_fields_hold_any_value(void **state)
 }
 
 static void
-test_json_field_with_text_that_is_not_json_fails(void **state)
+test_json_field_with_text_that_is_not_json_renders_as_a_string(void **state)
 {
 	(void) state;
 	Sje__V1__Job  job    = SJE__V1__JOB__INIT;
 	Sje__V1__Json params = SJE__V1__JSON__INIT;
 	params.text          = "{\"a\":";
 	job.params           = &params;
-	assert_null(sje__pb_to_json(&job.base));
+	json_t *j            = sje__pb_to_json(&job.base);
+	assert_non_null(j);
+	assert_string_equal(
+	    json_string_value(json_object_get(j, "params")), "{\"a\":");
+	json_decref(j);
 	assert_null(sje__pb_to_json(NULL));
+}
+
+// A row stored before the server checked UTF-8 renders with U+FFFD in
+// place of each ill-formed sequence: strings, map keys and values, and
+// strings inside a Json text.
+static void
+test_ill_formed_utf8_renders_with_replacement_characters(void **state)
+{
+	(void) state;
+	Sje__V1__Job               job    = SJE__V1__JOB__INIT;
+	Sje__V1__Json              params = SJE__V1__JSON__INIT;
+	Sje__V1__JobError          err    = SJE__V1__JOB_ERROR__INIT;
+	Sje__V1__Job__LabelsEntry  e      = SJE__V1__JOB__LABELS_ENTRY__INIT;
+	Sje__V1__Job__LabelsEntry *labels[1] = { &e };
+	job.task_id                          = "t\xff"
+	                                       "1";
+	err.message =
+	    "bad \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 cut \xe2\x82";
+	job.error    = &err;
+	e.key        = "k\xfe";
+	e.value      = "v\x80";
+	job.labels   = labels;
+	job.n_labels = 1;
+	params.text  = "{\"s\":\"x\xffy\"}";
+	job.params   = &params;
+	json_t *j    = sje__pb_to_json(&job.base);
+	assert_non_null(j);
+	assert_string_equal(
+	    json_string_value(json_object_get(j, "task_id")), "t\uFFFD1");
+	// Overlong C0 AF: two; a surrogate ED A0 80: three; F4 90 80 80
+	// (above U+10FFFF): four; a cut E2 82: one (Unicode's maximal
+	// subparts).
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(j, "error"), "message")),
+	    "bad \uFFFD\uFFFD \uFFFD\uFFFD\uFFFD "
+	    "\uFFFD\uFFFD\uFFFD\uFFFD cut \uFFFD");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(j, "labels"), "k\uFFFD")),
+	    "v\uFFFD");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(j, "params"), "s")),
+	    "x\uFFFDy");
+	char *text = sje__json_dumps(j, JSON_COMPACT);
+	assert_non_null(text);
+	json_decref(j);
+	json_error_t jerr;
+	json_t      *back = json_loads(text, 0, &jerr);
+	assert_non_null(back); // valid JSON, valid UTF-8
+	json_decref(back);
+	free(text);
 }
 
 static void
@@ -1140,7 +1194,9 @@ main(void)
 		cmocka_unit_test(test_64_bit_integers_stay_exact),
 		cmocka_unit_test(test_json_fields_hold_any_value),
 		cmocka_unit_test(
-		    test_json_field_with_text_that_is_not_json_fails),
+		    test_json_field_with_text_that_is_not_json_renders_as_a_string),
+		cmocka_unit_test(
+		    test_ill_formed_utf8_renders_with_replacement_characters),
 		cmocka_unit_test(
 		    test_other_enums_keep_their_names_and_bytes_are_base64),
 		cmocka_unit_test(test_nested_repeated_messages_and_maps),
