@@ -3,8 +3,9 @@
 # the whole suite twice: a Release build (-O3, as packagers build it), then
 # one under AddressSanitizer and UndefinedBehaviorSanitizer (-O2, asserts
 # on); builds a Debug one (-O0) too, since warnings are errors at every
-# optimisation level; then fuzzes the JSON mapping and the RPC frame
-# decoding for 60 s each (clang, libFuzzer; SJE_FUZZ_SECONDS to change).
+# optimisation level; then fuzzes the JSON mapping, the RPC frame decoding
+# and the HTTP request parser for 60 s each (clang, libFuzzer;
+# SJE_FUZZ_SECONDS to change).
 # Also checks that gen/ matches proto/, that every C file is laid out as
 # .clang-format says, and that the libsje example builds. Exits non-zero on
 # the first failure.
@@ -53,13 +54,14 @@ if [ "${1:-}" != "--quick" ]; then
 	# --- fuzzing --------------------------------------------------------
 	# The network-facing parsers under libFuzzer with ASan and UBSan, for
 	# a bounded time each, from the committed seed corpora: the JSON ->
-	# protobuf mapping (every REST body) and the RPC frame decoding (every
-	# RPC request). New inputs go to a scratch directory, never into the
+	# protobuf mapping (every REST body), the RPC frame decoding (every
+	# RPC request) and the HTTP request head parser (every REST request).
+	# New inputs go to a scratch directory, never into the
 	# repository; a crash leaves its input in build-fuzz/.
 	cmake -S "$ROOT" -B build-fuzz -DCMAKE_C_COMPILER=clang \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSJE_FUZZ=ON >/dev/null
-	cmake --build build-fuzz -j "$JOBS" --target json_to_pb_fuzz rpc_frame_fuzz
-	for target in json_to_pb rpc_frame; do
+	cmake --build build-fuzz -j "$JOBS" --target json_to_pb_fuzz rpc_frame_fuzz http_parse_fuzz
+	for target in json_to_pb rpc_frame http_parse; do
 		echo "== fuzz: ${target}_fuzz (${SJE_FUZZ_SECONDS:-60} s)"
 		dict=()
 		[ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")

@@ -1,49 +1,39 @@
-// gateway.c — the REST front door on nng's HTTP server.
+// gateway.c — the REST front door on our HTTP/1.1 layer (http.h).
 //
-// Design. One nng handler, registered at "/" as a tree for every method,
-// receives every request, so that unknown paths and wrong methods get our
-// JSON and never nng's HTML pages; it routes by itself (gw_routes). The
-// handler does not let nng collect bodies (nng answers an oversized one
-// with an HTML 400 and a dead connection, PLATFORM.md): it reads the
-// Content-Length itself, refuses what is too large with a JSON 413 before
-// reading it, answers "Expect: 100-continue" with the interim 100 (which
-// nng never sends), refuses Transfer-Encoding (nng would parse the chunks
-// as the next request), and reads the body with its own aio.
+// Design. The HTTP layer (http.c) owns the connections: it parses each
+// request (http_parse.c), enforces the connection cap and the head, body
+// and idle timeouts, refuses what it cannot frame (400, 411, 413 before
+// reading an oversized body, 414, 417, 431, 505, in JSON), answers
+// "Expect: 100-continue", reads the body, and hands the whole request to
+// gw_handle; it writes each answer as ONE buffer (status line, headers
+// and body: one write, hence one TLS record, PLATFORM.md), strictly in
+// order on a connection, and closes right after an answer that closes it.
+// The gateway routes (gw_routes) so that unknown paths and wrong methods
+// get JSON 404/405, checks credentials, maps JSON to the method's input
+// and the answer back, and renders every response.
 //
 // Each request is a gw_call, which embeds the sje__call handed to the
-// scheduler. A call holds two aios: nng's handler aio (haio), which the
-// gateway finishes last, with no nng response object, because it writes
-// the whole response itself as ONE buffer (status line, headers and body:
-// one write, hence one TLS record once HTTPS comes, PLATFORM.md); and its
-// own aio (io) for the interim 100, the body, the response and the drain
-// before a close. A call moves through
+// scheduler. It holds one aio of its own (io), used only to hop from the
+// scheduler's thread to an nng thread for the rendering. A call moves
+// through
 //
-//   [CONTINUE] -> [BODY] -> SCHED -> RENDER -> WRITE -> [LINGER] -> done
+//   START -> SCHED -> RENDER -> done        (or START -> done)
 //
 // and is answered at the first step that fails. SCHED is the time with
 // the scheduler: its send copies the answer and hops to an nng thread
 // (RENDER) so that the JSON rendering never runs on the scheduler's
-// thread.
+// thread. Answering (gw_respond) hands the response to the layer and
+// frees the call.
 //
-// Lifetime. nng keeps a connection (and the conn pointer) alive until the
-// handler aio finishes; nng_http_server_stop closes the connection, which
-// fails our pending I/O, and then waits for that finish. The gateway never
-// registers a cancel function on haio (nng_aio_defer cannot report that
-// the aio was closed already, which would let nng free the connection
-// under us), so only a call with the scheduler can hold a connection
-// open; sje__gw_close therefore runs after the scheduler answered every
-// call. A client that goes away while its call is with the scheduler is
-// noticed when the answer cannot be written.
-//
-// A known leak in nng 1.5.2, not ours: when a connection is closed just as
-// a request on it finishes parsing (a request arriving while the server
-// stops), http_sconn_rxdone takes a reference on our handler and returns
-// without dropping it, so the handler (240 bytes) outlives the server.
-// LeakSanitizer can report it at exit after a stop under load.
+// Lifetime. The layer keeps a connection while its request is with us:
+// only a call with the scheduler can hold one open, so sje__gw_close
+// runs after the scheduler answered every call. A client that goes away
+// while its call is with the scheduler is noticed when the answer cannot
+// be written.
 //
 // Locking: gw->mtx guards n_posting, n_calls, quiesced and closing. A
-// gw_call is touched by one thread at a time (the aio callbacks and the
-// scheduler's send follow each other), so it has no lock.
+// gw_call is touched by one thread at a time (the layer's callback, the
+// scheduler's send and the render follow each other), so it has no lock.
 #include "gateway.h"
 
 #include <sje/v1/coordinator.pb-c.h>
@@ -53,8 +43,9 @@
 #include "pbjson.h"
 #include "util.h"
 
+#include "http.h"
+
 #include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,14 +54,11 @@
 #include <strings.h>
 #include <time.h>
 
-#define GW_MAX_URI_BYTES 2048u  // request target, query included
-#define GW_IO_TIMEOUT_MS 30000  // reading a body, writing a response
-#define GW_LINGER_MS 2000       // per read while draining before close
-#define GW_LINGER_TOTAL_MS 5000 // the whole drain
-#define GW_LINGER_MAX_BYTES (64u * 1024u * 1024u)
-#define GW_LINGER_BUF_BYTES 16384u
-#define GW_MAX_WAIT_S 600u // /events?wait_s=
-#define GW_CLOSE_GRACE_S 2 // for answers in flight at close
+#define GW_MAX_TARGET_BYTES 2048u // request target, query included: 414
+#define GW_MAX_HEAD_BYTES 16384u  // request line and header fields: 431
+#define GW_MAX_FIELDS 100u        // header fields: 431
+#define GW_MAX_WAIT_S 600u        // /events?wait_s=
+#define GW_CLOSE_GRACE_S 2        // for answers in flight at close
 #define GW_LOG_PATH_BYTES 160u
 #define GW_FIELD_BYTES 256u
 #define GW_MSG_BYTES 512u
@@ -78,13 +66,12 @@
 #define GW_JSON "application/json"
 
 struct sje__gw {
-	nng_http_server  *srv;
-	nng_http_handler *h;
-	sje__gw_handler   handler;
-	void             *arg;
-	size_t            max_body_bytes;
-	bool              metrics; // GET /metrics is served
-	const sje__auth  *auth;    // borrowed; NULL: no authentication
+	sje__http       *http;
+	sje__gw_handler  handler;
+	void            *arg;
+	size_t           max_body_bytes;
+	bool             metrics; // GET /metrics is served
+	const sje__auth *auth;    // borrowed; NULL: no authentication
 
 	pthread_mutex_t mtx;
 	pthread_cond_t  cv;        // n_posting or n_calls dropped to 0
@@ -95,13 +82,9 @@ struct sje__gw {
 };
 
 typedef enum gw_state {
-	GW_START,    // parsing the request
-	GW_CONTINUE, // writing "100 Continue"
-	GW_BODY,     // reading the body
-	GW_SCHED,    // with the handler
-	GW_RENDER,   // answered; rendering on an nng thread
-	GW_WRITE,    // writing the response
-	GW_LINGER,   // dropping what the client still sends, then close
+	GW_START,  // routing the request
+	GW_SCHED,  // with the handler
+	GW_RENDER, // answered; rendering on an nng thread
 } gw_state;
 
 typedef struct gw_call  gw_call;
@@ -127,25 +110,25 @@ struct gw_route {
 };
 
 struct gw_call {
-	sje__call       base; // first: the scheduler sees only this
-	sje__gw        *gw;
-	nng_aio        *haio; // nng's handler aio: finished last
-	nng_http_conn  *conn; // borrowed until haio is finished
-	nng_http_req   *req;  // borrowed until haio is finished
-	nng_aio        *io;   // ours
-	gw_state        state;
-	const gw_route *route;
-	sje_dur_ms      start_ms;
-	char            method[16];
-	char            path[GW_LOG_PATH_BYTES]; // raw, printable, for logs
-	char           *param;     // the decoded path parameter (owned)
-	char           *query;     // raw query text, after '?' (owned)
-	bool            head;      // HEAD: the response has no body
-	bool            close;     // close the connection after the response
-	bool            batch;     // POST /submit with {"tasks": [...]}
-	bool            challenge; // 401: say "WWW-Authenticate: Bearer"
-	uint8_t        *body;      // the request body (owned)
-	size_t          body_len;
+	sje__call                base; // first: the scheduler sees only this
+	sje__gw                 *gw;
+	sje__http_conn          *conn; // the layer's, until we respond
+	const sje__http_request *req;  // borrowed until we respond
+	nng_aio                 *io;   // ours: the hop to RENDER
+	gw_state                 state;
+	const gw_route          *route;
+	sje_dur_ms               start_ms;
+	char                     method[16];
+	char           path[GW_LOG_PATH_BYTES]; // raw, printable, for logs
+	char          *param;     // the decoded path parameter (owned)
+	char          *uri;       // the request target (owned)
+	char          *query;     // raw query text, after '?' (owned)
+	bool           head;      // HEAD: the response has no body
+	bool           close;     // close the connection after the response
+	bool           batch;     // POST /submit with {"tasks": [...]}
+	bool           challenge; // 401: say "WWW-Authenticate: Bearer"
+	const uint8_t *body;      // the request body (borrowed, as req)
+	size_t         body_len;
 	// The handler's answer, copied by gw_send (owned).
 	int      code;
 	char    *a_message;
@@ -157,13 +140,7 @@ struct gw_call {
 	const char *e_code;
 	char        e_field[GW_FIELD_BYTES];
 	char        e_msg[GW_MSG_BYTES];
-	// The response (owned), written in one piece.
-	char      *resp;
-	size_t     resp_len;
-	int        status;
-	char      *linger_buf;
-	size_t     drained;
-	sje_dur_ms linger_deadline_ms;
+	int         status; // of the response
 };
 
 static void gw_io_cb(void *arg);
@@ -201,49 +178,6 @@ sje__gw_http_status(int code)
 	return 500;
 }
 
-static const char *
-gw_reason(int status)
-{
-	switch (status) {
-	case 100:
-		return "Continue";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 202:
-		return "Accepted";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 411:
-		return "Length Required";
-	case 413:
-		return "Payload Too Large";
-	case 414:
-		return "URI Too Long";
-	case 417:
-		return "Expectation Failed";
-	case 429:
-		return "Too Many Requests";
-	case 501:
-		return "Not Implemented";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return status >= 500 ? "Internal Server Error" : "Error";
-	}
-}
-
 // ---- calls ---------------------------------------------------------------
 
 // gw_sanitize copies n bytes of s into buf as printable ASCII (for logs).
@@ -267,13 +201,11 @@ gw_call_free(gw_call *c)
 		protobuf_c_message_free_unpacked(c->base.input, NULL);
 	}
 	free(c->param);
+	free(c->uri);
 	free(c->query);
-	free(c->body);
 	free(c->a_message);
 	free(c->a_field);
 	free(c->a_body);
-	free(c->resp);
-	free(c->linger_buf);
 	// Maybe from the io aio's own callback: nng_aio_reap, never free.
 	if (c->io != NULL) {
 		nng_aio_reap(c->io);
@@ -287,89 +219,51 @@ gw_call_free(gw_call *c)
 	pthread_mutex_unlock(&gw->mtx);
 }
 
-// gw_done logs the request, gives the connection back to nng (rv != 0
-// closes it) and frees the call.
+// gw_done logs the request and frees the call.
 static void
-gw_done(gw_call *c, int rv)
+gw_done(gw_call *c)
 {
 	double ms = (double) (sje_mono_ms() - c->start_ms);
-	if (rv == 0 || c->close) {
-		SJE_INFO("http %s %s %d %.0f ms", c->method, c->path,
-		    c->status, ms);
-	} else {
-		SJE_INFO("http %s %s %d %.0f ms (connection lost: %s)",
-		    c->method, c->path, c->status, ms, nng_strerror(rv));
-	}
-	nng_aio *haio = c->haio;
+	SJE_INFO("http %s %s %d %.0f ms", c->method, c->path, c->status, ms);
 	gw_call_free(c);
-	nng_aio_set_output(haio, 0, NULL);
-	nng_aio_finish(haio, rv == 0 ? 0 : NNG_ECLOSED);
 }
 
-// gw_linger drains what the client still sends after a refusal, so that
-// closing does not reset the connection before it read our answer.
-static void
-gw_linger(gw_call *c)
-{
-	if (c->linger_buf == NULL &&
-	    (c->linger_buf = malloc(GW_LINGER_BUF_BYTES)) == NULL) {
-		gw_done(c, NNG_ECLOSED);
-		return;
-	}
-	if (c->linger_deadline_ms == 0) {
-		c->linger_deadline_ms = sje_mono_ms() + GW_LINGER_TOTAL_MS;
-	}
-	nng_iov iov = { .iov_buf = c->linger_buf,
-		.iov_len         = GW_LINGER_BUF_BYTES };
-	c->state    = GW_LINGER;
-	nng_aio_set_iov(c->io, 1, &iov);
-	nng_aio_set_timeout(c->io, GW_LINGER_MS);
-	nng_http_conn_read(c->conn, c->io);
-}
-
-// gw_respond writes the response: status, content type, body (len
-// bytes, copied), an Allow header when allow is not NULL. Takes over the
-// call: it ends after the write.
+// gw_respond answers: status, content type, body (len bytes, copied),
+// an Allow header when allow is not NULL, all in one buffer that the
+// layer writes. Takes over the call: it is freed here.
 static void
 gw_respond(gw_call *c, int status, const char *ctype, const char *body,
     size_t len, const char *allow)
 {
 	char head[512];
-	int  n    = snprintf(head, sizeof(head),
-	        "HTTP/1.1 %d %s\r\n"
-	            "Content-Type: %s\r\n"
-	            "Content-Length: %zu\r\n"
-	            "Cache-Control: no-store\r\n"
-	            "%s%s%s"
-	            "%s"
-	            "%s"
-	            "\r\n",
-	        status, gw_reason(status), ctype, len,
+	int  n      = snprintf(head, sizeof(head),
+	          "HTTP/1.1 %d %s\r\n"
+	                "Content-Type: %s\r\n"
+	                "Content-Length: %zu\r\n"
+	                "Cache-Control: no-store\r\n"
+	                "%s%s%s"
+	                "%s"
+	                "%s"
+	                "\r\n",
+	          status, sje__http_reason(status), ctype, len,
             allow != NULL ? "Allow: " : "", allow != NULL ? allow : "",
             allow != NULL ? "\r\n" : "",
             c->challenge ? "WWW-Authenticate: Bearer realm=\"sje\"\r\n" : "",
             c->close ? "Connection: close\r\n" : "");
-	c->status = status;
-	if (n < 0 || (size_t) n >= sizeof(head)) {
-		gw_done(c, NNG_EINVAL);
-		return;
-	}
+	c->status   = status;
 	size_t blen = c->head ? 0 : len;
-	free(c->resp);
-	c->resp_len = (size_t) n + blen;
-	if ((c->resp = malloc(c->resp_len)) == NULL) {
-		gw_done(c, NNG_ENOMEM);
-		return;
+	char  *resp = NULL;
+	if (n >= 0 && (size_t) n < sizeof(head) &&
+	    (resp = malloc((size_t) n + blen)) != NULL) {
+		memcpy(resp, head, (size_t) n);
+		if (blen > 0) {
+			memcpy(resp + n, body, blen);
+		}
 	}
-	memcpy(c->resp, head, (size_t) n);
-	if (blen > 0) {
-		memcpy(c->resp + n, body, blen);
-	}
-	nng_iov iov = { .iov_buf = c->resp, .iov_len = c->resp_len };
-	c->state    = GW_WRITE;
-	nng_aio_set_iov(c->io, 1, &iov);
-	nng_aio_set_timeout(c->io, GW_IO_TIMEOUT_MS);
-	nng_http_conn_write_all(c->conn, c->io);
+	// NULL (out of memory): the layer closes the connection.
+	sje__http_respond(
+	    c->conn, resp, resp != NULL ? (size_t) n + blen : 0, c->close);
+	gw_done(c);
 }
 
 // gw_json_text makes a JSON string of s, which may not be UTF-8 (a
@@ -1145,8 +1039,7 @@ gw_post(gw_call *c)
 {
 	sje__gw *gw = c->gw;
 	bool     ok = gw_method(c) && c->route->prepare(c);
-	free(c->body); // the input holds what it needs
-	c->body     = NULL;
+	c->body     = NULL; // the input holds what it needs
 	c->body_len = 0;
 	if (!ok) {
 		gw_refuse(c);
@@ -1183,9 +1076,6 @@ gw_dispatch(gw_call *c)
 		gw_post(c);
 		return;
 	}
-	free(c->body);
-	c->body     = NULL;
-	c->body_len = 0;
 	if (!gw_no_query(c)) {
 		gw_refuse(c);
 		return;
@@ -1202,126 +1092,42 @@ gw_dispatch(gw_call *c)
 	gw_respond(c, 200, GW_JSON, ok, sizeof(ok) - 1, NULL);
 }
 
-// gw_read_body starts reading the body_len bytes of the body.
-static void
-gw_read_body(gw_call *c)
-{
-	nng_iov iov = { .iov_buf = c->body, .iov_len = c->body_len };
-	c->state    = GW_BODY;
-	nng_aio_set_iov(c->io, 1, &iov);
-	nng_aio_set_timeout(c->io, GW_IO_TIMEOUT_MS);
-	nng_http_conn_read_all(c->conn, c->io);
-}
-
 static void
 gw_io_cb(void *arg)
 {
-	gw_call *c  = arg;
-	int      rv = nng_aio_result(c->io);
-	switch (c->state) {
-	case GW_CONTINUE:
-		if (rv != 0) {
-			gw_done(c, rv);
-			return;
-		}
-		gw_read_body(c);
-		return;
-	case GW_BODY:
-		if (rv != 0) {
-			// A client too slow or gone: nothing to answer.
-			c->status = 408;
-			gw_done(c, rv);
-			return;
-		}
-		gw_dispatch(c);
-		return;
-	case GW_RENDER:
+	gw_call *c = arg;
+	if (c->state == GW_RENDER) {
 		gw_render(c);
 		return;
-	case GW_WRITE:
-		if (rv != 0) {
-			gw_done(c, rv);
-		} else if (c->close) {
-			gw_linger(c);
-		} else {
-			gw_done(c, 0);
-		}
-		return;
-	case GW_LINGER:
-		c->drained += nng_aio_count(c->io);
-		if (rv != 0 || c->drained > GW_LINGER_MAX_BYTES ||
-		    sje_mono_ms() > c->linger_deadline_ms) {
-			gw_done(c, NNG_ECLOSED);
-			return;
-		}
-		gw_linger(c);
-		return;
-	case GW_START:
-	case GW_SCHED:
-		break;
 	}
-	SJE_ERROR("http: an I/O completion in state %d", (int) c->state);
-	gw_done(c, NNG_EINTERNAL);
+	SJE_ERROR("http: a completion in state %d", (int) c->state);
+	gw_error(c, 500, "INTERNAL", "", "internal error");
 }
 
-// gw_header_is is true when header name of the request is value
-// (case-insensitive, ignoring surrounding blanks).
-static bool
-gw_header_is(nng_http_req *req, const char *name, const char *value)
-{
-	const char *v = nng_http_req_get_header(req, name);
-	if (v == NULL) {
-		return false;
-	}
-	while (*v == ' ' || *v == '\t') {
-		v++;
-	}
-	size_t n = strlen(value);
-	if (strncasecmp(v, value, n) != 0) {
-		return false;
-	}
-	for (v += n; *v == ' ' || *v == '\t'; v++) { }
-	return *v == '\0';
-}
-
-// gw_header_has is true when header name of the request contains word,
-// case-insensitively (as nng itself decides "Connection: close").
-static bool
-gw_header_has(nng_http_req *req, const char *name, const char *word)
-{
-	const char *v = nng_http_req_get_header(req, name);
-	size_t      n = strlen(word);
-	for (; v != NULL && *v != '\0'; v++) {
-		if (strncasecmp(v, word, n) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-// gw_header_value copies header name of the request, without the blanks
-// around it, into a new string (caller owns it). NULL when absent, empty
-// or out of memory.
+// gw_header_value copies header name of the request into a new string
+// (caller owns it), after "<scheme> " when scheme is not NULL. NULL when
+// absent, empty, of another scheme, or out of memory.
 static char *
-gw_header_value(nng_http_req *req, const char *name, const char *scheme)
+gw_header_value(
+    const sje__http_request *req, const char *name, const char *scheme)
 {
-	const char *v = nng_http_req_get_header(req, name);
+	size_t      n;
+	const char *v = sje__http_header(req, name, &n);
 	if (v == NULL) {
 		return NULL;
 	}
-	v += strspn(v, " \t");
 	if (scheme != NULL) {
-		size_t n = strlen(scheme);
-		if (strncasecmp(v, scheme, n) != 0 ||
-		    (v[n] != ' ' && v[n] != '\t')) {
+		size_t sl = strlen(scheme);
+		if (n <= sl || strncasecmp(v, scheme, sl) != 0 ||
+		    (v[sl] != ' ' && v[sl] != '\t')) {
 			return NULL;
 		}
-		v += n;
-		v += strspn(v, " \t");
-	}
-	size_t n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
-		n--;
+		v += sl;
+		n -= sl;
+		while (n > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			n--;
+		}
 	}
 	char *copy = n > 0 ? malloc(n + 1) : NULL;
 	if (copy != NULL) {
@@ -1337,7 +1143,7 @@ gw_header_value(nng_http_req *req, const char *name, const char *scheme)
 // credentials are "Authorization: Bearer <api key or JWT>" and
 // "X-API-Key: <key>" (sje__auth_check tells the two bearer kinds apart).
 static bool
-gw_auth_or_reply(gw_call *c, bool unread)
+gw_auth_or_reply(gw_call *c)
 {
 	const sje__auth *auth = c->gw->auth;
 	if (c->route->rpc == NULL || !sje__auth_enabled(auth)) {
@@ -1351,11 +1157,12 @@ gw_auth_or_reply(gw_call *c, bool unread)
 	char   *bearer = gw_header_value(c->req, "Authorization", "Bearer");
 	char   *key    = gw_header_value(c->req, "X-API-Key", NULL);
 	char    why[256];
+	size_t  n;
 	sje_err rv = sje__auth_check(auth, key, bearer, svc,
 	    m != NULL ? (unsigned) (m - svc->methods) : svc->n_methods, why,
 	    sizeof(why));
 	if (rv == SJE_EUNAUTH && key == NULL && bearer == NULL &&
-	    nng_http_req_get_header(c->req, "Authorization") != NULL) {
+	    sje__http_header(c->req, "Authorization", &n) != NULL) {
 		sje__snprintf(why, sizeof(why),
 		    "the Authorization header must be \"Bearer <api key or "
 		    "token>\"");
@@ -1367,7 +1174,6 @@ gw_auth_or_reply(gw_call *c, bool unread)
 	}
 	SJE_WARN("http %s %s (%s): refused: %s", c->method, c->path,
 	    c->route->rpc, why);
-	c->close = c->close || unread;
 	if (rv == SJE_EPERM) {
 		gw_error(c, 403, "PERMISSION_DENIED", "", "%s", why);
 	} else if (rv == SJE_EUNAUTH) {
@@ -1379,113 +1185,52 @@ gw_auth_or_reply(gw_call *c, bool unread)
 	return false;
 }
 
-// gw_start routes a new request and decides about its body.
+// gw_start routes a new request (its body read, its framing checked by
+// the layer) and answers it or hands it on.
 static void
 gw_start(gw_call *c)
 {
-	sje__gw      *gw  = c->gw;
-	nng_http_req *req = c->req;
-	const char   *m   = nng_http_req_get_method(req);
-	const char   *uri = nng_http_req_get_uri(req);
-	const char   *ver = nng_http_req_get_version(req);
-	size_t        ul  = strlen(uri);
-	size_t        pl  = strcspn(uri, "?#");
+	sje__gw                 *gw  = c->gw;
+	const sje__http_request *req = c->req;
+	const char              *uri = c->uri;
+	size_t                   pl  = strcspn(uri, "?#");
 
-	gw_sanitize(c->method, sizeof(c->method), m, strlen(m));
+	gw_sanitize(
+	    c->method, sizeof(c->method), req->method, req->method_len);
 	gw_sanitize(c->path, sizeof(c->path), uri, pl);
 	pthread_mutex_lock(&gw->mtx);
 	bool closing = gw->closing;
 	pthread_mutex_unlock(&gw->mtx);
-	// nng closes after the response when the client asked; say so.
-	c->close = closing || (ver != NULL && strcmp(ver, "HTTP/1.1") != 0) ||
-	    gw_header_has(req, "Connection", "close");
-	c->head = strcmp(m, "HEAD") == 0;
+	c->close = closing || !req->keep_alive;
+	c->head  = strcmp(c->method, "HEAD") == 0;
 
-	// Refusals that leave the rest of the stream unknown close it.
-	if (nng_http_req_get_header(req, "Transfer-Encoding") != NULL) {
-		c->close = true;
-		gw_error(c, 411, "INVALID_ARGUMENT", "",
-		    "chunked request bodies are not supported: send the body "
-		    "with a Content-Length");
-		return;
-	}
-	const char *cl       = nng_http_req_get_header(req, "Content-Length");
-	uint64_t    body_len = 0;
-	if (cl != NULL) {
-		char *end;
-		while (*cl == ' ') {
-			cl++;
-		}
-		body_len = strtoull(cl, &end, 10);
-		while (*end == ' ') {
-			end++;
-		}
-		if (*cl < '0' || *cl > '9' || *end != '\0') {
-			c->close = true;
-			gw_bad(c, "", "Content-Length is not a number");
-			return;
-		}
-	}
-	const char *expect = nng_http_req_get_header(req, "Expect");
-	bool        cont   = false;
-	if (expect != NULL) {
-		if (!gw_header_is(req, "Expect", "100-continue")) {
-			c->close = true;
-			gw_error(c, 417, "INVALID_ARGUMENT", "",
-			    "the only expectation understood is 100-continue");
-			return;
-		}
-		cont = body_len > 0;
-	}
-	if (body_len > gw->max_body_bytes) {
-		c->close = true;
-		gw_error(c, 413, "RESOURCE_EXHAUSTED", "",
-		    "the body is %llu bytes; the limit is %zu",
-		    (unsigned long long) body_len, gw->max_body_bytes);
-		return;
-	}
-	// Until the body is read, the stream is not at the next request:
-	// any answer before that closes the connection.
-	bool unread = body_len > 0;
-
-	if (ul > GW_MAX_URI_BYTES) {
-		c->close = c->close || unread;
-		gw_error(c, 414, "INVALID_ARGUMENT", "",
-		    "the request target is longer than %u bytes",
-		    GW_MAX_URI_BYTES);
-		return;
-	}
 	const char *param     = NULL;
 	size_t      param_len = 0;
 	c->route              = gw_route_find(uri, pl, &param, &param_len);
 	if (c->route != NULL && c->route->render == gw_render_metrics &&
 	    !gw->metrics) {
-		c->close = c->close || unread;
 		gw_error(c, 404, "NOT_FOUND", "",
 		    "metrics are not served (monitoring.metrics is false)");
 		return;
 	}
 	if (c->route == NULL) {
-		c->close = c->close || unread;
 		gw_error(
 		    c, 404, "NOT_FOUND", "", "no such endpoint: %s", c->path);
 		return;
 	}
 	bool get = strcmp(c->route->method, "GET") == 0;
-	if (strcmp(m, c->route->method) != 0 && !(get && c->head)) {
-		c->close = c->close || unread;
+	if (strcmp(c->method, c->route->method) != 0 && !(get && c->head)) {
 		gw_error_allow(c, 405, "METHOD_NOT_ALLOWED", "",
 		    get ? "GET, HEAD" : c->route->method,
 		    "%s takes %s, not %s", c->path, c->route->method,
 		    c->method);
 		return;
 	}
-	if (!gw_auth_or_reply(c, unread)) {
+	if (!gw_auth_or_reply(c)) {
 		return;
 	}
 	if (param != NULL &&
 	    (c->param = gw_pct_decode(param, param_len, false)) == NULL) {
-		c->close = c->close || unread;
 		gw_bad(c,
 		    strcmp(c->route->rpc, "RunWorkflow") == 0 ? "name"
 		                                              : "task_id",
@@ -1495,62 +1240,40 @@ gw_start(gw_call *c)
 	if (uri[pl] == '?') {
 		size_t ql = strcspn(uri + pl + 1, "#");
 		if ((c->query = malloc(ql + 1)) == NULL) {
-			gw_done(c, NNG_ENOMEM);
+			gw_error(c, 500, "INTERNAL", "", "out of memory");
 			return;
 		}
 		memcpy(c->query, uri + pl + 1, ql);
 		c->query[ql] = '\0';
 	}
-	if (body_len == 0) {
-		gw_dispatch(c);
-		return;
-	}
-	c->body_len = (size_t) body_len;
-	if ((c->body = malloc(c->body_len)) == NULL) {
-		c->close = true;
-		gw_error(c, 500, "INTERNAL", "", "out of memory");
-		return;
-	}
-	if (cont) {
-		// nng never answers Expect: 100-continue; we do, and the
-		// client then sends the body at once.
-		static char hundred[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		nng_iov     iov       = { .iov_buf = hundred,
-			          .iov_len         = sizeof(hundred) - 1 };
-		c->state              = GW_CONTINUE;
-		nng_aio_set_iov(c->io, 1, &iov);
-		nng_aio_set_timeout(c->io, GW_IO_TIMEOUT_MS);
-		nng_http_conn_write_all(c->conn, c->io);
-		return;
-	}
-	gw_read_body(c);
+	gw_dispatch(c);
 }
 
-// gw_handle is the nng handler for every request.
+// gw_handle is the layer's handler for every request.
 static void
-gw_handle(nng_aio *haio)
+gw_handle(void *arg, sje__http_conn *conn, const sje__http_request *req,
+    const uint8_t *body, size_t body_len)
 {
-	nng_http_req     *req  = nng_aio_get_input(haio, 0);
-	nng_http_handler *h    = nng_aio_get_input(haio, 1);
-	nng_http_conn    *conn = nng_aio_get_input(haio, 2);
-	sje__gw          *gw   = nng_http_handler_get_data(h);
-	gw_call          *c    = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		nng_aio_finish(haio, NNG_ENOMEM); // closes the connection
-		return;
-	}
-	if (nng_aio_alloc(&c->io, gw_io_cb, c) != 0) {
+	sje__gw *gw = arg;
+	gw_call *c  = calloc(1, sizeof(*c));
+	if (c == NULL || nng_aio_alloc(&c->io, gw_io_cb, c) != 0 ||
+	    (c->uri = malloc(req->target_len + 1)) == NULL) {
+		if (c != NULL && c->io != NULL) {
+			nng_aio_free(c->io);
+		}
 		free(c);
-		nng_aio_finish(haio, NNG_ENOMEM);
+		sje__http_respond(conn, NULL, 0, true); // closes it
 		return;
 	}
-	c->gw       = gw;
-	c->haio     = haio;
-	c->conn     = conn;
-	c->req      = req;
-	c->start_ms = sje_mono_ms();
-	c->state    = GW_START;
-	c->status   = 0;
+	memcpy(c->uri, req->target, req->target_len);
+	c->uri[req->target_len] = '\0';
+	c->gw                   = gw;
+	c->conn                 = conn;
+	c->req                  = req;
+	c->body                 = body;
+	c->body_len             = body_len;
+	c->start_ms             = sje_mono_ms();
+	c->state                = GW_START;
 	pthread_mutex_lock(&gw->mtx);
 	gw->n_calls++;
 	pthread_mutex_unlock(&gw->mtx);
@@ -1558,35 +1281,6 @@ gw_handle(nng_aio *haio)
 }
 
 // ---- the server ------------------------------------------------------------
-
-// gw_set_error_pages makes the few answers nng gives before our handler
-// (a request with no Host, an unknown HTTP version, ...) JSON too. nng
-// still labels them text/html.
-static void
-gw_set_error_pages(nng_http_server *srv)
-{
-	static const struct {
-		uint16_t    status;
-		const char *body;
-	} pages[] = {
-		{ 400,
-		    "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
-		    "\"malformed HTTP request\",\"field\":\"\"}}" },
-		{ 404,
-		    "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":"
-		    "\"no such endpoint\",\"field\":\"\"}}" },
-		{ 405,
-		    "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":"
-		    "\"method not allowed\",\"field\":\"\"}}" },
-		{ 505,
-		    "{\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":"
-		    "\"only HTTP/1.x is served\",\"field\":\"\"}}" },
-	};
-	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-		(void) nng_http_server_set_error_page(
-		    srv, pages[i].status, pages[i].body);
-	}
-}
 
 sje_err
 sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
@@ -1609,66 +1303,36 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	pthread_mutex_init(&gw->mtx, NULL);
 	pthread_cond_init(&gw->cv, NULL);
 
-	char        url[600];
-	nng_url    *u = NULL;
-	int         rv;
-	const char *scheme = opts->tls != NULL ? "https" : "http";
-	sje__snprintf(url, sizeof(url), "%s://%s", scheme, listen);
-	if ((rv = nng_url_parse(&u, url)) != 0) {
-		goto fail_url;
+	char url[600];
+	sje__snprintf(url, sizeof(url), "%s://%s",
+	    opts->tls != NULL ? "tls+tcp" : "tcp", listen);
+	sje__http_options ho = {
+		.url               = url,
+		.tls               = opts->tls,
+		.header_timeout_ms = opts->header_timeout_ms,
+		.body_timeout_ms   = opts->body_timeout_ms,
+		.idle_timeout_ms   = opts->idle_timeout_ms,
+		.max_connections   = opts->max_connections,
+		.max_body_bytes    = opts->max_body_bytes,
+		.limits            = { .max_target_bytes = GW_MAX_TARGET_BYTES,
+		               .max_head_bytes           = GW_MAX_HEAD_BYTES,
+		               .max_fields               = GW_MAX_FIELDS },
+	};
+	int     port = 0;
+	sje_err rv   = sje__http_open(&ho, gw_handle, gw, &gw->http, &port);
+	if (rv != SJE_OK) {
+		pthread_cond_destroy(&gw->cv);
+		pthread_mutex_destroy(&gw->mtx);
+		free(gw);
+		return rv;
 	}
-	rv = nng_http_server_hold(&gw->srv, u);
-	nng_url_free(u);
-	if (rv != 0) {
-		goto fail_url;
-	}
-	// HTTPS: our config replaces nng's default before the start (the
-	// server takes a reference). Every response is already one write,
-	// hence one TLS record: no two-record Nagle stall (PLATFORM.md).
-	if (opts->tls != NULL &&
-	    (rv = nng_http_server_set_tls(gw->srv, opts->tls)) != 0) {
-		goto fail_handler;
-	}
-	if ((rv = nng_http_handler_alloc(&gw->h, "/", gw_handle)) != 0) {
-		goto fail_handler;
-	}
-	// Every method and path, no body collection: we route and read.
-	if ((rv = nng_http_handler_set_method(gw->h, NULL)) != 0 ||
-	    (rv = nng_http_handler_set_tree(gw->h)) != 0 ||
-	    (rv = nng_http_handler_collect_body(gw->h, false, 0)) != 0 ||
-	    (rv = nng_http_handler_set_data(gw->h, gw, NULL)) != 0) {
-		nng_http_handler_free(gw->h);
-		goto fail_handler;
-	}
-	if ((rv = nng_http_server_add_handler(gw->srv, gw->h)) != 0) {
-		nng_http_handler_free(gw->h);
-		goto fail_handler;
-	}
-	gw_set_error_pages(gw->srv);
-	if ((rv = nng_http_server_start(gw->srv)) != 0) {
-		goto fail_handler;
-	}
-	nng_sockaddr sa;
-	if (nng_http_server_get_addr(gw->srv, &sa) != 0) {
-		sa.s_family = NNG_AF_UNSPEC;
-	}
-	sje__bound_url(url, &sa, bound_url, len);
+	// Keep the host as configured, with the bound port.
+	const char *colon = strrchr(listen, ':');
+	sje__snprintf(bound_url, len, "%s://%.*s:%d",
+	    opts->tls != NULL ? "https" : "http",
+	    (int) (colon != NULL ? colon - listen : 0), listen, port);
 	*out = gw;
 	return SJE_OK;
-
-fail_handler:
-	nng_http_server_release(gw->srv); // frees the handlers it holds
-fail_url:
-	pthread_cond_destroy(&gw->cv);
-	pthread_mutex_destroy(&gw->mtx);
-	free(gw);
-	if (rv == NNG_EADDRINUSE) {
-		return SJE_EEXIST;
-	}
-	if (rv == NNG_EADDRINVAL || rv == NNG_EINVAL || rv == NNG_ENOTSUP) {
-		return SJE_EINVAL;
-	}
-	return sje__nng_err(rv);
 }
 
 void
@@ -1703,15 +1367,14 @@ sje__gw_close(sje__gw *gw)
 	while (gw->n_calls > 0 &&
 	    pthread_cond_timedwait(&gw->cv, &gw->mtx, &deadline) == 0) { }
 	pthread_mutex_unlock(&gw->mtx);
-	// Closes every connection, which fails our pending I/O, and waits
-	// until nng has let go of each (our handler aios finished).
-	nng_http_server_stop(gw->srv);
+	// Closes every connection and waits until each has ended (a call
+	// still rendering answers, and its connection ends then).
+	sje__http_close(gw->http);
 	pthread_mutex_lock(&gw->mtx);
 	while (gw->n_calls > 0) {
 		pthread_cond_wait(&gw->cv, &gw->mtx);
 	}
 	pthread_mutex_unlock(&gw->mtx);
-	nng_http_server_release(gw->srv);
 	pthread_cond_destroy(&gw->cv);
 	pthread_mutex_destroy(&gw->mtx);
 	free(gw);

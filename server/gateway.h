@@ -1,6 +1,7 @@
 // gateway.h — the server's REST front door: JSON over HTTP.
 //
-// sje__gw serves the REST API of API.md on nng's HTTP server: it turns
+// sje__gw serves the REST API of API.md on our HTTP/1.1 layer (http.h),
+// which guards the connections (a cap, timeouts, limits): it turns
 // each request into an sje__call (the method's input message, built with
 // the generic JSON mapping of pbjson.h) and hands it to the handler (the
 // scheduler), exactly as the RPC endpoint does; the handler answers
@@ -10,7 +11,8 @@
 // Every response, errors included, is JSON with the HTTP status of the
 // one table in sje__gw_http_status.
 //
-// This is the only module that includes nng's HTTP server.
+// The HTTP framing (parsing, timeouts, the connection cap) is http.h's;
+// routing, credentials, the JSON mapping and rendering are here.
 #ifndef SJE_SERVER_GATEWAY_H
 #define SJE_SERVER_GATEWAY_H
 
@@ -28,9 +30,13 @@ typedef void (*sje__gw_handler)(void *arg, sje__call *call);
 
 // sje__gw_options says how to serve (from config's http and monitoring).
 typedef struct sje__gw_options {
-	const char *listen;         // "host:port"; port 0 picks a free one
-	size_t      max_body_bytes; // larger request bodies get 413
-	bool        metrics;        // serve GET /metrics (else 404)
+	const char *listen;            // "host:port"; port 0 picks a free one
+	size_t      max_body_bytes;    // larger request bodies get 413
+	uint32_t    header_timeout_ms; // a request head, from its first byte
+	uint32_t    body_timeout_ms;   // a request body; writing a response
+	uint32_t idle_timeout_ms; // a kept-alive connection between requests
+	uint32_t max_connections; // open at once; more get 503
+	bool     metrics;         // serve GET /metrics (else 404)
 	// Who may call what (borrowed: must outlive the gateway). NULL or
 	// disabled: every request is allowed. Enabled: every endpoint but
 	// /healthz needs "Authorization: Bearer <api key or JWT>" or

@@ -23,9 +23,20 @@
 #include "util.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+// Descriptors kept for everything but HTTP connections (the RPC and
+// event doors and their connections, the store, logs, hooks, plugins):
+// the HTTP connection cap stays this far below the descriptor limit, so
+// that a flood of HTTP connections leaves RPC and workers working.
+#define SERVER_FD_RESERVE 128u
+// The HTTP layer answers up to this many connections over its cap (503)
+// at once; they count against the limit too.
+#define SERVER_FD_REFUSING 16u
 
 static void
 usage(FILE *f)
@@ -59,6 +70,41 @@ write_endpoints(const char *data_dir, const char *rpc, const char *events,
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
 		SJE_WARN("cannot write %s", path);
 	}
+}
+
+// raise_fd_limit raises the soft RLIMIT_NOFILE to the hard one and
+// returns the soft limit in force (UINT32_MAX when unlimited or unknown).
+static uint32_t
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		SJE_WARN("cannot read the descriptor limit");
+		return UINT32_MAX;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was  = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rl.rlim_cur = was;
+			SJE_WARN(
+			    "cannot raise the descriptor limit above %llu",
+			    (unsigned long long) was);
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= UINT32_MAX
+	    ? UINT32_MAX
+	    : (uint32_t) rl.rlim_cur;
+}
+
+// http_cap is the HTTP connection cap: http.max_connections, within what
+// the descriptor limit leaves after the reserve (at least 1).
+static uint32_t
+http_cap(uint32_t configured, uint32_t fd_limit)
+{
+	uint32_t spare = SERVER_FD_RESERVE + SERVER_FD_REFUSING;
+	uint32_t room  = fd_limit > spare ? fd_limit - spare : 1;
+	return configured < room ? configured : room;
 }
 
 int
@@ -118,6 +164,7 @@ main(int argc, char **argv)
 	sje__hooks  *hooks  = NULL;
 	sje__alerts *alerts = NULL;
 	sje__netsec  ns     = { 0 };
+	uint32_t     fd_limit, max_http;
 	char         rpc_url[512], events_url[512], http_url[512];
 	sje_err      e;
 
@@ -146,6 +193,22 @@ main(int argc, char **argv)
 	} else {
 		SJE_INFO("authentication off: no API key or OAuth key is "
 		         "configured");
+	}
+
+	// Before the store and the doors open their descriptors; logged
+	// only once the configuration passed its checks.
+	fd_limit = raise_fd_limit();
+	max_http = http_cap(cfg->http.max_connections, fd_limit);
+	if (fd_limit == UINT32_MAX) {
+		SJE_INFO("descriptor limit: unlimited; up to %u HTTP "
+		         "connections",
+		    max_http);
+	} else {
+		SJE_INFO("descriptor limit: %u; up to %u HTTP connections "
+		         "(http.max_connections %u, %u descriptors kept for "
+		         "the rest)",
+		    fd_limit, max_http, cfg->http.max_connections,
+		    SERVER_FD_RESERVE + SERVER_FD_REFUSING);
 	}
 
 	if ((e = sje__store_open(
@@ -191,11 +254,15 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sje__gw_options gwo = {
-		.listen         = cfg->http.listen,
-		.max_body_bytes = cfg->http.max_body_bytes,
-		.metrics        = cfg->monitoring.metrics,
-		.tls            = ns.https,
-		.auth           = auth,
+		.listen            = cfg->http.listen,
+		.max_body_bytes    = cfg->http.max_body_bytes,
+		.header_timeout_ms = cfg->http.header_timeout_ms,
+		.body_timeout_ms   = cfg->http.body_timeout_ms,
+		.idle_timeout_ms   = cfg->http.idle_timeout_ms,
+		.max_connections   = max_http,
+		.metrics           = cfg->monitoring.metrics,
+		.tls               = ns.https,
+		.auth              = auth,
 	};
 	if ((e = sje__gw_open(&gwo, sje__sched_post, sched, &gw, http_url,
 	         sizeof(http_url))) != SJE_OK) {

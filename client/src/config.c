@@ -193,6 +193,14 @@ static const config_key config_http_keys[] = {
 	    .def = "127.0.0.1:8080"),
 	CONFIG_KEY("max_body_bytes", CONFIG_U32, sje_config,
 	    http.max_body_bytes, .def = "1048576", .min = 1),
+	CONFIG_KEY("header_timeout_ms", CONFIG_U32, sje_config,
+	    http.header_timeout_ms, .def = "10000", .min = 1),
+	CONFIG_KEY("body_timeout_ms", CONFIG_U32, sje_config,
+	    http.body_timeout_ms, .def = "30000", .min = 1),
+	CONFIG_KEY("idle_timeout_ms", CONFIG_U32, sje_config,
+	    http.idle_timeout_ms, .def = "60000", .min = 1),
+	CONFIG_KEY("max_connections", CONFIG_U32, sje_config,
+	    http.max_connections, .def = "1024", .min = 1),
 	CONFIG_END,
 };
 

@@ -107,8 +107,12 @@ typedef struct sje_config {
 	} server;
 
 	struct {
-		char    *listen;         // 127.0.0.1:8080
-		uint32_t max_body_bytes; // 1048576
+		char    *listen;            // 127.0.0.1:8080
+		uint32_t max_body_bytes;    // 1048576
+		uint32_t header_timeout_ms; // 10000: a request head arrives
+		uint32_t body_timeout_ms;   // 30000: a body; a response out
+		uint32_t idle_timeout_ms;   // 60000: kept alive, no request
+		uint32_t max_connections;   // 1024 (and the descriptor limit)
 	} http;
 
 	struct {
