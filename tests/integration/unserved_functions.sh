@@ -30,7 +30,7 @@ rc=$?
 set -e
 t_check "a 21st unserved function is refused over RPC" test "$rc" -ne 0
 t_check "as RESOURCE_EXHAUSTED" grep -q RESOURCE_EXHAUSTED <<<"$err"
-t_check "naming the field" grep -q 'jobs\[0\]\.function' <<<"$err"
+t_check "naming the field as the spec does (one job)" grep -q '(field: function)' <<<"$err"
 t_check "and the limit" grep -q 'tasks.max_unserved_functions' <<<"$err"
 t_eq "nothing was stored" NOT_FOUND \
     "$(sje --json status u-21 2>&1 | grep -o NOT_FOUND | head -1)"
