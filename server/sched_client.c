@@ -1188,6 +1188,10 @@ stats_each(void *arg, const char *key, void *value)
 void
 sje__sched_stats(sje__sched *s, sje__call *call)
 {
+	// Forgotten first, so that the unserved gauge and the per-function
+	// series show live state, not what the last sweep left.
+	sje__sched_fn_sweep(s);
+
 	// The live functions, then the sum of those forgotten (when any).
 	size_t n = 0;
 	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
