@@ -51,7 +51,8 @@ usage(FILE *f)
 
 // write_endpoints records the bound URLs for scripts and tests. http_url
 // is the gateway's URL whatever its scheme; https_url repeats it when the
-// gateway serves HTTPS (and is empty otherwise).
+// gateway serves HTTPS (and is empty otherwise); events_url is empty when
+// the event stream is off (sje__netsec_events_ok).
 static void
 write_endpoints(const char *data_dir, const char *rpc, const char *events,
     const char *http)
@@ -131,7 +132,7 @@ main(int argc, char **argv)
 		}
 	}
 
-	char        err[512] = "";
+	char        err[1024] = "";
 	sje_config *cfg;
 	if (sje_config_load(config_path, &cfg, err, sizeof(err)) != SJE_OK) {
 		fprintf(stderr, "sje-server: %s\n", err);
@@ -217,9 +218,16 @@ main(int argc, char **argv)
 		    cfg->server.data_dir, sje_strerror(e));
 		goto out;
 	}
-	if ((e = sje__events_open(cfg->server.events_url,
-	         sje__tls_url(cfg->server.events_url) ? ns.events : NULL,
-	         &events, events_url, sizeof(events_url))) != SJE_OK) {
+	// The pub socket cannot check credentials: with authentication on,
+	// it opens only where mutual TLS keeps strangers out (netsec.h).
+	// Without it, events are read over the doors, with credentials.
+	events_url[0] = '\0';
+	if (!sje__netsec_events_ok(cfg, err, sizeof(err))) {
+		SJE_INFO("%s", err);
+	} else if ((e = sje__events_open(cfg->server.events_url,
+	                sje__tls_url(cfg->server.events_url) ? ns.events
+	                                                     : NULL,
+	                &events, events_url, sizeof(events_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for events on '%s': %s",
 		    cfg->server.events_url,
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
@@ -274,7 +282,8 @@ main(int argc, char **argv)
 	write_endpoints(cfg->server.data_dir, rpc_url, events_url, http_url);
 	SJE_INFO("sje-server %s ready: rpc %s, events %s, http %s, store "
 	         "%s/sje.db",
-	    SJE_VERSION_STRING, rpc_url, events_url, http_url,
+	    SJE_VERSION_STRING, rpc_url,
+	    events_url[0] != '\0' ? events_url : "off", http_url,
 	    cfg->server.data_dir);
 
 	int sig = 0;

@@ -108,6 +108,28 @@ sje__netsec_check(const sje_config *cfg, char *errbuf, size_t errlen)
 	return SJE_OK;
 }
 
+bool
+sje__netsec_events_ok(const sje_config *cfg, char *why, size_t len)
+{
+	if (!netsec_auth_set(cfg)) {
+		return true;
+	}
+	const char *ca = cfg->security.tls.ca;
+	if (sje__tls_url(cfg->server.events_url) &&
+	    cfg->security.tls.require_client_cert && ca != NULL &&
+	    ca[0] != '\0') {
+		return true;
+	}
+	sje__snprintf(why, len,
+	    "event stream off: authentication is on, and server.events_url "
+	    "'%s' is not tls+tcp:// with security.tls.require_client_cert, "
+	    "so it could not keep events from readers without credentials; "
+	    "`sje-client watch`, ListEvents and GET /events read them with "
+	    "an API key or a token",
+	    cfg->server.events_url);
+	return false;
+}
+
 sje_err
 sje__netsec_open(
     const sje_config *cfg, sje__netsec *ns, char *errbuf, size_t errlen)

@@ -28,6 +28,15 @@ typedef struct sje__netsec {
 // Pure.
 sje_err sje__netsec_check(const sje_config *cfg, char *errbuf, size_t errlen);
 
+// sje__netsec_events_ok says whether the event stream (server.events_url)
+// may open. A pub socket cannot ask its readers for credentials: with
+// authentication on, it opens only on tls+tcp:// with client certificates
+// required (security.tls.require_client_cert and security.tls.ca), where
+// only holders of a certificate of the cluster's CA can read it. When it
+// may not, why holds one line for the log saying so and where events are
+// read instead. Pure.
+bool sje__netsec_events_ok(const sje_config *cfg, char *why, size_t len);
+
 // sje__netsec_open builds the TLS configurations that cfg asks for into
 // *ns (zeroed first). On failure nothing is left allocated and errbuf
 // holds one line naming the file at fault. Thread-safe.

@@ -1103,6 +1103,12 @@ sje__sched_list_events(sje__sched *s, sje__call *call)
 	if (!sched_check_limit(s, call, req->limit, SCHED_EVENTS_MAX)) {
 		return;
 	}
+	if (req->from_now) {
+		// The request is the call's own copy: from here on it reads
+		// as "after the newest event now", held or not.
+		((Sje__V1__ListEventsRequest *) call->input)->after =
+		    s->event_seq;
+	}
 	if (req->wait_ms == 0 || sje__sched_events_reply(s, call, false)) {
 		if (req->wait_ms == 0) {
 			sje__sched_events_reply(s, call, true);

@@ -31,10 +31,11 @@
 // client's 10 s default on top: an unreachable server would otherwise hold
 // each round, and a `wait --timeout 2`, for ten seconds.
 //
-// `watch` subscribes to the server's event stream (nng pub/sub). Its
-// topics start with the state, so --function is filtered here. The stream
-// is lossy (PLATFORM.md): a gap in the sequence numbers is reported on
-// stderr.
+// `watch` follows the kept events with held ListEvents calls, over the
+// same authenticated connection as every other command; `watch --stream`
+// subscribes to the server's pub socket instead (nng pub/sub, no
+// credentials, lossy: PLATFORM.md). --function is filtered here. A gap in
+// the sequence numbers is reported on stderr.
 //
 // Single-threaded; no state outside main's stack but the signal flag of
 // watch.
@@ -94,6 +95,7 @@ typedef enum opt_id {
 	OPT_FUNCTION,
 	OPT_LIMIT,
 	OPT_CURSOR,
+	OPT_STREAM,
 	OPT__COUNT
 } opt_id;
 
@@ -127,6 +129,7 @@ static const struct opt_def {
 	[OPT_FUNCTION] = { "function", true },
 	[OPT_LIMIT]    = { "limit", true },
 	[OPT_CURSOR]   = { "cursor", true },
+	[OPT_STREAM]   = { "stream", false },
 };
 
 #define MAX_POS 4
@@ -196,9 +199,10 @@ static const command commands[] = {
 	{ "wait", cmd_wait, 1, 1, BIT(OPT_TIMEOUT), "wait ID [--timeout S]",
 	    "wait until a job ends, showing progress; exit 0 on SUCCEEDED, "
 	    "1 otherwise" },
-	{ "watch", cmd_watch, 0, 0, BIT(OPT_FUNCTION),
-	    "watch [--function NAME]",
-	    "stream job events as they happen, until interrupted" },
+	{ "watch", cmd_watch, 0, 0,
+	    BIT(OPT_FUNCTION) | BIT(OPT_AFTER) | BIT(OPT_STREAM),
+	    "watch [--function NAME] [--after SEQ | --stream]",
+	    "print job events as they happen, until interrupted" },
 	{ "workers", cmd_workers, 0, 0, 0, "workers",
 	    "list the connected workers" },
 	{ "workflow", cmd_workflow, 1, 1,
@@ -1515,28 +1519,14 @@ watch_on_signal(int sig)
 	watch_stop = 1;
 }
 
-// watch_event prints one message of the event stream: a topic
-// "<STATE>/<function>/", a NUL byte, then a packed sje.v1.JobEvent.
+// watch_print prints one event. Sequence numbers count every event,
+// whatever the filter: a jump past *last_seq + 1 means some were lost
+// (dropped by the pub stream, or purged past server.event_retention
+// before a slow reader got to them).
 static void
-watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
+watch_print(cli *c, const Sje__V1__JobEvent *ev, const char *function,
+    uint64_t *last_seq)
 {
-	const uint8_t *body = nng_msg_body(m);
-	size_t         len  = nng_msg_len(m);
-	const uint8_t *nul  = memchr(body, '\0', len);
-	if (nul == NULL) {
-		fputs("warning: skipped an event without a topic\n", stderr);
-		return;
-	}
-	size_t             off = (size_t) (nul - body) + 1;
-	Sje__V1__JobEvent *ev =
-	    sje__v1__job_event__unpack(NULL, len - off, body + off);
-	if (ev == NULL) {
-		fputs("warning: skipped an event that does not decode\n",
-		    stderr);
-		return;
-	}
-	// Sequence numbers count every event, whatever the filter: a gap
-	// means the lossy stream dropped some.
 	if (*last_seq != 0 && ev->seq > *last_seq + 1) {
 		fprintf(stderr,
 		    "warning: missed %" PRIu64 " event(s) "
@@ -1547,7 +1537,6 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 		*last_seq = ev->seq;
 	}
 	if (function != NULL && strcmp(ev->function, function) != 0) {
-		sje__v1__job_event__free_unpacked(ev, NULL);
 		return;
 	}
 	if (c->json) {
@@ -1578,6 +1567,9 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 			    ev->progress->message[0] != '\0' ? " " : "",
 			    cli_text(ev->progress->message));
 		}
+		if (ev->cancel_requested) {
+			fputs("  cancel requested", stdout);
+		}
 		if (ev->error != NULL) {
 			printf("  %s: %s", cli_text(ev->error->type),
 			    cli_text(ev->error->message));
@@ -1585,12 +1577,40 @@ watch_event(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
 		putchar('\n');
 	}
 	fflush(stdout);
+}
+
+// watch_message prints one message of the pub stream: a topic
+// "<STATE>/<function>/", a NUL byte, then a packed sje.v1.JobEvent.
+static void
+watch_message(cli *c, nng_msg *m, const char *function, uint64_t *last_seq)
+{
+	const uint8_t *body = nng_msg_body(m);
+	size_t         len  = nng_msg_len(m);
+	const uint8_t *nul  = memchr(body, '\0', len);
+	if (nul == NULL) {
+		fputs("warning: skipped an event without a topic\n", stderr);
+		return;
+	}
+	size_t             off = (size_t) (nul - body) + 1;
+	Sje__V1__JobEvent *ev =
+	    sje__v1__job_event__unpack(NULL, len - off, body + off);
+	if (ev == NULL) {
+		fputs("warning: skipped an event that does not decode\n",
+		    stderr);
+		return;
+	}
+	watch_print(c, ev, function, last_seq);
 	sje__v1__job_event__free_unpacked(ev, NULL);
 }
 
+// watch_stream follows the pub socket at the events URL (--stream).
 static int
-cmd_watch(cli *c, const args *a)
+watch_stream(cli *c, const args *a)
 {
+	if (c->events_url == NULL || c->events_url[0] == '\0') {
+		return usage_error("--stream needs an events URL (--events or "
+		                   "client.events_url)");
+	}
 	nng_socket s;
 	int        rv;
 	if ((rv = nng_sub0_open(&s)) != 0) {
@@ -1632,15 +1652,9 @@ cmd_watch(cli *c, const args *a)
 		    c->events_url, why);
 		return CLI_UNREACHABLE;
 	}
-
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = watch_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	if (isatty(STDERR_FILENO)) {
-		fprintf(stderr, "watching events at %s (Ctrl-C to stop)\n",
+		fprintf(stderr,
+		    "watching the event stream at %s (Ctrl-C to stop)\n",
 		    c->events_url);
 	}
 
@@ -1658,11 +1672,106 @@ cmd_watch(cli *c, const args *a)
 			rc = CLI_UNREACHABLE;
 			break;
 		}
-		watch_event(c, m, a->val[OPT_FUNCTION], &last_seq);
+		watch_message(c, m, a->val[OPT_FUNCTION], &last_seq);
 		nng_msg_free(m);
 	}
 	nng_close(s);
 	return rc;
+}
+
+#define WATCH_HOLD_MS 500u // each ListEvents call holds this long at most
+
+// watch_poll follows the kept events over RPC: ListEvents calls held
+// until an event arrives, with the client's credentials. Nothing is lost
+// while the reader keeps within server.event_retention; an unreachable
+// server is retried until it is back.
+static int
+watch_poll(cli *c, const args *a)
+{
+	Sje__V1__ListEventsRequest req = SJE__V1__LIST_EVENTS_REQUEST__INIT;
+	uint64_t                   last_seq = 0;
+	int                        rc;
+	if (a->val[OPT_AFTER] != NULL) {
+		char *end;
+		errno         = 0;
+		const char *t = a->val[OPT_AFTER];
+		req.after     = strtoull(t, &end, 10);
+		if (t[0] < '0' || t[0] > '9' || *end != '\0' || errno != 0) {
+			return usage_error(
+			    "--after: expected an event sequence "
+			    "number, got '%s'",
+			    t);
+		}
+		last_seq = req.after;
+	} else {
+		req.from_now = true;
+	}
+	if ((rc = cli_client(c)) != CLI_OK) {
+		return rc;
+	}
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "watching events at %s (Ctrl-C to stop)\n",
+		    c->server_url);
+	}
+	req.wait_ms      = WATCH_HOLD_MS;
+	bool unreachable = false;
+	while (!watch_stop) {
+		Sje__V1__ListEventsReply *rep = NULL;
+		sje_status                st  = { 0 };
+		sje_err                   rv =
+		    sje_client_list_events(c->client, &req, &rep, &st);
+		if (rv == SJE_EUNAVAIL || rv == SJE_ETIMEDOUT) {
+			if (!unreachable) {
+				fprintf(stderr,
+				    "warning: cannot reach the server at %s: "
+				    "%s; retrying\n",
+				    c->server_url,
+				    st.message[0] != '\0'
+				        ? cli_text(st.message)
+				        : sje_strerror(rv));
+				unreachable = true;
+			}
+			sje__sleep_ms(WAIT_RETRY_MS);
+			continue;
+		}
+		if (rv != SJE_OK) {
+			return call_failed(c, rv, &st);
+		}
+		if (unreachable) {
+			fprintf(stderr, "watch: the server at %s is back\n",
+			    c->server_url);
+			unreachable = false;
+		}
+		for (size_t i = 0; i < rep->n_events; i++) {
+			watch_print(c, rep->events[i], a->val[OPT_FUNCTION],
+			    &last_seq);
+		}
+		// With from_now, next is the newest event at the first call.
+		if (rep->next > last_seq) {
+			last_seq = rep->next;
+		}
+		req.from_now = false;
+		req.after    = rep->next;
+		protobuf_c_message_free_unpacked(&rep->base, NULL);
+	}
+	return CLI_OK;
+}
+
+static int
+cmd_watch(cli *c, const args *a)
+{
+	if (a->val[OPT_STREAM] != NULL && a->val[OPT_AFTER] != NULL) {
+		return usage_error("--after reads kept events: it does not go "
+		                   "with --stream");
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return a->val[OPT_STREAM] != NULL ? watch_stream(c, a)
+	                                  : watch_poll(c, a);
 }
 
 // cmd_workflow runs a workflow of the server's config (RunWorkflow) and
@@ -1747,25 +1856,26 @@ print_help(FILE *f, const command *cmd)
 		fprintf(f, "  %s\n      %s\n", commands[i].usage,
 		    commands[i].help);
 	}
-	fputs("\nGlobal options (before or after the command):\n"
-	      "  --config FILE   config.yaml to read (default: $SJE_CONFIG, "
-	      "else none)\n"
-	      "  --server URL    the coordinator (default: client.server_url, "
-	      "tcp://127.0.0.1:7100)\n"
-	      "  --events URL    the event stream, for watch (default: "
-	      "client.events_url)\n"
-	      "  --api-key KEY   API key (default: $SJE_API_KEY)\n"
-	      "  --token JWT     OAuth 2 bearer token (default: $SJE_TOKEN)\n"
-	      "  --json          print one JSON document (watch: one per "
-	      "event and line)\n"
-	      "  --help, --version\n"
-	      "\nsubmit: --params JSON or @FILE (@- reads stdin); --timeout S "
-	      "is the job's\ntimeout; --retries N allows N retries after a "
-	      "failed attempt; --after lists\nparent task ids; --delay S "
-	      "keeps the job SCHEDULED S seconds first.\n"
-	      "\nExit status: 0 success; 1 the job did not succeed, or the "
-	      "server refused the\nrequest; 2 usage error; 3 cannot reach or "
-	      "authenticate to the server;\n4 not found.\n",
+	fputs(
+	    "\nGlobal options (before or after the command):\n"
+	    "  --config FILE   config.yaml to read (default: $SJE_CONFIG, "
+	    "else none)\n"
+	    "  --server URL    the coordinator (default: client.server_url, "
+	    "tcp://127.0.0.1:7100)\n"
+	    "  --events URL    the event stream, for watch --stream (default: "
+	    "client.events_url)\n"
+	    "  --api-key KEY   API key (default: $SJE_API_KEY)\n"
+	    "  --token JWT     OAuth 2 bearer token (default: $SJE_TOKEN)\n"
+	    "  --json          print one JSON document (watch: one per "
+	    "event and line)\n"
+	    "  --help, --version\n"
+	    "\nsubmit: --params JSON or @FILE (@- reads stdin); --timeout S "
+	    "is the job's\ntimeout; --retries N allows N retries after a "
+	    "failed attempt; --after lists\nparent task ids; --delay S "
+	    "keeps the job SCHEDULED S seconds first.\n"
+	    "\nExit status: 0 success; 1 the job did not succeed, or the "
+	    "server refused the\nrequest; 2 usage error; 3 cannot reach or "
+	    "authenticate to the server;\n4 not found.\n",
 	    f);
 }
 

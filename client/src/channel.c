@@ -377,6 +377,7 @@ enum {
 	COORD_CANCEL,
 	COORD_LIST_JOBS,
 	COORD_LIST_WORKERS,
+	COORD_LIST_EVENTS,
 };
 
 #define COORD_CALL(c, idx, in, out, extra_ms, st)                      \
@@ -422,6 +423,15 @@ sje_client_list_jobs(sje_client *c, const Sje__V1__ListJobsRequest *req,
     Sje__V1__ListJobsReply **out, sje_status *st)
 {
 	return COORD_CALL(c, COORD_LIST_JOBS, req, out, 0, st);
+}
+
+sje_err
+sje_client_list_events(sje_client *c, const Sje__V1__ListEventsRequest *req,
+    Sje__V1__ListEventsReply **out, sje_status *st)
+{
+	// The server holds the call up to req->wait_ms: allow for it.
+	uint32_t t = c != NULL ? c->timeout_ms + req->wait_ms : 0;
+	return COORD_CALL(c, COORD_LIST_EVENTS, req, out, t, st);
 }
 
 sje_err

@@ -25,7 +25,7 @@ serves() {
 	t_eq "$name: /healthz answers over HTTP" ok \
 	    "$(curl -sg --max-time 10 "$HTTP_URL/healthz" | jq -r .status)"
 
-	"$SJE_BIN/sje-client" --json watch >"$T_DIR/$name.watch" \
+	"$SJE_BIN/sje-client" --json watch --stream >"$T_DIR/$name.watch" \
 	    2>"$T_DIR/$name.watch.err" &
 	local watch=$!
 	T_PIDS+=("$watch")

@@ -93,7 +93,8 @@ t_until() {
 
 # t_server_start NAME [extra env assignments...]: starts sje-server with
 # data dir $T_DIR/NAME on loopback port 0; sets SERVER_PID, RPC_URL,
-# EVENTS_URL and HTTP_URL (the REST gateway, http://127.0.0.1:PORT).
+# EVENTS_URL (empty when the stream is off) and HTTP_URL (the REST
+# gateway, http://127.0.0.1:PORT).
 # Keeps the data dir (and the ports, after a first start) so that a
 # restart finds the same store and the workers the same address.
 t_server_start() {
@@ -116,7 +117,13 @@ t_server_start() {
 	EVENTS_URL=$(sed -n 's/^events_url=//p' "$dir/endpoints")
 	HTTP_URL=$(sed -n 's/^http_url=//p' "$dir/endpoints")
 	export SJE_CLIENT_SERVER_URL="$RPC_URL"
-	export SJE_CLIENT_EVENTS_URL="$EVENTS_URL"
+	# Empty when the server keeps its event stream off (authentication
+	# on without mutual TLS): the clients' default stays.
+	if [ -n "$EVENTS_URL" ]; then
+		export SJE_CLIENT_EVENTS_URL="$EVENTS_URL"
+	else
+		unset SJE_CLIENT_EVENTS_URL
+	fi
 }
 
 # t_worker_start NAME [SLOTS [CONFIG]]: starts sje-worker NAME against
@@ -126,9 +133,10 @@ t_worker_start() {
 	local name=$1 slots=${2:-2} config=${3:-}
 	local args=(--name "$name" --slots "$slots")
 	[ -z "$config" ] || args+=(--config "$config")
-	SJE_WORKER_SERVER_URL="$RPC_URL" SJE_WORKER_EVENTS_URL="$EVENTS_URL" \
-	    SJE_LOGGING_LEVEL="${SJE_TEST_LOG_LEVEL:-info}" \
-	    "$SJE_BIN/sje-worker" "${args[@]}" \
+	local envs=(SJE_WORKER_SERVER_URL="$RPC_URL"
+	    SJE_LOGGING_LEVEL="${SJE_TEST_LOG_LEVEL:-info}")
+	[ -z "$EVENTS_URL" ] || envs+=(SJE_WORKER_EVENTS_URL="$EVENTS_URL")
+	env "${envs[@]}" "$SJE_BIN/sje-worker" "${args[@]}" \
 	    >>"$T_DIR/worker-$name.log" 2>&1 &
 	WORKER_PID=$!
 	T_PIDS+=("$WORKER_PID")

@@ -569,6 +569,41 @@ test_events_can_be_read_back_after_a_seq(void **state)
 }
 
 static void
+test_a_live_reader_starts_after_the_newest_event(void **state)
+{
+	(void) state;
+	// from_now: no events, and next is the newest event's seq.
+	Sje__V1__ListEventsRequest req = SJE__V1__LIST_EVENTS_REQUEST__INIT;
+	req.from_now                   = true;
+	req.after                      = 1; // ignored with from_now
+	Sje__V1__ListEventsReply *rep;
+	assert_int_equal(
+	    sje_client_list_events(g_client, &req, &rep, NULL), SJE_OK);
+	assert_int_equal(rep->n_events, 0);
+	uint64_t head = rep->next;
+	assert_true(head > 1);
+	sje__v1__list_events_reply__free_unpacked(rep, NULL);
+
+	// The next event is the first after it.
+	Sje__V1__JobSpec spec = SJE__V1__JOB_SPEC__INIT;
+	spec.task_id          = "live-1";
+	spec.function         = "echo";
+	spec.delay_s          = 3600;
+	Sje__V1__SubmitReply *srep;
+	assert_int_equal(submit_specs(&spec, 1, &srep, NULL), SJE_OK);
+	sje__v1__submit_reply__free_unpacked(srep, NULL);
+	req.from_now = false;
+	req.after    = head;
+	req.wait_ms  = 5000;
+	assert_int_equal(
+	    sje_client_list_events(g_client, &req, &rep, NULL), SJE_OK);
+	assert_true(rep->n_events >= 1);
+	assert_true(rep->events[0]->seq == head + 1);
+	assert_string_equal(rep->events[0]->task_id, "live-1");
+	sje__v1__list_events_reply__free_unpacked(rep, NULL);
+}
+
+static void
 test_stats_count_jobs_by_function(void **state)
 {
 	(void) state;
@@ -862,6 +897,8 @@ main(void)
 		cmocka_unit_test(
 		    test_a_fake_worker_leases_releases_and_completes_a_job),
 		cmocka_unit_test(test_events_can_be_read_back_after_a_seq),
+		cmocka_unit_test(
+		    test_a_live_reader_starts_after_the_newest_event),
 		cmocka_unit_test(test_stats_count_jobs_by_function),
 		cmocka_unit_test(
 		    test_a_batch_may_list_children_before_their_parents),

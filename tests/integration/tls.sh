@@ -52,7 +52,8 @@ export SJE_CONFIG="$T_DIR/client.yaml"
 yaml_tls "$T_DIR/wa.yaml" "$C/ca.pem" "$C/worker-wa.pem" "$C/worker-wa.key"
 t_worker_start wa 2 "$T_DIR/wa.yaml"
 # The binary itself, not the sje function: $! must be its PID.
-"$SJE_BIN/sje-client" --json watch >"$T_DIR/watch.out" 2>"$T_DIR/watch.err" &
+"$SJE_BIN/sje-client" --json watch --stream >"$T_DIR/watch.out" \
+    2>"$T_DIR/watch.err" &
 WATCH_PID=$!
 T_PIDS+=("$WATCH_PID")
 # The subscriber connects in the background: submit until one event of
@@ -67,7 +68,17 @@ for i in $(seq 1 40); do
 	id=$(sje --json submit noop | jq -r .task_id)
 	if t_until 1 watch_saw "$id"; then saw=1; break; fi
 done
-t_eq "watch receives events over TLS" 1 "$saw"
+t_eq "watch --stream receives events over TLS" 1 "$saw"
+t_stop "$WATCH_PID"
+# watch without --stream reads the kept events over the RPC connection
+# (TLS too); --after 0 starts from the oldest kept, so nothing races.
+id=$(sje --json submit noop --wait | jq -r .task_id)
+"$SJE_BIN/sje-client" --json watch --after 0 >"$T_DIR/watch-rpc.out" \
+    2>"$T_DIR/watch-rpc.err" &
+WATCH_PID=$!
+T_PIDS+=("$WATCH_PID")
+t_check "watch receives events over the TLS RPC connection" \
+    t_until 10 grep -q "\"task_id\":\"$id\".*SUCCEEDED" "$T_DIR/watch-rpc.out"
 t_stop "$WATCH_PID"
 
 ## Refused workers: no certificate; a certificate from another CA. A bare

@@ -206,6 +206,42 @@ test_beyond_loopback_with_tls_and_auth_is_allowed(void **state)
 	refused(&cfg, "server.events_url");
 }
 
+// The event stream cannot ask its readers for credentials: with
+// authentication on it opens only behind mutual TLS.
+static void
+test_events_with_auth_open_only_behind_mutual_tls(void **state)
+{
+	(void) state;
+	sje_config      cfg;
+	sje_api_key_cfg key;
+	char            why[512] = "";
+	memset(&key, 0, sizeof(key));
+	base_config(&cfg);
+	assert_true(sje__netsec_events_ok(&cfg, why, sizeof(why)));
+	cfg.security.auth.api_keys   = &key;
+	cfg.security.auth.n_api_keys = 1;
+	assert_false(sje__netsec_events_ok(&cfg, why, sizeof(why)));
+	assert_non_null(strstr(why, "event stream off"));
+	assert_non_null(strstr(why, "tcp://127.0.0.1:7101"));
+	// tls+tcp:// alone proves nothing of the reader.
+	cfg.security.tls.cert                = "server.pem";
+	cfg.security.tls.ca                  = "ca.pem";
+	cfg.server.events_url                = "tls+tcp://127.0.0.1:7101";
+	cfg.security.tls.require_client_cert = false;
+	assert_false(sje__netsec_events_ok(&cfg, why, sizeof(why)));
+	cfg.security.tls.require_client_cert = true;
+	assert_true(sje__netsec_events_ok(&cfg, why, sizeof(why)));
+	// Without a CA there is nothing to check a client certificate with.
+	cfg.security.tls.ca = "";
+	assert_false(sje__netsec_events_ok(&cfg, why, sizeof(why)));
+	// A token key is authentication as well.
+	cfg.security.tls.ca                      = "ca.pem";
+	cfg.server.events_url                    = "tcp://127.0.0.1:7101";
+	cfg.security.auth.n_api_keys             = 0;
+	cfg.security.auth.oauth.hs256_secret_env = "SJE_SECRET";
+	assert_false(sje__netsec_events_ok(&cfg, why, sizeof(why)));
+}
+
 int
 main(void)
 {
@@ -220,6 +256,8 @@ main(void)
 		    test_beyond_loopback_without_tls_or_auth_is_refused),
 		cmocka_unit_test(
 		    test_beyond_loopback_with_tls_and_auth_is_allowed),
+		cmocka_unit_test(
+		    test_events_with_auth_open_only_behind_mutual_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,8 +109,9 @@ SJE_API ProtobufCService *sje_client_service(
     sje_client *c, const ProtobufCServiceDescriptor *service);
 
 // Typed helpers for the Coordinator's calls. Each is sje_client_call with
-// the default timeout, except sje_client_wait which allows the request's
-// own timeout_ms on top of it. Results and ownership as sje_client_call.
+// the default timeout, except sje_client_wait and sje_client_list_events,
+// which allow the time the server may hold the call (timeout_ms, wait_ms)
+// on top of it. Results and ownership as sje_client_call.
 SJE_API sje_err sje_client_submit(sje_client *c,
     const Sje__V1__SubmitRequest *req, Sje__V1__SubmitReply **out,
     sje_status *st);
@@ -122,6 +123,12 @@ SJE_API sje_err sje_client_cancel(sje_client *c, const char *task_id,
     Sje__V1__CancelReply **out, sje_status *st);
 SJE_API sje_err sje_client_list_jobs(sje_client *c,
     const Sje__V1__ListJobsRequest *req, Sje__V1__ListJobsReply **out,
+    sje_status *st);
+// sje_client_list_events reads kept events after req->after (or, with
+// req->from_now, only those to come), held up to req->wait_ms until one
+// arrives: the authenticated, lossless way to follow events.
+SJE_API sje_err sje_client_list_events(sje_client *c,
+    const Sje__V1__ListEventsRequest *req, Sje__V1__ListEventsReply **out,
     sje_status *st);
 SJE_API sje_err sje_client_list_workers(
     sje_client *c, Sje__V1__ListWorkersReply **out, sje_status *st);

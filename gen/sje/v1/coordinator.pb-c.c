@@ -1723,7 +1723,7 @@ const ProtobufCMessageDescriptor sje__v1__list_workers_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__list_workers_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__list_events_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sje__v1__list_events_request__field_descriptors[5] =
 {
   {
     "after",
@@ -1773,9 +1773,22 @@ static const ProtobufCFieldDescriptor sje__v1__list_events_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "from_now",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListEventsRequest, from_now),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__list_events_request__field_indices_by_name[] = {
   0,   /* field[0] = after */
+  4,   /* field[4] = from_now */
   1,   /* field[1] = limit */
   3,   /* field[3] = task_id */
   2,   /* field[2] = wait_ms */
@@ -1783,7 +1796,7 @@ static const unsigned sje__v1__list_events_request__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__list_events_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sje__v1__list_events_request__descriptor =
 {
@@ -1793,7 +1806,7 @@ const ProtobufCMessageDescriptor sje__v1__list_events_request__descriptor =
   "Sje__V1__ListEventsRequest",
   "sje.v1",
   sizeof(Sje__V1__ListEventsRequest),
-  4,
+  5,
   sje__v1__list_events_request__field_descriptors,
   sje__v1__list_events_request__field_indices_by_name,
   1,  sje__v1__list_events_request__number_ranges,

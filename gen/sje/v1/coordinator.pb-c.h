@@ -277,10 +277,14 @@ struct  Sje__V1__ListEventsRequest
    * only this job's; empty: all
    */
   char *task_id;
+  /*
+   * ignore after: only events newer than the
+   */
+  protobuf_c_boolean from_now;
 };
 #define SJE__V1__LIST_EVENTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_events_request__descriptor) \
-    , 0, 0, 0, (char *)protobuf_c_empty_string }
+    , 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Sje__V1__ListEventsReply
