@@ -9,16 +9,16 @@
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
-#include "alerts.h"
-#include "auth.h"
-#include "events.h"
-#include "gateway.h"
-#include "hooks.h"
+#include "door/auth.h"
+#include "door/gateway.h"
+#include "door/netsec.h"
+#include "door/rpc.h"
+#include "events/alerts.h"
+#include "events/events.h"
+#include "events/hooks.h"
 #include "log.h"
-#include "netsec.h"
-#include "rpc.h"
-#include "scheduler.h"
-#include "store.h"
+#include "sched/scheduler.h"
+#include "store/store.h"
 #include "tls.h"
 #include "util.h"
 

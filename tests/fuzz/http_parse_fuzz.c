@@ -1,5 +1,5 @@
 // http_parse_fuzz — libFuzzer target for the REST door's request head
-// parser (sje__http_parse in server/http_parse.c).
+// parser (sje__http_parse in server/door/http_parse.c).
 //
 // Beyond the sanitizers' findings it checks the parser's contract:
 //   - the input parses the same whole and fed in two pieces (the scan
@@ -12,7 +12,7 @@
 //   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSJE_FUZZ=ON
 //   cmake --build build-fuzz --target http_parse_fuzz
 //   build-fuzz/bin/http_parse_fuzz NEW_CORPUS_DIR tests/fuzz/corpus/http_parse
-#include "http_parse.h"
+#include "door/http_parse.h"
 
 #include <stdbool.h>
 #include <stdint.h>

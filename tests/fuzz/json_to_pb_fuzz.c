@@ -1,5 +1,5 @@
 // json_to_pb_fuzz — libFuzzer target for the JSON -> protobuf mapping
-// (client/src/pbjson.c), as the REST gateway uses it on request bodies.
+// (client/core/pbjson.c), as the REST gateway uses it on request bodies.
 //
 // Each input is tried as an sje.v1.JobSpec and as an sje.v1.SubmitRequest
 // (sje__json_to_pb), and as a body of the shapes the gateway accepts

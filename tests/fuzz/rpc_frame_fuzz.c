@@ -1,5 +1,5 @@
 // rpc_frame_fuzz — libFuzzer target for the RPC front door's decoding of a
-// request frame (sje__rpc_decode in server/rpc.c): the sje.v1.Request
+// request frame (sje__rpc_decode in server/door/rpc.c): the sje.v1.Request
 // envelope, the method by name, and the method's input message, for every
 // method of Coordinator and WorkerHub.
 //
@@ -19,7 +19,7 @@
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
-#include "rpc.h"
+#include "door/rpc.h"
 #include "util.h"
 
 #include <stdbool.h>

@@ -1,5 +1,5 @@
-// alerts_test.c — unit tests of monitoring.alerts (server/alerts.c): rule
-// parsing and its errors, firing and resolving once each, for_s, and the
+// alerts_test.c — unit tests of monitoring.alerts (server/events/alerts.c):
+// rule parsing and its errors, firing and resolving once each, for_s, and the
 // failure rate over the window.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerts.h"
+#include "events/alerts.h"
 
 #include <jansson.h>
 

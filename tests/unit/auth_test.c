@@ -14,7 +14,7 @@
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
-#include "auth.h"
+#include "door/auth.h"
 
 #include "../jwt_util.h"
 

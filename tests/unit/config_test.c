@@ -1,4 +1,4 @@
-// config_test.c — unit tests of config.yaml loading (client/src/config.c).
+// config_test.c — unit tests of config.yaml loading (client/core/config.c).
 //
 // Each test writes the YAML it needs to a temporary file (mkstemps in
 // $TMPDIR) and removes it again. The shipped sample, etc/config.yaml, is

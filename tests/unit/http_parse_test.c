@@ -1,5 +1,5 @@
 // http_parse_test.c — the HTTP/1.1 request head parser
-// (server/http_parse.c): good heads, pipelined heads, heads that arrive
+// (server/door/http_parse.c): good heads, pipelined heads, heads that arrive
 // in pieces, and every refusal with its status.
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "door/http_parse.h"
 
 static const sje__http_limits lim = {
 	.max_target_bytes = 2048,

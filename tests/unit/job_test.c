@@ -1,9 +1,9 @@
-// job_test.c — unit tests of the job module (server/job.c): the state
+// job_test.c — unit tests of the job module (server/store/job.c): the state
 // machine, sje__job_row_to_pb and sje__job_spec_check.
 #include <sje/sje.h>
 
-#include "job.h"
-#include "store.h"
+#include "store/job.h"
+#include "store/store.h"
 #include "util.h"
 
 #include <stdarg.h>

@@ -28,7 +28,7 @@
 
 #include <sje/config.h>
 
-#include "hooks.h"
+#include "events/hooks.h"
 #include "log.h"
 #include "plugin_host.h"
 

@@ -1,5 +1,5 @@
 // metrics_test.c — the Prometheus rendering of a StatsReply
-// (server/metrics.c) and the gateway's one table of HTTP statuses.
+// (server/events/metrics.c) and the gateway's one table of HTTP statuses.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway.h"
-#include "metrics.h"
+#include "door/gateway.h"
+#include "events/metrics.h"
 
 // has_line asserts that text has the whole line want.
 static void

@@ -1,6 +1,6 @@
-// netsec_test.c — which addresses count as loopback (client/src/tls.c),
-// the secure-by-default rule of the coordinator (server/netsec.c), and
-// the bound URLs the listeners report (client/src/util.c).
+// netsec_test.c — which addresses count as loopback (client/core/tls.c),
+// the secure-by-default rule of the coordinator (server/door/netsec.c), and
+// the bound URLs the listeners report (client/core/util.c).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netsec.h"
+#include "door/netsec.h"
 #include "tls.h"
 #include "util.h"
 

@@ -1,4 +1,4 @@
-// pbjson_test.c — the protobuf -> JSON mapping (client/src/pbjson.c).
+// pbjson_test.c — the protobuf -> JSON mapping (client/core/pbjson.c).
 //
 // Messages are built on the stack with the generated INIT macros, so
 // nothing here is freed by protobuf-c; every json_t is released.

@@ -12,7 +12,7 @@
 #include <sje/client.h>
 #include <sje/v1/rpc.pb-c.h>
 
-#include "rpc.h"
+#include "door/rpc.h"
 #include "util.h"
 
 #include <nng/nng.h>

@@ -1,4 +1,4 @@
-// store_test.c — unit tests of the SQLite job store (server/store.c).
+// store_test.c — unit tests of the SQLite job store (server/store/sqlite.c).
 //
 // Each test gets a fresh temporary directory (under $TMPDIR or /tmp) with
 // a store opened in it; teardown closes the store and removes the files.
@@ -6,7 +6,7 @@
 // version, which the store's API cannot do.
 #include <sje/sje.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #include <sqlite3.h>
 

@@ -11,7 +11,7 @@
 #include <sje/v1/rpc.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
-#include "rpc.h"
+#include "door/rpc.h"
 #include "util.h"
 
 #include <stdlib.h>

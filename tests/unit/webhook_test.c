@@ -9,7 +9,7 @@
 // Every wait is a bounded poll of a file.
 #include <sje/config.h>
 
-#include "hooks.h"
+#include "events/hooks.h"
 #include "log.h"
 #include "plugin_host.h"
 

@@ -1,13 +1,13 @@
 // sched_client.c — the Coordinator's handlers: submit (batches, DAGs,
 // workflows), status, wait, cancel, lists, events, stats. See sched.c for
 // the design; scheduler thread only.
-#include "sched_int.h"
+#include "sched/sched_int.h"
 
-#include "job.h"
 #include "log.h"
 #include "pbjson.h"
+#include "sched/workflow.h"
+#include "store/job.h"
 #include "util.h"
-#include "workflow.h"
 
 #include <stdarg.h>
 #include <stdio.h>

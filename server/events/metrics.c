@@ -11,7 +11,7 @@
 // worker serves them, or config names them) get series of their own;
 // every other function is summed into one series, function="(other)".
 // Submitters choose function names, workers and config do not.
-#include "metrics.h"
+#include "events/metrics.h"
 
 #include "pbjson.h"
 #include "util.h"

@@ -41,7 +41,7 @@
 // the reap list. A connection's own fields are touched by one thread at a
 // time (its aio callbacks and the handler's respond follow each other),
 // so they have no lock.
-#include "http.h"
+#include "door/http.h"
 
 #include "log.h"
 #include "util.h"

@@ -1,13 +1,13 @@
 // sched_jobs.c — state changes of the scheduler's jobs: retries and
 // back-off, finishing, dependencies (release and cascade), held calls.
 // See sched.c for the design; scheduler thread only.
-#include "sched_int.h"
+#include "sched/sched_int.h"
 
-#include "job.h"
 #include "log.h"
 #include "pbjson.h"
+#include "sched/workflow.h"
+#include "store/job.h"
 #include "util.h"
-#include "workflow.h"
 
 #include <stdarg.h>
 #include <stdio.h>

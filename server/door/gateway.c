@@ -34,16 +34,16 @@
 // Locking: gw->mtx guards n_posting, n_calls, quiesced and closing. A
 // gw_call is touched by one thread at a time (the layer's callback, the
 // scheduler's send and the render follow each other), so it has no lock.
-#include "gateway.h"
+#include "door/gateway.h"
 
 #include <sje/v1/coordinator.pb-c.h>
 
+#include "events/metrics.h"
 #include "log.h"
-#include "metrics.h"
 #include "pbjson.h"
 #include "util.h"
 
-#include "http.h"
+#include "door/http.h"
 
 #include <nng/nng.h>
 #include <pthread.h>

@@ -1,7 +1,7 @@
 // hmap.c — a string-keyed hash map with chained buckets (FNV-1a hashes),
 // and its twin for 64-bit keys (splitmix64's finaliser mixes the key, so
 // that counters spread as well as random ids).
-#include "hmap.h"
+#include "sched/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>

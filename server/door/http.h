@@ -23,7 +23,7 @@
 
 #include <sje/sje.h>
 
-#include "http_parse.h"
+#include "door/http_parse.h"
 
 #include <stdbool.h>
 #include <stddef.h>

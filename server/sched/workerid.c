@@ -5,7 +5,7 @@
 // Nonces live in a small table: at most WORKERID_MAX_NONCES outstanding,
 // each used once and forgotten when it expires; when the table is full
 // the oldest gives way.
-#include "workerid.h"
+#include "sched/workerid.h"
 
 #include "tls.h"
 #include "util.h"

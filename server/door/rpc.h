@@ -14,8 +14,8 @@
 #ifndef SJE_SERVER_RPC_H
 #define SJE_SERVER_RPC_H
 
-#include "auth.h"
-#include "call.h"
+#include "door/auth.h"
+#include "sched/call.h"
 
 #include <sje/v1/rpc.pb-c.h>
 

@@ -13,14 +13,14 @@
 #ifndef SJE_SERVER_SCHED_INT_H
 #define SJE_SERVER_SCHED_INT_H
 
-#include "scheduler.h"
+#include "sched/scheduler.h"
 
 #include <sje/client.h>
 
-#include "hmap.h"
-#include "store.h"
+#include "sched/hmap.h"
+#include "sched/workerid.h"
+#include "store/store.h"
 #include "util.h"
-#include "workerid.h"
 
 #include <pthread.h>
 

@@ -20,7 +20,7 @@
 // No state, no locks: every function is thread-safe.
 #include <sje/sje.h>
 
-#include "job.h"
+#include "store/job.h"
 
 #include "log.h"
 #include "pbjson.h"

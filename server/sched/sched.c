@@ -44,13 +44,13 @@
 //
 // Threads: everything below the inbox belongs to the scheduler thread.
 // s->mtx guards only the inbox and the stopping flag.
-#include "sched_int.h"
+#include "sched/sched_int.h"
 
-#include "job.h"
 #include "log.h"
 #include "pbjson.h"
+#include "sched/workflow.h"
+#include "store/job.h"
 #include "util.h"
-#include "workflow.h"
 
 #include <stdarg.h>
 #include <stdio.h>

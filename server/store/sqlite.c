@@ -39,7 +39,7 @@
 //   meta: named 64-bit counters (the event sequence, ...).
 #include <sje/sje.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #include "log.h"
 #include "util.h"

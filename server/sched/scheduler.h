@@ -11,11 +11,11 @@
 
 #include <sje/config.h>
 
-#include "alerts.h"
-#include "events.h"
-#include "hooks.h"
-#include "rpc.h"
-#include "store.h"
+#include "events/alerts.h"
+#include "events/events.h"
+#include "events/hooks.h"
+#include "sched/call.h"
+#include "store/store.h"
 
 typedef struct sje__sched sje__sched;
 

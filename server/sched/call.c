@@ -1,5 +1,5 @@
 // call.c — the front-door-neutral helpers of sje__call.
-#include "call.h"
+#include "sched/call.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include <sje/sje.h>
 
 #include "sje/v1/job.pb-c.h"
-#include "store.h"
+#include "store/store.h"
 
 // Limits on a JobSpec beyond those of util.h.
 #define SJE_JOB_MAX_ATTEMPTS 100u           // retry.max_attempts

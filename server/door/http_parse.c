@@ -10,7 +10,7 @@
 // for the framing (Content-Length, Transfer-Encoding, Host, Connection,
 // Expect) are read. No allocation: the request points into the buffer.
 // No state but the caller's *scan, hence thread-safe.
-#include "http_parse.h"
+#include "door/http_parse.h"
 
 #include <string.h>
 #include <strings.h>

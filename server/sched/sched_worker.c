@@ -19,13 +19,13 @@
 // holder unknown, for the new session to claim by lease id — a worker that
 // re-registers goes on with its running jobs; one that restarted has lost
 // them, and they run again once their lease expires.
-#include "sched_int.h"
+#include "sched/sched_int.h"
 
-#include "job.h"
 #include "log.h"
 #include "pbjson.h"
+#include "sched/workflow.h"
+#include "store/job.h"
 #include "util.h"
-#include "workflow.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -25,7 +25,7 @@
 // Locking: rpc->mtx guards n_receiving, the calls list, the idle state and
 // closing. nng callbacks never block: the handler only queues the call.
 // Calls are freed only in sje__rpc_close, after nng_close and nng_aio_stop.
-#include "rpc.h"
+#include "door/rpc.h"
 
 #include <sje/v1/rpc.pb-c.h>
 

@@ -25,7 +25,7 @@
 // Locking: everything is read-only after open except the RSA context,
 // whose public operation caches Montgomery values in the context: pk_mtx
 // serialises mbedtls_pk_verify. Hashing and HMAC use per-call contexts.
-#include "auth.h"
+#include "door/auth.h"
 
 #include "util.h"
 

@@ -12,7 +12,7 @@
 // clients on tls+tcp:// present certificates); the HTTPS gateway uses a
 // config that asks for none, since browsers and curl authenticate with API
 // keys or tokens there.
-#include "netsec.h"
+#include "door/netsec.h"
 
 #include "tls.h"
 #include "util.h"

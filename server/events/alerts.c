@@ -1,5 +1,5 @@
 // alerts.c — parsing and checking monitoring.alerts (see alerts.h).
-#include "alerts.h"
+#include "events/alerts.h"
 
 #include "util.h"
 

@@ -16,8 +16,8 @@
 #ifndef SJE_SERVER_GATEWAY_H
 #define SJE_SERVER_GATEWAY_H
 
-#include "auth.h"
-#include "call.h"
+#include "door/auth.h"
+#include "sched/call.h"
 
 typedef struct sje__gw sje__gw;
 

@@ -3,7 +3,7 @@
 // The send buffer per subscriber is raised well above nng's default of 16
 // (PLATFORM.md: a burst of 30 lost a third), but a subscriber that cannot
 // keep up still loses the oldest messages: that is pub/sub's contract.
-#include "events.h"
+#include "events/events.h"
 
 #include <sje/client.h>
 

@@ -5,13 +5,13 @@
 // scheduler thread writes and the hook thread reads. Everything else of
 // the thread's (the reader, delivered) is the hook thread's alone; the
 // plugin set is read-only once open returns.
-#include "hooks.h"
+#include "events/hooks.h"
 
-#include "job.h"
 #include "log.h"
 #include "pbjson.h"
 #include "plugin_host.h"
-#include "store.h"
+#include "store/job.h"
+#include "store/store.h"
 #include "util.h"
 
 #include <sje/v1/job.pb-c.h>

@@ -1,7 +1,7 @@
 // workflow.c — expands a workflow of config.yaml into the job specs of one
 // run (see workflow.h). Pure: no store, no scheduler; the scheduler
 // submits the specs atomically like any batch.
-#include "workflow.h"
+#include "sched/workflow.h"
 
 #include "util.h"
 
