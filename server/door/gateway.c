@@ -668,24 +668,6 @@ gw_parse_body(gw_call *c, const ProtobufCMessageDescriptor *d, bool empty_ok)
 	return j;
 }
 
-// gw_batch_desc describes the body {"tasks": [spec, ...]}: an
-// sje.v1.SubmitRequest whose one field is called "tasks", so that the
-// generic mapping builds it and names "tasks[3].function" in errors.
-static const ProtobufCFieldDescriptor gw_batch_fields[] = {
-	{ "tasks", 1, PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_MESSAGE,
-	    offsetof(Sje__V1__SubmitRequest, n_jobs),
-	    offsetof(Sje__V1__SubmitRequest, jobs),
-	    &sje__v1__job_spec__descriptor, NULL, 0, 0, NULL, NULL },
-};
-static const unsigned          gw_batch_by_name[]     = { 0 };
-static const ProtobufCIntRange gw_batch_ranges[]      = { { 1, 0 }, { 0, 1 } };
-static const ProtobufCMessageDescriptor gw_batch_desc = {
-	PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "sje.http.SubmitBatch",
-	"SubmitBatch", "SubmitBatch", "sje.http",
-	sizeof(Sje__V1__SubmitRequest), 1, gw_batch_fields, gw_batch_by_name,
-	1, gw_batch_ranges, NULL, NULL, NULL, NULL
-};
-
 // gw_prep_submit builds a SubmitRequest from one spec or {"tasks": [...]}.
 static bool
 gw_prep_submit(gw_call *c)
@@ -706,8 +688,9 @@ gw_prep_submit(gw_call *c)
 	    sizeof(msg));
 	if (rv == SJE_EINVAL && strncmp(field, "tasks", 5) == 0) {
 		// Broken inside a batch: name the field within it.
-		rv = sje__json_parse(&gw_batch_desc, (const char *) c->body,
-		    c->body_len, &j, field, sizeof(field), msg, sizeof(msg));
+		rv = sje__json_parse(&sje__v1__submit_batch__descriptor,
+		    (const char *) c->body, c->body_len, &j, field,
+		    sizeof(field), msg, sizeof(msg));
 	}
 	if (rv != SJE_OK) {
 		return gw_input_error(c, rv, field, msg);
@@ -719,42 +702,54 @@ gw_prep_submit(gw_call *c)
 		    "{\"tasks\": [spec, ...]}");
 		return false;
 	}
-	ProtobufCMessage *m;
-	if (json_object_get(j, "tasks") != NULL) {
-		c->batch = true;
-		rv = sje__json_value_to_pb(&gw_batch_desc, j, NULL, &m, field,
-		    sizeof(field), msg, sizeof(msg));
+	// Either way the jobs move into a SubmitRequest of our own: the
+	// batch's array, or a new one-element array around the one spec.
+	ProtobufCMessage  *m    = NULL;
+	Sje__V1__JobSpec **jobs = NULL;
+	size_t             n    = 0;
+	c->batch                = json_object_get(j, "tasks") != NULL;
+	if (c->batch) {
+		rv = sje__json_value_to_pb(&sje__v1__submit_batch__descriptor,
+		    j, NULL, &m, field, sizeof(field), msg, sizeof(msg));
 		if (rv == SJE_OK) {
-			// Same layout: it is an sje.v1.SubmitRequest now.
-			m->descriptor = &sje__v1__submit_request__descriptor;
+			Sje__V1__SubmitBatch *b = (Sje__V1__SubmitBatch *) m;
+			jobs                    = b->tasks;
+			n                       = b->n_tasks;
+			b->tasks                = NULL;
+			b->n_tasks              = 0;
 		}
 	} else {
-		ProtobufCMessage *spec;
 		rv = sje__json_value_to_pb(&sje__v1__job_spec__descriptor, j,
-		    NULL, &spec, field, sizeof(field), msg, sizeof(msg));
-		m  = NULL;
+		    NULL, &m, field, sizeof(field), msg, sizeof(msg));
 		if (rv == SJE_OK) {
-			Sje__V1__SubmitRequest *req  = malloc(sizeof(*req));
-			Sje__V1__JobSpec      **jobs = malloc(sizeof(*jobs));
-			if (req == NULL || jobs == NULL) {
-				free(req);
-				free(jobs);
-				protobuf_c_message_free_unpacked(spec, NULL);
+			if ((jobs = malloc(sizeof(*jobs))) == NULL) {
 				rv = SJE_ENOMEM;
 			} else {
-				sje__v1__submit_request__init(req);
-				jobs[0]     = (Sje__V1__JobSpec *) spec;
-				req->jobs   = jobs;
-				req->n_jobs = 1;
-				m           = &req->base;
+				jobs[0] = (Sje__V1__JobSpec *) m;
+				n       = 1;
+				m       = NULL; // now jobs[0]
 			}
 		}
 	}
 	json_decref(j);
+	if (m != NULL) {
+		protobuf_c_message_free_unpacked(m, NULL); // the emptied batch
+	}
+	Sje__V1__SubmitRequest *req = NULL;
+	if (rv == SJE_OK && (req = malloc(sizeof(*req))) == NULL) {
+		rv = SJE_ENOMEM;
+	}
 	if (rv != SJE_OK) {
+		for (size_t i = 0; i < n; i++) {
+			sje__v1__job_spec__free_unpacked(jobs[i], NULL);
+		}
+		free(jobs);
 		return gw_input_error(c, rv, field, msg);
 	}
-	c->base.input = m;
+	sje__v1__submit_request__init(req);
+	req->jobs     = jobs;
+	req->n_jobs   = n;
+	c->base.input = &req->base;
 	return true;
 }
 

@@ -52,6 +52,51 @@ void   sje__v1__submit_request__free_unpacked
   assert(message->base.descriptor == &sje__v1__submit_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__submit_batch__init
+                     (Sje__V1__SubmitBatch         *message)
+{
+  static const Sje__V1__SubmitBatch init_value = SJE__V1__SUBMIT_BATCH__INIT;
+  *message = init_value;
+}
+size_t sje__v1__submit_batch__get_packed_size
+                     (const Sje__V1__SubmitBatch *message)
+{
+  assert(message->base.descriptor == &sje__v1__submit_batch__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__submit_batch__pack
+                     (const Sje__V1__SubmitBatch *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__submit_batch__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__submit_batch__pack_to_buffer
+                     (const Sje__V1__SubmitBatch *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__submit_batch__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__SubmitBatch *
+       sje__v1__submit_batch__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__SubmitBatch *)
+     protobuf_c_message_unpack (&sje__v1__submit_batch__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__submit_batch__free_unpacked
+                     (Sje__V1__SubmitBatch *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__submit_batch__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sje__v1__submit_result__init
                      (Sje__V1__SubmitResult         *message)
 {
@@ -1039,6 +1084,44 @@ const ProtobufCMessageDescriptor sje__v1__submit_request__descriptor =
   sje__v1__submit_request__field_indices_by_name,
   1,  sje__v1__submit_request__number_ranges,
   (ProtobufCMessageInit) sje__v1__submit_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__submit_batch__field_descriptors[1] =
+{
+  {
+    "tasks",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__SubmitBatch, n_tasks),
+    offsetof(Sje__V1__SubmitBatch, tasks),
+    &sje__v1__job_spec__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__submit_batch__field_indices_by_name[] = {
+  0,   /* field[0] = tasks */
+};
+static const ProtobufCIntRange sje__v1__submit_batch__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__submit_batch__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.SubmitBatch",
+  "SubmitBatch",
+  "Sje__V1__SubmitBatch",
+  "sje.v1",
+  sizeof(Sje__V1__SubmitBatch),
+  1,
+  sje__v1__submit_batch__field_descriptors,
+  sje__v1__submit_batch__field_indices_by_name,
+  1,  sje__v1__submit_batch__number_ranges,
+  (ProtobufCMessageInit) sje__v1__submit_batch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor sje__v1__submit_result__field_descriptors[3] =

@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "sje/v1/job.pb-c.h"
 
 typedef struct Sje__V1__SubmitRequest Sje__V1__SubmitRequest;
+typedef struct Sje__V1__SubmitBatch Sje__V1__SubmitBatch;
 typedef struct Sje__V1__SubmitResult Sje__V1__SubmitResult;
 typedef struct Sje__V1__SubmitReply Sje__V1__SubmitReply;
 typedef struct Sje__V1__GetStatusRequest Sje__V1__GetStatusRequest;
@@ -59,6 +60,22 @@ struct  Sje__V1__SubmitRequest
 };
 #define SJE__V1__SUBMIT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__submit_request__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * SubmitBatch is the body of a batch POST /submit on the REST gateway,
+ * {"tasks": [spec, ...]}: the jobs of a SubmitRequest under the name REST
+ * users know, so that errors name "tasks[3].function". Not an RPC input.
+ */
+struct  Sje__V1__SubmitBatch
+{
+  ProtobufCMessage base;
+  size_t n_tasks;
+  Sje__V1__JobSpec **tasks;
+};
+#define SJE__V1__SUBMIT_BATCH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__submit_batch__descriptor) \
     , 0,NULL }
 
 
@@ -486,6 +503,25 @@ Sje__V1__SubmitRequest *
 void   sje__v1__submit_request__free_unpacked
                      (Sje__V1__SubmitRequest *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__SubmitBatch methods */
+void   sje__v1__submit_batch__init
+                     (Sje__V1__SubmitBatch         *message);
+size_t sje__v1__submit_batch__get_packed_size
+                     (const Sje__V1__SubmitBatch   *message);
+size_t sje__v1__submit_batch__pack
+                     (const Sje__V1__SubmitBatch   *message,
+                      uint8_t             *out);
+size_t sje__v1__submit_batch__pack_to_buffer
+                     (const Sje__V1__SubmitBatch   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__SubmitBatch *
+       sje__v1__submit_batch__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__submit_batch__free_unpacked
+                     (Sje__V1__SubmitBatch *message,
+                      ProtobufCAllocator *allocator);
 /* Sje__V1__SubmitResult methods */
 void   sje__v1__submit_result__init
                      (Sje__V1__SubmitResult         *message);
@@ -893,6 +929,9 @@ void   sje__v1__stats_reply__free_unpacked
 typedef void (*Sje__V1__SubmitRequest_Closure)
                  (const Sje__V1__SubmitRequest *message,
                   void *closure_data);
+typedef void (*Sje__V1__SubmitBatch_Closure)
+                 (const Sje__V1__SubmitBatch *message,
+                  void *closure_data);
 typedef void (*Sje__V1__SubmitResult_Closure)
                  (const Sje__V1__SubmitResult *message,
                   void *closure_data);
@@ -1059,6 +1098,7 @@ void sje__v1__coordinator__run_workflow(ProtobufCService *service,
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor sje__v1__submit_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__submit_batch__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__submit_result__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__submit_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__get_status_request__descriptor;
