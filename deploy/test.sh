@@ -3,7 +3,8 @@
 # the whole suite twice: a Release build (-O3, as packagers build it), then
 # one under AddressSanitizer and UndefinedBehaviorSanitizer (-O2, asserts
 # on); builds a Debug one (-O0) too, since warnings are errors at every
-# optimisation level; then fuzzes the JSON mapping, the RPC frame decoding
+# optimisation level; runs the unit tests and the main integration tests
+# under ThreadSanitizer; then fuzzes the JSON mapping, the RPC frame decoding
 # and the HTTP request parser for 60 s each (clang, libFuzzer;
 # SJE_FUZZ_SECONDS to change).
 # Also checks that gen/ matches proto/, that every C file is laid out as
@@ -50,6 +51,19 @@ if [ "${1:-}" != "--quick" ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	run_suite build-asan -DSJE_SANITIZE=ON
+
+	# ThreadSanitizer: the unit tests and the integration tests that do
+	# not measure time against a lease or a delay (TSan runs 5-15 times
+	# slower). A report fails the test: the servers' logs are checked.
+	echo "== build: build-tsan (-DSJE_TSAN=ON)"
+	cmake -S "$ROOT" -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DSJE_TSAN=ON >/dev/null
+	cmake --build build-tsan -j "$JOBS"
+	echo "== test: build-tsan"
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$ROOT/tests/tsan.supp" \
+	    ctest --test-dir build-tsan \
+	    --output-on-failure -j "$JOBS" --timeout 300 \
+	    -R '^unit\.|^integration\.(end_to_end|libsje|durability|rest|text|events_auth|hooks)$'
 
 	# --- fuzzing --------------------------------------------------------
 	# The network-facing parsers under libFuzzer with ASan and UBSan, for

@@ -59,7 +59,8 @@ struct rpc_call {
 	sje__rpc  *rpc;
 	nng_ctx    ctx;
 	nng_aio   *aio;
-	call_state state; // guarded by rpc->mtx when IDLE/RECV
+	call_state state; // the call's owner's: the thread whose turn it is
+	bool       idle;  // no operation pending, free to reuse (rpc->mtx)
 	rpc_call  *next;  // rpc->calls
 };
 
@@ -103,6 +104,7 @@ rpc_call_alloc(sje__rpc *rpc)
 		return NULL;
 	}
 	call->state = CALL_IDLE;
+	call->idle  = true;
 	return call;
 }
 
@@ -118,7 +120,7 @@ rpc_add_receiver(sje__rpc *rpc)
 	}
 	rpc_call *call = NULL;
 	for (rpc_call *c = rpc->calls; c != NULL; c = c->next) {
-		if (c->state == CALL_IDLE) {
+		if (c->idle) {
 			call = c;
 			break;
 		}
@@ -133,6 +135,7 @@ rpc_add_receiver(sje__rpc *rpc)
 		rpc->calls = call;
 	}
 	call->state = CALL_RECV;
+	call->idle  = false;
 	rpc->n_receiving++;
 	pthread_mutex_unlock(&rpc->mtx);
 	nng_aio_set_timeout(call->aio, NNG_DURATION_INFINITE);
@@ -569,6 +572,7 @@ rpc_call_cb(void *arg)
 		bool more = !closing && rpc->n_receiving < RPC_MIN_RECEIVERS;
 		if (rv != 0) {
 			call->state = CALL_IDLE;
+			call->idle  = true;
 		}
 		pthread_mutex_unlock(&rpc->mtx);
 		if (rv != 0) {
@@ -610,6 +614,7 @@ rpc_after_send(rpc_call *call)
 		rpc->n_receiving++;
 	} else {
 		call->state = CALL_IDLE;
+		call->idle  = true;
 	}
 	pthread_mutex_unlock(&rpc->mtx);
 	if (recv) {

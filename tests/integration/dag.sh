@@ -24,7 +24,7 @@ t_worker_start wa 4
 started() { sje --json status "$1" | jq -r .started_at; }
 
 ## Chain: a -> b -> c, each waits for the one before.
-sje submit sleep --id ch-a --params '{"seconds":1}' >/dev/null
+sje submit sleep --id ch-a --params '{"seconds":4}' >/dev/null
 sje submit echo --id ch-b --after ch-a --params '{"b":1}' >/dev/null
 sje submit echo --id ch-c --after ch-b --params '{"c":1}' >/dev/null
 t_eq "a child waits PENDING while its parent runs" PENDING "$(t_state ch-b)"

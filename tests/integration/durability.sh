@@ -9,7 +9,7 @@ t_server_start server
 for i in $(seq 1 20); do
 	sje submit calculate_data --id d-$i --params "{\"input_data\":[$i,1]}" >/dev/null
 done
-sje submit noop --id d-late --delay 2 >/dev/null
+sje submit noop --id d-late --delay 5 >/dev/null
 t_kill9 "$SERVER_PID"
 
 t_server_start server

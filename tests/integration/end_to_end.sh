@@ -83,7 +83,7 @@ t_eq "cancel of a running job is requested" true \
 t_check "the running job ends CANCELLED" t_until 20 t_state_is cr-1 CANCELLED
 
 # Delayed start: stays SCHEDULED, then runs.
-sje submit noop --id delayed-1 --delay 1 >/dev/null
+sje submit noop --id delayed-1 --delay 3 >/dev/null
 t_eq "a delayed job is SCHEDULED" SCHEDULED "$(t_state delayed-1)"
 t_check "then it runs" t_until 20 t_state_is delayed-1 SUCCEEDED
 

@@ -168,7 +168,7 @@ t_stop_status() {
 # AddressSanitizer, LeakSanitizer or UBSan (a daemon's log, after it
 # exited).
 t_no_sanitizer_report() {
-	! grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
+	! grep -Eq 'ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$1"
 }
 
 # t_proc_state PID: prints the state letter of process PID (R, S, Z, ...),

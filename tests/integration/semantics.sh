@@ -75,7 +75,7 @@ t_stop "$WATCH_PID"
 t_stop "$WORKER_PID"       # wa
 t_worker_start wb 1
 WB=$WORKER_PID
-sje submit sleep --params '{"seconds":2}' --id stale-1 >/dev/null
+sje submit sleep --params '{"seconds":5}' --id stale-1 >/dev/null
 t_check "the job starts on wb" t_until 20 t_state_is stale-1 RUNNING
 kill -STOP "$WB"
 t_worker_start wc 1
