@@ -237,7 +237,8 @@ main(int argc, char **argv)
 	// Alert rules and the coordinator's plugins: a bad rule, a notifier
 	// that is not there or a plugin that does not load stops the start.
 	if ((e = sje__alerts_open(cfg, &alerts, err, sizeof(err))) != SJE_OK ||
-	    (e = sje__hooks_open(cfg, store, &hooks, err, sizeof(err))) != SJE_OK) {
+	    (e = sje__hooks_open(cfg, store, &hooks, err, sizeof(err))) !=
+	        SJE_OK) {
 		SJE_ERROR("%s", e == SJE_ENOMEM ? sje_strerror(e) : err);
 		sje__alerts_free(alerts);
 		goto out;

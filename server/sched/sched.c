@@ -494,12 +494,6 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
 	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
 	Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
 	at.unix_ms            = s->now_ms;
-	sje__sched_txn(s);
-	sje_err err = sje__store_next_event_seq(s->store, &ev.seq);
-	if (err != SJE_OK) {
-		sje__sched_fatal("store event seq", err);
-	}
-	s->event_seq          = ev.seq;
 	ev.task_id            = j->task_id;
 	ev.function           = j->fn->name;
 	ev.state              = j->state;
@@ -514,12 +508,20 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
 		    (char *) (error_message != NULL ? error_message : "");
 		ev.error = &er;
 	}
+	// The store numbers the event, in the round's transaction.
+	sje__sched_txn(s);
+	sje_err err = sje__store_next_event_seq(s->store, &ev.seq);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store event seq", err);
+	}
+	s->event_seq   = ev.seq;
 	sched_event *e = &s->evq[s->n_ev];
 	sje__events_topic(&ev, e->topic, sizeof(e->topic));
 	e->len  = sje__v1__job_event__get_packed_size(&ev);
 	e->data = sje__sched_xalloc(e->len + 1);
 	sje__v1__job_event__pack(&ev, e->data);
-	err = sje__store_add_event(s->store, ev.seq, j->task_id, e->data, e->len);
+	err = sje__store_add_event(
+	    s->store, ev.seq, j->task_id, e->data, e->len);
 	if (err != SJE_OK) {
 		sje__sched_fatal("store event", err);
 	}
@@ -991,7 +993,8 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 		SJE_ERROR("%s", why);
 		goto fail;
 	}
-	if ((err = sje__store_last_event_seq(store, &s->event_seq)) != SJE_OK) {
+	if ((err = sje__store_last_event_seq(store, &s->event_seq)) !=
+	    SJE_OK) {
 		goto fail;
 	}
 	if ((err = sje__store_scan_active(store, sched_recover_row, s)) !=

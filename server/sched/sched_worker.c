@@ -743,7 +743,8 @@ sje__sched_dispatch(sje__sched *s)
 				.worker                 = h->worker->name,
 				.attempt                = j->attempt,
 				.started_ms             = s->now_ms };
-			sje_err cerr = sje__store_claim_job(s->store, j->id, &cl);
+			sje_err        cerr =
+			    sje__store_claim_job(s->store, j->id, &cl);
 			if (cerr != SJE_OK) {
 				sje__sched_fatal("store claim", cerr);
 			}

@@ -230,8 +230,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "worker = ?8, result_json = ?9, error_type = ?10, "
 	    "error_message = ?11, progress_pct = ?12, progress_msg = ?13, "
 	    "cancel_requested = ?14, started_ms = ?15, finished_ms = ?16 "
-	    "WHERE id = ?1 AND (state = ?17 OR (?17 = 0 AND state < "
-	    STORE_TERMINAL_MIN ")) AND (?18 = 0 OR lease_id = ?18)",
+	    "WHERE id = ?1 AND (state = ?17 OR (?17 = 0 AND state < " STORE_TERMINAL_MIN
+	    ")) AND (?18 = 0 OR lease_id = ?18)",
 	[ST_GET]        = "SELECT " STORE_COLS " FROM jobs WHERE task_id = ?1",
 	[ST_GET_BY_ID]  = "SELECT " STORE_COLS " FROM jobs WHERE id = ?1",
 	[ST_GET_RESULT] = "SELECT result_json FROM jobs WHERE task_id = ?1",
@@ -267,8 +267,8 @@ static const char *const store_sql[ST_COUNT] = {
 	             "lease_expires_ms = ?4, worker = ?5, started_ms = ?6, "
 	             "progress_pct = 0, progress_msg = NULL "
 	             "WHERE id = ?1 AND state = 3",
-	[ST_EXTEND] = "UPDATE jobs SET lease_expires_ms = ?3 "
-	              "WHERE id = ?1 AND state = 4 AND lease_id = ?2",
+	[ST_EXTEND]      = "UPDATE jobs SET lease_expires_ms = ?3 "
+	                   "WHERE id = ?1 AND state = 4 AND lease_id = ?2",
 	[ST_GET_STATE]   = "SELECT state FROM jobs WHERE id = ?1",
 	[ST_SAVEPOINT]   = "SAVEPOINT store_insert",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO store_insert",
@@ -281,8 +281,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "SELECT number, worker, started_ms, finished_ms, outcome, "
 	    "error_type, error_message FROM attempts WHERE job_id = ?1 "
 	    "ORDER BY number",
-	[ST_ADD_EVENT] = "INSERT INTO events (seq, task_id, data) "
-	                 "VALUES (?1, ?2, ?3)",
+	[ST_ADD_EVENT]        = "INSERT INTO events (seq, task_id, data) "
+	                        "VALUES (?1, ?2, ?3)",
 	[ST_LIST_EVENTS]      = "SELECT seq, data FROM events WHERE seq > ?1 "
 	                        "ORDER BY seq LIMIT ?2",
 	[ST_LIST_EVENTS_TASK] = "SELECT seq, data FROM events WHERE seq > ?1 "
@@ -1012,8 +1012,8 @@ sq_update_job(
 	if ((rc = sqlite3_bind_int64(st, 1, row->id)) == SQLITE_OK &&
 	    (rc = store_bind_mutable(st, row)) == SQLITE_OK &&
 	    (rc = sqlite3_bind_int(st, 17, expect->state)) == SQLITE_OK &&
-	    (rc = sqlite3_bind_int64(st, 18,
-	         (sqlite3_int64) expect->lease_id)) == SQLITE_OK) {
+	    (rc = sqlite3_bind_int64(
+	         st, 18, (sqlite3_int64) expect->lease_id)) == SQLITE_OK) {
 		rc = sqlite3_step(st);
 	}
 	if ((rv = store_finish(s, st, rc, "updating a job")) != SJE_OK) {
@@ -1022,8 +1022,8 @@ sq_update_job(
 	return store_changed(s, row->id);
 }
 
-static sje_err
-sq_put_attempt(sje__store *h, int64_t job_id, const sje__attempt_row *a);
+static sje_err sq_put_attempt(
+    sje__store *h, int64_t job_id, const sje__attempt_row *a);
 
 static sje_err
 sq_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
@@ -1052,7 +1052,7 @@ sq_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
 	sje__attempt_row a = { .number = c->attempt,
 		.worker                = (char *) c->worker,
 		.started_ms            = c->started_ms,
-		.outcome               = SJE__V1__JOB_STATE__JOB_STATE_RUNNING };
+		.outcome = SJE__V1__JOB_STATE__JOB_STATE_RUNNING };
 	return sq_put_attempt(h, id, &a);
 }
 
@@ -1199,7 +1199,7 @@ store_get_one(store_db *s, sqlite3_stmt *st, sje__job_row **out)
 static sje_err
 sq_get_job(sje__store *h, const char *task_id, sje__job_row **out)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_GET];
 	int           rc;
 
@@ -1215,7 +1215,7 @@ sq_get_job(sje__store *h, const char *task_id, sje__job_row **out)
 static sje_err
 sq_get_result(sje__store *h, const char *task_id, char **out)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_GET_RESULT];
 	sje_err       rv;
 	int           rc;
@@ -1242,7 +1242,7 @@ sq_get_result(sje__store *h, const char *task_id, char **out)
 static sje_err
 sq_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_GET_BY_ID];
 	int           rc;
 
@@ -1266,7 +1266,7 @@ static sje_err
 sq_list_jobs(
     sje__store *h, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
 {
-	store_db *s = h->impl;
+	store_db      *s           = h->impl;
 	bool           by_function = f->function != NULL && f->function[0];
 	bool           by_state    = f->state != 0;
 	sqlite3_stmt  *st;
@@ -1340,7 +1340,7 @@ static sje_err
 sq_scan_active(sje__store *h,
     sje_err (*fn)(void *arg, const sje__job_row *row), void *arg)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_SCAN_ACTIVE];
 	sje__job_row  row;
 	sje_err       rv = SJE_OK;
@@ -1401,10 +1401,9 @@ sq_last_event_seq(sje__store *h, uint64_t *seq)
 }
 
 static sje_err
-sq_put_attempt(
-    sje__store *h, int64_t job_id, const sje__attempt_row *a)
+sq_put_attempt(sje__store *h, int64_t job_id, const sje__attempt_row *a)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_PUT_ATTEMPT];
 	int           rc;
 	if ((rc = sqlite3_bind_int64(st, 1, job_id)) == SQLITE_OK &&
@@ -1424,7 +1423,7 @@ static sje_err
 sq_list_attempts(
     sje__store *h, int64_t job_id, sje__attempt_row **rows, size_t *n)
 {
-	store_db *s = h->impl;
+	store_db         *s   = h->impl;
 	sqlite3_stmt     *st  = s->st[ST_LIST_ATTEMPTS];
 	sje__attempt_row *v   = NULL;
 	size_t            cnt = 0, cap = 0;
@@ -1473,7 +1472,7 @@ static sje_err
 sq_add_event(sje__store *h, uint64_t seq, const char *task_id,
     const uint8_t *data, size_t len)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_ADD_EVENT];
 	int           rc;
 	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) seq)) ==
@@ -1492,7 +1491,7 @@ sq_list_events(sje__store *h, uint64_t after, const char *task_id,
     sje_err (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
     void *arg)
 {
-	store_db *s = h->impl;
+	store_db     *s       = h->impl;
 	bool          by_task = task_id != NULL && task_id[0] != '\0';
 	sqlite3_stmt *st =
 	    s->st[by_task ? ST_LIST_EVENTS_TASK : ST_LIST_EVENTS];
@@ -1522,7 +1521,7 @@ sq_list_events(sje__store *h, uint64_t after, const char *task_id,
 static sje_err
 sq_prune_events(sje__store *h, uint64_t upto)
 {
-	store_db *s = h->impl;
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_PRUNE_EVENTS];
 	int           rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) upto);
 	if (rc == SQLITE_OK) {

@@ -66,7 +66,7 @@ sje__job_row_copy(sje__job_row *dst, const sje__job_row *src)
 	// Each string starts NULL, so that a failure frees only copies.
 	dst->task_id = dst->function = dst->worker = dst->result_json = NULL;
 	dst->error_type = dst->error_message = dst->progress_msg = NULL;
-	dst->workflow_id                                        = NULL;
+	dst->workflow_id                                         = NULL;
 	if (!row_dup_str(&dst->task_id, src->task_id) ||
 	    !row_dup_str(&dst->function, src->function) ||
 	    !row_dup_str(&dst->worker, src->worker) ||

@@ -95,7 +95,7 @@ typedef struct sje__job_expect {
 typedef struct sje__job_claim {
 	uint64_t    lease_id; // not 0
 	sje_time_ms lease_expires_ms;
-	const char *worker; // the worker it is leased to (borrowed)
+	const char *worker;  // the worker it is leased to (borrowed)
 	uint32_t    attempt; // the number of the attempt the lease starts
 	sje_time_ms started_ms;
 } sje__job_claim;
@@ -128,8 +128,8 @@ struct sje__store_ops {
 	sje_err (*begin)(sje__store *s);
 	sje_err (*commit)(sje__store *s);
 	void (*rollback)(sje__store *s);
-	sje_err (*insert_jobs)(sje__store *s, const sje__job_row *rows,
-	    size_t n, int64_t *ids);
+	sje_err (*insert_jobs)(
+	    sje__store *s, const sje__job_row *rows, size_t n, int64_t *ids);
 	sje_err (*claim_job)(
 	    sje__store *s, int64_t id, const sje__job_claim *c);
 	sje_err (*update_job)(sje__store *s, const sje__job_row *row,
@@ -138,16 +138,16 @@ struct sje__store_ops {
 	    sje_time_ms expires_ms);
 	sje_err (*get_job)(
 	    sje__store *s, const char *task_id, sje__job_row **out);
-	sje_err (*get_job_by_id)(sje__store *s, int64_t id, sje__job_row **out);
+	sje_err (*get_job_by_id)(
+	    sje__store *s, int64_t id, sje__job_row **out);
 	sje_err (*get_result)(sje__store *s, const char *task_id, char **out);
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
-	sje_err (*scan_active)(
-	    sje__store *s, sje__store_job_fn fn, void *arg);
+	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
 	sje_err (*put_attempt)(
 	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
-	sje_err (*list_attempts)(sje__store *s, int64_t job_id,
-	    sje__attempt_row **rows, size_t *n);
+	sje_err (*list_attempts)(
+	    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n);
 	sje_err (*next_event_seq)(sje__store *s, uint64_t *seq);
 	sje_err (*last_event_seq)(sje__store *s, uint64_t *seq);
 	sje_err (*add_event)(sje__store *s, uint64_t seq, const char *task_id,
@@ -156,8 +156,8 @@ struct sje__store_ops {
 	    const char *task_id, uint32_t limit, sje__store_event_fn fn,
 	    void *arg);
 	sje_err (*prune_events)(sje__store *s, uint64_t upto);
-	sje_err (*purge_finished)(sje__store *s, sje_time_ms before_ms,
-	    uint32_t limit, uint32_t *n);
+	sje_err (*purge_finished)(
+	    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n);
 };
 
 // sje__store is a handle: the backend's table and its state. Backends
@@ -169,8 +169,8 @@ struct sje__store {
 
 // sje__store_sqlite_opts says where and how the SQLite store lives.
 typedef struct sje__store_sqlite_opts {
-	const char   *directory; // holds sje.db; created (mode 0700) if missing
-	sje_sync_mode sync;      // NORMAL survives a crash, FULL a power cut
+	const char *directory; // holds sje.db; created (mode 0700) if missing
+	sje_sync_mode sync;    // NORMAL survives a crash, FULL a power cut
 } sje__store_sqlite_opts;
 
 // sje__store_open_sqlite opens or creates <o->directory>/sje.db (creating
@@ -185,8 +185,7 @@ sje_err sje__store_open_sqlite(
 // with the current schema, read-only (sje__store_open_reader's handle,
 // by directory). SJE_EPROTO for another schema version, SJE_EIO when
 // there is no such file.
-sje_err sje__store_open_sqlite_reader(
-    const char *directory, sje__store **out);
+sje_err sje__store_open_sqlite_reader(const char *directory, sje__store **out);
 
 // sje__store_close closes the store cleanly (SQLite: checkpointing the
 // WAL). An open transaction is rolled back. Accepts NULL.
