@@ -212,8 +212,9 @@ main(int argc, char **argv)
 		    SERVER_FD_RESERVE + SERVER_FD_REFUSING);
 	}
 
-	if ((e = sje__store_open(
-	         cfg->server.data_dir, cfg->server.sync, &store)) != SJE_OK) {
+	sje__store_sqlite_opts so = { .directory = cfg->server.data_dir,
+		.sync                            = cfg->server.sync };
+	if ((e = sje__store_open_sqlite(&so, &store)) != SJE_OK) {
 		SJE_ERROR("cannot open the store in '%s': %s",
 		    cfg->server.data_dir, sje_strerror(e));
 		goto out;
@@ -236,7 +237,8 @@ main(int argc, char **argv)
 	// Alert rules and the coordinator's plugins: a bad rule, a notifier
 	// that is not there or a plugin that does not load stops the start.
 	if ((e = sje__alerts_open(cfg, &alerts, err, sizeof(err))) != SJE_OK ||
-	    (e = sje__hooks_open(cfg, &hooks, err, sizeof(err))) != SJE_OK) {
+	    (e = sje__hooks_open(cfg, store, &hooks, err, sizeof(err))) !=
+	        SJE_OK) {
 		SJE_ERROR("%s", e == SJE_ENOMEM ? sje_strerror(e) : err);
 		sje__alerts_free(alerts);
 		goto out;

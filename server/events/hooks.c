@@ -467,8 +467,8 @@ hooks_check_notifiers(const sje_config *cfg, const sje__plugins *plugins,
 }
 
 sje_err
-sje__hooks_open(
-    const sje_config *cfg, sje__hooks **out, char *errbuf, size_t errlen)
+sje__hooks_open(const sje_config *cfg, sje__store *store, sje__hooks **out,
+    char *errbuf, size_t errlen)
 {
 	sje__hooks *h;
 	sje_err     rv;
@@ -502,10 +502,8 @@ sje__hooks_open(
 		return SJE_OK;
 	}
 
-	if ((rv = sje__store_open_reader(cfg->server.data_dir, &h->reader)) !=
-	        SJE_OK ||
-	    (rv = sje__store_meta_get(h->reader, "event_seq", &newest)) !=
-	        SJE_OK) {
+	if ((rv = sje__store_open_reader(store, &h->reader)) != SJE_OK ||
+	    (rv = sje__store_last_event_seq(h->reader, &newest)) != SJE_OK) {
 		sje__snprintf(errbuf, errlen,
 		    "hooks: cannot read the store in '%s': %s",
 		    cfg->server.data_dir, sje_strerror(rv));

@@ -31,6 +31,8 @@
 
 #include <sje_plugin.h>
 
+#include "store/store.h"
+
 typedef struct sje__hooks sje__hooks;
 
 // sje__hooks_host_api is the sje_host_api the coordinator gives its
@@ -41,14 +43,14 @@ const sje_host_api *sje__hooks_host_api(void);
 
 // sje__hooks_open loads the coordinator's plugins and checks that every
 // alert rule's notifier is "" or "log" or a loaded plugin with on_alert.
-// The store at cfg->server.data_dir must be open already: the hook thread,
-// started here when some plugin has on_event or there are alerts, reads
-// it through a connection of its own. Event delivery starts after the seq
-// in <data_dir>/hooks.seq when that file exists, else after the newest
-// event committed so far. On failure errbuf holds one line naming the
-// plugin or the key.
-sje_err sje__hooks_open(
-    const sje_config *cfg, sje__hooks **out, char *errbuf, size_t errlen);
+// store is the scheduler's, open already (borrowed for the call): the hook
+// thread, started here when some plugin has on_event or there are alerts,
+// reads it through a reader of its own (sje__store_open_reader). Event
+// delivery starts after the seq in <data_dir>/hooks.seq when that file
+// exists, else after the newest event committed so far. On failure errbuf
+// holds one line naming the plugin or the key.
+sje_err sje__hooks_open(const sje_config *cfg, sje__store *store,
+    sje__hooks **out, char *errbuf, size_t errlen);
 
 // sje__hooks_close stops the hook thread after it delivered every event
 // committed so far (bounded: 5 s), then finis and unloads the plugins.

@@ -410,10 +410,20 @@ sje__sched_load(sje__sched *s, const sched_job *j)
 }
 
 void
-sje__sched_save(sje__sched *s, const sje__job_row *row)
+sje__sched_save(
+    sje__sched *s, const sje__job_row *row, int from, uint64_t lease_id)
 {
 	sje__sched_txn(s);
-	sje_err err = sje__store_update_job(s->store, row);
+	sje__job_expect expect = { .state = from, .lease_id = lease_id };
+	sje_err         err    = sje__store_update_job(s->store, row, &expect);
+	if (err == SJE_EPRECOND) {
+		// Memory said the job was in that state under that lease: a
+		// store that disagrees means a bug, or another writer.
+		// (The lease id is not logged: it is the report's fence.)
+		SJE_LOG_JOB(SJE_LOG_ERROR, row->task_id,
+		    "bug: the store's job is not %s under the lease memory has",
+		    from != 0 ? sje_job_state_name(from) : "unfinished");
+	}
 	if (err != SJE_OK) {
 		sje__sched_fatal("store update", err);
 	}
@@ -484,7 +494,6 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
 	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
 	Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
 	at.unix_ms            = s->now_ms;
-	ev.seq                = ++s->event_seq;
 	ev.task_id            = j->task_id;
 	ev.function           = j->fn->name;
 	ev.state              = j->state;
@@ -499,19 +508,24 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
 		    (char *) (error_message != NULL ? error_message : "");
 		ev.error = &er;
 	}
+	// The store numbers the event, in the round's transaction.
+	sje__sched_txn(s);
+	sje_err err = sje__store_next_event_seq(s->store, &ev.seq);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store event seq", err);
+	}
+	s->event_seq   = ev.seq;
 	sched_event *e = &s->evq[s->n_ev];
 	sje__events_topic(&ev, e->topic, sizeof(e->topic));
 	e->len  = sje__v1__job_event__get_packed_size(&ev);
 	e->data = sje__sched_xalloc(e->len + 1);
 	sje__v1__job_event__pack(&ev, e->data);
-	sje__sched_txn(s);
-	sje_err err = sje__store_add_event(
+	err = sje__store_add_event(
 	    s->store, ev.seq, j->task_id, e->data, e->len);
 	if (err != SJE_OK) {
 		sje__sched_fatal("store event", err);
 	}
 	s->n_ev++;
-	s->seq_dirty = true;
 }
 
 // sje__sched_event_push queues the event of j entering its current state.
@@ -594,18 +608,8 @@ static void
 sched_flush(sje__sched *s)
 {
 	if (s->in_txn) {
-		sje_err err = SJE_OK;
-		if (s->seq_dirty) {
-			// (Stores of earlier versions also hold a "lease_seq"
-			// row: lease ids were a counter then. It is no longer
-			// read or written.)
-			err = sje__store_meta_set(
-			    s->store, "event_seq", s->event_seq);
-			if (err != SJE_OK) {
-				sje__sched_fatal("store meta", err);
-			}
-			s->seq_dirty = false;
-		}
+		// The store saves its event seq counter with the commit.
+		sje_err err;
 		if ((err = sje__store_commit(s->store)) != SJE_OK) {
 			sje__sched_fatal("store commit", err);
 		}
@@ -989,7 +993,7 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 		SJE_ERROR("%s", why);
 		goto fail;
 	}
-	if ((err = sje__store_meta_get(store, "event_seq", &s->event_seq)) !=
+	if ((err = sje__store_last_event_seq(store, &s->event_seq)) !=
 	    SJE_OK) {
 		goto fail;
 	}

@@ -789,7 +789,7 @@ sje__sched_cancel(sje__sched *s, sje__call *call)
 	if (j->state == ST_RUNNING) {
 		j->cancel_requested   = true;
 		row->cancel_requested = true;
-		sje__sched_save(s, row);
+		sje__sched_save(s, row, ST_RUNNING, j->lease_id);
 		reply.state            = (Sje__V1__JobState) ST_RUNNING;
 		reply.cancel_requested = true;
 		sje__sched_event_full(

@@ -242,8 +242,7 @@ struct sje__sched {
 	size_t         n_ready; // jobs in all ready heaps
 	sched_worker  *workers;
 	sched_hold    *holds_head, *holds_tail;
-	uint64_t       event_seq;
-	bool           seq_dirty;
+	uint64_t       event_seq; // the last the store gave (its mirror)
 	bool           in_txn;
 	sje_time_ms    now_ms;
 	sje_time_ms    next_tick_ms;
@@ -350,9 +349,12 @@ void sje__sched_txn(sje__sched *s);
 // store failure is fatal.
 sje__job_row *sje__sched_load(sje__sched *s, const sched_job *j);
 
-// sje__sched_save writes row's mutable fields in the round's transaction;
-// a store failure is fatal.
-void sje__sched_save(sje__sched *s, const sje__job_row *row);
+// sje__sched_save writes row's mutable fields in the round's transaction,
+// if the stored job is still in state from (0: any unfinished state)
+// under lease_id (0: any), as memory says; a store failure, or a stored
+// job that disagrees (a bug), is fatal.
+void sje__sched_save(
+    sje__sched *s, const sje__job_row *row, int from, uint64_t lease_id);
 
 // sje__sched_row_set_str replaces *field by a copy of value (NULL: none).
 void sje__sched_row_set_str(char **field, const char *value);

@@ -107,7 +107,7 @@ sje__sched_wake_child(sje__sched *s, sched_job *c)
 		row->ready_at_ms = 0;
 		sje__sched_ready(s, c);
 	}
-	sje__sched_save(s, row);
+	sje__sched_save(s, row, ST_PENDING, 0);
 	sje__sched_event_push(s, c, NULL, NULL, NULL);
 	sje__job_row_free(row);
 }
@@ -179,7 +179,7 @@ sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row)
 {
 	row->finished_ms      = s->now_ms;
 	row->lease_expires_ms = 0;
-	sje__sched_save(s, row);
+	sje__sched_save(s, row, 0, j->lease_id); // from any unfinished state
 	sje__sched_event_push(
 	    s, j, row->worker, row->error_type, row->error_message);
 	sje__sched_unqueue(s, j);
@@ -326,7 +326,7 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 		row->ready_at_ms = j->ready_at_ms;
 		sje__sched_heap_push(&s->delayed, j);
 	}
-	sje__sched_save(s, row);
+	sje__sched_save(s, row, ST_RUNNING, j->lease_id);
 	sje__sched_event_push(s, j, row->worker, type, message);
 }
 

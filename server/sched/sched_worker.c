@@ -331,7 +331,7 @@ sje__sched_heartbeat(sje__sched *s, sje__call *call)
 			sje__snprintf(msg, sizeof(msg), "%s",
 			    p->message != NULL ? p->message : "");
 			sje__sched_row_set_str(&row->progress_msg, msg);
-			sje__sched_save(s, row);
+			sje__sched_save(s, row, ST_RUNNING, j->lease_id);
 			Sje__V1__Progress prog = SJE__V1__PROGRESS__INIT;
 			prog.percent           = p->percent;
 			prog.message           = msg;
@@ -364,7 +364,7 @@ sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
 	row->lease_expires_ms = 0;
 	sje__sched_set_state(j, row, ST_QUEUED);
 	sje__sched_ready(s, j);
-	sje__sched_save(s, row);
+	sje__sched_save(s, row, ST_RUNNING, j->lease_id);
 	sje__sched_event_push(s, j, NULL, NULL, NULL);
 	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "handed back by worker %s",
 	    row->worker != NULL ? row->worker : "?");
@@ -581,7 +581,7 @@ sje__sched_timers(sje__sched *s)
 		sje__job_row *row = sje__sched_load(s, j);
 		sje__sched_set_state(j, row, ST_QUEUED);
 		row->ready_at_ms = 0;
-		sje__sched_save(s, row);
+		sje__sched_save(s, row, ST_SCHEDULED, 0);
 		sje__job_row_free(row);
 		sje__sched_ready(s, j);
 		sje__sched_event_push(s, j, NULL, NULL, NULL);
@@ -735,14 +735,18 @@ sje__sched_dispatch(sje__sched *s)
 			row->progress_pct     = 0;
 			sje__sched_row_set_str(&row->progress_msg, NULL);
 			sje__sched_row_set_str(&row->worker, h->worker->name);
-			sje__sched_save(s, row);
-			sje__attempt_row at = { .number = j->attempt,
+			// QUEUED -> RUNNING under the new lease, and the
+			// attempt's record, in one verb.
+			sje__sched_txn(s);
+			sje__job_claim cl = { .lease_id = j->lease_id,
+				.lease_expires_ms       = j->lease_expires_ms,
 				.worker                 = h->worker->name,
-				.started_ms             = s->now_ms,
-				.outcome                = ST_RUNNING };
-			if (sje__store_put_attempt(s->store, j->id, &at) !=
-			    SJE_OK) {
-				sje__sched_fatal("store attempt", SJE_EIO);
+				.attempt                = j->attempt,
+				.started_ms             = s->now_ms };
+			sje_err        cerr =
+			    sje__store_claim_job(s->store, j->id, &cl);
+			if (cerr != SJE_OK) {
+				sje__sched_fatal("store claim", cerr);
 			}
 			sje__sched_event_push(
 			    s, j, h->worker->name, NULL, NULL);

@@ -1,18 +1,31 @@
-// store.c — the durable job store, on SQLite.
+// sqlite.c — the SQLite backend of the job store (store.h's operations
+// table; the embedded default).
 //
-// One connection to <data_dir>/sje.db, in WAL mode, owned by the
+// One connection to <directory>/sje.db, in WAL mode, owned by the
 // scheduler thread (the connection is opened with SQLITE_OPEN_NOMUTEX: the
 // store is not thread-safe, see store.h). synchronous=NORMAL survives a
 // crash of the process with every commit; synchronous=FULL (SJE_SYNC_FULL)
 // also survives a power cut, at the cost of an fsync per commit. Group
 // commit is the caller's: sje__store_begin, many writes, sje__store_commit.
+// Readers (sje__store_open_reader) are read-only connections of their own.
 //
-// Every statement is prepared once, in sje__store_open, from the table
-// store_sql[] (indexed by enum store_stmt), and kept until close. A
-// statement is used as: bind, step, read, then store_done() resets it and
-// clears its bindings, on every path, so no statement is left holding a
-// read lock or borrowed text between calls. Text is bound SQLITE_STATIC:
-// the caller's strings outlive the step.
+// Every statement is prepared once, at open, from the table store_sql[]
+// (indexed by enum store_stmt), and kept until close. A statement is used
+// as: bind, step, read, then store_done() resets it and clears its
+// bindings, on every path, so no statement is left holding a read lock or
+// borrowed text between calls. Text is bound SQLITE_STATIC: the caller's
+// strings outlive the step.
+//
+// Conditional verbs are one UPDATE with the condition in its WHERE: when
+// it changes no row, one more read (store_why_not) tells a missing job
+// (SJE_ENOTFOUND) from a failed condition (SJE_EPRECOND). One connection
+// writes, so nothing can slip between the two.
+//
+// Event seqs: the store assigns them from a counter kept in memory
+// (last_seq), read at open from the meta row "event_seq" (or the newest
+// kept event, if higher), and written back to that row once per
+// transaction, at commit; a rollback puts the counter back. Stores of
+// every earlier version keep the same row, so they open unchanged.
 //
 // Errors: SQLITE_* codes become sje_err in one place, store_err(), which
 // also logs SQLite's message (callers never see SQL text). The connection
@@ -36,12 +49,14 @@
 //     stays small however many finished jobs the table keeps.
 //   jobs_state, jobs_function: (state, id) and (function, id) for
 //     sje__store_list_jobs, newest first, with a before_id cursor.
-//   meta: named 64-bit counters (the event sequence, ...).
+//   meta: named 64-bit counters: "event_seq", the last event seq taken
+//     ("lease_seq", in stores of early versions, is no longer read).
 #include <sje/sje.h>
 
 #include "store/store.h"
 
 #include "log.h"
+#include "sje/v1/job.pb-c.h"
 #include "util.h"
 
 #include <sqlite3.h>
@@ -57,6 +72,12 @@
 // The first terminal state (Sje__V1__JobState SUCCEEDED); the partial
 // index and the scan use this literal, and SQLite needs it literal in both.
 #define STORE_TERMINAL_MIN "5"
+_Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5,
+    "STORE_TERMINAL_MIN is the first terminal state");
+// ST_CLAIM and ST_EXTEND name QUEUED and RUNNING by number, as literals.
+_Static_assert(SJE__V1__JOB_STATE__JOB_STATE_QUEUED == 3 &&
+        SJE__V1__JOB_STATE__JOB_STATE_RUNNING == 4,
+    "ST_CLAIM and ST_EXTEND know QUEUED as 3 and RUNNING as 4");
 
 // The columns of jobs, in the order store_read_row reads them.
 #define STORE_COLS                                                      \
@@ -170,8 +191,14 @@ enum store_stmt {
 	ST_LIST_STATE_FUNCTION,
 	ST_LIST_WORKFLOW,
 	ST_SCAN_ACTIVE,
-	ST_META_GET,
 	ST_META_SET,
+	ST_SEQ_READ,
+	ST_CLAIM,
+	ST_EXTEND,
+	ST_GET_STATE,
+	ST_SAVEPOINT,
+	ST_ROLLBACK_TO,
+	ST_RELEASE,
 	ST_PUT_ATTEMPT,
 	ST_LIST_ATTEMPTS,
 	ST_ADD_EVENT,
@@ -203,7 +230,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "worker = ?8, result_json = ?9, error_type = ?10, "
 	    "error_message = ?11, progress_pct = ?12, progress_msg = ?13, "
 	    "cancel_requested = ?14, started_ms = ?15, finished_ms = ?16 "
-	    "WHERE id = ?1",
+	    "WHERE id = ?1 AND (state = ?17 OR (?17 = 0 AND state < " STORE_TERMINAL_MIN
+	    ")) AND (?18 = 0 OR lease_id = ?18)",
 	[ST_GET]        = "SELECT " STORE_COLS " FROM jobs WHERE task_id = ?1",
 	[ST_GET_BY_ID]  = "SELECT " STORE_COLS " FROM jobs WHERE id = ?1",
 	[ST_GET_RESULT] = "SELECT result_json FROM jobs WHERE task_id = ?1",
@@ -226,10 +254,25 @@ static const char *const store_sql[ST_COUNT] = {
 	                     "ORDER BY id DESC LIMIT ?2",
 	[ST_SCAN_ACTIVE]   = "SELECT " STORE_COLS " FROM jobs "
 	                     "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
-	[ST_META_GET]      = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	// The last event seq committed (store_seq_read).
+	[ST_SEQ_READ] =
+	    "SELECT max(coalesce((SELECT value FROM meta WHERE "
+	    "key = 'event_seq'), 0), coalesce((SELECT max(seq) FROM events), 0))",
+	// A claim takes a QUEUED job only (the states are literal, as the
+	// partial index's: 3 QUEUED, 4 RUNNING).
+	[ST_CLAIM] = "UPDATE jobs SET state = 4, attempt = ?2, lease_id = ?3, "
+	             "lease_expires_ms = ?4, worker = ?5, started_ms = ?6, "
+	             "progress_pct = 0, progress_msg = NULL "
+	             "WHERE id = ?1 AND state = 3",
+	[ST_EXTEND]      = "UPDATE jobs SET lease_expires_ms = ?3 "
+	                   "WHERE id = ?1 AND state = 4 AND lease_id = ?2",
+	[ST_GET_STATE]   = "SELECT state FROM jobs WHERE id = ?1",
+	[ST_SAVEPOINT]   = "SAVEPOINT store_insert",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO store_insert",
+	[ST_RELEASE]     = "RELEASE store_insert",
 	[ST_PUT_ATTEMPT] =
 	    "INSERT OR REPLACE INTO attempts (job_id, number, worker, "
 	    "started_ms, finished_ms, outcome, error_type, error_message) "
@@ -238,8 +281,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "SELECT number, worker, started_ms, finished_ms, outcome, "
 	    "error_type, error_message FROM attempts WHERE job_id = ?1 "
 	    "ORDER BY number",
-	[ST_ADD_EVENT] = "INSERT OR REPLACE INTO events (seq, task_id, data) "
-	                 "VALUES (?1, ?2, ?3)",
+	[ST_ADD_EVENT]        = "INSERT INTO events (seq, task_id, data) "
+	                        "VALUES (?1, ?2, ?3)",
 	[ST_LIST_EVENTS]      = "SELECT seq, data FROM events WHERE seq > ?1 "
 	                        "ORDER BY seq LIMIT ?2",
 	[ST_LIST_EVENTS_TASK] = "SELECT seq, data FROM events WHERE seq > ?1 "
@@ -256,17 +299,28 @@ static const char *const store_sql[ST_COUNT] = {
 	    "ORDER BY finished_ms LIMIT ?2)",
 };
 
-struct sje__store {
+// store_db is the backend's state behind an sje__store handle (base.impl
+// points back to it).
+typedef struct store_db {
+	sje__store    base;
 	sqlite3      *db;
-	char         *path;         // <data_dir>/sje.db, for log lines
+	char         *path;         // <directory>/sje.db, for log lines
 	sqlite3_stmt *st[ST_COUNT]; // NULL where not (yet) prepared
-};
+	bool          reader;       // opened read-only (open_reader)
+	// The event seq counter (store.h: the store assigns seqs). last_seq
+	// is the last taken, seq_at_begin its value when the open
+	// transaction began (a rollback goes back to it); seq_dirty says the
+	// meta row "event_seq" is behind last_seq, to be written at commit.
+	uint64_t last_seq;
+	uint64_t seq_at_begin;
+	bool     seq_dirty;
+} store_db;
 
 // store_err translates rc, logging SQLite's message with what was being
 // done. SQLITE_CONSTRAINT_UNIQUE is SJE_EEXIST and not logged (callers
 // expect it).
 static sje_err
-store_err(sje__store *s, int rc, const char *what)
+store_err(store_db *s, int rc, const char *what)
 {
 	switch (rc) {
 	case SQLITE_OK:
@@ -295,9 +349,19 @@ store_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+// store_bind_text binds str (NULL binds NULL).
+static int
+store_bind_text(sqlite3_stmt *st, int i, const char *str)
+{
+	if (str == NULL) {
+		return sqlite3_bind_null(st, i);
+	}
+	return sqlite3_bind_text(st, i, str, -1, SQLITE_STATIC);
+}
+
 // store_exec runs one or more statements of sql that return no rows.
 static sje_err
-store_exec(sje__store *s, const char *sql, const char *what)
+store_exec(store_db *s, const char *sql, const char *what)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	return store_err(s, rc, what);
@@ -344,7 +408,7 @@ store_mkdirs(const char *dir)
 
 // store_user_version reads PRAGMA user_version.
 static sje_err
-store_user_version(sje__store *s, int *version)
+store_user_version(store_db *s, int *version)
 {
 	sqlite3_stmt *st;
 	sje_err       rv;
@@ -370,7 +434,7 @@ store_user_version(sje__store *s, int *version)
 // store_check_version is SJE_EPROTO (logged) when version is newer than
 // this program's schema.
 static sje_err
-store_check_version(sje__store *s, int version)
+store_check_version(store_db *s, int version)
 {
 	if (version > SJE_STORE_SCHEMA_VERSION || version < 0) {
 		SJE_ERROR("store %s: schema version %d is newer than this "
@@ -385,7 +449,7 @@ store_check_version(sje__store *s, int version)
 // in one transaction. SJE_EPROTO, with nothing written, when the file's
 // schema is newer than this program's.
 static sje_err
-store_migrate(sje__store *s)
+store_migrate(store_db *s)
 {
 	char    sql[64];
 	sje_err rv;
@@ -435,7 +499,7 @@ fail:
 // store_set_modes sets WAL and the sync mode. journal_mode answers with
 // the mode it got: a file system that cannot do WAL is an error.
 static sje_err
-store_set_modes(sje__store *s, sje_sync_mode sync)
+store_set_modes(store_db *s, sje_sync_mode sync)
 {
 	sqlite3_stmt *st;
 	sje_err       rv = SJE_OK;
@@ -468,7 +532,7 @@ store_set_modes(sje__store *s, sje_sync_mode sync)
 
 // store_prepare_all prepares every statement of store_sql.
 static sje_err
-store_prepare_all(sje__store *s)
+store_prepare_all(store_db *s)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
 		int rc = sqlite3_prepare_v3(s->db, store_sql[i], -1,
@@ -483,7 +547,7 @@ store_prepare_all(sje__store *s)
 // store_finalize_all finalizes the prepared statements; copes with a
 // partly prepared set.
 static void
-store_finalize_all(sje__store *s)
+store_finalize_all(store_db *s)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize(s->st[i]); // accepts NULL
@@ -494,7 +558,7 @@ store_finalize_all(sje__store *s)
 // store_open_db opens the file with flags (SQLITE_OPEN_*, NOMUTEX added)
 // and sets the connection up.
 static sje_err
-store_open_db(sje__store *s, int flags)
+store_open_db(store_db *s, int flags)
 {
 	int rc = sqlite3_open_v2(
 	    s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -511,7 +575,7 @@ store_open_db(sje__store *s, int flags)
 // store_close_db closes the connection (checkpointing the WAL when this is
 // the last connection). All statements must be finalized.
 static void
-store_close_db(sje__store *s)
+store_close_db(store_db *s)
 {
 	int rc;
 
@@ -526,72 +590,108 @@ store_close_db(sje__store *s)
 	s->db = NULL;
 }
 
-sje_err
-sje__store_open(const char *data_dir, sje_sync_mode sync, sje__store **out)
+static const sje__store_ops store_ops;
+
+// store_alloc makes an empty store_db for <directory>/sje.db.
+static store_db *
+store_alloc(const char *directory)
 {
-	sje__store *s;
-	sje_err     rv;
+	store_db *s = calloc(1, sizeof(*s));
 
-	if (data_dir == NULL || data_dir[0] == '\0') {
-		return SJE_EINVAL;
+	if (s == NULL) {
+		return NULL;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		return SJE_ENOMEM;
+	if ((s->path = sje__asprintf("%s/sje.db", directory)) == NULL) {
+		free(s);
+		return NULL;
 	}
-	if ((s->path = sje__asprintf("%s/sje.db", data_dir)) == NULL) {
-		rv = SJE_ENOMEM;
-		goto fail_path;
-	}
-	if ((rv = store_mkdirs(data_dir)) != SJE_OK) {
-		goto fail_mkdir;
-	}
-	if ((rv = store_open_db(
-	         s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != SJE_OK) {
-		goto fail_open;
-	}
-	// Migrate (and check the version) before WAL, so that a file from a
-	// newer program is refused untouched.
-	if ((rv = store_migrate(s)) != SJE_OK) {
-		goto fail_setup;
-	}
-	if ((rv = store_set_modes(s, sync)) != SJE_OK) {
-		goto fail_setup;
-	}
-	if ((rv = store_prepare_all(s)) != SJE_OK) {
-		goto fail_prepare;
-	}
-	*out = s; // publish only on success
-	return SJE_OK;
+	s->base.ops  = &store_ops;
+	s->base.impl = s;
+	return s;
+}
 
-fail_prepare:
+// store_free finalizes, closes and frees s; copes with a half-built one.
+static void
+store_free(store_db *s)
+{
 	store_finalize_all(s);
-fail_setup:
-fail_open:
 	store_close_db(s);
-fail_mkdir:
 	free(s->path);
-fail_path:
 	free(s);
+}
+
+// store_seq_read reads the last event seq committed: the meta row
+// "event_seq", or the newest kept event if that is higher (both are
+// written in one transaction; the max is a guard, so a seq is never
+// taken twice).
+static sje_err
+store_seq_read(store_db *s, uint64_t *seq)
+{
+	sqlite3_stmt *st = s->st[ST_SEQ_READ];
+	sje_err       rv = SJE_OK;
+	int           rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*seq = (uint64_t) sqlite3_column_int64(st, 0);
+	} else {
+		rv = store_err(s, rc, "reading the event seq");
+		if (rv == SJE_OK) { // no row: cannot happen
+			rv = SJE_EIO;
+		}
+	}
+	store_done(st);
 	return rv;
 }
 
 sje_err
-sje__store_open_reader(const char *data_dir, sje__store **out)
+sje__store_open_sqlite(const sje__store_sqlite_opts *o, sje__store **out)
 {
-	sje__store *s;
-	sje_err     rv;
-	int         version;
+	store_db *s;
+	sje_err   rv;
 
-	if (data_dir == NULL || data_dir[0] == '\0') {
+	if (o == NULL || o->directory == NULL || o->directory[0] == '\0') {
 		return SJE_EINVAL;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = store_alloc(o->directory)) == NULL) {
 		return SJE_ENOMEM;
 	}
-	if ((s->path = sje__asprintf("%s/sje.db", data_dir)) == NULL) {
-		free(s);
+	if ((rv = store_mkdirs(o->directory)) != SJE_OK) {
+		goto fail;
+	}
+	if ((rv = store_open_db(
+	         s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) != SJE_OK) {
+		goto fail;
+	}
+	// Migrate (and check the version) before WAL, so that a file from a
+	// newer program is refused untouched.
+	if ((rv = store_migrate(s)) != SJE_OK ||
+	    (rv = store_set_modes(s, o->sync)) != SJE_OK ||
+	    (rv = store_prepare_all(s)) != SJE_OK ||
+	    (rv = store_seq_read(s, &s->last_seq)) != SJE_OK) {
+		goto fail;
+	}
+	*out = &s->base; // publish only on success
+	return SJE_OK;
+
+fail:
+	store_free(s); // copes with a partly prepared set
+	return rv;
+}
+
+sje_err
+sje__store_open_sqlite_reader(const char *directory, sje__store **out)
+{
+	store_db *s;
+	sje_err   rv;
+	int       version;
+
+	if (directory == NULL || directory[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if ((s = store_alloc(directory)) == NULL) {
 		return SJE_ENOMEM;
 	}
+	s->reader = true;
 	if ((rv = store_open_db(s, SQLITE_OPEN_READONLY)) != SJE_OK ||
 	    (rv = store_user_version(s, &version)) != SJE_OK) {
 		goto fail;
@@ -607,33 +707,42 @@ sje__store_open_reader(const char *data_dir, sje__store **out)
 	if ((rv = store_prepare_all(s)) != SJE_OK) {
 		goto fail;
 	}
-	*out = s;
+	*out = &s->base;
 	return SJE_OK;
 
 fail:
-	store_finalize_all(s);
-	store_close_db(s);
-	free(s->path);
-	free(s);
+	store_free(s);
 	return rv;
 }
 
-void
-sje__store_close(sje__store *s)
+// sq_open_reader opens a read-only connection on the same file.
+static sje_err
+sq_open_reader(sje__store *h, sje__store **out)
 {
-	if (s == NULL) {
-		return;
+	store_db *s = h->impl;
+	char     *dir;
+	sje_err   rv;
+
+	// The directory is the path less "/sje.db".
+	if ((dir = sje__strdup(s->path)) == NULL) {
+		return SJE_ENOMEM;
 	}
-	store_finalize_all(s);
-	store_close_db(s);
-	free(s->path);
-	free(s);
+	dir[strlen(dir) - strlen("/sje.db")] = '\0';
+	rv = sje__store_open_sqlite_reader(dir, out);
+	free(dir);
+	return rv;
+}
+
+static void
+sq_close(sje__store *h)
+{
+	store_free(h->impl); // closing rolls an open transaction back
 }
 
 // store_finish translates rc, the result of the last step of st (or of a
 // bind), then resets st. The message is read before the reset.
 static sje_err
-store_finish(sje__store *s, sqlite3_stmt *st, int rc, const char *what)
+store_finish(store_db *s, sqlite3_stmt *st, int rc, const char *what)
 {
 	sje_err rv = store_err(s, rc, what);
 	store_done(st);
@@ -642,44 +751,106 @@ store_finish(sje__store *s, sqlite3_stmt *st, int rc, const char *what)
 
 // store_step_done steps st once, expecting no row, then resets it.
 static sje_err
-store_step_done(sje__store *s, sqlite3_stmt *st, const char *what)
+store_step_done(store_db *s, sqlite3_stmt *st, const char *what)
 {
 	return store_finish(s, st, sqlite3_step(st), what);
 }
 
-sje_err
-sje__store_begin(sje__store *s)
+// store_in_txn is true while a transaction is open on s.
+static bool
+store_in_txn(store_db *s)
 {
-	return store_step_done(s, s->st[ST_BEGIN], "begin");
+	return !sqlite3_get_autocommit(s->db);
 }
 
-sje_err
-sje__store_commit(sje__store *s)
+// store_meta_set writes the 64-bit counter key (in the open transaction,
+// if any).
+static sje_err
+store_meta_set(store_db *s, const char *key, uint64_t value)
 {
-	sje_err rv = store_step_done(s, s->st[ST_COMMIT], "commit");
-	if (rv != SJE_OK) {
-		sje__store_rollback(s);
+	sqlite3_stmt *st = s->st[ST_META_SET];
+	int           rc;
+
+	if ((rc = store_bind_text(st, 1, key)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, 2, (sqlite3_int64) value)) ==
+	        SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "writing meta");
+}
+
+static sje_err
+sq_begin(sje__store *h)
+{
+	store_db *s  = h->impl;
+	sje_err   rv = store_step_done(s, s->st[ST_BEGIN], "begin");
+
+	if (rv == SJE_OK) {
+		s->seq_at_begin = s->last_seq;
 	}
 	return rv;
 }
 
-void
-sje__store_rollback(sje__store *s)
+static void sq_rollback(sje__store *h);
+
+static sje_err
+sq_commit(sje__store *h)
 {
-	if (sqlite3_get_autocommit(s->db)) {
+	store_db *s = h->impl;
+	sje_err   rv;
+
+	if (!store_in_txn(s)) {
+		// As SQLite answers a COMMIT with none open.
+		SJE_ERROR("store %s: commit: no transaction is open", s->path);
+		return SJE_EIO;
+	}
+	// The seq counter is saved once per transaction, not per event.
+	if (s->seq_dirty &&
+	    (rv = store_meta_set(s, "event_seq", s->last_seq)) != SJE_OK) {
+		sq_rollback(h);
+		return rv;
+	}
+	if ((rv = store_step_done(s, s->st[ST_COMMIT], "commit")) != SJE_OK) {
+		sq_rollback(h);
+		return rv;
+	}
+	s->seq_dirty = false;
+	return SJE_OK;
+}
+
+static void
+sq_rollback(sje__store *h)
+{
+	store_db *s = h->impl;
+
+	if (!store_in_txn(s)) {
 		return; // no transaction open
 	}
 	(void) store_step_done(s, s->st[ST_ROLLBACK], "rollback");
+	s->last_seq  = s->seq_at_begin;
+	s->seq_dirty = false;
 }
 
-// store_bind_text binds str (NULL binds NULL).
-static int
-store_bind_text(sqlite3_stmt *st, int i, const char *str)
+// store_why_not tells why a conditional update of job id changed nothing:
+// SJE_ENOTFOUND when there is no such job, else SJE_EPRECOND.
+static sje_err
+store_why_not(store_db *s, int64_t id)
 {
-	if (str == NULL) {
-		return sqlite3_bind_null(st, i);
+	sqlite3_stmt *st = s->st[ST_GET_STATE];
+	int           rc = sqlite3_bind_int64(st, 1, id);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
 	}
-	return sqlite3_bind_text(st, i, str, -1, SQLITE_STATIC);
+	if (rc == SQLITE_ROW) {
+		store_done(st);
+		return SJE_EPRECOND;
+	}
+	if (rc == SQLITE_DONE) {
+		store_done(st);
+		return SJE_ENOTFOUND;
+	}
+	return store_finish(s, st, rc, "reading a job's state");
 }
 
 // STORE_BIND runs one sqlite3_bind_* call while rc is still SQLITE_OK, so
@@ -692,8 +863,8 @@ store_bind_text(sqlite3_stmt *st, int i, const char *str)
 	} while (0)
 
 // store_bind_mutable binds the fields that sje__store_update_job writes, at
-// the parameter numbers that ST_UPDATE uses (?2..?16). Returns an SQLite
-// code.
+// the parameter numbers that ST_UPDATE uses (?2..?16; ?17 and ?18 are its
+// condition). Returns an SQLite code.
 static int
 store_bind_mutable(sqlite3_stmt *st, const sje__job_row *row)
 {
@@ -757,8 +928,9 @@ store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
 	return rc;
 }
 
-sje_err
-sje__store_insert_job(sje__store *s, const sje__job_row *row, int64_t *id)
+// store_insert_one inserts row and writes its new id to *id.
+static sje_err
+store_insert_one(store_db *s, const sje__job_row *row, int64_t *id)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	sje_err       rv;
@@ -777,21 +949,132 @@ sje__store_insert_job(sje__store *s, const sje__job_row *row, int64_t *id)
 	return SJE_OK;
 }
 
-sje_err
-sje__store_update_job(sje__store *s, const sje__job_row *row)
+static sje_err
+sq_insert_jobs(sje__store *h, const sje__job_row *rows, size_t n, int64_t *ids)
 {
+	store_db *s = h->impl;
+	int64_t  *got;
+	sje_err   rv = SJE_OK;
+
+	if (n == 1) {
+		// One statement is all or nothing by itself: no savepoint on
+		// the submit path.
+		return store_insert_one(s, rows, ids);
+	}
+	if (n == 0) {
+		return SJE_OK;
+	}
+	if ((got = calloc(n, sizeof(*got))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	// A savepoint undoes the rows of this call alone on failure (and
+	// is a transaction of its own when none is open).
+	if ((rv = store_step_done(s, s->st[ST_SAVEPOINT], "inserting jobs")) !=
+	    SJE_OK) {
+		free(got);
+		return rv;
+	}
+	for (size_t i = 0; i < n && rv == SJE_OK; i++) {
+		rv = store_insert_one(s, &rows[i], &got[i]);
+	}
+	if (rv != SJE_OK) {
+		(void) store_step_done(
+		    s, s->st[ST_ROLLBACK_TO], "undoing inserted jobs");
+	}
+	sje_err rel = store_step_done(s, s->st[ST_RELEASE], "inserting jobs");
+	if (rv == SJE_OK && rel != SJE_OK) {
+		rv = rel;
+	}
+	if (rv == SJE_OK) {
+		memcpy(ids, got, n * sizeof(*ids));
+	}
+	free(got);
+	return rv;
+}
+
+// store_changed is SJE_OK when the last statement changed a row of job
+// id, else why not (store_why_not).
+static sje_err
+store_changed(store_db *s, int64_t id)
+{
+	return sqlite3_changes(s->db) > 0 ? SJE_OK : store_why_not(s, id);
+}
+
+static sje_err
+sq_update_job(
+    sje__store *h, const sje__job_row *row, const sje__job_expect *expect)
+{
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_UPDATE];
 	sje_err       rv;
 	int           rc;
 
 	if ((rc = sqlite3_bind_int64(st, 1, row->id)) == SQLITE_OK &&
-	    (rc = store_bind_mutable(st, row)) == SQLITE_OK) {
+	    (rc = store_bind_mutable(st, row)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int(st, 17, expect->state)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(
+	         st, 18, (sqlite3_int64) expect->lease_id)) == SQLITE_OK) {
 		rc = sqlite3_step(st);
 	}
 	if ((rv = store_finish(s, st, rc, "updating a job")) != SJE_OK) {
 		return rv;
 	}
-	return sqlite3_changes(s->db) > 0 ? SJE_OK : SJE_ENOTFOUND;
+	return store_changed(s, row->id);
+}
+
+static sje_err sq_put_attempt(
+    sje__store *h, int64_t job_id, const sje__attempt_row *a);
+
+static sje_err
+sq_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_CLAIM];
+	sje_err       rv;
+	int           rc = SQLITE_OK;
+
+	if (c->lease_id == 0) {
+		return SJE_EINVAL;
+	}
+	STORE_BIND(rc, sqlite3_bind_int64(st, 1, id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, c->attempt));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 3, (sqlite3_int64) c->lease_id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 4, c->lease_expires_ms));
+	STORE_BIND(rc, store_bind_text(st, 5, c->worker));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 6, c->started_ms));
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if ((rv = store_finish(s, st, rc, "claiming a job")) != SJE_OK ||
+	    (rv = store_changed(s, id)) != SJE_OK) {
+		return rv;
+	}
+	sje__attempt_row a = { .number = c->attempt,
+		.worker                = (char *) c->worker,
+		.started_ms            = c->started_ms,
+		.outcome = SJE__V1__JOB_STATE__JOB_STATE_RUNNING };
+	return sq_put_attempt(h, id, &a);
+}
+
+static sje_err
+sq_extend_lease(
+    sje__store *h, int64_t id, uint64_t lease_id, sje_time_ms expires_ms)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_EXTEND];
+	sje_err       rv;
+	int           rc = SQLITE_OK;
+
+	STORE_BIND(rc, sqlite3_bind_int64(st, 1, id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, (sqlite3_int64) lease_id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 3, expires_ms));
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if ((rv = store_finish(s, st, rc, "extending a lease")) != SJE_OK) {
+		return rv;
+	}
+	return store_changed(s, id);
 }
 
 // store_col_text copies text column i into *out (NULL for SQL NULL).
@@ -818,22 +1101,6 @@ store_col_text(sqlite3_stmt *st, int i, char **out)
 	copy[len] = '\0';
 	*out      = copy;
 	return SJE_OK;
-}
-
-// store_row_fini frees what row owns, leaving it empty.
-static void
-store_row_fini(sje__job_row *row)
-{
-	free(row->task_id);
-	free(row->function);
-	free(row->spec);
-	free(row->worker);
-	free(row->result_json);
-	free(row->error_type);
-	free(row->error_message);
-	free(row->progress_msg);
-	free(row->workflow_id);
-	memset(row, 0, sizeof(*row));
 }
 
 // store_read_row fills row (zeroed by the caller) from the current result
@@ -913,7 +1180,7 @@ store_new_row(sqlite3_stmt *st, sje__job_row **out)
 
 // store_get_one steps st (bound by the caller) for at most one row.
 static sje_err
-store_get_one(sje__store *s, sqlite3_stmt *st, sje__job_row **out)
+store_get_one(store_db *s, sqlite3_stmt *st, sje__job_row **out)
 {
 	sje_err rv;
 	int     rc = sqlite3_step(st);
@@ -929,9 +1196,10 @@ store_get_one(sje__store *s, sqlite3_stmt *st, sje__job_row **out)
 	return rv;
 }
 
-sje_err
-sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
+static sje_err
+sq_get_job(sje__store *h, const char *task_id, sje__job_row **out)
 {
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_GET];
 	int           rc;
 
@@ -944,9 +1212,10 @@ sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
 	return store_get_one(s, st, out);
 }
 
-sje_err
-sje__store_get_result(sje__store *s, const char *task_id, char **out)
+static sje_err
+sq_get_result(sje__store *h, const char *task_id, char **out)
 {
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_GET_RESULT];
 	sje_err       rv;
 	int           rc;
@@ -970,9 +1239,10 @@ sje__store_get_result(sje__store *s, const char *task_id, char **out)
 	return rv;
 }
 
-sje_err
-sje__store_get_job_by_id(sje__store *s, int64_t id, sje__job_row **out)
+static sje_err
+sq_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 {
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_GET_BY_ID];
 	int           rc;
 
@@ -992,10 +1262,11 @@ store_rows_free(sje__job_row **rows, size_t n)
 	free(rows);
 }
 
-sje_err
-sje__store_list_jobs(
-    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+static sje_err
+sq_list_jobs(
+    sje__store *h, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
 {
+	store_db      *s           = h->impl;
 	bool           by_function = f->function != NULL && f->function[0];
 	bool           by_state    = f->state != 0;
 	sqlite3_stmt  *st;
@@ -1065,10 +1336,11 @@ done:
 	return SJE_OK;
 }
 
-sje_err
-sje__store_scan_active(sje__store *s,
+static sje_err
+sq_scan_active(sje__store *h,
     sje_err (*fn)(void *arg, const sje__job_row *row), void *arg)
 {
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_SCAN_ACTIVE];
 	sje__job_row  row;
 	sje_err       rv = SJE_OK;
@@ -1083,7 +1355,7 @@ sje__store_scan_active(sje__store *s,
 		if (rv == SJE_OK) {
 			rv = fn(arg, &row);
 		}
-		store_row_fini(&row);
+		sje__job_row_fini(&row);
 		if (rv != SJE_OK) {
 			break;
 		}
@@ -1095,58 +1367,43 @@ sje__store_scan_active(sje__store *s,
 	return rv;
 }
 
-sje_err
-sje__store_meta_get(sje__store *s, const char *key, uint64_t *value)
+static sje_err
+sq_next_event_seq(sje__store *h, uint64_t *seq)
 {
-	sqlite3_stmt *st = s->st[ST_META_GET];
-	sje_err       rv = SJE_OK;
-	int           rc;
+	store_db *s = h->impl;
+	sje_err   rv;
 
-	if ((rc = store_bind_text(st, 1, key)) == SQLITE_OK) {
-		rc = sqlite3_step(st);
+	if (s->reader) {
+		return SJE_EPRECOND;
 	}
-	if (rc == SQLITE_ROW) {
-		*value = (uint64_t) sqlite3_column_int64(st, 0);
-	} else if (rc == SQLITE_DONE) {
-		*value = 0;
-	} else {
-		rv = store_err(s, rc, "reading meta");
+	s->last_seq++;
+	if (store_in_txn(s)) {
+		s->seq_dirty = true; // written at commit
+	} else if ((rv = store_meta_set(s, "event_seq", s->last_seq)) !=
+	    SJE_OK) {
+		s->last_seq--;
+		return rv;
 	}
-	store_done(st);
-	return rv;
+	*seq = s->last_seq;
+	return SJE_OK;
 }
 
-sje_err
-sje__store_meta_set(sje__store *s, const char *key, uint64_t value)
+static sje_err
+sq_last_event_seq(sje__store *h, uint64_t *seq)
 {
-	sqlite3_stmt *st = s->st[ST_META_SET];
-	int           rc;
+	store_db *s = h->impl;
 
-	if (key == NULL) {
-		return SJE_EINVAL;
+	if (s->reader) {
+		return store_seq_read(s, seq); // what the writer committed
 	}
-	if ((rc = store_bind_text(st, 1, key)) == SQLITE_OK &&
-	    (rc = sqlite3_bind_int64(st, 2, (sqlite3_int64) value)) ==
-	        SQLITE_OK) {
-		rc = sqlite3_step(st);
-	}
-	return store_finish(s, st, rc, "writing meta");
+	*seq = s->last_seq;
+	return SJE_OK;
 }
 
-void
-sje__job_row_free(sje__job_row *row)
+static sje_err
+sq_put_attempt(sje__store *h, int64_t job_id, const sje__attempt_row *a)
 {
-	if (row == NULL) {
-		return;
-	}
-	store_row_fini(row);
-	free(row);
-}
-
-sje_err
-sje__store_put_attempt(
-    sje__store *s, int64_t job_id, const sje__attempt_row *a)
-{
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_PUT_ATTEMPT];
 	int           rc;
 	if ((rc = sqlite3_bind_int64(st, 1, job_id)) == SQLITE_OK &&
@@ -1162,21 +1419,11 @@ sje__store_put_attempt(
 	return store_finish(s, st, rc, "writing an attempt");
 }
 
-void
-sje__attempt_rows_free(sje__attempt_row *rows, size_t n)
+static sje_err
+sq_list_attempts(
+    sje__store *h, int64_t job_id, sje__attempt_row **rows, size_t *n)
 {
-	for (size_t i = 0; rows != NULL && i < n; i++) {
-		free(rows[i].worker);
-		free(rows[i].error_type);
-		free(rows[i].error_message);
-	}
-	free(rows);
-}
-
-sje_err
-sje__store_list_attempts(
-    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n)
-{
+	store_db         *s   = h->impl;
 	sqlite3_stmt     *st  = s->st[ST_LIST_ATTEMPTS];
 	sje__attempt_row *v   = NULL;
 	size_t            cnt = 0, cap = 0;
@@ -1221,10 +1468,11 @@ sje__store_list_attempts(
 	return SJE_OK;
 }
 
-sje_err
-sje__store_add_event(sje__store *s, uint64_t seq, const char *task_id,
+static sje_err
+sq_add_event(sje__store *h, uint64_t seq, const char *task_id,
     const uint8_t *data, size_t len)
 {
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_ADD_EVENT];
 	int           rc;
 	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) seq)) ==
@@ -1237,12 +1485,13 @@ sje__store_add_event(sje__store *s, uint64_t seq, const char *task_id,
 	return store_finish(s, st, rc, "keeping an event");
 }
 
-sje_err
-sje__store_list_events(sje__store *s, uint64_t after, const char *task_id,
+static sje_err
+sq_list_events(sje__store *h, uint64_t after, const char *task_id,
     uint32_t limit,
     sje_err (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
     void *arg)
 {
+	store_db     *s       = h->impl;
 	bool          by_task = task_id != NULL && task_id[0] != '\0';
 	sqlite3_stmt *st =
 	    s->st[by_task ? ST_LIST_EVENTS_TASK : ST_LIST_EVENTS];
@@ -1269,9 +1518,10 @@ sje__store_list_events(sje__store *s, uint64_t after, const char *task_id,
 	return rv;
 }
 
-sje_err
-sje__store_prune_events(sje__store *s, uint64_t upto)
+static sje_err
+sq_prune_events(sje__store *h, uint64_t upto)
 {
+	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_PRUNE_EVENTS];
 	int           rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) upto);
 	if (rc == SQLITE_OK) {
@@ -1280,10 +1530,11 @@ sje__store_prune_events(sje__store *s, uint64_t upto)
 	return store_finish(s, st, rc, "pruning events");
 }
 
-sje_err
-sje__store_purge_finished(
-    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n)
+static sje_err
+sq_purge_finished(
+    sje__store *h, sje_time_ms before_ms, uint32_t limit, uint32_t *n)
 {
+	store_db *s = h->impl;
 	for (int k = ST_PURGE_ATTEMPTS; k <= ST_PURGE_JOBS; k++) {
 		sqlite3_stmt *st = s->st[k];
 		int           rc = sqlite3_bind_int64(st, 1, before_ms);
@@ -1301,3 +1552,29 @@ sje__store_purge_finished(
 	*n = (uint32_t) sqlite3_changes(s->db);
 	return SJE_OK;
 }
+
+static const sje__store_ops store_ops = {
+	.name           = "sqlite",
+	.close          = sq_close,
+	.open_reader    = sq_open_reader,
+	.begin          = sq_begin,
+	.commit         = sq_commit,
+	.rollback       = sq_rollback,
+	.insert_jobs    = sq_insert_jobs,
+	.claim_job      = sq_claim_job,
+	.update_job     = sq_update_job,
+	.extend_lease   = sq_extend_lease,
+	.get_job        = sq_get_job,
+	.get_job_by_id  = sq_get_job_by_id,
+	.get_result     = sq_get_result,
+	.list_jobs      = sq_list_jobs,
+	.scan_active    = sq_scan_active,
+	.put_attempt    = sq_put_attempt,
+	.list_attempts  = sq_list_attempts,
+	.next_event_seq = sq_next_event_seq,
+	.last_event_seq = sq_last_event_seq,
+	.add_event      = sq_add_event,
+	.list_events    = sq_list_events,
+	.prune_events   = sq_prune_events,
+	.purge_finished = sq_purge_finished,
+};

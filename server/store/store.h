@@ -1,19 +1,32 @@
 // store.h — the durable job store: the one narrow interface between the
-// scheduler and the database. No SQL lives outside store.c, so that another
-// backend (PostgreSQL, planned) can sit behind the same functions.
+// scheduler and a database, as an operations table (sje__store_ops) that
+// each backend fills. No SQL lives outside server/store/, so that another
+// backend (PostgreSQL, shared by several coordinators, planned) can sit
+// behind the same verbs.
 //
-// The store is one SQLite file, <data_dir>/sje.db, in WAL mode. Writes are
-// grouped by the caller: sje__store_begin, any number of writes,
-// sje__store_commit. A job's row holds its spec exactly as submitted (the
-// packed sje.v1.JobSpec, task_id filled in) plus the fields that change as
-// it runs.
+// Backends: SQLite (sqlite.c, sje__store_open_sqlite: the embedded
+// default, one file in WAL mode) and, for tests, a memory store
+// (tests/support/memstore.h). Every backend passes the same contract
+// tests (tests/store/contract.c).
 //
-// Schema versioning: the schema version is kept in PRAGMA user_version.
-// To change the schema, bump SJE_STORE_SCHEMA_VERSION and add a migration
-// step from the previous version in store.c (store_migrate); never edit a
-// released step.
+// The verbs are those of jobs, not of rows: insert jobs, claim a job for a
+// lease, update a job only if it is still in the state (and under the
+// lease) the caller saw, extend a lease, take the next event seq and keep
+// the event, list, purge. A conditional verb whose condition fails
+// changes nothing and returns SJE_EPRECOND; a missing job is
+// SJE_ENOTFOUND. The caller decides what a failure means: the store never
+// ends the process.
 //
-// Not thread-safe: a store belongs to one thread at a time. The
+// Writes are grouped by the caller: sje__store_begin, any number of
+// writes, sje__store_commit (group commit); sje__store_rollback undoes
+// every write since begin, the event seqs taken included. A write outside
+// a transaction commits by itself.
+//
+// A job's row holds its spec exactly as submitted (the packed
+// sje.v1.JobSpec, task_id filled in) plus the fields that change as it
+// runs. States are Sje__V1__JobState values, passed as int.
+//
+// Not thread-safe: a store handle belongs to one thread at a time. The
 // scheduler's is read and written; the hook thread reads through one of
 // its own (sje__store_open_reader).
 #ifndef SJE_SERVER_STORE_H
@@ -22,14 +35,21 @@
 #include <sje/config.h>
 #include <sje/sje.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
+// The SQLite schema's version (PRAGMA user_version). To change the schema,
+// bump it and append a migration step in sqlite.c (store_migrations);
+// never edit a released step.
 #define SJE_STORE_SCHEMA_VERSION 4
 
-typedef struct sje__store sje__store;
+typedef struct sje__store     sje__store;
+typedef struct sje__store_ops sje__store_ops;
 
 // sje__job_row is one job as stored. Strings are owned by the row (NULL
 // where the column is NULL); sje__job_row_free frees it all.
 typedef struct sje__job_row {
-	int64_t     id; // rowid; also the submit order (oldest = least)
+	int64_t     id; // assigned by the store; also the submit order
 	char       *task_id;
 	char       *function;
 	uint8_t    *spec; // packed sje.v1.JobSpec as submitted
@@ -64,72 +84,21 @@ typedef struct sje__job_filter {
 	const char *workflow_id; // NULL or "": any; else that run's steps
 } sje__job_filter;
 
-// sje__store_open opens or creates <data_dir>/sje.db (creating data_dir),
-// migrates the schema, and sets WAL and the sync mode. *out is written on
-// SJE_OK; caller owns it. Errors: SJE_EIO (with a logged reason),
-// SJE_EPROTO when the file's schema is newer than this program.
-sje_err sje__store_open(
-    const char *data_dir, sje_sync_mode sync, sje__store **out);
+// sje__job_expect is the condition of sje__store_update_job: what the
+// caller saw the job as.
+typedef struct sje__job_expect {
+	int      state;    // the state it must be in; 0: any unfinished one
+	uint64_t lease_id; // 0: any lease; else the lease it must hold
+} sje__job_expect;
 
-// sje__store_open_reader opens <data_dir>/sje.db, which must exist with
-// the current schema, read-only: a second connection for another thread
-// (WAL lets it read while the scheduler writes). Only the reading
-// functions may be used on it. SJE_EPROTO for another schema version.
-sje_err sje__store_open_reader(const char *data_dir, sje__store **out);
-
-// sje__store_close closes the database cleanly (checkpointing the WAL).
-// Accepts NULL.
-void sje__store_close(sje__store *s);
-
-// sje__store_begin starts a write transaction (BEGIN IMMEDIATE).
-sje_err sje__store_begin(sje__store *s);
-// sje__store_commit commits it; on failure the transaction is rolled back.
-sje_err sje__store_commit(sje__store *s);
-// sje__store_rollback abandons it. Safe to call with none open.
-void sje__store_rollback(sje__store *s);
-
-// sje__store_insert_job inserts row (its id is ignored) and writes the new
-// rowid to *id. SJE_EEXIST when task_id exists already.
-sje_err sje__store_insert_job(
-    sje__store *s, const sje__job_row *row, int64_t *id);
-
-// sje__store_update_job writes every mutable field of row (state, attempt,
-// max_attempts, lease_id, lease_expires_ms, ready_at_ms, worker,
-// result_json, error_type, error_message, progress, cancel_requested,
-// started_ms, finished_ms) to the row with row->id. SJE_ENOTFOUND when
-// there is none.
-sje_err sje__store_update_job(sje__store *s, const sje__job_row *row);
-
-// sje__store_get_job reads the job with task_id. On SJE_OK *out is a new
-// row (caller frees it); SJE_ENOTFOUND when there is none.
-sje_err sje__store_get_job(
-    sje__store *s, const char *task_id, sje__job_row **out);
-
-// sje__store_get_result reads the result of the job with task_id: on
-// SJE_OK *out is a new string, or NULL when the job has none; SJE_ENOTFOUND
-// when there is no such job.
-sje_err sje__store_get_result(sje__store *s, const char *task_id, char **out);
-
-// sje__store_get_job_by_id is sje__store_get_job by rowid.
-sje_err sje__store_get_job_by_id(
-    sje__store *s, int64_t id, sje__job_row **out);
-
-// sje__store_list_jobs returns up to f->limit jobs matching f, newest
-// (highest id) first, into a new array *rows of *n rows (caller frees each
-// row and the array).
-sje_err sje__store_list_jobs(
-    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n);
-
-// sje__store_scan_active calls fn for every job not in a terminal state,
-// in id order, with a row borrowed for the call. Stops and returns fn's
-// error when fn returns non-OK. Used to rebuild the queues at start.
-sje_err sje__store_scan_active(sje__store *s,
-    sje_err (*fn)(void *arg, const sje__job_row *row), void *arg);
-
-// sje__store_meta_get reads a 64-bit counter kept under key (0 when unset).
-sje_err sje__store_meta_get(sje__store *s, const char *key, uint64_t *value);
-// sje__store_meta_set writes it (inside the current transaction, if any).
-sje_err sje__store_meta_set(sje__store *s, const char *key, uint64_t value);
+// sje__job_claim is a new lease on a QUEUED job (sje__store_claim_job).
+typedef struct sje__job_claim {
+	uint64_t    lease_id; // not 0
+	sje_time_ms lease_expires_ms;
+	const char *worker;  // the worker it is leased to (borrowed)
+	uint32_t    attempt; // the number of the attempt the lease starts
+	sje_time_ms started_ms;
+} sje__job_claim;
 
 // sje__attempt_row is one attempt of a job: who ran it, when, and how it
 // ended (outcome RUNNING while it runs).
@@ -143,42 +112,321 @@ typedef struct sje__attempt_row {
 	char       *error_message;
 } sje__attempt_row;
 
+// sje__store_job_fn is called with a row borrowed for the call.
+typedef sje_err (*sje__store_job_fn)(void *arg, const sje__job_row *row);
+// sje__store_event_fn is called with a packed event borrowed for the call.
+typedef sje_err (*sje__store_event_fn)(
+    void *arg, uint64_t seq, const uint8_t *data, size_t len);
+
+// sje__store_ops is what a backend implements; each entry's contract is
+// that of the sje__store_<verb> dispatcher of the same name below. Every
+// entry is set (a backend that cannot do something returns SJE_EUNIMPL).
+struct sje__store_ops {
+	const char *name; // "sqlite", "memory": for log lines
+	void (*close)(sje__store *s);
+	sje_err (*open_reader)(sje__store *s, sje__store **out);
+	sje_err (*begin)(sje__store *s);
+	sje_err (*commit)(sje__store *s);
+	void (*rollback)(sje__store *s);
+	sje_err (*insert_jobs)(
+	    sje__store *s, const sje__job_row *rows, size_t n, int64_t *ids);
+	sje_err (*claim_job)(
+	    sje__store *s, int64_t id, const sje__job_claim *c);
+	sje_err (*update_job)(sje__store *s, const sje__job_row *row,
+	    const sje__job_expect *expect);
+	sje_err (*extend_lease)(sje__store *s, int64_t id, uint64_t lease_id,
+	    sje_time_ms expires_ms);
+	sje_err (*get_job)(
+	    sje__store *s, const char *task_id, sje__job_row **out);
+	sje_err (*get_job_by_id)(
+	    sje__store *s, int64_t id, sje__job_row **out);
+	sje_err (*get_result)(sje__store *s, const char *task_id, char **out);
+	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
+	    sje__job_row ***rows, size_t *n);
+	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
+	sje_err (*put_attempt)(
+	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
+	sje_err (*list_attempts)(
+	    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n);
+	sje_err (*next_event_seq)(sje__store *s, uint64_t *seq);
+	sje_err (*last_event_seq)(sje__store *s, uint64_t *seq);
+	sje_err (*add_event)(sje__store *s, uint64_t seq, const char *task_id,
+	    const uint8_t *data, size_t len);
+	sje_err (*list_events)(sje__store *s, uint64_t after,
+	    const char *task_id, uint32_t limit, sje__store_event_fn fn,
+	    void *arg);
+	sje_err (*prune_events)(sje__store *s, uint64_t upto);
+	sje_err (*purge_finished)(
+	    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n);
+};
+
+// sje__store is a handle: the backend's table and its state. Backends
+// allocate it; callers use only the dispatchers below.
+struct sje__store {
+	const sje__store_ops *ops;
+	void                 *impl; // the backend's state
+};
+
+// sje__store_sqlite_opts says where and how the SQLite store lives.
+typedef struct sje__store_sqlite_opts {
+	const char *directory; // holds sje.db; created (mode 0700) if missing
+	sje_sync_mode sync;    // NORMAL survives a crash, FULL a power cut
+} sje__store_sqlite_opts;
+
+// sje__store_open_sqlite opens or creates <o->directory>/sje.db (creating
+// the directory), migrates the schema, and sets WAL and the sync mode.
+// *out is written on SJE_OK; caller owns it (sje__store_close). Errors:
+// SJE_EINVAL for an empty directory, SJE_EIO (with a logged reason),
+// SJE_EPROTO when the file's schema is newer than this program.
+sje_err sje__store_open_sqlite(
+    const sje__store_sqlite_opts *o, sje__store **out);
+
+// sje__store_open_sqlite_reader opens <directory>/sje.db, which must exist
+// with the current schema, read-only (sje__store_open_reader's handle,
+// by directory). SJE_EPROTO for another schema version, SJE_EIO when
+// there is no such file.
+sje_err sje__store_open_sqlite_reader(const char *directory, sje__store **out);
+
+// sje__store_close closes the store cleanly (SQLite: checkpointing the
+// WAL). An open transaction is rolled back. Accepts NULL.
+static inline void
+sje__store_close(sje__store *s)
+{
+	if (s != NULL) {
+		s->ops->close(s);
+	}
+}
+
+// sje__store_open_reader opens a second, read-only handle on the store of
+// s, for another thread: it sees what s committed, never what is still in
+// s's open transaction, and does not block s's writes. Only the reading
+// verbs (get_*, list_*, scan_active, last_event_seq) may be used on it;
+// writes fail. Caller owns *out (written on SJE_OK). SJE_EPROTO when the
+// stored schema is not this program's; SJE_EUNIMPL where the backend has
+// no readers (the memory store).
+static inline sje_err
+sje__store_open_reader(sje__store *s, sje__store **out)
+{
+	return s->ops->open_reader(s, out);
+}
+
+// sje__store_begin starts a write transaction (SQLite: BEGIN IMMEDIATE).
+// SJE_EIO when one is open already.
+static inline sje_err
+sje__store_begin(sje__store *s)
+{
+	return s->ops->begin(s);
+}
+
+// sje__store_commit makes the transaction's writes durable (as the sync
+// mode says); on failure it is rolled back. SJE_EIO with none open.
+static inline sje_err
+sje__store_commit(sje__store *s)
+{
+	return s->ops->commit(s);
+}
+
+// sje__store_rollback abandons the open transaction: every write since
+// begin is undone, and the event seqs it took are given back. Safe to call
+// with none open.
+static inline void
+sje__store_rollback(sje__store *s)
+{
+	s->ops->rollback(s);
+}
+
+// sje__store_insert_jobs inserts rows[0..n) (their ids are ignored) as new
+// jobs, all or none: on SJE_OK ids[i] is the id of rows[i], ids rising in
+// row order; on failure nothing of the call is kept and ids is untouched
+// (the open transaction, if any, stays open with its earlier writes).
+// SJE_EEXIST when a task_id exists already (not logged: an idempotent
+// submit expects it), SJE_EINVAL when a row lacks task_id or function.
+static inline sje_err
+sje__store_insert_jobs(
+    sje__store *s, const sje__job_row *rows, size_t n, int64_t *ids)
+{
+	return s->ops->insert_jobs(s, rows, n, ids);
+}
+
+// sje__store_insert_job is sje__store_insert_jobs of one row.
+static inline sje_err
+sje__store_insert_job(sje__store *s, const sje__job_row *row, int64_t *id)
+{
+	return s->ops->insert_jobs(s, row, 1, id);
+}
+
+// sje__store_claim_job leases job id: only if it is QUEUED, it becomes
+// RUNNING with c's lease, attempt, worker and start time, its progress is
+// cleared, and attempt c->attempt is recorded as RUNNING (as
+// sje__store_put_attempt would). SJE_EPRECOND, changing nothing, when the
+// job is in another state (already leased, say); SJE_ENOTFOUND when there
+// is no such job; SJE_EINVAL for a lease_id of 0.
+static inline sje_err
+sje__store_claim_job(sje__store *s, int64_t id, const sje__job_claim *c)
+{
+	return s->ops->claim_job(s, id, c);
+}
+
+// sje__store_update_job writes every mutable field of row (state, attempt,
+// max_attempts, lease_id, lease_expires_ms, ready_at_ms, worker,
+// result_json, error_type, error_message, progress, cancel_requested,
+// started_ms, finished_ms) to the job with row->id, only if that job is
+// in state expect->state (when it is 0: in any state but a terminal one)
+// and, when expect->lease_id is not 0, holds that lease (its current or
+// last lease_id): so a report or a finish counts only while the lease holds,
+// a requeue or a move out of PENDING or SCHEDULED only from the state the
+// caller saw. SJE_EPRECOND, changing nothing, when the condition fails;
+// SJE_ENOTFOUND when there is no such job.
+static inline sje_err
+sje__store_update_job(
+    sje__store *s, const sje__job_row *row, const sje__job_expect *expect)
+{
+	return s->ops->update_job(s, row, expect);
+}
+
+// sje__store_extend_lease sets the lease expiry of job id to expires_ms,
+// only if it is RUNNING under lease_id. SJE_EPRECOND otherwise (the lease
+// expired or moved), SJE_ENOTFOUND when there is no such job.
+static inline sje_err
+sje__store_extend_lease(
+    sje__store *s, int64_t id, uint64_t lease_id, sje_time_ms expires_ms)
+{
+	return s->ops->extend_lease(s, id, lease_id, expires_ms);
+}
+
+// sje__store_get_job reads the job with task_id. On SJE_OK *out is a new
+// row (caller frees it); SJE_ENOTFOUND when there is none (also for a
+// NULL task_id).
+static inline sje_err
+sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
+{
+	return s->ops->get_job(s, task_id, out);
+}
+
+// sje__store_get_job_by_id is sje__store_get_job by id.
+static inline sje_err
+sje__store_get_job_by_id(sje__store *s, int64_t id, sje__job_row **out)
+{
+	return s->ops->get_job_by_id(s, id, out);
+}
+
+// sje__store_get_result reads the result of the job with task_id: on
+// SJE_OK *out is a new string, or NULL when the job has none; SJE_ENOTFOUND
+// (with *out NULL) when there is no such job.
+static inline sje_err
+sje__store_get_result(sje__store *s, const char *task_id, char **out)
+{
+	return s->ops->get_result(s, task_id, out);
+}
+
+// sje__store_list_jobs returns up to f->limit jobs matching f, newest
+// (highest id) first, into a new array *rows of *n rows (caller frees each
+// row and the array; NULL when *n is 0).
+static inline sje_err
+sje__store_list_jobs(
+    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+{
+	return s->ops->list_jobs(s, f, rows, n);
+}
+
+// sje__store_scan_active calls fn for every job not in a terminal state,
+// in id order, with a row borrowed for the call. Stops and returns fn's
+// error when fn returns non-OK. fn must not write to the store. Used to
+// rebuild the queues at start.
+static inline sje_err
+sje__store_scan_active(sje__store *s, sje__store_job_fn fn, void *arg)
+{
+	return s->ops->scan_active(s, fn, arg);
+}
+
 // sje__store_put_attempt writes attempt a of job job_id, replacing the one
-// with the same number. Inside the caller's transaction.
-sje_err sje__store_put_attempt(
-    sje__store *s, int64_t job_id, const sje__attempt_row *a);
+// with the same number.
+static inline sje_err
+sje__store_put_attempt(
+    sje__store *s, int64_t job_id, const sje__attempt_row *a)
+{
+	return s->ops->put_attempt(s, job_id, a);
+}
 
 // sje__store_list_attempts reads the attempts of job_id, oldest first, into
 // a new array *rows of *n (free with sje__attempt_rows_free).
-sje_err sje__store_list_attempts(
-    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n);
+static inline sje_err
+sje__store_list_attempts(
+    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n)
+{
+	return s->ops->list_attempts(s, job_id, rows, n);
+}
 
-// sje__attempt_rows_free frees rows[0..n) and the array. Accepts NULL.
-void sje__attempt_rows_free(sje__attempt_row *rows, size_t n);
+// sje__store_next_event_seq takes the next event sequence number (one
+// above the last taken, across restarts; the first is 1) and writes it to
+// *seq; the caller then keeps the event under it (sje__store_add_event) in
+// the same transaction. Two steps, because an event's packed bytes carry
+// their seq. A rollback gives the numbers back.
+static inline sje_err
+sje__store_next_event_seq(sje__store *s, uint64_t *seq)
+{
+	return s->ops->next_event_seq(s, seq);
+}
+
+// sje__store_last_event_seq writes the last event seq taken to *seq (0:
+// none yet). On a reader, the last one committed.
+static inline sje_err
+sje__store_last_event_seq(sje__store *s, uint64_t *seq)
+{
+	return s->ops->last_event_seq(s, seq);
+}
 
 // sje__store_add_event keeps event seq (a packed sje.v1.JobEvent of len
-// bytes) for catch-up readers. Inside the caller's transaction.
-sje_err sje__store_add_event(sje__store *s, uint64_t seq, const char *task_id,
-    const uint8_t *data, size_t len);
+// bytes) for catch-up readers. seq must come from
+// sje__store_next_event_seq; SJE_EEXIST when an event has it already.
+static inline sje_err
+sje__store_add_event(sje__store *s, uint64_t seq, const char *task_id,
+    const uint8_t *data, size_t len)
+{
+	return s->ops->add_event(s, seq, task_id, data, len);
+}
 
 // sje__store_list_events calls fn for up to limit kept events with
 // seq > after (only task_id's when it is not NULL or ""), in seq order,
-// with the packed event borrowed for the call. Stops at fn's first error.
-sje_err sje__store_list_events(sje__store *s, uint64_t after,
-    const char *task_id, uint32_t limit,
-    sje_err (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
-    void *arg);
+// with the packed event borrowed for the call. Stops at fn's first error
+// and returns it.
+static inline sje_err
+sje__store_list_events(sje__store *s, uint64_t after, const char *task_id,
+    uint32_t limit, sje__store_event_fn fn, void *arg)
+{
+	return s->ops->list_events(s, after, task_id, limit, fn, arg);
+}
 
-// sje__store_prune_events forgets the events with seq <= upto.
-sje_err sje__store_prune_events(sje__store *s, uint64_t upto);
+// sje__store_prune_events forgets the events with seq <= upto. The seq
+// counter is kept: seqs are never reused.
+static inline sje_err
+sje__store_prune_events(sje__store *s, uint64_t upto)
+{
+	return s->ops->prune_events(s, upto);
+}
 
 // sje__store_purge_finished deletes up to limit finished jobs (and their
 // attempts) that finished before before_ms, oldest first, and writes how
-// many to *n. Inside the caller's transaction.
-sje_err sje__store_purge_finished(
-    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n);
+// many to *n. Unfinished jobs are kept whatever their times.
+static inline sje_err
+sje__store_purge_finished(
+    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n)
+{
+	return s->ops->purge_finished(s, before_ms, limit, n);
+}
 
 // sje__job_row_free frees row and everything it owns. Accepts NULL.
 void sje__job_row_free(sje__job_row *row);
+
+// sje__job_row_fini frees what row owns and zeroes it (row itself is the
+// caller's). Accepts NULL.
+void sje__job_row_fini(sje__job_row *row);
+
+// sje__job_row_copy makes *dst (zeroed by the caller) a deep copy of src.
+// SJE_ENOMEM leaves dst empty. For backends that keep rows in memory.
+sje_err sje__job_row_copy(sje__job_row *dst, const sje__job_row *src);
+
+// sje__attempt_rows_free frees rows[0..n) and the array. Accepts NULL.
+void sje__attempt_rows_free(sje__attempt_row *rows, size_t n);
 
 #endif // SJE_SERVER_STORE_H

@@ -1,0 +1,1134 @@
+// contract.c — the store contract: one set of cases that every backend of
+// store.h must pass, run once per backend (the first argument: "sqlite",
+// a store in a fresh temporary directory per case, or "memory").
+// Cases that reopen a store run where the backend outlives a close
+// (SQLite) and are skipped elsewhere.
+#include <sje/sje.h>
+
+#include "memstore.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// cmocka.h needs these first.
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+enum {
+	PENDING   = 1,
+	SCHEDULED = 2,
+	QUEUED    = 3,
+	RUNNING   = 4,
+	SUCCEEDED = 5,
+	FAILED    = 6
+};
+
+static bool backend_sqlite; // else memory
+
+typedef struct fixture {
+	char        dir[512]; // SQLite's directory
+	sje__store *store;
+} fixture;
+
+static sje_err
+fixture_open(fixture *f)
+{
+	if (!backend_sqlite) {
+		return sje__memstore_open(&f->store);
+	}
+	sje__store_sqlite_opts o = { .directory = f->dir,
+		.sync                           = SJE_SYNC_NORMAL };
+	return sje__store_open_sqlite(&o, &f->store);
+}
+
+static int
+setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	fixture    *f   = calloc(1, sizeof(*f));
+
+	if (f == NULL) {
+		return -1;
+	}
+	if (tmp == NULL || tmp[0] == '\0') {
+		tmp = "/tmp";
+	}
+	snprintf(f->dir, sizeof(f->dir), "%s/sje-contract-XXXXXX", tmp);
+	if ((backend_sqlite && mkdtemp(f->dir) == NULL) ||
+	    fixture_open(f) != SJE_OK) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+
+	sje__store_close(f->store);
+	if (backend_sqlite) {
+		static const char *const names[] = { "sje.db", "sje.db-wal",
+			"sje.db-shm", "sje.db-journal" };
+		char                     path[700];
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(
+			    path, sizeof(path), "%s/%s", f->dir, names[i]);
+			(void) unlink(path);
+		}
+		if (rmdir(f->dir) != 0) {
+			fprintf(stderr, "teardown: cannot remove %s: %s\n",
+			    f->dir, strerror(errno));
+			free(f);
+			return -1;
+		}
+	}
+	free(f);
+	return 0;
+}
+
+// reopen closes and opens the store again; skips the case on a backend
+// whose data ends with its handle.
+static void
+reopen(fixture *f)
+{
+	if (!backend_sqlite) {
+		skip();
+	}
+	sje__store_close(f->store);
+	f->store = NULL;
+	assert_int_equal(fixture_open(f), SJE_OK);
+}
+
+// A spec blob with a NUL and high bytes in it: the store keeps bytes.
+static const uint8_t spec_bytes[] = { 0x0a, 0x03, 'j', '-', '1', 0x00, 0xff,
+	0x12, 0x04, 'e', 'c', 'h', 'o' };
+
+// full_row returns a row with every field set to a distinct value; its
+// strings are literals (not to be freed).
+static sje__job_row
+full_row(const char *task_id, const char *function, int state)
+{
+	sje__job_row r = {
+		.id               = 0,
+		.task_id          = (char *) task_id,
+		.function         = (char *) function,
+		.spec             = (uint8_t *) spec_bytes,
+		.spec_len         = sizeof(spec_bytes),
+		.state            = state,
+		.priority         = -7,
+		.attempt          = 2,
+		.max_attempts     = 5,
+		.timeout_s        = 3600,
+		.lease_id         = UINT64_MAX - 1, // above INT64_MAX
+		.lease_expires_ms = 1700000001234,
+		.ready_at_ms      = 1700000005678,
+		.worker           = "worker-a",
+		.result_json      = "{\"ok\":true,\"n\":[1,2,3]}",
+		.error_type       = "timeout",
+		.error_message    = "took too long: \xc3\xa9t\xc3\xa9",
+		.progress_pct     = 42.5,
+		.progress_msg     = "half way",
+		.cancel_requested = true,
+		.created_ms       = 1700000000000,
+		.started_ms       = 1700000000500,
+		.finished_ms      = 1700000009999,
+		.workflow_id      = "run-1",
+	};
+	return r;
+}
+
+// min_row returns a row with every optional field unset (NULL, 0).
+static sje__job_row
+min_row(const char *task_id, const char *function, int state)
+{
+	sje__job_row r = {
+		.task_id  = (char *) task_id,
+		.function = (char *) function,
+		.spec     = (uint8_t *) spec_bytes,
+		.spec_len = sizeof(spec_bytes),
+		.state    = state,
+	};
+	return r;
+}
+
+static void
+assert_str_or_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL) {
+		assert_null(a);
+		assert_null(b);
+	} else {
+		assert_string_equal(a, b);
+	}
+}
+
+// assert_rows_equal compares every field but id.
+static void
+assert_rows_equal(const sje__job_row *a, const sje__job_row *b)
+{
+	assert_str_or_null(a->task_id, b->task_id);
+	assert_str_or_null(a->function, b->function);
+	assert_int_equal(a->spec_len, b->spec_len);
+	if (a->spec_len > 0) {
+		assert_memory_equal(a->spec, b->spec, a->spec_len);
+	}
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->priority, b->priority);
+	assert_int_equal(a->attempt, b->attempt);
+	assert_int_equal(a->max_attempts, b->max_attempts);
+	assert_int_equal(a->timeout_s, b->timeout_s);
+	assert_true(a->lease_id == b->lease_id);
+	assert_true(a->lease_expires_ms == b->lease_expires_ms);
+	assert_true(a->ready_at_ms == b->ready_at_ms);
+	assert_str_or_null(a->worker, b->worker);
+	assert_str_or_null(a->result_json, b->result_json);
+	assert_str_or_null(a->error_type, b->error_type);
+	assert_str_or_null(a->error_message, b->error_message);
+	assert_true(a->progress_pct == b->progress_pct);
+	assert_str_or_null(a->progress_msg, b->progress_msg);
+	assert_int_equal(a->cancel_requested, b->cancel_requested);
+	assert_true(a->created_ms == b->created_ms);
+	assert_true(a->started_ms == b->started_ms);
+	assert_true(a->finished_ms == b->finished_ms);
+	assert_str_or_null(a->workflow_id, b->workflow_id);
+}
+
+static int64_t
+insert(sje__store *s, const sje__job_row *row)
+{
+	int64_t id = -1;
+	assert_int_equal(sje__store_insert_job(s, row, &id), SJE_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+// get reads task_id, which must exist (caller frees).
+static sje__job_row *
+get(sje__store *s, const char *task_id)
+{
+	sje__job_row *row = NULL;
+	assert_int_equal(sje__store_get_job(s, task_id, &row), SJE_OK);
+	return row;
+}
+
+static const sje__job_expect any = { .state = 0, .lease_id = 0 };
+
+// ---- insert and read -------------------------------------------------
+
+static void
+test_insert_then_get_by_task_id_and_id_round_trips_every_field(void **state)
+{
+	fixture      *f    = *state;
+	sje__job_row  full = full_row("job-1", "resize", 4);
+	sje__job_row  min  = min_row("job-2", "noop", 3);
+	sje__job_row *got  = NULL;
+	int64_t       id1  = insert(f->store, &full);
+	int64_t       id2  = insert(f->store, &min);
+
+	assert_true(id2 > id1);
+	got = get(f->store, "job-1");
+	assert_true(got->id == id1);
+	assert_rows_equal(got, &full);
+	sje__job_row_free(got);
+
+	assert_int_equal(
+	    sje__store_get_job_by_id(f->store, id1, &got), SJE_OK);
+	assert_true(got->id == id1);
+	assert_rows_equal(got, &full);
+	sje__job_row_free(got);
+
+	// NULL strings stay NULL; zeros stay zero.
+	got = get(f->store, "job-2");
+	assert_true(got->id == id2);
+	assert_rows_equal(got, &min);
+	sje__job_row_free(got);
+}
+
+static void
+test_insert_keeps_an_empty_spec_and_empty_strings(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  row = min_row("job-e", "f", 1);
+	sje__job_row *got = NULL;
+
+	row.spec     = NULL;
+	row.spec_len = 0;
+	row.worker   = "";
+	insert(f->store, &row);
+	got = get(f->store, "job-e");
+	assert_int_equal(got->spec_len, 0);
+	assert_string_equal(got->worker, "");
+	assert_null(got->result_json);
+	sje__job_row_free(got);
+}
+
+static void
+test_insert_of_an_existing_task_id_fails_with_eexist(void **state)
+{
+	fixture     *f   = *state;
+	sje__job_row row = full_row("dup", "resize", 3);
+	sje__job_row two = min_row("dup", "other", 1);
+	int64_t      id  = 12345;
+
+	insert(f->store, &row);
+	assert_int_equal(
+	    sje__store_insert_job(f->store, &two, &id), SJE_EEXIST);
+	assert_true(id == 12345); // untouched on failure
+}
+
+static void
+test_insert_jobs_of_a_batch_is_all_or_nothing(void **state)
+{
+	fixture      *f       = *state;
+	sje__job_row  rows[3] = { min_row("b1", "f", 3), min_row("b2", "f", 3),
+		 min_row("b3", "f", 3) };
+	int64_t       ids[3]  = { 0, 0, 0 };
+	sje__job_row *got;
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	insert(f->store,
+	    &(sje__job_row) {
+	        .task_id = "before", .function = "f", .state = 3 });
+	// b3 exists already: none of the batch is kept, the earlier
+	// write of the transaction is.
+	insert(f->store, &rows[2]);
+	assert_int_equal(
+	    sje__store_insert_jobs(f->store, rows, 3, ids), SJE_EEXIST);
+	assert_true(ids[0] == 0 && ids[1] == 0);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "b1", &got), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "b2", &got), SJE_ENOTFOUND);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	sje__job_row_free(get(f->store, "before"));
+
+	// Without the clash the batch goes in, ids rising in row order.
+	rows[2].task_id = "b4";
+	assert_int_equal(
+	    sje__store_insert_jobs(f->store, rows, 3, ids), SJE_OK);
+	assert_true(ids[0] < ids[1] && ids[1] < ids[2]);
+	got = get(f->store, "b2");
+	assert_true(got->id == ids[1]);
+	sje__job_row_free(got);
+}
+
+static void
+test_get_of_an_unknown_job_fails_with_enotfound(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row *got = (sje__job_row *) &got;
+
+	assert_int_equal(
+	    sje__store_get_job(f->store, "nobody", &got), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_get_job_by_id(f->store, 42, &got), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_get_job(f->store, NULL, &got), SJE_ENOTFOUND);
+	assert_ptr_equal(got, (sje__job_row *) &got);
+}
+
+static void
+test_get_result_reads_the_result_alone(void **state)
+{
+	fixture     *f    = *state;
+	sje__job_row full = full_row("with-result", "fn", 5);
+	sje__job_row bare = min_row("no-result", "fn", 3);
+	char        *out  = (char *) &out;
+
+	insert(f->store, &full);
+	insert(f->store, &bare);
+	assert_int_equal(
+	    sje__store_get_result(f->store, "with-result", &out), SJE_OK);
+	assert_string_equal(out, "{\"ok\":true,\"n\":[1,2,3]}");
+	free(out);
+	assert_int_equal(
+	    sje__store_get_result(f->store, "no-result", &out), SJE_OK);
+	assert_null(out);
+	assert_int_equal(
+	    sje__store_get_result(f->store, "nobody", &out), SJE_ENOTFOUND);
+	assert_null(out);
+}
+
+// ---- conditional updates ---------------------------------------------
+
+static void
+test_update_changes_the_mutable_fields_only(void **state)
+{
+	fixture        *f   = *state;
+	sje__job_row    row = min_row("job-u", "resize", 3);
+	sje__job_row    upd = full_row("ignored", "ignored", 5);
+	sje__job_row    want;
+	sje__job_row   *got = NULL;
+	sje__job_expect e   = { .state = 3 };
+
+	row.priority    = 9;
+	row.timeout_s   = 60;
+	row.created_ms  = 1000;
+	row.workflow_id = "run-x";
+	upd.id          = insert(f->store, &row);
+	assert_int_equal(sje__store_update_job(f->store, &upd, &e), SJE_OK);
+	got = get(f->store, "job-u");
+
+	// Expected: upd's mutable fields over row's fixed ones.
+	want             = upd;
+	want.task_id     = row.task_id;
+	want.function    = row.function;
+	want.priority    = row.priority;
+	want.timeout_s   = row.timeout_s;
+	want.created_ms  = row.created_ms;
+	want.workflow_id = row.workflow_id;
+	assert_rows_equal(got, &want);
+	sje__job_row_free(got);
+
+	// And back to NULLs (from SUCCEEDED, under its lease).
+	row.id = upd.id;
+	e      = (sje__job_expect) { .state = 5, .lease_id = upd.lease_id };
+	assert_int_equal(sje__store_update_job(f->store, &row, &e), SJE_OK);
+	got = get(f->store, "job-u");
+	assert_rows_equal(got, &row);
+	sje__job_row_free(got);
+}
+
+static void
+test_update_of_an_unknown_id_fails_with_enotfound(void **state)
+{
+	fixture        *f   = *state;
+	sje__job_row    row = full_row("x", "y", 3);
+	sje__job_expect e   = { .state = 3 };
+
+	row.id = 999;
+	assert_int_equal(
+	    sje__store_update_job(f->store, &row, &e), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_update_job(f->store, &row, &any), SJE_ENOTFOUND);
+}
+
+static void
+test_update_from_another_state_changes_nothing(void **state)
+{
+	fixture        *f   = *state;
+	sje__job_row    row = min_row("sched", "f", SCHEDULED);
+	sje__job_expect e   = { .state = PENDING };
+	sje__job_row   *got;
+
+	row.id    = insert(f->store, &row);
+	row.state = QUEUED;
+	assert_int_equal(
+	    sje__store_update_job(f->store, &row, &e), SJE_EPRECOND);
+	got = get(f->store, "sched");
+	assert_int_equal(got->state, SCHEDULED);
+	sje__job_row_free(got);
+	e.state = SCHEDULED;
+	assert_int_equal(sje__store_update_job(f->store, &row, &e), SJE_OK);
+	got = get(f->store, "sched");
+	assert_int_equal(got->state, QUEUED);
+	sje__job_row_free(got);
+}
+
+static void
+test_finish_from_any_unfinished_state_happens_once(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  row = min_row("once", "f", PENDING);
+	sje__job_row *got;
+
+	row.id          = insert(f->store, &row);
+	row.state       = FAILED;
+	row.finished_ms = 10;
+	assert_int_equal(sje__store_update_job(f->store, &row, &any), SJE_OK);
+	row.state       = SUCCEEDED;
+	row.finished_ms = 20;
+	assert_int_equal(
+	    sje__store_update_job(f->store, &row, &any), SJE_EPRECOND);
+	got = get(f->store, "once");
+	assert_int_equal(got->state, FAILED);
+	assert_true(got->finished_ms == 10);
+	sje__job_row_free(got);
+}
+
+// claim leases job id under lease, as attempt n.
+static sje_err
+claim(sje__store *s, int64_t id, uint64_t lease, uint32_t n)
+{
+	sje__job_claim c = { .lease_id = lease,
+		.lease_expires_ms      = 5000 + n,
+		.worker                = "w1",
+		.attempt               = n,
+		.started_ms            = 100 * n };
+	return sje__store_claim_job(s, id, &c);
+}
+
+static void
+test_claim_leases_a_queued_job_and_records_its_attempt(void **state)
+{
+	fixture          *f   = *state;
+	sje__job_row      row = full_row("c", "f", QUEUED);
+	sje__attempt_row *att;
+	size_t            n;
+	sje__job_row     *got;
+	int64_t           id = insert(f->store, &row);
+
+	assert_int_equal(claim(f->store, id, 77, 3), SJE_OK);
+	got = get(f->store, "c");
+	assert_int_equal(got->state, RUNNING);
+	assert_int_equal(got->attempt, 3);
+	assert_true(got->lease_id == 77);
+	assert_true(got->lease_expires_ms == 5003);
+	assert_true(got->started_ms == 300);
+	assert_string_equal(got->worker, "w1");
+	assert_true(got->progress_pct == 0);
+	assert_null(got->progress_msg);
+	// What a claim does not touch stays.
+	assert_string_equal(got->error_type, "timeout");
+	assert_true(got->ready_at_ms == row.ready_at_ms);
+	sje__job_row_free(got);
+
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, id, &att, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(att[0].number, 3);
+	assert_int_equal(att[0].outcome, RUNNING);
+	assert_string_equal(att[0].worker, "w1");
+	assert_true(att[0].started_ms == 300 && att[0].finished_ms == 0);
+	sje__attempt_rows_free(att, n);
+}
+
+static void
+test_claim_refuses_a_job_already_leased(void **state)
+{
+	fixture          *f   = *state;
+	sje__job_row      row = min_row("leased", "f", QUEUED);
+	sje__job_row     *got;
+	sje__attempt_row *att;
+	size_t            n;
+	int64_t           id = insert(f->store, &row);
+
+	assert_int_equal(claim(f->store, id, 1, 1), SJE_OK);
+	assert_int_equal(claim(f->store, id, 2, 2), SJE_EPRECOND);
+	got = get(f->store, "leased");
+	assert_true(got->lease_id == 1);
+	assert_int_equal(got->attempt, 1);
+	sje__job_row_free(got);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, id, &att, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	sje__attempt_rows_free(att, n);
+
+	// Nor a job that is not QUEUED; nor one that is not there.
+	sje__job_row p = min_row("pending", "f", PENDING);
+	assert_int_equal(
+	    claim(f->store, insert(f->store, &p), 3, 1), SJE_EPRECOND);
+	assert_int_equal(claim(f->store, 4242, 3, 1), SJE_ENOTFOUND);
+	assert_int_equal(claim(f->store, id, 0, 1), SJE_EINVAL);
+}
+
+static void
+test_finish_with_a_stale_lease_changes_nothing(void **state)
+{
+	fixture        *f   = *state;
+	sje__job_row    row = min_row("stale", "f", QUEUED);
+	sje__job_row   *got;
+	sje__job_expect old = { .state = RUNNING, .lease_id = 10 };
+	sje__job_expect cur = { .state = RUNNING, .lease_id = 11 };
+
+	row.id = insert(f->store, &row);
+	assert_int_equal(claim(f->store, row.id, 10, 1), SJE_OK);
+	// Lease 10 is lost: the job is queued again and leased anew.
+	got        = get(f->store, "stale");
+	got->state = QUEUED;
+	assert_int_equal(sje__store_update_job(f->store, got, &old), SJE_OK);
+	sje__job_row_free(got);
+	assert_int_equal(claim(f->store, row.id, 11, 2), SJE_OK);
+
+	// A late report on lease 10 is refused, and changes nothing.
+	row.state       = SUCCEEDED;
+	row.result_json = "\"late\"";
+	row.lease_id    = 10;
+	assert_int_equal(
+	    sje__store_update_job(f->store, &row, &old), SJE_EPRECOND);
+	got = get(f->store, "stale");
+	assert_int_equal(got->state, RUNNING);
+	assert_true(got->lease_id == 11);
+	assert_null(got->result_json);
+	sje__job_row_free(got);
+
+	// The current lease's report counts.
+	row.lease_id = 11;
+	assert_int_equal(sje__store_update_job(f->store, &row, &cur), SJE_OK);
+	got = get(f->store, "stale");
+	assert_int_equal(got->state, SUCCEEDED);
+	assert_string_equal(got->result_json, "\"late\"");
+	sje__job_row_free(got);
+}
+
+static void
+test_extend_lease_holds_only_under_the_current_lease(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  row = min_row("ext", "f", QUEUED);
+	sje__job_row *got;
+	int64_t       id = insert(f->store, &row);
+
+	assert_int_equal(
+	    sje__store_extend_lease(f->store, id, 5, 9000), SJE_EPRECOND);
+	assert_int_equal(claim(f->store, id, 5, 1), SJE_OK);
+	assert_int_equal(
+	    sje__store_extend_lease(f->store, id, 6, 9000), SJE_EPRECOND);
+	assert_int_equal(
+	    sje__store_extend_lease(f->store, id, 5, 9000), SJE_OK);
+	got = get(f->store, "ext");
+	assert_true(got->lease_expires_ms == 9000);
+	sje__job_row_free(got);
+	assert_int_equal(
+	    sje__store_extend_lease(f->store, 999, 5, 1), SJE_ENOTFOUND);
+}
+
+// ---- transactions ------------------------------------------------------
+
+static void
+test_rollback_undoes_the_inserts_and_commit_keeps_them(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  a   = min_row("rolled-back", "f", 3);
+	sje__job_row  b   = min_row("committed", "f", 3);
+	sje__job_row *got = NULL;
+	uint64_t      seq = 0;
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	insert(f->store, &a);
+	assert_int_equal(sje__store_next_event_seq(f->store, &seq), SJE_OK);
+	assert_int_equal(sje__store_add_event(f->store, seq, "rolled-back",
+	                     (const uint8_t *) "x", 1),
+	    SJE_OK);
+	sje__store_rollback(f->store);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "rolled-back", &got), SJE_ENOTFOUND);
+	// The seq it took is given back.
+	assert_int_equal(sje__store_last_event_seq(f->store, &seq), SJE_OK);
+	assert_true(seq == 0);
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	insert(f->store, &b);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	sje__job_row_free(get(f->store, "committed"));
+}
+
+static void
+test_rollback_undoes_claims_updates_and_attempts(void **state)
+{
+	fixture          *f   = *state;
+	sje__job_row      row = min_row("r", "f", QUEUED);
+	sje__job_row     *got;
+	sje__attempt_row *att;
+	size_t            n;
+	int64_t           id = insert(f->store, &row);
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(claim(f->store, id, 9, 1), SJE_OK);
+	sje__store_rollback(f->store);
+	got = get(f->store, "r");
+	assert_int_equal(got->state, QUEUED);
+	assert_true(got->lease_id == 0);
+	sje__job_row_free(got);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, id, &att, &n), SJE_OK);
+	assert_int_equal(n, 0);
+	sje__attempt_rows_free(att, n);
+}
+
+static void
+test_rollback_without_a_transaction_is_harmless(void **state)
+{
+	fixture *f = *state;
+
+	sje__store_rollback(f->store);
+	sje__store_rollback(f->store);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	// A commit with none open fails, and leaves the store usable.
+	assert_int_equal(sje__store_commit(f->store), SJE_EIO);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	sje__store_rollback(f->store);
+}
+
+static void
+test_data_survives_close_and_reopen(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  row = full_row("durable", "resize", 2);
+	sje__job_row *got = NULL;
+	int64_t       id;
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	id = insert(f->store, &row);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	reopen(f);
+	got = get(f->store, "durable");
+	assert_true(got->id == id);
+	assert_rows_equal(got, &row);
+	sje__job_row_free(got);
+}
+
+// ---- scans and lists ---------------------------------------------------
+
+typedef struct scan_seen {
+	int64_t ids[16];
+	char    task_ids[16][16];
+	size_t  n;
+	size_t  stop_after; // 0: never
+} scan_seen;
+
+static sje_err
+scan_collect(void *arg, const sje__job_row *row)
+{
+	scan_seen *seen = arg;
+
+	assert_true(seen->n < 16);
+	assert_false(row->state >= 5); // never a terminal job
+	seen->ids[seen->n] = row->id;
+	snprintf(seen->task_ids[seen->n], sizeof(seen->task_ids[0]), "%s",
+	    row->task_id);
+	seen->n++;
+	if (seen->stop_after != 0 && seen->n == seen->stop_after) {
+		return SJE_ECANCELED;
+	}
+	return SJE_OK;
+}
+
+static void
+test_scan_active_returns_only_non_terminal_jobs_in_id_order(void **state)
+{
+	fixture *f = *state;
+	// One job per state, 1..8, inserted in a shuffled order.
+	const int states[] = { 6, 3, 8, 1, 5, 4, 7, 2 };
+	char      names[8][16];
+	int64_t   ids[8];
+	scan_seen seen = { .n = 0 };
+	size_t    k    = 0;
+
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%zu", i);
+		sje__job_row r = min_row(names[i], "f", states[i]);
+		ids[i]         = insert(f->store, &r);
+	}
+	assert_int_equal(
+	    sje__store_scan_active(f->store, scan_collect, &seen), SJE_OK);
+	assert_int_equal(seen.n, 4);
+	for (size_t i = 0; i < 8; i++) {
+		if (states[i] >= 5) {
+			continue;
+		}
+		assert_true(seen.ids[k] == ids[i]);
+		assert_string_equal(seen.task_ids[k], names[i]);
+		k++;
+	}
+
+	// The callback's error stops the scan and is returned.
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_after = 2;
+	assert_int_equal(sje__store_scan_active(f->store, scan_collect, &seen),
+	    SJE_ECANCELED);
+	assert_int_equal(seen.n, 2);
+
+	// The store is usable afterwards (the scan was reset).
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(
+	    sje__store_scan_active(f->store, scan_collect, &seen), SJE_OK);
+	assert_int_equal(seen.n, 4);
+}
+
+static void
+list(sje__store *s, const sje__job_filter *filt, size_t want_n, ...)
+{
+	sje__job_row **rows = NULL;
+	size_t         n    = 99;
+	va_list        ap;
+
+	assert_int_equal(sje__store_list_jobs(s, filt, &rows, &n), SJE_OK);
+	assert_int_equal(n, want_n);
+	va_start(ap, want_n);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(
+		    rows[i]->task_id, va_arg(ap, const char *));
+		sje__job_row_free(rows[i]);
+	}
+	va_end(ap);
+	free(rows);
+}
+
+#define F(...) (&(sje__job_filter) { __VA_ARGS__ })
+
+static void
+test_list_jobs_filters_by_state_function_and_run_newest_first(void **state)
+{
+	fixture *f = *state;
+	static const struct {
+		const char *task_id;
+		const char *function;
+		int         state;
+		const char *run;
+	} jobs[] = {
+		{ "j1", "resize", 3, NULL },
+		{ "j2", "encode", 3, "run-a" },
+		{ "j3", "resize", 5, "run-a" },
+		{ "j4", "resize", 3, "run-b" },
+		{ "j5", "encode", 6, "run-a" },
+	};
+
+	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		sje__job_row r =
+		    min_row(jobs[i].task_id, jobs[i].function, jobs[i].state);
+		r.workflow_id = (char *) jobs[i].run;
+		insert(f->store, &r);
+	}
+	list(f->store, F(.limit = 100), 5, "j5", "j4", "j3", "j2", "j1");
+	list(f->store, F(.function = "", .limit = 100), 5, "j5", "j4", "j3",
+	    "j2", "j1");
+	list(f->store, F(.state = 3, .limit = 100), 3, "j4", "j2", "j1");
+	list(f->store, F(.function = "resize", .limit = 100), 3, "j4", "j3",
+	    "j1");
+	list(f->store, F(.state = 3, .function = "resize", .limit = 100), 2,
+	    "j4", "j1");
+	list(f->store, F(.state = 6, .function = "resize", .limit = 100), 0);
+	list(f->store, F(.function = "nothing", .limit = 100), 0);
+	list(f->store, F(.limit = 0), 0);
+	list(f->store, F(.workflow_id = "run-a", .limit = 100), 3, "j5", "j3",
+	    "j2");
+	list(f->store, F(.workflow_id = "run-a", .state = 3, .limit = 100), 1,
+	    "j2");
+	list(f->store,
+	    F(.workflow_id = "run-a", .function = "encode", .limit = 100), 2,
+	    "j5", "j2");
+	list(f->store, F(.workflow_id = "run-z", .limit = 100), 0);
+}
+
+static void
+test_list_jobs_pages_with_before_id(void **state)
+{
+	fixture        *f = *state;
+	char            names[7][8];
+	int64_t         ids[7];
+	sje__job_filter filt = { .limit = 3 };
+	sje__job_row  **rows = NULL;
+	size_t          n    = 0;
+	size_t          seen = 0;
+	int             want = 6;
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d", i);
+		sje__job_row r = min_row(names[i], "f", 3);
+		ids[i]         = insert(f->store, &r);
+	}
+	// Pages of 3, 3, 1, then an empty one, newest first throughout.
+	for (int page = 0; page < 4; page++) {
+		assert_int_equal(
+		    sje__store_list_jobs(f->store, &filt, &rows, &n), SJE_OK);
+		assert_int_equal(n, page < 2 ? 3 : page == 2 ? 1 : 0);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(rows[i]->id == ids[want]);
+			assert_string_equal(rows[i]->task_id, names[want]);
+			want--;
+			seen++;
+		}
+		if (n > 0) {
+			filt.before_id = rows[n - 1]->id;
+		}
+		for (size_t i = 0; i < n; i++) {
+			sje__job_row_free(rows[i]);
+		}
+		free(rows);
+		rows = NULL;
+	}
+	assert_int_equal(seen, 7);
+
+	// before_id with a filter: state 3 below the 4th job.
+	list(f->store,
+	    F(.state = 3, .function = "f", .limit = 10, .before_id = ids[3]),
+	    3, "p2", "p1", "p0");
+}
+
+// ---- attempts ------------------------------------------------------------
+
+static void
+test_attempts_are_kept_in_order_and_replaced_by_number(void **state)
+{
+	fixture         *f  = *state;
+	sje__attempt_row a1 = { .number = 1,
+		.worker                 = "wa",
+		.started_ms             = 10,
+		.finished_ms            = 20,
+		.outcome                = 6,
+		.error_type             = "lost",
+		.error_message          = "lease expired" };
+	sje__attempt_row a2 = {
+		.number = 2, .worker = "wb", .started_ms = 30, .outcome = 4
+	};
+	assert_int_equal(sje__store_put_attempt(f->store, 7, &a2), SJE_OK);
+	assert_int_equal(sje__store_put_attempt(f->store, 7, &a1), SJE_OK);
+	assert_int_equal(sje__store_put_attempt(f->store, 8, &a1), SJE_OK);
+	// Attempt 2 finishes: the same number replaces the running record.
+	a2.finished_ms = 40;
+	a2.outcome     = 5;
+	assert_int_equal(sje__store_put_attempt(f->store, 7, &a2), SJE_OK);
+
+	sje__attempt_row *rows;
+	size_t            n;
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, 7, &rows, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].number, 1);
+	assert_string_equal(rows[0].worker, "wa");
+	assert_string_equal(rows[0].error_type, "lost");
+	assert_string_equal(rows[0].error_message, "lease expired");
+	assert_int_equal(rows[1].number, 2);
+	assert_int_equal(rows[1].outcome, 5);
+	assert_true(rows[1].finished_ms == 40);
+	assert_null(rows[1].error_type);
+	sje__attempt_rows_free(rows, n);
+
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, 9, &rows, &n), SJE_OK);
+	assert_int_equal(n, 0);
+	sje__attempt_rows_free(rows, n);
+}
+
+// ---- events ----------------------------------------------------------------
+
+typedef struct seen_events {
+	uint64_t seq[16];
+	char     data[16][8];
+	size_t   n;
+} seen_events;
+
+static sje_err
+collect_event(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+	seen_events *e = arg;
+	assert_true(e->n < 16);
+	e->seq[e->n] = seq;
+	snprintf(e->data[e->n], sizeof(e->data[0]), "%.*s", (int) len,
+	    (const char *) data);
+	e->n++;
+	return SJE_OK;
+}
+
+// add_event takes the next seq and keeps data under it; returns the seq.
+static uint64_t
+add_event(sje__store *s, const char *task_id, const char *data)
+{
+	uint64_t seq = 0;
+	assert_int_equal(sje__store_next_event_seq(s, &seq), SJE_OK);
+	assert_int_equal(sje__store_add_event(s, seq, task_id,
+	                     (const uint8_t *) data, strlen(data)),
+	    SJE_OK);
+	return seq;
+}
+
+static void
+test_events_get_consecutive_seqs_from_one(void **state)
+{
+	fixture *f   = *state;
+	uint64_t seq = 99;
+
+	assert_int_equal(sje__store_last_event_seq(f->store, &seq), SJE_OK);
+	assert_true(seq == 0);
+	assert_true(add_event(f->store, "t", "a") == 1);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_true(add_event(f->store, "t", "b") == 2);
+	assert_true(add_event(f->store, "t", "c") == 3);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(sje__store_last_event_seq(f->store, &seq), SJE_OK);
+	assert_true(seq == 3);
+	// A seq is kept once.
+	assert_int_equal(
+	    sje__store_add_event(f->store, 2, "t", (const uint8_t *) "x", 1),
+	    SJE_EEXIST);
+	// Pruning forgets events, not the count.
+	assert_int_equal(sje__store_prune_events(f->store, 3), SJE_OK);
+	assert_true(add_event(f->store, "t", "d") == 4);
+}
+
+static void
+test_events_get_consecutive_seqs_across_a_reopen(void **state)
+{
+	fixture *f = *state;
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_true(add_event(f->store, "t", "a") == 1);
+	assert_true(add_event(f->store, "t", "b") == 2);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	// Taken, then rolled back: not counted.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_true(add_event(f->store, "t", "x") == 3);
+	sje__store_rollback(f->store);
+	// Pruned to nothing: still counted.
+	assert_int_equal(sje__store_prune_events(f->store, 2), SJE_OK);
+	reopen(f);
+	assert_true(add_event(f->store, "t", "c") == 3);
+	reopen(f);
+	uint64_t seq = 0;
+	assert_int_equal(sje__store_last_event_seq(f->store, &seq), SJE_OK);
+	assert_true(seq == 3);
+}
+
+static void
+test_events_are_listed_after_a_seq_filtered_and_pruned(void **state)
+{
+	fixture *f = *state;
+	for (unsigned i = 1; i <= 6; i++) {
+		char d[8];
+		snprintf(d, sizeof(d), "e%u", i);
+		assert_true(
+		    add_event(f->store, i % 2 == 0 ? "even" : "odd", d) == i);
+	}
+	seen_events e = { .n = 0 };
+	assert_int_equal(
+	    sje__store_list_events(f->store, 2, NULL, 3, collect_event, &e),
+	    SJE_OK);
+	assert_int_equal(e.n, 3);
+	assert_true(e.seq[0] == 3 && e.seq[2] == 5);
+	assert_string_equal(e.data[0], "e3");
+
+	e.n = 0;
+	assert_int_equal(
+	    sje__store_list_events(f->store, 0, "even", 10, collect_event, &e),
+	    SJE_OK);
+	assert_int_equal(e.n, 3);
+	assert_true(e.seq[0] == 2 && e.seq[1] == 4 && e.seq[2] == 6);
+
+	assert_int_equal(sje__store_prune_events(f->store, 4), SJE_OK);
+	e.n = 0;
+	assert_int_equal(
+	    sje__store_list_events(f->store, 0, NULL, 10, collect_event, &e),
+	    SJE_OK);
+	assert_int_equal(e.n, 2);
+	assert_true(e.seq[0] == 5 && e.seq[1] == 6);
+}
+
+// ---- purge
+// -------------------------------------------------------------------
+
+static void
+test_purge_deletes_only_jobs_finished_before_the_time(void **state)
+{
+	fixture *f = *state;
+	int64_t  ids[3];
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "purge-%d", i);
+		sje__job_row r = full_row(name, "f", i < 2 ? 5 : 3);
+		r.finished_ms  = i == 0 ? 1000 : 5000;
+		assert_int_equal(
+		    sje__store_insert_job(f->store, &r, &ids[i]), SJE_OK);
+		sje__attempt_row a = { .number = 1, .outcome = 5 };
+		assert_int_equal(
+		    sje__store_put_attempt(f->store, ids[i], &a), SJE_OK);
+	}
+	uint32_t n = 0;
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 2000, 100, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	sje__job_row *row;
+	assert_int_equal(
+	    sje__store_get_job(f->store, "purge-0", &row), SJE_ENOTFOUND);
+	sje__attempt_row *rows;
+	size_t            k;
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, ids[0], &rows, &k), SJE_OK);
+	assert_int_equal(k, 0);
+	sje__attempt_rows_free(rows, k);
+	// Finished later, or not finished: kept, whatever the time.
+	sje__job_row_free(get(f->store, "purge-1"));
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 99999, 100, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	sje__job_row_free(get(f->store, "purge-2"));
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, ids[2], &rows, &k), SJE_OK);
+	assert_int_equal(k, 1);
+	sje__attempt_rows_free(rows, k);
+}
+
+static void
+test_purge_keeps_unfinished_jobs_and_takes_the_oldest_first(void **state)
+{
+	fixture *f = *state;
+	// Finished at 30, 10, 20; one running with an old finished_ms.
+	static const sje_time_ms at[] = { 30, 10, 20 };
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "old-%d", i);
+		sje__job_row r = min_row(name, "f", SUCCEEDED);
+		r.finished_ms  = at[i];
+		insert(f->store, &r);
+	}
+	sje__job_row run = min_row("running", "f", RUNNING);
+	run.finished_ms  = 1;
+	insert(f->store, &run);
+
+	uint32_t n = 0;
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 1000, 2, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	sje__job_row_free(get(f->store, "old-0")); // the newest stays
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 1000, 100, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	sje__job_row_free(get(f->store, "running"));
+	list(f->store, F(.limit = 10), 1, "running");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_insert_then_get_by_task_id_and_id_round_trips_every_field),
+		T(test_insert_keeps_an_empty_spec_and_empty_strings),
+		T(test_insert_of_an_existing_task_id_fails_with_eexist),
+		T(test_insert_jobs_of_a_batch_is_all_or_nothing),
+		T(test_get_of_an_unknown_job_fails_with_enotfound),
+		T(test_get_result_reads_the_result_alone),
+		T(test_update_changes_the_mutable_fields_only),
+		T(test_update_of_an_unknown_id_fails_with_enotfound),
+		T(test_update_from_another_state_changes_nothing),
+		T(test_finish_from_any_unfinished_state_happens_once),
+		T(test_claim_leases_a_queued_job_and_records_its_attempt),
+		T(test_claim_refuses_a_job_already_leased),
+		T(test_finish_with_a_stale_lease_changes_nothing),
+		T(test_extend_lease_holds_only_under_the_current_lease),
+		T(test_rollback_undoes_the_inserts_and_commit_keeps_them),
+		T(test_rollback_undoes_claims_updates_and_attempts),
+		T(test_rollback_without_a_transaction_is_harmless),
+		T(test_data_survives_close_and_reopen),
+		T(test_scan_active_returns_only_non_terminal_jobs_in_id_order),
+		T(test_list_jobs_filters_by_state_function_and_run_newest_first),
+		T(test_list_jobs_pages_with_before_id),
+		T(test_attempts_are_kept_in_order_and_replaced_by_number),
+		T(test_events_get_consecutive_seqs_from_one),
+		T(test_events_get_consecutive_seqs_across_a_reopen),
+		T(test_events_are_listed_after_a_seq_filtered_and_pruned),
+		T(test_purge_deletes_only_jobs_finished_before_the_time),
+		T(test_purge_keeps_unfinished_jobs_and_takes_the_oldest_first),
+	};
+	if (argc != 2 ||
+	    (strcmp(argv[1], "sqlite") != 0 &&
+	        strcmp(argv[1], "memory") != 0)) {
+		fprintf(stderr, "usage: %s sqlite|memory\n", argv[0]);
+		return 2;
+	}
+	backend_sqlite = strcmp(argv[1], "sqlite") == 0;
+	return cmocka_run_group_tests_name(argv[1], tests, NULL, NULL);
+}
