@@ -64,7 +64,8 @@ sje_err sje__auth_check(const sje__auth *a, const char *api_key,
     char *who, size_t wholen);
 
 // sje__auth_scope_of names the scope method of svc needs ("submit",
-// "read", "cancel", "admin" or "worker"). Pure.
+// "read", "cancel", "admin" or "worker"), or returns NULL when auth.c's
+// tables name none for it (a call to such a method needs admin). Pure.
 const char *sje__auth_scope_of(
     const ProtobufCServiceDescriptor *svc, unsigned method);
 

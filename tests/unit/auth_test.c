@@ -333,6 +333,25 @@ test_each_method_needs_its_scope(void **state)
 }
 
 static void
+test_every_method_of_every_service_has_a_scope(void **state)
+{
+	(void) state;
+	const ProtobufCServiceDescriptor *const services[] = { coord, hub };
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		for (unsigned m = 0; m < services[i]->n_methods; m++) {
+			if (sje__auth_scope_of(services[i], m) == NULL) {
+				fail_msg("%s.%s has no scope",
+				    services[i]->name,
+				    services[i]->methods[m].name);
+			}
+		}
+	}
+	// Past the end of a service, or of no service: none.
+	assert_null(sje__auth_scope_of(coord, coord->n_methods));
+	assert_null(sje__auth_scope_of(NULL, 0));
+}
+
+static void
 test_worker_hub_calls_need_the_worker_scope(void **state)
 {
 	(void) state;
@@ -743,6 +762,8 @@ main(void)
 		cmocka_unit_test(
 		    test_an_api_key_in_the_bearer_slot_is_taken_as_a_key),
 		cmocka_unit_test(test_each_method_needs_its_scope),
+		cmocka_unit_test(
+		    test_every_method_of_every_service_has_a_scope),
 		cmocka_unit_test(test_worker_hub_calls_need_the_worker_scope),
 		cmocka_unit_test(test_without_keys_every_call_is_allowed),
 		cmocka_unit_test(test_a_good_hs256_token_is_allowed),
