@@ -49,6 +49,7 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include "dag.h"
 #include "util.h" // limits only: SJE_MAX_*
 
 #define CONFIG_PATH_MAX 256 // bytes of a dotted key kept for messages
@@ -1911,44 +1912,58 @@ config_step_index(const sje_workflow *wf, const char *name)
 	return i;
 }
 
-// config_cycle_text writes the cycle found on the DFS stack as "a -> b ->
-// a", in the order the steps would run: stack[from..top-1] each come after
-// the next, and stack[top-1] comes after stack[from].
+// config_cycle_text writes cycle[0..n) (as sje__dag_order names it: each
+// step comes after the next) as "a -> b -> a", in the order the steps
+// would run.
 static void
-config_cycle_text(const sje_workflow *wf, const size_t *stack, size_t from,
-    size_t top, char *buf, size_t len)
+config_cycle_text(const sje_workflow *wf, const size_t *cycle, size_t n,
+    char *buf, size_t len)
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = top + 1; i-- > from;) {
-		size_t step = i == top ? stack[from] : stack[i];
-		int    n    = snprintf(buf + used, len - used, "%s%s",
-                    i == top ? "" : " -> ", wf->steps[step].name);
-		if (n < 0 || (size_t) n >= len - used) {
+	for (size_t i = 0; i <= n; i++) {
+		size_t step = cycle[i == 0 || i == n ? 0 : n - i];
+		int    m    = snprintf(buf + used, len - used, "%s%s",
+                    i == 0 ? "" : " -> ", wf->steps[step].name);
+		if (m < 0 || (size_t) m >= len - used) {
 			break;
 		}
-		used += (size_t) n;
+		used += (size_t) m;
 	}
+}
+
+// config_deps is the graph of a workflow's steps for sje__dag_order.
+typedef struct config_deps {
+	const size_t *deps;  // the steps each step comes after...
+	const size_t *first; // ...are deps[first[i] .. first[i+1]-1]
+} config_deps;
+
+static const size_t *
+config_deps_of(void *ctx, size_t i, size_t *n)
+{
+	const config_deps *g = ctx;
+	*n                   = g->first[i + 1] - g->first[i];
+	return g->deps + g->first[i];
 }
 
 // config_check_steps checks the steps of a workflow once all are read:
 // there is at least one, every `after` names a step, and there is no
-// cycle. Names are found by linear search, which is quick enough for the
-// workflows people write by hand.
+// cycle (sje__dag_order finds and names it). Names are found by linear search,
+// which is quick enough for the workflows people write by hand.
 static sje_err
 config_check_steps(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
-	sje_workflow  *wf    = (sje_workflow *) base;
-	size_t         n     = wf->n_steps;
-	size_t        *deps  = NULL; // the steps each step comes after...
-	size_t        *first = NULL; // ...are deps[first[i] .. first[i+1]-1]
-	size_t        *stack = NULL; // the DFS path: steps
-	size_t        *next  = NULL; // and the next edge of each to follow
-	unsigned char *state = NULL; // 0 unseen, 1 on the path, 2 done
-	size_t         edges = 0;
-	sje_err        rv    = SJE_OK;
+	sje_workflow *wf      = (sje_workflow *) base;
+	size_t        n       = wf->n_steps;
+	size_t       *deps    = NULL; // the steps each step comes after...
+	size_t       *first   = NULL; // ...are deps[first[i] .. first[i+1]-1]
+	size_t       *order   = NULL; // for sje__dag_order
+	size_t       *cycle   = NULL;
+	size_t        n_cycle = 0;
+	size_t        edges   = 0;
+	sje_err       rv      = SJE_OK;
 
 	(void) k;
 	if (n == 0) {
@@ -1960,9 +1975,8 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 	}
 	if ((deps = calloc(edges + 1, sizeof *deps)) == NULL ||
 	    (first = calloc(n + 1, sizeof *first)) == NULL ||
-	    (stack = calloc(n, sizeof *stack)) == NULL ||
-	    (next = calloc(n, sizeof *next)) == NULL ||
-	    (state = calloc(n, 1)) == NULL) {
+	    (order = calloc(n, sizeof *order)) == NULL ||
+	    (cycle = calloc(n, sizeof *cycle)) == NULL) {
 		rv = config_oom(c);
 		goto out;
 	}
@@ -1995,57 +2009,29 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 	}
 	first[n] = edges;
 
-	// An iterative depth-first search: a step met again while it is on
-	// the path closes a cycle.
-	for (size_t root = 0; root < n; root++) {
-		size_t top = 0;
+	config_deps g = { deps, first };
+	rv = sje__dag_order(n, config_deps_of, &g, order, cycle, &n_cycle);
+	if (rv == SJE_ENOMEM) {
+		rv = config_oom(c);
+	} else if (rv != SJE_OK) {
+		// The step whose after closes the cycle: cycle[0] is its
+		// parent.
+		size_t v = cycle[n_cycle - 1];
+		char   text[CONFIG_MSG_MAX - 64];
+		char   sub[CONFIG_PATH_MAX];
+		char   at[CONFIG_PATH_MAX];
 
-		if (state[root] != 0) {
-			continue;
-		}
-		stack[top]  = root;
-		next[top++] = first[root];
-		state[root] = 1;
-		while (top > 0) {
-			size_t v = stack[top - 1];
-			size_t u;
-
-			if (next[top - 1] == first[v + 1]) {
-				state[v] = 2;
-				top--;
-				continue;
-			}
-			u = deps[next[top - 1]++];
-			if (state[u] == 1) {
-				char   cycle[CONFIG_MSG_MAX - 64];
-				char   sub[CONFIG_PATH_MAX];
-				char   at[CONFIG_PATH_MAX];
-				size_t from = 0;
-
-				while (stack[from] != u) {
-					from++;
-				}
-				config_cycle_text(
-				    wf, stack, from, top, cycle, sizeof cycle);
-				config_index(sub, sizeof sub, path, v);
-				config_join(at, sizeof at, sub, "after");
-				rv = config_fail(c, wf->steps[v].line, at,
-				    "the steps form a cycle: %s", cycle);
-				goto out;
-			}
-			if (state[u] == 0) {
-				state[u]    = 1;
-				stack[top]  = u;
-				next[top++] = first[u];
-			}
-		}
+		config_cycle_text(wf, cycle, n_cycle, text, sizeof text);
+		config_index(sub, sizeof sub, path, v);
+		config_join(at, sizeof at, sub, "after");
+		rv = config_fail(c, wf->steps[v].line, at,
+		    "the steps form a cycle: %s", text);
 	}
 out:
 	free(deps);
 	free(first);
-	free(stack);
-	free(next);
-	free(state);
+	free(order);
+	free(cycle);
 	return rv;
 }
 
