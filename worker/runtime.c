@@ -171,11 +171,11 @@ rt_backoff_reset(rt_backoff *b)
 static void
 rt_sleep(sje__runtime *rt, uint32_t ms, const bool *flag)
 {
-	int64_t deadline = sje__wk_now_ms() + ms;
+	int64_t deadline = sje_mono_ms() + ms;
 
 	(void) pthread_mutex_lock(&rt->mtx);
-	while ((flag == NULL || !*flag) && sje__wk_now_ms() < deadline) {
-		sje__wk_cond_wait_until(&rt->cv, &rt->mtx, deadline);
+	while ((flag == NULL || !*flag) && sje_mono_ms() < deadline) {
+		sje__cond_wait_until(&rt->cv, &rt->mtx, deadline);
 	}
 	(void) pthread_mutex_unlock(&rt->mtx);
 }
@@ -509,7 +509,7 @@ rt_fetch_once(
 	req.session  = session;
 	req.max_jobs = max_jobs;
 	req.wait_ms  = RT_FETCH_WAIT_MS;
-	start_ms     = sje__wk_now_ms();
+	start_ms     = sje_mono_ms();
 	rv           = rt_call(rt, SJE__HUB_FETCH, &req.base, &m,
 	              RT_FETCH_WAIT_MS + RT_CALL_SLACK_MS, st);
 	if (rv != SJE_OK) {
@@ -524,7 +524,7 @@ rt_fetch_once(
 	// A coordinator that answers "nothing" at once instead of holding
 	// the call must not make this loop spin.
 	if (n_jobs == 0 &&
-	    sje__wk_now_ms() - start_ms < RT_FETCH_EMPTY_PAUSE_MS) {
+	    sje_mono_ms() - start_ms < RT_FETCH_EMPTY_PAUSE_MS) {
 		rt_sleep(rt, RT_FETCH_EMPTY_PAUSE_MS, &rt->stopping);
 	}
 	return SJE_OK;
@@ -556,12 +556,11 @@ rt_fetch_main(void *arg)
 			break;
 		}
 		if (rt->busy > 0 && (rt->slots - rt->busy) * 2 < rt->slots) {
-			int64_t until = sje__wk_now_ms() + RT_FETCH_GATHER_MS;
+			int64_t until = sje_mono_ms() + RT_FETCH_GATHER_MS;
 			while (!rt->stopping && rt->busy > 0 &&
 			    (rt->slots - rt->busy) * 2 < rt->slots &&
-			    sje__wk_now_ms() < until) {
-				sje__wk_cond_wait_until(
-				    &rt->cv, &rt->mtx, until);
+			    sje_mono_ms() < until) {
+				sje__cond_wait_until(&rt->cv, &rt->mtx, until);
 			}
 		}
 		free_slots = rt->slots - rt->busy;
@@ -876,11 +875,11 @@ rt_hb_main(void *arg)
 		size_t                   i;
 
 		while (!rt->hb_stop &&
-		    (rt->session == 0 || sje__wk_now_ms() < next_ms)) {
+		    (rt->session == 0 || sje_mono_ms() < next_ms)) {
 			if (rt->session == 0) {
 				(void) pthread_cond_wait(&rt->cv, &rt->mtx);
 			} else {
-				sje__wk_cond_wait_until(
+				sje__cond_wait_until(
 				    &rt->cv, &rt->mtx, next_ms);
 			}
 		}
@@ -908,10 +907,10 @@ rt_hb_main(void *arg)
 			protobuf_c_message_free_unpacked(m, NULL);
 			rt_backoff_reset(&b);
 			down    = false;
-			next_ms = sje__wk_now_ms() + period_ms;
+			next_ms = sje_mono_ms() + period_ms;
 		} else if (rt_session_lost(rv)) {
 			rv      = rt_renew(rt, session, &st);
-			next_ms = sje__wk_now_ms() +
+			next_ms = sje_mono_ms() +
 			    (rv == SJE_OK ? 0 : rt_backoff_next(&b));
 		} else {
 			uint32_t wait_ms = rt_backoff_next(&b);
@@ -920,7 +919,7 @@ rt_hb_main(void *arg)
 				    rt_why(rv, &st, why, sizeof(why)));
 				down = true;
 			}
-			next_ms = sje__wk_now_ms() +
+			next_ms = sje_mono_ms() +
 			    (wait_ms < period_ms ? wait_ms : period_ms);
 		}
 		(void) pthread_mutex_lock(&rt->mtx);
@@ -1129,8 +1128,8 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 			goto out;
 		}
 		(void) pthread_mutex_lock(&rt->mtx);
-		give_up = rt->report_stop &&
-		    sje__wk_now_ms() >= rt->flush_deadline_ms;
+		give_up =
+		    rt->report_stop && sje_mono_ms() >= rt->flush_deadline_ms;
 		(void) pthread_mutex_unlock(&rt->mtx);
 		if (give_up) {
 			rt_drop(outs, n, rt_why(rv, &st, why, sizeof(why)));
@@ -1306,13 +1305,13 @@ rt_init_sync(sje__runtime *rt)
 	if (pthread_mutex_init(&rt->mtx, NULL) != 0) {
 		return SJE_ENOMEM;
 	}
-	if (sje__wk_cond_init(&rt->cv) != SJE_OK) {
+	if (sje__cond_init_mono(&rt->cv) != SJE_OK) {
 		goto fail_cv;
 	}
-	if (sje__wk_cond_init(&rt->slot_cv) != SJE_OK) {
+	if (sje__cond_init_mono(&rt->slot_cv) != SJE_OK) {
 		goto fail_slot;
 	}
-	if (sje__wk_cond_init(&rt->report_cv) != SJE_OK) {
+	if (sje__cond_init_mono(&rt->report_cv) != SJE_OK) {
 		goto fail_report;
 	}
 	rt->mtx_ok = true;
@@ -1509,10 +1508,9 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 		SJE_INFO("stopping: waiting up to %u ms for %u running jobs",
 		    (unsigned) grace_ms, (unsigned) rt->busy);
 	}
-	deadline = sje__wk_now_ms() + grace_ms;
-	while (
-	    (rt->busy > 0 || !rt->fetch_done) && sje__wk_now_ms() < deadline) {
-		sje__wk_cond_wait_until(&rt->cv, &rt->mtx, deadline);
+	deadline = sje_mono_ms() + grace_ms;
+	while ((rt->busy > 0 || !rt->fetch_done) && sje_mono_ms() < deadline) {
+		sje__cond_wait_until(&rt->cv, &rt->mtx, deadline);
 	}
 	for (t = rt->jobs; t != NULL; t = t->next) {
 		if (sje__task_cancel(t, SJE__CANCEL_SHUTDOWN) && t->started) {
@@ -1542,7 +1540,7 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 	}
 	(void) pthread_mutex_lock(&rt->mtx);
 	rt->report_stop       = true;
-	rt->flush_deadline_ms = sje__wk_now_ms() + RT_FLUSH_MS;
+	rt->flush_deadline_ms = sje_mono_ms() + RT_FLUSH_MS;
 	(void) pthread_cond_broadcast(&rt->report_cv);
 	(void) pthread_cond_broadcast(&rt->cv);
 	(void) pthread_mutex_unlock(&rt->mtx);

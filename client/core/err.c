@@ -1,12 +1,10 @@
-// err.c — SJE's error vocabulary, its gRPC status mapping and the clocks
-// shared by every program (the job states are in jobstate.c).
+// err.c — SJE's error vocabulary and its gRPC status mapping, shared by
+// every program.
 //
 // The one table below maps sje_err to gRPC status codes; the reverse map
 // picks, for each status code, the error that best describes it.
 #include <sje/client.h>
 #include <sje/sje.h>
-
-#include <time.h>
 
 static const struct {
 	sje_err     err;
@@ -109,20 +107,4 @@ sje_status_name(int code)
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
 	    &sje__v1__status_code__descriptor, code);
 	return v != NULL ? v->name : "UNKNOWN";
-}
-
-sje_time_ms
-sje_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (sje_time_ms) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-sje_dur_ms
-sje_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (sje_dur_ms) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
