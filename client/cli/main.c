@@ -40,8 +40,8 @@
 // Single-threaded; no state outside main's stack but the signal flag of
 // watch.
 #include <sje/client.h>
-#include <sje/config.h>
 
+#include "config.h"
 #include "methods.h"
 #include "pbjson.h"
 #include "tls.h"

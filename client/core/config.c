@@ -36,7 +36,6 @@
 //
 // There is no global state. A load only reads the environment, so it is
 // thread-safe.
-#include <sje/config.h>
 
 #include <errno.h>
 #include <math.h>
@@ -49,6 +48,7 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include "config.h"
 #include "dag.h"
 #include "util.h" // limits only: SJE_MAX_*
 
@@ -2398,6 +2398,21 @@ sje_config_free(sje_config *cfg)
 	config_free_keys(config_keys, (char *) cfg);
 	free(cfg->source);
 	free(cfg);
+}
+
+void
+sje_config_client(const sje_config *cfg, sje_client_config *out)
+{
+	if (cfg == NULL) {
+		*out = (sje_client_config) { "", "", "", "", "", "" };
+		return;
+	}
+	out->server_url      = cfg->client.server_url;
+	out->events_url      = cfg->client.events_url;
+	out->tls_ca          = cfg->security.tls.ca;
+	out->tls_cert        = cfg->security.tls.cert;
+	out->tls_key         = cfg->security.tls.key;
+	out->tls_server_name = cfg->security.tls.server_name;
 }
 
 const sje_function_cfg *

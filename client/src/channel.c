@@ -21,6 +21,7 @@
 // aio, so calls from many threads proceed at once.
 #include <sje/client.h>
 
+#include "config.h"
 #include "methods.h"
 #include "tls.h"
 #include "util.h"

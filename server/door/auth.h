@@ -17,8 +17,9 @@
 #ifndef SJE_SERVER_AUTH_H
 #define SJE_SERVER_AUTH_H
 
-#include <sje/config.h>
 #include <sje/sje.h>
+
+#include "config.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>

@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include <sje/config.h>
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "config.h"
 #include "door/auth.h"
 
 #include "../jwt_util.h"
