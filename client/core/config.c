@@ -1659,7 +1659,105 @@ config_name_key(config_ctx *c, yaml_node_t *kn, const char *path)
 	return SJE_OK;
 }
 
+// config_walk_named reads node, a mapping from names to entries (the
+// form of tasks.functions and workflows): null or an empty mapping gives
+// none. Else begin(c, count) makes room for count entries (zeroed), each
+// key must be a name (config_name_key) that no key before it gave (else
+// "duplicate <what>"), and entry(c, i, key, value, sub) reads entry i,
+// whose dotted path is sub. *n counts the entries begun, so that the
+// caller's fini frees a partly read array. expected says what node must
+// be.
+static sje_err
+config_walk_named(config_ctx *c, yaml_node_t *node, const char *path,
+    const char *expected, const char *what, size_t *n,
+    sje_err (*begin)(config_ctx *c, size_t count),
+    sje_err (*entry)(config_ctx *c, size_t i, yaml_node_t *kn, yaml_node_t *vn,
+        const char *sub))
+{
+	char    got[CONFIG_SHOW_MAX + 8];
+	size_t  count;
+	sje_err rv;
+
+	if (config_null(node)) {
+		return SJE_OK;
+	}
+	if (node->type != YAML_MAPPING_NODE) {
+		return config_fail(c, config_line(node), path,
+		    "expected %s, got %s", expected,
+		    config_describe(node, got, sizeof got));
+	}
+	count = (size_t) (node->data.mapping.pairs.top -
+	    node->data.mapping.pairs.start);
+	if (count == 0) {
+		return SJE_OK;
+	}
+	if ((rv = begin(c, count)) != SJE_OK) {
+		return rv;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
+		yaml_node_t      *kn = config_node(c, p->key);
+		char              sub[CONFIG_PATH_MAX];
+
+		(*n)++;
+		if ((rv = config_name_key(c, kn, path)) != SJE_OK) {
+			return rv;
+		}
+		config_join(sub, sizeof sub, path, config_text(kn));
+		for (size_t j = 0; j < i; j++) {
+			yaml_node_t *before = config_node(
+			    c, node->data.mapping.pairs.start[j].key);
+			if (strcmp(config_text(before), config_text(kn)) ==
+			    0) {
+				return config_fail(c, config_line(kn), sub,
+				    "duplicate %s", what);
+			}
+		}
+		if ((rv = entry(c, i, kn, config_node(c, p->value), sub)) !=
+		    SJE_OK) {
+			return rv;
+		}
+	}
+	return SJE_OK;
+}
+
 // tasks.functions. -----------------------------------------------------------
+
+// config_function_begin makes room for count functions, and for what each
+// one's retry gave.
+static sje_err
+config_function_begin(config_ctx *c, size_t count)
+{
+	sje_config *cfg = c->cfg;
+
+	free(c->fn_retry_seen);
+	if ((cfg->tasks.functions = calloc(count, sizeof(sje_function_cfg))) ==
+	        NULL ||
+	    (c->fn_retry_seen = calloc(count, sizeof(uint32_t))) == NULL) {
+		return config_oom(c);
+	}
+	return SJE_OK;
+}
+
+// config_function_entry reads function i, named by kn, from vn.
+static sje_err
+config_function_entry(
+    config_ctx *c, size_t i, yaml_node_t *kn, yaml_node_t *vn, const char *sub)
+{
+	sje_function_cfg *fn = &c->cfg->tasks.functions[i];
+	sje_err           rv;
+
+	fn->line = config_line(kn);
+	if ((rv = config_defaults(c, config_function_keys, (char *) fn)) !=
+	    SJE_OK) {
+		return rv;
+	}
+	if ((fn->name = strdup(config_text(kn))) == NULL) {
+		return config_oom(c);
+	}
+	c->fn_index = i;
+	return config_walk_map(c, config_function_keys, (char *) fn, vn, sub);
+}
 
 // config_walk_functions reads tasks.functions, a mapping from a function's
 // name to its settings, into c->cfg->tasks.functions.
@@ -1668,61 +1766,13 @@ config_walk_functions(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
 	sje_config *cfg = c->cfg;
-	char        got[CONFIG_SHOW_MAX + 8];
-	size_t      count;
-	sje_err     rv;
 
 	(void) base;
 	config_fini_functions(k, (char *) cfg);
-	if (config_null(node)) {
-		return SJE_OK;
-	}
-	if (node->type != YAML_MAPPING_NODE) {
-		return config_fail(c, config_line(node), path,
-		    "expected a mapping from names to functions, got %s",
-		    config_describe(node, got, sizeof got));
-	}
-	count = (size_t) (node->data.mapping.pairs.top -
-	    node->data.mapping.pairs.start);
-	if (count == 0) {
-		return SJE_OK;
-	}
-	free(c->fn_retry_seen);
-	if ((cfg->tasks.functions = calloc(count, sizeof(sje_function_cfg))) ==
-	        NULL ||
-	    (c->fn_retry_seen = calloc(count, sizeof(uint32_t))) == NULL) {
-		return config_oom(c);
-	}
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
-		yaml_node_t      *kn = config_node(c, p->key);
-		sje_function_cfg *fn = &cfg->tasks.functions[i];
-		char              sub[CONFIG_PATH_MAX];
-
-		cfg->tasks.n_functions++;
-		if ((rv = config_name_key(c, kn, path)) != SJE_OK) {
-			return rv;
-		}
-		config_join(sub, sizeof sub, path, config_text(kn));
-		if (sje_config_function(cfg, config_text(kn)) != NULL) {
-			return config_fail(
-			    c, config_line(kn), sub, "duplicate function");
-		}
-		fn->line = config_line(kn);
-		if ((rv = config_defaults(
-		         c, config_function_keys, (char *) fn)) != SJE_OK) {
-			return rv;
-		}
-		if ((fn->name = strdup(config_text(kn))) == NULL) {
-			return config_oom(c);
-		}
-		c->fn_index = i;
-		if ((rv = config_walk_map(c, config_function_keys, (char *) fn,
-		         config_node(c, p->value), sub)) != SJE_OK) {
-			return rv;
-		}
-	}
-	return SJE_OK;
+	return config_walk_named(c, node, path,
+	    "a mapping from names to functions", "function",
+	    &cfg->tasks.n_functions, config_function_begin,
+	    config_function_entry);
 }
 
 static void
@@ -1801,6 +1851,31 @@ config_inherit_retry(config_ctx *c)
 
 // Workflows. -----------------------------------------------------------------
 
+// config_workflow_begin makes room for count workflows.
+static sje_err
+config_workflow_begin(config_ctx *c, size_t count)
+{
+	if ((c->cfg->workflows = calloc(count, sizeof(sje_workflow))) ==
+	    NULL) {
+		return config_oom(c);
+	}
+	return SJE_OK;
+}
+
+// config_workflow_entry reads workflow i, named by kn, from vn.
+static sje_err
+config_workflow_entry(
+    config_ctx *c, size_t i, yaml_node_t *kn, yaml_node_t *vn, const char *sub)
+{
+	sje_workflow *wf = &c->cfg->workflows[i];
+
+	wf->line = config_line(kn);
+	if ((wf->name = strdup(config_text(kn))) == NULL) {
+		return config_oom(c);
+	}
+	return config_walk_value(c, &config_steps_key, (char *) wf, vn, sub);
+}
+
 // config_walk_workflows reads workflows, a mapping from a workflow's name
 // to its list of steps, into c->cfg->workflows.
 static sje_err
@@ -1808,56 +1883,12 @@ config_walk_workflows(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
 	sje_config *cfg = c->cfg;
-	char        got[CONFIG_SHOW_MAX + 8];
-	size_t      count;
-	sje_err     rv;
 
 	(void) base;
 	config_fini_workflows(k, (char *) cfg);
-	if (config_null(node)) {
-		return SJE_OK;
-	}
-	if (node->type != YAML_MAPPING_NODE) {
-		return config_fail(c, config_line(node), path,
-		    "expected a mapping from names to lists of steps, got %s",
-		    config_describe(node, got, sizeof got));
-	}
-	count = (size_t) (node->data.mapping.pairs.top -
-	    node->data.mapping.pairs.start);
-	if (count == 0) {
-		return SJE_OK;
-	}
-	if ((cfg->workflows = calloc(count, sizeof(sje_workflow))) == NULL) {
-		return config_oom(c);
-	}
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
-		yaml_node_t      *kn = config_node(c, p->key);
-		sje_workflow     *wf = &cfg->workflows[i];
-		char              sub[CONFIG_PATH_MAX];
-
-		cfg->n_workflows++;
-		if ((rv = config_name_key(c, kn, path)) != SJE_OK) {
-			return rv;
-		}
-		config_join(sub, sizeof sub, path, config_text(kn));
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg->workflows[j].name, config_text(kn)) ==
-			    0) {
-				return config_fail(c, config_line(kn), sub,
-				    "duplicate workflow");
-			}
-		}
-		wf->line = config_line(kn);
-		if ((wf->name = strdup(config_text(kn))) == NULL) {
-			return config_oom(c);
-		}
-		if ((rv = config_walk_value(c, &config_steps_key, (char *) wf,
-		         config_node(c, p->value), sub)) != SJE_OK) {
-			return rv;
-		}
-	}
-	return SJE_OK;
+	return config_walk_named(c, node, path,
+	    "a mapping from names to lists of steps", "workflow",
+	    &cfg->n_workflows, config_workflow_begin, config_workflow_entry);
 }
 
 static void

@@ -536,6 +536,9 @@ test_config_duplicate_key_is_refused(void **state)
 	    ":2: worker.labels.a: duplicate key");
 	expect_error("tasks:\n  functions:\n    f: {}\n    f: {}\n",
 	    ":4: tasks.functions.f: duplicate function");
+	expect_error("workflows:\n  w:\n    - {name: a, function: f}\n"
+	             "  w:\n    - {name: a, function: f}\n",
+	    ":4: workflows.w: duplicate workflow");
 	expect_error("plugins:\n  - {name: a, options: {k: 1, k: 2}}\n",
 	    ":2: plugins[0].options.k: duplicate key");
 }
