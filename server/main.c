@@ -5,10 +5,10 @@
 // On start it writes <data_dir>/endpoints with the URLs it actually bound
 // (useful with port 0, as the tests do) and logs one line saying where it
 // listens. It exits non-zero with one clear line when it cannot start.
-#include <sje/config.h>
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "config.h"
 #include "door/auth.h"
 #include "door/gateway.h"
 #include "door/netsec.h"

@@ -10,10 +10,9 @@
 #include "runtime.h"
 #include "task.h"
 
+#include "config.h"
 #include "log.h"
 #include "util.h"
-
-#include <sje/config.h>
 
 #include <errno.h>
 #include <getopt.h>

@@ -44,6 +44,7 @@
 #include "runtime.h"
 
 #include "log.h"
+#include "methods.h"
 #include "task.h"
 #include "tls.h"
 #include "util.h"
@@ -89,19 +90,6 @@
 // Consecutive re-registrations one report may trigger before the
 // FAILED_PRECONDITION is taken as the coordinator's answer.
 #define RT_MAX_RENEWALS 3
-
-// WorkerHub method indexes, in the order of the service in
-// worker_hub.proto (checked against the descriptor at start). Register is
-// the rpc RegisterWorker.
-enum {
-	RT_REGISTER  = 0,
-	RT_FETCH     = 1,
-	RT_HEARTBEAT = 2,
-	RT_COMPLETE  = 3,
-	RT_FAIL      = 4,
-	RT_RELEASE   = 5,
-	RT_CHALLENGE = 6,
-};
 
 struct sje__runtime {
 	// Immutable after sje__runtime_start; read by any thread.
@@ -183,11 +171,11 @@ rt_backoff_reset(rt_backoff *b)
 static void
 rt_sleep(sje__runtime *rt, uint32_t ms, const bool *flag)
 {
-	int64_t deadline = sje__wk_now_ms() + ms;
+	int64_t deadline = sje_mono_ms() + ms;
 
 	(void) pthread_mutex_lock(&rt->mtx);
-	while ((flag == NULL || !*flag) && sje__wk_now_ms() < deadline) {
-		sje__wk_cond_wait_until(&rt->cv, &rt->mtx, deadline);
+	while ((flag == NULL || !*flag) && sje_mono_ms() < deadline) {
+		sje__cond_wait_until(&rt->cv, &rt->mtx, deadline);
 	}
 	(void) pthread_mutex_unlock(&rt->mtx);
 }
@@ -268,8 +256,8 @@ rt_proof(sje__runtime *rt, Sje__V1__RegisterRequest *req, char **cert,
 	}
 	Sje__V1__ChallengeRequest creq = SJE__V1__CHALLENGE_REQUEST__INIT;
 	ProtobufCMessage         *m    = NULL;
-	sje_err                   rv   = rt_call(
-	                        rt, RT_CHALLENGE, &creq.base, &m, RT_REGISTER_TIMEOUT_MS, st);
+	sje_err rv = rt_call(rt, SJE__HUB_CHALLENGE, &creq.base, &m,
+	    RT_REGISTER_TIMEOUT_MS, st);
 	if (rv == SJE_EUNIMPL) {
 		memset(st, 0, sizeof(*st));
 		return SJE_OK;
@@ -340,7 +328,7 @@ rt_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	uint8_t  nonce[64];
 	rv = rt_proof(rt, &req, &cert, &sig, nonce, st);
 	if (rv == SJE_OK) {
-		rv = rt_call(rt, RT_REGISTER, &req.base, &m,
+		rv = rt_call(rt, SJE__HUB_REGISTER, &req.base, &m,
 		    RT_REGISTER_TIMEOUT_MS, st);
 	}
 	free(cert);
@@ -521,8 +509,8 @@ rt_fetch_once(
 	req.session  = session;
 	req.max_jobs = max_jobs;
 	req.wait_ms  = RT_FETCH_WAIT_MS;
-	start_ms     = sje__wk_now_ms();
-	rv           = rt_call(rt, RT_FETCH, &req.base, &m,
+	start_ms     = sje_mono_ms();
+	rv           = rt_call(rt, SJE__HUB_FETCH, &req.base, &m,
 	              RT_FETCH_WAIT_MS + RT_CALL_SLACK_MS, st);
 	if (rv != SJE_OK) {
 		return rv;
@@ -536,7 +524,7 @@ rt_fetch_once(
 	// A coordinator that answers "nothing" at once instead of holding
 	// the call must not make this loop spin.
 	if (n_jobs == 0 &&
-	    sje__wk_now_ms() - start_ms < RT_FETCH_EMPTY_PAUSE_MS) {
+	    sje_mono_ms() - start_ms < RT_FETCH_EMPTY_PAUSE_MS) {
 		rt_sleep(rt, RT_FETCH_EMPTY_PAUSE_MS, &rt->stopping);
 	}
 	return SJE_OK;
@@ -568,12 +556,11 @@ rt_fetch_main(void *arg)
 			break;
 		}
 		if (rt->busy > 0 && (rt->slots - rt->busy) * 2 < rt->slots) {
-			int64_t until = sje__wk_now_ms() + RT_FETCH_GATHER_MS;
+			int64_t until = sje_mono_ms() + RT_FETCH_GATHER_MS;
 			while (!rt->stopping && rt->busy > 0 &&
 			    (rt->slots - rt->busy) * 2 < rt->slots &&
-			    sje__wk_now_ms() < until) {
-				sje__wk_cond_wait_until(
-				    &rt->cv, &rt->mtx, until);
+			    sje_mono_ms() < until) {
+				sje__cond_wait_until(&rt->cv, &rt->mtx, until);
 			}
 		}
 		free_slots = rt->slots - rt->busy;
@@ -888,11 +875,11 @@ rt_hb_main(void *arg)
 		size_t                   i;
 
 		while (!rt->hb_stop &&
-		    (rt->session == 0 || sje__wk_now_ms() < next_ms)) {
+		    (rt->session == 0 || sje_mono_ms() < next_ms)) {
 			if (rt->session == 0) {
 				(void) pthread_cond_wait(&rt->cv, &rt->mtx);
 			} else {
-				sje__wk_cond_wait_until(
+				sje__cond_wait_until(
 				    &rt->cv, &rt->mtx, next_ms);
 			}
 		}
@@ -904,7 +891,7 @@ rt_hb_main(void *arg)
 		rt_hb_snapshot_init(rt, &snap, session);
 		(void) pthread_mutex_unlock(&rt->mtx);
 
-		rv = rt_call(rt, RT_HEARTBEAT, &snap.req.base, &m,
+		rv = rt_call(rt, SJE__HUB_HEARTBEAT, &snap.req.base, &m,
 		    RT_HEARTBEAT_TIMEOUT_MS, &st);
 		rt_hb_snapshot_fini(&snap);
 		if (rv == SJE_OK) {
@@ -920,10 +907,10 @@ rt_hb_main(void *arg)
 			protobuf_c_message_free_unpacked(m, NULL);
 			rt_backoff_reset(&b);
 			down    = false;
-			next_ms = sje__wk_now_ms() + period_ms;
+			next_ms = sje_mono_ms() + period_ms;
 		} else if (rt_session_lost(rv)) {
 			rv      = rt_renew(rt, session, &st);
-			next_ms = sje__wk_now_ms() +
+			next_ms = sje_mono_ms() +
 			    (rv == SJE_OK ? 0 : rt_backoff_next(&b));
 		} else {
 			uint32_t wait_ms = rt_backoff_next(&b);
@@ -932,7 +919,7 @@ rt_hb_main(void *arg)
 				    rt_why(rv, &st, why, sizeof(why)));
 				down = true;
 			}
-			next_ms = sje__wk_now_ms() +
+			next_ms = sje_mono_ms() +
 			    (wait_ms < period_ms ? wait_ms : period_ms);
 		}
 		(void) pthread_mutex_lock(&rt->mtx);
@@ -1008,9 +995,9 @@ rt_report_answered(sje__outcome **outs, size_t n,
 	}
 }
 
-// rt_report sends outs[0..n) with Complete (method RT_COMPLETE, all ok),
-// Fail (RT_FAIL) or Release (RT_RELEASE: task ids and leases only),
-// retrying until the coordinator answers. Successes whose result the
+// rt_report sends outs[0..n) with Complete (method SJE__HUB_COMPLETE, all ok),
+// Fail (SJE__HUB_FAIL) or Release (SJE__HUB_RELEASE: task ids and leases
+// only), retrying until the coordinator answers. Successes whose result the
 // coordinator refuses as invalid or too large are turned into failures and
 // appended to *refused (capacity n; may be NULL for Fail and Release).
 // Returns SJE_EUNIMPL, having reported nothing, when the coordinator does
@@ -1053,7 +1040,7 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 		jo[i]          = o_init;
 		jo[i].task_id  = outs[i]->task_id;
 		jo[i].lease_id = outs[i]->lease_id;
-		if (method == RT_RELEASE) {
+		if (method == SJE__HUB_RELEASE) {
 			// Release carries no result or error: the attempt
 			// does not count.
 		} else if (outs[i]->ok) {
@@ -1108,7 +1095,7 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 			rv =
 			    rrv; // Register failed: judged below like any call
 		}
-		if (rv == SJE_EUNIMPL && method == RT_RELEASE) {
+		if (rv == SJE_EUNIMPL && method == SJE__HUB_RELEASE) {
 			result = SJE_EUNIMPL; // the caller falls back to Fail
 			goto out;
 		}
@@ -1141,8 +1128,8 @@ rt_report(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 			goto out;
 		}
 		(void) pthread_mutex_lock(&rt->mtx);
-		give_up = rt->report_stop &&
-		    sje__wk_now_ms() >= rt->flush_deadline_ms;
+		give_up =
+		    rt->report_stop && sje_mono_ms() >= rt->flush_deadline_ms;
 		(void) pthread_mutex_unlock(&rt->mtx);
 		if (give_up) {
 			rt_drop(outs, n, rt_why(rv, &st, why, sizeof(why)));
@@ -1201,7 +1188,7 @@ rt_report_batch(sje__runtime *rt, sje__outcome *batch, size_t n)
 			fails[n_fail++] = o;
 		}
 	}
-	if (rt_report(rt, RT_RELEASE, rels, n_rel, NULL, NULL) ==
+	if (rt_report(rt, SJE__HUB_RELEASE, rels, n_rel, NULL, NULL) ==
 	    SJE_EUNIMPL) {
 		SJE_INFO("the coordinator does not serve Release: reporting "
 		         "jobs handed back as failures (interrupted)");
@@ -1210,8 +1197,8 @@ rt_report_batch(sje__runtime *rt, sje__outcome *batch, size_t n)
 			fails[n_fail++] = rels[i];
 		}
 	}
-	(void) rt_report(rt, RT_COMPLETE, oks, n_ok, fails, &n_fail);
-	(void) rt_report(rt, RT_FAIL, fails, n_fail, NULL, NULL);
+	(void) rt_report(rt, SJE__HUB_COMPLETE, oks, n_ok, fails, &n_fail);
+	(void) rt_report(rt, SJE__HUB_FAIL, fails, n_fail, NULL, NULL);
 
 out:
 	for (o = batch; o != NULL; o = next) {
@@ -1318,13 +1305,13 @@ rt_init_sync(sje__runtime *rt)
 	if (pthread_mutex_init(&rt->mtx, NULL) != 0) {
 		return SJE_ENOMEM;
 	}
-	if (sje__wk_cond_init(&rt->cv) != SJE_OK) {
+	if (sje__cond_init_mono(&rt->cv) != SJE_OK) {
 		goto fail_cv;
 	}
-	if (sje__wk_cond_init(&rt->slot_cv) != SJE_OK) {
+	if (sje__cond_init_mono(&rt->slot_cv) != SJE_OK) {
 		goto fail_slot;
 	}
-	if (sje__wk_cond_init(&rt->report_cv) != SJE_OK) {
+	if (sje__cond_init_mono(&rt->report_cv) != SJE_OK) {
 		goto fail_report;
 	}
 	rt->mtx_ok = true;
@@ -1394,26 +1381,6 @@ rt_init_lists(sje__runtime *rt, const sje__runtime_opts *opts)
 	return SJE_OK;
 }
 
-// rt_check_methods makes sure the method indexes above match the service.
-static bool
-rt_check_methods(void)
-{
-	static const char *const names[]    = { "RegisterWorker", "Fetch",
-		   "Heartbeat", "Complete", "Fail", "Release" };
-	const ProtobufCServiceDescriptor *d = &sje__v1__worker_hub__descriptor;
-	size_t                            i;
-
-	if (d->n_methods < sizeof(names) / sizeof(names[0])) {
-		return false;
-	}
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(d->methods[i].name, names[i]) != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
 sje_err
 sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
     sje__runtime **out, char *errbuf, size_t errlen)
@@ -1424,9 +1391,9 @@ sje__runtime_start(const sje__runtime_opts *opts, const sje__plugins *plugins,
 	uint32_t        i;
 	int             prv;
 
-	if (!rt_check_methods()) {
+	if (!sje__methods_check()) {
 		sje__snprintf(errbuf, errlen,
-		    "internal error: the WorkerHub methods are not in "
+		    "internal error: the services' methods are not in "
 		    "the order this worker was written for");
 		return SJE_EINTERNAL;
 	}
@@ -1541,10 +1508,9 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 		SJE_INFO("stopping: waiting up to %u ms for %u running jobs",
 		    (unsigned) grace_ms, (unsigned) rt->busy);
 	}
-	deadline = sje__wk_now_ms() + grace_ms;
-	while (
-	    (rt->busy > 0 || !rt->fetch_done) && sje__wk_now_ms() < deadline) {
-		sje__wk_cond_wait_until(&rt->cv, &rt->mtx, deadline);
+	deadline = sje_mono_ms() + grace_ms;
+	while ((rt->busy > 0 || !rt->fetch_done) && sje_mono_ms() < deadline) {
+		sje__cond_wait_until(&rt->cv, &rt->mtx, deadline);
 	}
 	for (t = rt->jobs; t != NULL; t = t->next) {
 		if (sje__task_cancel(t, SJE__CANCEL_SHUTDOWN) && t->started) {
@@ -1574,7 +1540,7 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 	}
 	(void) pthread_mutex_lock(&rt->mtx);
 	rt->report_stop       = true;
-	rt->flush_deadline_ms = sje__wk_now_ms() + RT_FLUSH_MS;
+	rt->flush_deadline_ms = sje_mono_ms() + RT_FLUSH_MS;
 	(void) pthread_cond_broadcast(&rt->report_cv);
 	(void) pthread_cond_broadcast(&rt->cv);
 	(void) pthread_mutex_unlock(&rt->mtx);

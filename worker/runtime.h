@@ -7,10 +7,10 @@
 #ifndef SJE_WORKER_RUNTIME_H
 #define SJE_WORKER_RUNTIME_H
 
-#include "plugin_host.h"
-
 #include <sje/client.h>
-#include <sje/config.h>
+
+#include "config.h"
+#include "plugin_host.h"
 
 typedef struct sje__runtime_opts {
 	const char   *server_url; // the coordinator's RPC URL

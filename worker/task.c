@@ -43,45 +43,6 @@
 #define TASK_MAX_MESSAGE_BYTES 4096u
 #define TASK_MAX_PROGRESS_BYTES 1024u
 
-// ---- clock and condition variables ----
-
-int64_t
-sje__wk_now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-sje_err
-sje__wk_cond_init(pthread_cond_t *cv)
-{
-	pthread_condattr_t attr;
-	int                rv;
-
-	if (pthread_condattr_init(&attr) != 0) {
-		return SJE_ENOMEM;
-	}
-	rv = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rv == 0) {
-		rv = pthread_cond_init(cv, &attr);
-	}
-	(void) pthread_condattr_destroy(&attr);
-	return rv == 0 ? SJE_OK : sje__errno_err(rv);
-}
-
-void
-sje__wk_cond_wait_until(
-    pthread_cond_t *cv, pthread_mutex_t *mtx, int64_t deadline_ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec  = (time_t) (deadline_ms / 1000);
-	ts.tv_nsec = (long) (deadline_ms % 1000) * 1000000L;
-	(void) pthread_cond_timedwait(cv, mtx, &ts);
-}
-
 // ---- strings from plugins ----
 
 // task_copy_text copies s, cut to at most max bytes at a UTF-8 character
@@ -189,7 +150,7 @@ host_cancelled(sje_task *t)
 	bool c;
 
 	(void) pthread_mutex_lock(&t->mtx);
-	task_check_deadline_locked(t, sje__wk_now_ms());
+	task_check_deadline_locked(t, sje_mono_ms());
 	c = t->cancel != SJE__CANCEL_NONE;
 	(void) pthread_mutex_unlock(&t->mtx);
 	return c;
@@ -262,12 +223,12 @@ host_log(sje_task *t, sje_log_level level, const char *message)
 static bool
 host_sleep_ms(sje_task *t, uint32_t ms)
 {
-	int64_t end_ms = sje__wk_now_ms() + ms;
+	int64_t end_ms = sje_mono_ms() + ms;
 	bool    awake;
 
 	(void) pthread_mutex_lock(&t->mtx);
 	for (;;) {
-		int64_t now_ms   = sje__wk_now_ms();
+		int64_t now_ms   = sje_mono_ms();
 		int64_t until_ms = end_ms;
 
 		task_check_deadline_locked(t, now_ms);
@@ -277,7 +238,7 @@ host_sleep_ms(sje_task *t, uint32_t ms)
 		if (t->deadline_ms != 0 && t->deadline_ms < until_ms) {
 			until_ms = t->deadline_ms;
 		}
-		sje__wk_cond_wait_until(&t->cv, &t->mtx, until_ms);
+		sje__cond_wait_until(&t->cv, &t->mtx, until_ms);
 	}
 	awake = t->cancel == SJE__CANCEL_NONE;
 	(void) pthread_mutex_unlock(&t->mtx);
@@ -290,7 +251,7 @@ host_cancel_reason(sje_task *t)
 	sje__cancel c;
 
 	(void) pthread_mutex_lock(&t->mtx);
-	task_check_deadline_locked(t, sje__wk_now_ms());
+	task_check_deadline_locked(t, sje_mono_ms());
 	c = t->cancel;
 	(void) pthread_mutex_unlock(&t->mtx);
 	switch (c) {
@@ -395,7 +356,7 @@ sje__task_alloc(
 		free(t);
 		return SJE_ENOMEM;
 	}
-	if ((rv = sje__wk_cond_init(&t->cv)) != SJE_OK) {
+	if ((rv = sje__cond_init_mono(&t->cv)) != SJE_OK) {
 		(void) pthread_mutex_destroy(&t->mtx);
 		free(t);
 		return rv;
@@ -445,13 +406,13 @@ sje__task_run(sje_task *t)
 {
 	sje_task_rc rc;
 
-	t->start_ms    = sje__wk_now_ms();
+	t->start_ms    = sje_mono_ms();
 	t->deadline_ms = t->timeout_s != 0
 	    ? t->start_ms + (int64_t) t->timeout_s * 1000
 	    : 0;
 	t->ran         = true;
 	rc             = t->fn->run(sje__task_host_api(), t, t->fn->arg);
-	t->end_ms      = sje__wk_now_ms();
+	t->end_ms      = sje_mono_ms();
 	t->rc          = rc;
 }
 

@@ -9,6 +9,7 @@
 #ifndef SJE_WORKER_TASK_H
 #define SJE_WORKER_TASK_H
 
+#include "clock.h"
 #include "plugin_host.h"
 
 #include <sje/v1/worker_hub.pb-c.h>
@@ -44,7 +45,7 @@ struct sje_task {
 	// Written by the slot thread before the function starts and after it
 	// returns; read by that thread (and by host calls, which happen
 	// between the two).
-	int64_t     start_ms;    // monotonic ms (sje__wk_now_ms)
+	int64_t     start_ms;    // monotonic ms (sje_mono_ms)
 	int64_t     deadline_ms; // start_ms + timeout_s * 1000; 0: none
 	int64_t     end_ms;
 	bool        ran; // the function was called
@@ -123,16 +124,5 @@ sje_err sje__outcome_fail(sje__outcome *o, const char *type, const char *msg);
 
 // sje__outcome_free frees o (not the rest of its list). Accepts NULL.
 void sje__outcome_free(sje__outcome *o);
-
-// sje__wk_now_ms is the worker's monotonic clock, in ms.
-int64_t sje__wk_now_ms(void);
-
-// sje__wk_cond_init initialises cv to time out against sje__wk_now_ms.
-sje_err sje__wk_cond_init(pthread_cond_t *cv);
-
-// sje__wk_cond_wait_until waits on cv (initialised by sje__wk_cond_init)
-// until it is signalled or the monotonic time deadline_ms passes.
-void sje__wk_cond_wait_until(
-    pthread_cond_t *cv, pthread_mutex_t *mtx, int64_t deadline_ms);
 
 #endif // SJE_WORKER_TASK_H

@@ -40,8 +40,9 @@
 // Single-threaded; no state outside main's stack but the signal flag of
 // watch.
 #include <sje/client.h>
-#include <sje/config.h>
 
+#include "config.h"
+#include "methods.h"
 #include "pbjson.h"
 #include "tls.h"
 #include "util.h"
@@ -66,9 +67,6 @@ enum {
 	CLI_UNREACHABLE = 3,
 	CLI_NOTFOUND    = 4,
 };
-
-// The index of Coordinator.RunWorkflow, in .proto order.
-#define CLI_METHOD_RUN_WORKFLOW 8
 
 // --- arguments ----------------------------------------------------------
 
@@ -978,12 +976,6 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 	if (rc != CLI_OK) {
 		return rc;
 	}
-	const ProtobufCMethodDescriptor *m =
-	    protobuf_c_service_descriptor_get_method_by_name(
-	        &sje__v1__coordinator__descriptor, "Wait");
-	unsigned method =
-	    (unsigned) (m - sje__v1__coordinator__descriptor.methods);
-
 	sje_dur_ms          deadline = sje_mono_ms() + timeout_ms;
 	Sje__V1__WaitReply *last     = NULL;  // the latest answer, owned
 	bool                shown    = false; // a progress line is on screen
@@ -1012,8 +1004,8 @@ wait_job(cli *c, const char *id, uint32_t timeout_ms)
 		req.timeout_ms           = round;
 		ProtobufCMessage *out    = NULL;
 		rv                       = sje_client_call(c->client,
-		                          &sje__v1__coordinator__descriptor, method, &req.base, &out,
-		                          limit, &st);
+		                          &sje__v1__coordinator__descriptor, SJE__COORD_WAIT,
+		                          &req.base, &out, limit, &st);
 		if (rv == SJE_OK) {
 			Sje__V1__WaitReply *rep = (Sje__V1__WaitReply *) out;
 			if (rep->n_jobs != 1 || rep->jobs[0] == NULL) {
@@ -1799,7 +1791,7 @@ cmd_workflow(cli *c, const args *a)
 	Sje__V1__RunWorkflowReply *rep = NULL;
 	sje_status                 st  = { 0 };
 	sje_err                    rv  = sje_client_call(c->client,
-	                        &sje__v1__coordinator__descriptor, CLI_METHOD_RUN_WORKFLOW,
+	                        &sje__v1__coordinator__descriptor, SJE__COORD_RUN_WORKFLOW,
 	                        &req.base, (ProtobufCMessage **) &rep, 0, &st);
 	free(text);
 	if (rv != SJE_OK) {

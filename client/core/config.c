@@ -36,7 +36,6 @@
 //
 // There is no global state. A load only reads the environment, so it is
 // thread-safe.
-#include <sje/config.h>
 
 #include <errno.h>
 #include <math.h>
@@ -49,6 +48,8 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include "config.h"
+#include "dag.h"
 #include "util.h" // limits only: SJE_MAX_*
 
 #define CONFIG_PATH_MAX 256 // bytes of a dotted key kept for messages
@@ -1658,7 +1659,105 @@ config_name_key(config_ctx *c, yaml_node_t *kn, const char *path)
 	return SJE_OK;
 }
 
+// config_walk_named reads node, a mapping from names to entries (the
+// form of tasks.functions and workflows): null or an empty mapping gives
+// none. Else begin(c, count) makes room for count entries (zeroed), each
+// key must be a name (config_name_key) that no key before it gave (else
+// "duplicate <what>"), and entry(c, i, key, value, sub) reads entry i,
+// whose dotted path is sub. *n counts the entries begun, so that the
+// caller's fini frees a partly read array. expected says what node must
+// be.
+static sje_err
+config_walk_named(config_ctx *c, yaml_node_t *node, const char *path,
+    const char *expected, const char *what, size_t *n,
+    sje_err (*begin)(config_ctx *c, size_t count),
+    sje_err (*entry)(config_ctx *c, size_t i, yaml_node_t *kn, yaml_node_t *vn,
+        const char *sub))
+{
+	char    got[CONFIG_SHOW_MAX + 8];
+	size_t  count;
+	sje_err rv;
+
+	if (config_null(node)) {
+		return SJE_OK;
+	}
+	if (node->type != YAML_MAPPING_NODE) {
+		return config_fail(c, config_line(node), path,
+		    "expected %s, got %s", expected,
+		    config_describe(node, got, sizeof got));
+	}
+	count = (size_t) (node->data.mapping.pairs.top -
+	    node->data.mapping.pairs.start);
+	if (count == 0) {
+		return SJE_OK;
+	}
+	if ((rv = begin(c, count)) != SJE_OK) {
+		return rv;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
+		yaml_node_t      *kn = config_node(c, p->key);
+		char              sub[CONFIG_PATH_MAX];
+
+		(*n)++;
+		if ((rv = config_name_key(c, kn, path)) != SJE_OK) {
+			return rv;
+		}
+		config_join(sub, sizeof sub, path, config_text(kn));
+		for (size_t j = 0; j < i; j++) {
+			yaml_node_t *before = config_node(
+			    c, node->data.mapping.pairs.start[j].key);
+			if (strcmp(config_text(before), config_text(kn)) ==
+			    0) {
+				return config_fail(c, config_line(kn), sub,
+				    "duplicate %s", what);
+			}
+		}
+		if ((rv = entry(c, i, kn, config_node(c, p->value), sub)) !=
+		    SJE_OK) {
+			return rv;
+		}
+	}
+	return SJE_OK;
+}
+
 // tasks.functions. -----------------------------------------------------------
+
+// config_function_begin makes room for count functions, and for what each
+// one's retry gave.
+static sje_err
+config_function_begin(config_ctx *c, size_t count)
+{
+	sje_config *cfg = c->cfg;
+
+	free(c->fn_retry_seen);
+	if ((cfg->tasks.functions = calloc(count, sizeof(sje_function_cfg))) ==
+	        NULL ||
+	    (c->fn_retry_seen = calloc(count, sizeof(uint32_t))) == NULL) {
+		return config_oom(c);
+	}
+	return SJE_OK;
+}
+
+// config_function_entry reads function i, named by kn, from vn.
+static sje_err
+config_function_entry(
+    config_ctx *c, size_t i, yaml_node_t *kn, yaml_node_t *vn, const char *sub)
+{
+	sje_function_cfg *fn = &c->cfg->tasks.functions[i];
+	sje_err           rv;
+
+	fn->line = config_line(kn);
+	if ((rv = config_defaults(c, config_function_keys, (char *) fn)) !=
+	    SJE_OK) {
+		return rv;
+	}
+	if ((fn->name = strdup(config_text(kn))) == NULL) {
+		return config_oom(c);
+	}
+	c->fn_index = i;
+	return config_walk_map(c, config_function_keys, (char *) fn, vn, sub);
+}
 
 // config_walk_functions reads tasks.functions, a mapping from a function's
 // name to its settings, into c->cfg->tasks.functions.
@@ -1667,61 +1766,13 @@ config_walk_functions(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
 	sje_config *cfg = c->cfg;
-	char        got[CONFIG_SHOW_MAX + 8];
-	size_t      count;
-	sje_err     rv;
 
 	(void) base;
 	config_fini_functions(k, (char *) cfg);
-	if (config_null(node)) {
-		return SJE_OK;
-	}
-	if (node->type != YAML_MAPPING_NODE) {
-		return config_fail(c, config_line(node), path,
-		    "expected a mapping from names to functions, got %s",
-		    config_describe(node, got, sizeof got));
-	}
-	count = (size_t) (node->data.mapping.pairs.top -
-	    node->data.mapping.pairs.start);
-	if (count == 0) {
-		return SJE_OK;
-	}
-	free(c->fn_retry_seen);
-	if ((cfg->tasks.functions = calloc(count, sizeof(sje_function_cfg))) ==
-	        NULL ||
-	    (c->fn_retry_seen = calloc(count, sizeof(uint32_t))) == NULL) {
-		return config_oom(c);
-	}
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
-		yaml_node_t      *kn = config_node(c, p->key);
-		sje_function_cfg *fn = &cfg->tasks.functions[i];
-		char              sub[CONFIG_PATH_MAX];
-
-		cfg->tasks.n_functions++;
-		if ((rv = config_name_key(c, kn, path)) != SJE_OK) {
-			return rv;
-		}
-		config_join(sub, sizeof sub, path, config_text(kn));
-		if (sje_config_function(cfg, config_text(kn)) != NULL) {
-			return config_fail(
-			    c, config_line(kn), sub, "duplicate function");
-		}
-		fn->line = config_line(kn);
-		if ((rv = config_defaults(
-		         c, config_function_keys, (char *) fn)) != SJE_OK) {
-			return rv;
-		}
-		if ((fn->name = strdup(config_text(kn))) == NULL) {
-			return config_oom(c);
-		}
-		c->fn_index = i;
-		if ((rv = config_walk_map(c, config_function_keys, (char *) fn,
-		         config_node(c, p->value), sub)) != SJE_OK) {
-			return rv;
-		}
-	}
-	return SJE_OK;
+	return config_walk_named(c, node, path,
+	    "a mapping from names to functions", "function",
+	    &cfg->tasks.n_functions, config_function_begin,
+	    config_function_entry);
 }
 
 static void
@@ -1800,6 +1851,31 @@ config_inherit_retry(config_ctx *c)
 
 // Workflows. -----------------------------------------------------------------
 
+// config_workflow_begin makes room for count workflows.
+static sje_err
+config_workflow_begin(config_ctx *c, size_t count)
+{
+	if ((c->cfg->workflows = calloc(count, sizeof(sje_workflow))) ==
+	    NULL) {
+		return config_oom(c);
+	}
+	return SJE_OK;
+}
+
+// config_workflow_entry reads workflow i, named by kn, from vn.
+static sje_err
+config_workflow_entry(
+    config_ctx *c, size_t i, yaml_node_t *kn, yaml_node_t *vn, const char *sub)
+{
+	sje_workflow *wf = &c->cfg->workflows[i];
+
+	wf->line = config_line(kn);
+	if ((wf->name = strdup(config_text(kn))) == NULL) {
+		return config_oom(c);
+	}
+	return config_walk_value(c, &config_steps_key, (char *) wf, vn, sub);
+}
+
 // config_walk_workflows reads workflows, a mapping from a workflow's name
 // to its list of steps, into c->cfg->workflows.
 static sje_err
@@ -1807,56 +1883,12 @@ config_walk_workflows(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
 	sje_config *cfg = c->cfg;
-	char        got[CONFIG_SHOW_MAX + 8];
-	size_t      count;
-	sje_err     rv;
 
 	(void) base;
 	config_fini_workflows(k, (char *) cfg);
-	if (config_null(node)) {
-		return SJE_OK;
-	}
-	if (node->type != YAML_MAPPING_NODE) {
-		return config_fail(c, config_line(node), path,
-		    "expected a mapping from names to lists of steps, got %s",
-		    config_describe(node, got, sizeof got));
-	}
-	count = (size_t) (node->data.mapping.pairs.top -
-	    node->data.mapping.pairs.start);
-	if (count == 0) {
-		return SJE_OK;
-	}
-	if ((cfg->workflows = calloc(count, sizeof(sje_workflow))) == NULL) {
-		return config_oom(c);
-	}
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_pair_t *p  = node->data.mapping.pairs.start + i;
-		yaml_node_t      *kn = config_node(c, p->key);
-		sje_workflow     *wf = &cfg->workflows[i];
-		char              sub[CONFIG_PATH_MAX];
-
-		cfg->n_workflows++;
-		if ((rv = config_name_key(c, kn, path)) != SJE_OK) {
-			return rv;
-		}
-		config_join(sub, sizeof sub, path, config_text(kn));
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg->workflows[j].name, config_text(kn)) ==
-			    0) {
-				return config_fail(c, config_line(kn), sub,
-				    "duplicate workflow");
-			}
-		}
-		wf->line = config_line(kn);
-		if ((wf->name = strdup(config_text(kn))) == NULL) {
-			return config_oom(c);
-		}
-		if ((rv = config_walk_value(c, &config_steps_key, (char *) wf,
-		         config_node(c, p->value), sub)) != SJE_OK) {
-			return rv;
-		}
-	}
-	return SJE_OK;
+	return config_walk_named(c, node, path,
+	    "a mapping from names to lists of steps", "workflow",
+	    &cfg->n_workflows, config_workflow_begin, config_workflow_entry);
 }
 
 static void
@@ -1911,44 +1943,58 @@ config_step_index(const sje_workflow *wf, const char *name)
 	return i;
 }
 
-// config_cycle_text writes the cycle found on the DFS stack as "a -> b ->
-// a", in the order the steps would run: stack[from..top-1] each come after
-// the next, and stack[top-1] comes after stack[from].
+// config_cycle_text writes cycle[0..n) (as sje__dag_order names it: each
+// step comes after the next) as "a -> b -> a", in the order the steps
+// would run.
 static void
-config_cycle_text(const sje_workflow *wf, const size_t *stack, size_t from,
-    size_t top, char *buf, size_t len)
+config_cycle_text(const sje_workflow *wf, const size_t *cycle, size_t n,
+    char *buf, size_t len)
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = top + 1; i-- > from;) {
-		size_t step = i == top ? stack[from] : stack[i];
-		int    n    = snprintf(buf + used, len - used, "%s%s",
-                    i == top ? "" : " -> ", wf->steps[step].name);
-		if (n < 0 || (size_t) n >= len - used) {
+	for (size_t i = 0; i <= n; i++) {
+		size_t step = cycle[i == 0 || i == n ? 0 : n - i];
+		int    m    = snprintf(buf + used, len - used, "%s%s",
+                    i == 0 ? "" : " -> ", wf->steps[step].name);
+		if (m < 0 || (size_t) m >= len - used) {
 			break;
 		}
-		used += (size_t) n;
+		used += (size_t) m;
 	}
+}
+
+// config_deps is the graph of a workflow's steps for sje__dag_order.
+typedef struct config_deps {
+	const size_t *deps;  // the steps each step comes after...
+	const size_t *first; // ...are deps[first[i] .. first[i+1]-1]
+} config_deps;
+
+static const size_t *
+config_deps_of(void *ctx, size_t i, size_t *n)
+{
+	const config_deps *g = ctx;
+	*n                   = g->first[i + 1] - g->first[i];
+	return g->deps + g->first[i];
 }
 
 // config_check_steps checks the steps of a workflow once all are read:
 // there is at least one, every `after` names a step, and there is no
-// cycle. Names are found by linear search, which is quick enough for the
-// workflows people write by hand.
+// cycle (sje__dag_order finds and names it). Names are found by linear search,
+// which is quick enough for the workflows people write by hand.
 static sje_err
 config_check_steps(config_ctx *c, const config_key *k, char *base,
     yaml_node_t *node, const char *path)
 {
-	sje_workflow  *wf    = (sje_workflow *) base;
-	size_t         n     = wf->n_steps;
-	size_t        *deps  = NULL; // the steps each step comes after...
-	size_t        *first = NULL; // ...are deps[first[i] .. first[i+1]-1]
-	size_t        *stack = NULL; // the DFS path: steps
-	size_t        *next  = NULL; // and the next edge of each to follow
-	unsigned char *state = NULL; // 0 unseen, 1 on the path, 2 done
-	size_t         edges = 0;
-	sje_err        rv    = SJE_OK;
+	sje_workflow *wf      = (sje_workflow *) base;
+	size_t        n       = wf->n_steps;
+	size_t       *deps    = NULL; // the steps each step comes after...
+	size_t       *first   = NULL; // ...are deps[first[i] .. first[i+1]-1]
+	size_t       *order   = NULL; // for sje__dag_order
+	size_t       *cycle   = NULL;
+	size_t        n_cycle = 0;
+	size_t        edges   = 0;
+	sje_err       rv      = SJE_OK;
 
 	(void) k;
 	if (n == 0) {
@@ -1960,9 +2006,8 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 	}
 	if ((deps = calloc(edges + 1, sizeof *deps)) == NULL ||
 	    (first = calloc(n + 1, sizeof *first)) == NULL ||
-	    (stack = calloc(n, sizeof *stack)) == NULL ||
-	    (next = calloc(n, sizeof *next)) == NULL ||
-	    (state = calloc(n, 1)) == NULL) {
+	    (order = calloc(n, sizeof *order)) == NULL ||
+	    (cycle = calloc(n, sizeof *cycle)) == NULL) {
 		rv = config_oom(c);
 		goto out;
 	}
@@ -1995,57 +2040,29 @@ config_check_steps(config_ctx *c, const config_key *k, char *base,
 	}
 	first[n] = edges;
 
-	// An iterative depth-first search: a step met again while it is on
-	// the path closes a cycle.
-	for (size_t root = 0; root < n; root++) {
-		size_t top = 0;
+	config_deps g = { deps, first };
+	rv = sje__dag_order(n, config_deps_of, &g, order, cycle, &n_cycle);
+	if (rv == SJE_ENOMEM) {
+		rv = config_oom(c);
+	} else if (rv != SJE_OK) {
+		// The step whose after closes the cycle: cycle[0] is its
+		// parent.
+		size_t v = cycle[n_cycle - 1];
+		char   text[CONFIG_MSG_MAX - 64];
+		char   sub[CONFIG_PATH_MAX];
+		char   at[CONFIG_PATH_MAX];
 
-		if (state[root] != 0) {
-			continue;
-		}
-		stack[top]  = root;
-		next[top++] = first[root];
-		state[root] = 1;
-		while (top > 0) {
-			size_t v = stack[top - 1];
-			size_t u;
-
-			if (next[top - 1] == first[v + 1]) {
-				state[v] = 2;
-				top--;
-				continue;
-			}
-			u = deps[next[top - 1]++];
-			if (state[u] == 1) {
-				char   cycle[CONFIG_MSG_MAX - 64];
-				char   sub[CONFIG_PATH_MAX];
-				char   at[CONFIG_PATH_MAX];
-				size_t from = 0;
-
-				while (stack[from] != u) {
-					from++;
-				}
-				config_cycle_text(
-				    wf, stack, from, top, cycle, sizeof cycle);
-				config_index(sub, sizeof sub, path, v);
-				config_join(at, sizeof at, sub, "after");
-				rv = config_fail(c, wf->steps[v].line, at,
-				    "the steps form a cycle: %s", cycle);
-				goto out;
-			}
-			if (state[u] == 0) {
-				state[u]    = 1;
-				stack[top]  = u;
-				next[top++] = first[u];
-			}
-		}
+		config_cycle_text(wf, cycle, n_cycle, text, sizeof text);
+		config_index(sub, sizeof sub, path, v);
+		config_join(at, sizeof at, sub, "after");
+		rv = config_fail(c, wf->steps[v].line, at,
+		    "the steps form a cycle: %s", text);
 	}
 out:
 	free(deps);
 	free(first);
-	free(stack);
-	free(next);
-	free(state);
+	free(order);
+	free(cycle);
 	return rv;
 }
 
@@ -2412,6 +2429,21 @@ sje_config_free(sje_config *cfg)
 	config_free_keys(config_keys, (char *) cfg);
 	free(cfg->source);
 	free(cfg);
+}
+
+void
+sje_config_client(const sje_config *cfg, sje_client_config *out)
+{
+	if (cfg == NULL) {
+		*out = (sje_client_config) { "", "", "", "", "", "" };
+		return;
+	}
+	out->server_url      = cfg->client.server_url;
+	out->events_url      = cfg->client.events_url;
+	out->tls_ca          = cfg->security.tls.ca;
+	out->tls_cert        = cfg->security.tls.cert;
+	out->tls_key         = cfg->security.tls.key;
+	out->tls_server_name = cfg->security.tls.server_name;
 }
 
 const sje_function_cfg *

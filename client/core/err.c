@@ -1,14 +1,10 @@
-// err.c — SJE's error vocabulary, its gRPC status mapping, clocks and the
-// job-state names shared by every program.
+// err.c — SJE's error vocabulary and its gRPC status mapping, shared by
+// every program.
 //
 // The one table below maps sje_err to gRPC status codes; the reverse map
 // picks, for each status code, the error that best describes it.
 #include <sje/client.h>
 #include <sje/sje.h>
-
-#include <string.h>
-#include <strings.h>
-#include <time.h>
 
 static const struct {
 	sje_err     err;
@@ -111,64 +107,4 @@ sje_status_name(int code)
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
 	    &sje__v1__status_code__descriptor, code);
 	return v != NULL ? v->name : "UNKNOWN";
-}
-
-sje_time_ms
-sje_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (sje_time_ms) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-sje_dur_ms
-sje_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (sje_dur_ms) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-// The JSON and CLI names of the job states: the enum names without their
-// JOB_STATE_ prefix.
-static const char *state_names[] = {
-	[SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED]     = "UNSPECIFIED",
-	[SJE__V1__JOB_STATE__JOB_STATE_PENDING]         = "PENDING",
-	[SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED]       = "SCHEDULED",
-	[SJE__V1__JOB_STATE__JOB_STATE_QUEUED]          = "QUEUED",
-	[SJE__V1__JOB_STATE__JOB_STATE_RUNNING]         = "RUNNING",
-	[SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED]       = "SUCCEEDED",
-	[SJE__V1__JOB_STATE__JOB_STATE_FAILED]          = "FAILED",
-	[SJE__V1__JOB_STATE__JOB_STATE_CANCELLED]       = "CANCELLED",
-	[SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED] = "UPSTREAM_FAILED",
-};
-
-#define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
-
-const char *
-sje_job_state_name(int state)
-{
-	if (state < 0 || (size_t) state >= N_STATES) {
-		return "UNKNOWN";
-	}
-	return state_names[state];
-}
-
-bool
-sje_job_state_parse(const char *name, int *state)
-{
-	for (size_t i = 1; i < N_STATES; i++) {
-		if (strcasecmp(name, state_names[i]) == 0) {
-			*state = (int) i;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool
-sje_job_state_is_terminal(int state)
-{
-	return state >= SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED &&
-	    state <= SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
 }

@@ -60,6 +60,7 @@
 // Thread-safety: no state; every function may be called from any thread.
 #include "pbjson.h"
 
+#include "jobstate.h"
 #include "util.h"
 
 #include <float.h>
@@ -115,9 +116,9 @@ pbjson_base64(const ProtobufCBinaryData *b)
 	return js;
 }
 
-// pbjson_enum names value of enum desc. JobState loses its "JOB_STATE_"
-// prefix; a value the descriptor does not know (from a newer peer) is
-// written as its number.
+// pbjson_enum names value of enum desc; a JobState by its name in the one
+// state table (jobstate.c: without "JOB_STATE_"). A value the descriptor does
+// not know (from a newer peer) is written as its number.
 static json_t *
 pbjson_enum(const ProtobufCEnumDescriptor *desc, int value)
 {
@@ -126,12 +127,10 @@ pbjson_enum(const ProtobufCEnumDescriptor *desc, int value)
 	if (ev == NULL) {
 		return json_integer(value);
 	}
-	const char *name = ev->name;
-	if (strcmp(desc->name, "sje.v1.JobState") == 0 &&
-	    strncmp(name, "JOB_STATE_", 10) == 0) {
-		name += 10;
+	if (desc == &sje__v1__job_state__descriptor) {
+		return json_string(sje_job_state_name(value));
 	}
-	return json_string(name);
+	return json_string(ev->name);
 }
 
 // pbjson_real writes d, or null for NaN and infinities (not JSON).

@@ -21,6 +21,8 @@
 // aio, so calls from many threads proceed at once.
 #include <sje/client.h>
 
+#include "config.h"
+#include "methods.h"
 #include "tls.h"
 #include "util.h"
 
@@ -369,17 +371,6 @@ sje_client_service(sje_client *c, const ProtobufCServiceDescriptor *service)
 	return &cs->base;
 }
 
-// Method indexes of sje.v1.Coordinator, in .proto order.
-enum {
-	COORD_SUBMIT = 0,
-	COORD_GET_STATUS,
-	COORD_WAIT,
-	COORD_CANCEL,
-	COORD_LIST_JOBS,
-	COORD_LIST_WORKERS,
-	COORD_LIST_EVENTS,
-};
-
 #define COORD_CALL(c, idx, in, out, extra_ms, st)                      \
 	sje_client_call((c), &sje__v1__coordinator__descriptor, (idx), \
 	    &(in)->base, (ProtobufCMessage **) (out), (extra_ms), (st))
@@ -388,7 +379,7 @@ sje_err
 sje_client_submit(sje_client *c, const Sje__V1__SubmitRequest *req,
     Sje__V1__SubmitReply **out, sje_status *st)
 {
-	return COORD_CALL(c, COORD_SUBMIT, req, out, 0, st);
+	return COORD_CALL(c, SJE__COORD_SUBMIT, req, out, 0, st);
 }
 
 sje_err
@@ -397,7 +388,7 @@ sje_client_get_status(
 {
 	Sje__V1__GetStatusRequest req = SJE__V1__GET_STATUS_REQUEST__INIT;
 	req.task_id                   = (char *) task_id;
-	return COORD_CALL(c, COORD_GET_STATUS, &req, out, 0, st);
+	return COORD_CALL(c, SJE__COORD_GET_STATUS, &req, out, 0, st);
 }
 
 sje_err
@@ -406,7 +397,7 @@ sje_client_wait(sje_client *c, const Sje__V1__WaitRequest *req,
 {
 	// The server holds the call up to req->timeout_ms: allow for it.
 	uint32_t t = c != NULL ? c->timeout_ms + req->timeout_ms : 0;
-	return COORD_CALL(c, COORD_WAIT, req, out, t, st);
+	return COORD_CALL(c, SJE__COORD_WAIT, req, out, t, st);
 }
 
 sje_err
@@ -415,14 +406,14 @@ sje_client_cancel(sje_client *c, const char *task_id,
 {
 	Sje__V1__CancelRequest req = SJE__V1__CANCEL_REQUEST__INIT;
 	req.task_id                = (char *) task_id;
-	return COORD_CALL(c, COORD_CANCEL, &req, out, 0, st);
+	return COORD_CALL(c, SJE__COORD_CANCEL, &req, out, 0, st);
 }
 
 sje_err
 sje_client_list_jobs(sje_client *c, const Sje__V1__ListJobsRequest *req,
     Sje__V1__ListJobsReply **out, sje_status *st)
 {
-	return COORD_CALL(c, COORD_LIST_JOBS, req, out, 0, st);
+	return COORD_CALL(c, SJE__COORD_LIST_JOBS, req, out, 0, st);
 }
 
 sje_err
@@ -431,7 +422,7 @@ sje_client_list_events(sje_client *c, const Sje__V1__ListEventsRequest *req,
 {
 	// The server holds the call up to req->wait_ms: allow for it.
 	uint32_t t = c != NULL ? c->timeout_ms + req->wait_ms : 0;
-	return COORD_CALL(c, COORD_LIST_EVENTS, req, out, t, st);
+	return COORD_CALL(c, SJE__COORD_LIST_EVENTS, req, out, t, st);
 }
 
 sje_err
@@ -439,5 +430,5 @@ sje_client_list_workers(
     sje_client *c, Sje__V1__ListWorkersReply **out, sje_status *st)
 {
 	Sje__V1__ListWorkersRequest req = SJE__V1__LIST_WORKERS_REQUEST__INIT;
-	return COORD_CALL(c, COORD_LIST_WORKERS, &req, out, 0, st);
+	return COORD_CALL(c, SJE__COORD_LIST_WORKERS, &req, out, 0, st);
 }

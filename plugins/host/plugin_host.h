@@ -9,8 +9,9 @@
 #ifndef SJE_PLUGIN_HOST_H
 #define SJE_PLUGIN_HOST_H
 
-#include <sje/config.h>
 #include <sje/sje.h>
+
+#include "config.h"
 
 #include <sje_plugin.h>
 

@@ -27,7 +27,11 @@
 // serialises mbedtls_pk_verify. Hashing and HMAC use per-call contexts.
 #include "door/auth.h"
 
+#include "methods.h"
 #include "util.h"
+
+#include <sje/v1/coordinator.pb-c.h>
+#include <sje/v1/worker_hub.pb-c.h>
 
 #include <jansson.h>
 #include <mbedtls/md.h>
@@ -67,22 +71,19 @@ static const struct {
 
 #define N_SCOPES (sizeof(auth_scopes) / sizeof(auth_scopes[0]))
 
-// The scope each method needs; method NULL: every method of the service.
-static const struct {
-	const char *service;
-	const char *method;
-	unsigned    scope;
-} auth_methods[] = {
-	{ "sje.v1.Coordinator", "Submit", SCOPE_SUBMIT },
-	{ "sje.v1.Coordinator", "RunWorkflow", SCOPE_SUBMIT },
-	{ "sje.v1.Coordinator", "GetStatus", SCOPE_READ },
-	{ "sje.v1.Coordinator", "Wait", SCOPE_READ },
-	{ "sje.v1.Coordinator", "ListJobs", SCOPE_READ },
-	{ "sje.v1.Coordinator", "ListEvents", SCOPE_READ },
-	{ "sje.v1.Coordinator", "Cancel", SCOPE_CANCEL },
-	{ "sje.v1.Coordinator", "ListWorkers", SCOPE_ADMIN },
-	{ "sje.v1.Coordinator", "Stats", SCOPE_ADMIN },
-	{ "sje.v1.WorkerHub", NULL, SCOPE_WORKER },
+// The scope each Coordinator method needs (0: none named, a bug that
+// auth_test catches; such a method needs admin); every WorkerHub method
+// needs worker.
+static const unsigned auth_coord_scopes[SJE__COORD_N] = {
+	[SJE__COORD_SUBMIT]       = SCOPE_SUBMIT,
+	[SJE__COORD_RUN_WORKFLOW] = SCOPE_SUBMIT,
+	[SJE__COORD_GET_STATUS]   = SCOPE_READ,
+	[SJE__COORD_WAIT]         = SCOPE_READ,
+	[SJE__COORD_LIST_JOBS]    = SCOPE_READ,
+	[SJE__COORD_LIST_EVENTS]  = SCOPE_READ,
+	[SJE__COORD_CANCEL]       = SCOPE_CANCEL,
+	[SJE__COORD_LIST_WORKERS] = SCOPE_ADMIN,
+	[SJE__COORD_STATS]        = SCOPE_ADMIN,
 };
 
 typedef struct auth_key {
@@ -168,28 +169,38 @@ auth_scope_name(unsigned bit)
 	return "admin";
 }
 
+// auth_scope_named is the scope the tables above give method of svc, or
+// 0 when they give none.
+static unsigned
+auth_scope_named(const ProtobufCServiceDescriptor *svc, unsigned method)
+{
+	if (svc == NULL) {
+		return 0;
+	}
+	if (strcmp(svc->name, sje__v1__coordinator__descriptor.name) == 0 &&
+	    method < SJE__COORD_N) {
+		return auth_coord_scopes[method];
+	}
+	if (strcmp(svc->name, sje__v1__worker_hub__descriptor.name) == 0 &&
+	    method < SJE__HUB_N) {
+		return SCOPE_WORKER;
+	}
+	return 0;
+}
+
+// auth_need is the scope a call needs: admin for a method no table names.
 static unsigned
 auth_need(const ProtobufCServiceDescriptor *svc, unsigned method)
 {
-	if (svc == NULL || method >= svc->n_methods) {
-		return SCOPE_ADMIN;
-	}
-	const char *m = svc->methods[method].name;
-	for (size_t i = 0; i < sizeof(auth_methods) / sizeof(auth_methods[0]);
-	     i++) {
-		if (strcmp(auth_methods[i].service, svc->name) == 0 &&
-		    (auth_methods[i].method == NULL ||
-		        strcmp(auth_methods[i].method, m) == 0)) {
-			return auth_methods[i].scope;
-		}
-	}
-	return SCOPE_ADMIN;
+	unsigned scope = auth_scope_named(svc, method);
+	return scope != 0 ? scope : SCOPE_ADMIN;
 }
 
 const char *
 sje__auth_scope_of(const ProtobufCServiceDescriptor *svc, unsigned method)
 {
-	return auth_scope_name(auth_need(svc, method));
+	unsigned scope = auth_scope_named(svc, method);
+	return scope != 0 ? auth_scope_name(scope) : NULL;
 }
 
 // auth_b64url_value is the 6-bit value of a base64url character, or -1.

@@ -17,8 +17,9 @@
 #ifndef SJE_SERVER_AUTH_H
 #define SJE_SERVER_AUTH_H
 
-#include <sje/config.h>
 #include <sje/sje.h>
+
+#include "config.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
@@ -64,7 +65,8 @@ sje_err sje__auth_check(const sje__auth *a, const char *api_key,
     char *who, size_t wholen);
 
 // sje__auth_scope_of names the scope method of svc needs ("submit",
-// "read", "cancel", "admin" or "worker"). Pure.
+// "read", "cancel", "admin" or "worker"), or returns NULL when auth.c's
+// tables name none for it (a call to such a method needs admin). Pure.
 const char *sje__auth_scope_of(
     const ProtobufCServiceDescriptor *svc, unsigned method);
 

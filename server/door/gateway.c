@@ -38,6 +38,7 @@
 
 #include <sje/v1/coordinator.pb-c.h>
 
+#include "clock.h"
 #include "events/metrics.h"
 #include "log.h"
 #include "pbjson.h"
@@ -1296,7 +1297,12 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	gw->metrics        = opts->metrics;
 	gw->auth           = opts->auth;
 	pthread_mutex_init(&gw->mtx, NULL);
-	pthread_cond_init(&gw->cv, NULL);
+	sje_err rv = sje__cond_init_mono(&gw->cv); // for the close's grace
+	if (rv != SJE_OK) {
+		pthread_mutex_destroy(&gw->mtx);
+		free(gw);
+		return rv;
+	}
 
 	char url[600];
 	sje__snprintf(url, sizeof(url), "%s://%s",
@@ -1313,8 +1319,8 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 		               .max_head_bytes           = GW_MAX_HEAD_BYTES,
 		               .max_fields               = GW_MAX_FIELDS },
 	};
-	int     port = 0;
-	sje_err rv   = sje__http_open(&ho, gw_handle, gw, &gw->http, &port);
+	int port = 0;
+	rv       = sje__http_open(&ho, gw_handle, gw, &gw->http, &port);
 	if (rv != SJE_OK) {
 		pthread_cond_destroy(&gw->cv);
 		pthread_mutex_destroy(&gw->mtx);
@@ -1353,14 +1359,12 @@ sje__gw_close(sje__gw *gw)
 	// Let the answers already on their way (the scheduler answered every
 	// held call as it closed) go out, for a little while: new requests
 	// get 503 and a close meanwhile.
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += GW_CLOSE_GRACE_S;
+	sje_dur_ms deadline = sje_mono_ms() + GW_CLOSE_GRACE_S * 1000;
 	pthread_mutex_lock(&gw->mtx);
 	gw->quiesced = true;
 	gw->closing  = true;
 	while (gw->n_calls > 0 &&
-	    pthread_cond_timedwait(&gw->cv, &gw->mtx, &deadline) == 0) { }
+	    sje__cond_wait_until(&gw->cv, &gw->mtx, deadline)) { }
 	pthread_mutex_unlock(&gw->mtx);
 	// Closes every connection and waits until each has ended (a call
 	// still rendering answers, and its connection ends then).

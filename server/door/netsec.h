@@ -8,7 +8,7 @@
 // key in security.auth); otherwise it refuses to start.
 #ifndef SJE_SERVER_NETSEC_H
 #define SJE_SERVER_NETSEC_H
-#include <sje/config.h>
+#include "config.h"
 
 struct nng_tls_config;
 

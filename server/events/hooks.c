@@ -257,7 +257,7 @@ hooks_deliver_one(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 	ev.source   = "coordinator";
 	ev.task_id  = pb->task_id;
 	ev.function = pb->function;
-	ev.state    = sje__job_state_name(pb->state);
+	ev.state    = sje_job_state_name(pb->state);
 	ev.attempt  = pb->attempt;
 	ev.seq      = pb->seq;
 	ev.at_ms    = pb->at != NULL ? pb->at->unix_ms : 0;

@@ -3,6 +3,7 @@
 // the design; scheduler thread only.
 #include "sched/sched_int.h"
 
+#include "dag.h"
 #include "log.h"
 #include "pbjson.h"
 #include "sched/workflow.h"
@@ -274,89 +275,49 @@ submit_resolve(sje__sched *s, sje__call *call, const char *prefix,
 	return true;
 }
 
+// submit_parents_of gives a job's parents in the batch (sje__dag_order).
+static const size_t *
+submit_parents_of(void *ctx, size_t i, size_t *n)
+{
+	const submit_item *items = ctx;
+	*n                       = items[i].n_batch_parents;
+	return items[i].batch_parents;
+}
+
 // submit_plan orders the new jobs so that parents come before children
 // (refusing a cycle, which it names) and plans each one's first state.
 static bool
 submit_plan(sje__sched *s, sje__call *call, const char *prefix,
     submit_item *items, size_t n)
 {
-	// Kahn's algorithm over the edges inside the batch.
-	size_t *order = sje__sched_xalloc(sizeof(size_t) * (n + 1));
-	size_t *left  = sje__sched_xalloc(sizeof(size_t) * (n + 1));
-	size_t  head = 0, tail = 0, n_new = 0;
-	for (size_t i = 0; i < n; i++) {
-		left[i] = items[i].exists ? 0 : items[i].n_batch_parents;
-		if (!items[i].exists) {
-			n_new++;
-			if (left[i] == 0) {
-				order[tail++] = i;
-			}
-		}
+	// The jobs stored before have no parents in the batch and are no
+	// one's: they fall in the order anywhere, and are skipped.
+	size_t *order   = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t *cycle   = sje__sched_xalloc(sizeof(size_t) * (n + 1));
+	size_t  n_cycle = 0;
+	sje_err rv      = sje__dag_order(
+	         n, submit_parents_of, items, order, cycle, &n_cycle);
+	if (rv == SJE_ENOMEM) {
+		sje__sched_fatal("allocation", rv);
 	}
-	// Children of each job, to walk forward: built from parent lists.
-	size_t *first   = sje__sched_xalloc(sizeof(size_t) * (n + 1));
-	size_t  n_edges = 0;
-	for (size_t i = 0; i < n; i++) {
-		first[i] = n_edges;
-		n_edges += items[i].n_children_in_batch;
-	}
-	first[n]       = n_edges;
-	size_t *child  = sje__sched_xalloc(sizeof(size_t) * (n_edges + 1));
-	size_t *filled = sje__sched_xalloc(sizeof(size_t) * (n + 1));
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < items[i].n_batch_parents; k++) {
-			size_t p = items[i].batch_parents[k];
-			child[first[p] + filled[p]++] = i;
-		}
-	}
-	while (head < tail) {
-		size_t v = order[head++];
-		for (size_t e = first[v]; e < first[v + 1]; e++) {
-			if (--left[child[e]] == 0) {
-				order[tail++] = child[e];
-			}
-		}
-	}
-	bool ok = tail == n_new;
+	bool ok = rv == SJE_OK;
 	if (!ok) {
-		// Every job left has a parent left: walk parents until one
-		// repeats, then name that cycle.
-		size_t v = 0;
-		while (items[v].exists || left[v] == 0) {
-			v++;
-		}
-		size_t *mark = filled; // reuse: step at which v was visited
-		memset(mark, 0, sizeof(size_t) * (n + 1));
-		size_t step = 1;
-		while (mark[v] == 0) {
-			mark[v] = step++;
-			for (size_t k = 0; k < items[v].n_batch_parents; k++) {
-				size_t p = items[v].batch_parents[k];
-				if (left[p] > 0) {
-					v = p;
-					break;
-				}
-			}
-		}
+		size_t v         = cycle[0];
 		char   path[400] = "";
-		size_t u = v, len = 0;
-		do {
+		size_t len       = 0;
+		for (size_t k = 0; k < n_cycle && len < sizeof(path); k++) {
 			len += (size_t) snprintf(path + len,
 			    len < sizeof(path) ? sizeof(path) - len : 0,
-			    "'%s' <- ", items[u].task_id);
-			for (size_t k = 0; k < items[u].n_batch_parents; k++) {
-				size_t p = items[u].batch_parents[k];
-				if (left[p] > 0 && mark[p] != 0) {
-					u = p;
-					break;
-				}
-			}
-		} while (u != v && len < sizeof(path));
+			    "'%s' <- ", items[cycle[k]].task_id);
+		}
 		submit_fail(s, call, SJE_EINVAL, prefix, v, "depends_on",
 		    "dependency cycle: %s'%s'", path, items[v].task_id);
 	} else {
-		for (size_t o = 0; o < tail; o++) {
+		for (size_t o = 0; o < n; o++) {
 			submit_item *it = &items[order[o]];
+			if (it->exists) {
+				continue;
+			}
 			for (size_t k = 0; k < it->n_batch_parents &&
 			     it->failed_parent == NULL;
 			     k++) {
@@ -379,10 +340,7 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 			}
 		}
 	}
-	free(filled);
-	free(child);
-	free(first);
-	free(left);
+	free(cycle);
 	free(order);
 	return ok;
 }

@@ -1,10 +1,5 @@
-// job.c — the job module: state machine, spec checks, row -> sje.v1.Job.
-//
-// The state machine is one table, job_next[from][to], written from the
-// rules in ARCHITECTURE.md (Jobs) and listed in job.h. The scheduler asks
-// sje__job_transition_allowed before every change of state, so a bug that
-// would, say, run a cancelled job shows up as a refused transition rather
-// than as a second result.
+// job.c — the job module: spec checks, row -> sje.v1.Job. The states and
+// their transitions are client/core/jobstate.c's one table.
 //
 // sje__job_spec_check is the one place where a submitted JobSpec is
 // checked; the RPC and REST front doors both call it before the scheduler
@@ -31,96 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum {
-	ST_UNSPECIFIED     = SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED,
-	ST_PENDING         = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
-	ST_SCHEDULED       = SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED,
-	ST_QUEUED          = SJE__V1__JOB_STATE__JOB_STATE_QUEUED,
-	ST_RUNNING         = SJE__V1__JOB_STATE__JOB_STATE_RUNNING,
-	ST_SUCCEEDED       = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED,
-	ST_FAILED          = SJE__V1__JOB_STATE__JOB_STATE_FAILED,
-	ST_CANCELLED       = SJE__V1__JOB_STATE__JOB_STATE_CANCELLED,
-	ST_UPSTREAM_FAILED = SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED,
-	ST_N,
-};
-
-// job_next[from][to] is true for an allowed transition.
-static const bool job_next[ST_N][ST_N] = {
-	[ST_UNSPECIFIED] =
-	    {
-	        [ST_PENDING]   = true,
-	        [ST_SCHEDULED] = true,
-	        [ST_QUEUED]    = true,
-	    },
-	[ST_PENDING] =
-	    {
-	        [ST_QUEUED]          = true,
-	        [ST_SCHEDULED]       = true,
-	        [ST_CANCELLED]       = true,
-	        [ST_UPSTREAM_FAILED] = true,
-	    },
-	[ST_SCHEDULED] =
-	    {
-	        [ST_QUEUED]          = true,
-	        [ST_CANCELLED]       = true,
-	        [ST_UPSTREAM_FAILED] = true,
-	    },
-	[ST_QUEUED] =
-	    {
-	        [ST_RUNNING]         = true,
-	        [ST_CANCELLED]       = true,
-	        [ST_UPSTREAM_FAILED] = true,
-	    },
-	[ST_RUNNING] =
-	    {
-	        [ST_SUCCEEDED] = true,
-	        [ST_FAILED]    = true,
-	        [ST_CANCELLED] = true,
-	        [ST_QUEUED]    = true, // lease lost, or retry at once
-	        [ST_SCHEDULED] = true, // retry after a back-off
-	    },
-	// Terminal states: rows of false.
-};
-
-static const char *const job_state_names[ST_N] = {
-	[ST_UNSPECIFIED]     = "UNSPECIFIED",
-	[ST_PENDING]         = "PENDING",
-	[ST_SCHEDULED]       = "SCHEDULED",
-	[ST_QUEUED]          = "QUEUED",
-	[ST_RUNNING]         = "RUNNING",
-	[ST_SUCCEEDED]       = "SUCCEEDED",
-	[ST_FAILED]          = "FAILED",
-	[ST_CANCELLED]       = "CANCELLED",
-	[ST_UPSTREAM_FAILED] = "UPSTREAM_FAILED",
-};
-
-static bool
-job_state_valid(int state)
-{
-	return state >= 0 && state < ST_N;
-}
-
-bool
-sje__job_state_terminal(int state)
-{
-	return state >= ST_SUCCEEDED && state <= ST_UPSTREAM_FAILED;
-}
-
-bool
-sje__job_transition_allowed(int from, int to)
-{
-	if (!job_state_valid(from) || !job_state_valid(to)) {
-		return false;
-	}
-	return job_next[from][to];
-}
-
-const char *
-sje__job_state_name(int state)
-{
-	return job_state_valid(state) ? job_state_names[state] : "UNKNOWN";
-}
 
 // --- row -> sje.v1.Job ---------------------------------------------------
 

@@ -1,13 +1,14 @@
-// job.h — the job module: the job state machine, the checks on a submitted
-// sje.v1.JobSpec, and the conversion of a stored row to an sje.v1.Job.
-//
-// States are Sje__V1__JobState values, passed as int (as the store keeps
-// them). Every function here is pure and thread-safe.
+// job.h — the job module: the checks on a submitted sje.v1.JobSpec, and the
+// conversion of a stored row to an sje.v1.Job. The job states, their names
+// and the transitions allowed are the one table of jobstate.h (included
+// here for the scheduler, which checks every transition against it).
+// Every function here is pure and thread-safe.
 #ifndef SJE_SERVER_JOB_H
 #define SJE_SERVER_JOB_H
 
 #include <sje/sje.h>
 
+#include "jobstate.h"
 #include "sje/v1/job.pb-c.h"
 #include "store/store.h"
 
@@ -17,28 +18,6 @@
 #define SJE_JOB_MAX_DELAY_S (365u * 86400u) // delay_s: 1 year
 #define SJE_JOB_MAX_LABEL_KEY_BYTES 128u
 #define SJE_JOB_MAX_LABEL_VALUE_BYTES 1024u
-
-// sje__job_state_terminal is true for SUCCEEDED, FAILED, CANCELLED and
-// UPSTREAM_FAILED: a job in one of them never changes again.
-bool sje__job_state_terminal(int state);
-
-// sje__job_transition_allowed is true when a job may go from state from to
-// state to:
-//   (new, UNSPECIFIED) -> PENDING | SCHEDULED | QUEUED
-//   PENDING   -> QUEUED | SCHEDULED | CANCELLED | UPSTREAM_FAILED
-//   SCHEDULED -> QUEUED | CANCELLED | UPSTREAM_FAILED
-//   QUEUED    -> RUNNING | CANCELLED | UPSTREAM_FAILED
-//   RUNNING   -> SUCCEEDED | FAILED | CANCELLED
-//                | QUEUED (lease lost, or retry at once)
-//                | SCHEDULED (retry after a back-off)
-//   terminal  -> nothing.
-// A state to itself is not a transition (false). Values outside the enum
-// give false.
-bool sje__job_transition_allowed(int from, int to);
-
-// sje__job_state_name returns "QUEUED", "RUNNING", ... (the JSON names,
-// without JOB_STATE_), or "UNKNOWN" for a value outside the enum. Static.
-const char *sje__job_state_name(int state);
 
 // sje__job_row_to_pb builds a new sje.v1.Job from row: task_id, function,
 // state, attempt, max_attempts, priority, worker, cancel_requested and the

@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include <sje/config.h>
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "config.h"
 #include "door/auth.h"
 
 #include "../jwt_util.h"
@@ -330,6 +330,25 @@ test_each_method_needs_its_scope(void **state)
 	    SJE_EPERM);
 	assert_string_equal(why, "API key 'reader' lacks scope 'cancel'");
 	sje__auth_close(a);
+}
+
+static void
+test_every_method_of_every_service_has_a_scope(void **state)
+{
+	(void) state;
+	const ProtobufCServiceDescriptor *const services[] = { coord, hub };
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		for (unsigned m = 0; m < services[i]->n_methods; m++) {
+			if (sje__auth_scope_of(services[i], m) == NULL) {
+				fail_msg("%s.%s has no scope",
+				    services[i]->name,
+				    services[i]->methods[m].name);
+			}
+		}
+	}
+	// Past the end of a service, or of no service: none.
+	assert_null(sje__auth_scope_of(coord, coord->n_methods));
+	assert_null(sje__auth_scope_of(NULL, 0));
 }
 
 static void
@@ -743,6 +762,8 @@ main(void)
 		cmocka_unit_test(
 		    test_an_api_key_in_the_bearer_slot_is_taken_as_a_key),
 		cmocka_unit_test(test_each_method_needs_its_scope),
+		cmocka_unit_test(
+		    test_every_method_of_every_service_has_a_scope),
 		cmocka_unit_test(test_worker_hub_calls_need_the_worker_scope),
 		cmocka_unit_test(test_without_keys_every_call_is_allowed),
 		cmocka_unit_test(test_a_good_hs256_token_is_allowed),

@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include <sje/client.h>
-#include <sje/config.h>
+
+#include "config.h"
 
 extern char **environ;
 
@@ -535,6 +536,9 @@ test_config_duplicate_key_is_refused(void **state)
 	    ":2: worker.labels.a: duplicate key");
 	expect_error("tasks:\n  functions:\n    f: {}\n    f: {}\n",
 	    ":4: tasks.functions.f: duplicate function");
+	expect_error("workflows:\n  w:\n    - {name: a, function: f}\n"
+	             "  w:\n    - {name: a, function: f}\n",
+	    ":4: workflows.w: duplicate workflow");
 	expect_error("plugins:\n  - {name: a, options: {k: 1, k: 2}}\n",
 	    ":2: plugins[0].options.k: duplicate key");
 }
@@ -686,6 +690,49 @@ test_config_tls_server_name_reaches_client_opts(void **state)
 	sje_client_opts_from_config(cfg, SJE_CLIENT_ROLE_CLIENT, &opts);
 	assert_null(opts.server_name);
 	sje_config_free(cfg);
+}
+
+// sje_config_client: the client's part of a config, for services that see
+// only <sje/config.h>.
+static void
+test_config_client_gives_the_client_section_and_tls_files(void **state)
+{
+	sje_config       *cfg      = NULL;
+	char              err[256] = "";
+	sje_client_config cc;
+
+	(void) state;
+	if (load_text("client:\n  server_url: tls+tcp://coord:7100\n"
+	              "  events_url: tls+tcp://coord:7101\n"
+	              "worker:\n  server_url: tcp://127.0.0.1:7300\n"
+	              "security:\n  tls:\n    ca: ca.pem\n"
+	              "    cert: me.pem\n    key: me.key\n"
+	              "    server_name: coord.example\n",
+	        &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	sje_config_client(cfg, &cc);
+	assert_string_equal(cc.server_url, "tls+tcp://coord:7100");
+	assert_string_equal(cc.events_url, "tls+tcp://coord:7101");
+	assert_string_equal(cc.tls_ca, "ca.pem");
+	assert_string_equal(cc.tls_cert, "me.pem");
+	assert_string_equal(cc.tls_key, "me.key");
+	assert_string_equal(cc.tls_server_name, "coord.example");
+	sje_config_free(cfg);
+
+	if (sje_config_load(NULL, &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	sje_config_client(cfg, &cc);
+	assert_string_equal(cc.server_url, "tcp://127.0.0.1:7100");
+	assert_string_equal(cc.events_url, "tcp://127.0.0.1:7101");
+	assert_string_equal(cc.tls_ca, "");
+	assert_string_equal(cc.tls_server_name, "");
+	sje_config_free(cfg);
+
+	sje_config_client(NULL, &cc);
+	assert_string_equal(cc.server_url, "");
+	assert_string_equal(cc.tls_key, "");
 }
 
 static void
@@ -1089,6 +1136,7 @@ main(void)
 		T(test_config_env_overrides_a_string),
 		T(test_config_env_overrides_a_bool),
 		T(test_config_tls_server_name_reaches_client_opts),
+		T(test_config_client_gives_the_client_section_and_tls_files),
 		T(test_config_env_overrides_a_uint),
 		T(test_config_env_overrides_a_list_and_labels),
 		T(test_config_env_overrides_win_over_the_file),

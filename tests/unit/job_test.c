@@ -1,5 +1,6 @@
-// job_test.c — unit tests of the job module (server/store/job.c): the state
-// machine, sje__job_row_to_pb and sje__job_spec_check.
+// job_test.c — unit tests of the job module (server/store/job.c):
+// sje__job_row_to_pb and sje__job_spec_check. The state machine's are in
+// jobstate_test.c.
 #include <sje/sje.h>
 
 #include "store/job.h"
@@ -19,97 +20,9 @@
 #include <cmocka.h>
 
 enum {
-	UNSPEC    = SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED,
-	PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
-	SCHEDULED = SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED,
-	QUEUED    = SJE__V1__JOB_STATE__JOB_STATE_QUEUED,
-	RUNNING   = SJE__V1__JOB_STATE__JOB_STATE_RUNNING,
-	SUCCEEDED = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED,
-	FAILED    = SJE__V1__JOB_STATE__JOB_STATE_FAILED,
-	CANCELLED = SJE__V1__JOB_STATE__JOB_STATE_CANCELLED,
-	UPSTREAM  = SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED,
-	NSTATES,
+	QUEUED = SJE__V1__JOB_STATE__JOB_STATE_QUEUED,
+	FAILED = SJE__V1__JOB_STATE__JOB_STATE_FAILED,
 };
-
-// --- state machine -------------------------------------------------------
-
-// The allowed transitions, as ARCHITECTURE.md lists them; every other pair
-// (including out-of-range values) must be refused.
-static const struct {
-	int from, to;
-} allowed[] = {
-	{ UNSPEC, PENDING },
-	{ UNSPEC, SCHEDULED },
-	{ UNSPEC, QUEUED },
-	{ PENDING, QUEUED },
-	{ PENDING, SCHEDULED },
-	{ PENDING, CANCELLED },
-	{ PENDING, UPSTREAM },
-	{ SCHEDULED, QUEUED },
-	{ SCHEDULED, CANCELLED },
-	{ SCHEDULED, UPSTREAM },
-	{ QUEUED, RUNNING },
-	{ QUEUED, CANCELLED },
-	{ QUEUED, UPSTREAM },
-	{ RUNNING, SUCCEEDED },
-	{ RUNNING, FAILED },
-	{ RUNNING, CANCELLED },
-	{ RUNNING, QUEUED },
-	{ RUNNING, SCHEDULED },
-};
-
-static bool
-listed(int from, int to)
-{
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		if (allowed[i].from == from && allowed[i].to == to) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void
-test_transitions_are_allowed_exactly_as_the_state_machine_says(void **state)
-{
-	(void) state;
-	// Every pair, with one value below and one above the enum.
-	for (int from = -1; from <= NSTATES; from++) {
-		for (int to = -1; to <= NSTATES; to++) {
-			bool want = listed(from, to);
-			if (sje__job_transition_allowed(from, to) != want) {
-				fail_msg("%s -> %s: want %s",
-				    sje__job_state_name(from),
-				    sje__job_state_name(to),
-				    want ? "allowed" : "refused");
-			}
-		}
-	}
-}
-
-static void
-test_terminal_states_are_the_four_final_ones(void **state)
-{
-	(void) state;
-	for (int s = -1; s <= NSTATES; s++) {
-		bool want = s == SUCCEEDED || s == FAILED || s == CANCELLED ||
-		    s == UPSTREAM;
-		assert_int_equal(sje__job_state_terminal(s), want);
-		// A terminal state goes nowhere.
-		for (int to = 0; want && to < NSTATES; to++) {
-			assert_false(sje__job_transition_allowed(s, to));
-		}
-	}
-}
-
-static void
-test_state_names_drop_the_prefix(void **state)
-{
-	(void) state;
-	assert_string_equal(sje__job_state_name(QUEUED), "QUEUED");
-	assert_string_equal(sje__job_state_name(UPSTREAM), "UPSTREAM_FAILED");
-	assert_string_equal(sje__job_state_name(42), "UNKNOWN");
-}
 
 // --- row -> pb ------------------------------------------------------------
 
@@ -657,10 +570,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_transitions_are_allowed_exactly_as_the_state_machine_says),
-		cmocka_unit_test(test_terminal_states_are_the_four_final_ones),
-		cmocka_unit_test(test_state_names_drop_the_prefix),
 		cmocka_unit_test(test_row_to_pb_round_trips_every_field),
 		cmocka_unit_test(test_row_to_pb_leaves_unset_parts_absent),
 		cmocka_unit_test(

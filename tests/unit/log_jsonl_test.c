@@ -26,8 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sje/config.h>
-
+#include "config.h"
 #include "events/hooks.h"
 #include "log.h"
 #include "plugin_host.h"

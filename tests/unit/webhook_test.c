@@ -7,8 +7,7 @@
 // certificates with the openssl command. The plugin logs through the
 // server's logger into a file of the temp dir, which some cases read.
 // Every wait is a bounded poll of a file.
-#include <sje/config.h>
-
+#include "config.h"
 #include "events/hooks.h"
 #include "log.h"
 #include "plugin_host.h"
