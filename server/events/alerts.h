@@ -25,7 +25,7 @@
 #ifndef SJE_SERVER_ALERTS_H
 #define SJE_SERVER_ALERTS_H
 
-#include <sje/config.h>
+#include "config.h"
 #include <sje/sje.h>
 
 #include <sje_plugin.h>

@@ -26,7 +26,7 @@
 #ifndef SJE_SERVER_HOOKS_H
 #define SJE_SERVER_HOOKS_H
 
-#include <sje/config.h>
+#include "config.h"
 #include <sje/sje.h>
 
 #include <sje_plugin.h>

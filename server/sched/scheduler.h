@@ -9,7 +9,7 @@
 #ifndef SJE_SERVER_SCHEDULER_H
 #define SJE_SERVER_SCHEDULER_H
 
-#include <sje/config.h>
+#include "config.h"
 
 #include "events/alerts.h"
 #include "events/events.h"

@@ -14,7 +14,7 @@
 #ifndef SJE_SERVER_WORKERID_H
 #define SJE_SERVER_WORKERID_H
 
-#include <sje/config.h>
+#include "config.h"
 #include <sje/sje.h>
 
 #define SJE_WORKERID_NONCE_BYTES 32

@@ -9,7 +9,7 @@
 #ifndef SJE_SERVER_WORKFLOW_H
 #define SJE_SERVER_WORKFLOW_H
 
-#include <sje/config.h>
+#include "config.h"
 #include <sje/v1/job.pb-c.h>
 
 // sje__workflow_run holds the specs of one run; every string is owned.

@@ -32,7 +32,7 @@
 #ifndef SJE_SERVER_STORE_H
 #define SJE_SERVER_STORE_H
 
-#include <sje/config.h>
+#include "config.h"
 #include <sje/sje.h>
 
 #include <stddef.h>

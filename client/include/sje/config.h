@@ -57,15 +57,6 @@ typedef struct sje_client_config {
 // sje_config_client fills *out from cfg. Thread-safe.
 SJE_API void sje_config_client(const sje_config *cfg, sje_client_config *out);
 
-// Inside SJE's own programs (built with SJE_BUILDING_SJE, never defined
-// for services) the whole configuration is visible: client/core/config.h
-// defines it. SJE's modules include that header themselves; this bridge
-// serves those that still include <sje/config.h> for it (in server/store,
-// server/sched and server/events) until they include it directly.
-#ifdef SJE_BUILDING_SJE
-#include "../../core/config.h"
-#endif
-
 #ifdef __cplusplus
 }
 #endif
