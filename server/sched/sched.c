@@ -737,12 +737,24 @@ sched_next_wake(sje__sched *s)
 	return t;
 }
 
-// sched_clock_now samples the round's time from the clock.
+// sched_clock_now samples the round's time from the clock. The round's
+// wall-clock time is its monotonic time plus the wall clock's offset from
+// it, and that offset follows the wall clock only when it moves by more
+// than a millisecond: reading two clocks, each truncated to milliseconds,
+// differs by up to one from one reading to the next, and a stored
+// duration (a retry's back-off, from one attempt's end to the next one's
+// start) must not come out shorter than the monotonic wait it was.
 static void
 sched_clock_now(sje__sched *s)
 {
-	s->now_ms      = s->clock.mono_ms(s->clock.arg);
-	s->now_unix_ms = s->clock.unix_ms(s->clock.arg);
+	s->now_ms          = s->clock.mono_ms(s->clock.arg);
+	sje_time_ms offset = s->clock.unix_ms(s->clock.arg) - s->now_ms;
+	if (!s->wall_offset_set || offset > s->wall_offset_ms + 1 ||
+	    offset < s->wall_offset_ms - 1) {
+		s->wall_offset_ms  = offset;
+		s->wall_offset_set = true;
+	}
+	s->now_unix_ms = s->now_ms + s->wall_offset_ms;
 }
 
 // sched_take swaps the inbox for the spare array *batch (of *cap): the

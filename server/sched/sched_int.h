@@ -301,6 +301,8 @@ struct sje__sched {
 	char      **wake; // recovered PENDING jobs with no parent left to wait
 	size_t      n_wake, cap_wake;
 	sje_time_ms started_unix_ms; // of the server, for Stats
+	sje_time_ms wall_offset_ms;  // now_unix_ms - now_ms (sched_clock_now)
+	bool        wall_offset_set;
 	sje_dur_ms  next_purge_ms;
 	sje_dur_ms  next_alert_ms;
 	uint64_t    pruned_seq; // events up to this one are forgotten

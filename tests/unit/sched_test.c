@@ -496,6 +496,35 @@ test_retries_with_back_off_become_due_at_the_right_fake_time_and_not_before(
 }
 
 static void
+test_a_stored_back_off_is_never_shorter_than_the_wait_it_was(void **state)
+{
+	fixture             *f = *state;
+	Sje__V1__RetryPolicy r = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s = spec("j1");
+	r.max_attempts         = 2;
+	r.backoff              = "fixed";
+	r.initial_delay_ms     = 400;
+	s.retry                = &r;
+	submit(f, &s, 1);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "j1");
+	assert_int_equal(
+	    report(f, "Fail", w, "j1", l, "boom"), SJE__V1__STATUS_CODE__OK);
+
+	// Two clocks read in milliseconds disagree by one now and then: the
+	// wall clock reads 1 ms behind at the retry. The times stored still
+	// show the whole back-off.
+	fake_clock_step_wall(&f->clock, -1);
+	advance(f, 400);
+	take(f, w, "j1");
+	const Sje__V1__Job *j = status(f, "j1");
+	assert_int_equal(j->n_attempts, 2);
+	assert_true(j->attempts[1]->started_at->unix_ms -
+	        j->attempts[0]->finished_at->unix_ms >=
+	    400);
+}
+
+static void
 test_a_job_timeout_fails_the_attempt(void **state)
 {
 	fixture             *f = *state;
@@ -762,6 +791,9 @@ main(void)
 		    test_a_heartbeat_extends_the_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_retries_with_back_off_become_due_at_the_right_fake_time_and_not_before,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_stored_back_off_is_never_shorter_than_the_wait_it_was,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_job_timeout_fails_the_attempt, setup, teardown),
