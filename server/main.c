@@ -244,7 +244,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	// The scheduler owns the alert rules from here, even on failure.
-	e      = sje__sched_open(cfg, store, events, hooks, alerts, &sched);
+	e = sje__sched_open(cfg, store, events, hooks, alerts, NULL, &sched);
 	alerts = NULL;
 	if (e != SJE_OK) {
 		SJE_ERROR("cannot start the scheduler: %s", sje_strerror(e));

@@ -20,7 +20,19 @@
 // a small sched_job (ids, state, lease, queue position), indexed by task_id;
 // params and results stay in the store and are read when a job is leased or
 // a status is asked for. Ready jobs wait in one heap per function (priority
-// high first, then oldest first); delayed jobs in one heap by due time.
+// high first, then oldest first); delayed jobs in one heap by due time;
+// RUNNING jobs in the lease heap, by when their lease or timeout runs out
+// (a heartbeat only moves the lease's end: the heap re-files the job when
+// its old key comes up). Held calls are on one list per kind (oldest
+// first: dispatch walks only the Fetch list, a commit only the ListEvents
+// list) and in one heap by deadline. So the per-second tick looks only at
+// what is due, and the thread's next wake-up is the heaps' tops.
+//
+// Time: every deadline runs on a monotonic clock, passed in (clock.h), and
+// timed waits on CLOCK_MONOTONIC, so a step of the wall clock expires
+// nothing; the wall clock gives only the times stored and shown. A test
+// opens the scheduler manual, with a fake clock, and runs each round with
+// sje__sched_round: the same code as the thread's rounds.
 //
 // Leases: a job leased to a worker carries a lease_id of 64 random bits
 // (never 0, never the job's previous one, unique among live leases:
@@ -52,10 +64,12 @@
 #include "store/job.h"
 #include "util.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const double sched_hist_ms[SCHED_HIST_N] = { 1, 5, 10, 50, 100, 500, 1000,
@@ -117,21 +131,38 @@ bool
 sje__sched_heap_before(
     const sched_heap *h, const sched_job *a, const sched_job *b)
 {
-	if (h->by_time) {
+	switch (h->kind) {
+	case HEAP_READY:
+		if (a->priority != b->priority) {
+			return a->priority > b->priority;
+		}
+		break;
+	case HEAP_DELAYED:
 		if (a->ready_at_ms != b->ready_at_ms) {
 			return a->ready_at_ms < b->ready_at_ms;
 		}
-	} else if (a->priority != b->priority) {
-		return a->priority > b->priority;
+		break;
+	case HEAP_LEASES:
+		if (a->lease_due_ms != b->lease_due_ms) {
+			return a->lease_due_ms < b->lease_due_ms;
+		}
+		break;
 	}
 	return a->id < b->id;
+}
+
+// heap_idx is where h keeps j's index in it.
+static size_t *
+heap_idx(const sched_heap *h, sched_job *j)
+{
+	return h->kind == HEAP_LEASES ? &j->lease_idx : &j->heap_idx;
 }
 
 static void
 heap_set(sched_heap *h, size_t i, sched_job *j)
 {
-	h->v[i]     = j;
-	j->heap_idx = i;
+	h->v[i]         = j;
+	*heap_idx(h, j) = i;
 }
 
 static void
@@ -177,16 +208,17 @@ sje__sched_heap_push(sched_heap *h, sched_job *j)
 	if (!sje__sched_grow((void **) &h->v, &h->cap, h->n, sizeof(*h->v))) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}
-	h->v[h->n]  = j;
-	j->heap_idx = h->n++;
-	heap_up(h, j->heap_idx);
+	size_t i = h->n++;
+	heap_set(h, i, j);
+	heap_up(h, i);
 }
 
 void
 sje__sched_heap_remove(sched_heap *h, sched_job *j)
 {
-	size_t i    = j->heap_idx;
-	j->heap_idx = SIZE_MAX;
+	size_t *idx = heap_idx(h, j);
+	size_t  i   = *idx;
+	*idx        = SIZE_MAX;
 	if (i >= h->n || h->v[i] != j) {
 		return;
 	}
@@ -194,8 +226,16 @@ sje__sched_heap_remove(sched_heap *h, sched_job *j)
 	if (i < h->n) {
 		heap_set(h, i, last);
 		heap_up(h, i);
-		heap_down(h, last->heap_idx);
+		heap_down(h, *heap_idx(h, last));
 	}
+}
+
+void
+sje__sched_heap_fix(sched_heap *h, sched_job *j)
+{
+	size_t i = *heap_idx(h, j);
+	heap_up(h, i);
+	heap_down(h, *heap_idx(h, j));
 }
 
 // ---- functions, workers, jobs ------------------------------------------
@@ -371,12 +411,61 @@ sje__sched_lease_new(sje__sched *s, sched_job *j)
 	}
 }
 
+// lease_due is when j's lease or its timeout (with grace_ms) runs out,
+// whichever is first.
+static sje_dur_ms
+lease_due(const sched_job *j, sje_dur_ms grace_ms)
+{
+	sje_dur_ms due = j->lease_expires_ms;
+	if (j->timeout_s != 0) {
+		sje_dur_ms t = j->started_ms +
+		    (sje_dur_ms) j->timeout_s * 1000 + grace_ms;
+		if (t < due) {
+			due = t;
+		}
+	}
+	return due;
+}
+
+void
+sje__sched_lease_track(sje__sched *s, sched_job *j)
+{
+	j->lease_due_ms = lease_due(j, s->lease_ms);
+	sje__sched_heap_push(&s->lease_heap, j);
+}
+
+sched_job *
+sje__sched_lease_next(sje__sched *s)
+{
+	sje_dur_ms grace_ms = s->lease_ms;
+	while (s->lease_heap.n > 0 &&
+	    s->lease_heap.v[0]->lease_due_ms <= s->now_ms) {
+		sched_job *j   = s->lease_heap.v[0];
+		sje_dur_ms due = lease_due(j, grace_ms);
+		if (due <= s->now_ms) {
+			sje__sched_heap_remove(&s->lease_heap, j);
+			return j;
+		}
+		// Heartbeats extended its lease: file it under the new end.
+		j->lease_due_ms = due;
+		sje__sched_heap_fix(&s->lease_heap, j);
+	}
+	return NULL;
+}
+
+sje_dur_ms
+sje__sched_mono_of(const sje__sched *s, sje_time_ms unix_ms)
+{
+	return unix_ms != 0 ? s->now_ms + (unix_ms - s->now_unix_ms) : 0;
+}
+
 void
 sje__sched_release_lease(sje__sched *s, sched_job *j)
 {
 	if (j->lease_id != 0 && sje__umap_get(&s->leases, j->lease_id) == j) {
 		sje__umap_del(&s->leases, j->lease_id);
 	}
+	sje__sched_heap_remove(&s->lease_heap, j);
 	if (j->worker != NULL && j->worker->busy > 0) {
 		j->worker->busy--;
 	}
@@ -493,7 +582,7 @@ sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
 	Sje__V1__JobEvent  ev = SJE__V1__JOB_EVENT__INIT;
 	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
 	Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
-	at.unix_ms            = s->now_ms;
+	at.unix_ms            = s->now_unix_ms;
 	ev.task_id            = j->task_id;
 	ev.function           = j->fn->name;
 	ev.state              = j->state;
@@ -637,23 +726,120 @@ sched_flush(sje__sched *s)
 	s->n_ev = 0;
 }
 
-// sched_next_wake is the absolute time the thread must wake by.
-static sje_time_ms
+// sched_next_wake is the monotonic instant the thread must wake by: the
+// tops of the heaps, no walk.
+static sje_dur_ms
 sched_next_wake(sje__sched *s)
 {
-	sje_time_ms t = s->next_tick_ms;
+	sje_dur_ms t = s->next_tick_ms;
 	if (s->delayed.n > 0 && s->delayed.v[0]->ready_at_ms < t) {
 		t = s->delayed.v[0]->ready_at_ms;
 	}
-	for (sched_hold *h = s->holds_head; h != NULL; h = h->next) {
-		if (h->deadline_ms < t) {
-			t = h->deadline_ms;
-		}
+	if (s->hold_heap.n > 0 && s->hold_heap.v[0]->deadline_ms < t) {
+		t = s->hold_heap.v[0]->deadline_ms;
 	}
 	return t;
 }
 
+// sched_clock_now samples the round's time from the clock. The round's
+// wall-clock time is its monotonic time plus the wall clock's offset from
+// it, and that offset follows the wall clock only when it moves by more
+// than a millisecond: reading two clocks, each truncated to milliseconds,
+// differs by up to one from one reading to the next, and a stored
+// duration (a retry's back-off, from one attempt's end to the next one's
+// start) must not come out shorter than the monotonic wait it was.
+static void
+sched_clock_now(sje__sched *s)
+{
+	s->now_ms          = s->clock.mono_ms(s->clock.arg);
+	sje_time_ms offset = s->clock.unix_ms(s->clock.arg) - s->now_ms;
+	if (!s->wall_offset_set || offset > s->wall_offset_ms + 1 ||
+	    offset < s->wall_offset_ms - 1) {
+		s->wall_offset_ms  = offset;
+		s->wall_offset_set = true;
+	}
+	s->now_unix_ms = s->now_ms + s->wall_offset_ms;
+}
+
+// sched_take swaps the inbox for the spare array *batch (of *cap): the
+// calls posted so far are then in *batch, *n of them, and handlers go on
+// posting into the spare. Returns whether the scheduler is stopping.
+// Called with s->mtx held.
+static bool
+sched_take(sje__sched *s, sje__call ***batch, size_t *cap, size_t *n)
+{
+	sje__call **in     = s->inbox;
+	size_t      in_cap = s->cap_inbox;
+	*n                 = s->n_inbox;
+	s->inbox           = *batch;
+	s->cap_inbox       = *cap;
+	s->n_inbox         = 0;
+	*batch             = in;
+	*cap               = in_cap;
+	return s->stopping;
+}
+
 static void sched_recover_fixups(sje__sched *s);
+
+// sched_run is one round over the n calls of batch (see the design note);
+// when stopping, it answers them and every held call UNAVAILABLE instead.
+static void
+sched_run(sje__sched *s, sje__call **batch, size_t n, bool stopping)
+{
+	sched_clock_now(s);
+	if (s->n_wake > 0 || s->n_cascade > 0) {
+		sched_recover_fixups(s);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (stopping) {
+			sje__sched_reply_err(s, batch[i], SJE_EUNAVAIL, NULL,
+			    "the server is shutting down");
+		} else {
+			sched_handle(s, batch[i]);
+		}
+	}
+	if (stopping) {
+		while (s->hold_heap.n > 0) {
+			sched_hold *h = s->hold_heap.v[s->hold_heap.n - 1];
+			if (h->kind == HOLD_WAIT) {
+				sje__sched_hold_detach(s, h);
+			}
+			sje__sched_reply_err(s, h->call, SJE_EUNAVAIL, NULL,
+			    "the server is shutting down");
+			sje__sched_hold_remove(s, h);
+		}
+		sched_flush(s);
+		return;
+	}
+	sje__sched_timers(s);
+	sje__sched_dispatch(s);
+	sched_flush(s);
+}
+
+// sched_wait_until waits on s->cv, with s->mtx held, until a call is
+// posted, the scheduler stops, or the clock reaches wake. The timed wait
+// runs on CLOCK_MONOTONIC (s->cv is made so), for the time left on the
+// scheduler's clock: a step of the wall clock neither ends it early nor
+// makes it late.
+static void
+sched_wait_until(sje__sched *s, sje_dur_ms wake)
+{
+	while (s->n_inbox == 0 && !s->stopping) {
+		sje_dur_ms left = wake - s->clock.mono_ms(s->clock.arg);
+		if (left <= 0) {
+			break;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t) (left / 1000);
+		ts.tv_nsec += (long) (left % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mtx, &ts);
+	}
+}
 
 static void *
 sched_main(void *arg)
@@ -662,61 +848,40 @@ sched_main(void *arg)
 	sje__call **batch = NULL;
 	size_t      cap   = 0;
 	for (;;) {
+		size_t n;
 		pthread_mutex_lock(&s->mtx);
-		sje_time_ms wake = sched_next_wake(s);
-		while (s->n_inbox == 0 && !s->stopping) {
-			sje_time_ms now = sje_now_ms();
-			if (now >= wake) {
-				break;
-			}
-			struct timespec ts = { .tv_sec =
-				                   (time_t) (wake / 1000),
-				.tv_nsec = (long) (wake % 1000) * 1000000L };
-			pthread_cond_timedwait(&s->cv, &s->mtx, &ts);
-		}
-		// Swap the inbox for our spare array: handlers keep posting.
-		sje__call **in     = s->inbox;
-		size_t      n      = s->n_inbox;
-		size_t      in_cap = s->cap_inbox;
-		s->inbox           = batch;
-		s->cap_inbox       = cap;
-		s->n_inbox         = 0;
-		bool stopping      = s->stopping;
+		sched_wait_until(s, sched_next_wake(s));
+		bool stopping = sched_take(s, &batch, &cap, &n);
 		pthread_mutex_unlock(&s->mtx);
-		batch = in;
-		cap   = in_cap;
-
-		s->now_ms = sje_now_ms();
-		if (s->n_wake > 0 || s->n_cascade > 0) {
-			sched_recover_fixups(s);
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (stopping) {
-				sje__sched_reply_err(s, batch[i], SJE_EUNAVAIL,
-				    NULL, "the server is shutting down");
-			} else {
-				sched_handle(s, batch[i]);
-			}
-		}
+		sched_run(s, batch, n, stopping);
 		if (stopping) {
-			while (s->holds_head != NULL) {
-				sched_hold *h = s->holds_head;
-				if (h->kind == HOLD_WAIT) {
-					sje__sched_hold_detach(s, h);
-				}
-				sje__sched_reply_err(s, h->call, SJE_EUNAVAIL,
-				    NULL, "the server is shutting down");
-				sje__sched_hold_remove(s, h);
-			}
-			sched_flush(s);
 			break;
 		}
-		sje__sched_timers(s);
-		sje__sched_dispatch(s);
-		sched_flush(s);
 	}
 	free(batch);
 	return NULL;
+}
+
+// sched_round_now takes the inbox and runs one round on the caller's
+// thread (a manual scheduler's).
+static void
+sched_round_now(sje__sched *s)
+{
+	sje__call **batch = NULL;
+	size_t      cap   = 0;
+	size_t      n;
+	pthread_mutex_lock(&s->mtx);
+	bool stopping = sched_take(s, &batch, &cap, &n);
+	pthread_mutex_unlock(&s->mtx);
+	sched_run(s, batch, n, stopping);
+	free(batch);
+}
+
+void
+sje__sched_round(sje__sched *s)
+{
+	assert(s->manual);
+	sched_round_now(s);
 }
 
 // ---- recovery, open, close --------------------------------------------
@@ -733,16 +898,21 @@ sched_recover_row(void *arg, const sje__job_row *row)
 	j->id = row->id;
 	j->fn = sje__sched_fn_get(s, row->function);
 	j->fn->n_jobs++;
-	j->state            = row->state;
-	j->priority         = row->priority;
-	j->attempt          = row->attempt;
-	j->max_attempts     = row->max_attempts != 0 ? row->max_attempts : 1;
-	j->timeout_s        = row->timeout_s;
-	j->lease_id         = row->lease_id;
-	j->ready_at_ms      = row->ready_at_ms;
-	j->started_ms       = row->started_ms;
+	j->state        = row->state;
+	j->priority     = row->priority;
+	j->attempt      = row->attempt;
+	j->max_attempts = row->max_attempts != 0 ? row->max_attempts : 1;
+	j->timeout_s    = row->timeout_s;
+	j->lease_id     = row->lease_id;
+	// The row's times are wall-clock ones: from here on they count on
+	// the monotonic clock, from what they are now.
+	j->ready_at_ms      = sje__sched_mono_of(s, row->ready_at_ms);
+	j->started_ms       = row->started_ms != 0
+	          ? sje__sched_mono_of(s, row->started_ms)
+	          : s->now_ms;
 	j->cancel_requested = row->cancel_requested;
 	j->heap_idx         = SIZE_MAX;
+	j->lease_idx        = SIZE_MAX;
 	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
 		sje__sched_job_free(j);
 		return SJE_ENOMEM;
@@ -764,6 +934,7 @@ sched_recover_row(void *arg, const sje__job_row *row)
 		    sje__umap_put(&s->leases, j->lease_id, j) != SJE_OK) {
 			return SJE_ENOMEM;
 		}
+		sje__sched_lease_track(s, j);
 		break;
 	default:
 		break; // PENDING: linked to its parents by sched_recover_links
@@ -943,6 +1114,8 @@ sched_free_state(sje__sched *s)
 		free(f);
 	}
 	free(s->delayed.v);
+	free(s->lease_heap.v);
+	free(s->hold_heap.v);
 	for (size_t i = 0; i < s->n_cascade; i++) {
 		free(s->cascade[i].task_id);
 		free(s->cascade[i].parent);
@@ -959,9 +1132,31 @@ sched_free_state(sje__sched *s)
 	sje__alerts_free(s->alerts);
 }
 
+// sched_sync_init makes the inbox's mutex and a condition variable whose
+// timed waits run on CLOCK_MONOTONIC.
+static sje_err
+sched_sync_init(sje__sched *s)
+{
+	pthread_condattr_t ca;
+	if (pthread_condattr_init(&ca) != 0) {
+		return SJE_ENOMEM;
+	}
+	int rv = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (rv == 0) {
+		rv = pthread_cond_init(&s->cv, &ca);
+	}
+	pthread_condattr_destroy(&ca);
+	if (rv != 0) {
+		return SJE_ENOMEM;
+	}
+	pthread_mutex_init(&s->mtx, NULL);
+	return SJE_OK;
+}
+
 sje_err
 sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
-    sje__hooks *hooks, sje__alerts *alerts, sje__sched **out)
+    sje__hooks *hooks, sje__alerts *alerts, const sje__sched_opts *opts,
+    sje__sched **out)
 {
 	sje__sched *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -973,10 +1168,14 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 	s->events          = events;
 	s->hooks           = hooks;
 	s->alerts          = alerts;
+	s->clock           = opts != NULL && opts->clock != NULL ? *opts->clock
+	                                                         : SJE__CLOCK_SYSTEM;
+	s->manual          = opts != NULL && opts->manual;
 	s->lease_ms        = cfg->executor.lease_s * 1000u;
-	s->delayed.by_time = true;
-	s->now_ms          = sje_now_ms();
-	s->started_ms      = s->now_ms;
+	s->delayed.kind    = HEAP_DELAYED;
+	s->lease_heap.kind = HEAP_LEASES;
+	sched_clock_now(s);
+	s->started_unix_ms = s->now_unix_ms;
 	s->next_tick_ms    = s->now_ms + SCHED_TICK_MS;
 	s->next_alert_ms =
 	    s->now_ms + (sje_time_ms) cfg->monitoring.check_interval_s * 1000;
@@ -1004,9 +1203,11 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 	}
 	SJE_INFO("recovered %zu unfinished jobs (%zu ready, %zu delayed)",
 	    s->jobs.n, s->n_ready, s->delayed.n);
-	pthread_mutex_init(&s->mtx, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	if (pthread_create(&s->thread, NULL, sched_main, s) != 0) {
+	if ((err = sched_sync_init(s)) != SJE_OK) {
+		goto fail;
+	}
+	if (!s->manual &&
+	    pthread_create(&s->thread, NULL, sched_main, s) != 0) {
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mtx);
 		err = SJE_ENOMEM;
@@ -1051,7 +1252,11 @@ sje__sched_close(sje__sched *s)
 	s->stopping = true;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mtx);
-	pthread_join(s->thread, NULL);
+	if (s->manual) {
+		sched_round_now(s); // the last round, which answers all
+	} else {
+		pthread_join(s->thread, NULL);
+	}
 	// Calls posted while the thread stopped are answered by it or by
 	// sje__sched_post; none remain.
 	pthread_cond_destroy(&s->cv);

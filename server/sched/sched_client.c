@@ -378,12 +378,12 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	row.spec        = it->packed;
 	row.spec_len    = it->len;
 	row.priority    = spec->priority;
-	row.created_ms  = s->now_ms;
+	row.created_ms  = s->now_unix_ms;
 	row.state       = it->state;
 	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
 	if (spec->delay_s > 0) {
 		row.ready_at_ms =
-		    s->now_ms + (sje_time_ms) spec->delay_s * 1000;
+		    s->now_unix_ms + (sje_time_ms) spec->delay_s * 1000;
 	}
 	bool finished =
 	    it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
@@ -393,7 +393,7 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 		    sje_job_state_name(it->failed_parent_state));
 		row.error_type    = "upstream_failed";
 		row.error_message = why;
-		row.finished_ms   = s->now_ms;
+		row.finished_ms   = s->now_unix_ms;
 	}
 	sje__sched_txn(s);
 	int64_t id;
@@ -410,7 +410,8 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 			.task_id      = it->task_id,
 			.fn           = fn,
 			.state        = row.state,
-			.heap_idx     = SIZE_MAX };
+			.heap_idx     = SIZE_MAX,
+			.lease_idx    = SIZE_MAX };
 		sje__sched_count(fn, tmp.state);
 		sje__sched_event_push(
 		    s, &tmp, NULL, row.error_type, row.error_message);
@@ -426,8 +427,11 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	j->priority     = row.priority;
 	j->max_attempts = row.max_attempts;
 	j->timeout_s    = row.timeout_s;
-	j->ready_at_ms  = row.ready_at_ms;
+	j->ready_at_ms  = spec->delay_s > 0
+	     ? s->now_ms + (sje_dur_ms) spec->delay_s * 1000
+	     : 0;
 	j->heap_idx     = SIZE_MAX;
+	j->lease_idx    = SIZE_MAX;
 	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}
@@ -973,7 +977,7 @@ sje__sched_list_workers(sje__sched *s, sje__call *call)
 			e->value      = w->labels[k].value;
 			wi->labels[k] = e;
 		}
-		seen[i].unix_ms = w->last_seen_ms;
+		seen[i].unix_ms = w->last_seen_unix_ms;
 		wi->last_seen   = &seen[i];
 		ptrs[i]         = wi;
 	}
@@ -1084,11 +1088,10 @@ sje__sched_list_events(sje__sched *s, sje__call *call)
 void
 sje__sched_events_wake(sje__sched *s)
 {
-	sched_hold *h = s->holds_head;
+	sched_hold *h = s->holds[HOLD_EVENTS].head;
 	while (h != NULL) {
 		sched_hold *next = h->next;
-		if (h->kind == HOLD_EVENTS &&
-		    sje__sched_events_reply(s, h->call, false)) {
+		if (sje__sched_events_reply(s, h->call, false)) {
 			sje__sched_hold_remove(s, h);
 		}
 		h = next;
@@ -1212,7 +1215,7 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 		fp[i]      = &fs[i];
 	}
 	Sje__V1__Timestamp started = SJE__V1__TIMESTAMP__INIT;
-	started.unix_ms            = s->started_ms;
+	started.unix_ms            = s->started_unix_ms;
 	reply.functions            = fp;
 	reply.n_functions          = n;
 	reply.event_seq            = s->event_seq;
@@ -1304,7 +1307,8 @@ sje__sched_check_alerts(sje__sched *s)
 	}
 	in.succeeded_total += s->forgotten.succeeded;
 	in.failed_total += s->forgotten.failed;
-	sje__alerts_check(s->alerts, &in, s->now_ms, alerts_changed, s);
+	// The alert rules read the wall clock: an alert's at_ms is shown.
+	sje__alerts_check(s->alerts, &in, s->now_unix_ms, alerts_changed, s);
 }
 
 // sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with

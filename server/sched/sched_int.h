@@ -17,6 +17,7 @@
 
 #include <sje/client.h>
 
+#include "sched/clock.h"
 #include "sched/hmap.h"
 #include "sched/workerid.h"
 #include "store/store.h"
@@ -93,15 +94,26 @@ typedef struct sched_fn     sched_fn;
 typedef struct sched_worker sched_worker;
 typedef struct sched_hold   sched_hold;
 
+// heap_kind says what a sched_heap orders its jobs by, and which index
+// of the job it keeps.
+typedef enum heap_kind {
+	HEAP_READY,   // priority high first, then oldest (heap_idx)
+	HEAP_DELAYED, // ready_at_ms first, then oldest (heap_idx)
+	HEAP_LEASES,  // lease_due_ms first, then oldest (lease_idx)
+} heap_kind;
+
 // sched_heap is a binary heap of jobs; each job knows its index in it.
 typedef struct sched_heap {
 	sched_job **v;
 	size_t      n, cap;
-	bool        by_time; // order by ready_at_ms, else by priority
+	heap_kind   kind;
 } sched_heap;
 
 // sched_job is a job that has not finished. Size matters: one per job in
-// the backlog.
+// the backlog. Its times are monotonic instants (see clock.h); the row
+// keeps the wall-clock ones. lease_due_ms is when s->lease_heap looks at
+// a RUNNING job next: never later than the end of its lease or of its
+// timeout (a heartbeat extends the lease without moving it in the heap).
 struct sched_job {
 	int64_t       id;      // store rowid: submit order
 	char         *task_id; // owned; the key in s->jobs
@@ -112,12 +124,14 @@ struct sched_job {
 	uint32_t      max_attempts;
 	uint32_t      timeout_s;        // of one attempt
 	uint64_t      lease_id;         // current lease when RUNNING
-	sje_time_ms   lease_expires_ms; // when RUNNING
-	sje_time_ms   ready_at_ms;      // when SCHEDULED
-	sje_time_ms   queued_ms; // when it last became QUEUED (wait histogram)
-	sje_time_ms   started_ms; // when its current attempt started
+	sje_dur_ms    lease_expires_ms; // when RUNNING
+	sje_dur_ms    lease_due_ms;     // when RUNNING: its key in lease_heap
+	sje_dur_ms    ready_at_ms;      // when SCHEDULED (or PENDING, delayed)
+	sje_dur_ms    queued_ms; // when it last became QUEUED (wait histogram)
+	sje_dur_ms    started_ms; // when its current attempt started
 	sched_worker *worker;     // lease holder when known, else NULL
 	size_t        heap_idx;   // in fn->ready or s->delayed; SIZE_MAX: none
+	size_t        lease_idx;  // in s->lease_heap; SIZE_MAX: none
 	bool          cancel_requested;
 	double        progress_pct; // last reported, to skip unchanged writes
 	uint32_t      progress_hash;
@@ -159,8 +173,9 @@ struct sched_worker {
 	uint32_t      busy; // leases it holds
 	sje_kv       *labels;
 	size_t        n_labels;
-	sje_time_ms   last_seen_ms;
-	int           n_holds; // Fetch calls held for it
+	sje_dur_ms    last_seen_ms;      // monotonic: when it is forgotten
+	sje_time_ms   last_seen_unix_ms; // the same, shown in ListWorkers
+	int           n_holds;           // Fetch calls held for it
 	sched_worker *next;
 };
 
@@ -180,19 +195,39 @@ typedef enum report_kind {
 	REPORT_RELEASE
 } report_kind;
 
-typedef enum hold_kind { HOLD_FETCH, HOLD_WAIT, HOLD_EVENTS } hold_kind;
+typedef enum hold_kind {
+	HOLD_FETCH,
+	HOLD_WAIT,
+	HOLD_EVENTS,
+	HOLD_N
+} hold_kind;
 
 // sched_hold is a held call: a Fetch waiting for work, a Wait waiting
-// for jobs to finish, or a ListEvents waiting for events.
+// for jobs to finish, or a ListEvents waiting for events. It is on its
+// kind's list (s->holds[kind], oldest first) and in s->hold_heap (by
+// deadline).
 struct sched_hold {
 	hold_kind     kind;
 	sje__call    *call;
-	sje_time_ms   deadline_ms;
-	sched_worker *worker;    // FETCH
-	uint32_t      max_jobs;  // FETCH
-	size_t        remaining; // WAIT: job waits still open
-	sched_hold   *prev, *next;
+	sje_dur_ms    deadline_ms; // monotonic
+	size_t        heap_idx;    // in s->hold_heap
+	sched_worker *worker;      // FETCH
+	uint32_t      max_jobs;    // FETCH
+	size_t        remaining;   // WAIT: job waits still open
+	sched_hold   *prev, *next; // on s->holds[kind]
 };
+
+// sched_holds is one kind's held calls, oldest first.
+typedef struct sched_holds {
+	sched_hold *head, *tail;
+	size_t      n;
+} sched_holds;
+
+// sched_hheap is a heap of held calls by deadline (earliest first).
+typedef struct sched_hheap {
+	sched_hold **v;
+	size_t       n, cap;
+} sched_hheap;
 
 // sched_reply is a reply ready to send after the commit.
 typedef struct sched_reply {
@@ -218,6 +253,8 @@ struct sje__sched {
 	sje__events      *events;
 	sje__hooks       *hooks;  // the coordinator's plugins; may be NULL
 	sje__alerts      *alerts; // monitoring.alerts; NULL: none
+	sje__clock        clock;  // the system's unless a test's
+	bool              manual; // no thread: rounds by sje__sched_round
 	pthread_t         thread;
 
 	pthread_mutex_t mtx;
@@ -239,13 +276,16 @@ struct sje__sched {
 	uint64_t       refused[REFUSED_N];
 	uint64_t       sessions_replaced; // by a registration of the same name
 	sched_heap     delayed;
-	size_t         n_ready; // jobs in all ready heaps
+	sched_heap     lease_heap; // RUNNING jobs by lease_due_ms
+	size_t         n_ready;    // jobs in all ready heaps
 	sched_worker  *workers;
-	sched_hold    *holds_head, *holds_tail;
-	uint64_t       event_seq; // the last the store gave (its mirror)
+	sched_holds    holds[HOLD_N]; // by kind
+	sched_hheap    hold_heap;     // all of them, by deadline
+	uint64_t       event_seq;     // the last the store gave (its mirror)
 	bool           in_txn;
-	sje_time_ms    now_ms;
-	sje_time_ms    next_tick_ms;
+	sje_dur_ms     now_ms;      // the round's start, for deadlines
+	sje_time_ms    now_unix_ms; // its wall clock: what is stored
+	sje_dur_ms     next_tick_ms;
 	uint32_t       lease_ms;
 	sje__workerid *workerid; // proofs of worker names; NULL: not enforced
 	// Jobs to end UPSTREAM_FAILED: a worklist, so that a long chain
@@ -259,9 +299,11 @@ struct sje__sched {
 	bool        cascading;
 	char      **wake; // recovered PENDING jobs with no parent left to wait
 	size_t      n_wake, cap_wake;
-	sje_time_ms started_ms; // of the server, for Stats
-	sje_time_ms next_purge_ms;
-	sje_time_ms next_alert_ms;
+	sje_time_ms started_unix_ms; // of the server, for Stats
+	sje_time_ms wall_offset_ms;  // now_unix_ms - now_ms (sched_clock_now)
+	bool        wall_offset_set;
+	sje_dur_ms  next_purge_ms;
+	sje_dur_ms  next_alert_ms;
 	uint64_t    pruned_seq; // events up to this one are forgotten
 
 	sched_reply *out;
@@ -284,7 +326,8 @@ void *sje__sched_xalloc(size_t n);
 char *sje__sched_xstrdup(const char *s);
 
 // sje__sched_heap_before is true when a goes before b in h: priority high
-// first, then oldest (ready heaps); due first, then oldest (delayed heap).
+// first, then oldest (ready heaps); due first, then oldest (delayed and
+// lease heaps).
 bool sje__sched_heap_before(
     const sched_heap *h, const sched_job *a, const sched_job *b);
 
@@ -293,6 +336,23 @@ void sje__sched_heap_push(sched_heap *h, sched_job *j);
 
 // sje__sched_heap_remove takes j out of h (nothing if it is not there).
 void sje__sched_heap_remove(sched_heap *h, sched_job *j);
+
+// sje__sched_heap_fix puts j, which is in h, back in its place after its
+// key changed.
+void sje__sched_heap_fix(sched_heap *h, sched_job *j);
+
+// sje__sched_mono_of is the monotonic instant, as of this round, of the
+// wall-clock time unix_ms read from the store (0 stays 0: none).
+sje_dur_ms sje__sched_mono_of(const sje__sched *s, sje_time_ms unix_ms);
+
+// sje__sched_lease_track puts a RUNNING job, whose lease_expires_ms and
+// started_ms are set, on s->lease_heap.
+void sje__sched_lease_track(sje__sched *s, sched_job *j);
+
+// sje__sched_lease_next pops the RUNNING job whose lease, or whose
+// timeout and a lease of grace, ran out by now, or returns NULL when there
+// is none; it re-files the jobs whose lease heartbeats extended meanwhile.
+sched_job *sje__sched_lease_next(sje__sched *s);
 
 // sje__sched_fn_find returns the function called name, or NULL (a hash
 // lookup).
@@ -337,9 +397,9 @@ void sje__sched_ready(sje__sched *s, sched_job *j);
 // sje__sched_unqueue takes a job off whichever heap holds it.
 void sje__sched_unqueue(sje__sched *s, sched_job *j);
 
-// sje__sched_release_lease ends j's lease: its id leaves s->leases and the
-// holder is forgotten. j->lease_id keeps the old id, so that a late report
-// on it is refused.
+// sje__sched_release_lease ends j's lease: its id leaves s->leases, j
+// leaves s->lease_heap and the holder is forgotten. j->lease_id keeps the old
+// id, so that a late report on it is refused.
 void sje__sched_release_lease(sje__sched *s, sched_job *j);
 
 // sje__sched_txn opens the round's transaction if it is not open yet.
@@ -413,12 +473,14 @@ void sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row);
 void sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
     const char *type, const char *message);
 
-// sje__sched_hold_add holds call, kind, for up to wait_ms; the hold is
-// answered by whoever frees it (sje__sched_hold_remove).
+// sje__sched_hold_add holds call, kind, for up to wait_ms: last on its
+// kind's list, and in the deadline heap. The hold is answered by whoever
+// frees it (sje__sched_hold_remove).
 sched_hold *sje__sched_hold_add(
     sje__sched *s, hold_kind kind, sje__call *call, uint32_t wait_ms);
 
-// sje__sched_hold_remove unlinks and frees h (its call already answered).
+// sje__sched_hold_remove unlinks h (from its list and the deadline heap)
+// and frees it (its call already answered).
 void sje__sched_hold_remove(sje__sched *s, sched_hold *h);
 
 // sje__sched_wait_reply answers a Wait call with the current record of every
@@ -473,7 +535,8 @@ bool sje__sched_events_reply(sje__sched *s, sje__call *call, bool force);
 void sje__sched_list_events(sje__sched *s, sje__call *call);
 
 // sje__sched_events_wake answers the held ListEvents calls that the events
-// just committed satisfy. Called after the commit.
+// just committed satisfy (it walks only the held ListEvents calls). Called
+// after the commit.
 void sje__sched_events_wake(sje__sched *s);
 
 // sje__sched_check_alerts counts what monitoring.alerts read and checks

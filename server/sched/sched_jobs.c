@@ -76,8 +76,8 @@ sje__sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
 	sje__attempt_row a = {
 		.number        = j->attempt,
 		.worker        = row->worker,
-		.started_ms    = j->started_ms,
-		.finished_ms   = s->now_ms,
+		.started_ms    = row->started_ms, // wall clock, as stored
+		.finished_ms   = s->now_unix_ms,
 		.outcome       = outcome,
 		.error_type    = (char *) error_type,
 		.error_message = (char *) error_message,
@@ -98,9 +98,9 @@ void
 sje__sched_wake_child(sje__sched *s, sched_job *c)
 {
 	sje__job_row *row = sje__sched_load(s, c);
-	if (row->ready_at_ms > s->now_ms) {
+	// c->ready_at_ms is the monotonic instant of row->ready_at_ms.
+	if (row->ready_at_ms != 0 && c->ready_at_ms > s->now_ms) {
 		sje__sched_set_state(c, row, ST_SCHEDULED);
-		c->ready_at_ms = row->ready_at_ms;
 		sje__sched_heap_push(&s->delayed, c);
 	} else {
 		sje__sched_set_state(c, row, ST_QUEUED);
@@ -177,7 +177,7 @@ sje__sched_cascade(sje__sched *s)
 void
 sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row)
 {
-	row->finished_ms      = s->now_ms;
+	row->finished_ms      = s->now_unix_ms;
 	row->lease_expires_ms = 0;
 	sje__sched_save(s, row, 0, j->lease_id); // from any unfinished state
 	sje__sched_event_push(
@@ -266,7 +266,7 @@ sched_plugins_retry(sje__sched *s, const sched_job *j, const sje__job_row *row,
 	ev.state         = "FAILED";
 	ev.prev_state    = "RUNNING";
 	ev.attempt       = j->attempt;
-	ev.at_ms         = s->now_ms;
+	ev.at_ms         = s->now_unix_ms;
 	ev.worker        = row->worker;
 	ev.error_type    = type;
 	ev.error_message = message;
@@ -323,7 +323,7 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 	} else {
 		sje__sched_set_state(j, row, ST_SCHEDULED);
 		j->ready_at_ms   = s->now_ms + delay;
-		row->ready_at_ms = j->ready_at_ms;
+		row->ready_at_ms = s->now_unix_ms + delay;
 		sje__sched_heap_push(&s->delayed, j);
 	}
 	sje__sched_save(s, row, ST_RUNNING, j->lease_id);
@@ -332,37 +332,112 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 
 // ---- held calls ----------------------------------------------------------
 
+// The deadline heap of held calls, earliest deadline first (a hold's
+// deadline never changes). Ties come out in no particular order: each is
+// answered in the same round either way.
+
+static void
+hold_heap_set(sched_hheap *q, size_t i, sched_hold *h)
+{
+	q->v[i]     = h;
+	h->heap_idx = i;
+}
+
+static void
+hold_heap_up(sched_hheap *q, size_t i)
+{
+	sched_hold *h = q->v[i];
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (q->v[p]->deadline_ms <= h->deadline_ms) {
+			break;
+		}
+		hold_heap_set(q, i, q->v[p]);
+		i = p;
+	}
+	hold_heap_set(q, i, h);
+}
+
+static void
+hold_heap_down(sched_hheap *q, size_t i)
+{
+	sched_hold *h = q->v[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= q->n) {
+			break;
+		}
+		if (c + 1 < q->n &&
+		    q->v[c + 1]->deadline_ms < q->v[c]->deadline_ms) {
+			c++;
+		}
+		if (h->deadline_ms <= q->v[c]->deadline_ms) {
+			break;
+		}
+		hold_heap_set(q, i, q->v[c]);
+		i = c;
+	}
+	hold_heap_set(q, i, h);
+}
+
+static void
+hold_heap_remove(sched_hheap *q, sched_hold *h)
+{
+	size_t i = h->heap_idx;
+	if (i >= q->n || q->v[i] != h) {
+		return;
+	}
+	sched_hold *last = q->v[--q->n];
+	if (i < q->n) {
+		hold_heap_set(q, i, last);
+		hold_heap_up(q, i);
+		hold_heap_down(q, last->heap_idx);
+	}
+}
+
 sched_hold *
 sje__sched_hold_add(
     sje__sched *s, hold_kind kind, sje__call *call, uint32_t wait_ms)
 {
-	sched_hold *h  = sje__sched_xalloc(sizeof(*h));
+	sched_hheap *q = &s->hold_heap;
+	if (!sje__sched_grow((void **) &q->v, &q->cap, q->n, sizeof(*q->v))) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	sched_hold  *h = sje__sched_xalloc(sizeof(*h));
+	sched_holds *l = &s->holds[kind];
 	h->kind        = kind;
 	h->call        = call;
 	h->deadline_ms = s->now_ms + wait_ms;
-	h->prev        = s->holds_tail;
-	if (s->holds_tail != NULL) {
-		s->holds_tail->next = h;
+	h->prev        = l->tail;
+	if (l->tail != NULL) {
+		l->tail->next = h;
 	} else {
-		s->holds_head = h;
+		l->head = h;
 	}
-	s->holds_tail = h;
+	l->tail = h;
+	l->n++;
+	size_t i = q->n++;
+	hold_heap_set(q, i, h);
+	hold_heap_up(q, i);
 	return h;
 }
 
 void
 sje__sched_hold_remove(sje__sched *s, sched_hold *h)
 {
+	sched_holds *l = &s->holds[h->kind];
 	if (h->prev != NULL) {
 		h->prev->next = h->next;
 	} else {
-		s->holds_head = h->next;
+		l->head = h->next;
 	}
 	if (h->next != NULL) {
 		h->next->prev = h->prev;
 	} else {
-		s->holds_tail = h->prev;
+		l->tail = h->prev;
 	}
+	l->n--;
+	hold_heap_remove(&s->hold_heap, h);
 	if (h->kind == HOLD_FETCH && h->worker != NULL) {
 		h->worker->n_holds--;
 	}

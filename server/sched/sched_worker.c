@@ -35,19 +35,6 @@
 
 // ---- WorkerHub handlers ----------------------------------------------
 
-// sched_unhold_each forgets old as the holder of the leases it holds: they
-// stay, for a session of the same name to claim.
-static bool
-sched_unhold_each(void *arg, const char *key, void *value)
-{
-	(void) key;
-	sched_job *j = value;
-	if (j->worker == arg) {
-		j->worker = NULL;
-	}
-	return true;
-}
-
 // sched_replace ends session old, which a new registration of the same
 // name replaces: its held Fetch calls are answered, its leases left for the
 // new session to claim, and its later calls refused.
@@ -58,9 +45,9 @@ sched_replace(sje__sched *s, sched_worker *old)
 	         "(%u jobs running under it wait for the new session to "
 	         "claim them)",
 	    old->name, old->busy);
-	for (sched_hold *h = s->holds_head; h != NULL;) {
+	for (sched_hold *h = s->holds[HOLD_FETCH].head; h != NULL;) {
 		sched_hold *next = h->next;
-		if (h->kind == HOLD_FETCH && h->worker == old) {
+		if (h->worker == old) {
 			sje__sched_reply_err(s, h->call, SJE_EPRECOND,
 			    "session",
 			    "session replaced by a newer registration of "
@@ -70,8 +57,12 @@ sched_replace(sje__sched *s, sched_worker *old)
 		}
 		h = next;
 	}
-	if (old->busy > 0) {
-		sje__hmap_each(&s->jobs, sched_unhold_each, old);
+	// Its leases stay, for a session of the same name to claim: only
+	// RUNNING jobs (those in the lease heap) can name it.
+	for (size_t i = 0; old->busy > 0 && i < s->lease_heap.n; i++) {
+		if (s->lease_heap.v[i]->worker == old) {
+			s->lease_heap.v[i]->worker = NULL;
+		}
 	}
 	old->busy    = 0;
 	old->n_holds = 0;
@@ -167,9 +158,10 @@ sje__sched_register(sje__sched *s, sje__call *call)
 		w->labels[i].value = sje__sched_xstrdup(req->labels[i]->value);
 		w->n_labels++;
 	}
-	w->last_seen_ms = s->now_ms;
-	w->next         = s->workers;
-	s->workers      = w;
+	w->last_seen_ms      = s->now_ms;
+	w->last_seen_unix_ms = s->now_unix_ms;
+	w->next              = s->workers;
+	s->workers           = w;
 	SJE_INFO("worker %s registered: %u slots, %zu functions", w->name,
 	    w->slots, w->n_fns);
 
@@ -206,7 +198,8 @@ sched_session(sje__sched *s, sje__call *call, uint64_t session)
 		    "unknown session: register again");
 		return NULL;
 	}
-	w->last_seen_ms = s->now_ms;
+	w->last_seen_ms      = s->now_ms;
+	w->last_seen_unix_ms = s->now_unix_ms;
 	return w;
 }
 
@@ -445,48 +438,15 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 
 // ---- timers and dispatch ---------------------------------------------
 
-typedef struct expired_scan {
-	sje_time_ms now_ms;
-	sje_dur_ms  grace_ms; // past a job's timeout before the server acts
-	sched_job **v;
-	size_t      n, cap;
-} expired_scan;
-
-// sched_overdue is true when j has run past its timeout and a lease of
-// grace: its worker should have stopped it and reported a timeout.
-static bool
-sched_overdue(const sched_job *j, sje_time_ms now, sje_dur_ms grace)
-{
-	return j->timeout_s != 0 && j->started_ms != 0 &&
-	    j->started_ms + (sje_time_ms) j->timeout_s * 1000 + grace <= now;
-}
-
-static bool
-sched_expired_each(void *arg, const char *key, void *value)
-{
-	(void) key;
-	expired_scan *e = arg;
-	sched_job    *j = value;
-	if (j->state == ST_RUNNING &&
-	    (j->lease_expires_ms <= e->now_ms ||
-	        sched_overdue(j, e->now_ms, e->grace_ms))) {
-		if (!sje__sched_grow(
-		        (void **) &e->v, &e->cap, e->n, sizeof(*e->v))) {
-			sje__sched_fatal("allocation", SJE_ENOMEM);
-		}
-		e->v[e->n++] = j;
-	}
-	return true;
-}
-
 // sched_tick expires leases and forgets workers long silent.
 static void
 sched_tick(sje__sched *s)
 {
-	expired_scan e = { .now_ms = s->now_ms, .grace_ms = s->lease_ms };
-	sje__hmap_each(&s->jobs, sched_expired_each, &e);
-	for (size_t i = 0; i < e.n; i++) {
-		sched_job    *j   = e.v[i];
+	// The jobs whose lease ran out, or that ran past their timeout and
+	// a lease of grace (their worker should have stopped them and
+	// reported a timeout), come off the top of the lease heap.
+	sched_job *j;
+	while ((j = sje__sched_lease_next(s)) != NULL) {
 		sje__job_row *row = sje__sched_load(s, j);
 		char          msg[256];
 		if (j->lease_expires_ms <= s->now_ms) {
@@ -506,7 +466,6 @@ sched_tick(sje__sched *s)
 		}
 		sje__job_row_free(row);
 	}
-	free(e.v);
 
 	// Keep the last SCHED_EVENT_RETENTION events for catch-up readers,
 	// and those the hooks have not seen yet, within a bound.
@@ -536,7 +495,7 @@ sched_tick(sje__sched *s)
 		uint32_t n = 0;
 		sje__sched_txn(s);
 		sje_err err = sje__store_purge_finished(s->store,
-		    s->now_ms -
+		    s->now_unix_ms -
 		        (sje_time_ms) s->cfg->server.result_ttl_s * 1000,
 		    SCHED_PURGE_BATCH, &n);
 		if (err != SJE_OK) {
@@ -551,8 +510,8 @@ sched_tick(sje__sched *s)
 		                            : SCHED_PURGE_EVERY_MS);
 	}
 
-	sje_time_ms forget = (sje_time_ms) s->lease_ms * SCHED_FORGET_LEASES;
-	sched_worker **pp  = &s->workers;
+	sje_dur_ms     forget = (sje_dur_ms) s->lease_ms * SCHED_FORGET_LEASES;
+	sched_worker **pp     = &s->workers;
 	while (*pp != NULL) {
 		sched_worker *w = *pp;
 		if (w->busy == 0 && w->n_holds == 0 &&
@@ -586,23 +545,20 @@ sje__sched_timers(sje__sched *s)
 		sje__sched_ready(s, j);
 		sje__sched_event_push(s, j, NULL, NULL, NULL);
 	}
-	sched_hold *h = s->holds_head;
-	while (h != NULL) {
-		sched_hold *next = h->next;
-		if (h->deadline_ms <= s->now_ms) {
-			if (h->kind == HOLD_FETCH) {
-				Sje__V1__FetchReply r =
-				    SJE__V1__FETCH_REPLY__INIT;
-				sje__sched_reply_ok(s, h->call, &r.base);
-			} else if (h->kind == HOLD_EVENTS) {
-				sje__sched_events_reply(s, h->call, true);
-			} else {
-				sje__sched_hold_detach(s, h);
-				sje__sched_wait_reply(s, h->call, false);
-			}
-			sje__sched_hold_remove(s, h);
+	// Held calls out of time come off the top of the deadline heap.
+	while (s->hold_heap.n > 0 &&
+	    s->hold_heap.v[0]->deadline_ms <= s->now_ms) {
+		sched_hold *h = s->hold_heap.v[0];
+		if (h->kind == HOLD_FETCH) {
+			Sje__V1__FetchReply r = SJE__V1__FETCH_REPLY__INIT;
+			sje__sched_reply_ok(s, h->call, &r.base);
+		} else if (h->kind == HOLD_EVENTS) {
+			sje__sched_events_reply(s, h->call, true);
+		} else {
+			sje__sched_hold_detach(s, h);
+			sje__sched_wait_reply(s, h->call, false);
 		}
-		h = next;
+		sje__sched_hold_remove(s, h);
 	}
 	if (s->now_ms >= s->next_tick_ms) {
 		sched_tick(s);
@@ -697,14 +653,10 @@ sched_best(sje__sched *s, sched_worker *w)
 void
 sje__sched_dispatch(sje__sched *s)
 {
-	sched_hold *h = s->holds_head;
+	sched_hold *h = s->holds[HOLD_FETCH].head;
 	while (h != NULL && s->n_ready > 0) {
-		sched_hold *next = h->next;
-		if (h->kind != HOLD_FETCH) {
-			h = next;
-			continue;
-		}
-		size_t               max = h->max_jobs;
+		sched_hold          *next = h->next;
+		size_t               max  = h->max_jobs;
 		Sje__V1__Assignment *as = sje__sched_xalloc(sizeof(*as) * max);
 		Sje__V1__Assignment **ap =
 		    sje__sched_xalloc(sizeof(*ap) * max);
@@ -727,22 +679,24 @@ sje__sched_dispatch(sje__sched *s)
 			j->progress_pct     = 0;
 			j->progress_hash    = progress_hash(NULL);
 			h->worker->busy++;
+			sje__sched_lease_track(s, j);
 			sje__sched_set_state(j, row, ST_RUNNING);
 			row->attempt          = j->attempt;
 			row->lease_id         = j->lease_id;
-			row->lease_expires_ms = j->lease_expires_ms;
-			row->started_ms       = s->now_ms;
+			row->lease_expires_ms = s->now_unix_ms + s->lease_ms;
+			row->started_ms       = s->now_unix_ms;
 			row->progress_pct     = 0;
 			sje__sched_row_set_str(&row->progress_msg, NULL);
 			sje__sched_row_set_str(&row->worker, h->worker->name);
 			// QUEUED -> RUNNING under the new lease, and the
 			// attempt's record, in one verb.
 			sje__sched_txn(s);
+			// The row keeps wall times; j's are monotonic.
 			sje__job_claim cl = { .lease_id = j->lease_id,
-				.lease_expires_ms       = j->lease_expires_ms,
-				.worker                 = h->worker->name,
-				.attempt                = j->attempt,
-				.started_ms             = s->now_ms };
+				.lease_expires_ms = row->lease_expires_ms,
+				.worker           = h->worker->name,
+				.attempt          = j->attempt,
+				.started_ms       = s->now_unix_ms };
 			sje_err        cerr =
 			    sje__store_claim_job(s->store, j->id, &cl);
 			if (cerr != SJE_OK) {

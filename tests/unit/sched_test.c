@@ -1,0 +1,828 @@
+// sched_test.c — unit tests of the scheduler (server/sched/), driven by a
+// fake clock.
+//
+// Each test opens a real SQLite store in a fresh temporary directory and
+// a scheduler on it opened manual: no thread; the test posts calls (built
+// as protobuf messages and posted as sje__calls, as the front doors do),
+// sets the fake clock, and runs one round with sje__sched_round — the
+// same round the scheduler's thread runs. Replies are caught by the
+// test's own sje__call. A worker is played by the test: it registers,
+// fetches, heartbeats and reports with the lease ids it was given.
+//
+// Times: lease_s is 3, so a lease runs out 3000 ms after its last
+// heartbeat and is found out at the next tick (every 1000 ms).
+#include <sje/client.h>
+#include <sje/config.h>
+
+#include "fake_clock.h"
+#include "sched/scheduler.h"
+#include "store/store.h"
+
+#include <protobuf-c/protobuf-c.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// cmocka.h needs these first.
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#define LEASE_MS 3000
+#define TICK_MS 1000 // the scheduler's tick (SCHED_TICK_MS)
+#define MAX_CALLS 256
+
+// tcall is a call the test posted: the base, then what came back.
+typedef struct tcall {
+	sje__call         base;
+	bool              answered;
+	int               code;
+	char              message[256];
+	ProtobufCMessage *out; // the reply, unpacked; NULL unless OK
+} tcall;
+
+typedef struct fixture {
+	char        dir[512];
+	sje_config *cfg;
+	sje__store *store;
+	sje__sched *sched;
+	fake_clock  clock;
+	sje__clock  clk; // reads clock
+	tcall      *calls[MAX_CALLS];
+	size_t      n_calls;
+} fixture;
+
+static void
+tcall_send(sje__call *base, int code, const char *message, const char *field,
+    const uint8_t *body, size_t len)
+{
+	(void) field;
+	tcall *c    = (tcall *) base;
+	c->answered = true;
+	c->code     = code;
+	snprintf(c->message, sizeof(c->message), "%s",
+	    message != NULL ? message : "");
+	if (code == 0) {
+		const ProtobufCMethodDescriptor *m =
+		    &base->service->methods[base->method];
+		c->out = protobuf_c_message_unpack(m->output, NULL, len, body);
+	}
+}
+
+static void
+tcall_free(tcall *c)
+{
+	if (c->out != NULL) {
+		protobuf_c_message_free_unpacked(c->out, NULL);
+	}
+	protobuf_c_message_free_unpacked(c->base.input, NULL);
+	free(c);
+}
+
+// post hands the scheduler a call of svc's method named method, whose
+// input is a copy of msg; the fixture frees it at teardown.
+static tcall *
+post(fixture *f, const ProtobufCServiceDescriptor *svc, const char *method,
+    const ProtobufCMessage *msg)
+{
+	const ProtobufCMethodDescriptor *m =
+	    protobuf_c_service_descriptor_get_method_by_name(svc, method);
+	assert_non_null(m);
+	size_t   len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = malloc(len + 1);
+	assert_non_null(buf);
+	protobuf_c_message_pack(msg, buf);
+	tcall *c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	c->base.send    = tcall_send;
+	c->base.service = svc;
+	c->base.method  = (unsigned) (m - svc->methods);
+	c->base.input   = protobuf_c_message_unpack(m->input, NULL, len, buf);
+	c->base.origin  = "test";
+	free(buf);
+	assert_non_null(c->base.input);
+	assert_true(f->n_calls < MAX_CALLS);
+	f->calls[f->n_calls++] = c;
+	sje__sched_post(f->sched, &c->base);
+	return c;
+}
+
+// round runs one scheduler round at the fake clock's time.
+static void
+round_now(fixture *f)
+{
+	sje__sched_round(f->sched);
+}
+
+// ok runs a round and checks that c was answered OK; returns its reply.
+static const ProtobufCMessage *
+ok(fixture *f, tcall *c)
+{
+	round_now(f);
+	assert_true(c->answered);
+	if (c->code != 0) {
+		fail_msg("call answered %d: %s", c->code, c->message);
+	}
+	assert_non_null(c->out);
+	return c->out;
+}
+
+static const ProtobufCServiceDescriptor *const coord =
+    &sje__v1__coordinator__descriptor;
+static const ProtobufCServiceDescriptor *const hub =
+    &sje__v1__worker_hub__descriptor;
+
+// ---- the client's side ------------------------------------------------
+
+// spec is a job spec for function "f" with the task_id id.
+static Sje__V1__JobSpec
+spec(const char *id)
+{
+	Sje__V1__JobSpec s = SJE__V1__JOB_SPEC__INIT;
+	s.task_id          = (char *) id;
+	s.function         = "f";
+	return s;
+}
+
+// submit submits the n specs in one request and checks they were taken.
+static void
+submit(fixture *f, Sje__V1__JobSpec *specs, size_t n)
+{
+	Sje__V1__JobSpec *p[8];
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		p[i] = &specs[i];
+	}
+	Sje__V1__SubmitRequest req    = SJE__V1__SUBMIT_REQUEST__INIT;
+	req.jobs                      = p;
+	req.n_jobs                    = n;
+	const Sje__V1__SubmitReply *r = (const Sje__V1__SubmitReply *) ok(
+	    f, post(f, coord, "Submit", &req.base));
+	assert_int_equal(r->n_results, n);
+}
+
+static void
+submit_one(fixture *f, const char *id)
+{
+	Sje__V1__JobSpec s = spec(id);
+	submit(f, &s, 1);
+}
+
+// status is the job's record after a round at the clock's time. (A round
+// handles its calls before its timers: the round that answers GetStatus
+// comes after the one that ran what was due.)
+static const Sje__V1__Job *
+status(fixture *f, const char *id)
+{
+	round_now(f);
+	Sje__V1__GetStatusRequest req = SJE__V1__GET_STATUS_REQUEST__INIT;
+	req.task_id                   = (char *) id;
+	return (const Sje__V1__Job *) ok(
+	    f, post(f, coord, "GetStatus", &req.base));
+}
+
+static int
+state_of(fixture *f, const char *id)
+{
+	return status(f, id)->state;
+}
+
+static const Sje__V1__CancelReply *
+cancel(fixture *f, const char *id)
+{
+	Sje__V1__CancelRequest req = SJE__V1__CANCEL_REQUEST__INIT;
+	req.task_id                = (char *) id;
+	return (const Sje__V1__CancelReply *) ok(
+	    f, post(f, coord, "Cancel", &req.base));
+}
+
+// ---- the worker's side ------------------------------------------------
+
+// worker registers a worker called name that serves "f"; returns its
+// session.
+static uint64_t
+worker(fixture *f, const char *name)
+{
+	char                    *fns[]  = { "f" };
+	Sje__V1__RegisterRequest req    = SJE__V1__REGISTER_REQUEST__INIT;
+	req.name                        = (char *) name;
+	req.functions                   = fns;
+	req.n_functions                 = 1;
+	req.slots                       = 4;
+	const Sje__V1__RegisterReply *r = (const Sje__V1__RegisterReply *) ok(
+	    f, post(f, hub, "RegisterWorker", &req.base));
+	assert_int_not_equal(r->session, 0);
+	return r->session;
+}
+
+// fetch posts a Fetch for one job, held up to wait_ms, and runs a round:
+// the call is answered when a job was ready, else held.
+static tcall *
+fetch(fixture *f, uint64_t session, uint32_t wait_ms)
+{
+	Sje__V1__FetchRequest req = SJE__V1__FETCH_REQUEST__INIT;
+	req.session               = session;
+	req.max_jobs              = 1;
+	req.wait_ms               = wait_ms;
+	tcall *c                  = post(f, hub, "Fetch", &req.base);
+	round_now(f);
+	return c;
+}
+
+// assigned is the one job a Fetch was given.
+static const Sje__V1__Assignment *
+assigned(const tcall *c)
+{
+	assert_true(c->answered);
+	assert_int_equal(c->code, 0);
+	const Sje__V1__FetchReply *r = (const Sje__V1__FetchReply *) c->out;
+	assert_int_equal(r->n_jobs, 1);
+	return r->jobs[0];
+}
+
+// take fetches the ready job id and returns its lease id.
+static uint64_t
+take(fixture *f, uint64_t session, const char *id)
+{
+	// (A Fetch with wait_ms 0 is answered empty by the round's timers
+	// before dispatch: workers always wait a while.)
+	const Sje__V1__Assignment *a = assigned(fetch(f, session, 1000));
+	assert_string_equal(a->task_id, id);
+	assert_int_not_equal(a->lease_id, 0);
+	return a->lease_id;
+}
+
+// heartbeat reports id running under lease; returns the reply.
+static const Sje__V1__HeartbeatReply *
+heartbeat(fixture *f, uint64_t session, const char *id, uint64_t lease)
+{
+	Sje__V1__RunningJob r         = SJE__V1__RUNNING_JOB__INIT;
+	r.task_id                     = (char *) id;
+	r.lease_id                    = lease;
+	Sje__V1__RunningJob      *rp  = &r;
+	Sje__V1__HeartbeatRequest req = SJE__V1__HEARTBEAT_REQUEST__INIT;
+	req.session                   = session;
+	req.running                   = &rp;
+	req.n_running                 = 1;
+	return (const Sje__V1__HeartbeatReply *) ok(
+	    f, post(f, hub, "Heartbeat", &req.base));
+}
+
+// report sends Complete or Fail (with error type type) for id under
+// lease; returns the outcome's status code.
+static int
+report(fixture *f, const char *method, uint64_t session, const char *id,
+    uint64_t lease, const char *type)
+{
+	Sje__V1__JobOutcome o = SJE__V1__JOB_OUTCOME__INIT;
+	Sje__V1__JobError   e = SJE__V1__JOB_ERROR__INIT;
+	o.task_id             = (char *) id;
+	o.lease_id            = lease;
+	if (type != NULL) {
+		e.type    = (char *) type;
+		e.message = "it broke";
+		o.error   = &e;
+	}
+	Sje__V1__JobOutcome   *op     = &o;
+	Sje__V1__ReportRequest req    = SJE__V1__REPORT_REQUEST__INIT;
+	req.session                   = session;
+	req.outcomes                  = &op;
+	req.n_outcomes                = 1;
+	const Sje__V1__ReportReply *r = (const Sje__V1__ReportReply *) ok(
+	    f, post(f, hub, method, &req.base));
+	assert_int_equal(r->n_accepted, 1);
+	return r->accepted[0];
+}
+
+// ---- fixture ------------------------------------------------------------
+
+static void
+sched_start(fixture *f)
+{
+	sje__sched_opts        opts = { .clock = &f->clk, .manual = true };
+	sje__store_sqlite_opts so   = { .directory = f->dir,
+		  .sync                            = SJE_SYNC_NORMAL };
+	assert_int_equal(sje__store_open_sqlite(&so, &f->store), SJE_OK);
+	assert_int_equal(sje__sched_open(f->cfg, f->store, NULL, NULL, NULL,
+	                     &opts, &f->sched),
+	    SJE_OK);
+}
+
+static void
+sched_stop(fixture *f)
+{
+	sje__sched_close(f->sched); // answers what it holds
+	f->sched = NULL;
+	sje__store_close(f->store);
+	f->store = NULL;
+}
+
+static int
+setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	fixture    *f   = calloc(1, sizeof(*f));
+	char        err[256];
+	if (f == NULL) {
+		return -1;
+	}
+	snprintf(f->dir, sizeof(f->dir), "%s/sje-sched-test-XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL ||
+	    sje_config_load(NULL, &f->cfg, err, sizeof(err)) != SJE_OK) {
+		free(f);
+		return -1;
+	}
+	f->cfg->executor.lease_s = LEASE_MS / 1000;
+	// Failed attempts run again at once, unless a test's spec says
+	// otherwise: back-off is random by default.
+	free(f->cfg->tasks.retry.backoff);
+	f->cfg->tasks.retry.backoff          = strdup("fixed");
+	f->cfg->tasks.retry.initial_delay_ms = 0;
+	f->cfg->tasks.retry.max_attempts     = 3;
+	// Any origins: the monotonic clock is not the wall clock.
+	f->clock.mono_ms = 5000000;
+	f->clock.unix_ms = 1700000000000;
+	f->clk           = fake_clock_of(&f->clock);
+	sched_start(f);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture *f = *state;
+	if (f->sched != NULL) {
+		sched_stop(f);
+	}
+	for (size_t i = 0; i < f->n_calls; i++) {
+		tcall_free(f->calls[i]);
+	}
+	static const char *const names[] = { "sje.db", "sje.db-wal",
+		"sje.db-shm", "sje.db-journal" };
+	char                     path[700];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+		(void) unlink(path);
+	}
+	(void) rmdir(f->dir);
+	sje_config_free(f->cfg);
+	free(f);
+	return 0;
+}
+
+static void
+advance(fixture *f, sje_dur_ms ms)
+{
+	fake_clock_advance(&f->clock, ms);
+}
+
+// ---- leases ----------------------------------------------------------------
+
+static void
+test_a_lease_not_heartbeated_for_lease_s_expires_and_the_job_runs_again(
+    void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1");
+	uint64_t w  = worker(f, "w1");
+	uint64_t l1 = take(f, w, "j1");
+
+	advance(f, LEASE_MS - 1);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+
+	advance(f, 1 + TICK_MS); // past the lease, and a tick
+	const Sje__V1__Job *j = status(f, "j1");
+	assert_int_equal(j->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(j->attempt, 1);
+	assert_int_equal(j->n_attempts, 1);
+	assert_int_equal(
+	    j->attempts[0]->outcome, SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_non_null(j->attempts[0]->error);
+	assert_string_equal(j->attempts[0]->error->type, "lost");
+
+	// It runs again under a new lease; a report on the old one is
+	// refused.
+	uint64_t l2 = take(f, w, "j1");
+	assert_true(l2 != l1);
+	assert_int_equal(status(f, "j1")->attempt, 2);
+	assert_int_equal(report(f, "Complete", w, "j1", l1, NULL),
+	    SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	assert_int_equal(report(f, "Complete", w, "j1", l2, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+}
+
+static void
+test_a_heartbeat_extends_the_lease(void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1");
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "j1");
+
+	advance(f, 2000);
+	const Sje__V1__HeartbeatReply *hb = heartbeat(f, w, "j1", l);
+	assert_int_equal(hb->n_lost, 0);
+
+	// Past the first lease's end, and a tick: the heartbeat holds it.
+	advance(f, 2500);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+
+	// Past the heartbeat's lease, and a tick: it runs out.
+	advance(f, 500 + TICK_MS);
+	const Sje__V1__Job *j = status(f, "j1");
+	assert_int_equal(j->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_string_equal(j->attempts[0]->error->type, "lost");
+}
+
+// ---- retries, timeouts, delays ------------------------------------------
+
+static void
+test_retries_with_back_off_become_due_at_the_right_fake_time_and_not_before(
+    void **state)
+{
+	fixture             *f = *state;
+	Sje__V1__RetryPolicy r = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s = spec("j1");
+	r.max_attempts         = 3;
+	r.backoff              = "fixed";
+	r.initial_delay_ms     = 5000;
+	s.retry                = &r;
+	submit(f, &s, 1);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "j1");
+
+	advance(f, 100);
+	assert_int_equal(
+	    report(f, "Fail", w, "j1", l, "boom"), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED);
+
+	// A worker waits for it; it is not due until 5000 ms after the
+	// failure.
+	tcall *held = fetch(f, w, 60000);
+	advance(f, 4999);
+	round_now(f);
+	assert_false(held->answered);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED);
+
+	advance(f, 1);
+	round_now(f);
+	const Sje__V1__Assignment *a = assigned(held);
+	assert_string_equal(a->task_id, "j1");
+	assert_int_equal(a->attempt, 2);
+
+	// The second failure waits its 5000 ms again.
+	advance(f, 100);
+	assert_int_equal(report(f, "Fail", w, "j1", a->lease_id, "boom"),
+	    SJE__V1__STATUS_CODE__OK);
+	held = fetch(f, w, 60000);
+	advance(f, 4999);
+	round_now(f);
+	assert_false(held->answered);
+	advance(f, 1);
+	round_now(f);
+	assert_int_equal(assigned(held)->attempt, 3);
+}
+
+static void
+test_a_stored_back_off_is_never_shorter_than_the_wait_it_was(void **state)
+{
+	fixture             *f = *state;
+	Sje__V1__RetryPolicy r = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s = spec("j1");
+	r.max_attempts         = 2;
+	r.backoff              = "fixed";
+	r.initial_delay_ms     = 400;
+	s.retry                = &r;
+	submit(f, &s, 1);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "j1");
+	assert_int_equal(
+	    report(f, "Fail", w, "j1", l, "boom"), SJE__V1__STATUS_CODE__OK);
+
+	// Two clocks read in milliseconds disagree by one now and then: the
+	// wall clock reads 1 ms behind at the retry. The times stored still
+	// show the whole back-off.
+	fake_clock_step_wall(&f->clock, -1);
+	advance(f, 400);
+	take(f, w, "j1");
+	const Sje__V1__Job *j = status(f, "j1");
+	assert_int_equal(j->n_attempts, 2);
+	assert_true(j->attempts[1]->started_at->unix_ms -
+	        j->attempts[0]->finished_at->unix_ms >=
+	    400);
+}
+
+static void
+test_a_job_timeout_fails_the_attempt(void **state)
+{
+	fixture             *f = *state;
+	Sje__V1__RetryPolicy r = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s = spec("j1");
+	r.max_attempts         = 1;
+	s.retry                = &r;
+	s.timeout_s            = 2;
+	submit(f, &s, 1);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "j1");
+
+	// Its worker heartbeats but does not stop it: the server ends the
+	// attempt a lease after the timeout (2000 + 3000 ms).
+	for (int i = 0; i < 4; i++) {
+		advance(f, 1000);
+		heartbeat(f, w, "j1", l);
+	}
+	advance(f, 999); // 4999 ms
+	heartbeat(f, w, "j1", l);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+
+	advance(f, 1001); // 6000 ms: past 5000, and a tick
+	const Sje__V1__Job *j = status(f, "j1");
+	assert_int_equal(j->state, SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_non_null(j->error);
+	assert_string_equal(j->error->type, "timeout");
+	assert_int_equal(report(f, "Complete", w, "j1", l, NULL),
+	    SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+}
+
+static void
+test_a_delayed_job_becomes_queued_when_due(void **state)
+{
+	fixture         *f = *state;
+	Sje__V1__JobSpec s = spec("j1");
+	s.delay_s          = 10;
+	submit(f, &s, 1);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED);
+	advance(f, 9999);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED);
+	advance(f, 1);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+}
+
+// ---- dependencies ----------------------------------------------------------
+
+static void
+test_a_failed_parent_ends_its_children_upstream_failed(void **state)
+{
+	fixture             *f    = *state;
+	Sje__V1__RetryPolicy r    = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s[3] = { spec("p"), spec("c"), spec("g") };
+	char                *dp[] = { "p" };
+	char                *dc[] = { "c" };
+	r.max_attempts            = 1;
+	s[0].retry                = &r;
+	s[1].depends_on           = dp;
+	s[1].n_depends_on         = 1;
+	s[2].depends_on           = dc;
+	s[2].n_depends_on         = 1;
+	submit(f, s, 3);
+	assert_int_equal(
+	    state_of(f, "c"), SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "p");
+	assert_int_equal(
+	    report(f, "Fail", w, "p", l, "boom"), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "p"), SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_int_equal(
+	    state_of(f, "c"), SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+	assert_int_equal(
+	    state_of(f, "g"), SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+}
+
+static void
+test_a_succeeded_parent_releases_its_children(void **state)
+{
+	fixture         *f    = *state;
+	Sje__V1__JobSpec s[2] = { spec("p"), spec("c") };
+	char            *dp[] = { "p" };
+	s[1].depends_on       = dp;
+	s[1].n_depends_on     = 1;
+	submit(f, s, 2);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "p");
+	assert_int_equal(
+	    state_of(f, "c"), SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	assert_int_equal(
+	    report(f, "Complete", w, "p", l, NULL), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "c"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	take(f, w, "c");
+}
+
+// ---- cancel ----------------------------------------------------------------
+
+static void
+test_cancel_ends_a_queued_job_at_once(void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1");
+	const Sje__V1__CancelReply *r = cancel(f, "j1");
+	assert_int_equal(r->state, SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+	assert_false(r->cancel_requested);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+	// Nothing is left to fetch.
+	uint64_t w = worker(f, "w1");
+	assert_false(fetch(f, w, 1000)->answered);
+}
+
+static void
+test_cancel_of_a_running_job_reaches_its_worker_and_ends_it_cancelled(
+    void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1");
+	uint64_t                    w = worker(f, "w1");
+	uint64_t                    l = take(f, w, "j1");
+	const Sje__V1__CancelReply *r = cancel(f, "j1");
+	assert_int_equal(r->state, SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_true(r->cancel_requested);
+
+	const Sje__V1__HeartbeatReply *hb = heartbeat(f, w, "j1", l);
+	assert_int_equal(hb->n_cancel, 1);
+	assert_string_equal(hb->cancel[0], "j1");
+	assert_int_equal(report(f, "Fail", w, "j1", l, "cancelled"),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+}
+
+// ---- restart
+// ----------------------------------------------------------------
+
+static void
+test_restart_keeps_running_leases_for_lease_s_from_the_reopen_and_dispatches_queued_jobs(
+    void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "a");
+	submit_one(f, "b");
+	uint64_t w = worker(f, "w1");
+	take(f, w, "a");
+
+	// The coordinator stops 2000 ms into a's lease and comes back on a
+	// machine whose monotonic clock starts elsewhere.
+	advance(f, 2000);
+	sched_stop(f);
+	f->clock.mono_ms = 42;
+	advance(f, 10);
+	sched_start(f);
+
+	// Past a's lease as first given, and a tick: a is still RUNNING,
+	// for lease_s from the reopen; b is dispatched.
+	advance(f, 1500);
+	assert_int_equal(
+	    state_of(f, "a"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	uint64_t w2 = worker(f, "w1");
+	take(f, w2, "b");
+
+	advance(f, LEASE_MS - 1500 + TICK_MS);
+	const Sje__V1__Job *j = status(f, "a");
+	assert_int_equal(j->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_string_equal(j->attempts[0]->error->type, "lost");
+}
+
+// ---- clocks and held calls -----------------------------------------------
+
+static void
+test_a_wall_clock_step_expires_nothing(void **state)
+{
+	fixture         *f = *state;
+	Sje__V1__JobSpec s = spec("later");
+	s.delay_s          = 10;
+	submit(f, &s, 1);
+	submit_one(f, "j1");
+	uint64_t w    = worker(f, "w1");
+	uint64_t l    = take(f, w, "j1");
+	tcall   *held = fetch(f, w, 5000);
+	assert_false(held->answered);
+
+	// The wall clock jumps an hour ahead while a tick's time passes.
+	fake_clock_step_wall(&f->clock, 3600 * 1000);
+	advance(f, TICK_MS);
+	round_now(f);
+	assert_false(held->answered);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_int_equal(
+	    state_of(f, "later"), SJE__V1__JOB_STATE__JOB_STATE_SCHEDULED);
+	assert_int_equal(heartbeat(f, w, "j1", l)->n_lost, 0);
+
+	// And back: still nothing.
+	fake_clock_step_wall(&f->clock, -2 * 3600 * 1000);
+	advance(f, TICK_MS);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_false(held->answered);
+}
+
+static void
+test_a_held_fetch_is_answered_empty_at_its_deadline_and_not_before(
+    void **state)
+{
+	fixture *f     = *state;
+	uint64_t w     = worker(f, "w1");
+	tcall   *long_ = fetch(f, w, 3000);
+	tcall   *held  = fetch(f, w, 1000);
+	advance(f, 999);
+	round_now(f);
+	assert_false(held->answered);
+	advance(f, 1);
+	round_now(f);
+	assert_true(held->answered);
+	assert_int_equal(held->code, 0);
+	assert_int_equal(((Sje__V1__FetchReply *) held->out)->n_jobs, 0);
+	assert_false(long_->answered);
+	advance(f, 2000);
+	round_now(f);
+	assert_true(long_->answered);
+}
+
+static void
+test_a_held_list_events_call_is_answered_when_events_commit(void **state)
+{
+	fixture                   *f   = *state;
+	Sje__V1__ListEventsRequest req = SJE__V1__LIST_EVENTS_REQUEST__INIT;
+	req.from_now                   = true;
+	req.wait_ms                    = 60000;
+	tcall                     *c = post(f, coord, "ListEvents", &req.base);
+	Sje__V1__ListEventsRequest other = SJE__V1__LIST_EVENTS_REQUEST__INIT;
+	other.from_now                   = true;
+	other.wait_ms                    = 60000;
+	other.task_id                    = "someone-else";
+	tcall *o = post(f, coord, "ListEvents", &other.base);
+	round_now(f);
+	assert_false(c->answered);
+
+	submit_one(f, "j1");
+	assert_true(c->answered);
+	const Sje__V1__ListEventsReply *r =
+	    (const Sje__V1__ListEventsReply *) c->out;
+	assert_int_equal(r->n_events, 1);
+	assert_string_equal(r->events[0]->task_id, "j1");
+	// A call for another job's events waits on.
+	assert_false(o->answered);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_a_lease_not_heartbeated_for_lease_s_expires_and_the_job_runs_again,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_heartbeat_extends_the_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retries_with_back_off_become_due_at_the_right_fake_time_and_not_before,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_stored_back_off_is_never_shorter_than_the_wait_it_was,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_job_timeout_fails_the_attempt, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_delayed_job_becomes_queued_when_due, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_failed_parent_ends_its_children_upstream_failed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_succeeded_parent_releases_its_children, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cancel_ends_a_queued_job_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cancel_of_a_running_job_reaches_its_worker_and_ends_it_cancelled,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_restart_keeps_running_leases_for_lease_s_from_the_reopen_and_dispatches_queued_jobs,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_wall_clock_step_expires_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_held_fetch_is_answered_empty_at_its_deadline_and_not_before,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_held_list_events_call_is_answered_when_events_commit,
+		    setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
