@@ -119,6 +119,23 @@ in_input_desc(const sje__rest_call *c)
 	return c->base.service->methods[c->base.method].input;
 }
 
+// in_build maps obj (taken) to c's input message, or records why not.
+static bool
+in_build(sje__rest_call *c, json_t *obj)
+{
+	char    field[SJE__REST_FIELD_BYTES], msg[SJE__REST_MSG_BYTES];
+	sje_err rv = sje__json_value_to_pb(in_input_desc(c), obj, NULL,
+	    &c->base.input, field, sizeof(field), msg, sizeof(msg));
+	json_decref(obj);
+	if (rv != SJE_OK) {
+		// A message's wait_ms is the query's wait_s (only ListEvents
+		// has one, and only its query gives it).
+		return in_input_error(c, rv,
+		    strcmp(field, "wait_ms") == 0 ? "wait_s" : field, msg);
+	}
+	return true;
+}
+
 // in_query_value converts a query value for field f to JSON: integers
 // and bools as such when they read as one, else a string (which the
 // mapping then judges).
@@ -256,16 +273,7 @@ sje__rest_prep_query(sje__rest_call *c)
 		json_decref(obj);
 		return false;
 	}
-	char    field[SJE__REST_FIELD_BYTES], msg[SJE__REST_MSG_BYTES];
-	sje_err rv = sje__json_value_to_pb(d, obj, NULL, &c->base.input, field,
-	    sizeof(field), msg, sizeof(msg));
-	json_decref(obj);
-	if (rv != SJE_OK) {
-		// The message's wait_ms is the query's wait_s.
-		return in_input_error(c, rv,
-		    strcmp(field, "wait_ms") == 0 ? "wait_s" : field, msg);
-	}
-	return true;
+	return in_build(c, obj);
 }
 
 bool
@@ -295,14 +303,7 @@ sje__rest_prep_id(sje__rest_call *c)
 		in_fail_bad(c, "task_id", "task_id is not valid UTF-8");
 		return false;
 	}
-	char    field[SJE__REST_FIELD_BYTES], msg[SJE__REST_MSG_BYTES];
-	sje_err rv = sje__json_value_to_pb(in_input_desc(c), obj, NULL,
-	    &c->base.input, field, sizeof(field), msg, sizeof(msg));
-	json_decref(obj);
-	if (rv != SJE_OK) {
-		return in_input_error(c, rv, field, msg);
-	}
-	return true;
+	return in_build(c, obj);
 }
 
 // in_parse_body parses the body as JSON (whatever Content-Type said),
@@ -442,12 +443,5 @@ sje__rest_prep_workflow(sje__rest_call *c)
 		in_fail_bad(c, "name", "the name is not valid UTF-8");
 		return false;
 	}
-	char    field[SJE__REST_FIELD_BYTES], msg[SJE__REST_MSG_BYTES];
-	sje_err rv = sje__json_value_to_pb(d, j, NULL, &c->base.input, field,
-	    sizeof(field), msg, sizeof(msg));
-	json_decref(j);
-	if (rv != SJE_OK) {
-		return in_input_error(c, rv, field, msg);
-	}
-	return true;
+	return in_build(c, j);
 }
