@@ -19,13 +19,14 @@
 // Built with -fvisibility=hidden: sje_plugin_entry is the only export.
 #include <sje_plugin.h>
 
+#include "clock.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define CORE_VERSION "0.1.0"
 #define CORE_EXPORT __attribute__((visibility("default")))
@@ -114,16 +115,6 @@ core_type_name(const json_t *v)
 		return "null";
 	}
 	return "unknown";
-}
-
-// core_mono_ms returns a monotonic clock in milliseconds.
-static int64_t
-core_mono_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 // ---- noop, echo, fail, collect ----
@@ -226,9 +217,9 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 
 	// Sleep against a deadline rather than adding up steps, so that the
 	// time asked for is the time slept however the steps are scheduled.
-	start_ms = core_mono_ms();
+	start_ms = sje_mono_ms();
 	total_ms = (int64_t) llround(seconds * 1000.0);
-	while ((left_ms = start_ms + total_ms - core_mono_ms()) > 0) {
+	while ((left_ms = start_ms + total_ms - sje_mono_ms()) > 0) {
 		uint32_t step_ms = left_ms < CORE_SLEEP_STEP_MS
 		    ? (uint32_t) left_ms
 		    : CORE_SLEEP_STEP_MS;
@@ -236,7 +227,7 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 		if (!host->sleep_ms(task, step_ms)) {
 			break;
 		}
-		done_ms = core_mono_ms() - start_ms;
+		done_ms = sje_mono_ms() - start_ms;
 		host->progress(task,
 		    done_ms >= total_ms
 		        ? 100.0
@@ -246,7 +237,7 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 	if (host->cancelled(task)) {
 		rc = core_fail(host, task, "cancelled",
 		    "cancelled after %.1f s of %g s",
-		    (double) (core_mono_ms() - start_ms) / 1000.0, seconds);
+		    (double) (sje_mono_ms() - start_ms) / 1000.0, seconds);
 		json_decref(p);
 		return rc;
 	}

@@ -42,6 +42,8 @@
 #define _GNU_SOURCE // strerror_r returning char *
 #include <sje_plugin.h>
 
+#include "util.h"
+
 #include "output.h"
 #include "proc.h"
 
@@ -90,20 +92,6 @@ typedef struct exec_state {
 	exec_fn            *fns;
 	size_t              n_fns;
 } exec_state;
-
-// exec_err writes a formatted one-line reason into err.
-static void exec_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-exec_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void) vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 // exec_fail sets the job's error, formatted, and returns SJE_TASK_FAILED.
 static sje_task_rc exec_fail(const sje_host_api *host, sje_task *task,
@@ -177,7 +165,7 @@ exec_opt_uint(const json_t *v, const char *key, uint64_t min, uint64_t max,
 
 	if (!json_is_integer(v) || (i = json_integer_value(v)) < 0 ||
 	    (uint64_t) i < min || (uint64_t) i > max) {
-		exec_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.%s: expected an integer from %llu to %llu", key,
 		    (unsigned long long) min, (unsigned long long) max);
 		return -1;
@@ -194,20 +182,21 @@ exec_opt_env(exec_state *st, const json_t *env, char *err, size_t errlen)
 	json_t     *v;
 
 	if (!json_is_object(env)) {
-		exec_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.env: expected a mapping of names to values");
 		return -1;
 	}
 	if ((st->env = calloc(json_object_size(env) + 1, sizeof(char *))) ==
 	    NULL) {
-		exec_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	json_object_foreach ((json_t *) env, key, v) {
 		const char *c;
 
 		if (key[0] == '\0' || strncmp(key, "SJE_", 4) == 0) {
-			exec_err(err, errlen, "options.env.%s: %s", key,
+			(void) sje__snprintf(err, errlen, "options.env.%s: %s",
+			    key,
 			    key[0] == '\0' ? "empty name"
 			                   : "SJE_* names are set by exec");
 			return -1;
@@ -216,7 +205,7 @@ exec_opt_env(exec_state *st, const json_t *env, char *err, size_t errlen)
 			if (!(*c == '_' || (*c >= 'A' && *c <= 'Z') ||
 			        (*c >= 'a' && *c <= 'z') ||
 			        (c != key && *c >= '0' && *c <= '9'))) {
-				exec_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.env: '%s' is not a valid variable "
 				    "name",
 				    key);
@@ -224,14 +213,14 @@ exec_opt_env(exec_state *st, const json_t *env, char *err, size_t errlen)
 			}
 		}
 		if (!json_is_string(v)) {
-			exec_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options.env.%s: expected a string", key);
 			return -1;
 		}
 		if (asprintf(&st->env[st->n_env], "%s=%s", key,
 		        json_string_value(v)) < 0) {
 			st->env[st->n_env] = NULL;
-			exec_err(err, errlen, "out of memory");
+			(void) sje__snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		st->n_env++;
@@ -255,7 +244,8 @@ exec_parse_options(
 	opts = json_loads(options_json != NULL ? options_json : "{}",
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(opts)) {
-		exec_err(err, errlen, "options: expected a mapping");
+		(void) sje__snprintf(
+		    err, errlen, "options: expected a mapping");
 		json_decref(opts);
 		return -1;
 	}
@@ -273,7 +263,7 @@ exec_parse_options(
 			    json_string_value(v)[0] != '/' ||
 			    strlen(json_string_value(v)) + 20 >=
 			        EXEC_DIR_BYTES) {
-				exec_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.tmp_dir: expected an absolute "
 				    "path shorter than %d bytes",
 				    EXEC_DIR_BYTES - 20);
@@ -284,7 +274,7 @@ exec_parse_options(
 		} else if (strcmp(key, "env") == 0) {
 			rv = exec_opt_env(st, v, err, errlen);
 		} else {
-			exec_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options: unknown key '%s' (known: kill_grace_ms, "
 			    "max_stdout_bytes, tmp_dir, env)",
 			    key);
@@ -299,7 +289,7 @@ exec_parse_options(
 		tmp = "/tmp"; // $TMPDIR unset or unusable
 	}
 	if (rv == 0 && (st->tmp_dir = strdup(tmp)) == NULL) {
-		exec_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		rv = -1;
 	}
 	json_decref(opts);
@@ -339,7 +329,7 @@ exec_add_fn(exec_state *st, const char *name, const json_t *command, char *err,
 	char     where[PATH_MAX];
 
 	if (!json_is_array(command) || n == 0) {
-		exec_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "tasks.functions.%s.command: expected a non-empty list",
 		    name);
 		return -1;
@@ -349,7 +339,7 @@ exec_add_fn(exec_state *st, const char *name, const json_t *command, char *err,
 	if ((f->name = strdup(name)) == NULL ||
 	    (f->argv = calloc(n + 1, sizeof(char *))) == NULL) {
 		free(f->name);
-		exec_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	st->n_fns++; // from here on exec_state_free frees it
@@ -357,7 +347,7 @@ exec_add_fn(exec_state *st, const char *name, const json_t *command, char *err,
 		const json_t *a = json_array_get(command, i);
 		if (!json_is_string(a) ||
 		    (i == 0 && json_string_value(a)[0] == '\0')) {
-			exec_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "tasks.functions.%s.command[%zu]: expected a "
 			    "%sstring",
 			    name, i, i == 0 ? "non-empty " : "");
@@ -372,7 +362,7 @@ exec_add_fn(exec_state *st, const char *name, const json_t *command, char *err,
 			    asprintf(&f->argv[0], "%s/%s", cwd,
 			        json_string_value(a)) < 0) {
 				f->argv[0] = NULL;
-				exec_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "tasks.functions.%s.command[0]: cannot "
 				    "make '%s' absolute",
 				    name, json_string_value(a));
@@ -380,7 +370,7 @@ exec_add_fn(exec_state *st, const char *name, const json_t *command, char *err,
 			}
 		} else if ((f->argv[i] = strdup(json_string_value(a))) ==
 		    NULL) {
-			exec_err(err, errlen, "out of memory");
+			(void) sje__snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		f->argc = i + 1;
@@ -417,7 +407,7 @@ exec_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 	int          rv;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		exec_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	st->host             = in->host;
@@ -438,7 +428,8 @@ exec_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 	    (json_object_size(fns) > 0 &&
 	        (st->fns = calloc(json_object_size(fns), sizeof(*st->fns))) ==
 	            NULL)) {
-		exec_err(err, errlen, "cannot read tasks.functions");
+		(void) sje__snprintf(
+		    err, errlen, "cannot read tasks.functions");
 		json_decref(fns);
 		exec_state_free(st);
 		return -1;
@@ -463,7 +454,7 @@ exec_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 		rv = in->register_task(in->host_ctx, st->fns[i].name, exec_run,
 		    &st->fns[i], summary);
 		if (rv != 0) {
-			exec_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "cannot register function '%s': %s",
 			    st->fns[i].name,
 			    rv == EINVAL ? "not a valid function name "

@@ -33,6 +33,8 @@
 #define _GNU_SOURCE // posix_spawn_file_actions_addchdir_np, closefrom_np
 #include "proc.h"
 
+#include "clock.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -44,7 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 // Longest wait in poll between two looks at should_stop and the child (ms).
@@ -65,15 +66,6 @@ typedef enum proc_phase {
 	PROC_DRAIN,
 	PROC_DONE,
 } proc_phase;
-
-static int64_t
-proc_now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 proc_close(int *fd)
@@ -313,7 +305,7 @@ exec_proc_run(const exec_proc_spec *spec, exec_proc_result *res)
 	    (rv = proc_pipe(err)) != 0) {
 		goto fail;
 	}
-	start_ms = proc_now_ms();
+	start_ms = sje_mono_ms();
 	if ((res->spawn_errno =
 	            proc_spawn(spec, in[0], out[1], err[1], &res->pid)) != 0) {
 		rv = 0; // the run is over: it did not start
@@ -357,7 +349,7 @@ exec_proc_run(const exec_proc_spec *spec, exec_proc_result *res)
 			}
 		}
 
-		now_ms = proc_now_ms();
+		now_ms = sje_mono_ms();
 		switch (phase) {
 		case PROC_RUN:
 			if (res->stdout_overflow ||

@@ -32,6 +32,9 @@
 #define _POSIX_C_SOURCE 200809L // fdatasync, strdup, XSI strerror_r
 #include <sje_plugin.h>
 
+#include "plugin_rt.h"
+#include "util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -53,12 +56,12 @@
 #define LJ_SUFFIX_BYTES 6 // ".1000" and the NUL, for rotated names
 #define LJ_MSG_BYTES 512  // one logged line
 
-// The states an event may carry; bit i of lj_state.states stands for
-// lj_states[i], and bit LJ_N_STATES for any other (a newer host's).
-static const char *const lj_states[] = { "PENDING", "SCHEDULED", "QUEUED",
-	"RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UPSTREAM_FAILED" };
-#define LJ_N_STATES (sizeof(lj_states) / sizeof(lj_states[0]))
+// The states an event may carry: bit s of lj_state.states stands for the
+// state of value s, and bit 0 for any other (a newer host's), as
+// plugin_rt.h lays out a state mask.
 #define LJ_ALL_STATES UINT32_MAX
+#define LJ_OTHER_STATE 1u
+#define LJ_STATE_LIST_BYTES 160 // every state's name, for messages
 
 // lj_state is made by init and freed by fini.
 typedef struct lj_state {
@@ -77,20 +80,6 @@ typedef struct lj_state {
 	uint64_t        dropped;    // lines lost in this episode
 } lj_state;
 
-// lj_err writes a formatted one-line reason into err.
-static void lj_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-lj_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void) vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 // lj_strerror returns the text of errno value e, in buf (len bytes).
 static const char *
 lj_strerror(int e, char *buf, size_t len)
@@ -105,14 +94,9 @@ lj_strerror(int e, char *buf, size_t len)
 static uint32_t
 lj_state_bit(const char *state)
 {
-	size_t i;
+	int s = sje__plugin_state_find(state);
 
-	for (i = 0; state != NULL && i < LJ_N_STATES; i++) {
-		if (strcmp(state, lj_states[i]) == 0) {
-			return 1u << i;
-		}
-	}
-	return 1u << LJ_N_STATES;
+	return s != 0 ? 1u << s : LJ_OTHER_STATE;
 }
 
 // ---- the file, all under st->mu ----
@@ -382,21 +366,22 @@ lj_opt_states(lj_state *st, const json_t *v, char *err, size_t errlen)
 	size_t   i;
 	json_t  *s;
 	uint32_t bit;
+	char     list[LJ_STATE_LIST_BYTES];
 
 	if (!json_is_array(v) || json_array_size(v) == 0) {
-		lj_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.states: expected a non-empty list of states");
 		return -1;
 	}
 	st->states = 0;
 	json_array_foreach (v, i, s) {
 		bit = lj_state_bit(json_string_value(s));
-		if (bit == 1u << LJ_N_STATES) {
-			lj_err(err, errlen,
-			    "options.states[%zu]: '%.40s' is not a state "
-			    "(PENDING, SCHEDULED, QUEUED, RUNNING, SUCCEEDED, "
-			    "FAILED, CANCELLED, UPSTREAM_FAILED)",
-			    i, json_is_string(s) ? json_string_value(s) : "");
+		if (bit == LJ_OTHER_STATE) {
+			sje__plugin_state_list(list, sizeof(list));
+			(void) sje__snprintf(err, errlen,
+			    "options.states[%zu]: '%.40s' is not a state (%s)",
+			    i, json_is_string(s) ? json_string_value(s) : "",
+			    list);
 			return -1;
 		}
 		st->states |= bit;
@@ -419,7 +404,8 @@ lj_parse_options(
 	opts = json_loads(options_json != NULL ? options_json : "{}",
 	    JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(opts)) {
-		lj_err(err, errlen, "options: expected a mapping");
+		(void) sje__snprintf(
+		    err, errlen, "options: expected a mapping");
 		json_decref(opts);
 		return -1;
 	}
@@ -429,19 +415,20 @@ lj_parse_options(
 			if (!json_is_string(v) || json_string_length(v) == 0 ||
 			    json_string_length(v) + LJ_SUFFIX_BYTES >
 			        PATH_MAX) {
-				lj_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.path: expected a file name, a "
 				    "non-empty string shorter than %d bytes",
 				    PATH_MAX - LJ_SUFFIX_BYTES);
 				rv = -1;
 			} else if ((st->path = strdup(json_string_value(v))) ==
 			    NULL) {
-				lj_err(err, errlen, "out of memory");
+				(void) sje__snprintf(
+				    err, errlen, "out of memory");
 				rv = -1;
 			}
 		} else if (strcmp(key, "max_bytes") == 0) {
 			if (!json_is_integer(v) || i < 0) {
-				lj_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.max_bytes: expected an integer "
 				    ">= 0 (0: never rotate)");
 				rv = -1;
@@ -450,7 +437,7 @@ lj_parse_options(
 		} else if (strcmp(key, "max_files") == 0) {
 			if (!json_is_integer(v) || i < 1 ||
 			    i > (json_int_t) LJ_MAX_MAX_FILES) {
-				lj_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.max_files: expected an integer "
 				    "from 1 to %u",
 				    LJ_MAX_MAX_FILES);
@@ -459,7 +446,7 @@ lj_parse_options(
 			st->max_files = (unsigned) i;
 		} else if (strcmp(key, "fsync") == 0) {
 			if (!json_is_boolean(v)) {
-				lj_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.fsync: expected true or false");
 				rv = -1;
 			}
@@ -467,7 +454,7 @@ lj_parse_options(
 		} else if (strcmp(key, "states") == 0) {
 			rv = lj_opt_states(st, v, err, errlen);
 		} else {
-			lj_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options: unknown key '%s' (known: path, "
 			    "max_bytes, max_files, fsync, states)",
 			    key);
@@ -479,7 +466,7 @@ lj_parse_options(
 	}
 	json_decref(opts);
 	if (rv == 0 && st->path == NULL) {
-		lj_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.path is required: the file to append events to");
 		rv = -1;
 	}
@@ -504,11 +491,12 @@ lj_open_err(const lj_state *st, int e, char *err, size_t errlen)
 	}
 	if ((e == ENOENT || e == ENOTDIR) &&
 	    (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-		lj_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.path: the directory %s does not exist", dir);
 	} else {
-		lj_err(err, errlen, "options.path: cannot open %s: %s",
-		    st->path, lj_strerror(e, ebuf, sizeof(ebuf)));
+		(void) sje__snprintf(err, errlen,
+		    "options.path: cannot open %s: %s", st->path,
+		    lj_strerror(e, ebuf, sizeof(ebuf)));
 	}
 }
 
@@ -532,7 +520,7 @@ lj_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 	int       e;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		lj_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	st->host      = in->host;
@@ -550,7 +538,8 @@ lj_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 		return -1;
 	}
 	if ((e = pthread_mutex_init(&st->mu, NULL)) != 0) {
-		lj_err(err, errlen, "cannot make a mutex: error %d", e);
+		(void) sje__snprintf(
+		    err, errlen, "cannot make a mutex: error %d", e);
 		lj_free(st);
 		return -1;
 	}

@@ -34,6 +34,10 @@
 // logging or doing I/O.
 #include <sje_plugin.h>
 
+#include "clock.h"
+#include "plugin_rt.h"
+#include "util.h"
+
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 #include <nng/supplemental/tls/tls.h>
@@ -53,12 +57,7 @@
 #define WH_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 #define WH_MSG_BYTES 1024 // longest log line we format
 
-static const char *const wh_states[] = { "PENDING", "SCHEDULED", "QUEUED",
-	"RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "UPSTREAM_FAILED" };
-#define WH_N_STATES (sizeof(wh_states) / sizeof(wh_states[0]))
-#define WH_STATE_LIST                                                         \
-	"PENDING, SCHEDULED, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, " \
-	"UPSTREAM_FAILED"
+#define WH_STATE_LIST_BYTES 160 // every state's name, for messages
 
 // Headers the plugin owns: nng or the request itself depends on them.
 static const char *const wh_reserved[] = { "Host", "Content-Length",
@@ -98,7 +97,7 @@ typedef struct wh_state {
 	nng_url   *url;
 	char      *uri;        // the request-URI: path and query
 	char       where[160]; // "https://host:port", for logs
-	uint32_t   on;         // bit i: events whose state is wh_states[i]
+	uint32_t   on;         // bit s: events of state s (plugin_rt.h)
 	bool       alerts;
 	uint32_t   timeout_ms;
 	uint32_t   max_attempts;
@@ -128,30 +127,6 @@ typedef struct wh_state {
 	pthread_t       thread;
 	bool            started; // thread runs: fini joins it
 } wh_state;
-
-// wh_now_ms returns the monotonic clock in milliseconds.
-static int64_t
-wh_now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-// wh_err writes a formatted one-line reason into err.
-static void wh_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-wh_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void) vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 // wh_log writes a line through the host, tagged with task_id when it is
 // not NULL.
@@ -184,22 +159,18 @@ wh_log(const wh_state *st, const char *task_id, sje_log_level level,
 static void
 wh_wait(wh_state *st, int64_t until_ms)
 {
-	struct timespec ts;
-
 	if (until_ms < 0) {
 		(void) pthread_cond_wait(&st->cv, &st->mtx);
 		return;
 	}
-	ts.tv_sec  = (time_t) (until_ms / 1000);
-	ts.tv_nsec = (long) (until_ms % 1000) * 1000000;
-	(void) pthread_cond_timedwait(&st->cv, &st->mtx, &ts);
+	(void) sje__cond_wait_until(&st->cv, &st->mtx, until_ms);
 }
 
 // wh_past_deadline is true once fini's drain time is over (mtx held).
 static bool
 wh_past_deadline(const wh_state *st)
 {
-	return st->stopping && wh_now_ms() >= st->deadline_ms;
+	return st->stopping && sje_mono_ms() >= st->deadline_ms;
 }
 
 // ---- bodies and the queue -----------------------------------------------
@@ -335,17 +306,13 @@ wh_on_event(void *state, const sje_job_event *ev)
 	char       *made = NULL;
 	const char *body = NULL;
 	wh_item    *it;
-	size_t      i;
+	int         s;
 
 	if (ev == NULL || ev->state == NULL) {
 		return;
 	}
-	for (i = 0; i < WH_N_STATES; i++) {
-		if (strcmp(ev->state, wh_states[i]) == 0) {
-			break;
-		}
-	}
-	if (i == WH_N_STATES || (st->on & (1u << i)) == 0) {
+	s = sje__plugin_state_find(ev->state);
+	if (s == 0 || (st->on & (1u << s)) == 0) {
 		return;
 	}
 	if (ev->size >=
@@ -498,7 +465,7 @@ wh_post(wh_state *st, const wh_item *it, char *why, size_t whylen)
 	if ((rv = wh_request(st, it, &req)) != 0 ||
 	    (rv = nng_http_res_alloc(&res)) != 0) {
 		nng_http_req_free(req);
-		wh_err(why, whylen, "%s", nng_strerror(rv));
+		(void) sje__snprintf(why, whylen, "%s", nng_strerror(rv));
 		return WH_RETRY;
 	}
 	pthread_mutex_lock(&st->mtx);
@@ -524,16 +491,16 @@ wh_post(wh_state *st, const wh_item *it, char *why, size_t whylen)
 	if ((rv = nng_aio_result(st->aio)) == NNG_ECRYPTO ||
 	    rv == NNG_EPEERAUTH) {
 		// What a certificate of another CA or name gives.
-		wh_err(why, whylen,
+		(void) sje__snprintf(why, whylen,
 		    "TLS handshake failed: %s; check ca_file and server_name",
 		    nng_strerror(rv));
 		code = 0;
 	} else if (rv != 0) {
-		wh_err(why, whylen, "%s", nng_strerror(rv));
+		(void) sje__snprintf(why, whylen, "%s", nng_strerror(rv));
 		code = 0;
 	} else {
 		code = nng_http_res_get_status(res);
-		wh_err(why, whylen, "HTTP %u", (unsigned) code);
+		(void) sje__snprintf(why, whylen, "HTTP %u", (unsigned) code);
 	}
 	nng_http_req_free(req);
 	nng_http_res_free(res);
@@ -652,7 +619,7 @@ wh_run(void *arg)
 			    "webhook: %s: attempt %u failed (%s)", it->what,
 			    (unsigned) it->attempts, why);
 		}
-		until = wh_now_ms() + wh_backoff_ms(st, it->attempts);
+		until = sje_mono_ms() + wh_backoff_ms(st, it->attempts);
 		pthread_mutex_lock(&st->mtx);
 		// Wait, but wake at once when fini comes or it is pushed out;
 		// while draining, not past the deadline.
@@ -661,7 +628,7 @@ wh_run(void *arg)
 		}
 		was_stopping = st->stopping;
 		while (!it->dropped && st->stopping == was_stopping &&
-		    wh_now_ms() < until) {
+		    sje_mono_ms() < until) {
 			wh_wait(st, until);
 		}
 		if (it->dropped) {
@@ -700,7 +667,7 @@ wh_opt_u32(const json_t *v, const char *key, uint32_t min, uint32_t max,
 
 	if (!json_is_integer(v) || (i = json_integer_value(v)) < min ||
 	    i > max) {
-		wh_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.%s: expected an integer from %u to %u", key,
 		    (unsigned) min, (unsigned) max);
 		return -1;
@@ -714,28 +681,25 @@ static int
 wh_opt_on(wh_state *st, const json_t *v, char *err, size_t errlen)
 {
 	size_t  i;
-	size_t  s;
+	int     s;
 	json_t *e;
+	char    list[WH_STATE_LIST_BYTES];
 
+	sje__plugin_state_list(list, sizeof(list));
 	if (!json_is_array(v)) {
-		wh_err(err, errlen,
-		    "options.on: expected a list of states (" WH_STATE_LIST
-		    ")");
+		(void) sje__snprintf(err, errlen,
+		    "options.on: expected a list of states (%s)", list);
 		return -1;
 	}
 	st->on = 0;
 	json_array_foreach (v, i, e) {
-		for (s = 0; s < WH_N_STATES; s++) {
-			if (json_is_string(e) &&
-			    strcmp(json_string_value(e), wh_states[s]) == 0) {
-				break;
-			}
-		}
-		if (s == WH_N_STATES) {
-			wh_err(err, errlen,
+		s = sje__plugin_state_find(json_string_value(e));
+		if (s == 0) {
+			(void) sje__snprintf(err, errlen,
 			    "options.on[%zu]: '%.64s' is not a state (one "
-			    "of " WH_STATE_LIST ")",
-			    i, json_is_string(e) ? json_string_value(e) : "?");
+			    "of %s)",
+			    i, json_is_string(e) ? json_string_value(e) : "?",
+			    list);
 			return -1;
 		}
 		st->on |= 1u << s;
@@ -772,7 +736,7 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 	size_t      i;
 
 	if (!json_is_object(map)) {
-		wh_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.%s: expected a mapping of header "
 		    "names to %s",
 		    key, from_env ? "environment variable names" : "strings");
@@ -784,7 +748,7 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 	h = realloc(
 	    st->headers, (st->n_headers + json_object_size(map)) * sizeof(*h));
 	if (h == NULL) {
-		wh_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	st->headers = h;
@@ -792,7 +756,7 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 		const char *value = json_string_value(v);
 
 		if (!wh_token_ok(name)) {
-			wh_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options.%s: '%.64s' is not a valid header name",
 			    key, name);
 			return -1;
@@ -800,7 +764,7 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 		for (i = 0; i < sizeof(wh_reserved) / sizeof(wh_reserved[0]);
 		     i++) {
 			if (strcasecmp(name, wh_reserved[i]) == 0) {
-				wh_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.%s.%s: set by the plugin itself",
 				    key, name);
 				return -1;
@@ -808,7 +772,7 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 		}
 		for (i = 0; i < st->n_headers; i++) {
 			if (strcasecmp(name, st->headers[i].name) == 0) {
-				wh_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.%s.%s: given twice (headers and "
 				    "headers_env)",
 				    key, name);
@@ -817,22 +781,22 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 		}
 		if (!json_is_string(v) ||
 		    strlen(value) != json_string_length(v)) {
-			wh_err(err, errlen, "options.%s.%s: expected %s", key,
-			    name,
+			(void) sje__snprintf(err, errlen,
+			    "options.%s.%s: expected %s", key, name,
 			    from_env ? "the name of an environment variable"
 			             : "a string");
 			return -1;
 		}
 		if (from_env && (value = getenv(value)) == NULL) {
 			// init runs before the host starts threads
-			wh_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options.%s.%s: environment variable %.64s is not "
 			    "set",
 			    key, name, json_string_value(v));
 			return -1;
 		}
 		if (strpbrk(value, "\r\n") != NULL) {
-			wh_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options.%s.%s: the value holds a line break", key,
 			    name);
 			return -1;
@@ -841,7 +805,7 @@ wh_opt_headers(wh_state *st, const char *key, const json_t *map, bool from_env,
 		if ((h->name = strdup(name)) == NULL ||
 		    (h->value = strdup(value)) == NULL) {
 			free(h->name);
-			wh_err(err, errlen, "out of memory");
+			(void) sje__snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		st->n_headers++;
@@ -857,29 +821,31 @@ wh_opt_url(wh_state *st, const json_t *v, char *err, size_t errlen)
 	size_t         n;
 
 	if (!json_is_string(v)) {
-		wh_err(err, errlen, "options.url: expected a string");
+		(void) sje__snprintf(
+		    err, errlen, "options.url: expected a string");
 		return -1;
 	}
 	if (nng_url_parse(&st->url, json_string_value(v)) != 0) {
 		st->url = NULL;
-		wh_err(err, errlen, "options.url: not a valid URL");
+		(void) sje__snprintf(
+		    err, errlen, "options.url: not a valid URL");
 		return -1;
 	}
 	u = st->url;
 	if (strcmp(u->u_scheme, "http") != 0 &&
 	    strcmp(u->u_scheme, "https") != 0) {
-		wh_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.url: the scheme must be http or https, not "
 		    "'%.32s'",
 		    u->u_scheme);
 		return -1;
 	}
 	if (u->u_hostname[0] == '\0') {
-		wh_err(err, errlen, "options.url: no host");
+		(void) sje__snprintf(err, errlen, "options.url: no host");
 		return -1;
 	}
 	if (u->u_userinfo != NULL) {
-		wh_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.url: user:password@ is not supported; give an "
 		    "Authorization header with headers_env");
 		return -1;
@@ -888,7 +854,7 @@ wh_opt_url(wh_state *st, const json_t *v, char *err, size_t errlen)
 	// the URL has no path.
 	n = strcspn(u->u_requri, "#");
 	if ((st->uri = malloc(n + 2)) == NULL) {
-		wh_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	(void) snprintf(st->uri, n + 2, "%s%.*s",
@@ -913,7 +879,8 @@ wh_parse(wh_state *st, const char *options_json, const char **ca_file,
 	    JSON_REJECT_DUPLICATES, &jerr);
 	*keep = opts; // ca_file and server_name point into it
 	if (!json_is_object(opts)) {
-		wh_err(err, errlen, "options: expected a mapping");
+		(void) sje__snprintf(
+		    err, errlen, "options: expected a mapping");
 		return -1;
 	}
 	json_object_foreach (opts, key, v) {
@@ -923,7 +890,7 @@ wh_parse(wh_state *st, const char *options_json, const char **ca_file,
 			rv = wh_opt_on(st, v, err, errlen);
 		} else if (strcmp(key, "alerts") == 0) {
 			if ((rv = json_is_boolean(v) ? 0 : -1) != 0) {
-				wh_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.alerts: expected true or false");
 			}
 			st->alerts = json_is_true(v);
@@ -949,7 +916,7 @@ wh_parse(wh_state *st, const char *options_json, const char **ca_file,
 		    strcmp(key, "server_name") == 0) {
 			if (!json_is_string(v) ||
 			    json_string_value(v)[0] == 0) {
-				wh_err(err, errlen,
+				(void) sje__snprintf(err, errlen,
 				    "options.%s: expected a non-empty string",
 				    key);
 				rv = -1;
@@ -963,7 +930,7 @@ wh_parse(wh_state *st, const char *options_json, const char **ca_file,
 			rv = wh_opt_headers(st, key, v,
 			    strcmp(key, "headers_env") == 0, err, errlen);
 		} else {
-			wh_err(err, errlen,
+			(void) sje__snprintf(err, errlen,
 			    "options.%s: unknown key (known: url, on, alerts, "
 			    "timeout_ms, max_attempts, initial_backoff_ms, "
 			    "max_backoff_ms, queue_max, drain_ms, ca_file, "
@@ -976,13 +943,13 @@ wh_parse(wh_state *st, const char *options_json, const char **ca_file,
 		}
 	}
 	if (st->url == NULL) {
-		wh_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.url: required (the receiver's http:// or "
 		    "https:// URL)");
 		return -1;
 	}
 	if (st->initial_backoff_ms > st->max_backoff_ms) {
-		wh_err(err, errlen,
+		(void) sje__snprintf(err, errlen,
 		    "options.max_backoff_ms: %u is less than "
 		    "initial_backoff_ms (%u)",
 		    (unsigned) st->max_backoff_ms,
@@ -1035,7 +1002,8 @@ wh_client(wh_state *st, const char *ca_file, const char *server_name,
 
 	if ((rv = nng_http_client_alloc(&st->client, st->url)) != 0) {
 		st->client = NULL;
-		wh_err(err, errlen, "options.url: %s", nng_strerror(rv));
+		(void) sje__snprintf(
+		    err, errlen, "options.url: %s", nng_strerror(rv));
 		return -1;
 	}
 	if (strcmp(st->url->u_scheme, "https") != 0) {
@@ -1043,12 +1011,13 @@ wh_client(wh_state *st, const char *ca_file, const char *server_name,
 	}
 	if ((rv = nng_tls_config_alloc(&st->tls, NNG_TLS_MODE_CLIENT)) != 0) {
 		st->tls = NULL;
-		wh_err(err, errlen, "tls: %s", nng_strerror(rv));
+		(void) sje__snprintf(err, errlen, "tls: %s", nng_strerror(rv));
 		return -1;
 	}
 	if ((rv = nng_tls_config_ca_file(st->tls, ca_file)) != 0) {
-		wh_err(err, errlen, "options.ca_file: cannot load %.200s: %s",
-		    ca_file, nng_strerror(rv));
+		(void) sje__snprintf(err, errlen,
+		    "options.ca_file: cannot load %.200s: %s", ca_file,
+		    nng_strerror(rv));
 		return -1;
 	}
 	// Without a server name mbedTLS checks no name at all.
@@ -1058,7 +1027,7 @@ wh_client(wh_state *st, const char *ca_file, const char *server_name,
 	    (rv = nng_tls_config_auth_mode(
 	         st->tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
 	    (rv = nng_http_client_set_tls(st->client, st->tls)) != 0) {
-		wh_err(
+		(void) sje__snprintf(
 		    err, errlen, "options.server_name: %s", nng_strerror(rv));
 		return -1;
 	}
@@ -1069,34 +1038,31 @@ wh_client(wh_state *st, const char *ca_file, const char *server_name,
 static int
 wh_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 {
-	wh_state          *st;
-	pthread_condattr_t ca;
-	json_t            *opts        = NULL;
-	const char        *ca_file     = WH_CA_FILE;
-	const char        *server_name = NULL;
-	int                rv;
+	wh_state   *st;
+	json_t     *opts        = NULL;
+	const char *ca_file     = WH_CA_FILE;
+	const char *server_name = NULL;
+	int         rv;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		wh_err(err, errlen, "out of memory");
+		(void) sje__snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (pthread_mutex_init(&st->mtx, NULL) != 0 ||
-	    pthread_condattr_init(&ca) != 0) {
+	if (pthread_mutex_init(&st->mtx, NULL) != 0) {
 		free(st);
-		wh_err(err, errlen, "cannot make a mutex");
+		(void) sje__snprintf(err, errlen, "cannot make a mutex");
 		return -1;
 	}
-	rv = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&st->cv, &ca) != 0;
-	pthread_condattr_destroy(&ca);
-	if (rv != 0) {
+	// Timed waits read the one monotonic clock, as sje_mono_ms does.
+	if (sje__cond_init_mono(&st->cv) != SJE_OK) {
 		pthread_mutex_destroy(&st->mtx);
 		free(st);
-		wh_err(err, errlen, "cannot make a condition variable");
+		(void) sje__snprintf(
+		    err, errlen, "cannot make a condition variable");
 		return -1;
 	}
 	st->host               = in->host;
-	st->on                 = 1u << 5; // FAILED
+	st->on                 = 1u << sje__plugin_state_find("FAILED");
 	st->alerts             = true;
 	st->timeout_ms         = 5000;
 	st->max_attempts       = 10;
@@ -1104,7 +1070,7 @@ wh_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 	st->max_backoff_ms     = 30000;
 	st->queue_max          = 10000;
 	st->drain_ms           = 2000;
-	st->rng = (uint64_t) wh_now_ms() * 0x9e3779b97f4a7c15ull ^
+	st->rng = (uint64_t) sje_mono_ms() * 0x9e3779b97f4a7c15ull ^
 	    (uint64_t) (uintptr_t) st;
 	st->rng |= 1; // never 0
 
@@ -1115,12 +1081,13 @@ wh_init(const sje_plugin_init *in, void **state, char *err, size_t errlen)
 	}
 	if ((rv = nng_aio_alloc(&st->aio, wh_aio_cb, st)) != 0) {
 		st->aio = NULL;
-		wh_err(
+		(void) sje__snprintf(
 		    err, errlen, "cannot make an aio: %s", nng_strerror(rv));
 		goto fail;
 	}
 	if (pthread_create(&st->thread, NULL, wh_run, st) != 0) {
-		wh_err(err, errlen, "cannot start the delivery thread");
+		(void) sje__snprintf(
+		    err, errlen, "cannot start the delivery thread");
 		goto fail;
 	}
 	st->started = true;
@@ -1147,7 +1114,7 @@ wh_fini(void *state)
 	if (st->started) {
 		pthread_mutex_lock(&st->mtx);
 		st->stopping    = true;
-		st->deadline_ms = wh_now_ms() + st->drain_ms;
+		st->deadline_ms = sje_mono_ms() + st->drain_ms;
 		pthread_cond_signal(&st->cv);
 		pthread_mutex_unlock(&st->mtx);
 		pthread_join(st->thread, NULL);

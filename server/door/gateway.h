@@ -12,7 +12,9 @@
 // one table in sje__gw_http_status.
 //
 // The HTTP framing (parsing, timeouts, the connection cap) is http.h's;
-// routing, credentials, the JSON mapping and rendering are here.
+// routing and credentials are gateway.c's, the JSON mapping of requests
+// rest_input.c's, rendering and the status table rest_output.c's (their
+// shared call struct: rest.h).
 #ifndef SJE_SERVER_GATEWAY_H
 #define SJE_SERVER_GATEWAY_H
 
@@ -69,7 +71,7 @@ void sje__gw_close(sje__gw *gw);
 
 // sje__gw_http_status maps a gRPC status code (sje.v1.StatusCode) to the
 // HTTP status the gateway answers with: the one table of SJE's HTTP
-// codes. Codes it does not name are 500. Pure.
+// codes (rest_output.c). Codes it does not name are 500. Pure.
 int sje__gw_http_status(int code);
 
 #endif // SJE_SERVER_GATEWAY_H

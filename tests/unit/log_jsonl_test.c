@@ -467,7 +467,11 @@ test_options_of_the_wrong_type_or_range_are_refused_naming_the_key(
 	t_refused(d, "path: @/ev.jsonl, states: FAILED", "options.states");
 	t_refused(d, "path: @/ev.jsonl, states: []", "options.states");
 	t_refused(d, "path: @/ev.jsonl, states: [FAILED, DONE]",
-	    "options.states[1]");
+	    "options.states[1]: 'DONE' is not a state (PENDING, SCHEDULED, "
+	    "QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, "
+	    "UPSTREAM_FAILED)");
+	t_refused(d, "path: @/ev.jsonl, states: [queued]",
+	    "options.states[0]: 'queued' is not a state");
 }
 
 static void

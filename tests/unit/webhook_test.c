@@ -883,9 +883,15 @@ test_webhook_refuses_bad_options_naming_the_key(void **state)
 		{ "url: \"ftp://127.0.0.1/x\"",
 		    "options.url: the scheme must be http or https" },
 		{ "url: \"http://127.0.0.1:1/h\", on: [FAILED, FINISHED]",
-		    "options.on[1]: 'FINISHED' is not a state" },
+		    "options.on[1]: 'FINISHED' is not a state (one of PENDING, "
+		    "SCHEDULED, QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, "
+		    "UPSTREAM_FAILED)" },
+		{ "url: \"http://127.0.0.1:1/h\", on: [failed]",
+		    "options.on[0]: 'failed' is not a state" },
 		{ "url: \"http://127.0.0.1:1/h\", on: FAILED",
-		    "options.on: expected a list" },
+		    "options.on: expected a list of states (PENDING, SCHEDULED, "
+		    "QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, "
+		    "UPSTREAM_FAILED)" },
 		{ "url: \"http://127.0.0.1:1/h\", alerts: 1",
 		    "options.alerts: expected true or false" },
 		{ "url: \"http://127.0.0.1:1/h\", timeout_ms: 5s",
