@@ -216,14 +216,16 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN]    = "BEGIN IMMEDIATE",
 	[ST_COMMIT]   = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	// The columns that ST_UPDATE writes take its numbers (?2..?16), so
+	// that one binder serves both; the others follow (?17..?23).
 	[ST_INSERT] =
-	    "INSERT INTO jobs (task_id, function, spec, state, priority, "
-	    "attempt, max_attempts, timeout_s, lease_id, lease_expires_ms, "
-	    "ready_at_ms, worker, result_json, error_type, error_message, "
-	    "progress_pct, progress_msg, cancel_requested, created_ms, "
-	    "started_ms, finished_ms, workflow_id) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-	    "?20, ?21, ?22)",
+	    "INSERT INTO jobs (state, attempt, max_attempts, lease_id, "
+	    "lease_expires_ms, ready_at_ms, worker, result_json, error_type, "
+	    "error_message, progress_pct, progress_msg, cancel_requested, "
+	    "started_ms, finished_ms, task_id, function, spec, priority, "
+	    "timeout_s, created_ms, workflow_id) VALUES (?2, ?3, ?4, ?5, ?6, "
+	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+	    "?20, ?21, ?22, ?23)",
 	[ST_UPDATE] =
 	    "UPDATE jobs SET state = ?2, attempt = ?3, max_attempts = ?4, "
 	    "lease_id = ?5, lease_expires_ms = ?6, ready_at_ms = ?7, "
@@ -890,41 +892,25 @@ store_bind_mutable(sqlite3_stmt *st, const sje__job_row *row)
 	return rc;
 }
 
-// store_bind_insert binds every field but id for ST_INSERT (?1..?22).
+// store_bind_insert binds every field but id for ST_INSERT: those an
+// update may change at ST_UPDATE's numbers, then the rest (?17..?23).
 static int
 store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
 {
-	int rc = SQLITE_OK;
+	int rc = store_bind_mutable(st, row);
 
-	STORE_BIND(rc, store_bind_text(st, 1, row->task_id));
-	STORE_BIND(rc, store_bind_text(st, 2, row->function));
+	STORE_BIND(rc, store_bind_text(st, 17, row->task_id));
+	STORE_BIND(rc, store_bind_text(st, 18, row->function));
 	// A zero-length spec is bound as an empty blob: a NULL pointer would
 	// bind SQL NULL, which the NOT NULL column refuses.
 	STORE_BIND(rc,
-	    row->spec_len > 0 ? sqlite3_bind_blob64(st, 3, row->spec,
+	    row->spec_len > 0 ? sqlite3_bind_blob64(st, 19, row->spec,
 	                            row->spec_len, SQLITE_STATIC)
-	                      : sqlite3_bind_zeroblob(st, 3, 0));
-	STORE_BIND(rc, sqlite3_bind_int(st, 4, row->state));
-	STORE_BIND(rc, sqlite3_bind_int(st, 5, row->priority));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 6, row->attempt));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 7, row->max_attempts));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 8, row->timeout_s));
-	STORE_BIND(
-	    rc, sqlite3_bind_int64(st, 9, (sqlite3_int64) row->lease_id));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 10, row->lease_expires_ms));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 11, row->ready_at_ms));
-	STORE_BIND(rc, store_bind_text(st, 12, row->worker));
-	STORE_BIND(rc, store_bind_text(st, 13, row->result_json));
-	STORE_BIND(rc, store_bind_text(st, 14, row->error_type));
-	STORE_BIND(rc, store_bind_text(st, 15, row->error_message));
-	STORE_BIND(rc, sqlite3_bind_double(st, 16, row->progress_pct));
-	STORE_BIND(rc, store_bind_text(st, 17, row->progress_msg));
-	STORE_BIND(
-	    rc, sqlite3_bind_int(st, 18, row->cancel_requested ? 1 : 0));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 19, row->created_ms));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 20, row->started_ms));
-	STORE_BIND(rc, sqlite3_bind_int64(st, 21, row->finished_ms));
-	STORE_BIND(rc, store_bind_text(st, 22, row->workflow_id));
+	                      : sqlite3_bind_zeroblob(st, 19, 0));
+	STORE_BIND(rc, sqlite3_bind_int(st, 20, row->priority));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 21, row->timeout_s));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 22, row->created_ms));
+	STORE_BIND(rc, store_bind_text(st, 23, row->workflow_id));
 	return rc;
 }
 
