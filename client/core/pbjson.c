@@ -60,6 +60,8 @@
 // Thread-safety: no state; every function may be called from any thread.
 #include "pbjson.h"
 
+#include "jsonkind.h"
+
 #include "jobstate.h"
 #include "util.h"
 
@@ -924,31 +926,6 @@ in_fail(pbjson_in *in, const char *fmt, ...)
 	return SJE_EINVAL;
 }
 
-// pbjson_kind names the JSON type of v for messages: "a string", ...
-static const char *
-pbjson_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-		return "true";
-	case JSON_FALSE:
-		return "false";
-	case JSON_NULL:
-		return "null";
-	}
-	return "something else";
-}
-
 // pbjson_string_limit is the longest text a string field may hold: the
 // limits of util.h for ids and function names, by field name, else
 // SJE_PBJSON_MAX_STRING_BYTES.
@@ -1029,7 +1006,7 @@ in_int(pbjson_in *in, const json_t *v, int64_t lo, int64_t hi, bool strings_ok,
 		return in_fail(in,
 		    "expected an integer from %" PRId64 " to %" PRId64
 		    ", got %s",
-		    lo, hi, pbjson_kind(v));
+		    lo, hi, sje__json_kind(v));
 	}
 	if (x < lo || x > hi) {
 		return in_fail(in,
@@ -1059,7 +1036,7 @@ in_uint64(pbjson_in *in, const json_t *v, uint64_t *out)
 	}
 	return in_fail(in,
 	    "expected an integer from 0 to 18446744073709551615, got %s",
-	    json_is_integer(v) ? "a negative one" : pbjson_kind(v));
+	    json_is_integer(v) ? "a negative one" : sje__json_kind(v));
 }
 
 // in_real reads a number, or one of the strings "NaN", "Infinity" and
@@ -1081,7 +1058,7 @@ in_real(pbjson_in *in, const json_t *v, bool is_float, double *out)
 		d = -INFINITY;
 	} else {
 		return in_fail(
-		    in, "expected a number, got %s", pbjson_kind(v));
+		    in, "expected a number, got %s", sje__json_kind(v));
 	}
 	if (is_float && isfinite(d) && fabs(d) > FLT_MAX) {
 		return in_fail(in, "the number is out of range for a float");
@@ -1128,7 +1105,7 @@ in_enum(pbjson_in *in, const ProtobufCEnumDescriptor *desc, const json_t *v,
 	if (!json_is_string(v)) {
 		return in_fail(in,
 		    "expected the name of a value of %s, got %s",
-		    desc->short_name, pbjson_kind(v));
+		    desc->short_name, sje__json_kind(v));
 	}
 	const char *name = json_string_value(v);
 	char        prefix[128];
@@ -1411,7 +1388,7 @@ in_message(pbjson_in *in, const ProtobufCMessageDescriptor *d, const json_t *v,
 			return in_fail(in,
 			    "expected an RFC 3339 time "
 			    "(\"2026-11-27T22:00:00.123Z\"), got %s",
-			    pbjson_kind(v));
+			    sje__json_kind(v));
 		}
 		if (!pbjson_parse_rfc3339(json_string_value(v), &ms)) {
 			return in_fail(in,
@@ -1523,7 +1500,7 @@ in_value(pbjson_in *in, const ProtobufCFieldDescriptor *f, const json_t *v,
 			b = 0;
 		} else {
 			return in_fail(in, "expected true or false, got %s",
-			    pbjson_kind(v));
+			    sje__json_kind(v));
 		}
 		memcpy(p, &b, sizeof(b));
 		return SJE_OK;
@@ -1537,8 +1514,8 @@ in_value(pbjson_in *in, const ProtobufCFieldDescriptor *f, const json_t *v,
 	}
 	case PROTOBUF_C_TYPE_STRING: {
 		if (!json_is_string(v)) {
-			return in_fail(
-			    in, "expected a string, got %s", pbjson_kind(v));
+			return in_fail(in, "expected a string, got %s",
+			    sje__json_kind(v));
 		}
 		size_t n   = json_string_length(v);
 		size_t max = pbjson_string_limit(f->name);
@@ -1562,7 +1539,7 @@ in_value(pbjson_in *in, const ProtobufCFieldDescriptor *f, const json_t *v,
 		ProtobufCBinaryData b;
 		if (!json_is_string(v)) {
 			return in_fail(in, "expected base64 text, got %s",
-			    pbjson_kind(v));
+			    sje__json_kind(v));
 		}
 		if (!pbjson_base64_decode(json_string_value(v),
 		        json_string_length(v), &b.data, &b.len)) {
@@ -1591,7 +1568,7 @@ in_repeated(pbjson_in *in, ProtobufCMessage *m,
 {
 	if (!json_is_array(v)) {
 		return in_fail(
-		    in, "expected an array, got %s", pbjson_kind(v));
+		    in, "expected an array, got %s", sje__json_kind(v));
 	}
 	size_t n = json_array_size(v);
 	if (n == 0) {
@@ -1630,7 +1607,7 @@ in_map(pbjson_in *in, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 {
 	if (!json_is_object(v)) {
 		return in_fail(
-		    in, "expected an object, got %s", pbjson_kind(v));
+		    in, "expected an object, got %s", sje__json_kind(v));
 	}
 	size_t n = json_object_size(v);
 	if (n == 0) {
@@ -1721,7 +1698,7 @@ in_object(pbjson_in *in, const ProtobufCMessageDescriptor *d,
 {
 	if (!json_is_object(obj)) {
 		return in_fail(
-		    in, "expected an object, got %s", pbjson_kind(obj));
+		    in, "expected an object, got %s", sje__json_kind(obj));
 	}
 	if (in->depth >= SJE_MAX_JSON_DEPTH) {
 		return in_fail(in, "messages nested deeper than %u levels",

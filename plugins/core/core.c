@@ -20,6 +20,7 @@
 #include <sje_plugin.h>
 
 #include "clock.h"
+#include "jsonkind.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -92,29 +93,6 @@ core_set_json(const sje_host_api *host, sje_task *task, const json_t *v)
 	host->set_result(task, text);
 	free(text);
 	return SJE_TASK_OK;
-}
-
-// core_type_name names a JSON value's type for error messages.
-static const char *
-core_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "unknown";
 }
 
 // ---- noop, echo, fail, collect ----
@@ -193,7 +171,7 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 		rc = core_fail(host, task, "invalid_params",
 		    "params must be an object such as "
 		    "{\"seconds\": 2}, got %s",
-		    core_type_name(p));
+		    sje__json_kind(p));
 		json_decref(p);
 		return rc;
 	}
@@ -201,7 +179,7 @@ core_sleep(const sje_host_api *host, sje_task *task, void *state)
 		if (!json_is_number(secs)) {
 			rc = core_fail(host, task, "invalid_params",
 			    "params.seconds must be a number, got %s",
-			    core_type_name(secs));
+			    sje__json_kind(secs));
 			json_decref(p);
 			return rc;
 		}
@@ -332,7 +310,7 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 		rc = core_fail(host, task, "invalid_params",
 		    "params must be an object such as "
 		    "{\"input_data\": [1, 2, 3]}, got %s",
-		    core_type_name(p));
+		    sje__json_kind(p));
 		goto out;
 	}
 	if ((data = json_object_get(p, "input_data")) == NULL) {
@@ -343,7 +321,7 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 	if (!json_is_array(data)) {
 		rc = core_fail(host, task, "invalid_params",
 		    "params.input_data must be an array of numbers, got %s",
-		    core_type_name(data));
+		    sje__json_kind(data));
 		goto out;
 	}
 
@@ -354,7 +332,7 @@ core_calculate_data(const sje_host_api *host, sje_task *task, void *state)
 			rc = core_fail(host, task, "invalid_params",
 			    "params.input_data[%zu] is not a number "
 			    "(it is %s)",
-			    i, core_type_name(v));
+			    i, sje__json_kind(v));
 			goto out;
 		}
 		if (json_is_integer(v)) {
