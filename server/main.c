@@ -13,6 +13,7 @@
 #include "door/gateway.h"
 #include "door/netsec.h"
 #include "door/rpc.h"
+#include "door/validate.h"
 #include "events/alerts.h"
 #include "events/events.h"
 #include "events/hooks.h"
@@ -256,7 +257,7 @@ main(int argc, char **argv)
 	};
 	if ((e = sje__rpc_open(cfg->server.rpc_url,
 	         sje__tls_url(cfg->server.rpc_url) ? ns.rpc : NULL, auth,
-	         services, 2, sje__sched_post, sched, &rpc, rpc_url,
+	         services, 2, sje__validate_post, sched, &rpc, rpc_url,
 	         sizeof(rpc_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for RPC on '%s': %s",
 		    cfg->server.rpc_url,
@@ -274,7 +275,7 @@ main(int argc, char **argv)
 		.tls               = ns.https,
 		.auth              = auth,
 	};
-	if ((e = sje__gw_open(&gwo, sje__sched_post, sched, &gw, http_url,
+	if ((e = sje__gw_open(&gwo, sje__validate_post, sched, &gw, http_url,
 	         sizeof(http_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for HTTP on '%s': %s",
 		    cfg->http.listen,

@@ -102,7 +102,8 @@ void sje__text_escape(sje__buf *b, const char *s, size_t len);
 #define SJE_MAX_FUNCTION_BYTES 128u
 #define SJE_MAX_PARAMS_BYTES (1024u * 1024u) // params or result JSON
 #define SJE_MAX_JOBS_PER_CALL 10000u
-#define SJE_MAX_DEPENDS 10000u // parents of one job
+#define SJE_MAX_DEPENDS 10000u         // parents of one job
+#define SJE_MAX_EDGES_PER_CALL 100000u // depends_on entries in one submit
 #define SJE_MAX_LABELS 64u
 #define SJE_MAX_JSON_DEPTH 64u
 

@@ -522,6 +522,7 @@ rpc_on_request(rpc_call *call, nng_msg *msg)
 	call->base.method  = f.method;
 	call->base.input   = f.input;
 	call->base.origin  = "rpc";
+	call->base.checked = false; // a reused call: validate.c sets it
 	call->state        = CALL_BUSY;
 	f.input            = NULL; // the call's now
 	sje__rpc_frame_fini(&f);

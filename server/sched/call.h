@@ -29,6 +29,7 @@ struct sje__call {
 	unsigned                          method; // index in service
 	ProtobufCMessage                 *input;  // owned by the front door
 	const char                       *origin; // "rpc" or "http", for logs
+	bool checked; // the doors checked the input (door/validate.h)
 };
 
 // sje__call_service, sje__call_method and sje__call_input describe a call;

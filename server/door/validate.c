@@ -1,0 +1,153 @@
+// validate.c — the doors' checks before posting (validate.h).
+//
+// The checks and their messages are the scheduler's own, in the same
+// order for each job (its spec, the dependencies so far, its task_id
+// against those before it, then the encoding), so that a request is
+// refused the same way whichever side refuses it. Runs on the door's
+// thread (nng's), on a call that no other thread touches yet.
+#include "door/validate.h"
+
+#include "methods.h"
+#include "sched/hmap.h"
+#include "sched/scheduler.h"
+#include "store/job.h"
+#include "util.h"
+
+#include <sje/v1/coordinator.pb-c.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+// validate_fail answers call with err and the message, naming field of
+// the i-th job as the scheduler does: plainly for a request of one job
+// (prefix NULL), as "jobs[i].field" in a batch.
+static void validate_fail(sje__call *call, sje_err err, const char *prefix,
+    size_t i, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void
+validate_fail(sje__call *call, sje_err err, const char *prefix, size_t i,
+    const char *field, const char *fmt, ...)
+{
+	char    where[160], msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (prefix == NULL) {
+		sje__snprintf(where, sizeof(where), "%s", field ? field : "");
+	} else if (field != NULL) {
+		sje__snprintf(
+		    where, sizeof(where), "%s[%zu].%s", prefix, i, field);
+	} else {
+		sje__snprintf(where, sizeof(where), "%s[%zu]", prefix, i);
+	}
+	sje__call_error(call, err, where, "%s", msg);
+}
+
+// validate_spec_encodes is true when spec packs into bytes that unpack
+// again: protobuf-c keeps unknown fields and packs them back, and some it
+// accepts (a field number 0 under a non-minimal tag) do not decode once
+// packed. The scheduler stores only specs that read back.
+static bool
+validate_spec_encodes(const Sje__V1__JobSpec *spec)
+{
+	size_t   len = sje__v1__job_spec__get_packed_size(spec);
+	uint8_t *buf = malloc(len + 1);
+	if (buf == NULL) {
+		return true; // the scheduler packs it again, and decides
+	}
+	sje__v1__job_spec__pack(spec, buf);
+	Sje__V1__JobSpec *back = sje__v1__job_spec__unpack(NULL, len, buf);
+	free(buf);
+	if (back == NULL) {
+		return false;
+	}
+	sje__v1__job_spec__free_unpacked(back, NULL);
+	return true;
+}
+
+// validate_submit checks a SubmitRequest (see validate.h): 1 when it
+// passes, 0 when it was refused (and answered), -1 when memory ran short
+// before every check was made (the scheduler then checks it all).
+static int
+validate_submit(sje__call *call, const Sje__V1__SubmitRequest *req)
+{
+	size_t n = req->n_jobs;
+	if (n < 1) {
+		sje__call_error(call, SJE_EINVAL, "jobs",
+		    "jobs: at least 1 entry is required");
+		return 0;
+	}
+	if (n > SJE_MAX_JOBS_PER_CALL) {
+		sje__call_error(call, SJE_ELIMIT, "jobs",
+		    "jobs: at most %u entries per call",
+		    SJE_MAX_JOBS_PER_CALL);
+		return 0;
+	}
+	// One job: its fields are named plainly ("task_id"); a batch's as
+	// "jobs[i].task_id".
+	const char *prefix = n == 1 ? NULL : "jobs";
+	char        field[96], msg[256];
+	size_t      edges = 0;
+	int         ok    = 1;
+	sje__hmap   seen;
+	sje__hmap_init(&seen);
+	for (size_t i = 0; i < n && ok; i++) {
+		const Sje__V1__JobSpec *spec = req->jobs[i];
+		const char             *id   = spec->task_id;
+		if (sje__job_spec_check(spec, field, sizeof(field), msg,
+		        sizeof(msg)) != SJE_OK) {
+			validate_fail(
+			    call, SJE_EINVAL, prefix, i, field, "%s", msg);
+			ok = 0;
+		} else if ((edges += spec->n_depends_on) >
+		    SJE_MAX_EDGES_PER_CALL) {
+			validate_fail(call, SJE_ELIMIT, prefix, i,
+			    "depends_on",
+			    "at most %u dependencies in one request",
+			    SJE_MAX_EDGES_PER_CALL);
+			ok = 0;
+		} else if (id != NULL && id[0] != '\0' &&
+		    sje__hmap_get(&seen, id) != NULL) {
+			validate_fail(call, SJE_EINVAL, prefix, i, "task_id",
+			    "task_id '%s' appears twice in the request", id);
+			ok = 0;
+		} else if (id != NULL && id[0] != '\0' &&
+		    sje__hmap_put(&seen, id, (void *) spec) != SJE_OK) {
+			ok = -1; // no memory for the set: the scheduler checks
+			break;
+		} else if (!validate_spec_encodes(spec)) {
+			validate_fail(call, SJE_EINVAL, prefix, i, "task_id",
+			    "the job spec holds malformed unknown fields");
+			ok = 0;
+		}
+	}
+	sje__hmap_fini(&seen);
+	return ok;
+}
+
+bool
+sje__validate_call(sje__call *call)
+{
+	if (sje__call_service(call) == &sje__v1__coordinator__descriptor &&
+	    sje__call_method(call) == SJE__COORD_SUBMIT &&
+	    sje__call_input(call) != NULL) {
+		int rc = validate_submit(call,
+		    (const Sje__V1__SubmitRequest *) sje__call_input(call));
+		if (rc == 0) {
+			return false;
+		}
+		call->checked = rc == 1;
+	}
+	return true;
+}
+
+void
+sje__validate_post(void *sched, sje__call *call)
+{
+	if (sje__validate_call(call)) {
+		sje__sched_post(sched, call);
+	}
+}
