@@ -15,6 +15,9 @@
 
 #include <stdlib.h>
 
+// sched_recover_row makes the sched_job of one unfinished row
+// (sje__store_scan_active's callback): on the heap its state says, a
+// RUNNING one with a lease's time from now.
 static sje_err
 sched_recover_row(void *arg, const sje__job_row *row)
 {
