@@ -1,11 +1,16 @@
-// sched_jobs.c — state changes of the scheduler's jobs: retries and
-// back-off, finishing, dependencies (release and cascade), held calls.
-// See sched.c for the design; scheduler thread only.
-#include "sched/sched_int.h"
+// jobs.c — state changes of the scheduler's jobs (jobs.h): retries and
+// back-off, finishing, dependencies (release and cascade), and the Wait
+// holds a finished job answers. See round.c for the design; scheduler
+// thread only.
+#include "sched/jobs.h"
+
+#include "sched/heap.h"
+#include "sched/reply.h"
+#include "sched/table.h"
+#include "sched/txn.h"
 
 #include "log.h"
 #include "pbjson.h"
-#include "sched/workflow.h"
 #include "store/job.h"
 #include "util.h"
 
@@ -14,44 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-// ---- state changes ----------------------------------------------------
-
-// sje__sched_count updates fn's counters for a job entering state.
-void
-sje__sched_count(sched_fn *f, int state)
-{
-	switch (state) {
-	case ST_SUCCEEDED:
-		f->succeeded++;
-		break;
-	case ST_FAILED:
-		f->failed++;
-		break;
-	case ST_CANCELLED:
-		f->cancelled++;
-		break;
-	case SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED:
-		f->upstream_failed++;
-		break;
-	default:
-		break;
-	}
-}
-
-// sje__sched_hist_add records one duration.
-void
-sje__sched_hist_add(sched_hist *h, sje_time_ms ms)
-{
-	double v = ms < 0 ? 0 : (double) ms;
-	int    i = 0;
-	while (i < SCHED_HIST_N && v > sched_hist_ms[i]) {
-		i++;
-	}
-	h->counts[i]++;
-	h->sum_ms += v;
-	h->n++;
-}
 
 // sje__sched_set_state moves j (and its row) to state, logging a bug if the
 // state machine does not allow it.
@@ -328,173 +295,6 @@ sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
 	}
 	sje__sched_save(s, row, ST_RUNNING, j->lease_id);
 	sje__sched_event_push(s, j, row->worker, type, message);
-}
-
-// ---- held calls ----------------------------------------------------------
-
-// The deadline heap of held calls, earliest deadline first (a hold's
-// deadline never changes). Ties come out in no particular order: each is
-// answered in the same round either way.
-
-static void
-hold_heap_set(sched_hheap *q, size_t i, sched_hold *h)
-{
-	q->v[i]     = h;
-	h->heap_idx = i;
-}
-
-static void
-hold_heap_up(sched_hheap *q, size_t i)
-{
-	sched_hold *h = q->v[i];
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (q->v[p]->deadline_ms <= h->deadline_ms) {
-			break;
-		}
-		hold_heap_set(q, i, q->v[p]);
-		i = p;
-	}
-	hold_heap_set(q, i, h);
-}
-
-static void
-hold_heap_down(sched_hheap *q, size_t i)
-{
-	sched_hold *h = q->v[i];
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= q->n) {
-			break;
-		}
-		if (c + 1 < q->n &&
-		    q->v[c + 1]->deadline_ms < q->v[c]->deadline_ms) {
-			c++;
-		}
-		if (h->deadline_ms <= q->v[c]->deadline_ms) {
-			break;
-		}
-		hold_heap_set(q, i, q->v[c]);
-		i = c;
-	}
-	hold_heap_set(q, i, h);
-}
-
-static void
-hold_heap_remove(sched_hheap *q, sched_hold *h)
-{
-	size_t i = h->heap_idx;
-	if (i >= q->n || q->v[i] != h) {
-		return;
-	}
-	sched_hold *last = q->v[--q->n];
-	if (i < q->n) {
-		hold_heap_set(q, i, last);
-		hold_heap_up(q, i);
-		hold_heap_down(q, last->heap_idx);
-	}
-}
-
-sched_hold *
-sje__sched_hold_add(
-    sje__sched *s, hold_kind kind, sje__call *call, uint32_t wait_ms)
-{
-	sched_hheap *q = &s->hold_heap;
-	if (!sje__sched_grow((void **) &q->v, &q->cap, q->n, sizeof(*q->v))) {
-		sje__sched_fatal("allocation", SJE_ENOMEM);
-	}
-	sched_hold  *h = sje__sched_xalloc(sizeof(*h));
-	sched_holds *l = &s->holds[kind];
-	h->kind        = kind;
-	h->call        = call;
-	h->deadline_ms = s->now_ms + wait_ms;
-	h->prev        = l->tail;
-	if (l->tail != NULL) {
-		l->tail->next = h;
-	} else {
-		l->head = h;
-	}
-	l->tail = h;
-	l->n++;
-	size_t i = q->n++;
-	hold_heap_set(q, i, h);
-	hold_heap_up(q, i);
-	return h;
-}
-
-void
-sje__sched_hold_remove(sje__sched *s, sched_hold *h)
-{
-	sched_holds *l = &s->holds[h->kind];
-	if (h->prev != NULL) {
-		h->prev->next = h->next;
-	} else {
-		l->head = h->next;
-	}
-	if (h->next != NULL) {
-		h->next->prev = h->prev;
-	} else {
-		l->tail = h->prev;
-	}
-	l->n--;
-	hold_heap_remove(&s->hold_heap, h);
-	if (h->kind == HOLD_FETCH && h->worker != NULL) {
-		h->worker->n_holds--;
-	}
-	free(h);
-}
-
-// sje__sched_wait_reply answers a Wait call with the current record of every
-// job it names.
-void
-sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done)
-{
-	const Sje__V1__WaitRequest *req =
-	    (const Sje__V1__WaitRequest *) sje__call_input(call);
-	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
-	reply.jobs =
-	    sje__sched_xalloc(sizeof(*reply.jobs) * (req->n_task_ids + 1));
-	for (size_t i = 0; i < req->n_task_ids; i++) {
-		sje__job_row *row;
-		if (sje__store_get_job(s->store, req->task_ids[i], &row) !=
-		    SJE_OK) {
-			continue;
-		}
-		sje_err err =
-		    sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
-		if (err == SJE_OK) {
-			sje__sched_attach_attempts(
-			    s, reply.jobs[reply.n_jobs], row->id);
-			reply.n_jobs++;
-		}
-		sje__job_row_free(row);
-	}
-	reply.done = done;
-	sje__sched_reply_ok(s, call, &reply.base);
-	for (size_t i = 0; i < reply.n_jobs; i++) {
-		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
-	}
-	free(reply.jobs);
-}
-
-// sje__sched_hold_detach takes a Wait hold off the jobs it waits on.
-void
-sje__sched_hold_detach(sje__sched *s, sched_hold *h)
-{
-	const Sje__V1__WaitRequest *req =
-	    (const Sje__V1__WaitRequest *) sje__call_input(h->call);
-	for (size_t i = 0; i < req->n_task_ids; i++) {
-		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
-		if (j == NULL) {
-			continue;
-		}
-		for (size_t k = 0; k < j->n_waiters; k++) {
-			if (j->waiters[k] == h) {
-				j->waiters[k] = j->waiters[--j->n_waiters];
-				break;
-			}
-		}
-	}
 }
 
 // sched_hold_job_done tells a Wait hold that one of its jobs finished.

@@ -1,0 +1,254 @@
+// reply.c — the out queue and the event queue (reply.h). Replies are
+// packed when queued (so they may borrow anything) and sent by round.c
+// after the commit, as the events are published; so nothing is answered
+// before it is durable. Also the replies that several handlers and the
+// timers make from the store. Scheduler thread only.
+#include "sched/reply.h"
+
+#include "sched/txn.h"
+
+#include "log.h"
+#include "pbjson.h"
+#include "store/job.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+sched_out_push(sje__sched *s, sched_reply r)
+{
+	if (!sje__sched_grow(
+	        (void **) &s->out, &s->cap_out, s->n_out, sizeof(*s->out))) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	s->out[s->n_out++] = r;
+}
+
+// sje__sched_reply_ok packs msg now (it may borrow anything) and sends it
+// after the round's commit.
+void
+sje__sched_reply_ok(
+    sje__sched *s, sje__call *call, const ProtobufCMessage *msg)
+{
+	size_t   n    = protobuf_c_message_get_packed_size(msg);
+	uint8_t *body = sje__sched_xalloc(n > 0 ? n : 1);
+	protobuf_c_message_pack(msg, body);
+	sched_out_push(s,
+	    (sched_reply) { .call = call, .code = 0, .body = body, .len = n });
+}
+
+// sje__sched_reply_err queues an error reply: err's status, field, message.
+void
+sje__sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
+    const char *field, const char *fmt, ...)
+{
+	char    msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sched_out_push(s,
+	    (sched_reply) { .call = call,
+	        .code             = sje_err_to_status(err),
+	        .message          = sje__sched_xstrdup(msg),
+	        .field = field != NULL ? sje__sched_xstrdup(field) : NULL });
+}
+
+// sje__sched_event_full makes the event of j entering (or, for progress and
+// cancel, being in) its current state: numbered, packed, kept in the store
+// within the round's transaction, and queued for publishing after commit.
+void
+sje__sched_event_full(sje__sched *s, const sched_job *j, const char *worker,
+    const char *error_type, const char *error_message,
+    const Sje__V1__Progress *progress, bool cancel_requested)
+{
+	if (!sje__sched_grow(
+	        (void **) &s->evq, &s->cap_ev, s->n_ev, sizeof(*s->evq))) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	Sje__V1__JobEvent  ev = SJE__V1__JOB_EVENT__INIT;
+	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
+	Sje__V1__JobError  er = SJE__V1__JOB_ERROR__INIT;
+	at.unix_ms            = s->now_unix_ms;
+	ev.task_id            = j->task_id;
+	ev.function           = j->fn->name;
+	ev.state              = j->state;
+	ev.attempt            = j->attempt;
+	ev.worker             = (char *) (worker != NULL ? worker : "");
+	ev.at                 = &at;
+	ev.progress           = (Sje__V1__Progress *) progress;
+	ev.cancel_requested   = cancel_requested;
+	if (error_type != NULL || error_message != NULL) {
+		er.type = (char *) (error_type != NULL ? error_type : "");
+		er.message =
+		    (char *) (error_message != NULL ? error_message : "");
+		ev.error = &er;
+	}
+	// The store numbers the event, in the round's transaction.
+	sje__sched_txn(s);
+	sje_err err = sje__store_next_event_seq(s->store, &ev.seq);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store event seq", err);
+	}
+	s->event_seq   = ev.seq;
+	sched_event *e = &s->evq[s->n_ev];
+	sje__events_topic(&ev, e->topic, sizeof(e->topic));
+	e->len  = sje__v1__job_event__get_packed_size(&ev);
+	e->data = sje__sched_xalloc(e->len + 1);
+	sje__v1__job_event__pack(&ev, e->data);
+	err = sje__store_add_event(
+	    s->store, ev.seq, j->task_id, e->data, e->len);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store event", err);
+	}
+	s->n_ev++;
+}
+
+// sje__sched_event_push queues the event of j entering its current state.
+void
+sje__sched_event_push(sje__sched *s, const sched_job *j, const char *worker,
+    const char *error_type, const char *error_message)
+{
+	sje__sched_event_full(
+	    s, j, worker, error_type, error_message, NULL, false);
+}
+
+// sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with
+// the job by protobuf_c_message_free_unpacked).
+void
+sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
+{
+	sje__attempt_row *rows;
+	size_t            n;
+	sje_err err = sje__store_list_attempts(s->store, id, &rows, &n);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store attempts", err);
+	}
+	if (n == 0) {
+		sje__attempt_rows_free(rows, n);
+		return;
+	}
+	job->attempts = sje__sched_xalloc(sizeof(*job->attempts) * n);
+	for (size_t i = 0; i < n; i++) {
+		Sje__V1__Attempt *a = sje__sched_xalloc(sizeof(*a));
+		sje__v1__attempt__init(a);
+		a->number  = rows[i].number;
+		a->worker  = sje__sched_xstrdup(rows[i].worker);
+		a->outcome = rows[i].outcome;
+		if (rows[i].started_ms != 0) {
+			a->started_at =
+			    sje__sched_xalloc(sizeof(*a->started_at));
+			sje__v1__timestamp__init(a->started_at);
+			a->started_at->unix_ms = rows[i].started_ms;
+		}
+		if (rows[i].finished_ms != 0) {
+			a->finished_at =
+			    sje__sched_xalloc(sizeof(*a->finished_at));
+			sje__v1__timestamp__init(a->finished_at);
+			a->finished_at->unix_ms = rows[i].finished_ms;
+		}
+		if (rows[i].error_type != NULL ||
+		    rows[i].error_message != NULL) {
+			a->error = sje__sched_xalloc(sizeof(*a->error));
+			sje__v1__job_error__init(a->error);
+			a->error->type =
+			    sje__sched_xstrdup(rows[i].error_type);
+			a->error->message =
+			    sje__sched_xstrdup(rows[i].error_message);
+		}
+		job->attempts[job->n_attempts++] = a;
+	}
+	sje__attempt_rows_free(rows, n);
+}
+
+// sje__sched_wait_reply answers a Wait call with the current record of every
+// job it names.
+void
+sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done)
+{
+	const Sje__V1__WaitRequest *req =
+	    (const Sje__V1__WaitRequest *) sje__call_input(call);
+	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
+	reply.jobs =
+	    sje__sched_xalloc(sizeof(*reply.jobs) * (req->n_task_ids + 1));
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sje__job_row *row;
+		if (sje__store_get_job(s->store, req->task_ids[i], &row) !=
+		    SJE_OK) {
+			continue;
+		}
+		sje_err err =
+		    sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
+		if (err == SJE_OK) {
+			sje__sched_attach_attempts(
+			    s, reply.jobs[reply.n_jobs], row->id);
+			reply.n_jobs++;
+		}
+		sje__job_row_free(row);
+	}
+	reply.done = done;
+	sje__sched_reply_ok(s, call, &reply.base);
+	for (size_t i = 0; i < reply.n_jobs; i++) {
+		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
+	}
+	free(reply.jobs);
+}
+
+// events_acc collects kept events for a ListEvents reply.
+typedef struct events_acc {
+	Sje__V1__JobEvent **v;
+	size_t              n;
+	uint64_t            last;
+} events_acc;
+
+static sje_err
+events_collect(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+	events_acc        *acc = arg;
+	Sje__V1__JobEvent *ev  = sje__v1__job_event__unpack(NULL, len, data);
+	acc->last              = seq;
+	if (ev != NULL) {
+		acc->v[acc->n++] = ev;
+	}
+	return SJE_OK;
+}
+
+// sje__sched_events_reply answers a ListEvents call with the kept events it
+// asks for; with none to give it answers only when force is set. Returns
+// whether it answered.
+bool
+sje__sched_events_reply(sje__sched *s, sje__call *call, bool force)
+{
+	const Sje__V1__ListEventsRequest *req =
+	    (const Sje__V1__ListEventsRequest *) sje__call_input(call);
+	// sje__sched_list_events refused a limit past SCHED_EVENTS_MAX.
+	uint32_t limit = req->limit == 0 ? SCHED_EVENTS_DEFAULT : req->limit;
+	if (!force && req->after >= s->event_seq) {
+		return false;
+	}
+	events_acc acc = { .v = sje__sched_xalloc(sizeof(*acc.v) * limit) };
+	sje_err    err = sje__store_list_events(
+	       s->store, req->after, req->task_id, limit, events_collect, &acc);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store events", err);
+	}
+	bool answered = false;
+	if (acc.n > 0 || force) {
+		Sje__V1__ListEventsReply reply =
+		    SJE__V1__LIST_EVENTS_REPLY__INIT;
+		reply.events   = acc.v;
+		reply.n_events = acc.n;
+		reply.next     = acc.n > 0 ? acc.last : req->after;
+		sje__sched_reply_ok(s, call, &reply.base);
+		answered = true;
+	}
+	for (size_t i = 0; i < acc.n; i++) {
+		sje__v1__job_event__free_unpacked(acc.v[i], NULL);
+	}
+	free(acc.v);
+	return answered;
+}

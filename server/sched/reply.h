@@ -1,0 +1,45 @@
+// reply.h — what a round sends out after its commit: replies and errors
+// (the out queue) and events (numbered and kept in the store within the
+// round's transaction, published after the commit); and the replies more
+// than one file makes: a Wait's job records, a ListEvents' kept events, a
+// job's attempt history. Scheduler thread only.
+#ifndef SJE_SERVER_SCHED_REPLY_H
+#define SJE_SERVER_SCHED_REPLY_H
+
+#include "sched/state.h"
+
+// sje__sched_reply_ok packs msg now (it may borrow anything) and sends it
+// after the round's commit.
+void sje__sched_reply_ok(
+    sje__sched *s, sje__call *call, const ProtobufCMessage *msg);
+
+// sje__sched_reply_err queues an error reply: err's status, field, message.
+void sje__sched_reply_err(sje__sched *s, sje__call *call, sje_err err,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+// sje__sched_event_full makes the event of j entering (or, for progress and
+// cancel, being in) its current state: numbered, packed, kept in the store
+// within the round's transaction, and queued for publishing after commit.
+void sje__sched_event_full(sje__sched *s, const sched_job *j,
+    const char *worker, const char *error_type, const char *error_message,
+    const Sje__V1__Progress *progress, bool cancel_requested);
+
+// sje__sched_event_push queues the event of j entering its current state.
+void sje__sched_event_push(sje__sched *s, const sched_job *j,
+    const char *worker, const char *error_type, const char *error_message);
+
+// sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with
+// the job by protobuf_c_message_free_unpacked).
+void sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
+
+// sje__sched_wait_reply answers a Wait call with the current record of every
+// job it names.
+void sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done);
+
+// sje__sched_events_reply answers a ListEvents call with the kept events it
+// asks for; with none to give it answers only when force is set. Returns
+// whether it answered.
+bool sje__sched_events_reply(sje__sched *s, sje__call *call, bool force);
+
+#endif // SJE_SERVER_SCHED_REPLY_H

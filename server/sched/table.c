@@ -1,0 +1,339 @@
+// table.c — the scheduler's tables in memory (table.h): functions and
+// their counters, workers and their sessions, jobs on and off the heaps,
+// leases, the lists of held calls, and the parent-child links. No I/O;
+// scheduler thread only.
+#include "sched/table.h"
+
+#include "sched/heap.h"
+
+#include "log.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+sched_fn *
+sje__sched_fn_find(sje__sched *s, const char *name)
+{
+	return sje__hmap_get(&s->fn_map, name);
+}
+
+bool
+sje__sched_fn_unserved(const sched_fn *f)
+{
+	return f->n_workers == 0 && !f->configured;
+}
+
+sched_fn *
+sje__sched_fn_get(sje__sched *s, const char *name)
+{
+	sched_fn *f = sje__hmap_get(&s->fn_map, name);
+	if (f != NULL) {
+		return f;
+	}
+	f       = sje__sched_xalloc(sizeof(*f));
+	f->name = sje__sched_xstrdup(name);
+	if (sje__hmap_put(&s->fn_map, f->name, f) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	f->next = s->fns;
+	if (s->fns != NULL) {
+		s->fns->prev = f;
+	}
+	s->fns = f;
+	s->n_unserved++;
+	return f;
+}
+
+void
+sje__sched_fn_sweep(sje__sched *s)
+{
+	sched_fn *f = s->fns;
+	while (f != NULL) {
+		sched_fn *next = f->next;
+		if (f->n_jobs == 0 && f->n_workers == 0 && !f->configured) {
+			// Its counters go on in the forgotten functions'
+			// sum, so that totals never go down.
+			sched_fn *g = &s->forgotten;
+			g->submitted += f->submitted;
+			g->succeeded += f->succeeded;
+			g->failed += f->failed;
+			g->cancelled += f->cancelled;
+			g->retried += f->retried;
+			g->upstream_failed += f->upstream_failed;
+			sje__sched_hist_merge(&g->wait, &f->wait);
+			sje__sched_hist_merge(&g->run, &f->run);
+			sje__hmap_del(&s->fn_map, f->name);
+			if (f->prev != NULL) {
+				f->prev->next = f->next;
+			} else {
+				s->fns = f->next;
+			}
+			if (f->next != NULL) {
+				f->next->prev = f->prev;
+			}
+			s->n_unserved--;
+			free(f->ready.v);
+			free(f->name);
+			free(f);
+		}
+		f = next;
+	}
+}
+
+// sje__sched_count updates fn's counters for a job entering state.
+void
+sje__sched_count(sched_fn *f, int state)
+{
+	switch (state) {
+	case ST_SUCCEEDED:
+		f->succeeded++;
+		break;
+	case ST_FAILED:
+		f->failed++;
+		break;
+	case ST_CANCELLED:
+		f->cancelled++;
+		break;
+	case SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED:
+		f->upstream_failed++;
+		break;
+	default:
+		break;
+	}
+}
+
+sched_worker *
+sje__sched_worker_find(sje__sched *s, uint64_t session)
+{
+	return session != 0 ? sje__umap_get(&s->sessions, session) : NULL;
+}
+
+void
+sje__sched_worker_drop(sje__sched *s, sched_worker *w)
+{
+	for (sched_worker **pp = &s->workers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	sje__umap_del(&s->sessions, w->session);
+	for (size_t i = 0; i < w->n_fns; i++) {
+		sched_fn *f = w->fns[i];
+		if (--f->n_workers == 0 && !f->configured) {
+			s->n_unserved++;
+		}
+	}
+	sje__sched_worker_free(w);
+}
+
+void
+sje__sched_worker_free(sched_worker *w)
+{
+	for (size_t i = 0; i < w->n_labels; i++) {
+		free(w->labels[i].key);
+		free(w->labels[i].value);
+	}
+	free(w->labels);
+	free(w->fns);
+	free(w->name);
+	free(w);
+}
+
+void
+sje__sched_job_free(sched_job *j)
+{
+	if (j->fn != NULL) {
+		j->fn->n_jobs--;
+	}
+	for (uint32_t i = 0; i < j->n_children; i++) {
+		free(j->children[i]);
+	}
+	free(j->children);
+	free(j->waiters);
+	free(j->task_id);
+	free(j);
+}
+
+// sje__sched_link makes child wait for parent (both unfinished).
+void
+sje__sched_link(sched_job *parent, sched_job *child)
+{
+	if (parent->n_children == parent->cap_children) {
+		uint32_t nc =
+		    parent->cap_children != 0 ? parent->cap_children * 2 : 2;
+		char **nv = realloc(parent->children, sizeof(*nv) * nc);
+		if (nv == NULL) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+		parent->children     = nv;
+		parent->cap_children = nc;
+	}
+	parent->children[parent->n_children++] =
+	    sje__sched_xstrdup(child->task_id);
+	child->n_waiting++;
+}
+
+// sje__sched_ready puts a QUEUED job on its function's heap.
+void
+sje__sched_ready(sje__sched *s, sched_job *j)
+{
+	j->queued_ms = s->now_ms;
+	sje__sched_heap_push(&j->fn->ready, j);
+	s->n_ready++;
+}
+
+// sje__sched_unqueue takes a job off whichever heap holds it.
+void
+sje__sched_unqueue(sje__sched *s, sched_job *j)
+{
+	if (j->heap_idx == SIZE_MAX) {
+		return;
+	}
+	if (j->state == ST_SCHEDULED) {
+		sje__sched_heap_remove(&s->delayed, j);
+	} else {
+		sje__sched_heap_remove(&j->fn->ready, j);
+		s->n_ready--;
+	}
+}
+
+void
+sje__sched_lease_new(sje__sched *s, sched_job *j)
+{
+	uint64_t id;
+	do {
+		id = sje__random_u64();
+	} while (id == 0 || id == j->lease_id ||
+	    sje__umap_get(&s->leases, id) != NULL);
+	j->lease_id = id;
+	if (sje__umap_put(&s->leases, id, j) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+}
+
+// lease_due is when j's lease or its timeout (with grace_ms) runs out,
+// whichever is first.
+static sje_dur_ms
+lease_due(const sched_job *j, sje_dur_ms grace_ms)
+{
+	sje_dur_ms due = j->lease_expires_ms;
+	if (j->timeout_s != 0) {
+		sje_dur_ms t = j->started_ms +
+		    (sje_dur_ms) j->timeout_s * 1000 + grace_ms;
+		if (t < due) {
+			due = t;
+		}
+	}
+	return due;
+}
+
+void
+sje__sched_lease_track(sje__sched *s, sched_job *j)
+{
+	j->lease_due_ms = lease_due(j, s->lease_ms);
+	sje__sched_heap_push(&s->lease_heap, j);
+}
+
+sched_job *
+sje__sched_lease_next(sje__sched *s)
+{
+	sje_dur_ms grace_ms = s->lease_ms;
+	while (s->lease_heap.n > 0 &&
+	    s->lease_heap.v[0]->lease_due_ms <= s->now_ms) {
+		sched_job *j   = s->lease_heap.v[0];
+		sje_dur_ms due = lease_due(j, grace_ms);
+		if (due <= s->now_ms) {
+			sje__sched_heap_remove(&s->lease_heap, j);
+			return j;
+		}
+		// Heartbeats extended its lease: file it under the new end.
+		j->lease_due_ms = due;
+		sje__sched_heap_fix(&s->lease_heap, j);
+	}
+	return NULL;
+}
+
+sje_dur_ms
+sje__sched_mono_of(const sje__sched *s, sje_time_ms unix_ms)
+{
+	return unix_ms != 0 ? s->now_ms + (unix_ms - s->now_unix_ms) : 0;
+}
+
+void
+sje__sched_release_lease(sje__sched *s, sched_job *j)
+{
+	if (j->lease_id != 0 && sje__umap_get(&s->leases, j->lease_id) == j) {
+		sje__umap_del(&s->leases, j->lease_id);
+	}
+	sje__sched_heap_remove(&s->lease_heap, j);
+	if (j->worker != NULL && j->worker->busy > 0) {
+		j->worker->busy--;
+	}
+	j->worker           = NULL;
+	j->lease_expires_ms = 0;
+}
+
+sched_hold *
+sje__sched_hold_add(
+    sje__sched *s, hold_kind kind, sje__call *call, uint32_t wait_ms)
+{
+	sched_hold  *h = sje__sched_xalloc(sizeof(*h));
+	sched_holds *l = &s->holds[kind];
+	h->kind        = kind;
+	h->call        = call;
+	h->deadline_ms = s->now_ms + wait_ms;
+	h->prev        = l->tail;
+	if (l->tail != NULL) {
+		l->tail->next = h;
+	} else {
+		l->head = h;
+	}
+	l->tail = h;
+	l->n++;
+	sje__sched_hheap_push(&s->hold_heap, h);
+	return h;
+}
+
+void
+sje__sched_hold_remove(sje__sched *s, sched_hold *h)
+{
+	sched_holds *l = &s->holds[h->kind];
+	if (h->prev != NULL) {
+		h->prev->next = h->next;
+	} else {
+		l->head = h->next;
+	}
+	if (h->next != NULL) {
+		h->next->prev = h->prev;
+	} else {
+		l->tail = h->prev;
+	}
+	l->n--;
+	sje__sched_hheap_remove(&s->hold_heap, h);
+	if (h->kind == HOLD_FETCH && h->worker != NULL) {
+		h->worker->n_holds--;
+	}
+	free(h);
+}
+
+// sje__sched_hold_detach takes a Wait hold off the jobs it waits on.
+void
+sje__sched_hold_detach(sje__sched *s, sched_hold *h)
+{
+	const Sje__V1__WaitRequest *req =
+	    (const Sje__V1__WaitRequest *) sje__call_input(h->call);
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
+		if (j == NULL) {
+			continue;
+		}
+		for (size_t k = 0; k < j->n_waiters; k++) {
+			if (j->waiters[k] == h) {
+				j->waiters[k] = j->waiters[--j->n_waiters];
+				break;
+			}
+		}
+	}
+}
