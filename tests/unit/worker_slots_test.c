@@ -45,16 +45,26 @@ ledger_free(sje__slots *s)
 	}
 }
 
+// lease_three adds tasks a, b and c (leases 1, 2, 3) to s, in that order.
+static void
+lease_three(sje__slots *s, sje_task **a, sje_task **b, sje_task **c)
+{
+	*a = leased("a", 1);
+	*b = leased("b", 2);
+	*c = leased("c", 3);
+	assert_true(sje__slots_add(s, *a));
+	assert_true(sje__slots_add(s, *b));
+	assert_true(sje__slots_add(s, *c));
+}
+
 static void
 test_slots_hand_out_tasks_oldest_first_and_count_them_busy(void **state)
 {
 	(void) state;
 	sje__slots s = { 0 };
-	sje_task *a = leased("a", 1), *b = leased("b", 2), *c = leased("c", 3);
+	sje_task  *a, *b, *c;
 
-	assert_true(sje__slots_add(&s, a));
-	assert_true(sje__slots_add(&s, b));
-	assert_true(sje__slots_add(&s, c));
+	lease_three(&s, &a, &b, &c);
 	assert_int_equal(s.busy, 3);
 	assert_ptr_equal(sje__slots_take(&s), a);
 	assert_true(a->started);
@@ -95,11 +105,9 @@ test_slots_remove_unlinks_from_anywhere_in_the_ledger(void **state)
 {
 	(void) state;
 	sje__slots s = { 0 };
-	sje_task *a = leased("a", 1), *b = leased("b", 2), *c = leased("c", 3);
+	sje_task  *a, *b, *c;
 
-	assert_true(sje__slots_add(&s, a));
-	assert_true(sje__slots_add(&s, b));
-	assert_true(sje__slots_add(&s, c));
+	lease_three(&s, &a, &b, &c);
 	while (sje__slots_take(&s) != NULL) { }
 	sje__slots_remove(&s, b); // the middle
 	sje__task_free(b);
