@@ -99,12 +99,12 @@ sje__session_why(sje_err rv, const sje_status *st, char *buf, size_t len)
 	return buf;
 }
 
-// rt_proof adds to req the proof of our name, when we have a certificate:
+// session_proof adds to req the proof of our name, when we have a certificate:
 // a nonce from GetChallenge (copied into nonce, 64 bytes) signed with our
 // key (*cert and *sig: caller frees). A coordinator that does not know
 // GetChallenge gets no proof. Returns the error of the call otherwise.
 static sje_err
-rt_proof(sje__runtime *rt, Sje__V1__RegisterRequest *req, char **cert,
+session_proof(sje__runtime *rt, Sje__V1__RegisterRequest *req, char **cert,
     uint8_t **sig, uint8_t *nonce, sje_status *st)
 {
 	if (rt->cert_file == NULL) {
@@ -178,7 +178,7 @@ sje__session_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	char    *cert = NULL;
 	uint8_t *sig  = NULL;
 	uint8_t  nonce[64];
-	rv = rt_proof(rt, &req, &cert, &sig, nonce, st);
+	rv = session_proof(rt, &req, &cert, &sig, nonce, st);
 	if (rv == SJE_OK) {
 		rv = sje__session_call(rt, SJE__HUB_REGISTER, &req.base, &m,
 		    RT_REGISTER_TIMEOUT_MS, st);
