@@ -16,11 +16,13 @@
 //
 // Numbers are decimal; a lease id may be negative (how SQLite shows ids
 // of 2^63 and more): it is taken bit for bit. The server is
-// $SJE_CLIENT_SERVER_URL. Exits 0 when the call got an answer, 2 on bad
-// usage, 1 when the server could not be reached.
-#include <sje/client.h>
-
+// $SJE_CLIENT_SERVER_URL (default tcp://127.0.0.1:7100). Exits 0 when the
+// call got an answer, 2 on bad usage, 1 when the server could not be
+// reached. The frames are built by tests/support/rawrpc.c, with no
+// credentials.
 #include <sje/v1/worker_hub.pb-c.h>
+
+#include "rawrpc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,38 +60,45 @@ parse_u64(const char *s, uint64_t *out)
 	return errno == 0 && end != s && *end == '\0' ? 0 : -1;
 }
 
-static const char *
-code_name(int code)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-	    &sje__v1__status_code__descriptor, code);
-	return v != NULL ? v->name : "?";
-}
-
-// call makes one WorkerHub call; prints the refusal and returns 1 when the
-// server answered with an error, -1 when it could not be reached.
+// call makes one WorkerHub call (m: its index in the service); on an
+// answer of OK, *out is the reply (caller frees it). Prints the refusal
+// and returns 1 when the server answered with an error, -1 when it could
+// not be reached (or said it is unavailable).
 static int
-call(sje_client *c, unsigned m, const ProtobufCMessage *in,
+call(nng_socket s, unsigned m, const ProtobufCMessage *in,
     ProtobufCMessage **out)
 {
-	sje_status st;
-	memset(&st, 0, sizeof(st));
-	sje_err err = sje_client_call(
-	    c, &sje__v1__worker_hub__descriptor, m, in, out, 60000, &st);
-	if (err == SJE_OK) {
-		return 0;
-	}
-	if (err == SJE_EUNAVAIL || err == SJE_ETIMEDOUT) {
-		fprintf(stderr, "forge_client: %s\n", sje_strerror(err));
+	const ProtobufCMethodDescriptor *md =
+	    &sje__v1__worker_hub__descriptor.methods[m];
+	char method[160];
+	snprintf(method, sizeof(method), "/%s/%s",
+	    sje__v1__worker_hub__descriptor.name, md->name);
+	Sje__V1__Reply *r =
+	    sje_test_rawrpc_call(s, method, in, "forge_client");
+	if (r == NULL) {
 		return -1;
 	}
-	printf("refused %s %s\n", code_name(st.code),
-	    st.field[0] != '\0' ? st.field : "-");
-	return 1;
+	int rv = 0;
+	if (r->code == SJE__V1__STATUS_CODE__UNAVAILABLE ||
+	    r->code == SJE__V1__STATUS_CODE__DEADLINE_EXCEEDED) {
+		fprintf(stderr, "forge_client: %s\n",
+		    sje_test_rawrpc_code_name(r->code));
+		rv = -1;
+	} else if (r->code != SJE__V1__STATUS_CODE__OK) {
+		printf("refused %s %s\n", sje_test_rawrpc_code_name(r->code),
+		    r->field != NULL && r->field[0] != '\0' ? r->field : "-");
+		rv = 1;
+	} else if ((*out = protobuf_c_message_unpack(md->output, NULL,
+	                r->body.len, r->body.data)) == NULL) {
+		fprintf(stderr, "forge_client: the reply does not decode\n");
+		rv = -1;
+	}
+	sje__v1__reply__free_unpacked(r, NULL);
+	return rv;
 }
 
 static int
-do_register(sje_client *c, int argc, char **argv)
+do_register(nng_socket c, int argc, char **argv)
 {
 	uint64_t slots, n;
 	if (argc < 5 || parse_u64(argv[3], &slots) != 0 ||
@@ -128,7 +137,7 @@ do_register(sje_client *c, int argc, char **argv)
 }
 
 static int
-do_fetch(sje_client *c, int argc, char **argv)
+do_fetch(nng_socket c, int argc, char **argv)
 {
 	uint64_t session, wait_ms;
 	if (argc != 4 || parse_u64(argv[2], &session) != 0 ||
@@ -155,7 +164,7 @@ do_fetch(sje_client *c, int argc, char **argv)
 
 static int
 do_heartbeat(
-    sje_client *c, uint64_t session, char *task, uint64_t from, size_t n)
+    nng_socket c, uint64_t session, char *task, uint64_t from, size_t n)
 {
 	Sje__V1__RunningJob  *v = calloc(n, sizeof(*v));
 	Sje__V1__RunningJob **p = calloc(n, sizeof(*p));
@@ -186,7 +195,7 @@ do_heartbeat(
 }
 
 static int
-do_report(sje_client *c, unsigned m, uint64_t session, char *task,
+do_report(nng_socket c, unsigned m, uint64_t session, char *task,
     uint64_t from, size_t n, char *result)
 {
 	Sje__V1__JobOutcome  *v = calloc(n, sizeof(*v));
@@ -242,12 +251,15 @@ main(int argc, char **argv)
 	if (argc < 2) {
 		return usage();
 	}
-	const char     *url  = getenv("SJE_CLIENT_SERVER_URL");
-	sje_client_opts opts = { .server_url = url, .timeout_ms = 60000 };
-	sje_client     *c;
-	if (sje_client_open(&opts, &c) != SJE_OK) {
-		fprintf(stderr, "forge_client: cannot open %s\n",
-		    url != NULL ? url : "the default server");
+	const char *url = getenv("SJE_CLIENT_SERVER_URL");
+	nng_socket  c;
+	int         nrv;
+	if (url == NULL || url[0] == '\0') {
+		url = "tcp://127.0.0.1:7100";
+	}
+	if ((nrv = sje_test_rawrpc_open(url, 60000, &c)) != 0) {
+		fprintf(stderr, "forge_client: cannot open %s: %s\n", url,
+		    nng_strerror(nrv));
 		return 1;
 	}
 	int         rv  = 2;
@@ -278,6 +290,6 @@ main(int argc, char **argv)
 			    argc > 6 ? argv[6] : "{\"forged\":true}");
 		}
 	}
-	sje_client_close(c);
+	nng_close(c);
 	return rv;
 }

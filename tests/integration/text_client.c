@@ -1,7 +1,9 @@
 // text_client — a raw RPC peer for tests/integration/text.sh: it sends
 // requests whose strings hold ill-formed UTF-8 or NUL bytes, which libsje
 // (or any protobuf library that checks) would never send, and checks that
-// the server refuses each with INVALID_ARGUMENT naming the field.
+// the server refuses each with INVALID_ARGUMENT naming the field. The
+// frames are built by tests/support/rawrpc.c ("<\x01>" in a string
+// becomes a NUL byte on the wire).
 //
 //   text_client RPC_URL
 //
@@ -11,8 +13,9 @@
 #include <sje/v1/rpc.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "rawrpc.h"
+
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,58 +24,13 @@
 static nng_socket sock;
 static int        failures;
 
-// call sends body as method, after turning every "<\x01>" of the frame
-// into "<\0>" (protobuf-c cannot pack a string holding NUL); returns the
-// reply (caller frees) or NULL on a transport error.
-static Sje__V1__Reply *
-call(const char *method, const ProtobufCMessage *body)
-{
-	size_t   bn = protobuf_c_message_get_packed_size(body);
-	uint8_t *bb = malloc(bn + 1);
-	if (bb == NULL) {
-		return NULL;
-	}
-	protobuf_c_message_pack(body, bb);
-	Sje__V1__Request req = SJE__V1__REQUEST__INIT;
-	req.method           = (char *) method;
-	req.body.data        = bb;
-	req.body.len         = bn;
-	size_t   n           = sje__v1__request__get_packed_size(&req);
-	uint8_t *buf         = malloc(n + 1);
-	if (buf == NULL) {
-		free(bb);
-		return NULL;
-	}
-	sje__v1__request__pack(&req, buf);
-	free(bb);
-	for (size_t i = 0; i + 2 < n; i++) {
-		if (buf[i] == '<' && buf[i + 1] == 1 && buf[i + 2] == '>') {
-			buf[i + 1] = 0;
-		}
-	}
-	int rv = nng_send(sock, buf, n, 0);
-	free(buf);
-	if (rv != 0) {
-		fprintf(stderr, "text_client: send: %s\n", nng_strerror(rv));
-		return NULL;
-	}
-	void  *rbuf;
-	size_t rn;
-	if ((rv = nng_recv(sock, &rbuf, &rn, NNG_FLAG_ALLOC)) != 0) {
-		fprintf(stderr, "text_client: recv: %s\n", nng_strerror(rv));
-		return NULL;
-	}
-	Sje__V1__Reply *r = sje__v1__reply__unpack(NULL, rn, rbuf);
-	nng_free(rbuf, rn);
-	return r;
-}
-
 // expect checks that method refuses body with INVALID_ARGUMENT on field.
 static void
 expect(const char *what, const char *method, const ProtobufCMessage *body,
     const char *field)
 {
-	Sje__V1__Reply *r = call(method, body);
+	Sje__V1__Reply *r =
+	    sje_test_rawrpc_call(sock, method, body, "text_client");
 	if (r == NULL) {
 		printf("not ok - %s: no reply\n", what);
 		failures++;
@@ -94,10 +52,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	int rv;
-	if ((rv = nng_req0_open(&sock)) != 0 ||
-	    (rv = nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, 10000)) != 0 ||
-	    (rv = nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, 10000)) != 0 ||
-	    (rv = nng_dial(sock, argv[1], NULL, 0)) != 0) {
+	if ((rv = sje_test_rawrpc_open(argv[1], 10000, &sock)) != 0) {
 		fprintf(stderr, "text_client: %s: %s\n", argv[1],
 		    nng_strerror(rv));
 		return 2;

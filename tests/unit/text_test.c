@@ -12,6 +12,7 @@
 #include <sje/v1/worker_hub.pb-c.h>
 
 #include "door/rpc.h"
+#include "rawrpc.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -101,31 +102,12 @@ test_text_escape_leaves_no_control_character(void **state)
 	free(out);
 }
 
-// frame packs a request for method around body, then turns every
-// "<\x01>" marker of the frame into "<\0>" (protobuf-c cannot pack a
-// string holding NUL, a raw peer can). Caller frees.
+// frame is sje_test_rawrpc_frame, which cannot fail here. Caller frees.
 static uint8_t *
 frame(const char *method, const ProtobufCMessage *body, size_t *len)
 {
-	size_t   bn = protobuf_c_message_get_packed_size(body);
-	uint8_t *bb = malloc(bn + 1);
-	assert_non_null(bb);
-	protobuf_c_message_pack(body, bb);
-	Sje__V1__Request req = SJE__V1__REQUEST__INIT;
-	req.method           = (char *) method;
-	req.body.data        = bb;
-	req.body.len         = bn;
-	size_t   n           = sje__v1__request__get_packed_size(&req);
-	uint8_t *buf         = malloc(n + 1);
+	uint8_t *buf = sje_test_rawrpc_frame(method, body, len);
 	assert_non_null(buf);
-	sje__v1__request__pack(&req, buf);
-	free(bb);
-	for (size_t i = 0; i + 2 < n; i++) {
-		if (buf[i] == '<' && buf[i + 1] == 1 && buf[i + 2] == '>') {
-			buf[i + 1] = 0;
-		}
-	}
-	*len = n;
 	return buf;
 }
 

@@ -1,0 +1,28 @@
+// commands.h — sje-client's commands, one function each (args.c's table
+// names them). Each returns the process's exit code (args.h) and reports
+// its own errors.
+//
+//   commands_jobs.c      submit, status, cancel, list, wait, workers
+//   commands_workflow.c  workflow, and the steps of a run for status
+//   commands_watch.c     watch
+#ifndef SJE_CLI_COMMANDS_H
+#define SJE_CLI_COMMANDS_H
+
+#include "cli.h"
+
+int sje__cmd_submit(sje__cli *c, const sje__args *a);
+int sje__cmd_status(sje__cli *c, const sje__args *a);
+int sje__cmd_cancel(sje__cli *c, const sje__args *a);
+int sje__cmd_list(sje__cli *c, const sje__args *a);
+int sje__cmd_wait(sje__cli *c, const sje__args *a);
+int sje__cmd_workers(sje__cli *c, const sje__args *a);
+int sje__cmd_workflow(sje__cli *c, const sje__args *a);
+int sje__cmd_watch(sje__cli *c, const sje__args *a);
+
+// sje__workflow_print_run shows every step of workflow run id: a table,
+// or {"workflow_id", "steps": [job, ...]} with --json, and returns CLI_OK
+// whatever the steps' states; CLI_NOTFOUND (printing nothing) when the
+// run has no steps. The connection must be open.
+int sje__workflow_print_run(sje__cli *c, const char *id);
+
+#endif // SJE_CLI_COMMANDS_H

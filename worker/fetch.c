@@ -1,0 +1,210 @@
+// fetch.c — the worker's fetch thread.
+//
+// It registers (session.c), then long-polls Fetch for as many jobs as
+// there are free slots, makes a task of each assignment (task.c) and
+// queues it in the ledger for the slots (slots.c). It waits while every
+// slot is busy. A repeated assignment (same task and lease) is ignored.
+// A Fetch that fails is retried after a back-off; one that finds the
+// session unknown registers again first.
+#include "fetch.h"
+
+#include "runtime_int.h"
+#include "session.h"
+
+#include "log.h"
+#include "methods.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// How long a Fetch may be held by the coordinator when no job is ready
+// (ms). sje_client_call cannot be interrupted, so this bounds how long a
+// stopping worker waits for its fetch thread: kept short (an idle worker
+// polls every 2 s, a negligible load) until libsje can abort a call.
+#define RT_FETCH_WAIT_MS 2000u
+// An empty Fetch reply faster than this (ms) is followed by a pause as
+// long.
+#define RT_FETCH_EMPTY_PAUSE_MS 100u
+// While jobs run and fewer than half the slots are free, the fetch thread
+// waits up to this long (ms) for more of them to free, so that one Fetch
+// brings several jobs rather than one: a call costs far more than a job of
+// a few microseconds. An idle worker fetches at once.
+#define RT_FETCH_GATHER_MS 2
+// A Fetch may take what the server may hold it for plus this (ms).
+#define RT_CALL_SLACK_MS 3000u
+
+bool
+sje__fetch_should_gather(uint32_t slots, uint32_t busy)
+{
+	return busy > 0 && (slots - busy) * 2 < slots;
+}
+
+uint32_t
+sje__fetch_max_jobs(uint32_t slots, uint32_t busy)
+{
+	uint32_t free_slots = slots - busy;
+
+	return free_slots > SJE_MAX_JOBS_PER_CALL ? SJE_MAX_JOBS_PER_CALL
+	                                          : free_slots;
+}
+
+// fetch_enqueue makes a task of a and queues it for the slots.
+static void
+fetch_enqueue(sje__runtime *rt, const Sje__V1__Assignment *a)
+{
+	const sje__fn *fn;
+	sje_task      *t;
+	sje_err        rv;
+
+	if (a == NULL || a->task_id == NULL || a->task_id[0] == '\0' ||
+	    strlen(a->task_id) > SJE_MAX_ID_BYTES || a->function == NULL) {
+		SJE_WARN("the coordinator sent a job without a valid task_id: "
+		         "ignored");
+		return;
+	}
+	fn = sje__plugins_find(rt->plugins, a->function);
+	if ((rv = sje__task_alloc(a, fn, &t)) != SJE_OK) {
+		SJE_LOG_JOB(SJE_LOG_ERROR, a->task_id,
+		    "cannot take the job: %s; it runs again when its lease "
+		    "expires",
+		    sje_strerror(rv));
+		return;
+	}
+
+	(void) pthread_mutex_lock(&rt->mtx);
+	if (!sje__slots_add(&rt->ledger, t)) {
+		(void) pthread_mutex_unlock(&rt->mtx);
+		SJE_LOG_JOB(SJE_LOG_DEBUG, a->task_id,
+		    "lease %llu received twice: ignored",
+		    (unsigned long long) a->lease_id);
+		sje__task_free(t);
+		return;
+	}
+	(void) pthread_cond_signal(&rt->slot_cv);
+	(void) pthread_mutex_unlock(&rt->mtx);
+	SJE_LOG_JOB(SJE_LOG_DEBUG, a->task_id,
+	    "leased: %s, attempt %u, timeout %u s, lease %llu", a->function,
+	    (unsigned) a->attempt, (unsigned) a->timeout_s,
+	    (unsigned long long) a->lease_id);
+}
+
+// fetch_once asks for up to max_jobs jobs and queues what comes.
+static sje_err
+fetch_once(
+    sje__runtime *rt, uint64_t session, uint32_t max_jobs, sje_status *st)
+{
+	Sje__V1__FetchRequest req = SJE__V1__FETCH_REQUEST__INIT;
+	Sje__V1__FetchReply  *reply;
+	ProtobufCMessage     *m = NULL;
+	sje_err               rv;
+	size_t                i;
+	size_t                n_jobs;
+	int64_t               start_ms;
+
+	req.session  = session;
+	req.max_jobs = max_jobs;
+	req.wait_ms  = RT_FETCH_WAIT_MS;
+	start_ms     = sje_mono_ms();
+	rv           = sje__session_call(rt, SJE__HUB_FETCH, &req.base, &m,
+	              RT_FETCH_WAIT_MS + RT_CALL_SLACK_MS, st);
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	reply = (Sje__V1__FetchReply *) m;
+	for (i = 0; i < reply->n_jobs; i++) {
+		fetch_enqueue(rt, reply->jobs[i]);
+	}
+	n_jobs = reply->n_jobs;
+	protobuf_c_message_free_unpacked(m, NULL);
+	// A coordinator that answers "nothing" at once instead of holding
+	// the call must not make this loop spin.
+	if (n_jobs == 0 &&
+	    sje_mono_ms() - start_ms < RT_FETCH_EMPTY_PAUSE_MS) {
+		sje__rt_sleep(rt, RT_FETCH_EMPTY_PAUSE_MS, &rt->stopping);
+	}
+	return SJE_OK;
+}
+
+void *
+sje__fetch_main(void *arg)
+{
+	sje__runtime *rt = arg;
+	sje__backoff  b;
+	sje_status    st;
+	sje_err       rv;
+	char          why[384];
+	bool          down = false;
+
+	if (!sje__session_first_register(rt)) {
+		goto done;
+	}
+	sje__backoff_reset(&b);
+	(void) pthread_mutex_lock(&rt->mtx);
+	for (;;) {
+		uint32_t free_slots;
+		uint64_t session;
+
+		while (!rt->stopping && rt->ledger.busy >= rt->slots) {
+			(void) pthread_cond_wait(&rt->cv, &rt->mtx);
+		}
+		if (rt->stopping) {
+			break;
+		}
+		if (sje__fetch_should_gather(rt->slots, rt->ledger.busy)) {
+			int64_t until = sje_mono_ms() + RT_FETCH_GATHER_MS;
+			while (!rt->stopping &&
+			    sje__fetch_should_gather(
+			        rt->slots, rt->ledger.busy) &&
+			    sje_mono_ms() < until) {
+				sje__cond_wait_until(&rt->cv, &rt->mtx, until);
+			}
+		}
+		free_slots = sje__fetch_max_jobs(rt->slots, rt->ledger.busy);
+		session    = rt->session;
+		(void) pthread_mutex_unlock(&rt->mtx);
+
+		rv = fetch_once(rt, session, free_slots, &st);
+		if (rv == SJE_OK) {
+			if (down) {
+				SJE_INFO("the coordinator at %s answers again",
+				    rt->server_url);
+				down = false;
+			}
+			sje__backoff_reset(&b);
+		} else if (sje__session_lost(rv)) {
+			if ((rv = sje__session_renew(rt, session, &st)) !=
+			    SJE_OK) {
+				SJE_WARN("cannot register again: %s",
+				    sje__session_why(
+				        rv, &st, why, sizeof(why)));
+				sje__rt_sleep(
+				    rt, sje__backoff_next(&b), &rt->stopping);
+			}
+		} else {
+			// Unreachable (retried) or an unexpected answer
+			// (logged, then retried too: a worker has nothing
+			// better to do).
+			if (!down) {
+				SJE_WARN("fetching jobs from %s failed: %s; "
+				         "retrying",
+				    rt->server_url,
+				    sje__session_why(
+				        rv, &st, why, sizeof(why)));
+				down = true;
+			}
+			sje__rt_sleep(
+			    rt, sje__backoff_next(&b), &rt->stopping);
+		}
+		(void) pthread_mutex_lock(&rt->mtx);
+	}
+	(void) pthread_mutex_unlock(&rt->mtx);
+
+done:
+	(void) pthread_mutex_lock(&rt->mtx);
+	rt->fetch_done = true;
+	(void) pthread_cond_broadcast(&rt->slot_cv);
+	(void) pthread_cond_broadcast(&rt->cv);
+	(void) pthread_mutex_unlock(&rt->mtx);
+	return NULL;
+}
