@@ -72,10 +72,9 @@
 #define SCHED_EVENT_RETENTION_HOOKS 1000000u
 #define SCHED_EVENTS_DEFAULT 1000u
 #define SCHED_EVENTS_MAX 10000u
-#define SCHED_HIST_N 12 // histogram bounds (see sched_hist_ms)
-#define SCHED_MAX_EDGES_PER_CALL 100000u // depends_on entries in one submit
-#define SCHED_PURGE_EVERY_MS 10000       // how often finished jobs are purged
-#define SCHED_PURGE_BATCH 10000u         // at most this many per round
+#define SCHED_HIST_N 12            // histogram bounds (see sched_hist_ms)
+#define SCHED_PURGE_EVERY_MS 10000 // how often finished jobs are purged
+#define SCHED_PURGE_BATCH 10000u   // at most this many per round
 
 enum {
 	ST_PENDING   = SJE__V1__JOB_STATE__JOB_STATE_PENDING,
