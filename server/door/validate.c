@@ -53,14 +53,17 @@ validate_fail(sje__call *call, sje_err err, const char *prefix, size_t i,
 static bool
 validate_spec_encodes(const Sje__V1__JobSpec *spec)
 {
+	uint8_t  small[2048]; // most specs: no allocation
 	size_t   len = sje__v1__job_spec__get_packed_size(spec);
-	uint8_t *buf = malloc(len + 1);
+	uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
 	if (buf == NULL) {
 		return true; // the scheduler packs it again, and decides
 	}
 	sje__v1__job_spec__pack(spec, buf);
 	Sje__V1__JobSpec *back = sje__v1__job_spec__unpack(NULL, len, buf);
-	free(buf);
+	if (buf != small) {
+		free(buf);
+	}
 	if (back == NULL) {
 		return false;
 	}
@@ -109,12 +112,12 @@ validate_submit(sje__call *call, const Sje__V1__SubmitRequest *req)
 			    "at most %u dependencies in one request",
 			    SJE_MAX_EDGES_PER_CALL);
 			ok = 0;
-		} else if (id != NULL && id[0] != '\0' &&
+		} else if (n > 1 && id != NULL && id[0] != '\0' &&
 		    sje__hmap_get(&seen, id) != NULL) {
 			validate_fail(call, SJE_EINVAL, prefix, i, "task_id",
 			    "task_id '%s' appears twice in the request", id);
 			ok = 0;
-		} else if (id != NULL && id[0] != '\0' &&
+		} else if (n > 1 && id != NULL && id[0] != '\0' &&
 		    sje__hmap_put(&seen, id, (void *) spec) != SJE_OK) {
 			ok = -1; // no memory for the set: the scheduler checks
 			break;

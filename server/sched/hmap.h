@@ -8,18 +8,31 @@
 
 #include <sje/sje.h>
 
-typedef struct sje__hmap_entry sje__hmap_entry;
+// sje__map_table is the chained table both maps are made of: one code for
+// both key kinds (hmap.c). Its fields are the maps' own.
+typedef struct sje__map_entry sje__map_entry;
+
+typedef struct sje__map_table {
+	sje__map_entry **buckets;
+	size_t           n_buckets; // a power of two, or 0 before first put
+	size_t           n;         // entries
+} sje__map_table;
 
 typedef struct sje__hmap {
-	sje__hmap_entry **buckets;
-	size_t            n_buckets; // a power of two, or 0 before first put
-	size_t            n;         // entries
+	sje__map_table t;
 } sje__hmap;
 
 // sje__hmap_init makes m empty; sje__hmap_fini frees its entries (not the
 // values). Both accept an empty map.
 void sje__hmap_init(sje__hmap *m);
 void sje__hmap_fini(sje__hmap *m);
+
+// sje__hmap_count returns the number of entries.
+static inline size_t
+sje__hmap_count(const sje__hmap *m)
+{
+	return m->t.n;
+}
 
 // sje__hmap_get returns the value under key, or NULL.
 void *sje__hmap_get(const sje__hmap *m, const char *key);
@@ -36,14 +49,11 @@ void *sje__hmap_del(sje__hmap *m, const char *key);
 void sje__hmap_each(const sje__hmap *m,
     bool (*fn)(void *arg, const char *key, void *value), void *arg);
 
-// sje__umap is the same for 64-bit keys (sessions, lease ids): chained
-// buckets of a mixed hash, doubled at load factor 1. Not thread-safe.
-typedef struct sje__umap_entry sje__umap_entry;
-
+// sje__umap is the same for 64-bit keys (sessions, lease ids), hashed
+// with a mixer so that counters spread as well as random ids. Not
+// thread-safe.
 typedef struct sje__umap {
-	sje__umap_entry **buckets;
-	size_t            n_buckets; // a power of two, or 0 before first put
-	size_t            n;         // entries
+	sje__map_table t;
 } sje__umap;
 
 // sje__umap_init makes m empty; sje__umap_fini frees its entries (not the

@@ -500,7 +500,7 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 		goto fail;
 	}
 	SJE_INFO("recovered %zu unfinished jobs (%zu ready, %zu delayed)",
-	    s->jobs.n, s->n_ready, s->delayed.n);
+	    sje__hmap_count(&s->jobs), s->n_ready, s->delayed.n);
 	if ((err = sched_sync_init(s)) != SJE_OK) {
 		goto fail;
 	}
