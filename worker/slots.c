@@ -144,11 +144,13 @@ slot_event(sje__runtime *rt, sje_task *t, const sje__outcome *o)
 	ev.attempt  = t->attempt;
 	ev.at_ms    = sje_now_ms();
 	ev.worker   = rt->name;
+	const char *running =
+	    sje_job_state_name(SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
 	if (o == NULL) {
-		ev.state = "RUNNING";
+		ev.state = running;
 	} else {
 		ev.state      = o->state;
-		ev.prev_state = "RUNNING";
+		ev.prev_state = running;
 		ev.run_s      = o->run_s;
 		if (o->ok) {
 			ev.result_json = o->result;

@@ -29,6 +29,8 @@
 // the "interrupted" error when the coordinator does not serve Release.
 #include "task.h"
 
+#include <sje/client.h>
+
 #include "log.h"
 #include "util.h"
 
@@ -597,9 +599,11 @@ sje__task_outcome(sje_task *t, sje__outcome **out)
 		msg = buf;
 	}
 	rv       = task_outcome_set(o, type, msg);
-	o->state = type == NULL                              ? "SUCCEEDED"
-	    : t->cancel == SJE__CANCEL_SERVER && !o->release ? "CANCELLED"
-	                                                     : "FAILED";
+	o->state = sje_job_state_name(type == NULL
+	        ? SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED
+	        : t->cancel == SJE__CANCEL_SERVER && !o->release
+	        ? SJE__V1__JOB_STATE__JOB_STATE_CANCELLED
+	        : SJE__V1__JOB_STATE__JOB_STATE_FAILED);
 	(void) pthread_mutex_unlock(&t->mtx);
 
 	if (rv != SJE_OK) {
@@ -624,9 +628,9 @@ sje__outcome_fail(sje__outcome *o, const char *type, const char *msg)
 	free(o->result);
 	free(o->error_type);
 	free(o->error_msg);
-	o->ok         = false;
-	o->state      = "FAILED";
-	o->result     = NULL;
+	o->ok     = false;
+	o->state  = sje_job_state_name(SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	o->result = NULL;
 	o->error_type = ty;
 	o->error_msg  = m;
 	return SJE_OK;

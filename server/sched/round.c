@@ -71,33 +71,12 @@
 #include "sched/workers.h"
 
 #include "log.h"
+#include "methods.h"
 #include "util.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <time.h>
-
-// Method indexes, in the order of the services in the .proto files.
-enum {
-	M_SUBMIT,
-	M_GET_STATUS,
-	M_WAIT,
-	M_CANCEL,
-	M_LIST_JOBS,
-	M_WORKERS,
-	M_LIST_EVENTS,
-	M_STATS,
-	M_RUN_WORKFLOW,
-};
-enum {
-	W_REGISTER,
-	W_FETCH,
-	W_HEARTBEAT,
-	W_COMPLETE,
-	W_FAIL,
-	W_RELEASE,
-	W_CHALLENGE,
-};
 
 static void
 sched_handle(sje__sched *s, sje__call *call)
@@ -106,55 +85,55 @@ sched_handle(sje__sched *s, sje__call *call)
 	unsigned                          m   = sje__call_method(call);
 	if (svc == &sje__v1__coordinator__descriptor) {
 		switch (m) {
-		case M_SUBMIT:
+		case SJE__COORD_SUBMIT:
 			sje__sched_submit(s, call);
 			return;
-		case M_GET_STATUS:
+		case SJE__COORD_GET_STATUS:
 			sje__sched_get_status(s, call);
 			return;
-		case M_WAIT:
+		case SJE__COORD_WAIT:
 			sje__sched_wait(s, call);
 			return;
-		case M_CANCEL:
+		case SJE__COORD_CANCEL:
 			sje__sched_cancel(s, call);
 			return;
-		case M_LIST_JOBS:
+		case SJE__COORD_LIST_JOBS:
 			sje__sched_list_jobs(s, call);
 			return;
-		case M_WORKERS:
+		case SJE__COORD_LIST_WORKERS:
 			sje__sched_list_workers(s, call);
 			return;
-		case M_LIST_EVENTS:
+		case SJE__COORD_LIST_EVENTS:
 			sje__sched_list_events(s, call);
 			return;
-		case M_STATS:
+		case SJE__COORD_STATS:
 			sje__sched_stats(s, call);
 			return;
-		case M_RUN_WORKFLOW:
+		case SJE__COORD_RUN_WORKFLOW:
 			sje__sched_run_workflow(s, call);
 			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {
 		switch (m) {
-		case W_REGISTER:
+		case SJE__HUB_REGISTER:
 			sje__sched_register(s, call);
 			return;
-		case W_FETCH:
+		case SJE__HUB_FETCH:
 			sje__sched_fetch(s, call);
 			return;
-		case W_HEARTBEAT:
+		case SJE__HUB_HEARTBEAT:
 			sje__sched_heartbeat(s, call);
 			return;
-		case W_COMPLETE:
+		case SJE__HUB_COMPLETE:
 			sje__sched_report(s, call, REPORT_COMPLETE);
 			return;
-		case W_FAIL:
+		case SJE__HUB_FAIL:
 			sje__sched_report(s, call, REPORT_FAIL);
 			return;
-		case W_RELEASE:
+		case SJE__HUB_RELEASE:
 			sje__sched_report(s, call, REPORT_RELEASE);
 			return;
-		case W_CHALLENGE:
+		case SJE__HUB_CHALLENGE:
 			sje__sched_challenge(s, call);
 			return;
 		}
