@@ -35,14 +35,7 @@ validate_fail(sje__call *call, sje_err err, const char *prefix, size_t i,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (prefix == NULL) {
-		sje__snprintf(where, sizeof(where), "%s", field ? field : "");
-	} else if (field != NULL) {
-		sje__snprintf(
-		    where, sizeof(where), "%s[%zu].%s", prefix, i, field);
-	} else {
-		sje__snprintf(where, sizeof(where), "%s[%zu]", prefix, i);
-	}
+	sje__job_field(where, sizeof(where), prefix, i, field);
 	sje__call_error(call, err, where, "%s", msg);
 }
 

@@ -87,14 +87,7 @@ submit_fail(sje__sched *s, sje__call *call, sje_err err, const char *prefix,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (prefix == NULL) {
-		sje__snprintf(where, sizeof(where), "%s", field ? field : "");
-	} else if (field != NULL) {
-		sje__snprintf(
-		    where, sizeof(where), "%s[%zu].%s", prefix, i, field);
-	} else {
-		sje__snprintf(where, sizeof(where), "%s[%zu]", prefix, i);
-	}
+	sje__job_field(where, sizeof(where), prefix, i, field);
 	sje__sched_reply_err(s, call, err, where, "%s", msg);
 }
 

@@ -555,3 +555,16 @@ sje__job_spec_check(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
 	}
 	return job_check_labels(spec, field, fieldlen, msg, msglen);
 }
+
+void
+sje__job_field(
+    char *buf, size_t len, const char *prefix, size_t i, const char *field)
+{
+	if (prefix == NULL) {
+		sje__snprintf(buf, len, "%s", field != NULL ? field : "");
+	} else if (field != NULL) {
+		sje__snprintf(buf, len, "%s[%zu].%s", prefix, i, field);
+	} else {
+		sje__snprintf(buf, len, "%s[%zu]", prefix, i);
+	}
+}

@@ -55,6 +55,13 @@ sje_err sje__job_row_to_pb(const sje__job_row *row, Sje__V1__Job **out);
 sje_err sje__job_spec_check(const Sje__V1__JobSpec *spec, char *field,
     size_t fieldlen, char *msg, size_t msglen);
 
+// sje__job_field writes into buf (len bytes, cut to fit) the name of
+// field of the i-th job of a request, as every refusal names it: plainly
+// for a request of one job (prefix NULL: "task_id"), "prefix[i].field"
+// in a batch ("jobs[2].function"), "prefix[i]" when field is NULL. Pure.
+void sje__job_field(
+    char *buf, size_t len, const char *prefix, size_t i, const char *field);
+
 // sje__job_id_valid is true when id is 1..SJE_MAX_ID_BYTES bytes of
 // [A-Za-z0-9_.:-] (a task_id, as submitted or generated).
 bool sje__job_id_valid(const char *id);

@@ -566,11 +566,30 @@ test_job_id_valid_accepts_the_id_alphabet_only(void **state)
 	assert_false(sje__job_id_valid(long_id));
 }
 
+static void
+test_a_field_is_named_plainly_alone_and_by_index_in_a_batch(void **state)
+{
+	(void) state;
+	char buf[64];
+	sje__job_field(buf, sizeof(buf), NULL, 0, "task_id");
+	assert_string_equal(buf, "task_id");
+	sje__job_field(buf, sizeof(buf), "jobs", 2, "function");
+	assert_string_equal(buf, "jobs[2].function");
+	sje__job_field(buf, sizeof(buf), "jobs", 7, NULL);
+	assert_string_equal(buf, "jobs[7]");
+	sje__job_field(buf, sizeof(buf), NULL, 3, NULL);
+	assert_string_equal(buf, "");
+	sje__job_field(buf, 6, "jobs", 12, "depends_on");
+	assert_string_equal(buf, "jobs[");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_row_to_pb_round_trips_every_field),
+		cmocka_unit_test(
+		    test_a_field_is_named_plainly_alone_and_by_index_in_a_batch),
 		cmocka_unit_test(test_row_to_pb_leaves_unset_parts_absent),
 		cmocka_unit_test(
 		    test_row_to_pb_fails_with_eio_on_a_corrupt_spec),
