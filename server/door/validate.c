@@ -8,16 +8,19 @@
 #include "door/validate.h"
 
 #include "methods.h"
+#include "pbjson.h"
 #include "sched/hmap.h"
 #include "sched/scheduler.h"
 #include "store/job.h"
 #include "util.h"
 
 #include <sje/v1/coordinator.pb-c.h>
+#include <sje/v1/worker_hub.pb-c.h>
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 // validate_fail answers call with err and the message, naming field of
 // the i-th job as the scheduler does: plainly for a request of one job
@@ -124,9 +127,39 @@ validate_submit(sje__call *call, const Sje__V1__SubmitRequest *req)
 	return ok;
 }
 
+// validate_results is true when every result of a Complete is JSON of
+// at most SJE_MAX_PARAMS_BYTES (an empty or missing one stands for null).
+// A result that is not fails its attempt as "invalid_result", which takes
+// the job's state: that stays with the scheduler, which checks a call
+// that is not marked.
+static bool
+validate_results(const Sje__V1__ReportRequest *req)
+{
+	for (size_t i = 0; i < req->n_outcomes; i++) {
+		const Sje__V1__JobOutcome *o = req->outcomes[i];
+		if (o->result == NULL || o->result->text == NULL ||
+		    o->result->text[0] == '\0') {
+			continue;
+		}
+		size_t len = strlen(o->result->text);
+		if (len > SJE_MAX_PARAMS_BYTES ||
+		    !sje__json_valid(o->result->text, len)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool
 sje__validate_call(sje__call *call)
 {
+	if (sje__call_service(call) == &sje__v1__worker_hub__descriptor &&
+	    sje__call_method(call) == SJE__HUB_COMPLETE &&
+	    sje__call_input(call) != NULL) {
+		call->checked = validate_results(
+		    (const Sje__V1__ReportRequest *) sje__call_input(call));
+		return true;
+	}
 	if (sje__call_service(call) == &sje__v1__coordinator__descriptor &&
 	    sje__call_method(call) == SJE__COORD_SUBMIT &&
 	    sje__call_input(call) != NULL) {

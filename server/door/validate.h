@@ -9,9 +9,11 @@
 // check it again. Checked here, for Coordinator.Submit: the number of
 // jobs, each spec against the limits (sje__job_spec_check), the number of
 // dependencies in one request, a task_id twice in the request, and that
-// each spec encodes back to what it decodes from. What needs the
-// scheduler's state (jobs already stored, parents, plugins, the cap on
-// unserved functions) stays with it.
+// each spec encodes back to what it decodes from. For WorkerHub.Complete:
+// that every result is JSON within SJE_MAX_PARAMS_BYTES (a call with one
+// that is not goes on unmarked: failing that attempt is the scheduler's).
+// What needs the scheduler's state (jobs already stored, parents,
+// plugins, the cap on unserved functions, leases) stays with it.
 #ifndef SJE_DOOR_VALIDATE_H
 #define SJE_DOOR_VALIDATE_H
 

@@ -143,6 +143,27 @@ out=$(sje --json submit echo --params '{"x":1}' --wait)
 t_eq "a job runs on the restarted worker" SUCCEEDED \
     "$(jq -r .state <<<"$out")"
 
+# A result that is not JSON, or is over 1 MiB, fails its attempt
+# (invalid_result) whichever door checked it; one that is JSON is taken.
+out=$(forge register judge 1 1 judged_fn)
+judge=${out#ok }
+sje submit judged_fn --id bad-res --retries 0 >/dev/null
+out=$(forge fetch "$judge" 10000)
+bad_lease=$(sed -n 's/^job bad-res //p' <<<"$out")
+t_eq "a Complete with a result that is not JSON is accepted" \
+    "ok accepted=1 precondition=0 denied=0" \
+    "$(forge complete "$judge" bad-res "$bad_lease" "$bad_lease" '{not json')"
+job=$(sje --json status bad-res)
+t_eq "and fails the attempt as invalid_result" "FAILED invalid_result" \
+    "$(jq -r '"\(.state) \(.error.type)"' <<<"$job")"
+sje submit judged_fn --id good-res >/dev/null
+out=$(forge fetch "$judge" 10000)
+good_lease=$(sed -n 's/^job good-res //p' <<<"$out")
+forge complete "$judge" good-res "$good_lease" "$good_lease" '{"ok": 1}' \
+    >/dev/null
+t_eq "a JSON result is stored" 1 \
+    "$(sje --json status good-res | jq -r .result.ok)"
+
 # Over a coordinator restart the lease holds: the worker's new session
 # claims it; the forger's (another name) is denied.
 sje submit sleep --id across-1 --params '{"seconds":6}' >/dev/null

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <sje/v1/coordinator.pb-c.h>
+#include <sje/v1/worker_hub.pb-c.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +195,65 @@ test_too_many_dependencies_in_one_request_are_refused(void **state)
 	free(names);
 }
 
+// complete checks a Complete whose outcomes carry the results given
+// (NULL: none).
+static tcall
+complete(const char **results, size_t n)
+{
+	static Sje__V1__ReportRequest req;
+	static Sje__V1__JobOutcome    o[4];
+	static Sje__V1__JobOutcome   *op[4];
+	static Sje__V1__Json          r[4];
+	sje__v1__report_request__init(&req);
+	for (size_t i = 0; i < n; i++) {
+		sje__v1__job_outcome__init(&o[i]);
+		sje__v1__json__init(&r[i]);
+		o[i].task_id  = "t";
+		o[i].lease_id = 1;
+		if (results[i] != NULL) {
+			r[i].text   = (char *) results[i];
+			o[i].result = &r[i];
+		}
+		op[i] = &o[i];
+	}
+	req.outcomes   = op;
+	req.n_outcomes = n;
+	tcall c        = { 0 };
+	c.base.send    = tcall_send;
+	c.base.service = &sje__v1__worker_hub__descriptor;
+	c.base.method  = SJE__HUB_COMPLETE;
+	c.base.input   = &req.base;
+	assert_true(sje__validate_call(&c.base));
+	assert_false(c.answered); // never refused here: its leases decide
+	return c;
+}
+
+static void
+test_a_complete_whose_results_are_json_is_marked(void **state)
+{
+	(void) state;
+	const char *results[] = { "{\"sum\": 3}", NULL, "" };
+	assert_true(complete(results, 3).base.checked);
+}
+
+static void
+test_a_complete_with_a_result_that_is_not_json_goes_on_unmarked(void **state)
+{
+	(void) state;
+	const char *results[] = { "[1, 2]", "{not json" };
+	assert_false(complete(results, 2).base.checked);
+	// Past the size limit, too.
+	char *big = malloc(SJE_MAX_PARAMS_BYTES + 3);
+	assert_non_null(big);
+	big[0] = '"';
+	memset(big + 1, 'x', SJE_MAX_PARAMS_BYTES);
+	big[SJE_MAX_PARAMS_BYTES + 1] = '"';
+	big[SJE_MAX_PARAMS_BYTES + 2] = '\0';
+	const char *one[]             = { big };
+	assert_false(complete(one, 1).base.checked);
+	free(big);
+}
+
 static void
 test_other_calls_pass_unmarked(void **state)
 {
@@ -223,6 +283,10 @@ main(void)
 		cmocka_unit_test(test_no_jobs_and_too_many_jobs_are_refused),
 		cmocka_unit_test(
 		    test_too_many_dependencies_in_one_request_are_refused),
+		cmocka_unit_test(
+		    test_a_complete_whose_results_are_json_is_marked),
+		cmocka_unit_test(
+		    test_a_complete_with_a_result_that_is_not_json_goes_on_unmarked),
 		cmocka_unit_test(test_other_calls_pass_unmarked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
