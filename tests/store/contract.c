@@ -7,6 +7,7 @@
 
 #include "memstore.h"
 #include "store/store.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -52,17 +53,14 @@ fixture_open(fixture *f)
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	fixture    *f   = calloc(1, sizeof(*f));
+	fixture *f = calloc(1, sizeof(*f));
 
 	if (f == NULL) {
 		return -1;
 	}
-	if (tmp == NULL || tmp[0] == '\0') {
-		tmp = "/tmp";
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/sje-contract-XXXXXX", tmp);
-	if ((backend_sqlite && mkdtemp(f->dir) == NULL) ||
+	if ((backend_sqlite &&
+	        !sje_test_tmpdir_make(
+	            f->dir, sizeof(f->dir), "sje-contract")) ||
 	    fixture_open(f) != SJE_OK) {
 		free(f);
 		return -1;
@@ -74,27 +72,15 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	fixture *f = *state;
+	fixture *f  = *state;
+	bool     ok = true;
 
 	sje__store_close(f->store);
 	if (backend_sqlite) {
-		static const char *const names[] = { "sje.db", "sje.db-wal",
-			"sje.db-shm", "sje.db-journal" };
-		char                     path[700];
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			snprintf(
-			    path, sizeof(path), "%s/%s", f->dir, names[i]);
-			(void) unlink(path);
-		}
-		if (rmdir(f->dir) != 0) {
-			fprintf(stderr, "teardown: cannot remove %s: %s\n",
-			    f->dir, strerror(errno));
-			free(f);
-			return -1;
-		}
+		ok = sje_test_tmpdir_remove(f->dir);
 	}
 	free(f);
-	return 0;
+	return ok ? 0 : -1;
 }
 
 // reopen closes and opens the store again; skips the case on a backend

@@ -17,6 +17,7 @@
 #include "fake_clock.h"
 #include "sched/scheduler.h"
 #include "store/store.h"
+#include "tmpdir.h"
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -325,15 +326,12 @@ sched_stop(fixture *f)
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	fixture    *f   = calloc(1, sizeof(*f));
-	char        err[256];
+	fixture *f = calloc(1, sizeof(*f));
+	char     err[256];
 	if (f == NULL) {
 		return -1;
 	}
-	snprintf(f->dir, sizeof(f->dir), "%s/sje-sched-test-XXXXXX",
-	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL ||
+	if (!sje_test_tmpdir_make(f->dir, sizeof(f->dir), "sje-sched-test") ||
 	    sje_config_load(NULL, &f->cfg, err, sizeof(err)) != SJE_OK) {
 		free(f);
 		return -1;
@@ -364,14 +362,7 @@ teardown(void **state)
 	for (size_t i = 0; i < f->n_calls; i++) {
 		tcall_free(f->calls[i]);
 	}
-	static const char *const names[] = { "sje.db", "sje.db-wal",
-		"sje.db-shm", "sje.db-journal" };
-	char                     path[700];
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
-		(void) unlink(path);
-	}
-	(void) rmdir(f->dir);
+	(void) sje_test_tmpdir_remove(f->dir);
 	sje_config_free(f->cfg);
 	free(f);
 	return 0;

@@ -11,6 +11,7 @@
 #include <sje/sje.h>
 
 #include "store/store.h"
+#include "tmpdir.h"
 
 #include <sqlite3.h>
 
@@ -42,19 +43,6 @@ path_join(char *buf, size_t len, const char *a, const char *b)
 	assert_true(n > 0 && (size_t) n < len);
 }
 
-static void
-remove_tree_files(const char *dir)
-{
-	static const char *const names[] = { "sje.db", "sje.db-wal",
-		"sje.db-shm", "sje.db-journal" };
-	char                     path[700];
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		path_join(path, sizeof(path), dir, names[i]);
-		(void) unlink(path);
-	}
-}
-
 static sje_err
 open_at(const char *dir, sje_sync_mode sync, sje__store **out)
 {
@@ -65,17 +53,12 @@ open_at(const char *dir, sje_sync_mode sync, sje__store **out)
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	fixture    *f   = calloc(1, sizeof(*f));
+	fixture *f = calloc(1, sizeof(*f));
 
 	if (f == NULL) {
 		return -1;
 	}
-	if (tmp == NULL || tmp[0] == '\0') {
-		tmp = "/tmp";
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/sje-store-test-XXXXXX", tmp);
-	if (mkdtemp(f->dir) == NULL) {
+	if (!sje_test_tmpdir_make(f->dir, sizeof(f->dir), "sje-store-test")) {
 		free(f);
 		return -1;
 	}
@@ -93,21 +76,11 @@ static int
 teardown(void **state)
 {
 	fixture *f = *state;
-	char     path[700];
 
 	sje__store_close(f->store);
-	remove_tree_files(f->data);
-	rmdir(f->data);
-	path_join(path, sizeof(path), f->dir, "a");
-	rmdir(path);
-	if (rmdir(f->dir) != 0) {
-		fprintf(stderr, "teardown: cannot remove %s: %s\n", f->dir,
-		    strerror(errno));
-		free(f);
-		return -1;
-	}
+	bool ok = sje_test_tmpdir_remove(f->dir);
 	free(f);
-	return 0;
+	return ok ? 0 : -1;
 }
 
 static void
