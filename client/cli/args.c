@@ -213,16 +213,25 @@ sje__args_parse(int argc, char **argv, sje__args *a)
 	return CLI_OK;
 }
 
-int
-sje__args_u32(const char *opt, const char *text, uint32_t min, uint32_t max,
-    uint32_t *out)
+bool
+sje__args_whole(const char *text, unsigned long long *out)
 {
 	char *end;
 	errno                = 0;
 	unsigned long long v = strtoull(text, &end, 10);
-	bool bad = text[0] < '0' || text[0] > '9' || *end != '\0' ||
-	    errno != 0 || v < min || v > max;
-	if (bad) {
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int
+sje__args_u32(const char *opt, const char *text, uint32_t min, uint32_t max,
+    uint32_t *out)
+{
+	unsigned long long v;
+	if (!sje__args_whole(text, &v) || v < min || v > max) {
 		return sje__args_usage_error(
 		    "--%s: expected a whole number from %" PRIu32
 		    " to %" PRIu32 ", got '%s'",

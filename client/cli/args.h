@@ -90,6 +90,10 @@ const sje__command *sje__args_find_command(const char *name);
 int sje__args_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+// sje__args_whole reads text as a whole decimal number (digits only, no
+// sign, no overflow) into *out; false when it is not one. Pure.
+bool sje__args_whole(const char *text, unsigned long long *out);
+
 // sje__args_u32 reads a decimal number in [min, max] from text, the value
 // of option --opt, into *out (written only on CLI_OK).
 int sje__args_u32(const char *opt, const char *text, uint32_t min,

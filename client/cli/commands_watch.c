@@ -19,7 +19,6 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
 
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,17 +215,15 @@ watch_poll(sje__cli *c, const sje__args *a)
 	uint64_t                   last_seq = 0;
 	int                        rc;
 	if (a->val[OPT_AFTER] != NULL) {
-		char *end;
-		errno         = 0;
-		const char *t = a->val[OPT_AFTER];
-		req.after     = strtoull(t, &end, 10);
-		if (t[0] < '0' || t[0] > '9' || *end != '\0' || errno != 0) {
+		unsigned long long after;
+		if (!sje__args_whole(a->val[OPT_AFTER], &after)) {
 			return sje__args_usage_error(
 			    "--after: expected an event sequence "
 			    "number, got '%s'",
-			    t);
+			    a->val[OPT_AFTER]);
 		}
-		last_seq = req.after;
+		req.after = after;
+		last_seq  = req.after;
 	} else {
 		req.from_now = true;
 	}
