@@ -127,16 +127,17 @@ validate_submit(sje__call *call, const Sje__V1__SubmitRequest *req)
 	return ok;
 }
 
-// validate_results is true when every result of a Complete is JSON of
+// validate_results is true when every result of a Complete (or of the
+// outcomes a Fetch carries) is JSON of
 // at most SJE_MAX_PARAMS_BYTES (an empty or missing one stands for null).
 // A result that is not fails its attempt as "invalid_result", which takes
 // the job's state: that stays with the scheduler, which checks a call
 // that is not marked.
 static bool
-validate_results(const Sje__V1__ReportRequest *req)
+validate_results(Sje__V1__JobOutcome *const *outcomes, size_t n)
 {
-	for (size_t i = 0; i < req->n_outcomes; i++) {
-		const Sje__V1__JobOutcome *o = req->outcomes[i];
+	for (size_t i = 0; i < n; i++) {
+		const Sje__V1__JobOutcome *o = outcomes[i];
 		if (o->result == NULL || o->result->text == NULL ||
 		    o->result->text[0] == '\0') {
 			continue;
@@ -154,10 +155,20 @@ bool
 sje__validate_call(sje__call *call)
 {
 	if (sje__call_service(call) == &sje__v1__worker_hub__descriptor &&
-	    sje__call_method(call) == SJE__HUB_COMPLETE &&
 	    sje__call_input(call) != NULL) {
-		call->checked = validate_results(
-		    (const Sje__V1__ReportRequest *) sje__call_input(call));
+		if (sje__call_method(call) == SJE__HUB_COMPLETE) {
+			const Sje__V1__ReportRequest *r =
+			    (const Sje__V1__ReportRequest *) sje__call_input(
+			        call);
+			call->checked =
+			    validate_results(r->outcomes, r->n_outcomes);
+		} else if (sje__call_method(call) == SJE__HUB_FETCH) {
+			const Sje__V1__FetchRequest *r =
+			    (const Sje__V1__FetchRequest *) sje__call_input(
+			        call);
+			call->checked =
+			    validate_results(r->outcomes, r->n_outcomes);
+		}
 		return true;
 	}
 	if (sje__call_service(call) == &sje__v1__coordinator__descriptor &&

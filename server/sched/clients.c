@@ -88,28 +88,17 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 		}
 		sje__job_row_free(row);
 	}
+	const char *const *ids = (const char *const *) req->task_ids;
 	if (open == 0 || req->timeout_ms == 0) {
-		sje__sched_wait_reply(s, call, open == 0);
+		sje__sched_wait_reply(
+		    s, call, ids, req->n_task_ids, open == 0);
 		return;
 	}
 	uint32_t    wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
 	       ? req->timeout_ms
 	       : SCHED_MAX_HOLD_MS;
 	sched_hold *h       = sje__sched_hold_add(s, HOLD_WAIT, call, wait_ms);
-	h->remaining        = open;
-	for (size_t i = 0; i < req->n_task_ids; i++) {
-		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
-		if (j == NULL) {
-			continue;
-		}
-		sched_hold **nw =
-		    realloc(j->waiters, sizeof(*nw) * (j->n_waiters + 1));
-		if (nw == NULL) {
-			sje__sched_fatal("allocation", SJE_ENOMEM);
-		}
-		j->waiters                 = nw;
-		j->waiters[j->n_waiters++] = h;
-	}
+	sje__sched_hold_wait_on(s, h, ids, req->n_task_ids);
 }
 
 void

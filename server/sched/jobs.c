@@ -303,7 +303,7 @@ sched_hold_job_done(sje__sched *s, sched_hold *h)
 {
 	if (h->remaining > 0 && --h->remaining == 0) {
 		sje__sched_hold_detach(s, h);
-		sje__sched_wait_reply(s, h->call, true);
+		sje__sched_wait_answer(s, h, true);
 		sje__sched_hold_remove(s, h);
 	}
 }

@@ -8,6 +8,7 @@
 #include "sched/txn.h"
 
 #include "log.h"
+#include "methods.h"
 #include "pbjson.h"
 #include "store/job.h"
 #include "util.h"
@@ -165,37 +166,111 @@ sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
 	sje__attempt_rows_free(rows, n);
 }
 
-// sje__sched_wait_reply answers a Wait call with the current record of every
-// job it names.
-void
-sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done)
+// sched_records reads the current record of each of ids[0..n) that the
+// store has into jobs (capacity n), in order; returns how many. With
+// results (one per id), each result's state becomes its record's.
+static size_t
+sched_records(sje__sched *s, const char *const *ids, size_t n,
+    Sje__V1__Job **jobs, Sje__V1__SubmitResult **results)
 {
-	const Sje__V1__WaitRequest *req =
-	    (const Sje__V1__WaitRequest *) sje__call_input(call);
-	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
-	reply.jobs =
-	    sje__sched_xalloc(sizeof(*reply.jobs) * (req->n_task_ids + 1));
-	for (size_t i = 0; i < req->n_task_ids; i++) {
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
 		sje__job_row *row;
-		if (sje__store_get_job(s->store, req->task_ids[i], &row) !=
-		    SJE_OK) {
+		if (sje__store_get_job(s->store, ids[i], &row) != SJE_OK) {
 			continue;
 		}
-		sje_err err =
-		    sje__job_row_to_pb(row, &reply.jobs[reply.n_jobs]);
-		if (err == SJE_OK) {
-			sje__sched_attach_attempts(
-			    s, reply.jobs[reply.n_jobs], row->id);
-			reply.n_jobs++;
+		if (sje__job_row_to_pb(row, &jobs[k]) == SJE_OK) {
+			sje__sched_attach_attempts(s, jobs[k], row->id);
+			if (results != NULL) {
+				results[i]->state = jobs[k]->state;
+			}
+			k++;
 		}
 		sje__job_row_free(row);
 	}
-	reply.done = done;
-	sje__sched_reply_ok(s, call, &reply.base);
-	for (size_t i = 0; i < reply.n_jobs; i++) {
-		sje__v1__job__free_unpacked(reply.jobs[i], NULL);
+	return k;
+}
+
+static void
+sched_records_free(Sje__V1__Job **jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sje__v1__job__free_unpacked(jobs[i], NULL);
 	}
-	free(reply.jobs);
+	free(jobs);
+}
+
+void
+sje__sched_wait_reply(sje__sched *s, sje__call *call, const char *const *ids,
+    size_t n, bool done)
+{
+	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
+	reply.jobs   = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
+	reply.n_jobs = sched_records(s, ids, n, reply.jobs, NULL);
+	reply.done   = done;
+	sje__sched_reply_ok(s, call, &reply.base);
+	sched_records_free(reply.jobs, reply.n_jobs);
+}
+
+void
+sje__sched_submit_reply(sje__sched *s, sje__call *call,
+    Sje__V1__SubmitResult **results, size_t n, bool with_jobs, bool done)
+{
+	Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
+	reply.results              = results;
+	reply.n_results            = n;
+	if (with_jobs) {
+		const char **ids = sje__sched_xalloc(sizeof(*ids) * (n + 1));
+		for (size_t i = 0; i < n; i++) {
+			ids[i] = results[i]->task_id;
+		}
+		reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
+		reply.n_jobs = sched_records(s, ids, n, reply.jobs, results);
+		reply.done   = done;
+		free(ids);
+	}
+	sje__sched_reply_ok(s, call, &reply.base);
+	if (with_jobs) {
+		sched_records_free(reply.jobs, reply.n_jobs);
+	}
+}
+
+void
+sje__sched_fetch_reply(
+    sje__sched *s, sched_hold *h, Sje__V1__Assignment **jobs, size_t n)
+{
+	Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
+	reply.jobs                = jobs;
+	reply.n_jobs              = n;
+	reply.accepted            = h->accepted;
+	reply.n_accepted          = h->n_accepted;
+	sje__sched_reply_ok(s, h->call, &reply.base);
+}
+
+void
+sje__sched_wait_answer(sje__sched *s, sched_hold *h, bool done)
+{
+	if (sje__call_method(h->call) != SJE__COORD_SUBMIT ||
+	    sje__call_service(h->call) != &sje__v1__coordinator__descriptor) {
+		sje__sched_wait_reply(
+		    s, h->call, (const char *const *) h->ids, h->n_ids, done);
+		return;
+	}
+	// A Submit that waited: its results again, each with the state
+	// its job is in now (sched_records sets it).
+	Sje__V1__SubmitResult *v =
+	    sje__sched_xalloc(sizeof(*v) * (h->n_ids + 1));
+	Sje__V1__SubmitResult **p =
+	    sje__sched_xalloc(sizeof(*p) * (h->n_ids + 1));
+	for (size_t i = 0; i < h->n_ids; i++) {
+		sje__v1__submit_result__init(&v[i]);
+		v[i].task_id = h->ids[i];
+		v[i].created = h->created != NULL && h->created[i];
+		p[i]         = &v[i];
+	}
+	sje__sched_submit_reply(s, h->call, p, h->n_ids, true, done);
+	free(p);
+	free(v);
 }
 
 // events_acc collects kept events for a ListEvents reply.

@@ -33,9 +33,25 @@ void sje__sched_event_push(sje__sched *s, const sched_job *j,
 // the job by protobuf_c_message_free_unpacked).
 void sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
 
-// sje__sched_wait_reply answers a Wait call with the current record of every
-// job it names.
-void sje__sched_wait_reply(sje__sched *s, sje__call *call, bool done);
+// sje__sched_wait_reply answers a Wait call with the current record of
+// each of ids[0..n).
+void sje__sched_wait_reply(sje__sched *s, sje__call *call,
+    const char *const *ids, size_t n, bool done);
+
+// sje__sched_submit_reply answers a Submit with its results[0..n); with
+// with_jobs (a Submit with wait_ms), also each job's current record and
+// done.
+void sje__sched_submit_reply(sje__sched *s, sje__call *call,
+    Sje__V1__SubmitResult **results, size_t n, bool with_jobs, bool done);
+
+// sje__sched_wait_answer answers a WAIT hold: a Wait with its records, a
+// Submit that waited with its results and records. The caller removes h.
+void sje__sched_wait_answer(sje__sched *s, sched_hold *h, bool done);
+
+// sje__sched_fetch_reply answers a Fetch hold with jobs[0..n) and the
+// answers to the outcomes it carried. The caller removes h.
+void sje__sched_fetch_reply(
+    sje__sched *s, sched_hold *h, Sje__V1__Assignment **jobs, size_t n);
 
 // sje__sched_events_reply answers a ListEvents call with the kept events it
 // asks for; with none to give it answers only when force is set. Returns

@@ -123,19 +123,25 @@ typedef enum hold_kind {
 	HOLD_N
 } hold_kind;
 
-// sched_hold is a held call: a Fetch waiting for work, a Wait waiting
-// for jobs to finish, or a ListEvents waiting for events. It is on its
+// sched_hold is a held call: a Fetch waiting for work, a Wait (or a
+// Submit that waits) waiting for jobs to finish, or a ListEvents waiting
+// for events. It is on its
 // kind's list (s->holds[kind], oldest first) and in s->hold_heap (by
 // deadline).
 struct sched_hold {
-	hold_kind     kind;
-	sje__call    *call;
-	sje_dur_ms    deadline_ms; // monotonic
-	size_t        heap_idx;    // in s->hold_heap
-	sched_worker *worker;      // FETCH
-	uint32_t      max_jobs;    // FETCH
-	size_t        remaining;   // WAIT: job waits still open
-	sched_hold   *prev, *next; // on s->holds[kind]
+	hold_kind            kind;
+	sje__call           *call;
+	sje_dur_ms           deadline_ms; // monotonic
+	size_t               heap_idx;    // in s->hold_heap
+	sched_worker        *worker;      // FETCH
+	uint32_t             max_jobs;    // FETCH
+	Sje__V1__StatusCode *accepted;    // FETCH: answers to its outcomes
+	size_t               n_accepted;  // FETCH
+	char               **ids;   // WAIT: the task_ids waited on (owned)
+	size_t               n_ids; // WAIT
+	bool       *created;        // WAIT on a Submit: created by it, per id
+	size_t      remaining;      // WAIT: job waits still open
+	sched_hold *prev, *next;    // on s->holds[kind]
 };
 
 // sched_holds is one kind's held calls, oldest first.

@@ -561,6 +561,36 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	return true;
 }
 
+// sched_submit_answer answers a Submit whose jobs are planned: at once,
+// or, with wait_ms and a job unfinished, once they are all terminal or
+// wait_ms has passed (a WAIT hold, answered by sje__sched_wait_answer).
+static void
+sched_submit_answer(
+    sje__sched *s, sje__call *call, uint32_t wait_ms, const submit_out *out)
+{
+	size_t open = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		open += sje__hmap_get(&s->jobs, out->v[i].task_id) != NULL;
+	}
+	if (wait_ms == 0 || open == 0) {
+		sje__sched_submit_reply(
+		    s, call, out->res, out->n, wait_ms > 0, open == 0);
+		return;
+	}
+	const char **ids = sje__sched_xalloc(sizeof(*ids) * (out->n + 1));
+	for (size_t i = 0; i < out->n; i++) {
+		ids[i] = out->v[i].task_id;
+	}
+	sched_hold *h = sje__sched_hold_add(s, HOLD_WAIT, call,
+	    wait_ms < SCHED_MAX_HOLD_MS ? wait_ms : SCHED_MAX_HOLD_MS);
+	sje__sched_hold_wait_on(s, h, ids, out->n);
+	free(ids);
+	h->created = sje__sched_xalloc(sizeof(*h->created) * (out->n + 1));
+	for (size_t i = 0; i < out->n; i++) {
+		h->created[i] = out->v[i].created;
+	}
+}
+
 void
 sje__sched_submit(sje__sched *s, sje__call *call)
 {
@@ -576,10 +606,7 @@ sje__sched_submit(sje__sched *s, sje__call *call)
 	if (sched_submit_specs(s, call, prefix, NULL,
 	        (const Sje__V1__JobSpec *const *) req->jobs, req->n_jobs,
 	        &out)) {
-		Sje__V1__SubmitReply reply = SJE__V1__SUBMIT_REPLY__INIT;
-		reply.results              = out.res;
-		reply.n_results            = out.n;
-		sje__sched_reply_ok(s, call, &reply.base);
+		sched_submit_answer(s, call, req->wait_ms, &out);
 	}
 	submit_out_free(&out);
 }

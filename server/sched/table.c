@@ -315,17 +315,46 @@ sje__sched_hold_remove(sje__sched *s, sched_hold *h)
 	if (h->kind == HOLD_FETCH && h->worker != NULL) {
 		h->worker->n_holds--;
 	}
+	for (size_t i = 0; i < h->n_ids; i++) {
+		free(h->ids[i]);
+	}
+	free(h->ids);
+	free(h->created);
+	free(h->accepted);
 	free(h);
+}
+
+// sje__sched_hold_wait_on makes h wait on the unfinished jobs among
+// ids[0..n), which it copies: h->remaining counts them.
+void
+sje__sched_hold_wait_on(
+    sje__sched *s, sched_hold *h, const char *const *ids, size_t n)
+{
+	h->ids   = sje__sched_xalloc(sizeof(*h->ids) * (n + 1));
+	h->n_ids = n;
+	for (size_t i = 0; i < n; i++) {
+		h->ids[i]    = sje__sched_xstrdup(ids[i]);
+		sched_job *j = sje__hmap_get(&s->jobs, ids[i]);
+		if (j == NULL) {
+			continue;
+		}
+		sched_hold **nw =
+		    realloc(j->waiters, sizeof(*nw) * (j->n_waiters + 1));
+		if (nw == NULL) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+		j->waiters                 = nw;
+		j->waiters[j->n_waiters++] = h;
+		h->remaining++;
+	}
 }
 
 // sje__sched_hold_detach takes a Wait hold off the jobs it waits on.
 void
 sje__sched_hold_detach(sje__sched *s, sched_hold *h)
 {
-	const Sje__V1__WaitRequest *req =
-	    (const Sje__V1__WaitRequest *) sje__call_input(h->call);
-	for (size_t i = 0; i < req->n_task_ids; i++) {
-		sched_job *j = sje__hmap_get(&s->jobs, req->task_ids[i]);
+	for (size_t i = 0; i < h->n_ids; i++) {
+		sched_job *j = sje__hmap_get(&s->jobs, h->ids[i]);
 		if (j == NULL) {
 			continue;
 		}

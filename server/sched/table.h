@@ -85,6 +85,11 @@ sched_hold *sje__sched_hold_add(
 // and frees it (its call already answered).
 void sje__sched_hold_remove(sje__sched *s, sched_hold *h);
 
+// sje__sched_hold_wait_on makes h wait on the unfinished jobs among
+// ids[0..n), which it copies: h->remaining counts them.
+void sje__sched_hold_wait_on(
+    sje__sched *s, sched_hold *h, const char *const *ids, size_t n);
+
 // sje__sched_hold_detach takes a Wait hold off the jobs it waits on.
 void sje__sched_hold_detach(sje__sched *s, sched_hold *h);
 

@@ -190,13 +190,12 @@ sje__sched_timers(sje__sched *s)
 	    s->hold_heap.v[0]->deadline_ms <= s->now_ms) {
 		sched_hold *h = s->hold_heap.v[0];
 		if (h->kind == HOLD_FETCH) {
-			Sje__V1__FetchReply r = SJE__V1__FETCH_REPLY__INIT;
-			sje__sched_reply_ok(s, h->call, &r.base);
+			sje__sched_fetch_reply(s, h, NULL, 0);
 		} else if (h->kind == HOLD_EVENTS) {
 			sje__sched_events_reply(s, h->call, true);
 		} else {
 			sje__sched_hold_detach(s, h);
-			sje__sched_wait_reply(s, h->call, false);
+			sje__sched_wait_answer(s, h, false);
 		}
 		sje__sched_hold_remove(s, h);
 	}

@@ -175,6 +175,7 @@ sje__sched_register(sje__sched *s, sje__call *call)
 	reply.heartbeat_ms           = s->lease_ms / 3 < SCHED_HEARTBEAT_MAX_MS
 	              ? s->lease_ms / 3
 	              : SCHED_HEARTBEAT_MAX_MS;
+	reply.fetch_reports          = true;
 	sje__sched_reply_ok(s, call, &reply.base);
 }
 
@@ -248,29 +249,46 @@ sched_lease_check(
 	return SJE__V1__STATUS_CODE__PERMISSION_DENIED;
 }
 
+static void sched_outcomes(sje__sched *s, sched_worker *w,
+    Sje__V1__JobOutcome *const *outcomes, size_t n, report_kind kind,
+    bool checked, Sje__V1__StatusCode *accepted);
+
 void
 sje__sched_fetch(sje__sched *s, sje__call *call)
 {
 	const Sje__V1__FetchRequest *req =
 	    (const Sje__V1__FetchRequest *) sje__call_input(call);
-	sched_worker *w = sched_session(s, call, req->session);
-	if (w == NULL) {
+	if (!sje__sched_check_count(s, call, req->n_outcomes, 0, "outcomes")) {
 		return;
 	}
-	if (req->max_jobs == 0) {
-		Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
-		sje__sched_reply_ok(s, call, &reply.base);
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
 		return;
 	}
 	uint32_t    wait_ms = req->wait_ms < SCHED_MAX_HOLD_MS
 	       ? req->wait_ms
 	       : SCHED_MAX_HOLD_MS;
-	sched_hold *h = sje__sched_hold_add(s, HOLD_FETCH, call, wait_ms);
-	h->worker     = w;
-	h->max_jobs   = req->max_jobs < SCHED_MAX_FETCH_JOBS
-	      ? req->max_jobs
-	      : SCHED_MAX_FETCH_JOBS;
+	sched_hold *h       = sje__sched_hold_add(
+	          s, HOLD_FETCH, call, req->max_jobs == 0 ? 0 : wait_ms);
+	h->worker = w;
 	w->n_holds++;
+	if (req->n_outcomes > 0) {
+		// The outcomes first: the slots they free may take a job at
+		// once, and the reply (jobs or none) carries their answers.
+		h->accepted =
+		    sje__sched_xalloc(sizeof(*h->accepted) * req->n_outcomes);
+		h->n_accepted = req->n_outcomes;
+		sched_outcomes(s, w, req->outcomes, req->n_outcomes,
+		    REPORT_BY_ERROR, call->checked, h->accepted);
+	}
+	if (req->max_jobs == 0) {
+		sje__sched_fetch_reply(s, h, NULL, 0);
+		sje__sched_hold_remove(s, h);
+		return;
+	}
+	h->max_jobs = req->max_jobs < SCHED_MAX_FETCH_JOBS
+	    ? req->max_jobs
+	    : SCHED_MAX_FETCH_JOBS;
 	SJE_DEBUG("worker %s: fetch held for up to %u ms (%d held)", w->name,
 	    wait_ms, w->n_holds);
 }
@@ -367,39 +385,22 @@ sched_release(sje__sched *s, sched_job *j, sje__job_row *row)
 	    row->worker != NULL ? row->worker : "?");
 }
 
-// sje__sched_report handles Complete, Fail and Release. A Complete the
-// doors marked checked has every result valid (door/validate.h), so its
-// results are not parsed again here.
-void
-sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
+// sched_outcome takes one outcome from w, as kind (checked: the door
+// found its result valid), and says how: OK, or the refusal's code (an
+// expired, moved or unknown lease, or another worker's), having changed
+// nothing.
+static Sje__V1__StatusCode
+sched_outcome(sje__sched *s, sched_worker *w, const Sje__V1__JobOutcome *o,
+    report_kind kind, bool checked)
 {
-	bool                          ok = kind == REPORT_COMPLETE;
-	const Sje__V1__ReportRequest *req =
-	    (const Sje__V1__ReportRequest *) sje__call_input(call);
-	if (!sje__sched_check_count(s, call, req->n_outcomes, 0, "outcomes")) {
-		return;
+	bool       ok = kind == REPORT_COMPLETE;
+	sched_job *j =
+	    o->task_id != NULL ? sje__hmap_get(&s->jobs, o->task_id) : NULL;
+	int code = sched_lease_check(s, w, j, o->lease_id);
+	if (code != SJE__V1__STATUS_CODE__OK) {
+		return code;
 	}
-	sched_worker *w = sched_session(s, call, req->session);
-	if (w == NULL) {
-		return;
-	}
-	Sje__V1__ReportReply reply = SJE__V1__REPORT_REPLY__INIT;
-	reply.accepted =
-	    sje__sched_xalloc(sizeof(*reply.accepted) * (req->n_outcomes + 1));
-	reply.n_accepted = req->n_outcomes;
-	for (size_t i = 0; i < req->n_outcomes; i++) {
-		const Sje__V1__JobOutcome *o = req->outcomes[i];
-		sched_job                 *j = o->task_id != NULL
-		                    ? sje__hmap_get(&s->jobs, o->task_id)
-		                    : NULL;
-		int code = sched_lease_check(s, w, j, o->lease_id);
-		if (code != SJE__V1__STATUS_CODE__OK) {
-			// Expired, moved or unknown lease, or another
-			// worker's: refused, no change.
-			reply.accepted[i] = code;
-			continue;
-		}
-		reply.accepted[i]    = SJE__V1__STATUS_CODE__OK;
+	{
 		sje__job_row *row    = sje__sched_load(s, j);
 		const char   *result = o->result != NULL &&
                         o->result->text != NULL && o->result->text[0] != '\0'
@@ -408,7 +409,7 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 		size_t        rlen   = strlen(result);
 		if (kind == REPORT_RELEASE) {
 			sched_release(s, j, row);
-		} else if (ok && !call->checked &&
+		} else if (ok && !checked &&
 		    (rlen > SJE_MAX_PARAMS_BYTES ||
 		        !sje__json_valid(result, rlen))) {
 			sje__sched_attempt_failed(s, j, row, "invalid_result",
@@ -438,6 +439,48 @@ sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
 		}
 		sje__job_row_free(row);
 	}
+	return SJE__V1__STATUS_CODE__OK;
+}
+
+// sched_outcomes takes outcomes[0..n) from w into accepted[0..n): as kind,
+// or, for REPORT_BY_ERROR, each as a Fail when it carries an error and as
+// a Complete when not.
+static void
+sched_outcomes(sje__sched *s, sched_worker *w,
+    Sje__V1__JobOutcome *const *outcomes, size_t n, report_kind kind,
+    bool checked, Sje__V1__StatusCode *accepted)
+{
+	for (size_t i = 0; i < n; i++) {
+		report_kind k = kind;
+		if (k == REPORT_BY_ERROR) {
+			k = outcomes[i]->error != NULL ? REPORT_FAIL
+			                               : REPORT_COMPLETE;
+		}
+		accepted[i] = sched_outcome(s, w, outcomes[i], k, checked);
+	}
+}
+
+// sje__sched_report handles Complete, Fail and Release. A Complete the
+// doors marked checked has every result valid (door/validate.h), so its
+// results are not parsed again here.
+void
+sje__sched_report(sje__sched *s, sje__call *call, report_kind kind)
+{
+	const Sje__V1__ReportRequest *req =
+	    (const Sje__V1__ReportRequest *) sje__call_input(call);
+	if (!sje__sched_check_count(s, call, req->n_outcomes, 0, "outcomes")) {
+		return;
+	}
+	sched_worker *w = sched_session(s, call, req->session);
+	if (w == NULL) {
+		return;
+	}
+	Sje__V1__ReportReply reply = SJE__V1__REPORT_REPLY__INIT;
+	reply.accepted =
+	    sje__sched_xalloc(sizeof(*reply.accepted) * (req->n_outcomes + 1));
+	reply.n_accepted = req->n_outcomes;
+	sched_outcomes(s, w, req->outcomes, req->n_outcomes, kind,
+	    call->checked, reply.accepted);
 	sje__sched_reply_ok(s, call, &reply.base);
 	free(reply.accepted);
 }
@@ -592,10 +635,7 @@ sje__sched_dispatch(sje__sched *s)
 			sje__job_row_free(row);
 		}
 		if (n > 0) {
-			Sje__V1__FetchReply reply = SJE__V1__FETCH_REPLY__INIT;
-			reply.jobs                = ap;
-			reply.n_jobs              = n;
-			sje__sched_reply_ok(s, h->call, &reply.base);
+			sje__sched_fetch_reply(s, h, ap, n);
 			sje__sched_hold_remove(s, h);
 		}
 		for (size_t i = 0; i < n; i++) {

@@ -7,11 +7,13 @@
 
 #include "sched/state.h"
 
-// report_kind says which WorkerHub report a ReportRequest is.
+// report_kind says which WorkerHub report a ReportRequest is, or, for
+// the outcomes a Fetch carries, that each one's error says (BY_ERROR).
 typedef enum report_kind {
 	REPORT_COMPLETE,
 	REPORT_FAIL,
-	REPORT_RELEASE
+	REPORT_RELEASE,
+	REPORT_BY_ERROR
 } report_kind;
 
 // sje__sched_challenge handles WorkerHub.GetChallenge.

@@ -772,6 +772,194 @@ test_a_held_list_events_call_is_answered_when_events_commit(void **state)
 	assert_false(o->answered);
 }
 
+// fetch_reporting posts a Fetch for one job that carries one outcome of
+// id under lease (a Fail with error type type, or a Complete when type is
+// NULL), held up to 1 s, and runs a round.
+static tcall *
+fetch_reporting(fixture *f, uint64_t session, const char *id, uint64_t lease,
+    const char *type)
+{
+	Sje__V1__JobOutcome o = SJE__V1__JOB_OUTCOME__INIT;
+	Sje__V1__JobError   e = SJE__V1__JOB_ERROR__INIT;
+	o.task_id             = (char *) id;
+	o.lease_id            = lease;
+	if (type != NULL) {
+		e.type  = (char *) type;
+		o.error = &e;
+	}
+	Sje__V1__JobOutcome  *op  = &o;
+	Sje__V1__FetchRequest req = SJE__V1__FETCH_REQUEST__INIT;
+	req.session               = session;
+	req.max_jobs              = 1;
+	req.wait_ms               = 1000;
+	req.outcomes              = &op;
+	req.n_outcomes            = 1;
+	tcall *c                  = post(f, hub, "Fetch", &req.base);
+	round_now(f);
+	return c;
+}
+
+static void
+test_registration_says_the_coordinator_takes_outcomes_in_fetch(void **state)
+{
+	fixture                 *f      = *state;
+	char                    *fns[]  = { "f" };
+	Sje__V1__RegisterRequest req    = SJE__V1__REGISTER_REQUEST__INIT;
+	req.name                        = "w1";
+	req.functions                   = fns;
+	req.n_functions                 = 1;
+	req.slots                       = 1;
+	const Sje__V1__RegisterReply *r = (const Sje__V1__RegisterReply *) ok(
+	    f, post(f, hub, "RegisterWorker", &req.base));
+	assert_true(r->fetch_reports);
+}
+
+static void
+test_a_fetch_carrying_a_success_ends_the_job_and_takes_the_next_in_one_call(
+    void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	submit_one(f, "j1");
+	submit_one(f, "j2");
+	uint64_t lease = take(f, w, "j1");
+
+	tcall *c = fetch_reporting(f, w, "j1", lease, NULL);
+	assert_true(c->answered);
+	assert_int_equal(c->code, 0);
+	const Sje__V1__FetchReply *r = (const Sje__V1__FetchReply *) c->out;
+	assert_int_equal(r->n_accepted, 1);
+	assert_int_equal(r->accepted[0], SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(r->n_jobs, 1);
+	assert_string_equal(r->jobs[0]->task_id, "j2");
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(
+	    state_of(f, "j2"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+}
+
+static void
+test_a_fetch_carrying_a_failure_fails_the_attempt(void **state)
+{
+	fixture             *f = *state;
+	Sje__V1__RetryPolicy r = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s = spec("j1");
+	r.max_attempts         = 1;
+	s.retry                = &r;
+	submit(f, &s, 1);
+	uint64_t w     = worker(f, "w1");
+	uint64_t lease = take(f, w, "j1");
+
+	tcall *c = fetch_reporting(f, w, "j1", lease, "boom");
+	// Nothing else is ready (no attempt left): the call is held, and
+	// its answers come with it at the deadline.
+	assert_false(c->answered);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	advance(f, 1000);
+	round_now(f);
+	assert_true(c->answered);
+	const Sje__V1__FetchReply *rep = (const Sje__V1__FetchReply *) c->out;
+	assert_int_equal(rep->n_jobs, 0);
+	assert_int_equal(rep->n_accepted, 1);
+	assert_int_equal(rep->accepted[0], SJE__V1__STATUS_CODE__OK);
+}
+
+static void
+test_a_fetch_carrying_a_stale_outcome_is_refused_for_it_and_changes_nothing(
+    void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	submit_one(f, "j1");
+	uint64_t lease = take(f, w, "j1");
+
+	tcall *c = fetch_reporting(f, w, "j1", lease + 1, NULL);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	advance(f, 1000);
+	round_now(f);
+	assert_true(c->answered);
+	const Sje__V1__FetchReply *r = (const Sje__V1__FetchReply *) c->out;
+	assert_int_equal(r->n_accepted, 1);
+	assert_int_equal(
+	    r->accepted[0], SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+}
+
+// submit_waiting posts a Submit of one job that waits up to wait_ms, and
+// runs a round.
+static tcall *
+submit_waiting(fixture *f, const char *id, uint32_t wait_ms)
+{
+	Sje__V1__JobSpec       sp  = spec(id);
+	Sje__V1__JobSpec      *p   = &sp;
+	Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
+	req.jobs                   = &p;
+	req.n_jobs                 = 1;
+	req.wait_ms                = wait_ms;
+	tcall *c                   = post(f, coord, "Submit", &req.base);
+	round_now(f);
+	return c;
+}
+
+static void
+test_a_submit_with_wait_ms_is_answered_when_its_job_ends_with_its_record(
+    void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	tcall   *c = submit_waiting(f, "j1", 5000);
+	assert_false(c->answered);
+	uint64_t lease = take(f, w, "j1");
+	assert_false(c->answered);
+	assert_int_equal(report(f, "Complete", w, "j1", lease, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_true(c->answered);
+	assert_int_equal(c->code, 0);
+	const Sje__V1__SubmitReply *r = (const Sje__V1__SubmitReply *) c->out;
+	assert_int_equal(r->n_results, 1);
+	assert_string_equal(r->results[0]->task_id, "j1");
+	assert_true(r->results[0]->created);
+	assert_int_equal(
+	    r->results[0]->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_true(r->done);
+	assert_int_equal(r->n_jobs, 1);
+	assert_int_equal(
+	    r->jobs[0]->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+}
+
+static void
+test_a_submit_with_wait_ms_is_answered_not_done_at_its_deadline(void **state)
+{
+	fixture *f = *state;
+	tcall   *c = submit_waiting(f, "j1", 2000);
+	advance(f, 1999);
+	round_now(f);
+	assert_false(c->answered);
+	advance(f, 1);
+	round_now(f);
+	assert_true(c->answered);
+	assert_int_equal(c->code, 0);
+	const Sje__V1__SubmitReply *r = (const Sje__V1__SubmitReply *) c->out;
+	assert_false(r->done);
+	assert_int_equal(r->n_results, 1);
+	assert_int_equal(
+	    r->results[0]->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(r->n_jobs, 1);
+}
+
+static void
+test_a_submit_without_wait_ms_carries_no_records(void **state)
+{
+	fixture *f = *state;
+	tcall   *c = submit_waiting(f, "j1", 0);
+	assert_true(c->answered);
+	const Sje__V1__SubmitReply *r = (const Sje__V1__SubmitReply *) c->out;
+	assert_int_equal(r->n_results, 1);
+	assert_int_equal(r->n_jobs, 0);
+	assert_false(r->done);
+}
+
 int
 main(void)
 {
@@ -814,6 +1002,27 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_a_held_list_events_call_is_answered_when_events_commit,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_registration_says_the_coordinator_takes_outcomes_in_fetch,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_fetch_carrying_a_success_ends_the_job_and_takes_the_next_in_one_call,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_fetch_carrying_a_failure_fails_the_attempt, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_fetch_carrying_a_stale_outcome_is_refused_for_it_and_changes_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_submit_with_wait_ms_is_answered_when_its_job_ends_with_its_record,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_submit_with_wait_ms_is_answered_not_done_at_its_deadline,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_submit_without_wait_ms_carries_no_records, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,6 +254,47 @@ test_a_complete_with_a_result_that_is_not_json_goes_on_unmarked(void **state)
 	free(big);
 }
 
+// fetch checks a Fetch that carries one outcome with result (NULL: none).
+static tcall
+fetch(const char *result)
+{
+	static Sje__V1__FetchRequest req;
+	static Sje__V1__JobOutcome   o;
+	static Sje__V1__JobOutcome  *op;
+	static Sje__V1__Json         r;
+	sje__v1__fetch_request__init(&req);
+	sje__v1__job_outcome__init(&o);
+	sje__v1__json__init(&r);
+	o.task_id  = "t";
+	o.lease_id = 1;
+	if (result != NULL) {
+		r.text   = (char *) result;
+		o.result = &r;
+	}
+	op             = &o;
+	req.max_jobs   = 1;
+	req.outcomes   = &op;
+	req.n_outcomes = 1;
+	tcall c        = { 0 };
+	c.base.send    = tcall_send;
+	c.base.service = &sje__v1__worker_hub__descriptor;
+	c.base.method  = SJE__HUB_FETCH;
+	c.base.input   = &req.base;
+	assert_true(sje__validate_call(&c.base));
+	assert_false(c.answered);
+	return c;
+}
+
+static void
+test_a_fetch_carrying_outcomes_is_marked_only_when_their_results_are_json(
+    void **state)
+{
+	(void) state;
+	assert_true(fetch("{\"sum\": 3}").base.checked);
+	assert_true(fetch(NULL).base.checked);
+	assert_false(fetch("{not json").base.checked);
+}
+
 static void
 test_other_calls_pass_unmarked(void **state)
 {
@@ -287,6 +328,8 @@ main(void)
 		    test_a_complete_whose_results_are_json_is_marked),
 		cmocka_unit_test(
 		    test_a_complete_with_a_result_that_is_not_json_goes_on_unmarked),
+		cmocka_unit_test(
+		    test_a_fetch_carrying_outcomes_is_marked_only_when_their_results_are_json),
 		cmocka_unit_test(test_other_calls_pass_unmarked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1048,7 +1048,7 @@ void   sje__v1__stats_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
     "jobs",
@@ -1062,14 +1062,27 @@ static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "wait_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SubmitRequest, wait_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__submit_request__field_indices_by_name[] = {
   0,   /* field[0] = jobs */
+  1,   /* field[1] = wait_ms */
 };
 static const ProtobufCIntRange sje__v1__submit_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor sje__v1__submit_request__descriptor =
 {
@@ -1079,7 +1092,7 @@ const ProtobufCMessageDescriptor sje__v1__submit_request__descriptor =
   "Sje__V1__SubmitRequest",
   "sje.v1",
   sizeof(Sje__V1__SubmitRequest),
-  1,
+  2,
   sje__v1__submit_request__field_descriptors,
   sje__v1__submit_request__field_indices_by_name,
   1,  sje__v1__submit_request__number_ranges,
@@ -1188,7 +1201,7 @@ const ProtobufCMessageDescriptor sje__v1__submit_result__descriptor =
   (ProtobufCMessageInit) sje__v1__submit_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__submit_reply__field_descriptors[1] =
+static const ProtobufCFieldDescriptor sje__v1__submit_reply__field_descriptors[3] =
 {
   {
     "results",
@@ -1202,14 +1215,40 @@ static const ProtobufCFieldDescriptor sje__v1__submit_reply__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "jobs",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__SubmitReply, n_jobs),
+    offsetof(Sje__V1__SubmitReply, jobs),
+    &sje__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "done",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SubmitReply, done),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__submit_reply__field_indices_by_name[] = {
+  2,   /* field[2] = done */
+  1,   /* field[1] = jobs */
   0,   /* field[0] = results */
 };
 static const ProtobufCIntRange sje__v1__submit_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor sje__v1__submit_reply__descriptor =
 {
@@ -1219,7 +1258,7 @@ const ProtobufCMessageDescriptor sje__v1__submit_reply__descriptor =
   "Sje__V1__SubmitReply",
   "sje.v1",
   sizeof(Sje__V1__SubmitReply),
-  1,
+  3,
   sje__v1__submit_reply__field_descriptors,
   sje__v1__submit_reply__field_indices_by_name,
   1,  sje__v1__submit_reply__number_ranges,

@@ -57,10 +57,16 @@ struct  Sje__V1__SubmitRequest
   ProtobufCMessage base;
   size_t n_jobs;
   Sje__V1__JobSpec **jobs;
+  /*
+   * Submit and wait in one call: once the jobs are committed, hold the
+   * reply until every one is terminal or wait_ms has passed (0: answer
+   * at once). A refused submit is answered at once.
+   */
+  uint32_t wait_ms;
 };
 #define SJE__V1__SUBMIT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__submit_request__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0 }
 
 
 /*
@@ -102,10 +108,17 @@ struct  Sje__V1__SubmitReply
    */
   size_t n_results;
   Sje__V1__SubmitResult **results;
+  /*
+   * With wait_ms: every job's record, in request order, and whether all
+   * of them are terminal (as in WaitReply).
+   */
+  size_t n_jobs;
+  Sje__V1__Job **jobs;
+  protobuf_c_boolean done;
 };
 #define SJE__V1__SUBMIT_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__submit_reply__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0,NULL, 0 }
 
 
 struct  Sje__V1__GetStatusRequest

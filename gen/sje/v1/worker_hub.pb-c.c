@@ -879,7 +879,7 @@ const ProtobufCMessageDescriptor sje__v1__challenge_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__challenge_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__register_reply__field_descriptors[3] =
+static const ProtobufCFieldDescriptor sje__v1__register_reply__field_descriptors[4] =
 {
   {
     "session",
@@ -917,8 +917,21 @@ static const ProtobufCFieldDescriptor sje__v1__register_reply__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "fetch_reports",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RegisterReply, fetch_reports),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__register_reply__field_indices_by_name[] = {
+  3,   /* field[3] = fetch_reports */
   2,   /* field[2] = heartbeat_ms */
   1,   /* field[1] = lease_s */
   0,   /* field[0] = session */
@@ -926,7 +939,7 @@ static const unsigned sje__v1__register_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__register_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor sje__v1__register_reply__descriptor =
 {
@@ -936,14 +949,14 @@ const ProtobufCMessageDescriptor sje__v1__register_reply__descriptor =
   "Sje__V1__RegisterReply",
   "sje.v1",
   sizeof(Sje__V1__RegisterReply),
-  3,
+  4,
   sje__v1__register_reply__field_descriptors,
   sje__v1__register_reply__field_indices_by_name,
   1,  sje__v1__register_reply__number_ranges,
   (ProtobufCMessageInit) sje__v1__register_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__fetch_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor sje__v1__fetch_request__field_descriptors[4] =
 {
   {
     "session",
@@ -981,16 +994,29 @@ static const ProtobufCFieldDescriptor sje__v1__fetch_request__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "outcomes",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__FetchRequest, n_outcomes),
+    offsetof(Sje__V1__FetchRequest, outcomes),
+    &sje__v1__job_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__fetch_request__field_indices_by_name[] = {
   1,   /* field[1] = max_jobs */
+  3,   /* field[3] = outcomes */
   0,   /* field[0] = session */
   2,   /* field[2] = wait_ms */
 };
 static const ProtobufCIntRange sje__v1__fetch_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor sje__v1__fetch_request__descriptor =
 {
@@ -1000,7 +1026,7 @@ const ProtobufCMessageDescriptor sje__v1__fetch_request__descriptor =
   "Sje__V1__FetchRequest",
   "sje.v1",
   sizeof(Sje__V1__FetchRequest),
-  3,
+  4,
   sje__v1__fetch_request__field_descriptors,
   sje__v1__fetch_request__field_indices_by_name,
   1,  sje__v1__fetch_request__number_ranges,
@@ -1174,7 +1200,7 @@ const ProtobufCMessageDescriptor sje__v1__assignment__descriptor =
   (ProtobufCMessageInit) sje__v1__assignment__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__fetch_reply__field_descriptors[1] =
+static const ProtobufCFieldDescriptor sje__v1__fetch_reply__field_descriptors[2] =
 {
   {
     "jobs",
@@ -1188,14 +1214,27 @@ static const ProtobufCFieldDescriptor sje__v1__fetch_reply__field_descriptors[1]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "accepted",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Sje__V1__FetchReply, n_accepted),
+    offsetof(Sje__V1__FetchReply, accepted),
+    &sje__v1__status_code__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__fetch_reply__field_indices_by_name[] = {
+  1,   /* field[1] = accepted */
   0,   /* field[0] = jobs */
 };
 static const ProtobufCIntRange sje__v1__fetch_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor sje__v1__fetch_reply__descriptor =
 {
@@ -1205,7 +1244,7 @@ const ProtobufCMessageDescriptor sje__v1__fetch_reply__descriptor =
   "Sje__V1__FetchReply",
   "sje.v1",
   sizeof(Sje__V1__FetchReply),
-  1,
+  2,
   sje__v1__fetch_reply__field_descriptors,
   sje__v1__fetch_reply__field_indices_by_name,
   1,  sje__v1__fetch_reply__number_ranges,

@@ -115,10 +115,16 @@ struct  Sje__V1__RegisterReply
    * how often the worker should heartbeat
    */
   uint32_t heartbeat_ms;
+  /*
+   * The coordinator takes outcomes in FetchRequest.outcomes (a worker
+   * must not send them there otherwise: an older coordinator would skip
+   * the field and lose them).
+   */
+  protobuf_c_boolean fetch_reports;
 };
 #define SJE__V1__REGISTER_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__register_reply__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 struct  Sje__V1__FetchRequest
@@ -130,10 +136,18 @@ struct  Sje__V1__FetchRequest
    * hold this long when nothing is ready
    */
   uint32_t wait_ms;
+  /*
+   * Outcomes reported with the fetch, as Complete (no error) or Fail (an
+   * error) would take them, before any job is handed out: one call per
+   * round of a busy worker instead of two. Only when RegisterReply said
+   * fetch_reports.
+   */
+  size_t n_outcomes;
+  Sje__V1__JobOutcome **outcomes;
 };
 #define SJE__V1__FETCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__fetch_request__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0,NULL }
 
 
 /*
@@ -178,10 +192,15 @@ struct  Sje__V1__FetchReply
   ProtobufCMessage base;
   size_t n_jobs;
   Sje__V1__Assignment **jobs;
+  /*
+   * Per FetchRequest.outcomes, in order, as ReportReply.accepted.
+   */
+  size_t n_accepted;
+  Sje__V1__StatusCode *accepted;
 };
 #define SJE__V1__FETCH_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__fetch_reply__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0,NULL }
 
 
 struct  Sje__V1__RunningJob
