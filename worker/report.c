@@ -2,7 +2,10 @@
 //
 // The reporter sends the queued outcomes in batches (all that are queued,
 // up to a cap): successes with Complete, failures with Fail, and jobs the
-// worker hands back (not run, or interrupted by its stop) with Release. A
+// worker hands back (not run, or interrupted by its stop) with Release.
+// When the coordinator takes outcomes in Fetch and the fetch thread is
+// about to fetch (sje__fetch_will_carry), the reporter leaves successes
+// and failures to it: one call then reports them and brings more jobs. A
 // coordinator that answers Release with UNIMPLEMENTED gets those as Fail
 // "interrupted" instead, from then on. A success whose result the
 // coordinator refuses (invalid, too large) is reported as a failure.
@@ -13,6 +16,7 @@
 // when its lease expires).
 #include "report.h"
 
+#include "fetch.h"
 #include "runtime_int.h"
 #include "session.h"
 
@@ -70,6 +74,124 @@ sje__outq_take(sje__outq *q, size_t max_n, size_t max_bytes, size_t *n)
 	last->next = NULL;
 	*n         = count;
 	return batch;
+}
+
+sje__outcome *
+sje__outq_take_carried(sje__outq *q, size_t max_n, size_t max_bytes, size_t *n)
+{
+	sje__outcome  *head = NULL, **tail = &head;
+	sje__outcome **at    = &q->head;
+	sje__outcome  *prev  = NULL; // the last outcome left in q
+	size_t         count = 0, bytes = 0;
+
+	while (*at != NULL && count < max_n) {
+		sje__outcome *o = *at;
+		size_t ob       = (o->result != NULL ? strlen(o->result) : 0) +
+		    (o->error_msg != NULL ? strlen(o->error_msg) : 0);
+		if (o->release) {
+			prev = o;
+			at   = &o->next;
+			continue;
+		}
+		if (count > 0 && bytes + ob > max_bytes) {
+			break;
+		}
+		*at     = o->next; // unlink o
+		o->next = NULL;
+		*tail   = o;
+		tail    = &o->next;
+		bytes += ob;
+		count++;
+	}
+	// The tail of q is the last outcome left, unless the walk stopped
+	// early (then the tail did not move).
+	if (*at == NULL) {
+		q->tail = prev;
+	}
+	if (count == 0) {
+		return NULL;
+	}
+	*n = count;
+	return head;
+}
+
+void
+sje__outq_requeue(sje__outq *q, sje__outcome *batch)
+{
+	sje__outcome *last = batch;
+
+	if (batch == NULL) {
+		return;
+	}
+	while (last->next != NULL) {
+		last = last->next;
+	}
+	last->next = q->head;
+	if (q->head == NULL) {
+		q->tail = last;
+	}
+	q->head = batch;
+}
+
+bool
+sje__outq_has_release(const sje__outq *q)
+{
+	for (const sje__outcome *o = q->head; o != NULL; o = o->next) {
+		if (o->release) {
+			return true;
+		}
+	}
+	return false;
+}
+
+sje_err
+sje__outcomes_pb_make(
+    sje__outcomes_pb *pb, sje__outcome *const *outs, size_t n, bool ids_only)
+{
+	size_t i;
+
+	memset(pb, 0, sizeof(*pb));
+	pb->jo   = calloc(n + 1, sizeof(*pb->jo));
+	pb->p    = calloc(n + 1, sizeof(*pb->p));
+	pb->json = calloc(n + 1, sizeof(*pb->json));
+	pb->errs = calloc(n + 1, sizeof(*pb->errs));
+	if (pb->jo == NULL || pb->p == NULL || pb->json == NULL ||
+	    pb->errs == NULL) {
+		sje__outcomes_pb_free(pb);
+		return SJE_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		Sje__V1__JobOutcome *jo = &pb->jo[i];
+
+		sje__v1__job_outcome__init(jo);
+		jo->task_id  = outs[i]->task_id;
+		jo->lease_id = outs[i]->lease_id;
+		if (ids_only) {
+			// Release carries no result or error: the attempt
+			// does not count.
+		} else if (outs[i]->ok) {
+			sje__v1__json__init(&pb->json[i]);
+			pb->json[i].text = outs[i]->result;
+			jo->result       = &pb->json[i];
+		} else {
+			sje__v1__job_error__init(&pb->errs[i]);
+			pb->errs[i].type    = outs[i]->error_type;
+			pb->errs[i].message = outs[i]->error_msg;
+			jo->error           = &pb->errs[i];
+		}
+		pb->p[i] = jo;
+	}
+	return SJE_OK;
+}
+
+void
+sje__outcomes_pb_free(sje__outcomes_pb *pb)
+{
+	free(pb->jo);
+	free(pb->p);
+	free(pb->json);
+	free(pb->errs);
+	memset(pb, 0, sizeof(*pb));
 }
 
 void
@@ -164,55 +286,23 @@ static sje_err
 report_send(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
     sje__outcome **refused, size_t *n_refused)
 {
-	Sje__V1__ReportRequest req     = SJE__V1__REPORT_REQUEST__INIT;
-	Sje__V1__JobOutcome   *jo      = NULL;
-	Sje__V1__JobOutcome  **jo_ptrs = NULL;
-	Sje__V1__Json         *json    = NULL;
-	Sje__V1__JobError     *errs    = NULL;
+	Sje__V1__ReportRequest req = SJE__V1__REPORT_REQUEST__INIT;
+	sje__outcomes_pb       pb;
 	sje__backoff           b;
 	int                    renewals = 0;
 	bool                   down     = false;
 	char                   why[384];
-	size_t                 i;
 	sje_err                result = SJE_OK;
 
 	if (n == 0) {
 		return SJE_OK;
 	}
-	jo      = calloc(n, sizeof(*jo));
-	jo_ptrs = calloc(n, sizeof(*jo_ptrs));
-	json    = calloc(n, sizeof(*json));
-	errs    = calloc(n, sizeof(*errs));
-	if (jo == NULL || jo_ptrs == NULL || json == NULL || errs == NULL) {
+	if (sje__outcomes_pb_make(&pb, outs, n, method == SJE__HUB_RELEASE) !=
+	    SJE_OK) {
 		report_drop(outs, n, "out of memory");
-		goto out;
+		return SJE_OK;
 	}
-	// The request points into the outcomes' strings; it is never freed
-	// by protobuf-c.
-	for (i = 0; i < n; i++) {
-		Sje__V1__JobOutcome o_init = SJE__V1__JOB_OUTCOME__INIT;
-		Sje__V1__Json       j_init = SJE__V1__JSON__INIT;
-		Sje__V1__JobError   e_init = SJE__V1__JOB_ERROR__INIT;
-
-		jo[i]          = o_init;
-		jo[i].task_id  = outs[i]->task_id;
-		jo[i].lease_id = outs[i]->lease_id;
-		if (method == SJE__HUB_RELEASE) {
-			// Release carries no result or error: the attempt
-			// does not count.
-		} else if (outs[i]->ok) {
-			json[i]      = j_init;
-			json[i].text = outs[i]->result;
-			jo[i].result = &json[i];
-		} else {
-			errs[i]         = e_init;
-			errs[i].type    = outs[i]->error_type;
-			errs[i].message = outs[i]->error_msg;
-			jo[i].error     = &errs[i];
-		}
-		jo_ptrs[i] = &jo[i];
-	}
-	req.outcomes   = jo_ptrs;
+	req.outcomes   = pb.p;
 	req.n_outcomes = n;
 
 	sje__backoff_reset(&b);
@@ -307,10 +397,7 @@ report_send(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 	}
 
 out:
-	free(jo);
-	free(jo_ptrs);
-	free(json);
-	free(errs);
+	sje__outcomes_pb_free(&pb);
 	return result;
 }
 
@@ -374,7 +461,9 @@ sje__report_main(void *arg)
 		sje__outcome *batch;
 		size_t        n;
 
-		while (rt->outq.head == NULL && !rt->report_stop) {
+		// Outcomes the fetch thread is about to carry are its own.
+		while (!rt->report_stop &&
+		    (rt->outq.head == NULL || sje__fetch_will_carry(rt))) {
 			(void) pthread_cond_wait(&rt->report_cv, &rt->mtx);
 		}
 		if (rt->outq.head == NULL) {

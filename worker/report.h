@@ -35,6 +35,36 @@ void sje__outq_push(sje__outq *q, sje__outcome *o);
 sje__outcome *sje__outq_take(
     sje__outq *q, size_t max_n, size_t max_bytes, size_t *n);
 
+// sje__outq_take_carried takes, as sje__outq_take does, the oldest
+// successes and failures (those a Fetch may carry), skipping the jobs
+// handed back, which stay queued in order for Release.
+sje__outcome *sje__outq_take_carried(
+    sje__outq *q, size_t max_n, size_t max_bytes, size_t *n);
+
+// sje__outq_requeue puts the list batch (linked by next) back at the head
+// of q, in its order: outcomes a call did not get answered.
+void sje__outq_requeue(sje__outq *q, sje__outcome *batch);
+
+// sje__outq_has_release is true when a job handed back is queued.
+bool sje__outq_has_release(const sje__outq *q);
+
+// sje__outcomes_pb is the request form of n outcomes: JobOutcome messages
+// borrowing the outcomes' strings (never freed by protobuf-c).
+typedef struct sje__outcomes_pb {
+	Sje__V1__JobOutcome  *jo;
+	Sje__V1__JobOutcome **p; // the request's repeated field
+	Sje__V1__Json        *json;
+	Sje__V1__JobError    *errs;
+} sje__outcomes_pb;
+
+// sje__outcomes_pb_make fills pb for outs[0..n): each with its result
+// (a success) or its error (a failure), or with task id and lease only
+// when ids_only (Release). SJE_ENOMEM leaves pb empty.
+sje_err sje__outcomes_pb_make(
+    sje__outcomes_pb *pb, sje__outcome *const *outs, size_t n, bool ids_only);
+
+void sje__outcomes_pb_free(sje__outcomes_pb *pb);
+
 // sje__report_sort sorts the batch (n outcomes linked by next) by the call
 // that reports them, keeping their order: successes into oks, jobs handed
 // back into rels (into fails when no_release: the coordinator has no

@@ -5,12 +5,14 @@
 // Threads, each with one job (one module each):
 //
 //   fetch      (fetch.c) registers (session.c), then long-polls Fetch for
-//              as many jobs as there are free slots and queues what it
-//              gets for the slots.
+//              as many jobs as there are free slots (and, while jobs are
+//              short, a few more: prefetch) and queues what it gets for
+//              the slots; its Fetch carries the outcomes queued meanwhile.
 //   slot x N   (slots.c) takes a queued task, runs it (task.c), turns it
 //              into an outcome and queues that for the reporter.
 //   heartbeat  (heartbeat.c) sends the leased jobs and their progress.
-//   reporter   (report.c) sends the queued outcomes in batches.
+//   reporter   (report.c) sends the queued outcomes in batches, but
+//              leaves them to the fetch thread while it is about to fetch.
 //
 // Locking: rt->mtx guards the fields marked so below, including the task
 // lists (ledger) and the runtime-owned link fields of each task, and the
@@ -76,6 +78,13 @@ struct sje__runtime {
 	int64_t    flush_deadline_ms; // valid when report_stop
 	sje__slots ledger;            // leased tasks and the slots' queue
 	sje__outq  outq;              // outcomes waiting for the reporter
+	// The coordinator takes outcomes in Fetch (its last registration
+	// said so); the fetch thread is between calls (waiting for a slot or
+	// gathering, not in a call or a back-off): see sje__fetch_will_carry.
+	bool     fetch_reports;
+	bool     fetch_waiting;
+	double   run_ewma_ms; // recent jobs' run time (moving average)
+	uint32_t run_seen;    // jobs in it, up to RT_RUN_SEEN_MIN
 
 	// The reporter thread's own:
 	bool no_release; // the coordinator answered Release UNIMPLEMENTED

@@ -196,6 +196,7 @@ sje__session_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 	rt->registering = false;
 	if (rv == SJE_OK) {
 		rt->session         = reply->session;
+		rt->fetch_reports   = reply->fetch_reports;
 		rt->heartbeat_ms    = reply->heartbeat_ms != 0
 		       ? reply->heartbeat_ms
 		       : RT_DEFAULT_HEARTBEAT_MS;
@@ -203,6 +204,7 @@ sje__session_renew(sje__runtime *rt, uint64_t stale, sje_status *st)
 		rt->registered_once = true;
 	}
 	(void) pthread_cond_broadcast(&rt->cv);
+	(void) pthread_cond_broadcast(&rt->report_cv); // fetch_reports
 	(void) pthread_mutex_unlock(&rt->mtx);
 
 	if (rv == SJE_OK) {

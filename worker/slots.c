@@ -12,6 +12,7 @@
 // job's function starts, and the attempt's end once its outcome is known.
 #include "slots.h"
 
+#include "fetch.h"
 #include "report.h"
 #include "runtime_int.h"
 
@@ -205,6 +206,9 @@ sje__slot_main(void *arg)
 
 		(void) pthread_mutex_lock(&rt->mtx);
 		sje__slots_remove(&rt->ledger, t);
+		if (o != NULL && !skip) {
+			sje__fetch_note_run(rt, o->run_s * 1000.0);
+		}
 		if (o != NULL) {
 			sje__outq_push(&rt->outq, o);
 			(void) pthread_cond_signal(&rt->report_cv);

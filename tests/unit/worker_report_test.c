@@ -247,6 +247,82 @@ test_report_answered_retries_nothing_for_fail_or_a_short_answer(void **state)
 	sje__outcome_free(outs[1]);
 }
 
+static void
+test_outq_take_carried_skips_jobs_handed_back_and_keeps_them_in_order(
+    void **state)
+{
+	(void) state;
+	sje__outq q = { 0 };
+	size_t    n = 0;
+
+	sje__outq_push(&q, failure("r1", 1, true));
+	sje__outq_push(&q, success("a", 1));
+	sje__outq_push(&q, failure("r2", 1, true));
+	sje__outq_push(&q, failure("b", 1, false));
+	assert_true(sje__outq_has_release(&q));
+	sje__outcome *b = sje__outq_take_carried(&q, 10, 1000, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(b->task_id, "a");
+	assert_string_equal(b->next->task_id, "b");
+	assert_null(b->next->next);
+	assert_string_equal(q.head->task_id, "r1");
+	assert_string_equal(q.head->next->task_id, "r2");
+	assert_ptr_equal(q.tail, q.head->next);
+	assert_null(q.tail->next);
+	// Only releases left: nothing to carry.
+	assert_null(sje__outq_take_carried(&q, 10, 1000, &n));
+	// A push after the take goes to the tail.
+	sje__outq_push(&q, success("c", 1));
+	assert_string_equal(q.tail->task_id, "c");
+	batch_free(b);
+	queue_free(&q);
+	assert_false(sje__outq_has_release(&q));
+}
+
+static void
+test_outq_take_carried_stops_at_the_count_cap(void **state)
+{
+	(void) state;
+	sje__outq q = { 0 };
+	size_t    n = 0;
+
+	sje__outq_push(&q, success("a", 1));
+	sje__outq_push(&q, success("b", 1));
+	sje__outq_push(&q, success("c", 1));
+	sje__outcome *b = sje__outq_take_carried(&q, 2, 1000, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(q.head->task_id, "c");
+	assert_ptr_equal(q.tail, q.head);
+	batch_free(b);
+	queue_free(&q);
+}
+
+static void
+test_outq_requeue_puts_a_batch_back_at_the_head_in_order(void **state)
+{
+	(void) state;
+	sje__outq q = { 0 };
+	size_t    n = 0;
+
+	sje__outq_push(&q, success("a", 1));
+	sje__outq_push(&q, success("b", 1));
+	sje__outcome *b = sje__outq_take(&q, 10, 1000, &n);
+	assert_null(q.head);
+	sje__outq_push(&q, success("c", 1));
+	sje__outq_requeue(&q, b);
+	assert_string_equal(q.head->task_id, "a");
+	assert_string_equal(q.head->next->task_id, "b");
+	assert_string_equal(q.head->next->next->task_id, "c");
+	assert_string_equal(q.tail->task_id, "c");
+	queue_free(&q);
+	// Into an empty queue, the batch's last becomes the tail.
+	sje__outq_push(&q, success("d", 1));
+	b = sje__outq_take(&q, 10, 1000, &n);
+	sje__outq_requeue(&q, b);
+	assert_ptr_equal(q.tail, q.head);
+	queue_free(&q);
+}
+
 int
 main(void)
 {
@@ -265,6 +341,12 @@ main(void)
 		    test_report_answered_turns_a_refused_result_into_a_failure),
 		cmocka_unit_test(
 		    test_report_answered_retries_nothing_for_fail_or_a_short_answer),
+		cmocka_unit_test(
+		    test_outq_take_carried_skips_jobs_handed_back_and_keeps_them_in_order),
+		cmocka_unit_test(
+		    test_outq_take_carried_stops_at_the_count_cap),
+		cmocka_unit_test(
+		    test_outq_requeue_puts_a_batch_back_at_the_head_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

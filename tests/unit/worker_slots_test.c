@@ -209,6 +209,50 @@ test_fetch_asks_for_the_free_slots_up_to_the_call_limit(void **state)
 	    SJE_MAX_JOBS_PER_CALL);
 }
 
+static void
+test_fetch_prefetches_nothing_until_enough_jobs_ran(void **state)
+{
+	(void) state;
+	assert_int_equal(
+	    sje__fetch_extra(1, 0.0, SJE__FETCH_RUNS_SEEN - 1), 0);
+	assert_int_equal(sje__fetch_extra(1, 0.0, SJE__FETCH_RUNS_SEEN),
+	    SJE__FETCH_PREFETCH_MAX);
+}
+
+static void
+test_fetch_prefetches_what_the_slots_run_in_the_window(void **state)
+{
+	(void) state;
+	uint32_t seen = SJE__FETCH_RUNS_SEEN;
+	// 1 slot of 2.5 ms jobs: 4 in 10 ms; 2 slots: 8.
+	assert_int_equal(sje__fetch_extra(1, 2.5, seen), 4);
+	assert_int_equal(sje__fetch_extra(2, 2.5, seen), 8);
+	// Jobs as long as the window or longer: none ahead.
+	assert_int_equal(sje__fetch_extra(1, 10.5, seen), 0);
+	assert_int_equal(sje__fetch_extra(4, 1000.0, seen), 0);
+	// Never more than the cap.
+	assert_int_equal(
+	    sje__fetch_extra(8, 0.01, seen), SJE__FETCH_PREFETCH_MAX);
+}
+
+static void
+test_fetch_average_is_the_mean_at_first_then_follows_recent_runs(void **state)
+{
+	(void) state;
+	double   avg  = 0;
+	uint32_t seen = 0;
+	for (; seen < SJE__FETCH_RUNS_SEEN; seen++) {
+		avg = sje__fetch_average(avg, seen, seen % 2 == 0 ? 1.0 : 3.0);
+	}
+	assert_true(avg > 1.99 && avg < 2.01);
+	// A run of long jobs soon moves it past the window.
+	for (int i = 0; i < 40; i++) {
+		avg = sje__fetch_average(avg, seen, 100.0);
+	}
+	assert_true(avg > SJE__FETCH_PREFETCH_WINDOW_MS);
+	assert_int_equal(sje__fetch_extra(1, avg, seen), 0);
+}
+
 int
 main(void)
 {
@@ -228,6 +272,12 @@ main(void)
 		    test_fetch_gathers_only_while_fewer_than_half_the_slots_are_free),
 		cmocka_unit_test(
 		    test_fetch_asks_for_the_free_slots_up_to_the_call_limit),
+		cmocka_unit_test(
+		    test_fetch_prefetches_nothing_until_enough_jobs_ran),
+		cmocka_unit_test(
+		    test_fetch_prefetches_what_the_slots_run_in_the_window),
+		cmocka_unit_test(
+		    test_fetch_average_is_the_mean_at_first_then_follows_recent_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
