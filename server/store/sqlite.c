@@ -27,6 +27,19 @@
 // transaction, at commit; a rollback puts the counter back. Stores of
 // every earlier version keep the same row, so they open unchanged.
 //
+// Checkpoints: the writer never checkpoints. SQLite's automatic
+// checkpoint would run on the committing thread, the scheduler's, where
+// its fsyncs and page copies stall every reply behind them for
+// milliseconds. So a WAL hook on the writer counts the WAL's pages after
+// each commit, and past STORE_CHECKPOINT_PAGES it wakes the checkpointer:
+// a thread of the store's own with a connection of its own, which runs a
+// PASSIVE checkpoint (it never blocks the writer; the writer restarts the
+// WAL from its start once a checkpoint has caught up), again until it
+// has caught up. A writer that never pauses could outrun it: past
+// STORE_CHECKPOINT_MAX_PAGES the writer checkpoints once itself, as
+// SQLite would have, so the WAL stays bounded. Close stops the thread
+// before the writer's own close checkpoints the rest.
+//
 // Errors: SQLITE_* codes become sje_err in one place, store_err(), which
 // also logs SQLite's message (callers never see SQL text). The connection
 // uses extended result codes so that a UNIQUE violation (the task_id
@@ -63,9 +76,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
@@ -316,6 +331,15 @@ typedef struct store_db {
 	uint64_t last_seq;
 	uint64_t seq_at_begin;
 	bool     seq_dirty;
+	// The checkpointer (writer only): its connection and thread; mtx
+	// guards wal_pages, ckpt_stop and the cv.
+	sqlite3        *ckpt_db;
+	pthread_t       ckpt_thr;
+	bool            ckpt_started;
+	pthread_mutex_t ckpt_mtx;
+	pthread_cond_t  ckpt_cv;
+	int             wal_pages; // after the last commit, when it woke us
+	bool            ckpt_stop;
 } store_db;
 
 // store_err translates rc, logging SQLite's message with what was being
@@ -592,6 +616,140 @@ store_close_db(store_db *s)
 	s->db = NULL;
 }
 
+// STORE_CHECKPOINT_PAGES is the WAL size (pages) past which the
+// checkpointer runs: SQLite's own default for its automatic checkpoint.
+#define STORE_CHECKPOINT_PAGES 1000
+// Past this many the writer checkpoints itself (a writer outrunning the
+// checkpointer: the WAL must not grow without bound).
+#define STORE_CHECKPOINT_MAX_PAGES 16000
+
+// store_ckpt_main is the checkpointer thread: a PASSIVE checkpoint each
+// time the writer's WAL hook wakes it, until close.
+static void *
+store_ckpt_main(void *arg)
+{
+	store_db *s     = arg;
+	int       again = 0; // retries in a row (a reader may hold frames)
+
+	(void) pthread_mutex_lock(&s->ckpt_mtx);
+	for (;;) {
+		while (
+		    !s->ckpt_stop && s->wal_pages < STORE_CHECKPOINT_PAGES) {
+			(void) pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mtx);
+		}
+		if (s->ckpt_stop) {
+			break;
+		}
+		s->wal_pages = 0;
+		(void) pthread_mutex_unlock(&s->ckpt_mtx);
+		int log = 0, done = 0;
+		int rc = sqlite3_wal_checkpoint_v2(
+		    s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+			SJE_WARN("store %s: checkpoint: %s (the next one "
+			         "tries again)",
+			    s->path, sqlite3_errmsg(s->ckpt_db));
+		}
+		(void) pthread_mutex_lock(&s->ckpt_mtx);
+		again = rc == SQLITE_OK && done < log ? again + 1 : 0;
+		if (again > 0 && again <= 50 && !s->ckpt_stop) {
+			// Commits came meanwhile: after a breath, once more,
+			// until it has caught up and the WAL can restart.
+			struct timespec ts = { 0, 2 * 1000 * 1000 };
+			(void) pthread_mutex_unlock(&s->ckpt_mtx);
+			(void) nanosleep(&ts, NULL);
+			(void) pthread_mutex_lock(&s->ckpt_mtx);
+			if (s->wal_pages < STORE_CHECKPOINT_PAGES) {
+				s->wal_pages = STORE_CHECKPOINT_PAGES;
+			}
+		}
+	}
+	(void) pthread_mutex_unlock(&s->ckpt_mtx);
+	return NULL;
+}
+
+// store_wal_hook runs on the writer after each commit with the WAL's
+// size in pages; past the threshold it wakes the checkpointer.
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	store_db *s = arg;
+
+	if (pages >= STORE_CHECKPOINT_MAX_PAGES) {
+		(void) sqlite3_wal_checkpoint_v2(
+		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
+	if (pages >= STORE_CHECKPOINT_PAGES) {
+		(void) pthread_mutex_lock(&s->ckpt_mtx);
+		s->wal_pages = pages;
+		(void) pthread_cond_signal(&s->ckpt_cv);
+		(void) pthread_mutex_unlock(&s->ckpt_mtx);
+	}
+	return SQLITE_OK;
+}
+
+// store_ckpt_start opens the checkpointer's connection, starts its thread
+// and hooks the writer's commits to it (which turns SQLite's automatic
+// checkpoint off).
+static sje_err
+store_ckpt_start(store_db *s)
+{
+	int rc = sqlite3_open_v2(s->path, &s->ckpt_db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		SJE_ERROR("store %s: opening the checkpointer: %s", s->path,
+		    s->ckpt_db != NULL ? sqlite3_errmsg(s->ckpt_db)
+		                       : sqlite3_errstr(rc));
+		return SJE_EIO;
+	}
+	// A connection learns that the file is in WAL mode when it first
+	// reads it: until then a checkpoint on it does nothing.
+	if ((rc = sqlite3_exec(s->ckpt_db,
+	         "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		SJE_ERROR("store %s: opening the checkpointer: %s", s->path,
+		    sqlite3_errmsg(s->ckpt_db));
+		return SJE_EIO;
+	}
+	if (pthread_mutex_init(&s->ckpt_mtx, NULL) != 0) {
+		return SJE_ENOMEM;
+	}
+	if (pthread_cond_init(&s->ckpt_cv, NULL) != 0) {
+		(void) pthread_mutex_destroy(&s->ckpt_mtx);
+		return SJE_ENOMEM;
+	}
+	if (pthread_create(&s->ckpt_thr, NULL, store_ckpt_main, s) != 0) {
+		(void) pthread_cond_destroy(&s->ckpt_cv);
+		(void) pthread_mutex_destroy(&s->ckpt_mtx);
+		return SJE_ENOMEM;
+	}
+	s->ckpt_started = true;
+	sqlite3_wal_hook(s->db, store_wal_hook, s);
+	return SJE_OK;
+}
+
+// store_ckpt_stop ends the checkpointer and closes its connection.
+static void
+store_ckpt_stop(store_db *s)
+{
+	if (s->ckpt_started) {
+		sqlite3_wal_hook(s->db, NULL, NULL);
+		(void) pthread_mutex_lock(&s->ckpt_mtx);
+		s->ckpt_stop = true;
+		(void) pthread_cond_signal(&s->ckpt_cv);
+		(void) pthread_mutex_unlock(&s->ckpt_mtx);
+		(void) pthread_join(s->ckpt_thr, NULL);
+		(void) pthread_cond_destroy(&s->ckpt_cv);
+		(void) pthread_mutex_destroy(&s->ckpt_mtx);
+		s->ckpt_started = false;
+	}
+	if (s->ckpt_db != NULL) {
+		(void) sqlite3_close(s->ckpt_db);
+		s->ckpt_db = NULL;
+	}
+}
+
 static const sje__store_ops store_ops;
 
 // store_alloc makes an empty store_db for <directory>/sje.db.
@@ -616,6 +774,7 @@ store_alloc(const char *directory)
 static void
 store_free(store_db *s)
 {
+	store_ckpt_stop(s);
 	store_finalize_all(s);
 	store_close_db(s);
 	free(s->path);
@@ -669,7 +828,8 @@ sje__store_open_sqlite(const sje__store_sqlite_opts *o, sje__store **out)
 	if ((rv = store_migrate(s)) != SJE_OK ||
 	    (rv = store_set_modes(s, o->sync)) != SJE_OK ||
 	    (rv = store_prepare_all(s)) != SJE_OK ||
-	    (rv = store_seq_read(s, &s->last_seq)) != SJE_OK) {
+	    (rv = store_seq_read(s, &s->last_seq)) != SJE_OK ||
+	    (rv = store_ckpt_start(s)) != SJE_OK) {
 		goto fail;
 	}
 	*out = &s->base; // publish only on success

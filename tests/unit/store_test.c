@@ -260,6 +260,48 @@ test_reader_refuses_a_missing_database(void **state)
 	assert_null(r);
 }
 
+// file_size is the size of dir/name in bytes (0 when it is missing).
+static long long
+file_size(const char *dir, const char *name)
+{
+	char        path[700];
+	struct stat sb;
+
+	path_join(path, sizeof(path), dir, name);
+	return stat(path, &sb) == 0 ? (long long) sb.st_size : 0;
+}
+
+static void
+test_the_store_checkpoints_the_wal_by_itself_while_the_writer_commits(
+    void **state)
+{
+	fixture *f = *state;
+	char     blob[4000];
+	uint64_t seq;
+
+	memset(blob, 'x', sizeof(blob));
+	long long db0 = file_size(f->data, "sje.db");
+	// 3,000 commits of a page or more each: past the checkpoint mark
+	// (1,000 pages) three times over.
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(sje__store_begin(f->store), SJE_OK);
+		assert_int_equal(
+		    sje__store_next_event_seq(f->store, &seq), SJE_OK);
+		assert_int_equal(sje__store_add_event(f->store, seq, "t",
+		                     (const uint8_t *) blob, sizeof(blob)),
+		    SJE_OK);
+		assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	}
+	// The writer never checkpoints (its automatic checkpoint is off):
+	// the pages reach the database file only through the store's own
+	// checkpointer. Poll for them, within a bound.
+	long long want = db0 + 4LL * 1024 * 1024;
+	for (int i = 0; i < 500 && file_size(f->data, "sje.db") < want; i++) {
+		usleep(10 * 1000);
+	}
+	assert_true(file_size(f->data, "sje.db") >= want);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -272,6 +314,7 @@ main(void)
 		T(test_reader_sees_what_the_writer_committed_and_nothing_else),
 		T(test_reader_refuses_a_missing_database),
 		T(test_the_event_seq_of_an_earlier_version_goes_on),
+		T(test_the_store_checkpoints_the_wal_by_itself_while_the_writer_commits),
 		cmocka_unit_test(test_close_accepts_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
