@@ -78,21 +78,25 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 		if (!sje__sched_check_id(s, call, id, "task_ids")) {
 			return;
 		}
-		if (sje__hmap_get(&s->jobs, id) != NULL) {
-			open++;
-			continue;
-		}
-		sje__job_row *row;
-		if (!sched_row_or_not_found(s, call, id, "task_ids", &row)) {
-			return;
-		}
-		sje__job_row_free(row);
+		open += sje__hmap_get(&s->jobs, id) != NULL;
 	}
 	const char *const *ids = (const char *const *) req->task_ids;
 	if (open == 0 || req->timeout_ms == 0) {
+		// Answered now: the records read for the reply also say
+		// whether every job exists.
 		sje__sched_wait_reply(
-		    s, call, ids, req->n_task_ids, open == 0);
+		    s, call, ids, req->n_task_ids, open == 0, "task_ids");
 		return;
+	}
+	for (size_t i = 0; i < req->n_task_ids; i++) {
+		sje__job_row *row;
+		if (sje__hmap_get(&s->jobs, ids[i]) == NULL) {
+			if (!sched_row_or_not_found(
+			        s, call, ids[i], "task_ids", &row)) {
+				return;
+			}
+			sje__job_row_free(row);
+		}
 	}
 	uint32_t    wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
 	       ? req->timeout_ms

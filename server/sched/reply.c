@@ -168,15 +168,25 @@ sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
 
 // sched_records reads the current record of each of ids[0..n) that the
 // store has into jobs (capacity n), in order; returns how many. With
-// results (one per id), each result's state becomes its record's.
+// results (one per id), each result's state becomes its record's. With
+// missing, the index of the first id the store has no job for is written
+// there and the count so far returned (SIZE_MAX when none is missing).
 static size_t
 sched_records(sje__sched *s, const char *const *ids, size_t n,
-    Sje__V1__Job **jobs, Sje__V1__SubmitResult **results)
+    Sje__V1__Job **jobs, Sje__V1__SubmitResult **results, size_t *missing)
 {
 	size_t k = 0;
+	if (missing != NULL) {
+		*missing = SIZE_MAX;
+	}
 	for (size_t i = 0; i < n; i++) {
 		sje__job_row *row;
-		if (sje__store_get_job(s->store, ids[i], &row) != SJE_OK) {
+		sje_err       err = sje__store_get_job(s->store, ids[i], &row);
+		if (err == SJE_ENOTFOUND && missing != NULL) {
+			*missing = i;
+			return k;
+		}
+		if (err != SJE_OK) {
 			continue;
 		}
 		if (sje__job_row_to_pb(row, &jobs[k]) == SJE_OK) {
@@ -202,13 +212,20 @@ sched_records_free(Sje__V1__Job **jobs, size_t n)
 
 void
 sje__sched_wait_reply(sje__sched *s, sje__call *call, const char *const *ids,
-    size_t n, bool done)
+    size_t n, bool done, const char *field)
 {
 	Sje__V1__WaitReply reply = SJE__V1__WAIT_REPLY__INIT;
+	size_t             missing;
 	reply.jobs   = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
-	reply.n_jobs = sched_records(s, ids, n, reply.jobs, NULL);
-	reply.done   = done;
-	sje__sched_reply_ok(s, call, &reply.base);
+	reply.n_jobs = sched_records(
+	    s, ids, n, reply.jobs, NULL, field != NULL ? &missing : NULL);
+	if (field != NULL && missing != SIZE_MAX) {
+		sje__sched_reply_err(s, call, SJE_ENOTFOUND, field,
+		    "no job '%s'", ids[missing]);
+	} else {
+		reply.done = done;
+		sje__sched_reply_ok(s, call, &reply.base);
+	}
 	sched_records_free(reply.jobs, reply.n_jobs);
 }
 
@@ -225,8 +242,9 @@ sje__sched_submit_reply(sje__sched *s, sje__call *call,
 			ids[i] = results[i]->task_id;
 		}
 		reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
-		reply.n_jobs = sched_records(s, ids, n, reply.jobs, results);
-		reply.done   = done;
+		reply.n_jobs =
+		    sched_records(s, ids, n, reply.jobs, results, NULL);
+		reply.done = done;
 		free(ids);
 	}
 	sje__sched_reply_ok(s, call, &reply.base);
@@ -252,8 +270,8 @@ sje__sched_wait_answer(sje__sched *s, sched_hold *h, bool done)
 {
 	if (sje__call_method(h->call) != SJE__COORD_SUBMIT ||
 	    sje__call_service(h->call) != &sje__v1__coordinator__descriptor) {
-		sje__sched_wait_reply(
-		    s, h->call, (const char *const *) h->ids, h->n_ids, done);
+		sje__sched_wait_reply(s, h->call, (const char *const *) h->ids,
+		    h->n_ids, done, NULL);
 		return;
 	}
 	// A Submit that waited: its results again, each with the state

@@ -34,9 +34,10 @@ void sje__sched_event_push(sje__sched *s, const sched_job *j,
 void sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
 
 // sje__sched_wait_reply answers a Wait call with the current record of
-// each of ids[0..n).
+// each of ids[0..n). With field, an id the store has no job for is
+// answered NOT_FOUND naming field instead.
 void sje__sched_wait_reply(sje__sched *s, sje__call *call,
-    const char *const *ids, size_t n, bool done);
+    const char *const *ids, size_t n, bool done, const char *field);
 
 // sje__sched_submit_reply answers a Submit with its results[0..n); with
 // with_jobs (a Submit with wait_ms), also each job's current record and

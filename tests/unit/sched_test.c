@@ -960,6 +960,52 @@ test_a_submit_without_wait_ms_carries_no_records(void **state)
 	assert_false(r->done);
 }
 
+// wait_for posts a Wait for the ids (n of them) held up to timeout_ms and
+// runs a round.
+static tcall *
+wait_for(fixture *f, char **ids, size_t n, uint32_t timeout_ms)
+{
+	Sje__V1__WaitRequest req = SJE__V1__WAIT_REQUEST__INIT;
+	req.task_ids             = ids;
+	req.n_task_ids           = n;
+	req.timeout_ms           = timeout_ms;
+	tcall *c                 = post(f, coord, "Wait", &req.base);
+	round_now(f);
+	return c;
+}
+
+static void
+test_a_wait_naming_an_unknown_job_is_refused_not_found_held_or_not(
+    void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	submit_one(f, "done");
+	submit_one(f, "open");
+	uint64_t lease = take(f, w, "done");
+	assert_int_equal(report(f, "Complete", w, "done", lease, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+
+	char  *finished[] = { "done", "nope" };
+	tcall *now        = wait_for(f, finished, 2, 1000);
+	assert_true(now->answered);
+	assert_int_equal(now->code, SJE__V1__STATUS_CODE__NOT_FOUND);
+	assert_non_null(strstr(now->message, "nope"));
+
+	char  *mixed[] = { "open", "nope" };
+	tcall *held    = wait_for(f, mixed, 2, 1000);
+	assert_true(held->answered);
+	assert_int_equal(held->code, SJE__V1__STATUS_CODE__NOT_FOUND);
+
+	// Every job known and finished: answered at once, done.
+	char  *one[] = { "done" };
+	tcall *ok1   = wait_for(f, one, 1, 1000);
+	assert_true(ok1->answered);
+	assert_int_equal(ok1->code, 0);
+	assert_true(((Sje__V1__WaitReply *) ok1->out)->done);
+	assert_int_equal(((Sje__V1__WaitReply *) ok1->out)->n_jobs, 1);
+}
+
 int
 main(void)
 {
@@ -1023,6 +1069,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_a_submit_without_wait_ms_carries_no_records, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_wait_naming_an_unknown_job_is_refused_not_found_held_or_not,
+		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
