@@ -58,7 +58,10 @@
 
 #define SCHED_TICK_MS 1000         // lease and worker checks
 #define SCHED_MAX_FETCH_JOBS 1000u // jobs per Fetch reply
-#define SCHED_MAX_HOLD_MS 600000u  // longest Fetch or Wait hold
+// A job's packed spec up to this size stays in memory until it is
+// leased, so that dispatch need not read its row from the store.
+#define SCHED_SPEC_KEEP_BYTES 256u
+#define SCHED_MAX_HOLD_MS 600000u // longest Fetch or Wait hold
 #define SCHED_LIST_DEFAULT 100u
 #define SCHED_LIST_MAX 1000u
 #define SCHED_MAX_WORKER_FUNCTIONS 1024u

@@ -30,8 +30,10 @@ sje__sched_set_state(sched_job *j, sje__job_row *row, int state)
 		    "bug: transition %s -> %s", sje_job_state_name(j->state),
 		    sje_job_state_name(state));
 	}
-	j->state   = state;
-	row->state = state;
+	j->state = state;
+	if (row != NULL) {
+		row->state = state;
+	}
 	sje__sched_count(j->fn, state);
 }
 

@@ -10,8 +10,8 @@
 
 #include "store/job.h"
 
-// sje__sched_set_state moves j (and its row) to state, logging a bug if the
-// state machine does not allow it.
+// sje__sched_set_state moves j (and its row, if given) to state, logging a bug
+// if the state machine does not allow it.
 void sje__sched_set_state(sched_job *j, sje__job_row *row, int state);
 
 // sje__sched_attempt_end records how j's current attempt ended.

@@ -63,11 +63,13 @@ struct sched_job {
 	bool          cancel_requested;
 	double        progress_pct; // last reported, to skip unchanged writes
 	uint32_t      progress_hash;
-	sched_hold  **waiters; // Wait calls held on this job
-	size_t        n_waiters;
-	char        **children; // task_ids of jobs waiting for this one
-	uint32_t      n_children, cap_children;
-	uint32_t      n_waiting; // parents not finished yet (PENDING)
+	uint8_t *spec; // its packed spec when small (SCHED_SPEC_KEEP_BYTES)
+	uint32_t spec_len;    // so dispatch reads no row; else NULL, 0
+	sched_hold **waiters; // Wait calls held on this job
+	size_t       n_waiters;
+	char       **children; // task_ids of jobs waiting for this one
+	uint32_t     n_children, cap_children;
+	uint32_t     n_waiting; // parents not finished yet (PENDING)
 };
 
 // sched_fn is a function name with its ready queue, kept in s->fn_map (by

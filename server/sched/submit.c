@@ -422,6 +422,11 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	     : 0;
 	j->heap_idx     = SIZE_MAX;
 	j->lease_idx    = SIZE_MAX;
+	if (it->len <= SCHED_SPEC_KEEP_BYTES) {
+		j->spec = sje__sched_xalloc(it->len + 1);
+		memcpy(j->spec, it->packed, it->len);
+		j->spec_len = (uint32_t) it->len;
+	}
 	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}

@@ -152,6 +152,7 @@ sje__sched_job_free(sched_job *j)
 	}
 	free(j->children);
 	free(j->waiters);
+	free(j->spec);
 	free(j->task_id);
 	free(j);
 }

@@ -580,9 +580,18 @@ sje__sched_dispatch(sje__sched *s)
 		size_t      n    = 0;
 		sched_job  *j;
 		while (n < max && (j = sched_best(s, h->worker)) != NULL) {
-			sje__job_row *row = sje__sched_load(s, j);
-			spec[n]           = sje__v1__job_spec__unpack(
-			              NULL, row->spec_len, row->spec);
+			// The spec: kept in memory when small, else read
+			// from the job's row. Nothing else of the row is
+			// needed: the claim below writes what changes.
+			sje__job_row *row = NULL;
+			if (j->spec != NULL) {
+				spec[n] = sje__v1__job_spec__unpack(
+				    NULL, j->spec_len, j->spec);
+			} else {
+				row     = sje__sched_load(s, j);
+				spec[n] = sje__v1__job_spec__unpack(
+				    NULL, row->spec_len, row->spec);
+			}
 			j->attempt++;
 			j->started_ms = s->now_ms;
 			sje__sched_hist_add(
@@ -594,23 +603,17 @@ sje__sched_dispatch(sje__sched *s)
 			j->progress_hash    = progress_hash(NULL);
 			h->worker->busy++;
 			sje__sched_lease_track(s, j);
-			sje__sched_set_state(j, row, ST_RUNNING);
-			row->attempt          = j->attempt;
-			row->lease_id         = j->lease_id;
-			row->lease_expires_ms = s->now_unix_ms + s->lease_ms;
-			row->started_ms       = s->now_unix_ms;
-			row->progress_pct     = 0;
-			sje__sched_row_set_str(&row->progress_msg, NULL);
-			sje__sched_row_set_str(&row->worker, h->worker->name);
+			sje__sched_set_state(j, NULL, ST_RUNNING);
 			// QUEUED -> RUNNING under the new lease, and the
 			// attempt's record, in one verb.
 			sje__sched_txn(s);
 			// The row keeps wall times; j's are monotonic.
 			sje__job_claim cl = { .lease_id = j->lease_id,
-				.lease_expires_ms = row->lease_expires_ms,
-				.worker           = h->worker->name,
-				.attempt          = j->attempt,
-				.started_ms       = s->now_unix_ms };
+				.lease_expires_ms =
+				    s->now_unix_ms + s->lease_ms,
+				.worker     = h->worker->name,
+				.attempt    = j->attempt,
+				.started_ms = s->now_unix_ms };
 			sje_err        cerr =
 			    sje__store_claim_job(s->store, j->id, &cl);
 			if (cerr != SJE_OK) {
@@ -626,13 +629,15 @@ sje__sched_dispatch(sje__sched *s)
 			a->params   = spec[n] != NULL ? spec[n]->params : NULL;
 			a->lease_id = j->lease_id;
 			a->attempt  = j->attempt;
-			a->timeout_s = row->timeout_s;
+			a->timeout_s = j->timeout_s;
 			if (spec[n] != NULL && spec[n]->n_depends_on > 0) {
 				sched_parents(s, spec[n], &pars[n], a);
 			}
 			ap[n] = a;
 			n++;
-			sje__job_row_free(row);
+			if (row != NULL) {
+				sje__job_row_free(row);
+			}
 		}
 		if (n > 0) {
 			sje__sched_fetch_reply(s, h, ap, n);
