@@ -112,7 +112,9 @@ t_check "sje-client status in text too" grep -qF 'M\xffRK in error' \
     <<<"$(sje status store-1)"
 
 ## watch --json prints an event with bad text instead of dropping it.
-sje --json watch >"$T_DIR/watch.out" 2>"$T_DIR/watch.log" &
+# (The program itself, not the sje function: $! must be its PID, or the
+# kill below would end only a subshell and leave watch running.)
+"$SJE_BIN/sje-client" --json watch >"$T_DIR/watch.out" 2>"$T_DIR/watch.log" &
 WATCH_PID=$!
 T_PIDS+=("$WATCH_PID")
 # pub/sub may lose the first messages of a new subscriber: cancel, then
