@@ -550,6 +550,12 @@ store_set_modes(store_db *s, sje_sync_mode sync)
 	if (rv != SJE_OK) {
 		return rv;
 	}
+	// A WAL that grew under a burst is cut back to 4 MiB when it
+	// restarts, instead of keeping its largest size on disk.
+	if ((rv = store_exec(s, "PRAGMA journal_size_limit = 4194304",
+	         "limiting the WAL's size")) != SJE_OK) {
+		return rv;
+	}
 	return store_exec(s,
 	    sync == SJE_SYNC_FULL ? "PRAGMA synchronous = FULL"
 	                          : "PRAGMA synchronous = NORMAL",

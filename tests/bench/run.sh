@@ -164,8 +164,9 @@ bench many --server "$URL" --threads 32 --jobs "${BENCH_MANY_JOBS:-100}"
 # Store bytes per finished job, over every job stored so far.
 stored=$(("${BENCH_JOBS:-20000}" + "${BENCH_LAT_JOBS:-2000}" + "${BENCH_DAG_JOBS:-10000}" +
     "${BENCH_W1_JOBS:-5000}" + 64 * "${BENCH_MANY_JOBS:-100}"))
-bytes=$(du -sb "$DIR/data" | cut -f1)
-echo "store: $bytes bytes for $stored finished jobs (database and WAL): $((bytes / stored)) bytes per job"
+db=$(stat -c %s "$DIR/data/sje.db")
+wal=$(stat -c %s "$DIR/data/sje.db-wal" 2>/dev/null || echo 0)
+echo "store: database file $db bytes for $stored finished jobs: $((db / stored)) bytes per job (WAL beside it: $wal bytes)"
 stop "${WORKER_PIDS[@]}"
 
 echo "== SJE, 2 workers x 1 slot"
