@@ -177,7 +177,7 @@ submit_one(sje_client *c, const char *id, const char *fn, uint32_t wait_ms)
 
 static int
 bench_throughput(sje_client *c, size_t n, size_t batch, const char *fn,
-    long server_pid, const char *name)
+    long server_pid, const char *name, bool wait)
 {
 	char             **ids   = bench_ids('b', n);
 	Sje__V1__JobSpec  *specs = calloc(batch, sizeof(*specs));
@@ -204,9 +204,19 @@ bench_throughput(sje_client *c, size_t n, size_t batch, const char *fn,
 		sje__v1__submit_reply__free_unpacked(rep, NULL);
 	}
 	double t_sub = now_s();
-	long   ok    = bench_wait_all(c, ids, n);
-	double t1    = now_s();
-	double cpu   = server_cpu_s(server_pid) - cpu0;
+	if (!wait) { // the jobs stay queued: submitting was the point
+		printf("%s: %zu %s jobs submitted in batches of %zu in %.3f s "
+		       "(%.0f jobs/s)\nRESULT %s submitted_per_s=%.0f\n",
+		    name, n, fn, batch, t_sub - t0, (double) n / (t_sub - t0),
+		    name, (double) n / (t_sub - t0));
+		bench_ids_free(ids, n);
+		free(specs);
+		free(sp);
+		return 0;
+	}
+	long   ok  = bench_wait_all(c, ids, n);
+	double t1  = now_s();
+	double cpu = server_cpu_s(server_pid) - cpu0;
 	printf("%s: %zu %s jobs in batches of %zu: submitted in "
 	       "%.3f s (%.0f jobs/s), all finished in %.3f s: %.0f jobs/s "
 	       "end to end (%ld succeeded)",
@@ -415,7 +425,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: sje-bench throughput|latency|dag|w1|many "
 		    "[--server URL] [--jobs N] [--batch B] [--function F] "
-		    "[--threads T] [--server-pid PID] [--name NAME]\n"
+		    "[--threads T] [--server-pid PID] [--name NAME] [--wait 0]\n"
 		    "       sje-bench nng-echo|nng-floor|bs-worker|bs-w1|bs-w2|"
 		    "bs-w1p ... (peer.c)\n");
 		return 2;
@@ -431,7 +441,8 @@ main(int argc, char **argv)
 	              : strcmp(mode, "dag") == 0          ? 10000
 	                                                  : 20000;
 	size_t      batch = 500, threads = 32;
-	long        pid = 0;
+	long        pid  = 0;
+	bool        wait = true;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--server") == 0) {
 			server = argv[i + 1];
@@ -443,6 +454,8 @@ main(int argc, char **argv)
 			threads = strtoul(argv[i + 1], NULL, 10);
 		} else if (strcmp(argv[i], "--server-pid") == 0) {
 			pid = strtol(argv[i + 1], NULL, 10);
+		} else if (strcmp(argv[i], "--wait") == 0) {
+			wait = strcmp(argv[i + 1], "0") != 0;
 		} else if (strcmp(argv[i], "--name") == 0) {
 			name = argv[i + 1];
 		} else if (strcmp(argv[i], "--function") == 0) {
@@ -482,7 +495,7 @@ main(int argc, char **argv)
 	    : strcmp(mode, "w1") == 0         ? bench_w1(c, n, fn, pid)
 	    : strcmp(mode, "many") == 0
 	    ? bench_many(&opts, threads, n, fn)
-	    : bench_throughput(c, n, batch, fn, pid, name);
+	    : bench_throughput(c, n, batch, fn, pid, name, wait);
 	sje_client_close(c);
 	sje_config_free(cfg);
 	return rc;

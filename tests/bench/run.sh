@@ -221,7 +221,7 @@ if [ "${BENCH_MEMORY:-0}" = 1 ]; then
 	start_server normal "$DIR/data-mem"
 	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
 	bench throughput --server "$URL" --jobs "${BENCH_MEMORY_JOBS:-1000000}" --batch 1000 \
-	    --function nobody-serves-this --name queued >/dev/null 2>&1 || true
+	    --function nobody-serves-this --name queued --wait 0
 	rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status")
 	echo "memory: coordinator RSS $((rss0 / 1024)) MiB -> $((rss1 / 1024)) MiB:" \
 	    "$(((rss1 - rss0) * 1024 / ${BENCH_MEMORY_JOBS:-1000000})) bytes per queued job"
