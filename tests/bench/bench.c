@@ -18,6 +18,7 @@
 //   sje-bench many [--server URL] [--threads T] [--jobs N]
 //       T threads, each with its own connection, each submitting N jobs
 //       one at a time: jobs/s submitted and p50/p99 submit latency.
+//   throughput --wait 0 only submits (the jobs stay queued: memory).
 //   throughput and w1 take --server-pid PID: the server's CPU per job
 //   (user + system, from /proc) is printed too.
 //
