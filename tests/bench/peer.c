@@ -86,6 +86,22 @@ bs_write(bs_conn *c, const char *p, size_t n)
 	return true;
 }
 
+// bs_fill reads what has arrived into the free end of the buffer; false
+// when the buffer is full or the connection ended.
+static bool
+bs_fill(bs_conn *c)
+{
+	if (c->len == sizeof(c->buf)) {
+		return false;
+	}
+	ssize_t k = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	if (k <= 0) {
+		return false;
+	}
+	c->len += (size_t) k;
+	return true;
+}
+
 // bs_line reads one line (without its CRLF) into out (size outsz).
 static bool
 bs_line(bs_conn *c, char *out, size_t outsz)
@@ -104,15 +120,9 @@ bs_line(bs_conn *c, char *out, size_t outsz)
 			c->len -= n;
 			return true;
 		}
-		if (c->len == sizeof(c->buf)) {
+		if (!bs_fill(c)) {
 			return false;
 		}
-		ssize_t k =
-		    read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-		if (k <= 0) {
-			return false;
-		}
-		c->len += (size_t) k;
 	}
 }
 
@@ -120,16 +130,13 @@ bs_line(bs_conn *c, char *out, size_t outsz)
 static bool
 bs_body(bs_conn *c, size_t n, char *out, size_t outsz)
 {
+	if (n + 2 > sizeof(c->buf)) {
+		return false;
+	}
 	while (c->len < n + 2) {
-		if (n + 2 > sizeof(c->buf)) {
+		if (!bs_fill(c)) {
 			return false;
 		}
-		ssize_t k =
-		    read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-		if (k <= 0) {
-			return false;
-		}
-		c->len += (size_t) k;
 	}
 	size_t k = n < outsz - 1 ? n : outsz - 1;
 	memcpy(out, c->buf, k);
