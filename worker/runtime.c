@@ -316,7 +316,8 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 	(void) pthread_mutex_lock(&rt->mtx);
 	rt->stopping = true;
 	(void) pthread_cond_broadcast(&rt->cv);
-	(void) pthread_cond_broadcast(&rt->report_cv); // nothing is carried now
+	(void) pthread_cond_broadcast(
+	    &rt->report_cv); // nothing is carried now
 	if (rt->ledger.busy > 0) {
 		SJE_INFO("stopping: waiting up to %u ms for %u running jobs",
 		    (unsigned) grace_ms, (unsigned) rt->ledger.busy);
