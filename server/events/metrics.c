@@ -288,6 +288,15 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 		    st->functions[i]->function, st->functions[i]->run);
 	}
 
+	met_family(&b, "sje_calls_total", "counter",
+	    "Calls the scheduler handled since the start, by method (RPC and "
+	    "REST alike).");
+	for (size_t i = 0; i < st->n_calls; i++) {
+		sje__buf_printf(&b, "sje_calls_total{method=\"");
+		met_label(&b, st->calls[i]->method);
+		sje__buf_printf(&b, "\"} %" PRIu64 "\n", st->calls[i]->count);
+	}
+
 	met_family(&b, "sje_worker_reports_refused_total", "counter",
 	    "WorkerHub calls and reports refused, by reason: session (never "
 	    "issued or no longer live), lease (not the job's current lease), "

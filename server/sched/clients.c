@@ -483,6 +483,28 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 	reply.worker_sessions_replaced = s->sessions_replaced;
 	reply.unserved_functions       = s->n_unserved;
 	reply.unserved_refused         = s->unserved_refused;
+	// Calls by method, in each service's order.
+	static const ProtobufCServiceDescriptor *const svcs[2] = {
+		&sje__v1__coordinator__descriptor,
+		&sje__v1__worker_hub__descriptor
+	};
+	Sje__V1__MethodCount  mc[2 * 16];
+	Sje__V1__MethodCount *mcp[2 * 16];
+	size_t                n_mc = 0;
+	for (size_t k = 0; k < 2; k++) {
+		for (unsigned m = 0; m < svcs[k]->n_methods && m < 16; m++) {
+			if (s->calls[k][m] == 0) {
+				continue;
+			}
+			sje__v1__method_count__init(&mc[n_mc]);
+			mc[n_mc].method = (char *) svcs[k]->methods[m].name;
+			mc[n_mc].count  = s->calls[k][m];
+			mcp[n_mc]       = &mc[n_mc];
+			n_mc++;
+		}
+	}
+	reply.calls   = mcp;
+	reply.n_calls = n_mc;
 	sje__sched_reply_ok(s, call, &reply.base);
 	free(counts);
 	free(bounds);

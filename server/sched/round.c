@@ -83,6 +83,10 @@ sched_handle(sje__sched *s, sje__call *call)
 {
 	const ProtobufCServiceDescriptor *svc = sje__call_service(call);
 	unsigned                          m   = sje__call_method(call);
+	size_t kind = svc == &sje__v1__coordinator__descriptor ? 0 : 1;
+	if (m < sizeof(s->calls[0]) / sizeof(s->calls[0][0])) {
+		s->calls[kind][m]++;
+	}
 	if (svc == &sje__v1__coordinator__descriptor) {
 		switch (m) {
 		case SJE__COORD_SUBMIT:

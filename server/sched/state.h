@@ -194,15 +194,17 @@ struct sje__sched {
 	bool            stopping;  // (mtx)
 
 	// The rest belongs to the scheduler thread.
-	sje__hmap      jobs;   // task_id -> sched_job, unfinished jobs only
-	sje__hmap      fn_map; // name -> sched_fn
-	sched_fn      *fns;    // the same functions, newest first
-	size_t         n_unserved; // functions neither served nor configured
-	sched_fn       forgotten;  // counters of functions forgotten, summed
-	uint64_t       unserved_refused; // submits refused for the limit
-	sje__umap      sessions;         // session -> sched_worker
-	sje__umap      leases;           // lease_id -> RUNNING sched_job
-	uint64_t       refused[REFUSED_N];
+	sje__hmap jobs;       // task_id -> sched_job, unfinished jobs only
+	sje__hmap fn_map;     // name -> sched_fn
+	sched_fn *fns;        // the same functions, newest first
+	size_t    n_unserved; // functions neither served nor configured
+	sched_fn  forgotten;  // counters of functions forgotten, summed
+	uint64_t  unserved_refused; // submits refused for the limit
+	sje__umap sessions;         // session -> sched_worker
+	sje__umap leases;           // lease_id -> RUNNING sched_job
+	uint64_t  refused[REFUSED_N];
+	uint64_t  calls[2][16]; // handled, by service (0 Coordinator,
+	                        // 1 WorkerHub) and method, for Stats
 	uint64_t       sessions_replaced; // by a registration of the same name
 	sched_heap     delayed;
 	sched_heap     lease_heap; // RUNNING jobs by lease_due_ms

@@ -1048,6 +1048,51 @@ void   sje__v1__stats_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__method_count__init
+                     (Sje__V1__MethodCount         *message)
+{
+  static const Sje__V1__MethodCount init_value = SJE__V1__METHOD_COUNT__INIT;
+  *message = init_value;
+}
+size_t sje__v1__method_count__get_packed_size
+                     (const Sje__V1__MethodCount *message)
+{
+  assert(message->base.descriptor == &sje__v1__method_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__method_count__pack
+                     (const Sje__V1__MethodCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__method_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__method_count__pack_to_buffer
+                     (const Sje__V1__MethodCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__method_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__MethodCount *
+       sje__v1__method_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__MethodCount *)
+     protobuf_c_message_unpack (&sje__v1__method_count__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__method_count__free_unpacked
+                     (Sje__V1__MethodCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__method_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
@@ -2441,7 +2486,7 @@ const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor =
   (ProtobufCMessageInit) sje__v1__reason_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[11] =
+static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[12] =
 {
   {
     "functions",
@@ -2575,8 +2620,21 @@ static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[11
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "calls",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__StatsReply, n_calls),
+    offsetof(Sje__V1__StatsReply, calls),
+    &sje__v1__method_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
+  11,   /* field[11] = calls */
   4,   /* field[4] = event_seq */
   0,   /* field[0] = functions */
   6,   /* field[6] = pending */
@@ -2592,7 +2650,7 @@ static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__stats_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
 {
@@ -2602,11 +2660,62 @@ const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
   "Sje__V1__StatsReply",
   "sje.v1",
   sizeof(Sje__V1__StatsReply),
-  11,
+  12,
   sje__v1__stats_reply__field_descriptors,
   sje__v1__stats_reply__field_indices_by_name,
   1,  sje__v1__stats_reply__number_ranges,
   (ProtobufCMessageInit) sje__v1__stats_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__method_count__field_descriptors[2] =
+{
+  {
+    "method",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MethodCount, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MethodCount, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__method_count__field_indices_by_name[] = {
+  1,   /* field[1] = count */
+  0,   /* field[0] = method */
+};
+static const ProtobufCIntRange sje__v1__method_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__method_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.MethodCount",
+  "MethodCount",
+  "Sje__V1__MethodCount",
+  "sje.v1",
+  sizeof(Sje__V1__MethodCount),
+  2,
+  sje__v1__method_count__field_descriptors,
+  sje__v1__method_count__field_indices_by_name,
+  1,  sje__v1__method_count__number_ranges,
+  (ProtobufCMessageInit) sje__v1__method_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[9] =

@@ -41,6 +41,7 @@ typedef struct Sje__V1__Histogram Sje__V1__Histogram;
 typedef struct Sje__V1__FunctionStats Sje__V1__FunctionStats;
 typedef struct Sje__V1__ReasonCount Sje__V1__ReasonCount;
 typedef struct Sje__V1__StatsReply Sje__V1__StatsReply;
+typedef struct Sje__V1__MethodCount Sje__V1__MethodCount;
 
 
 /* --- enums --- */
@@ -491,10 +492,31 @@ struct  Sje__V1__StatsReply
    * submits refused for that limit
    */
   uint64_t unserved_refused;
+  /*
+   * Calls the scheduler handled since the start, by method (RPC and REST
+   * alike; those a door refused before posting are not counted). Only
+   * methods called at least once.
+   */
+  size_t n_calls;
+  Sje__V1__MethodCount **calls;
 };
 #define SJE__V1__STATS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__stats_reply__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0 }
+    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0, 0,NULL }
+
+
+struct  Sje__V1__MethodCount
+{
+  ProtobufCMessage base;
+  /*
+   * "Submit", "Fetch", "Complete", ...
+   */
+  char *method;
+  uint64_t count;
+};
+#define SJE__V1__METHOD_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__method_count__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
 
 
 /* Sje__V1__SubmitRequest methods */
@@ -937,6 +959,25 @@ Sje__V1__StatsReply *
 void   sje__v1__stats_reply__free_unpacked
                      (Sje__V1__StatsReply *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__MethodCount methods */
+void   sje__v1__method_count__init
+                     (Sje__V1__MethodCount         *message);
+size_t sje__v1__method_count__get_packed_size
+                     (const Sje__V1__MethodCount   *message);
+size_t sje__v1__method_count__pack
+                     (const Sje__V1__MethodCount   *message,
+                      uint8_t             *out);
+size_t sje__v1__method_count__pack_to_buffer
+                     (const Sje__V1__MethodCount   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__MethodCount *
+       sje__v1__method_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__method_count__free_unpacked
+                     (Sje__V1__MethodCount *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -1010,6 +1051,9 @@ typedef void (*Sje__V1__ReasonCount_Closure)
                   void *closure_data);
 typedef void (*Sje__V1__StatsReply_Closure)
                  (const Sje__V1__StatsReply *message,
+                  void *closure_data);
+typedef void (*Sje__V1__MethodCount_Closure)
+                 (const Sje__V1__MethodCount *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -1134,6 +1178,7 @@ extern const ProtobufCMessageDescriptor sje__v1__histogram__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__method_count__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS
