@@ -8,6 +8,7 @@ PKGS=(
 	libnng-dev libmbedtls-dev
 	protobuf-c-compiler libprotobuf-c-dev
 	libyaml-dev libsqlite3-dev libjansson-dev libcmocka-dev
+	libpq-dev postgresql postgresql-client
 	jq curl sqlite3 clang clang-format openssl iproute2
 	wrk libclang-rt-14-dev
 )

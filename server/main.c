@@ -109,6 +109,51 @@ http_cap(uint32_t configured, uint32_t fd_limit)
 	return configured < room ? configured : room;
 }
 
+// open_store opens the store that server.store names: SQLite in data_dir,
+// or PostgreSQL at the connection string of $<server.postgres.dsn_env>
+// (the variable wins, so that a password stays out of files) or of
+// server.postgres.dsn. Logs why not.
+static sje_err
+open_store(const sje_config *cfg, sje__store **store)
+{
+	sje_err e;
+
+	if (strcmp(cfg->server.store, "postgres") == 0) {
+		const char *dsn = getenv(cfg->server.postgres.dsn_env);
+		if (dsn == NULL || dsn[0] == '\0') {
+			dsn = cfg->server.postgres.dsn;
+		}
+		if (dsn == NULL || dsn[0] == '\0') {
+			SJE_ERROR("server.store is postgres, but neither $%s "
+			          "nor server.postgres.dsn gives a connection "
+			          "string",
+			    cfg->server.postgres.dsn_env);
+			return SJE_ECONFIG;
+		}
+		// The coordinator's own files (endpoints, the hooks'
+		// cursor) stay in data_dir.
+		char why[256];
+		if ((e = sje__mkdirs(
+		         cfg->server.data_dir, why, sizeof(why))) != SJE_OK) {
+			SJE_ERROR("%s", why);
+			return e;
+		}
+		sje__store_postgres_opts po = { .dsn = dsn };
+		if ((e = sje__store_open_postgres(&po, store)) != SJE_OK) {
+			SJE_ERROR("cannot open the store in PostgreSQL: %s",
+			    sje_strerror(e));
+		}
+		return e;
+	}
+	sje__store_sqlite_opts so = { .directory = cfg->server.data_dir,
+		.sync                            = cfg->server.sync };
+	if ((e = sje__store_open_sqlite(&so, store)) != SJE_OK) {
+		SJE_ERROR("cannot open the store in '%s': %s",
+		    cfg->server.data_dir, sje_strerror(e));
+	}
+	return e;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -213,11 +258,7 @@ main(int argc, char **argv)
 		    SERVER_FD_RESERVE + SERVER_FD_REFUSING);
 	}
 
-	sje__store_sqlite_opts so = { .directory = cfg->server.data_dir,
-		.sync                            = cfg->server.sync };
-	if ((e = sje__store_open_sqlite(&so, &store)) != SJE_OK) {
-		SJE_ERROR("cannot open the store in '%s': %s",
-		    cfg->server.data_dir, sje_strerror(e));
+	if ((e = open_store(cfg, &store)) != SJE_OK) {
 		goto out;
 	}
 	// The pub socket cannot check credentials: with authentication on,
@@ -283,11 +324,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	write_endpoints(cfg->server.data_dir, rpc_url, events_url, http_url);
+	bool pg = strcmp(cfg->server.store, "postgres") == 0;
 	SJE_INFO("sje-server %s ready: rpc %s, events %s, http %s, store "
-	         "%s/sje.db",
+	         "%s%s",
 	    SJE_VERSION_STRING, rpc_url,
 	    events_url[0] != '\0' ? events_url : "off", http_url,
-	    cfg->server.data_dir);
+	    pg ? "postgres" : cfg->server.data_dir, pg ? "" : "/sje.db");
 
 	int sig = 0;
 	sigwait(&sigs, &sig);

@@ -8,6 +8,7 @@
 #
 # and each third-party library is included from one place:
 #   <sqlite3.h>   server/store/ only
+#   <libpq-fe.h>  server/store/postgres.c only (and tests)
 #   <yaml.h>      client/core/config.c only
 #   <mbedtls/...> client/core/tls.c, server/door/auth.c, server/sched/workerid.c
 #                 (the worker's name proof), tests
@@ -73,6 +74,7 @@ only() {
 	[ "$clean" = 0 ] || echo "ok - <$pat...> only from $*"
 }
 only 'sqlite3.h' 'server/store/*'
+only 'libpq-fe.h' 'server/store/postgres.c'
 only 'yaml.h' 'client/core/config.c'
 only 'mbedtls/' 'client/core/tls.c' 'server/door/auth.c' 'server/sched/workerid.c'
 only 'nng/supplemental/http/' 'plugins/webhook/webhook.c'

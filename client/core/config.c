@@ -175,6 +175,16 @@ static sje_err config_check_steps(config_ctx *c, const config_key *k,
 #define CONFIG_DEFAULT_SERVER_URL "tcp://127.0.0.1:7100"
 #define CONFIG_DEFAULT_EVENTS_URL "tcp://127.0.0.1:7101"
 
+static const char *const config_store_choices[] = { "sqlite", "postgres",
+	NULL };
+
+static const config_key config_server_postgres_keys[] = {
+	CONFIG_KEY("dsn_env", CONFIG_STR, sje_config, server.postgres.dsn_env,
+	    .def = "SJE_POSTGRES_DSN", .flags = CONFIG_NONEMPTY),
+	CONFIG_KEY("dsn", CONFIG_STR, sje_config, server.postgres.dsn),
+	CONFIG_END,
+};
+
 static const config_key config_server_keys[] = {
 	CONFIG_KEY("rpc_url", CONFIG_URL, sje_config, server.rpc_url,
 	    .def = CONFIG_DEFAULT_SERVER_URL),
@@ -186,6 +196,9 @@ static const config_key config_server_keys[] = {
 	    .def = "normal", .choices = config_sync_choices),
 	CONFIG_KEY("result_ttl_s", CONFIG_U32, sje_config, server.result_ttl_s,
 	    .def = "604800"),
+	CONFIG_KEY("store", CONFIG_CHOICE, sje_config, server.store,
+	    .def = "sqlite", .choices = config_store_choices),
+	CONFIG_SECTION_KEY("postgres", config_server_postgres_keys),
 	CONFIG_END,
 };
 

@@ -96,8 +96,14 @@ struct sje_config {
 		char         *rpc_url;      // tcp://127.0.0.1:7100
 		char         *events_url;   // tcp://127.0.0.1:7101
 		char         *data_dir;     // ./sje-data
-		sje_sync_mode sync;         // normal
+		sje_sync_mode sync;         // normal (SQLite's)
 		uint32_t      result_ttl_s; // 604800
+		char         *store;        // sqlite | postgres
+		struct {
+			char *dsn_env; // SJE_POSTGRES_DSN: the variable
+			               // holding the connection string
+			char *dsn;     // "": the connection string itself
+		} postgres;
 	} server;
 
 	struct {

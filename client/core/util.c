@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 char *
@@ -447,4 +448,42 @@ sje__text_escape(sje__buf *b, const char *s, size_t len)
 		start = i;
 	}
 	sje__buf_put(b, s + start, len - start);
+}
+
+sje_err
+sje__mkdirs(const char *dir, char *err, size_t errlen)
+{
+	struct stat sb;
+	char       *p;
+	char       *cur;
+
+	if ((p = sje__strdup(dir)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	// Create each prefix ending before a '/', then the whole path.
+	for (cur = p + 1;; cur++) {
+		bool last = *cur == '\0';
+		if (!last && *cur != '/') {
+			continue;
+		}
+		*cur = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			sje__snprintf(err, errlen,
+			    "cannot create directory %s: %s", p,
+			    strerror(errno));
+			free(p);
+			return SJE_EIO;
+		}
+		if (last) {
+			break;
+		}
+		*cur = '/';
+	}
+	if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		sje__snprintf(err, errlen, "%s is not a directory", p);
+		free(p);
+		return SJE_EIO;
+	}
+	free(p);
+	return SJE_OK;
 }

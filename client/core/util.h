@@ -18,6 +18,12 @@ char *sje__asprintf(const char *fmt, ...)
 bool sje__snprintf(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+// sje__mkdirs creates dir and its missing parents, new ones mode 0700
+// (mkdir -p); an existing directory is left as it is. SJE_EIO, with why
+// in err (errlen bytes), when it cannot, or when dir is there but is not
+// a directory.
+sje_err sje__mkdirs(const char *dir, char *err, size_t errlen);
+
 // sje__errno_err translates an errno value.
 sje_err sje__errno_err(int e);
 

@@ -393,45 +393,6 @@ store_exec(store_db *s, const char *sql, const char *what)
 	return store_err(s, rc, what);
 }
 
-// store_mkdirs creates dir and its missing parents, new ones mode 0700
-// (mkdir -p). An existing directory is left as it is.
-static sje_err
-store_mkdirs(const char *dir)
-{
-	struct stat sb;
-	char       *p;
-	char       *cur;
-
-	if ((p = sje__strdup(dir)) == NULL) {
-		return SJE_ENOMEM;
-	}
-	// Create each prefix ending before a '/', then the whole path.
-	for (cur = p + 1;; cur++) {
-		bool last = *cur == '\0';
-		if (!last && *cur != '/') {
-			continue;
-		}
-		*cur = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			SJE_ERROR("store: cannot create directory %s: %s", p,
-			    strerror(errno));
-			free(p);
-			return SJE_EIO;
-		}
-		if (last) {
-			break;
-		}
-		*cur = '/';
-	}
-	if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		SJE_ERROR("store: %s is not a directory", p);
-		free(p);
-		return SJE_EIO;
-	}
-	free(p);
-	return SJE_OK;
-}
-
 // store_user_version reads PRAGMA user_version.
 static sje_err
 store_user_version(store_db *s, int *version)
@@ -815,6 +776,7 @@ sje__store_open_sqlite(const sje__store_sqlite_opts *o, sje__store **out)
 {
 	store_db *s;
 	sje_err   rv;
+	char      why[256];
 
 	if (o == NULL || o->directory == NULL || o->directory[0] == '\0') {
 		return SJE_EINVAL;
@@ -822,7 +784,8 @@ sje__store_open_sqlite(const sje__store_sqlite_opts *o, sje__store **out)
 	if ((s = store_alloc(o->directory)) == NULL) {
 		return SJE_ENOMEM;
 	}
-	if ((rv = store_mkdirs(o->directory)) != SJE_OK) {
+	if ((rv = sje__mkdirs(o->directory, why, sizeof(why))) != SJE_OK) {
+		SJE_ERROR("store: %s", why);
 		goto fail;
 	}
 	if ((rv = store_open_db(

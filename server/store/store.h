@@ -43,6 +43,11 @@
 // never edit a released step.
 #define SJE_STORE_SCHEMA_VERSION 4
 
+// The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
+// counted on its own: to change it, bump it and append a step in
+// postgres.c (pg_migrations).
+#define SJE_STORE_PG_SCHEMA_VERSION 1
+
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
 
@@ -186,6 +191,21 @@ sje_err sje__store_open_sqlite(
 // by directory). SJE_EPROTO for another schema version, SJE_EIO when
 // there is no such file.
 sje_err sje__store_open_sqlite_reader(const char *directory, sje__store **out);
+
+// sje__store_postgres_opts says which PostgreSQL database holds the store.
+typedef struct sje__store_postgres_opts {
+	const char *dsn; // a libpq connection string or URI (may hold a
+	                 // password: it is never logged)
+} sje__store_postgres_opts;
+
+// sje__store_open_postgres connects to o->dsn, creates or migrates the
+// schema (under an advisory lock: coordinators starting together migrate
+// once) and prepares every statement. *out is written on SJE_OK; caller
+// owns it. Errors: SJE_EINVAL for an empty dsn, SJE_EUNAVAIL when the
+// database cannot be reached (logged with libpq's reason), SJE_EPROTO
+// when its schema is newer than this program, SJE_EIO otherwise.
+sje_err sje__store_open_postgres(
+    const sje__store_postgres_opts *o, sje__store **out);
 
 // sje__store_close closes the store cleanly (SQLite: checkpointing the
 // WAL). An open transaction is rolled back. Accepts NULL.

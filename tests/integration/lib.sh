@@ -6,6 +6,11 @@
 # poll for the expected state with a deadline; nothing sleeps and hopes.
 #
 # Needs: SJE_BIN (the build's bin/ directory), jq.
+#
+# SJE_TEST_STORE=postgres runs the test's coordinators on PostgreSQL: a
+# real server of the test's own (tests/support/pg.sh), started here and
+# stopped at exit, with one database per coordinator name, as SQLite has
+# one file per data directory.
 set -euo pipefail
 
 : "${SJE_BIN:?SJE_BIN must name the bin directory of the build}"
@@ -15,6 +20,9 @@ T_NAME=$(basename "$0" .sh)
 T_FAILED=0
 T_CHECKS=0
 
+T_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_STORE=${SJE_TEST_STORE:-sqlite}
+
 t_cleanup() {
 	local pid
 	for pid in "${T_PIDS[@]}"; do
@@ -23,6 +31,9 @@ t_cleanup() {
 	for pid in "${T_PIDS[@]}"; do
 		t_wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 	done
+	if [ -f "$T_DIR/pg.dsn.dir" ]; then
+		bash "$T_LIB_DIR/../support/pg.sh" stop "$T_DIR/pg.dsn" || true
+	fi
 	if [ "$T_FAILED" -ne 0 ] || [ "${SJE_TEST_KEEP:-0}" = 1 ]; then
 		echo "# logs kept in $T_DIR"
 		for f in "$T_DIR"/*.log; do
@@ -91,6 +102,26 @@ t_until() {
 	done
 }
 
+# t_pg_dsn NAME: the connection string of coordinator NAME's database
+# (SJE_TEST_STORE=postgres), made on first use; the test's PostgreSQL is
+# started with the first.
+t_pg_dsn() {
+	local name=$1 db
+	db="sje_$(echo "$name" | tr -c 'a-zA-Z0-9_\n' _)"
+	if [ ! -f "$T_DIR/pg.dsn" ]; then
+		bash "$T_LIB_DIR/../support/pg.sh" start "$T_DIR/pg.dsn" >&2 ||
+		    t_fail "cannot start PostgreSQL"
+	fi
+	local base
+	base=$(cat "$T_DIR/pg.dsn")
+	if [ ! -f "$T_DIR/pg.$db" ]; then
+		psql -q -X "$base" -c "CREATE DATABASE $db" >/dev/null ||
+		    t_fail "cannot create database $db"
+		: >"$T_DIR/pg.$db"
+	fi
+	echo "${base% dbname=*} dbname=$db"
+}
+
 # t_server_start NAME [extra env assignments...]: starts sje-server with
 # data dir $T_DIR/NAME on loopback port 0; sets SERVER_PID, RPC_URL,
 # EVENTS_URL (empty when the stream is off) and HTTP_URL (the REST
@@ -103,7 +134,11 @@ t_server_start() {
 	local dir="$T_DIR/$name"
 	mkdir -p "$dir"
 	rm -f "$dir/endpoints"
-	env SJE_SERVER_DATA_DIR="$dir" \
+	local store=()
+	if [ "$T_STORE" = postgres ]; then
+		store=(SJE_SERVER_STORE=postgres "SJE_POSTGRES_DSN=$(t_pg_dsn "$name")")
+	fi
+	env "${store[@]}" SJE_SERVER_DATA_DIR="$dir" \
 	    SJE_SERVER_RPC_URL="${RPC_URL:-tcp://127.0.0.1:0}" \
 	    SJE_SERVER_EVENTS_URL="${EVENTS_URL:-tcp://127.0.0.1:0}" \
 	    SJE_HTTP_LISTEN="${HTTP_URL#http://}" \

@@ -1,8 +1,11 @@
 // contract.c — the store contract: one set of cases that every backend of
 // store.h must pass, run once per backend (the first argument: "sqlite",
-// a store in a fresh temporary directory per case, or "memory").
-// Cases that reopen a store run where the backend outlives a close
-// (SQLite) and are skipped elsewhere.
+// a store in a fresh temporary directory per case; "postgres", a store in
+// the real PostgreSQL whose connection string the file named by
+// $SJE_TEST_PG_DSN_FILE holds (tests/support/pg.sh), its schema dropped
+// before each case; or "memory"). Cases that reopen a store run where the
+// backend outlives a close (SQLite, PostgreSQL) and are skipped
+// elsewhere.
 #include <sje/sje.h>
 
 #include "memstore.h"
@@ -23,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
+
 enum {
 	PENDING   = 1,
 	SCHEDULED = 2,
@@ -32,7 +37,8 @@ enum {
 	FAILED    = 6
 };
 
-static bool backend_sqlite; // else memory
+static enum { B_SQLITE, B_POSTGRES, B_MEMORY } backend;
+static char pg_dsn[1024]; // PostgreSQL's connection string
 
 typedef struct fixture {
 	char        dir[512]; // SQLite's directory
@@ -42,12 +48,60 @@ typedef struct fixture {
 static sje_err
 fixture_open(fixture *f)
 {
-	if (!backend_sqlite) {
+	if (backend == B_MEMORY) {
 		return sje__memstore_open(&f->store);
+	}
+	if (backend == B_POSTGRES) {
+		sje__store_postgres_opts o = { .dsn = pg_dsn };
+		return sje__store_open_postgres(&o, &f->store);
 	}
 	sje__store_sqlite_opts o = { .directory = f->dir,
 		.sync                           = SJE_SYNC_NORMAL };
 	return sje__store_open_sqlite(&o, &f->store);
+}
+
+// pg_fresh empties the database (its public schema), so that the case
+// starts from no store at all; false with a line on stderr.
+static bool
+pg_fresh(void)
+{
+	PGconn *c  = PQconnectdb(pg_dsn);
+	bool    ok = PQstatus(c) == CONNECTION_OK;
+	if (ok) {
+		PGresult *r = PQexec(c,
+		    "SET client_min_messages = warning; "
+		    "DROP SCHEMA public CASCADE; "
+		    "CREATE SCHEMA public");
+		ok          = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+	}
+	if (!ok) {
+		fprintf(stderr, "contract: cannot reset the database: %s",
+		    PQerrorMessage(c));
+	}
+	PQfinish(c);
+	return ok;
+}
+
+// pg_dsn_read reads the connection string from $SJE_TEST_PG_DSN_FILE.
+static bool
+pg_dsn_read(void)
+{
+	const char *path = getenv("SJE_TEST_PG_DSN_FILE");
+	FILE       *fp   = path != NULL ? fopen(path, "r") : NULL;
+	bool        ok   = fp != NULL && fgets(pg_dsn, sizeof(pg_dsn), fp);
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	pg_dsn[strcspn(pg_dsn, "\n")] = '\0';
+	if (!ok || pg_dsn[0] == '\0') {
+		fprintf(stderr,
+		    "contract: SJE_TEST_PG_DSN_FILE names no "
+		    "connection string (tests/support/pg.sh "
+		    "start writes one)\n");
+		return false;
+	}
+	return true;
 }
 
 static int
@@ -58,9 +112,10 @@ setup(void **state)
 	if (f == NULL) {
 		return -1;
 	}
-	if ((backend_sqlite &&
+	if ((backend == B_SQLITE &&
 	        !sje_test_tmpdir_make(
 	            f->dir, sizeof(f->dir), "sje-contract")) ||
+	    (backend == B_POSTGRES && !pg_fresh()) ||
 	    fixture_open(f) != SJE_OK) {
 		free(f);
 		return -1;
@@ -76,7 +131,7 @@ teardown(void **state)
 	bool     ok = true;
 
 	sje__store_close(f->store);
-	if (backend_sqlite) {
+	if (backend == B_SQLITE) {
 		ok = sje_test_tmpdir_remove(f->dir);
 	}
 	free(f);
@@ -88,7 +143,7 @@ teardown(void **state)
 static void
 reopen(fixture *f)
 {
-	if (!backend_sqlite) {
+	if (backend == B_MEMORY) {
 		skip();
 	}
 	sje__store_close(f->store);
@@ -307,6 +362,104 @@ test_insert_jobs_of_a_batch_is_all_or_nothing(void **state)
 	got = get(f->store, "b2");
 	assert_true(got->id == ids[1]);
 	sje__job_row_free(got);
+}
+
+// A batch larger than one statement of any backend (PostgreSQL sends
+// 200 rows a statement).
+#define BIG_BATCH 450
+
+static void
+test_a_batch_of_many_statements_is_all_or_nothing_too(void **state)
+{
+	fixture      *f = *state;
+	sje__job_row *rows;
+	int64_t      *ids;
+	char(*names)[16];
+	sje__job_row *got;
+
+	rows  = calloc(BIG_BATCH, sizeof(*rows));
+	ids   = calloc(BIG_BATCH, sizeof(*ids));
+	names = calloc(BIG_BATCH, sizeof(*names));
+	assert_non_null(rows);
+	assert_non_null(ids);
+	assert_non_null(names);
+	for (int i = 0; i < BIG_BATCH; i++) {
+		snprintf(names[i], sizeof(names[i]), "big-%d", i);
+		rows[i] = min_row(names[i], "f", 3);
+	}
+	// The last row's task_id exists: nothing of the batch is kept, in a
+	// transaction or outside one.
+	insert(f->store, &rows[BIG_BATCH - 1]);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(
+	    sje__store_insert_jobs(f->store, rows, BIG_BATCH, ids),
+	    SJE_EEXIST);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(
+	    sje__store_insert_jobs(f->store, rows, BIG_BATCH, ids),
+	    SJE_EEXIST);
+	for (int i = 0; i < BIG_BATCH - 1; i += 50) {
+		assert_int_equal(sje__store_get_job(f->store, names[i], &got),
+		    SJE_ENOTFOUND);
+	}
+	// Without the clash all go in, ids rising in row order.
+	snprintf(names[BIG_BATCH - 1], sizeof(names[0]), "big-last");
+	assert_int_equal(
+	    sje__store_insert_jobs(f->store, rows, BIG_BATCH, ids), SJE_OK);
+	for (int i = 0; i < BIG_BATCH; i++) {
+		if (i > 0) {
+			assert_true(ids[i - 1] < ids[i]);
+		}
+		if (i % 50 == 0 || i == BIG_BATCH - 1) {
+			got = get(f->store, names[i]);
+			assert_true(got->id == ids[i]);
+			sje__job_row_free(got);
+		}
+	}
+	free(names);
+	free(ids);
+	free(rows);
+}
+
+static void
+test_a_refused_write_leaves_the_transaction_usable(void **state)
+{
+	fixture       *f   = *state;
+	sje__job_row   one = min_row("one", "f", 3);
+	sje__job_row   two = min_row("two", "f", 3);
+	sje__job_row   row = min_row("ghost", "f", 3);
+	sje__job_claim c   = { .lease_id = 7, .worker = "w", .attempt = 1 };
+	uint64_t       seq;
+	int64_t        id;
+
+	// Each refusal is an answer, not a failure of the transaction: the
+	// writes around it commit.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	id = insert(f->store, &one);
+	assert_int_equal(
+	    sje__store_insert_job(f->store, &one, &id), SJE_EEXIST);
+	assert_int_equal(sje__store_next_event_seq(f->store, &seq), SJE_OK);
+	assert_int_equal(sje__store_add_event(
+	                     f->store, seq, "one", (const uint8_t *) "e", 1),
+	    SJE_OK);
+	assert_int_equal(sje__store_add_event(
+	                     f->store, seq, "one", (const uint8_t *) "e", 1),
+	    SJE_EEXIST);
+	row.id = id + 1000;
+	assert_int_equal(
+	    sje__store_update_job(f->store, &row, &any), SJE_ENOTFOUND);
+	assert_int_equal(sje__store_claim_job(f->store, id, &c), SJE_OK);
+	assert_int_equal(sje__store_claim_job(f->store, id, &c), SJE_EPRECOND);
+	insert(f->store, &two);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+
+	sje__job_row *got = get(f->store, "one");
+	assert_int_equal(got->state, RUNNING);
+	sje__job_row_free(got);
+	sje__job_row_free(get(f->store, "two"));
+	uint64_t last = 0;
+	assert_int_equal(sje__store_last_event_seq(f->store, &last), SJE_OK);
+	assert_true(last == seq);
 }
 
 static void
@@ -1085,6 +1238,8 @@ main(int argc, char **argv)
 		T(test_insert_keeps_an_empty_spec_and_empty_strings),
 		T(test_insert_of_an_existing_task_id_fails_with_eexist),
 		T(test_insert_jobs_of_a_batch_is_all_or_nothing),
+		T(test_a_batch_of_many_statements_is_all_or_nothing_too),
+		T(test_a_refused_write_leaves_the_transaction_usable),
 		T(test_get_of_an_unknown_job_fails_with_enotfound),
 		T(test_get_result_reads_the_result_alone),
 		T(test_update_changes_the_mutable_fields_only),
@@ -1109,12 +1264,18 @@ main(int argc, char **argv)
 		T(test_purge_deletes_only_jobs_finished_before_the_time),
 		T(test_purge_keeps_unfinished_jobs_and_takes_the_oldest_first),
 	};
-	if (argc != 2 ||
-	    (strcmp(argv[1], "sqlite") != 0 &&
-	        strcmp(argv[1], "memory") != 0)) {
-		fprintf(stderr, "usage: %s sqlite|memory\n", argv[0]);
+	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
+		backend = B_SQLITE;
+	} else if (argc == 2 && strcmp(argv[1], "postgres") == 0) {
+		backend = B_POSTGRES;
+		if (!pg_dsn_read()) {
+			return 1;
+		}
+	} else if (argc == 2 && strcmp(argv[1], "memory") == 0) {
+		backend = B_MEMORY;
+	} else {
+		fprintf(stderr, "usage: %s sqlite|postgres|memory\n", argv[0]);
 		return 2;
 	}
-	backend_sqlite = strcmp(argv[1], "sqlite") == 0;
 	return cmocka_run_group_tests_name(argv[1], tests, NULL, NULL);
 }

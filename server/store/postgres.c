@@ -1,0 +1,1742 @@
+// postgres.c — the PostgreSQL backend of the job store (store.h's
+// operations table), through libpq: server.store: postgres.
+//
+// One connection, owned by the scheduler thread (the store is not
+// thread-safe, see store.h); readers (sje__store_open_reader) are
+// connections of their own, with default_transaction_read_only set.
+// Every statement is prepared once, at open, from the table pg_sql[]
+// (indexed by enum pg_stmt) with its parameter types, and run with binary
+// parameters and binary results: integers travel as 8 big-endian bytes,
+// blobs as they are, so nothing is quoted or escaped and no value is ever
+// part of SQL text.
+//
+// Durability is the database's: a commit returns once PostgreSQL says
+// COMMIT, which with its default synchronous_commit = on means the WAL is
+// flushed (and, with synchronous standbys configured, replicated).
+// server.sync applies to SQLite only.
+//
+// Conditional verbs are one statement each: the UPDATE in a CTE, and
+// beside it whether the job exists, read in the same snapshot, so that a
+// missing job (SJE_ENOTFOUND) is told from a failed condition
+// (SJE_EPRECOND) in one round trip. A claim writes its attempt in the same
+// statement.
+//
+// A failed statement aborts a PostgreSQL transaction, so the verbs whose
+// failure the caller expects and survives never fail a statement: an
+// insert of an existing task_id is INSERT ... ON CONFLICT DO NOTHING (no
+// row back: SJE_EEXIST, and the rows of the call that did go in are
+// deleted again), an event under a seq already kept likewise.
+//
+// Event seqs: as in SQLite, one counter, the meta row 'event_seq', saved
+// at commit. The first seq a transaction takes reads that row FOR UPDATE:
+// the row lock orders the transactions that write events by their commit,
+// so events are numbered in commit order even when several coordinators
+// write (a reader following seqs never skips one that commits later).
+// Seqs then come from memory until commit, which writes the row back.
+//
+// Schema: the meta row 'schema_version' holds its version; open creates
+// and migrates the tables under an advisory lock, so that coordinators
+// starting together migrate once. Tables are named sje_* so that they can
+// share a database with others. To change the schema: append a step to
+// pg_migrations, bump SJE_STORE_PG_SCHEMA_VERSION, never edit a released
+// step.
+//
+// Schema version 1 (the columns are SQLite's, see sqlite.c):
+//   sje_jobs: one row per job; id from its identity (the submit order);
+//     integers as bigint, cancel_requested as boolean.
+//   sje_jobs_active (partial, non-terminal, by id), sje_jobs_state
+//     (state, id), sje_jobs_function (function, id), sje_jobs_finished
+//     (partial, terminal, by finished_ms), sje_jobs_workflow (partial).
+//   sje_attempts (job_id, number), sje_events (seq; and task_id, seq),
+//   sje_meta (key, value): 'schema_version', 'event_seq'.
+#include <sje/sje.h>
+
+#include "store/store.h"
+
+#include "log.h"
+#include "sje/v1/job.pb-c.h"
+#include "util.h"
+
+#include <libpq-fe.h>
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The advisory lock key under which the schema is created and migrated:
+// 0x534a4501, "SJE" and 1.
+#define PG_MIGRATE_LOCK "1397376257"
+
+// Rows of one multi-row INSERT (22 parameters each).
+#define PG_INSERT_CHUNK 200
+
+_Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5 &&
+        SJE__V1__JOB_STATE__JOB_STATE_QUEUED == 3 &&
+        SJE__V1__JOB_STATE__JOB_STATE_RUNNING == 4,
+    "the statements know QUEUED as 3, RUNNING as 4, terminal from 5");
+
+// The columns of sje_jobs, in the order pg_read_row reads them.
+#define PG_COLS                                                         \
+	"id, task_id, function, spec, state, priority, attempt, "       \
+	"max_attempts, timeout_s, lease_id, lease_expires_ms, "         \
+	"ready_at_ms, worker, result_json, error_type, error_message, " \
+	"progress_pct, progress_msg, cancel_requested, created_ms, "    \
+	"started_ms, finished_ms, workflow_id"
+
+enum pg_col {
+	COL_ID,
+	COL_TASK_ID,
+	COL_FUNCTION,
+	COL_SPEC,
+	COL_STATE,
+	COL_PRIORITY,
+	COL_ATTEMPT,
+	COL_MAX_ATTEMPTS,
+	COL_TIMEOUT_S,
+	COL_LEASE_ID,
+	COL_LEASE_EXPIRES_MS,
+	COL_READY_AT_MS,
+	COL_WORKER,
+	COL_RESULT_JSON,
+	COL_ERROR_TYPE,
+	COL_ERROR_MESSAGE,
+	COL_PROGRESS_PCT,
+	COL_PROGRESS_MSG,
+	COL_CANCEL_REQUESTED,
+	COL_CREATED_MS,
+	COL_STARTED_MS,
+	COL_FINISHED_MS,
+	COL_WORKFLOW_ID,
+	COL_COUNT,
+};
+
+// pg_migrations[v] takes the schema from version v to v + 1; each step
+// runs inside the migration's transaction.
+static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
+	// 0 -> 1: the first schema.
+	"CREATE TABLE sje_jobs ("
+	"  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  task_id          text NOT NULL UNIQUE,"
+	"  function         text NOT NULL,"
+	"  spec             bytea NOT NULL,"
+	"  state            bigint NOT NULL,"
+	"  priority         bigint NOT NULL DEFAULT 0,"
+	"  attempt          bigint NOT NULL DEFAULT 0,"
+	"  max_attempts     bigint NOT NULL DEFAULT 0,"
+	"  timeout_s        bigint NOT NULL DEFAULT 0,"
+	"  lease_id         bigint NOT NULL DEFAULT 0,"
+	"  lease_expires_ms bigint NOT NULL DEFAULT 0,"
+	"  ready_at_ms      bigint NOT NULL DEFAULT 0,"
+	"  worker           text,"
+	"  result_json      text,"
+	"  error_type       text,"
+	"  error_message    text,"
+	"  progress_pct     double precision NOT NULL DEFAULT 0,"
+	"  progress_msg     text,"
+	"  cancel_requested boolean NOT NULL DEFAULT false,"
+	"  created_ms       bigint NOT NULL DEFAULT 0,"
+	"  started_ms       bigint NOT NULL DEFAULT 0,"
+	"  finished_ms      bigint NOT NULL DEFAULT 0,"
+	"  workflow_id      text"
+	");"
+	"CREATE INDEX sje_jobs_active ON sje_jobs (id) WHERE state < 5;"
+	"CREATE INDEX sje_jobs_state ON sje_jobs (state, id);"
+	"CREATE INDEX sje_jobs_function ON sje_jobs (function, id);"
+	"CREATE INDEX sje_jobs_finished ON sje_jobs (finished_ms)"
+	"  WHERE state >= 5;"
+	"CREATE INDEX sje_jobs_workflow ON sje_jobs (workflow_id, id)"
+	"  WHERE workflow_id IS NOT NULL;"
+	"CREATE TABLE sje_attempts ("
+	"  job_id        bigint NOT NULL,"
+	"  number        bigint NOT NULL,"
+	"  worker        text,"
+	"  started_ms    bigint NOT NULL DEFAULT 0,"
+	"  finished_ms   bigint NOT NULL DEFAULT 0,"
+	"  outcome       bigint NOT NULL,"
+	"  error_type    text,"
+	"  error_message text,"
+	"  PRIMARY KEY (job_id, number)"
+	");"
+	"CREATE TABLE sje_events ("
+	"  seq     bigint PRIMARY KEY,"
+	"  task_id text NOT NULL,"
+	"  data    bytea NOT NULL"
+	");"
+	"CREATE INDEX sje_events_task ON sje_events (task_id, seq);"
+	"INSERT INTO sje_meta (key, value) VALUES ('event_seq', 0);",
+};
+
+enum pg_stmt {
+	PS_INSERT,
+	PS_UPDATE,
+	PS_CLAIM,
+	PS_EXTEND,
+	PS_GET,
+	PS_GET_BY_ID,
+	PS_GET_RESULT,
+	PS_LIST_ALL,
+	PS_LIST_STATE,
+	PS_LIST_FUNCTION,
+	PS_LIST_STATE_FUNCTION,
+	PS_LIST_WORKFLOW,
+	PS_SCAN_ACTIVE,
+	PS_SEQ_READ,
+	PS_SEQ_LOCK,
+	PS_SEQ_NEXT,
+	PS_PUT_ATTEMPT,
+	PS_LIST_ATTEMPTS,
+	PS_ADD_EVENT,
+	PS_LIST_EVENTS,
+	PS_LIST_EVENTS_TASK,
+	PS_PRUNE_EVENTS,
+	PS_PURGE,
+	PS_DELETE_IDS,
+	PS_COUNT,
+};
+
+// The columns that an insert and an update both write, in ST_UPDATE's
+// order, and their parameter types (pg_stmt_def.types).
+#define PG_MUTABLE_COLS                                                 \
+	"state, attempt, max_attempts, lease_id, lease_expires_ms, "    \
+	"ready_at_ms, worker, result_json, error_type, error_message, " \
+	"progress_pct, progress_msg, cancel_requested, started_ms, "    \
+	"finished_ms"
+#define PG_MUTABLE_TYPES "iiiiiittttdtoii"
+// The columns only an insert writes, after those.
+#define PG_INSERT_COLS                                   \
+	"task_id, function, spec, priority, timeout_s, " \
+	"created_ms, workflow_id"
+#define PG_INSERT_TYPES PG_MUTABLE_TYPES "ttbiiit"
+#define PG_INSERT_NPARAMS 22
+
+// The conditional verbs' answer: how many rows the CTE u changed, and
+// whether job $1 exists.
+#define PG_CHANGED_OR_WHY                    \
+	" SELECT (SELECT count(*) FROM u), " \
+	"EXISTS (SELECT 1 FROM sje_jobs WHERE id = $1)"
+
+// pg_stmt_def is one prepared statement: its SQL and the types of its
+// parameters, a letter each: i bigint, t text, b bytea, d double
+// precision, o boolean.
+typedef struct pg_stmt_def {
+	const char *sql;
+	const char *types;
+} pg_stmt_def;
+
+static const pg_stmt_def pg_sql[PS_COUNT] = {
+	// One row; the multi-row form is built by pg_insert_sql.
+	[PS_INSERT] = { "INSERT INTO sje_jobs (" PG_MUTABLE_COLS
+	                ", " PG_INSERT_COLS ") VALUES ($1, $2, $3, $4, $5, "
+	                "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+	                "$17, $18, $19, $20, $21, $22) "
+	                "ON CONFLICT (task_id) DO NOTHING RETURNING id",
+	    PG_INSERT_TYPES },
+	[PS_UPDATE] = { "WITH u AS (UPDATE sje_jobs SET state = $2, "
+	                "attempt = $3, max_attempts = $4, lease_id = $5, "
+	                "lease_expires_ms = $6, ready_at_ms = $7, "
+	                "worker = $8, result_json = $9, error_type = $10, "
+	                "error_message = $11, progress_pct = $12, "
+	                "progress_msg = $13, cancel_requested = $14, "
+	                "started_ms = $15, finished_ms = $16 "
+	                "WHERE id = $1 AND (state = $17 OR ($17 = 0 AND "
+	                "state < 5)) AND ($18 = 0 OR lease_id = $18) "
+	                "RETURNING 1)" PG_CHANGED_OR_WHY,
+	    "i" PG_MUTABLE_TYPES "ii" },
+	[PS_CLAIM]  = { "WITH u AS (UPDATE sje_jobs SET state = 4, "
+	                 "attempt = $2, lease_id = $3, lease_expires_ms = $4, "
+	                 "worker = $5, started_ms = $6, progress_pct = 0, "
+	                 "progress_msg = NULL WHERE id = $1 AND state = 3 "
+	                 "RETURNING id), "
+	                 "a AS (INSERT INTO sje_attempts (job_id, number, "
+	                 "worker, started_ms, finished_ms, outcome) "
+	                 "SELECT id, $2, $5, $6, 0, 4 FROM u "
+	                 "ON CONFLICT (job_id, number) DO UPDATE SET "
+	                 "worker = excluded.worker, "
+	                 "started_ms = excluded.started_ms, finished_ms = 0, "
+	                 "outcome = 4, error_type = NULL, "
+	                 "error_message = NULL)" PG_CHANGED_OR_WHY,
+	     "iiiiti" },
+	[PS_EXTEND] = { "WITH u AS (UPDATE sje_jobs SET lease_expires_ms = $3 "
+	                "WHERE id = $1 AND state = 4 AND lease_id = $2 "
+	                "RETURNING 1)" PG_CHANGED_OR_WHY,
+	    "iii" },
+	[PS_GET]    = { "SELECT " PG_COLS " FROM sje_jobs WHERE task_id = $1",
+	       "t" },
+	[PS_GET_BY_ID]  = { "SELECT " PG_COLS " FROM sje_jobs WHERE id = $1",
+	     "i" },
+	[PS_GET_RESULT] = { "SELECT result_json FROM sje_jobs "
+	                    "WHERE task_id = $1",
+	    "t" },
+	// The lists take $1 = before_id (INT64_MAX: from the newest), $2 =
+	// limit, then their filters.
+	[PS_LIST_ALL]   = { "SELECT " PG_COLS " FROM sje_jobs WHERE id < $1 "
+	                      "ORDER BY id DESC LIMIT $2",
+	      "ii" },
+	[PS_LIST_STATE] = { "SELECT " PG_COLS " FROM sje_jobs "
+	                    "WHERE state = $3 AND id < $1 "
+	                    "ORDER BY id DESC LIMIT $2",
+	    "iii" },
+	[PS_LIST_FUNCTION]       = { "SELECT " PG_COLS " FROM sje_jobs "
+	                                   "WHERE function = $3 AND id < $1 "
+	                                   "ORDER BY id DESC LIMIT $2",
+	          "iit" },
+	[PS_LIST_STATE_FUNCTION] = { "SELECT " PG_COLS " FROM sje_jobs "
+	                             "WHERE state = $3 AND function = $4 "
+	                             "AND id < $1 ORDER BY id DESC LIMIT $2",
+	    "iiit" },
+	[PS_LIST_WORKFLOW]       = { "SELECT " PG_COLS " FROM sje_jobs "
+	                                   "WHERE workflow_id = $5 AND id < $1 "
+	                                   "AND ($3 = 0 OR state = $3) "
+	                                   "AND ($4 IS NULL OR function = $4) "
+	                                   "ORDER BY id DESC LIMIT $2",
+	          "iiitt" },
+	[PS_SCAN_ACTIVE]         = { "SELECT " PG_COLS " FROM sje_jobs "
+	                                     "WHERE state < 5 ORDER BY id",
+	            "" },
+	// The last seq committed: the counter, or the newest event if higher
+	// (a guard: both are written in one transaction).
+	[PS_SEQ_READ] = { "SELECT greatest((SELECT value FROM sje_meta "
+	                  "WHERE key = 'event_seq'), "
+	                  "(SELECT max(seq) FROM sje_events), 0)",
+	    "" },
+	[PS_SEQ_LOCK] = { "SELECT value FROM sje_meta "
+	                  "WHERE key = 'event_seq' FOR UPDATE",
+	    "" },
+	// A seq taken outside a transaction commits by itself.
+	[PS_SEQ_NEXT]      = { "UPDATE sje_meta SET value = value + 1 "
+	                            "WHERE key = 'event_seq' RETURNING value",
+	         "" },
+	[PS_PUT_ATTEMPT]   = { "INSERT INTO sje_attempts (job_id, number, "
+	                         "worker, started_ms, finished_ms, outcome, "
+	                         "error_type, error_message) VALUES ($1, $2, $3, "
+	                         "$4, $5, $6, $7, $8) ON CONFLICT (job_id, number) "
+	                         "DO UPDATE SET worker = excluded.worker, "
+	                         "started_ms = excluded.started_ms, "
+	                         "finished_ms = excluded.finished_ms, "
+	                         "outcome = excluded.outcome, "
+	                         "error_type = excluded.error_type, "
+	                         "error_message = excluded.error_message",
+	      "iitiiitt" },
+	[PS_LIST_ATTEMPTS] = { "SELECT number, worker, started_ms, "
+	                       "finished_ms, outcome, error_type, "
+	                       "error_message FROM sje_attempts "
+	                       "WHERE job_id = $1 ORDER BY number",
+	    "i" },
+	[PS_ADD_EVENT]     = { "INSERT INTO sje_events (seq, task_id, data) "
+	                           "VALUES ($1, $2, $3) ON CONFLICT (seq) "
+	                           "DO NOTHING RETURNING 1",
+	        "itb" },
+	[PS_LIST_EVENTS]   = { "SELECT seq, data FROM sje_events "
+	                         "WHERE seq > $1 ORDER BY seq LIMIT $2",
+	      "ii" },
+	[PS_LIST_EVENTS_TASK] = { "SELECT seq, data FROM sje_events "
+	                          "WHERE seq > $1 AND task_id = $3 "
+	                          "ORDER BY seq LIMIT $2",
+	    "iit" },
+	[PS_PRUNE_EVENTS] = { "DELETE FROM sje_events WHERE seq <= $1", "i" },
+	[PS_PURGE] = { "WITH p AS (SELECT id FROM sje_jobs WHERE state >= 5 "
+	               "AND finished_ms < $1 ORDER BY finished_ms LIMIT $2), "
+	               "a AS (DELETE FROM sje_attempts WHERE job_id IN "
+	               "(SELECT id FROM p)) "
+	               "DELETE FROM sje_jobs WHERE id IN (SELECT id FROM p)",
+	    "ii" },
+	// Undoes the rows of an insert that met an existing task_id.
+	[PS_DELETE_IDS] = { "DELETE FROM sje_jobs WHERE id = ANY ($1)", "a" },
+};
+
+// pg_params collects the parameters of one statement, in binary: values
+// point into the caller's strings and blobs, or into ints (8 bytes each,
+// big-endian) for numbers. Kept in the store and reused, so that a call
+// allocates nothing once it has grown.
+typedef struct pg_params {
+	int          n, cap;
+	const char **values;
+	int         *lengths;
+	int         *formats;
+	uint64_t    *ints;
+	Oid         *types; // for statements not prepared (multi-row inserts)
+} pg_params;
+
+// pg_store is the backend's state behind an sje__store handle.
+typedef struct pg_store {
+	sje__store base;
+	PGconn    *conn;
+	char      *dsn; // for readers; may hold a password: never logged
+	char       where[128]; // "database D on H": for log lines
+	bool       reader;     // read-only connection
+	pg_params  params;
+	// The event seq counter, as in sqlite.c; seq_locked says the open
+	// transaction holds the counter row's lock.
+	uint64_t last_seq;
+	uint64_t seq_at_begin;
+	bool     seq_dirty;
+	bool     seq_locked;
+} pg_store;
+
+// Parameters. -------------------------------------------------------------
+
+// pp_reset empties p and makes room for n parameters; false when out of
+// memory. Values must be added only after it, as they point into p->ints.
+static bool
+pp_reset(pg_params *p, int n)
+{
+	p->n = 0;
+	if (n <= p->cap) {
+		return true;
+	}
+	const char **v = realloc(p->values, (size_t) n * sizeof(*v));
+	if (v != NULL) {
+		p->values = v;
+	}
+	int *l = realloc(p->lengths, (size_t) n * sizeof(*l));
+	if (l != NULL) {
+		p->lengths = l;
+	}
+	int *f = realloc(p->formats, (size_t) n * sizeof(*f));
+	if (f != NULL) {
+		p->formats = f;
+	}
+	uint64_t *i = realloc(p->ints, (size_t) n * sizeof(*i));
+	if (i != NULL) {
+		p->ints = i;
+	}
+	Oid *t = realloc(p->types, (size_t) n * sizeof(*t));
+	if (t != NULL) {
+		p->types = t;
+	}
+	if (v == NULL || l == NULL || f == NULL || i == NULL || t == NULL) {
+		return false;
+	}
+	p->cap = n;
+	return true;
+}
+
+static void
+pp_fini(pg_params *p)
+{
+	free(p->values);
+	free(p->lengths);
+	free(p->formats);
+	free(p->ints);
+	free(p->types);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+pp_raw(pg_params *p, const void *v, int len)
+{
+	p->values[p->n]  = v;
+	p->lengths[p->n] = len;
+	p->formats[p->n] = 1;
+	p->n++;
+}
+
+static void
+pp_i64(pg_params *p, int64_t v)
+{
+	p->ints[p->n] = htobe64((uint64_t) v);
+	pp_raw(p, &p->ints[p->n], 8);
+}
+
+static void
+pp_f64(pg_params *p, double v)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof(bits));
+	p->ints[p->n] = htobe64(bits);
+	pp_raw(p, &p->ints[p->n], 8);
+}
+
+static void
+pp_bool(pg_params *p, bool v)
+{
+	unsigned char *b = (unsigned char *) &p->ints[p->n];
+	b[0]             = v ? 1 : 0;
+	pp_raw(p, b, 1);
+}
+
+// pp_text adds str, or NULL.
+static void
+pp_text(pg_params *p, const char *str)
+{
+	pp_raw(p, str, str != NULL ? (int) strlen(str) : 0);
+}
+
+// pp_bytes adds a blob (never NULL: an empty one is "").
+static void
+pp_bytes(pg_params *p, const void *b, size_t len)
+{
+	pp_raw(p, len > 0 ? b : "", (int) len);
+}
+
+// Results. ----------------------------------------------------------------
+
+static int64_t
+pr_i64(const PGresult *r, int row, int col)
+{
+	uint64_t v;
+
+	if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8) {
+		return 0;
+	}
+	memcpy(&v, PQgetvalue(r, row, col), 8);
+	return (int64_t) be64toh(v);
+}
+
+static double
+pr_f64(const PGresult *r, int row, int col)
+{
+	uint64_t bits = (uint64_t) pr_i64(r, row, col);
+	double   v;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+static bool
+pr_bool(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetlength(r, row, col) == 1 &&
+	    PQgetvalue(r, row, col)[0] != 0;
+}
+
+// pr_text copies a text column into *out (NULL for SQL NULL).
+static sje_err
+pr_text(const PGresult *r, int row, int col, char **out)
+{
+	*out = NULL;
+	if (PQgetisnull(r, row, col)) {
+		return SJE_OK;
+	}
+	size_t len = (size_t) PQgetlength(r, row, col);
+	char  *s   = malloc(len + 1);
+	if (s == NULL) {
+		return SJE_ENOMEM;
+	}
+	memcpy(s, PQgetvalue(r, row, col), len);
+	s[len] = '\0';
+	*out   = s;
+	return SJE_OK;
+}
+
+// Errors and running. -----------------------------------------------------
+
+// pg_result_err translates a failed result (or NULL: no memory, or the
+// connection is gone) into sje_err, logging the server's message with
+// what was being done. A unique violation is SJE_EEXIST, not logged.
+static sje_err
+pg_result_err(pg_store *s, const PGresult *r, const char *what)
+{
+	if (r == NULL) {
+		SJE_ERROR("store %s: %s: %s", s->where, what,
+		    PQerrorMessage(s->conn));
+		return PQstatus(s->conn) == CONNECTION_OK ? SJE_ENOMEM
+		                                          : SJE_EIO;
+	}
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (state != NULL && strcmp(state, "23505") == 0) {
+		return SJE_EEXIST;
+	}
+	char msg[512];
+	sje__snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+	msg[strcspn(msg, "\n")] = '\0'; // the first line: libpq adds detail
+	SJE_ERROR("store %s: %s: %s%s%s", s->where, what, msg,
+	    state != NULL ? " SQLSTATE " : "", state != NULL ? state : "");
+	return SJE_EIO;
+}
+
+// pg_ok is whether r holds a successful result.
+static bool
+pg_ok(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	return r != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+}
+
+// pg_run runs prepared statement st with s->params; on success returns
+// its result (the caller clears it), else NULL with *rv set.
+static PGresult *
+pg_run(pg_store *s, enum pg_stmt st, const char *what, sje_err *rv)
+{
+	char name[16];
+	sje__snprintf(name, sizeof(name), "sje%d", (int) st);
+	PGresult *r = PQexecPrepared(s->conn, name, s->params.n,
+	    s->params.values, s->params.lengths, s->params.formats, 1);
+	if (!pg_ok(r)) {
+		*rv = pg_result_err(s, r, what);
+		PQclear(r);
+		return NULL;
+	}
+	*rv = SJE_OK;
+	return r;
+}
+
+// pg_exec runs sql (no parameters; may be several statements).
+static sje_err
+pg_exec(pg_store *s, const char *sql, const char *what)
+{
+	PGresult *r  = PQexec(s->conn, sql);
+	sje_err   rv = pg_ok(r) ? SJE_OK : pg_result_err(s, r, what);
+	PQclear(r);
+	return rv;
+}
+
+// pg_changed reads a conditional verb's answer (PG_CHANGED_OR_WHY).
+static sje_err
+pg_changed(PGresult *r)
+{
+	sje_err rv;
+
+	if (PQntuples(r) != 1) {
+		rv = SJE_EIO;
+	} else if (pr_i64(r, 0, 0) > 0) {
+		rv = SJE_OK;
+	} else {
+		rv = pr_bool(r, 0, 1) ? SJE_EPRECOND : SJE_ENOTFOUND;
+	}
+	PQclear(r);
+	return rv;
+}
+
+// pg_in_txn is true while a transaction is open on s (or failed in one).
+static bool
+pg_in_txn(pg_store *s)
+{
+	PGTransactionStatusType t = PQtransactionStatus(s->conn);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+// Opening. ----------------------------------------------------------------
+
+// pg_type_oid is the type of letter c of pg_stmt_def.types.
+static Oid
+pg_type_oid(char c)
+{
+	switch (c) {
+	case 'i':
+		return 20; // int8
+	case 't':
+		return 25; // text
+	case 'b':
+		return 17; // bytea
+	case 'd':
+		return 701; // float8
+	case 'o':
+		return 16; // bool
+	case 'a':
+		return 1016; // int8[]
+	default:
+		return 0;
+	}
+}
+
+// pg_prepare_all prepares every statement of pg_sql.
+static sje_err
+pg_prepare_all(pg_store *s)
+{
+	for (int i = 0; i < PS_COUNT; i++) {
+		Oid    types[32];
+		size_t n = strlen(pg_sql[i].types);
+		char   name[16];
+		for (size_t k = 0; k < n && k < 32; k++) {
+			types[k] = pg_type_oid(pg_sql[i].types[k]);
+		}
+		sje__snprintf(name, sizeof(name), "sje%d", i);
+		PGresult *r =
+		    PQprepare(s->conn, name, pg_sql[i].sql, (int) n, types);
+		sje_err rv = pg_ok(r)
+		    ? SJE_OK
+		    : pg_result_err(s, r, "preparing statements");
+		PQclear(r);
+		if (rv != SJE_OK) {
+			return rv;
+		}
+	}
+	return SJE_OK;
+}
+
+// pg_schema_version reads the schema version (0: no schema yet).
+static sje_err
+pg_schema_version(pg_store *s, int64_t *version)
+{
+	PGresult *r = PQexecParams(s->conn,
+	    "SELECT value FROM sje_meta WHERE key = 'schema_version'", 0, NULL,
+	    NULL, NULL, NULL, 1);
+	if (!pg_ok(r)) {
+		sje_err rv = pg_result_err(s, r, "reading the schema version");
+		PQclear(r);
+		return rv;
+	}
+	*version = PQntuples(r) > 0 ? pr_i64(r, 0, 0) : 0;
+	PQclear(r);
+	return SJE_OK;
+}
+
+// pg_migrate creates or migrates the schema to SJE_STORE_PG_SCHEMA_VERSION
+// in one transaction, under the migration lock. SJE_EPROTO, with nothing
+// written, when the database's schema is newer than this program's.
+static sje_err
+pg_migrate(pg_store *s)
+{
+	int64_t version = 0;
+	sje_err rv;
+	char    sql[128];
+
+	if ((rv = pg_exec(s,
+	         "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK "); "
+	         "CREATE TABLE IF NOT EXISTS sje_meta (key text PRIMARY KEY, "
+	         "value bigint NOT NULL)",
+	         "migrating the schema")) != SJE_OK ||
+	    (rv = pg_schema_version(s, &version)) != SJE_OK) {
+		goto fail;
+	}
+	if (version < 0 || version > SJE_STORE_PG_SCHEMA_VERSION) {
+		SJE_ERROR("store %s: schema version %lld is newer than this "
+		          "program's (%d): upgrade sje-server",
+		    s->where, (long long) version,
+		    SJE_STORE_PG_SCHEMA_VERSION);
+		rv = SJE_EPROTO;
+		goto fail;
+	}
+	for (int64_t v = version; v < SJE_STORE_PG_SCHEMA_VERSION; v++) {
+		if ((rv = pg_exec(s, pg_migrations[v],
+		         "migrating the schema")) != SJE_OK) {
+			goto fail;
+		}
+	}
+	sje__snprintf(sql, sizeof(sql),
+	    "INSERT INTO sje_meta (key, value) VALUES ('schema_version', %d) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	    SJE_STORE_PG_SCHEMA_VERSION);
+	if ((rv = pg_exec(s, sql, "migrating the schema")) != SJE_OK) {
+		goto fail;
+	}
+	PGresult *r  = PQexec(s->conn, "COMMIT");
+	bool      ok = pg_ok(r) && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	rv = ok ? SJE_OK : pg_result_err(s, r, "migrating the schema");
+	PQclear(r);
+	if (rv != SJE_OK) {
+		goto fail;
+	}
+	if (version != SJE_STORE_PG_SCHEMA_VERSION) {
+		SJE_INFO("store %s: schema %s version %d", s->where,
+		    version == 0 ? "created at" : "migrated to",
+		    SJE_STORE_PG_SCHEMA_VERSION);
+	}
+	return SJE_OK;
+fail:
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	return rv;
+}
+
+// pg_seq_read reads the last event seq committed.
+static sje_err
+pg_seq_read(pg_store *s, uint64_t *seq)
+{
+	sje_err   rv;
+	PGresult *r;
+
+	pp_reset(&s->params, 0);
+	if ((r = pg_run(s, PS_SEQ_READ, "reading the event seq", &rv)) ==
+	    NULL) {
+		return rv;
+	}
+	*seq = PQntuples(r) == 1 ? (uint64_t) pr_i64(r, 0, 0) : 0;
+	PQclear(r);
+	return SJE_OK;
+}
+
+static const sje__store_ops pg_ops;
+
+static void
+pg_free(pg_store *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	if (s->conn != NULL) {
+		PQfinish(s->conn); // an open transaction is rolled back
+	}
+	if (s->dsn != NULL) {
+		// It may hold a password: not left behind in freed memory.
+		memset(s->dsn, 0, strlen(s->dsn));
+		free(s->dsn);
+	}
+	pp_fini(&s->params);
+	free(s);
+}
+
+// pg_notice logs what the database says beside a result (a WARNING: the
+// connection asks for nothing below it), instead of libpq's stderr.
+static void
+pg_notice(void *arg, const char *message)
+{
+	pg_store *s = arg;
+	char      msg[512];
+
+	sje__snprintf(msg, sizeof(msg), "%s", message);
+	msg[strcspn(msg, "\n")] = '\0';
+	SJE_WARN("store %s: %s", s->where, msg);
+}
+
+// pg_connect opens s's connection to s->dsn and sets it up.
+static sje_err
+pg_connect(pg_store *s)
+{
+	if ((s->conn = PQconnectdb(s->dsn)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		char msg[512];
+		sje__snprintf(msg, sizeof(msg), "%s", PQerrorMessage(s->conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		SJE_ERROR("store: cannot connect to PostgreSQL: %s", msg);
+		return SJE_EUNAVAIL;
+	}
+	(void) PQsetNoticeProcessor(s->conn, pg_notice, s);
+	const char *host = PQhost(s->conn);
+	sje__snprintf(s->where, sizeof(s->where), "postgres %s on %s",
+	    PQdb(s->conn),
+	    host != NULL && host[0] == '/' ? "a local socket"
+	        : host != NULL             ? host
+	                                   : "?");
+	if (PQsetClientEncoding(s->conn, "UTF8") != 0) {
+		SJE_ERROR("store %s: cannot set the client encoding to UTF8",
+		    s->where);
+		return SJE_EIO;
+	}
+	sje_err rv = pg_exec(s,
+	    "SET application_name = 'sje-server'; "
+	    "SET client_min_messages = warning",
+	    "setting the connection up");
+	if (rv == SJE_OK && s->reader) {
+		rv = pg_exec(s, "SET default_transaction_read_only = on",
+		    "setting the connection up");
+	}
+	return rv;
+}
+
+// pg_open is open and open_reader: a connection to dsn, prepared.
+static sje_err
+pg_open(const char *dsn, bool reader, sje__store **out)
+{
+	pg_store *s;
+	sje_err   rv;
+
+	if (dsn == NULL || dsn[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	s->base.ops  = &pg_ops;
+	s->base.impl = s;
+	s->reader    = reader;
+	sje__snprintf(s->where, sizeof(s->where), "postgres");
+	if ((s->dsn = sje__strdup(dsn)) == NULL) {
+		rv = SJE_ENOMEM;
+		goto fail;
+	}
+	if ((rv = pg_connect(s)) != SJE_OK) {
+		goto fail;
+	}
+	if (reader) {
+		int64_t version = 0;
+		rv              = pg_schema_version(s, &version);
+		if (rv == SJE_OK && version != SJE_STORE_PG_SCHEMA_VERSION) {
+			SJE_ERROR(
+			    "store %s: schema version %lld, this program "
+			    "reads %d",
+			    s->where, (long long) version,
+			    SJE_STORE_PG_SCHEMA_VERSION);
+			rv = SJE_EPROTO;
+		}
+	} else {
+		rv = pg_migrate(s);
+	}
+	if (rv != SJE_OK || (rv = pg_prepare_all(s)) != SJE_OK ||
+	    (!reader && (rv = pg_seq_read(s, &s->last_seq)) != SJE_OK)) {
+		goto fail;
+	}
+	*out = &s->base;
+	return SJE_OK;
+fail:
+	pg_free(s);
+	return rv;
+}
+
+sje_err
+sje__store_open_postgres(const sje__store_postgres_opts *o, sje__store **out)
+{
+	if (o == NULL) {
+		return SJE_EINVAL;
+	}
+	return pg_open(o->dsn, false, out);
+}
+
+static sje_err
+pg_open_reader(sje__store *h, sje__store **out)
+{
+	pg_store *s = h->impl;
+	return pg_open(s->dsn, true, out);
+}
+
+static void
+pg_close(sje__store *h)
+{
+	pg_free(h->impl);
+}
+
+// Transactions. -----------------------------------------------------------
+
+static sje_err
+pg_begin(sje__store *h)
+{
+	pg_store *s = h->impl;
+
+	if (pg_in_txn(s)) {
+		SJE_ERROR("store %s: begin: a transaction is open already",
+		    s->where);
+		return SJE_EIO;
+	}
+	sje_err rv = pg_exec(s, "BEGIN", "begin");
+	if (rv == SJE_OK) {
+		s->seq_at_begin = s->last_seq;
+		s->seq_locked   = false;
+	}
+	return rv;
+}
+
+static void
+pg_rollback(sje__store *h)
+{
+	pg_store *s = h->impl;
+
+	if (!pg_in_txn(s)) {
+		return;
+	}
+	(void) pg_exec(s, "ROLLBACK", "rollback");
+	s->last_seq   = s->seq_at_begin;
+	s->seq_dirty  = false;
+	s->seq_locked = false;
+}
+
+static sje_err
+pg_commit(sje__store *h)
+{
+	pg_store *s = h->impl;
+	char      sql[96];
+
+	if (!pg_in_txn(s)) {
+		SJE_ERROR(
+		    "store %s: commit: no transaction is open", s->where);
+		return SJE_EIO;
+	}
+	// The counter row goes with the commit, in one round trip: the
+	// number is ours, not a value from outside.
+	if (s->seq_dirty) {
+		sje__snprintf(sql, sizeof(sql),
+		    "UPDATE sje_meta SET value = %llu WHERE key = 'event_seq'; "
+		    "COMMIT",
+		    (unsigned long long) s->last_seq);
+	} else {
+		sje__snprintf(sql, sizeof(sql), "COMMIT");
+	}
+	PGresult *r = PQexec(s->conn, sql);
+	// COMMIT of a failed transaction answers ROLLBACK.
+	bool    ok = pg_ok(r) && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	sje_err rv = SJE_OK;
+	if (!ok) {
+		rv = pg_ok(r) ? SJE_EIO : pg_result_err(s, r, "commit");
+		if (pg_ok(r)) {
+			SJE_ERROR("store %s: commit: the transaction had "
+			          "failed and was rolled back",
+			    s->where);
+		}
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		// Nothing of it is kept, the seqs it took included.
+		if (pg_in_txn(s)) {
+			(void) pg_exec(s, "ROLLBACK", "rollback");
+		}
+		s->last_seq = s->seq_at_begin;
+	}
+	s->seq_dirty  = false;
+	s->seq_locked = false;
+	return rv;
+}
+
+// Jobs. -------------------------------------------------------------------
+
+// pg_add_mutable adds the fields an update writes, in PG_MUTABLE_COLS
+// order.
+static void
+pg_add_mutable(pg_params *p, const sje__job_row *row)
+{
+	pp_i64(p, row->state);
+	pp_i64(p, row->attempt);
+	pp_i64(p, row->max_attempts);
+	pp_i64(p, (int64_t) row->lease_id);
+	pp_i64(p, row->lease_expires_ms);
+	pp_i64(p, row->ready_at_ms);
+	pp_text(p, row->worker);
+	pp_text(p, row->result_json);
+	pp_text(p, row->error_type);
+	pp_text(p, row->error_message);
+	pp_f64(p, row->progress_pct);
+	pp_text(p, row->progress_msg);
+	pp_bool(p, row->cancel_requested);
+	pp_i64(p, row->started_ms);
+	pp_i64(p, row->finished_ms);
+}
+
+// pg_add_insert adds every field an insert writes (PG_INSERT_TYPES).
+static void
+pg_add_insert(pg_params *p, const sje__job_row *row)
+{
+	pg_add_mutable(p, row);
+	pp_text(p, row->task_id);
+	pp_text(p, row->function);
+	pp_bytes(p, row->spec, row->spec_len);
+	pp_i64(p, row->priority);
+	pp_i64(p, row->timeout_s);
+	pp_i64(p, row->created_ms);
+	pp_text(p, row->workflow_id);
+}
+
+// pg_append writes str at *at in sql (room checked by the caller).
+static void
+pg_append(char *sql, size_t *at, const char *str)
+{
+	size_t len = strlen(str);
+	memcpy(sql + *at, str, len + 1);
+	*at += len;
+}
+
+// pg_insert_sql builds the INSERT of n rows (n >= 1), RETURNING id.
+static char *
+pg_insert_sql(int n)
+{
+	static const char head[] = "INSERT INTO sje_jobs (" PG_MUTABLE_COLS
+	                           ", " PG_INSERT_COLS ") VALUES ";
+	static const char tail[] = " ON CONFLICT (task_id) DO NOTHING "
+	                           "RETURNING id";
+	// Each parameter is at most ",$NNNNN" (7 bytes); each row adds
+	// ",(" and ")".
+	size_t cap = sizeof(head) + sizeof(tail) +
+	    (size_t) n * (PG_INSERT_NPARAMS * 7 + 3);
+	char  *sql = malloc(cap);
+	size_t at  = 0;
+	int    k   = 1;
+	char   num[16];
+
+	if (sql == NULL) {
+		return NULL;
+	}
+	pg_append(sql, &at, head);
+	for (int i = 0; i < n; i++) {
+		pg_append(sql, &at, i > 0 ? ",(" : "(");
+		for (int j = 0; j < PG_INSERT_NPARAMS; j++, k++) {
+			sje__snprintf(
+			    num, sizeof(num), "%s$%d", j > 0 ? "," : "", k);
+			pg_append(sql, &at, num);
+		}
+		pg_append(sql, &at, ")");
+	}
+	pg_append(sql, &at, tail);
+	return sql;
+}
+
+// pg_insert_chunk inserts rows[0..n) in one statement, writing their ids.
+// SJE_EEXIST when any task_id exists (then the rows of this statement
+// that went in are in ids[0..*got), for the caller to delete).
+static sje_err
+pg_insert_chunk(
+    pg_store *s, const sje__job_row *rows, int n, int64_t *ids, int *got)
+{
+	sje_err   rv;
+	PGresult *r;
+
+	*got = 0;
+	if (!pp_reset(&s->params, n * PG_INSERT_NPARAMS)) {
+		return SJE_ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		pg_add_insert(&s->params, &rows[i]);
+	}
+	if (n == 1) {
+		r = pg_run(s, PS_INSERT, "inserting a job", &rv);
+	} else {
+		char *sql = pg_insert_sql(n);
+		if (sql == NULL) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < n * PG_INSERT_NPARAMS; i++) {
+			s->params.types[i] = pg_type_oid(
+			    PG_INSERT_TYPES[i % PG_INSERT_NPARAMS]);
+		}
+		r = PQexecParams(s->conn, sql, s->params.n, s->params.types,
+		    s->params.values, s->params.lengths, s->params.formats, 1);
+		free(sql);
+		if (!pg_ok(r)) {
+			rv = pg_result_err(s, r, "inserting jobs");
+			PQclear(r);
+			r = NULL;
+		}
+	}
+	if (r == NULL) {
+		return rv;
+	}
+	// The rows come back in the order of VALUES, which is the order the
+	// identity gave their ids: rising.
+	int rows_back = PQntuples(r);
+	for (int i = 0; i < rows_back && i < n; i++) {
+		ids[i] = pr_i64(r, i, 0);
+	}
+	*got = rows_back < n ? rows_back : n;
+	PQclear(r);
+	return rows_back == n ? SJE_OK : SJE_EEXIST;
+}
+
+// pg_delete_ids deletes the jobs ids[0..n) (an insert undone).
+static sje_err
+pg_delete_ids(pg_store *s, const int64_t *ids, size_t n)
+{
+	// int8[] in binary: ndim, has-null flag, element type, then one
+	// dimension (length, lower bound), then each element (length, value).
+	size_t    len = 20 + n * 12;
+	uint8_t  *buf = malloc(len);
+	sje_err   rv;
+	PGresult *r;
+
+	if (buf == NULL || !pp_reset(&s->params, 1)) {
+		free(buf);
+		return SJE_ENOMEM;
+	}
+	uint32_t hdr[5] = { htobe32(1), 0, htobe32(20), htobe32((uint32_t) n),
+		htobe32(1) };
+	memcpy(buf, hdr, sizeof(hdr));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = htobe32(8);
+		uint64_t v = htobe64((uint64_t) ids[i]);
+		memcpy(buf + 20 + i * 12, &l, 4);
+		memcpy(buf + 24 + i * 12, &v, 8);
+	}
+	pp_raw(&s->params, buf, (int) len);
+	r = pg_run(s, PS_DELETE_IDS, "undoing inserted jobs", &rv);
+	PQclear(r);
+	free(buf);
+	return rv;
+}
+
+// pg_insert_all inserts rows[0..n) in chunks into ids; on failure deletes
+// what went in.
+static sje_err
+pg_insert_all(pg_store *s, const sje__job_row *rows, size_t n, int64_t *ids)
+{
+	size_t  done = 0;
+	sje_err rv   = SJE_OK;
+
+	while (done < n) {
+		int chunk = n - done > PG_INSERT_CHUNK ? PG_INSERT_CHUNK
+		                                       : (int) (n - done);
+		int got   = 0;
+		rv = pg_insert_chunk(s, rows + done, chunk, ids + done, &got);
+		done += (size_t) got;
+		if (rv != SJE_OK) {
+			break;
+		}
+	}
+	if (rv == SJE_EEXIST && done > 0) {
+		sje_err undo = pg_delete_ids(s, ids, done);
+		if (undo != SJE_OK) {
+			return undo;
+		}
+	}
+	return rv;
+}
+
+static sje_err
+pg_insert_jobs(sje__store *h, const sje__job_row *rows, size_t n, int64_t *ids)
+{
+	pg_store *s = h->impl;
+	int64_t  *got;
+	sje_err   rv;
+
+	if (n == 0) {
+		return SJE_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].task_id == NULL || rows[i].function == NULL) {
+			return SJE_EINVAL;
+		}
+	}
+	if ((got = calloc(n, sizeof(*got))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	// Outside a transaction, several statements are made one.
+	bool own = n > PG_INSERT_CHUNK && !pg_in_txn(s);
+	if (own && (rv = pg_exec(s, "BEGIN", "inserting jobs")) != SJE_OK) {
+		free(got);
+		return rv;
+	}
+	rv = pg_insert_all(s, rows, n, got);
+	if (own) {
+		sje_err end = pg_exec(
+		    s, rv == SJE_OK ? "COMMIT" : "ROLLBACK", "inserting jobs");
+		if (rv == SJE_OK) {
+			rv = end;
+		}
+	}
+	if (rv == SJE_OK) {
+		memcpy(ids, got, n * sizeof(*ids));
+	}
+	free(got);
+	return rv;
+}
+
+static sje_err
+pg_update_job(
+    sje__store *h, const sje__job_row *row, const sje__job_expect *expect)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (!pp_reset(&s->params, 18)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, row->id);
+	pg_add_mutable(&s->params, row);
+	pp_i64(&s->params, expect->state);
+	pp_i64(&s->params, (int64_t) expect->lease_id);
+	if ((r = pg_run(s, PS_UPDATE, "updating a job", &rv)) == NULL) {
+		return rv;
+	}
+	return pg_changed(r);
+}
+
+static sje_err
+pg_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (c->lease_id == 0) {
+		return SJE_EINVAL;
+	}
+	if (!pp_reset(&s->params, 6)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, id);
+	pp_i64(&s->params, c->attempt);
+	pp_i64(&s->params, (int64_t) c->lease_id);
+	pp_i64(&s->params, c->lease_expires_ms);
+	pp_text(&s->params, c->worker);
+	pp_i64(&s->params, c->started_ms);
+	if ((r = pg_run(s, PS_CLAIM, "claiming a job", &rv)) == NULL) {
+		return rv;
+	}
+	return pg_changed(r);
+}
+
+static sje_err
+pg_extend_lease(
+    sje__store *h, int64_t id, uint64_t lease_id, sje_time_ms expires_ms)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (!pp_reset(&s->params, 3)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, id);
+	pp_i64(&s->params, (int64_t) lease_id);
+	pp_i64(&s->params, expires_ms);
+	if ((r = pg_run(s, PS_EXTEND, "extending a lease", &rv)) == NULL) {
+		return rv;
+	}
+	return pg_changed(r);
+}
+
+// pg_read_row fills row (zeroed by the caller) from row i of r, in
+// PG_COLS order. On failure row may hold some strings: the caller frees
+// them (sje__job_row_fini).
+static sje_err
+pg_read_row(const PGresult *r, int i, sje__job_row *row)
+{
+	sje_err rv;
+
+	if (PQnfields(r) != COL_COUNT) {
+		return SJE_EIO;
+	}
+	if ((rv = pr_text(r, i, COL_TASK_ID, &row->task_id)) != SJE_OK ||
+	    (rv = pr_text(r, i, COL_FUNCTION, &row->function)) != SJE_OK ||
+	    (rv = pr_text(r, i, COL_WORKER, &row->worker)) != SJE_OK ||
+	    (rv = pr_text(r, i, COL_RESULT_JSON, &row->result_json)) !=
+	        SJE_OK ||
+	    (rv = pr_text(r, i, COL_ERROR_TYPE, &row->error_type)) != SJE_OK ||
+	    (rv = pr_text(r, i, COL_ERROR_MESSAGE, &row->error_message)) !=
+	        SJE_OK ||
+	    (rv = pr_text(r, i, COL_PROGRESS_MSG, &row->progress_msg)) !=
+	        SJE_OK ||
+	    (rv = pr_text(r, i, COL_WORKFLOW_ID, &row->workflow_id)) !=
+	        SJE_OK) {
+		return rv;
+	}
+	int n = PQgetlength(r, i, COL_SPEC);
+	if (n > 0) {
+		if ((row->spec = malloc((size_t) n)) == NULL) {
+			return SJE_ENOMEM;
+		}
+		memcpy(row->spec, PQgetvalue(r, i, COL_SPEC), (size_t) n);
+		row->spec_len = (size_t) n;
+	}
+	row->id               = pr_i64(r, i, COL_ID);
+	row->state            = (int) pr_i64(r, i, COL_STATE);
+	row->priority         = (int32_t) pr_i64(r, i, COL_PRIORITY);
+	row->attempt          = (uint32_t) pr_i64(r, i, COL_ATTEMPT);
+	row->max_attempts     = (uint32_t) pr_i64(r, i, COL_MAX_ATTEMPTS);
+	row->timeout_s        = (uint32_t) pr_i64(r, i, COL_TIMEOUT_S);
+	row->lease_id         = (uint64_t) pr_i64(r, i, COL_LEASE_ID);
+	row->lease_expires_ms = pr_i64(r, i, COL_LEASE_EXPIRES_MS);
+	row->ready_at_ms      = pr_i64(r, i, COL_READY_AT_MS);
+	row->progress_pct     = pr_f64(r, i, COL_PROGRESS_PCT);
+	row->cancel_requested = pr_bool(r, i, COL_CANCEL_REQUESTED);
+	row->created_ms       = pr_i64(r, i, COL_CREATED_MS);
+	row->started_ms       = pr_i64(r, i, COL_STARTED_MS);
+	row->finished_ms      = pr_i64(r, i, COL_FINISHED_MS);
+	return SJE_OK;
+}
+
+// pg_new_row reads row i of r into a new row.
+static sje_err
+pg_new_row(const PGresult *r, int i, sje__job_row **out)
+{
+	sje__job_row *row = calloc(1, sizeof(*row));
+	sje_err       rv;
+
+	if (row == NULL) {
+		return SJE_ENOMEM;
+	}
+	if ((rv = pg_read_row(r, i, row)) != SJE_OK) {
+		sje__job_row_free(row);
+		return rv;
+	}
+	*out = row;
+	return SJE_OK;
+}
+
+// pg_get_one runs st (parameters set) for at most one job.
+static sje_err
+pg_get_one(pg_store *s, enum pg_stmt st, sje__job_row **out)
+{
+	sje_err   rv;
+	PGresult *r = pg_run(s, st, "reading a job", &rv);
+
+	if (r == NULL) {
+		return rv;
+	}
+	rv = PQntuples(r) == 0 ? SJE_ENOTFOUND : pg_new_row(r, 0, out);
+	PQclear(r);
+	return rv;
+}
+
+static sje_err
+pg_get_job(sje__store *h, const char *task_id, sje__job_row **out)
+{
+	pg_store *s = h->impl;
+
+	if (task_id == NULL) {
+		return SJE_ENOTFOUND;
+	}
+	if (!pp_reset(&s->params, 1)) {
+		return SJE_ENOMEM;
+	}
+	pp_text(&s->params, task_id);
+	return pg_get_one(s, PS_GET, out);
+}
+
+static sje_err
+pg_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
+{
+	pg_store *s = h->impl;
+
+	if (!pp_reset(&s->params, 1)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, id);
+	return pg_get_one(s, PS_GET_BY_ID, out);
+}
+
+static sje_err
+pg_get_result(sje__store *h, const char *task_id, char **out)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	*out = NULL;
+	if (task_id == NULL) {
+		return SJE_ENOTFOUND;
+	}
+	if (!pp_reset(&s->params, 1)) {
+		return SJE_ENOMEM;
+	}
+	pp_text(&s->params, task_id);
+	if ((r = pg_run(s, PS_GET_RESULT, "reading a result", &rv)) == NULL) {
+		return rv;
+	}
+	rv = PQntuples(r) == 0 ? SJE_ENOTFOUND : pr_text(r, 0, 0, out);
+	PQclear(r);
+	return rv;
+}
+
+static sje_err
+pg_list_jobs(
+    sje__store *h, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+{
+	pg_store      *s           = h->impl;
+	bool           by_function = f->function != NULL && f->function[0];
+	bool           by_state    = f->state != 0;
+	bool           by_run = f->workflow_id != NULL && f->workflow_id[0];
+	enum pg_stmt   st;
+	sje__job_row **out = NULL;
+	sje_err        rv  = SJE_OK;
+	PGresult      *r;
+	int            count;
+
+	*rows = NULL;
+	*n    = 0;
+	if (f->limit == 0) {
+		return SJE_OK;
+	}
+	if (!pp_reset(&s->params, 5)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, f->before_id > 0 ? f->before_id : INT64_MAX);
+	pp_i64(&s->params, f->limit);
+	// One statement per filter shape, so that each uses its index.
+	if (by_run) {
+		st = PS_LIST_WORKFLOW;
+		pp_i64(&s->params, f->state);
+		pp_text(&s->params, by_function ? f->function : NULL);
+		pp_text(&s->params, f->workflow_id);
+	} else if (by_state && by_function) {
+		st = PS_LIST_STATE_FUNCTION;
+		pp_i64(&s->params, f->state);
+		pp_text(&s->params, f->function);
+	} else if (by_state) {
+		st = PS_LIST_STATE;
+		pp_i64(&s->params, f->state);
+	} else if (by_function) {
+		st = PS_LIST_FUNCTION;
+		pp_text(&s->params, f->function);
+	} else {
+		st = PS_LIST_ALL;
+	}
+	if ((r = pg_run(s, st, "listing jobs", &rv)) == NULL) {
+		return rv;
+	}
+	count = PQntuples(r);
+	if (count > 0 &&
+	    (out = calloc((size_t) count, sizeof(*out))) == NULL) {
+		PQclear(r);
+		return SJE_ENOMEM;
+	}
+	for (int i = 0; i < count && rv == SJE_OK; i++) {
+		rv = pg_new_row(r, i, &out[i]);
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		for (int i = 0; i < count; i++) {
+			sje__job_row_free(out[i]);
+		}
+		free(out);
+		return rv;
+	}
+	*rows = out;
+	*n    = (size_t) count;
+	return SJE_OK;
+}
+
+static sje_err
+pg_scan_active(sje__store *h, sje__store_job_fn fn, void *arg)
+{
+	pg_store    *s  = h->impl;
+	sje_err      rv = SJE_OK;
+	sje__job_row row;
+	PGresult    *r;
+	char         name[16];
+
+	// Row by row (single-row mode): the active jobs may be millions.
+	sje__snprintf(name, sizeof(name), "sje%d", (int) PS_SCAN_ACTIVE);
+	if (!PQsendQueryPrepared(s->conn, name, 0, NULL, NULL, NULL, 1)) {
+		return pg_result_err(s, NULL, "scanning active jobs");
+	}
+	(void) PQsetSingleRowMode(s->conn);
+	// Every result is read, even after a failure, so that the
+	// connection is ready for the next statement.
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE && rv == SJE_OK) {
+			memset(&row, 0, sizeof(row));
+			rv = pg_read_row(r, 0, &row);
+			if (rv == SJE_OK) {
+				rv = fn(arg, &row);
+			}
+			sje__job_row_fini(&row);
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
+		    rv == SJE_OK) {
+			rv = pg_result_err(s, r, "scanning active jobs");
+		}
+		PQclear(r);
+	}
+	return rv;
+}
+
+// Attempts. ---------------------------------------------------------------
+
+static sje_err
+pg_put_attempt(sje__store *h, int64_t job_id, const sje__attempt_row *a)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+
+	if (!pp_reset(&s->params, 8)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, job_id);
+	pp_i64(&s->params, a->number);
+	pp_text(&s->params, a->worker);
+	pp_i64(&s->params, a->started_ms);
+	pp_i64(&s->params, a->finished_ms);
+	pp_i64(&s->params, a->outcome);
+	pp_text(&s->params, a->error_type);
+	pp_text(&s->params, a->error_message);
+	PQclear(pg_run(s, PS_PUT_ATTEMPT, "writing an attempt", &rv));
+	return rv;
+}
+
+static sje_err
+pg_list_attempts(
+    sje__store *h, int64_t job_id, sje__attempt_row **rows, size_t *n)
+{
+	pg_store         *s = h->impl;
+	sje__attempt_row *v = NULL;
+	sje_err           rv;
+	PGresult         *r;
+	int               count;
+
+	*rows = NULL;
+	*n    = 0;
+	if (!pp_reset(&s->params, 1)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, job_id);
+	if ((r = pg_run(s, PS_LIST_ATTEMPTS, "reading attempts", &rv)) ==
+	    NULL) {
+		return rv;
+	}
+	count = PQntuples(r);
+	if (count > 0 && (v = calloc((size_t) count, sizeof(*v))) == NULL) {
+		PQclear(r);
+		return SJE_ENOMEM;
+	}
+	for (int i = 0; i < count && rv == SJE_OK; i++) {
+		sje__attempt_row *a = &v[i];
+		a->number           = (uint32_t) pr_i64(r, i, 0);
+		a->started_ms       = pr_i64(r, i, 2);
+		a->finished_ms      = pr_i64(r, i, 3);
+		a->outcome          = (int) pr_i64(r, i, 4);
+		if ((rv = pr_text(r, i, 1, &a->worker)) == SJE_OK &&
+		    (rv = pr_text(r, i, 5, &a->error_type)) == SJE_OK) {
+			rv = pr_text(r, i, 6, &a->error_message);
+		}
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		sje__attempt_rows_free(v, (size_t) count);
+		return rv;
+	}
+	*rows = v;
+	*n    = (size_t) count;
+	return SJE_OK;
+}
+
+// Events. -----------------------------------------------------------------
+
+static sje_err
+pg_next_event_seq(sje__store *h, uint64_t *seq)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (s->reader) {
+		return SJE_EPRECOND;
+	}
+	pp_reset(&s->params, 0);
+	if (!pg_in_txn(s)) {
+		// By itself: the row's own increment commits it.
+		if ((r = pg_run(s, PS_SEQ_NEXT, "taking an event seq", &rv)) ==
+		    NULL) {
+			return rv;
+		}
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			return SJE_EIO;
+		}
+		s->last_seq = (uint64_t) pr_i64(r, 0, 0);
+		PQclear(r);
+		*seq = s->last_seq;
+		return SJE_OK;
+	}
+	if (!s->seq_locked) {
+		// The transaction's first seq: lock the counter (commit
+		// order) and start from what is committed, if that is ahead.
+		if ((r = pg_run(s, PS_SEQ_LOCK, "taking an event seq", &rv)) ==
+		    NULL) {
+			return rv;
+		}
+		uint64_t db =
+		    PQntuples(r) == 1 ? (uint64_t) pr_i64(r, 0, 0) : 0;
+		PQclear(r);
+		if (db > s->last_seq) {
+			s->last_seq = db;
+		}
+		s->seq_locked = true;
+	}
+	s->last_seq++;
+	s->seq_dirty = true; // written at commit
+	*seq         = s->last_seq;
+	return SJE_OK;
+}
+
+static sje_err
+pg_last_event_seq(sje__store *h, uint64_t *seq)
+{
+	pg_store *s = h->impl;
+
+	if (s->reader) {
+		return pg_seq_read(s, seq); // what is committed
+	}
+	*seq = s->last_seq;
+	return SJE_OK;
+}
+
+static sje_err
+pg_add_event(sje__store *h, uint64_t seq, const char *task_id,
+    const uint8_t *data, size_t len)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (!pp_reset(&s->params, 3)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, (int64_t) seq);
+	pp_text(&s->params, task_id != NULL ? task_id : "");
+	pp_bytes(&s->params, data, len);
+	if ((r = pg_run(s, PS_ADD_EVENT, "keeping an event", &rv)) == NULL) {
+		return rv;
+	}
+	rv = PQntuples(r) == 1 ? SJE_OK : SJE_EEXIST;
+	PQclear(r);
+	return rv;
+}
+
+static sje_err
+pg_list_events(sje__store *h, uint64_t after, const char *task_id,
+    uint32_t limit, sje__store_event_fn fn, void *arg)
+{
+	pg_store *s       = h->impl;
+	bool      by_task = task_id != NULL && task_id[0] != '\0';
+	sje_err   rv;
+	PGresult *r;
+
+	if (!pp_reset(&s->params, 3)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, (int64_t) after);
+	pp_i64(&s->params, limit);
+	if (by_task) {
+		pp_text(&s->params, task_id);
+	}
+	if ((r = pg_run(s, by_task ? PS_LIST_EVENTS_TASK : PS_LIST_EVENTS,
+	         "reading events", &rv)) == NULL) {
+		return rv;
+	}
+	for (int i = 0; i < PQntuples(r) && rv == SJE_OK; i++) {
+		rv = fn(arg, (uint64_t) pr_i64(r, i, 0),
+		    (const uint8_t *) PQgetvalue(r, i, 1),
+		    (size_t) PQgetlength(r, i, 1));
+	}
+	PQclear(r);
+	return rv;
+}
+
+static sje_err
+pg_prune_events(sje__store *h, uint64_t upto)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+
+	if (!pp_reset(&s->params, 1)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, (int64_t) upto);
+	PQclear(pg_run(s, PS_PRUNE_EVENTS, "pruning events", &rv));
+	return rv;
+}
+
+static sje_err
+pg_purge_finished(
+    sje__store *h, sje_time_ms before_ms, uint32_t limit, uint32_t *n)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	*n = 0;
+	if (!pp_reset(&s->params, 2)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, before_ms);
+	pp_i64(&s->params, limit);
+	if ((r = pg_run(s, PS_PURGE, "purging finished jobs", &rv)) == NULL) {
+		return rv;
+	}
+	*n = (uint32_t) strtoul(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return SJE_OK;
+}
+
+static const sje__store_ops pg_ops = {
+	.name           = "postgres",
+	.close          = pg_close,
+	.open_reader    = pg_open_reader,
+	.begin          = pg_begin,
+	.commit         = pg_commit,
+	.rollback       = pg_rollback,
+	.insert_jobs    = pg_insert_jobs,
+	.claim_job      = pg_claim_job,
+	.update_job     = pg_update_job,
+	.extend_lease   = pg_extend_lease,
+	.get_job        = pg_get_job,
+	.get_job_by_id  = pg_get_job_by_id,
+	.get_result     = pg_get_result,
+	.list_jobs      = pg_list_jobs,
+	.scan_active    = pg_scan_active,
+	.put_attempt    = pg_put_attempt,
+	.list_attempts  = pg_list_attempts,
+	.next_event_seq = pg_next_event_seq,
+	.last_event_seq = pg_last_event_seq,
+	.add_event      = pg_add_event,
+	.list_events    = pg_list_events,
+	.prune_events   = pg_prune_events,
+	.purge_finished = pg_purge_finished,
+};
