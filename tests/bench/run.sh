@@ -18,6 +18,9 @@
 #                 W1, W2, W1P in the same shapes
 #   sync full     W1 and W2 again with server.sync=full, against
 #                 beanstalkd -f0 (fsync every write)
+#   postgres      throughput, W2 and W1 again with server.store=postgres,
+#                 on a PostgreSQL of the script's own (BENCH_POSTGRES=0
+#                 skips it; BENCH_PG_JOBS, BENCH_PG_LAT_JOBS, BENCH_PG_W1_JOBS)
 #   memory        (BENCH_MEMORY=1) coordinator RSS per queued job, with
 #                 1,000,000 jobs queued and no worker
 # and prints the ratios the speed targets are stated in.
@@ -36,9 +39,13 @@ BUILD=${1:-build}
 case "$BUILD" in /*) BIN="$BUILD/bin" ;; *) BIN="$(pwd)/$BUILD/bin" ;; esac
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/sje-bench.XXXXXX")
 PIDS=()
+PG_STARTED=0
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ "$PG_STARTED" = 1 ]; then
+		bash tests/support/pg.sh stop "$DIR/pg.dsn" || true
+	fi
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -216,6 +223,31 @@ if [ "$FULL" = 1 ]; then
 	fi
 fi
 
+# The store in PostgreSQL (a server of our own, tests/support/pg.sh), the
+# same workloads, smaller: against the SQLite figures above.
+HAVE_PG=0
+if [ "${BENCH_POSTGRES:-1}" = 1 ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	HAVE_PG=1
+	echo "== SJE with server.store=postgres (a local PostgreSQL, Unix socket), 2 workers x $SLOTS slots"
+	bash tests/support/pg.sh start "$DIR/pg.dsn"
+	PG_STARTED=1
+	export SJE_POSTGRES_DSN
+	SJE_POSTGRES_DSN=$(cat "$DIR/pg.dsn")
+	SJE_SERVER_STORE=postgres start_server normal "$DIR/data-pg"
+	start_workers "$SLOTS"
+	for w in "throughput --jobs ${BENCH_PG_JOBS:-5000}:throughput" \
+	    "latency --jobs ${BENCH_PG_LAT_JOBS:-500}:w2" "w1 --jobs ${BENCH_PG_W1_JOBS:-1000}:w1"; do
+		args=${w%:*} name=${w##*:}
+		# shellcheck disable=SC2086 # args are words
+		bench $args --server "$URL" --server-pid "$SERVER_PID" | sed "s/^\([a-z0-9]*\):/\1 (postgres):/"
+		sed -i "\$ s/^RESULT $name /RESULT pg-$name /" "$RESULTS"
+	done
+	stop "${WORKER_PIDS[@]}" "$SERVER_PID"
+	unset SJE_POSTGRES_DSN
+else
+	echo "== PostgreSQL is not installed (apt-get install postgresql): its lines are skipped"
+fi
+
 if [ "${BENCH_MEMORY:-0}" = 1 ]; then
 	echo "== memory: ${BENCH_MEMORY_JOBS:-1000000} jobs queued, no worker"
 	start_server normal "$DIR/data-mem"
@@ -245,4 +277,9 @@ if [ "$HAVE_BS" = 1 ]; then
 		echo "sync full: W1 / beanstalkd -f0 W1:  $(ratio "$(get w1-full jobs_per_s)" "$(get bs-w1-full jobs_per_s)")"
 		echo "sync full: beanstalkd -f0 W2 p50 / SJE W2 p50: $(ratio "$(get bs-w2-full p50_us)" "$(get w2-full p50_us)")"
 	fi
+fi
+if [ "$HAVE_PG" = 1 ]; then
+	echo "postgres / sqlite throughput:       $(ratio "$(get pg-throughput jobs_per_s)" "$(get throughput jobs_per_s)")"
+	echo "postgres / sqlite W2 p50:           $(ratio "$(get pg-w2 p50_us)" "$(get w2 p50_us)")"
+	echo "postgres / sqlite W1:               $(ratio "$(get pg-w1 jobs_per_s)" "$(get w1 jobs_per_s)")"
 fi
