@@ -83,6 +83,9 @@ enum config_flag {
 	CONFIG_UNIQUE   = 1u << 3, // LIST: the elements' names differ
 	CONFIG_HAS_LINE = 1u << 4, // LIST: elements have an int at line_offset
 	CONFIG_NULLABLE = 1u << 5, // STR: NULL when not given or ""
+	CONFIG_MULTI    = 1u << 6, // URL: a list of URLs, from a YAML
+	                           // sequence or comma-separated, kept
+	                           // joined by commas (failover order)
 };
 
 typedef struct config_ctx config_ctx;
@@ -220,7 +223,7 @@ static const config_key config_http_keys[] = {
 
 static const config_key config_worker_keys[] = {
 	CONFIG_KEY("server_url", CONFIG_URL, sje_config, worker.server_url,
-	    .def = CONFIG_DEFAULT_SERVER_URL),
+	    .def = CONFIG_DEFAULT_SERVER_URL, .flags = CONFIG_MULTI),
 	CONFIG_KEY("events_url", CONFIG_URL, sje_config, worker.events_url,
 	    .def = CONFIG_DEFAULT_EVENTS_URL),
 	CONFIG_KEY("name", CONFIG_STR, sje_config, worker.name),
@@ -232,7 +235,7 @@ static const config_key config_worker_keys[] = {
 
 static const config_key config_client_keys[] = {
 	CONFIG_KEY("server_url", CONFIG_URL, sje_config, client.server_url,
-	    .def = CONFIG_DEFAULT_SERVER_URL),
+	    .def = CONFIG_DEFAULT_SERVER_URL, .flags = CONFIG_MULTI),
 	CONFIG_KEY("events_url", CONFIG_URL, sje_config, client.events_url,
 	    .def = CONFIG_DEFAULT_EVENTS_URL),
 	CONFIG_END,
@@ -720,6 +723,30 @@ config_url_ok(const char *s)
 	return false;
 }
 
+// config_urls_ok tells whether s is one URL or several joined by commas
+// (no spaces, none empty).
+static bool
+config_urls_ok(const char *s)
+{
+	char one[1024];
+
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		if (n == 0 || n >= sizeof(one)) {
+			return false;
+		}
+		memcpy(one, s, n);
+		one[n] = '\0';
+		if (!config_url_ok(one)) {
+			return false;
+		}
+		if (s[n] == '\0') {
+			return true;
+		}
+		s += n + 1;
+	}
+}
+
 static int
 config_choice_index(const char *const *choices, const char *text)
 {
@@ -759,11 +786,14 @@ config_parse_scalar(config_ctx *c, const config_key *k, char *base,
 		rv = config_set_str((char **) field, text);
 		break;
 	case CONFIG_URL:
-		if (!config_url_ok(text)) {
+		if (!((k->flags & CONFIG_MULTI) ? config_urls_ok(text)
+		                                : config_url_ok(text))) {
 			return config_fail(c, line, key,
 			    "expected a URL (tcp://HOST:PORT, "
 			    "tls+tcp://HOST:PORT, ipc://PATH or "
-			    "inproc://NAME), got '%s'",
+			    "inproc://NAME)%s, got '%s'",
+			    (k->flags & CONFIG_MULTI) ? " or a list of them"
+			                              : "",
 			    shown);
 		}
 		rv = config_set_str((char **) field, text);
@@ -1596,6 +1626,58 @@ config_expected(const config_key *k, char *buf, size_t len)
 	}
 }
 
+// config_walk_urls reads a sequence of URLs, the value of a CONFIG_MULTI
+// URL key k: each item is checked where it stands, and the list is kept
+// joined by commas.
+static sje_err
+config_walk_urls(config_ctx *c, const config_key *k, char *base,
+    yaml_node_t *node, const char *path)
+{
+	char    joined[4096];
+	size_t  at = 0, i = 0;
+	sje_err rv;
+
+	joined[0] = '\0';
+	for (yaml_node_item_t *it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++, i++) {
+		yaml_node_t *item = config_node(c, *it);
+		char         sub[CONFIG_PATH_MAX];
+		char         shown[CONFIG_SHOW_MAX + 4];
+
+		config_index(sub, sizeof sub, path, i);
+		if ((rv = config_scalar(c, item, sub, "a URL")) != SJE_OK) {
+			return rv;
+		}
+		const char *text = config_text(item);
+		config_show(text, shown, sizeof shown);
+		if (!config_url_ok(text)) {
+			return config_fail(c, config_line(item), sub,
+			    "expected a URL (tcp://HOST:PORT, "
+			    "tls+tcp://HOST:PORT, ipc://PATH or "
+			    "inproc://NAME), got '%s'",
+			    shown);
+		}
+		size_t n = strlen(text);
+		if (at + n + 2 > sizeof(joined)) {
+			return config_fail(c, config_line(item), sub,
+			    "the list of URLs is longer than %zu bytes",
+			    sizeof(joined) - 1);
+		}
+		if (at > 0) {
+			joined[at++] = ',';
+		}
+		memcpy(joined + at, text, n + 1);
+		at += n;
+	}
+	if (at == 0) {
+		return config_fail(c, config_line(node), path,
+		    "expected at least one URL, got an empty list");
+	}
+	return config_set_str((char **) (base + k->offset), joined) == SJE_OK
+	    ? SJE_OK
+	    : config_oom(c);
+}
+
 // config_walk_value reads node as the value of key k into the struct at
 // base, then runs the key's check.
 static sje_err
@@ -1605,6 +1687,14 @@ config_walk_value(config_ctx *c, const config_key *k, char *base,
 	char    expected[128];
 	sje_err rv;
 
+	if (k->type == CONFIG_URL && (k->flags & CONFIG_MULTI) &&
+	    node->type == YAML_SEQUENCE_NODE) {
+		rv = config_walk_urls(c, k, base, node, path);
+		if (rv == SJE_OK && k->check != NULL) {
+			rv = k->check(c, k, base, node, path);
+		}
+		return rv;
+	}
 	switch (k->type) {
 	case CONFIG_SECTION:
 		rv = config_walk_map(c, k->sub, base + k->offset, node, path);

@@ -17,8 +17,22 @@
 // (the URL's host unless the options name another). A failed handshake is
 // retried by the dialer like any failed connection, so calls time out.
 //
+// Failover: server_url may list several coordinators, comma-separated, in
+// the order to try them. The client dials the first and stays with the
+// one it reached until it loses it. A call that finds no connection gives
+// the current URL CHANNEL_FIRST_MS from its dial, then dials every other
+// URL as well, on the same socket, and goes out on the first connection
+// that comes up, within its timeout; the next call then closes the other
+// dialers, so that the client is back to one coordinator. (A standby
+// coordinator opens no port, so only an active one can answer.) A pipe
+// notification counts the live connections and records whose dialer made
+// the last one, so a connected client pays nothing for this. Every RPC
+// being idempotent, the caller retries a call that failed while the
+// connection moved.
+//
 // Thread-safety: the socket is shared; each call opens its own context and
-// aio, so calls from many threads proceed at once.
+// aio, so calls from many threads proceed at once. mtx serializes the
+// move from one URL to the next.
 #include <sje/client.h>
 
 #include "config.h"
@@ -31,24 +45,188 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHANNEL_DEFAULT_URL "tcp://127.0.0.1:7100"
 #define CHANNEL_DEFAULT_TIMEOUT_MS 10000u
+// How long the current URL of a list has, from its dial, to connect
+// before the others are dialed too.
+#define CHANNEL_FIRST_MS 200
+#define CHANNEL_MAX_URLS 16
 
 struct sje_client {
 	nng_socket sock;
-	nng_dialer dialer;
 	uint32_t   timeout_ms;   // default per call
 	char      *api_key;      // NULL: none
 	char      *bearer_token; // NULL: none
+
+	// Failover (mtx guards dialers, cur and dialed_at once open
+	// returns).
+	char           *url_buf; // server_url, its commas made NULs
+	const char     *urls[CHANNEL_MAX_URLS];
+	size_t          n_urls;
+	nng_dialer      dialers[CHANNEL_MAX_URLS]; // id 0: not dialing
+	size_t          cur;       // the URL the client is with
+	nng_time        dialed_at; // when it was dialed
+	atomic_bool     spread;    // every URL is being dialed
+	sje_client_opts tls;       // the TLS options, strings copied
+	char           *tls_strs[4];
+	pthread_mutex_t mtx;
+	atomic_int      pipes;       // live connections
+	atomic_int      live_dialer; // the dialer id of the newest one
 };
+
+// channel_pipe_event counts the socket's live connections and notes whose
+// dialer made the newest.
+static void
+channel_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	sje_client *c = arg;
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_store(
+		    &c->live_dialer, nng_dialer_id(nng_pipe_dialer(p)));
+		atomic_fetch_add(&c->pipes, 1);
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		atomic_fetch_sub(&c->pipes, 1);
+	}
+}
+
+// channel_split splits url (one URL, or several comma-separated) into
+// c->urls. SJE_EINVAL for an empty item or more than CHANNEL_MAX_URLS.
+static sje_err
+channel_split(sje_client *c, const char *url)
+{
+	if ((c->url_buf = sje__strdup(url)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	for (char *p = c->url_buf;;) {
+		char *comma = strchr(p, ',');
+		if (comma != NULL) {
+			*comma = '\0';
+		}
+		if (p[0] == '\0' || c->n_urls == CHANNEL_MAX_URLS) {
+			return SJE_EINVAL;
+		}
+		c->urls[c->n_urls++] = p;
+		if (comma == NULL) {
+			return SJE_OK;
+		}
+		p = comma + 1;
+	}
+}
+
+// channel_copy_tls keeps copies of the TLS options, for dialing the next
+// URL later.
+static sje_err
+channel_copy_tls(sje_client *c, const sje_client_opts *opts)
+{
+	if (opts == NULL) {
+		return SJE_OK;
+	}
+	const char *src[4] = { opts->ca_file, opts->cert_file, opts->key_file,
+		opts->server_name };
+	for (int i = 0; i < 4; i++) {
+		if (src[i] != NULL &&
+		    (c->tls_strs[i] = sje__strdup(src[i])) == NULL) {
+			return SJE_ENOMEM;
+		}
+	}
+	c->tls.ca_file     = c->tls_strs[0];
+	c->tls.cert_file   = c->tls_strs[1];
+	c->tls.key_file    = c->tls_strs[2];
+	c->tls.server_name = c->tls_strs[3];
+	return SJE_OK;
+}
+
+// channel_free frees what open allocated (the socket is closed already).
+static void
+channel_free(sje_client *c)
+{
+	free(c->api_key);
+	free(c->bearer_token);
+	free(c->url_buf);
+	for (int i = 0; i < 4; i++) {
+		free(c->tls_strs[i]);
+	}
+	free(c);
+}
+
+// channel_dial starts a dialer to c->urls[i].
+static sje_err
+channel_dial(sje_client *c, size_t i, char *why, size_t len)
+{
+	return sje__tls_dial(
+	    c->sock, c->urls[i], &c->tls, &c->dialers[i], why, len);
+}
+
+// channel_settle, once a connection is up after a spread, closes every
+// dialer but the one that made it: the client is with one coordinator.
+static void
+channel_settle(sje_client *c)
+{
+	(void) pthread_mutex_lock(&c->mtx);
+	int live = atomic_load(&c->live_dialer);
+	if (atomic_load(&c->spread) && atomic_load(&c->pipes) > 0) {
+		for (size_t i = 0; i < c->n_urls; i++) {
+			int id = nng_dialer_id(c->dialers[i]);
+			if (id == live) {
+				c->cur = i;
+			} else if (id > 0) {
+				(void) nng_dialer_close(c->dialers[i]);
+				c->dialers[i] =
+				    (nng_dialer) NNG_DIALER_INITIALIZER;
+			}
+		}
+		atomic_store(&c->spread, false);
+	}
+	(void) pthread_mutex_unlock(&c->mtx);
+}
+
+// channel_failover, when server_url lists several coordinators and none is
+// connected, gives the current one the rest of its CHANNEL_FIRST_MS, then
+// dials every other as well (a URL that cannot be dialed, its TLS files
+// gone say, is passed over); once one is connected, it settles on it.
+static void
+channel_failover(sje_client *c)
+{
+	if (c->n_urls < 2) {
+		return;
+	}
+	if (atomic_load(&c->pipes) > 0) {
+		if (atomic_load(&c->spread)) {
+			channel_settle(c);
+		}
+		return;
+	}
+	(void) pthread_mutex_lock(&c->mtx);
+	// Bounded: CHANNEL_FIRST_MS from the current URL's dial.
+	while (atomic_load(&c->pipes) == 0 && !atomic_load(&c->spread) &&
+	    nng_clock() < c->dialed_at + CHANNEL_FIRST_MS) {
+		nng_msleep(2);
+	}
+	if (atomic_load(&c->pipes) == 0 && !atomic_load(&c->spread)) {
+		char why[256];
+		for (size_t i = 0; i < c->n_urls; i++) {
+			if (nng_dialer_id(c->dialers[i]) <= 0) {
+				(void) channel_dial(c, i, why, sizeof(why));
+			}
+		}
+		atomic_store(&c->spread, true);
+	}
+	(void) pthread_mutex_unlock(&c->mtx);
+}
 
 sje_err
 sje_client_open(const sje_client_opts *opts, sje_client **out)
 {
 	sje_client *c = calloc(1, sizeof(*c));
+	sje_err     err;
+	int         rv;
+
 	if (c == NULL) {
 		return SJE_ENOMEM;
 	}
@@ -59,9 +237,20 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	c->timeout_ms   = opts != NULL && opts->timeout_ms != 0
 	      ? opts->timeout_ms
 	      : CHANNEL_DEFAULT_TIMEOUT_MS;
+	atomic_init(&c->pipes, 0);
+	atomic_init(&c->live_dialer, 0);
+	atomic_init(&c->spread, false);
+	for (size_t i = 0; i < CHANNEL_MAX_URLS; i++) {
+		c->dialers[i] = (nng_dialer) NNG_DIALER_INITIALIZER;
+	}
+	if ((err = channel_split(c, url)) != SJE_OK ||
+	    (err = channel_copy_tls(c, opts)) != SJE_OK) {
+		channel_free(c);
+		return err;
+	}
 	if (opts != NULL && opts->api_key != NULL && opts->api_key[0] != 0) {
 		if ((c->api_key = sje__strdup(opts->api_key)) == NULL) {
-			free(c);
+			channel_free(c);
 			return SJE_ENOMEM;
 		}
 	}
@@ -69,13 +258,15 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	    opts->bearer_token[0] != '\0') {
 		c->bearer_token = sje__strdup(opts->bearer_token);
 		if (c->bearer_token == NULL) {
-			free(c->api_key);
-			free(c);
+			channel_free(c);
 			return SJE_ENOMEM;
 		}
 	}
+	if (pthread_mutex_init(&c->mtx, NULL) != 0) {
+		channel_free(c);
+		return SJE_ENOMEM;
+	}
 
-	int rv;
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		goto fail_open;
 	}
@@ -85,20 +276,32 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	    (rv = nng_socket_set_size(
 	         c->sock, NNG_OPT_RECVMAXSZ, SJE_MAX_FRAME_BYTES)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20)) != 0 ||
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0) {
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
+	    (rv = nng_pipe_notify(
+	         c->sock, NNG_PIPE_EV_ADD_POST, channel_pipe_event, c)) != 0 ||
+	    (rv = nng_pipe_notify(
+	         c->sock, NNG_PIPE_EV_REM_POST, channel_pipe_event, c)) != 0) {
 		goto fail_sock;
+	}
+	// Every URL of a list must be one: a bad one is refused now, not
+	// when the client fails over to it.
+	for (size_t i = 0; i < c->n_urls; i++) {
+		nng_url *u;
+		if ((rv = nng_url_parse(&u, c->urls[i])) != 0) {
+			rv = NNG_EADDRINVAL;
+			goto fail_sock;
+		}
+		nng_url_free(u);
 	}
 	// Non-blocking dial (over TLS for tls+tcp://): the dialer keeps
 	// trying in the background, so a client may start before its server
 	// and survives server restarts.
-	char    why[256];
-	sje_err err =
-	    sje__tls_dial(c->sock, url, opts, &c->dialer, why, sizeof(why));
-	if (err != SJE_OK) {
+	char why[256];
+	c->dialed_at = nng_clock();
+	if ((err = channel_dial(c, 0, why, sizeof(why))) != SJE_OK) {
 		nng_close(c->sock);
-		free(c->api_key);
-		free(c->bearer_token);
-		free(c);
+		(void) pthread_mutex_destroy(&c->mtx);
+		channel_free(c);
 		return err;
 	}
 	*out = c;
@@ -107,9 +310,8 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 fail_sock:
 	nng_close(c->sock);
 fail_open:
-	free(c->api_key);
-	free(c->bearer_token);
-	free(c);
+	(void) pthread_mutex_destroy(&c->mtx);
+	channel_free(c);
 	return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SJE_EINVAL
 	                                                 : sje__nng_err(rv);
 }
@@ -134,10 +336,11 @@ sje_client_opts_from_config(
 	}
 }
 
-sje_err
-sje_client_opts_check(const sje_client_opts *opts, char *errbuf, size_t errlen)
+// channel_check_one is sje_client_opts_check of one URL.
+static sje_err
+channel_check_one(
+    const sje_client_opts *opts, const char *url, char *errbuf, size_t errlen)
 {
-	const char *url = opts != NULL ? opts->server_url : NULL;
 	if (!sje__tls_url(url)) {
 		return SJE_OK;
 	}
@@ -160,6 +363,25 @@ sje_client_opts_check(const sje_client_opts *opts, char *errbuf, size_t errlen)
 	return err;
 }
 
+sje_err
+sje_client_opts_check(const sje_client_opts *opts, char *errbuf, size_t errlen)
+{
+	const char *url = opts != NULL ? opts->server_url : NULL;
+	char        one[1024];
+
+	// Each URL of a list, since each has its host to check.
+	while (url != NULL && url[0] != '\0') {
+		size_t n = strcspn(url, ",");
+		sje__snprintf(one, sizeof(one), "%.*s", (int) n, url);
+		sje_err err = channel_check_one(opts, one, errbuf, errlen);
+		if (err != SJE_OK) {
+			return err;
+		}
+		url = url[n] == ',' ? url + n + 1 : NULL;
+	}
+	return SJE_OK;
+}
+
 void
 sje_client_close(sje_client *c)
 {
@@ -167,9 +389,8 @@ sje_client_close(sje_client *c)
 		return;
 	}
 	nng_close(c->sock);
-	free(c->api_key);
-	free(c->bearer_token);
-	free(c);
+	(void) pthread_mutex_destroy(&c->mtx);
+	channel_free(c);
 }
 
 // channel_status fills st, which may be NULL.
@@ -257,6 +478,7 @@ sje_client_call(sje_client *c, const ProtobufCServiceDescriptor *service,
 	sje__snprintf(
 	    method, sizeof(method), "/%s/%s", service->name, m->name);
 
+	channel_failover(c);
 	nng_msg *msg;
 	sje_err  err = channel_pack_request(c, method, in, &msg);
 	if (err != SJE_OK) {

@@ -503,6 +503,48 @@ test_config_bad_url_and_listen_address_are_refused(void **state)
 }
 
 static void
+test_config_server_url_takes_a_list_in_failover_order(void **state)
+{
+	sje_config *cfg      = NULL;
+	char        err[256] = "";
+
+	(void) state;
+	if (load_text("worker:\n  server_url: [tcp://a:7100, "
+	              "tls+tcp://b:7100]\n"
+	              "client:\n  server_url:\n    - tcp://c:7100\n"
+	              "    - tcp://d:7100\n",
+	        &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	assert_string_equal(
+	    cfg->worker.server_url, "tcp://a:7100,tls+tcp://b:7100");
+	assert_string_equal(
+	    cfg->client.server_url, "tcp://c:7100,tcp://d:7100");
+	sje_config_free(cfg);
+
+	// From the environment, comma-separated.
+	setenv("SJE_CLIENT_SERVER_URL", "tcp://e:1,tcp://f:2", 1);
+	if (load_text("", &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	assert_string_equal(cfg->client.server_url, "tcp://e:1,tcp://f:2");
+	sje_config_free(cfg);
+	unsetenv("SJE_CLIENT_SERVER_URL");
+
+	// Each item is checked where it stands; no empty list, no empty
+	// item; the server's own URLs stay one URL each.
+	expect_error("worker:\n  server_url:\n    - tcp://a:7100\n"
+	             "    - http://b\n",
+	    ":4: worker.server_url[1]: expected a URL");
+	expect_error("worker:\n  server_url: []\n",
+	    ":2: worker.server_url: expected at least one URL");
+	expect_error("client:\n  server_url: \"tcp://a:1,,tcp://b:2\"\n",
+	    ":2: client.server_url: expected a URL");
+	expect_error("server:\n  rpc_url: \"tcp://a:1,tcp://b:2\"\n",
+	    ":2: server.rpc_url: expected a URL");
+}
+
+static void
 test_config_syntax_error_names_the_line(void **state)
 {
 	(void) state;
@@ -1127,6 +1169,7 @@ main(void)
 		T(test_config_bad_enum_value_is_refused),
 		T(test_config_integer_out_of_range_is_refused),
 		T(test_config_bad_url_and_listen_address_are_refused),
+		T(test_config_server_url_takes_a_list_in_failover_order),
 		T(test_config_syntax_error_names_the_line),
 		T(test_config_top_level_must_be_a_mapping),
 		T(test_config_duplicate_key_is_refused),

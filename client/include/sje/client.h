@@ -28,7 +28,9 @@ typedef struct sje_client sje_client;
 // sje_client_open call only. Zero-initialize it (new fields are only ever
 // added at the end, and zero always means the default).
 typedef struct sje_client_opts {
-	const char *server_url;   // NULL: tcp://127.0.0.1:7100
+	const char *server_url;   // NULL: tcp://127.0.0.1:7100. Several
+	                          // coordinators, comma-separated, are
+	                          // tried in that order (sje_client_open)
 	uint32_t    timeout_ms;   // per call; 0: 10000
 	const char *api_key;      // sent with every call; NULL: none
 	const char *bearer_token; // an OAuth 2 JWT; NULL: none
@@ -81,10 +83,15 @@ typedef struct sje_status {
 // sje_client_open connects to opts->server_url (in the background: the
 // first call waits for the connection within its timeout), over TLS for
 // tls+tcp:// (a failed handshake, as with a wrong CA or server name, makes
-// calls fail with SJE_EUNAVAIL or SJE_ETIMEDOUT). *out is written only on
-// SJE_OK; the caller owns it and frees it with sje_client_close. Errors:
-// SJE_EINVAL for a bad URL, SJE_ECONFIG for unusable TLS files
-// (sje_client_opts_check says which).
+// calls fail with SJE_EUNAVAIL or SJE_ETIMEDOUT). When server_url lists
+// several coordinators, the client uses one at a time: the first that
+// connects, trying each in list order for a second, and it stays with it
+// until the connection is lost; a call made then moves to the next one
+// that connects (a call in flight when the connection drops fails with
+// SJE_EUNAVAIL: retry it, every call is idempotent). *out is written only
+// on SJE_OK; the caller owns it and frees it with sje_client_close.
+// Errors: SJE_EINVAL for a bad URL (any of a list), SJE_ECONFIG for
+// unusable TLS files (sje_client_opts_check says which).
 SJE_API sje_err sje_client_open(const sje_client_opts *opts, sje_client **out);
 
 // sje_client_close closes c and frees it. Accepts NULL. No call on c may
