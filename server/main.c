@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 // Descriptors kept for everything but HTTP connections (the RPC and
 // event doors and their connections, the store, logs, hooks, plugins):
@@ -109,12 +110,28 @@ http_cap(uint32_t configured, uint32_t fd_limit)
 	return configured < room ? configured : room;
 }
 
+// standby_wait is the PostgreSQL store's standby callback: it waits
+// STORE_PG_STANDBY_MS for SIGINT or SIGTERM (blocked in every thread) and
+// says to go on waiting unless one came.
+static bool
+standby_wait(void *arg)
+{
+	const sigset_t *sigs = arg;
+	struct timespec ts   = { 0, STORE_PG_STANDBY_MS * 1000000L };
+	int             sig  = sigtimedwait(sigs, NULL, &ts);
+	if (sig > 0) {
+		SJE_INFO("stopping on signal %d, a standby", sig);
+		return false;
+	}
+	return true;
+}
+
 // open_store opens the store that server.store names: SQLite in data_dir,
 // or PostgreSQL at the connection string of $<server.postgres.dsn_env>
 // (the variable wins, so that a password stays out of files) or of
 // server.postgres.dsn. Logs why not.
 static sje_err
-open_store(const sje_config *cfg, sje__store **store)
+open_store(const sje_config *cfg, sigset_t *sigs, sje__store **store)
 {
 	sje_err e;
 
@@ -138,8 +155,13 @@ open_store(const sje_config *cfg, sje__store **store)
 			SJE_ERROR("%s", why);
 			return e;
 		}
-		sje__store_postgres_opts po = { .dsn = dsn };
-		if ((e = sje__store_open_postgres(&po, store)) != SJE_OK) {
+		// Another coordinator active on the database: this one
+		// waits, its doors not open yet, until it is gone.
+		sje__store_postgres_opts po = { .dsn = dsn,
+			.standby                     = standby_wait,
+			.standby_arg                 = sigs };
+		e = sje__store_open_postgres(&po, store);
+		if (e != SJE_OK && e != SJE_ECANCELED) {
 			SJE_ERROR("cannot open the store in PostgreSQL: %s",
 			    sje_strerror(e));
 		}
@@ -258,7 +280,9 @@ main(int argc, char **argv)
 		    SERVER_FD_RESERVE + SERVER_FD_REFUSING);
 	}
 
-	if ((e = open_store(cfg, &store)) != SJE_OK) {
+	if ((e = open_store(cfg, &sigs, &store)) != SJE_OK) {
+		// A standby told to stop has stopped cleanly.
+		rc = e == SJE_ECANCELED ? 0 : rc;
 		goto out;
 	}
 	// The pub socket cannot check credentials: with authentication on,

@@ -27,6 +27,15 @@
 // row back: SJE_EEXIST, and the rows of the call that did go in are
 // deleted again), an event under a seq already kept likewise.
 //
+// One active coordinator per database: the writing connection holds a
+// session advisory lock (PG_ACTIVE_LOCK) from open to close. A second
+// coordinator on the same database waits as a standby, trying the lock
+// every STORE_PG_STANDBY_MS, and takes over when the first one's session
+// ends (a clean stop unlocks at once; a coordinator killed or cut off ends
+// when PostgreSQL notices its connection is gone). Since the lock and the
+// writes share one connection, a coordinator whose lock is gone can write
+// nothing more: its next statement fails on the dead connection.
+//
 // Event seqs: as in SQLite, one counter, the meta row 'event_seq', saved
 // at commit. The first seq a transaction takes reads that row FOR UPDATE:
 // the row lock orders the transactions that write events by their commit,
@@ -62,10 +71,13 @@
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // The advisory lock key under which the schema is created and migrated:
 // 0x534a4501, "SJE" and 1.
 #define PG_MIGRATE_LOCK "1397376257"
+// The active coordinator's lock: 0x534a4502.
+#define PG_ACTIVE_LOCK "1397376258"
 
 // Rows of one multi-row INSERT (22 parameters each).
 #define PG_INSERT_CHUNK 200
@@ -754,6 +766,15 @@ pg_free(pg_store *s)
 		return;
 	}
 	if (s->conn != NULL) {
+		// The next coordinator need not wait for this session to
+		// end: unlocked now (the session's end would unlock too).
+		if (!s->reader && PQstatus(s->conn) == CONNECTION_OK) {
+			if (pg_in_txn(s)) {
+				PQclear(PQexec(s->conn, "ROLLBACK"));
+			}
+			PQclear(PQexec(
+			    s->conn, "SELECT pg_advisory_unlock_all()"));
+		}
 		PQfinish(s->conn); // an open transaction is rolled back
 	}
 	if (s->dsn != NULL) {
@@ -804,10 +825,23 @@ pg_connect(pg_store *s)
 		    s->where);
 		return SJE_EIO;
 	}
-	sje_err rv = pg_exec(s,
-	    "SET application_name = 'sje-server'; "
+	// The name says who holds the database, to a standby and to
+	// pg_stat_activity: the host (letters, digits, '.', '-' only) and
+	// the PID.
+	char host_name[64] = "";
+	char sql[192];
+	(void) gethostname(host_name, sizeof(host_name) - 1);
+	for (char *p = host_name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		        (*p >= '0' && *p <= '9') || *p == '.' || *p == '-')) {
+			*p = '-';
+		}
+	}
+	sje__snprintf(sql, sizeof(sql),
+	    "SET application_name = 'sje-server %s pid %ld%s'; "
 	    "SET client_min_messages = warning",
-	    "setting the connection up");
+	    host_name, (long) getpid(), s->reader ? " reader" : "");
+	sje_err rv = pg_exec(s, sql, "setting the connection up");
 	if (rv == SJE_OK && s->reader) {
 		rv = pg_exec(s, "SET default_transaction_read_only = on",
 		    "setting the connection up");
@@ -815,10 +849,73 @@ pg_connect(pg_store *s)
 	return rv;
 }
 
-// pg_open is open and open_reader: a connection to dsn, prepared.
-static sje_err
-pg_open(const char *dsn, bool reader, sje__store **out)
+// pg_holder writes who holds the active lock (its application_name and
+// address) into buf, or "?" when that cannot be read.
+static void
+pg_holder(pg_store *s, char *buf, size_t len)
 {
+	PGresult *r = PQexec(s->conn,
+	    "SELECT a.application_name || ' from ' || "
+	    "coalesce(host(a.client_addr), 'a local socket') "
+	    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 "
+	    "AND l.objid = " PG_ACTIVE_LOCK " AND l.objsubid = 1");
+	sje__snprintf(buf, len, "%s",
+	    pg_ok(r) && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "?");
+	PQclear(r);
+}
+
+// pg_become_active takes the active lock, waiting as a standby while
+// another coordinator holds it (as o says).
+static sje_err
+pg_become_active(pg_store *s, const sje__store_postgres_opts *o)
+{
+	bool waited = false;
+	char who[256];
+
+	for (;;) {
+		PGresult *r = PQexec(s->conn,
+		    "SELECT pg_try_advisory_lock(" PG_ACTIVE_LOCK ")");
+		if (!pg_ok(r) || PQntuples(r) != 1) {
+			sje_err rv = pg_result_err(s, r, "taking the lock");
+			PQclear(r);
+			return rv;
+		}
+		bool got = PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		if (got) {
+			if (waited) {
+				SJE_INFO("store %s: the database is free: "
+				         "this coordinator is active now",
+				    s->where);
+			}
+			return SJE_OK;
+		}
+		pg_holder(s, who, sizeof(who));
+		if (o->standby == NULL) {
+			SJE_ERROR("store %s: another coordinator holds this "
+			          "database (%s)",
+			    s->where, who);
+			return SJE_EEXIST;
+		}
+		if (!waited) {
+			SJE_INFO("store %s: another coordinator holds this "
+			         "database (%s): waiting as a standby",
+			    s->where, who);
+			waited = true;
+		}
+		if (!o->standby(o->standby_arg)) {
+			return SJE_ECANCELED;
+		}
+	}
+}
+
+// pg_open is open and open_reader: a connection to dsn, prepared; the
+// writer (o not NULL) active.
+static sje_err
+pg_open(const char *dsn, const sje__store_postgres_opts *o, sje__store **out)
+{
+	bool      reader = o == NULL;
 	pg_store *s;
 	sje_err   rv;
 
@@ -850,7 +947,7 @@ pg_open(const char *dsn, bool reader, sje__store **out)
 			    SJE_STORE_PG_SCHEMA_VERSION);
 			rv = SJE_EPROTO;
 		}
-	} else {
+	} else if ((rv = pg_become_active(s, o)) == SJE_OK) {
 		rv = pg_migrate(s);
 	}
 	if (rv != SJE_OK || (rv = pg_prepare_all(s)) != SJE_OK ||
@@ -870,14 +967,14 @@ sje__store_open_postgres(const sje__store_postgres_opts *o, sje__store **out)
 	if (o == NULL) {
 		return SJE_EINVAL;
 	}
-	return pg_open(o->dsn, false, out);
+	return pg_open(o->dsn, o, out);
 }
 
 static sje_err
 pg_open_reader(sje__store *h, sje__store **out)
 {
 	pg_store *s = h->impl;
-	return pg_open(s->dsn, true, out);
+	return pg_open(s->dsn, NULL, out);
 }
 
 static void

@@ -196,13 +196,27 @@ sje_err sje__store_open_sqlite_reader(const char *directory, sje__store **out);
 typedef struct sje__store_postgres_opts {
 	const char *dsn; // a libpq connection string or URI (may hold a
 	                 // password: it is never logged)
+	// standby is called while another coordinator holds the database,
+	// about every STORE_PG_STANDBY_MS: it waits (the caller's own way:
+	// the server waits for its signals) and says whether to go on
+	// waiting. NULL: do not wait.
+	bool (*standby)(void *arg);
+	void *standby_arg;
 } sje__store_postgres_opts;
 
-// sje__store_open_postgres connects to o->dsn, creates or migrates the
-// schema (under an advisory lock: coordinators starting together migrate
-// once) and prepares every statement. *out is written on SJE_OK; caller
-// owns it. Errors: SJE_EINVAL for an empty dsn, SJE_EUNAVAIL when the
-// database cannot be reached (logged with libpq's reason), SJE_EPROTO
+// How often, at most, a standby asks whether the database is free.
+#define STORE_PG_STANDBY_MS 250
+
+// sje__store_open_postgres connects to o->dsn and becomes the database's
+// one active coordinator: it takes the active lock (a session advisory
+// lock, held by the writing connection, so that whatever this store
+// writes is written while it holds it), waiting as a standby while
+// another coordinator holds it; then it creates or migrates the schema
+// (under another advisory lock) and prepares every statement. *out is
+// written on SJE_OK; caller owns it. Errors: SJE_EINVAL for an empty dsn,
+// SJE_EUNAVAIL when the database cannot be reached (logged with libpq's
+// reason), SJE_EEXIST when another coordinator holds it and o->standby is
+// NULL, SJE_ECANCELED when o->standby said to stop waiting, SJE_EPROTO
 // when its schema is newer than this program, SJE_EIO otherwise.
 sje_err sje__store_open_postgres(
     const sje__store_postgres_opts *o, sje__store **out);

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# pg_faults: three coordinators on one PostgreSQL database (one active, two
+# standbys), two workers and a loader that resubmits until acknowledged,
+# all listing the three. For a bounded time the active coordinator is
+# killed with SIGKILL and restarted, one fault at a time, and PostgreSQL
+# itself is restarted once under load; this script restarts every
+# coordinator that exits, as the service manager would. At the end every
+# acknowledged job SUCCEEDED, none completed twice, and after each kill a
+# standby took over within the stated bound.
+#
+#   pg_faults.sh     about 30 s: 3 kills and a database restart
+. "$(dirname "$0")/lib.sh"
+
+T_STORE=postgres
+SJE_TEST_LOG_LEVEL=warn
+DSN=$(t_pg_dsn faults)
+TAKEOVER_S=10 # the bound: a standby serves this soon after a kill
+
+free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % 40000))
+		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+	t_fail "no free port"
+}
+
+NAMES=(a b c)
+declare -A PORT PID
+URLS=""
+for n in "${NAMES[@]}"; do
+	PORT[$n]=$(free_port)
+	URLS="$URLS${URLS:+,}tcp://127.0.0.1:${PORT[$n]}"
+done
+
+# coord_start NAME: starts coordinator NAME on its port (active or standby).
+coord_start() {
+	mkdir -p "$T_DIR/$1"
+	rm -f "$T_DIR/$1/endpoints"
+	env SJE_SERVER_STORE=postgres SJE_POSTGRES_DSN="$DSN" \
+	    SJE_SERVER_DATA_DIR="$T_DIR/$1" \
+	    SJE_SERVER_RPC_URL="tcp://127.0.0.1:${PORT[$1]}" \
+	    SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0 SJE_HTTP_LISTEN=127.0.0.1:0 \
+	    SJE_EXECUTOR_LEASE_S=2 SJE_LOGGING_LEVEL=info \
+	    "$SJE_BIN/sje-server" >>"$T_DIR/$1.log" 2>&1 &
+	PID[$1]=$!
+	T_PIDS+=("${PID[$1]}")
+}
+
+# supervise: restarts every coordinator that has exited.
+supervise() {
+	local n
+	for n in "${NAMES[@]}"; do
+		if ! kill -0 "${PID[$n]}" 2>/dev/null; then
+			wait "${PID[$n]}" 2>/dev/null || true
+			coord_start "$n"
+		fi
+	done
+}
+
+# active: the name of the coordinator serving now (its endpoints written,
+# its process alive), or nothing.
+active() {
+	local n
+	for n in "${NAMES[@]}"; do
+		if kill -0 "${PID[$n]}" 2>/dev/null && [ -s "$T_DIR/$n/endpoints" ] &&
+		    ss -ltnH "sport = :${PORT[$n]}" 2>/dev/null | grep -q .; then
+			echo "$n"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# serving: some coordinator serves now.
+serving() { active >/dev/null; }
+
+for n in "${NAMES[@]}"; do coord_start "$n"; done
+t_check "one coordinator is active" t_until 20 serving
+t_eq "and the other two are standbys" 2 \
+    "$(cat "$T_DIR"/{a,b,c}.log | grep -c 'waiting as a standby' || true)"
+
+export SJE_CLIENT_SERVER_URL=$URLS
+for w in wa wb; do
+	SJE_WORKER_SERVER_URL=$URLS SJE_LOGGING_LEVEL=warn \
+	    "$SJE_BIN/sje-worker" --name "$w" --slots 4 >>"$T_DIR/worker-$w.log" 2>&1 &
+	T_PIDS+=($!)
+done
+
+SECONDS_TOTAL=24
+"$SJE_BIN/soak_client" submit "$URLS" "$T_DIR/acked" "$SECONDS_TOTAL" \
+    >"$T_DIR/client.out" 2>&1 &
+CLIENT=$!
+T_PIDS+=("$CLIENT")
+
+# Faults, one at a time, a few seconds apart: kill, kill, restart the
+# database, kill.
+worst=0
+for fault in kill kill database kill; do
+	sleep 4
+	supervise
+	t_until 30 serving || t_fail "no coordinator serves before the $fault"
+	before=$(active)
+	if [ "$fault" = kill ]; then
+		t_log "kill -9 of the active coordinator, $before"
+		kill -KILL "${PID[$before]}"
+		t0=$SECONDS
+		t_wait_exit "${PID[$before]}" 10
+		rm -f "$T_DIR/$before/endpoints"
+		t_check "after the kill of $before, a standby serves" \
+		    t_until 30 serving
+		took=$((SECONDS - t0))
+		[ "$took" -gt "$worst" ] && worst=$took
+		supervise # the killed one comes back, as a standby
+	else
+		t_log "PostgreSQL restarted under load"
+		pgdir=$(cat "$T_DIR/pg.dsn.dir")
+		if [ "$(id -u)" -eq 0 ]; then
+			runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" \
+			    -D "$pgdir/data" -m fast -w restart >/dev/null
+		else
+			"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" \
+			    -D "$pgdir/data" -m fast -w restart >/dev/null
+		fi
+		# The coordinators' connections are gone: they exit, and come
+		# back (as the service manager would restart them).
+		for n in "${NAMES[@]}"; do rm -f "$T_DIR/$n/endpoints"; done
+		deadline=$((SECONDS + 30))
+		until serving; do
+			[ "$SECONDS" -lt "$deadline" ] || t_fail "nothing serves after the database restart"
+			supervise
+			sleep 0.2
+		done
+		t_check "after the database restart, a coordinator serves again" serving
+	fi
+done
+t_check "each takeover within $TAKEOVER_S s (the worst took ${worst} s)" \
+    test "$worst" -le "$TAKEOVER_S"
+
+# Keep restarting what exits until the loader is done.
+deadline=$((SECONDS + SECONDS_TOTAL + 60))
+while kill -0 "$CLIENT" 2>/dev/null; do
+	[ "$SECONDS" -lt "$deadline" ] || t_fail "the loader did not finish"
+	supervise
+	sleep 0.2
+done
+wait "$CLIENT" || true
+cat "$T_DIR/client.out"
+n=$(wc -l <"$T_DIR/acked")
+t_check "jobs were acknowledged ($n)" test "$n" -gt 0
+set +e
+"$SJE_BIN/soak_client" check "$URLS" "$T_DIR/acked" 120 >"$T_DIR/check.out" 2>&1
+rc=$?
+set -e
+cat "$T_DIR/check.out"
+t_eq "every acknowledged job SUCCEEDED, none completed twice" 0 "$rc"
+t_done
