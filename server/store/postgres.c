@@ -36,6 +36,15 @@
 // writes share one connection, a coordinator whose lock is gone can write
 // nothing more: its next statement fails on the dead connection.
 //
+// Writes kept for the commit: inside a transaction, events and attempt
+// records (the claim's included) are not sent one statement each but kept
+// in memory and sent at commit as one multi-row INSERT each (a round trip
+// is what a statement costs here). A read that must see them (events,
+// attempts listed; events pruned; jobs purged) sends them first; a
+// rollback drops them. An event's seq is checked when it is kept: one at
+// or below the counter the transaction locked, or kept already, is
+// SJE_EEXIST as at once.
+//
 // Event seqs: as in SQLite, one counter, the meta row 'event_seq', saved
 // at commit. The first seq a transaction takes reads that row FOR UPDATE:
 // the row lock orders the transactions that write events by their commit,
@@ -203,6 +212,7 @@ enum pg_stmt {
 	PS_PRUNE_EVENTS,
 	PS_PURGE,
 	PS_DELETE_IDS,
+	PS_CLAIM_ONLY,
 	PS_COUNT,
 };
 
@@ -354,6 +364,14 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	    "ii" },
 	// Undoes the rows of an insert that met an existing task_id.
 	[PS_DELETE_IDS] = { "DELETE FROM sje_jobs WHERE id = ANY ($1)", "a" },
+	// A claim in a transaction: its attempt is kept for the commit.
+	[PS_CLAIM_ONLY] = { "WITH u AS (UPDATE sje_jobs SET state = 4, "
+	                    "attempt = $2, lease_id = $3, "
+	                    "lease_expires_ms = $4, worker = $5, "
+	                    "started_ms = $6, progress_pct = 0, "
+	                    "progress_msg = NULL WHERE id = $1 AND state = 3 "
+	                    "RETURNING 1)" PG_CHANGED_OR_WHY,
+	    "iiiiti" },
 };
 
 // pg_params collects the parameters of one statement, in binary: values
@@ -381,9 +399,30 @@ typedef struct pg_store {
 	// transaction holds the counter row's lock.
 	uint64_t last_seq;
 	uint64_t seq_at_begin;
+	uint64_t seq_committed; // the counter as the transaction locked it
 	bool     seq_dirty;
 	bool     seq_locked;
+	// Writes kept for the commit (see the note at the top).
+	struct pg_kept_event   *events;
+	size_t                  n_events, cap_events;
+	struct pg_kept_attempt *attempts;
+	size_t                  n_attempts, cap_attempts;
 } pg_store;
+
+// pg_kept_event is an event kept for the commit (strings owned).
+typedef struct pg_kept_event {
+	int64_t  seq;
+	char    *task_id;
+	uint8_t *data;
+	size_t   len;
+} pg_kept_event;
+
+// pg_kept_attempt is an attempt record kept for the commit (strings
+// owned).
+typedef struct pg_kept_attempt {
+	int64_t          job_id;
+	sje__attempt_row a;
+} pg_kept_attempt;
 
 // Parameters. -------------------------------------------------------------
 
@@ -759,6 +798,23 @@ pg_seq_read(pg_store *s, uint64_t *seq)
 
 static const sje__store_ops pg_ops;
 
+// pg_kept_clear drops every write kept for the commit.
+static void
+pg_kept_clear(pg_store *s)
+{
+	for (size_t i = 0; i < s->n_events; i++) {
+		free(s->events[i].task_id);
+		free(s->events[i].data);
+	}
+	s->n_events = 0;
+	for (size_t i = 0; i < s->n_attempts; i++) {
+		free(s->attempts[i].a.worker);
+		free(s->attempts[i].a.error_type);
+		free(s->attempts[i].a.error_message);
+	}
+	s->n_attempts = 0;
+}
+
 static void
 pg_free(pg_store *s)
 {
@@ -782,6 +838,9 @@ pg_free(pg_store *s)
 		memset(s->dsn, 0, strlen(s->dsn));
 		free(s->dsn);
 	}
+	pg_kept_clear(s);
+	free(s->events);
+	free(s->attempts);
 	pp_fini(&s->params);
 	free(s);
 }
@@ -985,6 +1044,9 @@ pg_close(sje__store *h)
 
 // Transactions. -----------------------------------------------------------
 
+static sje_err pg_flush_events(pg_store *s);
+static sje_err pg_flush_attempts(pg_store *s);
+
 static sje_err
 pg_begin(sje__store *h)
 {
@@ -1008,6 +1070,7 @@ pg_rollback(sje__store *h)
 {
 	pg_store *s = h->impl;
 
+	pg_kept_clear(s);
 	if (!pg_in_txn(s)) {
 		return;
 	}
@@ -1027,6 +1090,15 @@ pg_commit(sje__store *h)
 		SJE_ERROR(
 		    "store %s: commit: no transaction is open", s->where);
 		return SJE_EIO;
+	}
+	// The writes kept for the commit, first.
+	sje_err kept = pg_flush_attempts(s);
+	if (kept == SJE_OK) {
+		kept = pg_flush_events(s);
+	}
+	if (kept != SJE_OK) {
+		pg_rollback(h);
+		return kept;
 	}
 	// The counter row goes with the commit, in one round trip: the
 	// number is ours, not a value from outside.
@@ -1110,21 +1182,18 @@ pg_append(char *sql, size_t *at, const char *str)
 	*at += len;
 }
 
-// pg_insert_sql builds the INSERT of n rows (n >= 1), RETURNING id.
+// pg_values_sql builds head, n rows of k parameters each ("($1,$2),
+// ($3,$4)"), then tail: a multi-row statement.
 static char *
-pg_insert_sql(int n)
+pg_values_sql(const char *head, int k, int n, const char *tail)
 {
-	static const char head[] = "INSERT INTO sje_jobs (" PG_MUTABLE_COLS
-	                           ", " PG_INSERT_COLS ") VALUES ";
-	static const char tail[] = " ON CONFLICT (task_id) DO NOTHING "
-	                           "RETURNING id";
 	// Each parameter is at most ",$NNNNN" (7 bytes); each row adds
 	// ",(" and ")".
-	size_t cap = sizeof(head) + sizeof(tail) +
-	    (size_t) n * (PG_INSERT_NPARAMS * 7 + 3);
+	size_t cap = strlen(head) + strlen(tail) + 1 +
+	    (size_t) n * ((size_t) k * 7 + 3);
 	char  *sql = malloc(cap);
 	size_t at  = 0;
-	int    k   = 1;
+	int    p   = 1;
 	char   num[16];
 
 	if (sql == NULL) {
@@ -1133,15 +1202,192 @@ pg_insert_sql(int n)
 	pg_append(sql, &at, head);
 	for (int i = 0; i < n; i++) {
 		pg_append(sql, &at, i > 0 ? ",(" : "(");
-		for (int j = 0; j < PG_INSERT_NPARAMS; j++, k++) {
+		for (int j = 0; j < k; j++, p++) {
 			sje__snprintf(
-			    num, sizeof(num), "%s$%d", j > 0 ? "," : "", k);
+			    num, sizeof(num), "%s$%d", j > 0 ? "," : "", p);
 			pg_append(sql, &at, num);
 		}
 		pg_append(sql, &at, ")");
 	}
 	pg_append(sql, &at, tail);
 	return sql;
+}
+
+// pg_insert_sql builds the INSERT of n rows (n >= 1), RETURNING id.
+static char *
+pg_insert_sql(int n)
+{
+	return pg_values_sql("INSERT INTO sje_jobs (" PG_MUTABLE_COLS
+	                     ", " PG_INSERT_COLS ") VALUES ",
+	    PG_INSERT_NPARAMS, n,
+	    " ON CONFLICT (task_id) DO NOTHING RETURNING id");
+}
+
+// pg_exec_values runs sql (from pg_values_sql) with s->params, whose
+// types repeat types (one letter per parameter of a row).
+static sje_err
+pg_exec_values(pg_store *s, char *sql, const char *types, const char *what)
+{
+	size_t k = strlen(types);
+	for (int i = 0; i < s->params.n; i++) {
+		s->params.types[i] = pg_type_oid(types[(size_t) i % k]);
+	}
+	PGresult *r = PQexecParams(s->conn, sql, s->params.n, s->params.types,
+	    s->params.values, s->params.lengths, s->params.formats, 1);
+	free(sql);
+	sje_err rv = pg_ok(r) ? SJE_OK : pg_result_err(s, r, what);
+	PQclear(r);
+	return rv;
+}
+
+// Rows of one multi-row statement of kept writes.
+#define PG_KEPT_CHUNK 300
+
+// pg_flush_events sends the events kept for the commit.
+static sje_err
+pg_flush_events(pg_store *s)
+{
+	size_t done = 0;
+	while (done < s->n_events) {
+		int n = s->n_events - done > PG_KEPT_CHUNK
+		    ? PG_KEPT_CHUNK
+		    : (int) (s->n_events - done);
+		if (!pp_reset(&s->params, n * 3)) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < n; i++) {
+			pg_kept_event *e = &s->events[done + (size_t) i];
+			pp_i64(&s->params, e->seq);
+			pp_text(&s->params, e->task_id);
+			pp_bytes(&s->params, e->data, e->len);
+		}
+		char *sql = pg_values_sql(
+		    "INSERT INTO sje_events (seq, task_id, data) VALUES ", 3,
+		    n, "");
+		if (sql == NULL) {
+			return SJE_ENOMEM;
+		}
+		sje_err rv = pg_exec_values(s, sql, "itb", "keeping events");
+		if (rv != SJE_OK) {
+			return rv;
+		}
+		done += (size_t) n;
+	}
+	for (size_t i = 0; i < s->n_events; i++) {
+		free(s->events[i].task_id);
+		free(s->events[i].data);
+	}
+	s->n_events = 0;
+	return SJE_OK;
+}
+
+// pg_flush_attempts sends the attempt records kept for the commit (one
+// per job and number: pg_keep_attempt replaces).
+static sje_err
+pg_flush_attempts(pg_store *s)
+{
+	size_t done = 0;
+	while (done < s->n_attempts) {
+		int n = s->n_attempts - done > PG_KEPT_CHUNK
+		    ? PG_KEPT_CHUNK
+		    : (int) (s->n_attempts - done);
+		if (!pp_reset(&s->params, n * 8)) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < n; i++) {
+			pg_kept_attempt *k = &s->attempts[done + (size_t) i];
+			pp_i64(&s->params, k->job_id);
+			pp_i64(&s->params, k->a.number);
+			pp_text(&s->params, k->a.worker);
+			pp_i64(&s->params, k->a.started_ms);
+			pp_i64(&s->params, k->a.finished_ms);
+			pp_i64(&s->params, k->a.outcome);
+			pp_text(&s->params, k->a.error_type);
+			pp_text(&s->params, k->a.error_message);
+		}
+		char *sql = pg_values_sql(
+		    "INSERT INTO sje_attempts (job_id, number, worker, "
+		    "started_ms, finished_ms, outcome, error_type, "
+		    "error_message) VALUES ",
+		    8, n,
+		    " ON CONFLICT (job_id, number) DO UPDATE SET "
+		    "worker = excluded.worker, "
+		    "started_ms = excluded.started_ms, "
+		    "finished_ms = excluded.finished_ms, "
+		    "outcome = excluded.outcome, "
+		    "error_type = excluded.error_type, "
+		    "error_message = excluded.error_message");
+		if (sql == NULL) {
+			return SJE_ENOMEM;
+		}
+		sje_err rv =
+		    pg_exec_values(s, sql, "iitiiitt", "writing attempts");
+		if (rv != SJE_OK) {
+			return rv;
+		}
+		done += (size_t) n;
+	}
+	for (size_t i = 0; i < s->n_attempts; i++) {
+		free(s->attempts[i].a.worker);
+		free(s->attempts[i].a.error_type);
+		free(s->attempts[i].a.error_message);
+	}
+	s->n_attempts = 0;
+	return SJE_OK;
+}
+
+// pg_keep_attempt keeps attempt a of job_id for the commit, replacing one
+// kept for the same job and number (the later write wins, as it would).
+static sje_err
+pg_keep_attempt(pg_store *s, int64_t job_id, const sje__attempt_row *a)
+{
+	pg_kept_attempt *k = NULL;
+	// The newest first: a job's claim and end are near each other.
+	for (size_t i = s->n_attempts; i > 0; i--) {
+		pg_kept_attempt *o = &s->attempts[i - 1];
+		if (o->job_id == job_id && o->a.number == a->number) {
+			k = o;
+			break;
+		}
+	}
+	if (k == NULL) {
+		if (s->n_attempts == s->cap_attempts) {
+			size_t nc =
+			    s->cap_attempts > 0 ? s->cap_attempts * 2 : 64;
+			pg_kept_attempt *nv =
+			    realloc(s->attempts, nc * sizeof(*nv));
+			if (nv == NULL) {
+				return SJE_ENOMEM;
+			}
+			s->attempts     = nv;
+			s->cap_attempts = nc;
+		}
+		k = &s->attempts[s->n_attempts++];
+		memset(k, 0, sizeof(*k));
+	}
+	char *w = NULL, *et = NULL, *em = NULL;
+	if ((a->worker != NULL && (w = sje__strdup(a->worker)) == NULL) ||
+	    (a->error_type != NULL &&
+	        (et = sje__strdup(a->error_type)) == NULL) ||
+	    (a->error_message != NULL &&
+	        (em = sje__strdup(a->error_message)) == NULL)) {
+		free(w);
+		free(et);
+		free(em);
+		if (k->a.number == 0) { // the slot just added
+			s->n_attempts--;
+		}
+		return SJE_ENOMEM;
+	}
+	free(k->a.worker);
+	free(k->a.error_type);
+	free(k->a.error_message);
+	k->job_id          = job_id;
+	k->a               = *a;
+	k->a.worker        = w;
+	k->a.error_type    = et;
+	k->a.error_message = em;
+	return SJE_OK;
 }
 
 // pg_insert_chunk inserts rows[0..n) in one statement, writing their ids.
@@ -1332,10 +1578,21 @@ pg_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
 	pp_i64(&s->params, c->lease_expires_ms);
 	pp_text(&s->params, c->worker);
 	pp_i64(&s->params, c->started_ms);
-	if ((r = pg_run(s, PS_CLAIM, "claiming a job", &rv)) == NULL) {
+	// In a transaction the attempt waits for the commit; by itself, the
+	// claim writes it in the same statement.
+	bool in_txn = pg_in_txn(s);
+	if ((r = pg_run(s, in_txn ? PS_CLAIM_ONLY : PS_CLAIM, "claiming a job",
+	         &rv)) == NULL) {
 		return rv;
 	}
-	return pg_changed(r);
+	if ((rv = pg_changed(r)) != SJE_OK || !in_txn) {
+		return rv;
+	}
+	sje__attempt_row a = { .number = c->attempt,
+		.worker                = (char *) c->worker,
+		.started_ms            = c->started_ms,
+		.outcome = SJE__V1__JOB_STATE__JOB_STATE_RUNNING };
+	return pg_keep_attempt(s, id, &a);
 }
 
 static sje_err
@@ -1602,6 +1859,9 @@ pg_put_attempt(sje__store *h, int64_t job_id, const sje__attempt_row *a)
 	pg_store *s = h->impl;
 	sje_err   rv;
 
+	if (pg_in_txn(s)) {
+		return pg_keep_attempt(s, job_id, a);
+	}
 	if (!pp_reset(&s->params, 8)) {
 		return SJE_ENOMEM;
 	}
@@ -1629,6 +1889,9 @@ pg_list_attempts(
 
 	*rows = NULL;
 	*n    = 0;
+	if ((rv = pg_flush_attempts(s)) != SJE_OK) {
+		return rv;
+	}
 	if (!pp_reset(&s->params, 1)) {
 		return SJE_ENOMEM;
 	}
@@ -1704,7 +1967,8 @@ pg_next_event_seq(sje__store *h, uint64_t *seq)
 		if (db > s->last_seq) {
 			s->last_seq = db;
 		}
-		s->seq_locked = true;
+		s->seq_committed = db;
+		s->seq_locked    = true;
 	}
 	s->last_seq++;
 	s->seq_dirty = true; // written at commit
@@ -1732,6 +1996,43 @@ pg_add_event(sje__store *h, uint64_t seq, const char *task_id,
 	sje_err   rv;
 	PGresult *r;
 
+	// Under the transaction's counter lock the seq is checked here and
+	// the event kept for the commit.
+	if (s->seq_locked && pg_in_txn(s)) {
+		if (seq <= s->seq_committed) {
+			return SJE_EEXIST;
+		}
+		for (size_t i = 0; i < s->n_events; i++) {
+			if (s->events[i].seq == (int64_t) seq) {
+				return SJE_EEXIST;
+			}
+		}
+		if (s->n_events == s->cap_events) {
+			size_t nc = s->cap_events > 0 ? s->cap_events * 2 : 64;
+			pg_kept_event *nv =
+			    realloc(s->events, nc * sizeof(*nv));
+			if (nv == NULL) {
+				return SJE_ENOMEM;
+			}
+			s->events     = nv;
+			s->cap_events = nc;
+		}
+		pg_kept_event *e = &s->events[s->n_events];
+		e->seq           = (int64_t) seq;
+		e->len           = len;
+		e->task_id       = sje__strdup(task_id != NULL ? task_id : "");
+		e->data          = malloc(len > 0 ? len : 1);
+		if (e->task_id == NULL || e->data == NULL) {
+			free(e->task_id);
+			free(e->data);
+			return SJE_ENOMEM;
+		}
+		if (len > 0) {
+			memcpy(e->data, data, len);
+		}
+		s->n_events++;
+		return SJE_OK;
+	}
 	if (!pp_reset(&s->params, 3)) {
 		return SJE_ENOMEM;
 	}
@@ -1755,6 +2056,9 @@ pg_list_events(sje__store *h, uint64_t after, const char *task_id,
 	sje_err   rv;
 	PGresult *r;
 
+	if ((rv = pg_flush_events(s)) != SJE_OK) {
+		return rv;
+	}
 	if (!pp_reset(&s->params, 3)) {
 		return SJE_ENOMEM;
 	}
@@ -1782,6 +2086,9 @@ pg_prune_events(sje__store *h, uint64_t upto)
 	pg_store *s = h->impl;
 	sje_err   rv;
 
+	if ((rv = pg_flush_events(s)) != SJE_OK) {
+		return rv;
+	}
 	if (!pp_reset(&s->params, 1)) {
 		return SJE_ENOMEM;
 	}
@@ -1799,6 +2106,10 @@ pg_purge_finished(
 	PGresult *r;
 
 	*n = 0;
+	// Attempts kept for the commit must not outlive their jobs.
+	if ((rv = pg_flush_attempts(s)) != SJE_OK) {
+		return rv;
+	}
 	if (!pp_reset(&s->params, 2)) {
 		return SJE_ENOMEM;
 	}
