@@ -71,6 +71,8 @@
 
 #include "store/store.h"
 
+#include "store/columns.h"
+
 #include "log.h"
 #include "sje/v1/job.pb-c.h"
 #include "util.h"
@@ -95,41 +97,6 @@ _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5 &&
         SJE__V1__JOB_STATE__JOB_STATE_QUEUED == 3 &&
         SJE__V1__JOB_STATE__JOB_STATE_RUNNING == 4,
     "the statements know QUEUED as 3, RUNNING as 4, terminal from 5");
-
-// The columns of sje_jobs, in the order pg_read_row reads them.
-#define PG_COLS                                                         \
-	"id, task_id, function, spec, state, priority, attempt, "       \
-	"max_attempts, timeout_s, lease_id, lease_expires_ms, "         \
-	"ready_at_ms, worker, result_json, error_type, error_message, " \
-	"progress_pct, progress_msg, cancel_requested, created_ms, "    \
-	"started_ms, finished_ms, workflow_id"
-
-enum pg_col {
-	COL_ID,
-	COL_TASK_ID,
-	COL_FUNCTION,
-	COL_SPEC,
-	COL_STATE,
-	COL_PRIORITY,
-	COL_ATTEMPT,
-	COL_MAX_ATTEMPTS,
-	COL_TIMEOUT_S,
-	COL_LEASE_ID,
-	COL_LEASE_EXPIRES_MS,
-	COL_READY_AT_MS,
-	COL_WORKER,
-	COL_RESULT_JSON,
-	COL_ERROR_TYPE,
-	COL_ERROR_MESSAGE,
-	COL_PROGRESS_PCT,
-	COL_PROGRESS_MSG,
-	COL_CANCEL_REQUESTED,
-	COL_CREATED_MS,
-	COL_STARTED_MS,
-	COL_FINISHED_MS,
-	COL_WORKFLOW_ID,
-	COL_COUNT,
-};
 
 // pg_migrations[v] takes the schema from version v to v + 1; each step
 // runs inside the migration's transaction.
@@ -282,39 +249,43 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	                "WHERE id = $1 AND state = 4 AND lease_id = $2 "
 	                "RETURNING 1)" PG_CHANGED_OR_WHY,
 	    "iii" },
-	[PS_GET]    = { "SELECT " PG_COLS " FROM sje_jobs WHERE task_id = $1",
+	[PS_GET]    = { "SELECT " SJE__STORE_COLS
+	                " FROM sje_jobs WHERE task_id = $1",
 	       "t" },
-	[PS_GET_BY_ID]  = { "SELECT " PG_COLS " FROM sje_jobs WHERE id = $1",
+	[PS_GET_BY_ID]  = { "SELECT " SJE__STORE_COLS
+	                    " FROM sje_jobs WHERE id = $1",
 	     "i" },
 	[PS_GET_RESULT] = { "SELECT result_json FROM sje_jobs "
 	                    "WHERE task_id = $1",
 	    "t" },
 	// The lists take $1 = before_id (INT64_MAX: from the newest), $2 =
 	// limit, then their filters.
-	[PS_LIST_ALL]   = { "SELECT " PG_COLS " FROM sje_jobs WHERE id < $1 "
-	                      "ORDER BY id DESC LIMIT $2",
-	      "ii" },
-	[PS_LIST_STATE] = { "SELECT " PG_COLS " FROM sje_jobs "
-	                    "WHERE state = $3 AND id < $1 "
-	                    "ORDER BY id DESC LIMIT $2",
-	    "iii" },
-	[PS_LIST_FUNCTION]       = { "SELECT " PG_COLS " FROM sje_jobs "
-	                                   "WHERE function = $3 AND id < $1 "
-	                                   "ORDER BY id DESC LIMIT $2",
-	          "iit" },
-	[PS_LIST_STATE_FUNCTION] = { "SELECT " PG_COLS " FROM sje_jobs "
+	[PS_LIST_ALL]      = { "SELECT " SJE__STORE_COLS
+	                       " FROM sje_jobs WHERE id < $1 "
+	                            "ORDER BY id DESC LIMIT $2",
+	         "ii" },
+	[PS_LIST_STATE]    = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                          "WHERE state = $3 AND id < $1 "
+	                          "ORDER BY id DESC LIMIT $2",
+	       "iii" },
+	[PS_LIST_FUNCTION] = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                       "WHERE function = $3 AND id < $1 "
+	                       "ORDER BY id DESC LIMIT $2",
+	    "iit" },
+	[PS_LIST_STATE_FUNCTION] = { "SELECT " SJE__STORE_COLS
+	                             " FROM sje_jobs "
 	                             "WHERE state = $3 AND function = $4 "
 	                             "AND id < $1 ORDER BY id DESC LIMIT $2",
 	    "iiit" },
-	[PS_LIST_WORKFLOW]       = { "SELECT " PG_COLS " FROM sje_jobs "
-	                                   "WHERE workflow_id = $5 AND id < $1 "
-	                                   "AND ($3 = 0 OR state = $3) "
-	                                   "AND ($4 IS NULL OR function = $4) "
-	                                   "ORDER BY id DESC LIMIT $2",
-	          "iiitt" },
-	[PS_SCAN_ACTIVE]         = { "SELECT " PG_COLS " FROM sje_jobs "
-	                                     "WHERE state < 5 ORDER BY id",
-	            "" },
+	[PS_LIST_WORKFLOW] = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                       "WHERE workflow_id = $5 AND id < $1 "
+	                       "AND ($3 = 0 OR state = $3) "
+	                       "AND ($4 IS NULL OR function = $4) "
+	                       "ORDER BY id DESC LIMIT $2",
+	    "iiitt" },
+	[PS_SCAN_ACTIVE]   = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                         "WHERE state < 5 ORDER BY id",
+	      "" },
 	// The last seq committed: the counter, or the newest event if higher
 	// (a guard: both are written in one transaction).
 	[PS_SEQ_READ] = { "SELECT greatest((SELECT value FROM sje_meta "
@@ -798,21 +769,34 @@ pg_seq_read(pg_store *s, uint64_t *seq)
 
 static const sje__store_ops pg_ops;
 
-// pg_kept_clear drops every write kept for the commit.
+// pg_kept_drop_events and pg_kept_drop_attempts forget the writes of a
+// kind kept for the commit; pg_kept_clear, all of them.
 static void
-pg_kept_clear(pg_store *s)
+pg_kept_drop_events(pg_store *s)
 {
 	for (size_t i = 0; i < s->n_events; i++) {
 		free(s->events[i].task_id);
 		free(s->events[i].data);
 	}
 	s->n_events = 0;
+}
+
+static void
+pg_kept_drop_attempts(pg_store *s)
+{
 	for (size_t i = 0; i < s->n_attempts; i++) {
 		free(s->attempts[i].a.worker);
 		free(s->attempts[i].a.error_type);
 		free(s->attempts[i].a.error_message);
 	}
 	s->n_attempts = 0;
+}
+
+static void
+pg_kept_clear(pg_store *s)
+{
+	pg_kept_drop_events(s);
+	pg_kept_drop_attempts(s);
 }
 
 static void
@@ -1243,97 +1227,111 @@ pg_exec_values(pg_store *s, char *sql, const char *types, const char *what)
 // Rows of one multi-row statement of kept writes.
 #define PG_KEPT_CHUNK 300
 
+// pg_kept_kind says how one kind of kept write is sent: its statement
+// around the rows, the types of a row's parameters, and how row i of the
+// kept array adds its parameters.
+typedef struct pg_kept_kind {
+	const char *head, *tail, *types, *what;
+	void (*add)(pg_params *p, const void *rows, size_t i);
+} pg_kept_kind;
+
+// pg_send_kept sends rows[0..n) of kind k, PG_KEPT_CHUNK a statement.
+static sje_err
+pg_send_kept(pg_store *s, const pg_kept_kind *k, const void *rows, size_t n)
+{
+	int per_row = (int) strlen(k->types);
+	for (size_t done = 0; done < n;) {
+		int chunk = n - done > PG_KEPT_CHUNK ? PG_KEPT_CHUNK
+		                                     : (int) (n - done);
+		if (!pp_reset(&s->params, chunk * per_row)) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < chunk; i++) {
+			k->add(&s->params, rows, done + (size_t) i);
+		}
+		char *sql = pg_values_sql(k->head, per_row, chunk, k->tail);
+		if (sql == NULL) {
+			return SJE_ENOMEM;
+		}
+		sje_err rv = pg_exec_values(s, sql, k->types, k->what);
+		if (rv != SJE_OK) {
+			return rv;
+		}
+		done += (size_t) chunk;
+	}
+	return SJE_OK;
+}
+
+static void
+pg_add_kept_event(pg_params *p, const void *rows, size_t i)
+{
+	const pg_kept_event *e = (const pg_kept_event *) rows + i;
+	pp_i64(p, e->seq);
+	pp_text(p, e->task_id);
+	pp_bytes(p, e->data, e->len);
+}
+
+static void
+pg_add_kept_attempt(pg_params *p, const void *rows, size_t i)
+{
+	const pg_kept_attempt *k = (const pg_kept_attempt *) rows + i;
+	pp_i64(p, k->job_id);
+	pp_i64(p, k->a.number);
+	pp_text(p, k->a.worker);
+	pp_i64(p, k->a.started_ms);
+	pp_i64(p, k->a.finished_ms);
+	pp_i64(p, k->a.outcome);
+	pp_text(p, k->a.error_type);
+	pp_text(p, k->a.error_message);
+}
+
+static const pg_kept_kind pg_kept_events = {
+	.head  = "INSERT INTO sje_events (seq, task_id, data) VALUES ",
+	.tail  = "",
+	.types = "itb",
+	.what  = "keeping events",
+	.add   = pg_add_kept_event,
+};
+
+// One record per job and number (pg_keep_attempt replaces), so that the
+// upsert never meets its own row twice.
+static const pg_kept_kind pg_kept_attempts = {
+	.head  = "INSERT INTO sje_attempts (job_id, number, worker, "
+	         "started_ms, finished_ms, outcome, error_type, "
+	         "error_message) VALUES ",
+	.tail  = " ON CONFLICT (job_id, number) DO UPDATE SET "
+	         "worker = excluded.worker, "
+	         "started_ms = excluded.started_ms, "
+	         "finished_ms = excluded.finished_ms, "
+	         "outcome = excluded.outcome, "
+	         "error_type = excluded.error_type, "
+	         "error_message = excluded.error_message",
+	.types = "iitiiitt",
+	.what  = "writing attempts",
+	.add   = pg_add_kept_attempt,
+};
+
 // pg_flush_events sends the events kept for the commit.
 static sje_err
 pg_flush_events(pg_store *s)
 {
-	size_t done = 0;
-	while (done < s->n_events) {
-		int n = s->n_events - done > PG_KEPT_CHUNK
-		    ? PG_KEPT_CHUNK
-		    : (int) (s->n_events - done);
-		if (!pp_reset(&s->params, n * 3)) {
-			return SJE_ENOMEM;
-		}
-		for (int i = 0; i < n; i++) {
-			pg_kept_event *e = &s->events[done + (size_t) i];
-			pp_i64(&s->params, e->seq);
-			pp_text(&s->params, e->task_id);
-			pp_bytes(&s->params, e->data, e->len);
-		}
-		char *sql = pg_values_sql(
-		    "INSERT INTO sje_events (seq, task_id, data) VALUES ", 3,
-		    n, "");
-		if (sql == NULL) {
-			return SJE_ENOMEM;
-		}
-		sje_err rv = pg_exec_values(s, sql, "itb", "keeping events");
-		if (rv != SJE_OK) {
-			return rv;
-		}
-		done += (size_t) n;
+	sje_err rv = pg_send_kept(s, &pg_kept_events, s->events, s->n_events);
+	if (rv == SJE_OK) {
+		pg_kept_drop_events(s);
 	}
-	for (size_t i = 0; i < s->n_events; i++) {
-		free(s->events[i].task_id);
-		free(s->events[i].data);
-	}
-	s->n_events = 0;
-	return SJE_OK;
+	return rv;
 }
 
-// pg_flush_attempts sends the attempt records kept for the commit (one
-// per job and number: pg_keep_attempt replaces).
+// pg_flush_attempts sends the attempt records kept for the commit.
 static sje_err
 pg_flush_attempts(pg_store *s)
 {
-	size_t done = 0;
-	while (done < s->n_attempts) {
-		int n = s->n_attempts - done > PG_KEPT_CHUNK
-		    ? PG_KEPT_CHUNK
-		    : (int) (s->n_attempts - done);
-		if (!pp_reset(&s->params, n * 8)) {
-			return SJE_ENOMEM;
-		}
-		for (int i = 0; i < n; i++) {
-			pg_kept_attempt *k = &s->attempts[done + (size_t) i];
-			pp_i64(&s->params, k->job_id);
-			pp_i64(&s->params, k->a.number);
-			pp_text(&s->params, k->a.worker);
-			pp_i64(&s->params, k->a.started_ms);
-			pp_i64(&s->params, k->a.finished_ms);
-			pp_i64(&s->params, k->a.outcome);
-			pp_text(&s->params, k->a.error_type);
-			pp_text(&s->params, k->a.error_message);
-		}
-		char *sql = pg_values_sql(
-		    "INSERT INTO sje_attempts (job_id, number, worker, "
-		    "started_ms, finished_ms, outcome, error_type, "
-		    "error_message) VALUES ",
-		    8, n,
-		    " ON CONFLICT (job_id, number) DO UPDATE SET "
-		    "worker = excluded.worker, "
-		    "started_ms = excluded.started_ms, "
-		    "finished_ms = excluded.finished_ms, "
-		    "outcome = excluded.outcome, "
-		    "error_type = excluded.error_type, "
-		    "error_message = excluded.error_message");
-		if (sql == NULL) {
-			return SJE_ENOMEM;
-		}
-		sje_err rv =
-		    pg_exec_values(s, sql, "iitiiitt", "writing attempts");
-		if (rv != SJE_OK) {
-			return rv;
-		}
-		done += (size_t) n;
+	sje_err rv =
+	    pg_send_kept(s, &pg_kept_attempts, s->attempts, s->n_attempts);
+	if (rv == SJE_OK) {
+		pg_kept_drop_attempts(s);
 	}
-	for (size_t i = 0; i < s->n_attempts; i++) {
-		free(s->attempts[i].a.worker);
-		free(s->attempts[i].a.error_type);
-		free(s->attempts[i].a.error_message);
-	}
-	s->n_attempts = 0;
-	return SJE_OK;
+	return rv;
 }
 
 // pg_keep_attempt keeps attempt a of job_id for the commit, replacing one
@@ -1616,8 +1614,8 @@ pg_extend_lease(
 }
 
 // pg_read_row fills row (zeroed by the caller) from row i of r, in
-// PG_COLS order. On failure row may hold some strings: the caller frees
-// them (sje__job_row_fini).
+// SJE__STORE_COLS order. On failure row may hold some strings: the caller
+// frees them (sje__job_row_fini).
 static sje_err
 pg_read_row(const PGresult *r, int i, sje__job_row *row)
 {

@@ -68,6 +68,8 @@
 
 #include "store/store.h"
 
+#include "store/columns.h"
+
 #include "log.h"
 #include "sje/v1/job.pb-c.h"
 #include "util.h"
@@ -93,40 +95,6 @@ _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5,
 _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_QUEUED == 3 &&
         SJE__V1__JOB_STATE__JOB_STATE_RUNNING == 4,
     "ST_CLAIM and ST_EXTEND know QUEUED as 3 and RUNNING as 4");
-
-// The columns of jobs, in the order store_read_row reads them.
-#define STORE_COLS                                                      \
-	"id, task_id, function, spec, state, priority, attempt, "       \
-	"max_attempts, timeout_s, lease_id, lease_expires_ms, "         \
-	"ready_at_ms, worker, result_json, error_type, error_message, " \
-	"progress_pct, progress_msg, cancel_requested, created_ms, "    \
-	"started_ms, finished_ms, workflow_id"
-
-enum store_col {
-	COL_ID,
-	COL_TASK_ID,
-	COL_FUNCTION,
-	COL_SPEC,
-	COL_STATE,
-	COL_PRIORITY,
-	COL_ATTEMPT,
-	COL_MAX_ATTEMPTS,
-	COL_TIMEOUT_S,
-	COL_LEASE_ID,
-	COL_LEASE_EXPIRES_MS,
-	COL_READY_AT_MS,
-	COL_WORKER,
-	COL_RESULT_JSON,
-	COL_ERROR_TYPE,
-	COL_ERROR_MESSAGE,
-	COL_PROGRESS_PCT,
-	COL_PROGRESS_MSG,
-	COL_CANCEL_REQUESTED,
-	COL_CREATED_MS,
-	COL_STARTED_MS,
-	COL_FINISHED_MS,
-	COL_WORKFLOW_ID,
-};
 
 // store_migrations[v] takes the schema from version v to v + 1.
 static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
@@ -249,27 +217,27 @@ static const char *const store_sql[ST_COUNT] = {
 	    "cancel_requested = ?14, started_ms = ?15, finished_ms = ?16 "
 	    "WHERE id = ?1 AND (state = ?17 OR (?17 = 0 AND state < " STORE_TERMINAL_MIN
 	    ")) AND (?18 = 0 OR lease_id = ?18)",
-	[ST_GET]        = "SELECT " STORE_COLS " FROM jobs WHERE task_id = ?1",
-	[ST_GET_BY_ID]  = "SELECT " STORE_COLS " FROM jobs WHERE id = ?1",
+	[ST_GET] = "SELECT " SJE__STORE_COLS " FROM jobs WHERE task_id = ?1",
+	[ST_GET_BY_ID]  = "SELECT " SJE__STORE_COLS " FROM jobs WHERE id = ?1",
 	[ST_GET_RESULT] = "SELECT result_json FROM jobs WHERE task_id = ?1",
-	[ST_LIST_ALL]   = "SELECT " STORE_COLS " FROM jobs WHERE id < ?1 "
+	[ST_LIST_ALL]   = "SELECT " SJE__STORE_COLS " FROM jobs WHERE id < ?1 "
 	                  "ORDER BY id DESC LIMIT ?2",
-	[ST_LIST_STATE] = "SELECT " STORE_COLS " FROM jobs "
+	[ST_LIST_STATE] = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                  "WHERE state = ?3 AND id < ?1 "
 	                  "ORDER BY id DESC LIMIT ?2",
-	[ST_LIST_FUNCTION]       = "SELECT " STORE_COLS " FROM jobs "
+	[ST_LIST_FUNCTION]       = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                           "WHERE function = ?4 AND id < ?1 "
 	                           "ORDER BY id DESC LIMIT ?2",
-	[ST_LIST_STATE_FUNCTION] = "SELECT " STORE_COLS " FROM jobs "
+	[ST_LIST_STATE_FUNCTION] = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                           "WHERE state = ?3 AND function = ?4 "
 	                           "AND id < ?1 ORDER BY id DESC LIMIT ?2",
 	// The steps of one workflow run (?5), by the jobs_workflow index.
-	[ST_LIST_WORKFLOW] = "SELECT " STORE_COLS " FROM jobs "
+	[ST_LIST_WORKFLOW] = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                     "WHERE workflow_id = ?5 AND id < ?1 "
 	                     "AND (?3 = 0 OR state = ?3) "
 	                     "AND (?4 IS NULL OR function = ?4) "
 	                     "ORDER BY id DESC LIMIT ?2",
-	[ST_SCAN_ACTIVE]   = "SELECT " STORE_COLS " FROM jobs "
+	[ST_SCAN_ACTIVE]   = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                     "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
 	[ST_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
@@ -1219,7 +1187,7 @@ store_col_text(sqlite3_stmt *st, int i, char **out)
 }
 
 // store_read_row fills row (zeroed by the caller) from the current result
-// of st, in STORE_COLS order. On failure row may hold some strings: the
+// of st, in SJE__STORE_COLS order. On failure row may hold some strings: the
 // caller frees them with store_row_fini.
 static sje_err
 store_read_row(sqlite3_stmt *st, sje__job_row *row)

@@ -11,36 +11,18 @@
 T_STORE=postgres
 DSN=$(t_pg_dsn shared)
 
-# free_port: a loopback TCP port nothing listens on now.
-free_port() {
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-	t_fail "no free port"
-}
-
 listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 
-# standby_start NAME PORT: a coordinator on the shared database, on a
-# port chosen beforehand (it binds only once active); sets STANDBY_PID.
+# standby_start NAME PORT: a coordinator on the shared database (active
+# or standby); sets STANDBY_PID.
 standby_start() {
-	mkdir -p "$T_DIR/$1"
-	rm -f "$T_DIR/$1/endpoints"
-	env SJE_SERVER_STORE=postgres SJE_POSTGRES_DSN="$DSN" \
-	    SJE_SERVER_DATA_DIR="$T_DIR/$1" \
-	    SJE_SERVER_RPC_URL="tcp://127.0.0.1:$2" \
-	    SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0 SJE_HTTP_LISTEN=127.0.0.1:0 \
-	    SJE_EXECUTOR_LEASE_S=5 SJE_LOGGING_LEVEL=info \
-	    "$SJE_BIN/sje-server" >>"$T_DIR/$1.log" 2>&1 &
-	STANDBY_PID=$!
-	T_PIDS+=("$STANDBY_PID")
+	t_coord_start "$1" "$2" "$DSN" SJE_EXECUTOR_LEASE_S=5
+	STANDBY_PID=$COORD_PID
 }
 
-A_PORT=$(free_port)
-B_PORT=$(free_port)
-while [ "$B_PORT" = "$A_PORT" ]; do B_PORT=$(free_port); done
+A_PORT=$(t_free_port)
+B_PORT=$(t_free_port)
+while [ "$B_PORT" = "$A_PORT" ]; do B_PORT=$(t_free_port); done
 A_URL=tcp://127.0.0.1:$A_PORT
 B_URL=tcp://127.0.0.1:$B_PORT
 
@@ -126,7 +108,7 @@ t_check "and the standby takes over" t_until 20 test -s "$T_DIR/a/endpoints"
 t_check "the jobs are there" t_until 20 t_state_is after-10 SUCCEEDED
 
 # A standby stopped while it waits stops cleanly.
-standby_start c "$(free_port)"
+standby_start c "$(t_free_port)"
 C_PID=$STANDBY_PID
 t_check "a third waits as a standby" \
     t_until 20 grep -q 'waiting as a standby' "$T_DIR/c.log"

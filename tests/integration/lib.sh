@@ -122,6 +122,35 @@ t_pg_dsn() {
 	echo "${base% dbname=*} dbname=$db"
 }
 
+# t_free_port: a loopback TCP port nothing listens on now.
+t_free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((20000 + RANDOM % 40000))
+		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+	t_fail "no free port"
+}
+
+# t_coord_start NAME PORT DSN [extra env assignments...]: starts a
+# coordinator NAME on the PostgreSQL database DSN, its RPC on loopback
+# PORT chosen beforehand, since it binds only once it is the active one
+# (a standby waits, its doors shut); sets COORD_PID. Does not wait.
+t_coord_start() {
+	local name=$1 port=$2 dsn=$3
+	shift 3
+	mkdir -p "$T_DIR/$name"
+	rm -f "$T_DIR/$name/endpoints"
+	env SJE_SERVER_STORE=postgres SJE_POSTGRES_DSN="$dsn" \
+	    SJE_SERVER_DATA_DIR="$T_DIR/$name" \
+	    SJE_SERVER_RPC_URL="tcp://127.0.0.1:$port" \
+	    SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0 SJE_HTTP_LISTEN=127.0.0.1:0 \
+	    SJE_LOGGING_LEVEL=info "$@" \
+	    "$SJE_BIN/sje-server" >>"$T_DIR/$name.log" 2>&1 &
+	COORD_PID=$!
+	T_PIDS+=("$COORD_PID")
+}
+
 # t_server_start NAME [extra env assignments...]: starts sje-server with
 # data dir $T_DIR/NAME on loopback port 0; sets SERVER_PID, RPC_URL,
 # EVENTS_URL (empty when the stream is off) and HTTP_URL (the REST

@@ -16,35 +16,18 @@ SJE_TEST_LOG_LEVEL=warn
 DSN=$(t_pg_dsn faults)
 TAKEOVER_S=10 # the bound: a standby serves this soon after a kill
 
-free_port() {
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
-	done
-	t_fail "no free port"
-}
-
 NAMES=(a b c)
 declare -A PORT PID
 URLS=""
 for n in "${NAMES[@]}"; do
-	PORT[$n]=$(free_port)
+	PORT[$n]=$(t_free_port)
 	URLS="$URLS${URLS:+,}tcp://127.0.0.1:${PORT[$n]}"
 done
 
 # coord_start NAME: starts coordinator NAME on its port (active or standby).
 coord_start() {
-	mkdir -p "$T_DIR/$1"
-	rm -f "$T_DIR/$1/endpoints"
-	env SJE_SERVER_STORE=postgres SJE_POSTGRES_DSN="$DSN" \
-	    SJE_SERVER_DATA_DIR="$T_DIR/$1" \
-	    SJE_SERVER_RPC_URL="tcp://127.0.0.1:${PORT[$1]}" \
-	    SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0 SJE_HTTP_LISTEN=127.0.0.1:0 \
-	    SJE_EXECUTOR_LEASE_S=2 SJE_LOGGING_LEVEL=info \
-	    "$SJE_BIN/sje-server" >>"$T_DIR/$1.log" 2>&1 &
-	PID[$1]=$!
-	T_PIDS+=("${PID[$1]}")
+	t_coord_start "$1" "${PORT[$1]}" "$DSN" SJE_EXECUTOR_LEASE_S=2
+	PID[$1]=$COORD_PID
 }
 
 # supervise: restarts every coordinator that has exited.
