@@ -397,6 +397,19 @@ typedef struct pg_kept_attempt {
 
 // Parameters. -------------------------------------------------------------
 
+// pp_grow makes *arr an array of n elements of size bytes; false (and
+// *arr as it was) when out of memory.
+static bool
+pp_grow(void **arr, int n, size_t size)
+{
+	void *v = realloc(*arr, (size_t) n * size);
+	if (v == NULL) {
+		return false;
+	}
+	*arr = v;
+	return true;
+}
+
 // pp_reset empties p and makes room for n parameters; false when out of
 // memory. Values must be added only after it, as they point into p->ints.
 static bool
@@ -406,31 +419,17 @@ pp_reset(pg_params *p, int n)
 	if (n <= p->cap) {
 		return true;
 	}
-	const char **v = realloc(p->values, (size_t) n * sizeof(*v));
-	if (v != NULL) {
-		p->values = v;
+	// Each array grows on its own; one that did keeps its new size
+	// (cap stays the least of them until all have grown).
+	bool ok = pp_grow((void **) &p->values, n, sizeof(*p->values)) &
+	    pp_grow((void **) &p->lengths, n, sizeof(*p->lengths)) &
+	    pp_grow((void **) &p->formats, n, sizeof(*p->formats)) &
+	    pp_grow((void **) &p->ints, n, sizeof(*p->ints)) &
+	    pp_grow((void **) &p->types, n, sizeof(*p->types));
+	if (ok) {
+		p->cap = n;
 	}
-	int *l = realloc(p->lengths, (size_t) n * sizeof(*l));
-	if (l != NULL) {
-		p->lengths = l;
-	}
-	int *f = realloc(p->formats, (size_t) n * sizeof(*f));
-	if (f != NULL) {
-		p->formats = f;
-	}
-	uint64_t *i = realloc(p->ints, (size_t) n * sizeof(*i));
-	if (i != NULL) {
-		p->ints = i;
-	}
-	Oid *t = realloc(p->types, (size_t) n * sizeof(*t));
-	if (t != NULL) {
-		p->types = t;
-	}
-	if (v == NULL || l == NULL || f == NULL || i == NULL || t == NULL) {
-		return false;
-	}
-	p->cap = n;
-	return true;
+	return ok;
 }
 
 static void
