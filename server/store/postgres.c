@@ -841,18 +841,19 @@ pg_notice(void *arg, const char *message)
 	SJE_WARN("store %s: %s", s->where, msg);
 }
 
-// pg_connect opens s's connection to s->dsn and sets it up.
+// pg_connect opens s's connection to s->dsn and sets it up. SJE_EUNAVAIL,
+// with libpq's reason in why, when the database does not answer.
 static sje_err
-pg_connect(pg_store *s)
+pg_connect(pg_store *s, char *why, size_t whylen)
 {
 	if ((s->conn = PQconnectdb(s->dsn)) == NULL) {
 		return SJE_ENOMEM;
 	}
 	if (PQstatus(s->conn) != CONNECTION_OK) {
-		char msg[512];
-		sje__snprintf(msg, sizeof(msg), "%s", PQerrorMessage(s->conn));
-		msg[strcspn(msg, "\n")] = '\0';
-		SJE_ERROR("store: cannot connect to PostgreSQL: %s", msg);
+		sje__snprintf(why, whylen, "%s", PQerrorMessage(s->conn));
+		why[strcspn(why, "\n")] = '\0';
+		PQfinish(s->conn);
+		s->conn = NULL;
 		return SJE_EUNAVAIL;
 	}
 	(void) PQsetNoticeProcessor(s->conn, pg_notice, s);
@@ -952,6 +953,68 @@ pg_become_active(pg_store *s, const sje__store_postgres_opts *o)
 	}
 }
 
+// How long a coordinator waiting for its database waits between tries,
+// at most, and between the lines it logs meanwhile.
+#define PG_CONNECT_BACKOFF_MS 2000
+#define PG_CONNECT_LOG_MS 30000
+
+// pg_connect_waiting connects; the writer of a coordinator (o->standby
+// set) that finds the database unreachable (no answer, or an answer that
+// it does not take connections yet: PQping) waits for it, trying again
+// with a back-off up to PG_CONNECT_BACKOFF_MS and logging the reason when
+// it first fails, when it changes and every PG_CONNECT_LOG_MS, until it
+// answers or o->standby says to stop (SJE_ECANCELED). A database that
+// answers and refuses us (a wrong user, password or database name), a
+// connection string libpq cannot use, and anyone but such a writer fail
+// at once (SJE_EUNAVAIL, logged): waiting would not mend them.
+static sje_err
+pg_connect_waiting(pg_store *s, const sje__store_postgres_opts *o)
+{
+	char     why[512], last[512] = "";
+	uint32_t backoff_ms = STORE_PG_STANDBY_MS, waited_ms = 0;
+	uint32_t since_log_ms = 0;
+	sje_err  rv;
+
+	for (;;) {
+		if ((rv = pg_connect(s, why, sizeof(why))) != SJE_EUNAVAIL) {
+			if (rv == SJE_OK && last[0] != '\0') {
+				SJE_INFO("store %s: the database answers "
+				         "after %u s",
+				    s->where, waited_ms / 1000);
+			}
+			return rv;
+		}
+		PGPing ping = PQping(s->dsn);
+		if (o == NULL || o->standby == NULL || ping == PQPING_OK ||
+		    ping == PQPING_NO_ATTEMPT) {
+			SJE_ERROR(
+			    "store: cannot connect to PostgreSQL: %s", why);
+			return rv;
+		}
+		if (strcmp(why, last) != 0 ||
+		    since_log_ms >= PG_CONNECT_LOG_MS) {
+			SJE_WARN("store: cannot connect to PostgreSQL: %s; "
+			         "trying again until it answers",
+			    why);
+			sje__snprintf(last, sizeof(last), "%s", why);
+			since_log_ms = 0;
+		}
+		// The caller's wait, a STORE_PG_STANDBY_MS each, so that a
+		// signal is heard within one.
+		for (uint32_t t = 0; t < backoff_ms;
+		     t += STORE_PG_STANDBY_MS) {
+			if (!o->standby(o->standby_arg)) {
+				return SJE_ECANCELED;
+			}
+		}
+		waited_ms += backoff_ms;
+		since_log_ms += backoff_ms;
+		if (backoff_ms < PG_CONNECT_BACKOFF_MS) {
+			backoff_ms *= 2;
+		}
+	}
+}
+
 // pg_open is open and open_reader: a connection to dsn, prepared; the
 // writer (o not NULL) active.
 static sje_err
@@ -975,7 +1038,7 @@ pg_open(const char *dsn, const sje__store_postgres_opts *o, sje__store **out)
 		rv = SJE_ENOMEM;
 		goto fail;
 	}
-	if ((rv = pg_connect(s)) != SJE_OK) {
+	if ((rv = pg_connect_waiting(s, o)) != SJE_OK) {
 		goto fail;
 	}
 	if (reader) {

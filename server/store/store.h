@@ -207,17 +207,18 @@ typedef struct sje__store_postgres_opts {
 // How often, at most, a standby asks whether the database is free.
 #define STORE_PG_STANDBY_MS 250
 
-// sje__store_open_postgres connects to o->dsn and becomes the database's
-// one active coordinator: it takes the active lock (a session advisory
-// lock, held by the writing connection, so that whatever this store
-// writes is written while it holds it), waiting as a standby while
-// another coordinator holds it; then it creates or migrates the schema
-// (under another advisory lock) and prepares every statement. *out is
+// sje__store_open_postgres connects to o->dsn (with o->standby set,
+// waiting for a database that does not answer yet, trying again with a
+// back-off) and becomes the database's one active coordinator: it takes the
+// active lock (a session advisory lock, held by the writing connection, so
+// that whatever this store writes is written while it holds it), waiting as a
+// standby while another coordinator holds it; then it creates or migrates the
+// schema (under another advisory lock) and prepares every statement. *out is
 // written on SJE_OK; caller owns it. Errors: SJE_EINVAL for an empty dsn,
-// SJE_EUNAVAIL when the database cannot be reached (logged with libpq's
-// reason), SJE_EEXIST when another coordinator holds it and o->standby is
-// NULL, SJE_ECANCELED when o->standby said to stop waiting, SJE_EPROTO
-// when its schema is newer than this program, SJE_EIO otherwise.
+// SJE_EUNAVAIL when the database cannot be reached and o->standby is NULL
+// (logged with libpq's reason), SJE_EEXIST when another coordinator holds it
+// and o->standby is NULL, SJE_ECANCELED when o->standby said to stop waiting,
+// SJE_EPROTO when its schema is newer than this program, SJE_EIO otherwise.
 sje_err sje__store_open_postgres(
     const sje__store_postgres_opts *o, sje__store **out);
 

@@ -97,14 +97,8 @@ for fault in kill kill database kill; do
 		supervise # the killed one comes back, as a standby
 	else
 		t_log "PostgreSQL restarted under load"
-		pgdir=$(cat "$T_DIR/pg.dsn.dir")
-		if [ "$(id -u)" -eq 0 ]; then
-			runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" \
-			    -D "$pgdir/data" -m fast -w restart >/dev/null
-		else
-			"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" \
-			    -D "$pgdir/data" -m fast -w restart >/dev/null
-		fi
+		bash "$T_LIB_DIR/../support/pg.sh" restart "$T_DIR/pg.dsn" ||
+		    t_fail "cannot restart PostgreSQL"
 		# The coordinators' connections are gone: they exit, and come
 		# back (as the service manager would restart them).
 		for n in "${NAMES[@]}"; do rm -f "$T_DIR/$n/endpoints"; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # postgres_store: server.store: postgres, around the store itself: where
-# the connection string comes from, what a server that cannot use the
-# database says (one line, no password in it), a schema from a newer
+# the connection string comes from, what a server does when its database
+# does not answer (waits, says so, no password in it) or refuses it (one
+# line, at once), a start in a database outage, a schema from a newer
 # program refused, and jobs kept across a restart in the database, not
 # in data_dir.
 . "$(dirname "$0")/lib.sh"
@@ -37,15 +38,28 @@ t_check "an unknown store does not start" \
 t_check "and the error names the line and key" \
     grep -q 'mysql.yaml:2: server.store' "$T_DIR/mysql"
 
-# A database that is not there: one line with libpq's reason, and never
-# the password of the connection string.
+# A database that does not answer yet: the server waits for it, says so
+# with libpq's reason and never the password, and stops on SIGTERM.
 NOWHERE="host=$T_DIR/no-such-socket port=5432 user=sje password=hunter2-secret dbname=x"
-t_check "an unreachable database stops the server" \
-    start_fails "$T_DIR/nowhere" SJE_SERVER_STORE=postgres "SJE_POSTGRES_DSN=$NOWHERE"
-t_check "it says it cannot connect" \
-    grep -q 'cannot connect to PostgreSQL' "$T_DIR/nowhere"
+env SJE_SERVER_DATA_DIR="$T_DIR/nowhere-data" SJE_SERVER_STORE=postgres \
+    "SJE_POSTGRES_DSN=$NOWHERE" SJE_SERVER_RPC_URL=tcp://127.0.0.1:0 \
+    SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0 SJE_HTTP_LISTEN=127.0.0.1:0 \
+    "$SJE_BIN/sje-server" 2>"$T_DIR/nowhere" &
+NOWHERE_PID=$!
+T_PIDS+=("$NOWHERE_PID")
+t_check "a server whose database does not answer waits for it" \
+    t_until 20 grep -q 'cannot connect to PostgreSQL: .*trying again until it answers' "$T_DIR/nowhere"
+t_check "and opens no port meanwhile" test ! -s "$T_DIR/nowhere-data/endpoints"
 t_check "the password is not in its log" \
     bash -c "! grep -q hunter2 '$T_DIR/nowhere'"
+t_stop_status "$NOWHERE_PID"
+t_eq "SIGTERM stops it while it waits" 0 "$T_STATUS"
+
+# A database that answers and refuses us: one line at once, no waiting.
+t_check "a database that refuses the user stops the server at once" \
+    start_fails "$T_DIR/refused" SJE_SERVER_STORE=postgres \
+    "SJE_POSTGRES_DSN=${DSN% user=*} user=no_such_role dbname=postgres"
+t_check "and says why" grep -q 'cannot connect to PostgreSQL: .*no_such_role' "$T_DIR/refused"
 
 # The variable named by server.postgres.dsn_env wins over
 # server.postgres.dsn: the file may then hold a placeholder.
@@ -82,6 +96,25 @@ t_eq "the schema is not created twice" 1 \
 t_stop "$WORKER_PID"
 t_stop_status "$SERVER_PID"
 t_eq "the server stops cleanly" 0 "$T_STATUS"
+
+# A coordinator started while its database is down serves once it is up.
+bash "$T_LIB_DIR/../support/pg.sh" down "$T_DIR/pg.dsn"
+rm -f "$T_DIR/store/endpoints"
+SJE_TEST_OUR_DSN=$DSN SJE_CONFIG="$T_DIR/pg.yaml" SJE_SERVER_DATA_DIR="$T_DIR/store" \
+    SJE_SERVER_RPC_URL=tcp://127.0.0.1:0 SJE_SERVER_EVENTS_URL=tcp://127.0.0.1:0 \
+    SJE_HTTP_LISTEN=127.0.0.1:0 "$SJE_BIN/sje-server" >>"$T_DIR/outage.log" 2>&1 &
+SERVER_PID=$!
+T_PIDS+=("$SERVER_PID")
+t_check "started in a database outage, it waits" \
+    t_until 20 grep -q 'trying again until it answers' "$T_DIR/outage.log"
+bash "$T_LIB_DIR/../support/pg.sh" up "$T_DIR/pg.dsn"
+t_check "it serves once the database is back" \
+    t_until 20 test -s "$T_DIR/store/endpoints"
+t_check "and says how long it waited" grep -q 'the database answers after' "$T_DIR/outage.log"
+export SJE_CLIENT_SERVER_URL=$(sed -n 's/^rpc_url=//p' "$T_DIR/store/endpoints")
+t_check "the job of before the outage is there" t_state_is "$ID" SUCCEEDED
+t_stop_status "$SERVER_PID"
+t_eq "it stops cleanly" 0 "$T_STATUS"
 
 # A schema written by a newer program is refused, untouched.
 psql -q -X "$DSN" -c "UPDATE sje_meta SET value = 99 WHERE key = 'schema_version'" >/dev/null

@@ -10,6 +10,11 @@
 #   pg.sh stop FILE    stops that server (pg_ctl, by its own data
 #                      directory: only the server this script started),
 #                      removes its directory and FILE
+#   pg.sh down FILE    stops that server and keeps everything (a database
+#                      outage, for the tests)
+#   pg.sh up FILE      starts it again, as it was, and waits until it
+#                      answers
+#   pg.sh restart FILE both, at once
 #
 # The directory is not FILE's own, since a build tree may be where the
 # database's user cannot reach.
@@ -20,8 +25,8 @@
 # database user "sje" (trust, on the private socket only).
 set -euo pipefail
 
-cmd=${1:?usage: pg.sh start|stop FILE}
-file=${2:?usage: pg.sh start|stop FILE}
+cmd=${1:?usage: pg.sh start|stop|down|up|restart FILE}
+file=${2:?usage: pg.sh start|stop|down|up|restart FILE}
 
 bindir() {
 	local d
@@ -42,6 +47,41 @@ as_owner() {
 	fi
 }
 
+# our_dir: the directory FILE.dir names, which must be one of ours.
+our_dir() {
+	local d
+	d=$(cat "$file.dir" 2>/dev/null || true)
+	case $d in
+	*/sje-pg.*) echo "$d" ;;
+	*) echo "pg.sh: $file.dir names no server of ours" >&2; exit 1 ;;
+	esac
+}
+
+# pg_start DIR: starts the cluster in DIR (no TCP at all; the socket in
+# DIR; small, since the machines are small) and waits until it answers.
+pg_start() {
+	as_owner "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+	    -o "-c listen_addresses= -k $1 -p 5432 -c max_connections=40 \
+	    -c shared_buffers=32MB -c fsync=on" start >/dev/null || {
+		cat "$1/server.log" >&2
+		exit 1
+	}
+	for _ in $(seq 1 100); do
+		"$bin/pg_isready" -q -h "$1" -p 5432 && return 0
+		sleep 0.1
+	done
+	echo "pg.sh: PostgreSQL in $1 does not answer" >&2
+	exit 1
+}
+
+# pg_stop DIR: stops the cluster in DIR (fast: sessions are cut).
+pg_stop() {
+	if [ -f "$1/data/postmaster.pid" ]; then
+		as_owner "$bin/pg_ctl" -D "$1/data" -m fast -w -t 60 stop \
+		    >/dev/null || true
+	fi
+}
+
 case $cmd in
 start)
 	bin=$(bindir)
@@ -56,40 +96,32 @@ start)
 		cat "$dir/initdb.log" >&2
 		exit 1
 	}
-	# No TCP at all; the socket in the test's directory. Small, since
-	# the machines are small.
-	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-	    -o "-c listen_addresses= -k $dir -p 5432 -c max_connections=40 \
-	    -c shared_buffers=32MB -c fsync=on" start >/dev/null || {
-		cat "$dir/server.log" >&2
-		exit 1
-	}
-	for _ in $(seq 1 100); do
-		if "$bin/pg_isready" -q -h "$dir" -p 5432; then
-			echo "host=$dir port=5432 user=sje dbname=postgres" >"$file"
-			exit 0
-		fi
-		sleep 0.1
-	done
-	echo "pg.sh: PostgreSQL in $dir does not answer" >&2
-	exit 1
+	pg_start "$dir"
+	echo "host=$dir port=5432 user=sje dbname=postgres" >"$file"
 	;;
 stop)
-	dir=$(cat "$file.dir" 2>/dev/null || true)
-	case $dir in
-	*/sje-pg.*) ;;
-	*) echo "pg.sh: $file.dir names no server of ours" >&2; exit 1 ;;
-	esac
-	if [ -f "$dir/data/postmaster.pid" ]; then
-		bin=$(bindir)
-		as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop \
-		    >/dev/null || true
-	fi
+	dir=$(our_dir)
+	bin=$(bindir)
+	pg_stop "$dir"
 	rm -rf "$dir"
 	rm -f "$file" "$file.dir"
 	;;
+down)
+	bin=$(bindir)
+	pg_stop "$(our_dir)"
+	;;
+up)
+	bin=$(bindir)
+	pg_start "$(our_dir)"
+	;;
+restart)
+	bin=$(bindir)
+	dir=$(our_dir)
+	pg_stop "$dir"
+	pg_start "$dir"
+	;;
 *)
-	echo "usage: pg.sh start|stop FILE" >&2
+	echo "usage: pg.sh start|stop|down|up|restart FILE" >&2
 	exit 2
 	;;
 esac
