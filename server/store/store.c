@@ -95,3 +95,13 @@ sje__attempt_rows_free(sje__attempt_row *rows, size_t n)
 	}
 	free(rows);
 }
+
+void
+sje__fn_rows_free(sje__fn_row *rows, size_t n)
+{
+	for (size_t i = 0; rows != NULL && i < n; i++) {
+		free(rows[i].name);
+		free(rows[i].rate);
+	}
+	free(rows);
+}

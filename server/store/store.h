@@ -117,6 +117,17 @@ typedef struct sje__attempt_row {
 	char       *error_message;
 } sje__attempt_row;
 
+// sje__fn_row is what an operator set on a function at run time (pause,
+// limits), kept so that it survives restarts. Each setting has an "unset"
+// value: then config's applies.
+typedef struct sje__fn_row {
+	char       *name; // owned; the function's name
+	bool        paused;
+	int64_t     concurrency; // -1: unset; 0: no limit; N: at most N running
+	char       *rate;        // owned; NULL: unset; "": no limit; "100/s"
+	sje_time_ms updated_ms;  // when it was last set
+} sje__fn_row;
+
 // sje__store_job_fn is called with a row borrowed for the call.
 typedef sje_err (*sje__store_job_fn)(void *arg, const sje__job_row *row);
 // sje__store_event_fn is called with a packed event borrowed for the call.
@@ -163,6 +174,10 @@ struct sje__store_ops {
 	sje_err (*prune_events)(sje__store *s, uint64_t upto);
 	sje_err (*purge_finished)(
 	    sje__store *s, sje_time_ms before_ms, uint32_t limit, uint32_t *n);
+	sje_err (*delete_job)(sje__store *s, const char *task_id);
+	sje_err (*put_function)(sje__store *s, const sje__fn_row *row);
+	sje_err (*list_functions)(
+	    sje__store *s, sje__fn_row **rows, size_t *n);
 };
 
 // sje__store is a handle: the backend's table and its state. Backends
@@ -449,6 +464,36 @@ sje__store_purge_finished(
 {
 	return s->ops->purge_finished(s, before_ms, limit, n);
 }
+
+// sje__store_delete_job deletes the finished job with task_id, with its
+// attempts (its kept events stay, until pruned). SJE_EPRECOND, changing
+// nothing, when it has not finished; SJE_ENOTFOUND when there is no such
+// job (also for a NULL task_id).
+static inline sje_err
+sje__store_delete_job(sje__store *s, const char *task_id)
+{
+	return s->ops->delete_job(s, task_id);
+}
+
+// sje__store_put_function keeps row as the settings of function row->name,
+// replacing those it had. SJE_EINVAL for a NULL or empty name.
+static inline sje_err
+sje__store_put_function(sje__store *s, const sje__fn_row *row)
+{
+	return s->ops->put_function(s, row);
+}
+
+// sje__store_list_functions reads every function's kept settings, by
+// name, into a new array *rows of *n (free with sje__fn_rows_free; NULL
+// when *n is 0).
+static inline sje_err
+sje__store_list_functions(sje__store *s, sje__fn_row **rows, size_t *n)
+{
+	return s->ops->list_functions(s, rows, n);
+}
+
+// sje__fn_rows_free frees rows[0..n) and the array. Accepts NULL.
+void sje__fn_rows_free(sje__fn_row *rows, size_t n);
 
 // sje__job_row_free frees row and everything it owns. Accepts NULL.
 void sje__job_row_free(sje__job_row *row);
