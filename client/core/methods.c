@@ -8,15 +8,20 @@
 #include <string.h>
 
 static const char *const coord_names[SJE__COORD_N] = {
-	[SJE__COORD_SUBMIT]       = "Submit",
-	[SJE__COORD_GET_STATUS]   = "GetStatus",
-	[SJE__COORD_WAIT]         = "Wait",
-	[SJE__COORD_CANCEL]       = "Cancel",
-	[SJE__COORD_LIST_JOBS]    = "ListJobs",
-	[SJE__COORD_LIST_WORKERS] = "ListWorkers",
-	[SJE__COORD_LIST_EVENTS]  = "ListEvents",
-	[SJE__COORD_STATS]        = "Stats",
-	[SJE__COORD_RUN_WORKFLOW] = "RunWorkflow",
+	[SJE__COORD_SUBMIT]         = "Submit",
+	[SJE__COORD_GET_STATUS]     = "GetStatus",
+	[SJE__COORD_WAIT]           = "Wait",
+	[SJE__COORD_CANCEL]         = "Cancel",
+	[SJE__COORD_LIST_JOBS]      = "ListJobs",
+	[SJE__COORD_LIST_WORKERS]   = "ListWorkers",
+	[SJE__COORD_LIST_EVENTS]    = "ListEvents",
+	[SJE__COORD_STATS]          = "Stats",
+	[SJE__COORD_RUN_WORKFLOW]   = "RunWorkflow",
+	[SJE__COORD_RETRY]          = "Retry",
+	[SJE__COORD_DELETE_JOB]     = "DeleteJob",
+	[SJE__COORD_EXPLAIN]        = "Explain",
+	[SJE__COORD_LIST_FUNCTIONS] = "ListFunctions",
+	[SJE__COORD_SET_FUNCTION]   = "SetFunction",
 };
 
 static const char *const hub_names[SJE__HUB_N] = {

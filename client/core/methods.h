@@ -20,6 +20,11 @@ typedef enum sje__coord_method {
 	SJE__COORD_LIST_EVENTS,
 	SJE__COORD_STATS,
 	SJE__COORD_RUN_WORKFLOW,
+	SJE__COORD_RETRY,
+	SJE__COORD_DELETE_JOB,
+	SJE__COORD_EXPLAIN,
+	SJE__COORD_LIST_FUNCTIONS,
+	SJE__COORD_SET_FUNCTION,
 	SJE__COORD_N, // the number of methods
 } sje__coord_method;
 

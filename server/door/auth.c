@@ -75,15 +75,20 @@ static const struct {
 // auth_test catches; such a method needs admin); every WorkerHub method
 // needs worker.
 static const unsigned auth_coord_scopes[SJE__COORD_N] = {
-	[SJE__COORD_SUBMIT]       = SCOPE_SUBMIT,
-	[SJE__COORD_RUN_WORKFLOW] = SCOPE_SUBMIT,
-	[SJE__COORD_GET_STATUS]   = SCOPE_READ,
-	[SJE__COORD_WAIT]         = SCOPE_READ,
-	[SJE__COORD_LIST_JOBS]    = SCOPE_READ,
-	[SJE__COORD_LIST_EVENTS]  = SCOPE_READ,
-	[SJE__COORD_CANCEL]       = SCOPE_CANCEL,
-	[SJE__COORD_LIST_WORKERS] = SCOPE_ADMIN,
-	[SJE__COORD_STATS]        = SCOPE_ADMIN,
+	[SJE__COORD_SUBMIT]         = SCOPE_SUBMIT,
+	[SJE__COORD_RUN_WORKFLOW]   = SCOPE_SUBMIT,
+	[SJE__COORD_GET_STATUS]     = SCOPE_READ,
+	[SJE__COORD_WAIT]           = SCOPE_READ,
+	[SJE__COORD_LIST_JOBS]      = SCOPE_READ,
+	[SJE__COORD_LIST_EVENTS]    = SCOPE_READ,
+	[SJE__COORD_CANCEL]         = SCOPE_CANCEL,
+	[SJE__COORD_LIST_WORKERS]   = SCOPE_ADMIN,
+	[SJE__COORD_STATS]          = SCOPE_ADMIN,
+	[SJE__COORD_RETRY]          = SCOPE_SUBMIT,
+	[SJE__COORD_EXPLAIN]        = SCOPE_READ,
+	[SJE__COORD_LIST_FUNCTIONS] = SCOPE_READ,
+	[SJE__COORD_DELETE_JOB]     = SCOPE_ADMIN,
+	[SJE__COORD_SET_FUNCTION]   = SCOPE_ADMIN,
 };
 
 typedef struct auth_key {

@@ -78,6 +78,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+_Static_assert((int) SJE__HUB_N <= (int) SJE__COORD_N,
+    "s->calls holds the methods of both services");
+
 static void
 sched_handle(sje__sched *s, sje__call *call)
 {

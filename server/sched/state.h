@@ -15,6 +15,8 @@
 #include "sched/workerid.h"
 #include "store/store.h"
 
+#include "methods.h"
+
 #include <pthread.h>
 
 typedef struct sched_job    sched_job;
@@ -203,8 +205,8 @@ struct sje__sched {
 	sje__umap sessions;         // session -> sched_worker
 	sje__umap leases;           // lease_id -> RUNNING sched_job
 	uint64_t  refused[REFUSED_N];
-	uint64_t  calls[2][16]; // handled, by service (0 Coordinator,
-	                        // 1 WorkerHub) and method, for Stats
+	uint64_t calls[2][SJE__COORD_N]; // handled, by service (0 Coordinator,
+	                                 // 1 WorkerHub) and method, for Stats
 	uint64_t       sessions_replaced; // by a registration of the same name
 	sched_heap     delayed;
 	sched_heap     lease_heap; // RUNNING jobs by lease_due_ms

@@ -310,6 +310,11 @@ test_each_method_needs_its_scope(void **state)
 		{ "Cancel", "cancel" },
 		{ "ListWorkers", "admin" },
 		{ "Stats", "admin" },
+		{ "Retry", "submit" },
+		{ "DeleteJob", "admin" },
+		{ "Explain", "read" },
+		{ "ListFunctions", "read" },
+		{ "SetFunction", "admin" },
 	};
 	assert_int_equal(sizeof(table) / sizeof(table[0]), coord->n_methods);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

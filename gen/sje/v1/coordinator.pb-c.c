@@ -1093,6 +1093,546 @@ void   sje__v1__method_count__free_unpacked
   assert(message->base.descriptor == &sje__v1__method_count__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__retry_request__init
+                     (Sje__V1__RetryRequest         *message)
+{
+  static const Sje__V1__RetryRequest init_value = SJE__V1__RETRY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__retry_request__get_packed_size
+                     (const Sje__V1__RetryRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__retry_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__retry_request__pack
+                     (const Sje__V1__RetryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__retry_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__retry_request__pack_to_buffer
+                     (const Sje__V1__RetryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__retry_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__RetryRequest *
+       sje__v1__retry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__RetryRequest *)
+     protobuf_c_message_unpack (&sje__v1__retry_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__retry_request__free_unpacked
+                     (Sje__V1__RetryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__retry_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__retry_reply__init
+                     (Sje__V1__RetryReply         *message)
+{
+  static const Sje__V1__RetryReply init_value = SJE__V1__RETRY_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__retry_reply__get_packed_size
+                     (const Sje__V1__RetryReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__retry_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__retry_reply__pack
+                     (const Sje__V1__RetryReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__retry_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__retry_reply__pack_to_buffer
+                     (const Sje__V1__RetryReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__retry_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__RetryReply *
+       sje__v1__retry_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__RetryReply *)
+     protobuf_c_message_unpack (&sje__v1__retry_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__retry_reply__free_unpacked
+                     (Sje__V1__RetryReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__retry_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__delete_job_request__init
+                     (Sje__V1__DeleteJobRequest         *message)
+{
+  static const Sje__V1__DeleteJobRequest init_value = SJE__V1__DELETE_JOB_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__delete_job_request__get_packed_size
+                     (const Sje__V1__DeleteJobRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__delete_job_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__delete_job_request__pack
+                     (const Sje__V1__DeleteJobRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__delete_job_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__delete_job_request__pack_to_buffer
+                     (const Sje__V1__DeleteJobRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__delete_job_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__DeleteJobRequest *
+       sje__v1__delete_job_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__DeleteJobRequest *)
+     protobuf_c_message_unpack (&sje__v1__delete_job_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__delete_job_request__free_unpacked
+                     (Sje__V1__DeleteJobRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__delete_job_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__delete_job_reply__init
+                     (Sje__V1__DeleteJobReply         *message)
+{
+  static const Sje__V1__DeleteJobReply init_value = SJE__V1__DELETE_JOB_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__delete_job_reply__get_packed_size
+                     (const Sje__V1__DeleteJobReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__delete_job_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__delete_job_reply__pack
+                     (const Sje__V1__DeleteJobReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__delete_job_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__delete_job_reply__pack_to_buffer
+                     (const Sje__V1__DeleteJobReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__delete_job_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__DeleteJobReply *
+       sje__v1__delete_job_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__DeleteJobReply *)
+     protobuf_c_message_unpack (&sje__v1__delete_job_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__delete_job_reply__free_unpacked
+                     (Sje__V1__DeleteJobReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__delete_job_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__explain_request__init
+                     (Sje__V1__ExplainRequest         *message)
+{
+  static const Sje__V1__ExplainRequest init_value = SJE__V1__EXPLAIN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__explain_request__get_packed_size
+                     (const Sje__V1__ExplainRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__explain_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__explain_request__pack
+                     (const Sje__V1__ExplainRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__explain_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__explain_request__pack_to_buffer
+                     (const Sje__V1__ExplainRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__explain_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ExplainRequest *
+       sje__v1__explain_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ExplainRequest *)
+     protobuf_c_message_unpack (&sje__v1__explain_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__explain_request__free_unpacked
+                     (Sje__V1__ExplainRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__explain_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__parent_state__init
+                     (Sje__V1__ParentState         *message)
+{
+  static const Sje__V1__ParentState init_value = SJE__V1__PARENT_STATE__INIT;
+  *message = init_value;
+}
+size_t sje__v1__parent_state__get_packed_size
+                     (const Sje__V1__ParentState *message)
+{
+  assert(message->base.descriptor == &sje__v1__parent_state__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__parent_state__pack
+                     (const Sje__V1__ParentState *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__parent_state__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__parent_state__pack_to_buffer
+                     (const Sje__V1__ParentState *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__parent_state__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ParentState *
+       sje__v1__parent_state__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ParentState *)
+     protobuf_c_message_unpack (&sje__v1__parent_state__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__parent_state__free_unpacked
+                     (Sje__V1__ParentState *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__parent_state__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__reason__init
+                     (Sje__V1__Reason         *message)
+{
+  static const Sje__V1__Reason init_value = SJE__V1__REASON__INIT;
+  *message = init_value;
+}
+size_t sje__v1__reason__get_packed_size
+                     (const Sje__V1__Reason *message)
+{
+  assert(message->base.descriptor == &sje__v1__reason__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__reason__pack
+                     (const Sje__V1__Reason *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__reason__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__reason__pack_to_buffer
+                     (const Sje__V1__Reason *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__reason__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__Reason *
+       sje__v1__reason__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__Reason *)
+     protobuf_c_message_unpack (&sje__v1__reason__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__reason__free_unpacked
+                     (Sje__V1__Reason *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__reason__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__explain_reply__init
+                     (Sje__V1__ExplainReply         *message)
+{
+  static const Sje__V1__ExplainReply init_value = SJE__V1__EXPLAIN_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__explain_reply__get_packed_size
+                     (const Sje__V1__ExplainReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__explain_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__explain_reply__pack
+                     (const Sje__V1__ExplainReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__explain_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__explain_reply__pack_to_buffer
+                     (const Sje__V1__ExplainReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__explain_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ExplainReply *
+       sje__v1__explain_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ExplainReply *)
+     protobuf_c_message_unpack (&sje__v1__explain_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__explain_reply__free_unpacked
+                     (Sje__V1__ExplainReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__explain_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__list_functions_request__init
+                     (Sje__V1__ListFunctionsRequest         *message)
+{
+  static const Sje__V1__ListFunctionsRequest init_value = SJE__V1__LIST_FUNCTIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_functions_request__get_packed_size
+                     (const Sje__V1__ListFunctionsRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_functions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_functions_request__pack
+                     (const Sje__V1__ListFunctionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_functions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_functions_request__pack_to_buffer
+                     (const Sje__V1__ListFunctionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_functions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListFunctionsRequest *
+       sje__v1__list_functions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListFunctionsRequest *)
+     protobuf_c_message_unpack (&sje__v1__list_functions_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_functions_request__free_unpacked
+                     (Sje__V1__ListFunctionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_functions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__function_info__init
+                     (Sje__V1__FunctionInfo         *message)
+{
+  static const Sje__V1__FunctionInfo init_value = SJE__V1__FUNCTION_INFO__INIT;
+  *message = init_value;
+}
+size_t sje__v1__function_info__get_packed_size
+                     (const Sje__V1__FunctionInfo *message)
+{
+  assert(message->base.descriptor == &sje__v1__function_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__function_info__pack
+                     (const Sje__V1__FunctionInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__function_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__function_info__pack_to_buffer
+                     (const Sje__V1__FunctionInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__function_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__FunctionInfo *
+       sje__v1__function_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__FunctionInfo *)
+     protobuf_c_message_unpack (&sje__v1__function_info__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__function_info__free_unpacked
+                     (Sje__V1__FunctionInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__function_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__list_functions_reply__init
+                     (Sje__V1__ListFunctionsReply         *message)
+{
+  static const Sje__V1__ListFunctionsReply init_value = SJE__V1__LIST_FUNCTIONS_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_functions_reply__get_packed_size
+                     (const Sje__V1__ListFunctionsReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_functions_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_functions_reply__pack
+                     (const Sje__V1__ListFunctionsReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_functions_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_functions_reply__pack_to_buffer
+                     (const Sje__V1__ListFunctionsReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_functions_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListFunctionsReply *
+       sje__v1__list_functions_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListFunctionsReply *)
+     protobuf_c_message_unpack (&sje__v1__list_functions_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_functions_reply__free_unpacked
+                     (Sje__V1__ListFunctionsReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_functions_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__set_function_request__init
+                     (Sje__V1__SetFunctionRequest         *message)
+{
+  static const Sje__V1__SetFunctionRequest init_value = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__set_function_request__get_packed_size
+                     (const Sje__V1__SetFunctionRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__set_function_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__set_function_request__pack
+                     (const Sje__V1__SetFunctionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__set_function_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__set_function_request__pack_to_buffer
+                     (const Sje__V1__SetFunctionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__set_function_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__SetFunctionRequest *
+       sje__v1__set_function_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__SetFunctionRequest *)
+     protobuf_c_message_unpack (&sje__v1__set_function_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__set_function_request__free_unpacked
+                     (Sje__V1__SetFunctionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__set_function_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
@@ -2718,7 +3258,772 @@ const ProtobufCMessageDescriptor sje__v1__method_count__descriptor =
   (ProtobufCMessageInit) sje__v1__method_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[9] =
+static const ProtobufCFieldDescriptor sje__v1__retry_request__field_descriptors[2] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RetryRequest, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "descendants",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RetryRequest, descendants),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__retry_request__field_indices_by_name[] = {
+  1,   /* field[1] = descendants */
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange sje__v1__retry_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__retry_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.RetryRequest",
+  "RetryRequest",
+  "Sje__V1__RetryRequest",
+  "sje.v1",
+  sizeof(Sje__V1__RetryRequest),
+  2,
+  sje__v1__retry_request__field_descriptors,
+  sje__v1__retry_request__field_indices_by_name,
+  1,  sje__v1__retry_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__retry_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__retry_reply__field_descriptors[3] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RetryReply, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__RetryReply, state),
+    &sje__v1__job_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "descendants",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__RetryReply, n_descendants),
+    offsetof(Sje__V1__RetryReply, descendants),
+    &sje__v1__submit_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__retry_reply__field_indices_by_name[] = {
+  2,   /* field[2] = descendants */
+  1,   /* field[1] = state */
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange sje__v1__retry_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor sje__v1__retry_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.RetryReply",
+  "RetryReply",
+  "Sje__V1__RetryReply",
+  "sje.v1",
+  sizeof(Sje__V1__RetryReply),
+  3,
+  sje__v1__retry_reply__field_descriptors,
+  sje__v1__retry_reply__field_indices_by_name,
+  1,  sje__v1__retry_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__retry_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__delete_job_request__field_descriptors[1] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__DeleteJobRequest, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__delete_job_request__field_indices_by_name[] = {
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange sje__v1__delete_job_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__delete_job_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.DeleteJobRequest",
+  "DeleteJobRequest",
+  "Sje__V1__DeleteJobRequest",
+  "sje.v1",
+  sizeof(Sje__V1__DeleteJobRequest),
+  1,
+  sje__v1__delete_job_request__field_descriptors,
+  sje__v1__delete_job_request__field_indices_by_name,
+  1,  sje__v1__delete_job_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__delete_job_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__delete_job_reply__field_descriptors[1] =
+{
+  {
+    "deleted",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__DeleteJobReply, deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__delete_job_reply__field_indices_by_name[] = {
+  0,   /* field[0] = deleted */
+};
+static const ProtobufCIntRange sje__v1__delete_job_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__delete_job_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.DeleteJobReply",
+  "DeleteJobReply",
+  "Sje__V1__DeleteJobReply",
+  "sje.v1",
+  sizeof(Sje__V1__DeleteJobReply),
+  1,
+  sje__v1__delete_job_reply__field_descriptors,
+  sje__v1__delete_job_reply__field_indices_by_name,
+  1,  sje__v1__delete_job_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__delete_job_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__explain_request__field_descriptors[1] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ExplainRequest, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__explain_request__field_indices_by_name[] = {
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange sje__v1__explain_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__explain_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ExplainRequest",
+  "ExplainRequest",
+  "Sje__V1__ExplainRequest",
+  "sje.v1",
+  sizeof(Sje__V1__ExplainRequest),
+  1,
+  sje__v1__explain_request__field_descriptors,
+  sje__v1__explain_request__field_indices_by_name,
+  1,  sje__v1__explain_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__explain_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__parent_state__field_descriptors[2] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ParentState, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ParentState, state),
+    &sje__v1__job_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__parent_state__field_indices_by_name[] = {
+  1,   /* field[1] = state */
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange sje__v1__parent_state__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__parent_state__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ParentState",
+  "ParentState",
+  "Sje__V1__ParentState",
+  "sje.v1",
+  sizeof(Sje__V1__ParentState),
+  2,
+  sje__v1__parent_state__field_descriptors,
+  sje__v1__parent_state__field_indices_by_name,
+  1,  sje__v1__parent_state__number_ranges,
+  (ProtobufCMessageInit) sje__v1__parent_state__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__reason__field_descriptors[9] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parents",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__Reason, n_parents),
+    offsetof(Sje__V1__Reason, parents),
+    &sje__v1__parent_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "until",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, until),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, since),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_heartbeat",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, last_heartbeat),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempt",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, attempt),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ahead",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, ahead),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__reason__field_indices_by_name[] = {
+  8,   /* field[8] = ahead */
+  7,   /* field[7] = attempt */
+  0,   /* field[0] = code */
+  6,   /* field[6] = last_heartbeat */
+  1,   /* field[1] = message */
+  2,   /* field[2] = parents */
+  5,   /* field[5] = since */
+  3,   /* field[3] = until */
+  4,   /* field[4] = worker */
+};
+static const ProtobufCIntRange sje__v1__reason__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor sje__v1__reason__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.Reason",
+  "Reason",
+  "Sje__V1__Reason",
+  "sje.v1",
+  sizeof(Sje__V1__Reason),
+  9,
+  sje__v1__reason__field_descriptors,
+  sje__v1__reason__field_indices_by_name,
+  1,  sje__v1__reason__number_ranges,
+  (ProtobufCMessageInit) sje__v1__reason__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__explain_reply__field_descriptors[3] =
+{
+  {
+    "task_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ExplainReply, task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ExplainReply, state),
+    &sje__v1__job_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reasons",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__ExplainReply, n_reasons),
+    offsetof(Sje__V1__ExplainReply, reasons),
+    &sje__v1__reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__explain_reply__field_indices_by_name[] = {
+  2,   /* field[2] = reasons */
+  1,   /* field[1] = state */
+  0,   /* field[0] = task_id */
+};
+static const ProtobufCIntRange sje__v1__explain_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor sje__v1__explain_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ExplainReply",
+  "ExplainReply",
+  "Sje__V1__ExplainReply",
+  "sje.v1",
+  sizeof(Sje__V1__ExplainReply),
+  3,
+  sje__v1__explain_reply__field_descriptors,
+  sje__v1__explain_reply__field_indices_by_name,
+  1,  sje__v1__explain_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__explain_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define sje__v1__list_functions_request__field_descriptors NULL
+#define sje__v1__list_functions_request__field_indices_by_name NULL
+#define sje__v1__list_functions_request__number_ranges NULL
+const ProtobufCMessageDescriptor sje__v1__list_functions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListFunctionsRequest",
+  "ListFunctionsRequest",
+  "Sje__V1__ListFunctionsRequest",
+  "sje.v1",
+  sizeof(Sje__V1__ListFunctionsRequest),
+  0,
+  sje__v1__list_functions_request__field_descriptors,
+  sje__v1__list_functions_request__field_indices_by_name,
+  0,  sje__v1__list_functions_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_functions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__function_info__field_descriptors[9] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "queued",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, queued),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "running",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, running),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scheduled",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, scheduled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, pending),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "paused",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, paused),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "concurrency",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, concurrency),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rate",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, rate),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workers",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Sje__V1__FunctionInfo, n_workers),
+    offsetof(Sje__V1__FunctionInfo, workers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__function_info__field_indices_by_name[] = {
+  6,   /* field[6] = concurrency */
+  0,   /* field[0] = name */
+  5,   /* field[5] = paused */
+  4,   /* field[4] = pending */
+  1,   /* field[1] = queued */
+  7,   /* field[7] = rate */
+  2,   /* field[2] = running */
+  3,   /* field[3] = scheduled */
+  8,   /* field[8] = workers */
+};
+static const ProtobufCIntRange sje__v1__function_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor sje__v1__function_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.FunctionInfo",
+  "FunctionInfo",
+  "Sje__V1__FunctionInfo",
+  "sje.v1",
+  sizeof(Sje__V1__FunctionInfo),
+  9,
+  sje__v1__function_info__field_descriptors,
+  sje__v1__function_info__field_indices_by_name,
+  1,  sje__v1__function_info__number_ranges,
+  (ProtobufCMessageInit) sje__v1__function_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__list_functions_reply__field_descriptors[1] =
+{
+  {
+    "functions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__ListFunctionsReply, n_functions),
+    offsetof(Sje__V1__ListFunctionsReply, functions),
+    &sje__v1__function_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__list_functions_reply__field_indices_by_name[] = {
+  0,   /* field[0] = functions */
+};
+static const ProtobufCIntRange sje__v1__list_functions_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__list_functions_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListFunctionsReply",
+  "ListFunctionsReply",
+  "Sje__V1__ListFunctionsReply",
+  "sje.v1",
+  sizeof(Sje__V1__ListFunctionsReply),
+  1,
+  sje__v1__list_functions_reply__field_descriptors,
+  sje__v1__list_functions_reply__field_indices_by_name,
+  1,  sje__v1__list_functions_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_functions_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__set_function_request__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SetFunctionRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pause",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SetFunctionRequest, pause),
+    &sje__v1__pause_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__set_function_request__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = pause */
+};
+static const ProtobufCIntRange sje__v1__set_function_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__set_function_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.SetFunctionRequest",
+  "SetFunctionRequest",
+  "Sje__V1__SetFunctionRequest",
+  "sje.v1",
+  sizeof(Sje__V1__SetFunctionRequest),
+  2,
+  sje__v1__set_function_request__field_descriptors,
+  sje__v1__set_function_request__field_indices_by_name,
+  1,  sje__v1__set_function_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__set_function_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue sje__v1__pause_change__enum_values_by_number[3] =
+{
+  { "PAUSE_CHANGE_UNCHANGED", "SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED", 0 },
+  { "PAUSE_CHANGE_PAUSE", "SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE", 1 },
+  { "PAUSE_CHANGE_RESUME", "SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME", 2 },
+};
+static const ProtobufCIntRange sje__v1__pause_change__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex sje__v1__pause_change__enum_values_by_name[3] =
+{
+  { "PAUSE_CHANGE_PAUSE", 1 },
+  { "PAUSE_CHANGE_RESUME", 2 },
+  { "PAUSE_CHANGE_UNCHANGED", 0 },
+};
+const ProtobufCEnumDescriptor sje__v1__pause_change__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "sje.v1.PauseChange",
+  "PauseChange",
+  "Sje__V1__PauseChange",
+  "sje.v1",
+  3,
+  sje__v1__pause_change__enum_values_by_number,
+  3,
+  sje__v1__pause_change__enum_values_by_name,
+  1,
+  sje__v1__pause_change__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[14] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -2729,14 +4034,24 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "ListEvents", &sje__v1__list_events_request__descriptor, &sje__v1__list_events_reply__descriptor },
   { "Stats", &sje__v1__stats_request__descriptor, &sje__v1__stats_reply__descriptor },
   { "RunWorkflow", &sje__v1__run_workflow_request__descriptor, &sje__v1__run_workflow_reply__descriptor },
+  { "Retry", &sje__v1__retry_request__descriptor, &sje__v1__retry_reply__descriptor },
+  { "DeleteJob", &sje__v1__delete_job_request__descriptor, &sje__v1__delete_job_reply__descriptor },
+  { "Explain", &sje__v1__explain_request__descriptor, &sje__v1__explain_reply__descriptor },
+  { "ListFunctions", &sje__v1__list_functions_request__descriptor, &sje__v1__list_functions_reply__descriptor },
+  { "SetFunction", &sje__v1__set_function_request__descriptor, &sje__v1__function_info__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   3,        /* Cancel */
+  10,        /* DeleteJob */
+  11,        /* Explain */
   1,        /* GetStatus */
   6,        /* ListEvents */
+  12,        /* ListFunctions */
   4,        /* ListJobs */
   5,        /* ListWorkers */
+  9,        /* Retry */
   8,        /* RunWorkflow */
+  13,        /* SetFunction */
   7,        /* Stats */
   0,        /* Submit */
   2         /* Wait */
@@ -2748,7 +4063,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  9,
+  14,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -2823,6 +4138,46 @@ void sje__v1__coordinator__run_workflow(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__retry(ProtobufCService *service,
+                                 const Sje__V1__RetryRequest *input,
+                                 Sje__V1__RetryReply_Closure closure,
+                                 void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__delete_job(ProtobufCService *service,
+                                      const Sje__V1__DeleteJobRequest *input,
+                                      Sje__V1__DeleteJobReply_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__explain(ProtobufCService *service,
+                                   const Sje__V1__ExplainRequest *input,
+                                   Sje__V1__ExplainReply_Closure closure,
+                                   void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__list_functions(ProtobufCService *service,
+                                          const Sje__V1__ListFunctionsRequest *input,
+                                          Sje__V1__ListFunctionsReply_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__set_function(ProtobufCService *service,
+                                        const Sje__V1__SetFunctionRequest *input,
+                                        Sje__V1__FunctionInfo_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

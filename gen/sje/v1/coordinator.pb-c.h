@@ -42,10 +42,28 @@ typedef struct Sje__V1__FunctionStats Sje__V1__FunctionStats;
 typedef struct Sje__V1__ReasonCount Sje__V1__ReasonCount;
 typedef struct Sje__V1__StatsReply Sje__V1__StatsReply;
 typedef struct Sje__V1__MethodCount Sje__V1__MethodCount;
+typedef struct Sje__V1__RetryRequest Sje__V1__RetryRequest;
+typedef struct Sje__V1__RetryReply Sje__V1__RetryReply;
+typedef struct Sje__V1__DeleteJobRequest Sje__V1__DeleteJobRequest;
+typedef struct Sje__V1__DeleteJobReply Sje__V1__DeleteJobReply;
+typedef struct Sje__V1__ExplainRequest Sje__V1__ExplainRequest;
+typedef struct Sje__V1__ParentState Sje__V1__ParentState;
+typedef struct Sje__V1__Reason Sje__V1__Reason;
+typedef struct Sje__V1__ExplainReply Sje__V1__ExplainReply;
+typedef struct Sje__V1__ListFunctionsRequest Sje__V1__ListFunctionsRequest;
+typedef struct Sje__V1__FunctionInfo Sje__V1__FunctionInfo;
+typedef struct Sje__V1__ListFunctionsReply Sje__V1__ListFunctionsReply;
+typedef struct Sje__V1__SetFunctionRequest Sje__V1__SetFunctionRequest;
 
 
 /* --- enums --- */
 
+typedef enum _Sje__V1__PauseChange {
+  SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED = 0,
+  SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE = 1,
+  SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SJE__V1__PAUSE_CHANGE)
+} Sje__V1__PauseChange;
 
 /* --- messages --- */
 
@@ -519,6 +537,219 @@ struct  Sje__V1__MethodCount
     , (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * RetryRequest re-runs a job that did not succeed (FAILED, CANCELLED or
+ * UPSTREAM_FAILED) under its task_id: a new attempt, its earlier attempts
+ * kept, with a fresh allowance of attempts.
+ */
+struct  Sje__V1__RetryRequest
+{
+  ProtobufCMessage base;
+  char *task_id;
+  /*
+   * also its UPSTREAM_FAILED descendants
+   */
+  protobuf_c_boolean descendants;
+};
+#define SJE__V1__RETRY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__retry_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Sje__V1__RetryReply
+{
+  ProtobufCMessage base;
+  char *task_id;
+  /*
+   * its state now
+   */
+  Sje__V1__JobState state;
+  /*
+   * re-run with it, parents first
+   */
+  size_t n_descendants;
+  Sje__V1__SubmitResult **descendants;
+};
+#define SJE__V1__RETRY_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__retry_reply__descriptor) \
+    , (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0,NULL }
+
+
+struct  Sje__V1__DeleteJobRequest
+{
+  ProtobufCMessage base;
+  char *task_id;
+};
+#define SJE__V1__DELETE_JOB_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__delete_job_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Sje__V1__DeleteJobReply
+{
+  ProtobufCMessage base;
+  uint32_t deleted;
+};
+#define SJE__V1__DELETE_JOB_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__delete_job_reply__descriptor) \
+    , 0 }
+
+
+struct  Sje__V1__ExplainRequest
+{
+  ProtobufCMessage base;
+  char *task_id;
+};
+#define SJE__V1__EXPLAIN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__explain_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Sje__V1__ParentState
+{
+  ProtobufCMessage base;
+  char *task_id;
+  Sje__V1__JobState state;
+};
+#define SJE__V1__PARENT_STATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__parent_state__descriptor) \
+    , (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED }
+
+
+/*
+ * Reason is one reason why a job is where it is: a code a program
+ * matches, a sentence a person reads, and the figures behind it (only
+ * those that fit the code are set).
+ */
+struct  Sje__V1__Reason
+{
+  ProtobufCMessage base;
+  /*
+   * WAITING_ON_PARENTS, SCHEDULED, FUNCTION_PAUSED,
+   */
+  char *code;
+  /*
+   * NO_WORKER, WAITING_FOR_SLOT, LEASED, FINISHED, ...
+   */
+  char *message;
+  /*
+   * WAITING_ON_PARENTS: those unfinished
+   */
+  size_t n_parents;
+  Sje__V1__ParentState **parents;
+  /*
+   * SCHEDULED: when it is due
+   */
+  Sje__V1__Timestamp *until;
+  /*
+   * LEASED
+   */
+  char *worker;
+  /*
+   * LEASED: the attempt's start
+   */
+  Sje__V1__Timestamp *since;
+  /*
+   * LEASED: the lease's last extension
+   */
+  Sje__V1__Timestamp *last_heartbeat;
+  /*
+   * LEASED, FINISHED
+   */
+  uint32_t attempt;
+  /*
+   * WAITING_FOR_SLOT: jobs before it
+   */
+  uint64_t ahead;
+};
+#define SJE__V1__REASON__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__reason__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0 }
+
+
+struct  Sje__V1__ExplainReply
+{
+  ProtobufCMessage base;
+  char *task_id;
+  Sje__V1__JobState state;
+  size_t n_reasons;
+  Sje__V1__Reason **reasons;
+};
+#define SJE__V1__EXPLAIN_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__explain_reply__descriptor) \
+    , (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0,NULL }
+
+
+struct  Sje__V1__ListFunctionsRequest
+{
+  ProtobufCMessage base;
+};
+#define SJE__V1__LIST_FUNCTIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_functions_request__descriptor) \
+     }
+
+
+/*
+ * FunctionInfo is a function as operators see it: its jobs now, what is
+ * set on it, and the live workers that serve it.
+ */
+struct  Sje__V1__FunctionInfo
+{
+  ProtobufCMessage base;
+  char *name;
+  uint64_t queued;
+  uint64_t running;
+  uint64_t scheduled;
+  uint64_t pending;
+  protobuf_c_boolean paused;
+  /*
+   * at most this many running; 0: no limit
+   */
+  uint32_t concurrency;
+  /*
+   * at most this many starts ("100/s"); "": none
+   */
+  char *rate;
+  /*
+   * names of the live workers serving it
+   */
+  size_t n_workers;
+  char **workers;
+};
+#define SJE__V1__FUNCTION_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__function_info__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Sje__V1__ListFunctionsReply
+{
+  ProtobufCMessage base;
+  /*
+   * by name
+   */
+  size_t n_functions;
+  Sje__V1__FunctionInfo **functions;
+};
+#define SJE__V1__LIST_FUNCTIONS_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_functions_reply__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * SetFunctionRequest changes what an operator sets on a function; the
+ * change is kept in the store, so it survives restarts.
+ */
+struct  Sje__V1__SetFunctionRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  Sje__V1__PauseChange pause;
+};
+#define SJE__V1__SET_FUNCTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__set_function_request__descriptor) \
+    , (char *)protobuf_c_empty_string, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED }
+
+
 /* Sje__V1__SubmitRequest methods */
 void   sje__v1__submit_request__init
                      (Sje__V1__SubmitRequest         *message);
@@ -978,6 +1209,234 @@ Sje__V1__MethodCount *
 void   sje__v1__method_count__free_unpacked
                      (Sje__V1__MethodCount *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__RetryRequest methods */
+void   sje__v1__retry_request__init
+                     (Sje__V1__RetryRequest         *message);
+size_t sje__v1__retry_request__get_packed_size
+                     (const Sje__V1__RetryRequest   *message);
+size_t sje__v1__retry_request__pack
+                     (const Sje__V1__RetryRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__retry_request__pack_to_buffer
+                     (const Sje__V1__RetryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__RetryRequest *
+       sje__v1__retry_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__retry_request__free_unpacked
+                     (Sje__V1__RetryRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__RetryReply methods */
+void   sje__v1__retry_reply__init
+                     (Sje__V1__RetryReply         *message);
+size_t sje__v1__retry_reply__get_packed_size
+                     (const Sje__V1__RetryReply   *message);
+size_t sje__v1__retry_reply__pack
+                     (const Sje__V1__RetryReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__retry_reply__pack_to_buffer
+                     (const Sje__V1__RetryReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__RetryReply *
+       sje__v1__retry_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__retry_reply__free_unpacked
+                     (Sje__V1__RetryReply *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__DeleteJobRequest methods */
+void   sje__v1__delete_job_request__init
+                     (Sje__V1__DeleteJobRequest         *message);
+size_t sje__v1__delete_job_request__get_packed_size
+                     (const Sje__V1__DeleteJobRequest   *message);
+size_t sje__v1__delete_job_request__pack
+                     (const Sje__V1__DeleteJobRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__delete_job_request__pack_to_buffer
+                     (const Sje__V1__DeleteJobRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__DeleteJobRequest *
+       sje__v1__delete_job_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__delete_job_request__free_unpacked
+                     (Sje__V1__DeleteJobRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__DeleteJobReply methods */
+void   sje__v1__delete_job_reply__init
+                     (Sje__V1__DeleteJobReply         *message);
+size_t sje__v1__delete_job_reply__get_packed_size
+                     (const Sje__V1__DeleteJobReply   *message);
+size_t sje__v1__delete_job_reply__pack
+                     (const Sje__V1__DeleteJobReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__delete_job_reply__pack_to_buffer
+                     (const Sje__V1__DeleteJobReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__DeleteJobReply *
+       sje__v1__delete_job_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__delete_job_reply__free_unpacked
+                     (Sje__V1__DeleteJobReply *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ExplainRequest methods */
+void   sje__v1__explain_request__init
+                     (Sje__V1__ExplainRequest         *message);
+size_t sje__v1__explain_request__get_packed_size
+                     (const Sje__V1__ExplainRequest   *message);
+size_t sje__v1__explain_request__pack
+                     (const Sje__V1__ExplainRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__explain_request__pack_to_buffer
+                     (const Sje__V1__ExplainRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ExplainRequest *
+       sje__v1__explain_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__explain_request__free_unpacked
+                     (Sje__V1__ExplainRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ParentState methods */
+void   sje__v1__parent_state__init
+                     (Sje__V1__ParentState         *message);
+size_t sje__v1__parent_state__get_packed_size
+                     (const Sje__V1__ParentState   *message);
+size_t sje__v1__parent_state__pack
+                     (const Sje__V1__ParentState   *message,
+                      uint8_t             *out);
+size_t sje__v1__parent_state__pack_to_buffer
+                     (const Sje__V1__ParentState   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ParentState *
+       sje__v1__parent_state__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__parent_state__free_unpacked
+                     (Sje__V1__ParentState *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__Reason methods */
+void   sje__v1__reason__init
+                     (Sje__V1__Reason         *message);
+size_t sje__v1__reason__get_packed_size
+                     (const Sje__V1__Reason   *message);
+size_t sje__v1__reason__pack
+                     (const Sje__V1__Reason   *message,
+                      uint8_t             *out);
+size_t sje__v1__reason__pack_to_buffer
+                     (const Sje__V1__Reason   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__Reason *
+       sje__v1__reason__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__reason__free_unpacked
+                     (Sje__V1__Reason *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ExplainReply methods */
+void   sje__v1__explain_reply__init
+                     (Sje__V1__ExplainReply         *message);
+size_t sje__v1__explain_reply__get_packed_size
+                     (const Sje__V1__ExplainReply   *message);
+size_t sje__v1__explain_reply__pack
+                     (const Sje__V1__ExplainReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__explain_reply__pack_to_buffer
+                     (const Sje__V1__ExplainReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ExplainReply *
+       sje__v1__explain_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__explain_reply__free_unpacked
+                     (Sje__V1__ExplainReply *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ListFunctionsRequest methods */
+void   sje__v1__list_functions_request__init
+                     (Sje__V1__ListFunctionsRequest         *message);
+size_t sje__v1__list_functions_request__get_packed_size
+                     (const Sje__V1__ListFunctionsRequest   *message);
+size_t sje__v1__list_functions_request__pack
+                     (const Sje__V1__ListFunctionsRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_functions_request__pack_to_buffer
+                     (const Sje__V1__ListFunctionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListFunctionsRequest *
+       sje__v1__list_functions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_functions_request__free_unpacked
+                     (Sje__V1__ListFunctionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__FunctionInfo methods */
+void   sje__v1__function_info__init
+                     (Sje__V1__FunctionInfo         *message);
+size_t sje__v1__function_info__get_packed_size
+                     (const Sje__V1__FunctionInfo   *message);
+size_t sje__v1__function_info__pack
+                     (const Sje__V1__FunctionInfo   *message,
+                      uint8_t             *out);
+size_t sje__v1__function_info__pack_to_buffer
+                     (const Sje__V1__FunctionInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__FunctionInfo *
+       sje__v1__function_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__function_info__free_unpacked
+                     (Sje__V1__FunctionInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ListFunctionsReply methods */
+void   sje__v1__list_functions_reply__init
+                     (Sje__V1__ListFunctionsReply         *message);
+size_t sje__v1__list_functions_reply__get_packed_size
+                     (const Sje__V1__ListFunctionsReply   *message);
+size_t sje__v1__list_functions_reply__pack
+                     (const Sje__V1__ListFunctionsReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_functions_reply__pack_to_buffer
+                     (const Sje__V1__ListFunctionsReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListFunctionsReply *
+       sje__v1__list_functions_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_functions_reply__free_unpacked
+                     (Sje__V1__ListFunctionsReply *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__SetFunctionRequest methods */
+void   sje__v1__set_function_request__init
+                     (Sje__V1__SetFunctionRequest         *message);
+size_t sje__v1__set_function_request__get_packed_size
+                     (const Sje__V1__SetFunctionRequest   *message);
+size_t sje__v1__set_function_request__pack
+                     (const Sje__V1__SetFunctionRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__set_function_request__pack_to_buffer
+                     (const Sje__V1__SetFunctionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__SetFunctionRequest *
+       sje__v1__set_function_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__set_function_request__free_unpacked
+                     (Sje__V1__SetFunctionRequest *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -1055,6 +1514,42 @@ typedef void (*Sje__V1__StatsReply_Closure)
 typedef void (*Sje__V1__MethodCount_Closure)
                  (const Sje__V1__MethodCount *message,
                   void *closure_data);
+typedef void (*Sje__V1__RetryRequest_Closure)
+                 (const Sje__V1__RetryRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__RetryReply_Closure)
+                 (const Sje__V1__RetryReply *message,
+                  void *closure_data);
+typedef void (*Sje__V1__DeleteJobRequest_Closure)
+                 (const Sje__V1__DeleteJobRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__DeleteJobReply_Closure)
+                 (const Sje__V1__DeleteJobReply *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ExplainRequest_Closure)
+                 (const Sje__V1__ExplainRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ParentState_Closure)
+                 (const Sje__V1__ParentState *message,
+                  void *closure_data);
+typedef void (*Sje__V1__Reason_Closure)
+                 (const Sje__V1__Reason *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ExplainReply_Closure)
+                 (const Sje__V1__ExplainReply *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ListFunctionsRequest_Closure)
+                 (const Sje__V1__ListFunctionsRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__FunctionInfo_Closure)
+                 (const Sje__V1__FunctionInfo *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ListFunctionsReply_Closure)
+                 (const Sje__V1__ListFunctionsReply *message,
+                  void *closure_data);
+typedef void (*Sje__V1__SetFunctionRequest_Closure)
+                 (const Sje__V1__SetFunctionRequest *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1098,6 +1593,26 @@ struct Sje__V1__Coordinator_Service
                        const Sje__V1__RunWorkflowRequest *input,
                        Sje__V1__RunWorkflowReply_Closure closure,
                        void *closure_data);
+  void (*retry)(Sje__V1__Coordinator_Service *service,
+                const Sje__V1__RetryRequest *input,
+                Sje__V1__RetryReply_Closure closure,
+                void *closure_data);
+  void (*delete_job)(Sje__V1__Coordinator_Service *service,
+                     const Sje__V1__DeleteJobRequest *input,
+                     Sje__V1__DeleteJobReply_Closure closure,
+                     void *closure_data);
+  void (*explain)(Sje__V1__Coordinator_Service *service,
+                  const Sje__V1__ExplainRequest *input,
+                  Sje__V1__ExplainReply_Closure closure,
+                  void *closure_data);
+  void (*list_functions)(Sje__V1__Coordinator_Service *service,
+                         const Sje__V1__ListFunctionsRequest *input,
+                         Sje__V1__ListFunctionsReply_Closure closure,
+                         void *closure_data);
+  void (*set_function)(Sje__V1__Coordinator_Service *service,
+                       const Sje__V1__SetFunctionRequest *input,
+                       Sje__V1__FunctionInfo_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -1114,7 +1629,12 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## list_workers,\
       function_prefix__ ## list_events,\
       function_prefix__ ## stats,\
-      function_prefix__ ## run_workflow  }
+      function_prefix__ ## run_workflow,\
+      function_prefix__ ## retry,\
+      function_prefix__ ## delete_job,\
+      function_prefix__ ## explain,\
+      function_prefix__ ## list_functions,\
+      function_prefix__ ## set_function  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -1151,9 +1671,30 @@ void sje__v1__coordinator__run_workflow(ProtobufCService *service,
                                         const Sje__V1__RunWorkflowRequest *input,
                                         Sje__V1__RunWorkflowReply_Closure closure,
                                         void *closure_data);
+void sje__v1__coordinator__retry(ProtobufCService *service,
+                                 const Sje__V1__RetryRequest *input,
+                                 Sje__V1__RetryReply_Closure closure,
+                                 void *closure_data);
+void sje__v1__coordinator__delete_job(ProtobufCService *service,
+                                      const Sje__V1__DeleteJobRequest *input,
+                                      Sje__V1__DeleteJobReply_Closure closure,
+                                      void *closure_data);
+void sje__v1__coordinator__explain(ProtobufCService *service,
+                                   const Sje__V1__ExplainRequest *input,
+                                   Sje__V1__ExplainReply_Closure closure,
+                                   void *closure_data);
+void sje__v1__coordinator__list_functions(ProtobufCService *service,
+                                          const Sje__V1__ListFunctionsRequest *input,
+                                          Sje__V1__ListFunctionsReply_Closure closure,
+                                          void *closure_data);
+void sje__v1__coordinator__set_function(ProtobufCService *service,
+                                        const Sje__V1__SetFunctionRequest *input,
+                                        Sje__V1__FunctionInfo_Closure closure,
+                                        void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    sje__v1__pause_change__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__submit_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__submit_batch__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__submit_result__descriptor;
@@ -1179,6 +1720,18 @@ extern const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__method_count__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__retry_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__retry_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__delete_job_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__delete_job_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__explain_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__parent_state__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__reason__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__explain_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_functions_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__function_info__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_functions_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__set_function_request__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS
