@@ -40,10 +40,10 @@
 // records (the claim's included) are not sent one statement each but kept
 // in memory and sent at commit as one multi-row INSERT each (a round trip
 // is what a statement costs here). A read that must see them (events,
-// attempts listed; events pruned; jobs purged) sends them first; a
-// rollback drops them. An event's seq is checked when it is kept: one at
-// or below the counter the transaction locked, or kept already, is
-// SJE_EEXIST as at once.
+// attempts listed; events pruned; jobs purged) sends them first; a job
+// deleted drops its own attempt records; a rollback drops them all. An
+// event's seq is checked when it is kept: one at or below the counter
+// the transaction locked, or kept already, is SJE_EEXIST as at once.
 //
 // Event seqs: as in SQLite, one counter, the meta row 'event_seq', saved
 // at commit. The first seq a transaction takes reads that row FOR UPDATE:
@@ -67,6 +67,9 @@
 //     (partial, terminal, by finished_ms), sje_jobs_workflow (partial).
 //   sje_attempts (job_id, number), sje_events (seq; and task_id, seq),
 //   sje_meta (key, value): 'schema_version', 'event_seq'.
+// Schema version 2 adds:
+//   sje_functions (name): what operators set on a function at run time
+//     (sje__fn_row), paused as boolean.
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -152,6 +155,15 @@ static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
 	");"
 	"CREATE INDEX sje_events_task ON sje_events (task_id, seq);"
 	"INSERT INTO sje_meta (key, value) VALUES ('event_seq', 0);",
+	// 1 -> 2: what operators set on functions at run time (pause,
+	// limits), kept across restarts.
+	"CREATE TABLE sje_functions ("
+	"  name        text PRIMARY KEY,"
+	"  paused      boolean NOT NULL DEFAULT false,"
+	"  concurrency bigint NOT NULL DEFAULT -1,"
+	"  rate        text,"
+	"  updated_ms  bigint NOT NULL DEFAULT 0"
+	");",
 };
 
 enum pg_stmt {
@@ -180,6 +192,9 @@ enum pg_stmt {
 	PS_PURGE,
 	PS_DELETE_IDS,
 	PS_CLAIM_ONLY,
+	PS_DELETE_JOB,
+	PS_PUT_FUNCTION,
+	PS_LIST_FUNCTIONS,
 	PS_COUNT,
 };
 
@@ -343,6 +358,30 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	                    "progress_msg = NULL WHERE id = $1 AND state = 3 "
 	                    "RETURNING 1)" PG_CHANGED_OR_WHY,
 	    "iiiiti" },
+	// A finished job and its attempts, as one statement; the answer is
+	// the id deleted (NULL: none) and whether the job exists, read in
+	// the statement's snapshot (which the deletes do not change).
+	[PS_DELETE_JOB]   = { "WITH d AS (DELETE FROM sje_jobs "
+	                        "WHERE task_id = $1 AND state >= 5 RETURNING id), "
+	                        "a AS (DELETE FROM sje_attempts WHERE job_id IN "
+	                        "(SELECT id FROM d)) "
+	                        "SELECT (SELECT id FROM d), EXISTS (SELECT 1 FROM "
+	                        "sje_jobs WHERE task_id = $1)",
+	      "t" },
+	[PS_PUT_FUNCTION] = { "INSERT INTO sje_functions (name, paused, "
+	                      "concurrency, rate, updated_ms) VALUES ($1, $2, "
+	                      "$3, $4, $5) ON CONFLICT (name) DO UPDATE SET "
+	                      "paused = excluded.paused, "
+	                      "concurrency = excluded.concurrency, "
+	                      "rate = excluded.rate, "
+	                      "updated_ms = excluded.updated_ms",
+	    "toiti" },
+	// By name in bytes, as SQLite's BINARY collation and strcmp order
+	// (not the database's collation).
+	[PS_LIST_FUNCTIONS] = { "SELECT name, paused, concurrency, rate, "
+	                        "updated_ms FROM sje_functions "
+	                        "ORDER BY name COLLATE \"C\"",
+	    "" },
 };
 
 // pg_params collects the parameters of one statement, in binary: values
@@ -2183,6 +2222,121 @@ pg_purge_finished(
 	return SJE_OK;
 }
 
+// pg_kept_drop_job forgets the attempt records kept for the commit of
+// job job_id (a job deleted in the transaction: they must not come back
+// with it).
+static void
+pg_kept_drop_job(pg_store *s, int64_t job_id)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < s->n_attempts; i++) {
+		pg_kept_attempt *k = &s->attempts[i];
+		if (k->job_id == job_id) {
+			free(k->a.worker);
+			free(k->a.error_type);
+			free(k->a.error_message);
+		} else {
+			s->attempts[w++] = *k;
+		}
+	}
+	s->n_attempts = w;
+}
+
+static sje_err
+pg_delete_job(sje__store *h, const char *task_id)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (task_id == NULL) {
+		return SJE_ENOTFOUND;
+	}
+	if (!pp_reset(&s->params, 1)) {
+		return SJE_ENOMEM;
+	}
+	pp_text(&s->params, task_id);
+	if ((r = pg_run(s, PS_DELETE_JOB, "deleting a job", &rv)) == NULL) {
+		return rv;
+	}
+	if (PQntuples(r) != 1) {
+		rv = SJE_EIO;
+	} else if (!PQgetisnull(r, 0, 0)) {
+		// Its attempts in the database went with it; those kept for
+		// the commit go now.
+		pg_kept_drop_job(s, pr_i64(r, 0, 0));
+		rv = SJE_OK;
+	} else {
+		rv = pr_bool(r, 0, 1) ? SJE_EPRECOND : SJE_ENOTFOUND;
+	}
+	PQclear(r);
+	return rv;
+}
+
+// Functions. --------------------------------------------------------------
+
+static sje_err
+pg_put_function(sje__store *h, const sje__fn_row *row)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+
+	if (row->name == NULL || row->name[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if (!pp_reset(&s->params, 5)) {
+		return SJE_ENOMEM;
+	}
+	pp_text(&s->params, row->name);
+	pp_bool(&s->params, row->paused);
+	pp_i64(&s->params, row->concurrency);
+	pp_text(&s->params, row->rate);
+	pp_i64(&s->params, row->updated_ms);
+	PQclear(
+	    pg_run(s, PS_PUT_FUNCTION, "writing a function's settings", &rv));
+	return rv;
+}
+
+static sje_err
+pg_list_functions(sje__store *h, sje__fn_row **rows, size_t *n)
+{
+	pg_store    *s = h->impl;
+	sje__fn_row *v = NULL;
+	sje_err      rv;
+	PGresult    *r;
+	int          count;
+
+	*rows = NULL;
+	*n    = 0;
+	pp_reset(&s->params, 0);
+	if ((r = pg_run(s, PS_LIST_FUNCTIONS, "reading functions' settings",
+	         &rv)) == NULL) {
+		return rv;
+	}
+	count = PQntuples(r);
+	if (count > 0 && (v = calloc((size_t) count, sizeof(*v))) == NULL) {
+		PQclear(r);
+		return SJE_ENOMEM;
+	}
+	for (int i = 0; i < count && rv == SJE_OK; i++) {
+		sje__fn_row *f = &v[i];
+		f->paused      = pr_bool(r, i, 1);
+		f->concurrency = pr_i64(r, i, 2);
+		f->updated_ms  = pr_i64(r, i, 4);
+		if ((rv = pr_text(r, i, 0, &f->name)) == SJE_OK) {
+			rv = pr_text(r, i, 3, &f->rate);
+		}
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		sje__fn_rows_free(v, (size_t) count);
+		return rv;
+	}
+	*rows = v;
+	*n    = (size_t) count;
+	return SJE_OK;
+}
+
 static const sje__store_ops pg_ops = {
 	.name           = "postgres",
 	.close          = pg_close,
@@ -2207,4 +2361,7 @@ static const sje__store_ops pg_ops = {
 	.list_events    = pg_list_events,
 	.prune_events   = pg_prune_events,
 	.purge_finished = pg_purge_finished,
+	.delete_job     = pg_delete_job,
+	.put_function   = pg_put_function,
+	.list_functions = pg_list_functions,
 };

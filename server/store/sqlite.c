@@ -64,6 +64,10 @@
 //     sje__store_list_jobs, newest first, with a before_id cursor.
 //   meta: named 64-bit counters: "event_seq", the last event seq taken
 //     ("lease_seq", in stores of early versions, is no longer read).
+// Later steps (store_migrations) add attempts and events (2), the index
+// of finished jobs (3), workflow_id (4) and, in version 5:
+//   functions: one row per function an operator set something on (pause,
+//     limits: sje__fn_row), by name; paused is 0 or 1.
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -157,6 +161,15 @@ static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
 	"ALTER TABLE jobs ADD COLUMN workflow_id TEXT;"
 	"CREATE INDEX jobs_workflow ON jobs(workflow_id, id)"
 	"  WHERE workflow_id IS NOT NULL;",
+	// 4 -> 5: what operators set on functions at run time (pause,
+	// limits), kept across restarts.
+	"CREATE TABLE functions ("
+	"  name        TEXT PRIMARY KEY,"
+	"  paused      INTEGER NOT NULL DEFAULT 0,"
+	"  concurrency INTEGER NOT NULL DEFAULT -1,"
+	"  rate        TEXT,"
+	"  updated_ms  INTEGER NOT NULL DEFAULT 0"
+	");",
 };
 
 enum store_stmt {
@@ -190,6 +203,14 @@ enum store_stmt {
 	ST_PRUNE_EVENTS,
 	ST_PURGE_ATTEMPTS,
 	ST_PURGE_JOBS,
+	ST_DELETE_SAVEPOINT,
+	ST_DELETE_ROLLBACK_TO,
+	ST_DELETE_RELEASE,
+	ST_DELETE_ATTEMPTS,
+	ST_DELETE_JOB,
+	ST_EXISTS_TASK,
+	ST_PUT_FUNCTION,
+	ST_LIST_FUNCTIONS,
 	ST_COUNT,
 };
 
@@ -282,6 +303,27 @@ static const char *const store_sql[ST_COUNT] = {
 	    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs "
 	    "WHERE state >= " STORE_TERMINAL_MIN " AND finished_ms < ?1 "
 	    "ORDER BY finished_ms LIMIT ?2)",
+	// delete_job's two statements run under a savepoint of their own,
+	// so that they are one (a transaction by itself when none is open).
+	// Both select the job by task_id (?1) only when it is terminal.
+	[ST_DELETE_SAVEPOINT]   = "SAVEPOINT store_delete",
+	[ST_DELETE_ROLLBACK_TO] = "ROLLBACK TO store_delete",
+	[ST_DELETE_RELEASE]     = "RELEASE store_delete",
+	[ST_DELETE_ATTEMPTS] =
+	    "DELETE FROM attempts WHERE job_id = (SELECT id FROM jobs "
+	    "WHERE task_id = ?1 AND state >= " STORE_TERMINAL_MIN ")",
+	[ST_DELETE_JOB]  = "DELETE FROM jobs WHERE task_id = ?1 "
+	                   "AND state >= " STORE_TERMINAL_MIN,
+	[ST_EXISTS_TASK] = "SELECT 1 FROM jobs WHERE task_id = ?1",
+	[ST_PUT_FUNCTION] =
+	    "INSERT INTO functions (name, paused, concurrency, rate, "
+	    "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) "
+	    "DO UPDATE SET paused = excluded.paused, "
+	    "concurrency = excluded.concurrency, rate = excluded.rate, "
+	    "updated_ms = excluded.updated_ms",
+	// By name in bytes (the column's BINARY collation), as strcmp.
+	[ST_LIST_FUNCTIONS] = "SELECT name, paused, concurrency, rate, "
+	                      "updated_ms FROM functions ORDER BY name",
 };
 
 // store_db is the backend's state behind an sje__store handle (base.impl
@@ -1636,6 +1678,133 @@ sq_purge_finished(
 	return SJE_OK;
 }
 
+// store_delete_steps runs delete_job's statements for task_id (under the
+// caller's savepoint): SJE_EPRECOND or SJE_ENOTFOUND when they deleted
+// nothing.
+static sje_err
+store_delete_steps(store_db *s, const char *task_id)
+{
+	for (int k = ST_DELETE_ATTEMPTS; k <= ST_DELETE_JOB; k++) {
+		sqlite3_stmt *st = s->st[k];
+		int           rc = store_bind_text(st, 1, task_id);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+		}
+		sje_err rv = store_finish(s, st, rc, "deleting a job");
+		if (rv != SJE_OK) {
+			return rv;
+		}
+	}
+	if (sqlite3_changes(s->db) > 0) {
+		return SJE_OK;
+	}
+	// Not deleted: unfinished, or not there (nothing changed either
+	// way: the attempts' statement selects the same terminal job).
+	sqlite3_stmt *st = s->st[ST_EXISTS_TASK];
+	int           rc = store_bind_text(st, 1, task_id);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		store_done(st);
+		return rc == SQLITE_ROW ? SJE_EPRECOND : SJE_ENOTFOUND;
+	}
+	return store_finish(s, st, rc, "reading a job");
+}
+
+static sje_err
+sq_delete_job(sje__store *h, const char *task_id)
+{
+	store_db *s = h->impl;
+	sje_err   rv;
+
+	if (task_id == NULL) {
+		return SJE_ENOTFOUND;
+	}
+	if ((rv = store_step_done(
+	         s, s->st[ST_DELETE_SAVEPOINT], "deleting a job")) != SJE_OK) {
+		return rv;
+	}
+	rv = store_delete_steps(s, task_id);
+	if (rv != SJE_OK && rv != SJE_EPRECOND && rv != SJE_ENOTFOUND) {
+		(void) store_step_done(
+		    s, s->st[ST_DELETE_ROLLBACK_TO], "undoing a delete");
+	}
+	sje_err rel =
+	    store_step_done(s, s->st[ST_DELETE_RELEASE], "deleting a job");
+	return rv == SJE_OK ? rel : rv;
+}
+
+static sje_err
+sq_put_function(sje__store *h, const sje__fn_row *row)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_PUT_FUNCTION];
+	int           rc = SQLITE_OK;
+
+	if (row->name == NULL || row->name[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	STORE_BIND(rc, store_bind_text(st, 1, row->name));
+	STORE_BIND(rc, sqlite3_bind_int(st, 2, row->paused ? 1 : 0));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 3, row->concurrency));
+	STORE_BIND(rc, store_bind_text(st, 4, row->rate));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 5, row->updated_ms));
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "writing a function's settings");
+}
+
+static sje_err
+sq_list_functions(sje__store *h, sje__fn_row **rows, size_t *n)
+{
+	store_db     *s   = h->impl;
+	sqlite3_stmt *st  = s->st[ST_LIST_FUNCTIONS];
+	sje__fn_row  *v   = NULL;
+	size_t        cnt = 0, cap = 0;
+	sje_err       rv = SJE_OK;
+	int           rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t       nc = cap != 0 ? cap * 2 : 8;
+			sje__fn_row *nv = realloc(v, nc * sizeof(*nv));
+			if (nv == NULL) {
+				rv = SJE_ENOMEM;
+				break;
+			}
+			v   = nv;
+			cap = nc;
+		}
+		sje__fn_row *r = &v[cnt];
+		memset(r, 0, sizeof(*r));
+		cnt++;
+		r->paused      = sqlite3_column_int(st, 1) != 0;
+		r->concurrency = sqlite3_column_int64(st, 2);
+		r->updated_ms  = sqlite3_column_int64(st, 4);
+		if ((rv = store_col_text(st, 0, &r->name)) != SJE_OK ||
+		    (rv = store_col_text(st, 3, &r->rate)) != SJE_OK) {
+			break;
+		}
+	}
+	if (rv == SJE_OK && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "reading functions' settings");
+	}
+	store_done(st);
+	if (rv != SJE_OK) {
+		sje__fn_rows_free(v, cnt);
+		return rv;
+	}
+	if (cnt == 0) {
+		free(v);
+		v = NULL;
+	}
+	*rows = v;
+	*n    = cnt;
+	return SJE_OK;
+}
+
 static const sje__store_ops store_ops = {
 	.name           = "sqlite",
 	.close          = sq_close,
@@ -1660,4 +1829,7 @@ static const sje__store_ops store_ops = {
 	.list_events    = sq_list_events,
 	.prune_events   = sq_prune_events,
 	.purge_finished = sq_purge_finished,
+	.delete_job     = sq_delete_job,
+	.put_function   = sq_put_function,
+	.list_functions = sq_list_functions,
 };

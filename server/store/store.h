@@ -41,12 +41,12 @@
 // The SQLite schema's version (PRAGMA user_version). To change the schema,
 // bump it and append a migration step in sqlite.c (store_migrations);
 // never edit a released step.
-#define SJE_STORE_SCHEMA_VERSION 4
+#define SJE_STORE_SCHEMA_VERSION 5
 
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 1
+#define SJE_STORE_PG_SCHEMA_VERSION 2
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
@@ -123,7 +123,7 @@ typedef struct sje__attempt_row {
 typedef struct sje__fn_row {
 	char       *name; // owned; the function's name
 	bool        paused;
-	int64_t     concurrency; // -1: unset; 0: no limit; N: at most N running
+	int64_t     concurrency; // -1: unset; 0: no limit; N: at most N
 	char       *rate;        // owned; NULL: unset; "": no limit; "100/s"
 	sje_time_ms updated_ms;  // when it was last set
 } sje__fn_row;

@@ -1228,6 +1228,394 @@ test_purge_keeps_unfinished_jobs_and_takes_the_oldest_first(void **state)
 	list(f->store, F(.limit = 10), 1, "running");
 }
 
+// ---- delete_job ----------------------------------------------------------
+
+// n_attempts is how many attempts job id has.
+static size_t
+n_attempts(sje__store *s, int64_t id)
+{
+	sje__attempt_row *rows = NULL;
+	size_t            n    = 99;
+	assert_int_equal(sje__store_list_attempts(s, id, &rows, &n), SJE_OK);
+	sje__attempt_rows_free(rows, n);
+	return n;
+}
+
+// put_attempts writes attempts 1..n of job id, the last one ended as
+// outcome, the others FAILED.
+static void
+put_attempts(sje__store *s, int64_t id, uint32_t n, int outcome)
+{
+	for (uint32_t k = 1; k <= n; k++) {
+		sje__attempt_row a = { .number = k,
+			.worker                = "w",
+			.started_ms            = 10 * k,
+			.finished_ms           = 10 * k + 5,
+			.outcome               = k == n ? outcome : FAILED };
+		assert_int_equal(sje__store_put_attempt(s, id, &a), SJE_OK);
+	}
+}
+
+static void
+test_delete_job_removes_a_finished_job_and_its_attempts(void **state)
+{
+	fixture      *f    = *state;
+	sje__job_row  done = full_row("done", "f", SUCCEEDED);
+	sje__job_row  fail = full_row("failed", "f", FAILED);
+	sje__job_row  keep = full_row("kept", "f", SUCCEEDED);
+	sje__job_row *got;
+	int64_t       id_done = insert(f->store, &done);
+	int64_t       id_fail = insert(f->store, &fail);
+	int64_t       id_keep = insert(f->store, &keep);
+
+	put_attempts(f->store, id_done, 2, SUCCEEDED);
+	put_attempts(f->store, id_fail, 3, FAILED);
+	put_attempts(f->store, id_keep, 1, SUCCEEDED);
+
+	assert_int_equal(sje__store_delete_job(f->store, "done"), SJE_OK);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "done", &got), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_get_job_by_id(f->store, id_done, &got), SJE_ENOTFOUND);
+	assert_int_equal(n_attempts(f->store, id_done), 0);
+	// A failed job is finished too.
+	assert_int_equal(sje__store_delete_job(f->store, "failed"), SJE_OK);
+	assert_int_equal(n_attempts(f->store, id_fail), 0);
+	// Once deleted, it is not there to delete again.
+	assert_int_equal(
+	    sje__store_delete_job(f->store, "done"), SJE_ENOTFOUND);
+
+	// The other job and its attempts stay as they were.
+	got = get(f->store, "kept");
+	assert_true(got->id == id_keep);
+	assert_rows_equal(got, &keep);
+	sje__job_row_free(got);
+	assert_int_equal(n_attempts(f->store, id_keep), 1);
+	list(f->store, F(.limit = 10), 1, "kept");
+}
+
+static void
+test_delete_job_refuses_an_unfinished_job_and_changes_nothing(void **state)
+{
+	fixture *f = *state;
+	char     names[4][16];
+	int64_t  ids[4];
+
+	// One job in each unfinished state, each with an attempt.
+	for (int i = 0; i < 4; i++) {
+		snprintf(names[i], sizeof(names[i]), "unfinished-%d", i + 1);
+		sje__job_row r = full_row(names[i], "f", PENDING + i);
+		ids[i]         = insert(f->store, &r);
+		put_attempts(f->store, ids[i], 1, RUNNING);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(
+		    sje__store_delete_job(f->store, names[i]), SJE_EPRECOND);
+	}
+	for (int i = 0; i < 4; i++) {
+		sje__job_row  want = full_row(names[i], "f", PENDING + i);
+		sje__job_row *got  = get(f->store, names[i]);
+		assert_true(got->id == ids[i]);
+		assert_rows_equal(got, &want);
+		sje__job_row_free(got);
+		assert_int_equal(n_attempts(f->store, ids[i]), 1);
+	}
+	// Once it has finished, it can go.
+	sje__job_row r = full_row(names[3], "f", SUCCEEDED);
+	r.id           = ids[3];
+	assert_int_equal(sje__store_update_job(f->store, &r, &any), SJE_OK);
+	assert_int_equal(sje__store_delete_job(f->store, names[3]), SJE_OK);
+	assert_int_equal(n_attempts(f->store, ids[3]), 0);
+	list(f->store, F(.limit = 10), 3, "unfinished-3", "unfinished-2",
+	    "unfinished-1");
+}
+
+static void
+test_delete_job_of_an_unknown_id_is_not_found(void **state)
+{
+	fixture     *f   = *state;
+	sje__job_row row = min_row("job-10", "f", SUCCEEDED);
+
+	assert_int_equal(
+	    sje__store_delete_job(f->store, "nobody"), SJE_ENOTFOUND);
+	assert_int_equal(sje__store_delete_job(f->store, NULL), SJE_ENOTFOUND);
+	insert(f->store, &row);
+	// Exactly that task_id: not a prefix of it, nor one it prefixes.
+	assert_int_equal(
+	    sje__store_delete_job(f->store, "job-1"), SJE_ENOTFOUND);
+	assert_int_equal(
+	    sje__store_delete_job(f->store, "job-100"), SJE_ENOTFOUND);
+	assert_int_equal(sje__store_delete_job(f->store, ""), SJE_ENOTFOUND);
+	sje__job_row_free(get(f->store, "job-10"));
+}
+
+static void
+test_delete_job_inside_a_transaction_is_undone_by_rollback(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  row = full_row("finished", "f", SUCCEEDED);
+	sje__job_row *got;
+	int64_t       id = insert(f->store, &row);
+
+	put_attempts(f->store, id, 2, SUCCEEDED);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(sje__store_delete_job(f->store, "finished"), SJE_OK);
+	// Gone within the transaction...
+	assert_int_equal(
+	    sje__store_get_job(f->store, "finished", &got), SJE_ENOTFOUND);
+	assert_int_equal(n_attempts(f->store, id), 0);
+	sje__store_rollback(f->store);
+	// ...and back after the rollback, attempts and all.
+	got = get(f->store, "finished");
+	assert_true(got->id == id);
+	assert_rows_equal(got, &row);
+	sje__job_row_free(got);
+	assert_int_equal(n_attempts(f->store, id), 2);
+
+	// Committed, it is gone for good.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(sje__store_delete_job(f->store, "finished"), SJE_OK);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(
+	    sje__store_get_job(f->store, "finished", &got), SJE_ENOTFOUND);
+	assert_int_equal(n_attempts(f->store, id), 0);
+}
+
+static void
+test_delete_job_takes_the_attempts_written_earlier_in_its_transaction(
+    void **state)
+{
+	fixture     *f   = *state;
+	sje__job_row row = min_row("short", "f", QUEUED);
+	int64_t      id  = insert(f->store, &row);
+
+	// Claimed, finished and deleted in one transaction: no attempt of
+	// it may come back at commit.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(claim(f->store, id, 3, 1), SJE_OK);
+	row.id            = id;
+	row.state         = SUCCEEDED;
+	row.attempt       = 1;
+	row.lease_id      = 3;
+	row.finished_ms   = 500;
+	sje__job_expect e = { .state = RUNNING, .lease_id = 3 };
+	assert_int_equal(sje__store_update_job(f->store, &row, &e), SJE_OK);
+	sje__attempt_row a = {
+		.number = 1, .worker = "w1", .finished_ms = 500, .outcome = 5
+	};
+	assert_int_equal(sje__store_put_attempt(f->store, id, &a), SJE_OK);
+	assert_int_equal(sje__store_delete_job(f->store, "short"), SJE_OK);
+	assert_int_equal(n_attempts(f->store, id), 0);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	sje__job_row *got;
+	assert_int_equal(
+	    sje__store_get_job(f->store, "short", &got), SJE_ENOTFOUND);
+	assert_int_equal(n_attempts(f->store, id), 0);
+}
+
+static void
+test_a_refused_delete_job_leaves_the_transaction_usable(void **state)
+{
+	fixture      *f   = *state;
+	sje__job_row  one = min_row("running", "f", QUEUED);
+	sje__job_row  two = min_row("after", "f", QUEUED);
+	sje__fn_row   fn  = { .name = "f", .paused = true, .concurrency = 2 };
+	sje__fn_row  *fns = NULL;
+	size_t        n   = 0;
+	sje__job_row *got;
+	int64_t       id;
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	id = insert(f->store, &one);
+	assert_int_equal(claim(f->store, id, 1, 1), SJE_OK);
+	assert_int_equal(
+	    sje__store_delete_job(f->store, "running"), SJE_EPRECOND);
+	assert_int_equal(
+	    sje__store_delete_job(f->store, "nobody"), SJE_ENOTFOUND);
+	insert(f->store, &two);
+	assert_int_equal(sje__store_put_function(f->store, &fn), SJE_OK);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+
+	got = get(f->store, "running");
+	assert_int_equal(got->state, RUNNING);
+	assert_true(got->lease_id == 1);
+	sje__job_row_free(got);
+	assert_int_equal(n_attempts(f->store, id), 1);
+	sje__job_row_free(get(f->store, "after"));
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &fns, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(fns[0].name, "f");
+	assert_true(fns[0].paused);
+	sje__fn_rows_free(fns, n);
+}
+
+// ---- functions -------------------------------------------------------------
+
+// put_fn keeps the settings of function name.
+static void
+put_fn(sje__store *s, const char *name, bool paused, int64_t concurrency,
+    const char *rate, sje_time_ms updated_ms)
+{
+	sje__fn_row row = { .name = (char *) name,
+		.paused           = paused,
+		.concurrency      = concurrency,
+		.rate             = (char *) rate,
+		.updated_ms       = updated_ms };
+	assert_int_equal(sje__store_put_function(s, &row), SJE_OK);
+}
+
+// assert_fn checks one row of list_functions.
+static void
+assert_fn(const sje__fn_row *r, const char *name, bool paused,
+    int64_t concurrency, const char *rate, sje_time_ms updated_ms)
+{
+	assert_string_equal(r->name, name);
+	assert_int_equal(r->paused, paused);
+	assert_true(r->concurrency == concurrency);
+	assert_str_or_null(r->rate, rate);
+	assert_true(r->updated_ms == updated_ms);
+}
+
+static void
+test_put_function_replaces_the_settings_and_list_functions_reads_them_by_name(
+    void **state)
+{
+	fixture     *f    = *state;
+	sje__fn_row *rows = (sje__fn_row *) &rows;
+	size_t       n    = 99;
+
+	// None kept yet.
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 0);
+	assert_null(rows);
+
+	// Each setting's unset value is kept as such: -1 and NULL; 0 and ""
+	// (no limit) are values of their own.
+	put_fn(f->store, "resize", true, 4, "100/s", 1700000000123);
+	put_fn(f->store, "encode", false, -1, NULL, 2000);
+	put_fn(f->store, "zip", false, 0, "", 3000);
+	put_fn(f->store, "Zeta", true, INT64_MAX, "5/m", 4000);
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 4);
+	// By name, byte by byte (upper case before lower case).
+	assert_fn(&rows[0], "Zeta", true, INT64_MAX, "5/m", 4000);
+	assert_fn(&rows[1], "encode", false, -1, NULL, 2000);
+	assert_fn(&rows[2], "resize", true, 4, "100/s", 1700000000123);
+	assert_fn(&rows[3], "zip", false, 0, "", 3000);
+	sje__fn_rows_free(rows, n);
+
+	// A put replaces every setting of that function, and only its.
+	put_fn(f->store, "resize", false, -1, NULL, 5000);
+	put_fn(f->store, "encode", true, 8, "1/s", 6000);
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 4);
+	assert_fn(&rows[0], "Zeta", true, INT64_MAX, "5/m", 4000);
+	assert_fn(&rows[1], "encode", true, 8, "1/s", 6000);
+	assert_fn(&rows[2], "resize", false, -1, NULL, 5000);
+	assert_fn(&rows[3], "zip", false, 0, "", 3000);
+	sje__fn_rows_free(rows, n);
+}
+
+static void
+test_put_function_inside_a_transaction_is_undone_by_rollback(void **state)
+{
+	fixture     *f    = *state;
+	sje__fn_row *rows = NULL;
+	size_t       n    = 0;
+
+	put_fn(f->store, "kept", true, 1, "1/s", 100);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_fn(f->store, "kept", false, 9, NULL, 200);
+	put_fn(f->store, "new", true, 2, "2/s", 300);
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_fn(&rows[0], "kept", false, 9, NULL, 200);
+	assert_fn(&rows[1], "new", true, 2, "2/s", 300);
+	sje__fn_rows_free(rows, n);
+	sje__store_rollback(f->store);
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_fn(&rows[0], "kept", true, 1, "1/s", 100);
+	sje__fn_rows_free(rows, n);
+}
+
+static void
+test_function_settings_survive_reopening(void **state)
+{
+	fixture     *f    = *state;
+	sje__fn_row *rows = NULL;
+	size_t       n    = 0;
+
+	put_fn(f->store, "by-itself", true, 3, "10/s", 1700000000001);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_fn(f->store, "committed", false, 0, "", 1700000000002);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	reopen(f);
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_fn(&rows[0], "by-itself", true, 3, "10/s", 1700000000001);
+	assert_fn(&rows[1], "committed", false, 0, "", 1700000000002);
+	sje__fn_rows_free(rows, n);
+}
+
+static void
+test_a_reader_reads_the_function_settings_the_writer_committed(void **state)
+{
+	fixture     *f    = *state;
+	sje__store  *r    = NULL;
+	sje__fn_row *rows = NULL;
+	size_t       n    = 0;
+
+	if (backend == B_MEMORY) {
+		skip(); // no readers
+	}
+	put_fn(f->store, "seen", true, 5, "3/s", 700);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_fn(f->store, "unseen", false, 1, NULL, 800);
+	// The reader opens on the current schema and sees what is
+	// committed, not the writer's open transaction.
+	assert_int_equal(sje__store_open_reader(f->store, &r), SJE_OK);
+	assert_int_equal(sje__store_list_functions(r, &rows, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_fn(&rows[0], "seen", true, 5, "3/s", 700);
+	sje__fn_rows_free(rows, n);
+	// It cannot write.
+	sje__fn_row row = { .name = "x", .concurrency = -1 };
+	assert_int_not_equal(sje__store_put_function(r, &row), SJE_OK);
+	sje__store_close(r);
+	sje__store_rollback(f->store);
+}
+
+static void
+test_put_function_refuses_an_empty_name(void **state)
+{
+	fixture     *f    = *state;
+	sje__fn_row  row  = { .name = NULL, .paused = true, .concurrency = 1 };
+	sje__fn_row *rows = NULL;
+	size_t       n    = 99;
+
+	assert_int_equal(sje__store_put_function(f->store, &row), SJE_EINVAL);
+	row.name = "";
+	assert_int_equal(sje__store_put_function(f->store, &row), SJE_EINVAL);
+	// In a transaction too, which stays usable.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(sje__store_put_function(f->store, &row), SJE_EINVAL);
+	put_fn(f->store, "named", false, -1, NULL, 1);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(
+	    sje__store_list_functions(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_fn(&rows[0], "named", false, -1, NULL, 1);
+	sje__fn_rows_free(rows, n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1263,6 +1651,17 @@ main(int argc, char **argv)
 		T(test_events_are_listed_after_a_seq_filtered_and_pruned),
 		T(test_purge_deletes_only_jobs_finished_before_the_time),
 		T(test_purge_keeps_unfinished_jobs_and_takes_the_oldest_first),
+		T(test_delete_job_removes_a_finished_job_and_its_attempts),
+		T(test_delete_job_refuses_an_unfinished_job_and_changes_nothing),
+		T(test_delete_job_of_an_unknown_id_is_not_found),
+		T(test_delete_job_inside_a_transaction_is_undone_by_rollback),
+		T(test_delete_job_takes_the_attempts_written_earlier_in_its_transaction),
+		T(test_a_refused_delete_job_leaves_the_transaction_usable),
+		T(test_put_function_replaces_the_settings_and_list_functions_reads_them_by_name),
+		T(test_put_function_inside_a_transaction_is_undone_by_rollback),
+		T(test_function_settings_survive_reopening),
+		T(test_a_reader_reads_the_function_settings_the_writer_committed),
+		T(test_put_function_refuses_an_empty_name),
 	};
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
 		backend = B_SQLITE;

@@ -1,7 +1,8 @@
 // memstore.c — the memory backend of the job store (memstore.h).
 //
-// Design: the data is three arrays — jobs in id order, attempts, events
-// in seq order — searched linearly or by bisection; tests keep them small.
+// Design: the data is four arrays — jobs in id order, attempts, events
+// in seq order, functions' settings by name — searched linearly or by
+// bisection; tests keep them small.
 // A transaction is copy-on-begin: sje__store_begin keeps a deep copy of
 // the data, commit drops it, rollback puts it back (the event seq counter
 // with it). Simple and plainly right, which is what a reference backend
@@ -42,6 +43,8 @@ typedef struct mem_data {
 	size_t        n_att, cap_att;
 	mem_event    *ev; // in seq order
 	size_t        n_ev, cap_ev;
+	sje__fn_row  *fns; // by name (strcmp order); strings owned
+	size_t        n_fns, cap_fns;
 	int64_t       last_id;  // ids are never reused, as SQLite's rowid
 	uint64_t      last_seq; // the last event seq taken
 } mem_data;
@@ -91,7 +94,8 @@ mem_attempt_fini(sje__attempt_row *a)
 static bool
 mem_attempt_copy(sje__attempt_row *dst, const sje__attempt_row *src)
 {
-	*dst = *src;
+	*dst        = *src;
+	dst->worker = dst->error_type = dst->error_message = NULL;
 	if (!mem_dup(&dst->worker, src->worker) ||
 	    !mem_dup(&dst->error_type, src->error_type) ||
 	    !mem_dup(&dst->error_message, src->error_message)) {
@@ -120,7 +124,24 @@ mem_data_free(mem_data *d)
 	free(d->jobs);
 	free(d->att);
 	free(d->ev);
+	sje__fn_rows_free(d->fns, d->n_fns);
 	free(d);
+}
+
+// mem_fn_copy deep-copies src into dst; false (dst empty) on ENOMEM.
+static bool
+mem_fn_copy(sje__fn_row *dst, const sje__fn_row *src)
+{
+	*dst      = *src;
+	dst->name = dst->rate = NULL; // so that a failure frees only copies
+	if (!mem_dup(&dst->name, src->name) ||
+	    !mem_dup(&dst->rate, src->rate)) {
+		free(dst->name);
+		free(dst->rate);
+		memset(dst, 0, sizeof(*dst));
+		return false;
+	}
+	return true;
 }
 
 // mem_data_copy returns a deep copy of d, or NULL when out of memory.
@@ -138,12 +159,15 @@ mem_data_copy(const mem_data *d)
 	    (d->n_att > 0 &&
 	        (c->att = calloc(d->n_att, sizeof(*c->att))) == NULL) ||
 	    (d->n_ev > 0 &&
-	        (c->ev = calloc(d->n_ev, sizeof(*c->ev))) == NULL)) {
+	        (c->ev = calloc(d->n_ev, sizeof(*c->ev))) == NULL) ||
+	    (d->n_fns > 0 &&
+	        (c->fns = calloc(d->n_fns, sizeof(*c->fns))) == NULL)) {
 		goto fail;
 	}
 	c->cap_jobs = d->n_jobs;
 	c->cap_att  = d->n_att;
 	c->cap_ev   = d->n_ev;
+	c->cap_fns  = d->n_fns;
 	for (; c->n_jobs < d->n_jobs; c->n_jobs++) {
 		if (sje__job_row_copy(
 		        &c->jobs[c->n_jobs], &d->jobs[c->n_jobs]) != SJE_OK) {
@@ -168,6 +192,11 @@ mem_data_copy(const mem_data *d)
 			goto fail;
 		}
 		memcpy(f->data, e->data, e->len);
+	}
+	for (; c->n_fns < d->n_fns; c->n_fns++) {
+		if (!mem_fn_copy(&c->fns[c->n_fns], &d->fns[c->n_fns])) {
+			goto fail;
+		}
 	}
 	return c;
 fail:
@@ -718,6 +747,26 @@ mem_prune_events(sje__store *h, uint64_t upto)
 	return SJE_OK;
 }
 
+// mem_drop_job removes d->jobs[i] and the attempts of its job.
+static void
+mem_drop_job(mem_data *d, size_t i)
+{
+	int64_t id = d->jobs[i].id;
+	sje__job_row_fini(&d->jobs[i]);
+	memmove(&d->jobs[i], &d->jobs[i + 1],
+	    (d->n_jobs - i - 1) * sizeof(*d->jobs));
+	d->n_jobs--;
+	size_t w = 0;
+	for (size_t a = 0; a < d->n_att; a++) {
+		if (d->att[a].job_id == id) {
+			mem_attempt_fini(&d->att[a].a);
+		} else {
+			d->att[w++] = d->att[a];
+		}
+	}
+	d->n_att = w;
+}
+
 // mem_finished_before orders the indexes of purgeable jobs by finished_ms.
 typedef struct mem_purge {
 	sje_time_ms finished_ms;
@@ -757,23 +806,97 @@ mem_purge_finished(
 		c = limit;
 	}
 	for (size_t k = 0; k < c; k++) {
-		ptrdiff_t i = mem_find_id(d, v[k].id);
-		sje__job_row_fini(&d->jobs[i]);
-		memmove(&d->jobs[i], &d->jobs[i + 1],
-		    (d->n_jobs - (size_t) i - 1) * sizeof(*d->jobs));
-		d->n_jobs--;
-		size_t w = 0;
-		for (size_t a = 0; a < d->n_att; a++) {
-			if (d->att[a].job_id == v[k].id) {
-				mem_attempt_fini(&d->att[a].a);
-			} else {
-				d->att[w++] = d->att[a];
-			}
-		}
-		d->n_att = w;
+		mem_drop_job(d, (size_t) mem_find_id(d, v[k].id));
 	}
 	free(v);
 	*n = (uint32_t) c;
+	return SJE_OK;
+}
+
+static sje_err
+mem_delete_job(sje__store *h, const char *task_id)
+{
+	mem_data *d = mem_d(h);
+	ptrdiff_t i = mem_find_task(d, task_id);
+
+	if (i < 0) {
+		return SJE_ENOTFOUND; // also for a NULL task_id
+	}
+	if (!mem_terminal(d->jobs[i].state)) {
+		return SJE_EPRECOND;
+	}
+	mem_drop_job(d, (size_t) i);
+	return SJE_OK;
+}
+
+// mem_find_fn returns where name is in d->fns, or where it would go, and
+// whether it is there.
+static size_t
+mem_find_fn(const mem_data *d, const char *name, bool *found)
+{
+	size_t lo = 0, hi = d->n_fns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(d->fns[mid].name, name) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	*found = lo < d->n_fns && strcmp(d->fns[lo].name, name) == 0;
+	return lo;
+}
+
+static sje_err
+mem_put_function(sje__store *h, const sje__fn_row *row)
+{
+	mem_data   *d = mem_d(h);
+	sje__fn_row c;
+	bool        found;
+
+	if (row->name == NULL || row->name[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if (!mem_fn_copy(&c, row)) {
+		return SJE_ENOMEM;
+	}
+	size_t at = mem_find_fn(d, row->name, &found);
+	if (found) {
+		free(d->fns[at].name);
+		free(d->fns[at].rate);
+		d->fns[at] = c;
+		return SJE_OK;
+	}
+	if (!mem_grow(
+	        (void **) &d->fns, &d->cap_fns, d->n_fns, sizeof(*d->fns))) {
+		free(c.name);
+		free(c.rate);
+		return SJE_ENOMEM;
+	}
+	memmove(
+	    &d->fns[at + 1], &d->fns[at], (d->n_fns - at) * sizeof(*d->fns));
+	d->fns[at] = c;
+	d->n_fns++;
+	return SJE_OK;
+}
+
+static sje_err
+mem_list_functions(sje__store *h, sje__fn_row **rows, size_t *n)
+{
+	mem_data    *d = mem_d(h);
+	sje__fn_row *v = NULL;
+
+	if (d->n_fns > 0 && (v = calloc(d->n_fns, sizeof(*v))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	for (size_t i = 0; i < d->n_fns; i++) {
+		if (!mem_fn_copy(&v[i], &d->fns[i])) {
+			sje__fn_rows_free(v, i);
+			return SJE_ENOMEM;
+		}
+	}
+	*rows = v;
+	*n    = d->n_fns;
 	return SJE_OK;
 }
 
@@ -801,4 +924,7 @@ static const sje__store_ops mem_ops = {
 	.list_events    = mem_list_events,
 	.prune_events   = mem_prune_events,
 	.purge_finished = mem_purge_finished,
+	.delete_job     = mem_delete_job,
+	.put_function   = mem_put_function,
+	.list_functions = mem_list_functions,
 };
