@@ -289,6 +289,8 @@ static const config_key config_tasks_keys[] = {
 	CONFIG_SECTION_KEY("defaults", config_tasks_defaults_keys),
 	CONFIG_KEY("max_unserved_functions", CONFIG_U32, sje_config,
 	    tasks.max_unserved_functions, .def = "1000"),
+	CONFIG_KEY("unserved_warn_s", CONFIG_U32, sje_config,
+	    tasks.unserved_warn_s, .def = "60"),
 	{ .name   = "functions",
 	    .type = CONFIG_CUSTOM,
 	    .walk = config_walk_functions,

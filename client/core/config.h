@@ -145,6 +145,10 @@ struct sje_config {
 		// no worker serves and config does not name; a submit that
 		// would make one more is refused.
 		uint32_t max_unserved_functions;
+		// tasks.unserved_warn_s: 60. How long jobs of a function may
+		// wait with no live worker serving it before a warning (and
+		// the gauge sje_functions_waiting_for_workers); 0: never.
+		uint32_t unserved_warn_s;
 	} tasks;
 
 	sje_workflow *workflows;

@@ -22,26 +22,29 @@ typedef enum alert_metric {
 	M_SUCCEEDED,
 	M_FAILED,
 	M_FAILURE_RATE,
+	M_UNSERVED_WAITING,
 	M_COUNT
 } alert_metric;
 
 static const char *const alert_metric_names[M_COUNT] = {
-	[M_QUEUE_DEPTH]    = "queue_depth",
-	[M_RUNNING]        = "running",
-	[M_SCHEDULED]      = "scheduled",
-	[M_PENDING]        = "pending",
-	[M_WORKERS_ONLINE] = "workers_online",
-	[M_SLOTS]          = "slots",
-	[M_SLOTS_BUSY]     = "slots_busy",
-	[M_SLOTS_FREE]     = "slots_free",
-	[M_SUCCEEDED]      = "succeeded",
-	[M_FAILED]         = "failed",
-	[M_FAILURE_RATE]   = "failure_rate",
+	[M_QUEUE_DEPTH]      = "queue_depth",
+	[M_RUNNING]          = "running",
+	[M_SCHEDULED]        = "scheduled",
+	[M_PENDING]          = "pending",
+	[M_WORKERS_ONLINE]   = "workers_online",
+	[M_SLOTS]            = "slots",
+	[M_SLOTS_BUSY]       = "slots_busy",
+	[M_SLOTS_FREE]       = "slots_free",
+	[M_SUCCEEDED]        = "succeeded",
+	[M_FAILED]           = "failed",
+	[M_FAILURE_RATE]     = "failure_rate",
+	[M_UNSERVED_WAITING] = "functions_waiting_for_workers",
 };
 
 #define ALERT_METRICS_KNOWN                                                 \
 	"queue_depth, running, scheduled, pending, workers_online, slots, " \
-	"slots_busy, slots_free, succeeded, failed, failure_rate"
+	"slots_busy, slots_free, succeeded, failed, failure_rate, "         \
+	"functions_waiting_for_workers"
 
 typedef enum alert_op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ, OP_NE } alert_op;
 
@@ -296,16 +299,17 @@ sje__alerts_check(sje__alerts *a, const sje__alert_input *in,
 	if (a == NULL) {
 		return;
 	}
-	v[M_QUEUE_DEPTH]    = (double) in->queued;
-	v[M_RUNNING]        = (double) in->running;
-	v[M_SCHEDULED]      = (double) in->scheduled;
-	v[M_PENDING]        = (double) in->pending;
-	v[M_WORKERS_ONLINE] = (double) in->workers;
-	v[M_SLOTS]          = (double) in->slots;
-	v[M_SLOTS_BUSY]     = (double) in->slots_busy;
-	v[M_SLOTS_FREE]     = in->slots > in->slots_busy
-	        ? (double) (in->slots - in->slots_busy)
-	        : 0.0;
+	v[M_QUEUE_DEPTH]      = (double) in->queued;
+	v[M_RUNNING]          = (double) in->running;
+	v[M_SCHEDULED]        = (double) in->scheduled;
+	v[M_PENDING]          = (double) in->pending;
+	v[M_WORKERS_ONLINE]   = (double) in->workers;
+	v[M_SLOTS]            = (double) in->slots;
+	v[M_UNSERVED_WAITING] = (double) in->unserved_waiting;
+	v[M_SLOTS_BUSY]       = (double) in->slots_busy;
+	v[M_SLOTS_FREE]       = in->slots > in->slots_busy
+	          ? (double) (in->slots - in->slots_busy)
+	          : 0.0;
 	alerts_sample(a, in, now_ms, &v[M_SUCCEEDED], &v[M_FAILED]);
 	v[M_FAILURE_RATE] = v[M_SUCCEEDED] + v[M_FAILED] > 0
 	    ? v[M_FAILED] / (v[M_SUCCEEDED] + v[M_FAILED])

@@ -43,6 +43,9 @@ typedef struct sje__alert_input {
 	uint64_t slots_busy;
 	uint64_t succeeded_total; // since the server started
 	uint64_t failed_total;
+	// Functions with jobs queued that no live worker has served for
+	// tasks.unserved_warn_s.
+	uint64_t unserved_waiting;
 } sje__alert_input;
 
 // sje__alerts_fn is told of one change and the rule's notifier (config's

@@ -317,6 +317,11 @@ sje__metrics_render(const Sje__V1__StatsReply *st, char **out, size_t *len)
 	    "(bounded by tasks.max_unserved_functions).");
 	sje__buf_printf(&b, "sje_functions_unserved %" PRIu64 "\n",
 	    st->unserved_functions);
+	met_family(&b, "sje_functions_waiting_for_workers", "gauge",
+	    "Functions whose jobs have waited queued for "
+	    "tasks.unserved_warn_s with no live worker serving them.");
+	sje__buf_printf(&b, "sje_functions_waiting_for_workers %" PRIu64 "\n",
+	    st->functions_waiting_for_workers);
 	met_family(&b, "sje_submits_refused_unserved_total", "counter",
 	    "Submits refused by tasks.max_unserved_functions.");
 	sje__buf_printf(&b, "sje_submits_refused_unserved_total %" PRIu64 "\n",

@@ -31,6 +31,8 @@
 //                      insert)
 //   clients.c clients.h  the other Coordinator handlers: GetStatus, Wait,
 //                      Cancel, ListJobs, ListWorkers, ListEvents, Stats
+//   manage.c manage.h  the operator's handlers: Retry, DeleteJob,
+//                      Explain, ListFunctions, SetFunction (pause)
 //   workers.c workers.h  the WorkerHub handlers (GetChallenge,
 //                      RegisterWorker, Fetch, Heartbeat, reports) and
 //                      dispatch of ready jobs to held Fetch calls
@@ -42,8 +44,8 @@
 //                      switch, open and close (scheduler.h); its design
 //                      block describes the whole scheduler
 //
-// submit, clients, workers, timers and recover are siblings: none calls
-// another. Everything in these headers belongs to the scheduler thread
+// submit, clients, manage, workers, timers and recover are siblings: none
+// calls another. Everything in these headers belongs to the scheduler thread
 // unless said otherwise.
 #ifndef SJE_SERVER_SCHED_BASE_H
 #define SJE_SERVER_SCHED_BASE_H

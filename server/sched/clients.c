@@ -478,11 +478,12 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 		rc[r].count  = s->refused[r];
 		rcp[r]       = &rc[r];
 	}
-	reply.worker_refusals          = rcp;
-	reply.n_worker_refusals        = REFUSED_N;
-	reply.worker_sessions_replaced = s->sessions_replaced;
-	reply.unserved_functions       = s->n_unserved;
-	reply.unserved_refused         = s->unserved_refused;
+	reply.worker_refusals               = rcp;
+	reply.n_worker_refusals             = REFUSED_N;
+	reply.worker_sessions_replaced      = s->sessions_replaced;
+	reply.unserved_functions            = s->n_unserved;
+	reply.functions_waiting_for_workers = s->unserved_waiting;
+	reply.unserved_refused              = s->unserved_refused;
 	// Calls by method, in each service's order.
 	static const ProtobufCServiceDescriptor *const svcs[2] = {
 		&sje__v1__coordinator__descriptor,

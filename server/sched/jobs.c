@@ -37,6 +37,25 @@ sje__sched_set_state(sched_job *j, sje__job_row *row, int state)
 	sje__sched_count(j->fn, state);
 }
 
+// sje__sched_defaults works out the effective timeout and attempts of spec.
+void
+sje__sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
+    uint32_t *timeout_s, uint32_t *max_attempts)
+{
+	const sje_function_cfg *fc =
+	    sje_config_function(s->cfg, spec->function);
+	*timeout_s    = spec->timeout_s != 0      ? spec->timeout_s
+	       : fc != NULL && fc->timeout_s != 0 ? fc->timeout_s
+	                                          : s->cfg->tasks.timeout_s;
+	*max_attempts = spec->retry != NULL && spec->retry->max_attempts != 0
+	    ? spec->retry->max_attempts
+	    : fc != NULL && fc->has_retry ? fc->retry.max_attempts
+	                                  : s->cfg->tasks.retry.max_attempts;
+	if (*max_attempts == 0) {
+		*max_attempts = 1;
+	}
+}
+
 // sje__sched_attempt_end records how j's current attempt ended.
 void
 sje__sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,

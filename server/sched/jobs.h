@@ -10,6 +10,12 @@
 
 #include "store/job.h"
 
+// sje__sched_defaults works out the effective timeout of one attempt of
+// spec and how many attempts it has (its own, else its function's in
+// config, else the defaults; at least 1).
+void sje__sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
+    uint32_t *timeout_s, uint32_t *max_attempts);
+
 // sje__sched_set_state moves j (and its row, if given) to state, logging a bug
 // if the state machine does not allow it.
 void sje__sched_set_state(sched_job *j, sje__job_row *row, int state);

@@ -1,6 +1,7 @@
 // recover.c — memory rebuilt from the store at open (recover.h). The
-// store is the truth: every unfinished job becomes a sched_job again, on
-// the heap its state says; RUNNING jobs keep their leases for lease_s from
+// store is the truth: the functions get the settings kept for them (a
+// pause), every unfinished job becomes a sched_job again, on the heap its
+// state says; RUNNING jobs keep their leases for lease_s from
 // the restart; PENDING jobs are linked to their unfinished parents.
 // Crash-only: this is also what follows a fatal store error.
 #include "sched/recover.h"
@@ -22,33 +23,7 @@ static sje_err
 sched_recover_row(void *arg, const sje__job_row *row)
 {
 	sje__sched *s = arg;
-	sched_job  *j = calloc(1, sizeof(*j));
-	if (j == NULL || (j->task_id = sje__strdup(row->task_id)) == NULL) {
-		free(j);
-		return SJE_ENOMEM;
-	}
-	j->id = row->id;
-	j->fn = sje__sched_fn_get(s, row->function);
-	j->fn->n_jobs++;
-	j->state        = row->state;
-	j->priority     = row->priority;
-	j->attempt      = row->attempt;
-	j->max_attempts = row->max_attempts != 0 ? row->max_attempts : 1;
-	j->timeout_s    = row->timeout_s;
-	j->lease_id     = row->lease_id;
-	// The row's times are wall-clock ones: from here on they count on
-	// the monotonic clock, from what they are now.
-	j->ready_at_ms      = sje__sched_mono_of(s, row->ready_at_ms);
-	j->started_ms       = row->started_ms != 0
-	          ? sje__sched_mono_of(s, row->started_ms)
-	          : s->now_ms;
-	j->cancel_requested = row->cancel_requested;
-	j->heap_idx         = SIZE_MAX;
-	j->lease_idx        = SIZE_MAX;
-	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
-		sje__sched_job_free(j);
-		return SJE_ENOMEM;
-	}
+	sched_job  *j = sje__sched_job_of_row(s, row);
 	switch (j->state) {
 	case ST_SCHEDULED:
 		sje__sched_heap_push(&s->delayed, j);
@@ -169,11 +144,36 @@ sched_recover_links(sje__sched *s)
 	return err;
 }
 
+// sched_recover_functions gives every function the settings the store
+// keeps of it (pause; limits later).
+static sje_err
+sched_recover_functions(sje__sched *s)
+{
+	sje__fn_row *rows;
+	size_t       n;
+	sje_err      err = sje__store_list_functions(s->store, &rows, &n);
+	if (err != SJE_OK) {
+		return err;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sched_fn *f = sje__sched_fn_get(s, rows[i].name);
+		f->kept     = true;
+		f->paused   = rows[i].paused;
+		if (f->paused) {
+			SJE_INFO("function %s: paused, as before the restart",
+			    f->name);
+		}
+	}
+	sje__fn_rows_free(rows, n);
+	return SJE_OK;
+}
+
 sje_err
 sje__sched_recover(sje__sched *s)
 {
 	sje_err err;
-	if ((err = sje__store_scan_active(s->store, sched_recover_row, s)) !=
+	if ((err = sched_recover_functions(s)) != SJE_OK ||
+	    (err = sje__store_scan_active(s->store, sched_recover_row, s)) !=
 	        SJE_OK ||
 	    (err = sched_recover_links(s)) != SJE_OK) {
 		return err;

@@ -62,6 +62,7 @@
 
 #include "sched/base.h"
 #include "sched/clients.h"
+#include "sched/manage.h"
 #include "sched/recover.h"
 #include "sched/reply.h"
 #include "sched/state.h"
@@ -118,6 +119,21 @@ sched_handle(sje__sched *s, sje__call *call)
 			return;
 		case SJE__COORD_RUN_WORKFLOW:
 			sje__sched_run_workflow(s, call);
+			return;
+		case SJE__COORD_RETRY:
+			sje__sched_retry(s, call);
+			return;
+		case SJE__COORD_DELETE_JOB:
+			sje__sched_delete_job(s, call);
+			return;
+		case SJE__COORD_EXPLAIN:
+			sje__sched_explain(s, call);
+			return;
+		case SJE__COORD_LIST_FUNCTIONS:
+			sje__sched_list_functions(s, call);
+			return;
+		case SJE__COORD_SET_FUNCTION:
+			sje__sched_set_function(s, call);
 			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {

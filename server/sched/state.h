@@ -63,6 +63,7 @@ struct sched_job {
 	size_t        heap_idx;   // in fn->ready or s->delayed; SIZE_MAX: none
 	size_t        lease_idx;  // in s->lease_heap; SIZE_MAX: none
 	bool          cancel_requested;
+	bool          has_parents;  // its spec names parents (depends_on)
 	double        progress_pct; // last reported, to skip unchanged writes
 	uint32_t      progress_hash;
 	uint8_t *spec; // its packed spec when small (SCHED_SPEC_KEEP_BYTES)
@@ -86,7 +87,13 @@ struct sched_fn {
 	uint32_t   n_jobs;     // unfinished sched_jobs with this fn
 	uint32_t   n_workers;  // entries in live workers' fns naming it
 	bool       configured; // tasks.functions or a workflow step names it
-	size_t     stats_idx;  // scratch for Stats
+	bool       kept;   // an operator set something on it (in the store)
+	bool       paused; // nothing of it starts
+	// Since when jobs of it wait QUEUED with no live worker serving it
+	// (unserved_waits), and whether that was warned of.
+	bool       unserved_waits, unserved_warned;
+	sje_dur_ms unserved_since_ms;
+	size_t     stats_idx; // scratch for Stats
 	// Counters since the server started, for Stats.
 	uint64_t   submitted, succeeded, failed, cancelled, retried;
 	uint64_t   upstream_failed;
@@ -202,6 +209,7 @@ struct sje__sched {
 	size_t    n_unserved; // functions neither served nor configured
 	sched_fn  forgotten;  // counters of functions forgotten, summed
 	uint64_t  unserved_refused; // submits refused for the limit
+	uint64_t  unserved_waiting; // functions waiting past unserved_warn_s
 	sje__umap sessions;         // session -> sched_worker
 	sje__umap leases;           // lease_id -> RUNNING sched_job
 	uint64_t  refused[REFUSED_N];

@@ -7,6 +7,7 @@
 
 #include "sched/check.h"
 #include "sched/heap.h"
+#include "sched/jobs.h"
 #include "sched/reply.h"
 #include "sched/table.h"
 #include "sched/txn.h"
@@ -23,25 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-// sched_defaults works out the effective timeout and attempts of spec.
-static void
-sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
-    uint32_t *timeout_s, uint32_t *max_attempts)
-{
-	const sje_function_cfg *fc =
-	    sje_config_function(s->cfg, spec->function);
-	*timeout_s    = spec->timeout_s != 0      ? spec->timeout_s
-	       : fc != NULL && fc->timeout_s != 0 ? fc->timeout_s
-	                                          : s->cfg->tasks.timeout_s;
-	*max_attempts = spec->retry != NULL && spec->retry->max_attempts != 0
-	    ? spec->retry->max_attempts
-	    : fc != NULL && fc->has_retry ? fc->retry.max_attempts
-	                                  : s->cfg->tasks.retry.max_attempts;
-	if (*max_attempts == 0) {
-		*max_attempts = 1;
-	}
-}
 
 // submit_item is the scratch state of one job of a Submit.
 typedef struct submit_item {
@@ -370,7 +352,7 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	row.priority    = spec->priority;
 	row.created_ms  = s->now_unix_ms;
 	row.state       = it->state;
-	sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
+	sje__sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
 	if (spec->delay_s > 0) {
 		row.ready_at_ms =
 		    s->now_unix_ms + (sje_time_ms) spec->delay_s * 1000;
@@ -417,6 +399,7 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	j->priority     = row.priority;
 	j->max_attempts = row.max_attempts;
 	j->timeout_s    = row.timeout_s;
+	j->has_parents  = spec->n_depends_on > 0;
 	j->ready_at_ms  = spec->delay_s > 0
 	     ? s->now_ms + (sje_dur_ms) spec->delay_s * 1000
 	     : 0;

@@ -51,7 +51,8 @@ sje__sched_fn_sweep(sje__sched *s)
 	sched_fn *f = s->fns;
 	while (f != NULL) {
 		sched_fn *next = f->next;
-		if (f->n_jobs == 0 && f->n_workers == 0 && !f->configured) {
+		if (f->n_jobs == 0 && f->n_workers == 0 && !f->configured &&
+		    !f->kept) {
 			// Its counters go on in the forgotten functions'
 			// sum, so that totals never go down.
 			sched_fn *g = &s->forgotten;
@@ -101,6 +102,43 @@ sje__sched_count(sched_fn *f, int state)
 	default:
 		break;
 	}
+}
+
+sched_job *
+sje__sched_job_of_row(sje__sched *s, const sje__job_row *row)
+{
+	sched_job *j = sje__sched_xalloc(sizeof(*j));
+	j->id        = row->id;
+	j->task_id   = sje__sched_xstrdup(row->task_id);
+	j->fn        = sje__sched_fn_get(s, row->function);
+	j->fn->n_jobs++;
+	j->state        = row->state;
+	j->priority     = row->priority;
+	j->attempt      = row->attempt;
+	j->max_attempts = row->max_attempts != 0 ? row->max_attempts : 1;
+	j->timeout_s    = row->timeout_s;
+	j->lease_id     = row->lease_id;
+	// The row's times are wall-clock ones: from here on they count on
+	// the monotonic clock, from what they are now.
+	j->ready_at_ms      = sje__sched_mono_of(s, row->ready_at_ms);
+	j->started_ms       = row->started_ms != 0
+	          ? sje__sched_mono_of(s, row->started_ms)
+	          : s->now_ms;
+	j->cancel_requested = row->cancel_requested;
+	j->heap_idx         = SIZE_MAX;
+	j->lease_idx        = SIZE_MAX;
+	// A spec that does not unpack (it cannot: the store keeps what was
+	// checked) counts as naming parents, the careful side for DeleteJob.
+	Sje__V1__JobSpec *spec =
+	    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+	j->has_parents = spec == NULL || spec->n_depends_on > 0;
+	if (spec != NULL) {
+		sje__v1__job_spec__free_unpacked(spec, NULL);
+	}
+	if (sje__hmap_put(&s->jobs, j->task_id, j) != SJE_OK) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	return j;
 }
 
 sched_worker *

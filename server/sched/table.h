@@ -35,8 +35,8 @@ sched_fn *sje__sched_fn_get(sje__sched *s, const char *name);
 bool sje__sched_fn_unserved(const sched_fn *f);
 
 // sje__sched_fn_sweep forgets the functions that no unfinished job uses,
-// no worker serves and config does not name, with their counters. Call it
-// only between handlers.
+// no worker serves, config does not name and the store keeps no settings
+// of, with their counters. Call it only between handlers.
 void sje__sched_fn_sweep(sje__sched *s);
 
 // sje__sched_worker_find returns the worker registered as session, or
@@ -49,6 +49,12 @@ void sje__sched_worker_drop(sje__sched *s, sched_worker *w);
 
 // sje__sched_worker_free frees w and what it owns (nothing else).
 void sje__sched_worker_free(sched_worker *w);
+
+// sje__sched_job_of_row makes the sched_job of the unfinished job row and
+// files it in s->jobs under its task_id, on no heap (the caller puts it
+// where its state says) and linked to no parent. Its times are the row's,
+// on the monotonic clock; its lease is the row's id, not in s->leases.
+sched_job *sje__sched_job_of_row(sje__sched *s, const sje__job_row *row);
 
 // sje__sched_job_free frees j and what it owns (not its waiters' holds),
 // and lets go of its function.

@@ -18,6 +18,47 @@
 
 #include <string.h>
 
+// sched_unserved_check finds the functions whose jobs wait QUEUED with no
+// live worker serving them (paused ones aside): once that has lasted
+// tasks.unserved_warn_s, it is logged as a warning, once, and counted in
+// s->unserved_waiting (the gauge sje_functions_waiting_for_workers, and
+// the alert metric functions_waiting_for_workers) until a worker serves
+// the function or nothing of it waits.
+static void
+sched_unserved_check(sje__sched *s)
+{
+	sje_dur_ms warn_ms = (sje_dur_ms) s->cfg->tasks.unserved_warn_s * 1000;
+	s->unserved_waiting = 0;
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		if (f->ready.n == 0 || f->n_workers > 0 || f->paused) {
+			if (f->unserved_warned) {
+				SJE_INFO("function %s: %s", f->name,
+				    f->n_workers > 0
+				        ? "a live worker serves it again"
+				        : "no job of it waits now");
+			}
+			f->unserved_waits  = false;
+			f->unserved_warned = false;
+			continue;
+		}
+		if (!f->unserved_waits) {
+			f->unserved_waits    = true;
+			f->unserved_since_ms = s->now_ms;
+		}
+		sje_dur_ms waited = s->now_ms - f->unserved_since_ms;
+		if (warn_ms == 0 || waited < warn_ms) {
+			continue;
+		}
+		s->unserved_waiting++;
+		if (!f->unserved_warned) {
+			f->unserved_warned = true;
+			SJE_WARN("function %s: %zu job(s) queued and no live "
+			         "worker has served it for %lld s",
+			    f->name, f->ready.n, (long long) (waited / 1000));
+		}
+	}
+}
+
 // sched_tick expires leases and forgets workers long silent.
 static void
 sched_tick(sje__sched *s)
@@ -106,6 +147,7 @@ sched_tick(sje__sched *s)
 			pp = &w->next;
 		}
 	}
+	sched_unserved_check(s);
 	sje__sched_fn_sweep(s);
 }
 
@@ -163,6 +205,7 @@ sched_check_alerts(sje__sched *s)
 		in.succeeded_total += f->succeeded;
 		in.failed_total += f->failed;
 	}
+	in.unserved_waiting = s->unserved_waiting;
 	in.succeeded_total += s->forgotten.succeeded;
 	in.failed_total += s->forgotten.failed;
 	// The alert rules read the wall clock: an alert's at_ms is shown.

@@ -533,14 +533,15 @@ parents_pb_free(parents_pb *pp)
 	free(pp->v);
 }
 
-// sched_best pops the best ready job among w's functions, or NULL.
+// sched_best pops the best ready job among w's functions (not paused), or
+// NULL.
 static sched_job *
 sched_best(sje__sched *s, sched_worker *w)
 {
 	sched_fn *best = NULL;
 	for (size_t i = 0; i < w->n_fns; i++) {
 		sched_fn *f = w->fns[i];
-		if (f->ready.n == 0) {
+		if (f->ready.n == 0 || f->paused) {
 			continue;
 		}
 		if (best == NULL ||

@@ -338,6 +338,13 @@ sje__job_id_valid(const char *id)
 	return job_name_why(id, SJE_MAX_ID_BYTES, false) == NULL;
 }
 
+bool
+sje__job_function_valid(const char *name)
+{
+	return name != NULL &&
+	    job_name_why(name, SJE_MAX_FUNCTION_BYTES, false) == NULL;
+}
+
 // job_dep is a depends_on entry and its index, for the duplicate check.
 typedef struct job_dep {
 	const char *id;

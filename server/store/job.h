@@ -66,4 +66,8 @@ void sje__job_field(
 // [A-Za-z0-9_.:-] (a task_id, as submitted or generated).
 bool sje__job_id_valid(const char *id);
 
+// sje__job_function_valid is true when name is a valid function name (as
+// sje__job_spec_check judges a spec's function).
+bool sje__job_function_valid(const char *name);
+
 #endif // SJE_SERVER_JOB_H

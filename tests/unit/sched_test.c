@@ -1006,6 +1006,417 @@ test_a_wait_naming_an_unknown_job_is_refused_not_found_held_or_not(
 	assert_int_equal(((Sje__V1__WaitReply *) ok1->out)->n_jobs, 1);
 }
 
+// ---- operators: re-run, delete, pause, explain
+// ------------------------------
+
+// answered runs a round and returns c's status code.
+static int
+answered(fixture *f, tcall *c)
+{
+	round_now(f);
+	assert_true(c->answered);
+	return c->code;
+}
+
+static tcall *
+retry_call(fixture *f, const char *id, bool descendants)
+{
+	Sje__V1__RetryRequest req = SJE__V1__RETRY_REQUEST__INIT;
+	req.task_id               = (char *) id;
+	req.descendants           = descendants;
+	return post(f, coord, "Retry", &req.base);
+}
+
+static tcall *
+delete_call(fixture *f, const char *id)
+{
+	Sje__V1__DeleteJobRequest req = SJE__V1__DELETE_JOB_REQUEST__INIT;
+	req.task_id                   = (char *) id;
+	return post(f, coord, "DeleteJob", &req.base);
+}
+
+static const Sje__V1__ExplainReply *
+explain(fixture *f, const char *id)
+{
+	Sje__V1__ExplainRequest req = SJE__V1__EXPLAIN_REQUEST__INIT;
+	req.task_id                 = (char *) id;
+	return (const Sje__V1__ExplainReply *) ok(
+	    f, post(f, coord, "Explain", &req.base));
+}
+
+// has_reason is the reason of r with code, or NULL.
+static const Sje__V1__Reason *
+has_reason(const Sje__V1__ExplainReply *r, const char *code)
+{
+	for (size_t i = 0; i < r->n_reasons; i++) {
+		if (strcmp(r->reasons[i]->code, code) == 0) {
+			return r->reasons[i];
+		}
+	}
+	return NULL;
+}
+
+static const Sje__V1__FunctionInfo *
+set_pause(fixture *f, const char *fn, Sje__V1__PauseChange change)
+{
+	Sje__V1__SetFunctionRequest req = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+	req.name                        = (char *) fn;
+	req.pause                       = change;
+	return (const Sje__V1__FunctionInfo *) ok(
+	    f, post(f, coord, "SetFunction", &req.base));
+}
+
+// function_info is function fn as ListFunctions shows it, or NULL.
+static const Sje__V1__FunctionInfo *
+function_info(fixture *f, const char *fn)
+{
+	Sje__V1__ListFunctionsRequest req =
+	    SJE__V1__LIST_FUNCTIONS_REQUEST__INIT;
+	const Sje__V1__ListFunctionsReply *r =
+	    (const Sje__V1__ListFunctionsReply *) ok(
+	        f, post(f, coord, "ListFunctions", &req.base));
+	for (size_t i = 0; i < r->n_functions; i++) {
+		if (strcmp(r->functions[i]->name, fn) == 0) {
+			return r->functions[i];
+		}
+	}
+	return NULL;
+}
+
+// fail_once submits id with one attempt and fails it on worker w.
+static void
+fail_once(fixture *f, uint64_t w, const char *id)
+{
+	Sje__V1__RetryPolicy r = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s = spec(id);
+	r.max_attempts         = 1;
+	s.retry                = &r;
+	submit(f, &s, 1);
+	uint64_t l = take(f, w, id);
+	assert_int_equal(
+	    report(f, "Fail", w, id, l, "boom"), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, id), SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+}
+
+static void
+test_retry_runs_a_failed_job_again_as_a_new_attempt_with_its_history_kept(
+    void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	fail_once(f, w, "j1");
+
+	const Sje__V1__RetryReply *r =
+	    (const Sje__V1__RetryReply *) ok(f, retry_call(f, "j1", false));
+	assert_string_equal(r->task_id, "j1");
+	assert_int_equal(r->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(r->n_descendants, 0);
+	const Sje__V1__Job *j = status(f, "j1");
+	assert_int_equal(j->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_null(j->error);
+	assert_null(j->finished_at);
+	assert_int_equal(j->max_attempts, 2); // one more than it had run
+
+	const Sje__V1__Assignment *a = assigned(fetch(f, w, 1000));
+	assert_string_equal(a->task_id, "j1");
+	assert_int_equal(a->attempt, 2);
+	assert_int_equal(report(f, "Complete", w, "j1", a->lease_id, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	j = status(f, "j1");
+	assert_int_equal(j->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(j->n_attempts, 2);
+	assert_int_equal(
+	    j->attempts[0]->outcome, SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_int_equal(
+	    j->attempts[1]->outcome, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+}
+
+static void
+test_retry_with_descendants_reruns_a_failed_middle_step_and_what_it_failed(
+    void **state)
+{
+	fixture             *f   = *state;
+	Sje__V1__RetryPolicy one = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec s[4] = { spec("a"), spec("b"), spec("c"), spec("d") };
+	char            *da[] = { "a" };
+	char            *db[] = { "b" };
+	char            *dc[] = { "c" };
+	one.max_attempts      = 1;
+	s[1].retry            = &one;
+	s[1].depends_on       = da;
+	s[1].n_depends_on     = 1;
+	s[2].depends_on       = db;
+	s[2].n_depends_on     = 1;
+	s[3].depends_on       = dc;
+	s[3].n_depends_on     = 1;
+	submit(f, s, 4);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "a");
+	assert_int_equal(
+	    report(f, "Complete", w, "a", l, NULL), SJE__V1__STATUS_CODE__OK);
+	l = take(f, w, "b");
+	assert_int_equal(
+	    report(f, "Fail", w, "b", l, "boom"), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "d"), SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+
+	// b and, with it, the two it failed; a, which succeeded, stays.
+	const Sje__V1__RetryReply *r =
+	    (const Sje__V1__RetryReply *) ok(f, retry_call(f, "b", true));
+	assert_int_equal(r->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(r->n_descendants, 2);
+	assert_string_equal(r->descendants[0]->task_id, "c");
+	assert_int_equal(
+	    r->descendants[0]->state, SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	assert_string_equal(r->descendants[1]->task_id, "d");
+	assert_int_equal(
+	    state_of(f, "d"), SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	assert_int_equal(
+	    state_of(f, "a"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+
+	l = take(f, w, "b");
+	assert_int_equal(
+	    report(f, "Complete", w, "b", l, NULL), SJE__V1__STATUS_CODE__OK);
+	l = take(f, w, "c");
+	assert_int_equal(
+	    report(f, "Complete", w, "c", l, NULL), SJE__V1__STATUS_CODE__OK);
+	l = take(f, w, "d");
+	assert_int_equal(
+	    report(f, "Complete", w, "d", l, NULL), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "d"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+}
+
+static void
+test_retry_refuses_a_running_or_succeeded_job_a_failed_parent_and_an_unknown_id(
+    void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	submit_one(f, "run");
+	uint64_t l = take(f, w, "run");
+	tcall   *c = retry_call(f, "run", false);
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	assert_non_null(strstr(c->message, "RUNNING"));
+	assert_int_equal(report(f, "Complete", w, "run", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(answered(f, retry_call(f, "run", false)),
+	    SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	assert_int_equal(answered(f, retry_call(f, "nosuch", false)),
+	    SJE__V1__STATUS_CODE__NOT_FOUND);
+
+	// A child whose parent failed: re-run the parent, not the child.
+	Sje__V1__RetryPolicy one  = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s[2] = { spec("p"), spec("kid") };
+	char                *dp[] = { "p" };
+	one.max_attempts          = 1;
+	s[0].retry                = &one;
+	s[1].depends_on           = dp;
+	s[1].n_depends_on         = 1;
+	submit(f, s, 2);
+	l = take(f, w, "p");
+	assert_int_equal(
+	    report(f, "Fail", w, "p", l, "boom"), SJE__V1__STATUS_CODE__OK);
+	c = retry_call(f, "kid", false);
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	assert_non_null(strstr(c->message, "'p' is FAILED"));
+	assert_int_equal(
+	    state_of(f, "kid"), SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+}
+
+static void
+test_a_rerun_job_is_still_queued_after_a_restart(void **state)
+{
+	fixture *f = *state;
+	uint64_t w = worker(f, "w1");
+	fail_once(f, w, "j1");
+	ok(f, retry_call(f, "j1", false));
+	sched_stop(f);
+	sched_start(f);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	uint64_t w2 = worker(f, "w1");
+	take(f, w2, "j1");
+}
+
+static void
+test_delete_removes_a_finished_job_and_refuses_an_unfinished_one(void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1");
+	tcall *c = delete_call(f, "j1");
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	assert_non_null(strstr(c->message, "QUEUED"));
+	cancel(f, "j1");
+	const Sje__V1__DeleteJobReply *r =
+	    (const Sje__V1__DeleteJobReply *) ok(f, delete_call(f, "j1"));
+	assert_int_equal(r->deleted, 1);
+	Sje__V1__GetStatusRequest req = SJE__V1__GET_STATUS_REQUEST__INIT;
+	req.task_id                   = "j1";
+	assert_int_equal(answered(f, post(f, coord, "GetStatus", &req.base)),
+	    SJE__V1__STATUS_CODE__NOT_FOUND);
+	assert_int_equal(answered(f, delete_call(f, "j1")),
+	    SJE__V1__STATUS_CODE__NOT_FOUND);
+	// The id is free again.
+	submit_one(f, "j1");
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+}
+
+static void
+test_delete_refuses_a_parent_whose_child_has_not_started(void **state)
+{
+	fixture         *f     = *state;
+	Sje__V1__JobSpec s[3]  = { spec("p"), spec("q"), spec("kid") };
+	char            *dpq[] = { "p", "q" };
+	s[2].depends_on        = dpq;
+	s[2].n_depends_on      = 2;
+	submit(f, s, 3);
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "p");
+	assert_int_equal(
+	    report(f, "Complete", w, "p", l, NULL), SJE__V1__STATUS_CODE__OK);
+	tcall *c = delete_call(f, "p");
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__FAILED_PRECONDITION);
+	assert_non_null(strstr(c->message, "'kid'"));
+	assert_int_equal(
+	    state_of(f, "p"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+}
+
+static void
+test_a_paused_function_starts_nothing_until_resumed_even_across_a_restart(
+    void **state)
+{
+	fixture                     *f = *state;
+	const Sje__V1__FunctionInfo *fi =
+	    set_pause(f, "f", SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE);
+	assert_true(fi->paused);
+	submit_one(f, "j1"); // submits are still taken
+	uint64_t w = worker(f, "w1");
+	assert_false(fetch(f, w, 1000)->answered);
+	fi = function_info(f, "f");
+	assert_non_null(fi);
+	assert_true(fi->paused);
+	assert_int_equal(fi->queued, 1);
+	assert_int_equal(fi->n_workers, 1);
+	assert_string_equal(fi->workers[0], "w1");
+	assert_non_null(has_reason(explain(f, "j1"), "FUNCTION_PAUSED"));
+
+	sched_stop(f);
+	sched_start(f);
+	w           = worker(f, "w1");
+	tcall *held = fetch(f, w, 5000);
+	assert_false(held->answered);
+	assert_true(function_info(f, "f")->paused);
+
+	fi = set_pause(f, "f", SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME);
+	assert_false(fi->paused);
+	round_now(f);
+	assert_true(held->answered);
+	assert_string_equal(assigned(held)->task_id, "j1");
+}
+
+static void
+test_set_function_refuses_a_bad_name(void **state)
+{
+	fixture                    *f   = *state;
+	Sje__V1__SetFunctionRequest req = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+	req.name                        = "no spaces";
+	req.pause = SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE;
+	assert_int_equal(answered(f, post(f, coord, "SetFunction", &req.base)),
+	    SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+}
+
+static void
+test_explain_gives_the_reason_for_each_state(void **state)
+{
+	fixture         *f    = *state;
+	Sje__V1__JobSpec s[3] = { spec("p"), spec("kid"), spec("later") };
+	char            *dp[] = { "p" };
+	s[1].depends_on       = dp;
+	s[1].n_depends_on     = 1;
+	s[2].delay_s          = 60;
+	submit(f, s, 3);
+
+	// Nobody serves f yet.
+	const Sje__V1__ExplainReply *e = explain(f, "p");
+	assert_int_equal(e->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_non_null(has_reason(e, "NO_WORKER"));
+
+	e                        = explain(f, "kid");
+	const Sje__V1__Reason *r = has_reason(e, "WAITING_ON_PARENTS");
+	assert_non_null(r);
+	assert_int_equal(r->n_parents, 1);
+	assert_string_equal(r->parents[0]->task_id, "p");
+	assert_int_equal(
+	    r->parents[0]->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+
+	e = explain(f, "later");
+	r = has_reason(e, "SCHEDULED");
+	assert_non_null(r);
+	assert_non_null(r->until);
+	assert_int_equal(r->until->unix_ms, f->clock.unix_ms + 60000);
+
+	uint64_t w = worker(f, "w1");
+	submit_one(f, "q");
+	e = explain(f, "q"); // behind p, with a worker
+	r = has_reason(e, "WAITING_FOR_SLOT");
+	assert_non_null(r);
+	assert_int_equal(r->ahead, 1);
+
+	uint64_t l = take(f, w, "p");
+	advance(f, 500);
+	heartbeat(f, w, "p", l);
+	e = explain(f, "p");
+	r = has_reason(e, "LEASED");
+	assert_non_null(r);
+	assert_string_equal(r->worker, "w1");
+	assert_int_equal(r->attempt, 1);
+	assert_non_null(r->last_heartbeat);
+	assert_int_equal(r->last_heartbeat->unix_ms, f->clock.unix_ms);
+
+	assert_int_equal(
+	    report(f, "Complete", w, "p", l, NULL), SJE__V1__STATUS_CODE__OK);
+	e = explain(f, "p");
+	assert_non_null(has_reason(e, "FINISHED"));
+	assert_null(has_reason(e, "CAN_RETRY"));
+	Sje__V1__ExplainRequest nosuch = SJE__V1__EXPLAIN_REQUEST__INIT;
+	nosuch.task_id                 = "nosuch";
+	assert_int_equal(answered(f, post(f, coord, "Explain", &nosuch.base)),
+	    SJE__V1__STATUS_CODE__NOT_FOUND);
+}
+
+static uint64_t
+waiting_for_workers(fixture *f)
+{
+	round_now(f);
+	Sje__V1__StatsRequest      req = SJE__V1__STATS_REQUEST__INIT;
+	const Sje__V1__StatsReply *r   = (const Sje__V1__StatsReply *) ok(
+	      f, post(f, coord, "Stats", &req.base));
+	return r->functions_waiting_for_workers;
+}
+
+static void
+test_jobs_no_live_worker_serves_for_unserved_warn_s_are_counted_until_served(
+    void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1"); // function f: nobody serves it yet
+	advance(f, TICK_MS);
+	assert_int_equal(waiting_for_workers(f), 0);
+	advance(f, (sje_dur_ms) f->cfg->tasks.unserved_warn_s * 1000);
+	assert_int_equal(waiting_for_workers(f), 1);
+	uint64_t w = worker(f, "w1");
+	advance(f, TICK_MS);
+	assert_int_equal(waiting_for_workers(f), 0);
+	take(f, w, "j1");
+}
+
 int
 main(void)
 {
@@ -1071,6 +1482,35 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_wait_naming_an_unknown_job_is_refused_not_found_held_or_not,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retry_runs_a_failed_job_again_as_a_new_attempt_with_its_history_kept,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retry_with_descendants_reruns_a_failed_middle_step_and_what_it_failed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_retry_refuses_a_running_or_succeeded_job_a_failed_parent_and_an_unknown_id,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_rerun_job_is_still_queued_after_a_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_delete_removes_a_finished_job_and_refuses_an_unfinished_one,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_delete_refuses_a_parent_whose_child_has_not_started,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_paused_function_starts_nothing_until_resumed_even_across_a_restart,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_set_function_refuses_a_bad_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_explain_gives_the_reason_for_each_state, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_jobs_no_live_worker_serves_for_unserved_warn_s_are_counted_until_served,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3026,7 +3026,7 @@ const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor =
   (ProtobufCMessageInit) sje__v1__reason_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[12] =
+static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[13] =
 {
   {
     "functions",
@@ -3172,11 +3172,24 @@ static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[12
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "functions_waiting_for_workers",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__StatsReply, functions_waiting_for_workers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
   11,   /* field[11] = calls */
   4,   /* field[4] = event_seq */
   0,   /* field[0] = functions */
+  12,   /* field[12] = functions_waiting_for_workers */
   6,   /* field[6] = pending */
   5,   /* field[5] = started_at */
   9,   /* field[9] = unserved_functions */
@@ -3190,7 +3203,7 @@ static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__stats_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
 {
@@ -3200,7 +3213,7 @@ const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
   "Sje__V1__StatsReply",
   "sje.v1",
   sizeof(Sje__V1__StatsReply),
-  12,
+  13,
   sje__v1__stats_reply__field_descriptors,
   sje__v1__stats_reply__field_indices_by_name,
   1,  sje__v1__stats_reply__number_ranges,

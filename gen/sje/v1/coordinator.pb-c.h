@@ -517,10 +517,15 @@ struct  Sje__V1__StatsReply
    */
   size_t n_calls;
   Sje__V1__MethodCount **calls;
+  /*
+   * Functions whose jobs have waited QUEUED for tasks.unserved_warn_s
+   * with no live worker serving them, now.
+   */
+  uint64_t functions_waiting_for_workers;
 };
 #define SJE__V1__STATS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__stats_reply__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0, 0,NULL }
+    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0, 0,NULL, 0 }
 
 
 struct  Sje__V1__MethodCount
