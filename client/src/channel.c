@@ -654,3 +654,47 @@ sje_client_list_workers(
 	Sje__V1__ListWorkersRequest req = SJE__V1__LIST_WORKERS_REQUEST__INIT;
 	return COORD_CALL(c, SJE__COORD_LIST_WORKERS, &req, out, 0, st);
 }
+
+sje_err
+sje_client_retry(sje_client *c, const char *task_id, bool descendants,
+    Sje__V1__RetryReply **out, sje_status *st)
+{
+	Sje__V1__RetryRequest req = SJE__V1__RETRY_REQUEST__INIT;
+	req.task_id               = (char *) task_id;
+	req.descendants           = descendants;
+	return COORD_CALL(c, SJE__COORD_RETRY, &req, out, 0, st);
+}
+
+sje_err
+sje_client_delete_job(sje_client *c, const char *task_id,
+    Sje__V1__DeleteJobReply **out, sje_status *st)
+{
+	Sje__V1__DeleteJobRequest req = SJE__V1__DELETE_JOB_REQUEST__INIT;
+	req.task_id                   = (char *) task_id;
+	return COORD_CALL(c, SJE__COORD_DELETE_JOB, &req, out, 0, st);
+}
+
+sje_err
+sje_client_explain(sje_client *c, const char *task_id,
+    Sje__V1__ExplainReply **out, sje_status *st)
+{
+	Sje__V1__ExplainRequest req = SJE__V1__EXPLAIN_REQUEST__INIT;
+	req.task_id                 = (char *) task_id;
+	return COORD_CALL(c, SJE__COORD_EXPLAIN, &req, out, 0, st);
+}
+
+sje_err
+sje_client_list_functions(
+    sje_client *c, Sje__V1__ListFunctionsReply **out, sje_status *st)
+{
+	Sje__V1__ListFunctionsRequest req =
+	    SJE__V1__LIST_FUNCTIONS_REQUEST__INIT;
+	return COORD_CALL(c, SJE__COORD_LIST_FUNCTIONS, &req, out, 0, st);
+}
+
+sje_err
+sje_client_set_function(sje_client *c, const Sje__V1__SetFunctionRequest *req,
+    Sje__V1__FunctionInfo **out, sje_status *st)
+{
+	return COORD_CALL(c, SJE__COORD_SET_FUNCTION, req, out, 0, st);
+}

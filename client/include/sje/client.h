@@ -140,6 +140,46 @@ SJE_API sje_err sje_client_list_events(sje_client *c,
 SJE_API sje_err sje_client_list_workers(
     sje_client *c, Sje__V1__ListWorkersReply **out, sje_status *st);
 
+// sje_client_retry re-runs task_id, a job that ended FAILED, CANCELLED or
+// UPSTREAM_FAILED, under the same id: a new attempt, its history kept.
+// With descendants, its UPSTREAM_FAILED descendants are re-run too and
+// listed in (*out)->descendants, parents first. Errors: SJE_ENOTFOUND
+// for an unknown id, SJE_EPRECOND when the job is in another state.
+// Results and ownership as sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_retry(sje_client *c, const char *task_id,
+    bool descendants, Sje__V1__RetryReply **out, sje_status *st);
+
+// sje_client_delete_job deletes task_id, a finished job, from the
+// coordinator's store; (*out)->deleted counts the jobs deleted. Errors:
+// SJE_ENOTFOUND for an unknown id, SJE_EPRECOND when it has not finished.
+// Results and ownership as sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_delete_job(sje_client *c, const char *task_id,
+    Sje__V1__DeleteJobReply **out, sje_status *st);
+
+// sje_client_explain says why task_id is where it is: its state and one
+// Reason per cause (WAITING_ON_PARENTS with the unfinished parents,
+// SCHEDULED, FUNCTION_PAUSED, NO_WORKER, LEASED, FINISHED, ...). Errors:
+// SJE_ENOTFOUND for an unknown id. Results and ownership as
+// sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_explain(sje_client *c, const char *task_id,
+    Sje__V1__ExplainReply **out, sje_status *st);
+
+// sje_client_list_functions lists the functions the coordinator knows, by
+// name: their jobs queued, running, scheduled and pending now, whether
+// they are paused, their limits and the live workers that serve them.
+// Results and ownership as sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_list_functions(
+    sje_client *c, Sje__V1__ListFunctionsReply **out, sje_status *st);
+
+// sje_client_set_function changes what req sets on function req->name
+// (req->pause: pause it, so that none of its jobs starts, or resume it);
+// the coordinator keeps the change across restarts. *out is the function
+// as sje_client_list_functions shows it afterwards. req is borrowed for
+// the call. Results and ownership as sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_set_function(sje_client *c,
+    const Sje__V1__SetFunctionRequest *req, Sje__V1__FunctionInfo **out,
+    sje_status *st);
+
 // sje_job_state_name returns "QUEUED" for SJE__V1__JOB_STATE__QUEUED, etc.
 SJE_API const char *sje_job_state_name(int state);
 
