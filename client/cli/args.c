@@ -28,27 +28,28 @@ static const struct opt_def {
 	const char *name;
 	bool        takes_value;
 } opt_defs[OPT__COUNT] = {
-	[OPT_CONFIG]   = { "config", true },
-	[OPT_SERVER]   = { "server", true },
-	[OPT_EVENTS]   = { "events", true },
-	[OPT_API_KEY]  = { "api-key", true },
-	[OPT_TOKEN]    = { "token", true },
-	[OPT_JSON]     = { "json", false },
-	[OPT_HELP]     = { "help", false },
-	[OPT_VERSION]  = { "version", false },
-	[OPT_PARAMS]   = { "params", true },
-	[OPT_ID]       = { "id", true },
-	[OPT_AFTER]    = { "after", true },
-	[OPT_PRIORITY] = { "priority", true },
-	[OPT_TIMEOUT]  = { "timeout", true },
-	[OPT_RETRIES]  = { "retries", true },
-	[OPT_DELAY]    = { "delay", true },
-	[OPT_WAIT]     = { "wait", false },
-	[OPT_STATE]    = { "state", true },
-	[OPT_FUNCTION] = { "function", true },
-	[OPT_LIMIT]    = { "limit", true },
-	[OPT_CURSOR]   = { "cursor", true },
-	[OPT_STREAM]   = { "stream", false },
+	[OPT_CONFIG]      = { "config", true },
+	[OPT_SERVER]      = { "server", true },
+	[OPT_EVENTS]      = { "events", true },
+	[OPT_API_KEY]     = { "api-key", true },
+	[OPT_TOKEN]       = { "token", true },
+	[OPT_JSON]        = { "json", false },
+	[OPT_HELP]        = { "help", false },
+	[OPT_VERSION]     = { "version", false },
+	[OPT_PARAMS]      = { "params", true },
+	[OPT_ID]          = { "id", true },
+	[OPT_AFTER]       = { "after", true },
+	[OPT_PRIORITY]    = { "priority", true },
+	[OPT_TIMEOUT]     = { "timeout", true },
+	[OPT_RETRIES]     = { "retries", true },
+	[OPT_DELAY]       = { "delay", true },
+	[OPT_WAIT]        = { "wait", false },
+	[OPT_STATE]       = { "state", true },
+	[OPT_FUNCTION]    = { "function", true },
+	[OPT_LIMIT]       = { "limit", true },
+	[OPT_CURSOR]      = { "cursor", true },
+	[OPT_STREAM]      = { "stream", false },
+	[OPT_DESCENDANTS] = { "descendants", false },
 };
 
 static const sje__command commands[] = {
@@ -84,6 +85,21 @@ static const sje__command commands[] = {
 	    "workflow NAME [--params JSON|@FILE] [--id RUN_ID] [--wait]",
 	    "run a workflow defined in the server's config; `status RUN_ID` "
 	    "shows its steps" },
+	{ "retry", sje__cmd_retry, 1, 1, BIT(OPT_DESCENDANTS),
+	    "retry ID [--descendants]",
+	    "re-run a job that did not succeed; --descendants: its "
+	    "UPSTREAM_FAILED ones too" },
+	{ "delete", sje__cmd_delete, 1, 1, 0, "delete ID",
+	    "delete a finished job" },
+	{ "explain", sje__cmd_explain, 1, 1, 0, "explain ID",
+	    "say why a job is where it is" },
+	{ "functions", sje__cmd_functions, 0, 0, 0, "functions",
+	    "list the functions: jobs queued and running, paused, limits, "
+	    "workers" },
+	{ "pause", sje__cmd_pause, 1, 1, 0, "pause FUNCTION",
+	    "start no new job of a function (submits are still accepted)" },
+	{ "resume", sje__cmd_resume, 1, 1, 0, "resume FUNCTION",
+	    "start the jobs of a paused function again" },
 	{ "help", sje__cmd_help, 0, 1, 0, "help [COMMAND]", "show this help" },
 };
 
@@ -388,6 +404,9 @@ sje__args_help(FILE *f, const sje__command *cmd)
 	    "is the job's\ntimeout; --retries N allows N retries after a "
 	    "failed attempt; --after lists\nparent task ids; --delay S "
 	    "keeps the job SCHEDULED S seconds first.\n"
+	    "\nretry takes a FAILED, CANCELLED or UPSTREAM_FAILED job, "
+	    "delete a finished one;\nthe server refuses others (exit 1). "
+	    "pause and resume last across restarts\nof the server.\n"
 	    "\nExit status: 0 success; 1 the job did not succeed, or the "
 	    "server refused the\nrequest; 2 usage error; 3 cannot reach or "
 	    "authenticate to the server;\n4 not found.\n",

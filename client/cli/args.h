@@ -47,6 +47,7 @@ typedef enum opt_id {
 	OPT_LIMIT,
 	OPT_CURSOR,
 	OPT_STREAM,
+	OPT_DESCENDANTS,
 	OPT__COUNT
 } opt_id;
 

@@ -5,6 +5,7 @@
 //   commands_jobs.c      submit, status, cancel, list, wait, workers
 //   commands_workflow.c  workflow, and the steps of a run for status
 //   commands_watch.c     watch
+//   commands_ops.c       retry, delete, explain, functions, pause, resume
 #ifndef SJE_CLI_COMMANDS_H
 #define SJE_CLI_COMMANDS_H
 
@@ -18,6 +19,12 @@ int sje__cmd_wait(sje__cli *c, const sje__args *a);
 int sje__cmd_workers(sje__cli *c, const sje__args *a);
 int sje__cmd_workflow(sje__cli *c, const sje__args *a);
 int sje__cmd_watch(sje__cli *c, const sje__args *a);
+int sje__cmd_retry(sje__cli *c, const sje__args *a);
+int sje__cmd_delete(sje__cli *c, const sje__args *a);
+int sje__cmd_explain(sje__cli *c, const sje__args *a);
+int sje__cmd_functions(sje__cli *c, const sje__args *a);
+int sje__cmd_pause(sje__cli *c, const sje__args *a);
+int sje__cmd_resume(sje__cli *c, const sje__args *a);
 
 // sje__workflow_print_run shows every step of workflow run id: a table,
 // or {"workflow_id", "steps": [job, ...]} with --json, and returns CLI_OK

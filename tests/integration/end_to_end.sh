@@ -104,4 +104,64 @@ t_eq "an unknown command exits 2" 2 "$rc"
 t_eq "an unreachable server exits 3" 3 "$rc"
 set -e
 
+# The operator's commands (retry, delete, explain, functions, pause,
+# resume): a bad command line is refused before anything is sent.
+# (ops_cli.sh tries them against the server.)
+t_usage() { # DESCRIPTION MESSAGE ARGS...: exit 2, MESSAGE on stderr
+	local what=$1 msg=$2 rc=0
+	shift 2
+	sje "$@" >"$T_DIR/out" 2>"$T_DIR/err" || rc=$?
+	t_eq "$what exits 2" 2 "$rc"
+	t_check "$what says: $msg" grep -qF -- "$msg" "$T_DIR/err"
+	t_check "$what prints nothing on stdout" test ! -s "$T_DIR/out"
+}
+t_usage "retry without an ID" \
+    "missing argument (usage: sje-client retry ID [--descendants])" retry
+t_usage "retry with two IDs" "unexpected argument 'b'" retry a b
+t_usage "retry with an unknown flag" "unknown option '--force'" \
+    retry a --force
+t_usage "retry --descendants with a value" \
+    "option '--descendants' takes no value" retry a --descendants=yes
+t_usage "--descendants before the command" \
+    "option '--descendants' goes after a command" --descendants retry a
+t_usage "retry of an empty ID" "ID must not be empty" retry ''
+t_usage "delete without an ID" \
+    "missing argument (usage: sje-client delete ID)" delete
+t_usage "delete with --descendants" \
+    "'delete' has no option '--descendants'" delete a --descendants
+t_usage "delete with two IDs" "unexpected argument 'b'" delete a b
+t_usage "explain without an ID" \
+    "missing argument (usage: sje-client explain ID)" explain
+t_usage "explain with an unknown flag" "unknown option '--why'" \
+    explain a --why
+t_usage "functions with an argument" "unexpected argument 'echo'" \
+    functions echo
+t_usage "pause without a FUNCTION" \
+    "missing argument (usage: sje-client pause FUNCTION)" pause
+t_usage "pause of an empty FUNCTION" "FUNCTION must not be empty" pause ''
+t_usage "resume with two functions" "unexpected argument 'b'" resume a b
+t_eq "help retry names --descendants" \
+    "Usage: sje-client [global options] retry ID [--descendants]" \
+    "$(sje help retry | head -n 1)"
+
+# ... and a server that cannot be reached exits 3 (each waits for the
+# call's 10 s timeout: all at once).
+unreach=("retry x" "retry x --descendants" "delete x" "explain x" \
+    functions "pause echo" "resume echo")
+pids=()
+for i in "${!unreach[@]}"; do
+	# shellcheck disable=SC2086 # the words of the command line
+	"$SJE_BIN/sje-client" --server tcp://127.0.0.1:1 ${unreach[$i]} \
+	    >/dev/null 2>"$T_DIR/unreach.$i" &
+	pids+=($!)
+done
+for i in "${!unreach[@]}"; do
+	rc=0
+	wait "${pids[$i]}" || rc=$?
+	t_eq "${unreach[$i]} of an unreachable server exits 3" 3 "$rc"
+	t_check "${unreach[$i]} of an unreachable server says so" \
+	    grep -q '^error: cannot reach the server at tcp://127.0.0.1:1' \
+	    "$T_DIR/unreach.$i"
+done
+
 t_done

@@ -1,0 +1,318 @@
+// commands_ops.c — the sje-client commands of an operator: retry, delete,
+// explain, functions, pause and resume.
+//
+// Each is one call (Retry, DeleteJob, Explain, ListFunctions,
+// SetFunction). Refusals come back from the server and are reported as
+// every command reports them (sje__cli_call_failed): an unknown id or
+// function exits 4, a job in the wrong state (FAILED_PRECONDITION) 1.
+//
+// --json prints the reply as REST answers it: retry without the `created`
+// key of each descendant (as POST /submit drops it), explain with only
+// the figures that fit each reason (GET /jobs/{id}/explain), functions
+// with `concurrency` and `rate` null when no limit is set (GET
+// /functions).
+#include "commands.h"
+
+#include "print.h"
+
+#include "jobstate.h"
+#include "pbjson.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ops_nonempty reports an empty positional argument (what names it) as a
+// usage error; CLI_OK otherwise.
+static int
+ops_nonempty(const char *what, const char *arg)
+{
+	if (arg[0] == '\0') {
+		return sje__args_usage_error("%s must not be empty", what);
+	}
+	return CLI_OK;
+}
+
+// ops_client checks the positional argument, then opens the connection.
+static int
+ops_client(sje__cli *c, const char *what, const char *arg)
+{
+	int rc = ops_nonempty(what, arg);
+	return rc != CLI_OK ? rc : sje__cli_client(c);
+}
+
+int
+sje__cmd_retry(sje__cli *c, const sje__args *a)
+{
+	int rc = ops_client(c, "ID", a->pos[0]);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	bool                 desc = a->val[OPT_DESCENDANTS] != NULL;
+	Sje__V1__RetryReply *rep  = NULL;
+	sje_status           st   = { 0 };
+	sje_err rv = sje_client_retry(c->client, a->pos[0], desc, &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	if (c->json) {
+		json_t *j = sje__pb_to_json(&rep->base);
+		json_t *d = json_object_get(j, "descendants");
+		for (size_t i = 0; i < json_array_size(d); i++) {
+			json_object_del(json_array_get(d, i), "created");
+		}
+		rc = sje__print_doc(c->tty, j);
+	} else {
+		printf("%s  %s  (re-run)\n", sje__print_text(rep->task_id),
+		    sje_job_state_name(rep->state));
+		for (size_t i = 0; i < rep->n_descendants; i++) {
+			printf("%s  %s  (re-run)\n",
+			    sje__print_text(rep->descendants[i]->task_id),
+			    sje_job_state_name(rep->descendants[i]->state));
+		}
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+int
+sje__cmd_delete(sje__cli *c, const sje__args *a)
+{
+	int rc = ops_client(c, "ID", a->pos[0]);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	Sje__V1__DeleteJobReply *rep = NULL;
+	sje_status               st  = { 0 };
+	sje_err rv = sje_client_delete_job(c->client, a->pos[0], &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	if (c->json) {
+		rc = sje__print_msg(c->tty, &rep->base);
+	} else if (rep->deleted > 0) {
+		printf("deleted %s\n", sje__print_text(a->pos[0]));
+	} else {
+		printf("nothing deleted\n");
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+// ops_json_unset is true for the values a reason leaves unset: null, 0,
+// "", false and [].
+static bool
+ops_json_unset(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+	case JSON_FALSE:
+		return true;
+	case JSON_INTEGER:
+		return json_integer_value(v) == 0;
+	case JSON_REAL:
+		return json_real_value(v) == 0.0;
+	case JSON_STRING:
+		return json_string_length(v) == 0;
+	case JSON_ARRAY:
+		return json_array_size(v) == 0;
+	default:
+		return false;
+	}
+}
+
+int
+sje__cmd_explain(sje__cli *c, const sje__args *a)
+{
+	int rc = ops_client(c, "ID", a->pos[0]);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	Sje__V1__ExplainReply *rep = NULL;
+	sje_status             st  = { 0 };
+	sje_err rv = sje_client_explain(c->client, a->pos[0], &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	if (c->json) {
+		// Each reason: its code and message, and of the rest only
+		// what the server set.
+		json_t *j  = sje__pb_to_json(&rep->base);
+		json_t *rs = json_object_get(j, "reasons");
+		for (size_t i = 0; i < json_array_size(rs); i++) {
+			json_t     *r = json_array_get(rs, i);
+			const char *key;
+			json_t     *v;
+			void       *tmp;
+			json_object_foreach_safe(r, tmp, key, v)
+			{
+				if (strcmp(key, "code") != 0 &&
+				    strcmp(key, "message") != 0 &&
+				    ops_json_unset(v)) {
+					json_object_del(r, key);
+				}
+			}
+		}
+		rc = sje__print_doc(c->tty, j);
+	} else {
+		printf("%s  %s\n", sje__print_text(rep->task_id),
+		    sje_job_state_name(rep->state));
+		for (size_t i = 0; i < rep->n_reasons; i++) {
+			const Sje__V1__Reason *r = rep->reasons[i];
+			if (r->message[0] != '\0') {
+				printf("  %s: %s\n", sje__print_text(r->code),
+				    sje__print_text(r->message));
+			} else {
+				printf("  %s\n", sje__print_text(r->code));
+			}
+			// Only WAITING_ON_PARENTS names parents.
+			for (size_t k = 0; k < r->n_parents; k++) {
+				printf("    %s  %s\n",
+				    sje__print_text(r->parents[k]->task_id),
+				    sje_job_state_name(r->parents[k]->state));
+			}
+		}
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+// ops_function_json renders f as GET /functions does: concurrency null
+// when there is no limit (0), rate null when there is none (""). NULL
+// when out of memory.
+static json_t *
+ops_function_json(const Sje__V1__FunctionInfo *f)
+{
+	json_t *j = sje__pb_to_json(&f->base);
+	if (j != NULL && f->concurrency == 0) {
+		json_object_set_new(j, "concurrency", json_null());
+	}
+	if (j != NULL && f->rate[0] == '\0') {
+		json_object_set_new(j, "rate", json_null());
+	}
+	return j;
+}
+
+// ops_function_header starts a table of functions (7 columns).
+static void
+ops_function_header(sje__table *t)
+{
+	sje__table_row(t, "NAME", "QUEUED", "RUNNING", "PAUSED", "CONCURRENCY",
+	    "RATE", "WORKERS");
+}
+
+// ops_function_row adds f to a table of functions.
+static void
+ops_function_row(sje__table *t, const Sje__V1__FunctionInfo *f)
+{
+	char queued[32], running[32], conc[16];
+	sje__snprintf(queued, sizeof(queued), "%" PRIu64, f->queued);
+	sje__snprintf(running, sizeof(running), "%" PRIu64, f->running);
+	if (f->concurrency > 0) {
+		sje__snprintf(conc, sizeof(conc), "%" PRIu32, f->concurrency);
+	} else {
+		sje__snprintf(conc, sizeof(conc), "-");
+	}
+	// The workers, comma-separated.
+	sje__buf b = { 0 };
+	for (size_t k = 0; k < f->n_workers; k++) {
+		sje__buf_printf(&b, "%s%s", k > 0 ? "," : "", f->workers[k]);
+	}
+	char *workers = sje__buf_take(&b, NULL);
+	if (workers == NULL) {
+		t->oom = true;
+		return;
+	}
+	sje__table_row(t, f->name, queued, running, f->paused ? "yes" : "no",
+	    conc, f->rate[0] != '\0' ? f->rate : "-",
+	    f->n_workers > 0 ? workers : "-");
+	free(workers);
+}
+
+int
+sje__cmd_functions(sje__cli *c, const sje__args *a)
+{
+	(void) a;
+	int rc = sje__cli_client(c);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	Sje__V1__ListFunctionsReply *rep = NULL;
+	sje_status                   st  = { 0 };
+	sje_err rv = sje_client_list_functions(c->client, &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	if (c->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; arr != NULL && i < rep->n_functions; i++) {
+			json_t *f = ops_function_json(rep->functions[i]);
+			if (f == NULL || json_array_append_new(arr, f) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
+		}
+		rc = sje__print_doc(c->tty,
+		    arr != NULL ? json_pack("{s:o}", "functions", arr) : NULL);
+	} else if (rep->n_functions == 0) {
+		puts("no functions");
+	} else {
+		sje__table t = { .ncols = 7 };
+		ops_function_header(&t);
+		for (size_t i = 0; i < rep->n_functions; i++) {
+			ops_function_row(&t, rep->functions[i]);
+		}
+		rc = sje__table_print(&t);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+// ops_set_pause is pause (PAUSE_CHANGE_PAUSE) and resume: SetFunction,
+// then "paused NAME" (done says which) and the function as `functions`
+// shows it, or with --json the function as `functions --json` does.
+static int
+ops_set_pause(sje__cli *c, const sje__args *a, Sje__V1__PauseChange change,
+    const char *done)
+{
+	int rc = ops_client(c, "FUNCTION", a->pos[0]);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	Sje__V1__SetFunctionRequest req = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+	req.name                        = (char *) a->pos[0];
+	req.pause                       = change;
+	Sje__V1__FunctionInfo *rep      = NULL;
+	sje_status             st       = { 0 };
+	sje_err rv = sje_client_set_function(c->client, &req, &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	if (c->json) {
+		rc = sje__print_doc(c->tty, ops_function_json(rep));
+	} else {
+		printf("%s %s\n", done, sje__print_text(a->pos[0]));
+		sje__table t = { .ncols = 7 };
+		ops_function_header(&t);
+		ops_function_row(&t, rep);
+		rc = sje__table_print(&t);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+int
+sje__cmd_pause(sje__cli *c, const sje__args *a)
+{
+	return ops_set_pause(
+	    c, a, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE, "paused");
+}
+
+int
+sje__cmd_resume(sje__cli *c, const sje__args *a)
+{
+	return ops_set_pause(
+	    c, a, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME, "resumed");
+}
