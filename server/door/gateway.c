@@ -8,9 +8,14 @@
 // "Expect: 100-continue", reads the body, and hands the whole request to
 // gw_handle; it writes each answer strictly in order on a connection, and
 // closes right after an answer that closes it. The gateway routes
-// (gw_routes) so that unknown paths and wrong methods get JSON 404/405,
-// checks credentials, maps JSON to the method's input (rest_input.c) and
-// the answer back, and renders every response (rest_output.c).
+// (gw_routes: a method and an exact path or a path with one parameter
+// segment, e.g. DELETE /jobs/{task_id} and GET /jobs/{task_id}/explain;
+// several methods may share a path; exact paths are matched first, by
+// sje__rest_route_match) so that unknown paths get a JSON 404 and wrong
+// methods a JSON 405 whose Allow header lists every method of the path,
+// checks credentials, decodes the path parameter into the field its
+// route names, maps JSON to the method's input (rest_input.c) and the
+// answer back, and renders every response (rest_output.c).
 //
 // Each request is a sje__rest_call (rest.h), which embeds the sje__call
 // handed to the scheduler. It holds one aio of its own (io), used only to
@@ -84,50 +89,40 @@ gw_send(sje__call *base, int code, const char *message, const char *field,
 
 // ---- the request's life ------------------------------------------------
 
+// The routes: a method and a path, exact or with one parameter that
+// fills the input field named (sje__rest_route, rest.h). Exact paths are
+// matched before parameter patterns (sje__rest_route_match).
 static const sje__rest_route gw_routes[] = {
-	{ "/submit", false, "POST", "Submit", sje__rest_prep_submit,
+	{ "POST", "/submit", NULL, NULL, "Submit", sje__rest_prep_submit,
 	    sje__rest_render_submit },
-	{ "/status/", true, "GET", "GetStatus", sje__rest_prep_id,
+	{ "GET", "/status/", "task_id", "", "GetStatus", sje__rest_prep_id,
 	    sje__rest_render_plain },
-	{ "/cancel/", true, "POST", "Cancel", sje__rest_prep_id,
+	{ "POST", "/cancel/", "task_id", "", "Cancel", sje__rest_prep_id,
 	    sje__rest_render_cancel },
-	{ "/jobs", false, "GET", "ListJobs", sje__rest_prep_query,
+	{ "POST", "/retry/", "task_id", "", "Retry", sje__rest_prep_body,
+	    sje__rest_render_retry },
+	{ "GET", "/jobs", NULL, NULL, "ListJobs", sje__rest_prep_query,
 	    sje__rest_render_plain },
-	{ "/workflows/", true, "POST", "RunWorkflow", sje__rest_prep_workflow,
-	    sje__rest_render_workflow },
-	{ "/workers", false, "GET", "ListWorkers", sje__rest_prep_query,
+	{ "DELETE", "/jobs/", "task_id", "", "DeleteJob", sje__rest_prep_id,
 	    sje__rest_render_plain },
-	{ "/events", false, "GET", "ListEvents", sje__rest_prep_query,
+	{ "GET", "/jobs/", "task_id", "/explain", "Explain", sje__rest_prep_id,
+	    sje__rest_render_explain },
+	{ "POST", "/workflows/", "name", "", "RunWorkflow",
+	    sje__rest_prep_body, sje__rest_render_workflow },
+	{ "GET", "/functions", NULL, NULL, "ListFunctions",
+	    sje__rest_prep_query, sje__rest_render_functions },
+	{ "POST", "/functions/", "name", "/pause", "SetFunction",
+	    sje__rest_prep_pause, sje__rest_render_function },
+	{ "POST", "/functions/", "name", "/resume", "SetFunction",
+	    sje__rest_prep_resume, sje__rest_render_function },
+	{ "GET", "/workers", NULL, NULL, "ListWorkers", sje__rest_prep_query,
 	    sje__rest_render_plain },
-	{ "/metrics", false, "GET", "Stats", sje__rest_prep_query,
+	{ "GET", "/events", NULL, NULL, "ListEvents", sje__rest_prep_query,
+	    sje__rest_render_plain },
+	{ "GET", "/metrics", NULL, NULL, "Stats", sje__rest_prep_query,
 	    sje__rest_render_metrics },
-	{ "/healthz", false, "GET", NULL, NULL, NULL },
+	{ "GET", "/healthz", NULL, NULL, NULL, NULL, NULL },
 };
-
-// gw_route_find matches path (raw, no query); *param gets the raw rest of
-// a parameterised route. NULL when no route has this path.
-static const sje__rest_route *
-gw_route_find(
-    const char *path, size_t n, const char **param, size_t *param_len)
-{
-	for (size_t i = 0; i < sizeof(gw_routes) / sizeof(gw_routes[0]); i++) {
-		const sje__rest_route *r  = &gw_routes[i];
-		size_t                 rl = strlen(r->path);
-		if (!r->param) {
-			if (n == rl && memcmp(path, r->path, n) == 0) {
-				return r;
-			}
-			continue;
-		}
-		if (n >= rl && memcmp(path, r->path, rl) == 0 &&
-		    memchr(path + rl, '/', n - rl) == NULL) {
-			*param     = path + rl;
-			*param_len = n - rl;
-			return r;
-		}
-	}
-	return NULL;
-}
 
 // gw_post prepares the input and hands the call to the handler.
 static void
@@ -301,38 +296,32 @@ gw_start(sje__rest_call *c)
 	c->close = closing || !req->keep_alive;
 	c->head  = strcmp(c->method, "HEAD") == 0;
 
-	const char *param     = NULL;
-	size_t      param_len = 0;
-	c->route              = gw_route_find(uri, pl, &param, &param_len);
-	if (c->route != NULL && c->route->render == sje__rest_render_metrics &&
+	sje__rest_match m;
+	sje__rest_route_match(gw_routes,
+	    sizeof(gw_routes) / sizeof(gw_routes[0]), c->method, uri, pl, &m);
+	c->route = m.route;
+	if (m.first != NULL && m.first->render == sje__rest_render_metrics &&
 	    !gw->metrics) {
 		sje__rest_error(c, 404, "NOT_FOUND", "",
 		    "metrics are not served (monitoring.metrics is false)");
 		return;
 	}
-	if (c->route == NULL) {
+	if (m.first == NULL) {
 		sje__rest_error(
 		    c, 404, "NOT_FOUND", "", "no such endpoint: %s", c->path);
 		return;
 	}
-	bool get = strcmp(c->route->method, "GET") == 0;
-	if (strcmp(c->method, c->route->method) != 0 && !(get && c->head)) {
+	if (m.route == NULL) {
 		sje__rest_error_allow(c, 405, "METHOD_NOT_ALLOWED", "",
-		    get ? "GET, HEAD" : c->route->method,
-		    "%s takes %s, not %s", c->path, c->route->method,
+		    m.allow, "%s takes %s, not %s", c->path, m.allow,
 		    c->method);
 		return;
 	}
 	if (!gw_auth_or_reply(c)) {
 		return;
 	}
-	if (param != NULL &&
-	    (c->param = sje__rest_pct_decode(param, param_len, false)) ==
-	        NULL) {
-		sje__rest_bad(c,
-		    strcmp(c->route->rpc, "RunWorkflow") == 0 ? "name"
-		                                              : "task_id",
-		    "the path holds a bad percent-escape");
+	if (m.param != NULL && !sje__rest_param(c, m.param, m.param_len)) {
+		sje__rest_refuse(c);
 		return;
 	}
 	if (uri[pl] == '?') {

@@ -5,9 +5,10 @@
 //
 //   gateway.c      the routes, the call's life (START -> SCHED -> RENDER),
 //                  credentials, open / quiesce / close
-//   rest_input.c   requests -> the method's input message (the query
-//                  string, percent-decoding, JSON bodies); records why a
-//                  request is refused (rest_input.h)
+//   rest_input.c   requests -> the method's input message (matching the
+//                  path against the route table, the query string,
+//                  percent-decoding, JSON bodies); records why a request
+//                  is refused (rest_input.h)
 //   rest_output.c  answers: the handler's answer rendered as JSON (or
 //                  Prometheus text), errors, the status table; answering
 //                  frees the call (rest_output.h)
@@ -84,12 +85,18 @@ typedef bool (*sje__rest_prepare_fn)(sje__rest_call *c);
 typedef void (*sje__rest_render_fn)(
     sje__rest_call *c, const ProtobufCMessage *out);
 
-// sje__rest_route is one endpoint of gateway.c's route table.
+// sje__rest_route is one endpoint of gateway.c's route table: a method
+// and a path pattern, either an exact path (param NULL) or path, then one
+// parameter (a whole, non-empty path segment: no '/'), then suffix ("":
+// the parameter ends the path; else it starts with '/'), e.g. "/jobs/"
+// {task_id} "/explain". Several routes may share a path with different
+// methods (sje__rest_route_match, rest_input.h).
 struct sje__rest_route {
-	const char          *path;  // exact, or a prefix ending in '/' (param)
-	bool                 param; // the rest of the path is one parameter
-	const char          *method; // "GET" (HEAD too) or "POST"
-	const char          *rpc;    // Coordinator method; NULL: answered here
+	const char *method; // "GET" (HEAD too), "POST", "PUT" or "DELETE"
+	const char *path;   // the exact path, or the part before the param
+	const char *param;  // the input field the parameter fills; NULL: none
+	const char *suffix; // after the parameter ("" or "/..."); NULL: none
+	const char *rpc;    // Coordinator method; NULL: answered here
 	sje__rest_prepare_fn prepare;
 	sje__rest_render_fn  render;
 };

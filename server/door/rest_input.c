@@ -1,11 +1,14 @@
 // rest_input.c — the REST gateway's requests -> inputs (rest_input.h).
 //
-// Design. JSON is mapped to the method's input message generically, from
-// the protobuf-c descriptors (pbjson.h), never field by field: a GET
-// route's query string becomes a JSON object of the input's scalar
-// fields (by their names; wait_s in seconds for wait_ms), a POST route's
-// body is parsed as JSON whatever Content-Type said, and the path
-// parameter (percent-decoded) fills task_id or the workflow's name. A
+// Design. A request's route is found by its method and path in the
+// table gateway.c holds: exact paths before parameter patterns, and a
+// 405's Allow header lists every method of every route whose pattern
+// fits the path. JSON is mapped to the method's input message
+// generically, from the protobuf-c descriptors (pbjson.h), never field by
+// field: a GET route's query string becomes a JSON object of the input's
+// scalar fields (by their names; wait_s in seconds for wait_ms), a body
+// is parsed as JSON whatever Content-Type said, and the path parameter
+// (percent-decoded) fills the field its route names (task_id, name). A
 // body that breaks is refused with the field where it broke, named as
 // the body named it.
 //
@@ -37,6 +40,108 @@ static bool
 in_fail_bad(sje__rest_call *c, const char *field, const char *msg)
 {
 	return sje__rest_fail(c, 400, "INVALID_ARGUMENT", field, msg);
+}
+
+// ---- routes --------------------------------------------------------------
+
+// in_pattern_fits tells whether n bytes of path fit r's pattern; *param
+// and *param_len get the raw parameter (NULL, 0 for an exact path).
+static bool
+in_pattern_fits(const sje__rest_route *r, const char *path, size_t n,
+    const char **param, size_t *param_len)
+{
+	size_t pl  = strlen(r->path);
+	*param     = NULL;
+	*param_len = 0;
+	if (r->param == NULL) {
+		return n == pl && memcmp(path, r->path, n) == 0;
+	}
+	if (n <= pl || memcmp(path, r->path, pl) != 0) {
+		return false;
+	}
+	const char *seg = path + pl;
+	const char *end = memchr(seg, '/', n - pl);
+	size_t      sl  = end != NULL ? (size_t) (end - seg) : n - pl;
+	size_t      xl  = strlen(r->suffix);
+	if (sl == 0 || n - pl - sl != xl ||
+	    memcmp(seg + sl, r->suffix, xl) != 0) {
+		return false;
+	}
+	*param     = seg;
+	*param_len = sl;
+	return true;
+}
+
+// in_allow_has tells whether the Allow list a ("GET, HEAD") has method.
+static bool
+in_allow_has(const char *a, const char *method)
+{
+	size_t ml = strlen(method);
+	while (*a != '\0') {
+		size_t tl = strcspn(a, ",");
+		if (tl == ml && memcmp(a, method, ml) == 0) {
+			return true;
+		}
+		a += tl;
+		a += strspn(a, ", ");
+	}
+	return false;
+}
+
+// in_allow_add appends method to the Allow list a (SJE__REST_ALLOW_BYTES)
+// unless it is there already.
+static void
+in_allow_add(char *a, const char *method)
+{
+	if (in_allow_has(a, method)) {
+		return;
+	}
+	size_t al = strlen(a);
+	sje__snprintf(a + al, SJE__REST_ALLOW_BYTES - al, "%s%s",
+	    al > 0 ? ", " : "", method);
+}
+
+void
+sje__rest_route_match(const sje__rest_route *routes, size_t n_routes,
+    const char *method, const char *path, size_t n, sje__rest_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	bool head = strcmp(method, "HEAD") == 0;
+	// Two passes, exact paths first: "/jobs/cancel" is not job "cancel"
+	// for a method that both patterns take.
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n_routes; i++) {
+			const sje__rest_route *r = &routes[i];
+			const char            *param;
+			size_t                 param_len;
+			if ((r->param == NULL) != (pass == 0) ||
+			    !in_pattern_fits(r, path, n, &param, &param_len)) {
+				continue;
+			}
+			bool get = strcmp(r->method, "GET") == 0;
+			if (m->first == NULL) {
+				m->first = r;
+			}
+			if (m->route == NULL &&
+			    (strcmp(r->method, method) == 0 ||
+			        (get && head))) {
+				m->route     = r;
+				m->param     = param;
+				m->param_len = param_len;
+			}
+		}
+	}
+	// The Allow list in table order, whichever pass found the route.
+	for (size_t i = 0; i < n_routes; i++) {
+		const char *param;
+		size_t      param_len;
+		if (in_pattern_fits(&routes[i], path, n, &param, &param_len)) {
+			in_allow_add(m->allow, routes[i].method);
+			if (strcmp(routes[i].method, "GET") == 0) {
+				in_allow_add(m->allow, "HEAD");
+			}
+		}
+	}
 }
 
 // ---- requests ------------------------------------------------------------
@@ -82,6 +187,28 @@ sje__rest_pct_decode(const char *s, size_t n, bool plus)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+bool
+sje__rest_param(sje__rest_call *c, const char *raw, size_t n)
+{
+	const char *field = c->route->param;
+	char        msg[SJE__REST_MSG_BYTES];
+	char       *p = sje__rest_pct_decode(raw, n, false);
+	if (p == NULL) {
+		// Out of memory is as rare as it is indistinguishable here.
+		sje__snprintf(msg, sizeof(msg),
+		    "the path's %s holds a bad percent-escape", field);
+		return in_fail_bad(c, field, msg);
+	}
+	if (strchr(p, '/') != NULL) {
+		free(p);
+		sje__snprintf(msg, sizeof(msg),
+		    "a %s cannot hold '/' (the path has %%2F)", field);
+		return in_fail_bad(c, field, msg);
+	}
+	c->param = p;
+	return true;
 }
 
 // in_input_error records a JSON mapping failure; returns false.
@@ -289,6 +416,22 @@ sje__rest_no_query(sje__rest_call *c)
 	return true;
 }
 
+// in_set_param sets the route's param field of obj to the path
+// parameter, or records why not.
+static bool
+in_set_param(sje__rest_call *c, json_t *obj)
+{
+	const char *field = c->route->param;
+	json_t     *v     = json_string(c->param);
+	if (v == NULL || json_object_set_new(obj, field, v) != 0) {
+		char msg[SJE__REST_MSG_BYTES];
+		sje__snprintf(msg, sizeof(msg),
+		    "the path's %s is not valid UTF-8", field);
+		return in_fail_bad(c, field, msg);
+	}
+	return true;
+}
+
 bool
 sje__rest_prep_id(sje__rest_call *c)
 {
@@ -296,11 +439,11 @@ sje__rest_prep_id(sje__rest_call *c)
 		return false;
 	}
 	json_t *obj = json_object();
-	json_t *id  = json_string(c->param);
-	if (obj == NULL || id == NULL ||
-	    json_object_set_new(obj, "task_id", id) != 0) {
+	if (obj == NULL) {
+		return sje__rest_fail(c, 500, "INTERNAL", "", "out of memory");
+	}
+	if (!in_set_param(c, obj)) {
 		json_decref(obj);
-		in_fail_bad(c, "task_id", "task_id is not valid UTF-8");
 		return false;
 	}
 	return in_build(c, obj);
@@ -421,27 +564,72 @@ sje__rest_prep_submit(sje__rest_call *c)
 }
 
 bool
-sje__rest_prep_workflow(sje__rest_call *c)
+sje__rest_prep_body(sje__rest_call *c)
 {
 	if (!sje__rest_no_query(c)) {
 		return false;
 	}
-	const ProtobufCMessageDescriptor *d = in_input_desc(c);
-	json_t                           *j = in_parse_body(c, d, true);
+	const char *field = c->route->param;
+	json_t     *j     = in_parse_body(c, in_input_desc(c), true);
 	if (j == NULL) {
 		return false;
 	}
-	if (json_object_get(j, "name") != NULL) {
+	if (json_object_get(j, field) != NULL) {
+		char msg[SJE__REST_MSG_BYTES];
+		sje__snprintf(msg, sizeof(msg),
+		    "%s is given by the path, not the body", field);
 		json_decref(j);
-		in_fail_bad(
-		    c, "name", "the workflow's name is given by the path");
-		return false;
+		return in_fail_bad(c, field, msg);
 	}
-	json_t *name = json_string(c->param);
-	if (name == NULL || json_object_set_new(j, "name", name) != 0) {
+	if (!in_set_param(c, j)) {
 		json_decref(j);
-		in_fail_bad(c, "name", "the name is not valid UTF-8");
 		return false;
 	}
 	return in_build(c, j);
+}
+
+// in_prep_set_function builds {"name": <path parameter>, "pause":
+// change} from an empty body, or {}.
+static bool
+in_prep_set_function(sje__rest_call *c, Sje__V1__PauseChange change)
+{
+	if (!sje__rest_no_query(c)) {
+		return false;
+	}
+	json_t *j = in_parse_body(c, in_input_desc(c), true);
+	if (j == NULL) {
+		return false;
+	}
+	if (json_object_size(j) > 0) {
+		char        key[SJE__REST_FIELD_BYTES];
+		const char *k = json_object_iter_key(json_object_iter(j));
+		sje__snprintf(key, sizeof(key), "%s", k);
+		json_decref(j);
+		return in_fail_bad(c, key,
+		    "this endpoint takes no body (or {}): the function is "
+		    "named by the path");
+	}
+	if (!in_set_param(c, j)) {
+		json_decref(j);
+		return false;
+	}
+	if (json_object_set_new(j, "pause", json_integer(change)) != 0) {
+		json_decref(j);
+		return sje__rest_fail(c, 500, "INTERNAL", "", "out of memory");
+	}
+	return in_build(c, j);
+}
+
+bool
+sje__rest_prep_pause(sje__rest_call *c)
+{
+	return in_prep_set_function(
+	    c, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE);
+}
+
+bool
+sje__rest_prep_resume(sje__rest_call *c)
+{
+	return in_prep_set_function(
+	    c, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME);
 }

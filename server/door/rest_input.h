@@ -1,13 +1,14 @@
 // rest_input.h — the REST gateway's requests -> inputs (internal to
 // server/door/).
 //
-// A route's prepare builds the Coordinator method's input message from
-// the request with the generic JSON mapping of pbjson.h: GET routes from
-// their query string, POST routes from their JSON body and the path
-// parameter. None of them answers: a refusal is recorded in the call
-// (sje__rest_fail) and answered by the caller (sje__rest_refuse), so
-// every function here runs on the thread that holds the call at START
-// (rest.h) and leaves the call to it.
+// sje__rest_route_match finds a request's route in a route table. A
+// route's prepare builds the Coordinator method's input message from the
+// request with the generic JSON mapping of pbjson.h: GET /jobs and the
+// like from their query string, the others from the path parameter and,
+// where they take one, their JSON body. None of them answers: a refusal
+// is recorded in the call (sje__rest_fail) and answered by the caller
+// (sje__rest_refuse), so every function here runs on the thread that
+// holds the call at START (rest.h) and leaves the call to it.
 #ifndef SJE_SERVER_REST_INPUT_H
 #define SJE_SERVER_REST_INPUT_H
 
@@ -17,6 +18,36 @@
 
 // SJE__REST_MAX_WAIT_S bounds /events?wait_s= (seconds).
 #define SJE__REST_MAX_WAIT_S 600u
+
+// SJE__REST_ALLOW_BYTES holds an Allow header's value: every method a
+// route may have, once each ("GET, HEAD, POST, PUT, DELETE").
+#define SJE__REST_ALLOW_BYTES 64u
+
+// sje__rest_match is what sje__rest_route_match found for a request.
+typedef struct sje__rest_match {
+	const sje__rest_route *route; // path and method match; NULL: none
+	const sje__rest_route *first; // the first route of the path, any
+	                              // method; NULL: no route has the path
+	const char *param;            // route's raw parameter, in the path
+	size_t      param_len;        // given; NULL: none
+	char        allow[SJE__REST_ALLOW_BYTES]; // every method of the path
+} sje__rest_match;
+
+// sje__rest_route_match matches a request (method, and n bytes of path:
+// raw, no query) against the n_routes routes: exact paths first, then in
+// table order, the first route whose pattern and method both fit is
+// m->route (a GET route takes HEAD too); m->allow lists, in table order,
+// every method of a route whose pattern fits the path (HEAD after GET),
+// for a 405. A parameter is one whole non-empty segment, still
+// percent-encoded. Pure; m is always written.
+void sje__rest_route_match(const sje__rest_route *routes, size_t n_routes,
+    const char *method, const char *path, size_t n, sje__rest_match *m);
+
+// sje__rest_param decodes the raw path parameter (n bytes of raw) of c's
+// route into c->param (owned by c). False, with a 400 recorded that names
+// the route's param field, for a bad percent-escape, %00, or a decoded
+// '/' ("%2F": a parameter is one path segment, whatever its encoding).
+bool sje__rest_param(sje__rest_call *c, const char *raw, size_t n);
 
 // sje__rest_pct_decode percent-decodes n bytes of s into a new string
 // (caller owns it); '+' is a space when plus is set (query strings).
@@ -49,16 +80,24 @@ bool sje__rest_query(
 // else false, with a 400 "unknown query parameter" recorded.
 bool sje__rest_no_query(sje__rest_call *c);
 
-// The routes' prepares (sje__rest_prepare_fn), after sje__rest_method:
+// The routes' prepares (sje__rest_prepare_fn), after sje__rest_method;
+// none takes a query parameter but prep_query's:
 // sje__rest_prep_query: a GET route's input from its query string.
 bool sje__rest_prep_query(sje__rest_call *c);
-// sje__rest_prep_id: {"task_id": <path parameter>} (GetStatus, Cancel).
+// sje__rest_prep_id: {<route's param>: <path parameter>}, any body
+// ignored (GetStatus, Cancel, DeleteJob, Explain).
 bool sje__rest_prep_id(sje__rest_call *c);
 // sje__rest_prep_submit: a SubmitRequest from one job spec or
 // {"tasks": [spec, ...]} (sets c->batch).
 bool sje__rest_prep_submit(sje__rest_call *c);
-// sje__rest_prep_workflow: a RunWorkflowRequest, its name from the path,
-// the rest (params, workflow_id) from the optional body.
-bool sje__rest_prep_workflow(sje__rest_call *c);
+// sje__rest_prep_body: the input from the optional JSON body (empty: {})
+// with the route's param field set from the path; a body that names that
+// field is refused (RunWorkflow's name, Retry's task_id).
+bool sje__rest_prep_body(sje__rest_call *c);
+// sje__rest_prep_pause, sje__rest_prep_resume: a SetFunctionRequest,
+// {"name": <path parameter>, "pause": PAUSE or RESUME}; the body must be
+// empty or {} (a key in it is refused, named).
+bool sje__rest_prep_pause(sje__rest_call *c);
+bool sje__rest_prep_resume(sje__rest_call *c);
 
 #endif // SJE_SERVER_REST_INPUT_H

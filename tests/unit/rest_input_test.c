@@ -1,6 +1,8 @@
 // rest_input_test.c — the REST gateway's requests -> inputs
-// (server/door/rest_input.c): percent-decoding, and query strings read
-// into JSON for the method's input, with the refusals they record.
+// (server/door/rest_input.c): routes matched by method and path,
+// percent-decoding, query strings read into JSON for the method's input,
+// the inputs built from a path parameter and a body, and the refusals
+// they record.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,6 +211,265 @@ test_no_query_refuses_any_parameter(void **state)
 	assert_string_equal(c.e_msg, "unknown query parameter");
 }
 
+// A route table like gateway.c's, with a bulk route that shares its
+// path with a parameter route, and a PUT.
+static const sje__rest_route routes[] = {
+	{ "GET", "/status/", "task_id", "", "GetStatus", NULL, NULL },
+	{ "GET", "/jobs", NULL, NULL, "ListJobs", NULL, NULL },
+	{ "DELETE", "/jobs/", "task_id", "", "DeleteJob", NULL, NULL },
+	{ "GET", "/jobs/", "task_id", "/explain", "Explain", NULL, NULL },
+	{ "POST", "/jobs/cancel", NULL, NULL, "Cancel", NULL, NULL },
+	{ "POST", "/functions/", "name", "/pause", "SetFunction", NULL, NULL },
+	{ "PUT", "/functions/", "name", "/limits", "SetFunction", NULL, NULL },
+	{ "GET", "/functions/", "name", "/limits", "ListFunctions", NULL,
+	    NULL },
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+// matched asserts that method and path take route i (-1: none), with
+// the raw parameter param (NULL: none), and that the path's methods are
+// allow.
+static void
+matched(const char *method, const char *path, int i, const char *param,
+    const char *allow)
+{
+	sje__rest_match m;
+	memset(&m, 0x5a, sizeof(m)); // it must write every field
+	sje__rest_route_match(
+	    routes, N_ROUTES, method, path, strlen(path), &m);
+	if (i < 0) {
+		assert_null(m.route);
+	} else {
+		assert_ptr_equal(m.route, &routes[i]);
+	}
+	if (param == NULL) {
+		assert_null(m.param);
+	} else {
+		assert_non_null(m.param);
+		assert_int_equal(m.param_len, strlen(param));
+		assert_memory_equal(m.param, param, m.param_len);
+	}
+	assert_string_equal(m.allow, allow);
+	assert_true((m.first == NULL) == (allow[0] == '\0'));
+}
+
+static void
+test_route_match_takes_a_parameter_between_a_path_and_its_suffix(void **state)
+{
+	(void) state;
+	matched("GET", "/status/t-1", 0, "t-1", "GET, HEAD");
+	matched("GET", "/jobs/a%3Ab/explain", 3, "a%3Ab", "GET, HEAD");
+	matched("DELETE", "/jobs/t-1", 2, "t-1", "DELETE");
+	matched("POST", "/functions/resize/pause", 5, "resize", "POST");
+	matched("GET", "/jobs", 1, NULL, "GET, HEAD");
+}
+
+static void
+test_route_match_wants_a_whole_non_empty_segment_and_the_exact_suffix(
+    void **state)
+{
+	(void) state;
+	matched("GET", "/status/", -1, NULL, "");
+	matched("GET", "/status/a/b", -1, NULL, "");
+	matched("GET", "/jobs//explain", -1, NULL, "");
+	matched("GET", "/jobs/x/nosuch", -1, NULL, "");
+	matched("GET", "/jobs/x/explain/more", -1, NULL, "");
+	matched("GET", "/jobs/x/explainx", -1, NULL, "");
+	matched("POST", "/functions/x", -1, NULL, "");
+	matched("POST", "/functions/x/", -1, NULL, "");
+	matched("GET", "/jobsx", -1, NULL, "");
+	matched("GET", "/job", -1, NULL, "");
+}
+
+static void
+test_route_match_prefers_an_exact_path_to_a_parameter(void **state)
+{
+	(void) state;
+	// POST /jobs/cancel is the bulk route, not job "cancel" ...
+	matched("POST", "/jobs/cancel", 4, NULL, "DELETE, POST");
+	// ... but the parameter route still serves its own method there.
+	matched("DELETE", "/jobs/cancel", 2, "cancel", "DELETE, POST");
+}
+
+static void
+test_route_match_lists_every_method_of_the_path_for_a_405(void **state)
+{
+	(void) state;
+	matched("PUT", "/jobs/x/explain", -1, NULL, "GET, HEAD");
+	matched("POST", "/jobs/x", -1, NULL, "DELETE");
+	matched("DELETE", "/jobs", -1, NULL, "GET, HEAD");
+	matched("GET", "/jobs/cancel", -1, NULL, "DELETE, POST");
+	matched("POST", "/functions/x/limits", -1, NULL, "PUT, GET, HEAD");
+	matched("PUT", "/functions/x/limits", 6, "x", "PUT, GET, HEAD");
+	// Methods are case-sensitive tokens.
+	matched("delete", "/jobs/x", -1, NULL, "DELETE");
+}
+
+static void
+test_route_match_serves_head_on_get_routes_only(void **state)
+{
+	(void) state;
+	matched("HEAD", "/jobs/x/explain", 3, "x", "GET, HEAD");
+	matched("HEAD", "/jobs", 1, NULL, "GET, HEAD");
+	matched("HEAD", "/jobs/x", -1, NULL, "DELETE");
+	matched("HEAD", "/functions/x/pause", -1, NULL, "POST");
+}
+
+// param_of runs sje__rest_param on raw for route i: true with the
+// decoded parameter in *out (caller frees), else c's refusal in *c.
+static bool
+param_of(int i, const char *raw, sje__rest_call *c, char **out)
+{
+	memset(c, 0, sizeof(*c));
+	c->route = &routes[i];
+	bool ok  = sje__rest_param(c, raw, strlen(raw));
+	*out     = c->param;
+	return ok;
+}
+
+static void
+test_param_is_decoded_but_never_holds_a_slash(void **state)
+{
+	(void) state;
+	sje__rest_call c;
+	char          *p;
+	assert_true(param_of(0, "a%2Eb%3Ac", &c, &p));
+	assert_string_equal(p, "a.b:c");
+	free(p);
+	assert_false(param_of(0, "a%2Fb", &c, &p));
+	assert_null(p);
+	assert_int_equal(c.e_status, 400);
+	assert_string_equal(c.e_code, "INVALID_ARGUMENT");
+	assert_string_equal(c.e_field, "task_id");
+	assert_string_equal(
+	    c.e_msg, "a task_id cannot hold '/' (the path has %2F)");
+	assert_false(param_of(5, "x%2f", &c, &p));
+	assert_string_equal(c.e_field, "name");
+	assert_false(param_of(5, "%zz", &c, &p));
+	assert_string_equal(c.e_field, "name");
+	assert_string_equal(
+	    c.e_msg, "the path's name holds a bad percent-escape");
+	assert_false(param_of(0, "a%00", &c, &p));
+	assert_string_equal(c.e_field, "task_id");
+}
+
+// prepared runs prepare for a call of route r with path parameter param
+// and body (NULL: none): true with the input as JSON text in *out
+// (caller frees), else c's refusal in *c.
+static bool
+prepared(const sje__rest_route *r, const char *param, const char *body,
+    sje__rest_call *c, char **out)
+{
+	memset(c, 0, sizeof(*c));
+	char pbuf[128];
+	snprintf(pbuf, sizeof(pbuf), "%s", param);
+	c->route    = r;
+	c->param    = pbuf;
+	c->body     = (const uint8_t *) body;
+	c->body_len = body != NULL ? strlen(body) : 0;
+	*out        = NULL;
+	assert_true(sje__rest_method(c));
+	bool ok  = r->prepare(c);
+	c->param = NULL;
+	if (ok) {
+		json_t *j = sje__pb_to_json(c->base.input);
+		*out      = sje__json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		protobuf_c_message_free_unpacked(c->base.input, NULL);
+		c->base.input = NULL;
+	} else {
+		assert_null(c->base.input);
+	}
+	return ok;
+}
+
+// input_is asserts that r prepares param and body into the input want.
+static void
+input_is(const sje__rest_route *r, const char *param, const char *body,
+    const char *want)
+{
+	sje__rest_call c;
+	char          *got;
+	if (!prepared(r, param, body, &c, &got)) {
+		print_error("refused: %s: %s\n", c.e_field, c.e_msg);
+		fail();
+	}
+	assert_string_equal(got, want);
+	free(got);
+}
+
+// refused_as asserts that r refuses param and body 400 naming field.
+static void
+refused_as(const sje__rest_route *r, const char *param, const char *body,
+    const char *field)
+{
+	sje__rest_call c;
+	char          *got;
+	if (prepared(r, param, body, &c, &got)) {
+		print_error("prepared as %s\n", got);
+		free(got);
+		fail();
+	}
+	assert_int_equal(c.e_status, 400);
+	assert_string_equal(c.e_code, "INVALID_ARGUMENT");
+	assert_string_equal(c.e_field, field);
+	assert_true(c.e_msg[0] != '\0');
+}
+
+static const sje__rest_route retry    = { "POST", "/retry/", "task_id", "",
+	   "Retry", sje__rest_prep_body, NULL };
+static const sje__rest_route workflow = { "POST", "/workflows/", "name", "",
+	"RunWorkflow", sje__rest_prep_body, NULL };
+static const sje__rest_route pause = { "POST", "/functions/", "name", "/pause",
+	"SetFunction", sje__rest_prep_pause, NULL };
+static const sje__rest_route resume  = { "POST", "/functions/", "name",
+	 "/resume", "SetFunction", sje__rest_prep_resume, NULL };
+static const sje__rest_route explain = { "GET", "/jobs/", "task_id",
+	"/explain", "Explain", sje__rest_prep_id, NULL };
+
+static void
+test_prep_body_fills_the_route_s_field_from_the_path(void **state)
+{
+	(void) state;
+	input_is(&retry, "t-1", NULL,
+	    "{\"task_id\":\"t-1\",\"descendants\":false}");
+	input_is(&retry, "t-1", "{}",
+	    "{\"task_id\":\"t-1\",\"descendants\":false}");
+	input_is(&retry, "t-1", "{\"descendants\": true}",
+	    "{\"task_id\":\"t-1\",\"descendants\":true}");
+	input_is(&explain, "a:b", "ignored", "{\"task_id\":\"a:b\"}");
+}
+
+static void
+test_prep_body_refuses_the_path_s_field_in_the_body_and_bad_bodies(
+    void **state)
+{
+	(void) state;
+	refused_as(&retry, "t-1", "{\"task_id\":\"t-2\"}", "task_id");
+	refused_as(&retry, "t-1", "{\"descendants\":\"yes\"}", "descendants");
+	refused_as(&retry, "t-1", "descendants=true", "");
+	refused_as(&retry, "t-1", "[true]", "");
+	refused_as(&retry, "t-1", "{\"colour\":1}", "colour");
+	refused_as(&workflow, "etl", "{\"name\":\"other\"}", "name");
+}
+
+static void
+test_prep_pause_and_resume_take_the_name_from_the_path_and_no_body(
+    void **state)
+{
+	(void) state;
+	input_is(&pause, "resize", NULL,
+	    "{\"name\":\"resize\",\"pause\":\"PAUSE_CHANGE_PAUSE\"}");
+	input_is(&resume, "resize", "{}",
+	    "{\"name\":\"resize\",\"pause\":\"PAUSE_CHANGE_RESUME\"}");
+	input_is(&pause, "resize", " { } ",
+	    "{\"name\":\"resize\",\"pause\":\"PAUSE_CHANGE_PAUSE\"}");
+	refused_as(&pause, "resize", "{\"paused\":true}", "paused");
+	refused_as(&resume, "resize", "{\"name\":\"x\"}", "name");
+	refused_as(&pause, "resize", "pause", "");
+	refused_as(&pause, "resize", "[]", "");
+}
+
 int
 main(void)
 {
@@ -228,6 +489,24 @@ main(void)
 		cmocka_unit_test(
 		    test_query_refuses_unknown_repeated_and_badly_encoded_parameters),
 		cmocka_unit_test(test_no_query_refuses_any_parameter),
+		cmocka_unit_test(
+		    test_route_match_takes_a_parameter_between_a_path_and_its_suffix),
+		cmocka_unit_test(
+		    test_route_match_wants_a_whole_non_empty_segment_and_the_exact_suffix),
+		cmocka_unit_test(
+		    test_route_match_prefers_an_exact_path_to_a_parameter),
+		cmocka_unit_test(
+		    test_route_match_lists_every_method_of_the_path_for_a_405),
+		cmocka_unit_test(
+		    test_route_match_serves_head_on_get_routes_only),
+		cmocka_unit_test(
+		    test_param_is_decoded_but_never_holds_a_slash),
+		cmocka_unit_test(
+		    test_prep_body_fills_the_route_s_field_from_the_path),
+		cmocka_unit_test(
+		    test_prep_body_refuses_the_path_s_field_in_the_body_and_bad_bodies),
+		cmocka_unit_test(
+		    test_prep_pause_and_resume_take_the_name_from_the_path_and_no_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 // rest_output_test.c — the REST gateway's answers
 // (server/door/rest_output.c): the status table, the error JSON, the
-// naming of a Submit error's field, and text made printable.
+// naming of a Submit error's field, text made printable, and the JSON of
+// the Retry, Explain and function answers.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,6 +154,127 @@ test_sanitize_keeps_printable_ascii_and_cuts_to_fit(void **state)
 	assert_int_equal(buf[0], 'x');
 }
 
+// text_of renders j (taken) compactly; the caller frees the text.
+static char *
+text_of(json_t *j)
+{
+	assert_non_null(j);
+	char *t = sje__json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	assert_non_null(t);
+	return t;
+}
+
+static void
+test_retry_json_shows_descendants_without_created(void **state)
+{
+	(void) state;
+	Sje__V1__SubmitResult d[2], *dp[2] = { &d[0], &d[1] };
+	for (int i = 0; i < 2; i++) {
+		sje__v1__submit_result__init(&d[i]);
+		d[i].state   = SJE__V1__JOB_STATE__JOB_STATE_PENDING;
+		d[i].created = true;
+	}
+	d[0].task_id = "b";
+	d[1].task_id = "c";
+	Sje__V1__RetryReply r;
+	sje__v1__retry_reply__init(&r);
+	r.task_id = "a";
+	r.state   = SJE__V1__JOB_STATE__JOB_STATE_QUEUED;
+	char *t   = text_of(sje__rest_retry_json(&r));
+	assert_string_equal(
+	    t, "{\"task_id\":\"a\",\"state\":\"QUEUED\",\"descendants\":[]}");
+	free(t);
+	r.descendants   = dp;
+	r.n_descendants = 2;
+	t               = text_of(sje__rest_retry_json(&r));
+	assert_string_equal(t,
+	    "{\"task_id\":\"a\",\"state\":\"QUEUED\",\"descendants\":["
+	    "{\"task_id\":\"b\",\"state\":\"PENDING\"},"
+	    "{\"task_id\":\"c\",\"state\":\"PENDING\"}]}");
+	free(t);
+}
+
+static void
+test_explain_json_keeps_code_message_and_only_the_keys_that_are_set(
+    void **state)
+{
+	(void) state;
+	Sje__V1__ParentState p;
+	sje__v1__parent_state__init(&p);
+	p.task_id                = "parent";
+	p.state                  = SJE__V1__JOB_STATE__JOB_STATE_RUNNING;
+	Sje__V1__ParentState *pp = &p;
+	Sje__V1__Timestamp    since;
+	sje__v1__timestamp__init(&since);
+	since.unix_ms = 1795816800123; // 2026-11-27T22:00:00.123Z
+	Sje__V1__Reason rs[3], *rp[3] = { &rs[0], &rs[1], &rs[2] };
+	for (int i = 0; i < 3; i++) {
+		sje__v1__reason__init(&rs[i]);
+	}
+	rs[0].code      = "WAITING_ON_PARENTS";
+	rs[0].message   = "1 parent has not succeeded";
+	rs[0].parents   = &pp;
+	rs[0].n_parents = 1;
+	rs[1].code      = "LEASED";
+	rs[1].message   = "worker-a runs it";
+	rs[1].worker    = "worker-a";
+	rs[1].since     = &since;
+	rs[1].attempt   = 2;
+	rs[2].code      = "NO_WORKER"; // message "" is kept all the same
+	Sje__V1__ExplainReply r;
+	sje__v1__explain_reply__init(&r);
+	r.task_id   = "t";
+	r.state     = SJE__V1__JOB_STATE__JOB_STATE_PENDING;
+	r.reasons   = rp;
+	r.n_reasons = 3;
+	char *t     = text_of(sje__rest_explain_json(&r));
+	assert_string_equal(t,
+	    "{\"task_id\":\"t\",\"state\":\"PENDING\",\"reasons\":["
+	    "{\"code\":\"WAITING_ON_PARENTS\",\"message\":\"1 parent has "
+	    "not succeeded\",\"parents\":[{\"task_id\":\"parent\","
+	    "\"state\":\"RUNNING\"}]},"
+	    "{\"code\":\"LEASED\",\"message\":\"worker-a runs it\","
+	    "\"worker\":\"worker-a\",\"since\":\"2026-11-27T22:00:00.123Z\","
+	    "\"attempt\":2},"
+	    "{\"code\":\"NO_WORKER\",\"message\":\"\"}]}");
+	free(t);
+	r.n_reasons = 0;
+	t           = text_of(sje__rest_explain_json(&r));
+	assert_string_equal(
+	    t, "{\"task_id\":\"t\",\"state\":\"PENDING\",\"reasons\":[]}");
+	free(t);
+}
+
+static void
+test_function_json_renders_no_limit_as_null(void **state)
+{
+	(void) state;
+	char                 *w[] = { "wa", "wb" };
+	Sje__V1__FunctionInfo f;
+	sje__v1__function_info__init(&f);
+	f.name      = "resize";
+	f.queued    = 3;
+	f.workers   = w;
+	f.n_workers = 2;
+	char *t     = text_of(sje__rest_function_json(&f));
+	assert_string_equal(t,
+	    "{\"name\":\"resize\",\"queued\":3,\"running\":0,"
+	    "\"scheduled\":0,\"pending\":0,\"paused\":false,"
+	    "\"concurrency\":null,\"rate\":null,\"workers\":[\"wa\",\"wb\"]}");
+	free(t);
+	f.paused      = true;
+	f.concurrency = 10;
+	f.rate        = "100/s";
+	f.n_workers   = 0;
+	t             = text_of(sje__rest_function_json(&f));
+	assert_string_equal(t,
+	    "{\"name\":\"resize\",\"queued\":3,\"running\":0,"
+	    "\"scheduled\":0,\"pending\":0,\"paused\":true,"
+	    "\"concurrency\":10,\"rate\":\"100/s\",\"workers\":[]}");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -173,6 +295,11 @@ main(void)
 		    test_submit_field_names_a_batch_s_field_under_tasks),
 		cmocka_unit_test(
 		    test_sanitize_keeps_printable_ascii_and_cuts_to_fit),
+		cmocka_unit_test(
+		    test_retry_json_shows_descendants_without_created),
+		cmocka_unit_test(
+		    test_explain_json_keeps_code_message_and_only_the_keys_that_are_set),
+		cmocka_unit_test(test_function_json_renders_no_limit_as_null),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
