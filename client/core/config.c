@@ -154,6 +154,8 @@ static sje_err config_check_fn_retry(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
 static sje_err config_check_command(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
+static sje_err config_check_rate(config_ctx *c, const config_key *k,
+    char *base, yaml_node_t *node, const char *path);
 static sje_err config_check_steps(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
 
@@ -282,6 +284,12 @@ static const config_key config_function_keys[] = {
 	    .sub = config_retry_keys, .check = config_check_fn_retry),
 	CONFIG_KEY("command", CONFIG_STRLIST, sje_function_cfg, command,
 	    .check = config_check_command),
+	CONFIG_KEY("concurrency", CONFIG_U32, sje_function_cfg, concurrency,
+	    .def = "0"),
+	CONFIG_KEY("rate", CONFIG_STR, sje_function_cfg, rate,
+	    .check = config_check_rate),
+	CONFIG_KEY("requires", CONFIG_LABELS, sje_function_cfg, requires,
+	    .count_offset = offsetof(sje_function_cfg, n_requires)),
 	CONFIG_END,
 };
 
@@ -1920,6 +1928,53 @@ config_check_command(config_ctx *c, const config_key *k, char *base,
 	if (argv->n > 0 && argv->items[0][0] == '\0') {
 		return config_fail(c, config_line(node), path,
 		    "the program (the first item) cannot be empty");
+	}
+	return SJE_OK;
+}
+
+bool
+sje_rate_parse(const char *text, uint32_t *count, uint32_t *per_ms)
+{
+	if (text == NULL || text[0] < '1' || text[0] > '9') {
+		return false;
+	}
+	uint64_t    n = 0;
+	const char *p = text;
+	while (*p >= '0' && *p <= '9') {
+		n = n * 10 + (uint64_t) (*p++ - '0');
+		if (n > SJE_RATE_MAX) {
+			return false;
+		}
+	}
+	uint32_t per;
+	if (strcmp(p, "/s") == 0) {
+		per = 1000;
+	} else if (strcmp(p, "/m") == 0) {
+		per = 60000;
+	} else if (strcmp(p, "/h") == 0) {
+		per = 3600000;
+	} else {
+		return false;
+	}
+	*count  = (uint32_t) n;
+	*per_ms = per;
+	return true;
+}
+
+// config_check_rate refuses a rate that sje_rate_parse does not read.
+static sje_err
+config_check_rate(config_ctx *c, const config_key *k, char *base,
+    yaml_node_t *node, const char *path)
+{
+	const char *rate = *(char **) (base + k->offset);
+	uint32_t    n, per;
+
+	if (rate != NULL && rate[0] != '\0' &&
+	    !sje_rate_parse(rate, &n, &per)) {
+		return config_fail(c, config_line(node), path,
+		    "expected a rate such as 100/s, 20/m or 500/h (a whole "
+		    "number from 1 to %u, per second, minute or hour)",
+		    SJE_RATE_MAX);
 	}
 	return SJE_OK;
 }

@@ -41,11 +41,15 @@ typedef struct sje_retry_cfg {
 // sje_function_cfg is one entry under tasks.functions.
 typedef struct sje_function_cfg {
 	char         *name;
-	uint32_t      timeout_s; // 0: tasks.defaults.timeout_s
-	bool          has_retry; // retry given for this function
-	sje_retry_cfg retry;     // valid when has_retry
-	sje_strlist   command;   // argv for the exec plugin; n == 0: none
-	int           line;      // where it was defined, for later errors
+	uint32_t      timeout_s;   // 0: tasks.defaults.timeout_s
+	bool          has_retry;   // retry given for this function
+	sje_retry_cfg retry;       // valid when has_retry
+	sje_strlist   command;     // argv for the exec plugin; n == 0: none
+	uint32_t      concurrency; // at most this many running; 0: no limit
+	char         *rate;        // at most this many starts ("100/s"); NULL
+	sje_kv *requires;          // worker labels every job of it needs
+	size_t n_requires;
+	int    line; // where it was defined, for later errors
 } sje_function_cfg;
 
 // sje_workflow_step is one step of a workflow.
@@ -195,6 +199,12 @@ struct sje_config {
 		                           // failure_rate look back over
 	} monitoring;
 };
+
+// sje_rate_parse reads a rate limit, "N/s", "N/m" or "N/h" (N from 1 to
+// SJE_RATE_MAX): at most *count starts every *per_ms milliseconds. False,
+// leaving both untouched, for anything else. Pure.
+#define SJE_RATE_MAX 1000000u
+bool sje_rate_parse(const char *text, uint32_t *count, uint32_t *per_ms);
 
 // sje_config_function finds tasks.functions.<name>, or returns NULL.
 // The result is borrowed from cfg. Not exported by libsje.so.

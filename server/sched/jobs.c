@@ -30,6 +30,11 @@ sje__sched_set_state(sched_job *j, sje__job_row *row, int state)
 		    "bug: transition %s -> %s", sje_job_state_name(j->state),
 		    sje_job_state_name(state));
 	}
+	if (j->state == ST_RUNNING && state != ST_RUNNING) {
+		j->fn->n_running--;
+	} else if (state == ST_RUNNING && j->state != ST_RUNNING) {
+		j->fn->n_running++;
+	}
 	j->state = state;
 	if (row != NULL) {
 		row->state = state;

@@ -698,7 +698,7 @@ explain_pending(sje__sched *s, explain *e, const sched_job *j)
 static void
 explain_queued(sje__sched *s, explain *e, const sched_job *j)
 {
-	const sched_fn *f = j->fn;
+	sched_fn *f = j->fn;
 	if (f->paused) {
 		explain_add(e, "FUNCTION_PAUSED",
 		    "function '%s' is paused: nothing of it starts until it "
@@ -722,6 +722,24 @@ explain_queued(sje__sched *s, explain *e, const sched_job *j)
 		return;
 	}
 	if (f->paused) {
+		return;
+	}
+	if (f->concurrency != 0 && f->n_running >= f->concurrency) {
+		Sje__V1__Reason *r = explain_add(e, "CONCURRENCY_LIMIT",
+		    "function '%s' runs %u job(s), its limit: at most %u at "
+		    "once",
+		    f->name, f->n_running, f->concurrency);
+		r->limit           = f->concurrency;
+		r->current         = f->n_running;
+		return;
+	}
+	if (!sje__sched_fn_rate_take(s, f, false)) {
+		Sje__V1__Reason *r = explain_add(e, "RATE_LIMIT",
+		    "function '%s' starts at most %s: the next start is "
+		    "allowed in %lld ms",
+		    f->name, f->rate,
+		    (long long) sje__sched_fn_rate_wait(s, f));
+		r->rate            = (char *) f->rate;
 		return;
 	}
 	uint64_t ahead = 0;
@@ -870,14 +888,16 @@ fn_info(sje__sched *s, const sched_fn *f, const fn_gauge *g,
     Sje__V1__FunctionInfo *info)
 {
 	sje__v1__function_info__init(info);
-	info->name      = f->name;
-	info->queued    = g->queued;
-	info->running   = g->running;
-	info->scheduled = g->scheduled;
-	info->pending   = g->pending;
-	info->paused    = f->paused;
-	info->rate      = (char *) "";
-	size_t n        = 0;
+	info->name         = f->name;
+	info->queued       = g->queued;
+	info->running      = g->running;
+	info->scheduled    = g->scheduled;
+	info->pending      = g->pending;
+	info->paused       = f->paused;
+	info->concurrency  = f->concurrency;
+	info->rate         = (char *) (f->rate != NULL ? f->rate : "");
+	info->rate_wait_ms = (uint32_t) sje__sched_fn_rate_wait(s, f);
+	size_t n           = 0;
 	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
 		n++;
 	}
@@ -965,30 +985,61 @@ sje__sched_set_function(sje__sched *s, sje__call *call)
 		    s, call, SJE_EINVAL, "pause", "unknown pause change");
 		return;
 	}
+	uint32_t rn, rper;
+	if (req->set_rate && req->rate != NULL && req->rate[0] != '\0' &&
+	    !sje_rate_parse(req->rate, &rn, &rper)) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "rate",
+		    "expected a rate such as 100/s, 20/m or 500/h (a whole "
+		    "number from 1 to %u, per second, minute or hour)",
+		    SJE_RATE_MAX);
+		return;
+	}
 	sched_fn *f   = sje__sched_fn_get(s, req->name);
 	bool      was = f->paused;
-	bool want     = req->pause == SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE
+	bool    want  = req->pause == SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_PAUSE
 	        ? true
 	        : req->pause == SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME ? false
 	                                                                   : was;
-	if (want != was || !f->kept) {
+	int64_t conc  = req->set_concurrency ? (int64_t) req->concurrency
+	                                     : f->op_concurrency;
+	const char *rate =
+	    req->set_rate ? (req->rate != NULL ? req->rate : "") : f->op_rate;
+	bool same_rate = (rate == NULL && f->op_rate == NULL) ||
+	    (rate != NULL && f->op_rate != NULL &&
+	        strcmp(rate, f->op_rate) == 0);
+	if (want != was || !f->kept || conc != f->op_concurrency ||
+	    !same_rate) {
 		sje__fn_row row = { .name = f->name,
 			.paused           = want,
-			.concurrency      = -1,
-			.rate             = NULL,
+			.concurrency      = conc,
+			.rate             = (char *) rate,
 			.updated_ms       = s->now_unix_ms };
 		sje__sched_txn(s);
 		sje_err err = sje__store_put_function(s->store, &row);
 		if (err != SJE_OK) {
 			sje__sched_fatal("store function", err);
 		}
-		f->kept   = true;
-		f->paused = want;
+		char *copy = rate != NULL ? sje__sched_xstrdup(rate) : NULL;
+		f->kept    = true;
+		f->paused  = want;
+		f->op_concurrency = conc;
+		free(f->op_rate);
+		f->op_rate = copy;
+		sje__sched_fn_limits(s, f);
 	}
 	if (want != was) {
 		SJE_INFO("function %s: %s", f->name,
 		    want ? "paused: nothing of it starts until it is resumed"
 		         : "resumed");
+	}
+	if (req->set_concurrency || req->set_rate) {
+		char conc_s[16] = "none";
+		if (f->concurrency != 0) {
+			sje__snprintf(
+			    conc_s, sizeof(conc_s), "%u", f->concurrency);
+		}
+		SJE_INFO("function %s: limits now concurrency %s, rate %s",
+		    f->name, conc_s, f->rate != NULL ? f->rate : "none");
 	}
 	fn_gauge g  = { 0 };
 	fn_scan  sc = { .only = f, .one = &g };

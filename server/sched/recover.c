@@ -145,7 +145,7 @@ sched_recover_links(sje__sched *s)
 }
 
 // sched_recover_functions gives every function the settings the store
-// keeps of it (pause; limits later).
+// keeps of it: a pause, limits.
 static sje_err
 sched_recover_functions(sje__sched *s)
 {
@@ -156,9 +156,15 @@ sched_recover_functions(sje__sched *s)
 		return err;
 	}
 	for (size_t i = 0; i < n; i++) {
-		sched_fn *f = sje__sched_fn_get(s, rows[i].name);
-		f->kept     = true;
-		f->paused   = rows[i].paused;
+		sched_fn *f       = sje__sched_fn_get(s, rows[i].name);
+		f->kept           = true;
+		f->paused         = rows[i].paused;
+		f->op_concurrency = rows[i].concurrency;
+		free(f->op_rate);
+		f->op_rate = rows[i].rate != NULL
+		    ? sje__sched_xstrdup(rows[i].rate)
+		    : NULL;
+		sje__sched_fn_limits(s, f);
 		if (f->paused) {
 			SJE_INFO("function %s: paused, as before the restart",
 			    f->name);

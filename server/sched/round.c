@@ -211,6 +211,9 @@ sched_next_wake(sje__sched *s)
 	if (s->hold_heap.n > 0 && s->hold_heap.v[0]->deadline_ms < t) {
 		t = s->hold_heap.v[0]->deadline_ms;
 	}
+	if (s->rate_wake_ms < t) {
+		t = s->rate_wake_ms;
+	}
 	return t;
 }
 
@@ -412,6 +415,7 @@ sched_free_state(sje__sched *s)
 		sched_fn *f = s->fns;
 		s->fns      = f->next;
 		free(f->ready.v);
+		free(f->op_rate);
 		free(f->name);
 		free(f);
 	}

@@ -87,8 +87,20 @@ struct sched_fn {
 	uint32_t   n_jobs;     // unfinished sched_jobs with this fn
 	uint32_t   n_workers;  // entries in live workers' fns naming it
 	bool       configured; // tasks.functions or a workflow step names it
-	bool       kept;   // an operator set something on it (in the store)
-	bool       paused; // nothing of it starts
+	bool       kept;      // an operator set something on it (in the store)
+	bool       paused;    // nothing of it starts
+	uint32_t   n_running; // RUNNING jobs of it
+	// Limits. What an operator set (kept in the store; -1 and NULL:
+	// unset, config's apply), then the limits in force
+	// (sje__sched_fn_limits): concurrency 0 and rate_n 0 are none.
+	int64_t     op_concurrency;
+	char       *op_rate;
+	uint32_t    concurrency;
+	const char *rate; // the rate in force, as written; NULL: none
+	uint32_t    rate_n, rate_per_ms;
+	uint32_t    rate_burst; // tokens the bucket holds at most
+	double      tokens;     // starts allowed now (a token bucket)
+	sje_dur_ms  tokens_at_ms;
 	// Since when jobs of it wait QUEUED with no live worker serving it
 	// (unserved_waits), and whether that was warned of.
 	bool       unserved_waits, unserved_warned;
@@ -203,16 +215,17 @@ struct sje__sched {
 	bool            stopping;  // (mtx)
 
 	// The rest belongs to the scheduler thread.
-	sje__hmap jobs;       // task_id -> sched_job, unfinished jobs only
-	sje__hmap fn_map;     // name -> sched_fn
-	sched_fn *fns;        // the same functions, newest first
-	size_t    n_unserved; // functions neither served nor configured
-	sched_fn  forgotten;  // counters of functions forgotten, summed
-	uint64_t  unserved_refused; // submits refused for the limit
-	uint64_t  unserved_waiting; // functions waiting past unserved_warn_s
-	sje__umap sessions;         // session -> sched_worker
-	sje__umap leases;           // lease_id -> RUNNING sched_job
-	uint64_t  refused[REFUSED_N];
+	sje__hmap  jobs;       // task_id -> sched_job, unfinished jobs only
+	sje__hmap  fn_map;     // name -> sched_fn
+	sched_fn  *fns;        // the same functions, newest first
+	size_t     n_unserved; // functions neither served nor configured
+	sched_fn   forgotten;  // counters of functions forgotten, summed
+	uint64_t   unserved_refused; // submits refused for the limit
+	uint64_t   unserved_waiting; // functions waiting past unserved_warn_s
+	sje_dur_ms rate_wake_ms;     // a rate limit lets a job start then
+	sje__umap  sessions;         // session -> sched_worker
+	sje__umap  leases;           // lease_id -> RUNNING sched_job
+	uint64_t   refused[REFUSED_N];
 	uint64_t calls[2][SJE__COORD_N]; // handled, by service (0 Coordinator,
 	                                 // 1 WorkerHub) and method, for Stats
 	uint64_t       sessions_replaced; // by a registration of the same name

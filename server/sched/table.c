@@ -24,6 +24,75 @@ sje__sched_fn_unserved(const sched_fn *f)
 	return f->n_workers == 0 && !f->configured;
 }
 
+// The most starts a rate limit lets through at once: what a tenth of a
+// second brings, at least one.
+#define SCHED_RATE_BURST_MS 100u
+
+void
+sje__sched_fn_limits(sje__sched *s, sched_fn *f)
+{
+	const sje_function_cfg *fc = sje_config_function(s->cfg, f->name);
+	f->concurrency = f->op_concurrency >= 0 ? (uint32_t) f->op_concurrency
+	    : fc != NULL                        ? fc->concurrency
+	                                        : 0;
+	const char *rate = f->op_rate != NULL ? f->op_rate
+	    : fc != NULL                      ? fc->rate
+	                                      : NULL;
+	uint32_t    n = 0, per = 0;
+	if (rate == NULL || rate[0] == '\0' ||
+	    !sje_rate_parse(rate, &n, &per)) {
+		rate = NULL;
+		n = per = 0;
+	}
+	bool changed   = n != f->rate_n || per != f->rate_per_ms;
+	f->rate        = rate;
+	f->rate_n      = n;
+	f->rate_per_ms = per;
+	if (n != 0) {
+		uint64_t burst = (uint64_t) n * SCHED_RATE_BURST_MS / per;
+		f->rate_burst  = burst >= 1 ? (uint32_t) burst : 1;
+		if (changed) {
+			f->tokens       = f->rate_burst;
+			f->tokens_at_ms = s->now_ms;
+		}
+	}
+}
+
+bool
+sje__sched_fn_rate_take(sje__sched *s, sched_fn *f, bool take)
+{
+	if (f->rate_n == 0) {
+		return true;
+	}
+	if (s->now_ms > f->tokens_at_ms) {
+		f->tokens += (double) (s->now_ms - f->tokens_at_ms) *
+		    f->rate_n / f->rate_per_ms;
+		if (f->tokens > f->rate_burst) {
+			f->tokens = f->rate_burst;
+		}
+		f->tokens_at_ms = s->now_ms;
+	}
+	if (f->tokens >= 1.0) {
+		if (take) {
+			f->tokens -= 1.0;
+		}
+		return true;
+	}
+	return false;
+}
+
+sje_dur_ms
+sje__sched_fn_rate_wait(const sje__sched *s, const sched_fn *f)
+{
+	if (f->rate_n == 0 || f->tokens >= 1.0) {
+		return 0;
+	}
+	double     ms   = (1.0 - f->tokens) * f->rate_per_ms / f->rate_n;
+	sje_dur_ms wait = (sje_dur_ms) ms + 1;
+	sje_dur_ms past = s->now_ms - f->tokens_at_ms;
+	return wait > past ? wait - past : 0;
+}
+
 sched_fn *
 sje__sched_fn_get(sje__sched *s, const char *name)
 {
@@ -31,8 +100,10 @@ sje__sched_fn_get(sje__sched *s, const char *name)
 	if (f != NULL) {
 		return f;
 	}
-	f       = sje__sched_xalloc(sizeof(*f));
-	f->name = sje__sched_xstrdup(name);
+	f                 = sje__sched_xalloc(sizeof(*f));
+	f->name           = sje__sched_xstrdup(name);
+	f->op_concurrency = -1;
+	sje__sched_fn_limits(s, f);
 	if (sje__hmap_put(&s->fn_map, f->name, f) != SJE_OK) {
 		sje__sched_fatal("allocation", SJE_ENOMEM);
 	}
@@ -75,6 +146,7 @@ sje__sched_fn_sweep(sje__sched *s)
 			}
 			s->n_unserved--;
 			free(f->ready.v);
+			free(f->op_rate);
 			free(f->name);
 			free(f);
 		}
@@ -112,6 +184,7 @@ sje__sched_job_of_row(sje__sched *s, const sje__job_row *row)
 	j->task_id   = sje__sched_xstrdup(row->task_id);
 	j->fn        = sje__sched_fn_get(s, row->function);
 	j->fn->n_jobs++;
+	j->fn->n_running += row->state == ST_RUNNING;
 	j->state        = row->state;
 	j->priority     = row->priority;
 	j->attempt      = row->attempt;

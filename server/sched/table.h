@@ -30,6 +30,20 @@ sched_fn *sje__sched_fn_find(sje__sched *s, const char *name);
 // sje__sched_fn_sweep); jobs and workers that point to it keep it.
 sched_fn *sje__sched_fn_get(sje__sched *s, const char *name);
 
+// sje__sched_fn_limits works out f's limits in force: what an operator
+// set (f->op_*), else what config says of f, else none. A rate that
+// changed starts with a full bucket.
+void sje__sched_fn_limits(sje__sched *s, sched_fn *f);
+
+// sje__sched_fn_rate_take refills f's token bucket to now and says whether
+// a job of f may start now under its rate limit (always, with none); with
+// take, that start is counted.
+bool sje__sched_fn_rate_take(sje__sched *s, sched_fn *f, bool take);
+
+// sje__sched_fn_rate_wait is how long, from now, until f's rate limit lets
+// a job start (0: now, or no limit), as of the last refill.
+sje_dur_ms sje__sched_fn_rate_wait(const sje__sched *s, const sched_fn *f);
+
 // sje__sched_fn_unserved is true when no live worker serves f and config
 // does not name it: what tasks.max_unserved_functions bounds.
 bool sje__sched_fn_unserved(const sched_fn *f);

@@ -541,7 +541,17 @@ sched_best(sje__sched *s, sched_worker *w)
 	sched_fn *best = NULL;
 	for (size_t i = 0; i < w->n_fns; i++) {
 		sched_fn *f = w->fns[i];
-		if (f->ready.n == 0 || f->paused) {
+		if (f->ready.n == 0 || f->paused ||
+		    (f->concurrency != 0 && f->n_running >= f->concurrency)) {
+			continue;
+		}
+		if (!sje__sched_fn_rate_take(s, f, false)) {
+			// Wake up when the bucket lets the next one start.
+			sje_dur_ms at =
+			    s->now_ms + sje__sched_fn_rate_wait(s, f);
+			if (at < s->rate_wake_ms) {
+				s->rate_wake_ms = at;
+			}
 			continue;
 		}
 		if (best == NULL ||
@@ -553,6 +563,7 @@ sched_best(sje__sched *s, sched_worker *w)
 	if (best == NULL) {
 		return NULL;
 	}
+	(void) sje__sched_fn_rate_take(s, best, true);
 	sched_job *j = best->ready.v[0];
 	sje__sched_heap_remove(&best->ready, j);
 	s->n_ready--;
@@ -563,7 +574,8 @@ sched_best(sje__sched *s, sched_worker *w)
 void
 sje__sched_dispatch(sje__sched *s)
 {
-	sched_hold *h = s->holds[HOLD_FETCH].head;
+	sched_hold *h   = s->holds[HOLD_FETCH].head;
+	s->rate_wake_ms = INT64_MAX;
 	while (h != NULL && s->n_ready > 0) {
 		sched_hold          *next = h->next;
 		size_t               max  = h->max_jobs;

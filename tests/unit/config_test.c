@@ -1153,6 +1153,67 @@ test_config_failure_after_partial_build_frees_everything(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, env_setup, env_teardown)
 
+static void
+test_config_function_limits_and_requires_are_read(void **state)
+{
+	sje_config *cfg      = NULL;
+	char        err[512] = "";
+
+	(void) state;
+	if (load_text("tasks:\n  functions:\n    resize:\n"
+	              "      concurrency: 10\n      rate: 100/s\n"
+	              "      requires: {gpu: \"true\", zone: eu}\n",
+	        &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	const sje_function_cfg *fn = sje_config_function(cfg, "resize");
+	assert_non_null(fn);
+	assert_int_equal(fn->concurrency, 10);
+	assert_string_equal(fn->rate, "100/s");
+	assert_int_equal(fn->n_requires, 2);
+	assert_string_equal(fn->requires[0].key, "gpu");
+	assert_string_equal(fn->requires[0].value, "true");
+	sje_config_free(cfg);
+}
+
+static void
+test_config_a_bad_rate_names_its_line(void **state)
+{
+	(void) state;
+	expect_error("tasks:\n  functions:\n    f:\n      rate: fast\n",
+	    ":4: tasks.functions.f.rate: expected a rate such as 100/s");
+	expect_error("tasks:\n  functions:\n    f:\n      rate: 0/s\n",
+	    ":4: tasks.functions.f.rate: expected a rate");
+	expect_error("tasks:\n  functions:\n    f:\n      rate: 10/d\n",
+	    ":4: tasks.functions.f.rate: expected a rate");
+	expect_error("tasks:\n  functions:\n    f:\n      concurrency: -1\n",
+	    ":4: tasks.functions.f.concurrency:");
+}
+
+static void
+test_rate_parse_reads_per_second_minute_and_hour(void **state)
+{
+	uint32_t n = 0, per = 0;
+
+	(void) state;
+	assert_true(sje_rate_parse("100/s", &n, &per));
+	assert_int_equal(n, 100);
+	assert_int_equal(per, 1000);
+	assert_true(sje_rate_parse("20/m", &n, &per));
+	assert_int_equal(per, 60000);
+	assert_true(sje_rate_parse("1/h", &n, &per));
+	assert_int_equal(n, 1);
+	assert_int_equal(per, 3600000);
+	assert_false(sje_rate_parse("", &n, &per));
+	assert_false(sje_rate_parse("/s", &n, &per));
+	assert_false(sje_rate_parse("5", &n, &per));
+	assert_false(sje_rate_parse("05/s", &n, &per));
+	assert_false(sje_rate_parse("1000001/s", &n, &per));
+	assert_false(sje_rate_parse("99999999999999999999/s", &n, &per));
+	assert_false(sje_rate_parse("5/s ", &n, &per));
+	assert_int_equal(n, 1); // untouched
+}
+
 int
 main(void)
 {
@@ -1167,6 +1228,9 @@ main(void)
 		T(test_config_unknown_key_error_names_line_and_key),
 		T(test_config_wrong_type_error_names_line_and_key),
 		T(test_config_bad_enum_value_is_refused),
+		T(test_config_function_limits_and_requires_are_read),
+		T(test_config_a_bad_rate_names_its_line),
+		T(test_rate_parse_reads_per_second_minute_and_hour),
 		T(test_config_integer_out_of_range_is_refused),
 		T(test_config_bad_url_and_listen_address_are_refused),
 		T(test_config_server_url_takes_a_list_in_failover_order),

@@ -1417,6 +1417,122 @@ test_jobs_no_live_worker_serves_for_unserved_warn_s_are_counted_until_served(
 	take(f, w, "j1");
 }
 
+static const Sje__V1__FunctionInfo *
+set_limits(
+    fixture *f, const char *fn, bool set_conc, uint32_t conc, const char *rate)
+{
+	Sje__V1__SetFunctionRequest req = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+	req.name                        = (char *) fn;
+	req.set_concurrency             = set_conc;
+	req.concurrency                 = conc;
+	req.set_rate                    = rate != NULL;
+	req.rate                        = (char *) (rate != NULL ? rate : "");
+	return (const Sje__V1__FunctionInfo *) ok(
+	    f, post(f, coord, "SetFunction", &req.base));
+}
+
+// fetch_n posts a Fetch for up to max jobs, held up to wait_ms, and runs
+// a round.
+static tcall *
+fetch_n(fixture *f, uint64_t session, uint32_t max, uint32_t wait_ms)
+{
+	Sje__V1__FetchRequest req = SJE__V1__FETCH_REQUEST__INIT;
+	req.session               = session;
+	req.max_jobs              = max;
+	req.wait_ms               = wait_ms;
+	tcall *c                  = post(f, hub, "Fetch", &req.base);
+	round_now(f);
+	return c;
+}
+
+static size_t
+n_fetched(const tcall *c)
+{
+	assert_true(c->answered);
+	assert_int_equal(c->code, 0);
+	return ((const Sje__V1__FetchReply *) c->out)->n_jobs;
+}
+
+static void
+test_a_concurrency_limit_holds_jobs_back_until_a_running_one_ends(void **state)
+{
+	fixture                     *f  = *state;
+	const Sje__V1__FunctionInfo *fi = set_limits(f, "f", true, 2, NULL);
+	assert_int_equal(fi->concurrency, 2);
+	for (int i = 0; i < 4; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "c%d", i);
+		submit_one(f, id);
+	}
+	uint64_t w = worker(f, "w1"); // 4 slots
+	tcall   *c = fetch_n(f, w, 4, 1000);
+	assert_int_equal(n_fetched(c), 2);
+	const Sje__V1__FetchReply *r = (const Sje__V1__FetchReply *) c->out;
+	fi                           = function_info(f, "f");
+	assert_int_equal(fi->running, 2);
+	assert_int_equal(fi->queued, 2);
+	const Sje__V1__Reason *why =
+	    has_reason(explain(f, "c2"), "CONCURRENCY_LIMIT");
+	assert_non_null(why);
+	assert_int_equal(why->limit, 2);
+	assert_int_equal(why->current, 2);
+
+	tcall *more = fetch_n(f, w, 4, 5000);
+	assert_false(more->answered); // held: the limit is reached
+	assert_int_equal(report(f, "Complete", w, r->jobs[0]->task_id,
+	                     r->jobs[0]->lease_id, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	round_now(f);
+	assert_int_equal(n_fetched(more), 1); // one ended, one starts
+	assert_int_equal(function_info(f, "f")->running, 2);
+
+	// Lifted at run time, and so across a restart.
+	set_limits(f, "f", true, 0, NULL);
+	sched_stop(f);
+	sched_start(f);
+	fi = function_info(f, "f");
+	assert_int_equal(fi->concurrency, 0);
+}
+
+static void
+test_a_rate_limit_spaces_the_starts_by_the_fake_clock(void **state)
+{
+	fixture *f = *state;
+	assert_string_equal(set_limits(f, "f", false, 0, "2/s")->rate, "2/s");
+	for (int i = 0; i < 3; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "r%d", i);
+		submit_one(f, id);
+	}
+	uint64_t w = worker(f, "w1");
+	assert_int_equal(n_fetched(fetch_n(f, w, 4, 1000)), 1);
+	tcall *next = fetch_n(f, w, 4, 5000);
+	assert_false(next->answered);
+	const Sje__V1__Reason *why =
+	    has_reason(explain(f, "r1"), "RATE_LIMIT");
+	assert_non_null(why);
+	assert_string_equal(why->rate, "2/s");
+	advance(f, 490);
+	round_now(f);
+	assert_false(next->answered); // not before 500 ms
+	advance(f, 20);
+	round_now(f);
+	assert_int_equal(n_fetched(next), 1);
+
+	// Kept across a restart; a bad rate is refused and changes nothing.
+	sched_stop(f);
+	sched_start(f);
+	assert_string_equal(function_info(f, "f")->rate, "2/s");
+	Sje__V1__SetFunctionRequest req = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+	req.name                        = "f";
+	req.set_rate                    = true;
+	req.rate                        = "fast";
+	tcall *bad = post(f, coord, "SetFunction", &req.base);
+	assert_int_equal(
+	    answered(f, bad), SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+	assert_string_equal(function_info(f, "f")->rate, "2/s");
+}
+
 int
 main(void)
 {
@@ -1511,6 +1627,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_jobs_no_live_worker_serves_for_unserved_warn_s_are_counted_until_served,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_concurrency_limit_holds_jobs_back_until_a_running_one_ends,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_rate_limit_spaces_the_starts_by_the_fake_clock,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1363,6 +1363,12 @@ void   sje__v1__parent_state__free_unpacked
   assert(message->base.descriptor == &sje__v1__parent_state__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__reason__requires_entry__init
+                     (Sje__V1__Reason__RequiresEntry         *message)
+{
+  static const Sje__V1__Reason__RequiresEntry init_value = SJE__V1__REASON__REQUIRES_ENTRY__INIT;
+  *message = init_value;
+}
 void   sje__v1__reason__init
                      (Sje__V1__Reason         *message)
 {
@@ -3551,7 +3557,58 @@ const ProtobufCMessageDescriptor sje__v1__parent_state__descriptor =
   (ProtobufCMessageInit) sje__v1__parent_state__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__reason__field_descriptors[9] =
+static const ProtobufCFieldDescriptor sje__v1__reason__requires_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason__RequiresEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason__RequiresEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__reason__requires_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange sje__v1__reason__requires_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__reason__requires_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.Reason.RequiresEntry",
+  "RequiresEntry",
+  "Sje__V1__Reason__RequiresEntry",
+  "sje.v1",
+  sizeof(Sje__V1__Reason__RequiresEntry),
+  2,
+  sje__v1__reason__requires_entry__field_descriptors,
+  sje__v1__reason__requires_entry__field_indices_by_name,
+  1,  sje__v1__reason__requires_entry__number_ranges,
+  (ProtobufCMessageInit) sje__v1__reason__requires_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__reason__field_descriptors[13] =
 {
   {
     "code",
@@ -3661,14 +3718,66 @@ static const ProtobufCFieldDescriptor sje__v1__reason__field_descriptors[9] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "limit",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, current),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rate",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Reason, rate),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requires",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__Reason, n_requires),
+    offsetof(Sje__V1__Reason, requires),
+    &sje__v1__reason__requires_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__reason__field_indices_by_name[] = {
   8,   /* field[8] = ahead */
   7,   /* field[7] = attempt */
   0,   /* field[0] = code */
+  10,   /* field[10] = current */
   6,   /* field[6] = last_heartbeat */
+  9,   /* field[9] = limit */
   1,   /* field[1] = message */
   2,   /* field[2] = parents */
+  11,   /* field[11] = rate */
+  12,   /* field[12] = requires */
   5,   /* field[5] = since */
   3,   /* field[3] = until */
   4,   /* field[4] = worker */
@@ -3676,7 +3785,7 @@ static const unsigned sje__v1__reason__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__reason__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor sje__v1__reason__descriptor =
 {
@@ -3686,7 +3795,7 @@ const ProtobufCMessageDescriptor sje__v1__reason__descriptor =
   "Sje__V1__Reason",
   "sje.v1",
   sizeof(Sje__V1__Reason),
-  9,
+  13,
   sje__v1__reason__field_descriptors,
   sje__v1__reason__field_indices_by_name,
   1,  sje__v1__reason__number_ranges,
@@ -3775,7 +3884,7 @@ const ProtobufCMessageDescriptor sje__v1__list_functions_request__descriptor =
   (ProtobufCMessageInit) sje__v1__list_functions_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__function_info__field_descriptors[9] =
+static const ProtobufCFieldDescriptor sje__v1__function_info__field_descriptors[10] =
 {
   {
     "name",
@@ -3885,6 +3994,18 @@ static const ProtobufCFieldDescriptor sje__v1__function_info__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rate_wait_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__FunctionInfo, rate_wait_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__function_info__field_indices_by_name[] = {
   6,   /* field[6] = concurrency */
@@ -3893,6 +4014,7 @@ static const unsigned sje__v1__function_info__field_indices_by_name[] = {
   4,   /* field[4] = pending */
   1,   /* field[1] = queued */
   7,   /* field[7] = rate */
+  9,   /* field[9] = rate_wait_ms */
   2,   /* field[2] = running */
   3,   /* field[3] = scheduled */
   8,   /* field[8] = workers */
@@ -3900,7 +4022,7 @@ static const unsigned sje__v1__function_info__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__function_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor sje__v1__function_info__descriptor =
 {
@@ -3910,7 +4032,7 @@ const ProtobufCMessageDescriptor sje__v1__function_info__descriptor =
   "Sje__V1__FunctionInfo",
   "sje.v1",
   sizeof(Sje__V1__FunctionInfo),
-  9,
+  10,
   sje__v1__function_info__field_descriptors,
   sje__v1__function_info__field_indices_by_name,
   1,  sje__v1__function_info__number_ranges,
@@ -3955,7 +4077,7 @@ const ProtobufCMessageDescriptor sje__v1__list_functions_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__list_functions_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__set_function_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor sje__v1__set_function_request__field_descriptors[6] =
 {
   {
     "name",
@@ -3981,15 +4103,67 @@ static const ProtobufCFieldDescriptor sje__v1__set_function_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "set_concurrency",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SetFunctionRequest, set_concurrency),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "concurrency",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SetFunctionRequest, concurrency),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "set_rate",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SetFunctionRequest, set_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rate",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__SetFunctionRequest, rate),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__set_function_request__field_indices_by_name[] = {
+  3,   /* field[3] = concurrency */
   0,   /* field[0] = name */
   1,   /* field[1] = pause */
+  5,   /* field[5] = rate */
+  2,   /* field[2] = set_concurrency */
+  4,   /* field[4] = set_rate */
 };
 static const ProtobufCIntRange sje__v1__set_function_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor sje__v1__set_function_request__descriptor =
 {
@@ -3999,7 +4173,7 @@ const ProtobufCMessageDescriptor sje__v1__set_function_request__descriptor =
   "Sje__V1__SetFunctionRequest",
   "sje.v1",
   sizeof(Sje__V1__SetFunctionRequest),
-  2,
+  6,
   sje__v1__set_function_request__field_descriptors,
   sje__v1__set_function_request__field_indices_by_name,
   1,  sje__v1__set_function_request__number_ranges,

@@ -49,6 +49,7 @@ typedef struct Sje__V1__DeleteJobReply Sje__V1__DeleteJobReply;
 typedef struct Sje__V1__ExplainRequest Sje__V1__ExplainRequest;
 typedef struct Sje__V1__ParentState Sje__V1__ParentState;
 typedef struct Sje__V1__Reason Sje__V1__Reason;
+typedef struct Sje__V1__Reason__RequiresEntry Sje__V1__Reason__RequiresEntry;
 typedef struct Sje__V1__ExplainReply Sje__V1__ExplainReply;
 typedef struct Sje__V1__ListFunctionsRequest Sje__V1__ListFunctionsRequest;
 typedef struct Sje__V1__FunctionInfo Sje__V1__FunctionInfo;
@@ -621,6 +622,17 @@ struct  Sje__V1__ParentState
     , (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED }
 
 
+struct  Sje__V1__Reason__RequiresEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define SJE__V1__REASON__REQUIRES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__reason__requires_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /*
  * Reason is one reason why a job is where it is: a code a program
  * matches, a sentence a person reads, and the figures behind it (only
@@ -666,10 +678,27 @@ struct  Sje__V1__Reason
    * WAITING_FOR_SLOT: jobs before it
    */
   uint64_t ahead;
+  /*
+   * CONCURRENCY_LIMIT: the most at once
+   */
+  uint32_t limit;
+  /*
+   * CONCURRENCY_LIMIT: running now
+   */
+  uint32_t current;
+  /*
+   * RATE_LIMIT: "100/s"
+   */
+  char *rate;
+  /*
+   * NO_MATCHING_WORKER: labels needed
+   */
+  size_t n_requires;
+  Sje__V1__Reason__RequiresEntry **requires;
 };
 #define SJE__V1__REASON__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__reason__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Sje__V1__ExplainReply
@@ -720,10 +749,14 @@ struct  Sje__V1__FunctionInfo
    */
   size_t n_workers;
   char **workers;
+  /*
+   * When the rate limit lets the next job start, in ms from now (0: now).
+   */
+  uint32_t rate_wait_ms;
 };
 #define SJE__V1__FUNCTION_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__function_info__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0 }
 
 
 struct  Sje__V1__ListFunctionsReply
@@ -742,17 +775,23 @@ struct  Sje__V1__ListFunctionsReply
 
 /*
  * SetFunctionRequest changes what an operator sets on a function; the
- * change is kept in the store, so it survives restarts.
+ * change is kept in the store, so it survives restarts and wins over
+ * config. A limit is changed only when its set_ flag is true; 0 (or "")
+ * then means no limit.
  */
 struct  Sje__V1__SetFunctionRequest
 {
   ProtobufCMessage base;
   char *name;
   Sje__V1__PauseChange pause;
+  protobuf_c_boolean set_concurrency;
+  uint32_t concurrency;
+  protobuf_c_boolean set_rate;
+  char *rate;
 };
 #define SJE__V1__SET_FUNCTION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__set_function_request__descriptor) \
-    , (char *)protobuf_c_empty_string, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED }
+    , (char *)protobuf_c_empty_string, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /* Sje__V1__SubmitRequest methods */
@@ -1328,6 +1367,9 @@ Sje__V1__ParentState *
 void   sje__v1__parent_state__free_unpacked
                      (Sje__V1__ParentState *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__Reason__RequiresEntry methods */
+void   sje__v1__reason__requires_entry__init
+                     (Sje__V1__Reason__RequiresEntry         *message);
 /* Sje__V1__Reason methods */
 void   sje__v1__reason__init
                      (Sje__V1__Reason         *message);
@@ -1537,6 +1579,9 @@ typedef void (*Sje__V1__ExplainRequest_Closure)
 typedef void (*Sje__V1__ParentState_Closure)
                  (const Sje__V1__ParentState *message,
                   void *closure_data);
+typedef void (*Sje__V1__Reason__RequiresEntry_Closure)
+                 (const Sje__V1__Reason__RequiresEntry *message,
+                  void *closure_data);
 typedef void (*Sje__V1__Reason_Closure)
                  (const Sje__V1__Reason *message,
                   void *closure_data);
@@ -1732,6 +1777,7 @@ extern const ProtobufCMessageDescriptor sje__v1__delete_job_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__explain_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__parent_state__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__reason__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__reason__requires_entry__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__explain_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_functions_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__function_info__descriptor;
