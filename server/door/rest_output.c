@@ -336,7 +336,7 @@ sje__rest_render_retry(sje__rest_call *c, const ProtobufCMessage *out)
 	    sje__rest_retry_json((const Sje__V1__RetryReply *) out), NULL);
 }
 
-// out_is_unset tells whether v is null, 0, "", false or [].
+// out_is_unset tells whether v is null, 0, "", false, [] or {}.
 static bool
 out_is_unset(const json_t *v)
 {
@@ -352,6 +352,8 @@ out_is_unset(const json_t *v)
 		return json_string_length(v) == 0;
 	case JSON_ARRAY:
 		return json_array_size(v) == 0;
+	case JSON_OBJECT:
+		return json_object_size(v) == 0; // an empty map
 	default:
 		return false;
 	}

@@ -109,7 +109,8 @@ void sje__rest_render_function(sje__rest_call *c, const ProtobufCMessage *out);
 json_t *sje__rest_retry_json(const Sje__V1__RetryReply *r);
 // sje__rest_explain_json: {"task_id", "state", "reasons": [...]}, each
 // reason with "code" and "message" and only those of its other keys that
-// are set: a key whose value is null, 0, "", false or [] is left out.
+// are set: a key whose value is null, 0, "", false, [] or {} is left
+// out.
 json_t *sje__rest_explain_json(const Sje__V1__ExplainReply *r);
 // sje__rest_function_json: the FunctionInfo with every key, but
 // "concurrency" null for 0 (no limit) and "rate" null for "" (none).

@@ -383,7 +383,9 @@ prepared(const sje__rest_route *r, const char *param, const char *body,
 	return ok;
 }
 
-// input_is asserts that r prepares param and body into the input want.
+// input_is asserts that r prepares param and body into an input whose
+// fields named in want (a JSON object) have want's values; its other
+// fields are at their defaults, as the JSON shows them.
 static void
 input_is(const sje__rest_route *r, const char *param, const char *body,
     const char *want)
@@ -394,7 +396,20 @@ input_is(const sje__rest_route *r, const char *param, const char *body,
 		print_error("refused: %s: %s\n", c.e_field, c.e_msg);
 		fail();
 	}
-	assert_string_equal(got, want);
+	json_t *g = json_loads(got, 0, NULL);
+	json_t *w = json_loads(want, 0, NULL);
+	assert_non_null(g);
+	assert_non_null(w);
+	const char *k;
+	json_t     *v;
+	json_object_foreach (w, k, v) {
+		if (!json_equal(json_object_get(g, k), v)) {
+			print_error("%s: got %s, want %s\n", k, got, want);
+			fail();
+		}
+	}
+	json_decref(g);
+	json_decref(w);
 	free(got);
 }
 
