@@ -576,14 +576,16 @@ sje__sched_delete_job(sje__sched *s, sje__call *call)
 
 // explain is the reply being built: reasons, and the storage they borrow.
 typedef struct explain {
-	Sje__V1__ExplainReply  reply;
-	Sje__V1__Reason       *v[4];
-	Sje__V1__Reason        r[4];
-	Sje__V1__Timestamp     t[4][3];
-	char                   msg[4][512];
-	Sje__V1__ParentState  *pp; // WAITING_ON_PARENTS' parents
-	Sje__V1__ParentState **ppp;
-	sje__job_row          *row; // the job's, when read; NULL: not
+	Sje__V1__ExplainReply           reply;
+	Sje__V1__Reason                *v[4];
+	Sje__V1__Reason                 r[4];
+	Sje__V1__Timestamp              t[4][3];
+	char                            msg[4][512];
+	Sje__V1__ParentState           *pp; // WAITING_ON_PARENTS' parents
+	Sje__V1__ParentState          **ppp;
+	sje__job_row                   *row; // the job's, when read; NULL: not
+	Sje__V1__Reason__RequiresEntry *req; // NO_MATCHING_WORKER's labels
+	Sje__V1__Reason__RequiresEntry **reqp;
 } explain;
 
 // explain_add appends a reason with code and a message (printf-style).
@@ -705,20 +707,51 @@ explain_queued(sje__sched *s, explain *e, const sched_job *j)
 		    "is resumed",
 		    f->name);
 	}
-	uint32_t workers = 0, slots = 0, busy = 0;
+	uint32_t workers = 0, matching = 0, slots = 0, busy = 0;
 	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
 		for (size_t i = 0; i < w->n_fns; i++) {
-			if (w->fns[i] == f) {
-				workers++;
+			if (w->fns[i] != f) {
+				continue;
+			}
+			workers++;
+			if (j->route == NULL ||
+			    sje__sched_route_matches(j->route, w)) {
+				matching++;
 				slots += w->slots;
 				busy += w->busy;
-				break;
 			}
+			break;
 		}
 	}
 	if (workers == 0) {
 		explain_add(e, "NO_WORKER",
 		    "no live worker serves function '%s'", f->name);
+		return;
+	}
+	if (matching == 0) {
+		const sched_route *rt        = j->route;
+		char               need[256] = "";
+		for (size_t i = 0; i < rt->n_req; i++) {
+			size_t used = strlen(need);
+			sje__snprintf(need + used, sizeof(need) - used,
+			    "%s%s=%s", i > 0 ? ", " : "", rt->req[i].key,
+			    rt->req[i].value);
+		}
+		Sje__V1__Reason *r = explain_add(e, "NO_MATCHING_WORKER",
+		    "%u live worker(s) serve function '%s', none with the "
+		    "labels it requires: %s",
+		    workers, f->name, need);
+		e->req = sje__sched_xalloc(sizeof(*e->req) * (rt->n_req + 1));
+		e->reqp =
+		    sje__sched_xalloc(sizeof(*e->reqp) * (rt->n_req + 1));
+		for (size_t i = 0; i < rt->n_req; i++) {
+			sje__v1__reason__requires_entry__init(&e->req[i]);
+			e->req[i].key   = rt->req[i].key;
+			e->req[i].value = rt->req[i].value;
+			e->reqp[i]      = &e->req[i];
+		}
+		r->requires   = e->reqp;
+		r->n_requires = rt->n_req;
 		return;
 	}
 	if (f->paused) {
@@ -742,15 +775,18 @@ explain_queued(sje__sched *s, explain *e, const sched_job *j)
 		r->rate            = (char *) f->rate;
 		return;
 	}
-	uint64_t ahead = 0;
-	for (size_t i = 0; i < f->ready.n; i++) {
-		const sched_job *o = f->ready.v[i];
-		ahead += o != j && sje__sched_heap_before(&f->ready, o, j);
+	// Ahead of it: the jobs before it on its own heap (those of other
+	// routes may go to other workers).
+	const sched_heap *h = j->route != NULL ? &j->route->ready : &f->ready;
+	uint64_t          ahead = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const sched_job *o = h->v[i];
+		ahead += o != j && sje__sched_heap_before(h, o, j);
 	}
 	Sje__V1__Reason *r = explain_add(e, "WAITING_FOR_SLOT",
-	    "%llu job(s) of '%s' are ahead of it; %u worker(s) serve it "
-	    "with %u slot(s), %u busy",
-	    (unsigned long long) ahead, f->name, workers, slots, busy);
+	    "%llu job(s) of '%s' are ahead of it; %u worker(s) that can "
+	    "take it have %u slot(s), %u busy",
+	    (unsigned long long) ahead, f->name, matching, slots, busy);
 	r->ahead           = ahead;
 }
 
@@ -839,6 +875,8 @@ sje__sched_explain(sje__sched *s, sje__call *call)
 	sje__job_row_free(e.row);
 	free(e.pp);
 	free(e.ppp);
+	free(e.req);
+	free(e.reqp);
 }
 
 // ---- Functions ---------------------------------------------------------

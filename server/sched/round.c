@@ -415,6 +415,7 @@ sched_free_state(sje__sched *s)
 		sched_fn *f = s->fns;
 		s->fns      = f->next;
 		free(f->ready.v);
+		free(f->routes); // empty: the jobs are freed
 		free(f->op_rate);
 		free(f->name);
 		free(f);

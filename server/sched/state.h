@@ -23,6 +23,7 @@ typedef struct sched_job    sched_job;
 typedef struct sched_fn     sched_fn;
 typedef struct sched_worker sched_worker;
 typedef struct sched_hold   sched_hold;
+typedef struct sched_route  sched_route;
 
 // heap_kind says what a sched_heap orders its jobs by, and which index
 // of the job it keeps.
@@ -60,6 +61,7 @@ struct sched_job {
 	sje_dur_ms    queued_ms; // when it last became QUEUED (wait histogram)
 	sje_dur_ms    started_ms; // when its current attempt started
 	sched_worker *worker;     // lease holder when known, else NULL
+	sched_route  *route;      // the labels it needs; NULL: none
 	size_t        heap_idx;   // in fn->ready or s->delayed; SIZE_MAX: none
 	size_t        lease_idx;  // in s->lease_heap; SIZE_MAX: none
 	bool          cancel_requested;
@@ -75,21 +77,36 @@ struct sched_job {
 	uint32_t     n_waiting; // parents not finished yet (PENDING)
 };
 
+// sched_route is the ready queue of a function's jobs that need the same
+// worker labels (a job's requires merged with its function's, from
+// config), on its function's routes. Jobs that need none wait on
+// fn->ready. A route lives while a job uses it.
+struct sched_route {
+	char      *sig; // the pairs, sorted by key, "k=v\n...": its identity
+	sje_kv    *req; // the same pairs, sorted (owned)
+	size_t     n_req;
+	sched_heap ready;
+	uint32_t   n_jobs;  // unfinished jobs on it
+	bool       matched; // scratch: a live worker can take its jobs
+};
+
 // sched_fn is a function name with its ready queue, kept in s->fn_map (by
 // name) and on the s->fns list. A function that no unfinished job uses, no
 // worker serves and config does not name is forgotten by
 // sje__sched_fn_sweep, which runs only between handlers: a handler may
 // borrow any function's name until it returns.
 struct sched_fn {
-	char      *name; // owned; the key in s->fn_map
-	sched_heap ready;
-	sched_fn  *next, *prev;
-	uint32_t   n_jobs;     // unfinished sched_jobs with this fn
-	uint32_t   n_workers;  // entries in live workers' fns naming it
-	bool       configured; // tasks.functions or a workflow step names it
-	bool       kept;      // an operator set something on it (in the store)
-	bool       paused;    // nothing of it starts
-	uint32_t   n_running; // RUNNING jobs of it
+	char         *name;   // owned; the key in s->fn_map
+	sched_heap    ready;  // its jobs that need no worker labels
+	sched_route **routes; // and those that do, by the labels they need
+	size_t        n_routes, cap_routes;
+	sched_fn     *next, *prev;
+	uint32_t      n_jobs;    // unfinished sched_jobs with this fn
+	uint32_t      n_workers; // entries in live workers' fns naming it
+	bool     configured;     // tasks.functions or a workflow step names it
+	bool     kept;      // an operator set something on it (in the store)
+	bool     paused;    // nothing of it starts
+	uint32_t n_running; // RUNNING jobs of it
 	// Limits. What an operator set (kept in the store; -1 and NULL:
 	// unset, config's apply), then the limits in force
 	// (sje__sched_fn_limits): concurrency 0 and rate_n 0 are none.

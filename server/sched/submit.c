@@ -400,6 +400,7 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	j->max_attempts = row.max_attempts;
 	j->timeout_s    = row.timeout_s;
 	j->has_parents  = spec->n_depends_on > 0;
+	j->route        = sje__sched_route_get(s, fn, spec);
 	j->ready_at_ms  = spec->delay_s > 0
 	     ? s->now_ms + (sje_dur_ms) spec->delay_s * 1000
 	     : 0;

@@ -146,6 +146,7 @@ sje__sched_fn_sweep(sje__sched *s)
 			}
 			s->n_unserved--;
 			free(f->ready.v);
+			free(f->routes); // empty: no job uses f
 			free(f->op_rate);
 			free(f->name);
 			free(f);
@@ -205,6 +206,7 @@ sje__sched_job_of_row(sje__sched *s, const sje__job_row *row)
 	Sje__V1__JobSpec *spec =
 	    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
 	j->has_parents = spec == NULL || spec->n_depends_on > 0;
+	j->route       = sje__sched_route_get(s, j->fn, spec);
 	if (spec != NULL) {
 		sje__v1__job_spec__free_unpacked(spec, NULL);
 	}
@@ -252,9 +254,134 @@ sje__sched_worker_free(sched_worker *w)
 	free(w);
 }
 
+// route_free frees r and what it owns.
+static void
+route_free(sched_route *r)
+{
+	for (size_t i = 0; i < r->n_req; i++) {
+		free(r->req[i].key);
+		free(r->req[i].value);
+	}
+	free(r->req);
+	free(r->sig);
+	free(r->ready.v);
+	free(r);
+}
+
+// route_put lets go of j's route: the last job's takes it off its
+// function and frees it.
+static void
+route_put(sched_job *j)
+{
+	sched_route *r = j->route;
+	sched_fn    *f = j->fn;
+	j->route       = NULL;
+	if (r == NULL || --r->n_jobs > 0) {
+		return;
+	}
+	for (size_t i = 0; i < f->n_routes; i++) {
+		if (f->routes[i] == r) {
+			f->routes[i] = f->routes[--f->n_routes];
+			break;
+		}
+	}
+	route_free(r);
+}
+
+static int
+route_kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const sje_kv *) a)->key, ((const sje_kv *) b)->key);
+}
+
+sched_route *
+sje__sched_route_get(sje__sched *s, sched_fn *f, const Sje__V1__JobSpec *spec)
+{
+	const sje_function_cfg *fc     = sje_config_function(s->cfg, f->name);
+	size_t                  n_cfg  = fc != NULL ? fc->n_requires : 0;
+	size_t                  n_spec = spec != NULL ? spec->n_requires : 0;
+	if (n_cfg + n_spec == 0) {
+		return NULL;
+	}
+	// The job's pairs, then config's for keys the job does not name.
+	sje_kv *kv = sje__sched_xalloc(sizeof(*kv) * (n_cfg + n_spec));
+	size_t  n  = 0;
+	for (size_t i = 0; i < n_spec; i++) {
+		kv[n].key   = spec->requires[i] -> key;
+		kv[n].value = spec->requires[i] -> value != NULL
+		    ? spec -> requires[i] -> value
+		    : (char *) "";
+		n++;
+	}
+	for (size_t i = 0; i < n_cfg; i++) {
+		bool named = false;
+		for (size_t k = 0; k < n_spec && !named; k++) {
+			named = strcmp(kv[k].key, fc->requires[i].key) == 0;
+		}
+		if (!named) {
+			kv[n++] = fc->requires[i];
+		}
+	}
+	qsort(kv, n, sizeof(*kv), route_kv_cmp);
+	sje__buf sig = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		sje__buf_printf(&sig, "%s=%s\n", kv[i].key, kv[i].value);
+	}
+	size_t len;
+	char  *text = sje__buf_take(&sig, &len);
+	if (text == NULL) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	for (size_t i = 0; i < f->n_routes; i++) {
+		if (strcmp(f->routes[i]->sig, text) == 0) {
+			free(text);
+			free(kv);
+			f->routes[i]->n_jobs++;
+			return f->routes[i];
+		}
+	}
+	sched_route *r = sje__sched_xalloc(sizeof(*r));
+	r->sig         = text;
+	r->req         = sje__sched_xalloc(sizeof(*r->req) * n);
+	for (size_t i = 0; i < n; i++) {
+		r->req[i].key   = sje__sched_xstrdup(kv[i].key);
+		r->req[i].value = sje__sched_xstrdup(kv[i].value);
+	}
+	r->n_req      = n;
+	r->ready.kind = HEAP_READY;
+	r->n_jobs     = 1;
+	free(kv);
+	if (!sje__sched_grow((void **) &f->routes, &f->cap_routes, f->n_routes,
+	        sizeof(*f->routes))) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	f->routes[f->n_routes++] = r;
+	return r;
+}
+
+bool
+sje__sched_route_matches(const sched_route *r, const sched_worker *w)
+{
+	for (size_t i = 0; i < r->n_req; i++) {
+		bool found = false;
+		for (size_t k = 0; k < w->n_labels && !found; k++) {
+			found = strcmp(w->labels[k].key, r->req[i].key) == 0 &&
+			    strcmp(w->labels[k].value != NULL
+			            ? w->labels[k].value
+			            : "",
+			        r->req[i].value) == 0;
+		}
+		if (!found) {
+			return false;
+		}
+	}
+	return true;
+}
+
 void
 sje__sched_job_free(sched_job *j)
 {
+	route_put(j);
 	if (j->fn != NULL) {
 		j->fn->n_jobs--;
 	}
@@ -292,7 +419,8 @@ void
 sje__sched_ready(sje__sched *s, sched_job *j)
 {
 	j->queued_ms = s->now_ms;
-	sje__sched_heap_push(&j->fn->ready, j);
+	sje__sched_heap_push(
+	    j->route != NULL ? &j->route->ready : &j->fn->ready, j);
 	s->n_ready++;
 }
 
@@ -306,7 +434,8 @@ sje__sched_unqueue(sje__sched *s, sched_job *j)
 	if (j->state == ST_SCHEDULED) {
 		sje__sched_heap_remove(&s->delayed, j);
 	} else {
-		sje__sched_heap_remove(&j->fn->ready, j);
+		sje__sched_heap_remove(
+		    j->route != NULL ? &j->route->ready : &j->fn->ready, j);
 		s->n_ready--;
 	}
 }

@@ -70,6 +70,18 @@ void sje__sched_worker_free(sched_worker *w);
 // on the monotonic clock; its lease is the row's id, not in s->leases.
 sched_job *sje__sched_job_of_row(sje__sched *s, const sje__job_row *row);
 
+// sje__sched_route_get is the route of a job of f whose spec is spec (may
+// be NULL): the worker labels it needs, its requires merged with f's in
+// config (the job's value wins for a key both name), made on first use;
+// NULL when it needs none. The caller's job holds the route (its count
+// is taken) until sje__sched_job_free.
+sched_route *sje__sched_route_get(
+    sje__sched *s, sched_fn *f, const Sje__V1__JobSpec *spec);
+
+// sje__sched_route_matches is true when w's labels include every pair r
+// needs.
+bool sje__sched_route_matches(const sched_route *r, const sched_worker *w);
+
 // sje__sched_job_free frees j and what it owns (not its waiters' holds),
 // and lets go of its function.
 void sje__sched_job_free(sched_job *j);

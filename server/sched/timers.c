@@ -19,23 +19,51 @@
 #include <string.h>
 
 // sched_unserved_check finds the functions whose jobs wait QUEUED with no
-// live worker serving them (paused ones aside): once that has lasted
-// tasks.unserved_warn_s, it is logged as a warning, once, and counted in
-// s->unserved_waiting (the gauge sje_functions_waiting_for_workers, and
-// the alert metric functions_waiting_for_workers) until a worker serves
-// the function or nothing of it waits.
+// live worker able to take them (paused functions aside): none serves the
+// function, or none that serves it has the labels a route needs. Once
+// that has lasted tasks.unserved_warn_s, it is logged as a warning, once,
+// and counted in s->unserved_waiting (the gauge
+// sje_functions_waiting_for_workers, and the alert metric
+// functions_waiting_for_workers) until a worker can take them or nothing
+// of it waits.
 static void
 sched_unserved_check(sje__sched *s)
 {
+	// Which routes some live worker can take.
+	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
+		for (size_t i = 0; i < f->n_routes; i++) {
+			f->routes[i]->matched = false;
+		}
+	}
+	for (sched_worker *w = s->workers; w != NULL; w = w->next) {
+		for (size_t k = 0; k < w->n_fns; k++) {
+			sched_fn *f = w->fns[k];
+			for (size_t i = 0; i < f->n_routes; i++) {
+				sched_route *r = f->routes[i];
+				if (!r->matched &&
+				    sje__sched_route_matches(r, w)) {
+					r->matched = true;
+				}
+			}
+		}
+	}
 	sje_dur_ms warn_ms = (sje_dur_ms) s->cfg->tasks.unserved_warn_s * 1000;
 	s->unserved_waiting = 0;
 	for (sched_fn *f = s->fns; f != NULL; f = f->next) {
-		if (f->ready.n == 0 || f->n_workers > 0 || f->paused) {
+		size_t             stuck = f->n_workers == 0 ? f->ready.n : 0;
+		const sched_route *need  = NULL;
+		for (size_t i = 0; i < f->n_routes; i++) {
+			const sched_route *r = f->routes[i];
+			if (r->ready.n > 0 && !r->matched) {
+				stuck += r->ready.n;
+				need = need != NULL ? need : r;
+			}
+		}
+		if (stuck == 0 || f->paused) {
 			if (f->unserved_warned) {
-				SJE_INFO("function %s: %s", f->name,
-				    f->n_workers > 0
-				        ? "a live worker serves it again"
-				        : "no job of it waits now");
+				SJE_INFO("function %s: its queued jobs have "
+				         "workers again, or none waits",
+				    f->name);
 			}
 			f->unserved_waits  = false;
 			f->unserved_warned = false;
@@ -50,11 +78,26 @@ sched_unserved_check(sje__sched *s)
 			continue;
 		}
 		s->unserved_waiting++;
-		if (!f->unserved_warned) {
-			f->unserved_warned = true;
+		if (f->unserved_warned) {
+			continue;
+		}
+		f->unserved_warned = true;
+		if (f->n_workers == 0) {
 			SJE_WARN("function %s: %zu job(s) queued and no live "
 			         "worker has served it for %lld s",
-			    f->name, f->ready.n, (long long) (waited / 1000));
+			    f->name, stuck, (long long) (waited / 1000));
+		} else {
+			// The route's signature, "k=v\n...", on one line.
+			char labels[256];
+			sje__snprintf(labels, sizeof(labels), "%s", need->sig);
+			for (char *c = labels; *c != '\0'; c++) {
+				*c = *c == '\n' ? ' ' : *c;
+			}
+			SJE_WARN(
+			    "function %s: %zu job(s) queued that need labels "
+			    "no live worker of it has (%s) for %lld s",
+			    f->name, stuck, labels,
+			    (long long) (waited / 1000));
 		}
 	}
 }

@@ -533,16 +533,41 @@ parents_pb_free(parents_pb *pp)
 	free(pp->v);
 }
 
-// sched_best pops the best ready job among w's functions (not paused), or
-// NULL.
+// sched_fn_top is the ready heap of f whose top w should take first: f's
+// own (jobs that need no labels) or a route whose labels w has; NULL when
+// none holds a job for w.
+static sched_heap *
+sched_fn_top(sched_fn *f, const sched_worker *w)
+{
+	sched_heap *h = f->ready.n > 0 ? &f->ready : NULL;
+	for (size_t i = 0; i < f->n_routes; i++) {
+		sched_route *r = f->routes[i];
+		if (r->ready.n == 0 || !sje__sched_route_matches(r, w)) {
+			continue;
+		}
+		if (h == NULL ||
+		    sje__sched_heap_before(
+		        &r->ready, r->ready.v[0], h->v[0])) {
+			h = &r->ready;
+		}
+	}
+	return h;
+}
+
+// sched_best pops the best ready job w may take among its functions: not
+// paused, under their concurrency and rate limits, and needing no labels
+// w lacks; or NULL.
 static sched_job *
 sched_best(sje__sched *s, sched_worker *w)
 {
-	sched_fn *best = NULL;
+	sched_fn   *best_f = NULL;
+	sched_heap *best   = NULL;
 	for (size_t i = 0; i < w->n_fns; i++) {
-		sched_fn *f = w->fns[i];
-		if (f->ready.n == 0 || f->paused ||
-		    (f->concurrency != 0 && f->n_running >= f->concurrency)) {
+		sched_fn   *f = w->fns[i];
+		sched_heap *h;
+		if (f->paused ||
+		    (f->concurrency != 0 && f->n_running >= f->concurrency) ||
+		    (h = sched_fn_top(f, w)) == NULL) {
 			continue;
 		}
 		if (!sje__sched_fn_rate_take(s, f, false)) {
@@ -555,17 +580,17 @@ sched_best(sje__sched *s, sched_worker *w)
 			continue;
 		}
 		if (best == NULL ||
-		    sje__sched_heap_before(
-		        &f->ready, f->ready.v[0], best->ready.v[0])) {
-			best = f;
+		    sje__sched_heap_before(h, h->v[0], best->v[0])) {
+			best   = h;
+			best_f = f;
 		}
 	}
 	if (best == NULL) {
 		return NULL;
 	}
-	(void) sje__sched_fn_rate_take(s, best, true);
-	sched_job *j = best->ready.v[0];
-	sje__sched_heap_remove(&best->ready, j);
+	(void) sje__sched_fn_rate_take(s, best_f, true);
+	sched_job *j = best->v[0];
+	sje__sched_heap_remove(best, j);
 	s->n_ready--;
 	return j;
 }

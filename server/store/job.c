@@ -151,15 +151,13 @@ job_copy_depends(const Sje__V1__JobSpec *spec, Sje__V1__Job *job)
 	return SJE_OK;
 }
 
-// job_copy_labels copies the spec's labels into job.
+// job_copy_labels copies the spec's labels and requires into job.
 static sje_err
 job_copy_labels(const Sje__V1__JobSpec *spec, Sje__V1__Job *job)
 {
-	if (spec->n_labels == 0) {
-		return SJE_OK;
-	}
-	job->labels = calloc(spec->n_labels, sizeof(*job->labels));
-	if (job->labels == NULL) {
+	if (spec->n_labels > 0 &&
+	    (job->labels = calloc(spec->n_labels, sizeof(*job->labels))) ==
+	        NULL) {
 		return SJE_ENOMEM;
 	}
 	for (size_t i = 0; i < spec->n_labels; i++) {
@@ -172,6 +170,25 @@ job_copy_labels(const Sje__V1__JobSpec *spec, Sje__V1__Job *job)
 		job->labels[job->n_labels++] = e;
 		if (job_set_str(&e->key, spec->labels[i]->key) != SJE_OK ||
 		    job_set_str(&e->value, spec->labels[i]->value) != SJE_OK) {
+			return SJE_ENOMEM;
+		}
+	}
+	if (spec->n_requires > 0 &&
+	    (job->requires = calloc(
+	         spec->n_requires, sizeof(*job->requires))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	for (size_t i = 0; i < spec->n_requires; i++) {
+		Sje__V1__Job__RequiresEntry *e;
+
+		if ((e = malloc(sizeof(*e))) == NULL) {
+			return SJE_ENOMEM;
+		}
+		sje__v1__job__requires_entry__init(e);
+		job->requires[job->n_requires++] = e;
+		if (job_set_str(&e->key, spec->requires[i] -> key) != SJE_OK ||
+		    job_set_str(&e->value, spec->requires[i] -> value) !=
+		        SJE_OK) {
 			return SJE_ENOMEM;
 		}
 	}
@@ -417,29 +434,30 @@ job_check_depends(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
 	return rv;
 }
 
-// job_check_labels checks spec->labels (count checked before the call).
+// job_check_kv checks the n pairs keys[i] = values[i] of the map field
+// what ("labels", "requires"; count checked before the call).
 static sje_err
-job_check_labels(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
-    char *msg, size_t msglen)
+job_check_kv(const char *what, size_t n, const char *const *keys,
+    const char *const *values, char *field, size_t fieldlen, char *msg,
+    size_t msglen)
 {
 	char fname[32];
 
-	for (size_t i = 0; i < spec->n_labels; i++) {
-		const Sje__V1__JobSpec__LabelsEntry *e = spec->labels[i];
-		sje_err                              rv;
+	for (size_t i = 0; i < n; i++) {
+		sje_err rv;
 
-		sje__snprintf(fname, sizeof(fname), "labels[%zu]", i);
-		if (e == NULL) {
+		sje__snprintf(fname, sizeof(fname), "%s[%zu]", what, i);
+		if (keys[i] == NULL) {
 			return job_bad(field, fieldlen, msg, msglen, fname,
 			    "%s: missing", fname);
 		}
-		rv = job_check_name(e->key, SJE_JOB_MAX_LABEL_KEY_BYTES, true,
+		rv = job_check_name(keys[i], SJE_JOB_MAX_LABEL_KEY_BYTES, true,
 		    fname, "'s key", field, fieldlen, msg, msglen);
 		if (rv != SJE_OK) {
 			return rv;
 		}
-		if (e->value != NULL) {
-			size_t len = strlen(e->value);
+		if (values[i] != NULL) {
+			size_t len = strlen(values[i]);
 			if (len > SJE_JOB_MAX_LABEL_VALUE_BYTES) {
 				return job_bad(field, fieldlen, msg, msglen,
 				    fname,
@@ -448,7 +466,7 @@ job_check_labels(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
 				    fname, len, SJE_JOB_MAX_LABEL_VALUE_BYTES);
 			}
 			for (size_t k = 0; k < len; k++) {
-				unsigned char c = (unsigned char) e->value[k];
+				unsigned char c = (unsigned char) values[i][k];
 				if (c < 0x20 || c == 0x7f) {
 					return job_bad(field, fieldlen, msg,
 					    msglen, fname,
@@ -460,14 +478,45 @@ job_check_labels(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
 		}
 		// At most SJE_MAX_LABELS entries: a quadratic look is cheap.
 		for (size_t k = 0; k < i; k++) {
-			if (strcmp(spec->labels[k]->key, e->key) == 0) {
+			if (strcmp(keys[k], keys[i]) == 0) {
 				return job_bad(field, fieldlen, msg, msglen,
-				    fname, "%s: the same key as labels[%zu]",
-				    fname, k);
+				    fname, "%s: the same key as %s[%zu]",
+				    fname, what, k);
 			}
 		}
 	}
 	return SJE_OK;
+}
+
+// job_check_labels checks spec->labels and spec->requires (counts checked
+// before the call).
+static sje_err
+job_check_labels(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
+    char *msg, size_t msglen)
+{
+	const char *keys[SJE_MAX_LABELS], *values[SJE_MAX_LABELS];
+	sje_err     rv;
+
+	for (size_t i = 0; i < spec->n_labels; i++) {
+		keys[i] =
+		    spec->labels[i] != NULL ? spec->labels[i]->key : NULL;
+		values[i] =
+		    spec->labels[i] != NULL ? spec->labels[i]->value : NULL;
+	}
+	rv = job_check_kv("labels", spec->n_labels, keys, values, field,
+	    fieldlen, msg, msglen);
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	for (size_t i = 0; i < spec->n_requires; i++) {
+		keys[i] = spec->requires[i] != NULL ? spec->requires[i] -> key
+		                                    : NULL;
+		values[i] =
+		    spec->requires[i] != NULL ? spec->requires[i] -> value
+		                              : NULL;
+	}
+	return job_check_kv("requires", spec->n_requires, keys, values, field,
+	    fieldlen, msg, msglen);
 }
 
 // job_check_retry checks spec->retry (not NULL).
@@ -559,6 +608,11 @@ sje__job_spec_check(const Sje__V1__JobSpec *spec, char *field, size_t fieldlen,
 		return job_bad(field, fieldlen, msg, msglen, "labels",
 		    "labels has %zu entries; the limit is %u", spec->n_labels,
 		    SJE_MAX_LABELS);
+	}
+	if (spec->n_requires > SJE_MAX_LABELS) {
+		return job_bad(field, fieldlen, msg, msglen, "requires",
+		    "requires has %zu entries; the limit is %u",
+		    spec->n_requires, SJE_MAX_LABELS);
 	}
 	return job_check_labels(spec, field, fieldlen, msg, msglen);
 }

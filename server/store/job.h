@@ -46,7 +46,8 @@ sje_err sje__job_row_to_pb(const sje__job_row *row, Sje__V1__Job **out);
 //     are set;
 //   - labels: at most SJE_MAX_LABELS, keys of 1..SJE_JOB_MAX_LABEL_KEY_BYTES
 //     of [A-Za-z0-9_.:/-], values of at most SJE_JOB_MAX_LABEL_VALUE_BYTES
-//     with no control characters, no key twice.
+//     with no control characters, no key twice;
+//   - requires: as labels.
 // Returns SJE_OK, or SJE_EINVAL with the offending field written to field
 // ("function", "params", "depends_on[2]", "labels[0]", "retry.backoff")
 // and a one-line message for people to msg; both are always terminated

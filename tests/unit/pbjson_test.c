@@ -154,8 +154,9 @@ test_job_with_every_field_maps_to_the_api_shape(void **state)
 	expect_json(json_object_get(j, "labels"),
 	    "{\"team\":\"etl\",\"tier\":\"gold\"}");
 	expect_json(json_object_get(j, "attempts"), "[]");
+	expect_json(json_object_get(j, "requires"), "{}");
 	// Every field of Job, and nothing else.
-	assert_int_equal(json_object_size(j), 20);
+	assert_int_equal(json_object_size(j), 21);
 	json_decref(j);
 }
 
@@ -171,7 +172,7 @@ test_absent_messages_and_unset_fields_are_written(void **state)
 
 	json_t *j = sje__pb_to_json(&job.base);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 20);
+	assert_int_equal(json_object_size(j), 21);
 	expect_str(j, "task_id", "");
 	expect_str(j, "state", "UNSPECIFIED");
 	expect_null(j, "params");

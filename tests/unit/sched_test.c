@@ -1533,6 +1533,61 @@ test_a_rate_limit_spaces_the_starts_by_the_fake_clock(void **state)
 	assert_string_equal(function_info(f, "f")->rate, "2/s");
 }
 
+// worker_labelled registers a worker called name that serves "f" with one
+// label k=v; returns its session.
+static uint64_t
+worker_labelled(fixture *f, const char *name, const char *k, const char *v)
+{
+	char                    *fns[] = { "f" };
+	Sje__V1__RegisterRequest req   = SJE__V1__REGISTER_REQUEST__INIT;
+	Sje__V1__RegisterRequest__LabelsEntry e =
+	    SJE__V1__REGISTER_REQUEST__LABELS_ENTRY__INIT;
+	Sje__V1__RegisterRequest__LabelsEntry *ep = &e;
+	e.key                                     = (char *) k;
+	e.value                                   = (char *) v;
+	req.name                                  = (char *) name;
+	req.functions                             = fns;
+	req.n_functions                           = 1;
+	req.slots                                 = 4;
+	req.labels                                = &ep;
+	req.n_labels                              = 1;
+	const Sje__V1__RegisterReply *r = (const Sje__V1__RegisterReply *) ok(
+	    f, post(f, hub, "RegisterWorker", &req.base));
+	return r->session;
+}
+
+static void
+test_a_job_that_requires_labels_goes_only_to_a_worker_that_has_them(
+    void **state)
+{
+	fixture         *f    = *state;
+	Sje__V1__JobSpec s[2] = { spec("gpu-job"), spec("any-job") };
+	Sje__V1__JobSpec__RequiresEntry r =
+	    SJE__V1__JOB_SPEC__REQUIRES_ENTRY__INIT;
+	Sje__V1__JobSpec__RequiresEntry *rp = &r;
+	r.key                               = "gpu";
+	r.value                             = "true";
+	s[0].requires                       = &rp;
+	s[0].n_requires                     = 1;
+	s[0].priority = 5; // first in line, but not for every worker
+	submit(f, s, 2);
+
+	uint64_t cpu = worker_labelled(f, "cpu", "gpu", "false");
+	const Sje__V1__ExplainReply *e   = explain(f, "gpu-job");
+	const Sje__V1__Reason       *why = has_reason(e, "NO_MATCHING_WORKER");
+	assert_non_null(why);
+	assert_int_equal(why->n_requires, 1);
+	assert_string_equal(why->requires[0] -> key, "gpu");
+	assert_string_equal(
+	    status(f, "gpu-job")->requires[0] -> value, "true");
+
+	// The worker without the label passes the job by and takes the next.
+	take(f, cpu, "any-job");
+	assert_false(fetch(f, cpu, 1000)->answered);
+	uint64_t gpu = worker_labelled(f, "gpu", "gpu", "true");
+	take(f, gpu, "gpu-job");
+}
+
 int
 main(void)
 {
@@ -1633,6 +1688,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_rate_limit_spaces_the_starts_by_the_fake_clock,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_job_that_requires_labels_goes_only_to_a_worker_that_has_them,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

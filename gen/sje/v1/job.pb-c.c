@@ -58,6 +58,12 @@ void   sje__v1__job_spec__labels_entry__init
   static const Sje__V1__JobSpec__LabelsEntry init_value = SJE__V1__JOB_SPEC__LABELS_ENTRY__INIT;
   *message = init_value;
 }
+void   sje__v1__job_spec__requires_entry__init
+                     (Sje__V1__JobSpec__RequiresEntry         *message)
+{
+  static const Sje__V1__JobSpec__RequiresEntry init_value = SJE__V1__JOB_SPEC__REQUIRES_ENTRY__INIT;
+  *message = init_value;
+}
 void   sje__v1__job_spec__init
                      (Sje__V1__JobSpec         *message)
 {
@@ -242,6 +248,12 @@ void   sje__v1__job__labels_entry__init
                      (Sje__V1__Job__LabelsEntry         *message)
 {
   static const Sje__V1__Job__LabelsEntry init_value = SJE__V1__JOB__LABELS_ENTRY__INIT;
+  *message = init_value;
+}
+void   sje__v1__job__requires_entry__init
+                     (Sje__V1__Job__RequiresEntry         *message)
+{
+  static const Sje__V1__Job__RequiresEntry init_value = SJE__V1__JOB__REQUIRES_ENTRY__INIT;
   *message = init_value;
 }
 void   sje__v1__job__init
@@ -462,7 +474,58 @@ const ProtobufCMessageDescriptor sje__v1__job_spec__labels_entry__descriptor =
   (ProtobufCMessageInit) sje__v1__job_spec__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__job_spec__field_descriptors[9] =
+static const ProtobufCFieldDescriptor sje__v1__job_spec__requires_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__JobSpec__RequiresEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__JobSpec__RequiresEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__job_spec__requires_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange sje__v1__job_spec__requires_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__job_spec__requires_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.JobSpec.RequiresEntry",
+  "RequiresEntry",
+  "Sje__V1__JobSpec__RequiresEntry",
+  "sje.v1",
+  sizeof(Sje__V1__JobSpec__RequiresEntry),
+  2,
+  sje__v1__job_spec__requires_entry__field_descriptors,
+  sje__v1__job_spec__requires_entry__field_indices_by_name,
+  1,  sje__v1__job_spec__requires_entry__number_ranges,
+  (ProtobufCMessageInit) sje__v1__job_spec__requires_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__job_spec__field_descriptors[10] =
 {
   {
     "task_id",
@@ -572,6 +635,18 @@ static const ProtobufCFieldDescriptor sje__v1__job_spec__field_descriptors[9] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "requires",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__JobSpec, n_requires),
+    offsetof(Sje__V1__JobSpec, requires),
+    &sje__v1__job_spec__requires_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__job_spec__field_indices_by_name[] = {
   7,   /* field[7] = delay_s */
@@ -580,6 +655,7 @@ static const unsigned sje__v1__job_spec__field_indices_by_name[] = {
   8,   /* field[8] = labels */
   2,   /* field[2] = params */
   4,   /* field[4] = priority */
+  9,   /* field[9] = requires */
   6,   /* field[6] = retry */
   0,   /* field[0] = task_id */
   5,   /* field[5] = timeout_s */
@@ -587,7 +663,7 @@ static const unsigned sje__v1__job_spec__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__job_spec__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor sje__v1__job_spec__descriptor =
 {
@@ -597,7 +673,7 @@ const ProtobufCMessageDescriptor sje__v1__job_spec__descriptor =
   "Sje__V1__JobSpec",
   "sje.v1",
   sizeof(Sje__V1__JobSpec),
-  9,
+  10,
   sje__v1__job_spec__field_descriptors,
   sje__v1__job_spec__field_indices_by_name,
   1,  sje__v1__job_spec__number_ranges,
@@ -860,7 +936,58 @@ const ProtobufCMessageDescriptor sje__v1__job__labels_entry__descriptor =
   (ProtobufCMessageInit) sje__v1__job__labels_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[20] =
+static const ProtobufCFieldDescriptor sje__v1__job__requires_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Job__RequiresEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__Job__RequiresEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__job__requires_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange sje__v1__job__requires_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__job__requires_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.Job.RequiresEntry",
+  "RequiresEntry",
+  "Sje__V1__Job__RequiresEntry",
+  "sje.v1",
+  sizeof(Sje__V1__Job__RequiresEntry),
+  2,
+  sje__v1__job__requires_entry__field_descriptors,
+  sje__v1__job__requires_entry__field_indices_by_name,
+  1,  sje__v1__job__requires_entry__number_ranges,
+  (ProtobufCMessageInit) sje__v1__job__requires_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[21] =
 {
   {
     "task_id",
@@ -1102,6 +1229,18 @@ static const ProtobufCFieldDescriptor sje__v1__job__field_descriptors[20] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "requires",
+    21,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__Job, n_requires),
+    offsetof(Sje__V1__Job, requires),
+    &sje__v1__job__requires_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__job__field_indices_by_name[] = {
   6,   /* field[6] = attempt */
@@ -1117,6 +1256,7 @@ static const unsigned sje__v1__job__field_indices_by_name[] = {
   3,   /* field[3] = params */
   8,   /* field[8] = priority */
   11,   /* field[11] = progress */
+  20,   /* field[20] = requires */
   4,   /* field[4] = result */
   14,   /* field[14] = started_at */
   2,   /* field[2] = state */
@@ -1128,7 +1268,7 @@ static const unsigned sje__v1__job__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__job__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 20 }
+  { 0, 21 }
 };
 const ProtobufCMessageDescriptor sje__v1__job__descriptor =
 {
@@ -1138,7 +1278,7 @@ const ProtobufCMessageDescriptor sje__v1__job__descriptor =
   "Sje__V1__Job",
   "sje.v1",
   sizeof(Sje__V1__Job),
-  20,
+  21,
   sje__v1__job__field_descriptors,
   sje__v1__job__field_indices_by_name,
   1,  sje__v1__job__number_ranges,

@@ -19,11 +19,13 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Sje__V1__RetryPolicy Sje__V1__RetryPolicy;
 typedef struct Sje__V1__JobSpec Sje__V1__JobSpec;
 typedef struct Sje__V1__JobSpec__LabelsEntry Sje__V1__JobSpec__LabelsEntry;
+typedef struct Sje__V1__JobSpec__RequiresEntry Sje__V1__JobSpec__RequiresEntry;
 typedef struct Sje__V1__JobError Sje__V1__JobError;
 typedef struct Sje__V1__Progress Sje__V1__Progress;
 typedef struct Sje__V1__Attempt Sje__V1__Attempt;
 typedef struct Sje__V1__Job Sje__V1__Job;
 typedef struct Sje__V1__Job__LabelsEntry Sje__V1__Job__LabelsEntry;
+typedef struct Sje__V1__Job__RequiresEntry Sje__V1__Job__RequiresEntry;
 typedef struct Sje__V1__JobEvent Sje__V1__JobEvent;
 
 
@@ -106,6 +108,17 @@ struct  Sje__V1__JobSpec__LabelsEntry
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+struct  Sje__V1__JobSpec__RequiresEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define SJE__V1__JOB_SPEC__REQUIRES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job_spec__requires_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /*
  * JobSpec is what a submitter asks for. Only `function` is required.
  */
@@ -144,10 +157,16 @@ struct  Sje__V1__JobSpec
   uint32_t delay_s;
   size_t n_labels;
   Sje__V1__JobSpec__LabelsEntry **labels;
+  /*
+   * Worker labels the job needs: only a worker whose labels include every
+   * pair runs it (with its function's tasks.functions.<f>.requires).
+   */
+  size_t n_requires;
+  Sje__V1__JobSpec__RequiresEntry **requires;
 };
 #define SJE__V1__JOB_SPEC__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job_spec__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, 0, NULL, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, 0, NULL, 0, 0,NULL, 0,NULL }
 
 
 /*
@@ -225,6 +244,17 @@ struct  Sje__V1__Job__LabelsEntry
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+struct  Sje__V1__Job__RequiresEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define SJE__V1__JOB__REQUIRES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job__requires_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /*
  * Job is a job's whole record, as GET /status returns it.
  */
@@ -260,10 +290,15 @@ struct  Sje__V1__Job
    * the workflow run it is a step of
    */
   char *workflow_id;
+  /*
+   * as submitted (JobSpec.requires)
+   */
+  size_t n_requires;
+  Sje__V1__Job__RequiresEntry **requires;
 };
 #define SJE__V1__JOB__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__job__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL, NULL, NULL, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, NULL, NULL, NULL, 0, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, NULL, 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -319,6 +354,9 @@ void   sje__v1__retry_policy__free_unpacked
 /* Sje__V1__JobSpec__LabelsEntry methods */
 void   sje__v1__job_spec__labels_entry__init
                      (Sje__V1__JobSpec__LabelsEntry         *message);
+/* Sje__V1__JobSpec__RequiresEntry methods */
+void   sje__v1__job_spec__requires_entry__init
+                     (Sje__V1__JobSpec__RequiresEntry         *message);
 /* Sje__V1__JobSpec methods */
 void   sje__v1__job_spec__init
                      (Sje__V1__JobSpec         *message);
@@ -398,6 +436,9 @@ void   sje__v1__attempt__free_unpacked
 /* Sje__V1__Job__LabelsEntry methods */
 void   sje__v1__job__labels_entry__init
                      (Sje__V1__Job__LabelsEntry         *message);
+/* Sje__V1__Job__RequiresEntry methods */
+void   sje__v1__job__requires_entry__init
+                     (Sje__V1__Job__RequiresEntry         *message);
 /* Sje__V1__Job methods */
 void   sje__v1__job__init
                      (Sje__V1__Job         *message);
@@ -444,6 +485,9 @@ typedef void (*Sje__V1__RetryPolicy_Closure)
 typedef void (*Sje__V1__JobSpec__LabelsEntry_Closure)
                  (const Sje__V1__JobSpec__LabelsEntry *message,
                   void *closure_data);
+typedef void (*Sje__V1__JobSpec__RequiresEntry_Closure)
+                 (const Sje__V1__JobSpec__RequiresEntry *message,
+                  void *closure_data);
 typedef void (*Sje__V1__JobSpec_Closure)
                  (const Sje__V1__JobSpec *message,
                   void *closure_data);
@@ -458,6 +502,9 @@ typedef void (*Sje__V1__Attempt_Closure)
                   void *closure_data);
 typedef void (*Sje__V1__Job__LabelsEntry_Closure)
                  (const Sje__V1__Job__LabelsEntry *message,
+                  void *closure_data);
+typedef void (*Sje__V1__Job__RequiresEntry_Closure)
+                 (const Sje__V1__Job__RequiresEntry *message,
                   void *closure_data);
 typedef void (*Sje__V1__Job_Closure)
                  (const Sje__V1__Job *message,
@@ -475,11 +522,13 @@ extern const ProtobufCEnumDescriptor    sje__v1__job_state__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__retry_policy__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_spec__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_spec__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__job_spec__requires_entry__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_error__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__progress__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__attempt__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job__labels_entry__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__job__requires_entry__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__job_event__descriptor;
 
 PROTOBUF_C__END_DECLS
