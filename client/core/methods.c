@@ -22,6 +22,7 @@ static const char *const coord_names[SJE__COORD_N] = {
 	[SJE__COORD_EXPLAIN]        = "Explain",
 	[SJE__COORD_LIST_FUNCTIONS] = "ListFunctions",
 	[SJE__COORD_SET_FUNCTION]   = "SetFunction",
+	[SJE__COORD_LIST_SCHEDULES] = "ListSchedules",
 };
 
 static const char *const hub_names[SJE__HUB_N] = {

@@ -25,6 +25,7 @@ typedef enum sje__coord_method {
 	SJE__COORD_EXPLAIN,
 	SJE__COORD_LIST_FUNCTIONS,
 	SJE__COORD_SET_FUNCTION,
+	SJE__COORD_LIST_SCHEDULES,
 	SJE__COORD_N, // the number of methods
 } sje__coord_method;
 

@@ -89,6 +89,7 @@ static const unsigned auth_coord_scopes[SJE__COORD_N] = {
 	[SJE__COORD_LIST_FUNCTIONS] = SCOPE_READ,
 	[SJE__COORD_DELETE_JOB]     = SCOPE_ADMIN,
 	[SJE__COORD_SET_FUNCTION]   = SCOPE_ADMIN,
+	[SJE__COORD_LIST_SCHEDULES] = SCOPE_READ,
 };
 
 typedef struct auth_key {

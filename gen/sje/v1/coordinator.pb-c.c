@@ -1639,6 +1639,141 @@ void   sje__v1__set_function_request__free_unpacked
   assert(message->base.descriptor == &sje__v1__set_function_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__list_schedules_request__init
+                     (Sje__V1__ListSchedulesRequest         *message)
+{
+  static const Sje__V1__ListSchedulesRequest init_value = SJE__V1__LIST_SCHEDULES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_schedules_request__get_packed_size
+                     (const Sje__V1__ListSchedulesRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_schedules_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_schedules_request__pack
+                     (const Sje__V1__ListSchedulesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_schedules_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_schedules_request__pack_to_buffer
+                     (const Sje__V1__ListSchedulesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_schedules_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListSchedulesRequest *
+       sje__v1__list_schedules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListSchedulesRequest *)
+     protobuf_c_message_unpack (&sje__v1__list_schedules_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_schedules_request__free_unpacked
+                     (Sje__V1__ListSchedulesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_schedules_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__schedule_info__init
+                     (Sje__V1__ScheduleInfo         *message)
+{
+  static const Sje__V1__ScheduleInfo init_value = SJE__V1__SCHEDULE_INFO__INIT;
+  *message = init_value;
+}
+size_t sje__v1__schedule_info__get_packed_size
+                     (const Sje__V1__ScheduleInfo *message)
+{
+  assert(message->base.descriptor == &sje__v1__schedule_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__schedule_info__pack
+                     (const Sje__V1__ScheduleInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__schedule_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__schedule_info__pack_to_buffer
+                     (const Sje__V1__ScheduleInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__schedule_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ScheduleInfo *
+       sje__v1__schedule_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ScheduleInfo *)
+     protobuf_c_message_unpack (&sje__v1__schedule_info__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__schedule_info__free_unpacked
+                     (Sje__V1__ScheduleInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__schedule_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__list_schedules_reply__init
+                     (Sje__V1__ListSchedulesReply         *message)
+{
+  static const Sje__V1__ListSchedulesReply init_value = SJE__V1__LIST_SCHEDULES_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_schedules_reply__get_packed_size
+                     (const Sje__V1__ListSchedulesReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_schedules_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_schedules_reply__pack
+                     (const Sje__V1__ListSchedulesReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_schedules_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_schedules_reply__pack_to_buffer
+                     (const Sje__V1__ListSchedulesReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_schedules_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListSchedulesReply *
+       sje__v1__list_schedules_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListSchedulesReply *)
+     protobuf_c_message_unpack (&sje__v1__list_schedules_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_schedules_reply__free_unpacked
+                     (Sje__V1__ListSchedulesReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_schedules_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
@@ -4180,6 +4315,217 @@ const ProtobufCMessageDescriptor sje__v1__set_function_request__descriptor =
   (ProtobufCMessageInit) sje__v1__set_function_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define sje__v1__list_schedules_request__field_descriptors NULL
+#define sje__v1__list_schedules_request__field_indices_by_name NULL
+#define sje__v1__list_schedules_request__number_ranges NULL
+const ProtobufCMessageDescriptor sje__v1__list_schedules_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListSchedulesRequest",
+  "ListSchedulesRequest",
+  "Sje__V1__ListSchedulesRequest",
+  "sje.v1",
+  sizeof(Sje__V1__ListSchedulesRequest),
+  0,
+  sje__v1__list_schedules_request__field_descriptors,
+  sje__v1__list_schedules_request__field_indices_by_name,
+  0,  sje__v1__list_schedules_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_schedules_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__schedule_info__field_descriptors[10] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cron",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, cron),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "every_s",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, every_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "function",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, function),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workflow",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, workflow),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, next_at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_at",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, last_at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_task_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, last_task_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overlap",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, overlap),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missed",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ScheduleInfo, missed),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__schedule_info__field_indices_by_name[] = {
+  1,   /* field[1] = cron */
+  2,   /* field[2] = every_s */
+  3,   /* field[3] = function */
+  6,   /* field[6] = last_at */
+  7,   /* field[7] = last_task_id */
+  9,   /* field[9] = missed */
+  0,   /* field[0] = name */
+  5,   /* field[5] = next_at */
+  8,   /* field[8] = overlap */
+  4,   /* field[4] = workflow */
+};
+static const ProtobufCIntRange sje__v1__schedule_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor sje__v1__schedule_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ScheduleInfo",
+  "ScheduleInfo",
+  "Sje__V1__ScheduleInfo",
+  "sje.v1",
+  sizeof(Sje__V1__ScheduleInfo),
+  10,
+  sje__v1__schedule_info__field_descriptors,
+  sje__v1__schedule_info__field_indices_by_name,
+  1,  sje__v1__schedule_info__number_ranges,
+  (ProtobufCMessageInit) sje__v1__schedule_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__list_schedules_reply__field_descriptors[1] =
+{
+  {
+    "schedules",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__ListSchedulesReply, n_schedules),
+    offsetof(Sje__V1__ListSchedulesReply, schedules),
+    &sje__v1__schedule_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__list_schedules_reply__field_indices_by_name[] = {
+  0,   /* field[0] = schedules */
+};
+static const ProtobufCIntRange sje__v1__list_schedules_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__list_schedules_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListSchedulesReply",
+  "ListSchedulesReply",
+  "Sje__V1__ListSchedulesReply",
+  "sje.v1",
+  sizeof(Sje__V1__ListSchedulesReply),
+  1,
+  sje__v1__list_schedules_reply__field_descriptors,
+  sje__v1__list_schedules_reply__field_indices_by_name,
+  1,  sje__v1__list_schedules_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_schedules_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue sje__v1__pause_change__enum_values_by_number[3] =
 {
   { "PAUSE_CHANGE_UNCHANGED", "SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED", 0 },
@@ -4210,7 +4556,7 @@ const ProtobufCEnumDescriptor sje__v1__pause_change__descriptor =
   sje__v1__pause_change__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[14] =
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[15] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -4226,6 +4572,7 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "Explain", &sje__v1__explain_request__descriptor, &sje__v1__explain_reply__descriptor },
   { "ListFunctions", &sje__v1__list_functions_request__descriptor, &sje__v1__list_functions_reply__descriptor },
   { "SetFunction", &sje__v1__set_function_request__descriptor, &sje__v1__function_info__descriptor },
+  { "ListSchedules", &sje__v1__list_schedules_request__descriptor, &sje__v1__list_schedules_reply__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   3,        /* Cancel */
@@ -4235,6 +4582,7 @@ const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   6,        /* ListEvents */
   12,        /* ListFunctions */
   4,        /* ListJobs */
+  14,        /* ListSchedules */
   5,        /* ListWorkers */
   9,        /* Retry */
   8,        /* RunWorkflow */
@@ -4250,7 +4598,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  14,
+  15,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -4365,6 +4713,14 @@ void sje__v1__coordinator__set_function(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__list_schedules(ProtobufCService *service,
+                                          const Sje__V1__ListSchedulesRequest *input,
+                                          Sje__V1__ListSchedulesReply_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

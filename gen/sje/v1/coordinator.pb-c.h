@@ -55,6 +55,9 @@ typedef struct Sje__V1__ListFunctionsRequest Sje__V1__ListFunctionsRequest;
 typedef struct Sje__V1__FunctionInfo Sje__V1__FunctionInfo;
 typedef struct Sje__V1__ListFunctionsReply Sje__V1__ListFunctionsReply;
 typedef struct Sje__V1__SetFunctionRequest Sje__V1__SetFunctionRequest;
+typedef struct Sje__V1__ListSchedulesRequest Sje__V1__ListSchedulesRequest;
+typedef struct Sje__V1__ScheduleInfo Sje__V1__ScheduleInfo;
+typedef struct Sje__V1__ListSchedulesReply Sje__V1__ListSchedulesReply;
 
 
 /* --- enums --- */
@@ -794,6 +797,78 @@ struct  Sje__V1__SetFunctionRequest
     , (char *)protobuf_c_empty_string, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
+struct  Sje__V1__ListSchedulesRequest
+{
+  ProtobufCMessage base;
+};
+#define SJE__V1__LIST_SCHEDULES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_schedules_request__descriptor) \
+     }
+
+
+/*
+ * ScheduleInfo is one schedule of config (schedules:) and where it stands.
+ */
+struct  Sje__V1__ScheduleInfo
+{
+  ProtobufCMessage base;
+  char *name;
+  /*
+   * a five-field cron expression, or ""
+   */
+  char *cron;
+  /*
+   * or a fixed interval; 0 with cron
+   */
+  uint32_t every_s;
+  /*
+   * what it starts: a job of this function,
+   */
+  char *function;
+  /*
+   * or a run of this workflow
+   */
+  char *workflow;
+  /*
+   * the next tick
+   */
+  Sje__V1__Timestamp *next_at;
+  /*
+   * the last tick it fired (absent: never)
+   */
+  Sje__V1__Timestamp *last_at;
+  /*
+   * the job or workflow run it last started
+   */
+  char *last_task_id;
+  /*
+   * "skip" or "allow"
+   */
+  char *overlap;
+  /*
+   * "skip" or "run_once"
+   */
+  char *missed;
+};
+#define SJE__V1__SCHEDULE_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__schedule_info__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Sje__V1__ListSchedulesReply
+{
+  ProtobufCMessage base;
+  /*
+   * in config order
+   */
+  size_t n_schedules;
+  Sje__V1__ScheduleInfo **schedules;
+};
+#define SJE__V1__LIST_SCHEDULES_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_schedules_reply__descriptor) \
+    , 0,NULL }
+
+
 /* Sje__V1__SubmitRequest methods */
 void   sje__v1__submit_request__init
                      (Sje__V1__SubmitRequest         *message);
@@ -1484,6 +1559,63 @@ Sje__V1__SetFunctionRequest *
 void   sje__v1__set_function_request__free_unpacked
                      (Sje__V1__SetFunctionRequest *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__ListSchedulesRequest methods */
+void   sje__v1__list_schedules_request__init
+                     (Sje__V1__ListSchedulesRequest         *message);
+size_t sje__v1__list_schedules_request__get_packed_size
+                     (const Sje__V1__ListSchedulesRequest   *message);
+size_t sje__v1__list_schedules_request__pack
+                     (const Sje__V1__ListSchedulesRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_schedules_request__pack_to_buffer
+                     (const Sje__V1__ListSchedulesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListSchedulesRequest *
+       sje__v1__list_schedules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_schedules_request__free_unpacked
+                     (Sje__V1__ListSchedulesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ScheduleInfo methods */
+void   sje__v1__schedule_info__init
+                     (Sje__V1__ScheduleInfo         *message);
+size_t sje__v1__schedule_info__get_packed_size
+                     (const Sje__V1__ScheduleInfo   *message);
+size_t sje__v1__schedule_info__pack
+                     (const Sje__V1__ScheduleInfo   *message,
+                      uint8_t             *out);
+size_t sje__v1__schedule_info__pack_to_buffer
+                     (const Sje__V1__ScheduleInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ScheduleInfo *
+       sje__v1__schedule_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__schedule_info__free_unpacked
+                     (Sje__V1__ScheduleInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ListSchedulesReply methods */
+void   sje__v1__list_schedules_reply__init
+                     (Sje__V1__ListSchedulesReply         *message);
+size_t sje__v1__list_schedules_reply__get_packed_size
+                     (const Sje__V1__ListSchedulesReply   *message);
+size_t sje__v1__list_schedules_reply__pack
+                     (const Sje__V1__ListSchedulesReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_schedules_reply__pack_to_buffer
+                     (const Sje__V1__ListSchedulesReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListSchedulesReply *
+       sje__v1__list_schedules_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_schedules_reply__free_unpacked
+                     (Sje__V1__ListSchedulesReply *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -1600,6 +1732,15 @@ typedef void (*Sje__V1__ListFunctionsReply_Closure)
 typedef void (*Sje__V1__SetFunctionRequest_Closure)
                  (const Sje__V1__SetFunctionRequest *message,
                   void *closure_data);
+typedef void (*Sje__V1__ListSchedulesRequest_Closure)
+                 (const Sje__V1__ListSchedulesRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ScheduleInfo_Closure)
+                 (const Sje__V1__ScheduleInfo *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ListSchedulesReply_Closure)
+                 (const Sje__V1__ListSchedulesReply *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1663,6 +1804,10 @@ struct Sje__V1__Coordinator_Service
                        const Sje__V1__SetFunctionRequest *input,
                        Sje__V1__FunctionInfo_Closure closure,
                        void *closure_data);
+  void (*list_schedules)(Sje__V1__Coordinator_Service *service,
+                         const Sje__V1__ListSchedulesRequest *input,
+                         Sje__V1__ListSchedulesReply_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -1684,7 +1829,8 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## delete_job,\
       function_prefix__ ## explain,\
       function_prefix__ ## list_functions,\
-      function_prefix__ ## set_function  }
+      function_prefix__ ## set_function,\
+      function_prefix__ ## list_schedules  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -1741,6 +1887,10 @@ void sje__v1__coordinator__set_function(ProtobufCService *service,
                                         const Sje__V1__SetFunctionRequest *input,
                                         Sje__V1__FunctionInfo_Closure closure,
                                         void *closure_data);
+void sje__v1__coordinator__list_schedules(ProtobufCService *service,
+                                          const Sje__V1__ListSchedulesRequest *input,
+                                          Sje__V1__ListSchedulesReply_Closure closure,
+                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1783,6 +1933,9 @@ extern const ProtobufCMessageDescriptor sje__v1__list_functions_request__descrip
 extern const ProtobufCMessageDescriptor sje__v1__function_info__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_functions_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__set_function_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_schedules_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__schedule_info__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_schedules_reply__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS
