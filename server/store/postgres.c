@@ -70,6 +70,8 @@
 // Schema version 2 adds:
 //   sje_functions (name): what operators set on a function at run time
 //     (sje__fn_row), paused as boolean.
+// Schema version 3 adds:
+//   sje_schedules (name): where each schedule stands (sje__schedule_row).
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -164,6 +166,12 @@ static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
 	"  rate        text,"
 	"  updated_ms  bigint NOT NULL DEFAULT 0"
 	");",
+	// 2 -> 3: where each schedule stands (its last tick fired).
+	"CREATE TABLE sje_schedules ("
+	"  name         text PRIMARY KEY,"
+	"  last_tick_ms bigint NOT NULL DEFAULT 0,"
+	"  last_task_id text"
+	");",
 };
 
 enum pg_stmt {
@@ -195,6 +203,8 @@ enum pg_stmt {
 	PS_DELETE_JOB,
 	PS_PUT_FUNCTION,
 	PS_LIST_FUNCTIONS,
+	PS_PUT_SCHEDULE,
+	PS_LIST_SCHEDULES,
 	PS_COUNT,
 };
 
@@ -381,6 +391,15 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	[PS_LIST_FUNCTIONS] = { "SELECT name, paused, concurrency, rate, "
 	                        "updated_ms FROM sje_functions "
 	                        "ORDER BY name COLLATE \"C\"",
+	    "" },
+	[PS_PUT_SCHEDULE] = { "INSERT INTO sje_schedules (name, last_tick_ms, "
+	                      "last_task_id) VALUES ($1, $2, $3) ON CONFLICT "
+	                      "(name) DO UPDATE SET "
+	                      "last_tick_ms = excluded.last_tick_ms, "
+	                      "last_task_id = excluded.last_task_id",
+	    "tit" },
+	[PS_LIST_SCHEDULES] = { "SELECT name, last_tick_ms, last_task_id "
+	                        "FROM sje_schedules ORDER BY name COLLATE \"C\"",
 	    "" },
 };
 
@@ -2337,6 +2356,63 @@ pg_list_functions(sje__store *h, sje__fn_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+static sje_err
+pg_put_schedule(sje__store *h, const sje__schedule_row *row)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+
+	if (row->name == NULL || row->name[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if (!pp_reset(&s->params, 3)) {
+		return SJE_ENOMEM;
+	}
+	pp_text(&s->params, row->name);
+	pp_i64(&s->params, row->last_tick_ms);
+	pp_text(&s->params, row->last_task_id);
+	PQclear(pg_run(s, PS_PUT_SCHEDULE, "writing a schedule's state", &rv));
+	return rv;
+}
+
+static sje_err
+pg_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
+{
+	pg_store          *s = h->impl;
+	sje__schedule_row *v = NULL;
+	sje_err            rv;
+	PGresult          *r;
+	int                count;
+
+	*rows = NULL;
+	*n    = 0;
+	pp_reset(&s->params, 0);
+	if ((r = pg_run(s, PS_LIST_SCHEDULES, "reading schedules' state",
+	         &rv)) == NULL) {
+		return rv;
+	}
+	count = PQntuples(r);
+	if (count > 0 && (v = calloc((size_t) count, sizeof(*v))) == NULL) {
+		PQclear(r);
+		return SJE_ENOMEM;
+	}
+	for (int i = 0; i < count && rv == SJE_OK; i++) {
+		sje__schedule_row *e = &v[i];
+		e->last_tick_ms      = pr_i64(r, i, 1);
+		if ((rv = pr_text(r, i, 0, &e->name)) == SJE_OK) {
+			rv = pr_text(r, i, 2, &e->last_task_id);
+		}
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		sje__schedule_rows_free(v, (size_t) count);
+		return rv;
+	}
+	*rows = v;
+	*n    = (size_t) count;
+	return SJE_OK;
+}
+
 static const sje__store_ops pg_ops = {
 	.name           = "postgres",
 	.close          = pg_close,
@@ -2364,4 +2440,6 @@ static const sje__store_ops pg_ops = {
 	.delete_job     = pg_delete_job,
 	.put_function   = pg_put_function,
 	.list_functions = pg_list_functions,
+	.put_schedule   = pg_put_schedule,
+	.list_schedules = pg_list_schedules,
 };

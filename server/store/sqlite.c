@@ -68,6 +68,8 @@
 // of finished jobs (3), workflow_id (4) and, in version 5:
 //   functions: one row per function an operator set something on (pause,
 //     limits: sje__fn_row), by name; paused is 0 or 1.
+// and, in version 6:
+//   schedules: one row per schedule that fired (sje__schedule_row).
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -170,6 +172,12 @@ static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
 	"  rate        TEXT,"
 	"  updated_ms  INTEGER NOT NULL DEFAULT 0"
 	");",
+	// 5 -> 6: where each schedule stands (its last tick fired).
+	"CREATE TABLE schedules ("
+	"  name         TEXT PRIMARY KEY,"
+	"  last_tick_ms INTEGER NOT NULL DEFAULT 0,"
+	"  last_task_id TEXT"
+	");",
 };
 
 enum store_stmt {
@@ -211,6 +219,8 @@ enum store_stmt {
 	ST_EXISTS_TASK,
 	ST_PUT_FUNCTION,
 	ST_LIST_FUNCTIONS,
+	ST_PUT_SCHEDULE,
+	ST_LIST_SCHEDULES,
 	ST_COUNT,
 };
 
@@ -324,6 +334,13 @@ static const char *const store_sql[ST_COUNT] = {
 	// By name in bytes (the column's BINARY collation), as strcmp.
 	[ST_LIST_FUNCTIONS] = "SELECT name, paused, concurrency, rate, "
 	                      "updated_ms FROM functions ORDER BY name",
+	[ST_PUT_SCHEDULE] =
+	    "INSERT INTO schedules (name, last_tick_ms, last_task_id) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+	    "last_tick_ms = excluded.last_tick_ms, "
+	    "last_task_id = excluded.last_task_id",
+	[ST_LIST_SCHEDULES] = "SELECT name, last_tick_ms, last_task_id "
+	                      "FROM schedules ORDER BY name",
 };
 
 // store_db is the backend's state behind an sje__store handle (base.impl
@@ -1805,6 +1822,72 @@ sq_list_functions(sje__store *h, sje__fn_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+static sje_err
+sq_put_schedule(sje__store *h, const sje__schedule_row *row)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_PUT_SCHEDULE];
+	int           rc = SQLITE_OK;
+
+	if (row->name == NULL || row->name[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	STORE_BIND(rc, store_bind_text(st, 1, row->name));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, row->last_tick_ms));
+	STORE_BIND(rc, store_bind_text(st, 3, row->last_task_id));
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "writing a schedule's state");
+}
+
+static sje_err
+sq_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
+{
+	store_db          *s   = h->impl;
+	sqlite3_stmt      *st  = s->st[ST_LIST_SCHEDULES];
+	sje__schedule_row *v   = NULL;
+	size_t             cnt = 0, cap = 0;
+	sje_err            rv = SJE_OK;
+	int                rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t             nc = cap != 0 ? cap * 2 : 8;
+			sje__schedule_row *nv = realloc(v, nc * sizeof(*nv));
+			if (nv == NULL) {
+				rv = SJE_ENOMEM;
+				break;
+			}
+			v   = nv;
+			cap = nc;
+		}
+		sje__schedule_row *r = &v[cnt];
+		memset(r, 0, sizeof(*r));
+		cnt++;
+		r->last_tick_ms = sqlite3_column_int64(st, 1);
+		if ((rv = store_col_text(st, 0, &r->name)) != SJE_OK ||
+		    (rv = store_col_text(st, 2, &r->last_task_id)) != SJE_OK) {
+			break;
+		}
+	}
+	if (rv == SJE_OK && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "reading schedules' state");
+	}
+	store_done(st);
+	if (rv != SJE_OK) {
+		sje__schedule_rows_free(v, cnt);
+		return rv;
+	}
+	if (cnt == 0) {
+		free(v);
+		v = NULL;
+	}
+	*rows = v;
+	*n    = cnt;
+	return SJE_OK;
+}
+
 static const sje__store_ops store_ops = {
 	.name           = "sqlite",
 	.close          = sq_close,
@@ -1832,4 +1915,6 @@ static const sje__store_ops store_ops = {
 	.delete_job     = sq_delete_job,
 	.put_function   = sq_put_function,
 	.list_functions = sq_list_functions,
+	.put_schedule   = sq_put_schedule,
+	.list_schedules = sq_list_schedules,
 };

@@ -105,3 +105,13 @@ sje__fn_rows_free(sje__fn_row *rows, size_t n)
 	}
 	free(rows);
 }
+
+void
+sje__schedule_rows_free(sje__schedule_row *rows, size_t n)
+{
+	for (size_t i = 0; rows != NULL && i < n; i++) {
+		free(rows[i].name);
+		free(rows[i].last_task_id);
+	}
+	free(rows);
+}

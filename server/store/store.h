@@ -41,12 +41,12 @@
 // The SQLite schema's version (PRAGMA user_version). To change the schema,
 // bump it and append a migration step in sqlite.c (store_migrations);
 // never edit a released step.
-#define SJE_STORE_SCHEMA_VERSION 5
+#define SJE_STORE_SCHEMA_VERSION 6
 
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 2
+#define SJE_STORE_PG_SCHEMA_VERSION 3
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
@@ -128,6 +128,15 @@ typedef struct sje__fn_row {
 	sje_time_ms updated_ms;  // when it was last set
 } sje__fn_row;
 
+// sje__schedule_row is where a schedule (config's schedules:) stands: the
+// last tick it fired and what that started, kept so that a restart
+// neither fires a tick twice nor forgets one.
+typedef struct sje__schedule_row {
+	char       *name;         // owned
+	sje_time_ms last_tick_ms; // the tick's own time; 0: never fired
+	char       *last_task_id; // owned: the job or workflow run; NULL
+} sje__schedule_row;
+
 // sje__store_job_fn is called with a row borrowed for the call.
 typedef sje_err (*sje__store_job_fn)(void *arg, const sje__job_row *row);
 // sje__store_event_fn is called with a packed event borrowed for the call.
@@ -178,6 +187,9 @@ struct sje__store_ops {
 	sje_err (*put_function)(sje__store *s, const sje__fn_row *row);
 	sje_err (*list_functions)(
 	    sje__store *s, sje__fn_row **rows, size_t *n);
+	sje_err (*put_schedule)(sje__store *s, const sje__schedule_row *row);
+	sje_err (*list_schedules)(
+	    sje__store *s, sje__schedule_row **rows, size_t *n);
 };
 
 // sje__store is a handle: the backend's table and its state. Backends
@@ -491,6 +503,26 @@ sje__store_list_functions(sje__store *s, sje__fn_row **rows, size_t *n)
 {
 	return s->ops->list_functions(s, rows, n);
 }
+
+// sje__store_put_schedule keeps row as where schedule row->name stands,
+// replacing what was kept. SJE_EINVAL for a NULL or empty name.
+static inline sje_err
+sje__store_put_schedule(sje__store *s, const sje__schedule_row *row)
+{
+	return s->ops->put_schedule(s, row);
+}
+
+// sje__store_list_schedules reads every schedule's row, by name, into a
+// new array *rows of *n (free with sje__schedule_rows_free; NULL when *n
+// is 0).
+static inline sje_err
+sje__store_list_schedules(sje__store *s, sje__schedule_row **rows, size_t *n)
+{
+	return s->ops->list_schedules(s, rows, n);
+}
+
+// sje__schedule_rows_free frees rows[0..n) and the array. Accepts NULL.
+void sje__schedule_rows_free(sje__schedule_row *rows, size_t n);
 
 // sje__fn_rows_free frees rows[0..n) and the array. Accepts NULL.
 void sje__fn_rows_free(sje__fn_row *rows, size_t n);

@@ -1618,6 +1618,92 @@ test_put_function_refuses_an_empty_name(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+// put_sched keeps schedule name's state, which must succeed.
+static void
+put_sched(sje__store *s, const char *name, sje_time_ms tick, const char *id)
+{
+	sje__schedule_row row = { .name = (char *) name,
+		.last_tick_ms           = tick,
+		.last_task_id           = (char *) id };
+	assert_int_equal(sje__store_put_schedule(s, &row), SJE_OK);
+}
+
+static void
+test_put_schedule_replaces_the_state_and_list_schedules_reads_it_by_name(
+    void **state)
+{
+	fixture           *f    = *state;
+	sje__schedule_row *rows = NULL;
+	size_t             n    = 0;
+
+	assert_int_equal(
+	    sje__store_list_schedules(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 0);
+	assert_null(rows);
+	put_sched(f->store, "sweep", 1700000000000, "sweep@1700000000");
+	put_sched(f->store, "nightly", 1700000060000, NULL);
+	put_sched(f->store, "sweep", 1700000300000, "sweep@1700000300");
+	assert_int_equal(
+	    sje__store_list_schedules(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].name, "nightly");
+	assert_int_equal(rows[0].last_tick_ms, 1700000060000);
+	assert_null(rows[0].last_task_id);
+	assert_string_equal(rows[1].name, "sweep");
+	assert_int_equal(rows[1].last_tick_ms, 1700000300000);
+	assert_string_equal(rows[1].last_task_id, "sweep@1700000300");
+	sje__schedule_rows_free(rows, n);
+}
+
+static void
+test_put_schedule_inside_a_transaction_is_undone_by_rollback(void **state)
+{
+	fixture           *f    = *state;
+	sje__schedule_row *rows = NULL;
+	size_t             n    = 0;
+
+	put_sched(f->store, "kept", 1000, "kept@1");
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_sched(f->store, "kept", 2000, "kept@2");
+	put_sched(f->store, "new", 3000, "new@3");
+	sje__store_rollback(f->store);
+	assert_int_equal(
+	    sje__store_list_schedules(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].last_tick_ms, 1000);
+	assert_string_equal(rows[0].last_task_id, "kept@1");
+	sje__schedule_rows_free(rows, n);
+}
+
+static void
+test_schedule_state_survives_reopening(void **state)
+{
+	fixture           *f    = *state;
+	sje__schedule_row *rows = NULL;
+	size_t             n    = 0;
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_sched(f->store, "sweep", 1700000000000, "sweep@1700000000");
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	reopen(f);
+	assert_int_equal(
+	    sje__store_list_schedules(f->store, &rows, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].name, "sweep");
+	assert_int_equal(rows[0].last_tick_ms, 1700000000000);
+	sje__schedule_rows_free(rows, n);
+}
+
+static void
+test_put_schedule_refuses_an_empty_name(void **state)
+{
+	fixture          *f   = *state;
+	sje__schedule_row row = { .name = "", .last_tick_ms = 1 };
+	assert_int_equal(sje__store_put_schedule(f->store, &row), SJE_EINVAL);
+	row.name = NULL;
+	assert_int_equal(sje__store_put_schedule(f->store, &row), SJE_EINVAL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1662,6 +1748,10 @@ main(int argc, char **argv)
 		T(test_function_settings_survive_reopening),
 		T(test_a_reader_reads_the_function_settings_the_writer_committed),
 		T(test_put_function_refuses_an_empty_name),
+		T(test_put_schedule_replaces_the_state_and_list_schedules_reads_it_by_name),
+		T(test_put_schedule_inside_a_transaction_is_undone_by_rollback),
+		T(test_schedule_state_survives_reopening),
+		T(test_put_schedule_refuses_an_empty_name),
 	};
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
 		backend = B_SQLITE;

@@ -37,16 +37,18 @@ typedef struct mem_event {
 
 // mem_data is everything the store holds; a transaction copies it.
 typedef struct mem_data {
-	sje__job_row *jobs; // in id order (ids only rise)
-	size_t        n_jobs, cap_jobs;
-	mem_attempt  *att;
-	size_t        n_att, cap_att;
-	mem_event    *ev; // in seq order
-	size_t        n_ev, cap_ev;
-	sje__fn_row  *fns; // by name (strcmp order); strings owned
-	size_t        n_fns, cap_fns;
-	int64_t       last_id;  // ids are never reused, as SQLite's rowid
-	uint64_t      last_seq; // the last event seq taken
+	sje__job_row      *jobs; // in id order (ids only rise)
+	size_t             n_jobs, cap_jobs;
+	mem_attempt       *att;
+	size_t             n_att, cap_att;
+	mem_event         *ev; // in seq order
+	size_t             n_ev, cap_ev;
+	sje__fn_row       *fns; // by name (strcmp order); strings owned
+	size_t             n_fns, cap_fns;
+	sje__schedule_row *scheds; // by name (strcmp order); strings owned
+	size_t             n_scheds, cap_scheds;
+	int64_t            last_id;  // ids are never reused, as SQLite's rowid
+	uint64_t           last_seq; // the last event seq taken
 } mem_data;
 
 typedef struct mem_store {
@@ -125,7 +127,24 @@ mem_data_free(mem_data *d)
 	free(d->att);
 	free(d->ev);
 	sje__fn_rows_free(d->fns, d->n_fns);
+	sje__schedule_rows_free(d->scheds, d->n_scheds);
 	free(d);
+}
+
+// mem_sched_copy deep-copies src into dst; false (dst empty) on ENOMEM.
+static bool
+mem_sched_copy(sje__schedule_row *dst, const sje__schedule_row *src)
+{
+	*dst      = *src;
+	dst->name = dst->last_task_id = NULL;
+	if (!mem_dup(&dst->name, src->name) ||
+	    !mem_dup(&dst->last_task_id, src->last_task_id)) {
+		free(dst->name);
+		free(dst->last_task_id);
+		memset(dst, 0, sizeof(*dst));
+		return false;
+	}
+	return true;
 }
 
 // mem_fn_copy deep-copies src into dst; false (dst empty) on ENOMEM.
@@ -161,13 +180,17 @@ mem_data_copy(const mem_data *d)
 	    (d->n_ev > 0 &&
 	        (c->ev = calloc(d->n_ev, sizeof(*c->ev))) == NULL) ||
 	    (d->n_fns > 0 &&
-	        (c->fns = calloc(d->n_fns, sizeof(*c->fns))) == NULL)) {
+	        (c->fns = calloc(d->n_fns, sizeof(*c->fns))) == NULL) ||
+	    (d->n_scheds > 0 &&
+	        (c->scheds = calloc(d->n_scheds, sizeof(*c->scheds))) ==
+	            NULL)) {
 		goto fail;
 	}
-	c->cap_jobs = d->n_jobs;
-	c->cap_att  = d->n_att;
-	c->cap_ev   = d->n_ev;
-	c->cap_fns  = d->n_fns;
+	c->cap_scheds = d->n_scheds;
+	c->cap_jobs   = d->n_jobs;
+	c->cap_att    = d->n_att;
+	c->cap_ev     = d->n_ev;
+	c->cap_fns    = d->n_fns;
 	for (; c->n_jobs < d->n_jobs; c->n_jobs++) {
 		if (sje__job_row_copy(
 		        &c->jobs[c->n_jobs], &d->jobs[c->n_jobs]) != SJE_OK) {
@@ -195,6 +218,12 @@ mem_data_copy(const mem_data *d)
 	}
 	for (; c->n_fns < d->n_fns; c->n_fns++) {
 		if (!mem_fn_copy(&c->fns[c->n_fns], &d->fns[c->n_fns])) {
+			goto fail;
+		}
+	}
+	for (; c->n_scheds < d->n_scheds; c->n_scheds++) {
+		if (!mem_sched_copy(
+		        &c->scheds[c->n_scheds], &d->scheds[c->n_scheds])) {
 			goto fail;
 		}
 	}
@@ -900,6 +929,61 @@ mem_list_functions(sje__store *h, sje__fn_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+static sje_err
+mem_put_schedule(sje__store *h, const sje__schedule_row *row)
+{
+	mem_data         *d = mem_d(h);
+	sje__schedule_row c;
+
+	if (row->name == NULL || row->name[0] == '\0') {
+		return SJE_EINVAL;
+	}
+	if (!mem_sched_copy(&c, row)) {
+		return SJE_ENOMEM;
+	}
+	size_t at = 0;
+	while (at < d->n_scheds && strcmp(d->scheds[at].name, row->name) < 0) {
+		at++;
+	}
+	if (at < d->n_scheds && strcmp(d->scheds[at].name, row->name) == 0) {
+		free(d->scheds[at].name);
+		free(d->scheds[at].last_task_id);
+		d->scheds[at] = c;
+		return SJE_OK;
+	}
+	if (!mem_grow((void **) &d->scheds, &d->cap_scheds, d->n_scheds,
+	        sizeof(*d->scheds))) {
+		free(c.name);
+		free(c.last_task_id);
+		return SJE_ENOMEM;
+	}
+	memmove(&d->scheds[at + 1], &d->scheds[at],
+	    (d->n_scheds - at) * sizeof(*d->scheds));
+	d->scheds[at] = c;
+	d->n_scheds++;
+	return SJE_OK;
+}
+
+static sje_err
+mem_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
+{
+	mem_data          *d = mem_d(h);
+	sje__schedule_row *v = NULL;
+
+	if (d->n_scheds > 0 && (v = calloc(d->n_scheds, sizeof(*v))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	for (size_t i = 0; i < d->n_scheds; i++) {
+		if (!mem_sched_copy(&v[i], &d->scheds[i])) {
+			sje__schedule_rows_free(v, i);
+			return SJE_ENOMEM;
+		}
+	}
+	*rows = v;
+	*n    = d->n_scheds;
+	return SJE_OK;
+}
+
 static const sje__store_ops mem_ops = {
 	.name           = "memory",
 	.close          = mem_close,
@@ -927,4 +1011,6 @@ static const sje__store_ops mem_ops = {
 	.delete_job     = mem_delete_job,
 	.put_function   = mem_put_function,
 	.list_functions = mem_list_functions,
+	.put_schedule   = mem_put_schedule,
+	.list_schedules = mem_list_schedules,
 };
