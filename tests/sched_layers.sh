@@ -27,7 +27,8 @@ rank() {
 	check.c) echo 6 ;;
 	jobs.c) echo 7 ;;
 	submit.c | clients.c | manage.c | workers.c | timers.c | recover.c) echo 8 ;;
-	round.c) echo 9 ;;
+	schedules.c) echo 9 ;;
+	round.c) echo 10 ;;
 	*) echo "" ;;
 	esac
 }

@@ -49,6 +49,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "cron.h"
 #include "dag.h"
 #include "util.h" // limits only: SJE_MAX_*
 
@@ -154,6 +155,7 @@ static sje_err config_check_fn_retry(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
 static sje_err config_check_command(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
+static sje_err config_check_schedules(config_ctx *c);
 static sje_err config_check_rate(config_ctx *c, const config_key *k,
     char *base, yaml_node_t *node, const char *path);
 static sje_err config_check_steps(config_ctx *c, const config_key *k,
@@ -396,6 +398,29 @@ static const config_key config_logging_keys[] = {
 	CONFIG_END,
 };
 
+static const char *const config_overlap_choices[] = { "skip", "allow", NULL };
+static const char *const config_missed_choices[]  = { "skip", "run_once",
+	 NULL };
+
+static const config_key config_schedule_keys[] = {
+	CONFIG_KEY("name", CONFIG_STR, sje_schedule_cfg, name,
+	    .flags = CONFIG_REQUIRED | CONFIG_NONEMPTY),
+	CONFIG_KEY("cron", CONFIG_STR, sje_schedule_cfg, cron,
+	    .flags = CONFIG_NULLABLE),
+	CONFIG_KEY(
+	    "every_s", CONFIG_U32, sje_schedule_cfg, every_s, .def = "0"),
+	CONFIG_KEY("function", CONFIG_STR, sje_schedule_cfg, function,
+	    .flags = CONFIG_NULLABLE),
+	CONFIG_KEY("workflow", CONFIG_STR, sje_schedule_cfg, workflow,
+	    .flags = CONFIG_NULLABLE),
+	CONFIG_KEY("params", CONFIG_JSON, sje_schedule_cfg, params_json),
+	CONFIG_KEY("overlap", CONFIG_CHOICE, sje_schedule_cfg, overlap,
+	    .def = "skip", .choices = config_overlap_choices),
+	CONFIG_KEY("missed", CONFIG_CHOICE, sje_schedule_cfg, missed,
+	    .def = "skip", .choices = config_missed_choices),
+	CONFIG_END,
+};
+
 static const config_key config_alert_keys[] = {
 	CONFIG_KEY("name", CONFIG_STR, sje_alert_cfg, name,
 	    .flags = CONFIG_REQUIRED | CONFIG_NONEMPTY),
@@ -440,6 +465,12 @@ static const config_key config_keys[] = {
 	    .elem_size    = sizeof(sje_plugin_cfg),
 	    .line_offset  = offsetof(sje_plugin_cfg, line),
 	    .sub          = config_plugin_keys),
+	CONFIG_KEY("schedules", CONFIG_LIST, sje_config, schedules,
+	    .flags        = CONFIG_UNIQUE | CONFIG_HAS_LINE,
+	    .count_offset = offsetof(sje_config, n_schedules),
+	    .elem_size    = sizeof(sje_schedule_cfg),
+	    .line_offset  = offsetof(sje_schedule_cfg, line),
+	    .sub          = config_schedule_keys),
 	CONFIG_SECTION_KEY("security", config_security_keys),
 	CONFIG_SECTION_KEY("logging", config_logging_keys),
 	CONFIG_SECTION_KEY("monitoring", config_monitoring_keys),
@@ -450,6 +481,7 @@ static const config_key config_keys[] = {
 _Static_assert(offsetof(sje_plugin_cfg, name) == 0, "name first");
 _Static_assert(offsetof(sje_api_key_cfg, name) == 0, "name first");
 _Static_assert(offsetof(sje_alert_cfg, name) == 0, "name first");
+_Static_assert(offsetof(sje_schedule_cfg, name) == 0, "name first");
 _Static_assert(offsetof(sje_workflow_step, name) == 0, "name first");
 
 // Errors. -------------------------------------------------------------------
@@ -1979,6 +2011,65 @@ config_check_rate(config_ctx *c, const config_key *k, char *base,
 	return SJE_OK;
 }
 
+// config_check_schedules checks each schedule once the whole file is read
+// (its workflow may come after it): one of cron and every_s, a cron
+// expression that parses, one of function and workflow, and a workflow
+// that config defines. Errors name the schedule's line.
+static sje_err
+config_check_schedules(config_ctx *c)
+{
+	const sje_config *cfg = c->cfg;
+
+	for (size_t i = 0; i < cfg->n_schedules; i++) {
+		const sje_schedule_cfg *sc = &cfg->schedules[i];
+		char                    path[96], why[160];
+		sje_cron                cron;
+
+		snprintf(path, sizeof(path), "schedules[%zu]", i);
+		size_t nl = strspn(sc->name,
+		    "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_.-");
+		if (sc->name[nl] != '\0' || nl > 64) {
+			snprintf(path, sizeof(path), "schedules[%zu].name", i);
+			return config_fail(c, sc->line, path,
+			    "a schedule's name is 1 to 64 of A-Z a-z 0-9 _ . - "
+			    "(it names the jobs it starts)");
+		}
+		if ((sc->cron != NULL) == (sc->every_s != 0)) {
+			return config_fail(c, sc->line, path,
+			    "schedule '%s' needs one of cron and every_s",
+			    sc->name);
+		}
+		if (sc->cron != NULL &&
+		    !sje_cron_parse(sc->cron, &cron, why, sizeof(why))) {
+			snprintf(path, sizeof(path), "schedules[%zu].cron", i);
+			return config_fail(c, sc->line, path, "%s", why);
+		}
+		if ((sc->function != NULL) == (sc->workflow != NULL)) {
+			return config_fail(c, sc->line, path,
+			    "schedule '%s' needs one of function and workflow",
+			    sc->name);
+		}
+		if (sc->workflow != NULL) {
+			bool found = false;
+			for (size_t k = 0; k < cfg->n_workflows && !found;
+			     k++) {
+				found = strcmp(cfg->workflows[k].name,
+				            sc->workflow) == 0;
+			}
+			if (!found) {
+				snprintf(path, sizeof(path),
+				    "schedules[%zu].workflow", i);
+				return config_fail(c, sc->line, path,
+				    "no workflow '%s' in workflows:",
+				    sc->workflow);
+			}
+		}
+	}
+	return SJE_OK;
+}
+
 // config_inherit_retry gives each function the retry keys it left out from
 // tasks.defaults.retry, once the file and the environment are read.
 static sje_err
@@ -2567,7 +2658,8 @@ sje_config_load(
 	}
 	if ((rv = config_env_keys(&c, config_keys, (char *) c.cfg, "SJE")) !=
 	        SJE_OK ||
-	    (rv = config_inherit_retry(&c)) != SJE_OK) {
+	    (rv = config_inherit_retry(&c)) != SJE_OK ||
+	    (rv = config_check_schedules(&c)) != SJE_OK) {
 		goto fail;
 	}
 	free(c.fn_retry_seen);

@@ -91,6 +91,21 @@ typedef struct sje_alert_cfg {
 	int      line;
 } sje_alert_cfg;
 
+// sje_schedule_cfg is one entry of schedules: what starts when.
+typedef struct sje_schedule_cfg {
+	char    *name;
+	char    *cron;        // a five-field expression; NULL: every_s
+	uint32_t every_s;     // a fixed interval; 0: cron
+	char    *function;    // a job of this function; NULL: workflow
+	char    *workflow;    // or a run of this workflow; NULL: function
+	char    *params_json; // the job's or run's params; NULL: none
+	char    *overlap;     // "skip" (while the last run is unfinished)
+	                      // or "allow"
+	char *missed;         // "skip" or "run_once": ticks missed while
+	                      // no coordinator ran
+	int line;
+} sje_schedule_cfg;
+
 // struct sje_config is the whole file, with defaults filled in. Every
 // string is non-NULL unless said otherwise. Owned by whoever loaded it.
 struct sje_config {
@@ -157,6 +172,9 @@ struct sje_config {
 
 	sje_workflow *workflows;
 	size_t        n_workflows;
+
+	sje_schedule_cfg *schedules; // in file order
+	size_t            n_schedules;
 
 	// plugins: when the key is absent the list is [{name: core}].
 	sje_plugin_cfg *plugins;

@@ -117,6 +117,8 @@ static const sje__rest_route gw_routes[] = {
 	    sje__rest_prep_resume, sje__rest_render_function },
 	{ "GET", "/workers", NULL, NULL, "ListWorkers", sje__rest_prep_query,
 	    sje__rest_render_plain },
+	{ "GET", "/schedules", NULL, NULL, "ListSchedules",
+	    sje__rest_prep_query, sje__rest_render_schedules },
 	{ "GET", "/events", NULL, NULL, "ListEvents", sje__rest_prep_query,
 	    sje__rest_render_plain },
 	{ "GET", "/metrics", NULL, NULL, "Stats", sje__rest_prep_query,

@@ -433,6 +433,43 @@ sje__rest_render_functions(sje__rest_call *c, const ProtobufCMessage *out)
 	sje__rest_respond_json(c, 200, j, NULL);
 }
 
+// out_schedule_json renders one schedule without the keys its kind does
+// not have: "cron" or "every_s", "function" or "workflow".
+static json_t *
+out_schedule_json(const Sje__V1__ScheduleInfo *si)
+{
+	json_t *o = sje__pb_to_json(&si->base);
+	if (o == NULL) {
+		return NULL;
+	}
+	json_object_del(o, si->cron[0] != '\0' ? "every_s" : "cron");
+	json_object_del(o, si->function[0] != '\0' ? "workflow" : "function");
+	return o;
+}
+
+void
+sje__rest_render_schedules(sje__rest_call *c, const ProtobufCMessage *out)
+{
+	const Sje__V1__ListSchedulesReply *r =
+	    (const Sje__V1__ListSchedulesReply *) out;
+	json_t *a = json_array();
+	for (size_t i = 0; a != NULL && i < r->n_schedules; i++) {
+		if (json_array_append_new(
+		        a, out_schedule_json(r->schedules[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	json_t *j = a != NULL ? json_object() : NULL;
+	if (j == NULL) {
+		json_decref(a);
+	} else if (json_object_set_new(j, "schedules", a) != 0) {
+		json_decref(j); // set_new took a, even as it failed
+		j = NULL;
+	}
+	sje__rest_respond_json(c, 200, j, NULL);
+}
+
 void
 sje__rest_render_function(sje__rest_call *c, const ProtobufCMessage *out)
 {

@@ -94,6 +94,11 @@ void sje__rest_render_metrics(sje__rest_call *c, const ProtobufCMessage *out);
 void sje__rest_render_retry(sje__rest_call *c, const ProtobufCMessage *out);
 // sje__rest_render_explain: 200 with sje__rest_explain_json.
 void sje__rest_render_explain(sje__rest_call *c, const ProtobufCMessage *out);
+// sje__rest_render_schedules: 200 {"schedules": [...]}, each without the
+// keys its kind lacks ("cron" or "every_s", "function" or "workflow").
+void sje__rest_render_schedules(
+    sje__rest_call *c, const ProtobufCMessage *out);
+
 // sje__rest_render_functions: 200 {"functions": [...]}, each as
 // sje__rest_function_json.
 void sje__rest_render_functions(

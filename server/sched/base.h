@@ -40,6 +40,8 @@
 //                      time, leases, event pruning, purge, alerts,
 //                      silent workers
 //   recover.c recover.h  memory rebuilt from the store at open
+//   schedules.c schedules.h  config's schedules: ticks fired through
+//                      Submit and RunWorkflow; ListSchedules
 //   round.c            the thread, the inbox, one round, the method
 //                      switch, open and close (scheduler.h); its design
 //                      block describes the whole scheduler

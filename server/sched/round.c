@@ -65,6 +65,7 @@
 #include "sched/manage.h"
 #include "sched/recover.h"
 #include "sched/reply.h"
+#include "sched/schedules.h"
 #include "sched/state.h"
 #include "sched/submit.h"
 #include "sched/table.h"
@@ -134,6 +135,9 @@ sched_handle(sje__sched *s, sje__call *call)
 			return;
 		case SJE__COORD_SET_FUNCTION:
 			sje__sched_set_function(s, call);
+			return;
+		case SJE__COORD_LIST_SCHEDULES:
+			sje__sched_list_schedules(s, call);
 			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {
@@ -214,6 +218,9 @@ sched_next_wake(sje__sched *s)
 	if (s->rate_wake_ms < t) {
 		t = s->rate_wake_ms;
 	}
+	if (s->schedule_wake_ms < t) {
+		t = s->schedule_wake_ms;
+	}
 	return t;
 }
 
@@ -286,6 +293,7 @@ sched_run(sje__sched *s, sje__call **batch, size_t n, bool stopping)
 		return;
 	}
 	sje__sched_timers(s);
+	sje__sched_schedules_fire(s);
 	sje__sched_dispatch(s);
 	sched_flush(s);
 }
@@ -358,8 +366,9 @@ sje__sched_round(sje__sched *s)
 	sched_round_now(s);
 }
 
-// sched_configured makes the functions config names (tasks.functions and
-// workflow steps): they are never forgotten and never count as unserved.
+// sched_configured makes the functions config names (tasks.functions,
+// workflow steps and schedules): they are never forgotten and never count
+// as unserved.
 static void
 sched_configured(sje__sched *s)
 {
@@ -385,6 +394,16 @@ sched_configured(sje__sched *s)
 				f->configured = true;
 				s->n_unserved--;
 			}
+		}
+	}
+	for (size_t i = 0; i < cfg->n_schedules; i++) {
+		if (cfg->schedules[i].function == NULL) {
+			continue;
+		}
+		sched_fn *f = sje__sched_fn_get(s, cfg->schedules[i].function);
+		if (!f->configured) {
+			f->configured = true;
+			s->n_unserved--;
 		}
 	}
 }
@@ -433,6 +452,7 @@ sched_free_state(sje__sched *s)
 	}
 	free(s->wake);
 	sje__workerid_close(s->workerid);
+	sje__sched_schedules_free(s);
 	free(s->out);
 	free(s->evq);
 	free(s->inbox);
@@ -503,7 +523,8 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 	    SJE_OK) {
 		goto fail;
 	}
-	if ((err = sje__sched_recover(s)) != SJE_OK) {
+	if ((err = sje__sched_recover(s)) != SJE_OK ||
+	    (err = sje__sched_schedules_open(s)) != SJE_OK) {
 		goto fail;
 	}
 	SJE_INFO("recovered %zu unfinished jobs (%zu ready, %zu delayed)",

@@ -15,6 +15,7 @@
 #include "sched/workerid.h"
 #include "store/store.h"
 
+#include "cron.h"
 #include "methods.h"
 
 #include <pthread.h>
@@ -196,6 +197,17 @@ typedef struct sched_hheap {
 	size_t       n, cap;
 } sched_hheap;
 
+// sched_schedule is one schedule of config and where it stands; times are
+// wall-clock ones, as ticks are.
+typedef struct sched_schedule {
+	const sje_schedule_cfg *cfg;
+	sje_cron                cron;      // when cfg->cron is set
+	sje_time_ms             next_ms;   // its next tick
+	sje_time_ms             last_ms;   // the last tick fired; 0: never
+	char                   *last_id;   // what that started (owned); NULL
+	sje_time_ms             missed_ms; // a missed tick to fire; 0: none
+} sched_schedule;
+
 // sched_reply is a reply ready to send after the commit.
 typedef struct sched_reply {
 	sje__call *call;
@@ -240,9 +252,12 @@ struct sje__sched {
 	uint64_t   unserved_refused; // submits refused for the limit
 	uint64_t   unserved_waiting; // functions waiting past unserved_warn_s
 	sje_dur_ms rate_wake_ms;     // a rate limit lets a job start then
-	sje__umap  sessions;         // session -> sched_worker
-	sje__umap  leases;           // lease_id -> RUNNING sched_job
-	uint64_t   refused[REFUSED_N];
+	sched_schedule *schedules;   // config's, in its order
+	size_t          n_schedules;
+	sje_dur_ms      schedule_wake_ms; // the next tick of any of them
+	sje__umap       sessions;         // session -> sched_worker
+	sje__umap       leases;           // lease_id -> RUNNING sched_job
+	uint64_t        refused[REFUSED_N];
 	uint64_t calls[2][SJE__COORD_N]; // handled, by service (0 Coordinator,
 	                                 // 1 WorkerHub) and method, for Stats
 	uint64_t       sessions_replaced; // by a registration of the same name

@@ -1214,6 +1214,65 @@ test_rate_parse_reads_per_second_minute_and_hour(void **state)
 	assert_int_equal(n, 1); // untouched
 }
 
+static void
+test_config_schedules_are_read_with_their_defaults(void **state)
+{
+	sje_config *cfg      = NULL;
+	char        err[512] = "";
+
+	(void) state;
+	if (load_text(
+	        "schedules:\n"
+	        "  - {name: nightly, cron: \"0 2 * * *\", workflow: etl}\n"
+	        "  - {name: sweep, every_s: 300, function: cleanup, "
+	        "params: {deep: true}, missed: run_once, overlap: allow}\n"
+	        "workflows:\n  etl:\n    - {name: a, function: f}\n",
+	        &cfg, err, sizeof err) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	assert_int_equal(cfg->n_schedules, 2);
+	assert_string_equal(cfg->schedules[0].cron, "0 2 * * *");
+	assert_string_equal(cfg->schedules[0].workflow, "etl");
+	assert_null(cfg->schedules[0].function);
+	assert_string_equal(cfg->schedules[0].overlap, "skip");
+	assert_string_equal(cfg->schedules[0].missed, "skip");
+	assert_int_equal(cfg->schedules[1].every_s, 300);
+	assert_null(cfg->schedules[1].cron);
+	assert_string_equal(cfg->schedules[1].params_json, "{\"deep\":true}");
+	assert_string_equal(cfg->schedules[1].missed, "run_once");
+	assert_string_equal(cfg->schedules[1].overlap, "allow");
+	sje_config_free(cfg);
+}
+
+static void
+test_config_a_bad_schedule_names_its_line(void **state)
+{
+	(void) state;
+	expect_error("schedules:\n  - {name: a, cron: \"61 * * * *\", "
+	             "function: f}\n",
+	    ":2: schedules[0].cron: minute: '61' is out of range 0-59");
+	expect_error("\nschedules:\n  - {name: a, function: f}\n",
+	    ":3: schedules[0]: schedule 'a' needs one of cron and every_s");
+	expect_error(
+	    "schedules:\n  - {name: a, every_s: 5, cron: \"* * * * *\", "
+	    "function: f}\n",
+	    "needs one of cron and every_s");
+	expect_error("schedules:\n  - {name: a, every_s: 5}\n",
+	    ":2: schedules[0]: schedule 'a' needs one of function and "
+	    "workflow");
+	expect_error("schedules:\n  - {name: a, every_s: 5, workflow: nope}\n",
+	    ":2: schedules[0].workflow: no workflow 'nope' in workflows:");
+	expect_error(
+	    "schedules:\n  - {name: \"a b\", every_s: 5, function: f}\n",
+	    ":2: schedules[0].name: a schedule's name is 1 to 64");
+	expect_error("schedules:\n  - {name: a, every_s: 5, function: f, "
+	             "overlap: never}\n",
+	    "schedules[0].overlap: expected skip or allow");
+	expect_error("schedules:\n  - {name: a, every_s: 5, function: f}\n"
+	             "  - {name: a, every_s: 6, function: f}\n",
+	    ":3: schedules[1]");
+}
+
 int
 main(void)
 {
@@ -1231,6 +1290,8 @@ main(void)
 		T(test_config_function_limits_and_requires_are_read),
 		T(test_config_a_bad_rate_names_its_line),
 		T(test_rate_parse_reads_per_second_minute_and_hour),
+		T(test_config_schedules_are_read_with_their_defaults),
+		T(test_config_a_bad_schedule_names_its_line),
 		T(test_config_integer_out_of_range_is_refused),
 		T(test_config_bad_url_and_listen_address_are_refused),
 		T(test_config_server_url_takes_a_list_in_failover_order),

@@ -1588,6 +1588,162 @@ test_a_job_that_requires_labels_goes_only_to_a_worker_that_has_them(
 	take(f, gpu, "gpu-job");
 }
 
+// ---- schedules -----------------------------------------------------------
+
+// use_config restarts the scheduler on config text yaml (with the
+// fixture's lease and retry settings).
+static void
+use_config(fixture *f, const char *yaml)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/test.yaml", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(yaml, fp);
+	fclose(fp);
+	sched_stop(f);
+	sje_config *cfg = NULL;
+	char        err[512];
+	if (sje_config_load(path, &cfg, err, sizeof(err)) != SJE_OK) {
+		fail_msg("%s", err);
+	}
+	cfg->executor.lease_s = LEASE_MS / 1000;
+	sje_config_free(f->cfg);
+	f->cfg = cfg;
+	sched_start(f);
+}
+
+// job_exists is true when a job id is stored.
+static bool
+job_exists(fixture *f, const char *id)
+{
+	Sje__V1__GetStatusRequest req = SJE__V1__GET_STATUS_REQUEST__INIT;
+	req.task_id                   = (char *) id;
+	return answered(f, post(f, coord, "GetStatus", &req.base)) == 0;
+}
+
+static const Sje__V1__ScheduleInfo *
+schedule_info(fixture *f, size_t i)
+{
+	Sje__V1__ListSchedulesRequest req =
+	    SJE__V1__LIST_SCHEDULES_REQUEST__INIT;
+	const Sje__V1__ListSchedulesReply *r =
+	    (const Sje__V1__ListSchedulesReply *) ok(
+	        f, post(f, coord, "ListSchedules", &req.base));
+	assert_true(i < r->n_schedules);
+	return r->schedules[i];
+}
+
+// The fake wall clock starts at 2023-11-14T22:13:20Z (1700000000 s).
+
+static void
+test_an_interval_schedule_fires_each_tick_once_even_across_a_restart(
+    void **state)
+{
+	fixture *f = *state;
+	use_config(f,
+	    "schedules:\n"
+	    "  - {name: sweep, every_s: 10, function: f, "
+	    "params: {deep: true}}\n");
+	const Sje__V1__ScheduleInfo *si = schedule_info(f, 0);
+	assert_string_equal(si->name, "sweep");
+	assert_int_equal(si->every_s, 10);
+	assert_null(si->last_at);
+	assert_int_equal(si->next_at->unix_ms, 1700000010000);
+	advance(f, 9000);
+	round_now(f);
+	assert_false(job_exists(f, "sweep:20231114T221330Z"));
+	advance(f, 1000);
+	round_now(f);
+	const Sje__V1__Job *j = status(f, "sweep:20231114T221330Z");
+	assert_string_equal(j->function, "f");
+	assert_string_equal(j->params->text, "{\"deep\":true}");
+	assert_string_equal(j->labels[0]->key, "schedule");
+	assert_string_equal(j->labels[0]->value, "sweep");
+	si = schedule_info(f, 0);
+	assert_int_equal(si->last_at->unix_ms, 1700000010000);
+	assert_string_equal(si->last_task_id, "sweep:20231114T221330Z");
+
+	// Run it, restart at once: the tick is not fired again.
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "sweep:20231114T221330Z");
+	assert_int_equal(
+	    report(f, "Complete", w, "sweep:20231114T221330Z", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	sched_stop(f);
+	sched_start(f);
+	round_now(f);
+	assert_int_equal(schedule_info(f, 0)->last_at->unix_ms, 1700000010000);
+	advance(f, 10000);
+	round_now(f);
+	assert_true(job_exists(f, "sweep:20231114T221340Z"));
+	assert_false(job_exists(f, "sweep:20231114T221350Z"));
+}
+
+static void
+test_a_cron_schedule_runs_the_latest_missed_tick_once_with_run_once(
+    void **state)
+{
+	fixture *f = *state;
+	use_config(f,
+	    "schedules:\n"
+	    "  - {name: five, cron: \"*/5 * * * *\", function: f, "
+	    "missed: run_once, overlap: allow}\n");
+	// 22:13:20 -> the 22:15 tick.
+	assert_int_equal(schedule_info(f, 0)->next_at->unix_ms, 1700000100000);
+	advance(f, 100000);
+	round_now(f);
+	assert_true(job_exists(f, "five:20231114T221500Z"));
+
+	// Down from 22:15:00 to 22:32:00: 22:20, 22:25 and 22:30 missed.
+	sched_stop(f);
+	advance(f, 17 * 60000);
+	sched_start(f);
+	round_now(f);
+	assert_false(job_exists(f, "five:20231114T222000Z"));
+	assert_false(job_exists(f, "five:20231114T222500Z"));
+	assert_true(job_exists(f, "five:20231114T223000Z"));
+	assert_int_equal(
+	    schedule_info(f, 0)->next_at->unix_ms, 1700000100000 + 20 * 60000);
+	advance(f, 3 * 60000);
+	round_now(f);
+	assert_true(job_exists(f, "five:20231114T223500Z"));
+}
+
+static void
+test_missed_ticks_are_passed_over_with_skip_and_overlap_skip_waits(
+    void **state)
+{
+	fixture *f = *state;
+	use_config(f,
+	    "schedules:\n"
+	    "  - {name: tick, every_s: 60, function: f}\n");
+	advance(f, 40000); // 22:14:00
+	round_now(f);
+	assert_true(job_exists(f, "tick:20231114T221400Z"));
+	// The job is still QUEUED at the next tick: overlap skip.
+	advance(f, 60000);
+	round_now(f);
+	assert_false(job_exists(f, "tick:20231114T221500Z"));
+	assert_string_equal(
+	    schedule_info(f, 0)->last_task_id, "tick:20231114T221400Z");
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "tick:20231114T221400Z");
+	assert_int_equal(
+	    report(f, "Complete", w, "tick:20231114T221400Z", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	// Down across two ticks, missed: skip: neither runs.
+	sched_stop(f);
+	advance(f, 150000); // 22:17:30
+	sched_start(f);
+	round_now(f);
+	assert_false(job_exists(f, "tick:20231114T221600Z"));
+	assert_false(job_exists(f, "tick:20231114T221700Z"));
+	advance(f, 30000);
+	round_now(f);
+	assert_true(job_exists(f, "tick:20231114T221800Z"));
+}
+
 int
 main(void)
 {
@@ -1691,6 +1847,15 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_job_that_requires_labels_goes_only_to_a_worker_that_has_them,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_an_interval_schedule_fires_each_tick_once_even_across_a_restart,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_cron_schedule_runs_the_latest_missed_tick_once_with_run_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_missed_ticks_are_passed_over_with_skip_and_overlap_skip_waits,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
