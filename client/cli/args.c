@@ -19,6 +19,11 @@
 #include <string.h>
 
 #define BIT(o) (1u << (o))
+// The filter of list and the bulk commands (commands_bulk.c), but for
+// --state and --function, which list had first.
+#define FILTER_OPTS                                             \
+	(BIT(OPT_LABEL) | BIT(OPT_WORKER) | BIT(OPT_WORKFLOW) | \
+	    BIT(OPT_AFTER) | BIT(OPT_BEFORE))
 #define GLOBAL_OPTS                                             \
 	(BIT(OPT_CONFIG) | BIT(OPT_SERVER) | BIT(OPT_EVENTS) |  \
 	    BIT(OPT_API_KEY) | BIT(OPT_TOKEN) | BIT(OPT_JSON) | \
@@ -48,6 +53,10 @@ static const struct opt_def {
 	[OPT_FUNCTION]    = { "function", true },
 	[OPT_LIMIT]       = { "limit", true },
 	[OPT_CURSOR]      = { "cursor", true },
+	[OPT_LABEL]       = { "label", true },
+	[OPT_WORKER]      = { "worker", true },
+	[OPT_WORKFLOW]    = { "workflow", true },
+	[OPT_BEFORE]      = { "before", true },
 	[OPT_STREAM]      = { "stream", false },
 	[OPT_DESCENDANTS] = { "descendants", false },
 };
@@ -67,8 +76,11 @@ static const sje__command commands[] = {
 	{ "cancel", sje__cmd_cancel, 1, 1, 0, "cancel ID", "cancel a job" },
 	{ "list", sje__cmd_list, 0, 0,
 	    BIT(OPT_STATE) | BIT(OPT_FUNCTION) | BIT(OPT_LIMIT) |
-	        BIT(OPT_CURSOR),
-	    "list [--state STATE] [--function NAME] [--limit N] [--cursor C]",
+	        BIT(OPT_CURSOR) | FILTER_OPTS,
+	    "list [--state STATE] [--function NAME] [--label K=V] "
+	    "[--worker NAME]\n"
+	    "                  [--workflow ID] [--after TIME] [--before TIME] "
+	    "[--limit N] [--cursor C]",
 	    "list jobs, newest first" },
 	{ "wait", sje__cmd_wait, 1, 1, BIT(OPT_TIMEOUT),
 	    "wait ID [--timeout S]",

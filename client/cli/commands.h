@@ -5,6 +5,7 @@
 //   commands_jobs.c      submit, status, cancel, list, wait, workers
 //   commands_workflow.c  workflow, and the steps of a run for status
 //   commands_watch.c     watch
+//   commands_bulk.c      the filter of list and the bulk commands
 //   commands_ops.c       retry, delete, explain, functions, pause, resume
 #ifndef SJE_CLI_COMMANDS_H
 #define SJE_CLI_COMMANDS_H
@@ -25,6 +26,23 @@ int sje__cmd_explain(sje__cli *c, const sje__args *a);
 int sje__cmd_functions(sje__cli *c, const sje__args *a);
 int sje__cmd_pause(sje__cli *c, const sje__args *a);
 int sje__cmd_resume(sje__cli *c, const sje__args *a);
+
+// sje__filter is the filter options of list and of the bulk commands,
+// read by sje__filter_read: strings borrowed from argv, NULL when not
+// given; the times point into the struct itself (after_ts, before_ts).
+typedef struct sje__filter {
+	int                 state; // 0: any
+	const char         *function, *label, *workflow_id, *worker;
+	Sje__V1__Timestamp *after, *before; // NULL: not given
+	Sje__V1__Timestamp  after_ts, before_ts;
+	bool                any; // at least one option is given
+} sje__filter;
+
+// sje__filter_read reads --state, --function, --label K=V, --workflow ID,
+// --worker NAME, --after TIME and --before TIME (RFC 3339) from a into
+// *f; CLI_OK, or CLI_USAGE (reported) for an unknown state, an empty
+// value, a label without '=' or a time that is not RFC 3339.
+int sje__filter_read(const sje__args *a, sje__filter *f);
 
 // sje__workflow_print_run shows every step of workflow run id: a table,
 // or {"workflow_id", "steps": [job, ...]} with --json, and returns CLI_OK

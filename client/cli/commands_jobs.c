@@ -367,22 +367,18 @@ int
 sje__cmd_list(sje__cli *c, const sje__args *a)
 {
 	Sje__V1__ListJobsRequest req = SJE__V1__LIST_JOBS_REQUEST__INIT;
-	int                      rc;
-	if (a->val[OPT_STATE] != NULL) {
-		int state;
-		if (!sje_job_state_parse(a->val[OPT_STATE], &state)) {
-			return sje__args_usage_error(
-			    "--state: unknown state '%s' (PENDING, "
-			    "SCHEDULED, QUEUED, RUNNING, "
-			    "SUCCEEDED, FAILED, CANCELLED, "
-			    "UPSTREAM_FAILED)",
-			    a->val[OPT_STATE]);
-		}
-		req.state = (Sje__V1__JobState) state;
+	sje__filter              flt;
+	int                      rc = sje__filter_read(a, &flt);
+	if (rc != CLI_OK) {
+		return rc;
 	}
-	if (a->val[OPT_FUNCTION] != NULL) {
-		req.function = (char *) a->val[OPT_FUNCTION];
-	}
+	req.state       = (Sje__V1__JobState) flt.state;
+	req.function    = (char *) flt.function;
+	req.label       = (char *) flt.label;
+	req.workflow_id = (char *) flt.workflow_id;
+	req.worker      = (char *) flt.worker;
+	req.after       = flt.after;
+	req.before      = flt.before;
 	if (a->val[OPT_LIMIT] != NULL &&
 	    (rc = sje__args_u32(
 	         "limit", a->val[OPT_LIMIT], 1, 1000, &req.limit)) != CLI_OK) {
@@ -403,7 +399,14 @@ sje__cmd_list(sje__cli *c, const sje__args *a)
 	if (c->json) {
 		rc = sje__print_msg(c->tty, &rep->base);
 	} else if (rep->n_jobs == 0) {
-		puts("no jobs");
+		// A label filter reads a bounded number of jobs per call: a
+		// page may hold none and still have more after it.
+		puts(rep->next_cursor[0] != '\0' ? "no jobs on this page"
+		                                 : "no jobs");
+		if (rep->next_cursor[0] != '\0') {
+			fprintf(stderr, "more: add --cursor %s\n",
+			    sje__print_text(rep->next_cursor));
+		}
 	} else {
 		sje__table t = { .ncols = 5 };
 		sje__table_row(

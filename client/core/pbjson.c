@@ -2058,3 +2058,14 @@ sje__json_to_pb(const ProtobufCMessageDescriptor *d, const char *text,
 	json_decref(j);
 	return rv;
 }
+
+bool
+sje__rfc3339_parse(const char *text, sje_time_ms *t)
+{
+	int64_t ms;
+	if (text == NULL || !pbjson_parse_rfc3339(text, &ms)) {
+		return false;
+	}
+	*t = ms;
+	return true;
+}

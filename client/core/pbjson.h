@@ -110,4 +110,9 @@ bool sje__json_valid(const char *text, size_t len);
 // sje__rfc3339 writes t as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 32 bytes).
 void sje__rfc3339(sje_time_ms t, char *buf, size_t len);
 
+// sje__rfc3339_parse reads text as an RFC 3339 time (any offset;
+// fractions beyond milliseconds truncated), as a Timestamp in JSON is
+// read, into *t (written only on true). Pure.
+bool sje__rfc3339_parse(const char *text, sje_time_ms *t);
+
 #endif // SJE_PBJSON_H

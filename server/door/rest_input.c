@@ -6,7 +6,8 @@
 // fits the path. JSON is mapped to the method's input message
 // generically, from the protobuf-c descriptors (pbjson.h), never field by
 // field: a GET route's query string becomes a JSON object of the input's
-// scalar fields (by their names; wait_s in seconds for wait_ms), a body
+// scalar and time fields (by their names; wait_s in seconds for wait_ms;
+// a time as RFC 3339 text), a body
 // is parsed as JSON whatever Content-Type said, and the path parameter
 // (percent-decoded) fills the field its route names (task_id, name). A
 // body that breaks is refused with the field where it broke, named as
@@ -351,9 +352,13 @@ sje__rest_query(
 			const ProtobufCFieldDescriptor *f =
 			    protobuf_c_message_descriptor_get_field_by_name(
 			        d, key);
+			// A time is its RFC 3339 text, as in a body.
+			bool time = f != NULL &&
+			    f->type == PROTOBUF_C_TYPE_MESSAGE &&
+			    f->descriptor == &sje__v1__timestamp__descriptor;
 			if (f == NULL ||
 			    f->label == PROTOBUF_C_LABEL_REPEATED ||
-			    f->type == PROTOBUF_C_TYPE_MESSAGE ||
+			    (f->type == PROTOBUF_C_TYPE_MESSAGE && !time) ||
 			    f->type == PROTOBUF_C_TYPE_BYTES) {
 				ok  = false;
 				why = "unknown query parameter";

@@ -158,42 +158,34 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 {
 	const Sje__V1__ListJobsRequest *req =
 	    (const Sje__V1__ListJobsRequest *) sje__call_input(call);
-	sje__job_filter f = { 0 };
-	f.state           = (int) req->state;
-	if (f.state < 0 ||
-	    f.state > (int) SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
-		sje__sched_reply_err(
-		    s, call, SJE_EINVAL, "state", "unknown state");
+	sched_filter_in in = { .state = (int) req->state,
+		.function             = req->function,
+		.label                = req->label,
+		.workflow_id          = req->workflow_id,
+		.worker               = req->worker,
+		.after                = req->after,
+		.before               = req->before };
+	sched_filter    sf;
+	if (!sje__sched_check_limit(s, call, req->limit, SCHED_LIST_MAX) ||
+	    !sje__sched_check_filter(s, call, &in, &sf)) {
 		return;
 	}
-	if (req->function != NULL && req->function[0] != '\0') {
-		if (strlen(req->function) > SJE_MAX_FUNCTION_BYTES) {
-			sje__sched_reply_err(s, call, SJE_EINVAL, "function",
-			    "function is too long");
-			return;
-		}
-		f.function = req->function;
-	}
-	if (req->workflow_id != NULL && req->workflow_id[0] != '\0') {
-		if (!sje__sched_check_id(
-		        s, call, req->workflow_id, "workflow_id")) {
-			return;
-		}
-		f.workflow_id = req->workflow_id;
-	}
-	if (!sje__sched_check_limit(s, call, req->limit, SCHED_LIST_MAX)) {
-		return;
-	}
+	sje__job_filter f      = sf.f;
+	int64_t         resume = 0;
 	uint32_t limit = req->limit == 0 ? SCHED_LIST_DEFAULT : req->limit;
 	// One row more than asked for tells whether another page follows:
-	// the last page carries no cursor.
-	f.limit = limit + 1;
+	// the last page carries no cursor. A label filter reads a bounded
+	// number of rows (store.h): a page it cut short carries the cursor
+	// where it stopped, even with no job on it.
+	f.limit     = limit + 1;
+	f.resume_id = &resume;
 	if (req->cursor != NULL && req->cursor[0] != '\0') {
 		char     *end;
 		long long v = strtoll(req->cursor, &end, 10);
 		if (*end != '\0' || v <= 0 || strlen(req->cursor) > 20) {
 			sje__sched_reply_err(s, call, SJE_EINVAL, "cursor",
 			    "cursor is not one this server gave");
+			sje__sched_filter_fini(&sf);
 			return;
 		}
 		f.before_id = v;
@@ -201,6 +193,7 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	sje__job_row **rows;
 	size_t         n;
 	sje_err        err = sje__store_list_jobs(s->store, &f, &rows, &n);
+	sje__sched_filter_fini(&sf);
 	if (err != SJE_OK) {
 		sje__sched_fatal("store list", err);
 	}
@@ -222,6 +215,9 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	if (more) {
 		sje__snprintf(cursor, sizeof(cursor), "%lld",
 		    (long long) rows[shown - 1]->id);
+	} else if (resume != 0) {
+		sje__snprintf(
+		    cursor, sizeof(cursor), "%lld", (long long) resume);
 	}
 	reply.next_cursor = cursor;
 	sje__sched_reply_ok(s, call, &reply.base);

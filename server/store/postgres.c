@@ -229,6 +229,10 @@ enum pg_stmt {
 	" SELECT (SELECT count(*) FROM u), " \
 	"EXISTS (SELECT 1 FROM sje_jobs WHERE id = $1)"
 
+// PG_LIST_MORE_TYPES are the types of the parameters of the lists' WHERE
+// that no index serves: the worker, then the created_ms range.
+#define PG_LIST_MORE_TYPES "tii"
+
 // pg_stmt_def is one prepared statement: its SQL and the types of its
 // parameters, a letter each: i bigint, t text, b bytea, d double
 // precision, o boolean.
@@ -284,30 +288,48 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	                    "WHERE task_id = $1",
 	    "t" },
 	// The lists take $1 = before_id (INT64_MAX: from the newest), $2 =
-	// limit, then their filters.
+	// limit, then their filters, then those that no index serves
+	// (PG_LIST_MORE_TYPES: the worker, NULL for any, and the created_ms
+	// range, 0 for open).
 	[PS_LIST_ALL]      = { "SELECT " SJE__STORE_COLS
 	                       " FROM sje_jobs WHERE id < $1 "
+	                            "AND ($3 IS NULL OR worker = $3) "
+	                            "AND ($4 = 0 OR created_ms >= $4) "
+	                            "AND ($5 = 0 OR created_ms < $5) "
 	                            "ORDER BY id DESC LIMIT $2",
-	         "ii" },
+	         "ii" PG_LIST_MORE_TYPES },
 	[PS_LIST_STATE]    = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
 	                          "WHERE state = $3 AND id < $1 "
+	                          "AND ($4 IS NULL OR worker = $4) "
+	                          "AND ($5 = 0 OR created_ms >= $5) "
+	                          "AND ($6 = 0 OR created_ms < $6) "
 	                          "ORDER BY id DESC LIMIT $2",
-	       "iii" },
+	       "iii" PG_LIST_MORE_TYPES },
 	[PS_LIST_FUNCTION] = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
 	                       "WHERE function = $3 AND id < $1 "
+	                       "AND ($4 IS NULL OR worker = $4) "
+	                       "AND ($5 = 0 OR created_ms >= $5) "
+	                       "AND ($6 = 0 OR created_ms < $6) "
 	                       "ORDER BY id DESC LIMIT $2",
-	    "iit" },
+	    "iit" PG_LIST_MORE_TYPES },
 	[PS_LIST_STATE_FUNCTION] = { "SELECT " SJE__STORE_COLS
 	                             " FROM sje_jobs "
 	                             "WHERE state = $3 AND function = $4 "
-	                             "AND id < $1 ORDER BY id DESC LIMIT $2",
-	    "iiit" },
+	                             "AND id < $1 "
+	                             "AND ($5 IS NULL OR worker = $5) "
+	                             "AND ($6 = 0 OR created_ms >= $6) "
+	                             "AND ($7 = 0 OR created_ms < $7) "
+	                             "ORDER BY id DESC LIMIT $2",
+	    "iiit" PG_LIST_MORE_TYPES },
 	[PS_LIST_WORKFLOW] = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
 	                       "WHERE workflow_id = $5 AND id < $1 "
 	                       "AND ($3 = 0 OR state = $3) "
 	                       "AND ($4 IS NULL OR function = $4) "
+	                       "AND ($6 IS NULL OR worker = $6) "
+	                       "AND ($7 = 0 OR created_ms >= $7) "
+	                       "AND ($8 = 0 OR created_ms < $8) "
 	                       "ORDER BY id DESC LIMIT $2",
-	    "iiitt" },
+	    "iiitt" PG_LIST_MORE_TYPES },
 	[PS_SCAN_ACTIVE]   = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
 	                         "WHERE state < 5 ORDER BY id",
 	      "" },
@@ -1885,7 +1907,7 @@ pg_list_jobs(
 	if (f->limit == 0) {
 		return SJE_OK;
 	}
-	if (!pp_reset(&s->params, 5)) {
+	if (!pp_reset(&s->params, 8)) {
 		return SJE_ENOMEM;
 	}
 	pp_i64(&s->params, f->before_id > 0 ? f->before_id : INT64_MAX);
@@ -1909,6 +1931,10 @@ pg_list_jobs(
 	} else {
 		st = PS_LIST_ALL;
 	}
+	pp_text(&s->params,
+	    f->worker != NULL && f->worker[0] != '\0' ? f->worker : NULL);
+	pp_i64(&s->params, f->created_from_ms);
+	pp_i64(&s->params, f->created_before_ms);
 	if ((r = pg_run(s, st, "listing jobs", &rv)) == NULL) {
 		return rv;
 	}

@@ -225,7 +225,10 @@ enum store_stmt {
 };
 
 // The list statements take ?1 = before_id (INT64_MAX for "from the
-// newest"), ?2 = limit, ?3 = state, ?4 = function, as they apply.
+// newest"), ?2 = limit, ?3 = state, ?4 = function, as they apply, and
+// every one the filters that no index serves, after the part of its
+// WHERE that picks its index: ?6 = worker (NULL: any), ?7 and ?8 = the
+// created_ms range (0: open).
 static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN]    = "BEGIN IMMEDIATE",
 	[ST_COMMIT]   = "COMMIT",
@@ -252,21 +255,37 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_GET_BY_ID]  = "SELECT " SJE__STORE_COLS " FROM jobs WHERE id = ?1",
 	[ST_GET_RESULT] = "SELECT result_json FROM jobs WHERE task_id = ?1",
 	[ST_LIST_ALL]   = "SELECT " SJE__STORE_COLS " FROM jobs WHERE id < ?1 "
+	                  "AND (?6 IS NULL OR worker = ?6) "
+	                  "AND (?7 = 0 OR created_ms >= ?7) "
+	                  "AND (?8 = 0 OR created_ms < ?8) "
 	                  "ORDER BY id DESC LIMIT ?2",
 	[ST_LIST_STATE] = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                  "WHERE state = ?3 AND id < ?1 "
+	                  "AND (?6 IS NULL OR worker = ?6) "
+	                  "AND (?7 = 0 OR created_ms >= ?7) "
+	                  "AND (?8 = 0 OR created_ms < ?8) "
 	                  "ORDER BY id DESC LIMIT ?2",
 	[ST_LIST_FUNCTION]       = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                           "WHERE function = ?4 AND id < ?1 "
+	                           "AND (?6 IS NULL OR worker = ?6) "
+	                           "AND (?7 = 0 OR created_ms >= ?7) "
+	                           "AND (?8 = 0 OR created_ms < ?8) "
 	                           "ORDER BY id DESC LIMIT ?2",
 	[ST_LIST_STATE_FUNCTION] = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                           "WHERE state = ?3 AND function = ?4 "
-	                           "AND id < ?1 ORDER BY id DESC LIMIT ?2",
+	                           "AND id < ?1 "
+	                           "AND (?6 IS NULL OR worker = ?6) "
+	                           "AND (?7 = 0 OR created_ms >= ?7) "
+	                           "AND (?8 = 0 OR created_ms < ?8) "
+	                           "ORDER BY id DESC LIMIT ?2",
 	// The steps of one workflow run (?5), by the jobs_workflow index.
 	[ST_LIST_WORKFLOW] = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                     "WHERE workflow_id = ?5 AND id < ?1 "
 	                     "AND (?3 = 0 OR state = ?3) "
 	                     "AND (?4 IS NULL OR function = ?4) "
+	                     "AND (?6 IS NULL OR worker = ?6) "
+	                     "AND (?7 = 0 OR created_ms >= ?7) "
+	                     "AND (?8 = 0 OR created_ms < ?8) "
 	                     "ORDER BY id DESC LIMIT ?2",
 	[ST_SCAN_ACTIVE]   = "SELECT " SJE__STORE_COLS " FROM jobs "
 	                     "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
@@ -1449,6 +1468,17 @@ sq_list_jobs(
 	}
 	if (rc == SQLITE_OK && by_run) {
 		rc = store_bind_text(st, 5, f->workflow_id);
+	}
+	if (rc == SQLITE_OK) {
+		rc = store_bind_text(st, 6,
+		    f->worker != NULL && f->worker[0] != '\0' ? f->worker
+		                                              : NULL);
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_bind_int64(st, 7, f->created_from_ms);
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_bind_int64(st, 8, f->created_before_ms);
 	}
 	if (rc != SQLITE_OK) {
 		rv = store_err(s, rc, "listing jobs");

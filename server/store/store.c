@@ -1,10 +1,29 @@
 // store.c — what every store backend shares: freeing and copying the rows
-// the verbs of store.h hand out. The verbs themselves are the backends'
-// (sqlite.c; tests/support/memstore.c), reached through sje__store_ops.
+// the verbs of store.h hand out, and the label filter of
+// sje__store_list_jobs. The verbs themselves are the backends' (sqlite.c,
+// postgres.c; tests/support/memstore.c), reached through sje__store_ops.
+//
+// Labels. A job's labels live only inside its packed spec (the bytes of
+// an sje.v1.JobSpec), which neither SQLite nor PostgreSQL can look into:
+// there is no column and no index for them, and matching the packed
+// bytes of a map entry in SQL would tie the schema to protobuf's wire
+// encoding (and still need a check here: the bytes could sit inside
+// params). So the label is matched here, in C, once for every backend:
+// sje__store_list_by_label asks the backend for pages of the jobs that
+// match the rest of the filter (state, function, run, worker, times: its
+// indexes and its WHERE do that part), newest first, unpacks each spec
+// and keeps those with the label. The work of one call is bounded by the
+// rows it reads (max_scan, SJE_STORE_LABEL_SCAN by default), not by how
+// rare the label is: a call that reads its bound before it has found
+// limit jobs returns what it found and the id to go on below
+// (resume_id), which the scheduler turns into the next page's cursor. A
+// label filter costs most when it is the only one; combined with a
+// state, function or run, the backend narrows the rows first.
 #include <sje/sje.h>
 
 #include "store/store.h"
 
+#include "sje/v1/job.pb-c.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -114,4 +133,92 @@ sje__schedule_rows_free(sje__schedule_row *rows, size_t n)
 		free(rows[i].last_task_id);
 	}
 	free(rows);
+}
+
+// store_has_label is true when row's spec maps key to value. A spec that
+// does not unpack has no labels.
+static bool
+store_has_label(const sje__job_row *row, const char *key, const char *value)
+{
+	Sje__V1__JobSpec *spec =
+	    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+	bool found = false;
+	for (size_t i = 0; spec != NULL && i < spec->n_labels && !found; i++) {
+		found = strcmp(spec->labels[i]->key, key) == 0 &&
+		    strcmp(spec->labels[i]->value, value) == 0;
+	}
+	if (spec != NULL) {
+		sje__v1__job_spec__free_unpacked(spec, NULL);
+	}
+	return found;
+}
+
+sje_err
+sje__store_list_by_label(
+    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+{
+	sje__job_filter page = *f;
+	uint32_t        budget =
+            f->max_scan != 0 ? f->max_scan : SJE_STORE_LABEL_SCAN;
+	const char    *value  = f->label_value != NULL ? f->label_value : "";
+	sje__job_row **out    = NULL;
+	size_t         count  = 0;
+	uint32_t       read   = 0;
+	int64_t        resume = 0;
+	sje_err        rv     = SJE_OK;
+
+	page.label_key   = NULL;
+	page.label_value = NULL;
+	page.resume_id   = NULL;
+	if (f->limit > 0 && (out = calloc(f->limit, sizeof(*out))) == NULL) {
+		return SJE_ENOMEM;
+	}
+	while (count < f->limit) {
+		if (read >= budget) {
+			resume = page.before_id; // the lowest id read
+			break;
+		}
+		sje__job_row **got = NULL;
+		size_t         k   = 0;
+		page.limit         = budget - read < SJE_STORE_LABEL_PAGE
+		            ? budget - read
+		            : SJE_STORE_LABEL_PAGE;
+		if ((rv = s->ops->list_jobs(s, &page, &got, &k)) != SJE_OK) {
+			break;
+		}
+		size_t i = 0;
+		for (; i < k && count < f->limit; i++) {
+			read++;
+			page.before_id = got[i]->id;
+			if (store_has_label(got[i], f->label_key, value)) {
+				out[count++] = got[i];
+			} else {
+				sje__job_row_free(got[i]);
+			}
+		}
+		for (; i < k; i++) {
+			sje__job_row_free(got[i]); // past limit: not read
+		}
+		free(got);
+		if (k < page.limit) {
+			break; // the backend has no more
+		}
+	}
+	if (rv != SJE_OK) {
+		for (size_t i = 0; i < count; i++) {
+			sje__job_row_free(out[i]);
+		}
+		free(out);
+		return rv;
+	}
+	if (count == 0) {
+		free(out);
+		out = NULL;
+	}
+	if (f->resume_id != NULL) {
+		*f->resume_id = count < f->limit ? resume : 0;
+	}
+	*rows = out;
+	*n    = count;
+	return SJE_OK;
 }

@@ -80,14 +80,36 @@ typedef struct sje__job_row {
 	char       *workflow_id; // the run it is a step of; NULL: none
 } sje__job_row;
 
-// sje__job_filter selects jobs for sje__store_list_jobs.
+// sje__job_filter selects jobs for sje__store_list_jobs: a job matches
+// when it passes every field that is set.
 typedef struct sje__job_filter {
 	int         state;       // 0: any
 	const char *function;    // NULL or "": any
 	uint32_t    limit;       // rows at most (the caller bounds it)
 	int64_t     before_id;   // 0: from the newest; else only ids below it
 	const char *workflow_id; // NULL or "": any; else that run's steps
+	const char *worker;      // NULL or "": any; else the row's worker (the
+	                         // worker of its last attempt)
+	sje_time_ms created_from_ms;   // 0: any; else created_ms >= it
+	sje_time_ms created_before_ms; // 0: any; else created_ms < it
+	// Labels live only inside the packed spec, which no backend can
+	// index: the dispatcher, not the backend, checks them (see
+	// sje__store_list_jobs). NULL or "": any; else the spec's labels map
+	// label_key to label_value (NULL is "").
+	const char *label_key;
+	const char *label_value;
+	uint32_t    max_scan; // with a label: rows read at most per call
+	                      // (0: SJE_STORE_LABEL_SCAN)
+	// When not NULL, set by each call: with a label, the id to go on
+	// below (as before_id) when the call read max_scan rows before it
+	// found limit jobs; 0 when it found limit jobs or read all there is.
+	int64_t *resume_id;
 } sje__job_filter;
+
+// Rows of the other filters a label filter reads in one call, at most,
+// unless the filter says (max_scan); and in pages of this many.
+#define SJE_STORE_LABEL_SCAN 10000u
+#define SJE_STORE_LABEL_PAGE 256u
 
 // sje__job_expect is the condition of sje__store_update_job: what the
 // caller saw the job as.
@@ -381,13 +403,29 @@ sje__store_get_result(sje__store *s, const char *task_id, char **out)
 	return s->ops->get_result(s, task_id, out);
 }
 
+// sje__store_list_by_label is sje__store_list_jobs with f->label_key set
+// (store.c): it pages through what the backend matches of the rest of f,
+// newest first, and keeps the jobs whose spec has the label, reading at
+// most f->max_scan rows.
+sje_err sje__store_list_by_label(
+    sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n);
+
 // sje__store_list_jobs returns up to f->limit jobs matching f, newest
 // (highest id) first, into a new array *rows of *n rows (caller frees each
-// row and the array; NULL when *n is 0).
+// row and the array; NULL when *n is 0). With a label, fewer than limit
+// jobs may come back while more match below: *f->resume_id says where to
+// go on. Backends implement every field but the label (their list_jobs
+// never sees label_key set, nor writes resume_id).
 static inline sje_err
 sje__store_list_jobs(
     sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
 {
+	if (f->label_key != NULL && f->label_key[0] != '\0') {
+		return sje__store_list_by_label(s, f, rows, n);
+	}
+	if (f->resume_id != NULL) {
+		*f->resume_id = 0;
+	}
 	return s->ops->list_jobs(s, f, rows, n);
 }
 

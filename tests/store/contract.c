@@ -9,6 +9,7 @@
 #include <sje/sje.h>
 
 #include "memstore.h"
+#include "sje/v1/job.pb-c.h"
 #include "store/store.h"
 #include "tmpdir.h"
 
@@ -261,6 +262,16 @@ get(sje__store *s, const char *task_id)
 	sje__job_row *row = NULL;
 	assert_int_equal(sje__store_get_job(s, task_id, &row), SJE_OK);
 	return row;
+}
+
+// get_id is the id of task_id, which must exist.
+static int64_t
+get_id(sje__store *s, const char *task_id)
+{
+	sje__job_row *row = get(s, task_id);
+	int64_t       id  = row->id;
+	sje__job_row_free(row);
+	return id;
 }
 
 static const sje__job_expect any = { .state = 0, .lease_id = 0 };
@@ -997,6 +1008,244 @@ test_list_jobs_pages_with_before_id(void **state)
 	    3, "p2", "p1", "p0");
 }
 
+static void
+test_list_jobs_filters_by_worker_and_creation_time_newest_first(void **state)
+{
+	fixture *f = *state;
+	static const struct {
+		const char *task_id;
+		const char *function;
+		int         state;
+		const char *worker;
+		sje_time_ms created_ms;
+		const char *run;
+	} jobs[] = {
+		{ "w1", "resize", 5, "wa", 1000, NULL },
+		{ "w2", "resize", 6, "wb", 2000, "run-a" },
+		{ "w3", "encode", 5, "wa", 3000, "run-a" },
+		{ "w4", "resize", 3, NULL, 4000, NULL },
+		{ "w5", "resize", 5, "wa", 5000, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+		sje__job_row r =
+		    min_row(jobs[i].task_id, jobs[i].function, jobs[i].state);
+		r.worker      = (char *) jobs[i].worker;
+		r.created_ms  = jobs[i].created_ms;
+		r.workflow_id = (char *) jobs[i].run;
+		insert(f->store, &r);
+	}
+	list(f->store, F(.worker = "wa", .limit = 100), 3, "w5", "w3", "w1");
+	list(f->store, F(.worker = "", .limit = 100), 5, "w5", "w4", "w3",
+	    "w2", "w1");
+	list(f->store, F(.worker = "nobody", .limit = 100), 0);
+	// from is inclusive, before exclusive: [2000, 5000).
+	list(f->store,
+	    F(.created_from_ms = 2000, .created_before_ms = 5000,
+	        .limit = 100),
+	    3, "w4", "w3", "w2");
+	list(f->store, F(.created_from_ms = 3000, .limit = 100), 3, "w5", "w4",
+	    "w3");
+	list(f->store, F(.created_before_ms = 3000, .limit = 100), 2, "w2",
+	    "w1");
+	list(f->store, F(.created_before_ms = 1000, .limit = 100), 0);
+	// With each of the indexed filters.
+	list(f->store, F(.state = 5, .worker = "wa", .limit = 100), 3, "w5",
+	    "w3", "w1");
+	list(f->store,
+	    F(.state = 5, .worker = "wa", .created_before_ms = 5000,
+	        .limit = 100),
+	    2, "w3", "w1");
+	list(f->store, F(.function = "resize", .worker = "wa", .limit = 100),
+	    2, "w5", "w1");
+	list(f->store,
+	    F(.state = 5, .function = "resize", .created_from_ms = 2000,
+	        .limit = 100),
+	    1, "w5");
+	list(f->store, F(.workflow_id = "run-a", .worker = "wa", .limit = 100),
+	    1, "w3");
+	list(f->store,
+	    F(.workflow_id = "run-a", .created_before_ms = 3000, .limit = 100),
+	    1, "w2");
+	// Paging goes on below before_id with the filters kept.
+	list(f->store, F(.worker = "wa", .limit = 1), 1, "w5");
+	list(f->store,
+	    F(.worker = "wa", .limit = 1, .before_id = get_id(f->store, "w5")),
+	    1, "w3");
+}
+
+// labelled_row is min_row with a real packed spec (freed by the caller:
+// free(r.spec)) whose labels are the n pairs of kv (key, value, ...).
+static sje__job_row
+labelled_row(const char *task_id, int state, size_t n, ...)
+{
+	Sje__V1__JobSpec               spec = SJE__V1__JOB_SPEC__INIT;
+	Sje__V1__JobSpec__LabelsEntry  e[4];
+	Sje__V1__JobSpec__LabelsEntry *ep[4];
+	va_list                        ap;
+
+	assert_true(n <= 4);
+	spec.task_id  = (char *) task_id;
+	spec.function = "f";
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++) {
+		sje__v1__job_spec__labels_entry__init(&e[i]);
+		e[i].key   = va_arg(ap, char *);
+		e[i].value = va_arg(ap, char *);
+		ep[i]      = &e[i];
+	}
+	va_end(ap);
+	spec.labels    = ep;
+	spec.n_labels  = n;
+	sje__job_row r = min_row(task_id, "f", state);
+	r.spec_len     = sje__v1__job_spec__get_packed_size(&spec);
+	r.spec         = malloc(r.spec_len + 1);
+	assert_non_null(r.spec);
+	sje__v1__job_spec__pack(&spec, r.spec);
+	return r;
+}
+
+static void
+insert_labelled(sje__store *s, sje__job_row r)
+{
+	insert(s, &r);
+	free(r.spec);
+}
+
+static void
+test_list_jobs_filters_by_a_label_of_the_packed_spec(void **state)
+{
+	fixture *f = *state;
+
+	insert_labelled(f->store, labelled_row("l1", 5, 1, "team", "etl"));
+	insert_labelled(
+	    f->store, labelled_row("l2", 6, 2, "team", "web", "tier", "1"));
+	insert_labelled(f->store, labelled_row("l3", 6, 0));
+	insert_labelled(
+	    f->store, labelled_row("l4", 5, 2, "tier", "1", "team", "etl"));
+	insert_labelled(f->store, labelled_row("l5", 3, 1, "team", ""));
+	// A spec that does not unpack has no labels.
+	sje__job_row bad = min_row("l6", "f", 5);
+	insert(f->store, &bad);
+
+	list(f->store,
+	    F(.label_key = "team", .label_value = "etl", .limit = 9), 2, "l4",
+	    "l1");
+	list(f->store, F(.label_key = "tier", .label_value = "1", .limit = 9),
+	    2, "l4", "l2");
+	list(f->store, F(.label_key = "team", .label_value = "", .limit = 9),
+	    1, "l5");
+	list(f->store, F(.label_key = "team", .limit = 9), 1, "l5");
+	list(f->store,
+	    F(.label_key = "team", .label_value = "ETL", .limit = 9), 0);
+	list(f->store, F(.label_key = "", .label_value = "etl", .limit = 9), 6,
+	    "l6", "l5", "l4", "l3", "l2", "l1");
+	// With the backend's filters, and the limit.
+	list(f->store,
+	    F(.label_key = "team", .label_value = "etl", .state = 5,
+	        .limit = 9),
+	    2, "l4", "l1");
+	list(f->store,
+	    F(.label_key = "tier", .label_value = "1", .state = 6, .limit = 9),
+	    1, "l2");
+	list(f->store,
+	    F(.label_key = "team", .label_value = "etl", .limit = 1), 1, "l4");
+	list(f->store,
+	    F(.label_key = "team", .label_value = "etl", .limit = 0), 0);
+}
+
+// collect_pages reads every job matching filt (taken by copy), pages of
+// limit with the cursor rule of ListJobs (the last row's id when a page
+// is full, else resume_id; the end when both are 0), into names (room for
+// max), and returns how many; *pages counts the calls.
+static size_t
+collect_pages(sje__store *s, sje__job_filter filt, char (*names)[8],
+    size_t max, size_t *pages)
+{
+	int64_t resume = -1;
+	size_t  got    = 0;
+
+	filt.resume_id = &resume;
+	*pages         = 0;
+	for (;;) {
+		sje__job_row **rows = NULL;
+		size_t         n    = 0;
+		assert_int_equal(
+		    sje__store_list_jobs(s, &filt, &rows, &n), SJE_OK);
+		assert_true(resume >= 0);
+		(*pages)++;
+		assert_true(*pages < 100);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(got < max);
+			snprintf(names[got++], 8, "%s", rows[i]->task_id);
+		}
+		int64_t next = n == filt.limit ? rows[n - 1]->id : resume;
+		for (size_t i = 0; i < n; i++) {
+			sje__job_row_free(rows[i]);
+		}
+		free(rows);
+		if (next == 0) {
+			return got;
+		}
+		filt.before_id = next;
+	}
+}
+
+static void
+test_a_label_filter_reads_at_most_max_scan_rows_and_says_where_to_go_on(
+    void **state)
+{
+	fixture *f = *state;
+	char     names[40][8];
+	size_t   pages;
+
+	// 30 jobs, every 7th with the label: m3, m10, m17, m24.
+	for (int i = 0; i < 30; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "%c%d", i % 7 == 3 ? 'm' : 'x', i);
+		insert_labelled(f->store,
+		    i % 7 == 3 ? labelled_row(id, 5, 1, "k", "v")
+		               : labelled_row(id, 5, 1, "k", "w"));
+	}
+	// A call reads at most 4 rows: the first finds nothing in x29..x26
+	// and says to go on below x26.
+	int64_t         resume = -1;
+	sje__job_filter filt   = { .label_key = "k",
+		  .label_value                = "v",
+		  .limit                      = 10,
+		  .max_scan                   = 4,
+		  .resume_id                  = &resume };
+	list(f->store, &filt, 0);
+	assert_true(resume == get_id(f->store, "x26"));
+	filt.before_id = resume;
+	list(f->store, &filt, 1, "m24");
+	assert_true(resume == get_id(f->store, "x22"));
+
+	// Paged to the end, every labelled job comes once, newest first.
+	filt.before_id = 0;
+	size_t n       = collect_pages(f->store, filt, names, 40, &pages);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[0], "m24");
+	assert_string_equal(names[1], "m17");
+	assert_string_equal(names[2], "m10");
+	assert_string_equal(names[3], "m3");
+	assert_true(pages >= 30 / 4);
+	// A limit met before the bound leaves no resume_id: the caller goes
+	// on from the last row.
+	filt.limit    = 2;
+	filt.max_scan = 0; // the default bound
+	list(f->store, &filt, 2, "m24", "m17");
+	assert_true(resume == 0);
+	filt.limit = 1;
+	n          = collect_pages(f->store, filt, names, 40, &pages);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[3], "m3");
+	// Without a label, resume_id is 0 whatever the page.
+	resume = -1;
+	list(f->store, F(.limit = 1, .resume_id = &resume), 1, "x29");
+	assert_true(resume == 0);
+}
+
 // ---- attempts ------------------------------------------------------------
 
 static void
@@ -1731,6 +1980,9 @@ main(int argc, char **argv)
 		T(test_scan_active_returns_only_non_terminal_jobs_in_id_order),
 		T(test_list_jobs_filters_by_state_function_and_run_newest_first),
 		T(test_list_jobs_pages_with_before_id),
+		T(test_list_jobs_filters_by_worker_and_creation_time_newest_first),
+		T(test_list_jobs_filters_by_a_label_of_the_packed_spec),
+		T(test_a_label_filter_reads_at_most_max_scan_rows_and_says_where_to_go_on),
 		T(test_attempts_are_kept_in_order_and_replaced_by_number),
 		T(test_events_get_consecutive_seqs_from_one),
 		T(test_events_get_consecutive_seqs_across_a_reopen),

@@ -571,6 +571,17 @@ mem_matches(const sje__job_row *r, const sje__job_filter *f)
 	        strcmp(r->workflow_id, f->workflow_id) != 0)) {
 		return false;
 	}
+	if (f->worker != NULL && f->worker[0] != '\0' &&
+	    (r->worker == NULL || strcmp(r->worker, f->worker) != 0)) {
+		return false;
+	}
+	if (f->created_from_ms != 0 && r->created_ms < f->created_from_ms) {
+		return false;
+	}
+	if (f->created_before_ms != 0 &&
+	    r->created_ms >= f->created_before_ms) {
+		return false;
+	}
 	return true;
 }
 

@@ -2220,7 +2220,7 @@ const ProtobufCMessageDescriptor sje__v1__cancel_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__cancel_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descriptors[9] =
 {
   {
     "state",
@@ -2282,18 +2282,70 @@ static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "label",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, after),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "before",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, before),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__list_jobs_request__field_indices_by_name[] = {
+  7,   /* field[7] = after */
+  8,   /* field[8] = before */
   3,   /* field[3] = cursor */
   1,   /* field[1] = function */
+  5,   /* field[5] = label */
   2,   /* field[2] = limit */
   0,   /* field[0] = state */
+  6,   /* field[6] = worker */
   4,   /* field[4] = workflow_id */
 };
 static const ProtobufCIntRange sje__v1__list_jobs_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor sje__v1__list_jobs_request__descriptor =
 {
@@ -2303,7 +2355,7 @@ const ProtobufCMessageDescriptor sje__v1__list_jobs_request__descriptor =
   "Sje__V1__ListJobsRequest",
   "sje.v1",
   sizeof(Sje__V1__ListJobsRequest),
-  5,
+  9,
   sje__v1__list_jobs_request__field_descriptors,
   sje__v1__list_jobs_request__field_indices_by_name,
   1,  sje__v1__list_jobs_request__number_ranges,

@@ -234,10 +234,28 @@ struct  Sje__V1__ListJobsRequest
    * only the steps of this workflow run
    */
   char *workflow_id;
+  /*
+   * "k=v": only jobs whose labels map k to v (checked on the spec, in
+   * the server, over a bounded scan: a page may come back short, even
+   * empty, with a next_cursor to go on from).
+   */
+  char *label;
+  /*
+   * only jobs that worker ran last (attempted)
+   */
+  char *worker;
+  /*
+   * only jobs created at or after this time
+   */
+  Sje__V1__Timestamp *after;
+  /*
+   * only jobs created before this time
+   */
+  Sje__V1__Timestamp *before;
 };
 #define SJE__V1__LIST_JOBS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_jobs_request__descriptor) \
-    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL }
 
 
 struct  Sje__V1__ListJobsReply
