@@ -32,6 +32,7 @@
 static const struct opt_def {
 	const char *name;
 	bool        takes_value;
+	bool        repeatable; // each value is kept (sje__args.rep_val)
 } opt_defs[OPT__COUNT] = {
 	[OPT_CONFIG]      = { "config", true },
 	[OPT_SERVER]      = { "server", true },
@@ -59,17 +60,21 @@ static const struct opt_def {
 	[OPT_BEFORE]      = { "before", true },
 	[OPT_STREAM]      = { "stream", false },
 	[OPT_DESCENDANTS] = { "descendants", false },
+	[OPT_CONCURRENCY] = { "concurrency", true },
+	[OPT_RATE]        = { "rate", true },
+	[OPT_REQUIRES]    = { "requires", true, true },
 };
 
 static const sje__command commands[] = {
 	{ "submit", sje__cmd_submit, 1, 1,
 	    BIT(OPT_PARAMS) | BIT(OPT_ID) | BIT(OPT_AFTER) |
 	        BIT(OPT_PRIORITY) | BIT(OPT_TIMEOUT) | BIT(OPT_RETRIES) |
-	        BIT(OPT_DELAY) | BIT(OPT_WAIT),
+	        BIT(OPT_DELAY) | BIT(OPT_WAIT) | BIT(OPT_REQUIRES),
 	    "submit FUNCTION [--params JSON|@FILE] [--id ID] "
 	    "[--after ID[,ID...]]\n"
 	    "                  [--priority N] [--timeout S] [--retries N] "
-	    "[--delay S] [--wait]",
+	    "[--delay S]\n"
+	    "                  [--requires K=V]... [--wait]",
 	    "submit a job; with --wait, then wait for it as `wait` does" },
 	{ "status", sje__cmd_status, 1, 1, 0, "status ID",
 	    "show a job, or every step of a workflow run" },
@@ -112,6 +117,10 @@ static const sje__command commands[] = {
 	    "start no new job of a function (submits are still accepted)" },
 	{ "resume", sje__cmd_resume, 1, 1, 0, "resume FUNCTION",
 	    "start the jobs of a paused function again" },
+	{ "limit", sje__cmd_limit, 1, 1, BIT(OPT_CONCURRENCY) | BIT(OPT_RATE),
+	    "limit FUNCTION [--concurrency N|none] [--rate R/s|none]",
+	    "limit a function: jobs running at once, starts per s, m or h; "
+	    "none removes one" },
 	{ "help", sje__cmd_help, 0, 1, 0, "help [COMMAND]", "show this help" },
 };
 
@@ -187,6 +196,15 @@ args_parse_option(int argc, char **argv, int *i, sje__args *a)
 	} else {
 		return sje__args_usage_error(
 		    "option '--%s' needs a value", opt_defs[id].name);
+	}
+	if (opt_defs[id].repeatable) {
+		if (a->n_rep >= MAX_REPEATED) {
+			return sje__args_usage_error(
+			    "too many options that repeat (at most %d)",
+			    MAX_REPEATED);
+		}
+		a->rep_val[a->n_rep]   = a->val[id];
+		a->rep_opt[a->n_rep++] = (opt_id) id;
 	}
 	return CLI_OK;
 }
@@ -415,10 +433,13 @@ sje__args_help(FILE *f, const sje__command *cmd)
 	    "\nsubmit: --params JSON or @FILE (@- reads stdin); --timeout S "
 	    "is the job's\ntimeout; --retries N allows N retries after a "
 	    "failed attempt; --after lists\nparent task ids; --delay S "
-	    "keeps the job SCHEDULED S seconds first.\n"
+	    "keeps the job SCHEDULED S seconds first;\n--requires K=V "
+	    "(repeatable) runs it only on workers whose labels include\n"
+	    "every pair.\n"
 	    "\nretry takes a FAILED, CANCELLED or UPSTREAM_FAILED job, "
 	    "delete a finished one;\nthe server refuses others (exit 1). "
-	    "pause and resume last across restarts\nof the server.\n"
+	    "pause, resume and limit last across\nrestarts of the server, "
+	    "and limit wins over the server's config.\n"
 	    "\nExit status: 0 success; 1 the job did not succeed, or the "
 	    "server refused the\nrequest; 2 usage error; 3 cannot reach or "
 	    "authenticate to the server;\n4 not found.\n",

@@ -52,10 +52,16 @@ typedef enum opt_id {
 	OPT_BEFORE,
 	OPT_STREAM,
 	OPT_DESCENDANTS,
+	OPT_CONCURRENCY,
+	OPT_RATE,
+	OPT_REQUIRES,
 	OPT__COUNT
 } opt_id;
 
 #define MAX_POS 4
+// MAX_REPEATED bounds the values of repeatable options on one command
+// line (as many as a job may have labels it requires).
+#define MAX_REPEATED 64
 
 typedef struct sje__cli     sje__cli; // cli.h
 typedef struct sje__command sje__command;
@@ -67,6 +73,11 @@ typedef struct sje__args {
 	const char *pos[MAX_POS]; // positional arguments of the command
 	size_t      n_pos;
 	const char *val[OPT__COUNT]; // value; "" for a flag; NULL: absent
+	// Every value of the repeatable options (--requires), in order, each
+	// with its option; val[] has the last of each.
+	const char *rep_val[MAX_REPEATED];
+	opt_id      rep_opt[MAX_REPEATED];
+	size_t      n_rep;
 } sje__args;
 
 // sje__command_fn runs one command and returns the exit code.

@@ -6,7 +6,8 @@
 //   commands_workflow.c  workflow, and the steps of a run for status
 //   commands_watch.c     watch
 //   commands_bulk.c      the filter of list and the bulk commands
-//   commands_ops.c       retry, delete, explain, functions, pause, resume
+//   commands_ops.c       retry, delete, explain, functions, pause, resume,
+//                        limit
 #ifndef SJE_CLI_COMMANDS_H
 #define SJE_CLI_COMMANDS_H
 
@@ -26,6 +27,7 @@ int sje__cmd_explain(sje__cli *c, const sje__args *a);
 int sje__cmd_functions(sje__cli *c, const sje__args *a);
 int sje__cmd_pause(sje__cli *c, const sje__args *a);
 int sje__cmd_resume(sje__cli *c, const sje__args *a);
+int sje__cmd_limit(sje__cli *c, const sje__args *a);
 
 // sje__filter is the filter options of list and of the bulk commands,
 // read by sje__filter_read: strings borrowed from argv, NULL when not

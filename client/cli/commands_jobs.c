@@ -214,6 +214,49 @@ split_ids(const char *list, char **copy, char ***ids, size_t *n)
 	return CLI_OK;
 }
 
+// submit_requires is the labels a job requires: one entry of e (room
+// for MAX_REPEATED) per --requires K=V, each pointing into a copy of its
+// own in keep (caller frees each of *n), ptrs the entries. A usage error
+// for an item without '=' or with an empty key, or a key given twice.
+static int
+submit_requires(const sje__args *a, Sje__V1__JobSpec__RequiresEntry *e,
+    Sje__V1__JobSpec__RequiresEntry **ptrs, char **keep, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < a->n_rep; i++) {
+		if (a->rep_opt[i] != OPT_REQUIRES) {
+			continue;
+		}
+		const char *item = a->rep_val[i];
+		const char *eq   = strchr(item, '=');
+		if (eq == NULL || eq == item) {
+			return sje__args_usage_error(
+			    "--requires: expected KEY=VALUE, got '%s'", item);
+		}
+		size_t kl = (size_t) (eq - item);
+		for (size_t k = 0; k < *n; k++) {
+			if (strlen(e[k].key) == kl &&
+			    memcmp(e[k].key, item, kl) == 0) {
+				return sje__args_usage_error(
+				    "--requires: '%.*s' is given twice",
+				    (int) kl, item);
+			}
+		}
+		char *copy = sje__strdup(item);
+		if (copy == NULL) {
+			fputs("error: out of memory\n", stderr);
+			return CLI_FAILED;
+		}
+		copy[kl] = '\0';
+		sje__v1__job_spec__requires_entry__init(&e[*n]);
+		e[*n].key    = copy;
+		e[*n].value  = copy + kl + 1;
+		ptrs[*n]     = &e[*n];
+		keep[(*n)++] = copy;
+	}
+	return CLI_OK;
+}
+
 int
 sje__cmd_submit(sje__cli *c, const sje__args *a)
 {
@@ -224,7 +267,11 @@ sje__cmd_submit(sje__cli *c, const sje__args *a)
 	char                *after   = NULL;
 	char               **deps    = NULL;
 	uint32_t             retries = 0; // written by sje__args_u32 on CLI_OK
-	int                  rc;
+	Sje__V1__JobSpec__RequiresEntry  req_e[MAX_REPEATED];
+	Sje__V1__JobSpec__RequiresEntry *req_p[MAX_REPEATED];
+	char                            *req_keep[MAX_REPEATED];
+	size_t                           n_req = 0;
+	int                              rc;
 
 	spec.function = (char *) a->pos[0];
 	if (spec.function[0] == '\0') {
@@ -263,6 +310,12 @@ sje__cmd_submit(sje__cli *c, const sje__args *a)
 	if ((rc = sje__args_params(a->val[OPT_PARAMS], &text)) != CLI_OK) {
 		return rc;
 	}
+	if ((rc = submit_requires(a, req_e, req_p, req_keep, &n_req)) !=
+	    CLI_OK) {
+		goto out;
+	}
+	spec.requires   = req_p;
+	spec.n_requires = n_req;
 	if (text != NULL) {
 		params.text = text;
 		spec.params = &params;
@@ -309,6 +362,9 @@ out:
 	free(text);
 	free(after);
 	free(deps);
+	for (size_t i = 0; i < n_req; i++) {
+		free(req_keep[i]);
+	}
 	return rc;
 }
 

@@ -1,16 +1,17 @@
 // commands_ops.c — the sje-client commands of an operator: retry, delete,
-// explain, functions, pause and resume.
+// explain, functions, pause, resume and limit.
 //
 // Each is one call (Retry, DeleteJob, Explain, ListFunctions,
-// SetFunction). Refusals come back from the server and are reported as
-// every command reports them (sje__cli_call_failed): an unknown id or
-// function exits 4, a job in the wrong state (FAILED_PRECONDITION) 1.
+// SetFunction: pause, resume and limit). Refusals come back from the server
+// and are reported as every command reports them (sje__cli_call_failed): an
+// unknown id or function exits 4, a job in the wrong state
+// (FAILED_PRECONDITION) 1.
 //
 // --json prints the reply as REST answers it: retry without the `created`
 // key of each descendant (as POST /submit drops it), explain with only
 // the figures that fit each reason (GET /jobs/{id}/explain), functions
-// with `concurrency` and `rate` null when no limit is set (GET
-// /functions).
+// (and pause, resume, limit) with `concurrency` and `rate` null when no
+// limit is set (GET /functions, PUT /functions/{name}/limits).
 #include "commands.h"
 
 #include "print.h"
@@ -270,6 +271,27 @@ sje__cmd_functions(sje__cli *c, const sje__args *a)
 	return rc;
 }
 
+// ops_print_function prints the function SetFunction answered: with
+// --json as `functions --json` shows one, else the line done (already
+// made safe for a terminal) and the function's row as `functions` shows
+// it. Frees rep; returns the exit code.
+static int
+ops_print_function(sje__cli *c, Sje__V1__FunctionInfo *rep, const char *done)
+{
+	int rc;
+	if (c->json) {
+		rc = sje__print_doc(c->tty, ops_function_json(rep));
+	} else {
+		printf("%s\n", done);
+		sje__table t = { .ncols = 7 };
+		ops_function_header(&t);
+		ops_function_row(&t, rep);
+		rc = sje__table_print(&t);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
 // ops_set_pause is pause (PAUSE_CHANGE_PAUSE) and resume: SetFunction,
 // then "paused NAME" (done says which) and the function as `functions`
 // shows it, or with --json the function as `functions --json` does.
@@ -290,17 +312,10 @@ ops_set_pause(sje__cli *c, const sje__args *a, Sje__V1__PauseChange change,
 	if (rv != SJE_OK) {
 		return sje__cli_call_failed(c, rv, &st);
 	}
-	if (c->json) {
-		rc = sje__print_doc(c->tty, ops_function_json(rep));
-	} else {
-		printf("%s %s\n", done, sje__print_text(a->pos[0]));
-		sje__table t = { .ncols = 7 };
-		ops_function_header(&t);
-		ops_function_row(&t, rep);
-		rc = sje__table_print(&t);
-	}
-	protobuf_c_message_free_unpacked(&rep->base, NULL);
-	return rc;
+	char line[512];
+	sje__snprintf(
+	    line, sizeof(line), "%s %s", done, sje__print_text(a->pos[0]));
+	return ops_print_function(c, rep, line);
 }
 
 int
@@ -315,4 +330,71 @@ sje__cmd_resume(sje__cli *c, const sje__args *a)
 {
 	return ops_set_pause(
 	    c, a, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME, "resumed");
+}
+
+int
+sje__cmd_limit(sje__cli *c, const sje__args *a)
+{
+	const char *conc = a->val[OPT_CONCURRENCY];
+	const char *rate = a->val[OPT_RATE];
+	int         rc   = ops_nonempty("FUNCTION", a->pos[0]);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	if (conc == NULL && rate == NULL) {
+		return sje__args_usage_error(
+		    "limit needs --concurrency, --rate or both (usage: "
+		    "sje-client %s)",
+		    a->cmd->usage);
+	}
+	Sje__V1__SetFunctionRequest req = SJE__V1__SET_FUNCTION_REQUEST__INIT;
+	req.name                        = (char *) a->pos[0];
+	if (conc != NULL) {
+		// 0 would read as "no limit" to the server: none says so.
+		unsigned long long n = 0;
+		if (strcmp(conc, "none") != 0 &&
+		    (!sje__args_whole(conc, &n) || n < 1 || n > UINT32_MAX)) {
+			return sje__args_usage_error(
+			    "--concurrency: expected a whole number from 1 to "
+			    "%" PRIu32 ", or none, got '%s'",
+			    UINT32_MAX, conc);
+		}
+		req.set_concurrency = true;
+		req.concurrency     = (uint32_t) n;
+	}
+	if (rate != NULL) {
+		// The server judges the text of a rate (exit 1 when it
+		// refuses it).
+		if (rate[0] == '\0') {
+			return sje__args_usage_error(
+			    "--rate must not be empty (none removes the "
+			    "limit)");
+		}
+		req.set_rate = true;
+		req.rate     = strcmp(rate, "none") == 0 ? "" : (char *) rate;
+	}
+	if ((rc = sje__cli_client(c)) != CLI_OK) {
+		return rc;
+	}
+	Sje__V1__FunctionInfo *rep = NULL;
+	sje_status             st  = { 0 };
+	sje_err rv = sje_client_set_function(c->client, &req, &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	// What is in force now of each limit given: "sleep: concurrency 2,
+	// rate none".
+	char line[512], conc_s[16];
+	sje__snprintf(conc_s, sizeof(conc_s), "%" PRIu32, rep->concurrency);
+	sje__snprintf(line, sizeof(line), "%s:%s%s%s%s%s",
+	    sje__print_text(a->pos[0]), conc != NULL ? " concurrency " : "",
+	    conc == NULL               ? ""
+	        : rep->concurrency > 0 ? conc_s
+	                               : "none",
+	    conc != NULL && rate != NULL ? "," : "",
+	    rate != NULL ? " rate " : "",
+	    rate == NULL               ? ""
+	        : rep->rate[0] != '\0' ? sje__print_text(rep->rate)
+	                               : "none");
+	return ops_print_function(c, rep, line);
 }

@@ -115,6 +115,8 @@ static const sje__rest_route gw_routes[] = {
 	    sje__rest_prep_pause, sje__rest_render_function },
 	{ "POST", "/functions/", "name", "/resume", "SetFunction",
 	    sje__rest_prep_resume, sje__rest_render_function },
+	{ "PUT", "/functions/", "name", "/limits", "SetFunction",
+	    sje__rest_prep_limits, sje__rest_render_function },
 	{ "GET", "/workers", NULL, NULL, "ListWorkers", sje__rest_prep_query,
 	    sje__rest_render_plain },
 	{ "GET", "/schedules", NULL, NULL, "ListSchedules",

@@ -638,3 +638,82 @@ sje__rest_prep_resume(sje__rest_call *c)
 	return in_prep_set_function(
 	    c, SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_RESUME);
 }
+
+// in_limit_value checks the body's value v of key (concurrency or rate)
+// and sets it in out as SetFunctionRequest has it: set_<key> true, and
+// the limit, or 0 / "" for null (no limit). The scheduler judges the
+// text of a rate; a concurrency of 0 is refused here, since 0 reads as
+// "nothing runs" to people and as "no limit" to the message.
+static bool
+in_limit_value(sje__rest_call *c, const char *key, json_t *v, json_t *out)
+{
+	bool    conc = strcmp(key, "concurrency") == 0;
+	char    flag[32];
+	json_t *limit;
+	sje__snprintf(flag, sizeof(flag), "set_%s", key);
+	if (json_is_null(v)) {
+		limit = conc ? json_integer(0) : json_string("");
+	} else if (conc) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+		if (n < 1 || n > (json_int_t) UINT32_MAX) {
+			return in_fail_bad(c, key,
+			    "expected a whole number from 1 to 4294967295 (at "
+			    "most this many running at once), or null for no "
+			    "limit");
+		}
+		limit = json_integer(n);
+	} else {
+		if (!json_is_string(v) || json_string_length(v) == 0) {
+			return in_fail_bad(c, key,
+			    "expected a rate such as \"100/s\", \"20/m\" or "
+			    "\"500/h\", or null for no limit");
+		}
+		limit = json_incref(v);
+	}
+	// set_new takes limit even when it fails (and refuses NULL).
+	if (json_object_set_new(out, key, limit) != 0 ||
+	    json_object_set_new(out, flag, json_true()) != 0) {
+		return sje__rest_fail(c, 500, "INTERNAL", "", "out of memory");
+	}
+	return true;
+}
+
+bool
+sje__rest_prep_limits(sje__rest_call *c)
+{
+	if (!sje__rest_no_query(c)) {
+		return false;
+	}
+	json_t *body = in_parse_body(c, in_input_desc(c), true);
+	if (body == NULL) {
+		return false;
+	}
+	json_t *in = json_object();
+	bool    ok = in != NULL ||
+	    sje__rest_fail(c, 500, "INTERNAL", "", "out of memory");
+	if (ok && json_object_size(body) == 0) {
+		ok = in_fail_bad(c, "", "give concurrency, rate or both");
+	}
+	const char *k;
+	json_t     *v;
+	json_object_foreach (body, k, v) {
+		if (!ok) {
+			break;
+		}
+		if (strcmp(k, "concurrency") == 0 || strcmp(k, "rate") == 0) {
+			ok = in_limit_value(c, k, v, in);
+		} else {
+			char key[SJE__REST_FIELD_BYTES];
+			sje__snprintf(key, sizeof(key), "%s", k);
+			ok = in_fail_bad(c, key,
+			    "unknown field: the body takes concurrency and "
+			    "rate (the function is named by the path)");
+		}
+	}
+	json_decref(body);
+	if (!ok || !in_set_param(c, in)) {
+		json_decref(in);
+		return false;
+	}
+	return in_build(c, in);
+}

@@ -99,5 +99,12 @@ bool sje__rest_prep_body(sje__rest_call *c);
 // empty or {} (a key in it is refused, named).
 bool sje__rest_prep_pause(sje__rest_call *c);
 bool sje__rest_prep_resume(sje__rest_call *c);
+// sje__rest_prep_limits: a SetFunctionRequest from {"concurrency": N,
+// "rate": "R/s"} (either or both; null removes that limit: set_X with 0
+// or ""; a key left out leaves its limit as it is) and the name from the
+// path. Refused, named: an empty body or {}, another key, a concurrency
+// that is not a whole number from 1 to 2^32-1, a rate that is not a
+// non-empty string (whose text the scheduler judges).
+bool sje__rest_prep_limits(sje__rest_call *c);
 
 #endif // SJE_SERVER_REST_INPUT_H

@@ -441,6 +441,8 @@ static const sje__rest_route resume  = { "POST", "/functions/", "name",
 	 "/resume", "SetFunction", sje__rest_prep_resume, NULL };
 static const sje__rest_route explain = { "GET", "/jobs/", "task_id",
 	"/explain", "Explain", sje__rest_prep_id, NULL };
+static const sje__rest_route limits  = { "PUT", "/functions/", "name",
+	 "/limits", "SetFunction", sje__rest_prep_limits, NULL };
 
 static void
 test_prep_body_fills_the_route_s_field_from_the_path(void **state)
@@ -485,6 +487,68 @@ test_prep_pause_and_resume_take_the_name_from_the_path_and_no_body(
 	refused_as(&pause, "resize", "[]", "");
 }
 
+static void
+test_prep_limits_sets_what_the_body_names_and_null_removes_it(void **state)
+{
+	(void) state;
+	input_is(&limits, "resize", "{\"concurrency\": 3}",
+	    "{\"name\":\"resize\",\"pause\":\"PAUSE_CHANGE_UNCHANGED\","
+	    "\"set_concurrency\":true,\"concurrency\":3,"
+	    "\"set_rate\":false,\"rate\":\"\"}");
+	input_is(&limits, "resize", "{\"rate\": \"4/s\"}",
+	    "{\"set_concurrency\":false,\"concurrency\":0,"
+	    "\"set_rate\":true,\"rate\":\"4/s\"}");
+	input_is(&limits, "resize",
+	    "{\"rate\": \"100/m\", \"concurrency\": 10}",
+	    "{\"set_concurrency\":true,\"concurrency\":10,"
+	    "\"set_rate\":true,\"rate\":\"100/m\"}");
+	input_is(&limits, "resize", "{\"concurrency\": null}",
+	    "{\"set_concurrency\":true,\"concurrency\":0,"
+	    "\"set_rate\":false}");
+	input_is(&limits, "resize", "{\"concurrency\": null, \"rate\": null}",
+	    "{\"set_concurrency\":true,\"concurrency\":0,"
+	    "\"set_rate\":true,\"rate\":\"\"}");
+	input_is(&limits, "resize", "{\"concurrency\": 4294967295}",
+	    "{\"concurrency\":4294967295}");
+	// The scheduler judges the text of a rate.
+	input_is(&limits, "resize", "{\"rate\": \"fast\"}",
+	    "{\"set_rate\":true,\"rate\":\"fast\"}");
+}
+
+static void
+test_prep_limits_refuses_an_empty_body_other_keys_and_bad_values(void **state)
+{
+	(void) state;
+	sje__rest_call c;
+	char          *got;
+	assert_false(prepared(&limits, "resize", NULL, &c, &got));
+	assert_int_equal(c.e_status, 400);
+	assert_string_equal(c.e_field, "");
+	assert_string_equal(c.e_msg, "give concurrency, rate or both");
+	refused_as(&limits, "resize", "{}", "");
+	refused_as(&limits, "resize", " { } ", "");
+	refused_as(&limits, "resize", "{\"concurrency\": -1}", "concurrency");
+	refused_as(&limits, "resize", "{\"concurrency\": 0}", "concurrency");
+	refused_as(&limits, "resize", "{\"concurrency\": 2.5}", "concurrency");
+	refused_as(
+	    &limits, "resize", "{\"concurrency\": \"2\"}", "concurrency");
+	refused_as(
+	    &limits, "resize", "{\"concurrency\": 4294967296}", "concurrency");
+	refused_as(
+	    &limits, "resize", "{\"concurrency\": true}", "concurrency");
+	refused_as(&limits, "resize", "{\"rate\": 4}", "rate");
+	refused_as(&limits, "resize", "{\"rate\": \"\"}", "rate");
+	refused_as(&limits, "resize", "{\"rate\": [\"4/s\"]}", "rate");
+	refused_as(
+	    &limits, "resize", "{\"rate\": \"4/s\", \"colour\": 1}", "colour");
+	refused_as(&limits, "resize", "{\"pause\": true}", "pause");
+	refused_as(&limits, "resize", "{\"name\": \"x\"}", "name");
+	refused_as(&limits, "resize", "{\"set_rate\": true, \"rate\": null}",
+	    "set_rate");
+	refused_as(&limits, "resize", "concurrency=2", "");
+	refused_as(&limits, "resize", "[]", "");
+}
+
 int
 main(void)
 {
@@ -522,6 +586,10 @@ main(void)
 		    test_prep_body_refuses_the_path_s_field_in_the_body_and_bad_bodies),
 		cmocka_unit_test(
 		    test_prep_pause_and_resume_take_the_name_from_the_path_and_no_body),
+		cmocka_unit_test(
+		    test_prep_limits_sets_what_the_body_names_and_null_removes_it),
+		cmocka_unit_test(
+		    test_prep_limits_refuses_an_empty_body_other_keys_and_bad_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
