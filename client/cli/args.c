@@ -133,6 +133,9 @@ sje__args_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	fputs("error: ", stderr);
 	vfprintf(stderr, fmt, ap);
+	{ "schedules", sje__cmd_schedules, 0, 0, 0, "schedules",
+	    "list config's schedules: when each runs next, what it started "
+	    "last" },
 	va_end(ap);
 	fputs("\nTry 'sje-client --help'.\n", stderr);
 	return CLI_USAGE;

@@ -29,6 +29,7 @@ int sje__cmd_pause(sje__cli *c, const sje__args *a);
 int sje__cmd_resume(sje__cli *c, const sje__args *a);
 int sje__cmd_limit(sje__cli *c, const sje__args *a);
 
+int sje__cmd_schedules(sje__cli *c, const sje__args *a);
 // sje__filter is the filter options of list and of the bulk commands,
 // read by sje__filter_read: strings borrowed from argv, NULL when not
 // given; the times point into the struct itself (after_ts, before_ts).

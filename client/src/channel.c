@@ -693,6 +693,15 @@ sje_client_list_functions(
 }
 
 sje_err
+sje_client_list_schedules(
+    sje_client *c, Sje__V1__ListSchedulesReply **out, sje_status *st)
+{
+	Sje__V1__ListSchedulesRequest req =
+	    SJE__V1__LIST_SCHEDULES_REQUEST__INIT;
+	return COORD_CALL(c, SJE__COORD_LIST_SCHEDULES, &req, out, 0, st);
+}
+
+sje_err
 sje_client_set_function(sje_client *c, const Sje__V1__SetFunctionRequest *req,
     Sje__V1__FunctionInfo **out, sje_status *st)
 {

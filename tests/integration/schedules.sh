@@ -42,6 +42,14 @@ t_check "GET /schedules lists both" \
 t_check "with the last job it started" \
     bash -c "curl -sf '$HTTP_URL/schedules' | jq -e '.schedules[0].last_task_id | startswith(\"beat:\")'"
 
+t_check "sje-client schedules lists both, when each runs and what it starts" \
+    bash -c "sje() { \"$SJE_BIN/sje-client\" \"\$@\"; }; out=\$(sje schedules);
+        grep -Eq '^beat +every 1 s +job echo ' <<<\"\$out\" &&
+        grep -Eq '^flow +every 2 s +workflow pair ' <<<\"\$out\""
+t_eq "schedules --json is what GET /schedules answers" \
+    "$(curl -sf "$HTTP_URL/schedules" | jq -c '[.schedules[] | {name, every_s, function, workflow}]')" \
+    "$(sje --json schedules | jq -c '[.schedules[] | {name, every_s, function, workflow}]')"
+
 # A workflow schedule starts runs: both steps of one run.
 flow_first() {
 	sje --json list --limit 1000 |

@@ -171,6 +171,13 @@ SJE_API sje_err sje_client_explain(sje_client *c, const char *task_id,
 SJE_API sje_err sje_client_list_functions(
     sje_client *c, Sje__V1__ListFunctionsReply **out, sje_status *st);
 
+// sje_client_list_schedules lists the schedules of the coordinator's
+// config (schedules:), in config order, each with its next tick, the last
+// tick it fired and what that started. Results and ownership as
+// sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_list_schedules(
+    sje_client *c, Sje__V1__ListSchedulesReply **out, sje_status *st);
+
 // sje_client_set_function changes what req sets on function req->name
 // (req->pause: pause it, so that none of its jobs starts, or resume it);
 // the coordinator keeps the change across restarts. *out is the function
