@@ -26,7 +26,7 @@ rank() {
 	reply.c) echo 5 ;;
 	check.c) echo 6 ;;
 	jobs.c) echo 7 ;;
-	submit.c | clients.c | manage.c | workers.c | timers.c | recover.c) echo 8 ;;
+	submit.c | clients.c | manage.c | bulk.c | workers.c | timers.c | recover.c) echo 8 ;;
 	schedules.c) echo 9 ;;
 	round.c) echo 10 ;;
 	*) echo "" ;;

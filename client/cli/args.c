@@ -24,6 +24,9 @@
 #define FILTER_OPTS                                             \
 	(BIT(OPT_LABEL) | BIT(OPT_WORKER) | BIT(OPT_WORKFLOW) | \
 	    BIT(OPT_AFTER) | BIT(OPT_BEFORE))
+// A command that also acts by filter, with --all (commands_bulk.c).
+#define BULK_OPTS \
+	(BIT(OPT_ALL) | BIT(OPT_STATE) | BIT(OPT_FUNCTION) | FILTER_OPTS)
 #define GLOBAL_OPTS                                             \
 	(BIT(OPT_CONFIG) | BIT(OPT_SERVER) | BIT(OPT_EVENTS) |  \
 	    BIT(OPT_API_KEY) | BIT(OPT_TOKEN) | BIT(OPT_JSON) | \
@@ -58,6 +61,7 @@ static const struct opt_def {
 	[OPT_WORKER]      = { "worker", true },
 	[OPT_WORKFLOW]    = { "workflow", true },
 	[OPT_BEFORE]      = { "before", true },
+	[OPT_ALL]         = { "all", false },
 	[OPT_STREAM]      = { "stream", false },
 	[OPT_DESCENDANTS] = { "descendants", false },
 	[OPT_CONCURRENCY] = { "concurrency", true },
@@ -78,14 +82,17 @@ static const sje__command commands[] = {
 	    "submit a job; with --wait, then wait for it as `wait` does" },
 	{ "status", sje__cmd_status, 1, 1, 0, "status ID",
 	    "show a job, or every step of a workflow run" },
-	{ "cancel", sje__cmd_cancel, 1, 1, 0, "cancel ID", "cancel a job" },
+	{ "cancel", sje__cmd_cancel, 0, 1, BULK_OPTS,
+	    "cancel ID\n"
+	    "  cancel --all FILTER...",
+	    "cancel a job; with --all, every unfinished job FILTER selects" },
 	{ "list", sje__cmd_list, 0, 0,
 	    BIT(OPT_STATE) | BIT(OPT_FUNCTION) | BIT(OPT_LIMIT) |
 	        BIT(OPT_CURSOR) | FILTER_OPTS,
 	    "list [--state STATE] [--function NAME] [--label K=V] "
 	    "[--worker NAME]\n"
-	    "                  [--workflow ID] [--after TIME] [--before TIME] "
-	    "[--limit N] [--cursor C]",
+	    "       [--workflow ID] [--after TIME] [--before TIME] [--limit N] "
+	    "[--cursor C]",
 	    "list jobs, newest first" },
 	{ "wait", sje__cmd_wait, 1, 1, BIT(OPT_TIMEOUT),
 	    "wait ID [--timeout S]",
@@ -102,12 +109,18 @@ static const sje__command commands[] = {
 	    "workflow NAME [--params JSON|@FILE] [--id RUN_ID] [--wait]",
 	    "run a workflow defined in the server's config; `status RUN_ID` "
 	    "shows its steps" },
-	{ "retry", sje__cmd_retry, 1, 1, BIT(OPT_DESCENDANTS),
-	    "retry ID [--descendants]",
-	    "re-run a job that did not succeed; --descendants: its "
-	    "UPSTREAM_FAILED ones too" },
+	{ "retry", sje__cmd_retry, 0, 1, BIT(OPT_DESCENDANTS) | BULK_OPTS,
+	    "retry ID [--descendants]\n"
+	    "  retry --all FILTER...",
+	    "re-run a job that did not succeed (--descendants: its "
+	    "UPSTREAM_FAILED ones too); with --all, those FILTER selects" },
 	{ "delete", sje__cmd_delete, 1, 1, 0, "delete ID",
 	    "delete a finished job" },
+	{ "purge", sje__cmd_purge, 0, 0,
+	    BIT(OPT_STATE) | BIT(OPT_FUNCTION) | FILTER_OPTS,
+	    "purge FILTER...",
+	    "delete every finished job FILTER selects (unfinished ones are "
+	    "kept)" },
 	{ "explain", sje__cmd_explain, 1, 1, 0, "explain ID",
 	    "say why a job is where it is" },
 	{ "functions", sje__cmd_functions, 0, 0, 0, "functions",
@@ -121,6 +134,9 @@ static const sje__command commands[] = {
 	    "limit FUNCTION [--concurrency N|none] [--rate R/s|none]",
 	    "limit a function: jobs running at once, starts per s, m or h; "
 	    "none removes one" },
+	{ "schedules", sje__cmd_schedules, 0, 0, 0, "schedules",
+	    "list config's schedules: when each runs next, what it started "
+	    "last" },
 	{ "help", sje__cmd_help, 0, 1, 0, "help [COMMAND]", "show this help" },
 };
 
@@ -133,9 +149,6 @@ sje__args_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	fputs("error: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	{ "schedules", sje__cmd_schedules, 0, 0, 0, "schedules",
-	    "list config's schedules: when each runs next, what it started "
-	    "last" },
 	va_end(ap);
 	fputs("\nTry 'sje-client --help'.\n", stderr);
 	return CLI_USAGE;
@@ -433,6 +446,13 @@ sje__args_help(FILE *f, const sje__command *cmd)
 	    "  --json          print one JSON document (watch: one per "
 	    "event and line)\n"
 	    "  --help, --version\n"
+	    "\nFILTER (list, cancel --all, retry --all, purge): --state S, "
+	    "--function F,\n--label K=V, --workflow ID (a workflow run), "
+	    "--worker NAME (of the last\nattempt), --after TIME and --before "
+	    "TIME (RFC 3339 creation times, [after,\nbefore)); a job must "
+	    "match every one given. The bulk commands need one at\nleast, "
+	    "print \"matched N\" and act on at most 10,000 jobs a run: when "
+	    "they say\nmore may match, run them again.\n"
 	    "\nsubmit: --params JSON or @FILE (@- reads stdin); --timeout S "
 	    "is the job's\ntimeout; --retries N allows N retries after a "
 	    "failed attempt; --after lists\nparent task ids; --delay S "

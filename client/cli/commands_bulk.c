@@ -1,16 +1,25 @@
 // commands_bulk.c — the filter of list and of the bulk commands (--state,
 // --function, --label, --workflow, --worker, --after, --before), read
-// once for all of them.
+// once for all of them, and the bulk commands: cancel --all, retry --all
+// and purge (BulkCancel, BulkRetry, BulkDelete).
 //
 // The CLI checks what it can (a known state, KEY=VALUE, RFC 3339 times)
 // so that a typo is a usage error (exit 2) before any call; the server
-// checks the same again, for every other client.
+// checks the same again, for every other client. A bulk command makes
+// one call, which acts on at most 10,000 jobs: when the server says more
+// may match, the command says so and the operator runs it again. It does
+// not loop by itself: a bulk retry of jobs that fail at once would
+// select them again.
 #include "commands.h"
 
+#include "print.h"
+
 #include "jobstate.h"
+#include "methods.h"
 #include "pbjson.h"
 #include "util.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,4 +99,94 @@ sje__filter_read(const sje__args *a, sje__filter *f)
 	    f->workflow_id != NULL || f->worker != NULL || f->after != NULL ||
 	    f->before != NULL;
 	return CLI_OK;
+}
+
+int
+sje__bulk_mode(const sje__args *a, const char *cmd, bool *bulk)
+{
+	static const opt_id filter[] = { OPT_STATE, OPT_FUNCTION, OPT_LABEL,
+		OPT_WORKFLOW, OPT_WORKER, OPT_AFTER, OPT_BEFORE };
+	*bulk                        = a->val[OPT_ALL] != NULL;
+	if (*bulk && a->n_pos > 0) {
+		return sje__args_usage_error(
+		    "%s --all takes a filter, not an ID ('%s')", cmd,
+		    a->pos[0]);
+	}
+	if (!*bulk && a->n_pos == 0) {
+		// As the parser says it of a command's first form.
+		size_t n = strcspn(a->cmd->usage, "\n");
+		return sje__args_usage_error(
+		    "missing argument (usage: sje-client %.*s), or --all and "
+		    "a filter",
+		    (int) n, a->cmd->usage);
+	}
+	for (size_t i = 0; !*bulk && i < sizeof(filter) / sizeof(filter[0]);
+	     i++) {
+		if (a->val[filter[i]] != NULL) {
+			return sje__args_usage_error(
+			    "%s ID takes no filter: add --all to act on every "
+			    "job the filter selects",
+			    cmd);
+		}
+	}
+	return CLI_OK;
+}
+
+int
+sje__cmd_bulk(sje__cli *c, const sje__args *a, unsigned method)
+{
+	static const char *const what[] = { "cancel", "retry", "purge" };
+	unsigned                 k      = method == SJE__COORD_BULK_CANCEL ? 0
+	                         : method == SJE__COORD_BULK_RETRY         ? 1
+	                                                                   : 2;
+	sje__filter              flt;
+	int                      rc = sje__filter_read(a, &flt);
+	if (rc != CLI_OK) {
+		return rc;
+	}
+	if (!flt.any) {
+		return sje__args_usage_error(
+		    "%s needs a filter: at least one of --state, --function, "
+		    "--label, --workflow, --worker, --after and --before",
+		    what[k]);
+	}
+	if ((rc = sje__cli_client(c)) != CLI_OK) {
+		return rc;
+	}
+	Sje__V1__BulkRequest req = SJE__V1__BULK_REQUEST__INIT;
+	req.state                = (Sje__V1__JobState) flt.state;
+	req.function             = (char *) flt.function;
+	req.label                = (char *) flt.label;
+	req.workflow_id          = (char *) flt.workflow_id;
+	req.worker               = (char *) flt.worker;
+	req.after                = flt.after;
+	req.before               = flt.before;
+	Sje__V1__BulkReply *rep  = NULL;
+	sje_status          st   = { 0 };
+	sje_err             rv   = k == 0
+	                  ? sje_client_bulk_cancel(c->client, &req, &rep, &st)
+	                  : k == 1 ? sje_client_bulk_retry(c->client, &req, &rep, &st)
+	                           : sje_client_bulk_delete(c->client, &req, &rep, &st);
+	if (rv != SJE_OK) {
+		return sje__cli_call_failed(c, rv, &st);
+	}
+	if (c->json) {
+		rc = sje__print_msg(c->tty, &rep->base);
+	} else {
+		printf("matched %" PRIu32 "\n", rep->matched);
+	}
+	if (rep->more) {
+		fprintf(stderr,
+		    "more: one %s acts on at most 10000 jobs; run it again "
+		    "for the rest\n",
+		    what[k]);
+	}
+	protobuf_c_message_free_unpacked(&rep->base, NULL);
+	return rc;
+}
+
+int
+sje__cmd_purge(sje__cli *c, const sje__args *a)
+{
+	return sje__cmd_bulk(c, a, SJE__COORD_BULK_DELETE);
 }

@@ -397,8 +397,15 @@ sje__cmd_status(sje__cli *c, const sje__args *a)
 int
 sje__cmd_cancel(sje__cli *c, const sje__args *a)
 {
-	int rc = sje__cli_client(c);
+	bool bulk;
+	int  rc = sje__bulk_mode(a, "cancel", &bulk);
 	if (rc != CLI_OK) {
+		return rc;
+	}
+	if (bulk) {
+		return sje__cmd_bulk(c, a, SJE__COORD_BULK_CANCEL);
+	}
+	if ((rc = sje__cli_client(c)) != CLI_OK) {
 		return rc;
 	}
 	Sje__V1__CancelReply *rep = NULL;

@@ -17,6 +17,7 @@
 #include "print.h"
 
 #include "jobstate.h"
+#include "methods.h"
 #include "pbjson.h"
 #include "util.h"
 
@@ -47,8 +48,20 @@ ops_client(sje__cli *c, const char *what, const char *arg)
 int
 sje__cmd_retry(sje__cli *c, const sje__args *a)
 {
-	int rc = ops_client(c, "ID", a->pos[0]);
+	bool bulk;
+	int  rc = sje__bulk_mode(a, "retry", &bulk);
+	if (rc == CLI_OK && bulk && a->val[OPT_DESCENDANTS] != NULL) {
+		rc = sje__args_usage_error(
+		    "retry --all re-runs what the filter selects; "
+		    "--descendants is for one job");
+	}
 	if (rc != CLI_OK) {
+		return rc;
+	}
+	if (bulk) {
+		return sje__cmd_bulk(c, a, SJE__COORD_BULK_RETRY);
+	}
+	if ((rc = ops_client(c, "ID", a->pos[0])) != CLI_OK) {
 		return rc;
 	}
 	bool                 desc = a->val[OPT_DESCENDANTS] != NULL;

@@ -23,6 +23,9 @@ static const char *const coord_names[SJE__COORD_N] = {
 	[SJE__COORD_LIST_FUNCTIONS] = "ListFunctions",
 	[SJE__COORD_SET_FUNCTION]   = "SetFunction",
 	[SJE__COORD_LIST_SCHEDULES] = "ListSchedules",
+	[SJE__COORD_BULK_CANCEL]    = "BulkCancel",
+	[SJE__COORD_BULK_RETRY]     = "BulkRetry",
+	[SJE__COORD_BULK_DELETE]    = "BulkDelete",
 };
 
 static const char *const hub_names[SJE__HUB_N] = {

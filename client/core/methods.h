@@ -26,6 +26,9 @@ typedef enum sje__coord_method {
 	SJE__COORD_LIST_FUNCTIONS,
 	SJE__COORD_SET_FUNCTION,
 	SJE__COORD_LIST_SCHEDULES,
+	SJE__COORD_BULK_CANCEL,
+	SJE__COORD_BULK_RETRY,
+	SJE__COORD_BULK_DELETE,
 	SJE__COORD_N, // the number of methods
 } sje__coord_method;
 

@@ -707,3 +707,24 @@ sje_client_set_function(sje_client *c, const Sje__V1__SetFunctionRequest *req,
 {
 	return COORD_CALL(c, SJE__COORD_SET_FUNCTION, req, out, 0, st);
 }
+
+sje_err
+sje_client_bulk_cancel(sje_client *c, const Sje__V1__BulkRequest *req,
+    Sje__V1__BulkReply **out, sje_status *st)
+{
+	return COORD_CALL(c, SJE__COORD_BULK_CANCEL, req, out, 0, st);
+}
+
+sje_err
+sje_client_bulk_retry(sje_client *c, const Sje__V1__BulkRequest *req,
+    Sje__V1__BulkReply **out, sje_status *st)
+{
+	return COORD_CALL(c, SJE__COORD_BULK_RETRY, req, out, 0, st);
+}
+
+sje_err
+sje_client_bulk_delete(sje_client *c, const Sje__V1__BulkRequest *req,
+    Sje__V1__BulkReply **out, sje_status *st)
+{
+	return COORD_CALL(c, SJE__COORD_BULK_DELETE, req, out, 0, st);
+}

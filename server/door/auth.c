@@ -90,6 +90,10 @@ static const unsigned auth_coord_scopes[SJE__COORD_N] = {
 	[SJE__COORD_DELETE_JOB]     = SCOPE_ADMIN,
 	[SJE__COORD_SET_FUNCTION]   = SCOPE_ADMIN,
 	[SJE__COORD_LIST_SCHEDULES] = SCOPE_READ,
+	// The bulk calls need the scope of their one-job call.
+	[SJE__COORD_BULK_CANCEL] = SCOPE_CANCEL,
+	[SJE__COORD_BULK_RETRY]  = SCOPE_SUBMIT,
+	[SJE__COORD_BULK_DELETE] = SCOPE_ADMIN,
 };
 
 typedef struct auth_key {

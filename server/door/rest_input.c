@@ -593,6 +593,16 @@ sje__rest_prep_body(sje__rest_call *c)
 	return in_build(c, j);
 }
 
+bool
+sje__rest_prep_json(sje__rest_call *c)
+{
+	if (!sje__rest_no_query(c)) {
+		return false;
+	}
+	json_t *j = in_parse_body(c, in_input_desc(c), true);
+	return j != NULL && in_build(c, j);
+}
+
 // in_prep_set_function builds {"name": <path parameter>, "pause":
 // change} from an empty body, or {}.
 static bool

@@ -94,6 +94,10 @@ bool sje__rest_prep_submit(sje__rest_call *c);
 // with the route's param field set from the path; a body that names that
 // field is refused (RunWorkflow's name, Retry's task_id).
 bool sje__rest_prep_body(sje__rest_call *c);
+// sje__rest_prep_json: the input from the JSON body alone (empty: {}),
+// for a route without a path parameter (the bulk calls' filter, which
+// the scheduler judges: {} selects nothing and is refused there).
+bool sje__rest_prep_json(sje__rest_call *c);
 // sje__rest_prep_pause, sje__rest_prep_resume: a SetFunctionRequest,
 // {"name": <path parameter>, "pause": PAUSE or RESUME}; the body must be
 // empty or {} (a key in it is refused, named).

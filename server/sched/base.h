@@ -24,15 +24,20 @@
 //                      commit, and the replies several files make (a
 //                      Wait's records, ListEvents' events, attempts)
 //   check.c  check.h   request checks shared by handlers (ids, counts,
-//                      limits), each answering the error itself
+//                      limits, job filters), each answering the error
+//                      itself
 //   jobs.c   jobs.h    transitions: state changes, attempts, finishing,
-//                      retries and back-off, the DAG cascade, Wait holds
+//                      retries and back-off, the DAG cascade, Wait holds;
+//                      cancel and re-run of one job, for the one-job and
+//                      the bulk handlers alike
 //   submit.c submit.h  Submit and RunWorkflow (check, resolve, plan,
 //                      insert)
 //   clients.c clients.h  the other Coordinator handlers: GetStatus, Wait,
 //                      Cancel, ListJobs, ListWorkers, ListEvents, Stats
 //   manage.c manage.h  the operator's handlers: Retry, DeleteJob,
 //                      Explain, ListFunctions, SetFunction (pause)
+//   bulk.c   bulk.h    the operator's calls by filter: BulkCancel,
+//                      BulkRetry, BulkDelete
 //   workers.c workers.h  the WorkerHub handlers (GetChallenge,
 //                      RegisterWorker, Fetch, Heartbeat, reports) and
 //                      dispatch of ready jobs to held Fetch calls
@@ -46,9 +51,9 @@
 //                      switch, open and close (scheduler.h); its design
 //                      block describes the whole scheduler
 //
-// submit, clients, manage, workers, timers and recover are siblings: none
-// calls another. Everything in these headers belongs to the scheduler thread
-// unless said otherwise.
+// submit, clients, manage, bulk, workers, timers and recover are
+// siblings: none calls another. Everything in these headers belongs to the
+// scheduler thread unless said otherwise.
 #ifndef SJE_SERVER_SCHED_BASE_H
 #define SJE_SERVER_SCHED_BASE_H
 

@@ -127,28 +127,12 @@ sje__sched_cancel(sje__sched *s, sje__call *call)
 		sje__job_row_free(row);
 		return;
 	}
-	sje__job_row *row = sje__sched_load(s, j);
-	if (j->state == ST_RUNNING) {
-		j->cancel_requested   = true;
-		row->cancel_requested = true;
-		sje__sched_save(s, row, ST_RUNNING, j->lease_id);
-		reply.state            = (Sje__V1__JobState) ST_RUNNING;
-		reply.cancel_requested = true;
-		sje__sched_event_full(
-		    s, j, row->worker, NULL, NULL, NULL, true);
-		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
-		    "cancel requested while running");
-		sje__job_row_free(row);
-	} else {
-		row->cancel_requested = true;
-		j->cancel_requested   = true;
-		sje__sched_unqueue(s, j);
-		sje__sched_set_state(j, row, ST_CANCELLED);
+	if (sje__sched_cancel_job(s, j)) {
 		reply.state            = (Sje__V1__JobState) ST_CANCELLED;
 		reply.cancel_requested = false; // nothing left to stop
-		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "cancelled");
-		sje__sched_finish(s, j, row);
-		sje__job_row_free(row);
+	} else {
+		reply.state            = (Sje__V1__JobState) ST_RUNNING;
+		reply.cancel_requested = true;
 	}
 	sje__sched_reply_ok(s, call, &reply.base);
 }
@@ -485,11 +469,14 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 		&sje__v1__coordinator__descriptor,
 		&sje__v1__worker_hub__descriptor
 	};
-	Sje__V1__MethodCount  mc[2 * 16];
-	Sje__V1__MethodCount *mcp[2 * 16];
+	// (s->calls holds SJE__COORD_N methods of each: round.c asserts that
+	// the hub has no more.)
+	Sje__V1__MethodCount  mc[2 * SJE__COORD_N];
+	Sje__V1__MethodCount *mcp[2 * SJE__COORD_N];
 	size_t                n_mc = 0;
 	for (size_t k = 0; k < 2; k++) {
-		for (unsigned m = 0; m < svcs[k]->n_methods && m < 16; m++) {
+		for (unsigned m = 0;
+		     m < svcs[k]->n_methods && m < SJE__COORD_N; m++) {
 			if (s->calls[k][m] == 0) {
 				continue;
 			}

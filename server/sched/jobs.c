@@ -1,7 +1,8 @@
 // jobs.c — state changes of the scheduler's jobs (jobs.h): retries and
-// back-off, finishing, dependencies (release and cascade), and the Wait
-// holds a finished job answers. See round.c for the design; scheduler
-// thread only.
+// back-off, finishing, dependencies (release and cascade), the Wait
+// holds a finished job answers, and the moves that an operator's call
+// makes on one job and that its single and bulk forms share (cancel,
+// re-run). See round.c for the design; scheduler thread only.
 #include "sched/jobs.h"
 
 #include "sched/heap.h"
@@ -331,5 +332,94 @@ sched_hold_job_done(sje__sched *s, sched_hold *h)
 		sje__sched_hold_detach(s, h);
 		sje__sched_wait_answer(s, h, true);
 		sje__sched_hold_remove(s, h);
+	}
+}
+
+Sje__V1__JobSpec *
+sje__sched_job_spec(sje__sched *s, const sched_job *j)
+{
+	if (j->spec != NULL) {
+		return sje__v1__job_spec__unpack(NULL, j->spec_len, j->spec);
+	}
+	sje__job_row     *row = sje__sched_load(s, j);
+	Sje__V1__JobSpec *spec =
+	    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+	sje__job_row_free(row);
+	return spec;
+}
+
+bool
+sje__sched_cancel_job(sje__sched *s, sched_job *j)
+{
+	sje__job_row *row = sje__sched_load(s, j);
+	if (j->state == ST_RUNNING) {
+		j->cancel_requested   = true;
+		row->cancel_requested = true;
+		sje__sched_save(s, row, ST_RUNNING, j->lease_id);
+		sje__sched_event_full(
+		    s, j, row->worker, NULL, NULL, NULL, true);
+		SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
+		    "cancel requested while running");
+		sje__job_row_free(row);
+		return false;
+	}
+	row->cancel_requested = true;
+	j->cancel_requested   = true;
+	sje__sched_unqueue(s, j);
+	sje__sched_set_state(j, row, ST_CANCELLED);
+	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id, "cancelled");
+	sje__sched_finish(s, j, row);
+	sje__job_row_free(row);
+	return true;
+}
+
+sched_job *
+sje__sched_rerun(
+    sje__sched *s, sje__job_row *row, const Sje__V1__JobSpec *spec, bool waits)
+{
+	int      from = row->state;
+	uint32_t timeout_s, allowance;
+	if (spec != NULL) {
+		sje__sched_defaults(s, spec, &timeout_s, &allowance);
+	} else {
+		allowance = 1;
+	}
+	row->state            = waits ? ST_PENDING : ST_QUEUED;
+	row->max_attempts     = row->attempt + allowance;
+	row->lease_expires_ms = 0;
+	row->ready_at_ms      = 0;
+	sje__sched_row_set_str(&row->result_json, NULL);
+	sje__sched_row_set_str(&row->error_type, NULL);
+	sje__sched_row_set_str(&row->error_message, NULL);
+	row->progress_pct = 0;
+	sje__sched_row_set_str(&row->progress_msg, NULL);
+	row->cancel_requested = false;
+	row->started_ms       = 0;
+	row->finished_ms      = 0;
+	sje__sched_save(s, row, from, 0);
+	sched_job *j = sje__sched_job_of_row(s, row);
+	if (j->state == ST_QUEUED) {
+		sje__sched_ready(s, j);
+	}
+	sje__sched_event_push(s, j, NULL, NULL, NULL);
+	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
+	    "re-run after %s: %s, attempt %u next, up to %u",
+	    sje_job_state_name(from), sje_job_state_name(j->state),
+	    row->attempt + 1, row->max_attempts);
+	return j;
+}
+
+void
+sje__sched_rerun_link(
+    sje__sched *s, sched_job *j, char *const *parents, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		sched_job *par = sje__hmap_get(&s->jobs, parents[k]);
+		if (par != NULL) {
+			sje__sched_link(par, j);
+		}
+	}
+	if (j->n_waiting == 0) {
+		sje__sched_wake_child(s, j); // cannot happen: it waits
 	}
 }

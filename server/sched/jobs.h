@@ -43,4 +43,32 @@ void sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row);
 void sje__sched_attempt_failed(sje__sched *s, sched_job *j, sje__job_row *row,
     const char *type, const char *message);
 
+// sje__sched_job_spec unpacks the spec of j (kept in memory, or read from
+// its row); NULL when it does not unpack. Free it with
+// sje__v1__job_spec__free_unpacked.
+Sje__V1__JobSpec *sje__sched_job_spec(sje__sched *s, const sched_job *j);
+
+// sje__sched_cancel_job cancels the unfinished job j as Cancel does: one
+// that has not started ends CANCELLED at once (j is then gone) and the
+// result is true; a RUNNING one gets cancel_requested, which its worker
+// hears at its next heartbeat, and the result is false.
+bool sje__sched_cancel_job(sje__sched *s, sched_job *j);
+
+// sje__sched_rerun makes the finished job of row (FAILED, CANCELLED or
+// UPSTREAM_FAILED; spec its unpacked spec, or NULL) unfinished again, as
+// Retry does: row, changed in place and saved in the round's transaction,
+// goes back to QUEUED, or to PENDING when waits (a parent it names is
+// unfinished), with a fresh allowance of attempts and its last run's
+// result, error, progress and times cleared; its sched_job is made and
+// returned (ready, when QUEUED). A PENDING one is linked to its parents
+// with sje__sched_rerun_link once they are all in memory. row stays the
+// caller's.
+sched_job *sje__sched_rerun(sje__sched *s, sje__job_row *row,
+    const Sje__V1__JobSpec *spec, bool waits);
+
+// sje__sched_rerun_link makes the re-run PENDING job j wait for those of
+// its n parents (the depends_on of its spec) that are unfinished.
+void sje__sched_rerun_link(
+    sje__sched *s, sched_job *j, char *const *parents, size_t n);
+
 #endif // SJE_SERVER_SCHED_JOBS_H

@@ -71,21 +71,6 @@ manage_row_or_not_found(sje__sched *s, sje__call *call, const char *id,
 	return true;
 }
 
-// manage_spec unpacks the spec of j (kept in memory, or read from its row);
-// NULL when it does not unpack. Free with sje__v1__job_spec__free_unpacked.
-static Sje__V1__JobSpec *
-manage_spec(sje__sched *s, const sched_job *j)
-{
-	if (j->spec != NULL) {
-		return sje__v1__job_spec__unpack(NULL, j->spec_len, j->spec);
-	}
-	sje__job_row     *row = sje__sched_load(s, j);
-	Sje__V1__JobSpec *spec =
-	    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
-	sje__job_row_free(row);
-	return spec;
-}
-
 // manage_wall is the wall-clock time of the monotonic instant mono.
 static sje_time_ms
 manage_wall(const sje__sched *s, sje_dur_ms mono)
@@ -340,61 +325,6 @@ rerun_waits(sje__sched *s, rerun_plan *p, const rerun *r)
 	return false;
 }
 
-// rerun_apply makes r's job unfinished again: its row, in the round's
-// transaction, and its sched_job, on the ready heap when it waits for no
-// parent. Its parents are linked afterwards (all in memory by then).
-static sched_job *
-rerun_apply(sje__sched *s, rerun *r, bool waits)
-{
-	sje__job_row *row  = r->row;
-	int           from = row->state;
-	uint32_t      timeout_s, allowance;
-	if (r->spec != NULL) {
-		sje__sched_defaults(s, r->spec, &timeout_s, &allowance);
-	} else {
-		allowance = 1;
-	}
-	row->state            = waits ? ST_PENDING : ST_QUEUED;
-	row->max_attempts     = row->attempt + allowance;
-	row->lease_expires_ms = 0;
-	row->ready_at_ms      = 0;
-	sje__sched_row_set_str(&row->result_json, NULL);
-	sje__sched_row_set_str(&row->error_type, NULL);
-	sje__sched_row_set_str(&row->error_message, NULL);
-	row->progress_pct = 0;
-	sje__sched_row_set_str(&row->progress_msg, NULL);
-	row->cancel_requested = false;
-	row->started_ms       = 0;
-	row->finished_ms      = 0;
-	sje__sched_save(s, row, from, 0);
-	sched_job *j = sje__sched_job_of_row(s, row);
-	if (j->state == ST_QUEUED) {
-		sje__sched_ready(s, j);
-	}
-	sje__sched_event_push(s, j, NULL, NULL, NULL);
-	SJE_LOG_JOB(SJE_LOG_INFO, j->task_id,
-	    "re-run after %s: %s, attempt %u next, up to %u",
-	    sje_job_state_name(from), sje_job_state_name(j->state),
-	    row->attempt + 1, row->max_attempts);
-	return j;
-}
-
-// rerun_link makes the re-run PENDING job j wait for its unfinished
-// parents.
-static void
-rerun_link(sje__sched *s, sched_job *j, const Sje__V1__JobSpec *spec)
-{
-	for (size_t k = 0; spec != NULL && k < spec->n_depends_on; k++) {
-		sched_job *par = sje__hmap_get(&s->jobs, spec->depends_on[k]);
-		if (par != NULL) {
-			sje__sched_link(par, j);
-		}
-	}
-	if (j->n_waiting == 0) {
-		sje__sched_wake_child(s, j); // cannot happen: it waits
-	}
-}
-
 void
 sje__sched_retry(sje__sched *s, sje__call *call)
 {
@@ -467,7 +397,9 @@ sje__sched_retry(sje__sched *s, sje__call *call)
 		if (!r->in || r->held) {
 			continue;
 		}
-		made[i] = rerun_apply(s, r, rerun_waits(s, &p, r));
+		// Its parents are linked afterwards (all in memory by then).
+		made[i] = sje__sched_rerun(
+		    s, r->row, r->spec, rerun_waits(s, &p, r));
 	}
 	for (size_t k = 0; k < p.n; k++) {
 		size_t i = k == 0 ? 0 : p.n - k;
@@ -475,7 +407,10 @@ sje__sched_retry(sje__sched *s, sje__call *call)
 			continue;
 		}
 		if (made[i]->state == ST_PENDING) {
-			rerun_link(s, made[i], p.v[i].spec);
+			const Sje__V1__JobSpec *sp = p.v[i].spec;
+			sje__sched_rerun_link(s, made[i],
+			    sp != NULL ? sp->depends_on : NULL,
+			    sp != NULL ? sp->n_depends_on : 0);
 		}
 		if (i == 0) {
 			continue;
@@ -515,7 +450,7 @@ delete_each(void *arg, const char *key, void *value)
 	if (!j->has_parents || j->state == ST_RUNNING) {
 		return true;
 	}
-	Sje__V1__JobSpec *spec = manage_spec(d->s, j);
+	Sje__V1__JobSpec *spec = sje__sched_job_spec(d->s, j);
 	for (size_t k = 0; spec != NULL && k < spec->n_depends_on; k++) {
 		if (strcmp(spec->depends_on[k], d->id) == 0) {
 			d->child = j;
@@ -664,7 +599,7 @@ explain_finished(explain *e, const sje__job_row *row)
 static void
 explain_pending(sje__sched *s, explain *e, const sched_job *j)
 {
-	Sje__V1__JobSpec *spec = manage_spec(s, j);
+	Sje__V1__JobSpec *spec = sje__sched_job_spec(s, j);
 	size_t            n    = spec != NULL ? spec->n_depends_on : 0;
 	e->pp                  = sje__sched_xalloc(sizeof(*e->pp) * (n + 1));
 	e->ppp                 = sje__sched_xalloc(sizeof(*e->ppp) * (n + 1));

@@ -61,6 +61,7 @@
 #include "sched/scheduler.h"
 
 #include "sched/base.h"
+#include "sched/bulk.h"
 #include "sched/clients.h"
 #include "sched/manage.h"
 #include "sched/recover.h"
@@ -138,6 +139,15 @@ sched_handle(sje__sched *s, sje__call *call)
 			return;
 		case SJE__COORD_LIST_SCHEDULES:
 			sje__sched_list_schedules(s, call);
+			return;
+		case SJE__COORD_BULK_CANCEL:
+			sje__sched_bulk(s, call, BULK_CANCEL);
+			return;
+		case SJE__COORD_BULK_RETRY:
+			sje__sched_bulk(s, call, BULK_RETRY);
+			return;
+		case SJE__COORD_BULK_DELETE:
+			sje__sched_bulk(s, call, BULK_DELETE);
 			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {

@@ -316,6 +316,9 @@ test_each_method_needs_its_scope(void **state)
 		{ "ListFunctions", "read" },
 		{ "SetFunction", "admin" },
 		{ "ListSchedules", "read" },
+		{ "BulkCancel", "cancel" },
+		{ "BulkRetry", "submit" },
+		{ "BulkDelete", "admin" },
 	};
 	assert_int_equal(sizeof(table) / sizeof(table[0]), coord->n_methods);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

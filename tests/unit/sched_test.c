@@ -1744,6 +1744,239 @@ test_missed_ticks_are_passed_over_with_skip_and_overlap_skip_waits(
 	assert_true(job_exists(f, "tick:20231114T221800Z"));
 }
 
+// ---- bulk calls ----------------------------------------------------------
+
+// bulk_call posts BulkCancel, BulkRetry or BulkDelete (method) with the
+// filter req.
+static tcall *
+bulk_call(fixture *f, const char *method, const Sje__V1__BulkRequest *req)
+{
+	return post(f, coord, method, &req->base);
+}
+
+// bulk_ok runs a bulk call that must succeed; returns how many it matched.
+static uint32_t
+bulk_ok(fixture *f, const char *method, const Sje__V1__BulkRequest *req)
+{
+	const Sje__V1__BulkReply *r =
+	    (const Sje__V1__BulkReply *) ok(f, bulk_call(f, method, req));
+	assert_false(r->more);
+	return r->matched;
+}
+
+// labelled is spec(id) with the one label team = team.
+typedef struct labelled {
+	Sje__V1__JobSpec               s;
+	Sje__V1__JobSpec__LabelsEntry  e;
+	Sje__V1__JobSpec__LabelsEntry *ep;
+} labelled;
+
+static void
+labelled_init(labelled *l, const char *id, const char *team)
+{
+	l->s = spec(id);
+	sje__v1__job_spec__labels_entry__init(&l->e);
+	l->e.key      = "team";
+	l->e.value    = (char *) team;
+	l->ep         = &l->e;
+	l->s.labels   = &l->ep;
+	l->s.n_labels = 1;
+}
+
+static void
+test_bulk_cancel_by_label_ends_queued_jobs_and_asks_running_ones_to_stop(
+    void **state)
+{
+	fixture *f = *state;
+	labelled l[4];
+	labelled_init(&l[0], "etl-run", "etl");
+	labelled_init(&l[1], "etl-q1", "etl");
+	labelled_init(&l[2], "etl-q2", "etl");
+	labelled_init(&l[3], "web-q", "web");
+	Sje__V1__JobSpec s[4] = { l[0].s, l[1].s, l[2].s, l[3].s };
+	submit(f, s, 4);
+	uint64_t w = worker(f, "w1");
+	take(f, w, "etl-run");
+
+	Sje__V1__BulkRequest req = SJE__V1__BULK_REQUEST__INIT;
+	req.label                = "team=etl";
+	assert_int_equal(bulk_ok(f, "BulkCancel", &req), 3);
+	assert_int_equal(
+	    state_of(f, "etl-q1"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+	assert_int_equal(
+	    state_of(f, "etl-q2"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+	const Sje__V1__Job *run = status(f, "etl-run");
+	assert_int_equal(run->state, SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_true(run->cancel_requested);
+	assert_int_equal(
+	    state_of(f, "web-q"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	// The running job is asked once: a second call matches nothing.
+	assert_int_equal(bulk_ok(f, "BulkCancel", &req), 0);
+	// Only unfinished jobs: a finished state selects nothing.
+	req.label = NULL;
+	req.state = SJE__V1__JOB_STATE__JOB_STATE_CANCELLED;
+	assert_int_equal(bulk_ok(f, "BulkCancel", &req), 0);
+}
+
+static void
+test_bulk_retry_by_function_reruns_failed_jobs_parents_before_children(
+    void **state)
+{
+	fixture             *f    = *state;
+	uint64_t             w    = worker(f, "w1");
+	Sje__V1__RetryPolicy one  = SJE__V1__RETRY_POLICY__INIT;
+	Sje__V1__JobSpec     s[3] = { spec("p"), spec("kid"), spec("ok") };
+	char                *dp[] = { "p" };
+	one.max_attempts          = 1;
+	s[0].retry                = &one;
+	s[1].depends_on           = dp;
+	s[1].n_depends_on         = 1;
+	submit(f, s, 3);
+	uint64_t l = take(f, w, "p");
+	assert_int_equal(
+	    report(f, "Fail", w, "p", l, "boom"), SJE__V1__STATUS_CODE__OK);
+	l = take(f, w, "ok");
+	assert_int_equal(
+	    report(f, "Complete", w, "ok", l, NULL), SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    state_of(f, "kid"), SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+
+	Sje__V1__BulkRequest req = SJE__V1__BULK_REQUEST__INIT;
+	req.function             = "f";
+	assert_int_equal(bulk_ok(f, "BulkRetry", &req), 2);
+	const Sje__V1__Job *p = status(f, "p");
+	assert_int_equal(p->state, SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(p->max_attempts, 2); // a fresh allowance
+	assert_int_equal(
+	    state_of(f, "kid"), SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+	assert_int_equal(
+	    state_of(f, "ok"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	// The child waits for its parent again, and runs after it.
+	l = take(f, w, "p");
+	assert_int_equal(
+	    report(f, "Complete", w, "p", l, NULL), SJE__V1__STATUS_CODE__OK);
+	take(f, w, "kid");
+	// Nothing of f is left to re-run.
+	assert_int_equal(bulk_ok(f, "BulkRetry", &req), 0);
+}
+
+static void
+test_bulk_retry_leaves_a_job_whose_parent_did_not_succeed_and_is_not_rerun(
+    void **state)
+{
+	fixture         *f    = *state;
+	Sje__V1__JobSpec s[2] = { spec("gp"), spec("gkid") };
+	char            *dp[] = { "gp" };
+	s[0].function         = "g"; // no worker serves it
+	s[1].depends_on       = dp;
+	s[1].n_depends_on     = 1;
+	submit(f, s, 2);
+	cancel(f, "gp");
+	assert_int_equal(state_of(f, "gkid"),
+	    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+
+	Sje__V1__BulkRequest req = SJE__V1__BULK_REQUEST__INIT;
+	req.function             = "f";
+	assert_int_equal(bulk_ok(f, "BulkRetry", &req), 0);
+	assert_int_equal(state_of(f, "gkid"),
+	    SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+	// With its parent in the call, both run again.
+	req.function         = NULL;
+	req.state            = SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED;
+	req.label            = NULL;
+	Sje__V1__Timestamp t = SJE__V1__TIMESTAMP__INIT;
+	t.unix_ms            = 1; // every job is newer
+	req.after            = &t;
+	assert_int_equal(bulk_ok(f, "BulkRetry", &req), 2);
+	assert_int_equal(
+	    state_of(f, "gp"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	assert_int_equal(
+	    state_of(f, "gkid"), SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+}
+
+static void
+test_bulk_delete_takes_finished_jobs_only_and_keeps_a_needed_parent(
+    void **state)
+{
+	fixture         *f    = *state;
+	uint64_t         w    = worker(f, "w1");
+	Sje__V1__JobSpec s[4] = { spec("done"), spec("par"), spec("run"),
+		spec("queued") };
+	submit(f, s, 4);
+	uint64_t l = take(f, w, "done");
+	assert_int_equal(report(f, "Complete", w, "done", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	l = take(f, w, "par");
+	assert_int_equal(report(f, "Complete", w, "par", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	take(f, w, "run");
+	Sje__V1__JobSpec kid  = spec("child");
+	char            *dp[] = { "par" };
+	kid.depends_on        = dp;
+	kid.n_depends_on      = 1;
+	submit(f, &kid, 1);
+	// child is QUEUED, not started: it still needs par's result.
+	assert_int_equal(
+	    state_of(f, "child"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+
+	Sje__V1__BulkRequest req = SJE__V1__BULK_REQUEST__INIT;
+	req.function             = "f";
+	assert_int_equal(bulk_ok(f, "BulkDelete", &req), 1);
+	Sje__V1__GetStatusRequest g = SJE__V1__GET_STATUS_REQUEST__INIT;
+	g.task_id                   = "done";
+	assert_int_equal(answered(f, post(f, coord, "GetStatus", &g.base)),
+	    SJE__V1__STATUS_CODE__NOT_FOUND);
+	assert_int_equal(
+	    state_of(f, "par"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(
+	    state_of(f, "run"), SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_int_equal(
+	    state_of(f, "queued"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	// An unfinished state selects nothing.
+	req.state = SJE__V1__JOB_STATE__JOB_STATE_QUEUED;
+	assert_int_equal(bulk_ok(f, "BulkDelete", &req), 0);
+	assert_int_equal(
+	    state_of(f, "queued"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+}
+
+static void
+test_a_bulk_call_needs_a_filter_and_one_that_matches_nothing_changes_nothing(
+    void **state)
+{
+	fixture *f = *state;
+	submit_one(f, "j1");
+	Sje__V1__BulkRequest     req       = SJE__V1__BULK_REQUEST__INIT;
+	static const char *const methods[] = { "BulkCancel", "BulkRetry",
+		"BulkDelete" };
+	for (size_t i = 0; i < 3; i++) {
+		tcall *c = bulk_call(f, methods[i], &req);
+		assert_int_equal(
+		    answered(f, c), SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+		assert_non_null(strstr(c->message, "needs a filter"));
+	}
+	req.label = "team"; // not k=v
+	assert_int_equal(answered(f, bulk_call(f, "BulkCancel", &req)),
+	    SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+	req.label    = NULL;
+	req.function = "nothing";
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(bulk_ok(f, methods[i], &req), 0);
+	}
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	// A time window that holds no job, by the fake wall clock.
+	req.function         = NULL;
+	Sje__V1__Timestamp t = SJE__V1__TIMESTAMP__INIT;
+	t.unix_ms            = f->clock.unix_ms + 1000;
+	req.after            = &t;
+	assert_int_equal(bulk_ok(f, "BulkCancel", &req), 0);
+	req.after  = NULL;
+	req.before = &t;
+	assert_int_equal(bulk_ok(f, "BulkCancel", &req), 1);
+	assert_int_equal(
+	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+}
+
 int
 main(void)
 {
@@ -1856,6 +2089,21 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_missed_ticks_are_passed_over_with_skip_and_overlap_skip_waits,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bulk_cancel_by_label_ends_queued_jobs_and_asks_running_ones_to_stop,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bulk_retry_by_function_reruns_failed_jobs_parents_before_children,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bulk_retry_leaves_a_job_whose_parent_did_not_succeed_and_is_not_rerun,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bulk_delete_takes_finished_jobs_only_and_keeps_a_needed_parent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_bulk_call_needs_a_filter_and_one_that_matches_nothing_changes_nothing,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,6 +187,24 @@ SJE_API sje_err sje_client_set_function(sje_client *c,
     const Sje__V1__SetFunctionRequest *req, Sje__V1__FunctionInfo **out,
     sje_status *st);
 
+// sje_client_bulk_cancel, sje_client_bulk_retry and sje_client_bulk_delete
+// apply Cancel, Retry or DeleteJob to every job that req selects (each
+// field set must match; at least one must be set, else SJE_EINVAL):
+// cancel the unfinished ones (a RUNNING one gets cancel_requested), re-run
+// those FAILED, CANCELLED or UPSTREAM_FAILED (parents before children),
+// delete the finished ones that no unstarted job still needs. A job the
+// one-job call would refuse is left alone. (*out)->matched counts the jobs
+// the operation was applied to; one call does at most 10,000, and
+// (*out)->more says that more may match: call again until it is false.
+// req is borrowed for the call. Results and ownership as sje_client_call.
+// Thread-safe.
+SJE_API sje_err sje_client_bulk_cancel(sje_client *c,
+    const Sje__V1__BulkRequest *req, Sje__V1__BulkReply **out, sje_status *st);
+SJE_API sje_err sje_client_bulk_retry(sje_client *c,
+    const Sje__V1__BulkRequest *req, Sje__V1__BulkReply **out, sje_status *st);
+SJE_API sje_err sje_client_bulk_delete(sje_client *c,
+    const Sje__V1__BulkRequest *req, Sje__V1__BulkReply **out, sje_status *st);
+
 // sje_job_state_name returns "QUEUED" for SJE__V1__JOB_STATE__QUEUED, etc.
 SJE_API const char *sje_job_state_name(int state);
 

@@ -1774,6 +1774,96 @@ void   sje__v1__list_schedules_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__list_schedules_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__bulk_request__init
+                     (Sje__V1__BulkRequest         *message)
+{
+  static const Sje__V1__BulkRequest init_value = SJE__V1__BULK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__bulk_request__get_packed_size
+                     (const Sje__V1__BulkRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__bulk_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__bulk_request__pack
+                     (const Sje__V1__BulkRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__bulk_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__bulk_request__pack_to_buffer
+                     (const Sje__V1__BulkRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__bulk_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__BulkRequest *
+       sje__v1__bulk_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__BulkRequest *)
+     protobuf_c_message_unpack (&sje__v1__bulk_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__bulk_request__free_unpacked
+                     (Sje__V1__BulkRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__bulk_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__bulk_reply__init
+                     (Sje__V1__BulkReply         *message)
+{
+  static const Sje__V1__BulkReply init_value = SJE__V1__BULK_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__bulk_reply__get_packed_size
+                     (const Sje__V1__BulkReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__bulk_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__bulk_reply__pack
+                     (const Sje__V1__BulkReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__bulk_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__bulk_reply__pack_to_buffer
+                     (const Sje__V1__BulkReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__bulk_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__BulkReply *
+       sje__v1__bulk_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__BulkReply *)
+     protobuf_c_message_unpack (&sje__v1__bulk_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__bulk_reply__free_unpacked
+                     (Sje__V1__BulkReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__bulk_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
@@ -4578,6 +4668,173 @@ const ProtobufCMessageDescriptor sje__v1__list_schedules_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__list_schedules_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor sje__v1__bulk_request__field_descriptors[7] =
+{
+  {
+    "state",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, state),
+    &sje__v1__job_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "function",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, function),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "label",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, label),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workflow_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "worker",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, worker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "before",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, before),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkRequest, after),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__bulk_request__field_indices_by_name[] = {
+  6,   /* field[6] = after */
+  5,   /* field[5] = before */
+  1,   /* field[1] = function */
+  2,   /* field[2] = label */
+  0,   /* field[0] = state */
+  4,   /* field[4] = worker */
+  3,   /* field[3] = workflow_id */
+};
+static const ProtobufCIntRange sje__v1__bulk_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor sje__v1__bulk_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.BulkRequest",
+  "BulkRequest",
+  "Sje__V1__BulkRequest",
+  "sje.v1",
+  sizeof(Sje__V1__BulkRequest),
+  7,
+  sje__v1__bulk_request__field_descriptors,
+  sje__v1__bulk_request__field_indices_by_name,
+  1,  sje__v1__bulk_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__bulk_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__bulk_reply__field_descriptors[2] =
+{
+  {
+    "matched",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkReply, matched),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "more",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__BulkReply, more),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__bulk_reply__field_indices_by_name[] = {
+  0,   /* field[0] = matched */
+  1,   /* field[1] = more */
+};
+static const ProtobufCIntRange sje__v1__bulk_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__bulk_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.BulkReply",
+  "BulkReply",
+  "Sje__V1__BulkReply",
+  "sje.v1",
+  sizeof(Sje__V1__BulkReply),
+  2,
+  sje__v1__bulk_reply__field_descriptors,
+  sje__v1__bulk_reply__field_indices_by_name,
+  1,  sje__v1__bulk_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__bulk_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue sje__v1__pause_change__enum_values_by_number[3] =
 {
   { "PAUSE_CHANGE_UNCHANGED", "SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED", 0 },
@@ -4608,7 +4865,7 @@ const ProtobufCEnumDescriptor sje__v1__pause_change__descriptor =
   sje__v1__pause_change__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[15] =
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[18] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -4625,8 +4882,14 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "ListFunctions", &sje__v1__list_functions_request__descriptor, &sje__v1__list_functions_reply__descriptor },
   { "SetFunction", &sje__v1__set_function_request__descriptor, &sje__v1__function_info__descriptor },
   { "ListSchedules", &sje__v1__list_schedules_request__descriptor, &sje__v1__list_schedules_reply__descriptor },
+  { "BulkCancel", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
+  { "BulkRetry", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
+  { "BulkDelete", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
+  15,        /* BulkCancel */
+  17,        /* BulkDelete */
+  16,        /* BulkRetry */
   3,        /* Cancel */
   10,        /* DeleteJob */
   11,        /* Explain */
@@ -4650,7 +4913,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  15,
+  18,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -4773,6 +5036,30 @@ void sje__v1__coordinator__list_schedules(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__bulk_cancel(ProtobufCService *service,
+                                       const Sje__V1__BulkRequest *input,
+                                       Sje__V1__BulkReply_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__bulk_retry(ProtobufCService *service,
+                                      const Sje__V1__BulkRequest *input,
+                                      Sje__V1__BulkReply_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__bulk_delete(ProtobufCService *service,
+                                       const Sje__V1__BulkRequest *input,
+                                       Sje__V1__BulkReply_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

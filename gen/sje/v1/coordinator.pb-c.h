@@ -58,6 +58,8 @@ typedef struct Sje__V1__SetFunctionRequest Sje__V1__SetFunctionRequest;
 typedef struct Sje__V1__ListSchedulesRequest Sje__V1__ListSchedulesRequest;
 typedef struct Sje__V1__ScheduleInfo Sje__V1__ScheduleInfo;
 typedef struct Sje__V1__ListSchedulesReply Sje__V1__ListSchedulesReply;
+typedef struct Sje__V1__BulkRequest Sje__V1__BulkRequest;
+typedef struct Sje__V1__BulkReply Sje__V1__BulkReply;
 
 
 /* --- enums --- */
@@ -887,6 +889,59 @@ struct  Sje__V1__ListSchedulesReply
     , 0,NULL }
 
 
+/*
+ * BulkRequest selects the jobs of a bulk call (BulkCancel, BulkRetry,
+ * BulkDelete) as ListJobsRequest selects a list: a job is selected when
+ * it matches every field that is set, and at least one must be set
+ * (INVALID_ARGUMENT otherwise). Each call applies its operation to at
+ * most 10,000 jobs (BulkReply.more).
+ */
+struct  Sje__V1__BulkRequest
+{
+  ProtobufCMessage base;
+  Sje__V1__JobState state;
+  char *function;
+  /*
+   * "k=v"
+   */
+  char *label;
+  char *workflow_id;
+  /*
+   * the worker of the job's last attempt
+   */
+  char *worker;
+  /*
+   * created before this time
+   */
+  Sje__V1__Timestamp *before;
+  /*
+   * created at or after this time
+   */
+  Sje__V1__Timestamp *after;
+};
+#define SJE__V1__BULK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__bulk_request__descriptor) \
+    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL }
+
+
+struct  Sje__V1__BulkReply
+{
+  ProtobufCMessage base;
+  /*
+   * jobs the operation was applied to
+   */
+  uint32_t matched;
+  /*
+   * The call stopped at its bound (10,000 jobs, or the jobs it reads):
+   * more jobs may match. Call again for the rest.
+   */
+  protobuf_c_boolean more;
+};
+#define SJE__V1__BULK_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__bulk_reply__descriptor) \
+    , 0, 0 }
+
+
 /* Sje__V1__SubmitRequest methods */
 void   sje__v1__submit_request__init
                      (Sje__V1__SubmitRequest         *message);
@@ -1634,6 +1689,44 @@ Sje__V1__ListSchedulesReply *
 void   sje__v1__list_schedules_reply__free_unpacked
                      (Sje__V1__ListSchedulesReply *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__BulkRequest methods */
+void   sje__v1__bulk_request__init
+                     (Sje__V1__BulkRequest         *message);
+size_t sje__v1__bulk_request__get_packed_size
+                     (const Sje__V1__BulkRequest   *message);
+size_t sje__v1__bulk_request__pack
+                     (const Sje__V1__BulkRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__bulk_request__pack_to_buffer
+                     (const Sje__V1__BulkRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__BulkRequest *
+       sje__v1__bulk_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__bulk_request__free_unpacked
+                     (Sje__V1__BulkRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__BulkReply methods */
+void   sje__v1__bulk_reply__init
+                     (Sje__V1__BulkReply         *message);
+size_t sje__v1__bulk_reply__get_packed_size
+                     (const Sje__V1__BulkReply   *message);
+size_t sje__v1__bulk_reply__pack
+                     (const Sje__V1__BulkReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__bulk_reply__pack_to_buffer
+                     (const Sje__V1__BulkReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__BulkReply *
+       sje__v1__bulk_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__bulk_reply__free_unpacked
+                     (Sje__V1__BulkReply *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -1759,6 +1852,12 @@ typedef void (*Sje__V1__ScheduleInfo_Closure)
 typedef void (*Sje__V1__ListSchedulesReply_Closure)
                  (const Sje__V1__ListSchedulesReply *message,
                   void *closure_data);
+typedef void (*Sje__V1__BulkRequest_Closure)
+                 (const Sje__V1__BulkRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__BulkReply_Closure)
+                 (const Sje__V1__BulkReply *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1826,6 +1925,18 @@ struct Sje__V1__Coordinator_Service
                          const Sje__V1__ListSchedulesRequest *input,
                          Sje__V1__ListSchedulesReply_Closure closure,
                          void *closure_data);
+  void (*bulk_cancel)(Sje__V1__Coordinator_Service *service,
+                      const Sje__V1__BulkRequest *input,
+                      Sje__V1__BulkReply_Closure closure,
+                      void *closure_data);
+  void (*bulk_retry)(Sje__V1__Coordinator_Service *service,
+                     const Sje__V1__BulkRequest *input,
+                     Sje__V1__BulkReply_Closure closure,
+                     void *closure_data);
+  void (*bulk_delete)(Sje__V1__Coordinator_Service *service,
+                      const Sje__V1__BulkRequest *input,
+                      Sje__V1__BulkReply_Closure closure,
+                      void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -1848,7 +1959,10 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## explain,\
       function_prefix__ ## list_functions,\
       function_prefix__ ## set_function,\
-      function_prefix__ ## list_schedules  }
+      function_prefix__ ## list_schedules,\
+      function_prefix__ ## bulk_cancel,\
+      function_prefix__ ## bulk_retry,\
+      function_prefix__ ## bulk_delete  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -1909,6 +2023,18 @@ void sje__v1__coordinator__list_schedules(ProtobufCService *service,
                                           const Sje__V1__ListSchedulesRequest *input,
                                           Sje__V1__ListSchedulesReply_Closure closure,
                                           void *closure_data);
+void sje__v1__coordinator__bulk_cancel(ProtobufCService *service,
+                                       const Sje__V1__BulkRequest *input,
+                                       Sje__V1__BulkReply_Closure closure,
+                                       void *closure_data);
+void sje__v1__coordinator__bulk_retry(ProtobufCService *service,
+                                      const Sje__V1__BulkRequest *input,
+                                      Sje__V1__BulkReply_Closure closure,
+                                      void *closure_data);
+void sje__v1__coordinator__bulk_delete(ProtobufCService *service,
+                                       const Sje__V1__BulkRequest *input,
+                                       Sje__V1__BulkReply_Closure closure,
+                                       void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1954,6 +2080,8 @@ extern const ProtobufCMessageDescriptor sje__v1__set_function_request__descripto
 extern const ProtobufCMessageDescriptor sje__v1__list_schedules_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__schedule_info__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_schedules_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__bulk_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__bulk_reply__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS

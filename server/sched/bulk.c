@@ -1,0 +1,468 @@
+// bulk.c — the operator's calls on many jobs at once (bulk.h):
+// BulkCancel, BulkRetry and BulkDelete, by a filter. See round.c for the
+// design; scheduler thread only.
+//
+// A bulk call is the one-job call (Cancel, Retry, DeleteJob) applied to
+// every job that a filter selects, in one round and so in one commit:
+// all of it becomes durable, or none (a failed commit ends the process).
+// The filter is ListJobs's (check.c), with at least one field set, so
+// that no call touches every job by accident. Each operation selects
+// only the jobs it can apply to:
+//
+//   cancel  PENDING, SCHEDULED, QUEUED, RUNNING
+//   retry   FAILED, CANCELLED, UPSTREAM_FAILED
+//   delete  SUCCEEDED, FAILED, CANCELLED, UPSTREAM_FAILED
+//
+// and a state in the filter outside its set selects nothing (matched 0,
+// nothing changed). The jobs are found in the store one state at a time,
+// each by its (state, id) index, newest first; only their ids (and, for a
+// re-run, their parents) are kept, never their rows.
+//
+// Bounds. One call applies its operation to at most SCHED_BULK_MAX jobs
+// and reads at most about SCHED_BULK_SCAN rows to find them (a label is
+// matched in the store over pages, store.h); past either it stops, having
+// applied what it found, and answers more = true. The jobs it did are
+// selected no more (cancelled, re-run or deleted), so a caller that
+// repeats the call until more is false does them all, in calls that each
+// hold the scheduler's thread for a bounded time.
+//
+// Each job gets what its one-job call would do, and is not counted where
+// that call would refuse or do nothing:
+//
+//   cancel  newest first, so that a PENDING child is cancelled itself
+//           before its parent's cancel would end it UPSTREAM_FAILED; a
+//           job that has not started ends CANCELLED, a RUNNING one gets
+//           cancel_requested (one that has it already is not counted
+//           again);
+//   retry   oldest first, so that a parent runs again before its
+//           children: a job whose parent is re-run by the same call waits
+//           for it (PENDING); a job held back by a parent that did not
+//           succeed and is not re-run with it (nor gone from the store)
+//           stays as it is, as do, in turn, its children in the call;
+//   delete  a job that an unfinished job not yet started names as a
+//           parent is kept (that child still needs its result); they are
+//           found with one walk of the unfinished jobs per call.
+#include "sched/bulk.h"
+
+#include "sched/check.h"
+#include "sched/jobs.h"
+#include "sched/reply.h"
+#include "sched/table.h"
+#include "sched/txn.h"
+
+#include "log.h"
+#include "store/job.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	ST_UPSTREAM_FAILED = SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED,
+};
+
+static const char *const bulk_names[] = {
+	[BULK_CANCEL] = "cancel",
+	[BULK_RETRY]  = "retry",
+	[BULK_DELETE] = "delete",
+};
+
+// bulk_job is one job a bulk call selected: its id, task_id and, for a
+// re-run, its parents (all owned).
+typedef struct bulk_job {
+	int64_t id;
+	char   *task_id;
+	char  **parents;
+	size_t  n_parents;
+	bool    held; // retry: a parent holds it back
+} bulk_job;
+
+// bulk is one call's work: the jobs selected, and how the search ended.
+typedef struct bulk {
+	sje__sched   *s;
+	sched_bulk_op op;
+	bulk_job     *v;
+	size_t        n, cap;
+	uint32_t      read; // rows read (a label's: as the store bounds them)
+	bool          more; // stopped at a bound
+	sje__hmap     needed;     // delete: task_ids unstarted jobs depend on
+	Sje__V1__JobSpec **specs; // the specs those keys point into
+	size_t             n_specs, cap_specs;
+} bulk;
+
+static void
+bulk_fini(bulk *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->v[i].task_id);
+		for (size_t k = 0; k < b->v[i].n_parents; k++) {
+			free(b->v[i].parents[k]);
+		}
+		free(b->v[i].parents);
+	}
+	free(b->v);
+	sje__hmap_fini(&b->needed);
+	for (size_t i = 0; i < b->n_specs; i++) {
+		sje__v1__job_spec__free_unpacked(b->specs[i], NULL);
+	}
+	free(b->specs);
+}
+
+// bulk_applies is true when op applies to jobs in state.
+static bool
+bulk_applies(sched_bulk_op op, int state)
+{
+	switch (op) {
+	case BULK_CANCEL:
+		return state >= ST_PENDING && state <= ST_RUNNING;
+	case BULK_RETRY:
+		return state == ST_FAILED || state == ST_CANCELLED ||
+		    state == ST_UPSTREAM_FAILED;
+	default:
+		return state >= ST_SUCCEEDED && state <= ST_UPSTREAM_FAILED;
+	}
+}
+
+// bulk_need_each notes the parents that an unfinished job not yet started
+// names: a delete keeps them.
+static bool
+bulk_need_each(void *arg, const char *key, void *value)
+{
+	(void) key;
+	bulk      *b = arg;
+	sched_job *j = value;
+	if (!j->has_parents || j->state == ST_RUNNING) {
+		return true;
+	}
+	Sje__V1__JobSpec *spec = sje__sched_job_spec(b->s, j);
+	if (spec == NULL) {
+		return true;
+	}
+	if (!sje__sched_grow((void **) &b->specs, &b->cap_specs, b->n_specs,
+	        sizeof(*b->specs))) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	b->specs[b->n_specs++] = spec;
+	for (size_t k = 0; k < spec->n_depends_on; k++) {
+		if (sje__hmap_put(&b->needed, spec->depends_on[k], spec) !=
+		    SJE_OK) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+	}
+	return true;
+}
+
+// bulk_select_row is true when op would act on row (of a state op
+// applies to): not when it would refuse or do nothing.
+static bool
+bulk_select_row(bulk *b, const sje__job_row *row)
+{
+	switch (b->op) {
+	case BULK_CANCEL: {
+		sched_job *j = sje__hmap_get(&b->s->jobs, row->task_id);
+		return j != NULL && !j->cancel_requested;
+	}
+	case BULK_RETRY:
+		return sje__hmap_get(&b->s->jobs, row->task_id) == NULL;
+	default:
+		return sje__hmap_get(&b->s->jobs, row->task_id) == NULL &&
+		    sje__hmap_get(&b->needed, row->task_id) == NULL;
+	}
+}
+
+// bulk_add keeps row as selected; false when the call is full (more).
+static bool
+bulk_add(bulk *b, const sje__job_row *row)
+{
+	if (b->n >= SCHED_BULK_MAX) {
+		b->more = true;
+		return false;
+	}
+	if (!sje__sched_grow((void **) &b->v, &b->cap, b->n, sizeof(*b->v))) {
+		sje__sched_fatal("allocation", SJE_ENOMEM);
+	}
+	bulk_job *e = &b->v[b->n++];
+	memset(e, 0, sizeof(*e));
+	e->id      = row->id;
+	e->task_id = sje__sched_xstrdup(row->task_id);
+	if (b->op == BULK_RETRY) {
+		Sje__V1__JobSpec *spec =
+		    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+		size_t n   = spec != NULL ? spec->n_depends_on : 0;
+		e->parents = sje__sched_xalloc(sizeof(*e->parents) * (n + 1));
+		e->n_parents = n;
+		for (size_t k = 0; k < n; k++) {
+			e->parents[k] =
+			    sje__sched_xstrdup(spec->depends_on[k]);
+		}
+		if (spec != NULL) {
+			sje__v1__job_spec__free_unpacked(spec, NULL);
+		}
+	}
+	return true;
+}
+
+// bulk_search selects the jobs of state (one op applies to) that match
+// f, newest first, until the end, or a bound (b->more); false when it
+// stopped at a bound.
+static bool
+bulk_search(bulk *b, const sje__job_filter *base, int state)
+{
+	sje__job_filter f      = *base;
+	int64_t         resume = 0;
+	f.state                = state;
+	f.before_id            = 0;
+	f.resume_id            = &resume;
+	f.limit                = SCHED_LIST_MAX;
+	for (;;) {
+		if (b->read >= SCHED_BULK_SCAN) {
+			b->more = true;
+			return false;
+		}
+		if (f.label_key != NULL) {
+			uint32_t left = SCHED_BULK_SCAN - b->read;
+			f.max_scan    = left < SJE_STORE_LABEL_SCAN
+			       ? left
+			       : SJE_STORE_LABEL_SCAN;
+		}
+		sje__job_row **rows;
+		size_t         n;
+		sje_err err = sje__store_list_jobs(b->s->store, &f, &rows, &n);
+		if (err != SJE_OK) {
+			sje__sched_fatal("store list", err);
+		}
+		// A label's call read max_scan rows when it says where to go
+		// on, else at least the rows it found.
+		b->read += resume != 0 ? f.max_scan : (uint32_t) n;
+		int64_t next = n == f.limit ? rows[n - 1]->id : resume;
+		bool    full = false;
+		for (size_t i = 0; i < n; i++) {
+			if (!full && bulk_select_row(b, rows[i])) {
+				full = !bulk_add(b, rows[i]);
+			}
+			sje__job_row_free(rows[i]);
+		}
+		free(rows);
+		if (full) {
+			return false;
+		}
+		if (next == 0) {
+			return true;
+		}
+		f.before_id = next;
+	}
+}
+
+static int
+bulk_newest_first(const void *a, const void *b)
+{
+	const bulk_job *x = a, *y = b;
+	return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
+
+static int
+bulk_oldest_first(const void *a, const void *b)
+{
+	return bulk_newest_first(b, a);
+}
+
+// bulk_cancel cancels the selected jobs, newest first.
+static uint32_t
+bulk_cancel(bulk *b)
+{
+	uint32_t n = 0;
+	qsort(b->v, b->n, sizeof(*b->v), bulk_newest_first);
+	for (size_t i = 0; i < b->n; i++) {
+		sched_job *j = sje__hmap_get(&b->s->jobs, b->v[i].task_id);
+		if (j == NULL || j->cancel_requested) {
+			continue; // ended by an earlier cancel's cascade
+		}
+		sje__sched_cancel_job(b->s, j);
+		n++;
+	}
+	return n;
+}
+
+// bulk_delete deletes the selected jobs.
+static uint32_t
+bulk_delete(bulk *b)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		sje__sched_txn(b->s);
+		sje_err err =
+		    sje__store_delete_job(b->s->store, b->v[i].task_id);
+		if (err == SJE_ENOTFOUND) {
+			continue;
+		}
+		if (err != SJE_OK) {
+			// Not in memory means finished: the store disagreeing
+			// is a bug, or another writer.
+			sje__sched_fatal("store delete", err);
+		}
+		SJE_LOG_JOB(SJE_LOG_INFO, b->v[i].task_id, "deleted (bulk)");
+		n++;
+	}
+	return n;
+}
+
+// bulk_parent_ok is true when parent p of a job being re-run does not
+// hold it back: unfinished, succeeded, gone from the store, or re-run by
+// this call (in index, not held). *waits is set when the job waits for p.
+static bool
+bulk_parent_ok(bulk *b, sje__hmap *index, const char *p, bool *waits)
+{
+	bulk_job *in = sje__hmap_get(index, p);
+	if (in != NULL) {
+		*waits = *waits || !in->held;
+		return !in->held;
+	}
+	if (sje__hmap_get(&b->s->jobs, p) != NULL) {
+		*waits = true;
+		return true;
+	}
+	sje__job_row *row;
+	sje_err       err = sje__store_get_job(b->s->store, p, &row);
+	if (err == SJE_ENOTFOUND) {
+		return true;
+	}
+	if (err != SJE_OK) {
+		sje__sched_fatal("store read", err);
+	}
+	bool ok = row->state == ST_SUCCEEDED;
+	sje__job_row_free(row);
+	return ok;
+}
+
+// bulk_retry re-runs the selected jobs that no parent holds back, oldest
+// first, then links those that wait to their parents (all in memory by
+// then).
+static uint32_t
+bulk_retry(bulk *b)
+{
+	sje__hmap index;
+	sje__hmap_init(&index);
+	qsort(b->v, b->n, sizeof(*b->v), bulk_oldest_first);
+	for (size_t i = 0; i < b->n; i++) {
+		if (sje__hmap_put(&index, b->v[i].task_id, &b->v[i]) !=
+		    SJE_OK) {
+			sje__sched_fatal("allocation", SJE_ENOMEM);
+		}
+	}
+	// Held back: by a parent outside the call, then, until nothing
+	// changes, by a parent in the call that is held.
+	bool changed = true;
+	for (int pass = 0; changed; pass++) {
+		changed = false;
+		for (size_t i = 0; i < b->n; i++) {
+			bulk_job *e = &b->v[i];
+			for (size_t k = 0; !e->held && k < e->n_parents; k++) {
+				const char *p     = e->parents[k];
+				bulk_job   *in    = sje__hmap_get(&index, p);
+				bool        waits = false;
+				if ((pass == 0 && in == NULL &&
+				        !bulk_parent_ok(
+				            b, &index, p, &waits)) ||
+				    (in != NULL && in->held)) {
+					e->held = changed = true;
+				}
+			}
+		}
+	}
+	sched_job **made = sje__sched_xalloc(sizeof(*made) * (b->n + 1));
+	uint32_t    n    = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		bulk_job     *e = &b->v[i];
+		sje__job_row *row;
+		made[i] = NULL;
+		if (e->held ||
+		    sje__hmap_get(&b->s->jobs, e->task_id) != NULL) {
+			continue;
+		}
+		sje_err err =
+		    sje__store_get_job_by_id(b->s->store, e->id, &row);
+		if (err == SJE_ENOTFOUND) {
+			continue;
+		}
+		if (err != SJE_OK) {
+			sje__sched_fatal("store read", err);
+		}
+		if (!bulk_applies(BULK_RETRY, row->state)) {
+			sje__job_row_free(row);
+			continue;
+		}
+		bool waits = false;
+		for (size_t k = 0; k < e->n_parents; k++) {
+			(void) bulk_parent_ok(
+			    b, &index, e->parents[k], &waits);
+		}
+		Sje__V1__JobSpec *spec =
+		    sje__v1__job_spec__unpack(NULL, row->spec_len, row->spec);
+		made[i] = sje__sched_rerun(b->s, row, spec, waits);
+		if (spec != NULL) {
+			sje__v1__job_spec__free_unpacked(spec, NULL);
+		}
+		sje__job_row_free(row);
+		n++;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (made[i] != NULL && made[i]->state == ST_PENDING) {
+			sje__sched_rerun_link(
+			    b->s, made[i], b->v[i].parents, b->v[i].n_parents);
+		}
+	}
+	free(made);
+	sje__hmap_fini(&index);
+	return n;
+}
+
+void
+sje__sched_bulk(sje__sched *s, sje__call *call, sched_bulk_op op)
+{
+	const Sje__V1__BulkRequest *req =
+	    (const Sje__V1__BulkRequest *) sje__call_input(call);
+	sched_filter_in in = { .state = (int) req->state,
+		.function             = req->function,
+		.label                = req->label,
+		.workflow_id          = req->workflow_id,
+		.worker               = req->worker,
+		.after                = req->after,
+		.before               = req->before };
+	sched_filter    sf;
+	if (!sje__sched_check_filter(s, call, &in, &sf)) {
+		return;
+	}
+	if (!sf.any) {
+		sje__sched_reply_err(s, call, SJE_EINVAL, "",
+		    "a bulk %s needs a filter: at least one of state, "
+		    "function, label, workflow_id, worker, before and after",
+		    bulk_names[op]);
+		sje__sched_filter_fini(&sf);
+		return;
+	}
+	bulk b = { .s = s, .op = op };
+	sje__hmap_init(&b.needed);
+	if (op == BULK_DELETE) {
+		sje__hmap_each(&s->jobs, bulk_need_each, &b);
+	}
+	for (int st = ST_PENDING; st <= ST_UPSTREAM_FAILED; st++) {
+		if (bulk_applies(op, st) &&
+		    (sf.f.state == 0 || sf.f.state == st) &&
+		    !bulk_search(&b, &sf.f, st)) {
+			break;
+		}
+	}
+	sje__sched_filter_fini(&sf);
+	uint32_t matched = op == BULK_CANCEL ? bulk_cancel(&b)
+	    : op == BULK_RETRY               ? bulk_retry(&b)
+	                                     : bulk_delete(&b);
+	if (matched > 0 || b.more) {
+		SJE_INFO("bulk %s: %u job(s)%s", bulk_names[op], matched,
+		    b.more ? "; more may match: the caller calls again" : "");
+	}
+	Sje__V1__BulkReply reply = SJE__V1__BULK_REPLY__INIT;
+	reply.matched            = matched;
+	reply.more               = b.more;
+	sje__sched_reply_ok(s, call, &reply.base);
+	bulk_fini(&b);
+}
