@@ -85,7 +85,8 @@ static const sje__command commands[] = {
 	{ "cancel", sje__cmd_cancel, 0, 1, BULK_OPTS,
 	    "cancel ID\n"
 	    "  cancel --all FILTER...",
-	    "cancel a job; with --all, every unfinished job FILTER selects" },
+	    "cancel a job, or every unfinished step of a workflow run; with "
+	    "--all, every unfinished job FILTER selects" },
 	{ "list", sje__cmd_list, 0, 0,
 	    BIT(OPT_STATE) | BIT(OPT_FUNCTION) | BIT(OPT_LIMIT) |
 	        BIT(OPT_CURSOR) | FILTER_OPTS,
@@ -96,8 +97,8 @@ static const sje__command commands[] = {
 	    "list jobs, newest first" },
 	{ "wait", sje__cmd_wait, 1, 1, BIT(OPT_TIMEOUT),
 	    "wait ID [--timeout S]",
-	    "wait until a job ends, showing progress; exit 0 on SUCCEEDED, "
-	    "1 otherwise" },
+	    "wait until a job (or a workflow run) ends, showing progress; "
+	    "exit 0 on SUCCEEDED, 1 otherwise" },
 	{ "watch", sje__cmd_watch, 0, 0,
 	    BIT(OPT_FUNCTION) | BIT(OPT_AFTER) | BIT(OPT_STREAM),
 	    "watch [--function NAME] [--after SEQ | --stream]",

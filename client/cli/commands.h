@@ -62,10 +62,22 @@ int sje__cmd_bulk(sje__cli *c, const sje__args *a, unsigned method);
 // sje__cmd_purge is purge FILTER...: sje__cmd_bulk of BulkDelete.
 int sje__cmd_purge(sje__cli *c, const sje__args *a);
 
-// sje__workflow_print_run shows every step of workflow run id: a table,
-// or {"workflow_id", "steps": [job, ...]} with --json, and returns CLI_OK
-// whatever the steps' states; CLI_NOTFOUND (printing nothing) when the
-// run has no steps. The connection must be open.
+// sje__workflow_print_run shows workflow run id: a line with its workflow
+// and state and a table of its steps, or with --json the run as REST gives
+// it, {"workflow_id", "workflow", "state", "steps": [job, ...]}, and
+// returns CLI_OK whatever its state; CLI_NOTFOUND (printing nothing) when
+// there is no such run. The connection must be open (for these three).
 int sje__workflow_print_run(sje__cli *c, const char *id);
+
+// sje__workflow_wait waits until workflow run id is no longer RUNNING or
+// timeout_ms pass (0: no limit), then prints it as status does. CLI_OK
+// when it SUCCEEDED, CLI_FAILED otherwise (or when the time ran out);
+// CLI_NOTFOUND, printing nothing, when there is no such run.
+int sje__workflow_wait(sje__cli *c, const char *id, uint32_t timeout_ms);
+
+// sje__workflow_cancel cancels every unfinished step of workflow run id
+// and prints "workflow run ID: matched N" (--json: the reply); CLI_NOTFOUND,
+// printing nothing, when there is no such run.
+int sje__workflow_cancel(sje__cli *c, const char *id);
 
 #endif // SJE_CLI_COMMANDS_H

@@ -150,6 +150,16 @@ wait_job(sje__cli *c, const char *id, uint32_t timeout_ms)
 		fputs("\r\033[K", stdout);
 		fflush(stdout);
 	}
+	if (rv == SJE_ENOTFOUND && last == NULL) {
+		// No job has the id: perhaps a workflow run does.
+		sje_dur_ms left = deadline - sje_mono_ms();
+		uint32_t   rest = left > 0 ? (uint32_t) left : 1;
+		int        wrc =
+		    sje__workflow_wait(c, id, timeout_ms == 0 ? 0 : rest);
+		if (wrc != CLI_NOTFOUND) {
+			return wrc;
+		}
+	}
 
 	if (rv != SJE_OK && rv != SJE_EUNAVAIL && rv != SJE_ETIMEDOUT) {
 		rc = sje__cli_call_failed(c, rv, &st);
@@ -411,6 +421,13 @@ sje__cmd_cancel(sje__cli *c, const sje__args *a)
 	Sje__V1__CancelReply *rep = NULL;
 	sje_status            st  = { 0 };
 	sje_err rv = sje_client_cancel(c->client, a->pos[0], &rep, &st);
+	if (rv == SJE_ENOTFOUND) {
+		// No job has the id: perhaps a workflow run does.
+		rc = sje__workflow_cancel(c, a->pos[0]);
+		if (rc != CLI_NOTFOUND) {
+			return rc;
+		}
+	}
 	if (rv != SJE_OK) {
 		return sje__cli_call_failed(c, rv, &st);
 	}

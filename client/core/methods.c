@@ -26,6 +26,9 @@ static const char *const coord_names[SJE__COORD_N] = {
 	[SJE__COORD_BULK_CANCEL]    = "BulkCancel",
 	[SJE__COORD_BULK_RETRY]     = "BulkRetry",
 	[SJE__COORD_BULK_DELETE]    = "BulkDelete",
+	// The workflow runs' calls.
+	[SJE__COORD_GET_WORKFLOW_RUN]    = "GetWorkflowRun",
+	[SJE__COORD_CANCEL_WORKFLOW_RUN] = "CancelWorkflowRun",
 };
 
 static const char *const hub_names[SJE__HUB_N] = {

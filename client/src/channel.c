@@ -728,3 +728,21 @@ sje_client_bulk_delete(sje_client *c, const Sje__V1__BulkRequest *req,
 {
 	return COORD_CALL(c, SJE__COORD_BULK_DELETE, req, out, 0, st);
 }
+
+sje_err
+sje_client_get_workflow_run(sje_client *c, const char *workflow_id,
+    Sje__V1__WorkflowRun **out, sje_status *st)
+{
+	Sje__V1__WorkflowRunRequest req = SJE__V1__WORKFLOW_RUN_REQUEST__INIT;
+	req.workflow_id                 = (char *) workflow_id;
+	return COORD_CALL(c, SJE__COORD_GET_WORKFLOW_RUN, &req, out, 0, st);
+}
+
+sje_err
+sje_client_cancel_workflow_run(sje_client *c, const char *workflow_id,
+    Sje__V1__BulkReply **out, sje_status *st)
+{
+	Sje__V1__WorkflowRunRequest req = SJE__V1__WORKFLOW_RUN_REQUEST__INIT;
+	req.workflow_id                 = (char *) workflow_id;
+	return COORD_CALL(c, SJE__COORD_CANCEL_WORKFLOW_RUN, &req, out, 0, st);
+}

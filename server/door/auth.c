@@ -94,6 +94,9 @@ static const unsigned auth_coord_scopes[SJE__COORD_N] = {
 	[SJE__COORD_BULK_CANCEL] = SCOPE_CANCEL,
 	[SJE__COORD_BULK_RETRY]  = SCOPE_SUBMIT,
 	[SJE__COORD_BULK_DELETE] = SCOPE_ADMIN,
+	// A run's status is read, its cancel is cancel (as a job's).
+	[SJE__COORD_GET_WORKFLOW_RUN]    = SCOPE_READ,
+	[SJE__COORD_CANCEL_WORKFLOW_RUN] = SCOPE_CANCEL,
 };
 
 typedef struct auth_key {

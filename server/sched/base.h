@@ -37,7 +37,8 @@
 //   manage.c manage.h  the operator's handlers: Retry, DeleteJob,
 //                      Explain, ListFunctions, SetFunction (pause)
 //   bulk.c   bulk.h    the operator's calls by filter: BulkCancel,
-//                      BulkRetry, BulkDelete
+//                      BulkRetry, BulkDelete; a workflow run's status and
+//                      cancel
 //   workers.c workers.h  the WorkerHub handlers (GetChallenge,
 //                      RegisterWorker, Fetch, Heartbeat, reports) and
 //                      dispatch of ready jobs to held Fetch calls

@@ -1,6 +1,8 @@
 // bulk.c — the operator's calls on many jobs at once (bulk.h):
-// BulkCancel, BulkRetry and BulkDelete, by a filter. See round.c for the
-// design; scheduler thread only.
+// BulkCancel, BulkRetry and BulkDelete, by a filter; and a workflow run's
+// status and cancel (GetWorkflowRun, CancelWorkflowRun), which read and
+// cancel its steps by its id. See round.c for the design; scheduler
+// thread only.
 //
 // A bulk call is the one-job call (Cancel, Retry, DeleteJob) applied to
 // every job that a filter selects, in one round and so in one commit:
@@ -42,6 +44,12 @@
 //   delete  a job that an unfinished job not yet started names as a
 //           parent is kept (that child still needs its result); they are
 //           found with one walk of the unfinished jobs per call.
+//
+// Workflow runs. A run is its steps: the jobs stored with its
+// workflow_id (RunWorkflow), each labelled with the workflow's name
+// (workflow.h), which is where the name is read from. Its state is
+// derived from theirs (run_state); cancelling it is a bulk cancel of
+// its unfinished steps. An id no step has is NOT_FOUND.
 #include "sched/bulk.h"
 
 #include "sched/check.h"
@@ -271,7 +279,9 @@ static uint32_t
 bulk_cancel(bulk *b)
 {
 	uint32_t n = 0;
-	qsort(b->v, b->n, sizeof(*b->v), bulk_newest_first);
+	if (b->n > 1) {
+		qsort(b->v, b->n, sizeof(*b->v), bulk_newest_first);
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		sched_job *j = sje__hmap_get(&b->s->jobs, b->v[i].task_id);
 		if (j == NULL || j->cancel_requested) {
@@ -342,7 +352,9 @@ bulk_retry(bulk *b)
 {
 	sje__hmap index;
 	sje__hmap_init(&index);
-	qsort(b->v, b->n, sizeof(*b->v), bulk_oldest_first);
+	if (b->n > 1) {
+		qsort(b->v, b->n, sizeof(*b->v), bulk_oldest_first);
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		if (sje__hmap_put(&index, b->v[i].task_id, &b->v[i]) !=
 		    SJE_OK) {
@@ -416,6 +428,28 @@ bulk_retry(bulk *b)
 	return n;
 }
 
+// bulk_apply applies b->op to the jobs that f (checked) selects, within
+// the bounds; returns how many it applied it to (b->more: stopped at a
+// bound).
+static uint32_t
+bulk_apply(bulk *b, const sje__job_filter *f)
+{
+	sje__hmap_init(&b->needed);
+	if (b->op == BULK_DELETE) {
+		sje__hmap_each(&b->s->jobs, bulk_need_each, b);
+	}
+	for (int st = ST_PENDING; st <= ST_UPSTREAM_FAILED; st++) {
+		if (bulk_applies(b->op, st) &&
+		    (f->state == 0 || f->state == st) &&
+		    !bulk_search(b, f, st)) {
+			break;
+		}
+	}
+	return b->op == BULK_CANCEL ? bulk_cancel(b)
+	    : b->op == BULK_RETRY   ? bulk_retry(b)
+	                            : bulk_delete(b);
+}
+
 void
 sje__sched_bulk(sje__sched *s, sje__call *call, sched_bulk_op op)
 {
@@ -440,26 +474,172 @@ sje__sched_bulk(sje__sched *s, sje__call *call, sched_bulk_op op)
 		sje__sched_filter_fini(&sf);
 		return;
 	}
-	bulk b = { .s = s, .op = op };
-	sje__hmap_init(&b.needed);
-	if (op == BULK_DELETE) {
-		sje__hmap_each(&s->jobs, bulk_need_each, &b);
-	}
-	for (int st = ST_PENDING; st <= ST_UPSTREAM_FAILED; st++) {
-		if (bulk_applies(op, st) &&
-		    (sf.f.state == 0 || sf.f.state == st) &&
-		    !bulk_search(&b, &sf.f, st)) {
-			break;
-		}
-	}
+	bulk     b       = { .s = s, .op = op };
+	uint32_t matched = bulk_apply(&b, &sf.f);
 	sje__sched_filter_fini(&sf);
-	uint32_t matched = op == BULK_CANCEL ? bulk_cancel(&b)
-	    : op == BULK_RETRY               ? bulk_retry(&b)
-	                                     : bulk_delete(&b);
 	if (matched > 0 || b.more) {
 		SJE_INFO("bulk %s: %u job(s)%s", bulk_names[op], matched,
 		    b.more ? "; more may match: the caller calls again" : "");
 	}
+	Sje__V1__BulkReply reply = SJE__V1__BULK_REPLY__INIT;
+	reply.matched            = matched;
+	reply.more               = b.more;
+	sje__sched_reply_ok(s, call, &reply.base);
+	bulk_fini(&b);
+}
+
+// ---- workflow runs -------------------------------------------------------
+
+// run_steps reads the steps of run id, newest first, into *rows (a new
+// array of *n, caller frees each and it); *n is 0 for no such run. A run
+// is submitted in one call, so it has at most SJE_MAX_JOBS_PER_CALL
+// steps.
+static void
+run_steps(sje__sched *s, const char *id, sje__job_row ***rows, size_t *n)
+{
+	sje__job_filter f   = { .workflow_id = id, .limit = SCHED_LIST_MAX };
+	sje__job_row  **all = NULL;
+	size_t          cnt = 0, cap = 0;
+	while (cnt < SJE_MAX_JOBS_PER_CALL) {
+		sje__job_row **page;
+		size_t         k;
+		sje_err err = sje__store_list_jobs(s->store, &f, &page, &k);
+		if (err != SJE_OK) {
+			sje__sched_fatal("store list", err);
+		}
+		for (size_t i = 0; i < k; i++) {
+			if (!sje__sched_grow(
+			        (void **) &all, &cap, cnt, sizeof(*all))) {
+				sje__sched_fatal("allocation", SJE_ENOMEM);
+			}
+			all[cnt++] = page[i];
+		}
+		free(page);
+		if (k < f.limit) {
+			break;
+		}
+		f.before_id = all[cnt - 1]->id;
+	}
+	*rows = all;
+	*n    = cnt;
+}
+
+// run_state is a run's state from its steps': RUNNING while one is
+// unfinished; then SUCCEEDED when all succeeded, FAILED when one failed,
+// CANCELLED when one was cancelled (and none failed), else FAILED (steps
+// UPSTREAM_FAILED by a parent no longer stored).
+static int
+run_state(Sje__V1__Job *const *steps, size_t n)
+{
+	bool all_ok = true, failed = false, cancelled = false;
+	for (size_t i = 0; i < n; i++) {
+		int st = steps[i]->state;
+		if (!sje_job_state_is_terminal(st)) {
+			return ST_RUNNING;
+		}
+		all_ok    = all_ok && st == ST_SUCCEEDED;
+		failed    = failed || st == ST_FAILED;
+		cancelled = cancelled || st == ST_CANCELLED;
+	}
+	return all_ok   ? ST_SUCCEEDED
+	    : failed    ? ST_FAILED
+	    : cancelled ? ST_CANCELLED
+	                : ST_FAILED;
+}
+
+// run_name is the workflow a step belongs to: its label "workflow"
+// (workflow.h), or "".
+static char *
+run_name(const Sje__V1__Job *step)
+{
+	for (size_t i = 0; i < step->n_labels; i++) {
+		if (strcmp(step->labels[i]->key, "workflow") == 0) {
+			return step->labels[i]->value;
+		}
+	}
+	return (char *) "";
+}
+
+// run_id_or_reply checks a WorkflowRunRequest's id, or answers.
+static bool
+run_id_or_reply(sje__sched *s, sje__call *call, const char **id)
+{
+	const Sje__V1__WorkflowRunRequest *req =
+	    (const Sje__V1__WorkflowRunRequest *) sje__call_input(call);
+	*id = req->workflow_id;
+	return sje__sched_check_id(s, call, req->workflow_id, "workflow_id");
+}
+
+void
+sje__sched_get_workflow_run(sje__sched *s, sje__call *call)
+{
+	const char *id;
+	if (!run_id_or_reply(s, call, &id)) {
+		return;
+	}
+	sje__job_row **rows;
+	size_t         n;
+	run_steps(s, id, &rows, &n);
+	if (n == 0) {
+		sje__sched_reply_err(s, call, SJE_ENOTFOUND, "workflow_id",
+		    "no workflow run '%s'", id);
+		free(rows);
+		return;
+	}
+	Sje__V1__WorkflowRun run = SJE__V1__WORKFLOW_RUN__INIT;
+	run.steps = sje__sched_xalloc(sizeof(*run.steps) * (n + 1));
+	// Oldest first: the steps in the order they were submitted.
+	for (size_t i = n; i-- > 0;) {
+		Sje__V1__Job *job;
+		if (sje__job_row_to_pb(rows[i], &job) == SJE_OK) {
+			sje__sched_attach_attempts(s, job, rows[i]->id);
+			run.steps[run.n_steps++] = job;
+		}
+	}
+	run.workflow_id = (char *) id;
+	run.workflow    = run.n_steps > 0 ? run_name(run.steps[0]) : "";
+	run.state = (Sje__V1__JobState) run_state(run.steps, run.n_steps);
+	sje__sched_reply_ok(s, call, &run.base);
+	for (size_t i = 0; i < run.n_steps; i++) {
+		sje__v1__job__free_unpacked(run.steps[i], NULL);
+	}
+	free(run.steps);
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rows);
+}
+
+void
+sje__sched_cancel_workflow_run(sje__sched *s, sje__call *call)
+{
+	const char *id;
+	if (!run_id_or_reply(s, call, &id)) {
+		return;
+	}
+	sje__job_filter one = { .workflow_id = id, .limit = 1 };
+	sje__job_row  **rows;
+	size_t          n;
+	sje_err         err = sje__store_list_jobs(s->store, &one, &rows, &n);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store list", err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rows);
+	if (n == 0) {
+		sje__sched_reply_err(s, call, SJE_ENOTFOUND, "workflow_id",
+		    "no workflow run '%s'", id);
+		return;
+	}
+	// Its unfinished steps, as a bulk cancel by its id would (a run has
+	// fewer steps than a bulk call's bound).
+	sje__job_filter f       = { .workflow_id = id };
+	bulk            b       = { .s = s, .op = BULK_CANCEL };
+	uint32_t        matched = bulk_apply(&b, &f);
+	SJE_INFO(
+	    "workflow run %s: cancelled %u unfinished step(s)", id, matched);
 	Sje__V1__BulkReply reply = SJE__V1__BULK_REPLY__INIT;
 	reply.matched            = matched;
 	reply.more               = b.more;

@@ -1,6 +1,8 @@
 // bulk.h — the operator's calls on many jobs at once: BulkCancel,
 // BulkRetry and BulkDelete, each the one-job call (Cancel, Retry,
-// DeleteJob) applied to the jobs a filter selects. Scheduler thread only.
+// DeleteJob) applied to the jobs a filter selects; and the calls on a
+// workflow run's steps (GetWorkflowRun, CancelWorkflowRun). Scheduler
+// thread only.
 #ifndef SJE_SERVER_SCHED_BULK_H
 #define SJE_SERVER_SCHED_BULK_H
 
@@ -18,6 +20,16 @@ typedef enum sched_bulk_op {
 	BULK_RETRY,  // FAILED, CANCELLED, UPSTREAM_FAILED: re-run, as Retry
 	BULK_DELETE, // finished jobs: delete, as DeleteJob does
 } sched_bulk_op;
+
+// sje__sched_get_workflow_run answers GetWorkflowRun: the run's steps
+// (oldest first, each as GetStatus shows it), its workflow's name and a
+// state derived from the steps'; NOT_FOUND when no step has the id.
+void sje__sched_get_workflow_run(sje__sched *s, sje__call *call);
+
+// sje__sched_cancel_workflow_run answers CancelWorkflowRun: it cancels
+// every unfinished step of the run as BulkCancel would (a BulkReply);
+// NOT_FOUND when no step has the id.
+void sje__sched_cancel_workflow_run(sje__sched *s, sje__call *call);
 
 // sje__sched_bulk handles BulkCancel, BulkRetry or BulkDelete (op): it
 // answers a BulkReply with the number of jobs the operation was applied

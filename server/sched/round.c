@@ -149,6 +149,12 @@ sched_handle(sje__sched *s, sje__call *call)
 		case SJE__COORD_BULK_DELETE:
 			sje__sched_bulk(s, call, BULK_DELETE);
 			return;
+		case SJE__COORD_GET_WORKFLOW_RUN:
+			sje__sched_get_workflow_run(s, call);
+			return;
+		case SJE__COORD_CANCEL_WORKFLOW_RUN:
+			sje__sched_cancel_workflow_run(s, call);
+			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {
 		switch (m) {

@@ -172,4 +172,72 @@ rc=$?
 set -e
 t_eq "cancel ID with a filter (no --all) is a usage error" 2 "$rc"
 
+## Workflow runs: status, wait and cancel of a whole run.
+req POST /workflows/pipeline --data '{"workflow_id":"run-ok"}'
+t_eq "a run of pipeline starts" 201 "$CODE"
+set +e
+out=$(sje wait run-ok --timeout 30)
+rc=$?
+set -e
+t_eq "wait on a workflow run id exits 0 when every step succeeded" 0 "$rc"
+t_check "and shows the run" grep -qF "workflow run run-ok: 2 steps, 2 finished, 2 succeeded (pipeline: SUCCEEDED)" <<<"$out"
+req GET /workflows/runs/run-ok
+t_eq "GET /workflows/runs/{id} is 200" 200 "$CODE"
+t_eq "with workflow_id, workflow, state and steps" "workflow_id,workflow,state,steps" "$(jqb 'keys_unsorted | join(",")')"
+t_eq "naming its workflow, its state derived from the steps'" "pipeline SUCCEEDED" "$(jqb '"\(.workflow) \(.state)"')"
+t_eq "its steps in order, each a job as GET /status shows it" \
+    '["run-ok.first","run-ok.second"]' "$(jqb '[.steps[].task_id]' | jq -c .)"
+t_eq "a step carries its attempts" 1 "$(jqb '.steps[1].attempts | length')"
+t_eq "sje-client --json wait prints the run" SUCCEEDED "$(sje --json wait run-ok | jq -r .state)"
+req GET /workflows/runs/nosuch
+t_check "an unknown run is 404 naming workflow_id" is_error 404 NOT_FOUND workflow_id
+req POST /workflows/runs --data '{}'
+t_check "POST /workflows/runs is still a run of a workflow called runs" is_error 404 NOT_FOUND name
+req POST /workflows/runs/run-ok
+t_eq "POST /workflows/runs/{id} (no /cancel) is 405" 405 "$CODE"
+
+req POST /workflows/slow --data '{"workflow_id":"run-slow"}'
+t_until 20 state_is run-slow.nap RUNNING || t_fail "run-slow.nap did not start"
+run_state() { curl -s "$HTTP_URL/workflows/runs/$1" | jq -r .state; }
+run_is() { [ "$(run_state "$1")" = "$2" ]; }
+t_eq "a run with an unfinished step is RUNNING" RUNNING "$(run_state run-slow)"
+set +e
+sje wait run-slow --timeout 1 >/dev/null 2>"$T_DIR/wait.err"
+rc=$?
+set -e
+t_eq "wait on a run that goes on past --timeout exits 1" 1 "$rc"
+t_check "saying it is still RUNNING" grep -qF "workflow run run-slow is still RUNNING after 1 s" "$T_DIR/wait.err"
+req POST /workflows/runs/run-slow/cancel
+t_eq "POST /workflows/runs/{id}/cancel is 200" 200 "$CODE"
+t_eq "it cancelled both unfinished steps" '{"matched":2,"more":false}' "$(jq -c . <<<"$BODY")"
+t_check "the waiting step is cancelled at once" state_is run-slow.after_nap CANCELLED
+t_until 20 run_is run-slow CANCELLED || t_fail "run-slow did not end CANCELLED"
+t_check "the running step ends CANCELLED" state_is run-slow.nap CANCELLED
+set +e
+sje wait run-slow >/dev/null 2>&1
+rc=$?
+set -e
+t_eq "wait on a cancelled run exits 1" 1 "$rc"
+req POST /workflows/runs/nosuch/cancel
+t_check "cancelling an unknown run is 404" is_error 404 NOT_FOUND workflow_id
+
+req POST /workflows/slow --data '{"workflow_id":"run-slow2"}'
+t_until 20 state_is run-slow2.nap RUNNING || t_fail "run-slow2.nap did not start"
+t_eq "sje-client cancel on a run id cancels the run's unfinished steps" \
+    "workflow run run-slow2: matched 2 (its unfinished steps are cancelled)" "$(sje cancel run-slow2)"
+t_until 20 run_is run-slow2 CANCELLED || t_fail "run-slow2 did not end CANCELLED"
+t_check "and the run ends CANCELLED" run_is run-slow2 CANCELLED
+set +e
+sje cancel nosuch >/dev/null 2>&1
+rc=$?
+set -e
+t_eq "cancel of an id that is neither a job nor a run exits 4" 4 "$rc"
+set +e
+sje wait nosuch --timeout 2 >/dev/null 2>&1
+rc=$?
+set -e
+t_eq "wait on such an id exits 4" 4 "$rc"
+t_eq "the list filters by a run's id and state together" "run-slow2.after_nap run-slow2.nap" \
+    "$(ids 'workflow_id=run-slow2&state=CANCELLED')"
+
 t_done

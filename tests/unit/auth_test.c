@@ -319,6 +319,8 @@ test_each_method_needs_its_scope(void **state)
 		{ "BulkCancel", "cancel" },
 		{ "BulkRetry", "submit" },
 		{ "BulkDelete", "admin" },
+		{ "GetWorkflowRun", "read" },
+		{ "CancelWorkflowRun", "cancel" },
 	};
 	assert_int_equal(sizeof(table) / sizeof(table[0]), coord->n_methods);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -1977,6 +1977,127 @@ test_a_bulk_call_needs_a_filter_and_one_that_matches_nothing_changes_nothing(
 	    state_of(f, "j1"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
 }
 
+// run_call posts GetWorkflowRun or CancelWorkflowRun (method) for id.
+static tcall *
+run_call(fixture *f, const char *method, const char *id)
+{
+	Sje__V1__WorkflowRunRequest req = SJE__V1__WORKFLOW_RUN_REQUEST__INIT;
+	req.workflow_id                 = (char *) id;
+	return post(f, coord, method, &req.base);
+}
+
+static const Sje__V1__WorkflowRun *
+get_run(fixture *f, const char *id)
+{
+	round_now(f);
+	return (const Sje__V1__WorkflowRun *) ok(
+	    f, run_call(f, "GetWorkflowRun", id));
+}
+
+static void
+run_workflow(fixture *f, const char *name, const char *id)
+{
+	Sje__V1__RunWorkflowRequest req = SJE__V1__RUN_WORKFLOW_REQUEST__INIT;
+	req.name                        = (char *) name;
+	req.workflow_id                 = (char *) id;
+	ok(f, post(f, coord, "RunWorkflow", &req.base));
+}
+
+static void
+test_a_workflow_run_shows_its_name_steps_and_a_state_from_theirs(void **state)
+{
+	fixture *f = *state;
+	use_config(f,
+	    "tasks:\n"
+	    "  defaults:\n"
+	    "    retry: {max_attempts: 1}\n"
+	    "workflows:\n"
+	    "  etl:\n"
+	    "    - {name: extract, function: f}\n"
+	    "    - {name: load, function: f, after: [extract]}\n");
+	run_workflow(f, "etl", "r1");
+	const Sje__V1__WorkflowRun *r = get_run(f, "r1");
+	assert_string_equal(r->workflow_id, "r1");
+	assert_string_equal(r->workflow, "etl");
+	assert_int_equal(r->state, SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_int_equal(r->n_steps, 2);
+	assert_string_equal(r->steps[0]->task_id, "r1.extract");
+	assert_string_equal(r->steps[1]->task_id, "r1.load");
+	assert_int_equal(
+	    r->steps[1]->state, SJE__V1__JOB_STATE__JOB_STATE_PENDING);
+
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "r1.extract");
+	assert_int_equal(report(f, "Complete", w, "r1.extract", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    get_run(f, "r1")->state, SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	l = take(f, w, "r1.load");
+	assert_int_equal(report(f, "Complete", w, "r1.load", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    get_run(f, "r1")->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+
+	// A failed step fails the run, its child UPSTREAM_FAILED.
+	run_workflow(f, "etl", "r2");
+	l = take(f, w, "r2.extract");
+	assert_int_equal(report(f, "Fail", w, "r2.extract", l, "boom"),
+	    SJE__V1__STATUS_CODE__OK);
+	r = get_run(f, "r2");
+	assert_int_equal(r->state, SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_int_equal(
+	    r->steps[1]->state, SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED);
+
+	tcall *c = run_call(f, "GetWorkflowRun", "nosuch");
+	assert_int_equal(answered(f, c), SJE__V1__STATUS_CODE__NOT_FOUND);
+	// A job's id is not a run's.
+	c = run_call(f, "GetWorkflowRun", "r1.load");
+	assert_int_equal(answered(f, c), SJE__V1__STATUS_CODE__NOT_FOUND);
+}
+
+static void
+test_cancelling_a_workflow_run_cancels_its_unfinished_steps(void **state)
+{
+	fixture *f = *state;
+	use_config(f,
+	    "workflows:\n"
+	    "  three:\n"
+	    "    - {name: a, function: f}\n"
+	    "    - {name: b, function: f}\n"
+	    "    - {name: c, function: f, after: [a]}\n");
+	run_workflow(f, "three", "r1");
+	uint64_t w  = worker(f, "w1");
+	uint64_t l  = take(f, w, "r1.a");
+	uint64_t lb = take(f, w, "r1.b");
+	assert_int_equal(report(f, "Complete", w, "r1.a", l, NULL),
+	    SJE__V1__STATUS_CODE__OK);
+	// r1.a succeeded, r1.b runs, r1.c is queued.
+	const Sje__V1__BulkReply *b = (const Sje__V1__BulkReply *) ok(
+	    f, run_call(f, "CancelWorkflowRun", "r1"));
+	assert_int_equal(b->matched, 2);
+	assert_int_equal(
+	    state_of(f, "r1.a"), SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_true(status(f, "r1.b")->cancel_requested);
+	assert_int_equal(
+	    state_of(f, "r1.c"), SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+	assert_int_equal(
+	    get_run(f, "r1")->state, SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	// Its worker hears of the cancel and stops the step: the run ends
+	// CANCELLED.
+	const Sje__V1__HeartbeatReply *hb = heartbeat(f, w, "r1.b", lb);
+	assert_int_equal(hb->n_cancel, 1);
+	assert_int_equal(report(f, "Fail", w, "r1.b", lb, "cancelled"),
+	    SJE__V1__STATUS_CODE__OK);
+	assert_int_equal(
+	    get_run(f, "r1")->state, SJE__V1__JOB_STATE__JOB_STATE_CANCELLED);
+	// Nothing is left to cancel.
+	b = (const Sje__V1__BulkReply *) ok(
+	    f, run_call(f, "CancelWorkflowRun", "r1"));
+	assert_int_equal(b->matched, 0);
+	tcall *c = run_call(f, "CancelWorkflowRun", "nosuch");
+	assert_int_equal(answered(f, c), SJE__V1__STATUS_CODE__NOT_FOUND);
+}
+
 int
 main(void)
 {
@@ -2104,6 +2225,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_bulk_call_needs_a_filter_and_one_that_matches_nothing_changes_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_workflow_run_shows_its_name_steps_and_a_state_from_theirs,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_cancelling_a_workflow_run_cancels_its_unfinished_steps,
 		    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -205,6 +205,22 @@ SJE_API sje_err sje_client_bulk_retry(sje_client *c,
 SJE_API sje_err sje_client_bulk_delete(sje_client *c,
     const Sje__V1__BulkRequest *req, Sje__V1__BulkReply **out, sje_status *st);
 
+// sje_client_get_workflow_run reads workflow run workflow_id (RunWorkflow's
+// workflow_id): its workflow's name, its state (RUNNING while a step is
+// unfinished; then SUCCEEDED, FAILED or CANCELLED) and every step, oldest
+// first, each as sje_client_get_status gives a job. Errors: SJE_ENOTFOUND
+// when no job is a step of such a run. Results and ownership as
+// sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_get_workflow_run(sje_client *c,
+    const char *workflow_id, Sje__V1__WorkflowRun **out, sje_status *st);
+
+// sje_client_cancel_workflow_run cancels every unfinished step of workflow
+// run workflow_id, as sje_client_bulk_cancel would; (*out)->matched counts
+// them. Errors: SJE_ENOTFOUND for an unknown run. Results and ownership as
+// sje_client_call. Thread-safe.
+SJE_API sje_err sje_client_cancel_workflow_run(sje_client *c,
+    const char *workflow_id, Sje__V1__BulkReply **out, sje_status *st);
+
 // sje_job_state_name returns "QUEUED" for SJE__V1__JOB_STATE__QUEUED, etc.
 SJE_API const char *sje_job_state_name(int state);
 

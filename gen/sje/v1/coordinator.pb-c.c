@@ -1864,6 +1864,96 @@ void   sje__v1__bulk_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__bulk_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__workflow_run_request__init
+                     (Sje__V1__WorkflowRunRequest         *message)
+{
+  static const Sje__V1__WorkflowRunRequest init_value = SJE__V1__WORKFLOW_RUN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__workflow_run_request__get_packed_size
+                     (const Sje__V1__WorkflowRunRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__workflow_run_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__workflow_run_request__pack
+                     (const Sje__V1__WorkflowRunRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__workflow_run_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__workflow_run_request__pack_to_buffer
+                     (const Sje__V1__WorkflowRunRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__workflow_run_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__WorkflowRunRequest *
+       sje__v1__workflow_run_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__WorkflowRunRequest *)
+     protobuf_c_message_unpack (&sje__v1__workflow_run_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__workflow_run_request__free_unpacked
+                     (Sje__V1__WorkflowRunRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__workflow_run_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__workflow_run__init
+                     (Sje__V1__WorkflowRun         *message)
+{
+  static const Sje__V1__WorkflowRun init_value = SJE__V1__WORKFLOW_RUN__INIT;
+  *message = init_value;
+}
+size_t sje__v1__workflow_run__get_packed_size
+                     (const Sje__V1__WorkflowRun *message)
+{
+  assert(message->base.descriptor == &sje__v1__workflow_run__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__workflow_run__pack
+                     (const Sje__V1__WorkflowRun *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__workflow_run__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__workflow_run__pack_to_buffer
+                     (const Sje__V1__WorkflowRun *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__workflow_run__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__WorkflowRun *
+       sje__v1__workflow_run__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__WorkflowRun *)
+     protobuf_c_message_unpack (&sje__v1__workflow_run__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__workflow_run__free_unpacked
+                     (Sje__V1__WorkflowRun *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__workflow_run__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
@@ -4835,6 +4925,121 @@ const ProtobufCMessageDescriptor sje__v1__bulk_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__bulk_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor sje__v1__workflow_run_request__field_descriptors[1] =
+{
+  {
+    "workflow_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRunRequest, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__workflow_run_request__field_indices_by_name[] = {
+  0,   /* field[0] = workflow_id */
+};
+static const ProtobufCIntRange sje__v1__workflow_run_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sje__v1__workflow_run_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.WorkflowRunRequest",
+  "WorkflowRunRequest",
+  "Sje__V1__WorkflowRunRequest",
+  "sje.v1",
+  sizeof(Sje__V1__WorkflowRunRequest),
+  1,
+  sje__v1__workflow_run_request__field_descriptors,
+  sje__v1__workflow_run_request__field_indices_by_name,
+  1,  sje__v1__workflow_run_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__workflow_run_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__workflow_run__field_descriptors[4] =
+{
+  {
+    "workflow_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRun, workflow_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "workflow",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRun, workflow),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRun, state),
+    &sje__v1__job_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "steps",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__WorkflowRun, n_steps),
+    offsetof(Sje__V1__WorkflowRun, steps),
+    &sje__v1__job__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__workflow_run__field_indices_by_name[] = {
+  2,   /* field[2] = state */
+  3,   /* field[3] = steps */
+  1,   /* field[1] = workflow */
+  0,   /* field[0] = workflow_id */
+};
+static const ProtobufCIntRange sje__v1__workflow_run__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor sje__v1__workflow_run__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.WorkflowRun",
+  "WorkflowRun",
+  "Sje__V1__WorkflowRun",
+  "sje.v1",
+  sizeof(Sje__V1__WorkflowRun),
+  4,
+  sje__v1__workflow_run__field_descriptors,
+  sje__v1__workflow_run__field_indices_by_name,
+  1,  sje__v1__workflow_run__number_ranges,
+  (ProtobufCMessageInit) sje__v1__workflow_run__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue sje__v1__pause_change__enum_values_by_number[3] =
 {
   { "PAUSE_CHANGE_UNCHANGED", "SJE__V1__PAUSE_CHANGE__PAUSE_CHANGE_UNCHANGED", 0 },
@@ -4865,7 +5070,7 @@ const ProtobufCEnumDescriptor sje__v1__pause_change__descriptor =
   sje__v1__pause_change__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[18] =
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[20] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -4885,15 +5090,19 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "BulkCancel", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
   { "BulkRetry", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
   { "BulkDelete", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
+  { "GetWorkflowRun", &sje__v1__workflow_run_request__descriptor, &sje__v1__workflow_run__descriptor },
+  { "CancelWorkflowRun", &sje__v1__workflow_run_request__descriptor, &sje__v1__bulk_reply__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   15,        /* BulkCancel */
   17,        /* BulkDelete */
   16,        /* BulkRetry */
   3,        /* Cancel */
+  19,        /* CancelWorkflowRun */
   10,        /* DeleteJob */
   11,        /* Explain */
   1,        /* GetStatus */
+  18,        /* GetWorkflowRun */
   6,        /* ListEvents */
   12,        /* ListFunctions */
   4,        /* ListJobs */
@@ -4913,7 +5122,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  18,
+  20,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -5060,6 +5269,22 @@ void sje__v1__coordinator__bulk_delete(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__get_workflow_run(ProtobufCService *service,
+                                            const Sje__V1__WorkflowRunRequest *input,
+                                            Sje__V1__WorkflowRun_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__cancel_workflow_run(ProtobufCService *service,
+                                               const Sje__V1__WorkflowRunRequest *input,
+                                               Sje__V1__BulkReply_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

@@ -60,6 +60,8 @@ typedef struct Sje__V1__ScheduleInfo Sje__V1__ScheduleInfo;
 typedef struct Sje__V1__ListSchedulesReply Sje__V1__ListSchedulesReply;
 typedef struct Sje__V1__BulkRequest Sje__V1__BulkRequest;
 typedef struct Sje__V1__BulkReply Sje__V1__BulkReply;
+typedef struct Sje__V1__WorkflowRunRequest Sje__V1__WorkflowRunRequest;
+typedef struct Sje__V1__WorkflowRun Sje__V1__WorkflowRun;
 
 
 /* --- enums --- */
@@ -942,6 +944,45 @@ struct  Sje__V1__BulkReply
     , 0, 0 }
 
 
+struct  Sje__V1__WorkflowRunRequest
+{
+  ProtobufCMessage base;
+  char *workflow_id;
+};
+#define SJE__V1__WORKFLOW_RUN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__workflow_run_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * WorkflowRun is one run of a workflow of config (RunWorkflow) and where
+ * it stands.
+ */
+struct  Sje__V1__WorkflowRun
+{
+  ProtobufCMessage base;
+  char *workflow_id;
+  /*
+   * the workflow's name (its steps' label "workflow")
+   */
+  char *workflow;
+  /*
+   * RUNNING while any step is unfinished (waiting or queued included);
+   * then SUCCEEDED when every step succeeded, FAILED when one failed,
+   * CANCELLED when one was cancelled and none failed, else FAILED.
+   */
+  Sje__V1__JobState state;
+  /*
+   * every step, in submit order (config order)
+   */
+  size_t n_steps;
+  Sje__V1__Job **steps;
+};
+#define SJE__V1__WORKFLOW_RUN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__workflow_run__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0,NULL }
+
+
 /* Sje__V1__SubmitRequest methods */
 void   sje__v1__submit_request__init
                      (Sje__V1__SubmitRequest         *message);
@@ -1727,6 +1768,44 @@ Sje__V1__BulkReply *
 void   sje__v1__bulk_reply__free_unpacked
                      (Sje__V1__BulkReply *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__WorkflowRunRequest methods */
+void   sje__v1__workflow_run_request__init
+                     (Sje__V1__WorkflowRunRequest         *message);
+size_t sje__v1__workflow_run_request__get_packed_size
+                     (const Sje__V1__WorkflowRunRequest   *message);
+size_t sje__v1__workflow_run_request__pack
+                     (const Sje__V1__WorkflowRunRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__workflow_run_request__pack_to_buffer
+                     (const Sje__V1__WorkflowRunRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__WorkflowRunRequest *
+       sje__v1__workflow_run_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__workflow_run_request__free_unpacked
+                     (Sje__V1__WorkflowRunRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__WorkflowRun methods */
+void   sje__v1__workflow_run__init
+                     (Sje__V1__WorkflowRun         *message);
+size_t sje__v1__workflow_run__get_packed_size
+                     (const Sje__V1__WorkflowRun   *message);
+size_t sje__v1__workflow_run__pack
+                     (const Sje__V1__WorkflowRun   *message,
+                      uint8_t             *out);
+size_t sje__v1__workflow_run__pack_to_buffer
+                     (const Sje__V1__WorkflowRun   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__WorkflowRun *
+       sje__v1__workflow_run__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__workflow_run__free_unpacked
+                     (Sje__V1__WorkflowRun *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -1858,6 +1937,12 @@ typedef void (*Sje__V1__BulkRequest_Closure)
 typedef void (*Sje__V1__BulkReply_Closure)
                  (const Sje__V1__BulkReply *message,
                   void *closure_data);
+typedef void (*Sje__V1__WorkflowRunRequest_Closure)
+                 (const Sje__V1__WorkflowRunRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__WorkflowRun_Closure)
+                 (const Sje__V1__WorkflowRun *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1937,6 +2022,14 @@ struct Sje__V1__Coordinator_Service
                       const Sje__V1__BulkRequest *input,
                       Sje__V1__BulkReply_Closure closure,
                       void *closure_data);
+  void (*get_workflow_run)(Sje__V1__Coordinator_Service *service,
+                           const Sje__V1__WorkflowRunRequest *input,
+                           Sje__V1__WorkflowRun_Closure closure,
+                           void *closure_data);
+  void (*cancel_workflow_run)(Sje__V1__Coordinator_Service *service,
+                              const Sje__V1__WorkflowRunRequest *input,
+                              Sje__V1__BulkReply_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -1962,7 +2055,9 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## list_schedules,\
       function_prefix__ ## bulk_cancel,\
       function_prefix__ ## bulk_retry,\
-      function_prefix__ ## bulk_delete  }
+      function_prefix__ ## bulk_delete,\
+      function_prefix__ ## get_workflow_run,\
+      function_prefix__ ## cancel_workflow_run  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -2035,6 +2130,14 @@ void sje__v1__coordinator__bulk_delete(ProtobufCService *service,
                                        const Sje__V1__BulkRequest *input,
                                        Sje__V1__BulkReply_Closure closure,
                                        void *closure_data);
+void sje__v1__coordinator__get_workflow_run(ProtobufCService *service,
+                                            const Sje__V1__WorkflowRunRequest *input,
+                                            Sje__V1__WorkflowRun_Closure closure,
+                                            void *closure_data);
+void sje__v1__coordinator__cancel_workflow_run(ProtobufCService *service,
+                                               const Sje__V1__WorkflowRunRequest *input,
+                                               Sje__V1__BulkReply_Closure closure,
+                                               void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2082,6 +2185,8 @@ extern const ProtobufCMessageDescriptor sje__v1__schedule_info__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__list_schedules_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__bulk_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__bulk_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__workflow_run_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__workflow_run__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS
