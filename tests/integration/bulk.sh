@@ -5,7 +5,8 @@
 # /jobs/cancel by filter (and the CLI's retry --all, purge, cancel --all):
 # a bulk retry of failed jobs by function, a purge that leaves running
 # and queued jobs alone, a bulk cancel by label, a filter that matches
-# nothing and changes nothing, a body with no key and bad times refused;
+# nothing and changes nothing, a body with no key and bad times refused,
+# the bound of 10,000 jobs a call;
 # workflow runs: GET /workflows/runs/{id}, its cancel, and `wait` and
 # `cancel` on a run id.
 . "$(dirname "$0")/lib.sh"
@@ -171,6 +172,24 @@ sje cancel c-1 --label batch=c >/dev/null 2>&1
 rc=$?
 set -e
 t_eq "cancel ID with a filter (no --all) is a usage error" 2 "$rc"
+
+## One call acts on at most 10,000 jobs, and says when more may match.
+jq -nc '{tasks: [range(10000) | {task_id: "m-\(.)", function: "gate", labels: {batch: "m"}}]}' >"$T_DIR/big.json"
+curl -sS --data @"$T_DIR/big.json" "$HTTP_URL/submit" >/dev/null
+submit '{"task_id":"m-last","function":"gate","labels":{"batch":"m"}}'
+req POST /jobs/cancel --data '{"label":"batch=m"}'
+t_eq "a bulk cancel of 10,001 jobs stops at 10,000 and says more" \
+    '{"matched":10000,"more":true}' "$(jq -c . <<<"$BODY")"
+req POST /jobs/cancel --data '{"label":"batch=m"}'
+t_eq "the same call again does the rest" '{"matched":1,"more":false}' "$(jq -c . <<<"$BODY")"
+set +e
+sje purge --label batch=m >"$T_DIR/purge.out" 2>"$T_DIR/purge.err"
+rc=$?
+set -e
+t_eq "sje-client purge stops at 10,000 too, and exits 0" "0 matched 10000" "$rc $(cat "$T_DIR/purge.out")"
+t_check "saying on stderr to run it again" grep -qF "run it again for the rest" "$T_DIR/purge.err"
+req POST /jobs/delete --data '{"label":"batch=m"}'
+t_eq "POST /jobs/delete again deletes the rest" '{"matched":1,"more":false}' "$(jq -c . <<<"$BODY")"
 
 ## Workflow runs: status, wait and cancel of a whole run.
 req POST /workflows/pipeline --data '{"workflow_id":"run-ok"}'
