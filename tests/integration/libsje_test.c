@@ -643,6 +643,54 @@ spec_of(char *id, char *fn, char **deps, size_t n_deps)
 }
 
 static void
+test_bulk_calls_cancel_and_delete_by_a_label(void **state)
+{
+	(void) state;
+	Sje__V1__JobSpec              specs[2];
+	Sje__V1__JobSpec__LabelsEntry e =
+	    SJE__V1__JOB_SPEC__LABELS_ENTRY__INIT;
+	Sje__V1__JobSpec__LabelsEntry *ep = &e;
+	e.key                             = "batch";
+	e.value                           = "lib";
+	for (int i = 0; i < 2; i++) {
+		// No worker serves "held": both stay QUEUED.
+		specs[i] =
+		    spec_of(i == 0 ? "bulk-1" : "bulk-2", "held", NULL, 0);
+		specs[i].labels   = &ep;
+		specs[i].n_labels = 1;
+	}
+	Sje__V1__SubmitReply *rep;
+	assert_int_equal(submit_specs(specs, 2, &rep, NULL), SJE_OK);
+	sje__v1__submit_reply__free_unpacked(rep, NULL);
+	Sje__V1__BulkRequest req = SJE__V1__BULK_REQUEST__INIT;
+	Sje__V1__BulkReply  *b;
+	sje_status           st;
+	// Deleting comes first: it never touches an unfinished job.
+	req.label = "batch=lib";
+	assert_int_equal(
+	    sje_client_bulk_delete(g_client, &req, &b, &st), SJE_OK);
+	assert_int_equal(b->matched, 0);
+	sje__v1__bulk_reply__free_unpacked(b, NULL);
+	assert_int_equal(
+	    sje_client_bulk_cancel(g_client, &req, &b, &st), SJE_OK);
+	assert_int_equal(b->matched, 2);
+	assert_false(b->more);
+	sje__v1__bulk_reply__free_unpacked(b, NULL);
+	assert_int_equal(
+	    sje_client_bulk_delete(g_client, &req, &b, &st), SJE_OK);
+	assert_int_equal(b->matched, 2);
+	sje__v1__bulk_reply__free_unpacked(b, NULL);
+	Sje__V1__Job *job;
+	assert_int_equal(sje_client_get_status(g_client, "bulk-1", &job, &st),
+	    SJE_ENOTFOUND);
+	// No filter at all is refused.
+	Sje__V1__BulkRequest none = SJE__V1__BULK_REQUEST__INIT;
+	assert_int_equal(
+	    sje_client_bulk_retry(g_client, &none, &b, &st), SJE_EINVAL);
+	assert_non_null(strstr(st.message, "needs a filter"));
+}
+
+static void
 test_a_batch_may_list_children_before_their_parents(void **state)
 {
 	(void) state;
@@ -766,6 +814,25 @@ test_a_config_workflow_runs_end_to_end(void **state)
 	    sje_client_list_jobs(g_client, &lr, &l, NULL), SJE_OK);
 	assert_int_equal(l->n_jobs, 3);
 	sje__v1__list_jobs_reply__free_unpacked(l, NULL);
+	// And the run itself: its workflow, its state, its steps in order.
+	Sje__V1__WorkflowRun *run;
+	assert_int_equal(
+	    sje_client_get_workflow_run(g_client, "wf-test", &run, &st),
+	    SJE_OK);
+	assert_string_equal(run->workflow, "etl");
+	assert_int_equal(run->state, SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+	assert_int_equal(run->n_steps, 3);
+	assert_string_equal(run->steps[0]->task_id, "wf-test.extract");
+	sje__v1__workflow_run__free_unpacked(run, NULL);
+	Sje__V1__BulkReply *b;
+	assert_int_equal(
+	    sje_client_cancel_workflow_run(g_client, "wf-test", &b, &st),
+	    SJE_OK);
+	assert_int_equal(b->matched, 0); // nothing left unfinished
+	sje__v1__bulk_reply__free_unpacked(b, NULL);
+	assert_int_equal(
+	    sje_client_get_workflow_run(g_client, "wf-nosuch", &run, &st),
+	    SJE_ENOTFOUND);
 
 	// Running it again under the same id changes nothing.
 	assert_int_equal(
@@ -907,6 +974,7 @@ main(void)
 		cmocka_unit_test(
 		    test_an_unknown_parent_in_a_batch_is_refused_and_nothing_is_stored),
 		cmocka_unit_test(test_a_config_workflow_runs_end_to_end),
+		cmocka_unit_test(test_bulk_calls_cancel_and_delete_by_a_label),
 		cmocka_unit_test(
 		    test_a_job_its_worker_does_not_stop_times_out_on_the_server),
 		cmocka_unit_test(

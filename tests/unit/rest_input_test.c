@@ -195,6 +195,27 @@ test_query_refuses_unknown_repeated_and_badly_encoded_parameters(void **state)
 }
 
 static void
+test_query_reads_a_time_as_its_text_and_a_label_after_its_first_equals(
+    void **state)
+{
+	(void) state;
+	// The mapping reads the time (pbjson.h), and names the field if
+	// it is not RFC 3339.
+	read_as(
+	    "after=2026-11-27T22:00:00Z&before=2026-11-28T00:00:00%2B01:00",
+	    jobs,
+	    "{\"after\":\"2026-11-27T22:00:00Z\",\"before\":"
+	    "\"2026-11-28T00:00:00+01:00\"}");
+	read_as("after=yesterday", jobs, "{\"after\":\"yesterday\"}");
+	read_as("label=team=etl&worker=w-1", jobs,
+	    "{\"label\":\"team=etl\",\"worker\":\"w-1\"}");
+	read_as("label=tier%3D1", jobs, "{\"label\":\"tier=1\"}");
+	// A message field other than a time is still no parameter.
+	refused("params=1", &sje__v1__run_workflow_request__descriptor,
+	    "params", "unknown query parameter");
+}
+
+static void
 test_no_query_refuses_any_parameter(void **state)
 {
 	(void) state;
@@ -567,6 +588,8 @@ main(void)
 		    test_query_reads_wait_s_as_wait_ms_where_the_method_has_it),
 		cmocka_unit_test(
 		    test_query_refuses_unknown_repeated_and_badly_encoded_parameters),
+		cmocka_unit_test(
+		    test_query_reads_a_time_as_its_text_and_a_label_after_its_first_equals),
 		cmocka_unit_test(test_no_query_refuses_any_parameter),
 		cmocka_unit_test(
 		    test_route_match_takes_a_parameter_between_a_path_and_its_suffix),
