@@ -7,11 +7,11 @@
 // unknown id or function exits 4, a job in the wrong state
 // (FAILED_PRECONDITION) 1.
 //
-// --json prints the reply as REST answers it: retry without the `created`
-// key of each descendant (as POST /submit drops it), explain with only
-// the figures that fit each reason (GET /jobs/{id}/explain), functions
-// (and pause, resume, limit) with `concurrency` and `rate` null when no
-// limit is set (GET /functions, PUT /functions/{name}/limits).
+// --json prints the reply as REST answers it, from the same code
+// (client/core/shapes.h): retry without the `created` key of each
+// descendant, explain with only the figures that fit each reason,
+// functions (and pause, resume, limit) with `concurrency` and `rate` null
+// when no limit is set.
 #include "commands.h"
 
 #include "print.h"
@@ -19,6 +19,7 @@
 #include "jobstate.h"
 #include "methods.h"
 #include "pbjson.h"
+#include "shapes.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -72,12 +73,7 @@ sje__cmd_retry(sje__cli *c, const sje__args *a)
 		return sje__cli_call_failed(c, rv, &st);
 	}
 	if (c->json) {
-		json_t *j = sje__pb_to_json(&rep->base);
-		json_t *d = json_object_get(j, "descendants");
-		for (size_t i = 0; i < json_array_size(d); i++) {
-			json_object_del(json_array_get(d, i), "created");
-		}
-		rc = sje__print_doc(c->tty, j);
+		rc = sje__print_doc(c->tty, sje__shape_retry(rep));
 	} else {
 		printf("%s  %s  (re-run)\n", sje__print_text(rep->task_id),
 		    sje_job_state_name(rep->state));
@@ -115,28 +111,6 @@ sje__cmd_delete(sje__cli *c, const sje__args *a)
 	return rc;
 }
 
-// ops_json_unset is true for the values a reason leaves unset: null, 0,
-// "", false and [].
-static bool
-ops_json_unset(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-	case JSON_FALSE:
-		return true;
-	case JSON_INTEGER:
-		return json_integer_value(v) == 0;
-	case JSON_REAL:
-		return json_real_value(v) == 0.0;
-	case JSON_STRING:
-		return json_string_length(v) == 0;
-	case JSON_ARRAY:
-		return json_array_size(v) == 0;
-	default:
-		return false;
-	}
-}
-
 int
 sje__cmd_explain(sje__cli *c, const sje__args *a)
 {
@@ -151,25 +125,7 @@ sje__cmd_explain(sje__cli *c, const sje__args *a)
 		return sje__cli_call_failed(c, rv, &st);
 	}
 	if (c->json) {
-		// Each reason: its code and message, and of the rest only
-		// what the server set.
-		json_t *j  = sje__pb_to_json(&rep->base);
-		json_t *rs = json_object_get(j, "reasons");
-		for (size_t i = 0; i < json_array_size(rs); i++) {
-			json_t     *r = json_array_get(rs, i);
-			const char *key;
-			json_t     *v;
-			void       *tmp;
-			json_object_foreach_safe(r, tmp, key, v)
-			{
-				if (strcmp(key, "code") != 0 &&
-				    strcmp(key, "message") != 0 &&
-				    ops_json_unset(v)) {
-					json_object_del(r, key);
-				}
-			}
-		}
-		rc = sje__print_doc(c->tty, j);
+		rc = sje__print_doc(c->tty, sje__shape_explain(rep));
 	} else {
 		printf("%s  %s\n", sje__print_text(rep->task_id),
 		    sje_job_state_name(rep->state));
@@ -191,22 +147,6 @@ sje__cmd_explain(sje__cli *c, const sje__args *a)
 	}
 	protobuf_c_message_free_unpacked(&rep->base, NULL);
 	return rc;
-}
-
-// ops_function_json renders f as GET /functions does: concurrency null
-// when there is no limit (0), rate null when there is none (""). NULL
-// when out of memory.
-static json_t *
-ops_function_json(const Sje__V1__FunctionInfo *f)
-{
-	json_t *j = sje__pb_to_json(&f->base);
-	if (j != NULL && f->concurrency == 0) {
-		json_object_set_new(j, "concurrency", json_null());
-	}
-	if (j != NULL && f->rate[0] == '\0') {
-		json_object_set_new(j, "rate", json_null());
-	}
-	return j;
 }
 
 // ops_function_header starts a table of functions (7 columns).
@@ -260,16 +200,7 @@ sje__cmd_functions(sje__cli *c, const sje__args *a)
 		return sje__cli_call_failed(c, rv, &st);
 	}
 	if (c->json) {
-		json_t *arr = json_array();
-		for (size_t i = 0; arr != NULL && i < rep->n_functions; i++) {
-			json_t *f = ops_function_json(rep->functions[i]);
-			if (f == NULL || json_array_append_new(arr, f) != 0) {
-				json_decref(arr);
-				arr = NULL;
-			}
-		}
-		rc = sje__print_doc(c->tty,
-		    arr != NULL ? json_pack("{s:o}", "functions", arr) : NULL);
+		rc = sje__print_doc(c->tty, sje__shape_functions(rep));
 	} else if (rep->n_functions == 0) {
 		puts("no functions");
 	} else {
@@ -293,7 +224,7 @@ ops_print_function(sje__cli *c, Sje__V1__FunctionInfo *rep, const char *done)
 {
 	int rc;
 	if (c->json) {
-		rc = sje__print_doc(c->tty, ops_function_json(rep));
+		rc = sje__print_doc(c->tty, sje__shape_function(rep));
 	} else {
 		printf("%s\n", done);
 		sje__table t = { .ncols = 7 };

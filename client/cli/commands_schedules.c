@@ -1,31 +1,16 @@
 // commands_schedules.c — `sje-client schedules`: the coordinator's
 // schedules (config's schedules:) and where each stands, one call
-// (ListSchedules). --json prints what GET /schedules answers: a cron
-// schedule without every_s, an interval one without cron, and only one of
-// function and workflow.
+// (ListSchedules). --json prints what GET /schedules answers (shapes.h).
 #include "commands.h"
 
 #include "print.h"
 
-#include "pbjson.h"
+#include "shapes.h"
 #include "util.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-// sched_json is one schedule as GET /schedules renders it.
-static json_t *
-sched_json(const Sje__V1__ScheduleInfo *si)
-{
-	json_t *o = sje__pb_to_json(&si->base);
-	if (o == NULL) {
-		return NULL;
-	}
-	json_object_del(o, si->cron[0] != '\0' ? "every_s" : "cron");
-	json_object_del(o, si->function[0] != '\0' ? "workflow" : "function");
-	return o;
-}
 
 int
 sje__cmd_schedules(sje__cli *c, const sje__args *a)
@@ -42,16 +27,7 @@ sje__cmd_schedules(sje__cli *c, const sje__args *a)
 		return sje__cli_call_failed(c, rv, &st);
 	}
 	if (c->json) {
-		json_t *arr = json_array();
-		for (size_t i = 0; arr != NULL && i < rep->n_schedules; i++) {
-			json_t *s = sched_json(rep->schedules[i]);
-			if (s == NULL || json_array_append_new(arr, s) != 0) {
-				json_decref(arr);
-				arr = NULL;
-			}
-		}
-		rc = sje__print_doc(c->tty,
-		    arr != NULL ? json_pack("{s:o}", "schedules", arr) : NULL);
+		rc = sje__print_doc(c->tty, sje__shape_schedules(rep));
 	} else if (rep->n_schedules == 0) {
 		puts("no schedules");
 	} else {

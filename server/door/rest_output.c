@@ -17,6 +17,7 @@
 #include "events/metrics.h"
 #include "log.h"
 #include "pbjson.h"
+#include "shapes.h"
 #include "util.h"
 
 #include <nng/nng.h>
@@ -311,171 +312,41 @@ sje__rest_render_metrics(sje__rest_call *c, const ProtobufCMessage *out)
 	free(text);
 }
 
-json_t *
-sje__rest_retry_json(const Sje__V1__RetryReply *r)
-{
-	bool    created;
-	json_t *j = sje__pb_to_json(&r->base);
-	json_t *a = out_results(r->descendants, r->n_descendants, &created);
-	if (j == NULL || a == NULL) {
-		json_decref(j);
-		json_decref(a);
-		return NULL;
-	}
-	if (json_object_set_new(j, "descendants", a) != 0) {
-		json_decref(j); // set_new took a, even as it failed
-		return NULL;
-	}
-	return j;
-}
-
 void
 sje__rest_render_retry(sje__rest_call *c, const ProtobufCMessage *out)
 {
-	sje__rest_respond_json(c, 200,
-	    sje__rest_retry_json((const Sje__V1__RetryReply *) out), NULL);
-}
-
-// out_is_unset tells whether v is null, 0, "", false, [] or {}.
-static bool
-out_is_unset(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-	case JSON_FALSE:
-		return true;
-	case JSON_INTEGER:
-		return json_integer_value(v) == 0;
-	case JSON_REAL:
-		return json_real_value(v) == 0.0;
-	case JSON_STRING:
-		return json_string_length(v) == 0;
-	case JSON_ARRAY:
-		return json_array_size(v) == 0;
-	case JSON_OBJECT:
-		return json_object_size(v) == 0; // an empty map
-	default:
-		return false;
-	}
-}
-
-json_t *
-sje__rest_explain_json(const Sje__V1__ExplainReply *r)
-{
-	json_t *j = sje__pb_to_json(&r->base);
-	json_t *a = j != NULL ? json_object_get(j, "reasons") : NULL;
-	if (a == NULL) {
-		json_decref(j);
-		return NULL;
-	}
-	size_t  i;
-	json_t *reason;
-	json_array_foreach (a, i, reason) {
-		const char *k;
-		json_t     *v;
-		void       *tmp;
-		json_object_foreach_safe(reason, tmp, k, v)
-		{
-			if (strcmp(k, "code") != 0 &&
-			    strcmp(k, "message") != 0 && out_is_unset(v)) {
-				json_object_del(reason, k);
-			}
-		}
-	}
-	return j;
+	sje__rest_respond_json(
+	    c, 200, sje__shape_retry((const Sje__V1__RetryReply *) out), NULL);
 }
 
 void
 sje__rest_render_explain(sje__rest_call *c, const ProtobufCMessage *out)
 {
 	sje__rest_respond_json(c, 200,
-	    sje__rest_explain_json((const Sje__V1__ExplainReply *) out), NULL);
-}
-
-json_t *
-sje__rest_function_json(const Sje__V1__FunctionInfo *f)
-{
-	json_t *j = sje__pb_to_json(&f->base);
-	if (j == NULL) {
-		return NULL;
-	}
-	// No limit is null, not 0 or "" that read as limits.
-	if ((f->concurrency == 0 &&
-	        json_object_set_new(j, "concurrency", json_null()) != 0) ||
-	    ((f->rate == NULL || f->rate[0] == '\0') &&
-	        json_object_set_new(j, "rate", json_null()) != 0)) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
+	    sje__shape_explain((const Sje__V1__ExplainReply *) out), NULL);
 }
 
 void
 sje__rest_render_functions(sje__rest_call *c, const ProtobufCMessage *out)
 {
-	const Sje__V1__ListFunctionsReply *r =
-	    (const Sje__V1__ListFunctionsReply *) out;
-	json_t *a = json_array();
-	for (size_t i = 0; a != NULL && i < r->n_functions; i++) {
-		if (json_array_append_new(
-		        a, sje__rest_function_json(r->functions[i])) != 0) {
-			json_decref(a);
-			a = NULL;
-		}
-	}
-	json_t *j = a != NULL ? json_object() : NULL;
-	if (j == NULL) {
-		json_decref(a);
-	} else if (json_object_set_new(j, "functions", a) != 0) {
-		json_decref(j); // set_new took a, even as it failed
-		j = NULL;
-	}
-	sje__rest_respond_json(c, 200, j, NULL);
-}
-
-// out_schedule_json renders one schedule without the keys its kind does
-// not have: "cron" or "every_s", "function" or "workflow".
-static json_t *
-out_schedule_json(const Sje__V1__ScheduleInfo *si)
-{
-	json_t *o = sje__pb_to_json(&si->base);
-	if (o == NULL) {
-		return NULL;
-	}
-	json_object_del(o, si->cron[0] != '\0' ? "every_s" : "cron");
-	json_object_del(o, si->function[0] != '\0' ? "workflow" : "function");
-	return o;
+	sje__rest_respond_json(c, 200,
+	    sje__shape_functions((const Sje__V1__ListFunctionsReply *) out),
+	    NULL);
 }
 
 void
 sje__rest_render_schedules(sje__rest_call *c, const ProtobufCMessage *out)
 {
-	const Sje__V1__ListSchedulesReply *r =
-	    (const Sje__V1__ListSchedulesReply *) out;
-	json_t *a = json_array();
-	for (size_t i = 0; a != NULL && i < r->n_schedules; i++) {
-		if (json_array_append_new(
-		        a, out_schedule_json(r->schedules[i])) != 0) {
-			json_decref(a);
-			a = NULL;
-		}
-	}
-	json_t *j = a != NULL ? json_object() : NULL;
-	if (j == NULL) {
-		json_decref(a);
-	} else if (json_object_set_new(j, "schedules", a) != 0) {
-		json_decref(j); // set_new took a, even as it failed
-		j = NULL;
-	}
-	sje__rest_respond_json(c, 200, j, NULL);
+	sje__rest_respond_json(c, 200,
+	    sje__shape_schedules((const Sje__V1__ListSchedulesReply *) out),
+	    NULL);
 }
 
 void
 sje__rest_render_function(sje__rest_call *c, const ProtobufCMessage *out)
 {
 	sje__rest_respond_json(c, 200,
-	    sje__rest_function_json((const Sje__V1__FunctionInfo *) out),
-	    NULL);
+	    sje__shape_function((const Sje__V1__FunctionInfo *) out), NULL);
 }
 
 void

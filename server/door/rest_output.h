@@ -90,35 +90,15 @@ void sje__rest_render_workflow(sje__rest_call *c, const ProtobufCMessage *out);
 void sje__rest_render_cancel(sje__rest_call *c, const ProtobufCMessage *out);
 // sje__rest_render_metrics: the StatsReply as Prometheus text.
 void sje__rest_render_metrics(sje__rest_call *c, const ProtobufCMessage *out);
-// sje__rest_render_retry: 200 with sje__rest_retry_json.
+// The operator's answers, in the shapes of client/core/shapes.h (the same
+// as sje-client --json prints): each 200.
 void sje__rest_render_retry(sje__rest_call *c, const ProtobufCMessage *out);
-// sje__rest_render_explain: 200 with sje__rest_explain_json.
 void sje__rest_render_explain(sje__rest_call *c, const ProtobufCMessage *out);
-// sje__rest_render_schedules: 200 {"schedules": [...]}, each without the
-// keys its kind lacks ("cron" or "every_s", "function" or "workflow").
 void sje__rest_render_schedules(
     sje__rest_call *c, const ProtobufCMessage *out);
-
-// sje__rest_render_functions: 200 {"functions": [...]}, each as
-// sje__rest_function_json.
 void sje__rest_render_functions(
     sje__rest_call *c, const ProtobufCMessage *out);
-// sje__rest_render_function: 200 with sje__rest_function_json (the
-// FunctionInfo SetFunction answers).
+// sje__rest_render_function: the FunctionInfo SetFunction answers.
 void sje__rest_render_function(sje__rest_call *c, const ProtobufCMessage *out);
-
-// The JSON of those answers; each is new (caller owns it), NULL only when
-// out of memory. Pure.
-// sje__rest_retry_json: {"task_id", "state", "descendants": [{"task_id",
-// "state"}, ...]} (a SubmitResult's "created" is not shown).
-json_t *sje__rest_retry_json(const Sje__V1__RetryReply *r);
-// sje__rest_explain_json: {"task_id", "state", "reasons": [...]}, each
-// reason with "code" and "message" and only those of its other keys that
-// are set: a key whose value is null, 0, "", false, [] or {} is left
-// out.
-json_t *sje__rest_explain_json(const Sje__V1__ExplainReply *r);
-// sje__rest_function_json: the FunctionInfo with every key, but
-// "concurrency" null for 0 (no limit) and "rate" null for "" (none).
-json_t *sje__rest_function_json(const Sje__V1__FunctionInfo *f);
 
 #endif // SJE_SERVER_REST_OUTPUT_H

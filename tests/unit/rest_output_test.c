@@ -15,6 +15,7 @@
 
 #include "door/rest_output.h"
 #include "pbjson.h"
+#include "shapes.h"
 
 static void
 test_http_status_follows_the_table_of_docs_rest_md(void **state)
@@ -181,13 +182,13 @@ test_retry_json_shows_descendants_without_created(void **state)
 	sje__v1__retry_reply__init(&r);
 	r.task_id = "a";
 	r.state   = SJE__V1__JOB_STATE__JOB_STATE_QUEUED;
-	char *t   = text_of(sje__rest_retry_json(&r));
+	char *t   = text_of(sje__shape_retry(&r));
 	assert_string_equal(
 	    t, "{\"task_id\":\"a\",\"state\":\"QUEUED\",\"descendants\":[]}");
 	free(t);
 	r.descendants   = dp;
 	r.n_descendants = 2;
-	t               = text_of(sje__rest_retry_json(&r));
+	t               = text_of(sje__shape_retry(&r));
 	assert_string_equal(t,
 	    "{\"task_id\":\"a\",\"state\":\"QUEUED\",\"descendants\":["
 	    "{\"task_id\":\"b\",\"state\":\"PENDING\"},"
@@ -254,7 +255,7 @@ test_explain_json_keeps_code_message_and_only_the_keys_that_are_set(
 	r.state     = SJE__V1__JOB_STATE__JOB_STATE_PENDING;
 	r.reasons   = rp;
 	r.n_reasons = 3;
-	json_t *j   = sje__rest_explain_json(&r);
+	json_t *j   = sje__shape_explain(&r);
 	assert_non_null(j);
 	char keys[256];
 	keys_of(j, keys, sizeof(keys));
@@ -278,7 +279,7 @@ test_explain_json_keeps_code_message_and_only_the_keys_that_are_set(
 	free(t);
 	json_decref(j);
 	r.n_reasons = 0;
-	t           = text_of(sje__rest_explain_json(&r));
+	t           = text_of(sje__shape_explain(&r));
 	assert_string_equal(
 	    t, "{\"task_id\":\"t\",\"state\":\"PENDING\",\"reasons\":[]}");
 	free(t);
@@ -289,7 +290,7 @@ test_explain_json_keeps_code_message_and_only_the_keys_that_are_set(
 static void
 function_as(const Sje__V1__FunctionInfo *f, bool no_concurrency, bool no_rate)
 {
-	json_t *got  = sje__rest_function_json(f);
+	json_t *got  = sje__shape_function(f);
 	json_t *want = sje__pb_to_json(&f->base);
 	assert_non_null(got);
 	assert_non_null(want);
@@ -325,7 +326,7 @@ test_function_json_renders_no_limit_as_null(void **state)
 	f.workers   = w;
 	f.n_workers = 2;
 	function_as(&f, true, true);
-	json_t *j = sje__rest_function_json(&f);
+	json_t *j = sje__shape_function(&f);
 	assert_true(json_is_null(json_object_get(j, "concurrency")));
 	assert_true(json_is_null(json_object_get(j, "rate")));
 	assert_int_equal(json_integer_value(json_object_get(j, "queued")), 3);
@@ -334,7 +335,7 @@ test_function_json_renders_no_limit_as_null(void **state)
 	f.concurrency = 10;
 	f.rate        = "100/s";
 	function_as(&f, false, false);
-	j = sje__rest_function_json(&f);
+	j = sje__shape_function(&f);
 	assert_int_equal(
 	    json_integer_value(json_object_get(j, "concurrency")), 10);
 	assert_string_equal(
