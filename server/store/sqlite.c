@@ -27,6 +27,14 @@
 // transaction, at commit; a rollback puts the counter back. Stores of
 // every earlier version keep the same row, so they open unchanged.
 //
+// Events kept inside a transaction are not written one statement each:
+// they wait in a buffer of the store's (store_events) and are written at
+// commit, or before anything on the connection reads events, up to
+// STORE_EVENT_ROWS rows to a statement (ST_ADD_EVENTS). A seq at or below
+// one already kept, or an event outside a transaction, is written at once,
+// so that a duplicate is refused (SJE_EEXIST) by the call that made it. A
+// rollback drops the buffer with the transaction.
+//
 // Checkpoints: the writer never checkpoints. SQLite's automatic
 // checkpoint would run on the committing thread, the scheduler's, where
 // its fsyncs and page copies stall every reply behind them for
@@ -206,6 +214,7 @@ enum store_stmt {
 	ST_PUT_ATTEMPT,
 	ST_LIST_ATTEMPTS,
 	ST_ADD_EVENT,
+	ST_ADD_EVENTS,
 	ST_LIST_EVENTS,
 	ST_LIST_EVENTS_TASK,
 	ST_PRUNE_EVENTS,
@@ -223,6 +232,18 @@ enum store_stmt {
 	ST_LIST_SCHEDULES,
 	ST_COUNT,
 };
+
+// Events written by one statement (ST_ADD_EVENTS), at most; and how many
+// the buffer holds before it is written even inside a transaction.
+#define STORE_EVENT_ROWS 16
+#define STORE_EVENT_BUFFER 256
+#define STORE_EVENT_ROW "(?, ?, ?)"
+#define STORE_EVENT_ROW4                                          \
+	STORE_EVENT_ROW ", " STORE_EVENT_ROW ", " STORE_EVENT_ROW \
+	                ", " STORE_EVENT_ROW
+#define STORE_EVENT_VALUES                                           \
+	STORE_EVENT_ROW4 ", " STORE_EVENT_ROW4 ", " STORE_EVENT_ROW4 \
+	                 ", " STORE_EVENT_ROW4
 
 // The list statements take ?1 = before_id (INT64_MAX for "from the
 // newest"), ?2 = limit, ?3 = state, ?4 = function, as they apply, and
@@ -318,6 +339,8 @@ static const char *const store_sql[ST_COUNT] = {
 	    "ORDER BY number",
 	[ST_ADD_EVENT]        = "INSERT INTO events (seq, task_id, data) "
 	                        "VALUES (?1, ?2, ?3)",
+	[ST_ADD_EVENTS]       = "INSERT INTO events (seq, task_id, data) "
+	                        "VALUES " STORE_EVENT_VALUES,
 	[ST_LIST_EVENTS]      = "SELECT seq, data FROM events WHERE seq > ?1 "
 	                        "ORDER BY seq LIMIT ?2",
 	[ST_LIST_EVENTS_TASK] = "SELECT seq, data FROM events WHERE seq > ?1 "
@@ -377,6 +400,21 @@ typedef struct store_db {
 	uint64_t last_seq;
 	uint64_t seq_at_begin;
 	bool     seq_dirty;
+	// Events of the open transaction not written yet (see the design
+	// note): ev[0..n_ev), whose task ids and data lie in bytes[0..n_bytes)
+	// (by offset, so that growing it moves nothing). max_seq is the
+	// highest seq kept or buffered, max_at_begin its value at begin.
+	struct store_event {
+		uint64_t seq;
+		size_t   task_off; // a NUL-terminated task id
+		size_t   data_off;
+		size_t   data_len;
+	} * ev;
+	size_t   n_ev, cap_ev;
+	uint8_t *ev_bytes;
+	size_t   n_ev_bytes, cap_ev_bytes;
+	uint64_t ev_max_seq;
+	uint64_t ev_max_at_begin;
 	// The checkpointer (writer only): its connection and thread; mtx
 	// guards wal_pages, ckpt_stop and the cv.
 	sqlite3        *ckpt_db;
@@ -594,11 +632,26 @@ store_finalize_all(store_db *s)
 	}
 }
 
+// store_setup configures the SQLite library once per process, before it
+// starts: without the memory statistics (which nothing here reads), each
+// of SQLite's allocations, and this build of it allocates for every
+// statement it steps (Debian's omits the lookaside allocator), no longer
+// takes a process-wide mutex. Too late when something in the process
+// started SQLite first; then it runs as configured by default.
+static pthread_once_t store_setup_once = PTHREAD_ONCE_INIT;
+
+static void
+store_setup(void)
+{
+	(void) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 // store_open_db opens the file with flags (SQLITE_OPEN_*, NOMUTEX added)
 // and sets the connection up.
 static sje_err
 store_open_db(store_db *s, int flags)
 {
+	pthread_once(&store_setup_once, store_setup);
 	int rc = sqlite3_open_v2(
 	    s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -790,6 +843,8 @@ store_free(store_db *s)
 	store_ckpt_stop(s);
 	store_finalize_all(s);
 	store_close_db(s);
+	free(s->ev);
+	free(s->ev_bytes);
 	free(s->path);
 	free(s);
 }
@@ -847,7 +902,8 @@ sje__store_open_sqlite(const sje__store_sqlite_opts *o, sje__store **out)
 	    (rv = store_ckpt_start(s)) != SJE_OK) {
 		goto fail;
 	}
-	*out = &s->base; // publish only on success
+	s->ev_max_seq = s->last_seq;
+	*out          = &s->base; // publish only on success
 	return SJE_OK;
 
 fail:
@@ -956,6 +1012,95 @@ store_meta_set(store_db *s, const char *key, uint64_t value)
 	return store_finish(s, st, rc, "writing meta");
 }
 
+// store_event_bind binds event e to the three parameters of row r of
+// st (an events INSERT), borrowing its bytes.
+static int
+store_event_bind(
+    store_db *s, sqlite3_stmt *st, int r, const struct store_event *e)
+{
+	int rc;
+	if ((rc = sqlite3_bind_int64(st, 3 * r + 1, (sqlite3_int64) e->seq)) ==
+	        SQLITE_OK &&
+	    (rc = sqlite3_bind_text(st, 3 * r + 2,
+	         (const char *) s->ev_bytes + e->task_off, -1,
+	         SQLITE_STATIC)) == SQLITE_OK) {
+		rc = sqlite3_bind_blob(st, 3 * r + 3,
+		    e->data_len > 0 ? s->ev_bytes + e->data_off
+		                    : (const void *) "",
+		    (int) e->data_len, SQLITE_STATIC);
+	}
+	return rc;
+}
+
+// store_events_flush writes the buffered events, STORE_EVENT_ROWS to a
+// statement while that many remain, then one by one; the buffer is empty
+// afterwards, whatever the outcome.
+static sje_err
+store_events_flush(store_db *s)
+{
+	sje_err rv = SJE_OK;
+	size_t  i  = 0;
+	while (rv == SJE_OK && i < s->n_ev) {
+		size_t k =
+		    s->n_ev - i >= STORE_EVENT_ROWS ? STORE_EVENT_ROWS : 1;
+		sqlite3_stmt *st = s->st[k > 1 ? ST_ADD_EVENTS : ST_ADD_EVENT];
+		int           rc = SQLITE_OK;
+		for (size_t r = 0; r < k && rc == SQLITE_OK; r++) {
+			rc = store_event_bind(s, st, (int) r, &s->ev[i + r]);
+		}
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+		}
+		rv = store_finish(s, st, rc, "keeping events");
+		i += k;
+	}
+	s->n_ev       = 0;
+	s->n_ev_bytes = 0;
+	return rv;
+}
+
+// store_events_push appends an event to the buffer (copying its bytes).
+// SJE_ENOMEM leaves the buffer as it was.
+static sje_err
+store_events_push(store_db *s, uint64_t seq, const char *task_id,
+    const uint8_t *data, size_t len)
+{
+	size_t tlen = strlen(task_id) + 1;
+	if (s->n_ev == s->cap_ev) {
+		size_t              nc = s->cap_ev != 0 ? s->cap_ev * 2 : 32;
+		struct store_event *nv = realloc(s->ev, nc * sizeof(*nv));
+		if (nv == NULL) {
+			return SJE_ENOMEM;
+		}
+		s->ev     = nv;
+		s->cap_ev = nc;
+	}
+	if (s->cap_ev_bytes - s->n_ev_bytes < tlen + len) {
+		size_t nc = s->cap_ev_bytes != 0 ? s->cap_ev_bytes : 4096;
+		while (nc - s->n_ev_bytes < tlen + len) {
+			nc *= 2;
+		}
+		uint8_t *nb = realloc(s->ev_bytes, nc);
+		if (nb == NULL) {
+			return SJE_ENOMEM;
+		}
+		s->ev_bytes     = nb;
+		s->cap_ev_bytes = nc;
+	}
+	struct store_event *e = &s->ev[s->n_ev++];
+	e->seq                = seq;
+	e->task_off           = s->n_ev_bytes;
+	memcpy(s->ev_bytes + s->n_ev_bytes, task_id, tlen);
+	s->n_ev_bytes += tlen;
+	e->data_off = s->n_ev_bytes;
+	e->data_len = len;
+	if (len > 0) {
+		memcpy(s->ev_bytes + s->n_ev_bytes, data, len);
+	}
+	s->n_ev_bytes += len;
+	return SJE_OK;
+}
+
 static sje_err
 sq_begin(sje__store *h)
 {
@@ -963,7 +1108,8 @@ sq_begin(sje__store *h)
 	sje_err   rv = store_step_done(s, s->st[ST_BEGIN], "begin");
 
 	if (rv == SJE_OK) {
-		s->seq_at_begin = s->last_seq;
+		s->seq_at_begin    = s->last_seq;
+		s->ev_max_at_begin = s->ev_max_seq;
 	}
 	return rv;
 }
@@ -980,6 +1126,10 @@ sq_commit(sje__store *h)
 		// As SQLite answers a COMMIT with none open.
 		SJE_ERROR("store %s: commit: no transaction is open", s->path);
 		return SJE_EIO;
+	}
+	if ((rv = store_events_flush(s)) != SJE_OK) {
+		sq_rollback(h);
+		return rv;
 	}
 	// The seq counter is saved once per transaction, not per event.
 	if (s->seq_dirty &&
@@ -1004,8 +1154,11 @@ sq_rollback(sje__store *h)
 		return; // no transaction open
 	}
 	(void) store_step_done(s, s->st[ST_ROLLBACK], "rollback");
-	s->last_seq  = s->seq_at_begin;
-	s->seq_dirty = false;
+	s->last_seq   = s->seq_at_begin;
+	s->seq_dirty  = false;
+	s->n_ev       = 0;
+	s->n_ev_bytes = 0;
+	s->ev_max_seq = s->ev_max_at_begin;
 }
 
 // store_why_not tells why a conditional update of job id changed nothing:
@@ -1644,7 +1797,21 @@ static sje_err
 sq_add_event(sje__store *h, uint64_t seq, const char *task_id,
     const uint8_t *data, size_t len)
 {
-	store_db     *s  = h->impl;
+	store_db *s = h->impl;
+	sje_err   rv;
+	if (store_in_txn(s) && task_id != NULL && seq > s->ev_max_seq) {
+		if ((rv = store_events_push(s, seq, task_id, data, len)) !=
+		    SJE_OK) {
+			return rv;
+		}
+		s->ev_max_seq = seq;
+		return s->n_ev < STORE_EVENT_BUFFER ? SJE_OK
+		                                    : store_events_flush(s);
+	}
+	// Written at once, after those buffered (in seq order).
+	if ((rv = store_events_flush(s)) != SJE_OK) {
+		return rv;
+	}
 	sqlite3_stmt *st = s->st[ST_ADD_EVENT];
 	int           rc;
 	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) seq)) ==
@@ -1654,7 +1821,11 @@ sq_add_event(sje__store *h, uint64_t seq, const char *task_id,
 	         (int) len, SQLITE_STATIC)) == SQLITE_OK) {
 		rc = sqlite3_step(st);
 	}
-	return store_finish(s, st, rc, "keeping an event");
+	if ((rv = store_finish(s, st, rc, "keeping an event")) == SJE_OK &&
+	    seq > s->ev_max_seq) {
+		s->ev_max_seq = seq;
+	}
+	return rv;
 }
 
 static sje_err
@@ -1667,8 +1838,11 @@ sq_list_events(sje__store *h, uint64_t after, const char *task_id,
 	bool          by_task = task_id != NULL && task_id[0] != '\0';
 	sqlite3_stmt *st =
 	    s->st[by_task ? ST_LIST_EVENTS_TASK : ST_LIST_EVENTS];
-	sje_err rv = SJE_OK;
+	sje_err rv = store_events_flush(s); // the open transaction's too
 	int     rc;
+	if (rv != SJE_OK) {
+		return rv;
+	}
 	if ((rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) after)) ==
 	        SQLITE_OK &&
 	    (rc = sqlite3_bind_int64(st, 2, limit)) == SQLITE_OK &&
@@ -1695,7 +1869,11 @@ sq_prune_events(sje__store *h, uint64_t upto)
 {
 	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_PRUNE_EVENTS];
-	int           rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) upto);
+	sje_err       rv = store_events_flush(s);
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64) upto);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 	}

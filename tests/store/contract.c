@@ -1370,6 +1370,87 @@ test_events_get_consecutive_seqs_across_a_reopen(void **state)
 	assert_true(seq == 3);
 }
 
+// count_events checks that the events it is called with come in seq order,
+// each holding its seq as text, and counts them.
+typedef struct event_count {
+	uint64_t last;
+	size_t   n;
+} event_count;
+
+static sje_err
+count_event(void *arg, uint64_t seq, const uint8_t *data, size_t len)
+{
+	event_count *c = arg;
+	char         want[24];
+	snprintf(want, sizeof(want), "%llu", (unsigned long long) seq);
+	assert_true(seq > c->last);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(data, want, len);
+	c->last = seq;
+	c->n++;
+	return SJE_OK;
+}
+
+// add_events keeps n events, each holding its seq as text.
+static void
+add_events(sje__store *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t seq = 0;
+		char     d[24];
+		assert_int_equal(sje__store_next_event_seq(s, &seq), SJE_OK);
+		snprintf(d, sizeof(d), "%llu", (unsigned long long) seq);
+		assert_int_equal(sje__store_add_event(s, seq, "t",
+		                     (const uint8_t *) d, strlen(d)),
+		    SJE_OK);
+	}
+}
+
+static size_t
+count_events(sje__store *s)
+{
+	event_count c = { 0, 0 };
+	assert_int_equal(
+	    sje__store_list_events(s, 0, NULL, 10000, count_event, &c),
+	    SJE_OK);
+	return c.n;
+}
+
+static void
+test_many_events_of_a_transaction_are_listed_in_it_and_kept_by_commit(
+    void **state)
+{
+	fixture *f   = *state;
+	uint64_t seq = 0;
+
+	// More than a backend may hold back before writing, in one
+	// transaction: listed inside it, in order, and kept by its commit.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	add_events(f->store, 300);
+	assert_int_equal(count_events(f->store), 300);
+	add_events(f->store, 37);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(count_events(f->store), 337);
+	// A rollback drops every event of its transaction, and the seqs.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	add_events(f->store, 41);
+	sje__store_rollback(f->store);
+	assert_int_equal(count_events(f->store), 337);
+	assert_int_equal(sje__store_last_event_seq(f->store, &seq), SJE_OK);
+	assert_true(seq == 337);
+	// The seqs given back are taken again, and a duplicate is refused
+	// inside a transaction too.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	add_events(f->store, 20);
+	assert_int_equal(
+	    sje__store_add_event(f->store, 340, "t", (const uint8_t *) "x", 1),
+	    SJE_EEXIST);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	assert_int_equal(count_events(f->store), 357);
+	reopen(f);
+	assert_int_equal(count_events(f->store), 357);
+}
+
 static void
 test_events_are_listed_after_a_seq_filtered_and_pruned(void **state)
 {
@@ -1987,6 +2068,7 @@ main(int argc, char **argv)
 		T(test_events_get_consecutive_seqs_from_one),
 		T(test_events_get_consecutive_seqs_across_a_reopen),
 		T(test_events_are_listed_after_a_seq_filtered_and_pruned),
+		T(test_many_events_of_a_transaction_are_listed_in_it_and_kept_by_commit),
 		T(test_purge_deletes_only_jobs_finished_before_the_time),
 		T(test_purge_keeps_unfinished_jobs_and_takes_the_oldest_first),
 		T(test_delete_job_removes_a_finished_job_and_its_attempts),
