@@ -54,7 +54,7 @@
 //
 // submit, clients, manage, bulk, workers, timers and recover are
 // siblings: none calls another. Everything in these headers belongs to the
-// scheduler thread unless said otherwise.
+// thread that holds the round (round.c) unless said otherwise.
 #ifndef SJE_SERVER_SCHED_BASE_H
 #define SJE_SERVER_SCHED_BASE_H
 
@@ -67,6 +67,7 @@
 #include <stdint.h>
 
 #define SCHED_TICK_MS 1000         // lease and worker checks
+#define SCHED_COMBINE_ROUNDS 4     // rounds a poster runs in a row, at most
 #define SCHED_MAX_FETCH_JOBS 1000u // jobs per Fetch reply
 // A job's packed spec up to this size stays in memory until it is
 // leased, so that dispatch need not read its row from the store.

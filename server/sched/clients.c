@@ -1,6 +1,6 @@
 // clients.c — the Coordinator's handlers but Submit and RunWorkflow
 // (clients.h): status, wait, cancel, lists, events, stats. See round.c
-// for the design; scheduler thread only.
+// for the design; the round's holder only.
 #include "sched/clients.h"
 
 #include "sched/check.h"

@@ -2,7 +2,7 @@
 // back-off, finishing, dependencies (release and cascade), the Wait
 // holds a finished job answers, and the moves that an operator's call
 // makes on one job and that its single and bulk forms share (cancel,
-// re-run). See round.c for the design; scheduler thread only.
+// re-run). See round.c for the design; the round's holder only.
 #include "sched/jobs.h"
 
 #include "sched/heap.h"

@@ -1,6 +1,6 @@
 // manage.c — the operator's handlers (manage.h): Retry, DeleteJob,
 // Explain, ListFunctions and SetFunction. See round.c for the design;
-// scheduler thread only.
+// the round's holder only.
 //
 // Re-run. A job that did not succeed (FAILED, CANCELLED, UPSTREAM_FAILED)
 // becomes unfinished again under its task_id: its row goes back to QUEUED

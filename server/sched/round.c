@@ -1,9 +1,11 @@
-// round.c — the scheduler: one thread that owns every job's life. This
-// file is its top: the thread, the inbox, one round, the method switch,
-// open and close (scheduler.h). The layers below are listed in base.h.
+// round.c — the scheduler: one round at a time owns every job's life. This
+// file is its top: the thread, the inbox, who runs a round, one round, the
+// method switch, open and close (scheduler.h). The layers below are listed
+// in base.h.
 //
-// Design. RPC handlers (on nng's threads) only append calls to the inbox
-// and signal. The scheduler thread works in rounds:
+// Design. RPC handlers (on nng's threads) only append calls to the inbox;
+// the scheduler works in rounds, each run by one thread (below: the
+// scheduler thread, or the poster of a call):
 //
 //   1. take the whole inbox;
 //   2. handle each call: reads answer from the store, writes go into the
@@ -56,8 +58,23 @@
 // Functions no worker serves and config does not name are bounded by
 // tasks.max_unserved_functions, and forgotten once nothing uses them.
 //
-// Threads: everything below the inbox belongs to the scheduler thread.
-// s->mtx guards only the inbox and the stopping flag.
+// Who runs a round: whoever holds it (s->running, under s->mtx), and
+// everything below the inbox belongs to that thread while it does. A
+// thread that posts a call when nobody holds the round takes it and
+// runs it itself, at once, up to SCHED_COMBINE_ROUNDS rounds while calls
+// keep coming, instead of waking the scheduler thread and going to sleep
+// (a combining lock): one job at a time then costs no hand-off between
+// threads, which on a busy machine is a wait for a core each. A poster
+// that finds the round held only appends its call, which the holder
+// takes before it lets go. The scheduler thread runs the rounds that
+// nobody posts for (timers), and every round while more calls come than
+// posters run. The handing over is under s->mtx, so a round sees what
+// the one before it did. Posters run rounds only when the store answers
+// from this machine (SQLite): a round of a remote store waits on the
+// network, and the posters are nng's few task threads.
+//
+// Threads: s->mtx guards the inbox, the stopping flag and who holds the
+// round; the rest belongs to the round's holder.
 #include "sched/scheduler.h"
 
 #include "sched/base.h"
@@ -79,6 +96,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 _Static_assert((int) SJE__HUB_N <= (int) SJE__COORD_N,
@@ -260,21 +278,21 @@ sched_clock_now(sje__sched *s)
 	s->now_unix_ms = s->now_ms + s->wall_offset_ms;
 }
 
-// sched_take swaps the inbox for the spare array *batch (of *cap): the
-// calls posted so far are then in *batch, *n of them, and handlers go on
-// posting into the spare. Returns whether the scheduler is stopping.
-// Called with s->mtx held.
+// sched_take swaps the inbox for the spare s->batch: the calls posted so
+// far are then in s->batch, *n of them, and handlers go on posting into
+// the spare. Returns whether the scheduler is stopping. Called with s->mtx
+// held, by the round's holder.
 static bool
-sched_take(sje__sched *s, sje__call ***batch, size_t *cap, size_t *n)
+sched_take(sje__sched *s, size_t *n)
 {
 	sje__call **in     = s->inbox;
 	size_t      in_cap = s->cap_inbox;
 	*n                 = s->n_inbox;
-	s->inbox           = *batch;
-	s->cap_inbox       = *cap;
+	s->inbox           = s->batch;
+	s->cap_inbox       = s->cap_batch;
 	s->n_inbox         = 0;
-	*batch             = in;
-	*cap               = in_cap;
+	s->batch           = in;
+	s->cap_batch       = in_cap;
 	return s->stopping;
 }
 
@@ -314,18 +332,44 @@ sched_run(sje__sched *s, sje__call **batch, size_t n, bool stopping)
 	sched_flush(s);
 }
 
-// sched_wait_until waits on s->cv, with s->mtx held, until a call is
-// posted, the scheduler stops, or the clock reaches wake. The timed wait
-// runs on CLOCK_MONOTONIC (s->cv is made so), for the time left on the
-// scheduler's clock: a step of the wall clock neither ends it early nor
-// makes it late.
+// sched_let_go gives the round up, with s->mtx held: the scheduler thread
+// is woken when calls wait, when it waited for the holder, or when the
+// round moved the next wake-up before the one it waits for.
 static void
-sched_wait_until(sje__sched *s, sje_dur_ms wake)
+sched_let_go(sje__sched *s)
 {
-	while (s->n_inbox == 0 && !s->stopping) {
-		sje_dur_ms left = wake - s->clock.mono_ms(s->clock.arg);
+	sje_dur_ms wake  = sched_next_wake(s); // the holder's still
+	bool wake_thread = s->n_inbox > 0 || s->stopping || s->thread_waits ||
+	    wake < s->thread_wake;
+	s->thread_wake = wake;
+	s->running     = false;
+	if (wake_thread) {
+		pthread_cond_signal(&s->cv);
+	}
+}
+
+// sched_wait_round waits on s->cv, with s->mtx held, until nobody holds
+// the round and a call is posted, the scheduler stops, or the clock
+// reaches s->thread_wake. The timed wait runs on CLOCK_MONOTONIC (s->cv
+// is made so), for the time left on the scheduler's clock: a step of the
+// wall clock neither ends it early nor makes it late.
+static void
+sched_wait_round(sje__sched *s)
+{
+	for (;;) {
+		if (s->running) {
+			s->thread_waits = true;
+			pthread_cond_wait(&s->cv, &s->mtx);
+			s->thread_waits = false;
+			continue;
+		}
+		if (s->n_inbox > 0 || s->stopping) {
+			return;
+		}
+		sje_dur_ms left =
+		    s->thread_wake - s->clock.mono_ms(s->clock.arg);
 		if (left <= 0) {
-			break;
+			return;
 		}
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -342,21 +386,24 @@ sched_wait_until(sje__sched *s, sje_dur_ms wake)
 static void *
 sched_main(void *arg)
 {
-	sje__sched *s     = arg;
-	sje__call **batch = NULL;
-	size_t      cap   = 0;
+	sje__sched *s = arg;
+	pthread_mutex_lock(&s->mtx);
 	for (;;) {
 		size_t n;
-		pthread_mutex_lock(&s->mtx);
-		sched_wait_until(s, sched_next_wake(s));
-		bool stopping = sched_take(s, &batch, &cap, &n);
+		sched_wait_round(s);
+		s->running    = true;
+		bool stopping = sched_take(s, &n);
 		pthread_mutex_unlock(&s->mtx);
-		sched_run(s, batch, n, stopping);
+		sched_run(s, s->batch, n, stopping);
+		pthread_mutex_lock(&s->mtx);
 		if (stopping) {
+			s->running = false;
 			break;
 		}
+		s->thread_wake = sched_next_wake(s);
+		s->running     = false;
 	}
-	free(batch);
+	pthread_mutex_unlock(&s->mtx);
 	return NULL;
 }
 
@@ -365,14 +412,11 @@ sched_main(void *arg)
 static void
 sched_round_now(sje__sched *s)
 {
-	sje__call **batch = NULL;
-	size_t      cap   = 0;
-	size_t      n;
+	size_t n;
 	pthread_mutex_lock(&s->mtx);
-	bool stopping = sched_take(s, &batch, &cap, &n);
+	bool stopping = sched_take(s, &n);
 	pthread_mutex_unlock(&s->mtx);
-	sched_run(s, batch, n, stopping);
-	free(batch);
+	sched_run(s, s->batch, n, stopping);
 }
 
 void
@@ -472,6 +516,7 @@ sched_free_state(sje__sched *s)
 	free(s->out);
 	free(s->evq);
 	free(s->inbox);
+	free(s->batch);
 	sje__alerts_free(s->alerts);
 }
 
@@ -506,14 +551,17 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 		sje__alerts_free(alerts);
 		return SJE_ENOMEM;
 	}
-	s->cfg             = cfg;
-	s->store           = store;
-	s->events          = events;
-	s->hooks           = hooks;
-	s->alerts          = alerts;
-	s->clock           = opts != NULL && opts->clock != NULL ? *opts->clock
-	                                                         : SJE__CLOCK_SYSTEM;
-	s->manual          = opts != NULL && opts->manual;
+	s->cfg     = cfg;
+	s->store   = store;
+	s->events  = events;
+	s->hooks   = hooks;
+	s->alerts  = alerts;
+	s->clock   = opts != NULL && opts->clock != NULL ? *opts->clock
+	                                                 : SJE__CLOCK_SYSTEM;
+	s->manual  = opts != NULL && opts->manual;
+	s->combine = !s->manual &&
+	    (cfg->server.store == NULL ||
+	        strcmp(cfg->server.store, "sqlite") == 0);
 	s->lease_ms        = cfg->executor.lease_s * 1000u;
 	s->delayed.kind    = HEAP_DELAYED;
 	s->lease_heap.kind = HEAP_LEASES;
@@ -548,6 +596,7 @@ sje__sched_open(const sje_config *cfg, sje__store *store, sje__events *events,
 	if ((err = sched_sync_init(s)) != SJE_OK) {
 		goto fail;
 	}
+	s->thread_wake = sched_next_wake(s);
 	if (!s->manual &&
 	    pthread_create(&s->thread, NULL, sched_main, s) != 0) {
 		pthread_cond_destroy(&s->cv);
@@ -578,9 +627,28 @@ sje__sched_post(void *arg, sje__call *call)
 		return;
 	}
 	s->inbox[s->n_inbox++] = call;
-	if (s->n_inbox == 1) {
-		pthread_cond_signal(&s->cv);
+	if (s->running) {
+		pthread_mutex_unlock(&s->mtx); // its holder takes the call
+		return;
 	}
+	if (!s->combine) {
+		if (s->n_inbox == 1) {
+			pthread_cond_signal(&s->cv);
+		}
+		pthread_mutex_unlock(&s->mtx);
+		return;
+	}
+	// Nobody holds the round: run it here (see the design note).
+	s->running = true;
+	for (int r = 0;
+	     r < SCHED_COMBINE_ROUNDS && s->n_inbox > 0 && !s->stopping; r++) {
+		size_t n;
+		(void) sched_take(s, &n);
+		pthread_mutex_unlock(&s->mtx);
+		sched_run(s, s->batch, n, false);
+		pthread_mutex_lock(&s->mtx);
+	}
+	sched_let_go(s);
 	pthread_mutex_unlock(&s->mtx);
 }
 

@@ -1,5 +1,5 @@
 // schedules.c — config's schedules (schedules.h). See round.c for the
-// scheduler's design; scheduler thread only.
+// scheduler's design; the round's holder only.
 //
 // Ticks. A cron schedule ticks at the minutes its expression matches
 // (UTC); an every_s one at the multiples of every_s since the epoch, so

@@ -1,8 +1,8 @@
 // state.h — the scheduler's types: a job, a function, a worker, a held
 // call, the heaps, and struct sje__sched, which holds them all. Types
 // only, no code: each layer (see base.h) includes it and works on the
-// parts its header names. Everything here belongs to the scheduler thread
-// but the inbox, under s->mtx.
+// parts its header names. Everything here belongs to the thread that
+// holds the round (round.c) but the inbox, under s->mtx.
 #ifndef SJE_SERVER_SCHED_STATE_H
 #define SJE_SERVER_SCHED_STATE_H
 
@@ -242,8 +242,19 @@ struct sje__sched {
 	size_t          n_inbox;   // (mtx)
 	size_t          cap_inbox; // (mtx)
 	bool            stopping;  // (mtx)
+	// The round (round.c's design note): running says that a thread
+	// holds it, and so everything below the inbox; thread_wake is when
+	// the scheduler thread must run one next, thread_waits that it
+	// waits for the holder to let go.
+	bool       combine; // a delivering thread may run the round (fixed)
+	bool       running; // (mtx)
+	bool       thread_waits; // (mtx)
+	sje_dur_ms thread_wake;  // (mtx)
+	// The round holder's: the spare the inbox is swapped with.
+	sje__call **batch;
+	size_t      cap_batch;
 
-	// The rest belongs to the scheduler thread.
+	// The rest belongs to the round's holder.
 	sje__hmap  jobs;       // task_id -> sched_job, unfinished jobs only
 	sje__hmap  fn_map;     // name -> sched_fn
 	sched_fn  *fns;        // the same functions, newest first

@@ -1,7 +1,7 @@
 // table.c — the scheduler's tables in memory (table.h): functions and
 // their counters, workers and their sessions, jobs on and off the heaps,
 // leases, the lists of held calls, and the parent-child links. No I/O;
-// scheduler thread only.
+// the round's holder only.
 #include "sched/table.h"
 
 #include "sched/heap.h"

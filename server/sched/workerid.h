@@ -10,7 +10,7 @@
 // that the certificate chains to security.tls.ca, that its subject CN is
 // the name registered and one of worker_nodes, and the signature.
 //
-// Not thread-safe: owned by the scheduler thread.
+// Not thread-safe: owned by the round's holder (round.c).
 #ifndef SJE_SERVER_WORKERID_H
 #define SJE_SERVER_WORKERID_H
 

@@ -1,6 +1,6 @@
 // workers.c — the WorkerHub's handlers (challenge, register, fetch,
 // heartbeat, reports) and dispatch of ready jobs to held fetches
-// (workers.h). See round.c for the design; scheduler thread only.
+// (workers.h). See round.c for the design; the round's holder only.
 //
 // Who may report. Every call but RegisterWorker and GetChallenge names a
 // session, which must be live (issued by RegisterWorker, not replaced,

@@ -9,6 +9,10 @@
 // test's own sje__call. A worker is played by the test: it registers,
 // fetches, heartbeats and reports with the lease ids it was given.
 //
+// Two tests open it threaded instead, as sje-server does, to check who
+// runs a round: the thread that posts a call to an idle scheduler, or the
+// scheduler's thread (round.c's design note).
+//
 // Times: lease_s is 3, so a lease runs out 3000 ms after its last
 // heartbeat and is found out at the next tick (every 1000 ms).
 #include <sje/client.h>
@@ -21,7 +25,9 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +47,7 @@
 // tcall is a call the test posted: the base, then what came back.
 typedef struct tcall {
 	sje__call         base;
-	bool              answered;
+	atomic_bool       answered; // set last: the rest is then written
 	int               code;
 	char              message[256];
 	ProtobufCMessage *out; // the reply, unpacked; NULL unless OK
@@ -63,9 +69,8 @@ tcall_send(sje__call *base, int code, const char *message, const char *field,
     const uint8_t *body, size_t len)
 {
 	(void) field;
-	tcall *c    = (tcall *) base;
-	c->answered = true;
-	c->code     = code;
+	tcall *c = (tcall *) base;
+	c->code  = code;
 	snprintf(c->message, sizeof(c->message), "%s",
 	    message != NULL ? message : "");
 	if (code == 0) {
@@ -73,6 +78,7 @@ tcall_send(sje__call *base, int code, const char *message, const char *field,
 		    &base->service->methods[base->method];
 		c->out = protobuf_c_message_unpack(m->output, NULL, len, body);
 	}
+	atomic_store(&c->answered, true);
 }
 
 static void
@@ -85,10 +91,10 @@ tcall_free(tcall *c)
 	free(c);
 }
 
-// post hands the scheduler a call of svc's method named method, whose
-// input is a copy of msg; the fixture frees it at teardown.
+// make_call makes a call of svc's method named method, whose input is a
+// copy of msg (tcall_free frees it).
 static tcall *
-post(fixture *f, const ProtobufCServiceDescriptor *svc, const char *method,
+make_call(const ProtobufCServiceDescriptor *svc, const char *method,
     const ProtobufCMessage *msg)
 {
 	const ProtobufCMethodDescriptor *m =
@@ -107,6 +113,16 @@ post(fixture *f, const ProtobufCServiceDescriptor *svc, const char *method,
 	c->base.origin  = "test";
 	free(buf);
 	assert_non_null(c->base.input);
+	return c;
+}
+
+// post hands the scheduler a call of svc's method named method, whose
+// input is a copy of msg; the fixture frees it at teardown.
+static tcall *
+post(fixture *f, const ProtobufCServiceDescriptor *svc, const char *method,
+    const ProtobufCMessage *msg)
+{
+	tcall *c = make_call(svc, method, msg);
 	assert_true(f->n_calls < MAX_CALLS);
 	f->calls[f->n_calls++] = c;
 	sje__sched_post(f->sched, &c->base);
@@ -302,16 +318,23 @@ report(fixture *f, const char *method, uint64_t session, const char *id,
 
 // ---- fixture ------------------------------------------------------------
 
+// sched_open opens the store and the scheduler, manual or threaded.
 static void
-sched_start(fixture *f)
+sched_open(fixture *f, bool manual)
 {
-	sje__sched_opts        opts = { .clock = &f->clk, .manual = true };
+	sje__sched_opts        opts = { .clock = &f->clk, .manual = manual };
 	sje__store_sqlite_opts so   = { .directory = f->dir,
 		  .sync                            = SJE_SYNC_NORMAL };
 	assert_int_equal(sje__store_open_sqlite(&so, &f->store), SJE_OK);
 	assert_int_equal(sje__sched_open(f->cfg, f->store, NULL, NULL, NULL,
 	                     &opts, &f->sched),
 	    SJE_OK);
+}
+
+static void
+sched_start(fixture *f)
+{
+	sched_open(f, true);
 }
 
 static void
@@ -2098,10 +2121,142 @@ test_cancelling_a_workflow_run_cancels_its_unfinished_steps(void **state)
 	assert_int_equal(answered(f, c), SJE__V1__STATUS_CODE__NOT_FOUND);
 }
 
+// ---- who runs a round ---------------------------------------------------
+
+// sched_threaded reopens the fixture's scheduler with its thread.
+static void
+sched_threaded(fixture *f)
+{
+	sched_stop(f);
+	sched_open(f, false);
+}
+
+// until_answered waits (10 s at most) for c's reply.
+static void
+until_answered(const tcall *c)
+{
+	for (int i = 0; i < 10000 && !atomic_load(&c->answered); i++) {
+		usleep(1000);
+	}
+	assert_true(atomic_load(&c->answered));
+}
+
+// state_of_threaded asks a threaded scheduler for the job's state.
+static int
+state_of_threaded(fixture *f, const char *id)
+{
+	Sje__V1__GetStatusRequest req = SJE__V1__GET_STATUS_REQUEST__INIT;
+	req.task_id                   = (char *) id;
+	tcall *c                      = post(f, coord, "GetStatus", &req.base);
+	until_answered(c);
+	assert_int_equal(c->code, 0);
+	return ((const Sje__V1__Job *) c->out)->state;
+}
+
+static void
+test_a_call_posted_to_an_idle_scheduler_is_answered_by_its_poster(void **state)
+{
+	fixture *f = *state;
+	sched_threaded(f);
+	// The scheduler's thread runs a round of its own once a second of
+	// this frozen clock, so one of three posts in a row could find the
+	// round held; all three cannot.
+	int by_poster = 0;
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "p%d", i);
+		Sje__V1__JobSpec       sp  = spec(id);
+		Sje__V1__JobSpec      *p   = &sp;
+		Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
+		req.jobs                   = &p;
+		req.n_jobs                 = 1;
+		tcall *c = post(f, coord, "Submit", &req.base);
+		by_poster += atomic_load(&c->answered) ? 1 : 0;
+		until_answered(c);
+		assert_int_equal(c->code, 0);
+	}
+	assert_true(by_poster >= 1);
+	assert_int_equal(
+	    state_of_threaded(f, "p2"), SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+}
+
+// A submitter thread: n Submits of one job each, one after another
+// without waiting for the replies, each job named for the thread.
+#define SUBMITTERS 4
+#define SUBMITS 150
+
+typedef struct submitter {
+	sje__sched *sched;
+	int         k;
+	tcall      *calls[SUBMITS];
+} submitter;
+
+static void *
+submitter_main(void *arg)
+{
+	submitter *t = arg;
+	for (int i = 0; i < SUBMITS; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "t%d-%d", t->k, i);
+		Sje__V1__JobSpec       sp  = spec(id);
+		Sje__V1__JobSpec      *p   = &sp;
+		Sje__V1__SubmitRequest req = SJE__V1__SUBMIT_REQUEST__INIT;
+		req.jobs                   = &p;
+		req.n_jobs                 = 1;
+		t->calls[i] = make_call(coord, "Submit", &req.base);
+		sje__sched_post(t->sched, &t->calls[i]->base);
+	}
+	return NULL;
+}
+
+static void
+test_calls_posted_from_many_threads_at_once_are_each_answered_once(
+    void **state)
+{
+	fixture  *f = *state;
+	submitter t[SUBMITTERS];
+	pthread_t th[SUBMITTERS];
+	sched_threaded(f);
+	for (int k = 0; k < SUBMITTERS; k++) {
+		t[k].sched = f->sched;
+		t[k].k     = k;
+		assert_int_equal(
+		    pthread_create(&th[k], NULL, submitter_main, &t[k]), 0);
+	}
+	for (int k = 0; k < SUBMITTERS; k++) {
+		assert_int_equal(pthread_join(th[k], NULL), 0);
+	}
+	for (int k = 0; k < SUBMITTERS; k++) {
+		for (int i = 0; i < SUBMITS; i++) {
+			tcall *c = t[k].calls[i];
+			until_answered(c);
+			assert_int_equal(c->code, 0);
+			const Sje__V1__SubmitReply *r =
+			    (const Sje__V1__SubmitReply *) c->out;
+			assert_int_equal(r->n_results, 1);
+			assert_true(r->results[0]->created);
+			tcall_free(c);
+		}
+	}
+	// Every job is there once: stored and queued.
+	for (int k = 0; k < SUBMITTERS; k++) {
+		char id[32];
+		snprintf(id, sizeof(id), "t%d-%d", k, SUBMITS - 1);
+		assert_int_equal(state_of_threaded(f, id),
+		    SJE__V1__JOB_STATE__JOB_STATE_QUEUED);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_a_call_posted_to_an_idle_scheduler_is_answered_by_its_poster,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_calls_posted_from_many_threads_at_once_are_each_answered_once,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_lease_not_heartbeated_for_lease_s_expires_and_the_job_runs_again,
 		    setup, teardown),
