@@ -30,9 +30,12 @@
 // being idempotent, the caller retries a call that failed while the
 // connection moved.
 //
-// Thread-safety: the socket is shared; each call opens its own context and
-// aio, so calls from many threads proceed at once. mtx serializes the
-// move from one URL to the next.
+// Thread-safety: the socket is shared; each call has a context and an aio
+// of its own, so calls from many threads proceed at once. A call that went
+// well gives its pair back to the client's pool for the next (opening
+// them costs more than a small call: an aio draws from the kernel's random
+// source in nng 1.5.2); one that failed closes them. mtx serializes the
+// move from one URL to the next, pool_mtx the pool.
 #include <sje/client.h>
 
 #include "config.h"
@@ -78,7 +81,21 @@ struct sje_client {
 	pthread_mutex_t mtx;
 	atomic_int      pipes;       // live connections
 	atomic_int      live_dialer; // the dialer id of the newest one
+
+	pthread_mutex_t      pool_mtx;
+	struct channel_pair *idle; // (pool_mtx)
+	size_t               n_idle;
 };
+
+// channel_pair is a context and its aio, idle in the pool or in a call.
+typedef struct channel_pair {
+	nng_ctx              ctx;
+	nng_aio             *aio;
+	struct channel_pair *next;
+} channel_pair;
+
+// At most this many pairs wait in the pool; more are closed.
+#define CHANNEL_POOL_MAX 64
 
 // channel_pipe_event counts the socket's live connections and notes whose
 // dialer made the newest.
@@ -266,6 +283,11 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 		channel_free(c);
 		return SJE_ENOMEM;
 	}
+	if (pthread_mutex_init(&c->pool_mtx, NULL) != 0) {
+		(void) pthread_mutex_destroy(&c->mtx);
+		channel_free(c);
+		return SJE_ENOMEM;
+	}
 
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		goto fail_open;
@@ -300,6 +322,7 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 	c->dialed_at = nng_clock();
 	if ((err = channel_dial(c, 0, why, sizeof(why))) != SJE_OK) {
 		nng_close(c->sock);
+		(void) pthread_mutex_destroy(&c->pool_mtx);
 		(void) pthread_mutex_destroy(&c->mtx);
 		channel_free(c);
 		return err;
@@ -310,6 +333,7 @@ sje_client_open(const sje_client_opts *opts, sje_client **out)
 fail_sock:
 	nng_close(c->sock);
 fail_open:
+	(void) pthread_mutex_destroy(&c->pool_mtx);
 	(void) pthread_mutex_destroy(&c->mtx);
 	channel_free(c);
 	return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? SJE_EINVAL
@@ -388,9 +412,70 @@ sje_client_close(sje_client *c)
 	if (c == NULL) {
 		return;
 	}
-	nng_close(c->sock);
+	nng_close(c->sock); // closes the pool's contexts too
+	while (c->idle != NULL) {
+		channel_pair *p = c->idle;
+		c->idle         = p->next;
+		nng_aio_free(p->aio);
+		free(p);
+	}
+	(void) pthread_mutex_destroy(&c->pool_mtx);
 	(void) pthread_mutex_destroy(&c->mtx);
 	channel_free(c);
+}
+
+// channel_take gives a call a context and an aio: the pool's newest, or
+// new ones. NULL with *rv set when they cannot be opened.
+static channel_pair *
+channel_take(sje_client *c, int *rv)
+{
+	(void) pthread_mutex_lock(&c->pool_mtx);
+	channel_pair *p = c->idle;
+	if (p != NULL) {
+		c->idle = p->next;
+		c->n_idle--;
+	}
+	(void) pthread_mutex_unlock(&c->pool_mtx);
+	if (p != NULL) {
+		return p;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		*rv = NNG_ENOMEM;
+		return NULL;
+	}
+	if ((*rv = nng_aio_alloc(&p->aio, NULL, NULL)) != 0) {
+		free(p);
+		return NULL;
+	}
+	if ((*rv = nng_ctx_open(&p->ctx, c->sock)) != 0) {
+		nng_aio_free(p->aio);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+// channel_give ends a call's use of p: back to the pool after a call that
+// went well (the context is then between requests), closed otherwise.
+static void
+channel_give(sje_client *c, channel_pair *p, bool well)
+{
+	if (well) {
+		(void) pthread_mutex_lock(&c->pool_mtx);
+		if (c->n_idle < CHANNEL_POOL_MAX) {
+			p->next = c->idle;
+			c->idle = p;
+			c->n_idle++;
+			p = NULL;
+		}
+		(void) pthread_mutex_unlock(&c->pool_mtx);
+		if (p == NULL) {
+			return;
+		}
+	}
+	(void) nng_ctx_close(p->ctx);
+	nng_aio_free(p->aio);
+	free(p);
 }
 
 // channel_status fills st, which may be NULL.
@@ -486,39 +571,32 @@ sje_client_call(sje_client *c, const ProtobufCServiceDescriptor *service,
 		return err;
 	}
 
-	nng_ctx  ctx;
-	nng_aio *aio;
-	int      rv;
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+	int           rv;
+	channel_pair *p = channel_take(c, &rv);
+	if (p == NULL) {
 		nng_msg_free(msg);
 		return channel_transport_fail(st, rv, "cannot start call");
 	}
-	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0) {
-		nng_aio_free(aio);
-		nng_msg_free(msg);
-		return channel_transport_fail(st, rv, "cannot start call");
-	}
+	nng_aio *aio = p->aio;
 	nng_aio_set_timeout(aio,
 	    (nng_duration) (timeout_ms != 0 ? timeout_ms : c->timeout_ms));
 	nng_aio_set_msg(aio, msg);
-	nng_ctx_send(ctx, aio);
+	nng_ctx_send(p->ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) != 0) {
 		nng_msg_free(msg); // a failed send leaves the message ours
-		nng_ctx_close(ctx);
-		nng_aio_free(aio);
+		channel_give(c, p, false);
 		return channel_transport_fail(st, rv, "cannot send request");
 	}
-	nng_ctx_recv(ctx, aio);
+	nng_ctx_recv(p->ctx, aio);
 	nng_aio_wait(aio);
-	rv = nng_aio_result(aio);
-	nng_ctx_close(ctx);
-	if (rv != 0) {
-		nng_aio_free(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		channel_give(c, p, false);
 		return channel_transport_fail(st, rv, "no reply");
 	}
 	msg = nng_aio_get_msg(aio);
-	nng_aio_free(aio);
+	nng_aio_set_msg(aio, NULL);
+	channel_give(c, p, true);
 
 	Sje__V1__Reply *reply =
 	    sje__v1__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));

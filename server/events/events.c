@@ -3,6 +3,10 @@
 // The send buffer per subscriber is raised well above nng's default of 16
 // (PLATFORM.md: a burst of 30 lost a third), but a subscriber that cannot
 // keep up still loses the oldest messages: that is pub/sub's contract.
+//
+// Every event goes out through one aio, kept (mtx): nng_sendmsg would
+// allocate one per message, and in nng 1.5.2 that draws from the kernel's
+// random source each time.
 #include "events/events.h"
 
 #include <sje/client.h>
@@ -11,14 +15,17 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/pub.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define EVENTS_SENDBUF 8192
 
 struct sje__events {
-	nng_socket   sock;
-	nng_listener listener;
+	nng_socket      sock;
+	nng_listener    listener;
+	pthread_mutex_t mtx; // one send at a time on aio
+	nng_aio        *aio;
 };
 
 sje_err
@@ -30,7 +37,14 @@ sje__events_open(const char *url, struct nng_tls_config *tls,
 		return SJE_ENOMEM;
 	}
 	int rv;
+	if ((rv = nng_aio_alloc(&ev->aio, NULL, NULL)) != 0) {
+		free(ev);
+		return sje__nng_err(rv);
+	}
+	// A pub send never waits; zero says so (as NNG_FLAG_NONBLOCK).
+	nng_aio_set_timeout(ev->aio, NNG_DURATION_ZERO);
 	if ((rv = nng_pub0_open(&ev->sock)) != 0) {
+		nng_aio_free(ev->aio);
 		free(ev);
 		return sje__nng_err(rv);
 	}
@@ -43,6 +57,7 @@ sje__events_open(const char *url, struct nng_tls_config *tls,
 	             ev->listener, NNG_OPT_TLS_CONFIG, tls)) != 0) ||
 	    (rv = nng_listener_start(ev->listener, 0)) != 0) {
 		nng_close(ev->sock);
+		nng_aio_free(ev->aio);
 		free(ev);
 		if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP) {
 			return SJE_EINVAL;
@@ -54,6 +69,7 @@ sje__events_open(const char *url, struct nng_tls_config *tls,
 		sa.s_family = NNG_AF_UNSPEC;
 	}
 	sje__bound_url(url, &sa, bound_url, len);
+	pthread_mutex_init(&ev->mtx, NULL);
 	*out = ev;
 	return SJE_OK;
 }
@@ -65,7 +81,24 @@ sje__events_close(sje__events *ev)
 		return;
 	}
 	nng_close(ev->sock);
+	nng_aio_free(ev->aio);
+	pthread_mutex_destroy(&ev->mtx);
 	free(ev);
+}
+
+// events_send publishes msg, or frees it.
+static void
+events_send(sje__events *ev, nng_msg *msg)
+{
+	pthread_mutex_lock(&ev->mtx);
+	nng_aio_set_msg(ev->aio, msg);
+	nng_send_aio(ev->sock, ev->aio);
+	nng_aio_wait(ev->aio);
+	if (nng_aio_result(ev->aio) != 0) {
+		nng_msg_free(msg); // a failed send leaves it ours
+	}
+	nng_aio_set_msg(ev->aio, NULL);
+	pthread_mutex_unlock(&ev->mtx);
 }
 
 void
@@ -90,9 +123,7 @@ sje__events_publish_packed(
 	uint8_t *p = nng_msg_body(msg);
 	memcpy(p, topic, tlen);
 	memcpy(p + tlen, data, len);
-	if (nng_sendmsg(ev->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
-		nng_msg_free(msg);
-	}
+	events_send(ev, msg);
 }
 
 void
@@ -113,7 +144,5 @@ sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event)
 	uint8_t *p = nng_msg_body(msg);
 	memcpy(p, topic, tlen);
 	sje__v1__job_event__pack(event, p + tlen);
-	if (nng_sendmsg(ev->sock, msg, NNG_FLAG_NONBLOCK) != 0) {
-		nng_msg_free(msg);
-	}
+	events_send(ev, msg);
 }
