@@ -14,6 +14,13 @@
 // unanswered go back to the queue, for the reporter or the next Fetch; a
 // repeat of one already taken is refused as stale and changes nothing.
 //
+// Awaiting short jobs: when the last Fetch emptied the coordinator's
+// queue, the next one will likely be held there until a job comes, and an
+// outcome that ends meanwhile goes with a call of its own (Complete).
+// So while the jobs that run are short (sje__fetch_should_await), the
+// thread first waits for them, up to RT_FETCH_GATHER_MS, and the next
+// Fetch carries their outcomes: one job, one call of its worker.
+//
 // Prefetch: while jobs are short, the worker holds more than its slots
 // (sje__fetch_extra: what its slots would run in 10 ms, at most 64), so
 // that a 1-slot worker of quick jobs fetches and reports them many at a
@@ -107,6 +114,14 @@ sje__fetch_should_gather(uint32_t slots, uint32_t busy)
 	return busy > 0 && (slots - busy) * 2 < slots;
 }
 
+bool
+sje__fetch_should_await(
+    bool drained, uint32_t busy, double run_ms, uint32_t seen)
+{
+	return drained && busy > 0 && seen >= SJE__FETCH_RUNS_SEEN &&
+	    run_ms < SJE__FETCH_AWAIT_MS;
+}
+
 uint32_t
 sje__fetch_max_jobs(uint32_t slots, uint32_t busy)
 {
@@ -194,10 +209,11 @@ fetch_answered(sje__runtime *rt, sje__outcome **outs, size_t n,
 
 // fetch_once asks for up to max_jobs jobs, carrying the n outcomes outs
 // (which it owns: answered, they are freed or queued again; unanswered,
-// they go back to the head of the queue), and queues what comes.
+// they go back to the head of the queue), and queues what comes; *drained
+// says whether fewer came than it asked for.
 static sje_err
 fetch_once(sje__runtime *rt, uint64_t session, uint32_t max_jobs,
-    sje__outcome **outs, size_t n_outs, sje_status *st)
+    sje__outcome **outs, size_t n_outs, bool *drained, sje_status *st)
 {
 	Sje__V1__FetchRequest req = SJE__V1__FETCH_REQUEST__INIT;
 	Sje__V1__FetchReply  *reply;
@@ -244,7 +260,8 @@ fetch_once(sje__runtime *rt, uint64_t session, uint32_t max_jobs,
 	for (i = 0; i < reply->n_jobs; i++) {
 		fetch_enqueue(rt, reply->jobs[i]);
 	}
-	n_jobs = reply->n_jobs;
+	n_jobs   = reply->n_jobs;
+	*drained = n_jobs < max_jobs;
 	protobuf_c_message_free_unpacked(m, NULL);
 	// A coordinator that answers "nothing" at once instead of holding
 	// the call must not make this loop spin.
@@ -295,6 +312,14 @@ sje__fetch_main(void *arg)
 				sje__cond_wait_until(&rt->cv, &rt->mtx, until);
 			}
 		}
+		if (sje__fetch_should_await(rt->fetch_drained, rt->ledger.busy,
+		        rt->run_ewma_ms, rt->run_seen)) {
+			int64_t until = sje_mono_ms() + RT_FETCH_GATHER_MS;
+			while (!rt->stopping && rt->ledger.busy > 0 &&
+			    sje_mono_ms() < until) {
+				sje__cond_wait_until(&rt->cv, &rt->mtx, until);
+			}
+		}
 		free_slots =
 		    sje__fetch_max_jobs(sje__fetch_cap(rt), rt->ledger.busy);
 		if (rt->stopping || free_slots == 0) {
@@ -316,7 +341,9 @@ sje__fetch_main(void *arg)
 			outs[i] = carried;
 			carried = carried->next;
 		}
-		rv = fetch_once(rt, session, free_slots, outs, n_carried, &st);
+		bool drained = false;
+		rv           = fetch_once(
+		              rt, session, free_slots, outs, n_carried, &drained, &st);
 		if (rv == SJE_OK) {
 			if (down) {
 				SJE_INFO("the coordinator at %s answers again",
@@ -349,6 +376,7 @@ sje__fetch_main(void *arg)
 			    rt, sje__backoff_next(&b), &rt->stopping);
 		}
 		(void) pthread_mutex_lock(&rt->mtx);
+		rt->fetch_drained = drained;
 	}
 	(void) pthread_mutex_unlock(&rt->mtx);
 

@@ -14,6 +14,16 @@
 // brings several jobs rather than one. Pure.
 bool sje__fetch_should_gather(uint32_t slots, uint32_t busy);
 
+// sje__fetch_should_await is true when the fetch thread should wait a
+// moment for the busy slots to finish before it asks again: the last Fetch
+// drained the coordinator's queue (so the next one is likely held there,
+// and an outcome that ends meanwhile would need a call of its own) and
+// the recent jobs, over seen of them, ran under SJE__FETCH_AWAIT_MS on
+// average. Their outcomes then ride on the next Fetch. Pure.
+#define SJE__FETCH_AWAIT_MS 1.0
+bool sje__fetch_should_await(
+    bool drained, uint32_t busy, double run_ms, uint32_t seen);
+
 // sje__fetch_max_jobs is how many jobs one Fetch asks for with busy of
 // slots taken: the free slots, at most SJE_MAX_JOBS_PER_CALL. Pure;
 // busy <= slots.

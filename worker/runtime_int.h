@@ -83,8 +83,9 @@ struct sje__runtime {
 	// gathering, not in a call or a back-off): see sje__fetch_will_carry.
 	bool     fetch_reports;
 	bool     fetch_waiting;
-	double   run_ewma_ms; // recent jobs' run time (moving average)
-	uint32_t run_seen;    // jobs in it, up to RT_RUN_SEEN_MIN
+	double   run_ewma_ms;   // recent jobs' run time (moving average)
+	bool     fetch_drained; // the last Fetch got fewer jobs than asked
+	uint32_t run_seen;      // jobs in it, up to RT_RUN_SEEN_MIN
 
 	// The reporter thread's own:
 	bool no_release; // the coordinator answered Release UNIMPLEMENTED

@@ -199,6 +199,23 @@ test_fetch_gathers_only_while_fewer_than_half_the_slots_are_free(void **state)
 }
 
 static void
+test_fetch_awaits_short_running_jobs_only_after_draining_the_queue(
+    void **state)
+{
+	(void) state;
+	const uint32_t seen = SJE__FETCH_RUNS_SEEN;
+	assert_true(sje__fetch_should_await(true, 1, 0.01, seen));
+	assert_true(sje__fetch_should_await(true, 8, 0.9, seen));
+	// The coordinator had more: fetch at once, the jobs keep coming.
+	assert_false(sje__fetch_should_await(false, 1, 0.01, seen));
+	// Nothing runs; or the jobs are long, or not known yet.
+	assert_false(sje__fetch_should_await(true, 0, 0.01, seen));
+	assert_false(
+	    sje__fetch_should_await(true, 1, SJE__FETCH_AWAIT_MS, seen));
+	assert_false(sje__fetch_should_await(true, 1, 0.01, seen - 1));
+}
+
+static void
 test_fetch_asks_for_the_free_slots_up_to_the_call_limit(void **state)
 {
 	(void) state;
@@ -270,6 +287,8 @@ main(void)
 		    test_heartbeat_snapshot_of_an_idle_worker_names_no_job),
 		cmocka_unit_test(
 		    test_fetch_gathers_only_while_fewer_than_half_the_slots_are_free),
+		cmocka_unit_test(
+		    test_fetch_awaits_short_running_jobs_only_after_draining_the_queue),
 		cmocka_unit_test(
 		    test_fetch_asks_for_the_free_slots_up_to_the_call_limit),
 		cmocka_unit_test(
