@@ -163,19 +163,29 @@ async function whoami() {
   document.getElementById("who").textContent = me.auth
     ? me.name + " (" + me.scopes.join(", ") + ")" : "no authentication";
   document.getElementById("logout").hidden = !me.auth;
+  if (signedIn) { signedIn(); signedIn = null; }
   return true;
 }
 
 // ---- the live feed ---------------------------------------------------
 
+let signedIn = null;     // resolves when whoami succeeds
+
 async function live() {
   for (;;) {
-    if (!me) { await new Promise((r) => setTimeout(r, 1000)); continue; }
+    if (!me) {
+      await new Promise((r) => { signedIn = r; });
+      continue;
+    }
     try {
-      const p = liveNext === null ? { from_now: "true", wait_s: 0 }
+      const first = liveNext === null;
+      const p = first ? { from_now: "true", wait_s: 0 }
         : { after: liveNext, wait_s: 25 };
       const r = await api("GET", "/events" + query(p));
       liveNext = r.next;
+      // What happened before the feed's start is in the page once it
+      // renders again from here.
+      if (first) scheduleRerender();
       if (r.events && r.events.length > 0) {
         lastEvents = lastEvents.concat(r.events).slice(-50);
         scheduleRerender(r.events);
@@ -440,7 +450,7 @@ function sparkline() {
     ((x.t - t0) / Math.max(1, t1 - t0) * w).toFixed(1) + "," +
     (ht - (x.done - d0) / dmax * (ht - 4) - 2).toFixed(1)).join(" ");
   return h("figure", {},
-    s("svg", { class: "spark", viewBox: `0 0 ${w} ${ht}`, role: "img",
+    s("svg", { class: "spark", viewBox: `0 0 ${w} ${ht}`, role: "img", width: w,
       "aria-label": "jobs finished while this page is open" },
       s("polyline", { class: "sparkline", points: pts })),
     h("figcaption", { class: "muted",
@@ -600,7 +610,7 @@ function timeline(attempts) {
   const t1 = Math.max(...spans.map((a) => a.finished_at ? t(a.finished_at) : now));
   const w = 600, row = 22, left = 30;
   const scale = (x) => left + (x - t0) / Math.max(1, t1 - t0) * (w - left - 10);
-  return s("svg", { class: "timeline", id: "timeline", role: "img",
+  return s("svg", { class: "timeline", id: "timeline", role: "img", width: w,
     viewBox: `0 0 ${w} ${spans.length * row + 24}`,
     "aria-label": "attempts on a time line" },
     spans.map((a, i) => {
