@@ -139,6 +139,10 @@ static const sje__rest_route gw_routes[] = {
 	    sje__rest_render_plain },
 	{ "GET", "/metrics", NULL, NULL, "Stats", sje__rest_prep_query,
 	    sje__rest_render_metrics },
+	// The same answer as JSON, with the last hour minute by minute (for
+	// the dashboard); not a Prometheus exposition, so always served.
+	{ "GET", "/stats", NULL, NULL, "Stats", sje__rest_prep_query,
+	    sje__rest_render_plain },
 	{ "GET", "/healthz", NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -28,7 +28,6 @@ let renderSeq = 0;      // the page render in progress; older ones stop
 let lastEvents = [];    // the newest events seen, newest last
 let liveNext = null;    // the long poll's position
 let rerenderTimer = null;
-let throughput = [];    // [{t, done}] samples of finished counters
 
 // ---- small helpers ---------------------------------------------------
 
@@ -285,39 +284,25 @@ function actionButton(id, label, cls, fn) {
 
 // ---- overview ----------------------------------------------------------
 
-// parseMetrics reads Prometheus text into [{name, labels, value}].
-function parseMetrics(text) {
-  const out = [];
-  for (const line of text.split("\n")) {
-    if (!line || line[0] === "#") continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = {};
-    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-    let l;
-    while ((l = re.exec(m[3] || "")) !== null) {
-      labels[l[1]] = l[2].replace(/\\(.)/g, "$1");
-    }
-    out.push({ name: m[1], labels, value: Number(m[4]) });
-  }
-  return out;
+function fmtMs(v) {
+  if (v === null || v === undefined || isNaN(v)) return "—";
+  if (v === Infinity) return "> 1 h";
+  if (v < 1000) return (v < 10 ? v.toFixed(1) : Math.round(v)) + " ms";
+  return (v / 1000).toFixed(v < 10000 ? 2 : 0) + " s";
 }
 
-// quantile estimates a quantile from cumulative histogram buckets.
-function quantile(buckets, q) {
-  const total = buckets.length ? buckets[buckets.length - 1].n : 0;
+// quantileMs estimates a quantile of a Stats histogram (counts per
+// bucket, the last one past the last bound) as its bucket's upper bound.
+function quantileMs(hist, q) {
+  const total = hist.reduce((a, x) => a + x.count, 0);
   if (total === 0) return null;
-  for (const b of buckets) {
-    if (b.n >= q * total) return b.le;
+  const bounds = hist[0].bounds_ms;
+  let acc = 0;
+  for (let i = 0; i <= bounds.length; i++) {
+    for (const x of hist) acc += x.counts[i] || 0;
+    if (acc >= q * total) return i < bounds.length ? bounds[i] : Infinity;
   }
   return Infinity;
-}
-
-function fmtSeconds(v) {
-  if (v === null || v === undefined) return "—";
-  if (v === Infinity) return "> 1 h";
-  if (v < 1) return (v * 1000).toFixed(v < 0.01 ? 1 : 0) + " ms";
-  return v.toFixed(v < 10 ? 2 : 0) + " s";
 }
 
 function tile(id, label, value) {
@@ -327,70 +312,73 @@ function tile(id, label, value) {
 }
 
 async function overview() {
-  const fr = await api("GET", "/functions");
   const rows = {};   // function -> state -> n
   const totals = {};
   for (const st of STATES) totals[st] = 0;
   const add = (fn, st, n) => {
     rows[fn] = rows[fn] || {};
-    rows[fn][st] = (rows[fn][st] || 0) + n;
-    totals[st] += n;
+    rows[fn][st] = (rows[fn][st] || 0) + Number(n || 0);
+    totals[st] += Number(n || 0);
   };
-  for (const f of fr.functions || []) {
-    add(f.name, "QUEUED", f.queued || 0);
-    add(f.name, "RUNNING", f.running || 0);
-  }
-  let metrics = null;
+  let stats = null;
   if (can("Stats")) {
-    metrics = parseMetrics(await api("GET", "/metrics"));
-    for (const st of STATES) totals[st] = 0;
-    for (const fn of Object.keys(rows)) rows[fn] = {};
-    const fin = { sje_jobs_succeeded_total: "SUCCEEDED",
-      sje_jobs_failed_total: "FAILED", sje_jobs_cancelled_total: "CANCELLED",
-      sje_jobs_upstream_failed_total: "UPSTREAM_FAILED" };
-    for (const m of metrics) {
-      if (m.name === "sje_jobs") {
-        add(m.labels.function || "(all)", m.labels.state, m.value);
-      } else if (fin[m.name]) {
-        add(m.labels.function, fin[m.name], m.value);
-      }
+    stats = await api("GET", "/stats");
+    for (const f of stats.functions || []) {
+      add(f.function, "SCHEDULED", f.scheduled);
+      add(f.function, "QUEUED", f.queued);
+      add(f.function, "RUNNING", f.running);
+      add(f.function, "SUCCEEDED", f.succeeded);
+      add(f.function, "FAILED", f.failed);
+      add(f.function, "CANCELLED", f.cancelled);
+      add(f.function, "UPSTREAM_FAILED", f.upstream_failed);
+    }
+    totals.PENDING = Number(stats.pending || 0);
+  } else {
+    const fr = await api("GET", "/functions");
+    for (const f of fr.functions || []) {
+      add(f.name, "QUEUED", f.queued);
+      add(f.name, "RUNNING", f.running);
     }
   }
   const view = h("div", {},
     h("h1", { text: "Overview" }),
     h("div", { class: "tiles", id: "state-tiles" },
       STATES.map((st) => tile("total-" + st, st, totals[st]))));
-
   const fns = Object.keys(rows).sort();
+  const cols = STATES.filter((st) => st !== "PENDING");
   view.append(h("h2", { text: "Jobs by function and state" }),
-    h("p", { class: "muted", text: metrics
-      ? "Unfinished jobs now; finished ones since the server started."
-      : "Queued and running jobs now (other counts need the admin scope)." }),
+    h("p", { class: "muted", text: stats
+      ? "Unfinished jobs now; finished ones since the server started. PENDING jobs (waiting for parents) are counted above only."
+      : "Queued and running jobs now (the other counts need the admin scope)." }),
     h("div", { class: "scroll" }, h("table", { id: "counts" },
       h("thead", {}, h("tr", {}, h("th", { text: "function" }),
-        STATES.map((st) => h("th", { class: "num", text: st })))),
+        cols.map((st) => h("th", { class: "num", text: st })))),
       h("tbody", {}, fns.map((fn) => h("tr", { "data-function": fn },
-        h("td", {}, fn === "(all)" ? fn : h("a", {
-          href: "#/jobs" + query({ function: fn }), text: fn })),
-        STATES.map((st) => h("td", { class: "num", "data-state": st,
+        h("td", {}, h("a", { href: "#/jobs" + query({ function: fn }), text: fn })),
+        cols.map((st) => h("td", { class: "num", "data-state": st,
           text: rows[fn][st] || 0 }))))))));
 
-  if (metrics) {
-    const get = (name) => {
-      const m = metrics.find((x) => x.name === name);
-      return m ? m.value : 0;
-    };
+  if (stats) {
+    const fs = stats.functions || [];
+    const hour = stats.last_hour || [];
+    const recent = hour.slice(-5);
+    const perMin = recent.reduce((a, m) => a + Number(m.succeeded) + Number(m.failed), 0) / Math.max(1, recent.length);
     view.append(h("h2", { text: "Workers and latency" }),
       h("div", { class: "tiles" },
-        tile("workers-online", "workers online", get("sje_workers")),
-        tile("slots-busy", "slots busy", get("sje_worker_slots_busy") + " / " +
-          get("sje_worker_slots")),
-        ...latencyTiles(metrics),
-        tile("throughput", "jobs finished / min (live)", throughputNow(totals))));
-    view.append(sparkline());
+        tile("workers-online", "workers online", stats.workers || 0),
+        tile("slots-busy", "slots busy", (stats.workers_busy_slots || 0) + " / " + (stats.worker_slots || 0)),
+        tile("throughput", "attempts / min (last 5 min)", Math.round(perMin)),
+        tile("run-p50", "run time p50 (≤)", fmtMs(quantileMs(fs.map((f) => f.run), 0.5))),
+        tile("run-p95", "run time p95 (≤)", fmtMs(quantileMs(fs.map((f) => f.run), 0.95))),
+        tile("wait-p95", "queue wait p95 (≤)", fmtMs(quantileMs(fs.map((f) => f.wait), 0.95))),
+        tile("alerts-firing", "alerts firing", (stats.alerts_firing || []).length)),
+      (stats.alerts_firing || []).length === 0 ? null : h("ul", { id: "alerts", class: "error" },
+        stats.alerts_firing.map((a) => h("li", {}, h("strong", { text: a.name }), " — ", a.when))),
+      h("p", { class: "muted", text: "Percentiles since the server started, as bucket bounds of its histograms." }),
+      h("h2", { text: "The last hour" }), hourChart(hour));
   } else {
     view.append(h("p", { class: "muted",
-      text: "Workers, slots and latencies need the admin scope." }));
+      text: "Workers, slots, latencies and the last hour need the admin scope." }));
   }
   view.append(h("h2", { text: "Latest events" }),
     lastEvents.length === 0 ? h("p", { class: "muted", text: "None since this page opened." })
@@ -401,60 +389,42 @@ async function overview() {
   return view;
 }
 
-function latencyTiles(metrics) {
-  const hist = (name) => {
-    const b = {};
-    let sum = 0, count = 0;
-    for (const m of metrics) {
-      if (m.name === name + "_bucket") {
-        const le = m.labels.le === "+Inf" ? Infinity : Number(m.labels.le);
-        b[le] = (b[le] || 0) + m.value;
-      } else if (m.name === name + "_sum") sum += m.value;
-      else if (m.name === name + "_count") count += m.value;
-    }
-    const buckets = Object.keys(b).map(Number).sort((x, y) => x - y)
-      .map((le) => ({ le, n: b[le] }));
-    return { buckets, mean: count ? sum / count : null };
-  };
-  const run = hist("sje_job_run_seconds");
-  const wait = hist("sje_job_wait_seconds");
-  return [
-    tile("run-p50", "run time p50 (≤)", fmtSeconds(quantile(run.buckets, 0.5))),
-    tile("run-p95", "run time p95 (≤)", fmtSeconds(quantile(run.buckets, 0.95))),
-    tile("wait-mean", "queue wait, mean", fmtSeconds(wait.mean)),
-  ];
-}
-
-// throughputNow records the finished total and gives the rate over the
-// last minute of samples (the server keeps counters since its start; the
-// page keeps up to an hour of samples while it is open).
-function throughputNow(totals) {
-  const done = FINISHED.reduce((a, st) => a + totals[st], 0);
-  const now = Date.now();
-  throughput.push({ t: now, done });
-  throughput = throughput.filter((x) => x.t >= now - 3600e3);
-  const old = throughput.find((x) => x.t >= now - 60e3) || throughput[0];
-  const span = (now - old.t) / 60e3;
-  return span > 0.05 ? Math.round((done - old.done) / span) : "—";
-}
-
-function sparkline() {
-  const w = 600, ht = 60;
-  if (throughput.length < 2) {
-    return h("p", { class: "muted", text: "Throughput graph: gathering samples while this page is open." });
-  }
-  const t0 = throughput[0].t, t1 = throughput[throughput.length - 1].t;
-  const d0 = throughput[0].done;
-  const dmax = Math.max(1, throughput[throughput.length - 1].done - d0);
-  const pts = throughput.map((x) =>
-    ((x.t - t0) / Math.max(1, t1 - t0) * w).toFixed(1) + "," +
-    (ht - (x.done - d0) / dmax * (ht - 4) - 2).toFixed(1)).join(" ");
+// hourChart draws the last hour from the server's per-minute counts:
+// bars of attempts ended (failed ones on top, red) and a line of the
+// mean run time, each minute with its numbers in a title.
+function hourChart(hour) {
+  const w = 720, ht = 140, top = 10, bottom = 20;
+  if (hour.length === 0) return h("p", { class: "muted", text: "No data." });
+  const done = hour.map((m) => Number(m.succeeded) + Number(m.failed));
+  const mean = hour.map((m, i) => done[i] ? Number(m.run_ms_sum) / done[i] : null);
+  const maxDone = Math.max(1, ...done);
+  const maxMean = Math.max(1, ...mean.filter((x) => x !== null));
+  const bw = w / hour.length;
+  const y = (v, max) => top + (ht - top - bottom) * (1 - v / max);
+  const bars = hour.map((m, i) => {
+    const ok = Number(m.succeeded), bad = Number(m.failed);
+    const x = i * bw + 1;
+    const local = new Date(m.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return s("g", { class: "minute", "data-at": m.at, "data-done": done[i] },
+      s("rect", { class: "span st-SUCCEEDED", x, width: bw - 2, y: y(ok + bad, maxDone),
+        height: (ht - top - bottom) * ok / maxDone }),
+      s("rect", { class: "span st-FAILED", x, width: bw - 2, y: y(bad, maxDone) - (ht - top - bottom) * ok / maxDone,
+        height: (ht - top - bottom) * bad / maxDone }),
+      s("title", { text: `${local} (${m.at} UTC): ${ok} succeeded, ${bad} other attempts, mean run ${fmtMs(mean[i])}, max ${fmtMs(Number(m.run_ms_max))}` }));
+  });
+  const pts = mean.map((v, i) => v === null ? null :
+    `${(i * bw + bw / 2).toFixed(1)},${y(v, maxMean).toFixed(1)}`).filter((p) => p !== null);
+  const t0 = new Date(hour[0].at), t1 = new Date(hour[hour.length - 1].at);
   return h("figure", {},
-    s("svg", { class: "spark", viewBox: `0 0 ${w} ${ht}`, role: "img", width: w,
-      "aria-label": "jobs finished while this page is open" },
-      s("polyline", { class: "sparkline", points: pts })),
+    s("svg", { class: "spark", id: "hour-chart", viewBox: `0 0 ${w} ${ht}`, width: w, role: "img",
+      "aria-label": "attempts ended per minute and mean run time, the last hour" },
+      bars,
+      pts.length > 1 ? s("polyline", { class: "sparkline", points: pts.join(" ") }) : null,
+      s("line", { class: "axis", x1: 0, x2: w, y1: ht - bottom, y2: ht - bottom }),
+      s("text", { class: "lbl", x: 2, y: ht - 5, text: t0.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
+      s("text", { class: "lbl", x: w - 40, y: ht - 5, text: t1.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) })),
     h("figcaption", { class: "muted",
-      text: `Jobs finished since this page opened: ${dmax === 1 ? throughput[throughput.length - 1].done - d0 : dmax}.` }));
+      text: `Bars: attempts ended per minute (most: ${maxDone}; red: not succeeded). Line: mean run time (most: ${fmtMs(maxMean)}). Kept in the server's memory since it started.` }));
 }
 
 // ---- jobs --------------------------------------------------------------

@@ -121,6 +121,10 @@ workflows:
     - {name: left, function: echo, after: [start]}
     - {name: right, function: sleep, after: [start], params: {seconds: 0.5}}
     - {name: join, function: collect, after: [left, right]}
+monitoring:
+  check_interval_s: 1
+  alerts:
+    - {name: workers-up, when: "workers_online >= 1", notify: log}
 plugins:
   - {name: core}
   - {name: exec}
@@ -241,6 +245,13 @@ def run_browser(drv, url, api):
         By.CSS_SELECTOR, 'tr[data-function="noop"] td[data-state="SUCCEEDED"]'
     ).text) >= 3)
     check("workers online", text(drv, "#workers-online") == "1")
+    check("the last hour's chart counts the attempts", sum(
+        int(g.get_attribute("data-done")) for g in drv.find_elements(
+            By.CSS_SELECTOR, "#hour-chart g.minute")) >= 3)
+    # Alerts are not job events: the overview shows them as it loads.
+    check("the alert that fires is shown", until(
+        "the alert", lambda: drv.refresh() or "workers-up" in
+        until("the overview again", lambda: text(drv, "#alerts"), 3)))
     drv.save_screenshot(os.path.join(SHOTS, "overview.png"))
 
     # A filter narrows the list.

@@ -86,6 +86,10 @@ t_eq "a POST to the dashboard is 405" 405 "$(status POST /ui/ --data x)"
 t_eq "GET /whoami without authentication configured" \
     '{"name":"anonymous","auth":false,"cancel":true}' \
     "$(curl -s "$HTTP_URL/whoami" | jq -c '{name, auth, cancel: .can.Cancel}')"
+t_eq "GET /stats gives the last hour, minute by minute" 60 \
+    "$(curl -s "$HTTP_URL/stats" | jq '.last_hour | length')"
+t_eq "the last minute is now's" true \
+    "$(curl -s "$HTTP_URL/stats" | jq '(.last_hour[-1].at | sub("\\.000Z$"; "Z") | fromdate) > (now - 120)')"
 t_stop "$SERVER_PID"
 
 # The dashboard off.
@@ -116,6 +120,8 @@ t_eq "a read key is told its scope, and what it may not do" \
         jq -c '{name, scopes, ListJobs: .can.ListJobs, Cancel: .can.Cancel, Retry: .can.Retry, SetFunction: .can.SetFunction}')"
 t_eq "an admin key may do everything" true \
     "$(curl -s -H "X-API-Key: $ADMIN_KEY" "$HTTP_URL/whoami" | jq '[.can[]] | all')"
+t_eq "GET /stats needs the admin scope" 403 \
+    "$(status GET /stats -H "Authorization: Bearer $READ_KEY")"
 t_eq "the dashboard's files need no key" 200 "$(status GET /ui/)"
 t_eq "a foreign Origin is refused before the key is looked at" 403 \
     "$(status POST /cancel/x -H 'Origin: http://evil.example' -H "Authorization: Bearer $ADMIN_KEY")"
