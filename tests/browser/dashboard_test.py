@@ -47,6 +47,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 except ImportError:
     webdriver = None
 if CHROMIUM is None or DRIVER is None or webdriver is None:
@@ -288,8 +289,18 @@ def run_browser(drv, url, api):
         By.CSS_SELECTOR, "#attempts tr.attempt-row")) == 1)
     check("the attempt is on the time line", len(drv.find_elements(
         By.CSS_SELECTOR, "#timeline g.attempt")) == 1)
-    drv.find_element(By.ID, "act-retry").click()
-    confirm(drv)
+    # With the keyboard only: focus the button, Enter; the dialog opens
+    # on its Cancel button; Tab to Confirm, Enter.
+    drv.execute_script("document.getElementById('act-retry').focus()")
+    drv.switch_to.active_element.send_keys(Keys.ENTER)
+    until("the confirmation", lambda: drv.find_element(
+        By.ID, "confirm").is_displayed())
+    check("the dialog starts on its Cancel button",
+          drv.switch_to.active_element.get_attribute("id") == "confirm-no")
+    drv.switch_to.active_element.send_keys(Keys.TAB)
+    check("Tab reaches Confirm",
+          drv.switch_to.active_element.get_attribute("id") == "confirm-ok")
+    drv.switch_to.active_element.send_keys(Keys.ENTER)
     until("the page shows it succeeded, live",
           lambda: text(drv, "#job-state") == "SUCCEEDED", timeout=20)
     check("two attempts now", len(until("two attempt rows", lambda: (
@@ -329,6 +340,15 @@ def run_browser(drv, url, api):
     until("the worker is listed", lambda: drv.find_element(
         By.CSS_SELECTOR, 'tr[data-worker="w1"]'))
     drv.save_screenshot(os.path.join(SHOTS, "workers.png"))
+
+    # A phone's width: one column, tables scroll inside their box.
+    drv.set_window_size(390, 844)
+    drv.get(url + "/ui/#/job/flaky-1")
+    until("the job page, narrow", lambda: text(drv, "#job-state"))
+    check("nothing is wider than the phone's screen", drv.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth"))
+    drv.save_screenshot(os.path.join(SHOTS, "job_phone.png"))
+    drv.set_window_size(1280, 900)
 
     # A read-only key sees no action.
     drv.find_element(By.ID, "logout").click()
