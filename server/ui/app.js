@@ -522,7 +522,8 @@ async function jobs(r, refresh) {
   const q = r.params.get("q") || "";
   const cursor = r.params.get("cursor") || "";
   const view = h("div", {}, h("h1", { text: "Jobs" }), filterForm(r.params));
-  if (refresh && cursor) return undefined; // keep a deep page as it is
+  // Keep a deep page as it is, and do not search again on every event.
+  if (refresh && (cursor || q)) return undefined;
   let list, note = "", next = "";
   if (q) {
     const res = await searchPrefix(f, q);
@@ -622,7 +623,10 @@ async function job(r) {
   if (FINISHED.includes(j.state) && can("DeleteJob")) {
     acts.append(actionButton("act-delete", "Delete", "danger", async () => {
       await action(`Delete job ${j.task_id} and its history?`, "DELETE", "/jobs/" + enc,
-        undefined, () => "Deleted.");
+        undefined, () => {
+          location.hash = "#/jobs";
+          return `Deleted ${j.task_id}.`;
+        });
     }));
   }
   view.append(acts);
@@ -699,7 +703,8 @@ async function children(j) {
 
 // ---- workflow runs --------------------------------------------------------
 
-async function runs() {
+async function runs(r, refresh) {
+  if (refresh) return undefined; // a list to pick from: not live
   const page = await api("GET", "/jobs" + query({ limit: 500 }));
   const seen = new Map();
   for (const j of page.jobs) {

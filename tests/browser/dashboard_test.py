@@ -341,6 +341,61 @@ def run_browser(drv, url, api):
         By.CSS_SELECTOR, 'tr[data-worker="w1"]'))
     drv.save_screenshot(os.path.join(SHOTS, "workers.png"))
 
+    # Cancel a running job from its page.
+    api.call("POST", "/submit", {"task_id": "long-1", "function": "sleep",
+                                 "params": {"seconds": 60}})
+    until("long-1 runs", lambda: api.state("long-1") == "RUNNING")
+    drv.get(url + "/ui/#/job/long-1")
+    until("the cancel button", lambda: drv.find_element(
+        By.ID, "act-cancel")).click()
+    confirm(drv)
+    until("the page shows it cancelled, live",
+          lambda: text(drv, "#job-state") == "CANCELLED")
+    check("the store agrees", api.state("long-1") == "CANCELLED")
+
+    # Re-run everything the filter selects.
+    for i in range(2):
+        api.call("POST", "/submit", {"task_id": "bad-%d" % i,
+                                     "function": "fail",
+                                     "retry": {"max_attempts": 1}})
+    until("the bad jobs fail", lambda: all(
+        api.state("bad-%d" % i) == "FAILED" for i in range(2)))
+    drv.get(url + "/ui/#/jobs?state=FAILED&function=fail")
+    until("the bulk re-run button", lambda: drv.find_element(
+        By.ID, "act-bulk-retry")).click()
+    confirm(drv)
+    check("the outcome is shown", until("the outcome", lambda: (
+        lambda t: t if "2 jobs will run again" in t else None)(
+            text(drv, "#status"))))
+    until("each ran a second attempt", lambda: all(
+        len(api.call("GET", "/status/bad-%d" % i)[1]["attempts"]) == 2
+        for i in range(2)))
+
+    # Pause and resume a function; delete a job.
+    drv.get(url + "/ui/#/functions")
+    until("the pause button", lambda: drv.find_element(
+        By.ID, "act-pause-echo")).click()
+    confirm(drv)
+    until("echo shows paused", lambda: "paused" in drv.find_element(
+        By.CSS_SELECTOR, 'tr[data-function="echo"]').text)
+    check("the server has it paused", any(
+        f["name"] == "echo" and f["paused"] for f in
+        api.call("GET", "/functions")[1]["functions"]))
+    until("the resume button", lambda: drv.find_element(
+        By.ID, "act-resume-echo")).click()
+    confirm(drv)
+    until("echo runs again", lambda: "paused" not in drv.find_element(
+        By.CSS_SELECTOR, 'tr[data-function="echo"]').text)
+    check("the server has it resumed", not any(
+        f["name"] == "echo" and f["paused"] for f in
+        api.call("GET", "/functions")[1]["functions"]))
+    drv.get(url + "/ui/#/job/e0")
+    until("the delete button", lambda: drv.find_element(
+        By.ID, "act-delete")).click()
+    confirm(drv)
+    until("back on the job list", lambda: drv.current_url.endswith("#/jobs"))
+    check("e0 is gone", api.call("GET", "/status/e0")[0] == 404)
+
     # A phone's width: one column, tables scroll inside their box.
     drv.set_window_size(390, 844)
     drv.get(url + "/ui/#/job/flaky-1")
