@@ -196,10 +196,22 @@ async function live() {
   }
 }
 
+// editing is true while the reader types into a field of the page: a
+// live re-render would throw their input away, so it waits.
+function editing() {
+  const a = document.activeElement;
+  return !!a && ["INPUT", "SELECT", "TEXTAREA"].includes(a.tagName) &&
+    document.getElementById("main").contains(a);
+}
+
 function scheduleRerender() {
   if (rerenderTimer !== null) return;
   rerenderTimer = setTimeout(() => {
     rerenderTimer = null;
+    if (editing()) {
+      scheduleRerender();
+      return;
+    }
     render(true);
   }, 700);
 }

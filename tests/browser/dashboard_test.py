@@ -64,8 +64,15 @@ T0 = time.monotonic()
 
 
 def check(what, cond):
+    """Counts a check. A callable cond reads the page: it is polled (a
+    live page re-renders under the reader) until it holds, for 5 s."""
     global CHECKS
     CHECKS += 1
+    if callable(cond):
+        try:
+            cond = until(what, cond, 5.0)
+        except AssertionError:
+            cond = False
     if not cond:
         raise AssertionError(what)
     print("ok %d - %s (%.1f s)" % (CHECKS, what, time.monotonic() - T0))
@@ -217,23 +224,39 @@ def text(drv, css):
 
 def sign_in(drv, url, k):
     drv.get(url + "/ui/")
-    box = until("the sign-in form", lambda: drv.find_element(By.ID, "key")
-                if drv.find_element(By.ID, "key").is_displayed() else None)
-    box.send_keys(k)
-    drv.find_element(By.ID, "key-save").click()
+    until("the sign-in form", lambda: drv.find_element(
+        By.ID, "key").is_displayed())
+    type_into(drv, "key", k)
+    press(drv, "key-save")
     until("signed in", lambda: drv.find_element(By.ID, "who").text)
+
+
+def type_into(drv, element_id, value):
+    """Types value into a field, again if the page replaced it."""
+    def typed():
+        box = drv.find_element(By.ID, element_id)
+        box.clear()
+        box.send_keys(value)
+        return box.get_attribute("value") == value
+    until("typing into " + element_id, typed)
+
+
+def press(drv, element_id):
+    """Clicks a button, again if the page re-rendered under the click."""
+    until("clicking " + element_id,
+          lambda: drv.find_element(By.ID, element_id).click() or True)
 
 
 def confirm(drv):
     until("the confirmation", lambda: drv.find_element(
         By.ID, "confirm").is_displayed())
-    drv.find_element(By.ID, "confirm-ok").click()
+    press(drv, "confirm-ok")
 
 
 def run_browser(drv, url, api):
     # Sign in; the overview.
     sign_in(drv, url, ADMIN)
-    check("the admin key is named in the header",
+    check("the admin key is named in the header", lambda:
           "ops" in text(drv, "#who"))
     n0 = int(until("the overview", lambda: text(drv, "#total-SUCCEEDED")))
     for i in range(3):
@@ -242,11 +265,11 @@ def run_browser(drv, url, api):
         check("submit n%d" % i, st == 201)
     until("the overview counts the 3 jobs, live",
           lambda: int(text(drv, "#total-SUCCEEDED")) >= n0 + 3)
-    check("the noop row counts them", int(drv.find_element(
+    check("the noop row counts them", lambda: int(drv.find_element(
         By.CSS_SELECTOR, 'tr[data-function="noop"] td[data-state="SUCCEEDED"]'
     ).text) >= 3)
-    check("workers online", text(drv, "#workers-online") == "1")
-    check("the last hour's chart counts the attempts", sum(
+    check("workers online", lambda: text(drv, "#workers-online") == "1")
+    check("the last hour's chart counts the attempts", lambda: sum(
         int(g.get_attribute("data-done")) for g in drv.find_elements(
             By.CSS_SELECTOR, "#hour-chart g.minute")) >= 3)
     # Alerts are not job events: the overview shows them as it loads.
@@ -264,16 +287,14 @@ def run_browser(drv, url, api):
     drv.get(url + "/ui/#/jobs")
     until("the job list", lambda: len(drv.find_elements(
         By.CSS_SELECTOR, "#jobs tbody tr")) >= 5)
-    box = drv.find_element(By.ID, "f-function")
-    box.clear()
-    box.send_keys("echo")
-    drv.find_element(By.ID, "f-apply").click()
+    type_into(drv, "f-function", "echo")
+    press(drv, "f-apply")
     rows = until("the list narrowed to echo", lambda: (lambda r: r if len(r)
                  == 2 else None)(drv.find_elements(
                      By.CSS_SELECTOR, "#jobs tbody tr")))
-    check("only echo jobs are listed", sorted(
+    check("only echo jobs are listed", lambda: sorted(
         r.get_attribute("data-task-id") for r in rows) == ["e0", "e1"])
-    check("the filter is in the address (no key there)",
+    check("the filter is in the address (no key there)", lambda:
           "function=echo" in drv.current_url and ADMIN not in
           drv.current_url)
 
@@ -283,22 +304,25 @@ def run_browser(drv, url, api):
     until("flaky-1 fails", lambda: api.state("flaky-1") == "FAILED")
     drv.get(url + "/ui/#/job/flaky-1")
     until("the job page", lambda: text(drv, "#job-state") == "FAILED")
-    check("its error is shown", "first attempt fails" in
+    check("its error is shown", lambda: "first attempt fails" in
           text(drv, "#job-error"))
-    check("one attempt is listed", len(drv.find_elements(
+    check("one attempt is listed", lambda: len(drv.find_elements(
         By.CSS_SELECTOR, "#attempts tr.attempt-row")) == 1)
-    check("the attempt is on the time line", len(drv.find_elements(
+    check("the attempt is on the time line", lambda: len(drv.find_elements(
         By.CSS_SELECTOR, "#timeline g.attempt")) == 1)
     # With the keyboard only: focus the button, Enter; the dialog opens
     # on its Cancel button; Tab to Confirm, Enter.
-    drv.execute_script("document.getElementById('act-retry').focus()")
-    drv.switch_to.active_element.send_keys(Keys.ENTER)
+    def enter_on_retry():
+        drv.execute_script("document.getElementById('act-retry').focus()")
+        drv.switch_to.active_element.send_keys(Keys.ENTER)
+        return True
+    until("Enter on the focused re-run button", enter_on_retry)
     until("the confirmation", lambda: drv.find_element(
         By.ID, "confirm").is_displayed())
-    check("the dialog starts on its Cancel button",
+    check("the dialog starts on its Cancel button", lambda:
           drv.switch_to.active_element.get_attribute("id") == "confirm-no")
     drv.switch_to.active_element.send_keys(Keys.TAB)
-    check("Tab reaches Confirm",
+    check("Tab reaches Confirm", lambda:
           drv.switch_to.active_element.get_attribute("id") == "confirm-ok")
     drv.switch_to.active_element.send_keys(Keys.ENTER)
     until("the page shows it succeeded, live",
@@ -307,7 +331,7 @@ def run_browser(drv, url, api):
         lambda r: r if len(r) == 2 else None)(drv.find_elements(
             By.CSS_SELECTOR, "#attempts tr.attempt-row")))) == 2)
     check("the store agrees", api.state("flaky-1") == "SUCCEEDED")
-    check("its result is shown", '"ok": true' in text(drv, "#job-result"))
+    check("its result is shown", lambda: '"ok": true' in text(drv, "#job-result"))
     drv.save_screenshot(os.path.join(SHOTS, "job.png"))
 
     # A workflow run: the DAG's nodes change colour.
@@ -319,10 +343,10 @@ def run_browser(drv, url, api):
         "const r = document.querySelector(arguments[0]);"
         "return r && [r.parentNode.dataset.state, getComputedStyle(r).fill];",
         node))
-    check("the DAG has 4 nodes", len(drv.find_elements(
+    check("the DAG has 4 nodes", lambda: len(drv.find_elements(
         By.CSS_SELECTOR, "#dag g.node")) == 4)
     check("join waits first", first[0] == "PENDING")
-    check("the edges are drawn", len(drv.find_elements(
+    check("the edges are drawn", lambda: len(drv.find_elements(
         By.CSS_SELECTOR, "#dag path.edge")) == 4)
     last = until("every node turns SUCCEEDED, live", lambda: (lambda v: v if
                  v and v[0] == 4 else None)(drv.execute_script(
@@ -332,7 +356,7 @@ def run_browser(drv, url, api):
                      "return [n.length, getComputedStyle(r).fill];", node)),
                  timeout=20)
     check("join's colour changed", last[1] != first[1])
-    check("the run is SUCCEEDED", text(drv, "#run-state") == "SUCCEEDED")
+    check("the run is SUCCEEDED", lambda: text(drv, "#run-state") == "SUCCEEDED")
     drv.save_screenshot(os.path.join(SHOTS, "workflow_run.png"))
 
     # Workers.
@@ -346,8 +370,7 @@ def run_browser(drv, url, api):
                                  "params": {"seconds": 60}})
     until("long-1 runs", lambda: api.state("long-1") == "RUNNING")
     drv.get(url + "/ui/#/job/long-1")
-    until("the cancel button", lambda: drv.find_element(
-        By.ID, "act-cancel")).click()
+    press(drv, "act-cancel")
     confirm(drv)
     until("the page shows it cancelled, live",
           lambda: text(drv, "#job-state") == "CANCELLED")
@@ -361,8 +384,7 @@ def run_browser(drv, url, api):
     until("the bad jobs fail", lambda: all(
         api.state("bad-%d" % i) == "FAILED" for i in range(2)))
     drv.get(url + "/ui/#/jobs?state=FAILED&function=fail")
-    until("the bulk re-run button", lambda: drv.find_element(
-        By.ID, "act-bulk-retry")).click()
+    press(drv, "act-bulk-retry")
     confirm(drv)
     check("the outcome is shown", until("the outcome", lambda: (
         lambda t: t if "2 jobs will run again" in t else None)(
@@ -373,16 +395,14 @@ def run_browser(drv, url, api):
 
     # Pause and resume a function; delete a job.
     drv.get(url + "/ui/#/functions")
-    until("the pause button", lambda: drv.find_element(
-        By.ID, "act-pause-echo")).click()
+    press(drv, "act-pause-echo")
     confirm(drv)
     until("echo shows paused", lambda: "paused" in drv.find_element(
         By.CSS_SELECTOR, 'tr[data-function="echo"]').text)
     check("the server has it paused", any(
         f["name"] == "echo" and f["paused"] for f in
         api.call("GET", "/functions")[1]["functions"]))
-    until("the resume button", lambda: drv.find_element(
-        By.ID, "act-resume-echo")).click()
+    press(drv, "act-resume-echo")
     confirm(drv)
     until("echo runs again", lambda: "paused" not in drv.find_element(
         By.CSS_SELECTOR, 'tr[data-function="echo"]').text)
@@ -390,8 +410,7 @@ def run_browser(drv, url, api):
         f["name"] == "echo" and f["paused"] for f in
         api.call("GET", "/functions")[1]["functions"]))
     drv.get(url + "/ui/#/job/e0")
-    until("the delete button", lambda: drv.find_element(
-        By.ID, "act-delete")).click()
+    press(drv, "act-delete")
     confirm(drv)
     until("back on the job list", lambda: drv.current_url.endswith("#/jobs"))
     check("e0 is gone", api.call("GET", "/status/e0")[0] == 404)
@@ -400,34 +419,34 @@ def run_browser(drv, url, api):
     drv.set_window_size(390, 844)
     drv.get(url + "/ui/#/job/flaky-1")
     until("the job page, narrow", lambda: text(drv, "#job-state"))
-    check("nothing is wider than the phone's screen", drv.execute_script(
+    check("nothing is wider than the phone's screen", lambda: drv.execute_script(
         "return document.documentElement.scrollWidth <= window.innerWidth"))
     drv.save_screenshot(os.path.join(SHOTS, "job_phone.png"))
     drv.set_window_size(1280, 900)
 
     # A read-only key sees no action.
-    drv.find_element(By.ID, "logout").click()
+    press(drv, "logout")
     sign_in(drv, url, READER)
-    check("the read key is named", "viewer" in text(drv, "#who"))
+    check("the read key is named", lambda: "viewer" in text(drv, "#who"))
     os.unlink(os.path.join(TMP, "flaky.marker"))  # it fails again
     api.call("POST", "/submit", {"task_id": "flaky-2", "function": "flaky",
                                  "retry": {"max_attempts": 1}})
     until("flaky-2 fails", lambda: api.state("flaky-2") == "FAILED")
     drv.get(url + "/ui/#/job/flaky-2")
     until("the job page", lambda: text(drv, "#job-state") == "FAILED")
-    check("no action button for the read key", drv.find_elements(
+    check("no action button for the read key", lambda: drv.find_elements(
         By.CSS_SELECTOR, "#job-actions button") == [])
     drv.get(url + "/ui/#/functions")
     until("the functions", lambda: drv.find_element(
         By.CSS_SELECTOR, 'tr[data-function="flaky"]'))
-    check("no pause button", drv.find_elements(
+    check("no pause button", lambda: drv.find_elements(
         By.CSS_SELECTOR, "#functions button") == [])
     drv.get(url + "/ui/#/jobs?state=FAILED")
     until("the failed jobs", lambda: drv.find_element(
         By.CSS_SELECTOR, 'tr[data-task-id="flaky-2"]'))
-    check("no bulk action", drv.find_elements(
+    check("no bulk action", lambda: drv.find_elements(
         By.CSS_SELECTOR, ".actions button") == [])
-    check("the session key is not in storage other than sessionStorage",
+    check("the session key is not in storage other than sessionStorage", lambda:
           drv.execute_script("return document.cookie") == "" and
           drv.execute_script("return localStorage.length") == 0)
 
