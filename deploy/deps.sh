@@ -11,6 +11,7 @@ PKGS=(
 	libpq-dev postgresql postgresql-client
 	jq curl sqlite3 clang clang-format openssl iproute2
 	wrk libclang-rt-14-dev
+	chromium chromium-driver python3-selenium
 )
 
 missing=()

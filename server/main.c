@@ -337,6 +337,7 @@ main(int argc, char **argv)
 		.idle_timeout_ms   = cfg->http.idle_timeout_ms,
 		.max_connections   = max_http,
 		.metrics           = cfg->monitoring.metrics,
+		.dashboard         = cfg->http.dashboard,
 		.tls               = ns.https,
 		.auth              = auth,
 	};

@@ -222,6 +222,8 @@ static const config_key config_http_keys[] = {
 	    http.idle_timeout_ms, .def = "60000", .min = 1),
 	CONFIG_KEY("max_connections", CONFIG_U32, sje_config,
 	    http.max_connections, .def = "1024", .min = 1),
+	CONFIG_KEY("dashboard", CONFIG_BOOL, sje_config, http.dashboard,
+	    .def = "true"),
 	CONFIG_END,
 };
 

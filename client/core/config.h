@@ -132,6 +132,7 @@ struct sje_config {
 		uint32_t body_timeout_ms;   // 30000: a body; a response out
 		uint32_t idle_timeout_ms;   // 60000: kept alive, no request
 		uint32_t max_connections;   // 1024 (and the descriptor limit)
+		bool     dashboard; // true: serve the dashboard at /ui/
 	} http;
 
 	struct {

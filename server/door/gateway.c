@@ -44,6 +44,8 @@
 #include "door/rest.h"
 #include "door/rest_input.h"
 #include "door/rest_output.h"
+#include "door/ui.h"
+#include "door/webguard.h"
 
 #include "clock.h"
 #include "log.h"
@@ -137,6 +139,10 @@ static const sje__rest_route gw_routes[] = {
 	    sje__rest_render_plain },
 	{ "GET", "/metrics", NULL, NULL, "Stats", sje__rest_prep_query,
 	    sje__rest_render_metrics },
+	// The same answer as JSON, with the last hour minute by minute (for
+	// the dashboard); not a Prometheus exposition, so always served.
+	{ "GET", "/stats", NULL, NULL, "Stats", sje__rest_prep_query,
+	    sje__rest_render_plain },
 	{ "GET", "/healthz", NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -293,6 +299,127 @@ gw_auth_or_reply(sje__rest_call *c)
 	return false;
 }
 
+// ---- answered here: the dashboard and /whoami ------------------------
+
+// gw_safe_method is true for GET and HEAD, the methods of what the
+// gateway answers itself.
+static bool
+gw_safe_method(const sje__rest_call *c)
+{
+	return strcmp(c->method, "GET") == 0 || c->head;
+}
+
+// gw_ui answers a path of the dashboard (GET / redirects to /ui/): the
+// file with its Content-Type and ETag, 304 when the browser has it, 404
+// JSON for a name that is not one of its files. The files are public
+// (they hold no data); every call they make needs credentials.
+static void
+gw_ui(sje__rest_call *c, const char *path, size_t pl)
+{
+	if (!gw_safe_method(c)) {
+		sje__rest_error_allow(c, 405, "METHOD_NOT_ALLOWED", "",
+		    "GET, HEAD", "%s takes GET, HEAD, not %s", c->path,
+		    c->method);
+		return;
+	}
+	if (pl == 1 || (pl == 3 && memcmp(path, "/ui", 3) == 0)) {
+		static const char body[] = "{\"location\":\"/ui/\"}";
+		sje__rest_respond_with(c, 302, SJE__REST_JSON, body,
+		    sizeof(body) - 1, "no-store", "Location: /ui/\r\n");
+		return;
+	}
+	const sje__ui_asset *a = sje__ui_find(path, pl);
+	if (a == NULL) {
+		sje__rest_error(
+		    c, 404, "NOT_FOUND", "", "no such endpoint: %s", c->path);
+		return;
+	}
+	char        extra[128];
+	size_t      n;
+	const char *inm = sje__http_header(c->req, "If-None-Match", &n);
+	sje__snprintf(extra, sizeof(extra), "ETag: %s\r\n", a->etag);
+	// no-cache: the browser keeps the file but asks each time, so a new
+	// server's dashboard is seen at once (a 304 costs one round trip).
+	sje__rest_respond_with(c,
+	    inm != NULL && sje__ui_etag_matches(inm, n, a->etag) ? 304 : 200,
+	    sje__ui_content_type(a->name), (const char *) a->data, a->len,
+	    "no-cache", extra);
+}
+
+// gw_whoami answers GET /whoami: who the credentials are, and which
+// Coordinator methods and scopes they may use, so that the dashboard
+// shows only the actions the key may take. Without authentication
+// configured everyone may do everything. Credentials that prove nothing
+// get 401, as on any other endpoint.
+static void
+gw_whoami(sje__rest_call *c)
+{
+	if (!gw_safe_method(c)) {
+		sje__rest_error_allow(c, 405, "METHOD_NOT_ALLOWED", "",
+		    "GET, HEAD", "%s takes GET, HEAD, not %s", c->path,
+		    c->method);
+		return;
+	}
+	if (!sje__rest_no_query(c)) {
+		sje__rest_refuse(c);
+		return;
+	}
+	const sje__auth                  *auth = c->gw->auth;
+	const ProtobufCServiceDescriptor *svc =
+	    &sje__v1__coordinator__descriptor;
+	bool    enabled   = sje__auth_enabled(auth);
+	char   *bearer    = gw_header_value(c->req, "Authorization", "Bearer");
+	char   *key       = gw_header_value(c->req, "X-API-Key", NULL);
+	json_t *can       = json_object();
+	json_t *scopes    = json_array();
+	char    name[256] = "anonymous";
+	bool    known     = !enabled; // the credentials proved who
+	for (unsigned i = 0; i < svc->n_methods && can != NULL; i++) {
+		char    who[256];
+		sje_err rv = sje__auth_check(
+		    auth, key, bearer, svc, i, who, sizeof(who));
+		if (rv == SJE_EUNAUTH) {
+			sje__snprintf(name, sizeof(name), "%s", who);
+			break;
+		}
+		known = true;
+		json_object_set_new(
+		    can, svc->methods[i].name, json_boolean(rv == SJE_OK));
+		if (rv != SJE_OK) {
+			continue;
+		}
+		if (enabled) {
+			sje__snprintf(name, sizeof(name), "%s", who);
+		}
+		const char *scope = sje__auth_scope_of(svc, i);
+		scope             = scope != NULL ? scope : "admin";
+		bool seen         = false;
+		for (size_t k = 0; k < json_array_size(scopes); k++) {
+			seen = seen ||
+			    strcmp(
+			        json_string_value(json_array_get(scopes, k)),
+			        scope) == 0;
+		}
+		if (!seen) {
+			json_array_append_new(scopes, json_string(scope));
+		}
+	}
+	free(key);
+	free(bearer);
+	if (!known) {
+		json_decref(can);
+		json_decref(scopes);
+		c->challenge = true;
+		SJE_WARN("http %s %s: refused: %s", c->method, c->path, name);
+		sje__rest_error(c, 401, "UNAUTHENTICATED", "", "%s", name);
+		return;
+	}
+	sje__rest_respond_json(c, 200,
+	    json_pack("{s:s, s:b, s:o, s:o}", "name", name, "auth", enabled,
+	        "scopes", scopes, "can", can),
+	    NULL);
+}
+
 // gw_start routes a new request (its body read, its framing checked by
 // the layer) and answers it or hands it on.
 static void
@@ -311,6 +438,34 @@ gw_start(sje__rest_call *c)
 	pthread_mutex_unlock(&gw->mtx);
 	c->close = closing || !req->keep_alive;
 	c->head  = strcmp(c->method, "HEAD") == 0;
+
+	char why[200];
+	if (sje__web_cross_site(req, why, sizeof(why))) {
+		SJE_WARN("http %s %s: refused: %s", c->method, c->path, why);
+		sje__rest_error(c, 403, "PERMISSION_DENIED", "", "%s", why);
+		return;
+	}
+	if (gw->dashboard &&
+	    ((pl == 1 && uri[0] == '/') ||
+	        (pl >= 3 && memcmp(uri, "/ui", 3) == 0 &&
+	            (pl == 3 || uri[3] == '/')))) {
+		gw_ui(c, uri, pl);
+		return;
+	}
+	if (uri[pl] == '?') {
+		size_t ql = strcspn(uri + pl + 1, "#");
+		if ((c->query = malloc(ql + 1)) == NULL) {
+			sje__rest_error(
+			    c, 500, "INTERNAL", "", "out of memory");
+			return;
+		}
+		memcpy(c->query, uri + pl + 1, ql);
+		c->query[ql] = '\0';
+	}
+	if (pl == strlen("/whoami") && memcmp(uri, "/whoami", pl) == 0) {
+		gw_whoami(c);
+		return;
+	}
 
 	sje__rest_match m;
 	sje__rest_route_match(gw_routes,
@@ -339,16 +494,6 @@ gw_start(sje__rest_call *c)
 	if (m.param != NULL && !sje__rest_param(c, m.param, m.param_len)) {
 		sje__rest_refuse(c);
 		return;
-	}
-	if (uri[pl] == '?') {
-		size_t ql = strcspn(uri + pl + 1, "#");
-		if ((c->query = malloc(ql + 1)) == NULL) {
-			sje__rest_error(
-			    c, 500, "INTERNAL", "", "out of memory");
-			return;
-		}
-		memcpy(c->query, uri + pl + 1, ql);
-		c->query[ql] = '\0';
 	}
 	gw_dispatch(c);
 }
@@ -403,6 +548,7 @@ sje__gw_open(const sje__gw_options *opts, sje__gw_handler handler, void *arg,
 	gw->arg            = arg;
 	gw->max_body_bytes = opts->max_body_bytes;
 	gw->metrics        = opts->metrics;
+	gw->dashboard      = opts->dashboard;
 	gw->auth           = opts->auth;
 	pthread_mutex_init(&gw->mtx, NULL);
 	sje_err rv = sje__cond_init_mono(&gw->cv); // for the close's grace

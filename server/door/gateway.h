@@ -39,6 +39,7 @@ typedef struct sje__gw_options {
 	uint32_t idle_timeout_ms; // a kept-alive connection between requests
 	uint32_t max_connections; // open at once; more get 503
 	bool     metrics;         // serve GET /metrics (else 404)
+	bool     dashboard;       // serve the dashboard at /ui/ (else 404)
 	// Who may call what (borrowed: must outlive the gateway). NULL or
 	// disabled: every request is allowed. Enabled: every endpoint but
 	// /healthz needs "Authorization: Bearer <api key or JWT>" or

@@ -43,6 +43,8 @@
 // so they have no lock.
 #include "door/http.h"
 
+#include "door/webguard.h"
+
 #include "log.h"
 #include "util.h"
 
@@ -145,6 +147,10 @@ sje__http_reason(int status)
 		return "Created";
 	case 202:
 		return "Accepted";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -280,7 +286,7 @@ http_fail(sje__http_conn *c, int status, const char *code, const char *msg,
 		http_end(c);
 		return;
 	}
-	size_t cap = (size_t) bl + 256;
+	size_t cap = (size_t) bl + 256 + sizeof(SJE__WEB_SECURITY_HEADERS);
 	char  *out = malloc(cap);
 	if (out == NULL) {
 		http_end(c);
@@ -290,7 +296,7 @@ http_fail(sje__http_conn *c, int status, const char *code, const char *msg,
 	    "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %d\r\n"
-	    "Cache-Control: no-store\r\n"
+	    "Cache-Control: no-store\r\n" SJE__WEB_SECURITY_HEADERS
 	    "Connection: close\r\n"
 	    "\r\n"
 	    "%s",

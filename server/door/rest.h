@@ -53,8 +53,9 @@ struct sje__gw {
 	sje__gw_handler  handler;
 	void            *arg;
 	size_t           max_body_bytes;
-	bool             metrics; // GET /metrics is served
-	const sje__auth *auth;    // borrowed; NULL: no authentication
+	bool             metrics;   // GET /metrics is served
+	bool             dashboard; // /ui/ is served, and / redirects there
+	const sje__auth *auth;      // borrowed; NULL: no authentication
 
 	pthread_mutex_t mtx;
 	pthread_cond_t  cv;        // n_posting or n_calls dropped to 0

@@ -13,6 +13,7 @@
 // the call, and counts it down in the gateway (gw->mtx) so that
 // sje__gw_close knows when every call has ended.
 #include "door/rest_output.h"
+#include "door/webguard.h"
 
 #include "events/metrics.h"
 #include "log.h"
@@ -110,26 +111,25 @@ out_done(sje__rest_call *c)
 }
 
 void
-sje__rest_respond(sje__rest_call *c, int status, const char *ctype,
-    const char *body, size_t len, const char *allow)
+sje__rest_respond_with(sje__rest_call *c, int status, const char *ctype,
+    const char *body, size_t len, const char *cache, const char *extra)
 {
-	char head[512];
-	int  n      = snprintf(head, sizeof(head),
-	          "HTTP/1.1 %d %s\r\n"
-	                "Content-Type: %s\r\n"
-	                "Content-Length: %zu\r\n"
-	                "Cache-Control: no-store\r\n"
-	                "%s%s%s"
-	                "%s"
-	                "%s"
-	                "\r\n",
-	          status, sje__http_reason(status), ctype, len,
-            allow != NULL ? "Allow: " : "", allow != NULL ? allow : "",
-            allow != NULL ? "\r\n" : "",
+	char head[1536];
+	int  n    = snprintf(head, sizeof(head),
+	        "HTTP/1.1 %d %s\r\n"
+	            "Content-Type: %s\r\n"
+	            "Content-Length: %zu\r\n"
+	            "Cache-Control: %s\r\n" SJE__WEB_SECURITY_HEADERS "%s"
+	            "%s"
+	            "%s"
+	            "\r\n",
+	        status, sje__http_reason(status), ctype, len, cache,
+            extra != NULL ? extra : "",
             c->challenge ? "WWW-Authenticate: Bearer realm=\"sje\"\r\n" : "",
             c->close ? "Connection: close\r\n" : "");
-	c->status   = status;
-	size_t blen = c->head ? 0 : len;
+	c->status = status;
+	// A 304 has no body, whatever its length says.
+	size_t blen = c->head || status == 304 ? 0 : len;
 	char  *resp = NULL;
 	if (n >= 0 && (size_t) n < sizeof(head) &&
 	    (resp = malloc((size_t) n + blen)) != NULL) {
@@ -142,6 +142,17 @@ sje__rest_respond(sje__rest_call *c, int status, const char *ctype,
 	sje__http_respond(
 	    c->conn, resp, resp != NULL ? (size_t) n + blen : 0, c->close);
 	out_done(c);
+}
+
+void
+sje__rest_respond(sje__rest_call *c, int status, const char *ctype,
+    const char *body, size_t len, const char *allow)
+{
+	char extra[256] = "";
+	if (allow != NULL) {
+		sje__snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	}
+	sje__rest_respond_with(c, status, ctype, body, len, "no-store", extra);
 }
 
 // out_json_text makes a JSON string of s, which may not be UTF-8 (a

@@ -44,6 +44,13 @@ void sje__rest_submit_field(
 void sje__rest_respond(sje__rest_call *c, int status, const char *ctype,
     const char *body, size_t len, const char *allow);
 
+// sje__rest_respond_with is sje__rest_respond with Cache-Control cache
+// instead of no-store, and extra header lines (each ending in CRLF; NULL:
+// none). Every response carries the security headers of webguard.h.
+// Takes over the call.
+void sje__rest_respond_with(sje__rest_call *c, int status, const char *ctype,
+    const char *body, size_t len, const char *cache, const char *extra);
+
 // sje__rest_respond_json answers with j (taken; NULL or unprintable: a
 // 500 for out of memory) as the body.
 void sje__rest_respond_json(

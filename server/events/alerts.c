@@ -217,6 +217,18 @@ sje__alerts_count(const sje__alerts *a)
 	return a != NULL ? a->n_rules : 0;
 }
 
+const char *
+sje__alerts_firing(const sje__alerts *a, size_t i, const char **when)
+{
+	if (a == NULL || i >= a->n_rules || !a->rules[i].firing) {
+		return NULL;
+	}
+	if (when != NULL) {
+		*when = a->rules[i].cfg->when;
+	}
+	return a->rules[i].cfg->name;
+}
+
 // alerts_sample records the counters at now_ms, dropping samples that are
 // no longer needed, and computes the window's finished counts: against the
 // newest sample at least window_ms old (else the oldest kept).

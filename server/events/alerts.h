@@ -67,6 +67,12 @@ void sje__alerts_free(sje__alerts *a);
 // sje__alerts_count returns the number of rules.
 size_t sje__alerts_count(const sje__alerts *a);
 
+// sje__alerts_firing is the name of rule i (0 <= i < sje__alerts_count)
+// when it is firing now, else NULL; *when (may be NULL) gets its
+// condition. Both are borrowed from the config. Accepts NULL a.
+const char *sje__alerts_firing(
+    const sje__alerts *a, size_t i, const char **when);
+
 // sje__alerts_check evaluates every rule against in at now_ms and calls fn
 // for each rule that fires or resolves. Checks must come in time order.
 void sje__alerts_check(sje__alerts *a, const sje__alert_input *in,

@@ -9,6 +9,7 @@
 //   hmap.c call.c      hash maps; the call a door posts
 //   workerid.c         proofs of worker names
 //   workflow.c         a workflow run's specs, from config
+//   minutes.c          the last hour, minute by minute (Stats.last_hour)
 //   base.c   base.h    limits, growing arrays, allocation, fatal,
 //                      histograms
 //            state.h   the types: jobs, functions, workers, held calls,

@@ -9,6 +9,7 @@
 #include "sched/table.h"
 #include "sched/txn.h"
 
+#include "events/alerts.h"
 #include "log.h"
 #include "pbjson.h"
 #include "store/job.h"
@@ -464,6 +465,44 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 	reply.unserved_functions            = s->n_unserved;
 	reply.functions_waiting_for_workers = s->unserved_waiting;
 	reply.unserved_refused              = s->unserved_refused;
+	sje__minute           hour[SJE__MINUTES_N];
+	Sje__V1__MinuteStats  ms[SJE__MINUTES_N];
+	Sje__V1__MinuteStats *msp[SJE__MINUTES_N];
+	Sje__V1__Timestamp    mat[SJE__MINUTES_N];
+	sje__minutes_hour(&s->minutes, s->now_unix_ms, hour);
+	for (size_t m = 0; m < SJE__MINUTES_N; m++) {
+		sje__v1__minute_stats__init(&ms[m]);
+		sje__v1__timestamp__init(&mat[m]);
+		mat[m].unix_ms   = hour[m].minute * 60000;
+		ms[m].at         = &mat[m];
+		ms[m].succeeded  = hour[m].succeeded;
+		ms[m].failed     = hour[m].failed;
+		ms[m].run_ms_sum = hour[m].run_ms_sum;
+		ms[m].run_ms_max = hour[m].run_ms_max;
+		msp[m]           = &ms[m];
+	}
+	reply.last_hour               = msp;
+	reply.n_last_hour             = SJE__MINUTES_N;
+	size_t                n_rules = sje__alerts_count(s->alerts);
+	Sje__V1__AlertFiring *af =
+	    sje__sched_xalloc(sizeof(*af) * (n_rules + 1));
+	Sje__V1__AlertFiring **afp =
+	    sje__sched_xalloc(sizeof(*afp) * (n_rules + 1));
+	for (size_t r = 0; r < n_rules; r++) {
+		const char *when = NULL;
+		const char *name = sje__alerts_firing(s->alerts, r, &when);
+		if (name != NULL) {
+			sje__v1__alert_firing__init(
+			    &af[reply.n_alerts_firing]);
+			af[reply.n_alerts_firing].name = (char *) name;
+			af[reply.n_alerts_firing].when =
+			    (char *) (when != NULL ? when : "");
+			afp[reply.n_alerts_firing] =
+			    &af[reply.n_alerts_firing];
+			reply.n_alerts_firing++;
+		}
+	}
+	reply.alerts_firing = afp;
 	// Calls by method, in each service's order.
 	static const ProtobufCServiceDescriptor *const svcs[2] = {
 		&sje__v1__coordinator__descriptor,
@@ -490,6 +529,8 @@ sje__sched_stats(sje__sched *s, sje__call *call)
 	reply.calls   = mcp;
 	reply.n_calls = n_mc;
 	sje__sched_reply_ok(s, call, &reply.base);
+	free(afp);
+	free(af);
 	free(counts);
 	free(bounds);
 	free(hist);

@@ -82,6 +82,8 @@ sje__sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
 		sje__sched_fatal("store attempt", err);
 	}
 	sje__sched_hist_add(&j->fn->run, s->now_ms - j->started_ms);
+	sje__minutes_note(&s->minutes, s->now_unix_ms, outcome == ST_SUCCEEDED,
+	    s->now_ms - j->started_ms);
 }
 
 static void sched_hold_job_done(sje__sched *s, sched_hold *h);

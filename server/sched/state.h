@@ -12,6 +12,7 @@
 #include "sched/call.h"
 #include "sched/clock.h"
 #include "sched/hmap.h"
+#include "sched/minutes.h"
 #include "sched/workerid.h"
 #include "store/store.h"
 
@@ -307,6 +308,8 @@ struct sje__sched {
 	size_t       n_out, cap_out;
 	sched_event *evq;
 	size_t       n_ev, cap_ev;
+
+	sje__minutes minutes; // the last hour, for Stats.last_hour
 };
 
 #endif // SJE_SERVER_SCHED_STATE_H

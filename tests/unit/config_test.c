@@ -184,6 +184,7 @@ check_defaults(const sje_config *cfg)
 
 	assert_string_equal(cfg->http.listen, "127.0.0.1:8080");
 	assert_int_equal(cfg->http.max_body_bytes, 1048576);
+	assert_true(cfg->http.dashboard);
 
 	assert_string_equal(cfg->worker.server_url, "tcp://127.0.0.1:7100");
 	assert_string_equal(cfg->worker.events_url, "tcp://127.0.0.1:7101");
@@ -785,6 +786,7 @@ test_config_env_overrides_a_uint(void **state)
 
 	(void) state;
 	setenv("SJE_HTTP_MAX_BODY_BYTES", "2048", 1);
+	setenv("SJE_HTTP_DASHBOARD", "false", 1);
 	setenv("SJE_WORKER_SLOTS", "16", 1);
 	setenv("SJE_EXECUTOR_LEASE_S", "90", 1);
 	setenv("SJE_TASKS_DEFAULTS_TIMEOUT_S", "600", 1);
@@ -793,6 +795,7 @@ test_config_env_overrides_a_uint(void **state)
 		fail_msg("%s", err);
 	}
 	assert_int_equal(cfg->http.max_body_bytes, 2048);
+	assert_false(cfg->http.dashboard);
 	assert_int_equal(cfg->worker.slots, 16);
 	assert_int_equal(cfg->executor.lease_s, 90);
 	assert_int_equal(cfg->tasks.timeout_s, 600);

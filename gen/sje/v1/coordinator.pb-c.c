@@ -1048,6 +1048,96 @@ void   sje__v1__stats_reply__free_unpacked
   assert(message->base.descriptor == &sje__v1__stats_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__alert_firing__init
+                     (Sje__V1__AlertFiring         *message)
+{
+  static const Sje__V1__AlertFiring init_value = SJE__V1__ALERT_FIRING__INIT;
+  *message = init_value;
+}
+size_t sje__v1__alert_firing__get_packed_size
+                     (const Sje__V1__AlertFiring *message)
+{
+  assert(message->base.descriptor == &sje__v1__alert_firing__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__alert_firing__pack
+                     (const Sje__V1__AlertFiring *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__alert_firing__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__alert_firing__pack_to_buffer
+                     (const Sje__V1__AlertFiring *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__alert_firing__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__AlertFiring *
+       sje__v1__alert_firing__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__AlertFiring *)
+     protobuf_c_message_unpack (&sje__v1__alert_firing__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__alert_firing__free_unpacked
+                     (Sje__V1__AlertFiring *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__alert_firing__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__minute_stats__init
+                     (Sje__V1__MinuteStats         *message)
+{
+  static const Sje__V1__MinuteStats init_value = SJE__V1__MINUTE_STATS__INIT;
+  *message = init_value;
+}
+size_t sje__v1__minute_stats__get_packed_size
+                     (const Sje__V1__MinuteStats *message)
+{
+  assert(message->base.descriptor == &sje__v1__minute_stats__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__minute_stats__pack
+                     (const Sje__V1__MinuteStats *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__minute_stats__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__minute_stats__pack_to_buffer
+                     (const Sje__V1__MinuteStats *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__minute_stats__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__MinuteStats *
+       sje__v1__minute_stats__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__MinuteStats *)
+     protobuf_c_message_unpack (&sje__v1__minute_stats__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__minute_stats__free_unpacked
+                     (Sje__V1__MinuteStats *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__minute_stats__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sje__v1__method_count__init
                      (Sje__V1__MethodCount         *message)
 {
@@ -3399,7 +3489,7 @@ const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor =
   (ProtobufCMessageInit) sje__v1__reason_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[13] =
+static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[15] =
 {
   {
     "functions",
@@ -3557,12 +3647,38 @@ static const ProtobufCFieldDescriptor sje__v1__stats_reply__field_descriptors[13
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_hour",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__StatsReply, n_last_hour),
+    offsetof(Sje__V1__StatsReply, last_hour),
+    &sje__v1__minute_stats__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "alerts_firing",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__StatsReply, n_alerts_firing),
+    offsetof(Sje__V1__StatsReply, alerts_firing),
+    &sje__v1__alert_firing__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
+  14,   /* field[14] = alerts_firing */
   11,   /* field[11] = calls */
   4,   /* field[4] = event_seq */
   0,   /* field[0] = functions */
   12,   /* field[12] = functions_waiting_for_workers */
+  13,   /* field[13] = last_hour */
   6,   /* field[6] = pending */
   5,   /* field[5] = started_at */
   9,   /* field[9] = unserved_functions */
@@ -3576,7 +3692,7 @@ static const unsigned sje__v1__stats_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange sje__v1__stats_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
 {
@@ -3586,11 +3702,152 @@ const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor =
   "Sje__V1__StatsReply",
   "sje.v1",
   sizeof(Sje__V1__StatsReply),
-  13,
+  15,
   sje__v1__stats_reply__field_descriptors,
   sje__v1__stats_reply__field_indices_by_name,
   1,  sje__v1__stats_reply__number_ranges,
   (ProtobufCMessageInit) sje__v1__stats_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__alert_firing__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__AlertFiring, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "when",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__AlertFiring, when),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__alert_firing__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = when */
+};
+static const ProtobufCIntRange sje__v1__alert_firing__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__alert_firing__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.AlertFiring",
+  "AlertFiring",
+  "Sje__V1__AlertFiring",
+  "sje.v1",
+  sizeof(Sje__V1__AlertFiring),
+  2,
+  sje__v1__alert_firing__field_descriptors,
+  sje__v1__alert_firing__field_indices_by_name,
+  1,  sje__v1__alert_firing__number_ranges,
+  (ProtobufCMessageInit) sje__v1__alert_firing__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__minute_stats__field_descriptors[5] =
+{
+  {
+    "at",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MinuteStats, at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "succeeded",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MinuteStats, succeeded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MinuteStats, failed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "run_ms_sum",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MinuteStats, run_ms_sum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "run_ms_max",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__MinuteStats, run_ms_max),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__minute_stats__field_indices_by_name[] = {
+  0,   /* field[0] = at */
+  2,   /* field[2] = failed */
+  4,   /* field[4] = run_ms_max */
+  3,   /* field[3] = run_ms_sum */
+  1,   /* field[1] = succeeded */
+};
+static const ProtobufCIntRange sje__v1__minute_stats__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor sje__v1__minute_stats__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.MinuteStats",
+  "MinuteStats",
+  "Sje__V1__MinuteStats",
+  "sje.v1",
+  sizeof(Sje__V1__MinuteStats),
+  5,
+  sje__v1__minute_stats__field_descriptors,
+  sje__v1__minute_stats__field_indices_by_name,
+  1,  sje__v1__minute_stats__number_ranges,
+  (ProtobufCMessageInit) sje__v1__minute_stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor sje__v1__method_count__field_descriptors[2] =

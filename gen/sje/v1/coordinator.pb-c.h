@@ -41,6 +41,8 @@ typedef struct Sje__V1__Histogram Sje__V1__Histogram;
 typedef struct Sje__V1__FunctionStats Sje__V1__FunctionStats;
 typedef struct Sje__V1__ReasonCount Sje__V1__ReasonCount;
 typedef struct Sje__V1__StatsReply Sje__V1__StatsReply;
+typedef struct Sje__V1__AlertFiring Sje__V1__AlertFiring;
+typedef struct Sje__V1__MinuteStats Sje__V1__MinuteStats;
 typedef struct Sje__V1__MethodCount Sje__V1__MethodCount;
 typedef struct Sje__V1__RetryRequest Sje__V1__RetryRequest;
 typedef struct Sje__V1__RetryReply Sje__V1__RetryReply;
@@ -548,10 +550,68 @@ struct  Sje__V1__StatsReply
    * with no live worker serving them, now.
    */
   uint64_t functions_waiting_for_workers;
+  /*
+   * The last hour, minute by minute, oldest first (60 entries, the
+   * current minute last): attempts that ended and how long they ran.
+   * In memory only: a restarted server starts with an empty hour.
+   */
+  size_t n_last_hour;
+  Sje__V1__MinuteStats **last_hour;
+  /*
+   * The monitoring.alerts rules firing now: their names and conditions.
+   */
+  size_t n_alerts_firing;
+  Sje__V1__AlertFiring **alerts_firing;
 };
 #define SJE__V1__STATS_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__stats_reply__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0, 0,NULL, 0 }
+    , 0,NULL, 0, 0, 0, 0, NULL, 0, 0,NULL, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL }
+
+
+struct  Sje__V1__AlertFiring
+{
+  ProtobufCMessage base;
+  char *name;
+  /*
+   * the rule's condition, "queue_depth > 100"
+   */
+  char *when;
+};
+#define SJE__V1__ALERT_FIRING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__alert_firing__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * MinuteStats is one wall-clock minute of the last hour.
+ */
+struct  Sje__V1__MinuteStats
+{
+  ProtobufCMessage base;
+  /*
+   * the minute's start
+   */
+  Sje__V1__Timestamp *at;
+  /*
+   * attempts that ended SUCCEEDED in it
+   */
+  uint64_t succeeded;
+  /*
+   * attempts that ended any other way
+   */
+  uint64_t failed;
+  /*
+   * their run times, summed (ms)
+   */
+  uint64_t run_ms_sum;
+  /*
+   * the longest of them (ms)
+   */
+  uint64_t run_ms_max;
+};
+#define SJE__V1__MINUTE_STATS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__minute_stats__descriptor) \
+    , NULL, 0, 0, 0, 0 }
 
 
 struct  Sje__V1__MethodCount
@@ -1423,6 +1483,44 @@ Sje__V1__StatsReply *
 void   sje__v1__stats_reply__free_unpacked
                      (Sje__V1__StatsReply *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__AlertFiring methods */
+void   sje__v1__alert_firing__init
+                     (Sje__V1__AlertFiring         *message);
+size_t sje__v1__alert_firing__get_packed_size
+                     (const Sje__V1__AlertFiring   *message);
+size_t sje__v1__alert_firing__pack
+                     (const Sje__V1__AlertFiring   *message,
+                      uint8_t             *out);
+size_t sje__v1__alert_firing__pack_to_buffer
+                     (const Sje__V1__AlertFiring   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__AlertFiring *
+       sje__v1__alert_firing__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__alert_firing__free_unpacked
+                     (Sje__V1__AlertFiring *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__MinuteStats methods */
+void   sje__v1__minute_stats__init
+                     (Sje__V1__MinuteStats         *message);
+size_t sje__v1__minute_stats__get_packed_size
+                     (const Sje__V1__MinuteStats   *message);
+size_t sje__v1__minute_stats__pack
+                     (const Sje__V1__MinuteStats   *message,
+                      uint8_t             *out);
+size_t sje__v1__minute_stats__pack_to_buffer
+                     (const Sje__V1__MinuteStats   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__MinuteStats *
+       sje__v1__minute_stats__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__minute_stats__free_unpacked
+                     (Sje__V1__MinuteStats *message,
+                      ProtobufCAllocator *allocator);
 /* Sje__V1__MethodCount methods */
 void   sje__v1__method_count__init
                      (Sje__V1__MethodCount         *message);
@@ -1880,6 +1978,12 @@ typedef void (*Sje__V1__ReasonCount_Closure)
 typedef void (*Sje__V1__StatsReply_Closure)
                  (const Sje__V1__StatsReply *message,
                   void *closure_data);
+typedef void (*Sje__V1__AlertFiring_Closure)
+                 (const Sje__V1__AlertFiring *message,
+                  void *closure_data);
+typedef void (*Sje__V1__MinuteStats_Closure)
+                 (const Sje__V1__MinuteStats *message,
+                  void *closure_data);
 typedef void (*Sje__V1__MethodCount_Closure)
                  (const Sje__V1__MethodCount *message,
                   void *closure_data);
@@ -2166,6 +2270,8 @@ extern const ProtobufCMessageDescriptor sje__v1__histogram__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__function_stats__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__reason_count__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__stats_reply__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__alert_firing__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__minute_stats__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__method_count__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__retry_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__retry_reply__descriptor;
