@@ -12,8 +12,8 @@ PKGS=(
 	jq curl sqlite3 clang clang-format openssl iproute2
 	wrk libclang-rt-14-dev
 	# deploy/package-test.sh: cpack's Depends (dpkg-shlibdeps), a fresh
-	# Debian root, the units' check, the man pages' check
-	dpkg-dev mmdebstrap systemd man-db
+	# Debian root, the units' check, the man pages' check, lintian
+	dpkg-dev mmdebstrap systemd man-db lintian
 )
 
 missing=()
