@@ -12,6 +12,9 @@ PKGS=(
 	jq curl sqlite3 clang clang-format openssl iproute2
 	wrk libclang-rt-14-dev
 	chromium chromium-driver python3-selenium
+	# deploy/package-test.sh: cpack's Depends (dpkg-shlibdeps), a fresh
+	# Debian root, the units' check, the man pages' check, lintian
+	dpkg-dev mmdebstrap systemd man-db lintian
 )
 
 missing=()

@@ -6,14 +6,16 @@
 # optimisation level; runs the unit tests and the main integration tests
 # under ThreadSanitizer; then fuzzes the JSON mapping, the RPC frame decoding
 # and the HTTP request parser for 60 s each (clang, libFuzzer;
-# SJE_FUZZ_SECONDS to change).
+# SJE_FUZZ_SECONDS to change); after the Release suite, builds the Debian
+# packages and proves them on a fresh Debian 12 root
+# (deploy/package-test.sh, as root).
 # Also checks that gen/ matches proto/, that every C file is laid out as
 # .clang-format says, and that the libsje example builds. Exits non-zero on
 # the first failure.
 #
 #   deploy/test.sh            everything (what CI runs)
-#   deploy/test.sh --quick    the Release suite only (no sanitizers, no
-#                             Debug build, no fuzzing)
+#   deploy/test.sh --quick    the Release suite only (no packages, no
+#                             sanitizers, no Debug build, no fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -42,6 +44,11 @@ find client server worker plugins tests -name '*.[ch]' -print0 |
 
 run_suite build -DCMAKE_BUILD_TYPE=Release
 if [ "${1:-}" != "--quick" ]; then
+	# The packages of a Release build, installed, run and purged on a
+	# fresh Debian 12 root (mmdebstrap; needs root, as CI is).
+	echo "== packages: deploy/package-test.sh"
+	bash deploy/package-test.sh
+
 	echo "== build: build-debug (-O0)"
 	cmake -S "$ROOT" -B build-debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build build-debug -j "$JOBS"

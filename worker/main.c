@@ -45,9 +45,11 @@ static const char worker_usage[] =
     "executor.max_concurrency)\n"
     "  -h, --help          show this help\n"
     "\n"
-    "Plugins are found through config (plugins:), $SJE_PLUGIN_PATH and "
+    "Plugins are found through config (plugins:), $SJE_PLUGIN_PATH, "
     "../lib/sje\n"
-    "next to this program. SIGINT or SIGTERM stop it gracefully.\n";
+    "next to this program and the installed plugin directory. SIGINT or "
+    "SIGTERM\n"
+    "stop it gracefully.\n";
 
 typedef struct worker_args {
 	const char *config;

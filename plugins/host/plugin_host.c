@@ -28,6 +28,15 @@
 #include <string.h>
 #include <unistd.h>
 
+// The plugin directory of an installation (CMake defines both from
+// GNUInstallDirs): absolute, and relative to the programs' bindir.
+#ifndef SJE_PLUGIN_DIR
+#define SJE_PLUGIN_DIR "/usr/local/lib/sje/plugins"
+#endif
+#ifndef SJE_PLUGIN_RELDIR
+#define SJE_PLUGIN_RELDIR "../lib/sje/plugins"
+#endif
+
 // plugin_reg is a task function a plugin registered during its init.
 typedef struct plugin_reg {
 	char       *name; // owned
@@ -288,8 +297,8 @@ plugins_find_file(
 		}
 	}
 
-	// Next to the executable, as installed (and as the build tree is
-	// laid out): <prefix>/bin/sje-worker, <prefix>/lib/sje/sje_x.so.
+	// Next to the executable, as the build tree is laid out:
+	// build/bin/sje-worker, build/lib/sje/sje_x.so.
 	if (plugins_exe_dir(exe_dir, sizeof(exe_dir)) &&
 	    sje__snprintf(
 	        cand, sizeof(cand), "%s/../lib/sje/%s", exe_dir, file) &&
@@ -298,12 +307,30 @@ plugins_find_file(
 		return *out != NULL ? SJE_OK : SJE_ENOMEM;
 	}
 
+	// Where the install puts them: relative to the executable (an
+	// installation under another prefix, cmake --install --prefix DIR),
+	// then the absolute directory that the build was configured for.
+	if (exe_dir[0] != '\0' &&
+	    sje__snprintf(cand, sizeof(cand), "%s/%s/%s", exe_dir,
+	        SJE_PLUGIN_RELDIR, file) &&
+	    access(cand, F_OK) == 0) {
+		*out = sje__strdup(cand);
+		return *out != NULL ? SJE_OK : SJE_ENOMEM;
+	}
+	if (sje__snprintf(cand, sizeof(cand), "%s/%s", SJE_PLUGIN_DIR, file) &&
+	    access(cand, F_OK) == 0) {
+		*out = sje__strdup(cand);
+		return *out != NULL ? SJE_OK : SJE_ENOMEM;
+	}
+
 	sje__snprintf(errbuf, errlen,
-	    "plugin %s: %s not found (looked in $SJE_PLUGIN_PATH%s%s%s and "
-	    "in %s/../lib/sje); set its path in config or SJE_PLUGIN_PATH",
+	    "plugin %s: %s not found (looked in $SJE_PLUGIN_PATH%s%s%s, "
+	    "in %s/../lib/sje and in %s); set its path in config or "
+	    "SJE_PLUGIN_PATH",
 	    pc->name, file, env != NULL ? " = '" : " (unset)",
 	    env != NULL ? env : "", env != NULL ? "'" : "",
-	    exe_dir[0] != '\0' ? exe_dir : "the executable's directory");
+	    exe_dir[0] != '\0' ? exe_dir : "the executable's directory",
+	    SJE_PLUGIN_DIR);
 	return SJE_ENOTFOUND;
 }
 

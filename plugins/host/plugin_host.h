@@ -31,8 +31,10 @@ typedef struct sje__plugins sje__plugins;
 // roles include role (SJE_PLUGIN_ROLE_WORKER or _COORDINATOR): it finds
 // the shared object (the entry's path; else sje_<name>.so in the
 // colon-separated directories of $SJE_PLUGIN_PATH; else
-// <dir of the executable>/../lib/sje/sje_<name>.so), dlopens it, checks
-// its ABI version and description, calls its init with the entry's
+// <dir of the executable>/../lib/sje/sje_<name>.so, as in the build tree;
+// else the installed plugin directory, first relative to the executable,
+// then as configured, e.g. /usr/lib/<multiarch>/sje/plugins), dlopens it,
+// checks its ABI version and description, calls its init with the entry's
 // options and config's tasks.functions (as JSON), and collects its task
 // functions, static and registered (a worker only), and its hooks. A
 // plugin for other hosts is opened to read its roles, then closed again
