@@ -8,6 +8,7 @@
 #include <sje/v1/coordinator.pb-c.h>
 #include <sje/v1/worker_hub.pb-c.h>
 
+#include "clock.h"
 #include "config.h"
 #include "door/auth.h"
 #include "door/gateway.h"
@@ -23,6 +24,7 @@
 #include "tls.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 // Descriptors kept for everything but HTTP connections (the RPC and
 // event doors and their connections, the store, logs, hooks, plugins):
@@ -39,6 +42,45 @@
 // The HTTP layer answers up to this many connections over its cap (503)
 // at once; they count against the limit too.
 #define SERVER_FD_REFUSING 16u
+// Once the store is closed, closing the network doors may take this long
+// (s); then the process exits without waiting for them (see closing_*).
+#define SERVER_CLOSE_NET_S 5
+
+// The last steps of a stop are nng's closes, after everything is stored.
+// nng 1.5.2 can leave a connection that its peer closed at that moment
+// never reaped (a receive posted on the closing pipe is never failed),
+// and nng_close then waits for it for ever. So a watchdog gives them
+// SERVER_CLOSE_NET_S and then ends the process: nothing is lost, the
+// store being closed already.
+typedef struct closing {
+	pthread_mutex_t mtx;
+	pthread_cond_t  cv;
+	bool            done;
+	int             rc; // the exit status, should the watchdog end it
+} closing;
+
+static void *
+closing_watch(void *arg)
+{
+	closing *c        = arg;
+	int64_t  deadline = sje_mono_ms() + SERVER_CLOSE_NET_S * 1000;
+	pthread_mutex_lock(&c->mtx);
+	while (!c->done && sje_mono_ms() < deadline) {
+		sje__cond_wait_until(&c->cv, &c->mtx, deadline);
+	}
+	bool done = c->done;
+	pthread_mutex_unlock(&c->mtx);
+	if (!done) {
+		SJE_WARN(
+		    "the network doors did not close within %d s (nng "
+		    "holds a connection closed under it); exiting without "
+		    "them, everything is stored",
+		    SERVER_CLOSE_NET_S);
+		sje__log_close();
+		_exit(c->rc);
+	}
+	return NULL;
+}
 
 static void
 usage(FILE *f)
@@ -363,16 +405,37 @@ main(int argc, char **argv)
 
 out:
 	// Stop in reverse: no new calls reach the scheduler from either front
-	// door; it answers the held ones and commits; then the front doors
-	// close (their answers are out); the store last.
+	// door; it answers the held ones and commits; the store closes (no
+	// one else uses it); then the front doors close, their answers out,
+	// under a watchdog (closing_watch).
 	sje__gw_quiesce(gw);
 	sje__rpc_quiesce(rpc);
 	sje__sched_close(sched);
 	sje__hooks_close(hooks); // after the last event, before the store
+	sje__store_close(store); // nothing uses it now
+	closing   cl = { .rc = rc };
+	pthread_t watch;
+	bool      watching = false;
+	pthread_mutex_init(&cl.mtx, NULL);
+	if (sje__cond_init_mono(&cl.cv) == SJE_OK) {
+		watching =
+		    pthread_create(&watch, NULL, closing_watch, &cl) == 0;
+		if (!watching) {
+			pthread_cond_destroy(&cl.cv);
+		}
+	}
 	sje__gw_close(gw);
 	sje__rpc_close(rpc);
 	sje__events_close(events);
-	sje__store_close(store);
+	if (watching) {
+		pthread_mutex_lock(&cl.mtx);
+		cl.done = true;
+		pthread_cond_signal(&cl.cv);
+		pthread_mutex_unlock(&cl.mtx);
+		pthread_join(watch, NULL);
+		pthread_cond_destroy(&cl.cv);
+	}
+	pthread_mutex_destroy(&cl.mtx);
 	sje__auth_close(auth); // after both front doors, which borrow it
 	sje__netsec_close(&ns);
 	if (rc == 0) {
