@@ -27,10 +27,12 @@
 // row back: SJE_EEXIST, and the rows of the call that did go in are
 // deleted again), an event under a seq already kept likewise.
 //
-// One active coordinator per database: the writing connection holds a
-// session advisory lock (PG_ACTIVE_LOCK) from open to close. A second
-// coordinator on the same database waits as a standby, trying the lock
-// every STORE_PG_STANDBY_MS, and takes over when the first one's session
+// One active coordinator (the leader) per database: the writing connection
+// holds a session advisory lock (PG_ACTIVE_LOCK) from open to close, and
+// records in sje_leader where the others reach it. Another coordinator on
+// the same database waits in open (o->standby: the server hands its calls
+// on to the leader meanwhile, door/leader.h), trying the lock every
+// STORE_PG_STANDBY_MS, and takes over when the first one's session
 // ends (a clean stop unlocks at once; a coordinator killed or cut off ends
 // when PostgreSQL notices its connection is gone). Since the lock and the
 // writes share one connection, a coordinator whose lock is gone can write
@@ -66,12 +68,16 @@
 //     (state, id), sje_jobs_function (function, id), sje_jobs_finished
 //     (partial, terminal, by finished_ms), sje_jobs_workflow (partial).
 //   sje_attempts (job_id, number), sje_events (seq; and task_id, seq),
-//   sje_meta (key, value): 'schema_version', 'event_seq'.
+//   sje_meta (key, value): 'schema_version', 'event_seq'; later also
+//     'cursor:<name>' (sje__store_put_cursor: the hooks').
 // Schema version 2 adds:
 //   sje_functions (name): what operators set on a function at run time
 //     (sje__fn_row), paused as boolean.
 // Schema version 3 adds:
 //   sje_schedules (name): where each schedule stands (sje__schedule_row).
+// Schema version 4 adds:
+//   sje_leader (one row): the coordinator holding the active lock, its
+//     name and the URLs where the others reach it (sje__store_leader).
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -85,6 +91,7 @@
 #include <libpq-fe.h>
 
 #include <endian.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -171,6 +178,15 @@ static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
 	"  name         text PRIMARY KEY,"
 	"  last_tick_ms bigint NOT NULL DEFAULT 0,"
 	"  last_task_id text"
+	");",
+	// 3 -> 4: who leads the coordinators on this database, and where
+	// the others reach it.
+	"CREATE TABLE sje_leader ("
+	"  id         int PRIMARY KEY CHECK (id = 1),"
+	"  name       text NOT NULL,"
+	"  rpc_url    text NOT NULL,"
+	"  events_url text NOT NULL,"
+	"  since_ms   bigint NOT NULL"
 	");",
 };
 
@@ -988,6 +1004,25 @@ pg_holder(pg_store *s, char *buf, size_t len)
 	PQclear(r);
 }
 
+// pg_leader_read reads the leader's row into *out, its strings in the
+// result returned (to PQclear after use; NULL, *out all NULL, when there
+// is none or it cannot be read: a database not migrated yet, say).
+static PGresult *
+pg_leader_read(pg_store *s, sje__store_leader *out)
+{
+	memset(out, 0, sizeof(*out));
+	PGresult *r = PQexec(s->conn,
+	    "SELECT name, rpc_url, events_url FROM sje_leader WHERE id = 1");
+	if (!pg_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return NULL;
+	}
+	out->name       = PQgetvalue(r, 0, 0);
+	out->rpc_url    = PQgetvalue(r, 0, 1);
+	out->events_url = PQgetvalue(r, 0, 2);
+	return r;
+}
+
 // pg_become_active takes the active lock, waiting as a standby while
 // another coordinator holds it (as o says).
 static sje_err
@@ -1022,15 +1057,42 @@ pg_become_active(pg_store *s, const sje__store_postgres_opts *o)
 			return SJE_EEXIST;
 		}
 		if (!waited) {
-			SJE_INFO("store %s: another coordinator holds this "
-			         "database (%s): waiting as a standby",
+			SJE_INFO(
+			    "store %s: another coordinator holds this "
+			    "database (%s): following it until it is gone",
 			    s->where, who);
 			waited = true;
 		}
-		if (!o->standby(o->standby_arg)) {
+		sje__store_leader leader = { 0 };
+		r                        = pg_leader_read(s, &leader);
+		bool go_on               = o->standby(o->standby_arg, &leader);
+		PQclear(r);
+		if (!go_on) {
 			return SJE_ECANCELED;
 		}
 	}
+}
+
+// pg_leader_write records this coordinator as the leader (o's name and
+// URLs), holding the active lock.
+static sje_err
+pg_leader_write(pg_store *s, const sje__store_postgres_opts *o)
+{
+	char        since[32];
+	const char *v[4] = { o->name != NULL ? o->name : "",
+		o->rpc_url != NULL ? o->rpc_url : "",
+		o->events_url != NULL ? o->events_url : "", since };
+	sje__snprintf(since, sizeof(since), "%lld", (long long) sje_now_ms());
+	PGresult *r = PQexecParams(s->conn,
+	    "INSERT INTO sje_leader (id, name, rpc_url, events_url, since_ms) "
+	    "VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "
+	    "name = excluded.name, rpc_url = excluded.rpc_url, "
+	    "events_url = excluded.events_url, since_ms = excluded.since_ms",
+	    4, NULL, v, NULL, NULL, 0);
+	sje_err   rv =
+            pg_ok(r) ? SJE_OK : pg_result_err(s, r, "recording the leader");
+	PQclear(r);
+	return rv;
 }
 
 // How long a coordinator waiting for its database waits between tries,
@@ -1083,7 +1145,7 @@ pg_connect_waiting(pg_store *s, const sje__store_postgres_opts *o)
 		// signal is heard within one.
 		for (uint32_t t = 0; t < backoff_ms;
 		     t += STORE_PG_STANDBY_MS) {
-			if (!o->standby(o->standby_arg)) {
+			if (!o->standby(o->standby_arg, NULL)) {
 				return SJE_ECANCELED;
 			}
 		}
@@ -1132,8 +1194,9 @@ pg_open(const char *dsn, const sje__store_postgres_opts *o, sje__store **out)
 			    SJE_STORE_PG_SCHEMA_VERSION);
 			rv = SJE_EPROTO;
 		}
-	} else if ((rv = pg_become_active(s, o)) == SJE_OK) {
-		rv = pg_migrate(s);
+	} else if ((rv = pg_become_active(s, o)) == SJE_OK &&
+	    (rv = pg_migrate(s)) == SJE_OK) {
+		rv = pg_leader_write(s, o);
 	}
 	if (rv != SJE_OK || (rv = pg_prepare_all(s)) != SJE_OK ||
 	    (!reader && (rv = pg_seq_read(s, &s->last_seq)) != SJE_OK)) {
@@ -2439,6 +2502,67 @@ pg_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+// Cursors live in sje_meta, under 'cursor:<name>', so that whichever
+// coordinator leads goes on from where the last one got.
+static sje_err
+pg_get_cursor(sje__store *h, const char *name, uint64_t *seq)
+{
+	pg_store *s = h->impl;
+	char      key[160];
+	if (!sje__snprintf(key, sizeof(key), "cursor:%s", name)) {
+		return SJE_EINVAL;
+	}
+	const char *v[1] = { key };
+	PGresult   *r =
+	    PQexecParams(s->conn, "SELECT value FROM sje_meta WHERE key = $1",
+	        1, NULL, v, NULL, NULL, 0);
+	if (!pg_ok(r)) {
+		sje_err rv = pg_result_err(s, r, "reading a cursor");
+		PQclear(r);
+		return rv;
+	}
+	sje_err rv = PQntuples(r) == 1 ? SJE_OK : SJE_ENOTFOUND;
+	if (rv == SJE_OK) {
+		*seq = (uint64_t) strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	PQclear(r);
+	return rv;
+}
+
+// A reader's connection is read-only by default: this one write says
+// READ WRITE for its own transaction.
+static sje_err
+pg_put_cursor(sje__store *h, const char *name, uint64_t seq)
+{
+	pg_store *s = h->impl;
+	char      key[160], val[32];
+	if (!sje__snprintf(key, sizeof(key), "cursor:%s", name)) {
+		return SJE_EINVAL;
+	}
+	if (pg_in_txn(s)) {
+		return SJE_EIO;
+	}
+	sje__snprintf(val, sizeof(val), "%" PRIu64, seq);
+	const char *v[2] = { key, val };
+	sje_err     rv   = pg_exec(s, "BEGIN READ WRITE", "writing a cursor");
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	PGresult *r = PQexecParams(s->conn,
+	    "INSERT INTO sje_meta (key, value) VALUES ($1, $2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	    2, NULL, v, NULL, NULL, 0);
+	rv = pg_ok(r) ? SJE_OK : pg_result_err(s, r, "writing a cursor");
+	PQclear(r);
+	if (rv == SJE_OK) {
+		rv = pg_exec(s, "COMMIT", "writing a cursor");
+	}
+	if (rv != SJE_OK) {
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+	}
+	return rv;
+}
+
 static const sje__store_ops pg_ops = {
 	.name           = "postgres",
 	.close          = pg_close,
@@ -2468,4 +2592,6 @@ static const sje__store_ops pg_ops = {
 	.list_functions = pg_list_functions,
 	.put_schedule   = pg_put_schedule,
 	.list_schedules = pg_list_schedules,
+	.get_cursor     = pg_get_cursor,
+	.put_cursor     = pg_put_cursor,
 };

@@ -2096,6 +2096,26 @@ sq_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+// One coordinator per SQLite file: the hooks keep their cursor in a file
+// of their own beside it (events/hooks.c).
+static sje_err
+sq_get_cursor(sje__store *h, const char *name, uint64_t *seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
+static sje_err
+sq_put_cursor(sje__store *h, const char *name, uint64_t seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
 static const sje__store_ops store_ops = {
 	.name           = "sqlite",
 	.close          = sq_close,
@@ -2125,4 +2145,6 @@ static const sje__store_ops store_ops = {
 	.list_functions = sq_list_functions,
 	.put_schedule   = sq_put_schedule,
 	.list_schedules = sq_list_schedules,
+	.get_cursor     = sq_get_cursor,
+	.put_cursor     = sq_put_cursor,
 };

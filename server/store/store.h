@@ -46,7 +46,7 @@
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 3
+#define SJE_STORE_PG_SCHEMA_VERSION 4
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
@@ -212,6 +212,8 @@ struct sje__store_ops {
 	sje_err (*put_schedule)(sje__store *s, const sje__schedule_row *row);
 	sje_err (*list_schedules)(
 	    sje__store *s, sje__schedule_row **rows, size_t *n);
+	sje_err (*get_cursor)(sje__store *s, const char *name, uint64_t *seq);
+	sje_err (*put_cursor)(sje__store *s, const char *name, uint64_t seq);
 };
 
 // sje__store is a handle: the backend's table and its state. Backends
@@ -241,16 +243,32 @@ sje_err sje__store_open_sqlite(
 // there is no such file.
 sje_err sje__store_open_sqlite_reader(const char *directory, sje__store **out);
 
+// sje__store_leader is the coordinator that holds a PostgreSQL database's
+// active lock, as it recorded itself there: a name for people and where
+// the other coordinators reach it. Strings borrowed; NULL when unknown.
+typedef struct sje__store_leader {
+	const char *name;       // "<host> pid <pid>"
+	const char *rpc_url;    // its RPC door
+	const char *events_url; // its event stream; "": off
+} sje__store_leader;
+
 // sje__store_postgres_opts says which PostgreSQL database holds the store.
 typedef struct sje__store_postgres_opts {
 	const char *dsn; // a libpq connection string or URI (may hold a
 	                 // password: it is never logged)
 	// standby is called while another coordinator holds the database,
-	// about every STORE_PG_STANDBY_MS: it waits (the caller's own way:
-	// the server waits for its signals) and says whether to go on
+	// or while the database does not answer yet (leader NULL), about
+	// every STORE_PG_STANDBY_MS, with the leader as it recorded itself
+	// (its fields NULL when it has not yet): it waits (the caller's own
+	// way: the server waits for its signals) and says whether to go on
 	// waiting. NULL: do not wait.
-	bool (*standby)(void *arg);
+	bool (*standby)(void *arg, const sje__store_leader *leader);
 	void *standby_arg;
+	// What this coordinator records of itself once it holds the lock
+	// (sje__store_leader); NULL: "".
+	const char *name;
+	const char *rpc_url;
+	const char *events_url;
 } sje__store_postgres_opts;
 
 // How often, at most, a standby asks whether the database is free.
@@ -262,7 +280,8 @@ typedef struct sje__store_postgres_opts {
 // active lock (a session advisory lock, held by the writing connection, so
 // that whatever this store writes is written while it holds it), waiting as a
 // standby while another coordinator holds it; then it creates or migrates the
-// schema (under another advisory lock) and prepares every statement. *out is
+// schema (under another advisory lock), records itself as the leader (o's
+// name and URLs, sje__store_leader) and prepares every statement. *out is
 // written on SJE_OK; caller owns it. Errors: SJE_EINVAL for an empty dsn,
 // SJE_EUNAVAIL when the database cannot be reached and o->standby is NULL
 // (logged with libpq's reason), SJE_EEXIST when another coordinator holds it
@@ -561,6 +580,27 @@ sje__store_list_schedules(sje__store *s, sje__schedule_row **rows, size_t *n)
 
 // sje__schedule_rows_free frees rows[0..n) and the array. Accepts NULL.
 void sje__schedule_rows_free(sje__schedule_row *rows, size_t n);
+
+// sje__store_get_cursor reads how far the reader name (the hooks:
+// "hooks") got in the events: *seq on SJE_OK; SJE_ENOTFOUND when none is
+// kept yet; SJE_EUNIMPL when the backend keeps no cursors (SQLite, memory:
+// one coordinator per store, whose own file serves). A backend shared by
+// several coordinators keeps them, so that whichever leads goes on where
+// the last one stopped. Also on a reader handle.
+static inline sje_err
+sje__store_get_cursor(sje__store *s, const char *name, uint64_t *seq)
+{
+	return s->ops->get_cursor(s, name, seq);
+}
+
+// sje__store_put_cursor records seq as reader name's cursor, committed at
+// once: the one write a reader handle may make (it is the hooks'). Outside
+// a transaction only. SJE_EUNIMPL as sje__store_get_cursor.
+static inline sje_err
+sje__store_put_cursor(sje__store *s, const char *name, uint64_t seq)
+{
+	return s->ops->put_cursor(s, name, seq);
+}
 
 // sje__fn_rows_free frees rows[0..n) and the array. Accepts NULL.
 void sje__fn_rows_free(sje__fn_row *rows, size_t n);

@@ -2034,6 +2034,44 @@ test_put_schedule_refuses_an_empty_name(void **state)
 	assert_int_equal(sje__store_put_schedule(f->store, &row), SJE_EINVAL);
 }
 
+static void
+test_a_cursor_written_by_a_reader_is_read_by_the_next_one(void **state)
+{
+	fixture    *f = *state;
+	sje__store *r = NULL, *r2 = NULL;
+	uint64_t    seq = 99;
+
+	if (backend != B_POSTGRES) {
+		// One coordinator per store: the cursor is its own file.
+		assert_int_equal(
+		    sje__store_get_cursor(f->store, "hooks", &seq),
+		    SJE_EUNIMPL);
+		assert_int_equal(
+		    sje__store_put_cursor(f->store, "hooks", 1), SJE_EUNIMPL);
+		assert_int_equal(seq, 99);
+		return;
+	}
+	assert_int_equal(sje__store_open_reader(f->store, &r), SJE_OK);
+	assert_int_equal(
+	    sje__store_get_cursor(r, "hooks", &seq), SJE_ENOTFOUND);
+	// The one write a reader may make, committed at once.
+	assert_int_equal(sje__store_put_cursor(r, "hooks", 41), SJE_OK);
+	assert_int_equal(sje__store_put_cursor(r, "hooks", 42), SJE_OK);
+	assert_int_equal(sje__store_put_cursor(r, "other", 7), SJE_OK);
+	sje__store_close(r);
+	// Another coordinator's reader, later, goes on from it.
+	reopen(f);
+	assert_int_equal(sje__store_open_reader(f->store, &r2), SJE_OK);
+	assert_int_equal(sje__store_get_cursor(r2, "hooks", &seq), SJE_OK);
+	assert_int_equal(seq, 42);
+	assert_int_equal(sje__store_get_cursor(r2, "other", &seq), SJE_OK);
+	assert_int_equal(seq, 7);
+	// And the reader stays read-only for everything else.
+	sje__fn_row row = { .name = "x", .concurrency = -1 };
+	assert_int_not_equal(sje__store_put_function(r2, &row), SJE_OK);
+	sje__store_close(r2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2086,6 +2124,7 @@ main(int argc, char **argv)
 		T(test_put_schedule_inside_a_transaction_is_undone_by_rollback),
 		T(test_schedule_state_survives_reopening),
 		T(test_put_schedule_refuses_an_empty_name),
+		T(test_a_cursor_written_by_a_reader_is_read_by_the_next_one),
 	};
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
 		backend = B_SQLITE;

@@ -995,6 +995,25 @@ mem_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+// The memory store keeps no cursors: one coordinator, in one process.
+static sje_err
+mem_get_cursor(sje__store *h, const char *name, uint64_t *seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
+static sje_err
+mem_put_cursor(sje__store *h, const char *name, uint64_t seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
 static const sje__store_ops mem_ops = {
 	.name           = "memory",
 	.close          = mem_close,
@@ -1024,4 +1043,6 @@ static const sje__store_ops mem_ops = {
 	.list_functions = mem_list_functions,
 	.put_schedule   = mem_put_schedule,
 	.list_schedules = mem_list_schedules,
+	.get_cursor     = mem_get_cursor,
+	.put_cursor     = mem_put_cursor,
 };
