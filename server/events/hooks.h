@@ -15,10 +15,11 @@
 //     never dropped: the store is the queue. The last seq delivered is
 //     kept in <data_dir>/hooks.seq, or in the store where the store keeps
 //     it (PostgreSQL, shared by several coordinators: whichever leads
-//     goes on from there; sje__store_put_cursor) (rewritten at most every 250 ms while
-//     events flow, within 250 ms once caught up), so after a restart delivery
-//     resumes where it stopped (after a crash, the events of the last
-//     quarter second may come twice; seq tells);
+//     goes on from there; sje__store_put_cursor). It is rewritten at most
+//     every 250 ms while events flow, and within 250 ms once caught up,
+//     so after a restart delivery resumes where it stopped (after a
+//     crash, the events of the last quarter second may come twice; seq
+//     tells);
 //   - alerts (alerts.h) that change are queued to the same thread, which
 //     logs each one and passes it to its notifier's on_alert.
 //

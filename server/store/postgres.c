@@ -1928,6 +1928,102 @@ pg_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 	return pg_get_one(s, PS_GET_BY_ID, out);
 }
 
+// pg_find_key is one id of pg_find_jobs and where it was asked.
+typedef struct pg_find_key {
+	const char *id;
+	size_t      at;
+} pg_find_key;
+
+static int
+pg_find_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const pg_find_key *) a)->id, ((const pg_find_key *) b)->id);
+}
+
+// One statement for them all: the ids as a text[] literal ({"a","b"},
+// '"' and '\\' escaped); each id found back is matched by a binary search.
+static sje_err
+pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	pg_store    *s   = h->impl;
+	size_t       len = 3, k = 0;
+	pg_find_key *key = NULL;
+	char        *lit = NULL;
+	sje_err      rv  = SJE_ENOMEM;
+	PGresult    *r   = NULL;
+	for (size_t i = 0; i < n; i++) {
+		found[i] = false;
+		if (task_ids[i] != NULL) {
+			len += 2 * strlen(task_ids[i]) + 3;
+		}
+	}
+	if ((lit = malloc(len)) == NULL ||
+	    (key = malloc(sizeof(*key) * (n + 1))) == NULL) {
+		goto out;
+	}
+	char *p = lit;
+	*p++    = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (task_ids[i] == NULL) {
+			continue;
+		}
+		if (k > 0) {
+			*p++ = ',';
+		}
+		*p++ = '"';
+		for (const char *c = task_ids[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\') {
+				*p++ = '\\';
+			}
+			*p++ = *c;
+		}
+		*p++   = '"';
+		key[k] = (pg_find_key) { .id = task_ids[i], .at = i };
+		k++;
+	}
+	*p++ = '}';
+	*p   = '\0';
+	if (k == 0) {
+		rv = SJE_OK;
+		goto out;
+	}
+	const char *v[1] = { lit };
+	r                = PQexecParams(s->conn,
+	                   "SELECT task_id FROM sje_jobs WHERE task_id = ANY($1::text[])", 1,
+	                   NULL, v, NULL, NULL, 0);
+	if (!pg_ok(r)) {
+		rv = pg_result_err(s, r, "looking jobs up");
+		goto out;
+	}
+	qsort(key, k, sizeof(*key), pg_find_cmp);
+	for (int row = 0; row < PQntuples(r); row++) {
+		pg_find_key  want = { .id = PQgetvalue(r, row, 0) };
+		pg_find_key *hit =
+		    bsearch(&want, key, k, sizeof(*key), pg_find_cmp);
+		if (hit == NULL) {
+			continue;
+		}
+		// An id asked twice: each is found.
+		size_t lo = (size_t) (hit - key), hi = lo;
+		while (lo > 0 && strcmp(key[lo - 1].id, want.id) == 0) {
+			lo--;
+		}
+		while (hi + 1 < k && strcmp(key[hi + 1].id, want.id) == 0) {
+			hi++;
+		}
+		for (size_t j = lo; j <= hi; j++) {
+			found[key[j].at] = true;
+		}
+	}
+	rv = SJE_OK;
+out:
+	PQclear(r);
+	free(lit);
+	free(key);
+	return rv;
+}
+
 static sje_err
 pg_get_result(sje__store *h, const char *task_id, char **out)
 {
@@ -2577,6 +2673,7 @@ static const sje__store_ops pg_ops = {
 	.get_job        = pg_get_job,
 	.get_job_by_id  = pg_get_job_by_id,
 	.get_result     = pg_get_result,
+	.find_jobs      = pg_find_jobs,
 	.list_jobs      = pg_list_jobs,
 	.scan_active    = pg_scan_active,
 	.put_attempt    = pg_put_attempt,

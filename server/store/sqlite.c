@@ -1554,6 +1554,30 @@ sq_get_result(sje__store *h, const char *task_id, char **out)
 }
 
 static sje_err
+sq_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_EXISTS_TASK];
+
+	for (size_t i = 0; i < n; i++) {
+		found[i] = false;
+		if (task_ids[i] == NULL) {
+			continue;
+		}
+		int rc = store_bind_text(st, 1, task_ids[i]);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			return store_finish(s, st, rc, "looking jobs up");
+		}
+		found[i] = rc == SQLITE_ROW;
+		store_done(st);
+	}
+	return SJE_OK;
+}
+
+static sje_err
 sq_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 {
 	store_db     *s  = h->impl;
@@ -2130,6 +2154,7 @@ static const sje__store_ops store_ops = {
 	.get_job        = sq_get_job,
 	.get_job_by_id  = sq_get_job_by_id,
 	.get_result     = sq_get_result,
+	.find_jobs      = sq_find_jobs,
 	.list_jobs      = sq_list_jobs,
 	.scan_active    = sq_scan_active,
 	.put_attempt    = sq_put_attempt,

@@ -188,6 +188,8 @@ struct sje__store_ops {
 	sje_err (*get_job_by_id)(
 	    sje__store *s, int64_t id, sje__job_row **out);
 	sje_err (*get_result)(sje__store *s, const char *task_id, char **out);
+	sje_err (*find_jobs)(
+	    sje__store *s, const char *const *task_ids, size_t n, bool *found);
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
 	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
@@ -404,6 +406,16 @@ static inline sje_err
 sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
 {
 	return s->ops->get_job(s, task_id, out);
+}
+
+// sje__store_find_jobs tells, for each of task_ids[0..n), whether a job
+// with it is stored: found[i]. One look-up for them all (one statement in
+// PostgreSQL, where each is a round trip). A NULL task_id is not found.
+static inline sje_err
+sje__store_find_jobs(
+    sje__store *s, const char *const *task_ids, size_t n, bool *found)
+{
+	return s->ops->find_jobs(s, task_ids, n, found);
 }
 
 // sje__store_get_job_by_id is sje__store_get_job by id.

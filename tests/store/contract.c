@@ -2035,6 +2035,47 @@ test_put_schedule_refuses_an_empty_name(void **state)
 }
 
 static void
+test_find_jobs_tells_which_task_ids_are_stored_in_one_call(void **state)
+{
+	fixture *f = *state;
+	// Ids with the characters an array literal or a LIKE would trip on.
+	const char *stored[] = { "plain", "quote\"d", "back\\slash",
+		"{brace,comma}", "100%_x", "\xc3\xa9t\xc3\xa9" };
+	for (size_t i = 0; i < sizeof(stored) / sizeof(*stored); i++) {
+		sje__job_row r = min_row(stored[i], "f", 3);
+		(void) insert(f->store, &r);
+	}
+	const char *ask[]  = { "plain", "missing", "quote\"d", NULL,
+		 "back\\slash", "{brace,comma}", "100%_y", "100%_x",
+		 "\xc3\xa9t\xc3\xa9", "plai", "plain" };
+	const bool  want[] = { true, false, true, false, true, true, false,
+		 true, true, false, true };
+	bool        found[sizeof(ask) / sizeof(*ask)];
+	memset(found, 0xff, sizeof(found));
+	assert_int_equal(sje__store_find_jobs(
+	                     f->store, ask, sizeof(ask) / sizeof(*ask), found),
+	    SJE_OK);
+	for (size_t i = 0; i < sizeof(ask) / sizeof(*ask); i++) {
+		assert_int_equal(found[i], want[i]);
+	}
+	// Inside a transaction it sees the transaction's own rows.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	sje__job_row r = min_row("fresh", "f", 3);
+	(void) insert(f->store, &r);
+	const char *fresh[] = { "fresh" };
+	assert_int_equal(
+	    sje__store_find_jobs(f->store, fresh, 1, found), SJE_OK);
+	assert_true(found[0]);
+	sje__store_rollback(f->store);
+	assert_int_equal(
+	    sje__store_find_jobs(f->store, fresh, 1, found), SJE_OK);
+	assert_false(found[0]);
+	// None asked: nothing to do.
+	assert_int_equal(
+	    sje__store_find_jobs(f->store, NULL, 0, found), SJE_OK);
+}
+
+static void
 test_a_cursor_written_by_a_reader_is_read_by_the_next_one(void **state)
 {
 	fixture    *f = *state;
@@ -2125,6 +2166,7 @@ main(int argc, char **argv)
 		T(test_schedule_state_survives_reopening),
 		T(test_put_schedule_refuses_an_empty_name),
 		T(test_a_cursor_written_by_a_reader_is_read_by_the_next_one),
+		T(test_find_jobs_tells_which_task_ids_are_stored_in_one_call),
 	};
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
 		backend = B_SQLITE;

@@ -528,6 +528,18 @@ mem_get_job(sje__store *h, const char *task_id, sje__job_row **out)
 }
 
 static sje_err
+mem_find_jobs(
+    sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	mem_data *d = mem_d(h);
+	for (size_t i = 0; i < n; i++) {
+		found[i] =
+		    task_ids[i] != NULL && mem_find_task(d, task_ids[i]) >= 0;
+	}
+	return SJE_OK;
+}
+
+static sje_err
 mem_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 {
 	mem_data *d = mem_d(h);
@@ -1028,6 +1040,7 @@ static const sje__store_ops mem_ops = {
 	.get_job        = mem_get_job,
 	.get_job_by_id  = mem_get_job_by_id,
 	.get_result     = mem_get_result,
+	.find_jobs      = mem_find_jobs,
 	.list_jobs      = mem_list_jobs,
 	.scan_active    = mem_scan_active,
 	.put_attempt    = mem_put_attempt,
