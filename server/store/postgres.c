@@ -1941,34 +1941,36 @@ pg_find_cmp(const void *a, const void *b)
 	    ((const pg_find_key *) a)->id, ((const pg_find_key *) b)->id);
 }
 
-// One statement for them all: the ids as a text[] literal ({"a","b"},
-// '"' and '\\' escaped); each id found back is matched by a binary search.
+// pg_text_array makes the text[] literal of the ids of task_ids[0..n)
+// that are not NULL ({"a","b"}, '"' and '\\' escaped) in *lit, and their
+// keys in *keys (*k of them), sorted by id for pg_key_range. SJE_ENOMEM.
 static sje_err
-pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
+pg_text_array(const char *const *task_ids, size_t n, char **lit,
+    pg_find_key **keys, size_t *k)
 {
-	pg_store    *s   = h->impl;
-	size_t       len = 3, k = 0;
-	pg_find_key *key = NULL;
-	char        *lit = NULL;
-	sje_err      rv  = SJE_ENOMEM;
-	PGresult    *r   = NULL;
+	size_t len = 3;
+	*k         = 0;
 	for (size_t i = 0; i < n; i++) {
-		found[i] = false;
 		if (task_ids[i] != NULL) {
 			len += 2 * strlen(task_ids[i]) + 3;
 		}
 	}
-	if ((lit = malloc(len)) == NULL ||
-	    (key = malloc(sizeof(*key) * (n + 1))) == NULL) {
-		goto out;
+	*lit  = malloc(len);
+	*keys = malloc(sizeof(**keys) * (n + 1));
+	if (*lit == NULL || *keys == NULL) {
+		free(*lit);
+		free(*keys);
+		*lit  = NULL;
+		*keys = NULL;
+		return SJE_ENOMEM;
 	}
-	char *p = lit;
+	char *p = *lit;
 	*p++    = '{';
 	for (size_t i = 0; i < n; i++) {
 		if (task_ids[i] == NULL) {
 			continue;
 		}
-		if (k > 0) {
+		if (*k > 0) {
 			*p++ = ',';
 		}
 		*p++ = '"';
@@ -1978,14 +1980,51 @@ pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
 			}
 			*p++ = *c;
 		}
-		*p++   = '"';
-		key[k] = (pg_find_key) { .id = task_ids[i], .at = i };
-		k++;
+		*p++            = '"';
+		(*keys)[(*k)++] = (pg_find_key) { .id = task_ids[i], .at = i };
 	}
 	*p++ = '}';
 	*p   = '\0';
-	if (k == 0) {
-		rv = SJE_OK;
+	qsort(*keys, *k, sizeof(**keys), pg_find_cmp);
+	return SJE_OK;
+}
+
+// pg_key_range finds id among keys[0..k) (sorted): the range [*lo, *hi]
+// of the keys asking for it (an id may be asked twice); false when none.
+static bool
+pg_key_range(
+    const pg_find_key *keys, size_t k, const char *id, size_t *lo, size_t *hi)
+{
+	pg_find_key        want = { .id = id };
+	const pg_find_key *hit =
+	    bsearch(&want, keys, k, sizeof(*keys), pg_find_cmp);
+	if (hit == NULL) {
+		return false;
+	}
+	*lo = *hi = (size_t) (hit - keys);
+	while (*lo > 0 && strcmp(keys[*lo - 1].id, id) == 0) {
+		(*lo)--;
+	}
+	while (*hi + 1 < k && strcmp(keys[*hi + 1].id, id) == 0) {
+		(*hi)++;
+	}
+	return true;
+}
+
+// One statement for them all (pg_text_array).
+static sje_err
+pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	pg_store    *s   = h->impl;
+	pg_find_key *key = NULL;
+	char        *lit = NULL;
+	size_t       k, lo, hi;
+	PGresult    *r = NULL;
+	for (size_t i = 0; i < n; i++) {
+		found[i] = false;
+	}
+	sje_err rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	if (rv != SJE_OK || k == 0) {
 		goto out;
 	}
 	const char *v[1] = { lit };
@@ -1996,27 +2035,66 @@ pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
 		rv = pg_result_err(s, r, "looking jobs up");
 		goto out;
 	}
-	qsort(key, k, sizeof(*key), pg_find_cmp);
 	for (int row = 0; row < PQntuples(r); row++) {
-		pg_find_key  want = { .id = PQgetvalue(r, row, 0) };
-		pg_find_key *hit =
-		    bsearch(&want, key, k, sizeof(*key), pg_find_cmp);
-		if (hit == NULL) {
-			continue;
-		}
-		// An id asked twice: each is found.
-		size_t lo = (size_t) (hit - key), hi = lo;
-		while (lo > 0 && strcmp(key[lo - 1].id, want.id) == 0) {
-			lo--;
-		}
-		while (hi + 1 < k && strcmp(key[hi + 1].id, want.id) == 0) {
-			hi++;
-		}
-		for (size_t j = lo; j <= hi; j++) {
-			found[key[j].at] = true;
+		if (pg_key_range(key, k, PQgetvalue(r, row, 0), &lo, &hi)) {
+			for (size_t j = lo; j <= hi; j++) {
+				found[key[j].at] = true;
+			}
 		}
 	}
-	rv = SJE_OK;
+out:
+	PQclear(r);
+	free(lit);
+	free(key);
+	return rv;
+}
+
+// One statement for them all (pg_text_array); rows as PS_GET reads them.
+static sje_err
+pg_get_jobs(
+    sje__store *h, const char *const *task_ids, size_t n, sje__job_row **rows)
+{
+	pg_store    *s   = h->impl;
+	pg_find_key *key = NULL;
+	char        *lit = NULL;
+	size_t       k, lo, hi;
+	PGresult    *r = NULL;
+	for (size_t i = 0; i < n; i++) {
+		rows[i] = NULL;
+	}
+	sje_err rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	if (rv != SJE_OK || k == 0) {
+		goto out;
+	}
+	const char *v[1] = { lit };
+	r                = PQexecParams(s->conn,
+	                   "SELECT " SJE__STORE_COLS
+	                   " FROM sje_jobs WHERE task_id = ANY($1::text[])",
+	                   1, NULL, v, NULL, NULL, 1);
+	if (!pg_ok(r)) {
+		rv = pg_result_err(s, r, "reading jobs");
+		goto out;
+	}
+	for (int row = 0; row < PQntuples(r) && rv == SJE_OK; row++) {
+		sje__job_row *got;
+		if ((rv = pg_new_row(r, row, &got)) != SJE_OK) {
+			break;
+		}
+		if (!pg_key_range(key, k, got->task_id, &lo, &hi)) {
+			sje__job_row_free(got);
+			continue;
+		}
+		rows[key[lo].at] = got;
+		for (size_t j = lo + 1; j <= hi && rv == SJE_OK; j++) {
+			rv = pg_new_row(r, row, &rows[key[j].at]);
+		}
+	}
+	if (rv != SJE_OK) {
+		for (size_t i = 0; i < n; i++) {
+			sje__job_row_free(rows[i]);
+			rows[i] = NULL;
+		}
+	}
 out:
 	PQclear(r);
 	free(lit);
@@ -2226,6 +2304,112 @@ pg_list_attempts(
 	}
 	*rows = v;
 	*n    = (size_t) count;
+	return SJE_OK;
+}
+
+// pg_attempts_range finds job id among r's rows (job_id in column 0,
+// ascending): the first row of it in *first and how many in the return.
+static size_t
+pg_attempts_range(const PGresult *r, int64_t id, int *first)
+{
+	int lo = 0, hi = PQntuples(r);
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (pr_i64(r, mid, 0) < id) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	*first   = lo;
+	size_t k = 0;
+	while (lo < PQntuples(r) && pr_i64(r, lo, 0) == id) {
+		lo++;
+		k++;
+	}
+	return k;
+}
+
+// One statement for them all: the ids as a bigint[] literal, the rows by
+// job and number, placed in the order asked.
+static sje_err
+pg_list_attempts_of(sje__store *h, const int64_t *job_ids, size_t n,
+    sje__attempt_row **rows, size_t *counts)
+{
+	pg_store         *s     = h->impl;
+	sje__attempt_row *v     = NULL;
+	size_t            total = 0, at = 0;
+	PGresult         *r = NULL;
+	char             *lit;
+	sje_err           rv;
+
+	*rows = NULL;
+	for (size_t i = 0; i < n; i++) {
+		counts[i] = 0;
+	}
+	if (n == 0) {
+		return SJE_OK;
+	}
+	if ((rv = pg_flush_attempts(s)) != SJE_OK) {
+		return rv;
+	}
+	if ((lit = malloc(n * 21 + 3)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	char *p = lit;
+	*p++    = '{';
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(
+		    p, "%s%lld", i > 0 ? "," : "", (long long) job_ids[i]);
+	}
+	*p++             = '}';
+	*p               = '\0';
+	const char *a[1] = { lit };
+	r                = PQexecParams(s->conn,
+	                   "SELECT job_id, number, worker, started_ms, finished_ms, outcome, "
+	                                  "error_type, error_message FROM sje_attempts "
+	                                  "WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, number",
+	                   1, NULL, a, NULL, NULL, 1);
+	free(lit);
+	if (!pg_ok(r)) {
+		rv = pg_result_err(s, r, "reading attempts");
+		PQclear(r);
+		return rv;
+	}
+	int first;
+	for (size_t i = 0; i < n; i++) {
+		counts[i] = pg_attempts_range(r, job_ids[i], &first);
+		total += counts[i];
+	}
+	if (total > 0 && (v = calloc(total, sizeof(*v))) == NULL) {
+		PQclear(r);
+		return SJE_ENOMEM;
+	}
+	for (size_t i = 0; i < n && rv == SJE_OK; i++) {
+		size_t k = pg_attempts_range(r, job_ids[i], &first);
+		for (size_t j = 0; j < k && rv == SJE_OK; j++, at++) {
+			int               row = first + (int) j;
+			sje__attempt_row *t   = &v[at];
+			t->number             = (uint32_t) pr_i64(r, row, 1);
+			t->started_ms         = pr_i64(r, row, 3);
+			t->finished_ms        = pr_i64(r, row, 4);
+			t->outcome            = (int) pr_i64(r, row, 5);
+			if ((rv = pr_text(r, row, 2, &t->worker)) == SJE_OK &&
+			    (rv = pr_text(r, row, 6, &t->error_type)) ==
+			        SJE_OK) {
+				rv = pr_text(r, row, 7, &t->error_message);
+			}
+		}
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		sje__attempt_rows_free(v, total);
+		for (size_t i = 0; i < n; i++) {
+			counts[i] = 0;
+		}
+		return rv;
+	}
+	*rows = v;
 	return SJE_OK;
 }
 
@@ -2660,35 +2844,37 @@ pg_put_cursor(sje__store *h, const char *name, uint64_t seq)
 }
 
 static const sje__store_ops pg_ops = {
-	.name           = "postgres",
-	.close          = pg_close,
-	.open_reader    = pg_open_reader,
-	.begin          = pg_begin,
-	.commit         = pg_commit,
-	.rollback       = pg_rollback,
-	.insert_jobs    = pg_insert_jobs,
-	.claim_job      = pg_claim_job,
-	.update_job     = pg_update_job,
-	.extend_lease   = pg_extend_lease,
-	.get_job        = pg_get_job,
-	.get_job_by_id  = pg_get_job_by_id,
-	.get_result     = pg_get_result,
-	.find_jobs      = pg_find_jobs,
-	.list_jobs      = pg_list_jobs,
-	.scan_active    = pg_scan_active,
-	.put_attempt    = pg_put_attempt,
-	.list_attempts  = pg_list_attempts,
-	.next_event_seq = pg_next_event_seq,
-	.last_event_seq = pg_last_event_seq,
-	.add_event      = pg_add_event,
-	.list_events    = pg_list_events,
-	.prune_events   = pg_prune_events,
-	.purge_finished = pg_purge_finished,
-	.delete_job     = pg_delete_job,
-	.put_function   = pg_put_function,
-	.list_functions = pg_list_functions,
-	.put_schedule   = pg_put_schedule,
-	.list_schedules = pg_list_schedules,
-	.get_cursor     = pg_get_cursor,
-	.put_cursor     = pg_put_cursor,
+	.name             = "postgres",
+	.close            = pg_close,
+	.open_reader      = pg_open_reader,
+	.begin            = pg_begin,
+	.commit           = pg_commit,
+	.rollback         = pg_rollback,
+	.insert_jobs      = pg_insert_jobs,
+	.claim_job        = pg_claim_job,
+	.update_job       = pg_update_job,
+	.extend_lease     = pg_extend_lease,
+	.get_job          = pg_get_job,
+	.get_job_by_id    = pg_get_job_by_id,
+	.get_result       = pg_get_result,
+	.find_jobs        = pg_find_jobs,
+	.get_jobs         = pg_get_jobs,
+	.list_jobs        = pg_list_jobs,
+	.scan_active      = pg_scan_active,
+	.put_attempt      = pg_put_attempt,
+	.list_attempts    = pg_list_attempts,
+	.list_attempts_of = pg_list_attempts_of,
+	.next_event_seq   = pg_next_event_seq,
+	.last_event_seq   = pg_last_event_seq,
+	.add_event        = pg_add_event,
+	.list_events      = pg_list_events,
+	.prune_events     = pg_prune_events,
+	.purge_finished   = pg_purge_finished,
+	.delete_job       = pg_delete_job,
+	.put_function     = pg_put_function,
+	.list_functions   = pg_list_functions,
+	.put_schedule     = pg_put_schedule,
+	.list_schedules   = pg_list_schedules,
+	.get_cursor       = pg_get_cursor,
+	.put_cursor       = pg_put_cursor,
 };

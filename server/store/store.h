@@ -190,6 +190,8 @@ struct sje__store_ops {
 	sje_err (*get_result)(sje__store *s, const char *task_id, char **out);
 	sje_err (*find_jobs)(
 	    sje__store *s, const char *const *task_ids, size_t n, bool *found);
+	sje_err (*get_jobs)(sje__store *s, const char *const *task_ids,
+	    size_t n, sje__job_row **rows);
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
 	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
@@ -197,6 +199,8 @@ struct sje__store_ops {
 	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
 	sje_err (*list_attempts)(
 	    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n);
+	sje_err (*list_attempts_of)(sje__store *s, const int64_t *job_ids,
+	    size_t n, sje__attempt_row **rows, size_t *counts);
 	sje_err (*next_event_seq)(sje__store *s, uint64_t *seq);
 	sje_err (*last_event_seq)(sje__store *s, uint64_t *seq);
 	sje_err (*add_event)(sje__store *s, uint64_t seq, const char *task_id,
@@ -418,6 +422,16 @@ sje__store_find_jobs(
 	return s->ops->find_jobs(s, task_ids, n, found);
 }
 
+// sje__store_get_jobs reads the jobs with task_ids[0..n): rows[i] is a
+// new row (caller frees each) or NULL when there is none (or task_ids[i]
+// is NULL). One statement in PostgreSQL. On failure every rows[i] is NULL.
+static inline sje_err
+sje__store_get_jobs(
+    sje__store *s, const char *const *task_ids, size_t n, sje__job_row **rows)
+{
+	return s->ops->get_jobs(s, task_ids, n, rows);
+}
+
 // sje__store_get_job_by_id is sje__store_get_job by id.
 static inline sje_err
 sje__store_get_job_by_id(sje__store *s, int64_t id, sje__job_row **out)
@@ -487,6 +501,27 @@ sje__store_list_attempts(
 {
 	return s->ops->list_attempts(s, job_id, rows, n);
 }
+
+// sje__store_list_attempts_of reads the attempts of the jobs job_ids[0..n)
+// into one new array *rows: job_ids[0]'s by number, then job_ids[1]'s,
+// and so on (an id asked twice, twice); counts[i] is how many are
+// job_ids[i]'s. Free with sje__attempt_rows_free(*rows, the sum of
+// counts); *rows is NULL when there are none. One statement in
+// PostgreSQL.
+static inline sje_err
+sje__store_list_attempts_of(sje__store *s, const int64_t *job_ids, size_t n,
+    sje__attempt_row **rows, size_t *counts)
+{
+	return s->ops->list_attempts_of(s, job_ids, n, rows, counts);
+}
+
+// sje__store_get_jobs_each and sje__store_list_attempts_of_each are
+// sje__store_get_jobs and sje__store_list_attempts_of made of the
+// one-job verbs, for backends whose statements cost no round trip.
+sje_err sje__store_get_jobs_each(
+    sje__store *s, const char *const *task_ids, size_t n, sje__job_row **rows);
+sje_err sje__store_list_attempts_of_each(sje__store *s, const int64_t *job_ids,
+    size_t n, sje__attempt_row **rows, size_t *counts);
 
 // sje__store_next_event_seq takes the next event sequence number (one
 // above the last taken, across restarts; the first is 1) and writes it to

@@ -2076,6 +2076,78 @@ test_find_jobs_tells_which_task_ids_are_stored_in_one_call(void **state)
 }
 
 static void
+test_get_jobs_reads_each_asked_job_in_the_order_asked(void **state)
+{
+	fixture      *f     = *state;
+	sje__job_row  a     = full_row("a\"1", "f", SUCCEEDED);
+	sje__job_row  b     = full_row("b,2", "g", FAILED);
+	int64_t       ida   = insert(f->store, &a);
+	int64_t       idb   = insert(f->store, &b);
+	const char   *ask[] = { "b,2", "missing", "a\"1", NULL, "b,2" };
+	sje__job_row *rows[5];
+	assert_int_equal(sje__store_get_jobs(f->store, ask, 5, rows), SJE_OK);
+	assert_non_null(rows[0]);
+	assert_null(rows[1]);
+	assert_non_null(rows[2]);
+	assert_null(rows[3]);
+	assert_non_null(rows[4]);
+	assert_true(rows[0]->id == idb && rows[4]->id == idb);
+	assert_true(rows[2]->id == ida);
+	a.id = ida;
+	b.id = idb;
+	assert_rows_equal(rows[2], &a);
+	assert_rows_equal(rows[0], &b);
+	assert_rows_equal(rows[4], &b);
+	for (size_t i = 0; i < 5; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	assert_int_equal(sje__store_get_jobs(f->store, NULL, 0, rows), SJE_OK);
+}
+
+static void
+test_list_attempts_of_reads_each_jobs_attempts_in_the_order_asked(void **state)
+{
+	fixture     *f   = *state;
+	sje__job_row a   = full_row("a", "f", SUCCEEDED);
+	sje__job_row b   = full_row("b", "f", FAILED);
+	sje__job_row c   = full_row("c", "f", QUEUED);
+	int64_t      ida = insert(f->store, &a);
+	int64_t      idb = insert(f->store, &b);
+	int64_t      idc = insert(f->store, &c);
+	put_attempts(f->store, ida, 1, SUCCEEDED);
+	// Attempts written in a transaction are seen in it.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_attempts(f->store, idb, 3, FAILED);
+	const int64_t     ask[] = { idb, idc, ida, idb, 999999 };
+	size_t            counts[5];
+	sje__attempt_row *rows = NULL;
+	assert_int_equal(
+	    sje__store_list_attempts_of(f->store, ask, 5, &rows, counts),
+	    SJE_OK);
+	assert_int_equal(counts[0], 3);
+	assert_int_equal(counts[1], 0);
+	assert_int_equal(counts[2], 1);
+	assert_int_equal(counts[3], 3);
+	assert_int_equal(counts[4], 0);
+	const uint32_t numbers[] = { 1, 2, 3, 1, 1, 2, 3 };
+	for (size_t i = 0; i < 7; i++) {
+		assert_int_equal(rows[i].number, numbers[i]);
+		assert_string_equal(rows[i].worker, "w");
+	}
+	assert_int_equal(rows[3].outcome, SUCCEEDED);
+	assert_true(rows[2].finished_ms == 35);
+	sje__attempt_rows_free(rows, 7);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	// No attempts at all: no array.
+	const int64_t none[] = { idc };
+	assert_int_equal(
+	    sje__store_list_attempts_of(f->store, none, 1, &rows, counts),
+	    SJE_OK);
+	assert_int_equal(counts[0], 0);
+	assert_null(rows);
+}
+
+static void
 test_a_cursor_written_by_a_reader_is_read_by_the_next_one(void **state)
 {
 	fixture    *f = *state;
@@ -2167,6 +2239,8 @@ main(int argc, char **argv)
 		T(test_put_schedule_refuses_an_empty_name),
 		T(test_a_cursor_written_by_a_reader_is_read_by_the_next_one),
 		T(test_find_jobs_tells_which_task_ids_are_stored_in_one_call),
+		T(test_get_jobs_reads_each_asked_job_in_the_order_asked),
+		T(test_list_attempts_of_reads_each_jobs_attempts_in_the_order_asked),
 	};
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
 		backend = B_SQLITE;
