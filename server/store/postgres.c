@@ -221,6 +221,9 @@ enum pg_stmt {
 	PS_LIST_FUNCTIONS,
 	PS_PUT_SCHEDULE,
 	PS_LIST_SCHEDULES,
+	PS_FIND_MANY,
+	PS_GET_MANY,
+	PS_ATTEMPTS_OF,
 	PS_COUNT,
 };
 
@@ -439,6 +442,18 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	[PS_LIST_SCHEDULES] = { "SELECT name, last_tick_ms, last_task_id "
 	                        "FROM sje_schedules ORDER BY name COLLATE \"C\"",
 	    "" },
+	// Many at once: the ids as one array parameter (text format, its
+	// literal made by pg_text_array or pg_list_attempts_of).
+	[PS_FIND_MANY] = { "SELECT task_id FROM sje_jobs WHERE task_id = ANY ($1)",
+	    "T" },
+	[PS_GET_MANY]    = { "SELECT " SJE__STORE_COLS
+	                     " FROM sje_jobs WHERE task_id = ANY ($1)",
+	       "T" },
+	[PS_ATTEMPTS_OF] = { "SELECT job_id, number, worker, started_ms, "
+	                     "finished_ms, outcome, error_type, error_message "
+	                     "FROM sje_attempts WHERE job_id = ANY ($1) "
+	                     "ORDER BY job_id, number",
+	    "a" },
 };
 
 // pg_params collects the parameters of one statement, in binary: values
@@ -474,6 +489,9 @@ typedef struct pg_store {
 	size_t                  n_events, cap_events;
 	struct pg_kept_attempt *attempts;
 	size_t                  n_attempts, cap_attempts;
+	struct pg_kept_claim   *claims;
+	size_t                  n_claims, cap_claims;
+	pg_params               cparams; // the claims', sent from pg_run
 } pg_store;
 
 // pg_kept_event is an event kept for the commit (strings owned).
@@ -483,6 +501,16 @@ typedef struct pg_kept_event {
 	uint8_t *data;
 	size_t   len;
 } pg_kept_event;
+
+// pg_kept_claim is a claim kept for the commit (worker owned).
+typedef struct pg_kept_claim {
+	int64_t     id;
+	int64_t     attempt;
+	int64_t     lease_id;
+	int64_t     expires_ms;
+	char       *worker;
+	sje_time_ms started_ms;
+} pg_kept_claim;
 
 // pg_kept_attempt is an attempt record kept for the commit (strings
 // owned).
@@ -579,6 +607,14 @@ pp_text(pg_params *p, const char *str)
 	pp_raw(p, str, str != NULL ? (int) strlen(str) : 0);
 }
 
+// pp_literal adds a value in PostgreSQL's text form (an array literal).
+static void
+pp_literal(pg_params *p, const char *str)
+{
+	pp_raw(p, str, (int) strlen(str));
+	p->formats[p->n - 1] = 0;
+}
+
 // pp_bytes adds a blob (never NULL: an empty one is "").
 static void
 pp_bytes(pg_params *p, const void *b, size_t len)
@@ -671,9 +707,26 @@ pg_ok(const PGresult *r)
 
 // pg_run runs prepared statement st with s->params; on success returns
 // its result (the caller clears it), else NULL with *rv set.
+static sje_err pg_flush_claims(pg_store *s);
+
+// pg_claims_wait is true for the statements that may run while claims
+// are kept: they neither read nor write a job's row.
+static bool
+pg_claims_wait(enum pg_stmt st)
+{
+	return st == PS_SEQ_READ || st == PS_SEQ_LOCK || st == PS_SEQ_NEXT ||
+	    st == PS_ADD_EVENT || st == PS_PUT_ATTEMPT;
+}
+
 static PGresult *
 pg_run(pg_store *s, enum pg_stmt st, const char *what, sje_err *rv)
 {
+	// Claims kept for the commit go first: this statement may read or
+	// write their rows (they use parameters of their own).
+	if (s->n_claims > 0 && !pg_claims_wait(st) &&
+	    (*rv = pg_flush_claims(s)) != SJE_OK) {
+		return NULL;
+	}
 	char name[16];
 	sje__snprintf(name, sizeof(name), "sje%d", (int) st);
 	PGresult *r = PQexecPrepared(s->conn, name, s->params.n,
@@ -741,6 +794,8 @@ pg_type_oid(char c)
 		return 16; // bool
 	case 'a':
 		return 1016; // int8[]
+	case 'T':
+		return 1009; // text[]
 	default:
 		return 0;
 	}
@@ -888,10 +943,20 @@ pg_kept_drop_attempts(pg_store *s)
 }
 
 static void
+pg_kept_drop_claims(pg_store *s)
+{
+	for (size_t i = 0; i < s->n_claims; i++) {
+		free(s->claims[i].worker);
+	}
+	s->n_claims = 0;
+}
+
+static void
 pg_kept_clear(pg_store *s)
 {
 	pg_kept_drop_events(s);
 	pg_kept_drop_attempts(s);
+	pg_kept_drop_claims(s);
 }
 
 static void
@@ -920,7 +985,9 @@ pg_free(pg_store *s)
 	pg_kept_clear(s);
 	free(s->events);
 	free(s->attempts);
+	free(s->claims);
 	pp_fini(&s->params);
+	pp_fini(&s->cparams);
 	free(s);
 }
 
@@ -1281,7 +1348,10 @@ pg_commit(sje__store *h)
 		return SJE_EIO;
 	}
 	// The writes kept for the commit, first.
-	sje_err kept = pg_flush_attempts(s);
+	sje_err kept = pg_flush_claims(s);
+	if (kept == SJE_OK) {
+		kept = pg_flush_attempts(s);
+	}
 	if (kept == SJE_OK) {
 		kept = pg_flush_events(s);
 	}
@@ -1539,6 +1609,105 @@ pg_flush_attempts(pg_store *s)
 	return rv;
 }
 
+// pg_flush_claims sends the claims kept for the commit, PG_KEPT_CHUNK a
+// statement (one UPDATE ... FROM (VALUES ...)), each only if its job is
+// still QUEUED. A claim whose job was not is SJE_EPRECOND, and leaves
+// the transaction failed: its commit rolls everything back.
+static sje_err
+pg_flush_claims(pg_store *s)
+{
+	static const char head[] =
+	    "UPDATE sje_jobs AS j SET state = 4, attempt = v.attempt, "
+	    "lease_id = v.lease_id, lease_expires_ms = v.expires_ms, "
+	    "worker = v.worker, started_ms = v.started_ms, progress_pct = 0, "
+	    "progress_msg = NULL FROM (VALUES ";
+	static const char tail[] =
+	    ") AS v(id, attempt, lease_id, expires_ms, worker, started_ms) "
+	    "WHERE j.id = v.id AND j.state = 3";
+	static const char types[] = "iiiiti";
+	pg_params        *p       = &s->cparams;
+	for (size_t done = 0; done < s->n_claims;) {
+		int chunk = s->n_claims - done > PG_KEPT_CHUNK
+		    ? PG_KEPT_CHUNK
+		    : (int) (s->n_claims - done);
+		if (!pp_reset(p, chunk * 6)) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < chunk; i++) {
+			const pg_kept_claim *c = &s->claims[done + (size_t) i];
+			pp_i64(p, c->id);
+			pp_i64(p, c->attempt);
+			pp_i64(p, c->lease_id);
+			pp_i64(p, c->expires_ms);
+			pp_text(p, c->worker);
+			pp_i64(p, c->started_ms);
+		}
+		for (int i = 0; i < p->n; i++) {
+			p->types[i] = pg_type_oid(types[i % 6]);
+		}
+		char *sql = pg_values_sql(head, 6, chunk, tail);
+		if (sql == NULL) {
+			return SJE_ENOMEM;
+		}
+		PGresult *r = PQexecParams(s->conn, sql, p->n, p->types,
+		    p->values, p->lengths, p->formats, 1);
+		free(sql);
+		if (!pg_ok(r)) {
+			sje_err rv = pg_result_err(s, r, "claiming jobs");
+			PQclear(r);
+			return rv;
+		}
+		long changed = strtol(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+		if (changed != chunk) {
+			SJE_ERROR("store %s: %d jobs claimed, %ld of them "
+			          "QUEUED",
+			    s->where, chunk, changed);
+			// Fail the transaction: nothing of it may commit.
+			PQclear(PQexec(s->conn, "SELECT 1/0"));
+			pg_kept_drop_claims(s);
+			return SJE_EPRECOND;
+		}
+		done += (size_t) chunk;
+	}
+	pg_kept_drop_claims(s);
+	return SJE_OK;
+}
+
+// pg_keep_claim keeps claim c of job id for the commit; a second claim of
+// the job in the transaction is SJE_EPRECOND at once.
+static sje_err
+pg_keep_claim(pg_store *s, int64_t id, const sje__job_claim *c)
+{
+	// Claimed already in this transaction: refused at once, as the
+	// statement would.
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].id == id) {
+			return SJE_EPRECOND;
+		}
+	}
+	if (s->n_claims == s->cap_claims) {
+		size_t         nc = s->cap_claims > 0 ? s->cap_claims * 2 : 64;
+		pg_kept_claim *nv = realloc(s->claims, nc * sizeof(*nv));
+		if (nv == NULL) {
+			return SJE_ENOMEM;
+		}
+		s->claims     = nv;
+		s->cap_claims = nc;
+	}
+	char *worker = sje__strdup(c->worker != NULL ? c->worker : "");
+	if (worker == NULL) {
+		return SJE_ENOMEM;
+	}
+	s->claims[s->n_claims++] = (pg_kept_claim) { .id = id,
+		.attempt                                 = c->attempt,
+		.lease_id   = (int64_t) c->lease_id,
+		.expires_ms = c->lease_expires_ms,
+		.worker     = worker,
+		.started_ms = c->started_ms };
+	return SJE_OK;
+}
+
 // pg_keep_attempt keeps attempt a of job_id for the commit, replacing one
 // kept for the same job and number (the later write wins, as it would).
 static sje_err
@@ -1775,21 +1944,25 @@ pg_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
 	if (!pp_reset(&s->params, 6)) {
 		return SJE_ENOMEM;
 	}
-	pp_i64(&s->params, id);
-	pp_i64(&s->params, c->attempt);
-	pp_i64(&s->params, (int64_t) c->lease_id);
-	pp_i64(&s->params, c->lease_expires_ms);
-	pp_text(&s->params, c->worker);
-	pp_i64(&s->params, c->started_ms);
-	// In a transaction the attempt waits for the commit; by itself, the
-	// claim writes it in the same statement.
-	bool in_txn = pg_in_txn(s);
-	if ((r = pg_run(s, in_txn ? PS_CLAIM_ONLY : PS_CLAIM, "claiming a job",
-	         &rv)) == NULL) {
-		return rv;
-	}
-	if ((rv = pg_changed(r)) != SJE_OK || !in_txn) {
-		return rv;
+	// In a transaction the claim and its attempt wait for the commit
+	// (or for the next statement that reads jobs: pg_run), sent with the
+	// round's others; by itself, the claim writes its attempt in the same
+	// statement.
+	if (pg_in_txn(s)) {
+		if ((rv = pg_keep_claim(s, id, c)) != SJE_OK) {
+			return rv;
+		}
+	} else {
+		pp_i64(&s->params, id);
+		pp_i64(&s->params, c->attempt);
+		pp_i64(&s->params, (int64_t) c->lease_id);
+		pp_i64(&s->params, c->lease_expires_ms);
+		pp_text(&s->params, c->worker);
+		pp_i64(&s->params, c->started_ms);
+		if ((r = pg_run(s, PS_CLAIM, "claiming a job", &rv)) == NULL) {
+			return rv;
+		}
+		return pg_changed(r);
 	}
 	sje__attempt_row a = { .number = c->attempt,
 		.worker                = (char *) c->worker,
@@ -2023,16 +2196,19 @@ pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
 	for (size_t i = 0; i < n; i++) {
 		found[i] = false;
 	}
-	sje_err rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	sje_err rv = s->n_claims > 0 ? pg_flush_claims(s) : SJE_OK;
+	if (rv == SJE_OK) {
+		rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	}
 	if (rv != SJE_OK || k == 0) {
 		goto out;
 	}
-	const char *v[1] = { lit };
-	r                = PQexecParams(s->conn,
-	                   "SELECT task_id FROM sje_jobs WHERE task_id = ANY($1::text[])", 1,
-	                   NULL, v, NULL, NULL, 0);
-	if (!pg_ok(r)) {
-		rv = pg_result_err(s, r, "looking jobs up");
+	if (!pp_reset(&s->params, 1)) {
+		rv = SJE_ENOMEM;
+		goto out;
+	}
+	pp_literal(&s->params, lit);
+	if ((r = pg_run(s, PS_FIND_MANY, "looking jobs up", &rv)) == NULL) {
 		goto out;
 	}
 	for (int row = 0; row < PQntuples(r); row++) {
@@ -2062,17 +2238,19 @@ pg_get_jobs(
 	for (size_t i = 0; i < n; i++) {
 		rows[i] = NULL;
 	}
-	sje_err rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	sje_err rv = s->n_claims > 0 ? pg_flush_claims(s) : SJE_OK;
+	if (rv == SJE_OK) {
+		rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	}
 	if (rv != SJE_OK || k == 0) {
 		goto out;
 	}
-	const char *v[1] = { lit };
-	r                = PQexecParams(s->conn,
-	                   "SELECT " SJE__STORE_COLS
-	                   " FROM sje_jobs WHERE task_id = ANY($1::text[])",
-	                   1, NULL, v, NULL, NULL, 1);
-	if (!pg_ok(r)) {
-		rv = pg_result_err(s, r, "reading jobs");
+	if (!pp_reset(&s->params, 1)) {
+		rv = SJE_ENOMEM;
+		goto out;
+	}
+	pp_literal(&s->params, lit);
+	if ((r = pg_run(s, PS_GET_MANY, "reading jobs", &rv)) == NULL) {
 		goto out;
 	}
 	for (int row = 0; row < PQntuples(r) && rv == SJE_OK; row++) {
@@ -2362,18 +2540,16 @@ pg_list_attempts_of(sje__store *h, const int64_t *job_ids, size_t n,
 		p += sprintf(
 		    p, "%s%lld", i > 0 ? "," : "", (long long) job_ids[i]);
 	}
-	*p++             = '}';
-	*p               = '\0';
-	const char *a[1] = { lit };
-	r                = PQexecParams(s->conn,
-	                   "SELECT job_id, number, worker, started_ms, finished_ms, outcome, "
-	                                  "error_type, error_message FROM sje_attempts "
-	                                  "WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, number",
-	                   1, NULL, a, NULL, NULL, 1);
+	*p++ = '}';
+	*p   = '\0';
+	if (!pp_reset(&s->params, 1)) {
+		free(lit);
+		return SJE_ENOMEM;
+	}
+	pp_literal(&s->params, lit);
+	r = pg_run(s, PS_ATTEMPTS_OF, "reading attempts", &rv);
 	free(lit);
-	if (!pg_ok(r)) {
-		rv = pg_result_err(s, r, "reading attempts");
-		PQclear(r);
+	if (r == NULL) {
 		return rv;
 	}
 	int first;

@@ -370,6 +370,14 @@ sje__store_insert_job(sje__store *s, const sje__job_row *row, int64_t *id)
 // sje__store_put_attempt would). SJE_EPRECOND, changing nothing, when the
 // job is in another state (already leased, say); SJE_ENOTFOUND when there
 // is no such job; SJE_EINVAL for a lease_id of 0.
+// Inside a transaction a backend whose statements are round trips
+// (PostgreSQL) may keep claims and send them together, before the next
+// statement that reads or writes jobs, or at the commit. A second claim of
+// a job in the transaction is still SJE_EPRECOND at once; any other claim
+// whose condition fails then fails that later call with SJE_EPRECOND (or
+// SJE_ENOTFOUND) instead, and the whole transaction with it: nothing of it
+// commits. (The scheduler claims only what its memory holds QUEUED, so for
+// it a failed claim is a bug or another writer either way.)
 static inline sje_err
 sje__store_claim_job(sje__store *s, int64_t id, const sje__job_claim *c)
 {

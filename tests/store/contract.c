@@ -2148,6 +2148,49 @@ test_list_attempts_of_reads_each_jobs_attempts_in_the_order_asked(void **state)
 }
 
 static void
+test_a_claim_that_fails_in_a_transaction_commits_none_of_it(void **state)
+{
+	fixture       *f    = *state;
+	sje__job_row   run  = min_row("already", "f", RUNNING);
+	sje__job_row   q    = min_row("queued", "f", QUEUED);
+	sje__job_row   side = min_row("side", "f", QUEUED);
+	int64_t        idr  = insert(f->store, &run);
+	int64_t        idq  = insert(f->store, &q);
+	sje__job_claim c    = { .lease_id = 9, .worker = "w", .attempt = 1 };
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	insert(f->store, &side);
+	assert_int_equal(sje__store_claim_job(f->store, idq, &c), SJE_OK);
+	sje_err at_once = sje__store_claim_job(f->store, idr, &c);
+	if (at_once == SJE_EPRECOND) {
+		// Checked at the call: the transaction goes on.
+		assert_int_equal(sje__store_commit(f->store), SJE_OK);
+		sje__job_row *got = get(f->store, "queued");
+		assert_int_equal(got->state, RUNNING);
+		sje__job_row_free(got);
+		return;
+	}
+	// Kept for later: the next read of jobs, or the commit, fails, and
+	// nothing of the transaction is kept.
+	assert_int_equal(at_once, SJE_OK);
+	assert_int_not_equal(sje__store_commit(f->store), SJE_OK);
+	sje__job_row *got = get(f->store, "queued");
+	assert_int_equal(got->state, QUEUED);
+	sje__job_row_free(got);
+	sje__job_row *none = NULL;
+	assert_int_equal(
+	    sje__store_get_job(f->store, "side", &none), SJE_ENOTFOUND);
+	// And the store goes on.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(sje__store_claim_job(f->store, idq, &c), SJE_OK);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	got = get(f->store, "queued");
+	assert_int_equal(got->state, RUNNING);
+	assert_true(got->lease_id == 9);
+	sje__job_row_free(got);
+}
+
+static void
 test_a_cursor_written_by_a_reader_is_read_by_the_next_one(void **state)
 {
 	fixture    *f = *state;
@@ -2239,6 +2282,7 @@ main(int argc, char **argv)
 		T(test_put_schedule_refuses_an_empty_name),
 		T(test_a_cursor_written_by_a_reader_is_read_by_the_next_one),
 		T(test_find_jobs_tells_which_task_ids_are_stored_in_one_call),
+		T(test_a_claim_that_fails_in_a_transaction_commits_none_of_it),
 		T(test_get_jobs_reads_each_asked_job_in_the_order_asked),
 		T(test_list_attempts_of_reads_each_jobs_attempts_in_the_order_asked),
 	};
