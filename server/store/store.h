@@ -41,12 +41,12 @@
 // The SQLite schema's version (PRAGMA user_version). To change the schema,
 // bump it and append a migration step in sqlite.c (store_migrations);
 // never edit a released step.
-#define SJE_STORE_SCHEMA_VERSION 6
+#define SJE_STORE_SCHEMA_VERSION 7
 
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 3
+#define SJE_STORE_PG_SCHEMA_VERSION 4
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
@@ -78,6 +78,8 @@ typedef struct sje__job_row {
 	sje_time_ms started_ms;  // 0: never
 	sje_time_ms finished_ms; // 0: not finished
 	char       *workflow_id; // the run it is a step of; NULL: none
+	bool        run_first;   // the first step of its run stored: the run
+	                         // is listed by it (sje__job_filter.runs)
 } sje__job_row;
 
 // sje__job_filter selects jobs for sje__store_list_jobs: a job matches
@@ -92,6 +94,15 @@ typedef struct sje__job_filter {
 	                         // worker of its last attempt)
 	sje_time_ms created_from_ms;   // 0: any; else created_ms >= it
 	sje_time_ms created_before_ms; // 0: any; else created_ms < it
+	// NULL or "": any; else only task_ids that start with these bytes
+	// (an index range on task_id, not a pattern: '%' and '_' are plain
+	// characters). Valid UTF-8 (the door checks it).
+	const char *task_id_prefix;
+	// NULL or "": any; else only the jobs that named this task_id in
+	// depends_on when they were stored (sje__store_add_parents): its
+	// children, by an index of their own.
+	const char *parent;
+	bool        runs; // only the first step of each workflow run stored
 	// Labels live only inside the packed spec, which no backend can
 	// index: the dispatcher, not the backend, checks them (see
 	// sje__store_list_jobs). NULL or "": any; else the spec's labels map
@@ -190,6 +201,8 @@ struct sje__store_ops {
 	sje_err (*get_result)(sje__store *s, const char *task_id, char **out);
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
+	sje_err (*add_parents)(
+	    sje__store *s, int64_t child_id, char *const *parents, size_t n);
 	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
 	sje_err (*put_attempt)(
 	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
@@ -428,6 +441,30 @@ sje__store_list_jobs(
 	}
 	return s->ops->list_jobs(s, f, rows, n);
 }
+
+// sje__store_add_parents records that job child_id (just inserted) named
+// parents[0..n) (task_ids, borrowed) in its depends_on, so that
+// sje__job_filter.parent finds it. The record goes with the child: it is
+// deleted with it (delete_job, purge_finished), not with a parent (the
+// child still names it; a job stored later under that task_id is the one
+// its name points to). A parent named twice is kept once. SJE_EINVAL for
+// a NULL or empty name.
+static inline sje_err
+sje__store_add_parents(
+    sje__store *s, int64_t child_id, char *const *parents, size_t n)
+{
+	return s->ops->add_parents(s, child_id, parents, n);
+}
+
+// sje__store_prefix_upper writes to *upper (a new string, caller frees
+// it) the least string above every string that starts with prefix, in
+// byte order (which, for UTF-8, is code point order): then s starts with
+// prefix exactly when prefix <= s < *upper. It is prefix with its last
+// code point raised by one (trailing U+10FFFF dropped first); a prefix
+// of U+10FFFF alone is followed by more of them than a task_id
+// (SJE_MAX_ID_BYTES) can hold. prefix must be valid UTF-8 (else
+// SJE_EINVAL). SJE_ENOMEM when out of memory.
+sje_err sje__store_prefix_upper(const char *prefix, char **upper);
 
 // sje__store_scan_active calls fn for every job not in a terminal state,
 // in id order, with a row borrowed for the call. Stops and returns fn's

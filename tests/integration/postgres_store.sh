@@ -72,7 +72,7 @@ server:
 YAML
 t_server_start store SJE_CONFIG="$T_DIR/pg.yaml" "SJE_TEST_OUR_DSN=$DSN"
 t_check "the variable named by dsn_env gives the database" \
-    grep -q 'schema created at version 3' "$T_DIR/store.log"
+    grep -q 'schema created at version 4' "$T_DIR/store.log"
 t_check "the ready line names the store" \
     grep -q 'ready: .* store postgres$' "$T_DIR/store.log"
 t_worker_start w 2
