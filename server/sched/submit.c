@@ -336,10 +336,13 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 	return ok;
 }
 
-// submit_insert stores one new job in its planned state and, unless it
-// starts finished, keeps it in memory.
+// submit_insert stores one new job in its planned state, with the
+// parents it names (the index of their children) and, for run_first, as
+// the first step of its workflow run; unless it starts finished, it keeps
+// it in memory.
 static void
-submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
+submit_insert(
+    sje__sched *s, const char *workflow_id, submit_item *it, bool run_first)
 {
 	const Sje__V1__JobSpec *spec = it->spec;
 	sje__job_row            row  = { 0 };
@@ -352,6 +355,7 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	row.priority    = spec->priority;
 	row.created_ms  = s->now_unix_ms;
 	row.state       = it->state;
+	row.run_first   = run_first;
 	sje__sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
 	if (spec->delay_s > 0) {
 		row.ready_at_ms =
@@ -370,6 +374,10 @@ submit_insert(sje__sched *s, const char *workflow_id, submit_item *it)
 	sje__sched_txn(s);
 	int64_t id;
 	sje_err err = sje__store_insert_job(s->store, &row, &id);
+	if (err == SJE_OK && spec->n_depends_on > 0) {
+		err = sje__store_add_parents(
+		    s->store, id, spec->depends_on, spec->n_depends_on);
+	}
 	if (err != SJE_OK) {
 		sje__sched_fatal("store insert", err);
 	}
@@ -516,9 +524,17 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	if (!ok) {
 		return false;
 	}
+	// A run's first step stored lists the run (sje__job_filter.runs):
+	// only when the call stores the whole run, so that a run submitted
+	// again (some of its steps stored already) is not listed twice.
+	bool first = workflow_id != NULL;
+	for (size_t i = 0; i < n && first; i++) {
+		first = !items[i].exists;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].exists) {
-			submit_insert(s, workflow_id, &items[i]);
+			submit_insert(s, workflow_id, &items[i], first);
+			first = false;
 		}
 	}
 	// Link every new waiting job to its unfinished parents, existing or
