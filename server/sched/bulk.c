@@ -614,6 +614,16 @@ sje__sched_get_workflow_run(sje__sched *s, sje__call *call)
 	run.workflow_id = (char *) id;
 	run.workflow    = run.n_steps > 0 ? run_name(run.steps[0]) : "";
 	run.state = (Sje__V1__JobState) run_state(run.steps, run.n_steps);
+	// As ListWorkflowRuns shows it: when its first step was stored, and
+	// its steps' counts.
+	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
+	at.unix_ms            = rows[n - 1]->created_ms;
+	run.created_at        = &at;
+	run.step_count        = (uint32_t) run.n_steps;
+	for (size_t i = 0; i < run.n_steps; i++) {
+		run.steps_finished +=
+		    sje_job_state_is_terminal(run.steps[i]->state);
+	}
 	sje__sched_reply_ok(s, call, &run.base);
 	for (size_t i = 0; i < run.n_steps; i++) {
 		sje__v1__job__free_unpacked(run.steps[i], NULL);

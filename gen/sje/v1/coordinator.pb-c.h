@@ -1051,8 +1051,9 @@ struct  Sje__V1__WorkflowRun
   size_t n_steps;
   Sje__V1__Job **steps;
   /*
-   * Set by ListWorkflowRuns (which leaves steps empty): when the run
-   * was submitted, and how many of its steps are stored and finished.
+   * When the run was submitted (its first step stored), and how many of
+   * its steps are stored and finished. ListWorkflowRuns sets these and
+   * leaves steps empty.
    */
   Sje__V1__Timestamp *created_at;
   uint32_t step_count;
