@@ -351,12 +351,16 @@ static const char *const store_sql[ST_COUNT] = {
 	// A prefix is a range of the task_id index (the UNIQUE constraint's,
 	// which SQLite names so; named, since the planner would rather walk
 	// the ids backwards, reading every job below the cursor): it reads
-	// the jobs of the prefix, then sorts them by id.
-	[ST_LIST_PREFIX] =
-	    "SELECT " SJE__STORE_COLS " FROM jobs "
-	    "INDEXED BY sqlite_autoindex_jobs_1 "
-	    "WHERE task_id >= ?9 AND task_id < ?10 "
-	    "AND id < ?1 " STORE_LIST_REST "ORDER BY id DESC LIMIT ?2",
+	// the index entries of the prefix, sorts their ids and only then
+	// reads the rows of the page (a row is read for its other columns
+	// only when a filter needs one), which halves the cost of a prefix
+	// that most jobs share.
+	[ST_LIST_PREFIX] = "SELECT " SJE__STORE_COLS " FROM jobs "
+	                   "WHERE id IN (SELECT id FROM jobs "
+	                   "INDEXED BY sqlite_autoindex_jobs_1 "
+	                   "WHERE task_id >= ?9 AND task_id < ?10 "
+	                   "AND id < ?1 " STORE_LIST_REST
+	                   "ORDER BY id DESC LIMIT ?2) ORDER BY id DESC",
 	// A parent's children, newest first, by the parents table's key.
 	[ST_LIST_PARENT] = "SELECT " SJE__STORE_COLS " FROM parents "
 	                   "CROSS JOIN jobs ON jobs.id = parents.child_id "

@@ -397,12 +397,15 @@ def run_browser(drv, url, api):
             By.CSS_SELECTOR, "#dag g.node")) == 4)
 
     # A job's page links its children, workflow step or not.
-    def child_links(n):
-        return lambda: (lambda a: [x.text for x in a] if len(a) == n
-                        else None)(drv.find_elements(
-                            By.CSS_SELECTOR, "#job-children a"))
+    def child_links(tid, n):
+        """The texts of the children's links once job tid's page (not the
+        page before it) shows n of them."""
+        return lambda: (lambda a: [x.text for x in a] if len(a) == n and
+                        text(drv, "h1 code") == tid else None)(
+                            drv.find_elements(By.CSS_SELECTOR,
+                                              "#job-children a"))
     drv.get(url + "/ui/#/job/run-1.start")
-    kids = until("run-1.start's children", child_links(2))
+    kids = until("run-1.start's children", child_links("run-1.start", 2))
     check("a step's children are its steps after it", sorted(kids) ==
           ["run-1.left", "run-1.right"])
     api.call("POST", "/submit", {"task_id": "par-1", "function": "noop"})
@@ -410,7 +413,7 @@ def run_browser(drv, url, api):
         api.call("POST", "/submit", {"task_id": k, "function": "noop",
                                      "depends_on": ["par-1"]})
     drv.get(url + "/ui/#/job/par-1")
-    kids = until("par-1's children", child_links(2))
+    kids = until("par-1's children", child_links("par-1", 2))
     check("a job's children are listed as links, newest first",
           kids == ["kid-2", "kid-1"])
     until("clicking the child kid-1", lambda: drv.find_element(
