@@ -7,7 +7,10 @@
 # 2,000), each once with no browser and once with headless Chromium
 # showing a dashboard page (BENCH_OPEN_PAGE, "#/overview" by default:
 # the page that re-reads the most on every event) for the whole run. It
-# prints every run's figures and the medians of each mode.
+# prints every run's figures (with the server's CPU time per job) and
+# the medians of each mode. On a machine of few cores the browser's own
+# CPU competes with the server's: the server's CPU per job tells the
+# server's extra work from the machine's.
 #
 # Needs chromium, chromium-driver and python3-selenium (as the browser
 # test does).
@@ -89,6 +92,7 @@ browser_on() {
 	"$PY" "$DIR/browser.py" "$URL/ui/$PAGE" "$DIR/ready" 2>>"$DIR/browser.log" &
 	BROWSER_PID=$!
 	until_ok 60 test -s "$DIR/ready"
+	sleep 2 # Chromium's start-up is over before the runs begin
 }
 browser_off() {
 	kill -TERM "$BROWSER_PID" 2>/dev/null || true
@@ -101,9 +105,11 @@ one() {
 	local mode=$1
 	[ "$mode" = open ] && browser_on
 	{
-		"$BIN/sje-bench" throughput --server "$RPC" --jobs "$JOBS" --batch 500
+		"$BIN/sje-bench" throughput --server "$RPC" --jobs "$JOBS" \
+		    --batch 500 --server-pid "$SERVER_PID"
 		"$BIN/sje-bench" latency --server "$RPC" --jobs "$LAT_JOBS"
-		"$BIN/sje-bench" w1 --server "$RPC" --jobs "$W1_JOBS"
+		"$BIN/sje-bench" w1 --server "$RPC" --jobs "$W1_JOBS" \
+		    --server-pid "$SERVER_PID"
 	} | sed -n "s/^RESULT /$mode /p" | tee -a "$DIR/results"
 	[ "$mode" = open ] && browser_off
 	return 0
@@ -116,7 +122,8 @@ done
 
 echo "== medians"
 for mode in closed open; do
-	for key in "throughput jobs_per_s" "w2 p50_us" "w2 p99_us" "w1 jobs_per_s"; do
+	for key in "throughput jobs_per_s" "throughput cpu_us_per_job" \
+	    "w2 p50_us" "w2 p99_us" "w1 jobs_per_s" "w1 cpu_us_per_job"; do
 		set -- $key
 		v=$(awk -v m="$mode" -v t="$1" -v k="$2" '$1 == m && $2 == t {
 			for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' \
