@@ -224,6 +224,9 @@ enum store_stmt {
 	ST_LIST_STATE_FUNCTION,
 	ST_LIST_WORKFLOW,
 	ST_LIST_PREFIX,
+	ST_LIST_PREFIX_SCAN,
+	ST_PREFIX_COUNT,
+	ST_ID_FLOOR,
 	ST_LIST_PARENT,
 	ST_LIST_RUNS,
 	ST_ADD_PARENT,
@@ -361,6 +364,22 @@ static const char *const store_sql[ST_COUNT] = {
 	                   "WHERE task_id >= ?9 AND task_id < ?10 "
 	                   "AND id < ?1 " STORE_LIST_REST
 	                   "ORDER BY id DESC LIMIT ?2) ORDER BY id DESC",
+	// A prefix that more than a bound of jobs share (ST_PREFIX_COUNT
+	// counts, up to ?4, the prefix ?1..?2 below ?3) is listed by id
+	// instead, in the bound's range of ids [?13, ?1) (ST_ID_FLOOR gives
+	// the bound's lowest id below ?1, and how many there are).
+	[ST_LIST_PREFIX_SCAN] =
+	    "SELECT " SJE__STORE_COLS " FROM jobs "
+	    "WHERE id IN (SELECT id FROM jobs NOT INDEXED "
+	    "WHERE id < ?1 AND id >= ?13 "
+	    "AND task_id >= ?9 AND task_id < ?10 " STORE_LIST_REST
+	    "ORDER BY id DESC LIMIT ?2) ORDER BY id DESC",
+	[ST_PREFIX_COUNT] = "SELECT count(*), 0 FROM (SELECT 1 FROM jobs "
+	                    "INDEXED BY sqlite_autoindex_jobs_1 "
+	                    "WHERE task_id >= ?1 AND task_id < ?2 "
+	                    "AND id < ?3 LIMIT ?4)",
+	[ST_ID_FLOOR]     = "SELECT min(id), count(*) FROM (SELECT id FROM "
+	                    "jobs WHERE id < ?1 ORDER BY id DESC LIMIT ?2)",
 	// A parent's children, newest first, by the parents table's key.
 	[ST_LIST_PARENT] = "SELECT " SJE__STORE_COLS " FROM parents "
 	                   "CROSS JOIN jobs ON jobs.id = parents.child_id "
@@ -1695,10 +1714,74 @@ store_text_or_null(const char *v)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+// store_two_ints steps st (bound) for one row of two integers.
+static sje_err
+store_two_ints(store_db *s, sqlite3_stmt *st, int64_t *a, int64_t *b)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		*b = sqlite3_column_int64(st, 1);
+		store_done(st);
+		return SJE_OK;
+	}
+	return store_finish(
+	    s, st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "listing jobs");
+}
+
+// store_prefix_floor decides how a prefix is listed: *floor is 0 to
+// read the prefix's index range (at most bound jobs share it below
+// before, or the caller takes no resume_id); else the prefix is listed
+// by id among the bound jobs below before, *floor the lowest of them,
+// and *full whether there are bound of them (more may lie below).
+static sje_err
+store_prefix_floor(store_db *s, const sje__job_filter *f, const char *prefix,
+    const char *upper, int64_t *floor, bool *full)
+{
+	uint32_t bound =
+	    f->max_scan != 0 ? f->max_scan : SJE_STORE_PREFIX_SCAN;
+	int64_t       before = f->before_id > 0 ? f->before_id : INT64_MAX;
+	int64_t       count = 0, unused = 0, lowest = 0, n = 0;
+	sqlite3_stmt *st;
+	sje_err       rv;
+	int           rc = SQLITE_OK;
+
+	*floor = 0;
+	*full  = false;
+	if (f->resume_id == NULL) {
+		return SJE_OK;
+	}
+	st = s->st[ST_PREFIX_COUNT];
+	STORE_BIND(rc, store_bind_text(st, 1, prefix));
+	STORE_BIND(rc, store_bind_text(st, 2, upper));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 3, before));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 4, (int64_t) bound + 1));
+	if (rc != SQLITE_OK) {
+		return store_finish(s, st, rc, "listing jobs");
+	}
+	if ((rv = store_two_ints(s, st, &count, &unused)) != SJE_OK ||
+	    count <= (int64_t) bound) {
+		return rv;
+	}
+	st = s->st[ST_ID_FLOOR];
+	STORE_BIND(rc, sqlite3_bind_int64(st, 1, before));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, bound));
+	if (rc != SQLITE_OK) {
+		return store_finish(s, st, rc, "listing jobs");
+	}
+	if ((rv = store_two_ints(s, st, &lowest, &n)) != SJE_OK) {
+		return rv;
+	}
+	*floor = lowest > 0 ? lowest : 1;
+	*full  = n == (int64_t) bound;
+	return SJE_OK;
+}
+
 // store_list_more is sq_list_jobs for a filter with a task_id prefix, a
 // parent or the runs: one statement per driving filter (a parent's rows,
-// then the runs' index, then the prefix's range), every other filter in
-// its WHERE.
+// then the runs' index, then the prefix's range, or its bound of ids when
+// more jobs share it: store_prefix_floor), every other filter in its
+// WHERE.
 static sje_err
 store_list_more(
     store_db *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
@@ -1706,6 +1789,8 @@ store_list_more(
 	const char   *parent = store_text_or_null(f->parent);
 	const char   *prefix = store_text_or_null(f->task_id_prefix);
 	char         *upper  = NULL;
+	int64_t       floor  = 0;
+	bool          full   = false;
 	sqlite3_stmt *st;
 	sje_err       rv;
 	int           rc = SQLITE_OK;
@@ -1714,8 +1799,15 @@ store_list_more(
 	    (rv = sje__store_prefix_upper(prefix, &upper)) != SJE_OK) {
 		return rv;
 	}
+	if (prefix != NULL && parent == NULL && !f->runs &&
+	    (rv = store_prefix_floor(s, f, prefix, upper, &floor, &full)) !=
+	        SJE_OK) {
+		free(upper);
+		return rv;
+	}
 	st = s->st[parent != NULL ? ST_LIST_PARENT
 	        : f->runs         ? ST_LIST_RUNS
+	        : floor > 0       ? ST_LIST_PREFIX_SCAN
 	                          : ST_LIST_PREFIX];
 	STORE_BIND(rc,
 	    sqlite3_bind_int64(
@@ -1740,13 +1832,20 @@ store_list_more(
 	        : sqlite3_bind_null(st, 10));
 	STORE_BIND(rc, store_bind_text(st, 11, parent));
 	STORE_BIND(rc, sqlite3_bind_int(st, 12, f->runs ? 1 : 0));
+	if (floor > 0) {
+		STORE_BIND(rc, sqlite3_bind_int64(st, 13, floor));
+	}
 	free(upper);
 	if (rc != SQLITE_OK) {
 		rv = store_err(s, rc, "listing jobs");
 		store_done(st);
 		return rv;
 	}
-	return store_list_steps(s, st, f, rows, n);
+	if ((rv = store_list_steps(s, st, f, rows, n)) == SJE_OK && full &&
+	    *n < f->limit) {
+		*f->resume_id = floor; // read all it may: go on below
+	}
+	return rv;
 }
 
 static sje_err

@@ -110,10 +110,16 @@ typedef struct sje__job_filter {
 	const char *label_key;
 	const char *label_value;
 	uint32_t    max_scan; // with a label: rows read at most per call
-	                      // (0: SJE_STORE_LABEL_SCAN)
+	                      // (0: SJE_STORE_LABEL_SCAN); with a prefix,
+	                      // see below (0: SJE_STORE_PREFIX_SCAN)
 	// When not NULL, set by each call: with a label, the id to go on
 	// below (as before_id) when the call read max_scan rows before it
 	// found limit jobs; 0 when it found limit jobs or read all there is.
+	// A backend may do the same with a task_id_prefix (and no parent nor
+	// runs) that more than max_scan jobs below before_id share: it may
+	// then read the max_scan jobs below before_id alone, by id, and say
+	// where to go on, rather than read every job of the prefix (SQLite
+	// does; only with resume_id set).
 	int64_t *resume_id;
 } sje__job_filter;
 
@@ -121,6 +127,9 @@ typedef struct sje__job_filter {
 // unless the filter says (max_scan); and in pages of this many.
 #define SJE_STORE_LABEL_SCAN 10000u
 #define SJE_STORE_LABEL_PAGE 256u
+// The jobs of a task_id prefix a backend reads in one call, at most, when
+// it may stop early (sje__job_filter.resume_id).
+#define SJE_STORE_PREFIX_SCAN 10000u
 
 // sje__job_expect is the condition of sje__store_update_job: what the
 // caller saw the job as.
@@ -427,8 +436,9 @@ sje_err sje__store_list_by_label(
 // (highest id) first, into a new array *rows of *n rows (caller frees each
 // row and the array; NULL when *n is 0). With a label, fewer than limit
 // jobs may come back while more match below: *f->resume_id says where to
-// go on. Backends implement every field but the label (their list_jobs
-// never sees label_key set, nor writes resume_id).
+// go on; with a prefix too, where the backend bounds its reads. Backends
+// implement every field but the label (their list_jobs never sees
+// label_key set, and writes resume_id only for a prefix).
 static inline sje_err
 sje__store_list_jobs(
     sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)

@@ -563,7 +563,12 @@ async function jobs(r, refresh) {
     h("thead", {}, h("tr", {}, ["task_id", "function", "state", "attempt",
       "workflow run", "worker", "created", "finished"].map((t) => h("th", { text: t })))),
     h("tbody", {}, list.map(jobRow)))));
-  if (list.length === 0) view.append(h("p", { class: "muted", id: "jobs-empty", text: "No job matches." }));
+  // A prefix that many jobs share is read a bounded stretch at a time
+  // (as a label is): a page may come back short, even empty, and go on.
+  if (list.length === 0) {
+    view.append(h("p", { class: "muted", id: "jobs-empty",
+      text: next ? "No job on this page; older ones may match." : "No job matches." }));
+  }
   {
     const base = Object.assign({}, f, q ? { q } : {});
     const pager = h("div", { class: "pager" });

@@ -19,6 +19,11 @@
 #                                         two-step workflow, run after the
 #                                         fill), first page and deep
 #
+# With BENCH_UI_BROWSER=1 (chromium, chromium-driver, python3-selenium),
+# also the pages as a browser loads them: headless Chromium opens each
+# page's address afresh and waits until its table is drawn (the median of
+# 5 loads; the files are cached after the first).
+#
 # The store is filled through the real path: sje-bench submits noop jobs in
 # batches of 1000 to two workers of 8 slots, as tests/bench/run.sh does.
 #
@@ -156,3 +161,41 @@ for _ in $(seq $(( RUNS / 50 - 1 ))); do
 done
 report "GET /workflows/runs?limit=50&cursor=<last page>" \
     "/workflows/runs?limit=50&cursor=$rc"
+
+if [ "${BENCH_UI_BROWSER:-0}" = 1 ]; then
+	cat >"$DIR/pages.py" <<'PY'
+import shutil, statistics, sys, time
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+url, pages = sys.argv[1], sys.argv[2:]
+o = webdriver.ChromeOptions()
+o.binary_location = shutil.which("chromium")
+for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+          "--disable-gpu", "--window-size=1280,900"):
+    o.add_argument(a)
+d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
+d.get(url + "/ui/")
+for spec in pages:
+    path, css = spec.split("|")
+    times = []
+    for _ in range(5):
+        d.get("about:blank")
+        t0 = time.monotonic()
+        d.get(url + "/ui/" + path)
+        while not d.find_elements(By.CSS_SELECTOR, css):
+            time.sleep(0.005)
+        times.append((time.monotonic() - t0) * 1000)
+    print("%-44s %8.0f ms" % ("browser: " + path, statistics.median(times)))
+d.quit()
+PY
+	echo "== in the browser: load until the table is drawn, median of 5"
+	/usr/bin/python3 "$DIR/pages.py" "$URL" \
+	    "#/overview|#counts tbody tr" \
+	    "#/jobs|#jobs tbody tr" \
+	    "#/jobs?cursor=$cursor|#jobs tbody tr" \
+	    "#/jobs?q=$base-12345|#jobs tbody tr" \
+	    "#/jobs?q=$base-1|#jobs tbody tr" \
+	    "#/job/ui-parent|#job-children a" \
+	    "#/runs|#runs tbody tr"
+fi

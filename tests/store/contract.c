@@ -1628,6 +1628,68 @@ test_list_jobs_by_task_id_prefix_is_a_byte_range_newest_first(void **state)
 }
 
 static void
+test_paging_a_prefix_many_jobs_share_sees_each_of_them_once_newest_first(
+    void **state)
+{
+	fixture *f = *state;
+	char     ids[60][16];
+	// 40 jobs of the prefix among 20 others, under a bound of 4 jobs
+	// read per call: a backend may stop early and say where to go on.
+	for (int i = 0; i < 60; i++) {
+		snprintf(ids[i], sizeof(ids[i]),
+		    i % 3 == 2 ? "q-%02d" : "p-%02d", i);
+		sje__job_row r =
+		    min_row(ids[i], "f", i % 2 ? QUEUED : SUCCEEDED);
+		insert(f->store, &r);
+	}
+	for (int state_filter = 0; state_filter < 2; state_filter++) {
+		int64_t         resume = 0;
+		sje__job_filter filt   = { .task_id_prefix = "p-",
+			  .limit                           = 3,
+			  .max_scan                        = 4,
+			  .resume_id                       = &resume,
+			  .state = state_filter ? QUEUED : 0 };
+		int             want   = 59;
+		int             calls  = 0;
+		bool            more   = true;
+		while (more && calls++ < 100) {
+			sje__job_row **rows = NULL;
+			size_t         n    = 0;
+			assert_int_equal(
+			    sje__store_list_jobs(f->store, &filt, &rows, &n),
+			    SJE_OK);
+			for (size_t i = 0; i < n; i++) {
+				while (want >= 0 &&
+				    (want % 3 == 2 ||
+				        (state_filter && want % 2 == 0))) {
+					want--;
+				}
+				assert_true(want >= 0);
+				assert_string_equal(
+				    rows[i]->task_id, ids[want]);
+				want--;
+			}
+			if (n == filt.limit) {
+				filt.before_id = rows[n - 1]->id;
+			} else if (resume != 0) {
+				filt.before_id = resume;
+			} else {
+				more = false;
+			}
+			for (size_t i = 0; i < n; i++) {
+				sje__job_row_free(rows[i]);
+			}
+			free(rows);
+		}
+		while (want >= 0 &&
+		    (want % 3 == 2 || (state_filter && want % 2 == 0))) {
+			want--;
+		}
+		assert_int_equal(want, -1); // every one was seen
+	}
+}
+
+static void
 test_list_jobs_by_parent_finds_the_children_newest_first(void **state)
 {
 	fixture     *f = *state;
@@ -2276,6 +2338,7 @@ main(int argc, char **argv)
 		T(test_list_jobs_filters_by_a_label_of_the_packed_spec),
 		T(test_a_label_filter_reads_at_most_max_scan_rows_and_says_where_to_go_on),
 		T(test_list_jobs_by_task_id_prefix_is_a_byte_range_newest_first),
+		T(test_paging_a_prefix_many_jobs_share_sees_each_of_them_once_newest_first),
 		T(test_list_jobs_by_parent_finds_the_children_newest_first),
 		T(test_a_deleted_or_purged_child_leaves_no_parent_record_behind),
 		T(test_list_jobs_of_runs_finds_the_first_step_of_each_run_newest_first),
