@@ -116,10 +116,11 @@ typedef struct sje__job_filter {
 	// below (as before_id) when the call read max_scan rows before it
 	// found limit jobs; 0 when it found limit jobs or read all there is.
 	// A backend may do the same with a task_id_prefix (and no parent nor
-	// runs) that more than max_scan jobs below before_id share: it may
-	// then read the max_scan jobs below before_id alone, by id, and say
-	// where to go on, rather than read every job of the prefix (SQLite
-	// does; only with resume_id set).
+	// runs) that more than SJE_STORE_PREFIX_RANGE_FACTOR times max_scan
+	// jobs below before_id share: it may then read the max_scan jobs
+	// below before_id alone, by id, and say where to go on, rather than
+	// read every job of the prefix (SQLite does; only with resume_id
+	// set).
 	int64_t *resume_id;
 } sje__job_filter;
 
@@ -130,6 +131,8 @@ typedef struct sje__job_filter {
 // The jobs of a task_id prefix a backend reads in one call, at most, when
 // it may stop early (sje__job_filter.resume_id).
 #define SJE_STORE_PREFIX_SCAN 10000u
+// How many times that many jobs a prefix is read whole for, at most.
+#define SJE_STORE_PREFIX_RANGE_FACTOR 20u
 
 // sje__job_expect is the condition of sje__store_update_job: what the
 // caller saw the job as.

@@ -536,8 +536,16 @@ async function jobs(r, refresh) {
   // The search box is the server's task_id_prefix filter (an index range:
   // as cheap as the other filters, at any depth).
   const listed = Object.assign({}, f, q ? { task_id_prefix: q } : {});
-  const page = await api("GET", "/jobs" + query(Object.assign({ limit: 50, cursor }, listed)));
-  const list = page.jobs, next = page.next_cursor;
+  let page = await api("GET", "/jobs" + query(Object.assign({ limit: 50, cursor }, listed)));
+  const list = page.jobs.slice();
+  // A label, or a prefix that very many jobs share, is read a bounded
+  // stretch of jobs a request: a short page goes on by itself a little.
+  for (let k = 0; k < 20 && list.length < 50 && page.next_cursor; k++) {
+    page = await api("GET", "/jobs" + query(Object.assign(
+      { limit: 50 - list.length, cursor: page.next_cursor }, listed)));
+    list.push(...page.jobs);
+  }
+  const next = page.next_cursor;
   let note = "";
   if (q) note = `Task ids starting with "${q}", newest first.`;
   if (f.parent) note = `The children of ${f.parent}: the jobs that named it in depends_on.`;
@@ -563,8 +571,7 @@ async function jobs(r, refresh) {
     h("thead", {}, h("tr", {}, ["task_id", "function", "state", "attempt",
       "workflow run", "worker", "created", "finished"].map((t) => h("th", { text: t })))),
     h("tbody", {}, list.map(jobRow)))));
-  // A prefix that many jobs share is read a bounded stretch at a time
-  // (as a label is): a page may come back short, even empty, and go on.
+  // Past those requests, a page may still be short, even empty.
   if (list.length === 0) {
     view.append(h("p", { class: "muted", id: "jobs-empty",
       text: next ? "No job on this page; older ones may match." : "No job matches." }));

@@ -21,8 +21,9 @@
 #
 # With BENCH_UI_BROWSER=1 (chromium, chromium-driver, python3-selenium),
 # also the pages as a browser loads them: headless Chromium opens each
-# page's address afresh and waits until its table is drawn (the median of
-# 5 loads; the files are cached after the first).
+# page's address afresh (from about:blank: a whole page load, the key's
+# sign-in excepted) and waits until its table is drawn (the median of 5
+# loads; the files are cached after the first).
 #
 # The store is filled through the real path: sje-bench submits noop jobs in
 # batches of 1000 to two workers of 8 slots, as tests/bench/run.sh does.
@@ -184,6 +185,8 @@ for spec in pages:
         t0 = time.monotonic()
         d.get(url + "/ui/" + path)
         while not d.find_elements(By.CSS_SELECTOR, css):
+            if time.monotonic() - t0 > 30:
+                sys.exit("no %s on %s after 30 s" % (css, path))
             time.sleep(0.005)
         times.append((time.monotonic() - t0) * 1000)
     print("%-44s %8.0f ms" % ("browser: " + path, statistics.median(times)))
@@ -194,8 +197,8 @@ PY
 	    "#/overview|#counts tbody tr" \
 	    "#/jobs|#jobs tbody tr" \
 	    "#/jobs?cursor=$cursor|#jobs tbody tr" \
-	    "#/jobs?q=$base-12345|#jobs tbody tr" \
-	    "#/jobs?q=$base-1|#jobs tbody tr" \
+	    "#/jobs?q=$base-12345|#jobs tbody tr, #jobs-empty" \
+	    "#/jobs?q=$base-1|#jobs tbody tr, #jobs-empty" \
 	    "#/job/ui-parent|#job-children a" \
 	    "#/runs|#runs tbody tr"
 fi

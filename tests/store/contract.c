@@ -1633,8 +1633,9 @@ test_paging_a_prefix_many_jobs_share_sees_each_of_them_once_newest_first(
 {
 	fixture *f = *state;
 	char     ids[60][16];
-	// 40 jobs of the prefix among 20 others, under a bound of 4 jobs
-	// read per call: a backend may stop early and say where to go on.
+	// 40 jobs of the prefix among 20 others, under a bound of 1 job read
+	// per call (a prefix of more than 20 jobs is then read by id): a
+	// backend may stop early and say where to go on.
 	for (int i = 0; i < 60; i++) {
 		snprintf(ids[i], sizeof(ids[i]),
 		    i % 3 == 2 ? "q-%02d" : "p-%02d", i);
@@ -1646,7 +1647,7 @@ test_paging_a_prefix_many_jobs_share_sees_each_of_them_once_newest_first(
 		int64_t         resume = 0;
 		sje__job_filter filt   = { .task_id_prefix = "p-",
 			  .limit                           = 3,
-			  .max_scan                        = 4,
+			  .max_scan                        = 1,
 			  .resume_id                       = &resume,
 			  .state = state_filter ? QUEUED : 0 };
 		int             want   = 59;
