@@ -336,11 +336,10 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 	return ok;
 }
 
-// submit_insert stores one new job in its planned state, with the
-// parents it names (the index of their children) and, for run_first, as
-// the first step of its workflow run; unless it starts finished, it keeps
-// it in memory.
-static void
+// submit_insert stores one new job in its planned state (for run_first,
+// as the first step of its workflow run) and returns its id; unless it
+// starts finished, it keeps it in memory.
+static int64_t
 submit_insert(
     sje__sched *s, const char *workflow_id, submit_item *it, bool run_first)
 {
@@ -374,10 +373,6 @@ submit_insert(
 	sje__sched_txn(s);
 	int64_t id;
 	sje_err err = sje__store_insert_job(s->store, &row, &id);
-	if (err == SJE_OK && spec->n_depends_on > 0) {
-		err = sje__store_add_parents(
-		    s->store, id, spec->depends_on, spec->n_depends_on);
-	}
 	if (err != SJE_OK) {
 		sje__sched_fatal("store insert", err);
 	}
@@ -396,7 +391,7 @@ submit_insert(
 		sje__sched_event_push(
 		    s, &tmp, NULL, row.error_type, row.error_message);
 		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s", why);
-		return;
+		return id;
 	}
 	sched_job *j = sje__sched_xalloc(sizeof(*j));
 	j->id        = id;
@@ -430,6 +425,7 @@ submit_insert(
 	sje__sched_event_push(s, j, NULL, NULL, NULL);
 	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "submitted: %s, %s",
 	    spec->function, sje_job_state_name(j->state));
+	return id;
 }
 
 // submit_out is what sched_submit_specs leaves its caller: the results,
@@ -531,12 +527,31 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	for (size_t i = 0; i < n && first; i++) {
 		first = !items[i].exists;
 	}
+	// Each new job's parents (the index of their children), in one call.
+	sje__parent_edge *edges   = NULL;
+	size_t            n_edges = 0, cap_edges = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!items[i].exists) {
-			submit_insert(s, workflow_id, &items[i], first);
-			first = false;
+		if (items[i].exists) {
+			continue;
+		}
+		int64_t id = submit_insert(s, workflow_id, &items[i], first);
+		first      = false;
+		for (size_t k = 0; k < specs[i]->n_depends_on; k++) {
+			if (!sje__sched_grow((void **) &edges, &cap_edges,
+			        n_edges, sizeof(*edges))) {
+				sje__sched_fatal("allocation", SJE_ENOMEM);
+			}
+			edges[n_edges++] =
+			    (sje__parent_edge) { specs[i]->depends_on[k], id };
 		}
 	}
+	if (n_edges > 0) {
+		sje_err err = sje__store_add_parents(s->store, edges, n_edges);
+		if (err != SJE_OK) {
+			sje__sched_fatal("store insert", err);
+		}
+	}
+	free(edges);
 	// Link every new waiting job to its unfinished parents, existing or
 	// new (all in memory by now).
 	for (size_t i = 0; i < n; i++) {

@@ -2006,24 +2006,43 @@ pg_list_more(
 	return rv;
 }
 
+// Edges of one multi-row INSERT (pg_add_parents).
+#define PG_PARENT_CHUNK 500
+
 static sje_err
-pg_add_parents(sje__store *h, int64_t child_id, char *const *parents, size_t n)
+pg_add_parents(sje__store *h, const sje__parent_edge *edges, size_t n)
 {
 	pg_store *s = h->impl;
 	sje_err   rv;
 
 	for (size_t i = 0; i < n; i++) {
-		if (parents[i] == NULL || parents[i][0] == '\0') {
+		if (edges[i].parent == NULL || edges[i].parent[0] == '\0') {
 			return SJE_EINVAL;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!pp_reset(&s->params, 2)) {
+	for (size_t at = 0; at < n; at += PG_PARENT_CHUNK) {
+		int k = (int) (n - at < PG_PARENT_CHUNK ? n - at
+		                                        : PG_PARENT_CHUNK);
+		if (!pp_reset(&s->params, 2 * k)) {
 			return SJE_ENOMEM;
 		}
-		pp_text(&s->params, parents[i]);
-		pp_i64(&s->params, child_id);
-		PQclear(pg_run(s, PS_ADD_PARENT, "recording parents", &rv));
+		for (int i = 0; i < k; i++) {
+			pp_text(&s->params, edges[at + (size_t) i].parent);
+			pp_i64(&s->params, edges[at + (size_t) i].child_id);
+		}
+		if (k == 1) {
+			PQclear(pg_run(
+			    s, PS_ADD_PARENT, "recording parents", &rv));
+		} else {
+			char *sql =
+			    pg_values_sql("INSERT INTO sje_parents "
+			                  "(parent_task_id, child_id) VALUES ",
+			        2, k, " ON CONFLICT DO NOTHING");
+			if (sql == NULL) {
+				return SJE_ENOMEM;
+			}
+			rv = pg_exec_values(s, sql, "ti", "recording parents");
+		}
 		if (rv != SJE_OK) {
 			return rv;
 		}

@@ -1852,7 +1852,7 @@ store_list_more(
 }
 
 static sje_err
-sq_add_parents(sje__store *h, int64_t child_id, char *const *parents, size_t n)
+sq_add_parents(sje__store *h, const sje__parent_edge *edges, size_t n)
 {
 	store_db     *s  = h->impl;
 	sqlite3_stmt *st = s->st[ST_ADD_PARENT];
@@ -1861,13 +1861,13 @@ sq_add_parents(sje__store *h, int64_t child_id, char *const *parents, size_t n)
 		return SJE_EPRECOND;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (parents[i] == NULL || parents[i][0] == '\0') {
+		if (edges[i].parent == NULL || edges[i].parent[0] == '\0') {
 			return SJE_EINVAL;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = store_bind_text(st, 1, parents[i]);
-		STORE_BIND(rc, sqlite3_bind_int64(st, 2, child_id));
+		int rc = store_bind_text(st, 1, edges[i].parent);
+		STORE_BIND(rc, sqlite3_bind_int64(st, 2, edges[i].child_id));
 		if (rc == SQLITE_OK) {
 			rc = sqlite3_step(st);
 		}

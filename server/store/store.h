@@ -182,6 +182,12 @@ typedef struct sje__schedule_row {
 	char       *last_task_id; // owned: the job or workflow run; NULL
 } sje__schedule_row;
 
+// sje__parent_edge is one parent a job named (sje__store_add_parents).
+typedef struct sje__parent_edge {
+	const char *parent; // its task_id (borrowed)
+	int64_t     child_id;
+} sje__parent_edge;
+
 // sje__store_job_fn is called with a row borrowed for the call.
 typedef sje_err (*sje__store_job_fn)(void *arg, const sje__job_row *row);
 // sje__store_event_fn is called with a packed event borrowed for the call.
@@ -214,7 +220,7 @@ struct sje__store_ops {
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
 	sje_err (*add_parents)(
-	    sje__store *s, int64_t child_id, char *const *parents, size_t n);
+	    sje__store *s, const sje__parent_edge *edges, size_t n);
 	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
 	sje_err (*put_attempt)(
 	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
@@ -455,18 +461,20 @@ sje__store_list_jobs(
 	return s->ops->list_jobs(s, f, rows, n);
 }
 
-// sje__store_add_parents records that job child_id (just inserted) named
-// parents[0..n) (task_ids, borrowed) in its depends_on, so that
-// sje__job_filter.parent finds it. The record goes with the child: it is
-// deleted with it (delete_job, purge_finished), not with a parent (the
-// child still names it; a job stored later under that task_id is the one
-// its name points to). A parent named twice is kept once. SJE_EINVAL for
-// a NULL or empty name.
+// sje__store_add_parents records edges[0..n): that job child_id (just
+// inserted) named parent (a task_id, borrowed) in its depends_on, so that
+// sje__job_filter.parent finds it; a batch's edges in one call (one
+// statement per few hundred in PostgreSQL). The record goes with the
+// child: it is deleted with it (delete_job, purge_finished), not with a
+// parent (the child still names it; a job stored later under that
+// task_id is the one its name points to). An edge given twice is kept
+// once. SJE_EINVAL, recording nothing, for a NULL or empty parent; on
+// another failure some edges may be recorded (the caller's transaction
+// undoes them).
 static inline sje_err
-sje__store_add_parents(
-    sje__store *s, int64_t child_id, char *const *parents, size_t n)
+sje__store_add_parents(sje__store *s, const sje__parent_edge *edges, size_t n)
 {
-	return s->ops->add_parents(s, child_id, parents, n);
+	return s->ops->add_parents(s, edges, n);
 }
 
 // sje__store_prefix_upper writes to *upper (a new string, caller frees

@@ -1576,6 +1576,18 @@ n_attempts(sje__store *s, int64_t id)
 // outcome, the others FAILED.
 // ---- task_id prefix, children, workflow runs ------------------------
 
+// add_parents records that child named parents[0..n).
+static sje_err
+add_parents(sje__store *s, int64_t child, char *const *parents, size_t n)
+{
+	sje__parent_edge e[8];
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = (sje__parent_edge) { parents[i], child };
+	}
+	return sje__store_add_parents(s, e, n);
+}
+
 static void
 test_list_jobs_by_task_id_prefix_is_a_byte_range_newest_first(void **state)
 {
@@ -1707,14 +1719,11 @@ test_list_jobs_by_parent_finds_the_children_newest_first(void **state)
 		    kids[i], i == 1 ? "g" : "f", i == 2 ? QUEUED : SUCCEEDED);
 		ids[i] = insert(f->store, &c);
 	}
-	assert_int_equal(sje__store_add_parents(f->store, ids[0], pq, 3),
+	assert_int_equal(add_parents(f->store, ids[0], pq, 3),
 	    SJE_OK); // p named twice: kept once
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ids[1], only_p, 1), SJE_OK);
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ids[2], pq, 2), SJE_OK);
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ids[3], pq, 0), SJE_OK);
+	assert_int_equal(add_parents(f->store, ids[1], only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ids[2], pq, 2), SJE_OK);
+	assert_int_equal(add_parents(f->store, ids[3], pq, 0), SJE_OK);
 	list(f->store, F(.parent = "p", .limit = 50), 3, "c3", "c2", "c1");
 	list(f->store, F(.parent = "q", .limit = 50), 2, "c3", "c1");
 	list(f->store, F(.parent = "c1", .limit = 50), 0);
@@ -1730,8 +1739,7 @@ test_list_jobs_by_parent_finds_the_children_newest_first(void **state)
 	list(f->store, F(.parent = "p", .limit = 50, .task_id_prefix = "c3"),
 	    1, "c3");
 	char *const bad[] = { "p", "" };
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ids[3], bad, 2), SJE_EINVAL);
+	assert_int_equal(add_parents(f->store, ids[3], bad, 2), SJE_EINVAL);
 }
 
 static void
@@ -1749,12 +1757,9 @@ test_a_deleted_or_purged_child_leaves_no_parent_record_behind(void **state)
 	b.finished_ms         = 5000;
 	int64_t ia = insert(f->store, &a), ic = insert(f->store, &c);
 	int64_t ib = insert(f->store, &b);
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ia, only_p, 1), SJE_OK);
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ic, only_p, 1), SJE_OK);
-	assert_int_equal(
-	    sje__store_add_parents(f->store, ib, only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ia, only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ic, only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ib, only_p, 1), SJE_OK);
 	list(f->store, F(.parent = "p", .limit = 50), 3, "b", "c", "a");
 	uint32_t n = 0;
 	assert_int_equal(

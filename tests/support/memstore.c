@@ -864,18 +864,19 @@ mem_drop_job(mem_data *d, size_t i)
 }
 
 static sje_err
-mem_add_parents(
-    sje__store *h, int64_t child_id, char *const *parents, size_t n)
+mem_add_parents(sje__store *h, const sje__parent_edge *edges, size_t n)
 {
 	mem_data *d = mem_d(h);
 
 	for (size_t i = 0; i < n; i++) {
-		if (parents[i] == NULL || parents[i][0] == '\0') {
+		if (edges[i].parent == NULL || edges[i].parent[0] == '\0') {
 			return SJE_EINVAL;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (mem_has_edge(d, parents[i], child_id)) {
+		const char *parent   = edges[i].parent;
+		int64_t     child_id = edges[i].child_id;
+		if (mem_has_edge(d, parent, child_id)) {
 			continue;
 		}
 		if (!mem_grow((void **) &d->edges, &d->cap_edges, d->n_edges,
@@ -883,7 +884,7 @@ mem_add_parents(
 			return SJE_ENOMEM;
 		}
 		mem_edge *e = &d->edges[d->n_edges];
-		if (!mem_dup(&e->parent, parents[i])) {
+		if (!mem_dup(&e->parent, parent)) {
 			return SJE_ENOMEM;
 		}
 		e->child_id = child_id;
