@@ -100,7 +100,9 @@ for n in "${SERVER_NAMES[@]}"; do
 	san+="${san:+,}DNS:$n"
 	if is_ip "$n"; then san+=",IP:$n"; fi
 done
-leaf "${SERVER_NAMES[0]}" server serverAuth "$san"
+# A coordinator also dials the others (a follower hands its calls on to
+# the leader), showing this certificate as a client.
+leaf "${SERVER_NAMES[0]}" server serverAuth,clientAuth "$san"
 for w in "${WORKERS[@]}"; do
 	leaf "$w" "worker-$w" clientAuth "DNS:$w"
 done

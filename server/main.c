@@ -12,6 +12,7 @@
 #include "config.h"
 #include "door/auth.h"
 #include "door/gateway.h"
+#include "door/leader.h"
 #include "door/netsec.h"
 #include "door/rpc.h"
 #include "door/validate.h"
@@ -152,17 +153,71 @@ http_cap(uint32_t configured, uint32_t fd_limit)
 	return configured < room ? configured : room;
 }
 
-// standby_wait is the PostgreSQL store's standby callback: it waits
-// STORE_PG_STANDBY_MS for SIGINT or SIGTERM (blocked in every thread) and
-// says to go on waiting unless one came.
-static bool
-standby_wait(void *arg)
+// advertised writes into buf the URL that other coordinators reach url
+// (bound) at: given, when not ""; else url, its host replaced by this
+// machine's name when it is a wildcard (sje__url_advertised).
+static void
+advertised(const char *given, const char *url, char *buf, size_t len)
 {
-	const sigset_t *sigs = arg;
-	struct timespec ts   = { 0, STORE_PG_STANDBY_MS * 1000000L };
-	int             sig  = sigtimedwait(sigs, NULL, &ts);
+	if (given != NULL && given[0] != '\0') {
+		sje__snprintf(buf, len, "%s", given);
+		return;
+	}
+	char name[256] = "";
+	if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') {
+		sje__snprintf(name, sizeof(name), "localhost");
+	}
+	name[sizeof(name) - 1] = '\0';
+	sje__url_advertised(url, name, buf, len);
+}
+
+// follower is what the PostgreSQL store's standby callback needs: while
+// another coordinator leads, this one hands its calls on to it.
+typedef struct follower {
+	const sigset_t   *sigs;
+	sje__leader      *leader;
+	const char       *self_rpc; // our own advertised RPC URL
+	const sje_config *cfg;
+	const char       *rpc_url, *events_url, *http_url; // as bound
+	bool              announced; // the ready line and endpoints are out
+} follower;
+
+// standby_wait is the PostgreSQL store's standby callback: it follows
+// the leader the database names (its calls go on to it), says it is
+// ready once connected, then waits STORE_PG_STANDBY_MS for SIGINT or
+// SIGTERM (blocked in every thread) and says to go on waiting unless one
+// came.
+static bool
+standby_wait(void *arg, const sje__store_leader *leader)
+{
+	follower *f = arg;
+	if (leader != NULL && leader->rpc_url != NULL &&
+	    strcmp(leader->rpc_url, f->self_rpc) != 0) {
+		sje__leader_follow(f->leader, leader->name, leader->rpc_url,
+		    leader->events_url);
+	} else if (leader != NULL) {
+		// None recorded yet, or our own (an earlier run of ours,
+		// dead): nobody to follow until the new leader says so.
+		sje__leader_follow(f->leader, NULL, NULL, NULL);
+	}
+	if (!f->announced && sje__leader_connected(f->leader)) {
+		write_endpoints(f->cfg->server.data_dir, f->rpc_url,
+		    f->events_url, f->http_url);
+		SJE_INFO("sje-server %s ready, following the active "
+		         "coordinator (%s): rpc %s, events %s, http %s, store "
+		         "postgres",
+		    SJE_VERSION_STRING,
+		    leader != NULL && leader->name != NULL ? leader->name
+		                                           : "?",
+		    f->rpc_url,
+		    f->events_url[0] != '\0' ? f->events_url : "off",
+		    f->http_url);
+		f->announced = true;
+	}
+	struct timespec ts  = { 0, STORE_PG_STANDBY_MS * 1000000L };
+	int             sig = sigtimedwait(f->sigs, NULL, &ts);
 	if (sig > 0) {
-		SJE_INFO("stopping on signal %d, a standby", sig);
+		SJE_INFO("stopping on signal %d, a follower", sig);
 		return false;
 	}
 	return true;
@@ -171,9 +226,10 @@ standby_wait(void *arg)
 // open_store opens the store that server.store names: SQLite in data_dir,
 // or PostgreSQL at the connection string of $<server.postgres.dsn_env>
 // (the variable wins, so that a password stays out of files) or of
-// server.postgres.dsn. Logs why not.
+// server.postgres.dsn, following its leader meanwhile (f; NULL for
+// SQLite). Logs why not.
 static sje_err
-open_store(const sje_config *cfg, sigset_t *sigs, sje__store **store)
+open_store(const sje_config *cfg, follower *f, sje__store **store)
 {
 	sje_err e;
 
@@ -198,10 +254,23 @@ open_store(const sje_config *cfg, sigset_t *sigs, sje__store **store)
 			return e;
 		}
 		// Another coordinator active on the database: this one
-		// waits, its doors not open yet, until it is gone.
-		sje__store_postgres_opts po = { .dsn = dsn,
-			.standby                     = standby_wait,
-			.standby_arg                 = sigs };
+		// follows it, its calls going on to it, until it is gone.
+		char name[300], host[256] = "?";
+		(void) gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		sje__snprintf(
+		    name, sizeof(name), "%s pid %ld", host, (long) getpid());
+		char events[512];
+		advertised(cfg->server.advertise_events_url, f->events_url,
+		    events, sizeof(events));
+		sje__store_postgres_opts po = {
+			.dsn         = dsn,
+			.standby     = standby_wait,
+			.standby_arg = f,
+			.name        = name,
+			.rpc_url     = f->self_rpc,
+			.events_url  = f->events_url[0] != '\0' ? events : "",
+		};
 		e = sje__store_open_postgres(&po, store);
 		if (e != SJE_OK && e != SJE_ECANCELED) {
 			SJE_ERROR("cannot open the store in PostgreSQL: %s",
@@ -214,6 +283,32 @@ open_store(const sje_config *cfg, sigset_t *sigs, sje__store **store)
 	if ((e = sje__store_open_sqlite(&so, store)) != SJE_OK) {
 		SJE_ERROR("cannot open the store in '%s': %s",
 		    cfg->server.data_dir, sje_strerror(e));
+	}
+	return e;
+}
+
+// open_sched opens the coordinator's plugins, alert rules and scheduler
+// on store. Logs why not.
+static sje_err
+open_sched(const sje_config *cfg, sje__store *store, sje__events *events,
+    sje__hooks **hooks, sje__sched **sched)
+{
+	char         err[1024] = "";
+	sje__alerts *alerts    = NULL;
+	sje_err      e;
+	// Alert rules and the coordinator's plugins: a bad rule, a notifier
+	// that is not there or a plugin that does not load stops the start.
+	if ((e = sje__alerts_open(cfg, &alerts, err, sizeof(err))) != SJE_OK ||
+	    (e = sje__hooks_open(cfg, store, hooks, err, sizeof(err))) !=
+	        SJE_OK) {
+		SJE_ERROR("%s", e == SJE_ENOMEM ? sje_strerror(e) : err);
+		sje__alerts_free(alerts);
+		return e;
+	}
+	// The scheduler owns the alert rules from here, even on failure.
+	e = sje__sched_open(cfg, store, events, *hooks, alerts, NULL, sched);
+	if (e != SJE_OK) {
+		SJE_ERROR("cannot start the scheduler: %s", sje_strerror(e));
 	}
 	return e;
 }
@@ -269,14 +364,16 @@ main(int argc, char **argv)
 	sje__store  *store  = NULL;
 	sje__events *events = NULL;
 	sje__sched  *sched  = NULL;
+	sje__leader *leader = NULL;
 	sje__rpc    *rpc    = NULL;
 	sje__gw     *gw     = NULL;
 	sje__auth   *auth   = NULL;
 	sje__hooks  *hooks  = NULL;
-	sje__alerts *alerts = NULL;
 	sje__netsec  ns     = { 0 };
 	uint32_t     fd_limit, max_http;
 	char         rpc_url[512], events_url[512], http_url[512];
+	char         self_rpc[512];
+	bool         pg = strcmp(cfg->server.store, "postgres") == 0;
 	sje_err      e;
 
 	// Secure by default: nothing leaves loopback without TLS and
@@ -322,11 +419,6 @@ main(int argc, char **argv)
 		    SERVER_FD_RESERVE + SERVER_FD_REFUSING);
 	}
 
-	if ((e = open_store(cfg, &sigs, &store)) != SJE_OK) {
-		// A standby told to stop has stopped cleanly.
-		rc = e == SJE_ECANCELED ? 0 : rc;
-		goto out;
-	}
 	// The pub socket cannot check credentials: with authentication on,
 	// it opens only where mutual TLS keeps strangers out (netsec.h).
 	// Without it, events are read over the doors, with credentials.
@@ -342,21 +434,21 @@ main(int argc, char **argv)
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
 		goto out;
 	}
-	// Alert rules and the coordinator's plugins: a bad rule, a notifier
-	// that is not there or a plugin that does not load stops the start.
-	if ((e = sje__alerts_open(cfg, &alerts, err, sizeof(err))) != SJE_OK ||
-	    (e = sje__hooks_open(cfg, store, &hooks, err, sizeof(err))) !=
-	        SJE_OK) {
-		SJE_ERROR("%s", e == SJE_ENOMEM ? sje_strerror(e) : err);
-		sje__alerts_free(alerts);
+	// SQLite: the store and the scheduler first, so that a coordinator
+	// listens only once it can serve. PostgreSQL: the doors first,
+	// since a coordinator that does not lead yet serves by handing its
+	// calls on to the one that does (door/leader.h).
+	if (!pg &&
+	    ((e = open_store(cfg, NULL, &store)) != SJE_OK ||
+	        open_sched(cfg, store, events, &hooks, &sched) != SJE_OK)) {
 		goto out;
 	}
-	// The scheduler owns the alert rules from here, even on failure.
-	e = sje__sched_open(cfg, store, events, hooks, alerts, NULL, &sched);
-	alerts = NULL;
-	if (e != SJE_OK) {
-		SJE_ERROR("cannot start the scheduler: %s", sje_strerror(e));
+	if ((e = sje__leader_open(cfg, events, &leader)) != SJE_OK) {
+		SJE_ERROR("cannot start: %s", sje_strerror(e));
 		goto out;
+	}
+	if (sched != NULL) {
+		sje__leader_become(leader, sched);
 	}
 	static const ProtobufCServiceDescriptor *const services[] = {
 		&sje__v1__coordinator__descriptor,
@@ -364,7 +456,7 @@ main(int argc, char **argv)
 	};
 	if ((e = sje__rpc_open(cfg->server.rpc_url,
 	         sje__tls_url(cfg->server.rpc_url) ? ns.rpc : NULL, auth,
-	         services, 2, sje__validate_post, sched, &rpc, rpc_url,
+	         services, 2, sje__leader_post, leader, &rpc, rpc_url,
 	         sizeof(rpc_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for RPC on '%s': %s",
 		    cfg->server.rpc_url,
@@ -383,15 +475,34 @@ main(int argc, char **argv)
 		.tls               = ns.https,
 		.auth              = auth,
 	};
-	if ((e = sje__gw_open(&gwo, sje__validate_post, sched, &gw, http_url,
+	if ((e = sje__gw_open(&gwo, sje__leader_post, leader, &gw, http_url,
 	         sizeof(http_url))) != SJE_OK) {
 		SJE_ERROR("cannot listen for HTTP on '%s': %s",
 		    cfg->http.listen,
 		    e == SJE_EEXIST ? "address in use" : sje_strerror(e));
 		goto out;
 	}
+	advertised(cfg->server.advertise_rpc_url, rpc_url, self_rpc,
+	    sizeof(self_rpc));
+	follower fol = { .sigs = &sigs,
+		.leader        = leader,
+		.self_rpc      = self_rpc,
+		.cfg           = cfg,
+		.rpc_url       = rpc_url,
+		.events_url    = events_url,
+		.http_url      = http_url };
+	if (pg) {
+		if ((e = open_store(cfg, &fol, &store)) != SJE_OK) {
+			// A follower told to stop has stopped cleanly.
+			rc = e == SJE_ECANCELED ? 0 : rc;
+			goto out;
+		}
+		if (open_sched(cfg, store, events, &hooks, &sched) != SJE_OK) {
+			goto out;
+		}
+		sje__leader_become(leader, sched);
+	}
 	write_endpoints(cfg->server.data_dir, rpc_url, events_url, http_url);
-	bool pg = strcmp(cfg->server.store, "postgres") == 0;
 	SJE_INFO("sje-server %s ready: rpc %s, events %s, http %s, store "
 	         "%s%s",
 	    SJE_VERSION_STRING, rpc_url,
@@ -424,6 +535,7 @@ out:
 			pthread_cond_destroy(&cl.cv);
 		}
 	}
+	sje__leader_close(leader); // its calls out answered, before the doors
 	sje__gw_close(gw);
 	sje__rpc_close(rpc);
 	sje__events_close(events);

@@ -87,6 +87,7 @@ enum config_flag {
 	CONFIG_MULTI    = 1u << 6, // URL: a list of URLs, from a YAML
 	                           // sequence or comma-separated, kept
 	                           // joined by commas (failover order)
+	CONFIG_UNSET_OK = 1u << 7, // URL: "" (the default) is allowed
 };
 
 typedef struct config_ctx config_ctx;
@@ -206,6 +207,10 @@ static const config_key config_server_keys[] = {
 	CONFIG_KEY("store", CONFIG_CHOICE, sje_config, server.store,
 	    .def = "sqlite", .choices = config_store_choices),
 	CONFIG_SECTION_KEY("postgres", config_server_postgres_keys),
+	CONFIG_KEY("advertise_rpc_url", CONFIG_URL, sje_config,
+	    server.advertise_rpc_url, .flags = CONFIG_UNSET_OK),
+	CONFIG_KEY("advertise_events_url", CONFIG_URL, sje_config,
+	    server.advertise_events_url, .flags = CONFIG_UNSET_OK),
 	CONFIG_END,
 };
 
@@ -830,7 +835,8 @@ config_parse_scalar(config_ctx *c, const config_key *k, char *base,
 		rv = config_set_str((char **) field, text);
 		break;
 	case CONFIG_URL:
-		if (!((k->flags & CONFIG_MULTI) ? config_urls_ok(text)
+		if (!((k->flags & CONFIG_UNSET_OK) && text[0] == '\0') &&
+		    !((k->flags & CONFIG_MULTI) ? config_urls_ok(text)
 		                                : config_url_ok(text))) {
 			return config_fail(c, line, key,
 			    "expected a URL (tcp://HOST:PORT, "

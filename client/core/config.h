@@ -123,6 +123,11 @@ struct sje_config {
 			               // holding the connection string
 			char *dsn;     // "": the connection string itself
 		} postgres;
+		// Where the other coordinators on a shared database reach
+		// this one's RPC door and event stream; "": the URL bound,
+		// with a wildcard host replaced by this machine's name.
+		char *advertise_rpc_url;
+		char *advertise_events_url;
 	} server;
 
 	struct {

@@ -330,6 +330,24 @@ sje__url_host(const char *url, char *buf, size_t len)
 	return true;
 }
 
+void
+sje__url_advertised(const char *url, const char *host, char *buf, size_t len)
+{
+	char        bound[256] = "";
+	const char *sep        = strstr(url, "://");
+	const char *port       = strrchr(url, ':');
+	bool        wild       = sje__url_host(url, bound, sizeof(bound)) &&
+	    (bound[0] == '\0' || strcmp(bound, "0.0.0.0") == 0 ||
+	        strcmp(bound, "::") == 0);
+	if (!wild || sep == NULL || port == NULL || port < sep + 3) {
+		sje__snprintf(buf, len, "%s", url);
+		return;
+	}
+	bool v6 = strchr(host, ':') != NULL;
+	sje__snprintf(buf, len, "%.*s://%s%s%s%s", (int) (sep - url), url,
+	    v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
 bool
 sje__host_is_loopback(const char *host)
 {

@@ -61,6 +61,13 @@ bool sje__tls_url(const char *url);
 // (ipc://, inproc://) or it does not fit.
 bool sje__url_host(const char *url, char *buf, size_t len);
 
+// sje__url_advertised writes into buf (len bytes) the URL at which others
+// reach a listener bound at url: url itself, unless its host is a
+// wildcard (0.0.0.0, ::, or none), which becomes host (this machine's
+// name, say). Pure.
+void sje__url_advertised(
+    const char *url, const char *host, char *buf, size_t len);
+
 // sje__host_is_loopback is true for "localhost", 127.0.0.0/8 and ::1
 // (also in bracketed or IPv4-mapped form), false for anything else,
 // the empty host (all interfaces) included.

@@ -148,6 +148,9 @@ static const sje__rest_route gw_routes[] = {
 	{ "GET", "/healthz", NULL, NULL, NULL, NULL, NULL },
 };
 
+static char *gw_header_value(
+    const sje__http_request *req, const char *name, const char *scheme);
+
 // gw_post prepares the input and hands the call to the handler.
 static void
 gw_post(sje__rest_call *c)
@@ -171,10 +174,18 @@ gw_post(sje__rest_call *c)
 		    c, 503, "UNAVAILABLE", "", "the server is shutting down");
 		return;
 	}
-	c->base.send   = gw_send;
-	c->base.origin = "http";
-	c->state       = SJE__REST_SCHED;
+	// The credentials, for a handler that hands the call on
+	// (door/leader.h); ours until the handler returns.
+	char *bearer    = gw_header_value(c->req, "Authorization", "Bearer");
+	char *key       = gw_header_value(c->req, "X-API-Key", NULL);
+	c->base.api_key = key;
+	c->base.bearer  = bearer;
+	c->base.send    = gw_send;
+	c->base.origin  = "http";
+	c->state        = SJE__REST_SCHED;
 	gw->handler(gw->arg, &c->base); // c may be gone on return
+	free(key);
+	free(bearer);
 	pthread_mutex_lock(&gw->mtx);
 	if (--gw->n_posting == 0) {
 		pthread_cond_broadcast(&gw->cv);

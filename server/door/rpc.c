@@ -525,7 +525,13 @@ rpc_on_request(rpc_call *call, nng_msg *msg)
 	call->base.checked = false; // a reused call: validate.c sets it
 	call->state        = CALL_BUSY;
 	f.input            = NULL; // the call's now
-	sje__rpc_frame_fini(&f);
+	// The credentials stay the frame's, kept until the handler returns.
+	const Sje__V1__Credentials *cr = f.req->credentials;
+	call->base.api_key =
+	    cr != NULL && cr->api_key[0] != '\0' ? cr->api_key : NULL;
+	call->base.bearer = cr != NULL && cr->bearer_token[0] != '\0'
+	    ? cr->bearer_token
+	    : NULL;
 	pthread_mutex_lock(&rpc->mtx);
 	bool quiesced = rpc->quiesced;
 	if (!quiesced) {
@@ -533,11 +539,13 @@ rpc_on_request(rpc_call *call, nng_msg *msg)
 	}
 	pthread_mutex_unlock(&rpc->mtx);
 	if (quiesced) {
+		sje__rpc_frame_fini(&f);
 		rpc_send(call, SJE__V1__STATUS_CODE__UNAVAILABLE,
 		    "the server is shutting down", NULL, NULL);
 		return;
 	}
-	rpc->handler(rpc->arg, &call->base);
+	rpc->handler(rpc->arg, &call->base); // call may be answered on return
+	sje__rpc_frame_fini(&f);
 	pthread_mutex_lock(&rpc->mtx);
 	if (--rpc->n_handling == 0) {
 		pthread_cond_broadcast(&rpc->cv);

@@ -102,6 +102,16 @@ events_send(sje__events *ev, nng_msg *msg)
 }
 
 void
+sje__events_relay(sje__events *ev, nng_msg *msg)
+{
+	if (ev == NULL) {
+		nng_msg_free(msg);
+		return;
+	}
+	events_send(ev, msg);
+}
+
+void
 sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len)
 {
 	sje__snprintf(buf, len, "%s/%s/", sje_job_state_name(event->state),

@@ -13,6 +13,7 @@
 typedef struct sje__events sje__events;
 
 struct nng_tls_config;
+struct nng_msg;
 
 // sje__events_open listens on url, with TLS when tls is not NULL (url is
 // then tls+tcp://; tls is borrowed, the listener takes a reference); the
@@ -32,6 +33,11 @@ void sje__events_publish(sje__events *ev, const Sje__V1__JobEvent *event);
 // under topic (without its NUL). Never blocks. Scheduler thread only.
 void sje__events_publish_packed(
     sje__events *ev, const char *topic, const uint8_t *data, size_t len);
+
+// sje__events_relay publishes msg as it came from another coordinator's
+// stream (topic, NUL, packed event), taking it. Never blocks. Thread-safe
+// (a follower's relay thread, while no scheduler here publishes).
+void sje__events_relay(sje__events *ev, struct nng_msg *msg);
 
 // sje__events_topic writes the topic of event (without the NUL) into buf.
 void sje__events_topic(const Sje__V1__JobEvent *event, char *buf, size_t len);

@@ -68,7 +68,8 @@ struct sje__hooks {
 	// The hook thread's own.
 	sje__store *reader;
 	uint64_t    delivered;    // every event up to this seq was delivered
-	uint64_t    saved;        // the seq in the cursor file
+	uint64_t    saved;        // the seq in the cursor file (or row)
+	bool        in_store;     // the store keeps the cursor, not a file
 	sje_time_ms next_save_ms; // when the cursor may be written again
 	bool        gap_logged;
 	bool        read_failing; // the store could not be read (logged)
@@ -167,15 +168,34 @@ sje__hooks_host_api(void)
 
 // ---- the cursor ------------------------------------------------------
 
-// hooks_cursor_read reads <data_dir>/hooks.seq into *seq; false when there
-// is none (or it cannot be read, which is logged).
+// The cursor is kept by the store where the store is shared by several
+// coordinators (PostgreSQL: whichever leads goes on from it), else in
+// <data_dir>/hooks.seq.
+#define HOOKS_CURSOR_NAME "hooks"
+
+// hooks_cursor_read reads the cursor into *seq; false when there is none
+// (or it cannot be read, which is logged). Sets h->in_store when the store
+// keeps it.
 static bool
-hooks_cursor_read(const sje__hooks *h, uint64_t *seq)
+hooks_cursor_read(sje__hooks *h, uint64_t *seq)
 {
 	FILE              *f;
 	unsigned long long v;
 	bool               ok;
 
+	sje_err rv  = sje__store_get_cursor(h->reader, HOOKS_CURSOR_NAME, seq);
+	h->in_store = rv != SJE_EUNIMPL;
+	if (rv == SJE_OK) {
+		return true;
+	}
+	if (h->in_store && rv != SJE_ENOTFOUND) {
+		SJE_WARN("hooks: cannot read the cursor in the store: %s; "
+		         "delivering from the newest event",
+		    sje_strerror(rv));
+		return false;
+	}
+	// None in the store yet: a file left by a coordinator that kept it
+	// there serves once.
 	if ((f = fopen(h->cursor_path, "r")) == NULL) {
 		if (errno != ENOENT) {
 			SJE_WARN("hooks: cannot read %s: %s; delivering from "
@@ -205,6 +225,17 @@ hooks_cursor_write(sje__hooks *h, uint64_t seq)
 
 	h->saved        = seq;
 	h->next_save_ms = sje_now_ms() + HOOKS_CURSOR_MS;
+	if (h->in_store) {
+		sje_err rv =
+		    sje__store_put_cursor(h->reader, HOOKS_CURSOR_NAME, seq);
+		if (rv != SJE_OK) {
+			SJE_WARN(
+			    "hooks: cannot write the cursor in the store: "
+			    "%s",
+			    sje_strerror(rv));
+		}
+		return;
+	}
 	if (!sje__snprintf(tmp, sizeof(tmp), "%s.tmp", h->cursor_path)) {
 		return;
 	}

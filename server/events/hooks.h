@@ -13,10 +13,13 @@
 //     connection, in seq order, and calls every plugin's on_event. A slow
 //     plugin therefore delays other plugins, never a job, and a burst is
 //     never dropped: the store is the queue. The last seq delivered is
-//     kept in <data_dir>/hooks.seq (rewritten at most every 250 ms while
-//     events flow, within 250 ms once caught up), so after a restart delivery
-//     resumes where it stopped (after a crash, the events of the last
-//     quarter second may come twice; seq tells);
+//     kept in <data_dir>/hooks.seq, or in the store where the store keeps
+//     it (PostgreSQL, shared by several coordinators: whichever leads
+//     goes on from there; sje__store_put_cursor). It is rewritten at most
+//     every 250 ms while events flow, and within 250 ms once caught up,
+//     so after a restart delivery resumes where it stopped (after a
+//     crash, the events of the last quarter second may come twice; seq
+//     tells);
 //   - alerts (alerts.h) that change are queued to the same thread, which
 //     logs each one and passes it to its notifier's on_alert.
 //
@@ -46,8 +49,9 @@ const sje_host_api *sje__hooks_host_api(void);
 // store is the scheduler's, open already (borrowed for the call): the hook
 // thread, started here when some plugin has on_event or there are alerts,
 // reads it through a reader of its own (sje__store_open_reader). Event
-// delivery starts after the seq in <data_dir>/hooks.seq when that file
-// exists, else after the newest event committed so far. On failure errbuf
+// delivery starts after the cursor (the store's, else <data_dir>/hooks.seq)
+// when there is one, else after the newest event committed so far. On
+// failure errbuf
 // holds one line naming the plugin or the key.
 sje_err sje__hooks_open(const sje_config *cfg, sje__store *store,
     sje__hooks **out, char *errbuf, size_t errlen);

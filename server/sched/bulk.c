@@ -604,13 +604,16 @@ sje__sched_get_workflow_run(sje__sched *s, sje__call *call)
 	Sje__V1__WorkflowRun run = SJE__V1__WORKFLOW_RUN__INIT;
 	run.steps = sje__sched_xalloc(sizeof(*run.steps) * (n + 1));
 	// Oldest first: the steps in the order they were submitted.
+	int64_t *ids = sje__sched_xalloc(sizeof(*ids) * (n + 1));
 	for (size_t i = n; i-- > 0;) {
 		Sje__V1__Job *job;
 		if (sje__job_row_to_pb(rows[i], &job) == SJE_OK) {
-			sje__sched_attach_attempts(s, job, rows[i]->id);
+			ids[run.n_steps]         = rows[i]->id;
 			run.steps[run.n_steps++] = job;
 		}
 	}
+	sje__sched_attach_attempts_all(s, run.steps, ids, run.n_steps);
+	free(ids);
 	run.workflow_id = (char *) id;
 	run.workflow    = run.n_steps > 0 ? run_name(run.steps[0]) : "";
 	run.state = (Sje__V1__JobState) run_state(run.steps, run.n_steps);

@@ -30,6 +30,11 @@ struct sje__call {
 	ProtobufCMessage                 *input;  // owned by the front door
 	const char                       *origin; // "rpc" or "http", for logs
 	bool checked; // the doors checked the input (door/validate.h)
+	// The caller's credentials as it gave them (NULL: none), borrowed
+	// only while the door's handler runs: for a coordinator that hands
+	// the call on to another (door/leader.h), which checks them again.
+	const char *api_key;
+	const char *bearer;
 };
 
 // sje__call_service, sje__call_method and sje__call_input describe a call;

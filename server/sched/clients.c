@@ -188,17 +188,18 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 	char                   cursor[32] = "";
 	bool                   more       = n > limit;
 	size_t                 shown      = more ? limit : n;
-	reply.jobs = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
+	reply.jobs   = sje__sched_xalloc(sizeof(*reply.jobs) * (n + 1));
+	int64_t *ids = sje__sched_xalloc(sizeof(*ids) * (n + 1));
 	for (size_t i = 0; i < shown; i++) {
-		// Each job as GetStatus shows it, attempts included: one
-		// indexed read per job, for at most SCHED_LIST_MAX jobs.
 		if (sje__job_row_to_pb(rows[i], &reply.jobs[reply.n_jobs]) ==
 		    SJE_OK) {
-			sje__sched_attach_attempts(
-			    s, reply.jobs[reply.n_jobs], rows[i]->id);
-			reply.n_jobs++;
+			ids[reply.n_jobs++] = rows[i]->id;
 		}
 	}
+	// Each job as GetStatus shows it, attempts included: one read of
+	// the attempts for the page (at most SCHED_LIST_MAX jobs).
+	sje__sched_attach_attempts_all(s, reply.jobs, ids, reply.n_jobs);
+	free(ids);
 	if (more) {
 		sje__snprintf(cursor, sizeof(cursor), "%lld",
 		    (long long) rows[shown - 1]->id);

@@ -118,19 +118,12 @@ sje__sched_event_push(sje__sched *s, const sched_job *j, const char *worker,
 	    s, j, worker, error_type, error_message, NULL, false);
 }
 
-// sje__sched_attach_attempts adds job's attempt history (malloc'd, freed with
-// the job by protobuf_c_message_free_unpacked).
-void
-sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
+// sched_attempts_pb adds rows[0..n) to job's attempts (malloc'd, freed
+// with the job by protobuf_c_message_free_unpacked).
+static void
+sched_attempts_pb(Sje__V1__Job *job, const sje__attempt_row *rows, size_t n)
 {
-	sje__attempt_row *rows;
-	size_t            n;
-	sje_err err = sje__store_list_attempts(s->store, id, &rows, &n);
-	if (err != SJE_OK) {
-		sje__sched_fatal("store attempts", err);
-	}
 	if (n == 0) {
-		sje__attempt_rows_free(rows, n);
 		return;
 	}
 	job->attempts = sje__sched_xalloc(sizeof(*job->attempts) * n);
@@ -163,7 +156,35 @@ sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
 		}
 		job->attempts[job->n_attempts++] = a;
 	}
-	sje__attempt_rows_free(rows, n);
+}
+
+void
+sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
+{
+	sje__sched_attach_attempts_all(s, &job, &id, 1);
+}
+
+void
+sje__sched_attach_attempts_all(
+    sje__sched *s, Sje__V1__Job **jobs, const int64_t *ids, size_t n)
+{
+	if (n == 0) {
+		return;
+	}
+	sje__attempt_row *rows;
+	size_t           *counts = sje__sched_xalloc(sizeof(*counts) * n);
+	sje_err           err =
+	    sje__store_list_attempts_of(s->store, ids, n, &rows, counts);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store attempts", err);
+	}
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		sched_attempts_pb(jobs[i], rows + at, counts[i]);
+		at += counts[i];
+	}
+	sje__attempt_rows_free(rows, at);
+	free(counts);
 }
 
 // sched_records reads the current record of each of ids[0..n) that the
@@ -171,33 +192,43 @@ sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id)
 // results (one per id), each result's state becomes its record's. With
 // missing, the index of the first id the store has no job for is written
 // there and the count so far returned (SIZE_MAX when none is missing).
+// Two reads for them all: the rows, then their attempts.
 static size_t
 sched_records(sje__sched *s, const char *const *ids, size_t n,
     Sje__V1__Job **jobs, Sje__V1__SubmitResult **results, size_t *missing)
 {
-	size_t k = 0;
+	size_t         k    = 0;
+	sje__job_row **rows = sje__sched_xalloc(sizeof(*rows) * (n + 1));
+	int64_t       *rids = sje__sched_xalloc(sizeof(*rids) * (n + 1));
 	if (missing != NULL) {
 		*missing = SIZE_MAX;
 	}
+	sje_err err = sje__store_get_jobs(s->store, ids, n, rows);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store read", err);
+	}
 	for (size_t i = 0; i < n; i++) {
-		sje__job_row *row;
-		sje_err       err = sje__store_get_job(s->store, ids[i], &row);
-		if (err == SJE_ENOTFOUND && missing != NULL) {
+		if (rows[i] == NULL && missing != NULL) {
 			*missing = i;
-			return k;
+			break;
 		}
-		if (err != SJE_OK) {
+		if (rows[i] == NULL) {
 			continue;
 		}
-		if (sje__job_row_to_pb(row, &jobs[k]) == SJE_OK) {
-			sje__sched_attach_attempts(s, jobs[k], row->id);
+		if (sje__job_row_to_pb(rows[i], &jobs[k]) == SJE_OK) {
+			rids[k] = rows[i]->id;
 			if (results != NULL) {
 				results[i]->state = jobs[k]->state;
 			}
 			k++;
 		}
-		sje__job_row_free(row);
 	}
+	sje__sched_attach_attempts_all(s, jobs, rids, k);
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rids);
+	free(rows);
 	return k;
 }
 

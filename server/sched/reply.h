@@ -33,6 +33,11 @@ void sje__sched_event_push(sje__sched *s, const sched_job *j,
 // the job by protobuf_c_message_free_unpacked).
 void sje__sched_attach_attempts(sje__sched *s, Sje__V1__Job *job, int64_t id);
 
+// sje__sched_attach_attempts_all is sje__sched_attach_attempts for each of
+// jobs[0..n), ids[i] being jobs[i]'s: one read of the store for them all.
+void sje__sched_attach_attempts_all(
+    sje__sched *s, Sje__V1__Job **jobs, const int64_t *ids, size_t n);
+
 // sje__sched_wait_reply answers a Wait call with the current record of
 // each of ids[0..n). With field, an id the store has no job for is
 // answered NOT_FOUND naming field instead.

@@ -173,15 +173,32 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 			}
 			sje__v1__job_spec__free_unpacked(back, NULL);
 		}
+	}
 
-		sje__job_row *row;
-		sje_err       err =
-		    sje__store_get_job(s->store, items[i].task_id, &row);
+	// Which task_ids are stored already: one look-up for the request.
+	const char **ids   = sje__sched_xalloc(sizeof(*ids) * (n + 1));
+	bool        *found = sje__sched_xalloc(sizeof(*found) * (n + 1));
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = items[i].task_id;
+	}
+	sje_err err = sje__store_find_jobs(s->store, ids, n, found);
+	free(ids);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store read", err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		Sje__V1__JobSpec stored = *items[i].spec;
+		stored.task_id          = items[i].task_id;
+		sje__job_row *row       = NULL;
+		err                     = found[i]
+		                        ? sje__store_get_job(s->store, items[i].task_id, &row)
+		                        : SJE_ENOTFOUND;
 		if (err == SJE_ENOTFOUND) {
 			// A new job: the plugins may refuse it. (A resubmit of
 			// a stored job is answered as before, unasked.)
 			if (!submit_plugins_accept(
 			        s, call, prefix, i, &stored)) {
+				free(found);
 				return false;
 			}
 			continue;
@@ -203,15 +220,18 @@ submit_check(sje__sched *s, sje__call *call, const char *prefix,
 			    "workflow run id '%s' collides with job '%s', "
 			    "which is not a step of that run",
 			    workflow_id, items[i].task_id);
+			free(found);
 			return false;
 		}
 		if (!same) {
 			submit_fail(s, call, SJE_EEXIST, prefix, i, "task_id",
 			    "task_id '%s' exists with another spec",
 			    items[i].task_id);
+			free(found);
 			return false;
 		}
 	}
+	free(found);
 	return true;
 }
 
@@ -336,72 +356,74 @@ submit_plan(sje__sched *s, sje__call *call, const char *prefix,
 	return ok;
 }
 
-// submit_insert stores one new job in its planned state (for run_first,
-// as the first step of its workflow run) and returns its id; unless it
-// starts finished, it keeps it in memory.
-static int64_t
-submit_insert(
-    sje__sched *s, const char *workflow_id, submit_item *it, bool run_first)
+// SUBMIT_WHY_BYTES holds the error message of a job born finished.
+#define SUBMIT_WHY_BYTES 300
+
+// submit_row fills row with the new job it plans, borrowing from it;
+// why (SUBMIT_WHY_BYTES) receives the error message of one born
+// finished.
+static void
+submit_row(sje__sched *s, const char *workflow_id, const submit_item *it,
+    sje__job_row *row, char *why)
 {
 	const Sje__V1__JobSpec *spec = it->spec;
-	sje__job_row            row  = { 0 };
-	char                    why[300];
-	row.task_id     = it->task_id;
-	row.workflow_id = (char *) workflow_id; // borrowed for the insert
-	row.function    = spec->function;
-	row.spec        = it->packed;
-	row.spec_len    = it->len;
-	row.priority    = spec->priority;
-	row.created_ms  = s->now_unix_ms;
-	row.state       = it->state;
-	row.run_first   = run_first;
-	sje__sched_defaults(s, spec, &row.timeout_s, &row.max_attempts);
+	*row                         = (sje__job_row) { 0 };
+	row->task_id                 = it->task_id;
+	row->workflow_id = (char *) workflow_id; // borrowed for the insert
+	row->function    = spec->function;
+	row->spec        = it->packed;
+	row->spec_len    = it->len;
+	row->priority    = spec->priority;
+	row->created_ms  = s->now_unix_ms;
+	row->state       = it->state;
+	sje__sched_defaults(s, spec, &row->timeout_s, &row->max_attempts);
 	if (spec->delay_s > 0) {
-		row.ready_at_ms =
+		row->ready_at_ms =
 		    s->now_unix_ms + (sje_time_ms) spec->delay_s * 1000;
 	}
-	bool finished =
-	    it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED;
-	if (finished) {
-		sje__snprintf(why, sizeof(why), "parent '%s' ended %s",
+	if (it->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
+		sje__snprintf(why, SUBMIT_WHY_BYTES, "parent '%s' ended %s",
 		    it->failed_parent,
 		    sje_job_state_name(it->failed_parent_state));
-		row.error_type    = "upstream_failed";
-		row.error_message = why;
-		row.finished_ms   = s->now_unix_ms;
+		row->error_type    = "upstream_failed";
+		row->error_message = why;
+		row->finished_ms   = s->now_unix_ms;
 	}
-	sje__sched_txn(s);
-	int64_t id;
-	sje_err err = sje__store_insert_job(s->store, &row, &id);
-	if (err != SJE_OK) {
-		sje__sched_fatal("store insert", err);
-	}
+}
 
-	sched_fn *fn = sje__sched_fn_get(s, spec->function);
+// submit_keep takes in a new job stored as row under id: unless it starts
+// finished, it is kept in memory, on the heap its state says.
+static void
+submit_keep(
+    sje__sched *s, submit_item *it, const sje__job_row *row, int64_t id)
+{
+	const Sje__V1__JobSpec *spec = it->spec;
+	sched_fn               *fn   = sje__sched_fn_get(s, spec->function);
 	fn->submitted++;
-	if (finished) {
+	if (row->state == SJE__V1__JOB_STATE__JOB_STATE_UPSTREAM_FAILED) {
 		// Born finished: an event, a count, nothing kept in memory.
 		sched_job tmp = { .id = id,
 			.task_id      = it->task_id,
 			.fn           = fn,
-			.state        = row.state,
+			.state        = row->state,
 			.heap_idx     = SIZE_MAX,
 			.lease_idx    = SIZE_MAX };
 		sje__sched_count(fn, tmp.state);
 		sje__sched_event_push(
-		    s, &tmp, NULL, row.error_type, row.error_message);
-		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s", why);
-		return id;
+		    s, &tmp, NULL, row->error_type, row->error_message);
+		SJE_LOG_JOB(SJE_LOG_DEBUG, tmp.task_id, "submitted: %s",
+		    row->error_message);
+		return;
 	}
 	sched_job *j = sje__sched_xalloc(sizeof(*j));
 	j->id        = id;
 	j->task_id   = sje__sched_xstrdup(it->task_id);
 	j->fn        = fn;
 	fn->n_jobs++;
-	j->state        = row.state;
-	j->priority     = row.priority;
-	j->max_attempts = row.max_attempts;
-	j->timeout_s    = row.timeout_s;
+	j->state        = row->state;
+	j->priority     = row->priority;
+	j->max_attempts = row->max_attempts;
+	j->timeout_s    = row->timeout_s;
 	j->has_parents  = spec->n_depends_on > 0;
 	j->route        = sje__sched_route_get(s, fn, spec);
 	j->ready_at_ms  = spec->delay_s > 0
@@ -425,7 +447,70 @@ submit_insert(
 	sje__sched_event_push(s, j, NULL, NULL, NULL);
 	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "submitted: %s, %s",
 	    spec->function, sje_job_state_name(j->state));
-	return id;
+}
+
+// submit_insert stores the new jobs of items[0..n) in their planned
+// states, in one insert (one statement per 200 rows in PostgreSQL), with
+// the parents each names (the index of their children, in one call too)
+// and, when they are a whole new workflow run, the first of them as the
+// run's first step (sje__job_filter.runs); then it takes them in
+// (submit_keep), in request order.
+static void
+submit_insert(
+    sje__sched *s, const char *workflow_id, submit_item *items, size_t n)
+{
+	sje__job_row *rows = sje__sched_xalloc(sizeof(*rows) * (n + 1));
+	size_t       *at   = sje__sched_xalloc(sizeof(*at) * (n + 1));
+	char         *why  = sje__sched_xalloc(SUBMIT_WHY_BYTES * (n + 1));
+	size_t        k    = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].exists) {
+			submit_row(s, workflow_id, &items[i], &rows[k],
+			    why + k * SUBMIT_WHY_BYTES);
+			at[k++] = i;
+		}
+	}
+	// A run submitted again (some of its steps stored already) keeps
+	// the first step it had: it is not listed twice.
+	if (workflow_id != NULL && k == n && k > 0) {
+		rows[0].run_first = true;
+	}
+	if (k > 0) {
+		int64_t *ids = sje__sched_xalloc(sizeof(*ids) * k);
+		sje__sched_txn(s);
+		sje_err err = sje__store_insert_jobs(s->store, rows, k, ids);
+		if (err != SJE_OK) {
+			sje__sched_fatal("store insert", err);
+		}
+		sje__parent_edge *edges   = NULL;
+		size_t            n_edges = 0, cap_edges = 0;
+		for (size_t j = 0; j < k; j++) {
+			const Sje__V1__JobSpec *spec = items[at[j]].spec;
+			for (size_t d = 0; d < spec->n_depends_on; d++) {
+				if (!sje__sched_grow((void **) &edges,
+				        &cap_edges, n_edges, sizeof(*edges))) {
+					sje__sched_fatal(
+					    "allocation", SJE_ENOMEM);
+				}
+				edges[n_edges++] =
+				    (sje__parent_edge) { spec->depends_on[d],
+					    ids[j] };
+			}
+		}
+		if (n_edges > 0 &&
+		    (err = sje__store_add_parents(s->store, edges, n_edges)) !=
+		        SJE_OK) {
+			sje__sched_fatal("store insert", err);
+		}
+		free(edges);
+		for (size_t j = 0; j < k; j++) {
+			submit_keep(s, &items[at[j]], &rows[j], ids[j]);
+		}
+		free(ids);
+	}
+	free(why);
+	free(at);
+	free(rows);
 }
 
 // submit_out is what sched_submit_specs leaves its caller: the results,
@@ -520,38 +605,7 @@ sched_submit_specs(sje__sched *s, sje__call *call, const char *prefix,
 	if (!ok) {
 		return false;
 	}
-	// A run's first step stored lists the run (sje__job_filter.runs):
-	// only when the call stores the whole run, so that a run submitted
-	// again (some of its steps stored already) is not listed twice.
-	bool first = workflow_id != NULL;
-	for (size_t i = 0; i < n && first; i++) {
-		first = !items[i].exists;
-	}
-	// Each new job's parents (the index of their children), in one call.
-	sje__parent_edge *edges   = NULL;
-	size_t            n_edges = 0, cap_edges = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].exists) {
-			continue;
-		}
-		int64_t id = submit_insert(s, workflow_id, &items[i], first);
-		first      = false;
-		for (size_t k = 0; k < specs[i]->n_depends_on; k++) {
-			if (!sje__sched_grow((void **) &edges, &cap_edges,
-			        n_edges, sizeof(*edges))) {
-				sje__sched_fatal("allocation", SJE_ENOMEM);
-			}
-			edges[n_edges++] =
-			    (sje__parent_edge) { specs[i]->depends_on[k], id };
-		}
-	}
-	if (n_edges > 0) {
-		sje_err err = sje__store_add_parents(s->store, edges, n_edges);
-		if (err != SJE_OK) {
-			sje__sched_fatal("store insert", err);
-		}
-	}
-	free(edges);
+	submit_insert(s, workflow_id, items, n);
 	// Link every new waiting job to its unfinished parents, existing or
 	// new (all in memory by now).
 	for (size_t i = 0; i < n; i++) {

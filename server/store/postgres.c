@@ -27,10 +27,12 @@
 // row back: SJE_EEXIST, and the rows of the call that did go in are
 // deleted again), an event under a seq already kept likewise.
 //
-// One active coordinator per database: the writing connection holds a
-// session advisory lock (PG_ACTIVE_LOCK) from open to close. A second
-// coordinator on the same database waits as a standby, trying the lock
-// every STORE_PG_STANDBY_MS, and takes over when the first one's session
+// One active coordinator (the leader) per database: the writing connection
+// holds a session advisory lock (PG_ACTIVE_LOCK) from open to close, and
+// records in sje_leader where the others reach it. Another coordinator on
+// the same database waits in open (o->standby: the server hands its calls
+// on to the leader meanwhile, door/leader.h), trying the lock every
+// STORE_PG_STANDBY_MS, and takes over when the first one's session
 // ends (a clean stop unlocks at once; a coordinator killed or cut off ends
 // when PostgreSQL notices its connection is gone). Since the lock and the
 // writes share one connection, a coordinator whose lock is gone can write
@@ -66,13 +68,17 @@
 //     (state, id), sje_jobs_function (function, id), sje_jobs_finished
 //     (partial, terminal, by finished_ms), sje_jobs_workflow (partial).
 //   sje_attempts (job_id, number), sje_events (seq; and task_id, seq),
-//   sje_meta (key, value): 'schema_version', 'event_seq'.
+//   sje_meta (key, value): 'schema_version', 'event_seq'; later also
+//     'cursor:<name>' (sje__store_put_cursor: the hooks').
 // Schema version 2 adds:
 //   sje_functions (name): what operators set on a function at run time
 //     (sje__fn_row), paused as boolean.
 // Schema version 3 adds:
 //   sje_schedules (name): where each schedule stands (sje__schedule_row).
 // Schema version 4 adds:
+//   sje_leader (one row): the coordinator holding the active lock, its
+//     name and the URLs where the others reach it (sje__store_leader).
+// Schema version 5 adds:
 //   sje_parents (parent_task_id, child_id; and child_id): a job's
 //     children by the parents it named (sje__store_add_parents);
 //   sje_jobs.run_first (boolean) and sje_jobs_runs (partial, by id): the
@@ -93,6 +99,7 @@
 #include <libpq-fe.h>
 
 #include <endian.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -180,7 +187,16 @@ static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
 	"  last_tick_ms bigint NOT NULL DEFAULT 0,"
 	"  last_task_id text"
 	");",
-	// 3 -> 4: a job's children, the first step of each workflow run,
+	// 3 -> 4: who leads the coordinators on this database, and where
+	// the others reach it.
+	"CREATE TABLE sje_leader ("
+	"  id         int PRIMARY KEY CHECK (id = 1),"
+	"  name       text NOT NULL,"
+	"  rpc_url    text NOT NULL,"
+	"  events_url text NOT NULL,"
+	"  since_ms   bigint NOT NULL"
+	");",
+	// 4 -> 5: a job's children, the first step of each workflow run,
 	// and task_id in byte order.
 	"CREATE TABLE sje_parents ("
 	"  parent_task_id text NOT NULL,"
@@ -1058,6 +1074,25 @@ pg_holder(pg_store *s, char *buf, size_t len)
 	PQclear(r);
 }
 
+// pg_leader_read reads the leader's row into *out, its strings in the
+// result returned (to PQclear after use; NULL, *out all NULL, when there
+// is none or it cannot be read: a database not migrated yet, say).
+static PGresult *
+pg_leader_read(pg_store *s, sje__store_leader *out)
+{
+	memset(out, 0, sizeof(*out));
+	PGresult *r = PQexec(s->conn,
+	    "SELECT name, rpc_url, events_url FROM sje_leader WHERE id = 1");
+	if (!pg_ok(r) || PQntuples(r) != 1) {
+		PQclear(r);
+		return NULL;
+	}
+	out->name       = PQgetvalue(r, 0, 0);
+	out->rpc_url    = PQgetvalue(r, 0, 1);
+	out->events_url = PQgetvalue(r, 0, 2);
+	return r;
+}
+
 // pg_become_active takes the active lock, waiting as a standby while
 // another coordinator holds it (as o says).
 static sje_err
@@ -1092,15 +1127,42 @@ pg_become_active(pg_store *s, const sje__store_postgres_opts *o)
 			return SJE_EEXIST;
 		}
 		if (!waited) {
-			SJE_INFO("store %s: another coordinator holds this "
-			         "database (%s): waiting as a standby",
+			SJE_INFO(
+			    "store %s: another coordinator holds this "
+			    "database (%s): following it until it is gone",
 			    s->where, who);
 			waited = true;
 		}
-		if (!o->standby(o->standby_arg)) {
+		sje__store_leader leader = { 0 };
+		r                        = pg_leader_read(s, &leader);
+		bool go_on               = o->standby(o->standby_arg, &leader);
+		PQclear(r);
+		if (!go_on) {
 			return SJE_ECANCELED;
 		}
 	}
+}
+
+// pg_leader_write records this coordinator as the leader (o's name and
+// URLs), holding the active lock.
+static sje_err
+pg_leader_write(pg_store *s, const sje__store_postgres_opts *o)
+{
+	char        since[32];
+	const char *v[4] = { o->name != NULL ? o->name : "",
+		o->rpc_url != NULL ? o->rpc_url : "",
+		o->events_url != NULL ? o->events_url : "", since };
+	sje__snprintf(since, sizeof(since), "%lld", (long long) sje_now_ms());
+	PGresult *r = PQexecParams(s->conn,
+	    "INSERT INTO sje_leader (id, name, rpc_url, events_url, since_ms) "
+	    "VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "
+	    "name = excluded.name, rpc_url = excluded.rpc_url, "
+	    "events_url = excluded.events_url, since_ms = excluded.since_ms",
+	    4, NULL, v, NULL, NULL, 0);
+	sje_err   rv =
+            pg_ok(r) ? SJE_OK : pg_result_err(s, r, "recording the leader");
+	PQclear(r);
+	return rv;
 }
 
 // How long a coordinator waiting for its database waits between tries,
@@ -1153,7 +1215,7 @@ pg_connect_waiting(pg_store *s, const sje__store_postgres_opts *o)
 		// signal is heard within one.
 		for (uint32_t t = 0; t < backoff_ms;
 		     t += STORE_PG_STANDBY_MS) {
-			if (!o->standby(o->standby_arg)) {
+			if (!o->standby(o->standby_arg, NULL)) {
 				return SJE_ECANCELED;
 			}
 		}
@@ -1202,8 +1264,9 @@ pg_open(const char *dsn, const sje__store_postgres_opts *o, sje__store **out)
 			    SJE_STORE_PG_SCHEMA_VERSION);
 			rv = SJE_EPROTO;
 		}
-	} else if ((rv = pg_become_active(s, o)) == SJE_OK) {
-		rv = pg_migrate(s);
+	} else if ((rv = pg_become_active(s, o)) == SJE_OK &&
+	    (rv = pg_migrate(s)) == SJE_OK) {
+		rv = pg_leader_write(s, o);
 	}
 	if (rv != SJE_OK || (rv = pg_prepare_all(s)) != SJE_OK ||
 	    (!reader && (rv = pg_seq_read(s, &s->last_seq)) != SJE_OK)) {
@@ -1937,6 +2000,180 @@ pg_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 	return pg_get_one(s, PS_GET_BY_ID, out);
 }
 
+// pg_find_key is one id of pg_find_jobs and where it was asked.
+typedef struct pg_find_key {
+	const char *id;
+	size_t      at;
+} pg_find_key;
+
+static int
+pg_find_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const pg_find_key *) a)->id, ((const pg_find_key *) b)->id);
+}
+
+// pg_text_array makes the text[] literal of the ids of task_ids[0..n)
+// that are not NULL ({"a","b"}, '"' and '\\' escaped) in *lit, and their
+// keys in *keys (*k of them), sorted by id for pg_key_range. SJE_ENOMEM.
+static sje_err
+pg_text_array(const char *const *task_ids, size_t n, char **lit,
+    pg_find_key **keys, size_t *k)
+{
+	size_t len = 3;
+	*k         = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (task_ids[i] != NULL) {
+			len += 2 * strlen(task_ids[i]) + 3;
+		}
+	}
+	*lit  = malloc(len);
+	*keys = malloc(sizeof(**keys) * (n + 1));
+	if (*lit == NULL || *keys == NULL) {
+		free(*lit);
+		free(*keys);
+		*lit  = NULL;
+		*keys = NULL;
+		return SJE_ENOMEM;
+	}
+	char *p = *lit;
+	*p++    = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (task_ids[i] == NULL) {
+			continue;
+		}
+		if (*k > 0) {
+			*p++ = ',';
+		}
+		*p++ = '"';
+		for (const char *c = task_ids[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\') {
+				*p++ = '\\';
+			}
+			*p++ = *c;
+		}
+		*p++            = '"';
+		(*keys)[(*k)++] = (pg_find_key) { .id = task_ids[i], .at = i };
+	}
+	*p++ = '}';
+	*p   = '\0';
+	qsort(*keys, *k, sizeof(**keys), pg_find_cmp);
+	return SJE_OK;
+}
+
+// pg_key_range finds id among keys[0..k) (sorted): the range [*lo, *hi]
+// of the keys asking for it (an id may be asked twice); false when none.
+static bool
+pg_key_range(
+    const pg_find_key *keys, size_t k, const char *id, size_t *lo, size_t *hi)
+{
+	pg_find_key        want = { .id = id };
+	const pg_find_key *hit =
+	    bsearch(&want, keys, k, sizeof(*keys), pg_find_cmp);
+	if (hit == NULL) {
+		return false;
+	}
+	*lo = *hi = (size_t) (hit - keys);
+	while (*lo > 0 && strcmp(keys[*lo - 1].id, id) == 0) {
+		(*lo)--;
+	}
+	while (*hi + 1 < k && strcmp(keys[*hi + 1].id, id) == 0) {
+		(*hi)++;
+	}
+	return true;
+}
+
+// One statement for them all (pg_text_array).
+static sje_err
+pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	pg_store    *s   = h->impl;
+	pg_find_key *key = NULL;
+	char        *lit = NULL;
+	size_t       k, lo, hi;
+	PGresult    *r = NULL;
+	for (size_t i = 0; i < n; i++) {
+		found[i] = false;
+	}
+	sje_err rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	if (rv != SJE_OK || k == 0) {
+		goto out;
+	}
+	const char *v[1] = { lit };
+	r                = PQexecParams(s->conn,
+	                   "SELECT task_id FROM sje_jobs WHERE task_id = ANY($1::text[])", 1,
+	                   NULL, v, NULL, NULL, 0);
+	if (!pg_ok(r)) {
+		rv = pg_result_err(s, r, "looking jobs up");
+		goto out;
+	}
+	for (int row = 0; row < PQntuples(r); row++) {
+		if (pg_key_range(key, k, PQgetvalue(r, row, 0), &lo, &hi)) {
+			for (size_t j = lo; j <= hi; j++) {
+				found[key[j].at] = true;
+			}
+		}
+	}
+out:
+	PQclear(r);
+	free(lit);
+	free(key);
+	return rv;
+}
+
+// One statement for them all (pg_text_array); rows as PS_GET reads them.
+static sje_err
+pg_get_jobs(
+    sje__store *h, const char *const *task_ids, size_t n, sje__job_row **rows)
+{
+	pg_store    *s   = h->impl;
+	pg_find_key *key = NULL;
+	char        *lit = NULL;
+	size_t       k, lo, hi;
+	PGresult    *r = NULL;
+	for (size_t i = 0; i < n; i++) {
+		rows[i] = NULL;
+	}
+	sje_err rv = pg_text_array(task_ids, n, &lit, &key, &k);
+	if (rv != SJE_OK || k == 0) {
+		goto out;
+	}
+	const char *v[1] = { lit };
+	r                = PQexecParams(s->conn,
+	                   "SELECT " SJE__STORE_COLS
+	                   " FROM sje_jobs WHERE task_id = ANY($1::text[])",
+	                   1, NULL, v, NULL, NULL, 1);
+	if (!pg_ok(r)) {
+		rv = pg_result_err(s, r, "reading jobs");
+		goto out;
+	}
+	for (int row = 0; row < PQntuples(r) && rv == SJE_OK; row++) {
+		sje__job_row *got;
+		if ((rv = pg_new_row(r, row, &got)) != SJE_OK) {
+			break;
+		}
+		if (!pg_key_range(key, k, got->task_id, &lo, &hi)) {
+			sje__job_row_free(got);
+			continue;
+		}
+		rows[key[lo].at] = got;
+		for (size_t j = lo + 1; j <= hi && rv == SJE_OK; j++) {
+			rv = pg_new_row(r, row, &rows[key[j].at]);
+		}
+	}
+	if (rv != SJE_OK) {
+		for (size_t i = 0; i < n; i++) {
+			sje__job_row_free(rows[i]);
+			rows[i] = NULL;
+		}
+	}
+out:
+	PQclear(r);
+	free(lit);
+	free(key);
+	return rv;
+}
+
 static sje_err
 pg_get_result(sje__store *h, const char *task_id, char **out)
 {
@@ -2243,6 +2480,112 @@ pg_list_attempts(
 	}
 	*rows = v;
 	*n    = (size_t) count;
+	return SJE_OK;
+}
+
+// pg_attempts_range finds job id among r's rows (job_id in column 0,
+// ascending): the first row of it in *first and how many in the return.
+static size_t
+pg_attempts_range(const PGresult *r, int64_t id, int *first)
+{
+	int lo = 0, hi = PQntuples(r);
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (pr_i64(r, mid, 0) < id) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	*first   = lo;
+	size_t k = 0;
+	while (lo < PQntuples(r) && pr_i64(r, lo, 0) == id) {
+		lo++;
+		k++;
+	}
+	return k;
+}
+
+// One statement for them all: the ids as a bigint[] literal, the rows by
+// job and number, placed in the order asked.
+static sje_err
+pg_list_attempts_of(sje__store *h, const int64_t *job_ids, size_t n,
+    sje__attempt_row **rows, size_t *counts)
+{
+	pg_store         *s     = h->impl;
+	sje__attempt_row *v     = NULL;
+	size_t            total = 0, at = 0;
+	PGresult         *r = NULL;
+	char             *lit;
+	sje_err           rv;
+
+	*rows = NULL;
+	for (size_t i = 0; i < n; i++) {
+		counts[i] = 0;
+	}
+	if (n == 0) {
+		return SJE_OK;
+	}
+	if ((rv = pg_flush_attempts(s)) != SJE_OK) {
+		return rv;
+	}
+	if ((lit = malloc(n * 21 + 3)) == NULL) {
+		return SJE_ENOMEM;
+	}
+	char *p = lit;
+	*p++    = '{';
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(
+		    p, "%s%lld", i > 0 ? "," : "", (long long) job_ids[i]);
+	}
+	*p++             = '}';
+	*p               = '\0';
+	const char *a[1] = { lit };
+	r                = PQexecParams(s->conn,
+	                   "SELECT job_id, number, worker, started_ms, finished_ms, outcome, "
+	                                  "error_type, error_message FROM sje_attempts "
+	                                  "WHERE job_id = ANY($1::bigint[]) ORDER BY job_id, number",
+	                   1, NULL, a, NULL, NULL, 1);
+	free(lit);
+	if (!pg_ok(r)) {
+		rv = pg_result_err(s, r, "reading attempts");
+		PQclear(r);
+		return rv;
+	}
+	int first;
+	for (size_t i = 0; i < n; i++) {
+		counts[i] = pg_attempts_range(r, job_ids[i], &first);
+		total += counts[i];
+	}
+	if (total > 0 && (v = calloc(total, sizeof(*v))) == NULL) {
+		PQclear(r);
+		return SJE_ENOMEM;
+	}
+	for (size_t i = 0; i < n && rv == SJE_OK; i++) {
+		size_t k = pg_attempts_range(r, job_ids[i], &first);
+		for (size_t j = 0; j < k && rv == SJE_OK; j++, at++) {
+			int               row = first + (int) j;
+			sje__attempt_row *t   = &v[at];
+			t->number             = (uint32_t) pr_i64(r, row, 1);
+			t->started_ms         = pr_i64(r, row, 3);
+			t->finished_ms        = pr_i64(r, row, 4);
+			t->outcome            = (int) pr_i64(r, row, 5);
+			if ((rv = pr_text(r, row, 2, &t->worker)) == SJE_OK &&
+			    (rv = pr_text(r, row, 6, &t->error_type)) ==
+			        SJE_OK) {
+				rv = pr_text(r, row, 7, &t->error_message);
+			}
+		}
+	}
+	PQclear(r);
+	if (rv != SJE_OK) {
+		sje__attempt_rows_free(v, total);
+		for (size_t i = 0; i < n; i++) {
+			counts[i] = 0;
+		}
+		return rv;
+	}
+	*rows = v;
 	return SJE_OK;
 }
 
@@ -2615,34 +2958,100 @@ pg_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+// Cursors live in sje_meta, under 'cursor:<name>', so that whichever
+// coordinator leads goes on from where the last one got.
+static sje_err
+pg_get_cursor(sje__store *h, const char *name, uint64_t *seq)
+{
+	pg_store *s = h->impl;
+	char      key[160];
+	if (!sje__snprintf(key, sizeof(key), "cursor:%s", name)) {
+		return SJE_EINVAL;
+	}
+	const char *v[1] = { key };
+	PGresult   *r =
+	    PQexecParams(s->conn, "SELECT value FROM sje_meta WHERE key = $1",
+	        1, NULL, v, NULL, NULL, 0);
+	if (!pg_ok(r)) {
+		sje_err rv = pg_result_err(s, r, "reading a cursor");
+		PQclear(r);
+		return rv;
+	}
+	sje_err rv = PQntuples(r) == 1 ? SJE_OK : SJE_ENOTFOUND;
+	if (rv == SJE_OK) {
+		*seq = (uint64_t) strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	PQclear(r);
+	return rv;
+}
+
+// A reader's connection is read-only by default: this one write says
+// READ WRITE for its own transaction.
+static sje_err
+pg_put_cursor(sje__store *h, const char *name, uint64_t seq)
+{
+	pg_store *s = h->impl;
+	char      key[160], val[32];
+	if (!sje__snprintf(key, sizeof(key), "cursor:%s", name)) {
+		return SJE_EINVAL;
+	}
+	if (pg_in_txn(s)) {
+		return SJE_EIO;
+	}
+	sje__snprintf(val, sizeof(val), "%" PRIu64, seq);
+	const char *v[2] = { key, val };
+	sje_err     rv   = pg_exec(s, "BEGIN READ WRITE", "writing a cursor");
+	if (rv != SJE_OK) {
+		return rv;
+	}
+	PGresult *r = PQexecParams(s->conn,
+	    "INSERT INTO sje_meta (key, value) VALUES ($1, $2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	    2, NULL, v, NULL, NULL, 0);
+	rv = pg_ok(r) ? SJE_OK : pg_result_err(s, r, "writing a cursor");
+	PQclear(r);
+	if (rv == SJE_OK) {
+		rv = pg_exec(s, "COMMIT", "writing a cursor");
+	}
+	if (rv != SJE_OK) {
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+	}
+	return rv;
+}
+
 static const sje__store_ops pg_ops = {
-	.name           = "postgres",
-	.close          = pg_close,
-	.open_reader    = pg_open_reader,
-	.begin          = pg_begin,
-	.commit         = pg_commit,
-	.rollback       = pg_rollback,
-	.insert_jobs    = pg_insert_jobs,
-	.claim_job      = pg_claim_job,
-	.update_job     = pg_update_job,
-	.extend_lease   = pg_extend_lease,
-	.get_job        = pg_get_job,
-	.get_job_by_id  = pg_get_job_by_id,
-	.get_result     = pg_get_result,
-	.list_jobs      = pg_list_jobs,
-	.add_parents    = pg_add_parents,
-	.scan_active    = pg_scan_active,
-	.put_attempt    = pg_put_attempt,
-	.list_attempts  = pg_list_attempts,
-	.next_event_seq = pg_next_event_seq,
-	.last_event_seq = pg_last_event_seq,
-	.add_event      = pg_add_event,
-	.list_events    = pg_list_events,
-	.prune_events   = pg_prune_events,
-	.purge_finished = pg_purge_finished,
-	.delete_job     = pg_delete_job,
-	.put_function   = pg_put_function,
-	.list_functions = pg_list_functions,
-	.put_schedule   = pg_put_schedule,
-	.list_schedules = pg_list_schedules,
+	.name             = "postgres",
+	.close            = pg_close,
+	.open_reader      = pg_open_reader,
+	.begin            = pg_begin,
+	.commit           = pg_commit,
+	.rollback         = pg_rollback,
+	.insert_jobs      = pg_insert_jobs,
+	.claim_job        = pg_claim_job,
+	.update_job       = pg_update_job,
+	.extend_lease     = pg_extend_lease,
+	.get_job          = pg_get_job,
+	.get_job_by_id    = pg_get_job_by_id,
+	.get_result       = pg_get_result,
+	.find_jobs        = pg_find_jobs,
+	.get_jobs         = pg_get_jobs,
+	.list_jobs        = pg_list_jobs,
+	.add_parents      = pg_add_parents,
+	.scan_active      = pg_scan_active,
+	.put_attempt      = pg_put_attempt,
+	.list_attempts    = pg_list_attempts,
+	.list_attempts_of = pg_list_attempts_of,
+	.next_event_seq   = pg_next_event_seq,
+	.last_event_seq   = pg_last_event_seq,
+	.add_event        = pg_add_event,
+	.list_events      = pg_list_events,
+	.prune_events     = pg_prune_events,
+	.purge_finished   = pg_purge_finished,
+	.delete_job       = pg_delete_job,
+	.put_function     = pg_put_function,
+	.list_functions   = pg_list_functions,
+	.put_schedule     = pg_put_schedule,
+	.list_schedules   = pg_list_schedules,
+	.get_cursor       = pg_get_cursor,
+	.put_cursor       = pg_put_cursor,
 };

@@ -1647,6 +1647,30 @@ sq_get_result(sje__store *h, const char *task_id, char **out)
 }
 
 static sje_err
+sq_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_EXISTS_TASK];
+
+	for (size_t i = 0; i < n; i++) {
+		found[i] = false;
+		if (task_ids[i] == NULL) {
+			continue;
+		}
+		int rc = store_bind_text(st, 1, task_ids[i]);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			return store_finish(s, st, rc, "looking jobs up");
+		}
+		found[i] = rc == SQLITE_ROW;
+		store_done(st);
+	}
+	return SJE_OK;
+}
+
+static sje_err
 sq_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 {
 	store_db     *s  = h->impl;
@@ -2403,34 +2427,59 @@ sq_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+// One coordinator per SQLite file: the hooks keep their cursor in a file
+// of their own beside it (events/hooks.c).
+static sje_err
+sq_get_cursor(sje__store *h, const char *name, uint64_t *seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
+static sje_err
+sq_put_cursor(sje__store *h, const char *name, uint64_t seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
 static const sje__store_ops store_ops = {
-	.name           = "sqlite",
-	.close          = sq_close,
-	.open_reader    = sq_open_reader,
-	.begin          = sq_begin,
-	.commit         = sq_commit,
-	.rollback       = sq_rollback,
-	.insert_jobs    = sq_insert_jobs,
-	.claim_job      = sq_claim_job,
-	.update_job     = sq_update_job,
-	.extend_lease   = sq_extend_lease,
-	.get_job        = sq_get_job,
-	.get_job_by_id  = sq_get_job_by_id,
-	.get_result     = sq_get_result,
-	.list_jobs      = sq_list_jobs,
-	.add_parents    = sq_add_parents,
-	.scan_active    = sq_scan_active,
-	.put_attempt    = sq_put_attempt,
-	.list_attempts  = sq_list_attempts,
-	.next_event_seq = sq_next_event_seq,
-	.last_event_seq = sq_last_event_seq,
-	.add_event      = sq_add_event,
-	.list_events    = sq_list_events,
-	.prune_events   = sq_prune_events,
-	.purge_finished = sq_purge_finished,
-	.delete_job     = sq_delete_job,
-	.put_function   = sq_put_function,
-	.list_functions = sq_list_functions,
-	.put_schedule   = sq_put_schedule,
-	.list_schedules = sq_list_schedules,
+	.name             = "sqlite",
+	.close            = sq_close,
+	.open_reader      = sq_open_reader,
+	.begin            = sq_begin,
+	.commit           = sq_commit,
+	.rollback         = sq_rollback,
+	.insert_jobs      = sq_insert_jobs,
+	.claim_job        = sq_claim_job,
+	.update_job       = sq_update_job,
+	.extend_lease     = sq_extend_lease,
+	.get_job          = sq_get_job,
+	.get_job_by_id    = sq_get_job_by_id,
+	.get_result       = sq_get_result,
+	.find_jobs        = sq_find_jobs,
+	.get_jobs         = sje__store_get_jobs_each,
+	.list_jobs        = sq_list_jobs,
+	.add_parents      = sq_add_parents,
+	.scan_active      = sq_scan_active,
+	.put_attempt      = sq_put_attempt,
+	.list_attempts    = sq_list_attempts,
+	.list_attempts_of = sje__store_list_attempts_of_each,
+	.next_event_seq   = sq_next_event_seq,
+	.last_event_seq   = sq_last_event_seq,
+	.add_event        = sq_add_event,
+	.list_events      = sq_list_events,
+	.prune_events     = sq_prune_events,
+	.purge_finished   = sq_purge_finished,
+	.delete_job       = sq_delete_job,
+	.put_function     = sq_put_function,
+	.list_functions   = sq_list_functions,
+	.put_schedule     = sq_put_schedule,
+	.list_schedules   = sq_list_schedules,
+	.get_cursor       = sq_get_cursor,
+	.put_cursor       = sq_put_cursor,
 };

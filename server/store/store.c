@@ -311,3 +311,62 @@ sje__store_prefix_upper(const char *prefix, char **upper)
 	*upper = out;
 	return SJE_OK;
 }
+
+sje_err
+sje__store_get_jobs_each(
+    sje__store *s, const char *const *task_ids, size_t n, sje__job_row **rows)
+{
+	for (size_t i = 0; i < n; i++) {
+		rows[i] = NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sje_err rv = s->ops->get_job(s, task_ids[i], &rows[i]);
+		if (rv == SJE_ENOTFOUND) {
+			rows[i] = NULL;
+		} else if (rv != SJE_OK) {
+			for (size_t k = 0; k < i; k++) {
+				sje__job_row_free(rows[k]);
+				rows[k] = NULL;
+			}
+			rows[i] = NULL;
+			return rv;
+		}
+	}
+	return SJE_OK;
+}
+
+sje_err
+sje__store_list_attempts_of_each(sje__store *s, const int64_t *job_ids,
+    size_t n, sje__attempt_row **rows, size_t *counts)
+{
+	sje__attempt_row *all   = NULL;
+	size_t            total = 0;
+	*rows                   = NULL;
+	for (size_t i = 0; i < n; i++) {
+		sje__attempt_row *one;
+		size_t            k;
+		sje_err rv = s->ops->list_attempts(s, job_ids[i], &one, &k);
+		if (rv != SJE_OK) {
+			sje__attempt_rows_free(all, total);
+			return rv;
+		}
+		counts[i] = k;
+		if (k == 0) {
+			sje__attempt_rows_free(one, 0);
+			continue;
+		}
+		sje__attempt_row *grown =
+		    realloc(all, sizeof(*all) * (total + k));
+		if (grown == NULL) {
+			sje__attempt_rows_free(one, k);
+			sje__attempt_rows_free(all, total);
+			return SJE_ENOMEM;
+		}
+		all = grown;
+		memcpy(all + total, one, sizeof(*one) * k);
+		total += k;
+		free(one); // its strings are all's now
+	}
+	*rows = all;
+	return SJE_OK;
+}

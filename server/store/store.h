@@ -46,7 +46,7 @@
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 4
+#define SJE_STORE_PG_SCHEMA_VERSION 5
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
@@ -217,6 +217,10 @@ struct sje__store_ops {
 	sje_err (*get_job_by_id)(
 	    sje__store *s, int64_t id, sje__job_row **out);
 	sje_err (*get_result)(sje__store *s, const char *task_id, char **out);
+	sje_err (*find_jobs)(
+	    sje__store *s, const char *const *task_ids, size_t n, bool *found);
+	sje_err (*get_jobs)(sje__store *s, const char *const *task_ids,
+	    size_t n, sje__job_row **rows);
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
 	sje_err (*add_parents)(
@@ -226,6 +230,8 @@ struct sje__store_ops {
 	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
 	sje_err (*list_attempts)(
 	    sje__store *s, int64_t job_id, sje__attempt_row **rows, size_t *n);
+	sje_err (*list_attempts_of)(sje__store *s, const int64_t *job_ids,
+	    size_t n, sje__attempt_row **rows, size_t *counts);
 	sje_err (*next_event_seq)(sje__store *s, uint64_t *seq);
 	sje_err (*last_event_seq)(sje__store *s, uint64_t *seq);
 	sje_err (*add_event)(sje__store *s, uint64_t seq, const char *task_id,
@@ -243,6 +249,8 @@ struct sje__store_ops {
 	sje_err (*put_schedule)(sje__store *s, const sje__schedule_row *row);
 	sje_err (*list_schedules)(
 	    sje__store *s, sje__schedule_row **rows, size_t *n);
+	sje_err (*get_cursor)(sje__store *s, const char *name, uint64_t *seq);
+	sje_err (*put_cursor)(sje__store *s, const char *name, uint64_t seq);
 };
 
 // sje__store is a handle: the backend's table and its state. Backends
@@ -272,16 +280,32 @@ sje_err sje__store_open_sqlite(
 // there is no such file.
 sje_err sje__store_open_sqlite_reader(const char *directory, sje__store **out);
 
+// sje__store_leader is the coordinator that holds a PostgreSQL database's
+// active lock, as it recorded itself there: a name for people and where
+// the other coordinators reach it. Strings borrowed; NULL when unknown.
+typedef struct sje__store_leader {
+	const char *name;       // "<host> pid <pid>"
+	const char *rpc_url;    // its RPC door
+	const char *events_url; // its event stream; "": off
+} sje__store_leader;
+
 // sje__store_postgres_opts says which PostgreSQL database holds the store.
 typedef struct sje__store_postgres_opts {
 	const char *dsn; // a libpq connection string or URI (may hold a
 	                 // password: it is never logged)
 	// standby is called while another coordinator holds the database,
-	// about every STORE_PG_STANDBY_MS: it waits (the caller's own way:
-	// the server waits for its signals) and says whether to go on
+	// or while the database does not answer yet (leader NULL), about
+	// every STORE_PG_STANDBY_MS, with the leader as it recorded itself
+	// (its fields NULL when it has not yet): it waits (the caller's own
+	// way: the server waits for its signals) and says whether to go on
 	// waiting. NULL: do not wait.
-	bool (*standby)(void *arg);
+	bool (*standby)(void *arg, const sje__store_leader *leader);
 	void *standby_arg;
+	// What this coordinator records of itself once it holds the lock
+	// (sje__store_leader); NULL: "".
+	const char *name;
+	const char *rpc_url;
+	const char *events_url;
 } sje__store_postgres_opts;
 
 // How often, at most, a standby asks whether the database is free.
@@ -293,7 +317,8 @@ typedef struct sje__store_postgres_opts {
 // active lock (a session advisory lock, held by the writing connection, so
 // that whatever this store writes is written while it holds it), waiting as a
 // standby while another coordinator holds it; then it creates or migrates the
-// schema (under another advisory lock) and prepares every statement. *out is
+// schema (under another advisory lock), records itself as the leader (o's
+// name and URLs, sje__store_leader) and prepares every statement. *out is
 // written on SJE_OK; caller owns it. Errors: SJE_EINVAL for an empty dsn,
 // SJE_EUNAVAIL when the database cannot be reached and o->standby is NULL
 // (logged with libpq's reason), SJE_EEXIST when another coordinator holds it
@@ -418,6 +443,26 @@ sje__store_get_job(sje__store *s, const char *task_id, sje__job_row **out)
 	return s->ops->get_job(s, task_id, out);
 }
 
+// sje__store_find_jobs tells, for each of task_ids[0..n), whether a job
+// with it is stored: found[i]. One look-up for them all (one statement in
+// PostgreSQL, where each is a round trip). A NULL task_id is not found.
+static inline sje_err
+sje__store_find_jobs(
+    sje__store *s, const char *const *task_ids, size_t n, bool *found)
+{
+	return s->ops->find_jobs(s, task_ids, n, found);
+}
+
+// sje__store_get_jobs reads the jobs with task_ids[0..n): rows[i] is a
+// new row (caller frees each) or NULL when there is none (or task_ids[i]
+// is NULL). One statement in PostgreSQL. On failure every rows[i] is NULL.
+static inline sje_err
+sje__store_get_jobs(
+    sje__store *s, const char *const *task_ids, size_t n, sje__job_row **rows)
+{
+	return s->ops->get_jobs(s, task_ids, n, rows);
+}
+
 // sje__store_get_job_by_id is sje__store_get_job by id.
 static inline sje_err
 sje__store_get_job_by_id(sje__store *s, int64_t id, sje__job_row **out)
@@ -514,6 +559,27 @@ sje__store_list_attempts(
 {
 	return s->ops->list_attempts(s, job_id, rows, n);
 }
+
+// sje__store_list_attempts_of reads the attempts of the jobs job_ids[0..n)
+// into one new array *rows: job_ids[0]'s by number, then job_ids[1]'s,
+// and so on (an id asked twice, twice); counts[i] is how many are
+// job_ids[i]'s. Free with sje__attempt_rows_free(*rows, the sum of
+// counts); *rows is NULL when there are none. One statement in
+// PostgreSQL.
+static inline sje_err
+sje__store_list_attempts_of(sje__store *s, const int64_t *job_ids, size_t n,
+    sje__attempt_row **rows, size_t *counts)
+{
+	return s->ops->list_attempts_of(s, job_ids, n, rows, counts);
+}
+
+// sje__store_get_jobs_each and sje__store_list_attempts_of_each are
+// sje__store_get_jobs and sje__store_list_attempts_of made of the
+// one-job verbs, for backends whose statements cost no round trip.
+sje_err sje__store_get_jobs_each(
+    sje__store *s, const char *const *task_ids, size_t n, sje__job_row **rows);
+sje_err sje__store_list_attempts_of_each(sje__store *s, const int64_t *job_ids,
+    size_t n, sje__attempt_row **rows, size_t *counts);
 
 // sje__store_next_event_seq takes the next event sequence number (one
 // above the last taken, across restarts; the first is 1) and writes it to
@@ -619,6 +685,27 @@ sje__store_list_schedules(sje__store *s, sje__schedule_row **rows, size_t *n)
 
 // sje__schedule_rows_free frees rows[0..n) and the array. Accepts NULL.
 void sje__schedule_rows_free(sje__schedule_row *rows, size_t n);
+
+// sje__store_get_cursor reads how far the reader name (the hooks:
+// "hooks") got in the events: *seq on SJE_OK; SJE_ENOTFOUND when none is
+// kept yet; SJE_EUNIMPL when the backend keeps no cursors (SQLite, memory:
+// one coordinator per store, whose own file serves). A backend shared by
+// several coordinators keeps them, so that whichever leads goes on where
+// the last one stopped. Also on a reader handle.
+static inline sje_err
+sje__store_get_cursor(sje__store *s, const char *name, uint64_t *seq)
+{
+	return s->ops->get_cursor(s, name, seq);
+}
+
+// sje__store_put_cursor records seq as reader name's cursor, committed at
+// once: the one write a reader handle may make (it is the hooks'). Outside
+// a transaction only. SJE_EUNIMPL as sje__store_get_cursor.
+static inline sje_err
+sje__store_put_cursor(sje__store *s, const char *name, uint64_t seq)
+{
+	return s->ops->put_cursor(s, name, seq);
+}
 
 // sje__fn_rows_free frees rows[0..n) and the array. Accepts NULL.
 void sje__fn_rows_free(sje__fn_row *rows, size_t n);

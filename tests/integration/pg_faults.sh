@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# pg_faults: three coordinators on one PostgreSQL database (one active, two
-# standbys), two workers and a loader that resubmits until acknowledged,
-# all listing the three. For a bounded time the active coordinator is
-# killed with SIGKILL and restarted, one fault at a time, and PostgreSQL
-# itself is restarted once under load; this script restarts every
-# coordinator that exits, as the service manager would. At the end every
-# acknowledged job SUCCEEDED, none completed twice, and after each kill a
-# standby took over within the stated bound.
+# pg_faults: three coordinators on one PostgreSQL database, all serving
+# (one leads, two follow and hand their calls on), two workers and a
+# loader that resubmits until acknowledged, each listing the three in
+# another order, so that each starts on another coordinator. For a bounded
+# time coordinators are killed with SIGKILL and restarted, one fault at a
+# time (the leader, a follower, the leader again), and PostgreSQL itself
+# is restarted once under load; this script restarts every coordinator
+# that exits, as the service manager would. At the end every acknowledged
+# job SUCCEEDED, none completed twice, and after each kill of the leader
+# a follower led within the stated bound.
 #
 #   pg_faults.sh     about 30 s: 3 kills and a database restart
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +16,7 @@
 T_STORE=postgres
 SJE_TEST_LOG_LEVEL=warn
 DSN=$(t_pg_dsn faults)
-TAKEOVER_S=10 # the bound: a standby serves this soon after a kill
+TAKEOVER_S=10 # the bound: a follower leads this soon after a kill
 
 NAMES=(a b c)
 declare -A PORT PID
@@ -24,7 +26,7 @@ for n in "${NAMES[@]}"; do
 	URLS="$URLS${URLS:+,}tcp://127.0.0.1:${PORT[$n]}"
 done
 
-# coord_start NAME: starts coordinator NAME on its port (active or standby).
+# coord_start NAME: starts coordinator NAME on its port (leader or follower).
 coord_start() {
 	t_coord_start "$1" "${PORT[$1]}" "$DSN" SJE_EXECUTOR_LEASE_S=2
 	PID[$1]=$COORD_PID
@@ -41,13 +43,14 @@ supervise() {
 	done
 }
 
-# active: the name of the coordinator serving now (its endpoints written,
-# its process alive), or nothing.
+# active: the name of the coordinator leading now (the database names
+# it, and its process is alive and says it is ready), or nothing.
 active() {
-	local n
+	local n u
+	u=$(psql -X -At "$DSN" -c 'SELECT rpc_url FROM sje_leader' 2>/dev/null) || return 1
 	for n in "${NAMES[@]}"; do
-		if kill -0 "${PID[$n]}" 2>/dev/null && [ -s "$T_DIR/$n/endpoints" ] &&
-		    ss -ltnH "sport = :${PORT[$n]}" 2>/dev/null | grep -q .; then
+		if [ "$u" = "tcp://127.0.0.1:${PORT[$n]}" ] &&
+		    kill -0 "${PID[$n]}" 2>/dev/null && [ -s "$T_DIR/$n/endpoints" ]; then
 			echo "$n"
 			return 0
 		fi
@@ -55,46 +58,81 @@ active() {
 	return 1
 }
 
-# serving: some coordinator serves now.
+# serving: some coordinator leads now.
 serving() { active >/dev/null; }
 
-for n in "${NAMES[@]}"; do coord_start "$n"; done
-t_check "one coordinator is active" t_until 20 serving
-t_eq "and the other two are standbys" 2 \
-    "$(cat "$T_DIR"/{a,b,c}.log | grep -c 'waiting as a standby' || true)"
+# a_follower: the name of a live coordinator that follows the leader.
+a_follower() {
+	local n lead
+	lead=$(active) || return 1
+	for n in "${NAMES[@]}"; do
+		if [ "$n" != "$lead" ] && kill -0 "${PID[$n]}" 2>/dev/null &&
+		    [ -s "$T_DIR/$n/endpoints" ]; then
+			echo "$n"
+			return 0
+		fi
+	done
+	return 1
+}
 
+for n in "${NAMES[@]}"; do coord_start "$n"; done
+t_check "one coordinator leads" t_until 20 serving
+follow2() {
+	[ "$(cat "$T_DIR"/{a,b,c}.log | grep -c 'ready, following the active coordinator' || true)" -ge 2 ]
+}
+t_check "and the other two follow it" t_until 20 follow2
+
+# rotated K: the coordinators' URLs, starting from the K-th.
+rotated() {
+	local k=$1 i out=""
+	for i in 0 1 2; do
+		out="$out${out:+,}tcp://127.0.0.1:${PORT[${NAMES[$(((k + i) % 3))]}]}"
+	done
+	echo "$out"
+}
 export SJE_CLIENT_SERVER_URL=$URLS
+k=1
 for w in wa wb; do
-	SJE_WORKER_SERVER_URL=$URLS SJE_LOGGING_LEVEL=warn \
+	SJE_WORKER_SERVER_URL=$(rotated "$k") SJE_LOGGING_LEVEL=warn \
 	    "$SJE_BIN/sje-worker" --name "$w" --slots 4 >>"$T_DIR/worker-$w.log" 2>&1 &
 	T_PIDS+=($!)
+	k=$((k + 1))
 done
 
 SECONDS_TOTAL=24
-"$SJE_BIN/soak_client" submit "$URLS" "$T_DIR/acked" "$SECONDS_TOTAL" \
+"$SJE_BIN/soak_client" submit "$(rotated 2)" "$T_DIR/acked" "$SECONDS_TOTAL" \
     >"$T_DIR/client.out" 2>&1 &
 CLIENT=$!
 T_PIDS+=("$CLIENT")
 
-# Faults, one at a time, a few seconds apart: kill, kill, restart the
-# database, kill.
+# Faults, one at a time, a few seconds apart: kill the leader, kill a
+# follower, restart the database, kill the leader.
 worst=0
-for fault in kill kill database kill; do
+for fault in kill follower database kill; do
 	sleep 4
 	supervise
 	t_until 30 serving || t_fail "no coordinator serves before the $fault"
 	before=$(active)
 	if [ "$fault" = kill ]; then
-		t_log "kill -9 of the active coordinator, $before"
+		t_log "kill -9 of the leader, $before"
 		kill -KILL "${PID[$before]}"
 		t0=$SECONDS
 		t_wait_exit "${PID[$before]}" 10
 		rm -f "$T_DIR/$before/endpoints"
-		t_check "after the kill of $before, a standby serves" \
+		t_check "after the kill of $before, a follower leads" \
 		    t_until 30 serving
 		took=$((SECONDS - t0))
 		[ "$took" -gt "$worst" ] && worst=$took
-		supervise # the killed one comes back, as a standby
+		supervise # the killed one comes back, as a follower
+	elif [ "$fault" = follower ]; then
+		f=$(a_follower) || t_fail "no follower before the kill of one"
+		t_log "kill -9 of a follower, $f"
+		kill -KILL "${PID[$f]}"
+		t_wait_exit "${PID[$f]}" 10
+		rm -f "$T_DIR/$f/endpoints"
+		t_check "after the kill of the follower $f, $before still leads" \
+		    test "$(active)" = "$before"
+		supervise
 	else
 		t_log "PostgreSQL restarted under load"
 		bash "$T_LIB_DIR/../support/pg.sh" restart "$T_DIR/pg.dsn" ||

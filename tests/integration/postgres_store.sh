@@ -49,7 +49,7 @@ NOWHERE_PID=$!
 T_PIDS+=("$NOWHERE_PID")
 t_check "a server whose database does not answer waits for it" \
     t_until 20 grep -q 'cannot connect to PostgreSQL: .*trying again until it answers' "$T_DIR/nowhere"
-t_check "and opens no port meanwhile" test ! -s "$T_DIR/nowhere-data/endpoints"
+t_check "and does not say it is ready meanwhile (no endpoints)" test ! -s "$T_DIR/nowhere-data/endpoints"
 t_check "the password is not in its log" \
     bash -c "! grep -q hunter2 '$T_DIR/nowhere'"
 t_stop_status "$NOWHERE_PID"
@@ -72,7 +72,7 @@ server:
 YAML
 t_server_start store SJE_CONFIG="$T_DIR/pg.yaml" "SJE_TEST_OUR_DSN=$DSN"
 t_check "the variable named by dsn_env gives the database" \
-    grep -q 'schema created at version 4' "$T_DIR/store.log"
+    grep -q 'schema created at version [0-9]' "$T_DIR/store.log"
 t_check "the ready line names the store" \
     grep -q 'ready: .* store postgres$' "$T_DIR/store.log"
 t_worker_start w 2

@@ -2313,6 +2313,157 @@ test_put_schedule_refuses_an_empty_name(void **state)
 	assert_int_equal(sje__store_put_schedule(f->store, &row), SJE_EINVAL);
 }
 
+static void
+test_find_jobs_tells_which_task_ids_are_stored_in_one_call(void **state)
+{
+	fixture *f = *state;
+	// Ids with the characters an array literal or a LIKE would trip on.
+	const char *stored[] = { "plain", "quote\"d", "back\\slash",
+		"{brace,comma}", "100%_x", "\xc3\xa9t\xc3\xa9" };
+	for (size_t i = 0; i < sizeof(stored) / sizeof(*stored); i++) {
+		sje__job_row r = min_row(stored[i], "f", 3);
+		(void) insert(f->store, &r);
+	}
+	const char *ask[]  = { "plain", "missing", "quote\"d", NULL,
+		 "back\\slash", "{brace,comma}", "100%_y", "100%_x",
+		 "\xc3\xa9t\xc3\xa9", "plai", "plain" };
+	const bool  want[] = { true, false, true, false, true, true, false,
+		 true, true, false, true };
+	bool        found[sizeof(ask) / sizeof(*ask)];
+	memset(found, 0xff, sizeof(found));
+	assert_int_equal(sje__store_find_jobs(
+	                     f->store, ask, sizeof(ask) / sizeof(*ask), found),
+	    SJE_OK);
+	for (size_t i = 0; i < sizeof(ask) / sizeof(*ask); i++) {
+		assert_int_equal(found[i], want[i]);
+	}
+	// Inside a transaction it sees the transaction's own rows.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	sje__job_row r = min_row("fresh", "f", 3);
+	(void) insert(f->store, &r);
+	const char *fresh[] = { "fresh" };
+	assert_int_equal(
+	    sje__store_find_jobs(f->store, fresh, 1, found), SJE_OK);
+	assert_true(found[0]);
+	sje__store_rollback(f->store);
+	assert_int_equal(
+	    sje__store_find_jobs(f->store, fresh, 1, found), SJE_OK);
+	assert_false(found[0]);
+	// None asked: nothing to do.
+	assert_int_equal(
+	    sje__store_find_jobs(f->store, NULL, 0, found), SJE_OK);
+}
+
+static void
+test_get_jobs_reads_each_asked_job_in_the_order_asked(void **state)
+{
+	fixture      *f     = *state;
+	sje__job_row  a     = full_row("a\"1", "f", SUCCEEDED);
+	sje__job_row  b     = full_row("b,2", "g", FAILED);
+	int64_t       ida   = insert(f->store, &a);
+	int64_t       idb   = insert(f->store, &b);
+	const char   *ask[] = { "b,2", "missing", "a\"1", NULL, "b,2" };
+	sje__job_row *rows[5];
+	assert_int_equal(sje__store_get_jobs(f->store, ask, 5, rows), SJE_OK);
+	assert_non_null(rows[0]);
+	assert_null(rows[1]);
+	assert_non_null(rows[2]);
+	assert_null(rows[3]);
+	assert_non_null(rows[4]);
+	assert_true(rows[0]->id == idb && rows[4]->id == idb);
+	assert_true(rows[2]->id == ida);
+	a.id = ida;
+	b.id = idb;
+	assert_rows_equal(rows[2], &a);
+	assert_rows_equal(rows[0], &b);
+	assert_rows_equal(rows[4], &b);
+	for (size_t i = 0; i < 5; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	assert_int_equal(sje__store_get_jobs(f->store, NULL, 0, rows), SJE_OK);
+}
+
+static void
+test_list_attempts_of_reads_each_jobs_attempts_in_the_order_asked(void **state)
+{
+	fixture     *f   = *state;
+	sje__job_row a   = full_row("a", "f", SUCCEEDED);
+	sje__job_row b   = full_row("b", "f", FAILED);
+	sje__job_row c   = full_row("c", "f", QUEUED);
+	int64_t      ida = insert(f->store, &a);
+	int64_t      idb = insert(f->store, &b);
+	int64_t      idc = insert(f->store, &c);
+	put_attempts(f->store, ida, 1, SUCCEEDED);
+	// Attempts written in a transaction are seen in it.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	put_attempts(f->store, idb, 3, FAILED);
+	const int64_t     ask[] = { idb, idc, ida, idb, 999999 };
+	size_t            counts[5];
+	sje__attempt_row *rows = NULL;
+	assert_int_equal(
+	    sje__store_list_attempts_of(f->store, ask, 5, &rows, counts),
+	    SJE_OK);
+	assert_int_equal(counts[0], 3);
+	assert_int_equal(counts[1], 0);
+	assert_int_equal(counts[2], 1);
+	assert_int_equal(counts[3], 3);
+	assert_int_equal(counts[4], 0);
+	const uint32_t numbers[] = { 1, 2, 3, 1, 1, 2, 3 };
+	for (size_t i = 0; i < 7; i++) {
+		assert_int_equal(rows[i].number, numbers[i]);
+		assert_string_equal(rows[i].worker, "w");
+	}
+	assert_int_equal(rows[3].outcome, SUCCEEDED);
+	assert_true(rows[2].finished_ms == 35);
+	sje__attempt_rows_free(rows, 7);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	// No attempts at all: no array.
+	const int64_t none[] = { idc };
+	assert_int_equal(
+	    sje__store_list_attempts_of(f->store, none, 1, &rows, counts),
+	    SJE_OK);
+	assert_int_equal(counts[0], 0);
+	assert_null(rows);
+}
+
+static void
+test_a_cursor_written_by_a_reader_is_read_by_the_next_one(void **state)
+{
+	fixture    *f = *state;
+	sje__store *r = NULL, *r2 = NULL;
+	uint64_t    seq = 99;
+
+	if (backend != B_POSTGRES) {
+		// One coordinator per store: the cursor is its own file.
+		assert_int_equal(
+		    sje__store_get_cursor(f->store, "hooks", &seq),
+		    SJE_EUNIMPL);
+		assert_int_equal(
+		    sje__store_put_cursor(f->store, "hooks", 1), SJE_EUNIMPL);
+		assert_int_equal(seq, 99);
+		return;
+	}
+	assert_int_equal(sje__store_open_reader(f->store, &r), SJE_OK);
+	assert_int_equal(
+	    sje__store_get_cursor(r, "hooks", &seq), SJE_ENOTFOUND);
+	// The one write a reader may make, committed at once.
+	assert_int_equal(sje__store_put_cursor(r, "hooks", 41), SJE_OK);
+	assert_int_equal(sje__store_put_cursor(r, "hooks", 42), SJE_OK);
+	assert_int_equal(sje__store_put_cursor(r, "other", 7), SJE_OK);
+	sje__store_close(r);
+	// Another coordinator's reader, later, goes on from it.
+	reopen(f);
+	assert_int_equal(sje__store_open_reader(f->store, &r2), SJE_OK);
+	assert_int_equal(sje__store_get_cursor(r2, "hooks", &seq), SJE_OK);
+	assert_int_equal(seq, 42);
+	assert_int_equal(sje__store_get_cursor(r2, "other", &seq), SJE_OK);
+	assert_int_equal(seq, 7);
+	// And the reader stays read-only for everything else.
+	sje__fn_row row = { .name = "x", .concurrency = -1 };
+	assert_int_not_equal(sje__store_put_function(r2, &row), SJE_OK);
+	sje__store_close(r2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2371,6 +2522,10 @@ main(int argc, char **argv)
 		T(test_put_schedule_inside_a_transaction_is_undone_by_rollback),
 		T(test_schedule_state_survives_reopening),
 		T(test_put_schedule_refuses_an_empty_name),
+		T(test_a_cursor_written_by_a_reader_is_read_by_the_next_one),
+		T(test_find_jobs_tells_which_task_ids_are_stored_in_one_call),
+		T(test_get_jobs_reads_each_asked_job_in_the_order_asked),
+		T(test_list_attempts_of_reads_each_jobs_attempts_in_the_order_asked),
 	};
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
 		backend = B_SQLITE;

@@ -550,6 +550,18 @@ mem_get_job(sje__store *h, const char *task_id, sje__job_row **out)
 }
 
 static sje_err
+mem_find_jobs(
+    sje__store *h, const char *const *task_ids, size_t n, bool *found)
+{
+	mem_data *d = mem_d(h);
+	for (size_t i = 0; i < n; i++) {
+		found[i] =
+		    task_ids[i] != NULL && mem_find_task(d, task_ids[i]) >= 0;
+	}
+	return SJE_OK;
+}
+
+static sje_err
 mem_get_job_by_id(sje__store *h, int64_t id, sje__job_row **out)
 {
 	mem_data *d = mem_d(h);
@@ -1081,34 +1093,58 @@ mem_list_schedules(sje__store *h, sje__schedule_row **rows, size_t *n)
 	return SJE_OK;
 }
 
+// The memory store keeps no cursors: one coordinator, in one process.
+static sje_err
+mem_get_cursor(sje__store *h, const char *name, uint64_t *seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
+static sje_err
+mem_put_cursor(sje__store *h, const char *name, uint64_t seq)
+{
+	(void) h;
+	(void) name;
+	(void) seq;
+	return SJE_EUNIMPL;
+}
+
 static const sje__store_ops mem_ops = {
-	.name           = "memory",
-	.close          = mem_close,
-	.open_reader    = mem_open_reader,
-	.begin          = mem_begin,
-	.commit         = mem_commit,
-	.rollback       = mem_rollback,
-	.insert_jobs    = mem_insert_jobs,
-	.claim_job      = mem_claim_job,
-	.update_job     = mem_update_job,
-	.extend_lease   = mem_extend_lease,
-	.get_job        = mem_get_job,
-	.get_job_by_id  = mem_get_job_by_id,
-	.get_result     = mem_get_result,
-	.list_jobs      = mem_list_jobs,
-	.add_parents    = mem_add_parents,
-	.scan_active    = mem_scan_active,
-	.put_attempt    = mem_put_attempt,
-	.list_attempts  = mem_list_attempts,
-	.next_event_seq = mem_next_event_seq,
-	.last_event_seq = mem_last_event_seq,
-	.add_event      = mem_add_event,
-	.list_events    = mem_list_events,
-	.prune_events   = mem_prune_events,
-	.purge_finished = mem_purge_finished,
-	.delete_job     = mem_delete_job,
-	.put_function   = mem_put_function,
-	.list_functions = mem_list_functions,
-	.put_schedule   = mem_put_schedule,
-	.list_schedules = mem_list_schedules,
+	.name             = "memory",
+	.close            = mem_close,
+	.open_reader      = mem_open_reader,
+	.begin            = mem_begin,
+	.commit           = mem_commit,
+	.rollback         = mem_rollback,
+	.insert_jobs      = mem_insert_jobs,
+	.claim_job        = mem_claim_job,
+	.update_job       = mem_update_job,
+	.extend_lease     = mem_extend_lease,
+	.get_job          = mem_get_job,
+	.get_job_by_id    = mem_get_job_by_id,
+	.get_result       = mem_get_result,
+	.find_jobs        = mem_find_jobs,
+	.get_jobs         = sje__store_get_jobs_each,
+	.list_jobs        = mem_list_jobs,
+	.add_parents      = mem_add_parents,
+	.scan_active      = mem_scan_active,
+	.put_attempt      = mem_put_attempt,
+	.list_attempts    = mem_list_attempts,
+	.list_attempts_of = sje__store_list_attempts_of_each,
+	.next_event_seq   = mem_next_event_seq,
+	.last_event_seq   = mem_last_event_seq,
+	.add_event        = mem_add_event,
+	.list_events      = mem_list_events,
+	.prune_events     = mem_prune_events,
+	.purge_finished   = mem_purge_finished,
+	.delete_job       = mem_delete_job,
+	.put_function     = mem_put_function,
+	.list_functions   = mem_list_functions,
+	.put_schedule     = mem_put_schedule,
+	.list_schedules   = mem_list_schedules,
+	.get_cursor       = mem_get_cursor,
+	.put_cursor       = mem_put_cursor,
 };

@@ -79,6 +79,31 @@ test_bound_url_takes_the_bound_port_of_either_family(void **state)
 }
 
 static void
+test_advertised_url_names_this_host_for_a_wildcard_only(void **state)
+{
+	(void) state;
+	char u[128];
+	sje__url_advertised("tcp://0.0.0.0:7100", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "tcp://coord-a:7100");
+	sje__url_advertised("tls+tcp://[::]:7100", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "tls+tcp://coord-a:7100");
+	sje__url_advertised("tcp://:7101", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "tcp://coord-a:7101");
+	sje__url_advertised("tcp://0.0.0.0:7100", "fe80::1", u, sizeof(u));
+	assert_string_equal(u, "tcp://[fe80::1]:7100");
+	// A host of its own is kept, a loopback one too.
+	sje__url_advertised(
+	    "tls+tcp://sje.example:7100", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "tls+tcp://sje.example:7100");
+	sje__url_advertised("tcp://127.0.0.1:7100", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "tcp://127.0.0.1:7100");
+	sje__url_advertised("tcp://[::1]:7100", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "tcp://[::1]:7100");
+	sje__url_advertised("ipc:///tmp/sje.sock", "coord-a", u, sizeof(u));
+	assert_string_equal(u, "ipc:///tmp/sje.sock");
+}
+
+static void
 test_url_host_takes_the_host_of_every_form(void **state)
 {
 	(void) state;
@@ -249,6 +274,8 @@ main(void)
 		cmocka_unit_test(
 		    test_loopback_hosts_are_localhost_127_8_and_ipv6_one),
 		cmocka_unit_test(test_url_host_takes_the_host_of_every_form),
+		cmocka_unit_test(
+		    test_advertised_url_names_this_host_for_a_wildcard_only),
 		cmocka_unit_test(
 		    test_bound_url_takes_the_bound_port_of_either_family),
 		cmocka_unit_test(test_loopback_needs_neither_tls_nor_auth),
