@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIT(o) (1u << (o))
+#define BIT(o) (UINT64_C(1) << (o))
+_Static_assert(OPT__COUNT <= 64, "sje__command.opts has a bit per option");
 // The filter of list and the bulk commands (commands_bulk.c), but for
 // --state and --function, which list had first.
 #define FILTER_OPTS                                             \
@@ -37,36 +38,38 @@ static const struct opt_def {
 	bool        takes_value;
 	bool        repeatable; // each value is kept (sje__args.rep_val)
 } opt_defs[OPT__COUNT] = {
-	[OPT_CONFIG]      = { "config", true },
-	[OPT_SERVER]      = { "server", true },
-	[OPT_EVENTS]      = { "events", true },
-	[OPT_API_KEY]     = { "api-key", true },
-	[OPT_TOKEN]       = { "token", true },
-	[OPT_JSON]        = { "json", false },
-	[OPT_HELP]        = { "help", false },
-	[OPT_VERSION]     = { "version", false },
-	[OPT_PARAMS]      = { "params", true },
-	[OPT_ID]          = { "id", true },
-	[OPT_AFTER]       = { "after", true },
-	[OPT_PRIORITY]    = { "priority", true },
-	[OPT_TIMEOUT]     = { "timeout", true },
-	[OPT_RETRIES]     = { "retries", true },
-	[OPT_DELAY]       = { "delay", true },
-	[OPT_WAIT]        = { "wait", false },
-	[OPT_STATE]       = { "state", true },
-	[OPT_FUNCTION]    = { "function", true },
-	[OPT_LIMIT]       = { "limit", true },
-	[OPT_CURSOR]      = { "cursor", true },
-	[OPT_LABEL]       = { "label", true },
-	[OPT_WORKER]      = { "worker", true },
-	[OPT_WORKFLOW]    = { "workflow", true },
-	[OPT_BEFORE]      = { "before", true },
-	[OPT_ALL]         = { "all", false },
-	[OPT_STREAM]      = { "stream", false },
-	[OPT_DESCENDANTS] = { "descendants", false },
-	[OPT_CONCURRENCY] = { "concurrency", true },
-	[OPT_RATE]        = { "rate", true },
-	[OPT_REQUIRES]    = { "requires", true, true },
+	[OPT_CONFIG]         = { "config", true },
+	[OPT_SERVER]         = { "server", true },
+	[OPT_EVENTS]         = { "events", true },
+	[OPT_API_KEY]        = { "api-key", true },
+	[OPT_TOKEN]          = { "token", true },
+	[OPT_JSON]           = { "json", false },
+	[OPT_HELP]           = { "help", false },
+	[OPT_VERSION]        = { "version", false },
+	[OPT_PARAMS]         = { "params", true },
+	[OPT_ID]             = { "id", true },
+	[OPT_AFTER]          = { "after", true },
+	[OPT_PRIORITY]       = { "priority", true },
+	[OPT_TIMEOUT]        = { "timeout", true },
+	[OPT_RETRIES]        = { "retries", true },
+	[OPT_DELAY]          = { "delay", true },
+	[OPT_WAIT]           = { "wait", false },
+	[OPT_STATE]          = { "state", true },
+	[OPT_FUNCTION]       = { "function", true },
+	[OPT_LIMIT]          = { "limit", true },
+	[OPT_CURSOR]         = { "cursor", true },
+	[OPT_LABEL]          = { "label", true },
+	[OPT_WORKER]         = { "worker", true },
+	[OPT_WORKFLOW]       = { "workflow", true },
+	[OPT_BEFORE]         = { "before", true },
+	[OPT_ALL]            = { "all", false },
+	[OPT_STREAM]         = { "stream", false },
+	[OPT_DESCENDANTS]    = { "descendants", false },
+	[OPT_CONCURRENCY]    = { "concurrency", true },
+	[OPT_RATE]           = { "rate", true },
+	[OPT_REQUIRES]       = { "requires", true, true },
+	[OPT_TASK_ID_PREFIX] = { "task-id-prefix", true },
+	[OPT_PARENT]         = { "parent", true },
 };
 
 static const sje__command commands[] = {
@@ -89,12 +92,14 @@ static const sje__command commands[] = {
 	    "--all, every unfinished job FILTER selects" },
 	{ "list", sje__cmd_list, 0, 0,
 	    BIT(OPT_STATE) | BIT(OPT_FUNCTION) | BIT(OPT_LIMIT) |
-	        BIT(OPT_CURSOR) | FILTER_OPTS,
+	        BIT(OPT_CURSOR) | BIT(OPT_TASK_ID_PREFIX) | BIT(OPT_PARENT) |
+	        FILTER_OPTS,
 	    "list [--state STATE] [--function NAME] [--label K=V] "
 	    "[--worker NAME]\n"
-	    "       [--workflow ID] [--after TIME] [--before TIME] [--limit N] "
-	    "[--cursor C]",
-	    "list jobs, newest first" },
+	    "       [--workflow ID] [--after TIME] [--before TIME] "
+	    "[--task-id-prefix P]\n"
+	    "       [--parent ID] [--limit N] [--cursor C]",
+	    "list jobs, newest first (--parent: the children of a job)" },
 	{ "wait", sje__cmd_wait, 1, 1, BIT(OPT_TIMEOUT),
 	    "wait ID [--timeout S]",
 	    "wait until a job (or a workflow run) ends, showing progress; "

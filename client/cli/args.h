@@ -56,6 +56,8 @@ typedef enum opt_id {
 	OPT_CONCURRENCY,
 	OPT_RATE,
 	OPT_REQUIRES,
+	OPT_TASK_ID_PREFIX,
+	OPT_PARENT,
 	OPT__COUNT
 } opt_id;
 
@@ -88,9 +90,9 @@ struct sje__command {
 	const char     *name;
 	sje__command_fn run;
 	size_t          min_pos, max_pos; // positional arguments allowed
-	uint32_t        opts;             // bit (1u << opt) of its own options
-	const char     *usage;            // after "sje-client "
-	const char     *help;             // one line
+	uint64_t        opts;  // bit (UINT64_C(1) << opt) of its own options
+	const char     *usage; // after "sje-client "
+	const char     *help;  // one line
 };
 
 // sje__args_parse fills a from argv; CLI_OK, or CLI_USAGE (already

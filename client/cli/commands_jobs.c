@@ -467,6 +467,9 @@ sje__cmd_list(sje__cli *c, const sje__args *a)
 	if (a->val[OPT_CURSOR] != NULL) {
 		req.cursor = (char *) a->val[OPT_CURSOR];
 	}
+	// The server checks both (length, UTF-8, a task_id's characters).
+	req.task_id_prefix = (char *) a->val[OPT_TASK_ID_PREFIX];
+	req.parent         = (char *) a->val[OPT_PARENT];
 	if ((rc = sje__cli_client(c)) != CLI_OK) {
 		return rc;
 	}

@@ -29,6 +29,7 @@ static const char *const coord_names[SJE__COORD_N] = {
 	// The workflow runs' calls.
 	[SJE__COORD_GET_WORKFLOW_RUN]    = "GetWorkflowRun",
 	[SJE__COORD_CANCEL_WORKFLOW_RUN] = "CancelWorkflowRun",
+	[SJE__COORD_LIST_WORKFLOW_RUNS]  = "ListWorkflowRuns",
 };
 
 static const char *const hub_names[SJE__HUB_N] = {

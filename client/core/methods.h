@@ -31,6 +31,7 @@ typedef enum sje__coord_method {
 	SJE__COORD_BULK_DELETE,
 	SJE__COORD_GET_WORKFLOW_RUN,
 	SJE__COORD_CANCEL_WORKFLOW_RUN,
+	SJE__COORD_LIST_WORKFLOW_RUNS,
 	SJE__COORD_N, // the number of methods
 } sje__coord_method;
 

@@ -97,6 +97,7 @@ static const unsigned auth_coord_scopes[SJE__COORD_N] = {
 	// A run's status is read, its cancel is cancel (as a job's).
 	[SJE__COORD_GET_WORKFLOW_RUN]    = SCOPE_READ,
 	[SJE__COORD_CANCEL_WORKFLOW_RUN] = SCOPE_CANCEL,
+	[SJE__COORD_LIST_WORKFLOW_RUNS]  = SCOPE_READ,
 };
 
 typedef struct auth_key {

@@ -119,6 +119,8 @@ static const sje__rest_route gw_routes[] = {
 	    sje__rest_prep_body, sje__rest_render_workflow },
 	// A run's routes have two segments after /workflows/, so they never
 	// fit POST /workflows/{name} (one segment, nothing after it).
+	{ "GET", "/workflows/runs", NULL, NULL, "ListWorkflowRuns",
+	    sje__rest_prep_query, sje__rest_render_plain },
 	{ "GET", "/workflows/runs/", "workflow_id", "", "GetWorkflowRun",
 	    sje__rest_prep_id, sje__rest_render_plain },
 	{ "POST", "/workflows/runs/", "workflow_id", "/cancel",

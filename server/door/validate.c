@@ -172,6 +172,24 @@ sje__validate_call(sje__call *call)
 		return true;
 	}
 	if (sje__call_service(call) == &sje__v1__coordinator__descriptor &&
+	    sje__call_method(call) == SJE__COORD_LIST_JOBS &&
+	    sje__call_input(call) != NULL) {
+		// The scheduler checks the rest of the filter, as it does
+		// BulkRequest's; the prefix, which no other call has, here.
+		const Sje__V1__ListJobsRequest *r =
+		    (const Sje__V1__ListJobsRequest *) sje__call_input(call);
+		if (r->task_id_prefix != NULL &&
+		    r->task_id_prefix[0] != '\0' &&
+		    !sje__job_id_prefix_valid(r->task_id_prefix)) {
+			validate_fail(call, SJE_EINVAL, NULL, 0,
+			    "task_id_prefix",
+			    "task_id_prefix: at most %u bytes of UTF-8",
+			    SJE_MAX_ID_BYTES);
+			return false;
+		}
+		return true;
+	}
+	if (sje__call_service(call) == &sje__v1__coordinator__descriptor &&
 	    sje__call_method(call) == SJE__COORD_SUBMIT &&
 	    sje__call_input(call) != NULL) {
 		int rc = validate_submit(call,

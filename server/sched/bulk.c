@@ -528,23 +528,38 @@ run_steps(sje__sched *s, const char *id, sje__job_row ***rows, size_t *n)
 // unfinished; then SUCCEEDED when all succeeded, FAILED when one failed,
 // CANCELLED when one was cancelled (and none failed), else FAILED (steps
 // UPSTREAM_FAILED by a parent no longer stored).
+// run_fold is run_state's sum of the steps seen so far.
+typedef struct run_fold {
+	bool open, all_ok, failed, cancelled;
+} run_fold;
+
+static void
+run_fold_add(run_fold *f, int st)
+{
+	f->open      = f->open || !sje_job_state_is_terminal(st);
+	f->all_ok    = f->all_ok && st == ST_SUCCEEDED;
+	f->failed    = f->failed || st == ST_FAILED;
+	f->cancelled = f->cancelled || st == ST_CANCELLED;
+}
+
+static int
+run_fold_state(const run_fold *f)
+{
+	return f->open     ? ST_RUNNING
+	    : f->all_ok    ? ST_SUCCEEDED
+	    : f->failed    ? ST_FAILED
+	    : f->cancelled ? ST_CANCELLED
+	                   : ST_FAILED;
+}
+
 static int
 run_state(Sje__V1__Job *const *steps, size_t n)
 {
-	bool all_ok = true, failed = false, cancelled = false;
+	run_fold f = { .all_ok = true };
 	for (size_t i = 0; i < n; i++) {
-		int st = steps[i]->state;
-		if (!sje_job_state_is_terminal(st)) {
-			return ST_RUNNING;
-		}
-		all_ok    = all_ok && st == ST_SUCCEEDED;
-		failed    = failed || st == ST_FAILED;
-		cancelled = cancelled || st == ST_CANCELLED;
+		run_fold_add(&f, steps[i]->state);
 	}
-	return all_ok   ? ST_SUCCEEDED
-	    : failed    ? ST_FAILED
-	    : cancelled ? ST_CANCELLED
-	                : ST_FAILED;
+	return run_fold_state(&f);
 }
 
 // run_name is the workflow a step belongs to: its label "workflow"
@@ -602,6 +617,16 @@ sje__sched_get_workflow_run(sje__sched *s, sje__call *call)
 	run.workflow_id = (char *) id;
 	run.workflow    = run.n_steps > 0 ? run_name(run.steps[0]) : "";
 	run.state = (Sje__V1__JobState) run_state(run.steps, run.n_steps);
+	// As ListWorkflowRuns shows it: when its first step was stored, and
+	// its steps' counts.
+	Sje__V1__Timestamp at = SJE__V1__TIMESTAMP__INIT;
+	at.unix_ms            = rows[n - 1]->created_ms;
+	run.created_at        = &at;
+	run.step_count        = (uint32_t) run.n_steps;
+	for (size_t i = 0; i < run.n_steps; i++) {
+		run.steps_finished +=
+		    sje_job_state_is_terminal(run.steps[i]->state);
+	}
 	sje__sched_reply_ok(s, call, &run.base);
 	for (size_t i = 0; i < run.n_steps; i++) {
 		sje__v1__job__free_unpacked(run.steps[i], NULL);
@@ -611,6 +636,101 @@ sje__sched_get_workflow_run(sje__sched *s, sje__call *call)
 		sje__job_row_free(rows[i]);
 	}
 	free(rows);
+}
+
+// A page of ListWorkflowRuns: by default, and at most.
+#define SCHED_RUNS_DEFAULT 50u
+#define SCHED_RUNS_MAX 200u
+
+void
+sje__sched_list_workflow_runs(sje__sched *s, sje__call *call)
+{
+	const Sje__V1__ListWorkflowRunsRequest *req =
+	    (const Sje__V1__ListWorkflowRunsRequest *) sje__call_input(call);
+	if (!sje__sched_check_limit(s, call, req->limit, SCHED_RUNS_MAX)) {
+		return;
+	}
+	uint32_t limit = req->limit == 0 ? SCHED_RUNS_DEFAULT : req->limit;
+	// One run more than asked for tells whether another page follows.
+	sje__job_filter f = { .runs = true, .limit = limit + 1 };
+	if (req->cursor != NULL && req->cursor[0] != '\0') {
+		char     *end;
+		long long v = strtoll(req->cursor, &end, 10);
+		if (*end != '\0' || v <= 0 || strlen(req->cursor) > 20) {
+			sje__sched_reply_err(s, call, SJE_EINVAL, "cursor",
+			    "cursor is not one this server gave");
+			return;
+		}
+		f.before_id = v;
+	}
+	sje__job_row **heads;
+	size_t         n;
+	sje_err        err = sje__store_list_jobs(s->store, &f, &heads, &n);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store list", err);
+	}
+	bool                           more  = n > limit;
+	size_t                         shown = more ? limit : n;
+	Sje__V1__ListWorkflowRunsReply reply =
+	    SJE__V1__LIST_WORKFLOW_RUNS_REPLY__INIT;
+	Sje__V1__WorkflowRun *runs =
+	    sje__sched_xalloc(sizeof(*runs) * (shown + 1));
+	Sje__V1__Timestamp *at = sje__sched_xalloc(sizeof(*at) * (shown + 1));
+	Sje__V1__Job      **firsts =
+	    sje__sched_xalloc(sizeof(*firsts) * (shown + 1));
+	reply.runs = sje__sched_xalloc(sizeof(*reply.runs) * (shown + 1));
+	for (size_t i = 0; i < shown; i++) {
+		Sje__V1__WorkflowRun *r = &runs[i];
+		sje__v1__workflow_run__init(r);
+		sje__v1__timestamp__init(&at[i]);
+		firsts[i] = NULL;
+		if (heads[i]->workflow_id == NULL) {
+			continue; // not a step (a store written by hand)
+		}
+		// The state from every step's (rows, not their attempts).
+		sje__job_row **steps;
+		size_t         k;
+		run_steps(s, heads[i]->workflow_id, &steps, &k);
+		run_fold fold = { .all_ok = true };
+		for (size_t j = 0; j < k; j++) {
+			run_fold_add(&fold, steps[j]->state);
+			r->steps_finished +=
+			    sje_job_state_is_terminal(steps[j]->state);
+			sje__job_row_free(steps[j]);
+		}
+		free(steps);
+		r->workflow_id = heads[i]->workflow_id;
+		r->state       = (Sje__V1__JobState) run_fold_state(&fold);
+		r->step_count  = (uint32_t) k;
+		at[i].unix_ms  = heads[i]->created_ms;
+		r->created_at  = &at[i];
+		// The workflow's name is the first step's label.
+		r->workflow = "";
+		if (sje__job_row_to_pb(heads[i], &firsts[i]) == SJE_OK) {
+			r->workflow = run_name(firsts[i]);
+		}
+		reply.runs[reply.n_runs++] = r;
+	}
+	char cursor[32] = "";
+	if (more) {
+		sje__snprintf(cursor, sizeof(cursor), "%lld",
+		    (long long) heads[shown - 1]->id);
+	}
+	reply.next_cursor = cursor;
+	sje__sched_reply_ok(s, call, &reply.base);
+	for (size_t i = 0; i < shown; i++) {
+		if (firsts[i] != NULL) {
+			sje__v1__job__free_unpacked(firsts[i], NULL);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(heads[i]);
+	}
+	free(heads);
+	free(firsts);
+	free(at);
+	free(runs);
+	free(reply.runs);
 }
 
 void

@@ -31,6 +31,13 @@ void sje__sched_get_workflow_run(sje__sched *s, sje__call *call);
 // NOT_FOUND when no step has the id.
 void sje__sched_cancel_workflow_run(sje__sched *s, sje__call *call);
 
+// sje__sched_list_workflow_runs answers ListWorkflowRuns: a page of the
+// runs stored, newest first (by their first step), each with its name,
+// state, creation time and step counts but not its steps (so a page costs
+// one read of each run's steps, not of their attempts), and the cursor
+// of the next page.
+void sje__sched_list_workflow_runs(sje__sched *s, sje__call *call);
+
 // sje__sched_bulk handles BulkCancel, BulkRetry or BulkDelete (op): it
 // answers a BulkReply with the number of jobs the operation was applied
 // to, or INVALID_ARGUMENT for a filter that sets nothing or is malformed.

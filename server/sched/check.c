@@ -152,6 +152,22 @@ sje__sched_check_filter(sje__sched *s, sje__call *call,
 		}
 		sf.f.worker = in->worker;
 	}
+	if (check_set(in->task_id_prefix)) {
+		if (!sje__job_id_prefix_valid(in->task_id_prefix)) {
+			sje__sched_reply_err(s, call, SJE_EINVAL,
+			    "task_id_prefix",
+			    "task_id_prefix: at most %u bytes of UTF-8",
+			    SJE_MAX_ID_BYTES);
+			return false;
+		}
+		sf.f.task_id_prefix = in->task_id_prefix;
+	}
+	if (check_set(in->parent)) {
+		if (!sje__sched_check_id(s, call, in->parent, "parent")) {
+			return false;
+		}
+		sf.f.parent = in->parent;
+	}
 	if (!check_time(s, call, in->after, "after", &sf.f.created_from_ms) ||
 	    !check_time(
 	        s, call, in->before, "before", &sf.f.created_before_ms)) {
@@ -169,7 +185,8 @@ sje__sched_check_filter(sje__sched *s, sje__call *call,
 	sf.any = sf.f.state != 0 || sf.f.function != NULL ||
 	    sf.f.workflow_id != NULL || sf.f.worker != NULL ||
 	    sf.f.created_from_ms != 0 || sf.f.created_before_ms != 0 ||
-	    sf.label != NULL;
+	    sf.label != NULL || sf.f.task_id_prefix != NULL ||
+	    sf.f.parent != NULL;
 	*out = sf;
 	return true;
 }

@@ -32,6 +32,8 @@ typedef struct sched_filter_in {
 	const char               *worker;
 	const Sje__V1__Timestamp *after;  // created at or after it; NULL: any
 	const Sje__V1__Timestamp *before; // created before it; NULL: any
+	const char               *task_id_prefix; // ListJobs only
+	const char               *parent;         // ListJobs only
 } sched_filter_in;
 
 // sched_filter is a filter checked: f borrows the request's strings, but

@@ -149,7 +149,9 @@ sje__sched_list_jobs(sje__sched *s, sje__call *call)
 		.workflow_id          = req->workflow_id,
 		.worker               = req->worker,
 		.after                = req->after,
-		.before               = req->before };
+		.before               = req->before,
+		.task_id_prefix       = req->task_id_prefix,
+		.parent               = req->parent };
 	sched_filter    sf;
 	if (!sje__sched_check_limit(s, call, req->limit, SCHED_LIST_MAX) ||
 	    !sje__sched_check_filter(s, call, &in, &sf)) {

@@ -173,6 +173,9 @@ sched_handle(sje__sched *s, sje__call *call)
 		case SJE__COORD_CANCEL_WORKFLOW_RUN:
 			sje__sched_cancel_workflow_run(s, call);
 			return;
+		case SJE__COORD_LIST_WORKFLOW_RUNS:
+			sje__sched_list_workflow_runs(s, call);
+			return;
 		}
 	} else if (svc == &sje__v1__worker_hub__descriptor) {
 		switch (m) {

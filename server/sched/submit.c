@@ -450,8 +450,11 @@ submit_keep(
 }
 
 // submit_insert stores the new jobs of items[0..n) in their planned
-// states, in one insert (one statement per 200 rows in PostgreSQL), and
-// takes them in (submit_keep), in request order.
+// states, in one insert (one statement per 200 rows in PostgreSQL), with
+// the parents each names (the index of their children, in one call too)
+// and, when they are a whole new workflow run, the first of them as the
+// run's first step (sje__job_filter.runs); then it takes them in
+// (submit_keep), in request order.
 static void
 submit_insert(
     sje__sched *s, const char *workflow_id, submit_item *items, size_t n)
@@ -467,6 +470,11 @@ submit_insert(
 			at[k++] = i;
 		}
 	}
+	// A run submitted again (some of its steps stored already) keeps
+	// the first step it had: it is not listed twice.
+	if (workflow_id != NULL && k == n && k > 0) {
+		rows[0].run_first = true;
+	}
 	if (k > 0) {
 		int64_t *ids = sje__sched_xalloc(sizeof(*ids) * k);
 		sje__sched_txn(s);
@@ -474,6 +482,27 @@ submit_insert(
 		if (err != SJE_OK) {
 			sje__sched_fatal("store insert", err);
 		}
+		sje__parent_edge *edges   = NULL;
+		size_t            n_edges = 0, cap_edges = 0;
+		for (size_t j = 0; j < k; j++) {
+			const Sje__V1__JobSpec *spec = items[at[j]].spec;
+			for (size_t d = 0; d < spec->n_depends_on; d++) {
+				if (!sje__sched_grow((void **) &edges,
+				        &cap_edges, n_edges, sizeof(*edges))) {
+					sje__sched_fatal(
+					    "allocation", SJE_ENOMEM);
+				}
+				edges[n_edges++] =
+				    (sje__parent_edge) { spec->depends_on[d],
+					    ids[j] };
+			}
+		}
+		if (n_edges > 0 &&
+		    (err = sje__store_add_parents(s->store, edges, n_edges)) !=
+		        SJE_OK) {
+			sje__sched_fatal("store insert", err);
+		}
+		free(edges);
 		for (size_t j = 0; j < k; j++) {
 			submit_keep(s, &items[at[j]], &rows[j], ids[j]);
 		}

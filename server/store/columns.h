@@ -10,7 +10,7 @@
 	"max_attempts, timeout_s, lease_id, lease_expires_ms, "         \
 	"ready_at_ms, worker, result_json, error_type, error_message, " \
 	"progress_pct, progress_msg, cancel_requested, created_ms, "    \
-	"started_ms, finished_ms, workflow_id"
+	"started_ms, finished_ms, workflow_id, run_first"
 
 enum sje__store_col {
 	COL_ID,
@@ -36,6 +36,7 @@ enum sje__store_col {
 	COL_STARTED_MS,
 	COL_FINISHED_MS,
 	COL_WORKFLOW_ID,
+	COL_RUN_FIRST,
 	COL_COUNT, // how many
 };
 

@@ -356,6 +356,14 @@ sje__job_id_valid(const char *id)
 }
 
 bool
+sje__job_id_prefix_valid(const char *prefix)
+{
+	size_t len = prefix != NULL ? strlen(prefix) : 0;
+	return len > 0 && len <= SJE_MAX_ID_BYTES &&
+	    sje__utf8_check(prefix, len, NULL);
+}
+
+bool
 sje__job_function_valid(const char *name)
 {
 	return name != NULL &&

@@ -67,6 +67,11 @@ void sje__job_field(
 // [A-Za-z0-9_.:-] (a task_id, as submitted or generated).
 bool sje__job_id_valid(const char *id);
 
+// sje__job_id_prefix_valid is true when prefix is 1..SJE_MAX_ID_BYTES
+// bytes of well-formed UTF-8 without NUL: a task_id prefix to search by
+// (any characters: one that no task_id holds simply finds nothing).
+bool sje__job_id_prefix_valid(const char *prefix);
+
 // sje__job_function_valid is true when name is a valid function name (as
 // sje__job_spec_check judges a spec's function).
 bool sje__job_function_valid(const char *name);

@@ -78,6 +78,14 @@
 // Schema version 4 adds:
 //   sje_leader (one row): the coordinator holding the active lock, its
 //     name and the URLs where the others reach it (sje__store_leader).
+// Schema version 5 adds:
+//   sje_parents (parent_task_id, child_id; and child_id): a job's
+//     children by the parents it named (sje__store_add_parents);
+//   sje_jobs.run_first (boolean) and sje_jobs_runs (partial, by id): the
+//     first step of each workflow run;
+//   sje_jobs_task_c (task_id COLLATE "C"): task_id prefixes as byte
+//     ranges, whatever the database's collation (the UNIQUE index
+//     follows it, and only "C" orders as bytes).
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -102,7 +110,7 @@
 // The active coordinator's lock: 0x534a4502.
 #define PG_ACTIVE_LOCK "1397376258"
 
-// Rows of one multi-row INSERT (22 parameters each).
+// Rows of one multi-row INSERT (23 parameters each).
 #define PG_INSERT_CHUNK 200
 
 _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5 &&
@@ -188,6 +196,20 @@ static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
 	"  events_url text NOT NULL,"
 	"  since_ms   bigint NOT NULL"
 	");",
+	// 4 -> 5: a job's children, the first step of each workflow run,
+	// and task_id in byte order.
+	"CREATE TABLE sje_parents ("
+	"  parent_task_id text NOT NULL,"
+	"  child_id       bigint NOT NULL,"
+	"  PRIMARY KEY (parent_task_id, child_id)"
+	");"
+	"CREATE INDEX sje_parents_child ON sje_parents (child_id);"
+	"ALTER TABLE sje_jobs ADD COLUMN run_first boolean NOT NULL "
+	"  DEFAULT false;"
+	"UPDATE sje_jobs SET run_first = true WHERE id IN (SELECT min(id) "
+	"  FROM sje_jobs WHERE workflow_id IS NOT NULL GROUP BY workflow_id);"
+	"CREATE INDEX sje_jobs_runs ON sje_jobs (id) WHERE run_first;"
+	"CREATE INDEX sje_jobs_task_c ON sje_jobs (task_id COLLATE \"C\");",
 };
 
 enum pg_stmt {
@@ -203,6 +225,10 @@ enum pg_stmt {
 	PS_LIST_FUNCTION,
 	PS_LIST_STATE_FUNCTION,
 	PS_LIST_WORKFLOW,
+	PS_LIST_PREFIX,
+	PS_LIST_PARENT,
+	PS_LIST_RUNS,
+	PS_ADD_PARENT,
 	PS_SCAN_ACTIVE,
 	PS_SEQ_READ,
 	PS_SEQ_LOCK,
@@ -238,9 +264,9 @@ enum pg_stmt {
 // The columns only an insert writes, after those.
 #define PG_INSERT_COLS                                   \
 	"task_id, function, spec, priority, timeout_s, " \
-	"created_ms, workflow_id"
-#define PG_INSERT_TYPES PG_MUTABLE_TYPES "ttbiiit"
-#define PG_INSERT_NPARAMS 22
+	"created_ms, workflow_id, run_first"
+#define PG_INSERT_TYPES PG_MUTABLE_TYPES "ttbiiito"
+#define PG_INSERT_NPARAMS 23
 
 // The conditional verbs' answer: how many rows the CTE u changed, and
 // whether job $1 exists.
@@ -251,6 +277,20 @@ enum pg_stmt {
 // PG_LIST_MORE_TYPES are the types of the parameters of the lists' WHERE
 // that no index serves: the worker, then the created_ms range.
 #define PG_LIST_MORE_TYPES "tii"
+
+// PG_LIST_REST is the WHERE of every filter, for the lists of a prefix,
+// a parent or the runs (PS_LIST_PREFIX...), and PG_LIST_REST_TYPES the
+// types of their parameters.
+#define PG_LIST_REST                                                    \
+	"AND ($3 = 0 OR state = $3) AND ($4 IS NULL OR function = $4) " \
+	"AND ($5 IS NULL OR workflow_id = $5) "                         \
+	"AND ($6 IS NULL OR worker = $6) "                              \
+	"AND ($7 = 0 OR created_ms >= $7) "                             \
+	"AND ($8 = 0 OR created_ms < $8) "                              \
+	"AND ($9 IS NULL OR (task_id COLLATE \"C\" >= $9 "              \
+	"AND task_id COLLATE \"C\" < $10)) "                            \
+	"AND (NOT $12 OR run_first) "
+#define PG_LIST_REST_TYPES "iiitttiittto"
 
 // pg_stmt_def is one prepared statement: its SQL and the types of its
 // parameters, a letter each: i bigint, t text, b bytea, d double
@@ -265,7 +305,7 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	[PS_INSERT] = { "INSERT INTO sje_jobs (" PG_MUTABLE_COLS
 	                ", " PG_INSERT_COLS ") VALUES ($1, $2, $3, $4, $5, "
 	                "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-	                "$17, $18, $19, $20, $21, $22) "
+	                "$17, $18, $19, $20, $21, $22, $23) "
 	                "ON CONFLICT (task_id) DO NOTHING RETURNING id",
 	    PG_INSERT_TYPES },
 	[PS_UPDATE] = { "WITH u AS (UPDATE sje_jobs SET state = $2, "
@@ -349,9 +389,35 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	                       "AND ($8 = 0 OR created_ms < $8) "
 	                       "ORDER BY id DESC LIMIT $2",
 	    "iiitt" PG_LIST_MORE_TYPES },
-	[PS_SCAN_ACTIVE]   = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
-	                         "WHERE state < 5 ORDER BY id",
-	      "" },
+	// A prefix, a parent or the runs take every filter, at fixed
+	// numbers: $3 state (0: any), $4 function, $5 workflow_id, $6 worker
+	// (NULL: any), $7 and $8 the created_ms range (0: open), $9 and $10
+	// the prefix's task_id range in bytes (NULL: any), $11 the parent,
+	// $12 runs only.
+	[PS_LIST_PREFIX] = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                     "WHERE task_id COLLATE \"C\" >= $9 "
+	                     "AND task_id COLLATE \"C\" < $10 "
+	                     "AND id < $1 " PG_LIST_REST
+	                     "ORDER BY id DESC LIMIT $2",
+	    PG_LIST_REST_TYPES },
+	[PS_LIST_PARENT] = { "SELECT " SJE__STORE_COLS " FROM sje_parents "
+	                     "JOIN sje_jobs ON sje_jobs.id = "
+	                     "sje_parents.child_id "
+	                     "WHERE sje_parents.parent_task_id = $11 "
+	                     "AND sje_parents.child_id < $1 " PG_LIST_REST
+	                     "ORDER BY sje_parents.child_id DESC LIMIT $2",
+	    PG_LIST_REST_TYPES },
+	[PS_LIST_RUNS]   = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                       "WHERE run_first AND id < $1 " PG_LIST_REST
+	                     "ORDER BY id DESC LIMIT $2",
+	      PG_LIST_REST_TYPES },
+	[PS_ADD_PARENT]  = { "INSERT INTO sje_parents (parent_task_id, "
+	                      "child_id) VALUES ($1, $2) "
+	                      "ON CONFLICT DO NOTHING",
+	     "ti" },
+	[PS_SCAN_ACTIVE] = { "SELECT " SJE__STORE_COLS " FROM sje_jobs "
+	                     "WHERE state < 5 ORDER BY id",
+	    "" },
 	// The last seq committed: the counter, or the newest event if higher
 	// (a guard: both are written in one transaction).
 	[PS_SEQ_READ] = { "SELECT greatest((SELECT value FROM sje_meta "
@@ -396,6 +462,8 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	[PS_PURGE] = { "WITH p AS (SELECT id FROM sje_jobs WHERE state >= 5 "
 	               "AND finished_ms < $1 ORDER BY finished_ms LIMIT $2), "
 	               "a AS (DELETE FROM sje_attempts WHERE job_id IN "
+	               "(SELECT id FROM p)), "
+	               "e AS (DELETE FROM sje_parents WHERE child_id IN "
 	               "(SELECT id FROM p)) "
 	               "DELETE FROM sje_jobs WHERE id IN (SELECT id FROM p)",
 	    "ii" },
@@ -415,6 +483,8 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	[PS_DELETE_JOB]   = { "WITH d AS (DELETE FROM sje_jobs "
 	                        "WHERE task_id = $1 AND state >= 5 RETURNING id), "
 	                        "a AS (DELETE FROM sje_attempts WHERE job_id IN "
+	                        "(SELECT id FROM d)), "
+	                        "e AS (DELETE FROM sje_parents WHERE child_id IN "
 	                        "(SELECT id FROM d)) "
 	                        "SELECT (SELECT id FROM d), EXISTS (SELECT 1 FROM "
 	                        "sje_jobs WHERE task_id = $1)",
@@ -1430,6 +1500,7 @@ pg_add_insert(pg_params *p, const sje__job_row *row)
 	pp_i64(p, row->timeout_s);
 	pp_i64(p, row->created_ms);
 	pp_text(p, row->workflow_id);
+	pp_bool(p, row->run_first);
 }
 
 // pg_append writes str at *at in sql (room checked by the caller).
@@ -2038,6 +2109,7 @@ pg_read_row(const PGresult *r, int i, sje__job_row *row)
 	row->created_ms       = pr_i64(r, i, COL_CREATED_MS);
 	row->started_ms       = pr_i64(r, i, COL_STARTED_MS);
 	row->finished_ms      = pr_i64(r, i, COL_FINISHED_MS);
+	row->run_first        = pr_bool(r, i, COL_RUN_FIRST);
 	return SJE_OK;
 }
 
@@ -2303,30 +2375,122 @@ pg_get_result(sje__store *h, const char *task_id, char **out)
 	return rv;
 }
 
+static sje_err pg_list_rows(
+    pg_store *s, enum pg_stmt st, sje__job_row ***rows, size_t *n);
+
+// pg_text_or_null is v, or NULL for NULL or "".
+static const char *
+pg_text_or_null(const char *v)
+{
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+// pg_list_more is pg_list_jobs for a filter with a prefix, a parent or
+// the runs, with $1 and $2 in s->params: one statement per driving
+// filter (a parent's rows, then the runs' index, then the prefix's
+// range), every other filter in its WHERE (PG_LIST_REST).
+static sje_err
+pg_list_more(
+    pg_store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+{
+	const char *parent = pg_text_or_null(f->parent);
+	const char *prefix = pg_text_or_null(f->task_id_prefix);
+	char       *upper  = NULL;
+	sje_err     rv;
+
+	if (prefix != NULL &&
+	    (rv = sje__store_prefix_upper(prefix, &upper)) != SJE_OK) {
+		return rv;
+	}
+	pp_i64(&s->params, f->state);
+	pp_text(&s->params, pg_text_or_null(f->function));
+	pp_text(&s->params, pg_text_or_null(f->workflow_id));
+	pp_text(&s->params, pg_text_or_null(f->worker));
+	pp_i64(&s->params, f->created_from_ms);
+	pp_i64(&s->params, f->created_before_ms);
+	pp_text(&s->params, prefix);
+	pp_text(&s->params, upper);
+	pp_text(&s->params, parent);
+	pp_bool(&s->params, f->runs);
+	rv = pg_list_rows(s,
+	    parent != NULL ? PS_LIST_PARENT
+	        : f->runs  ? PS_LIST_RUNS
+	                   : PS_LIST_PREFIX,
+	    rows, n);
+	free(upper);
+	return rv;
+}
+
+// Edges of one multi-row INSERT (pg_add_parents).
+#define PG_PARENT_CHUNK 500
+
+static sje_err
+pg_add_parents(sje__store *h, const sje__parent_edge *edges, size_t n)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+
+	for (size_t i = 0; i < n; i++) {
+		if (edges[i].parent == NULL || edges[i].parent[0] == '\0') {
+			return SJE_EINVAL;
+		}
+	}
+	for (size_t at = 0; at < n; at += PG_PARENT_CHUNK) {
+		int k = (int) (n - at < PG_PARENT_CHUNK ? n - at
+		                                        : PG_PARENT_CHUNK);
+		if (!pp_reset(&s->params, 2 * k)) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < k; i++) {
+			pp_text(&s->params, edges[at + (size_t) i].parent);
+			pp_i64(&s->params, edges[at + (size_t) i].child_id);
+		}
+		if (k == 1) {
+			PQclear(pg_run(
+			    s, PS_ADD_PARENT, "recording parents", &rv));
+		} else {
+			char *sql =
+			    pg_values_sql("INSERT INTO sje_parents "
+			                  "(parent_task_id, child_id) VALUES ",
+			        2, k, " ON CONFLICT DO NOTHING");
+			if (sql == NULL) {
+				return SJE_ENOMEM;
+			}
+			rv = pg_exec_values(s, sql, "ti", "recording parents");
+		}
+		if (rv != SJE_OK) {
+			return rv;
+		}
+	}
+	return SJE_OK;
+}
+
 static sje_err
 pg_list_jobs(
     sje__store *h, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
 {
-	pg_store      *s           = h->impl;
-	bool           by_function = f->function != NULL && f->function[0];
-	bool           by_state    = f->state != 0;
-	bool           by_run = f->workflow_id != NULL && f->workflow_id[0];
-	enum pg_stmt   st;
-	sje__job_row **out = NULL;
-	sje_err        rv  = SJE_OK;
-	PGresult      *r;
-	int            count;
+	pg_store *s           = h->impl;
+	bool      by_function = f->function != NULL && f->function[0];
+	bool      by_state    = f->state != 0;
+	bool      by_run      = f->workflow_id != NULL && f->workflow_id[0];
+	bool      by_parent   = f->parent != NULL && f->parent[0] != '\0';
+	bool      by_prefix =
+	    f->task_id_prefix != NULL && f->task_id_prefix[0] != '\0';
+	enum pg_stmt st;
 
 	*rows = NULL;
 	*n    = 0;
 	if (f->limit == 0) {
 		return SJE_OK;
 	}
-	if (!pp_reset(&s->params, 8)) {
+	if (!pp_reset(&s->params, 12)) {
 		return SJE_ENOMEM;
 	}
 	pp_i64(&s->params, f->before_id > 0 ? f->before_id : INT64_MAX);
 	pp_i64(&s->params, f->limit);
+	if (by_parent || f->runs || by_prefix) {
+		return pg_list_more(s, f, rows, n);
+	}
 	// One statement per filter shape, so that each uses its index.
 	if (by_run) {
 		st = PS_LIST_WORKFLOW;
@@ -2350,6 +2514,18 @@ pg_list_jobs(
 	    f->worker != NULL && f->worker[0] != '\0' ? f->worker : NULL);
 	pp_i64(&s->params, f->created_from_ms);
 	pp_i64(&s->params, f->created_before_ms);
+	return pg_list_rows(s, st, rows, n);
+}
+
+// pg_list_rows runs list statement st with s->params into new rows.
+static sje_err
+pg_list_rows(pg_store *s, enum pg_stmt st, sje__job_row ***rows, size_t *n)
+{
+	sje__job_row **out = NULL;
+	sje_err        rv  = SJE_OK;
+	PGresult      *r;
+	int            count;
+
 	if ((r = pg_run(s, st, "listing jobs", &rv)) == NULL) {
 		return rv;
 	}
@@ -3036,6 +3212,7 @@ static const sje__store_ops pg_ops = {
 	.find_jobs        = pg_find_jobs,
 	.get_jobs         = pg_get_jobs,
 	.list_jobs        = pg_list_jobs,
+	.add_parents      = pg_add_parents,
 	.scan_active      = pg_scan_active,
 	.put_attempt      = pg_put_attempt,
 	.list_attempts    = pg_list_attempts,

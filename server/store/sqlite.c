@@ -78,6 +78,15 @@
 //     limits: sje__fn_row), by name; paused is 0 or 1.
 // and, in version 6:
 //   schedules: one row per schedule that fired (sje__schedule_row).
+// and, in version 7:
+//   parents: (parent_task_id, child_id), one row per parent a job named
+//     in depends_on (sje__store_add_parents), for listing a job's
+//     children newest first; parents_child (child_id) deletes a child's
+//     rows with it. Jobs stored before keep no rows: their children are
+//     not listed.
+//   jobs.run_first: 1 on the first step stored of each workflow run (set
+//     on the steps stored before, too), and jobs_runs, a partial index
+//     of those, so that runs list newest first by id.
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -186,6 +195,18 @@ static const char *const store_migrations[SJE_STORE_SCHEMA_VERSION] = {
 	"  last_tick_ms INTEGER NOT NULL DEFAULT 0,"
 	"  last_task_id TEXT"
 	");",
+	// 6 -> 7: a job's children (by the parents it named), and the
+	// first step of each workflow run.
+	"CREATE TABLE parents ("
+	"  parent_task_id TEXT NOT NULL,"
+	"  child_id       INTEGER NOT NULL,"
+	"  PRIMARY KEY (parent_task_id, child_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX parents_child ON parents(child_id);"
+	"ALTER TABLE jobs ADD COLUMN run_first INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE jobs SET run_first = 1 WHERE id IN (SELECT min(id) FROM jobs"
+	"  WHERE workflow_id IS NOT NULL GROUP BY workflow_id);"
+	"CREATE INDEX jobs_runs ON jobs(id) WHERE run_first = 1;",
 };
 
 enum store_stmt {
@@ -202,6 +223,13 @@ enum store_stmt {
 	ST_LIST_FUNCTION,
 	ST_LIST_STATE_FUNCTION,
 	ST_LIST_WORKFLOW,
+	ST_LIST_PREFIX,
+	ST_LIST_PREFIX_SCAN,
+	ST_PREFIX_COUNT,
+	ST_ID_FLOOR,
+	ST_LIST_PARENT,
+	ST_LIST_RUNS,
+	ST_ADD_PARENT,
 	ST_SCAN_ACTIVE,
 	ST_META_SET,
 	ST_SEQ_READ,
@@ -219,11 +247,13 @@ enum store_stmt {
 	ST_LIST_EVENTS_TASK,
 	ST_PRUNE_EVENTS,
 	ST_PURGE_ATTEMPTS,
+	ST_PURGE_PARENTS,
 	ST_PURGE_JOBS,
 	ST_DELETE_SAVEPOINT,
 	ST_DELETE_ROLLBACK_TO,
 	ST_DELETE_RELEASE,
 	ST_DELETE_ATTEMPTS,
+	ST_DELETE_PARENTS,
 	ST_DELETE_JOB,
 	ST_EXISTS_TASK,
 	ST_PUT_FUNCTION,
@@ -250,6 +280,19 @@ enum store_stmt {
 // every one the filters that no index serves, after the part of its
 // WHERE that picks its index: ?6 = worker (NULL: any), ?7 and ?8 = the
 // created_ms range (0: open).
+//
+// The statements of a prefix, a parent or the runs (ST_LIST_PREFIX,
+// ST_LIST_PARENT, ST_LIST_RUNS) take every filter, at fixed numbers:
+// those above, ?5 = workflow_id (NULL: any), ?9 and ?10 = the task_id
+// range of the prefix (NULL: any), ?11 = the parent, ?12 = runs only.
+#define STORE_LIST_REST                                                 \
+	"AND (?3 = 0 OR state = ?3) AND (?4 IS NULL OR function = ?4) " \
+	"AND (?5 IS NULL OR workflow_id = ?5) "                         \
+	"AND (?6 IS NULL OR worker = ?6) "                              \
+	"AND (?7 = 0 OR created_ms >= ?7) "                             \
+	"AND (?8 = 0 OR created_ms < ?8) "                              \
+	"AND (?9 IS NULL OR (task_id >= ?9 AND task_id < ?10)) "        \
+	"AND (?12 = 0 OR run_first = 1) "
 static const char *const store_sql[ST_COUNT] = {
 	[ST_BEGIN]    = "BEGIN IMMEDIATE",
 	[ST_COMMIT]   = "COMMIT",
@@ -261,9 +304,9 @@ static const char *const store_sql[ST_COUNT] = {
 	    "lease_expires_ms, ready_at_ms, worker, result_json, error_type, "
 	    "error_message, progress_pct, progress_msg, cancel_requested, "
 	    "started_ms, finished_ms, task_id, function, spec, priority, "
-	    "timeout_s, created_ms, workflow_id) VALUES (?2, ?3, ?4, ?5, ?6, "
-	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-	    "?20, ?21, ?22, ?23)",
+	    "timeout_s, created_ms, workflow_id, run_first) VALUES (?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	    "?18, ?19, ?20, ?21, ?22, ?23, ?24)",
 	[ST_UPDATE] =
 	    "UPDATE jobs SET state = ?2, attempt = ?3, max_attempts = ?4, "
 	    "lease_id = ?5, lease_expires_ms = ?6, ready_at_ms = ?7, "
@@ -308,8 +351,49 @@ static const char *const store_sql[ST_COUNT] = {
 	                     "AND (?7 = 0 OR created_ms >= ?7) "
 	                     "AND (?8 = 0 OR created_ms < ?8) "
 	                     "ORDER BY id DESC LIMIT ?2",
-	[ST_SCAN_ACTIVE]   = "SELECT " SJE__STORE_COLS " FROM jobs "
-	                     "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
+	// A prefix is a range of the task_id index (the UNIQUE constraint's,
+	// which SQLite names so; named, since the planner would rather walk
+	// the ids backwards, reading every job below the cursor): it reads
+	// the index entries of the prefix, sorts their ids and only then
+	// reads the rows of the page (a row is read for its other columns
+	// only when a filter needs one), which halves the cost of a prefix
+	// that most jobs share.
+	[ST_LIST_PREFIX] = "SELECT " SJE__STORE_COLS " FROM jobs "
+	                   "WHERE id IN (SELECT id FROM jobs "
+	                   "INDEXED BY sqlite_autoindex_jobs_1 "
+	                   "WHERE task_id >= ?9 AND task_id < ?10 "
+	                   "AND id < ?1 " STORE_LIST_REST
+	                   "ORDER BY id DESC LIMIT ?2) ORDER BY id DESC",
+	// A prefix that more than a bound of jobs share (ST_PREFIX_COUNT
+	// counts, up to ?4, the prefix ?1..?2 below ?3) is listed by id
+	// instead, in the bound's range of ids [?13, ?1) (ST_ID_FLOOR gives
+	// the bound's lowest id below ?1, and how many there are).
+	[ST_LIST_PREFIX_SCAN] =
+	    "SELECT " SJE__STORE_COLS " FROM jobs "
+	    "WHERE id IN (SELECT id FROM jobs NOT INDEXED "
+	    "WHERE id < ?1 AND id >= ?13 "
+	    "AND task_id >= ?9 AND task_id < ?10 " STORE_LIST_REST
+	    "ORDER BY id DESC LIMIT ?2) ORDER BY id DESC",
+	[ST_PREFIX_COUNT] = "SELECT count(*), 0 FROM (SELECT 1 FROM jobs "
+	                    "INDEXED BY sqlite_autoindex_jobs_1 "
+	                    "WHERE task_id >= ?1 AND task_id < ?2 "
+	                    "AND id < ?3 LIMIT ?4)",
+	[ST_ID_FLOOR]     = "SELECT min(id), count(*) FROM (SELECT id FROM "
+	                    "jobs WHERE id < ?1 ORDER BY id DESC LIMIT ?2)",
+	// A parent's children, newest first, by the parents table's key.
+	[ST_LIST_PARENT] = "SELECT " SJE__STORE_COLS " FROM parents "
+	                   "CROSS JOIN jobs ON jobs.id = parents.child_id "
+	                   "WHERE parents.parent_task_id = ?11 "
+	                   "AND parents.child_id < ?1 " STORE_LIST_REST
+	                   "ORDER BY parents.child_id DESC LIMIT ?2",
+	[ST_LIST_RUNS] =
+	    "SELECT " SJE__STORE_COLS " FROM jobs "
+	    "INDEXED BY jobs_runs WHERE run_first = 1 "
+	    "AND id < ?1 " STORE_LIST_REST "ORDER BY id DESC LIMIT ?2",
+	[ST_ADD_PARENT]  = "INSERT OR IGNORE INTO parents (parent_task_id, "
+	                   "child_id) VALUES (?1, ?2)",
+	[ST_SCAN_ACTIVE] = "SELECT " SJE__STORE_COLS " FROM jobs "
+	                   "WHERE state < " STORE_TERMINAL_MIN " ORDER BY id",
 	[ST_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -351,6 +435,10 @@ static const char *const store_sql[ST_COUNT] = {
 	    "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs "
 	    "WHERE state >= " STORE_TERMINAL_MIN " AND finished_ms < ?1 "
 	    "ORDER BY finished_ms LIMIT ?2)",
+	[ST_PURGE_PARENTS] =
+	    "DELETE FROM parents WHERE child_id IN (SELECT id FROM jobs "
+	    "WHERE state >= " STORE_TERMINAL_MIN " AND finished_ms < ?1 "
+	    "ORDER BY finished_ms LIMIT ?2)",
 	[ST_PURGE_JOBS] =
 	    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs "
 	    "WHERE state >= " STORE_TERMINAL_MIN " AND finished_ms < ?1 "
@@ -363,6 +451,9 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_DELETE_RELEASE]     = "RELEASE store_delete",
 	[ST_DELETE_ATTEMPTS] =
 	    "DELETE FROM attempts WHERE job_id = (SELECT id FROM jobs "
+	    "WHERE task_id = ?1 AND state >= " STORE_TERMINAL_MIN ")",
+	[ST_DELETE_PARENTS] =
+	    "DELETE FROM parents WHERE child_id = (SELECT id FROM jobs "
 	    "WHERE task_id = ?1 AND state >= " STORE_TERMINAL_MIN ")",
 	[ST_DELETE_JOB]  = "DELETE FROM jobs WHERE task_id = ?1 "
 	                   "AND state >= " STORE_TERMINAL_MIN,
@@ -1221,7 +1312,7 @@ store_bind_mutable(sqlite3_stmt *st, const sje__job_row *row)
 }
 
 // store_bind_insert binds every field but id for ST_INSERT: those an
-// update may change at ST_UPDATE's numbers, then the rest (?17..?23).
+// update may change at ST_UPDATE's numbers, then the rest (?17..?24).
 static int
 store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
 {
@@ -1239,6 +1330,7 @@ store_bind_insert(sqlite3_stmt *st, const sje__job_row *row)
 	STORE_BIND(rc, sqlite3_bind_int64(st, 21, row->timeout_s));
 	STORE_BIND(rc, sqlite3_bind_int64(st, 22, row->created_ms));
 	STORE_BIND(rc, store_bind_text(st, 23, row->workflow_id));
+	STORE_BIND(rc, sqlite3_bind_int(st, 24, row->run_first ? 1 : 0));
 	return rc;
 }
 
@@ -1471,6 +1563,7 @@ store_read_row(sqlite3_stmt *st, sje__job_row *row)
 	row->created_ms  = sqlite3_column_int64(st, COL_CREATED_MS);
 	row->started_ms  = sqlite3_column_int64(st, COL_STARTED_MS);
 	row->finished_ms = sqlite3_column_int64(st, COL_FINISHED_MS);
+	row->run_first   = sqlite3_column_int(st, COL_RUN_FIRST) != 0;
 	return SJE_OK;
 }
 
@@ -1600,6 +1693,216 @@ store_rows_free(sje__job_row **rows, size_t n)
 	free(rows);
 }
 
+// store_list_steps steps st (bound) into up to f->limit new rows.
+static sje_err
+store_list_steps(store_db *s, sqlite3_stmt *st, const sje__job_filter *f,
+    sje__job_row ***rows, size_t *n)
+{
+	sje__job_row **out   = NULL;
+	size_t         count = 0;
+	sje_err        rv    = SJE_OK;
+	int            rc;
+
+	// The whole array at once: the caller bounds the limit.
+	if ((out = calloc(f->limit, sizeof(*out))) == NULL) {
+		store_done(st);
+		return SJE_ENOMEM;
+	}
+	while (count < f->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rv = store_new_row(st, &out[count])) != SJE_OK) {
+			break;
+		}
+		count++;
+	}
+	if (rv == SJE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rv = store_err(s, rc, "listing jobs");
+	}
+	store_done(st);
+	if (rv != SJE_OK) {
+		store_rows_free(out, count);
+		return rv;
+	}
+	if (count == 0) {
+		free(out);
+		out = NULL;
+	}
+	*rows = out;
+	*n    = count;
+	return SJE_OK;
+}
+
+// store_text_or_null is s, or NULL for NULL or "".
+static const char *
+store_text_or_null(const char *v)
+{
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+// store_two_ints steps st (bound) for one row of two integers.
+static sje_err
+store_two_ints(store_db *s, sqlite3_stmt *st, int64_t *a, int64_t *b)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		*b = sqlite3_column_int64(st, 1);
+		store_done(st);
+		return SJE_OK;
+	}
+	return store_finish(
+	    s, st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "listing jobs");
+}
+
+// store_prefix_floor decides how a prefix is listed: *floor is 0 to
+// read the prefix's index range (at most range jobs share it below
+// before: on a million jobs, reading 200,000 of them costs some 60 ms;
+// or the caller takes no resume_id); else, so many jobs share it that
+// reading the bound's jobs below before by id finds them: *floor is the
+// lowest of those, and *full whether there are bound of them (more may
+// lie below).
+static sje_err
+store_prefix_floor(store_db *s, const sje__job_filter *f, const char *prefix,
+    const char *upper, int64_t *floor, bool *full)
+{
+	uint32_t bound =
+	    f->max_scan != 0 ? f->max_scan : SJE_STORE_PREFIX_SCAN;
+	int64_t       range  = (int64_t) bound * SJE_STORE_PREFIX_RANGE_FACTOR;
+	int64_t       before = f->before_id > 0 ? f->before_id : INT64_MAX;
+	int64_t       count = 0, unused = 0, lowest = 0, n = 0;
+	sqlite3_stmt *st;
+	sje_err       rv;
+	int           rc = SQLITE_OK;
+
+	*floor = 0;
+	*full  = false;
+	if (f->resume_id == NULL) {
+		return SJE_OK;
+	}
+	st = s->st[ST_PREFIX_COUNT];
+	STORE_BIND(rc, store_bind_text(st, 1, prefix));
+	STORE_BIND(rc, store_bind_text(st, 2, upper));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 3, before));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 4, range + 1));
+	if (rc != SQLITE_OK) {
+		return store_finish(s, st, rc, "listing jobs");
+	}
+	if ((rv = store_two_ints(s, st, &count, &unused)) != SJE_OK ||
+	    count <= range) {
+		return rv;
+	}
+	st = s->st[ST_ID_FLOOR];
+	STORE_BIND(rc, sqlite3_bind_int64(st, 1, before));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, bound));
+	if (rc != SQLITE_OK) {
+		return store_finish(s, st, rc, "listing jobs");
+	}
+	if ((rv = store_two_ints(s, st, &lowest, &n)) != SJE_OK) {
+		return rv;
+	}
+	*floor = lowest > 0 ? lowest : 1;
+	*full  = n == (int64_t) bound;
+	return SJE_OK;
+}
+
+// store_list_more is sq_list_jobs for a filter with a task_id prefix, a
+// parent or the runs: one statement per driving filter (a parent's rows,
+// then the runs' index, then the prefix's range, or its bound of ids when
+// more jobs share it: store_prefix_floor), every other filter in its
+// WHERE.
+static sje_err
+store_list_more(
+    store_db *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
+{
+	const char   *parent = store_text_or_null(f->parent);
+	const char   *prefix = store_text_or_null(f->task_id_prefix);
+	char         *upper  = NULL;
+	int64_t       floor  = 0;
+	bool          full   = false;
+	sqlite3_stmt *st;
+	sje_err       rv;
+	int           rc = SQLITE_OK;
+
+	if (prefix != NULL &&
+	    (rv = sje__store_prefix_upper(prefix, &upper)) != SJE_OK) {
+		return rv;
+	}
+	if (prefix != NULL && parent == NULL && !f->runs &&
+	    (rv = store_prefix_floor(s, f, prefix, upper, &floor, &full)) !=
+	        SJE_OK) {
+		free(upper);
+		return rv;
+	}
+	st = s->st[parent != NULL ? ST_LIST_PARENT
+	        : f->runs         ? ST_LIST_RUNS
+	        : floor > 0       ? ST_LIST_PREFIX_SCAN
+	                          : ST_LIST_PREFIX];
+	STORE_BIND(rc,
+	    sqlite3_bind_int64(
+	        st, 1, f->before_id > 0 ? f->before_id : INT64_MAX));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, f->limit));
+	STORE_BIND(rc, sqlite3_bind_int(st, 3, f->state));
+	STORE_BIND(
+	    rc, store_bind_text(st, 4, store_text_or_null(f->function)));
+	STORE_BIND(
+	    rc, store_bind_text(st, 5, store_text_or_null(f->workflow_id)));
+	STORE_BIND(rc, store_bind_text(st, 6, store_text_or_null(f->worker)));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 7, f->created_from_ms));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 8, f->created_before_ms));
+	// Both bounds are copied: upper is freed before the statement runs.
+	STORE_BIND(rc,
+	    prefix != NULL
+	        ? sqlite3_bind_text(st, 9, prefix, -1, SQLITE_TRANSIENT)
+	        : sqlite3_bind_null(st, 9));
+	STORE_BIND(rc,
+	    upper != NULL
+	        ? sqlite3_bind_text(st, 10, upper, -1, SQLITE_TRANSIENT)
+	        : sqlite3_bind_null(st, 10));
+	STORE_BIND(rc, store_bind_text(st, 11, parent));
+	STORE_BIND(rc, sqlite3_bind_int(st, 12, f->runs ? 1 : 0));
+	if (floor > 0) {
+		STORE_BIND(rc, sqlite3_bind_int64(st, 13, floor));
+	}
+	free(upper);
+	if (rc != SQLITE_OK) {
+		rv = store_err(s, rc, "listing jobs");
+		store_done(st);
+		return rv;
+	}
+	if ((rv = store_list_steps(s, st, f, rows, n)) == SJE_OK && full &&
+	    *n < f->limit) {
+		*f->resume_id = floor; // read all it may: go on below
+	}
+	return rv;
+}
+
+static sje_err
+sq_add_parents(sje__store *h, const sje__parent_edge *edges, size_t n)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_ADD_PARENT];
+
+	if (s->reader) {
+		return SJE_EPRECOND;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (edges[i].parent == NULL || edges[i].parent[0] == '\0') {
+			return SJE_EINVAL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = store_bind_text(st, 1, edges[i].parent);
+		STORE_BIND(rc, sqlite3_bind_int64(st, 2, edges[i].child_id));
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+		}
+		sje_err rv = store_finish(s, st, rc, "recording parents");
+		if (rv != SJE_OK) {
+			return rv;
+		}
+	}
+	return SJE_OK;
+}
+
 static sje_err
 sq_list_jobs(
     sje__store *h, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
@@ -1620,6 +1923,10 @@ sq_list_jobs(
 	}
 	// One statement per filter shape, so that each uses its index.
 	bool by_run = f->workflow_id != NULL && f->workflow_id[0] != '\0';
+	if ((f->parent != NULL && f->parent[0] != '\0') || f->runs ||
+	    (f->task_id_prefix != NULL && f->task_id_prefix[0] != '\0')) {
+		return store_list_more(s, f, rows, n);
+	}
 	if (by_run) {
 		st = s->st[ST_LIST_WORKFLOW];
 	} else {
@@ -2157,6 +2464,7 @@ static const sje__store_ops store_ops = {
 	.find_jobs        = sq_find_jobs,
 	.get_jobs         = sje__store_get_jobs_each,
 	.list_jobs        = sq_list_jobs,
+	.add_parents      = sq_add_parents,
 	.scan_active      = sq_scan_active,
 	.put_attempt      = sq_put_attempt,
 	.list_attempts    = sq_list_attempts,

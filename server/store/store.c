@@ -223,6 +223,95 @@ sje__store_list_by_label(
 	return SJE_OK;
 }
 
+// store_utf8_put writes code point c as UTF-8 at p; returns its length.
+static size_t
+store_utf8_put(char *p, uint32_t c)
+{
+	if (c < 0x80) {
+		p[0] = (char) c;
+		return 1;
+	}
+	if (c < 0x800) {
+		p[0] = (char) (0xC0 | (c >> 6));
+		p[1] = (char) (0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		p[0] = (char) (0xE0 | (c >> 12));
+		p[1] = (char) (0x80 | ((c >> 6) & 0x3F));
+		p[2] = (char) (0x80 | (c & 0x3F));
+		return 3;
+	}
+	p[0] = (char) (0xF0 | (c >> 18));
+	p[1] = (char) (0x80 | ((c >> 12) & 0x3F));
+	p[2] = (char) (0x80 | ((c >> 6) & 0x3F));
+	p[3] = (char) (0x80 | (c & 0x3F));
+	return 4;
+}
+
+// store_utf8_get reads the code point of the well-formed sequence of n
+// bytes at p.
+static uint32_t
+store_utf8_get(const char *p, size_t n)
+{
+	const unsigned char       *u            = (const unsigned char *) p;
+	static const unsigned char lead_mask[5] = { 0, 0x7F, 0x1F, 0x0F,
+		0x07 };
+	uint32_t                   c            = u[0] & lead_mask[n];
+	for (size_t i = 1; i < n; i++) {
+		c = (c << 6) | (u[i] & 0x3F);
+	}
+	return c;
+}
+
+// The most U+10FFFF a task_id can end with, plus one: what follows a
+// prefix of U+10FFFF alone in its upper bound.
+#define STORE_MAX_CP_PAD (SJE_MAX_ID_BYTES / 4 + 1)
+
+sje_err
+sje__store_prefix_upper(const char *prefix, char **upper)
+{
+	size_t len = strlen(prefix);
+	if (!sje__utf8_check(prefix, len, NULL)) {
+		return SJE_EINVAL;
+	}
+	char *out = malloc(len + 4 * STORE_MAX_CP_PAD + 1);
+	if (out == NULL) {
+		return SJE_ENOMEM;
+	}
+	// The start of each code point, to step back over the last ones.
+	size_t   keep = len; // bytes of prefix kept before the raised one
+	size_t   last = 0;   // its length
+	uint32_t c    = 0;
+	for (size_t i = 0; i < len;) {
+		size_t   k = sje__utf8_seq(prefix + i, len - i);
+		uint32_t v = store_utf8_get(prefix + i, k);
+		if (v != 0x10FFFF) {
+			keep = i;
+			last = k;
+			c    = v;
+		}
+		i += k;
+	}
+	size_t o = 0;
+	if (last == 0) {
+		// Only U+10FFFF (or nothing): no code point to raise.
+		memcpy(out, prefix, len);
+		o = len;
+		for (size_t i = 0; i < STORE_MAX_CP_PAD; i++) {
+			o += store_utf8_put(out + o, 0x10FFFF);
+		}
+	} else {
+		memcpy(out, prefix, keep);
+		o = keep;
+		c = c == 0xD7FF ? 0xE000 : c + 1; // no surrogates in UTF-8
+		o += store_utf8_put(out + o, c);
+	}
+	out[o] = '\0';
+	*upper = out;
+	return SJE_OK;
+}
+
 sje_err
 sje__store_get_jobs_each(
     sje__store *s, const char *const *task_ids, size_t n, sje__job_row **rows)

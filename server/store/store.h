@@ -41,12 +41,12 @@
 // The SQLite schema's version (PRAGMA user_version). To change the schema,
 // bump it and append a migration step in sqlite.c (store_migrations);
 // never edit a released step.
-#define SJE_STORE_SCHEMA_VERSION 6
+#define SJE_STORE_SCHEMA_VERSION 7
 
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 4
+#define SJE_STORE_PG_SCHEMA_VERSION 5
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
@@ -78,6 +78,8 @@ typedef struct sje__job_row {
 	sje_time_ms started_ms;  // 0: never
 	sje_time_ms finished_ms; // 0: not finished
 	char       *workflow_id; // the run it is a step of; NULL: none
+	bool        run_first;   // the first step of its run stored: the run
+	                         // is listed by it (sje__job_filter.runs)
 } sje__job_row;
 
 // sje__job_filter selects jobs for sje__store_list_jobs: a job matches
@@ -92,6 +94,15 @@ typedef struct sje__job_filter {
 	                         // worker of its last attempt)
 	sje_time_ms created_from_ms;   // 0: any; else created_ms >= it
 	sje_time_ms created_before_ms; // 0: any; else created_ms < it
+	// NULL or "": any; else only task_ids that start with these bytes
+	// (an index range on task_id, not a pattern: '%' and '_' are plain
+	// characters). Valid UTF-8 (the door checks it).
+	const char *task_id_prefix;
+	// NULL or "": any; else only the jobs that named this task_id in
+	// depends_on when they were stored (sje__store_add_parents): its
+	// children, by an index of their own.
+	const char *parent;
+	bool        runs; // only the first step of each workflow run stored
 	// Labels live only inside the packed spec, which no backend can
 	// index: the dispatcher, not the backend, checks them (see
 	// sje__store_list_jobs). NULL or "": any; else the spec's labels map
@@ -99,10 +110,17 @@ typedef struct sje__job_filter {
 	const char *label_key;
 	const char *label_value;
 	uint32_t    max_scan; // with a label: rows read at most per call
-	                      // (0: SJE_STORE_LABEL_SCAN)
+	                      // (0: SJE_STORE_LABEL_SCAN); with a prefix,
+	                      // see below (0: SJE_STORE_PREFIX_SCAN)
 	// When not NULL, set by each call: with a label, the id to go on
 	// below (as before_id) when the call read max_scan rows before it
 	// found limit jobs; 0 when it found limit jobs or read all there is.
+	// A backend may do the same with a task_id_prefix (and no parent nor
+	// runs) that more than SJE_STORE_PREFIX_RANGE_FACTOR times max_scan
+	// jobs below before_id share: it may then read the max_scan jobs
+	// below before_id alone, by id, and say where to go on, rather than
+	// read every job of the prefix (SQLite does; only with resume_id
+	// set).
 	int64_t *resume_id;
 } sje__job_filter;
 
@@ -110,6 +128,11 @@ typedef struct sje__job_filter {
 // unless the filter says (max_scan); and in pages of this many.
 #define SJE_STORE_LABEL_SCAN 10000u
 #define SJE_STORE_LABEL_PAGE 256u
+// The jobs of a task_id prefix a backend reads in one call, at most, when
+// it may stop early (sje__job_filter.resume_id).
+#define SJE_STORE_PREFIX_SCAN 10000u
+// How many times that many jobs a prefix is read whole for, at most.
+#define SJE_STORE_PREFIX_RANGE_FACTOR 20u
 
 // sje__job_expect is the condition of sje__store_update_job: what the
 // caller saw the job as.
@@ -159,6 +182,12 @@ typedef struct sje__schedule_row {
 	char       *last_task_id; // owned: the job or workflow run; NULL
 } sje__schedule_row;
 
+// sje__parent_edge is one parent a job named (sje__store_add_parents).
+typedef struct sje__parent_edge {
+	const char *parent; // its task_id (borrowed)
+	int64_t     child_id;
+} sje__parent_edge;
+
 // sje__store_job_fn is called with a row borrowed for the call.
 typedef sje_err (*sje__store_job_fn)(void *arg, const sje__job_row *row);
 // sje__store_event_fn is called with a packed event borrowed for the call.
@@ -194,6 +223,8 @@ struct sje__store_ops {
 	    size_t n, sje__job_row **rows);
 	sje_err (*list_jobs)(sje__store *s, const sje__job_filter *f,
 	    sje__job_row ***rows, size_t *n);
+	sje_err (*add_parents)(
+	    sje__store *s, const sje__parent_edge *edges, size_t n);
 	sje_err (*scan_active)(sje__store *s, sje__store_job_fn fn, void *arg);
 	sje_err (*put_attempt)(
 	    sje__store *s, int64_t job_id, const sje__attempt_row *a);
@@ -467,8 +498,9 @@ sje_err sje__store_list_by_label(
 // (highest id) first, into a new array *rows of *n rows (caller frees each
 // row and the array; NULL when *n is 0). With a label, fewer than limit
 // jobs may come back while more match below: *f->resume_id says where to
-// go on. Backends implement every field but the label (their list_jobs
-// never sees label_key set, nor writes resume_id).
+// go on; with a prefix too, where the backend bounds its reads. Backends
+// implement every field but the label (their list_jobs never sees
+// label_key set, and writes resume_id only for a prefix).
 static inline sje_err
 sje__store_list_jobs(
     sje__store *s, const sje__job_filter *f, sje__job_row ***rows, size_t *n)
@@ -481,6 +513,32 @@ sje__store_list_jobs(
 	}
 	return s->ops->list_jobs(s, f, rows, n);
 }
+
+// sje__store_add_parents records edges[0..n): that job child_id (just
+// inserted) named parent (a task_id, borrowed) in its depends_on, so that
+// sje__job_filter.parent finds it; a batch's edges in one call (one
+// statement per few hundred in PostgreSQL). The record goes with the
+// child: it is deleted with it (delete_job, purge_finished), not with a
+// parent (the child still names it; a job stored later under that
+// task_id is the one its name points to). An edge given twice is kept
+// once. SJE_EINVAL, recording nothing, for a NULL or empty parent; on
+// another failure some edges may be recorded (the caller's transaction
+// undoes them).
+static inline sje_err
+sje__store_add_parents(sje__store *s, const sje__parent_edge *edges, size_t n)
+{
+	return s->ops->add_parents(s, edges, n);
+}
+
+// sje__store_prefix_upper writes to *upper (a new string, caller frees
+// it) the least string above every string that starts with prefix, in
+// byte order (which, for UTF-8, is code point order): then s starts with
+// prefix exactly when prefix <= s < *upper. It is prefix with its last
+// code point raised by one (trailing U+10FFFF dropped first); a prefix
+// of U+10FFFF alone is followed by more of them than a task_id
+// (SJE_MAX_ID_BYTES) can hold. prefix must be valid UTF-8 (else
+// SJE_EINVAL). SJE_ENOMEM when out of memory.
+sje_err sje__store_prefix_upper(const char *prefix, char **upper);
 
 // sje__store_scan_active calls fn for every job not in a terminal state,
 // in id order, with a row borrowed for the call. Stops and returns fn's

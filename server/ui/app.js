@@ -9,9 +9,10 @@
 //
 // Pages are routes of the URL's fragment (#/jobs?state=FAILED, #/job/ID,
 // #/run/ID, ...). The page is live: one long poll on GET /events
-// (after=next&wait_s=25) runs all the time, and each batch of events
-// re-renders the page shown (at most once a second), rather than
-// re-reading every count on a timer.
+// (after=next&wait_s=25&limit=50, at most one every 0.7 s, skipping to
+// the log's end when a batch is full) runs all the time, and each batch
+// of events re-renders the page shown (at most once every 0.7 s), rather
+// than re-reading every count on a timer.
 //
 // Every text from the server goes into the page as text (textContent,
 // attribute values), never as HTML.
@@ -46,7 +47,7 @@ function h(tag, attrs, ...kids) {
       e.setAttribute(k, v === true ? "" : String(v));
     }
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === null || k === undefined || k === false) continue;
     e.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
@@ -170,6 +171,16 @@ async function whoami() {
 
 let signedIn = null;     // resolves when whoami succeeds
 
+// The feed reads at most LIVE_BATCH events a request and at most one
+// request every LIVE_PACE_MS: the page reads its state anew when events
+// come, so it needs to know that something happened, not every event.
+// While jobs run by the thousand a second, reading every event would
+// cost the server more than the jobs do (their JSON), so a full batch
+// skips to the log's end: the events skipped were committed before the
+// re-render that follows, which reads their outcome.
+const LIVE_BATCH = 50;
+const LIVE_PACE_MS = 700;
+
 async function live() {
   for (;;) {
     if (!me) {
@@ -177,18 +188,23 @@ async function live() {
       continue;
     }
     try {
+      const t0 = Date.now();
       const first = liveNext === null;
       const p = first ? { from_now: "true", wait_s: 0 }
-        : { after: liveNext, wait_s: 25 };
+        : { after: liveNext, wait_s: 25, limit: LIVE_BATCH };
       const r = await api("GET", "/events" + query(p));
       liveNext = r.next;
-      // What happened before the feed's start is in the page once it
-      // renders again from here.
-      if (first) scheduleRerender();
-      if (r.events && r.events.length > 0) {
-        lastEvents = lastEvents.concat(r.events).slice(-50);
-        scheduleRerender(r.events);
+      const evs = r.events || [];
+      if (evs.length > 0) lastEvents = lastEvents.concat(evs).slice(-50);
+      if (evs.length >= LIVE_BATCH) {
+        const end = await api("GET", "/events" + query({ from_now: "true", wait_s: 0 }));
+        liveNext = end.next;
       }
+      // What happened before the feed's start is in the page once it
+      // renders again from here; so is what the batch skipped.
+      if (first || evs.length > 0) scheduleRerender();
+      const rest = LIVE_PACE_MS - (Date.now() - t0);
+      if (!first && rest > 0) await new Promise((res) => setTimeout(res, rest));
     } catch (e) {
       // A restart or a dropped connection: try again a little later.
       await new Promise((r) => setTimeout(r, 2000));
@@ -442,6 +458,10 @@ function hourChart(hour) {
 // ---- jobs --------------------------------------------------------------
 
 const FILTERS = ["state", "function", "label", "workflow_id", "worker",
+  "after", "before", "parent"];
+// What the bulk calls take of a filter (BulkRequest has no parent and no
+// prefix).
+const BULK_FILTERS = ["state", "function", "label", "workflow_id", "worker",
   "after", "before"];
 
 function jobFilter(params) {
@@ -506,58 +526,43 @@ function jobRow(j) {
     h("td", {}, timeEl(j.finished_at)));
 }
 
-// searchPrefix looks for task ids starting with q among the newest jobs
-// that match the filter: GET /jobs has no prefix filter, so it reads a
-// bounded number of pages (an exact id is found at once by /status).
-async function searchPrefix(f, q) {
-  const found = [];
-  try {
-    found.push(await api("GET", "/status/" + encodeURIComponent(q)));
-  } catch (e) {
-    if (e.status !== 404 && e.status !== 400) throw e;
-  }
-  let cursor = "", read = 0;
-  for (let page = 0; page < 5 && found.length < 100; page++) {
-    const r = await api("GET", "/jobs" + query(Object.assign({ limit: 1000, cursor }, f)));
-    for (const j of r.jobs) {
-      if (j.task_id.startsWith(q) && j.task_id !== q) found.push(j);
-    }
-    read += r.jobs.length;
-    cursor = r.next_cursor;
-    if (!cursor) break;
-  }
-  return { jobs: found, read, more: !!cursor };
-}
-
 async function jobs(r, refresh) {
   const f = jobFilter(r.params);
   const q = r.params.get("q") || "";
   const cursor = r.params.get("cursor") || "";
   const view = h("div", {}, h("h1", { text: "Jobs" }), filterForm(r.params));
-  // Keep a deep page as it is, and do not search again on every event.
-  if (refresh && (cursor || q)) return undefined;
-  let list, note = "", next = "";
-  if (q) {
-    const res = await searchPrefix(f, q);
-    list = res.jobs;
-    note = `Task ids starting with "${q}" among the ${res.read} newest matching jobs` +
-      (res.more ? " (older ones not searched: narrow the filter)." : ".");
-  } else {
-    const page = await api("GET", "/jobs" + query(Object.assign({ limit: 50, cursor }, f)));
-    list = page.jobs;
-    next = page.next_cursor;
+  // Keep a deep page as it is, so that it does not move under the reader.
+  if (refresh && cursor) return undefined;
+  // The search box is the server's task_id_prefix filter (an index range:
+  // as cheap as the other filters, at any depth).
+  const listed = Object.assign({}, f, q ? { task_id_prefix: q } : {});
+  let page = await api("GET", "/jobs" + query(Object.assign({ limit: 50, cursor }, listed)));
+  const list = page.jobs.slice();
+  // A label, or a prefix that very many jobs share, is read a bounded
+  // stretch of jobs a request: a short page goes on by itself a little.
+  for (let k = 0; k < 20 && list.length < 50 && page.next_cursor; k++) {
+    page = await api("GET", "/jobs" + query(Object.assign(
+      { limit: 50 - list.length, cursor: page.next_cursor }, listed)));
+    list.push(...page.jobs);
   }
+  const next = page.next_cursor;
+  let note = "";
+  if (q) note = `Task ids starting with "${q}", newest first.`;
+  if (f.parent) note = `The children of ${f.parent}: the jobs that named it in depends_on.`;
   const bulk = h("div", { class: "actions" });
-  if (Object.keys(f).length > 0) {
+  const bf = {};
+  for (const k of BULK_FILTERS) if (f[k]) bf[k] = f[k];
+  // A bulk call cannot take a prefix or a parent: offered only without.
+  if (Object.keys(bf).length > 0 && !q && !f.parent) {
     if (can("BulkRetry")) {
       bulk.append(actionButton("act-bulk-retry", "Re-run all matching", "",
         () => action("Re-run every FAILED, CANCELLED or UPSTREAM_FAILED job matching this filter?",
-          "POST", "/jobs/retry", f, (x) => `${x.matched} jobs will run again.`)));
+          "POST", "/jobs/retry", bf, (x) => `${x.matched} jobs will run again.`)));
     }
     if (can("BulkCancel")) {
       bulk.append(actionButton("act-bulk-cancel", "Cancel all matching", "danger",
         () => action("Cancel every unfinished job matching this filter?",
-          "POST", "/jobs/cancel", f, (x) => `${x.matched} jobs cancelled.`)));
+          "POST", "/jobs/cancel", bf, (x) => `${x.matched} jobs cancelled.`)));
     }
   }
   view.append(bulk);
@@ -566,9 +571,13 @@ async function jobs(r, refresh) {
     h("thead", {}, h("tr", {}, ["task_id", "function", "state", "attempt",
       "workflow run", "worker", "created", "finished"].map((t) => h("th", { text: t })))),
     h("tbody", {}, list.map(jobRow)))));
-  if (list.length === 0) view.append(h("p", { class: "muted", id: "jobs-empty", text: "No job matches." }));
-  if (!q) {
-    const base = Object.assign({}, f);
+  // Past those requests, a page may still be short, even empty.
+  if (list.length === 0) {
+    view.append(h("p", { class: "muted", id: "jobs-empty",
+      text: next ? "No job on this page; older ones may match." : "No job matches." }));
+  }
+  {
+    const base = Object.assign({}, f, q ? { q } : {});
     const pager = h("div", { class: "pager" });
     if (cursor) {
       pager.append(h("a", { href: "#/jobs" + query(base), id: "page-first", text: "« newest" }));
@@ -703,25 +712,25 @@ function progressSpan(pct) {
   return sp;
 }
 
-// children are known for the steps of a workflow run (the run lists
-// every step with its parents); the store keeps no index from a job to
-// its children otherwise.
+// children are the jobs that named this one in depends_on, newest first
+// (GET /jobs?parent=: an index of their own), the first page of them.
 async function children(j) {
-  if (!j.workflow_id) return h("span", { class: "muted", text: "— (known for workflow steps)" });
-  const run = await api("GET", "/workflows/runs/" + encodeURIComponent(j.workflow_id));
-  const kids = run.steps.filter((x) => (x.depends_on || []).includes(j.task_id));
-  return kids.length ? kids.map((k, i) => [i ? ", " : "", jobLink(k.task_id)]) : "—";
+  const page = await api("GET", "/jobs" + query({ parent: j.task_id, limit: 50 }));
+  if (page.jobs.length === 0) return "—";
+  const links = page.jobs.map((k, i) => [i ? ", " : "", jobLink(k.task_id)]);
+  if (page.next_cursor) {
+    links.push(" ", h("a", { href: "#/jobs" + query({ parent: j.task_id }),
+      id: "job-children-all", text: "all children »" }));
+  }
+  return links;
 }
 
 // ---- workflow runs --------------------------------------------------------
 
 async function runs(r, refresh) {
-  if (refresh) return undefined; // a list to pick from: not live
-  const page = await api("GET", "/jobs" + query({ limit: 500 }));
-  const seen = new Map();
-  for (const j of page.jobs) {
-    if (j.workflow_id && !seen.has(j.workflow_id)) seen.set(j.workflow_id, j);
-  }
+  const cursor = r.params.get("cursor") || "";
+  if (refresh && cursor) return undefined; // a deep page stays as it is
+  const page = await api("GET", "/workflows/runs" + query({ limit: 50, cursor }));
   const form = h("form", { class: "filters card", id: "run-form" },
     h("label", { for: "run-id" }, "workflow run id", h("input", { id: "run-id", size: 30 })),
     h("button", { type: "submit", class: "primary", text: "Open" }));
@@ -730,13 +739,23 @@ async function runs(r, refresh) {
     const v = document.getElementById("run-id").value.trim();
     if (v) location.hash = "#/run/" + encodeURIComponent(v);
   });
+  const pager = h("div", { class: "pager" });
+  if (cursor) pager.append(h("a", { href: "#/runs", id: "runs-first", text: "« newest" }));
+  if (page.next_cursor) {
+    pager.append(h("a", { href: "#/runs" + query({ cursor: page.next_cursor }),
+      id: "runs-next", text: "older »" }));
+  }
   return h("div", {}, h("h1", { text: "Workflow runs" }), form,
-    h("h2", { text: "Runs among the 500 newest jobs" }),
-    seen.size === 0 ? h("p", { class: "muted", text: "None." }) :
-      h("div", { class: "scroll" }, h("table", { id: "runs" }, h("tbody", {},
-        [...seen.entries()].map(([id, j]) => h("tr", {},
-          h("td", {}, runLink(id)), h("td", { text: (j.labels || {}).workflow || "" }),
-          h("td", {}, timeEl(j.created_at))))))));
+    page.runs.length === 0 ? h("p", { class: "muted", id: "runs-empty", text: "No workflow run is stored." }) :
+      h("div", { class: "scroll" }, h("table", { id: "runs" },
+        h("thead", {}, h("tr", {}, ["run", "workflow", "state", "steps finished", "created"]
+          .map((t) => h("th", { text: t })))),
+        h("tbody", {}, page.runs.map((x) => h("tr", { "data-run-id": x.workflow_id },
+          h("td", {}, runLink(x.workflow_id)), h("td", { text: x.workflow || "" }),
+          h("td", {}, stateBadge(x.state)),
+          h("td", { class: "num", text: `${x.steps_finished || 0}/${x.step_count || 0}` }),
+          h("td", {}, timeEl(x.created_at))))))),
+    pager);
 }
 
 // layout places the steps in columns by depth (the longest path from a

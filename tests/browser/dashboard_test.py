@@ -298,6 +298,24 @@ def run_browser(drv, url, api):
           "function=echo" in drv.current_url and ADMIN not in
           drv.current_url)
 
+    # The search box narrows the list by task_id prefix (the server's
+    # task_id_prefix filter), alone and with another filter.
+    drv.get(url + "/ui/#/jobs")
+    until("the job list again", lambda: len(drv.find_elements(
+        By.CSS_SELECTOR, "#jobs tbody tr")) >= 5)
+    type_into(drv, "f-q", "n")
+    press(drv, "f-apply")
+    rows = until("the list narrowed to the prefix n", lambda: (lambda r: r if
+                 len(r) == 3 else None)(drv.find_elements(
+                     By.CSS_SELECTOR, "#jobs tbody tr")))
+    check("prefix search lists exactly the ids starting with it", lambda:
+          [r.get_attribute("data-task-id") for r in rows] ==
+          ["n2", "n1", "n0"])
+    check("the prefix is in the address", lambda: "q=n" in drv.current_url)
+    drv.get(url + "/ui/#/jobs?q=e&function=noop")
+    until("the prefix with a function filter matches none", lambda:
+          drv.find_element(By.ID, "jobs-empty"))
+
     # A failed job: its error and attempts; re-run from the page.
     api.call("POST", "/submit", {"task_id": "flaky-1", "function": "flaky",
                                  "retry": {"max_attempts": 1}})
@@ -358,6 +376,50 @@ def run_browser(drv, url, api):
     check("join's colour changed", last[1] != first[1])
     check("the run is SUCCEEDED", lambda: text(drv, "#run-state") == "SUCCEEDED")
     drv.save_screenshot(os.path.join(SHOTS, "workflow_run.png"))
+
+    # The list of workflow runs shows the run and opens it.
+    st, _ = api.call("POST", "/workflows/diamond", {"workflow_id": "run-2"})
+    check("a second run starts", st == 201)
+    drv.get(url + "/ui/#/runs")
+    until("the runs list", lambda: drv.find_element(
+        By.CSS_SELECTOR, 'tr[data-run-id="run-1"]'))
+    check("run-1 is listed SUCCEEDED with its 4 steps finished", lambda: (
+        lambda t: "SUCCEEDED" in t and "4/4" in t and "diamond" in t)(
+            text(drv, 'tr[data-run-id="run-1"]')))
+    check("the newest run comes first", lambda: drv.find_elements(
+        By.CSS_SELECTOR, "#runs tbody tr")[0].get_attribute("data-run-id")
+        == "run-2")
+    drv.save_screenshot(os.path.join(SHOTS, "workflow_runs.png"))
+    until("clicking run-1 in the list", lambda: drv.find_element(
+        By.CSS_SELECTOR, 'tr[data-run-id="run-1"] a').click() or True)
+    until("the run opens from the list", lambda: drv.current_url.endswith(
+        "#/run/run-1") and len(drv.find_elements(
+            By.CSS_SELECTOR, "#dag g.node")) == 4)
+
+    # A job's page links its children, workflow step or not.
+    def child_links(tid, n):
+        """The texts of the children's links once job tid's page (not the
+        page before it) shows n of them."""
+        return lambda: (lambda a: [x.text for x in a] if len(a) == n and
+                        text(drv, "h1 code") == tid else None)(
+                            drv.find_elements(By.CSS_SELECTOR,
+                                              "#job-children a"))
+    drv.get(url + "/ui/#/job/run-1.start")
+    kids = until("run-1.start's children", child_links("run-1.start", 2))
+    check("a step's children are its steps after it", sorted(kids) ==
+          ["run-1.left", "run-1.right"])
+    api.call("POST", "/submit", {"task_id": "par-1", "function": "noop"})
+    for k in ("kid-1", "kid-2"):
+        api.call("POST", "/submit", {"task_id": k, "function": "noop",
+                                     "depends_on": ["par-1"]})
+    drv.get(url + "/ui/#/job/par-1")
+    kids = until("par-1's children", child_links("par-1", 2))
+    check("a job's children are listed as links, newest first",
+          kids == ["kid-2", "kid-1"])
+    until("clicking the child kid-1", lambda: drv.find_element(
+        By.CSS_SELECTOR, '#job-children a[href$="/kid-1"]').click() or True)
+    until("a child's link opens its page", lambda: drv.current_url.endswith(
+        "#/job/kid-1") and "par-1" == text(drv, "#job-parents a"))
 
     # Workers.
     drv.get(url + "/ui/#/workers")

@@ -8,7 +8,8 @@
 # nothing and changes nothing, a body with no key and bad times refused,
 # the bound of 10,000 jobs a call;
 # workflow runs: GET /workflows/runs/{id}, its cancel, and `wait` and
-# `cancel` on a run id.
+# `cancel` on a run id; the list of runs (GET /workflows/runs); search by
+# task_id prefix and a job's children (GET /jobs?task_id_prefix=, parent=).
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T_DIR/sje.yaml" <<'YAML'
@@ -202,7 +203,9 @@ t_eq "wait on a workflow run id exits 0 when every step succeeded" 0 "$rc"
 t_check "and shows the run" grep -qF "workflow run run-ok: 2 steps, 2 finished, 2 succeeded (pipeline: SUCCEEDED)" <<<"$out"
 req GET /workflows/runs/run-ok
 t_eq "GET /workflows/runs/{id} is 200" 200 "$CODE"
-t_eq "with workflow_id, workflow, state and steps" "workflow_id,workflow,state,steps" "$(jqb 'keys_unsorted | join(",")')"
+t_eq "with workflow_id, workflow, state, steps, created_at and step counts" \
+    "workflow_id,workflow,state,steps,created_at,step_count,steps_finished" "$(jqb 'keys_unsorted | join(",")')"
+t_eq "both steps finished" "2/2" "$(jqb '"\(.steps_finished)/\(.step_count)"')"
 t_eq "naming its workflow, its state derived from the steps'" "pipeline SUCCEEDED" "$(jqb '"\(.workflow) \(.state)"')"
 t_eq "its steps in order, each a job as GET /status shows it" \
     '["run-ok.first","run-ok.second"]' "$(jqb '[.steps[].task_id]' | jq -c .)"
@@ -258,5 +261,35 @@ set -e
 t_eq "wait on such an id exits 4" 4 "$rc"
 t_eq "the list filters by a run's id and state together" "run-slow2.after_nap run-slow2.nap" \
     "$(ids 'workflow_id=run-slow2&state=CANCELLED')"
+
+## The list of runs, newest first, paged.
+runs() { curl -s "$HTTP_URL/workflows/runs?$1" | jq -r '[.runs[].workflow_id] | join(" ")'; }
+t_eq "GET /workflows/runs lists the runs newest first" \
+    "run-slow2 run-slow run-ok" "$(runs '')"
+req GET '/workflows/runs?limit=2'
+t_eq "a page of runs carries their name, state and step counts" \
+    "slow CANCELLED 2/2" "$(jqb '.runs[0] | "\(.workflow) \(.state) \(.steps_finished)/\(.step_count)"')"
+t_eq "and a cursor to the next page" "run-ok" "$(runs "limit=2&cursor=$(jqb .next_cursor)")"
+req GET '/workflows/runs?limit=201'
+t_check "a runs limit past 200 is 400" is_error 400 INVALID_ARGUMENT limit
+
+## Search by task_id prefix, and a job's children.
+submit '{"task_id":"pre_1","function":"echo"}'
+submit '{"task_id":"preX1","function":"echo"}'
+submit '{"task_id":"pre_1.kid","function":"echo","depends_on":["pre_1"]}'
+t_eq "task_id_prefix lists the ids that start with it, newest first" \
+    "pre_1.kid pre_1" "$(ids 'task_id_prefix=pre_')"
+t_eq "a prefix may be a whole id" "pre_1.kid" "$(ids 'task_id_prefix=pre_1.kid')"
+t_eq "a prefix combines with the other filters" "preX1" \
+    "$(ids 'task_id_prefix=pre&function=echo&limit=1&cursor='"$(curl -s "$HTTP_URL/jobs?task_id_prefix=pre&limit=1" | jq -r .next_cursor)")"
+t_eq "parent lists a job's children" "pre_1.kid" "$(ids 'parent=pre_1')"
+t_eq "sje-client list takes --task-id-prefix and --parent" "pre_1.kid" \
+    "$(sje --json list --task-id-prefix pre --parent pre_1 | jq -r '[.jobs[].task_id] | join(" ")')"
+req GET '/jobs?task_id_prefix=%C3'
+t_check "a prefix that is not UTF-8 is 400 naming task_id_prefix" is_error 400 INVALID_ARGUMENT task_id_prefix
+req GET "/jobs?task_id_prefix=$(printf 'a%.0s' $(seq 129))"
+t_check "a prefix longer than a task_id is 400" is_error 400 INVALID_ARGUMENT task_id_prefix
+req GET '/jobs?parent=no%20such'
+t_check "a parent that is no task_id is 400" is_error 400 INVALID_ARGUMENT parent
 
 t_done

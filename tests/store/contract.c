@@ -12,6 +12,7 @@
 #include "sje/v1/job.pb-c.h"
 #include "store/store.h"
 #include "tmpdir.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -1573,6 +1574,284 @@ n_attempts(sje__store *s, int64_t id)
 
 // put_attempts writes attempts 1..n of job id, the last one ended as
 // outcome, the others FAILED.
+// ---- task_id prefix, children, workflow runs ------------------------
+
+// add_parents records that child named parents[0..n).
+static sje_err
+add_parents(sje__store *s, int64_t child, char *const *parents, size_t n)
+{
+	sje__parent_edge e[8];
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = (sje__parent_edge) { parents[i], child };
+	}
+	return sje__store_add_parents(s, e, n);
+}
+
+static void
+test_list_jobs_by_task_id_prefix_is_a_byte_range_newest_first(void **state)
+{
+	fixture *f = *state;
+	// '%' and '_' are plain characters, not patterns; "a%" must not find
+	// "ab", "a_" not "ab"; a prefix can be the whole id; a multi-byte
+	// last character and one that is U+10FFFF have an upper bound too.
+	static const char *const ids[] = { "a%1", "ab", "a_1", "a_2", "b", "a",
+		"a\xc3\xa9x", "a\xc3\xa9", "a\xc3\xaa", "a\xf4\x8f\xbf\xbfz",
+		"a\xf4\x8f\xbf\xbf", "ac", "a_1.step" };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		sje__job_row r = min_row(ids[i], i % 2 ? "odd" : "even",
+		    i % 3 ? QUEUED : SUCCEEDED);
+		insert(f->store, &r);
+	}
+	list(f->store, F(.task_id_prefix = "a%", .limit = 50), 1, "a%1");
+	list(f->store, F(.task_id_prefix = "a_", .limit = 50), 3, "a_1.step",
+	    "a_2", "a_1");
+	list(f->store, F(.task_id_prefix = "a_1", .limit = 50), 2, "a_1.step",
+	    "a_1");
+	// The whole id: itself, and the ids it is a prefix of.
+	list(f->store, F(.task_id_prefix = "a_1.step", .limit = 50), 1,
+	    "a_1.step");
+	list(f->store, F(.task_id_prefix = "b", .limit = 50), 1, "b");
+	list(f->store, F(.task_id_prefix = "bb", .limit = 50), 0);
+	list(f->store, F(.task_id_prefix = "a\xc3\xa9", .limit = 50), 2,
+	    "a\xc3\xa9", "a\xc3\xa9x");
+	list(f->store, F(.task_id_prefix = "a\xf4\x8f\xbf\xbf", .limit = 50),
+	    2, "a\xf4\x8f\xbf\xbf", "a\xf4\x8f\xbf\xbfz");
+	// "" is no filter.
+	list(f->store, F(.task_id_prefix = "", .limit = 2), 2, "a_1.step",
+	    "ac");
+	// With the other filters, and paged by before_id, newest first.
+	list(f->store, F(.task_id_prefix = "a", .limit = 50, .state = QUEUED),
+	    7, "ac", "a\xf4\x8f\xbf\xbf", "a\xc3\xaa", "a\xc3\xa9", "a", "a_1",
+	    "ab");
+	list(f->store,
+	    F(.task_id_prefix = "a", .limit = 50, .function = "even",
+	        .state = SUCCEEDED),
+	    3, "a_1.step", "a\xc3\xa9x", "a%1");
+	int64_t below = get_id(f->store, "a_2");
+	list(f->store, F(.task_id_prefix = "a_", .limit = 1), 1, "a_1.step");
+	list(f->store,
+	    F(.task_id_prefix = "a_", .limit = 1, .before_id = below), 1,
+	    "a_1");
+	list(f->store,
+	    F(.task_id_prefix = "a_", .limit = 5,
+	        .before_id = get_id(f->store, "a_1")),
+	    0);
+}
+
+static void
+test_paging_a_prefix_many_jobs_share_sees_each_of_them_once_newest_first(
+    void **state)
+{
+	fixture *f = *state;
+	char     ids[60][16];
+	// 40 jobs of the prefix among 20 others, under a bound of 1 job read
+	// per call (a prefix of more than 20 jobs is then read by id): a
+	// backend may stop early and say where to go on.
+	for (int i = 0; i < 60; i++) {
+		snprintf(ids[i], sizeof(ids[i]),
+		    i % 3 == 2 ? "q-%02d" : "p-%02d", i);
+		sje__job_row r =
+		    min_row(ids[i], "f", i % 2 ? QUEUED : SUCCEEDED);
+		insert(f->store, &r);
+	}
+	for (int state_filter = 0; state_filter < 2; state_filter++) {
+		int64_t         resume = 0;
+		sje__job_filter filt   = { .task_id_prefix = "p-",
+			  .limit                           = 3,
+			  .max_scan                        = 1,
+			  .resume_id                       = &resume,
+			  .state = state_filter ? QUEUED : 0 };
+		int             want   = 59;
+		int             calls  = 0;
+		bool            more   = true;
+		while (more && calls++ < 100) {
+			sje__job_row **rows = NULL;
+			size_t         n    = 0;
+			assert_int_equal(
+			    sje__store_list_jobs(f->store, &filt, &rows, &n),
+			    SJE_OK);
+			for (size_t i = 0; i < n; i++) {
+				while (want >= 0 &&
+				    (want % 3 == 2 ||
+				        (state_filter && want % 2 == 0))) {
+					want--;
+				}
+				assert_true(want >= 0);
+				assert_string_equal(
+				    rows[i]->task_id, ids[want]);
+				want--;
+			}
+			if (n == filt.limit) {
+				filt.before_id = rows[n - 1]->id;
+			} else if (resume != 0) {
+				filt.before_id = resume;
+			} else {
+				more = false;
+			}
+			for (size_t i = 0; i < n; i++) {
+				sje__job_row_free(rows[i]);
+			}
+			free(rows);
+		}
+		while (want >= 0 &&
+		    (want % 3 == 2 || (state_filter && want % 2 == 0))) {
+			want--;
+		}
+		assert_int_equal(want, -1); // every one was seen
+	}
+}
+
+static void
+test_list_jobs_by_parent_finds_the_children_newest_first(void **state)
+{
+	fixture     *f = *state;
+	sje__job_row p = min_row("p", "f", SUCCEEDED);
+	sje__job_row q = min_row("q", "f", SUCCEEDED);
+	insert(f->store, &p);
+	insert(f->store, &q);
+	char *const pq[]     = { "p", "q", "p" };
+	char *const only_p[] = { "p" };
+	const char *kids[]   = { "c1", "c2", "c3", "other" };
+	int64_t     ids[4];
+	for (int i = 0; i < 4; i++) {
+		sje__job_row c = min_row(
+		    kids[i], i == 1 ? "g" : "f", i == 2 ? QUEUED : SUCCEEDED);
+		ids[i] = insert(f->store, &c);
+	}
+	assert_int_equal(add_parents(f->store, ids[0], pq, 3),
+	    SJE_OK); // p named twice: kept once
+	assert_int_equal(add_parents(f->store, ids[1], only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ids[2], pq, 2), SJE_OK);
+	assert_int_equal(add_parents(f->store, ids[3], pq, 0), SJE_OK);
+	list(f->store, F(.parent = "p", .limit = 50), 3, "c3", "c2", "c1");
+	list(f->store, F(.parent = "q", .limit = 50), 2, "c3", "c1");
+	list(f->store, F(.parent = "c1", .limit = 50), 0);
+	list(f->store, F(.parent = "nobody", .limit = 50), 0);
+	// Paged by before_id, and with the other filters.
+	list(f->store, F(.parent = "p", .limit = 2), 2, "c3", "c2");
+	list(f->store, F(.parent = "p", .limit = 2, .before_id = ids[1]), 1,
+	    "c1");
+	list(f->store, F(.parent = "p", .limit = 50, .state = SUCCEEDED), 2,
+	    "c2", "c1");
+	list(
+	    f->store, F(.parent = "p", .limit = 50, .function = "g"), 1, "c2");
+	list(f->store, F(.parent = "p", .limit = 50, .task_id_prefix = "c3"),
+	    1, "c3");
+	char *const bad[] = { "p", "" };
+	assert_int_equal(add_parents(f->store, ids[3], bad, 2), SJE_EINVAL);
+}
+
+static void
+test_a_deleted_or_purged_child_leaves_no_parent_record_behind(void **state)
+{
+	fixture     *f = *state;
+	sje__job_row p = min_row("p", "f", SUCCEEDED);
+	p.finished_ms  = 9000;
+	insert(f->store, &p);
+	char *const  only_p[] = { "p" };
+	sje__job_row a        = min_row("a", "f", SUCCEEDED);
+	sje__job_row c        = min_row("c", "f", QUEUED);
+	sje__job_row b        = min_row("b", "f", SUCCEEDED);
+	a.finished_ms         = 100;
+	b.finished_ms         = 5000;
+	int64_t ia = insert(f->store, &a), ic = insert(f->store, &c);
+	int64_t ib = insert(f->store, &b);
+	assert_int_equal(add_parents(f->store, ia, only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ic, only_p, 1), SJE_OK);
+	assert_int_equal(add_parents(f->store, ib, only_p, 1), SJE_OK);
+	list(f->store, F(.parent = "p", .limit = 50), 3, "b", "c", "a");
+	uint32_t n = 0;
+	assert_int_equal(
+	    sje__store_purge_finished(f->store, 1000, 10, &n), SJE_OK);
+	assert_int_equal(n, 1); // "a"
+	list(f->store, F(.parent = "p", .limit = 50), 2, "b", "c");
+	// "b" is the newest job: a job stored after its delete may take its
+	// id (SQLite reuses the highest rowid), and is no child of "p".
+	assert_int_equal(sje__store_delete_job(f->store, "b"), SJE_OK);
+	list(f->store, F(.parent = "p", .limit = 50), 1, "c");
+	sje__job_row b2 = min_row("b2", "f", QUEUED);
+	insert(f->store, &b2);
+	list(f->store, F(.parent = "p", .limit = 50), 1, "c");
+	// The parent's delete keeps the record: "c" still names "p".
+	assert_int_equal(sje__store_delete_job(f->store, "p"), SJE_OK);
+	list(f->store, F(.parent = "p", .limit = 50), 1, "c");
+}
+
+static void
+test_list_jobs_of_runs_finds_the_first_step_of_each_run_newest_first(
+    void **state)
+{
+	fixture *f = *state;
+	static const struct {
+		const char *task_id;
+		const char *run;
+		bool        first;
+		int         state;
+	} jobs[] = {
+		{ "r1.a", "r1", true, SUCCEEDED },
+		{ "r1.b", "r1", false, SUCCEEDED },
+		{ "lone", NULL, false, QUEUED },
+		{ "r2.a", "r2", true, QUEUED },
+		{ "r2.b", "r2", false, PENDING },
+		{ "r3.a", "r3", true, FAILED },
+	};
+	int64_t ids[6];
+	for (size_t i = 0; i < 6; i++) {
+		sje__job_row r = min_row(jobs[i].task_id, "f", jobs[i].state);
+		r.workflow_id  = (char *) jobs[i].run;
+		r.run_first    = jobs[i].first;
+		ids[i]         = insert(f->store, &r);
+	}
+	list(
+	    f->store, F(.runs = true, .limit = 50), 3, "r3.a", "r2.a", "r1.a");
+	list(f->store, F(.runs = true, .limit = 1, .before_id = ids[5]), 1,
+	    "r2.a");
+	list(f->store, F(.runs = true, .limit = 50, .state = SUCCEEDED), 1,
+	    "r1.a");
+	sje__job_row *got = get(f->store, "r2.a");
+	assert_true(got->run_first);
+	sje__job_row_free(got);
+	got = get(f->store, "r2.b");
+	assert_false(got->run_first);
+	sje__job_row_free(got);
+	// A run whose first step is deleted is listed no more.
+	assert_int_equal(sje__store_delete_job(f->store, "r1.a"), SJE_OK);
+	list(f->store, F(.runs = true, .limit = 50), 2, "r3.a", "r2.a");
+}
+
+static void
+test_prefix_upper_bound_is_the_least_string_above_the_prefix(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *prefix, *upper;
+	} cases[] = {
+		{ "a", "b" },
+		{ "task_", "task`" },
+		{ "a%", "a&" },
+		{ "a\x7f", "a\xc2\x80" },
+		{ "a\xc3\xbf", "a\xc4\x80" },
+		{ "a\xed\x9f\xbf",
+		    "a\xee\x80\x80" }, // U+D7FF: past surrogates
+		{ "a\xef\xbf\xbf", "a\xf0\x90\x80\x80" },
+		{ "a\xf4\x8f\xbf\xbf", "b" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *u = NULL;
+		assert_int_equal(
+		    sje__store_prefix_upper(cases[i].prefix, &u), SJE_OK);
+		assert_string_equal(u, cases[i].upper);
+		free(u);
+	}
+	char *u = NULL;
+	assert_int_equal(
+	    sje__store_prefix_upper("\xf4\x8f\xbf\xbf", &u), SJE_OK);
+	assert_true(strlen(u) > 4 + SJE_MAX_ID_BYTES);
+	free(u);
+	assert_int_equal(sje__store_prefix_upper("a\xc3", &u), SJE_EINVAL);
+}
+
 static void
 put_attempts(sje__store *s, int64_t id, uint32_t n, int outcome)
 {
@@ -2258,6 +2537,12 @@ main(int argc, char **argv)
 		T(test_list_jobs_filters_by_worker_and_creation_time_newest_first),
 		T(test_list_jobs_filters_by_a_label_of_the_packed_spec),
 		T(test_a_label_filter_reads_at_most_max_scan_rows_and_says_where_to_go_on),
+		T(test_list_jobs_by_task_id_prefix_is_a_byte_range_newest_first),
+		T(test_paging_a_prefix_many_jobs_share_sees_each_of_them_once_newest_first),
+		T(test_list_jobs_by_parent_finds_the_children_newest_first),
+		T(test_a_deleted_or_purged_child_leaves_no_parent_record_behind),
+		T(test_list_jobs_of_runs_finds_the_first_step_of_each_run_newest_first),
+		T(test_prefix_upper_bound_is_the_least_string_above_the_prefix),
 		T(test_attempts_are_kept_in_order_and_replaced_by_number),
 		T(test_events_get_consecutive_seqs_from_one),
 		T(test_events_get_consecutive_seqs_across_a_reopen),

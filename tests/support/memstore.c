@@ -28,6 +28,12 @@ typedef struct mem_attempt {
 	sje__attempt_row a; // strings owned
 } mem_attempt;
 
+// mem_edge is one parent a job named (sje__store_add_parents).
+typedef struct mem_edge {
+	char   *parent; // owned
+	int64_t child_id;
+} mem_edge;
+
 typedef struct mem_event {
 	uint64_t seq;
 	char    *task_id;
@@ -47,6 +53,8 @@ typedef struct mem_data {
 	size_t             n_fns, cap_fns;
 	sje__schedule_row *scheds; // by name (strcmp order); strings owned
 	size_t             n_scheds, cap_scheds;
+	mem_edge          *edges; // in the order added
+	size_t             n_edges, cap_edges;
 	int64_t            last_id;  // ids are never reused, as SQLite's rowid
 	uint64_t           last_seq; // the last event seq taken
 } mem_data;
@@ -123,6 +131,10 @@ mem_data_free(mem_data *d)
 		free(d->ev[i].task_id);
 		free(d->ev[i].data);
 	}
+	for (size_t i = 0; i < d->n_edges; i++) {
+		free(d->edges[i].parent);
+	}
+	free(d->edges);
 	free(d->jobs);
 	free(d->att);
 	free(d->ev);
@@ -183,8 +195,18 @@ mem_data_copy(const mem_data *d)
 	        (c->fns = calloc(d->n_fns, sizeof(*c->fns))) == NULL) ||
 	    (d->n_scheds > 0 &&
 	        (c->scheds = calloc(d->n_scheds, sizeof(*c->scheds))) ==
-	            NULL)) {
+	            NULL) ||
+	    (d->n_edges > 0 &&
+	        (c->edges = calloc(d->n_edges, sizeof(*c->edges))) == NULL)) {
 		goto fail;
+	}
+	c->cap_edges = d->n_edges;
+	for (; c->n_edges < d->n_edges; c->n_edges++) {
+		c->edges[c->n_edges].child_id = d->edges[c->n_edges].child_id;
+		if (!mem_dup(&c->edges[c->n_edges].parent,
+		        d->edges[c->n_edges].parent)) {
+			goto fail;
+		}
 	}
 	c->cap_scheds = d->n_scheds;
 	c->cap_jobs   = d->n_jobs;
@@ -565,9 +587,34 @@ mem_get_result(sje__store *h, const char *task_id, char **out)
 	return SJE_OK;
 }
 
+// mem_has_edge is true when job child_id named parent.
 static bool
-mem_matches(const sje__job_row *r, const sje__job_filter *f)
+mem_has_edge(const mem_data *d, const char *parent, int64_t child_id)
 {
+	for (size_t i = 0; i < d->n_edges; i++) {
+		if (d->edges[i].child_id == child_id &&
+		    strcmp(d->edges[i].parent, parent) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+mem_matches(const mem_data *d, const sje__job_row *r, const sje__job_filter *f)
+{
+	if (f->task_id_prefix != NULL &&
+	    strncmp(r->task_id, f->task_id_prefix,
+	        strlen(f->task_id_prefix)) != 0) {
+		return false;
+	}
+	if (f->parent != NULL && f->parent[0] != '\0' &&
+	    !mem_has_edge(d, f->parent, r->id)) {
+		return false;
+	}
+	if (f->runs && !r->run_first) {
+		return false;
+	}
 	if (f->before_id > 0 && r->id >= f->before_id) {
 		return false;
 	}
@@ -615,7 +662,7 @@ mem_list_jobs(
 		return SJE_ENOMEM;
 	}
 	for (size_t i = d->n_jobs; i > 0 && cnt < f->limit; i--) {
-		if (!mem_matches(&d->jobs[i - 1], f)) {
+		if (!mem_matches(d, &d->jobs[i - 1], f)) {
 			continue;
 		}
 		if ((rv = mem_row_out(&d->jobs[i - 1], &out[cnt])) != SJE_OK) {
@@ -817,6 +864,45 @@ mem_drop_job(mem_data *d, size_t i)
 		}
 	}
 	d->n_att = w;
+	w        = 0;
+	for (size_t e = 0; e < d->n_edges; e++) {
+		if (d->edges[e].child_id == id) {
+			free(d->edges[e].parent);
+		} else {
+			d->edges[w++] = d->edges[e];
+		}
+	}
+	d->n_edges = w;
+}
+
+static sje_err
+mem_add_parents(sje__store *h, const sje__parent_edge *edges, size_t n)
+{
+	mem_data *d = mem_d(h);
+
+	for (size_t i = 0; i < n; i++) {
+		if (edges[i].parent == NULL || edges[i].parent[0] == '\0') {
+			return SJE_EINVAL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *parent   = edges[i].parent;
+		int64_t     child_id = edges[i].child_id;
+		if (mem_has_edge(d, parent, child_id)) {
+			continue;
+		}
+		if (!mem_grow((void **) &d->edges, &d->cap_edges, d->n_edges,
+		        sizeof(*d->edges))) {
+			return SJE_ENOMEM;
+		}
+		mem_edge *e = &d->edges[d->n_edges];
+		if (!mem_dup(&e->parent, parent)) {
+			return SJE_ENOMEM;
+		}
+		e->child_id = child_id;
+		d->n_edges++;
+	}
+	return SJE_OK;
 }
 
 // mem_finished_before orders the indexes of purgeable jobs by finished_ms.
@@ -1043,6 +1129,7 @@ static const sje__store_ops mem_ops = {
 	.find_jobs        = mem_find_jobs,
 	.get_jobs         = sje__store_get_jobs_each,
 	.list_jobs        = mem_list_jobs,
+	.add_parents      = mem_add_parents,
 	.scan_active      = mem_scan_active,
 	.put_attempt      = mem_put_attempt,
 	.list_attempts    = mem_list_attempts,

@@ -321,6 +321,7 @@ test_each_method_needs_its_scope(void **state)
 		{ "BulkDelete", "admin" },
 		{ "GetWorkflowRun", "read" },
 		{ "CancelWorkflowRun", "cancel" },
+		{ "ListWorkflowRuns", "read" },
 	};
 	assert_int_equal(sizeof(table) / sizeof(table[0]), coord->n_methods);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -2026,6 +2026,155 @@ run_workflow(fixture *f, const char *name, const char *id)
 	ok(f, post(f, coord, "RunWorkflow", &req.base));
 }
 
+// list_ids posts ListJobs with req and writes the task_ids it lists,
+// joined by ' ', to out.
+static void
+list_ids(fixture *f, Sje__V1__ListJobsRequest *req, char *out, size_t cap)
+{
+	round_now(f);
+	const Sje__V1__ListJobsReply *r = (const Sje__V1__ListJobsReply *) ok(
+	    f, post(f, coord, "ListJobs", &req->base));
+	size_t at = 0;
+	out[0]    = '\0';
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		at += (size_t) snprintf(out + at, cap - at, "%s%s",
+		    i > 0 ? " " : "", r->jobs[i]->task_id);
+	}
+}
+
+static void
+test_list_jobs_by_parent_lists_the_children_a_submit_named(void **state)
+{
+	fixture         *f     = *state;
+	Sje__V1__JobSpec s[4]  = { spec("p"), spec("q"), spec("c1"),
+		 spec("c2") };
+	char            *dp[]  = { "p" };
+	char            *dpq[] = { "p", "q" };
+	char             got[256];
+	s[2].depends_on   = dpq;
+	s[2].n_depends_on = 2;
+	submit(f, s, 3);
+	s[3].depends_on   = dp;
+	s[3].n_depends_on = 1;
+	submit(f, &s[3], 1);
+	Sje__V1__ListJobsRequest req = SJE__V1__LIST_JOBS_REQUEST__INIT;
+	req.parent                   = "p";
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "c2 c1");
+	req.parent = "q";
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "c1");
+	req.parent = "c1";
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "");
+	req.parent = "not an id";
+	tcall *c   = post(f, coord, "ListJobs", &req.base);
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+}
+
+static void
+test_list_jobs_by_task_id_prefix_finds_those_ids_only(void **state)
+{
+	fixture         *f    = *state;
+	Sje__V1__JobSpec s[4] = { spec("img_1"), spec("img_2"), spec("imgx"),
+		spec("doc_1") };
+	char             got[256];
+	submit(f, s, 4);
+	Sje__V1__ListJobsRequest req = SJE__V1__LIST_JOBS_REQUEST__INIT;
+	req.task_id_prefix           = "img_";
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "img_2 img_1");
+	req.limit = 1;
+	round_now(f);
+	const Sje__V1__ListJobsReply *r = (const Sje__V1__ListJobsReply *) ok(
+	    f, post(f, coord, "ListJobs", &req.base));
+	assert_int_equal(r->n_jobs, 1);
+	char cursor[32];
+	snprintf(cursor, sizeof(cursor), "%s", r->next_cursor);
+	assert_string_not_equal(cursor, "");
+	req.cursor = cursor;
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "img_1");
+	req.cursor         = NULL;
+	req.limit          = 0;
+	req.task_id_prefix = "img_1";
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "img_1");
+	req.task_id_prefix = "%";
+	list_ids(f, &req, got, sizeof(got));
+	assert_string_equal(got, "");
+	char long_prefix[200];
+	memset(long_prefix, 'a', sizeof(long_prefix) - 1);
+	long_prefix[sizeof(long_prefix) - 1] = '\0';
+	req.task_id_prefix                   = long_prefix;
+	tcall *c = post(f, coord, "ListJobs", &req.base);
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+}
+
+static void
+test_list_workflow_runs_pages_newest_first_with_their_state(void **state)
+{
+	fixture *f = *state;
+	use_config(f,
+	    "tasks:\n"
+	    "  defaults:\n"
+	    "    retry: {max_attempts: 1}\n"
+	    "workflows:\n"
+	    "  etl:\n"
+	    "    - {name: extract, function: f}\n"
+	    "    - {name: load, function: f, after: [extract]}\n");
+	run_workflow(f, "etl", "r1");
+	submit_one(f, "lone");
+	run_workflow(f, "etl", "r2");
+	run_workflow(f, "etl", "r1"); // again: the same run, listed once
+	uint64_t w = worker(f, "w1");
+	uint64_t l = take(f, w, "r1.extract");
+	assert_int_equal(report(f, "Fail", w, "r1.extract", l, "boom"),
+	    SJE__V1__STATUS_CODE__OK);
+	round_now(f);
+	Sje__V1__ListWorkflowRunsRequest req =
+	    SJE__V1__LIST_WORKFLOW_RUNS_REQUEST__INIT;
+	const Sje__V1__ListWorkflowRunsReply *r =
+	    (const Sje__V1__ListWorkflowRunsReply *) ok(
+	        f, post(f, coord, "ListWorkflowRuns", &req.base));
+	assert_int_equal(r->n_runs, 2);
+	assert_string_equal(r->runs[0]->workflow_id, "r2");
+	assert_string_equal(r->runs[0]->workflow, "etl");
+	assert_int_equal(
+	    r->runs[0]->state, SJE__V1__JOB_STATE__JOB_STATE_RUNNING);
+	assert_int_equal(r->runs[0]->step_count, 2);
+	assert_int_equal(r->runs[0]->steps_finished, 0);
+	assert_int_equal(r->runs[0]->n_steps, 0);
+	assert_non_null(r->runs[0]->created_at);
+	assert_string_equal(r->runs[1]->workflow_id, "r1");
+	assert_int_equal(
+	    r->runs[1]->state, SJE__V1__JOB_STATE__JOB_STATE_FAILED);
+	assert_int_equal(r->runs[1]->steps_finished, 2);
+	assert_string_equal(r->next_cursor, "");
+	// A page of one, then the next from its cursor.
+	req.limit = 1;
+	r         = (const Sje__V1__ListWorkflowRunsReply *) ok(
+	            f, post(f, coord, "ListWorkflowRuns", &req.base));
+	assert_int_equal(r->n_runs, 1);
+	assert_string_equal(r->runs[0]->workflow_id, "r2");
+	char cursor[32];
+	snprintf(cursor, sizeof(cursor), "%s", r->next_cursor);
+	assert_string_not_equal(cursor, "");
+	req.cursor = cursor;
+	r          = (const Sje__V1__ListWorkflowRunsReply *) ok(
+	             f, post(f, coord, "ListWorkflowRuns", &req.base));
+	assert_int_equal(r->n_runs, 1);
+	assert_string_equal(r->runs[0]->workflow_id, "r1");
+	assert_string_equal(r->next_cursor, "");
+	req.cursor = NULL;
+	req.limit  = 201;
+	tcall *c   = post(f, coord, "ListWorkflowRuns", &req.base);
+	assert_int_equal(
+	    answered(f, c), SJE__V1__STATUS_CODE__INVALID_ARGUMENT);
+}
+
 static void
 test_a_workflow_run_shows_its_name_steps_and_a_state_from_theirs(void **state)
 {
@@ -2383,6 +2532,15 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_workflow_run_shows_its_name_steps_and_a_state_from_theirs,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_list_jobs_by_parent_lists_the_children_a_submit_named,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_list_jobs_by_task_id_prefix_finds_those_ids_only,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_list_workflow_runs_pages_newest_first_with_their_state,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_cancelling_a_workflow_run_cancels_its_unfinished_steps,

@@ -145,6 +145,64 @@ test_open_refuses_a_schema_newer_than_ours_with_eproto(void **state)
 	assert_int_equal(open_at(f->data, SJE_SYNC_NORMAL, &f->store), SJE_OK);
 }
 
+// exec_at runs sql on the database file of data_dir, the store closed.
+static void
+exec_at(const char *data_dir, const char *sql)
+{
+	sqlite3 *db;
+	char     path[700];
+	path_join(path, sizeof(path), data_dir, "sje.db");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "%s\n", sqlite3_errmsg(db));
+	}
+	assert_int_equal(rc, SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static void
+test_version_7_marks_the_first_step_of_each_run_stored_before(void **state)
+{
+	fixture *f = *state;
+	// Steps of two runs and a lone job, stored as version 6 stored them.
+	const char *ids[]  = { "r1.a", "r1.b", "lone", "r2.a", "r2.b" };
+	const char *runs[] = { "r1", "r1", NULL, "r2", "r2" };
+	for (int i = 0; i < 5; i++) {
+		sje__job_row r = { .task_id = (char *) ids[i],
+			.function           = "f",
+			.state              = 3,
+			.workflow_id        = (char *) runs[i] };
+		int64_t      id;
+		assert_int_equal(
+		    sje__store_insert_job(f->store, &r, &id), SJE_OK);
+	}
+	sje__store_close(f->store);
+	f->store = NULL;
+	exec_at(f->data,
+	    "DROP TABLE parents; DROP INDEX jobs_runs;"
+	    "ALTER TABLE jobs DROP COLUMN run_first;"
+	    "PRAGMA user_version = 6");
+	assert_int_equal(open_at(f->data, SJE_SYNC_NORMAL, &f->store), SJE_OK);
+	sje__job_filter flt = { .runs = true, .limit = 10 };
+	sje__job_row  **rows;
+	size_t          n;
+	assert_int_equal(
+	    sje__store_list_jobs(f->store, &flt, &rows, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0]->task_id, "r2.a");
+	assert_string_equal(rows[1]->task_id, "r1.a");
+	for (size_t i = 0; i < n; i++) {
+		sje__job_row_free(rows[i]);
+	}
+	free(rows);
+	// The parents' table is there, empty: no child is known.
+	flt = (sje__job_filter) { .parent = "r1.a", .limit = 10 };
+	assert_int_equal(
+	    sje__store_list_jobs(f->store, &flt, &rows, &n), SJE_OK);
+	assert_int_equal(n, 0);
+}
+
 static void
 test_close_accepts_null(void **state)
 {
@@ -316,6 +374,7 @@ main(void)
 		T(test_the_event_seq_of_an_earlier_version_goes_on),
 		T(test_the_store_checkpoints_the_wal_by_itself_while_the_writer_commits),
 		cmocka_unit_test(test_close_accepts_null),
+		T(test_version_7_marks_the_first_step_of_each_run_stored_before),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2044,6 +2044,96 @@ void   sje__v1__workflow_run__free_unpacked
   assert(message->base.descriptor == &sje__v1__workflow_run__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sje__v1__list_workflow_runs_request__init
+                     (Sje__V1__ListWorkflowRunsRequest         *message)
+{
+  static const Sje__V1__ListWorkflowRunsRequest init_value = SJE__V1__LIST_WORKFLOW_RUNS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_workflow_runs_request__get_packed_size
+                     (const Sje__V1__ListWorkflowRunsRequest *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_workflow_runs_request__pack
+                     (const Sje__V1__ListWorkflowRunsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_workflow_runs_request__pack_to_buffer
+                     (const Sje__V1__ListWorkflowRunsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListWorkflowRunsRequest *
+       sje__v1__list_workflow_runs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListWorkflowRunsRequest *)
+     protobuf_c_message_unpack (&sje__v1__list_workflow_runs_request__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_workflow_runs_request__free_unpacked
+                     (Sje__V1__ListWorkflowRunsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sje__v1__list_workflow_runs_reply__init
+                     (Sje__V1__ListWorkflowRunsReply         *message)
+{
+  static const Sje__V1__ListWorkflowRunsReply init_value = SJE__V1__LIST_WORKFLOW_RUNS_REPLY__INIT;
+  *message = init_value;
+}
+size_t sje__v1__list_workflow_runs_reply__get_packed_size
+                     (const Sje__V1__ListWorkflowRunsReply *message)
+{
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sje__v1__list_workflow_runs_reply__pack
+                     (const Sje__V1__ListWorkflowRunsReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sje__v1__list_workflow_runs_reply__pack_to_buffer
+                     (const Sje__V1__ListWorkflowRunsReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sje__V1__ListWorkflowRunsReply *
+       sje__v1__list_workflow_runs_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sje__V1__ListWorkflowRunsReply *)
+     protobuf_c_message_unpack (&sje__v1__list_workflow_runs_reply__descriptor,
+                                allocator, len, data);
+}
+void   sje__v1__list_workflow_runs_reply__free_unpacked
+                     (Sje__V1__ListWorkflowRunsReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sje__v1__list_workflow_runs_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor sje__v1__submit_request__field_descriptors[2] =
 {
   {
@@ -2490,7 +2580,7 @@ const ProtobufCMessageDescriptor sje__v1__cancel_reply__descriptor =
   (ProtobufCMessageInit) sje__v1__cancel_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descriptors[11] =
 {
   {
     "state",
@@ -2600,6 +2690,30 @@ static const ProtobufCFieldDescriptor sje__v1__list_jobs_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "task_id_prefix",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, task_id_prefix),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parent",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListJobsRequest, parent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__list_jobs_request__field_indices_by_name[] = {
   7,   /* field[7] = after */
@@ -2608,14 +2722,16 @@ static const unsigned sje__v1__list_jobs_request__field_indices_by_name[] = {
   1,   /* field[1] = function */
   5,   /* field[5] = label */
   2,   /* field[2] = limit */
+  10,   /* field[10] = parent */
   0,   /* field[0] = state */
+  9,   /* field[9] = task_id_prefix */
   6,   /* field[6] = worker */
   4,   /* field[4] = workflow_id */
 };
 static const ProtobufCIntRange sje__v1__list_jobs_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor sje__v1__list_jobs_request__descriptor =
 {
@@ -2625,7 +2741,7 @@ const ProtobufCMessageDescriptor sje__v1__list_jobs_request__descriptor =
   "Sje__V1__ListJobsRequest",
   "sje.v1",
   sizeof(Sje__V1__ListJobsRequest),
-  9,
+  11,
   sje__v1__list_jobs_request__field_descriptors,
   sje__v1__list_jobs_request__field_indices_by_name,
   1,  sje__v1__list_jobs_request__number_ranges,
@@ -5220,7 +5336,7 @@ const ProtobufCMessageDescriptor sje__v1__workflow_run_request__descriptor =
   (ProtobufCMessageInit) sje__v1__workflow_run_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sje__v1__workflow_run__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sje__v1__workflow_run__field_descriptors[7] =
 {
   {
     "workflow_id",
@@ -5270,17 +5386,56 @@ static const ProtobufCFieldDescriptor sje__v1__workflow_run__field_descriptors[4
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "created_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRun, created_at),
+    &sje__v1__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step_count",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRun, step_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "steps_finished",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__WorkflowRun, steps_finished),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sje__v1__workflow_run__field_indices_by_name[] = {
+  4,   /* field[4] = created_at */
   2,   /* field[2] = state */
+  5,   /* field[5] = step_count */
   3,   /* field[3] = steps */
+  6,   /* field[6] = steps_finished */
   1,   /* field[1] = workflow */
   0,   /* field[0] = workflow_id */
 };
 static const ProtobufCIntRange sje__v1__workflow_run__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor sje__v1__workflow_run__descriptor =
 {
@@ -5290,11 +5445,113 @@ const ProtobufCMessageDescriptor sje__v1__workflow_run__descriptor =
   "Sje__V1__WorkflowRun",
   "sje.v1",
   sizeof(Sje__V1__WorkflowRun),
-  4,
+  7,
   sje__v1__workflow_run__field_descriptors,
   sje__v1__workflow_run__field_indices_by_name,
   1,  sje__v1__workflow_run__number_ranges,
   (ProtobufCMessageInit) sje__v1__workflow_run__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__list_workflow_runs_request__field_descriptors[2] =
+{
+  {
+    "limit",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListWorkflowRunsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListWorkflowRunsRequest, cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__list_workflow_runs_request__field_indices_by_name[] = {
+  1,   /* field[1] = cursor */
+  0,   /* field[0] = limit */
+};
+static const ProtobufCIntRange sje__v1__list_workflow_runs_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__list_workflow_runs_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListWorkflowRunsRequest",
+  "ListWorkflowRunsRequest",
+  "Sje__V1__ListWorkflowRunsRequest",
+  "sje.v1",
+  sizeof(Sje__V1__ListWorkflowRunsRequest),
+  2,
+  sje__v1__list_workflow_runs_request__field_descriptors,
+  sje__v1__list_workflow_runs_request__field_indices_by_name,
+  1,  sje__v1__list_workflow_runs_request__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_workflow_runs_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sje__v1__list_workflow_runs_reply__field_descriptors[2] =
+{
+  {
+    "runs",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sje__V1__ListWorkflowRunsReply, n_runs),
+    offsetof(Sje__V1__ListWorkflowRunsReply, runs),
+    &sje__v1__workflow_run__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sje__V1__ListWorkflowRunsReply, next_cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sje__v1__list_workflow_runs_reply__field_indices_by_name[] = {
+  1,   /* field[1] = next_cursor */
+  0,   /* field[0] = runs */
+};
+static const ProtobufCIntRange sje__v1__list_workflow_runs_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor sje__v1__list_workflow_runs_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sje.v1.ListWorkflowRunsReply",
+  "ListWorkflowRunsReply",
+  "Sje__V1__ListWorkflowRunsReply",
+  "sje.v1",
+  sizeof(Sje__V1__ListWorkflowRunsReply),
+  2,
+  sje__v1__list_workflow_runs_reply__field_descriptors,
+  sje__v1__list_workflow_runs_reply__field_indices_by_name,
+  1,  sje__v1__list_workflow_runs_reply__number_ranges,
+  (ProtobufCMessageInit) sje__v1__list_workflow_runs_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue sje__v1__pause_change__enum_values_by_number[3] =
@@ -5327,7 +5584,7 @@ const ProtobufCEnumDescriptor sje__v1__pause_change__descriptor =
   sje__v1__pause_change__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[20] =
+static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[21] =
 {
   { "Submit", &sje__v1__submit_request__descriptor, &sje__v1__submit_reply__descriptor },
   { "GetStatus", &sje__v1__get_status_request__descriptor, &sje__v1__job__descriptor },
@@ -5349,6 +5606,7 @@ static const ProtobufCMethodDescriptor sje__v1__coordinator__method_descriptors[
   { "BulkDelete", &sje__v1__bulk_request__descriptor, &sje__v1__bulk_reply__descriptor },
   { "GetWorkflowRun", &sje__v1__workflow_run_request__descriptor, &sje__v1__workflow_run__descriptor },
   { "CancelWorkflowRun", &sje__v1__workflow_run_request__descriptor, &sje__v1__bulk_reply__descriptor },
+  { "ListWorkflowRuns", &sje__v1__list_workflow_runs_request__descriptor, &sje__v1__list_workflow_runs_reply__descriptor },
 };
 const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   15,        /* BulkCancel */
@@ -5365,6 +5623,7 @@ const unsigned sje__v1__coordinator__method_indices_by_name[] = {
   4,        /* ListJobs */
   14,        /* ListSchedules */
   5,        /* ListWorkers */
+  20,        /* ListWorkflowRuns */
   9,        /* Retry */
   8,        /* RunWorkflow */
   13,        /* SetFunction */
@@ -5379,7 +5638,7 @@ const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor =
   "Coordinator",
   "Sje__V1__Coordinator",
   "sje.v1",
-  20,
+  21,
   sje__v1__coordinator__method_descriptors,
   sje__v1__coordinator__method_indices_by_name
 };
@@ -5542,6 +5801,14 @@ void sje__v1__coordinator__cancel_workflow_run(ProtobufCService *service,
 {
   assert(service->descriptor == &sje__v1__coordinator__descriptor);
   service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sje__v1__coordinator__list_workflow_runs(ProtobufCService *service,
+                                              const Sje__V1__ListWorkflowRunsRequest *input,
+                                              Sje__V1__ListWorkflowRunsReply_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &sje__v1__coordinator__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
                                  Sje__V1__Coordinator_ServiceDestroy destroy)

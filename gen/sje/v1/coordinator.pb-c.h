@@ -64,6 +64,8 @@ typedef struct Sje__V1__BulkRequest Sje__V1__BulkRequest;
 typedef struct Sje__V1__BulkReply Sje__V1__BulkReply;
 typedef struct Sje__V1__WorkflowRunRequest Sje__V1__WorkflowRunRequest;
 typedef struct Sje__V1__WorkflowRun Sje__V1__WorkflowRun;
+typedef struct Sje__V1__ListWorkflowRunsRequest Sje__V1__ListWorkflowRunsRequest;
+typedef struct Sje__V1__ListWorkflowRunsReply Sje__V1__ListWorkflowRunsReply;
 
 
 /* --- enums --- */
@@ -258,10 +260,21 @@ struct  Sje__V1__ListJobsRequest
    * only jobs created before this time
    */
   Sje__V1__Timestamp *before;
+  /*
+   * Only jobs whose task_id starts with these characters (exactly: no
+   * pattern, '%' and '_' are plain); at most 128 bytes of UTF-8. Served
+   * by the task_id index, whatever the other filters.
+   */
+  char *task_id_prefix;
+  /*
+   * Only the children of this job: the jobs that named it in depends_on
+   * (recorded when they were submitted).
+   */
+  char *parent;
 };
 #define SJE__V1__LIST_JOBS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_jobs_request__descriptor) \
-    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL }
+    , SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Sje__V1__ListJobsReply
@@ -1037,10 +1050,57 @@ struct  Sje__V1__WorkflowRun
    */
   size_t n_steps;
   Sje__V1__Job **steps;
+  /*
+   * When the run was submitted (its first step stored), and how many of
+   * its steps are stored and finished. ListWorkflowRuns sets these and
+   * leaves steps empty.
+   */
+  Sje__V1__Timestamp *created_at;
+  uint32_t step_count;
+  uint32_t steps_finished;
 };
 #define SJE__V1__WORKFLOW_RUN__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sje__v1__workflow_run__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SJE__V1__JOB_STATE__JOB_STATE_UNSPECIFIED, 0,NULL, NULL, 0, 0 }
+
+
+/*
+ * ListWorkflowRunsRequest pages through the workflow runs stored, newest
+ * first (by their first step).
+ */
+struct  Sje__V1__ListWorkflowRunsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 0: 50; at most 200
+   */
+  uint32_t limit;
+  /*
+   * from a previous reply
+   */
+  char *cursor;
+};
+#define SJE__V1__LIST_WORKFLOW_RUNS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_workflow_runs_request__descriptor) \
+    , 0, (char *)protobuf_c_empty_string }
+
+
+struct  Sje__V1__ListWorkflowRunsReply
+{
+  ProtobufCMessage base;
+  /*
+   * newest first, without their steps
+   */
+  size_t n_runs;
+  Sje__V1__WorkflowRun **runs;
+  /*
+   * empty at the end
+   */
+  char *next_cursor;
+};
+#define SJE__V1__LIST_WORKFLOW_RUNS_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sje__v1__list_workflow_runs_reply__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /* Sje__V1__SubmitRequest methods */
@@ -1904,6 +1964,44 @@ Sje__V1__WorkflowRun *
 void   sje__v1__workflow_run__free_unpacked
                      (Sje__V1__WorkflowRun *message,
                       ProtobufCAllocator *allocator);
+/* Sje__V1__ListWorkflowRunsRequest methods */
+void   sje__v1__list_workflow_runs_request__init
+                     (Sje__V1__ListWorkflowRunsRequest         *message);
+size_t sje__v1__list_workflow_runs_request__get_packed_size
+                     (const Sje__V1__ListWorkflowRunsRequest   *message);
+size_t sje__v1__list_workflow_runs_request__pack
+                     (const Sje__V1__ListWorkflowRunsRequest   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_workflow_runs_request__pack_to_buffer
+                     (const Sje__V1__ListWorkflowRunsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListWorkflowRunsRequest *
+       sje__v1__list_workflow_runs_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_workflow_runs_request__free_unpacked
+                     (Sje__V1__ListWorkflowRunsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sje__V1__ListWorkflowRunsReply methods */
+void   sje__v1__list_workflow_runs_reply__init
+                     (Sje__V1__ListWorkflowRunsReply         *message);
+size_t sje__v1__list_workflow_runs_reply__get_packed_size
+                     (const Sje__V1__ListWorkflowRunsReply   *message);
+size_t sje__v1__list_workflow_runs_reply__pack
+                     (const Sje__V1__ListWorkflowRunsReply   *message,
+                      uint8_t             *out);
+size_t sje__v1__list_workflow_runs_reply__pack_to_buffer
+                     (const Sje__V1__ListWorkflowRunsReply   *message,
+                      ProtobufCBuffer     *buffer);
+Sje__V1__ListWorkflowRunsReply *
+       sje__v1__list_workflow_runs_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sje__v1__list_workflow_runs_reply__free_unpacked
+                     (Sje__V1__ListWorkflowRunsReply *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sje__V1__SubmitRequest_Closure)
@@ -2047,6 +2145,12 @@ typedef void (*Sje__V1__WorkflowRunRequest_Closure)
 typedef void (*Sje__V1__WorkflowRun_Closure)
                  (const Sje__V1__WorkflowRun *message,
                   void *closure_data);
+typedef void (*Sje__V1__ListWorkflowRunsRequest_Closure)
+                 (const Sje__V1__ListWorkflowRunsRequest *message,
+                  void *closure_data);
+typedef void (*Sje__V1__ListWorkflowRunsReply_Closure)
+                 (const Sje__V1__ListWorkflowRunsReply *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -2134,6 +2238,10 @@ struct Sje__V1__Coordinator_Service
                               const Sje__V1__WorkflowRunRequest *input,
                               Sje__V1__BulkReply_Closure closure,
                               void *closure_data);
+  void (*list_workflow_runs)(Sje__V1__Coordinator_Service *service,
+                             const Sje__V1__ListWorkflowRunsRequest *input,
+                             Sje__V1__ListWorkflowRunsReply_Closure closure,
+                             void *closure_data);
 };
 typedef void (*Sje__V1__Coordinator_ServiceDestroy)(Sje__V1__Coordinator_Service *);
 void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
@@ -2161,7 +2269,8 @@ void sje__v1__coordinator__init (Sje__V1__Coordinator_Service *service,
       function_prefix__ ## bulk_retry,\
       function_prefix__ ## bulk_delete,\
       function_prefix__ ## get_workflow_run,\
-      function_prefix__ ## cancel_workflow_run  }
+      function_prefix__ ## cancel_workflow_run,\
+      function_prefix__ ## list_workflow_runs  }
 void sje__v1__coordinator__submit(ProtobufCService *service,
                                   const Sje__V1__SubmitRequest *input,
                                   Sje__V1__SubmitReply_Closure closure,
@@ -2242,6 +2351,10 @@ void sje__v1__coordinator__cancel_workflow_run(ProtobufCService *service,
                                                const Sje__V1__WorkflowRunRequest *input,
                                                Sje__V1__BulkReply_Closure closure,
                                                void *closure_data);
+void sje__v1__coordinator__list_workflow_runs(ProtobufCService *service,
+                                              const Sje__V1__ListWorkflowRunsRequest *input,
+                                              Sje__V1__ListWorkflowRunsReply_Closure closure,
+                                              void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2293,6 +2406,8 @@ extern const ProtobufCMessageDescriptor sje__v1__bulk_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__bulk_reply__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__workflow_run_request__descriptor;
 extern const ProtobufCMessageDescriptor sje__v1__workflow_run__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_workflow_runs_request__descriptor;
+extern const ProtobufCMessageDescriptor sje__v1__list_workflow_runs_reply__descriptor;
 extern const ProtobufCServiceDescriptor sje__v1__coordinator__descriptor;
 
 PROTOBUF_C__END_DECLS
