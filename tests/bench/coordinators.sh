@@ -109,11 +109,11 @@ run_set() {
 	echo "RESULT $tag-many jobs_per_s=$total p50_us=$p50 p99_us=$p99" >>"$RESULTS"
 	echo "$tag: many ($THREADS threads over $n coordinators): $total jobs/s, p50 $p50 us, p99 $p99 us"
 	"$BIN/sje-bench" latency --server "${CURLS[0]}" --jobs "$LAT" |
-	    sed "s/^RESULT latency /RESULT $tag-w2 /" | tee -a "$RESULTS" |
+	    sed "s/^RESULT w2 /RESULT $tag-w2 /" | tee -a "$RESULTS" |
 	    grep -v '^RESULT ' | sed "s/^/$tag (leader): /"
 	if [ "$n" -ge 2 ]; then
 		"$BIN/sje-bench" latency --server "${CURLS[1]}" --jobs "$LAT" |
-		    sed "s/^RESULT latency /RESULT $tag-w2f /" | tee -a "$RESULTS" |
+		    sed "s/^RESULT w2 /RESULT $tag-w2f /" | tee -a "$RESULTS" |
 		    grep -v '^RESULT ' | sed "s/^/$tag (follower): /"
 	fi
 	"$BIN/sje-bench" throughput --server "${CURLS[0]}" --jobs "$JOBS" --batch 500 |
