@@ -561,7 +561,8 @@ typedef struct pg_store {
 	size_t                  n_attempts, cap_attempts;
 	struct pg_kept_claim   *claims;
 	size_t                  n_claims, cap_claims;
-	pg_params               cparams; // the claims', sent from pg_run
+	bool      claims_failed; // a kept claim failed: the commit rolls back
+	pg_params cparams;       // the claims', sent from pg_run
 } pg_store;
 
 // pg_kept_event is an event kept for the commit (strings owned).
@@ -1385,8 +1386,9 @@ pg_begin(sje__store *h)
 	}
 	sje_err rv = pg_exec(s, "BEGIN", "begin");
 	if (rv == SJE_OK) {
-		s->seq_at_begin = s->last_seq;
-		s->seq_locked   = false;
+		s->seq_at_begin  = s->last_seq;
+		s->seq_locked    = false;
+		s->claims_failed = false;
 	}
 	return rv;
 }
@@ -1397,6 +1399,7 @@ pg_rollback(sje__store *h)
 	pg_store *s = h->impl;
 
 	pg_kept_clear(s);
+	s->claims_failed = false;
 	if (!pg_in_txn(s)) {
 		return;
 	}
@@ -1418,7 +1421,7 @@ pg_commit(sje__store *h)
 		return SJE_EIO;
 	}
 	// The writes kept for the commit, first.
-	sje_err kept = pg_flush_claims(s);
+	sje_err kept = s->claims_failed ? SJE_EPRECOND : pg_flush_claims(s);
 	if (kept == SJE_OK) {
 		kept = pg_flush_attempts(s);
 	}
@@ -1682,8 +1685,8 @@ pg_flush_attempts(pg_store *s)
 
 // pg_flush_claims sends the claims kept for the commit, PG_KEPT_CHUNK a
 // statement (one UPDATE ... FROM (VALUES ...)), each only if its job is
-// still QUEUED. A claim whose job was not is SJE_EPRECOND, and leaves
-// the transaction failed: its commit rolls everything back.
+// still QUEUED. A claim whose job was not is SJE_EPRECOND, and marks the
+// transaction failed: its commit rolls everything back (claims_failed).
 static sje_err
 pg_flush_claims(pg_store *s)
 {
@@ -1734,8 +1737,8 @@ pg_flush_claims(pg_store *s)
 			SJE_ERROR("store %s: %d jobs claimed, %ld of them "
 			          "QUEUED",
 			    s->where, chunk, changed);
-			// Fail the transaction: nothing of it may commit.
-			PQclear(PQexec(s->conn, "SELECT 1/0"));
+			// Nothing of the transaction may commit (pg_commit).
+			s->claims_failed = true;
 			pg_kept_drop_claims(s);
 			return SJE_EPRECOND;
 		}
