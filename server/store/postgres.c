@@ -2259,43 +2259,53 @@ pg_key_range(
 	return true;
 }
 
+// pg_run_ids runs st with the ids of task_ids[0..n) as its one array
+// parameter (pg_text_array; pg_run sends kept claims first). The result
+// (NULL with *rv set on failure, or when no id is asked: *rv SJE_OK and
+// *k 0) and the sorted keys (*key, caller frees) are the caller's.
+static PGresult *
+pg_run_ids(pg_store *s, enum pg_stmt st, const char *what,
+    const char *const *task_ids, size_t n, pg_find_key **key, size_t *k,
+    sje_err *rv)
+{
+	char *lit = NULL;
+	if ((*rv = pg_text_array(task_ids, n, &lit, key, k)) != SJE_OK ||
+	    *k == 0) {
+		free(lit);
+		return NULL;
+	}
+	PGresult *r = NULL;
+	if (!pp_reset(&s->params, 1)) {
+		*rv = SJE_ENOMEM;
+	} else {
+		pp_literal(&s->params, lit);
+		r = pg_run(s, st, what, rv);
+	}
+	free(lit);
+	return r;
+}
+
 // One statement for them all (pg_text_array).
 static sje_err
 pg_find_jobs(sje__store *h, const char *const *task_ids, size_t n, bool *found)
 {
 	pg_store    *s   = h->impl;
 	pg_find_key *key = NULL;
-	char        *lit = NULL;
-	size_t       k, lo, hi;
-	PGresult    *r = NULL;
+	size_t       k   = 0, lo, hi;
+	sje_err      rv;
 	for (size_t i = 0; i < n; i++) {
 		found[i] = false;
 	}
-	sje_err rv = s->n_claims > 0 ? pg_flush_claims(s) : SJE_OK;
-	if (rv == SJE_OK) {
-		rv = pg_text_array(task_ids, n, &lit, &key, &k);
-	}
-	if (rv != SJE_OK || k == 0) {
-		goto out;
-	}
-	if (!pp_reset(&s->params, 1)) {
-		rv = SJE_ENOMEM;
-		goto out;
-	}
-	pp_literal(&s->params, lit);
-	if ((r = pg_run(s, PS_FIND_MANY, "looking jobs up", &rv)) == NULL) {
-		goto out;
-	}
-	for (int row = 0; row < PQntuples(r); row++) {
+	PGresult *r = pg_run_ids(
+	    s, PS_FIND_MANY, "looking jobs up", task_ids, n, &key, &k, &rv);
+	for (int row = 0; r != NULL && row < PQntuples(r); row++) {
 		if (pg_key_range(key, k, PQgetvalue(r, row, 0), &lo, &hi)) {
 			for (size_t j = lo; j <= hi; j++) {
 				found[key[j].at] = true;
 			}
 		}
 	}
-out:
 	PQclear(r);
-	free(lit);
 	free(key);
 	return rv;
 }
@@ -2307,28 +2317,15 @@ pg_get_jobs(
 {
 	pg_store    *s   = h->impl;
 	pg_find_key *key = NULL;
-	char        *lit = NULL;
-	size_t       k, lo, hi;
-	PGresult    *r = NULL;
+	size_t       k   = 0, lo, hi;
+	sje_err      rv;
 	for (size_t i = 0; i < n; i++) {
 		rows[i] = NULL;
 	}
-	sje_err rv = s->n_claims > 0 ? pg_flush_claims(s) : SJE_OK;
-	if (rv == SJE_OK) {
-		rv = pg_text_array(task_ids, n, &lit, &key, &k);
-	}
-	if (rv != SJE_OK || k == 0) {
-		goto out;
-	}
-	if (!pp_reset(&s->params, 1)) {
-		rv = SJE_ENOMEM;
-		goto out;
-	}
-	pp_literal(&s->params, lit);
-	if ((r = pg_run(s, PS_GET_MANY, "reading jobs", &rv)) == NULL) {
-		goto out;
-	}
-	for (int row = 0; row < PQntuples(r) && rv == SJE_OK; row++) {
+	PGresult *r = pg_run_ids(
+	    s, PS_GET_MANY, "reading jobs", task_ids, n, &key, &k, &rv);
+	for (int row = 0; r != NULL && row < PQntuples(r) && rv == SJE_OK;
+	     row++) {
 		sje__job_row *got;
 		if ((rv = pg_new_row(r, row, &got)) != SJE_OK) {
 			break;
@@ -2348,9 +2345,7 @@ pg_get_jobs(
 			rows[i] = NULL;
 		}
 	}
-out:
 	PQclear(r);
-	free(lit);
 	free(key);
 	return rv;
 }
