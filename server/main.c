@@ -65,6 +65,7 @@ closing_watch(void *arg)
 {
 	closing *c        = arg;
 	int64_t  deadline = sje_mono_ms() + SERVER_CLOSE_NET_S * 1000;
+	sje__thread_name("sje:close-watch");
 	pthread_mutex_lock(&c->mtx);
 	while (!c->done && sje_mono_ms() < deadline) {
 		sje__cond_wait_until(&c->cv, &c->mtx, deadline);

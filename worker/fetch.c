@@ -282,6 +282,7 @@ sje__fetch_main(void *arg)
 	char          why[384];
 	bool          down = false;
 
+	sje__thread_name("sje:fetch");
 	if (!sje__session_first_register(rt)) {
 		goto done;
 	}

@@ -99,6 +99,7 @@ sje__heartbeat_main(void *arg)
 	sje__backoff  b;
 	bool          down = false;
 
+	sje__thread_name("sje:heartbeat");
 	sje__backoff_reset(&b);
 	(void) pthread_mutex_lock(&rt->mtx);
 	for (;;) {

@@ -455,6 +455,7 @@ void *
 sje__report_main(void *arg)
 {
 	sje__runtime *rt = arg;
+	sje__thread_name("sje:report");
 
 	(void) pthread_mutex_lock(&rt->mtx);
 	for (;;) {

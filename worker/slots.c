@@ -172,6 +172,7 @@ sje__slot_main(void *arg)
 	sje_err       rv;
 	bool          skip;
 
+	sje__thread_name("sje:slot");
 	(void) pthread_mutex_lock(&rt->mtx);
 	for (;;) {
 		while (rt->ledger.q_head == NULL && !rt->fetch_done) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -197,6 +198,12 @@ sje__sleep_ms(uint32_t ms)
 	struct timespec ts = { .tv_sec = ms / 1000,
 		.tv_nsec               = (long) (ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+}
+
+void
+sje__thread_name(const char *name)
+{
+	(void) prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 // buf_reserve makes room for n more bytes and a NUL after them; false

@@ -51,6 +51,10 @@ void sje__gen_id(const char *prefix, char *buf, size_t len);
 // sje__sleep_ms sleeps ms milliseconds.
 void sje__sleep_ms(uint32_t ms);
 
+// sje__thread_name names the calling thread (at most 15 bytes are kept),
+// as top -H, ps -L and /proc/<pid>/task/*/comm show it.
+void sje__thread_name(const char *name);
+
 // sje__buf is a growing text buffer, always NUL-terminated once written
 // to. failed records the first allocation failure: later writes are then
 // dropped, and sje__buf_take gives NULL. Zero-initialise it to start.

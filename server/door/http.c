@@ -234,6 +234,7 @@ static void *
 http_reaper(void *arg)
 {
 	sje__http *s = arg;
+	sje__thread_name("sje:http-reaper");
 	pthread_mutex_lock(&s->mtx);
 	for (;;) {
 		while (s->reap == NULL && !s->reaper_stop) {

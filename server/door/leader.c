@@ -107,6 +107,7 @@ static void *
 leader_link_close(void *arg)
 {
 	leader_link *k = arg;
+	sje__thread_name("sje:link-close");
 	nng_close(k->sock);
 	return NULL;
 }

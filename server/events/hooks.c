@@ -395,6 +395,7 @@ hooks_main(void *arg)
 	uint64_t          target;
 	bool              stopping;
 
+	sje__thread_name("sje:hooks");
 	(void) pthread_mutex_lock(&h->mtx);
 	for (;;) {
 		while (!h->stopping && h->alerts_head == NULL &&

@@ -390,6 +390,7 @@ static void *
 sched_main(void *arg)
 {
 	sje__sched *s = arg;
+	sje__thread_name("sje:sched");
 	pthread_mutex_lock(&s->mtx);
 	for (;;) {
 		size_t n;
