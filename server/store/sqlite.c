@@ -38,15 +38,23 @@
 // Checkpoints: the writer never checkpoints. SQLite's automatic
 // checkpoint would run on the committing thread, the scheduler's, where
 // its fsyncs and page copies stall every reply behind them for
-// milliseconds. So a WAL hook on the writer counts the WAL's pages after
-// each commit, and past STORE_CHECKPOINT_PAGES it wakes the checkpointer:
-// a thread of the store's own with a connection of its own, which runs a
-// PASSIVE checkpoint (it never blocks the writer; the writer restarts the
-// WAL from its start once a checkpoint has caught up), again until it
-// has caught up. A writer that never pauses could outrun it: past
-// STORE_CHECKPOINT_MAX_PAGES the writer checkpoints once itself, as
-// SQLite would have, so the WAL stays bounded. Close stops the thread
-// before the writer's own close checkpoints the rest.
+// milliseconds. So a WAL hook on the writer counts the WAL's frames after
+// each commit, and once STORE_CHECKPOINT_PAGES of them have not been
+// copied back it wakes the checkpointer: a thread of the store's own with
+// a connection of its own, which runs a PASSIVE checkpoint (it never
+// blocks the writer). Each pass costs two fsyncs, so the checkpointer
+// runs again only for as many new frames, or once the writer has been
+// quiet for STORE_CHECKPOINT_QUIET_MS, to copy back the rest. The writer
+// restarts the WAL from its start once a checkpoint has caught up with
+// it, which a pass beside a busy writer rarely does (commits come while
+// it syncs); so the writer copies back the tail itself, after a commit
+// that finds the checkpointer idle and at most STORE_CHECKPOINT_TAIL
+// frames left of STORE_CHECKPOINT_RESTART_PAGES or more (16 MiB), which
+// is how long the WAL grows before it restarts. A
+// writer that outruns the checkpointer checkpoints once itself past
+// STORE_CHECKPOINT_MAX_PAGES, as SQLite would have, so the WAL stays
+// bounded. Close stops the thread before the writer's own close
+// checkpoints the rest.
 //
 // Errors: SQLITE_* codes become sje_err in one place, store_err(), which
 // also logs SQLite's message (callers never see SQL text). The connection
@@ -93,6 +101,7 @@
 
 #include "store/columns.h"
 
+#include "clock.h"
 #include "log.h"
 #include "sje/v1/job.pb-c.h"
 #include "util.h"
@@ -507,13 +516,17 @@ typedef struct store_db {
 	uint64_t ev_max_seq;
 	uint64_t ev_max_at_begin;
 	// The checkpointer (writer only): its connection and thread; mtx
-	// guards wal_pages, ckpt_stop and the cv.
+	// guards the fields after it and the cv.
 	sqlite3        *ckpt_db;
 	pthread_t       ckpt_thr;
 	bool            ckpt_started;
 	pthread_mutex_t ckpt_mtx;
-	pthread_cond_t  ckpt_cv;
-	int             wal_pages; // after the last commit, when it woke us
+	pthread_cond_t  ckpt_cv;   // on sje_mono_ms (sje__cond_init_mono)
+	int             wal_pages; // the WAL's frames after the last commit
+	int             ckpt_done; // frames the checkpointer copied back
+	uint64_t        commits;   // commits so far (to tell a quiet writer)
+	uint64_t        restarts;  // times the WAL restarted from its start
+	bool            ckpt_busy; // the checkpointer is in a pass
 	bool            ckpt_stop;
 } store_db;
 
@@ -686,9 +699,10 @@ store_set_modes(store_db *s, sje_sync_mode sync)
 	if (rv != SJE_OK) {
 		return rv;
 	}
-	// A WAL that grew under a burst is cut back to 4 MiB when it
-	// restarts, instead of keeping its largest size on disk.
-	if ((rv = store_exec(s, "PRAGMA journal_size_limit = 4194304",
+	// A WAL that grew under a burst is cut back to 20 MiB when it
+	// restarts, instead of keeping its largest size on disk; the WAL of
+	// steady work (STORE_CHECKPOINT_RESTART_PAGES) keeps its blocks.
+	if ((rv = store_exec(s, "PRAGMA journal_size_limit = 20971520",
 	         "limiting the WAL's size")) != SJE_OK) {
 		return rv;
 	}
@@ -773,52 +787,76 @@ store_close_db(store_db *s)
 	s->db = NULL;
 }
 
-// STORE_CHECKPOINT_PAGES is the WAL size (pages) past which the
-// checkpointer runs: SQLite's own default for its automatic checkpoint.
+// STORE_CHECKPOINT_PAGES is how many frames of the WAL not yet copied
+// back wake the checkpointer: SQLite's own default for its automatic
+// checkpoint.
 #define STORE_CHECKPOINT_PAGES 1000
+// STORE_CHECKPOINT_QUIET_MS: frames left to copy back (fewer than
+// STORE_CHECKPOINT_PAGES, or those that came during the last pass) are
+// copied back once the writer has been this long without a commit.
+#define STORE_CHECKPOINT_QUIET_MS 100
+// STORE_CHECKPOINT_TAIL: when no more frames than this are left to copy
+// back of a WAL past STORE_CHECKPOINT_RESTART_PAGES, the writer copies
+// them back itself after its commit (a stall of two fsyncs: rare, and
+// the frames are few) so that the WAL restarts; a checkpointer's pass
+// rarely catches up with a busy writer.
+#define STORE_CHECKPOINT_TAIL 256
+#define STORE_CHECKPOINT_RESTART_PAGES 4096
 // Past this many the writer checkpoints itself (a writer outrunning the
 // checkpointer: the WAL must not grow without bound).
 #define STORE_CHECKPOINT_MAX_PAGES 16000
 
+// store_ckpt_due says, with ckpt_mtx held, whether enough frames wait to
+// be copied back for the checkpointer to run.
+static bool
+store_ckpt_due(const store_db *s)
+{
+	return s->wal_pages - s->ckpt_done >= STORE_CHECKPOINT_PAGES;
+}
+
 // store_ckpt_main is the checkpointer thread: a PASSIVE checkpoint each
-// time the writer's WAL hook wakes it, until close.
+// time the writer's WAL hook wakes it, and one once the writer is quiet
+// while frames are left to copy back, until close.
 static void *
 store_ckpt_main(void *arg)
 {
-	store_db *s     = arg;
-	int       again = 0; // retries in a row (a reader may hold frames)
+	store_db *s = arg;
 
+	sje__thread_name("sje:checkpoint");
 	(void) pthread_mutex_lock(&s->ckpt_mtx);
 	for (;;) {
-		while (
-		    !s->ckpt_stop && s->wal_pages < STORE_CHECKPOINT_PAGES) {
-			(void) pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mtx);
+		while (!s->ckpt_stop && !store_ckpt_due(s)) {
+			if (s->wal_pages <= s->ckpt_done) { // all copied back
+				(void) pthread_cond_wait(
+				    &s->ckpt_cv, &s->ckpt_mtx);
+				continue;
+			}
+			uint64_t seen = s->commits;
+			bool     woken =
+			    sje__cond_wait_until(&s->ckpt_cv, &s->ckpt_mtx,
+			        sje_mono_ms() + STORE_CHECKPOINT_QUIET_MS);
+			if (!woken && s->commits == seen) {
+				break; // quiet: catch up now
+			}
 		}
 		if (s->ckpt_stop) {
 			break;
 		}
-		s->wal_pages = 0;
+		uint64_t restarts = s->restarts;
+		s->ckpt_busy      = true;
 		(void) pthread_mutex_unlock(&s->ckpt_mtx);
-		int log = 0, done = 0;
-		int rc = sqlite3_wal_checkpoint_v2(
-		    s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		int done = 0; // frames of the WAL copied back, in all
+		int rc   = sqlite3_wal_checkpoint_v2(
+		      s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &done);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 			SJE_WARN("store %s: checkpoint: %s (the next one "
 			         "tries again)",
 			    s->path, sqlite3_errmsg(s->ckpt_db));
 		}
 		(void) pthread_mutex_lock(&s->ckpt_mtx);
-		again = rc == SQLITE_OK && done < log ? again + 1 : 0;
-		if (again > 0 && again <= 50 && !s->ckpt_stop) {
-			// Commits came meanwhile: after a breath, once more,
-			// until it has caught up and the WAL can restart.
-			struct timespec ts = { 0, 2 * 1000 * 1000 };
-			(void) pthread_mutex_unlock(&s->ckpt_mtx);
-			(void) nanosleep(&ts, NULL);
-			(void) pthread_mutex_lock(&s->ckpt_mtx);
-			if (s->wal_pages < STORE_CHECKPOINT_PAGES) {
-				s->wal_pages = STORE_CHECKPOINT_PAGES;
-			}
+		s->ckpt_busy = false;
+		if (rc == SQLITE_OK && s->restarts == restarts) {
+			s->ckpt_done = done; // (of a WAL since restarted: 0)
 		}
 	}
 	(void) pthread_mutex_unlock(&s->ckpt_mtx);
@@ -826,22 +864,39 @@ store_ckpt_main(void *arg)
 }
 
 // store_wal_hook runs on the writer after each commit with the WAL's
-// size in pages; past the threshold it wakes the checkpointer.
+// size in frames; it wakes the checkpointer when enough wait to be
+// copied back.
 static int
 store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	store_db *s = arg;
 
-	if (pages >= STORE_CHECKPOINT_MAX_PAGES) {
-		(void) sqlite3_wal_checkpoint_v2(
-		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		return SQLITE_OK;
+	(void) pthread_mutex_lock(&s->ckpt_mtx);
+	if (pages < s->wal_pages) {
+		s->ckpt_done = 0; // the WAL restarted from its start
+		s->restarts++;
 	}
-	if (pages >= STORE_CHECKPOINT_PAGES) {
-		(void) pthread_mutex_lock(&s->ckpt_mtx);
-		s->wal_pages = pages;
+	s->wal_pages = pages;
+	s->commits++;
+	int  left = pages - s->ckpt_done; // frames not copied back yet
+	bool self = pages >= STORE_CHECKPOINT_MAX_PAGES ||
+	    (pages >= STORE_CHECKPOINT_RESTART_PAGES &&
+	        left <= STORE_CHECKPOINT_TAIL && !s->ckpt_busy);
+	if (!self && left >= STORE_CHECKPOINT_PAGES) {
 		(void) pthread_cond_signal(&s->ckpt_cv);
-		(void) pthread_mutex_unlock(&s->ckpt_mtx);
+	}
+	(void) pthread_mutex_unlock(&s->ckpt_mtx);
+	if (self) {
+		// The checkpointer's tail, or a WAL it cannot keep up with:
+		// copied back here, the next commit restarts the WAL.
+		int done = 0;
+		int rc   = sqlite3_wal_checkpoint_v2(
+		      db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, &done);
+		if (rc == SQLITE_OK) {
+			(void) pthread_mutex_lock(&s->ckpt_mtx);
+			s->ckpt_done = done;
+			(void) pthread_mutex_unlock(&s->ckpt_mtx);
+		}
 	}
 	return SQLITE_OK;
 }
@@ -872,7 +927,7 @@ store_ckpt_start(store_db *s)
 	if (pthread_mutex_init(&s->ckpt_mtx, NULL) != 0) {
 		return SJE_ENOMEM;
 	}
-	if (pthread_cond_init(&s->ckpt_cv, NULL) != 0) {
+	if (sje__cond_init_mono(&s->ckpt_cv) != SJE_OK) {
 		(void) pthread_mutex_destroy(&s->ckpt_mtx);
 		return SJE_ENOMEM;
 	}

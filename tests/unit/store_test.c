@@ -360,6 +360,35 @@ test_the_store_checkpoints_the_wal_by_itself_while_the_writer_commits(
 	assert_true(file_size(f->data, "sje.db") >= want);
 }
 
+static void
+test_the_store_copies_the_whole_wal_back_once_the_writer_is_quiet(void **state)
+{
+	fixture *f = *state;
+	char     blob[4000];
+	uint64_t seq;
+
+	memset(blob, 'y', sizeof(blob));
+	long long db0 = file_size(f->data, "sje.db");
+	// 1,500 commits of a page or more each wake the checkpointer once
+	// (at 1,000 frames not yet copied back); the frames after that pass
+	// are copied back only by the pass it runs once the writer has been
+	// quiet for a while. All of them reach the database file.
+	for (int i = 0; i < 1500; i++) {
+		assert_int_equal(sje__store_begin(f->store), SJE_OK);
+		assert_int_equal(
+		    sje__store_next_event_seq(f->store, &seq), SJE_OK);
+		assert_int_equal(sje__store_add_event(f->store, seq, "t",
+		                     (const uint8_t *) blob, sizeof(blob)),
+		    SJE_OK);
+		assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	}
+	long long want = db0 + 1500LL * (long long) sizeof(blob);
+	for (int i = 0; i < 500 && file_size(f->data, "sje.db") < want; i++) {
+		usleep(10 * 1000);
+	}
+	assert_true(file_size(f->data, "sje.db") >= want);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -373,6 +402,7 @@ main(void)
 		T(test_reader_refuses_a_missing_database),
 		T(test_the_event_seq_of_an_earlier_version_goes_on),
 		T(test_the_store_checkpoints_the_wal_by_itself_while_the_writer_commits),
+		T(test_the_store_copies_the_whole_wal_back_once_the_writer_is_quiet),
 		cmocka_unit_test(test_close_accepts_null),
 		T(test_version_7_marks_the_first_step_of_each_run_stored_before),
 	};
