@@ -244,6 +244,8 @@ if [ "${BENCH_POSTGRES:-1}" = 1 ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/n
 	done
 	stop "${WORKER_PIDS[@]}" "$SERVER_PID"
 	unset SJE_POSTGRES_DSN
+elif [ "${BENCH_POSTGRES:-1}" != 1 ]; then
+	echo "== PostgreSQL skipped (BENCH_POSTGRES=${BENCH_POSTGRES})"
 else
 	echo "== PostgreSQL is not installed (apt-get install postgresql): its lines are skipped"
 fi
