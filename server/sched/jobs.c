@@ -62,6 +62,16 @@ sje__sched_defaults(sje__sched *s, const Sje__V1__JobSpec *spec,
 	}
 }
 
+// sched_attempt_count counts j's attempt, ended now with outcome, in the
+// run-time histogram and the minute totals.
+static void
+sched_attempt_count(sje__sched *s, const sched_job *j, int outcome)
+{
+	sje__sched_hist_add(&j->fn->run, s->now_ms - j->started_ms);
+	sje__minutes_note(&s->minutes, s->now_unix_ms, outcome == ST_SUCCEEDED,
+	    s->now_ms - j->started_ms);
+}
+
 // sje__sched_attempt_end records how j's current attempt ended.
 void
 sje__sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
@@ -81,12 +91,12 @@ sje__sched_attempt_end(sje__sched *s, sched_job *j, const sje__job_row *row,
 	if (err != SJE_OK) {
 		sje__sched_fatal("store attempt", err);
 	}
-	sje__sched_hist_add(&j->fn->run, s->now_ms - j->started_ms);
-	sje__minutes_note(&s->minutes, s->now_unix_ms, outcome == ST_SUCCEEDED,
-	    s->now_ms - j->started_ms);
+	sched_attempt_count(s, j, outcome);
 }
 
 static void sched_hold_job_done(sje__sched *s, sched_hold *h);
+static void sched_finished(sje__sched *s, sched_job *j, const char *worker,
+    const char *error_type, const char *error_message);
 
 // sje__sched_wake_child moves a PENDING job whose last parent succeeded to
 // QUEUED, or SCHEDULED while its delay runs.
@@ -176,8 +186,41 @@ sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row)
 	row->finished_ms      = s->now_unix_ms;
 	row->lease_expires_ms = 0;
 	sje__sched_save(s, row, 0, j->lease_id); // from any unfinished state
-	sje__sched_event_push(
-	    s, j, row->worker, row->error_type, row->error_message);
+	sched_finished(s, j, row->worker, row->error_type, row->error_message);
+}
+
+void
+sje__sched_succeed(
+    sje__sched *s, sched_job *j, const char *worker, const char *result)
+{
+	sje__job_success ok = { .lease_id = j->lease_id,
+		.result_json              = result,
+		.finished_ms              = s->now_unix_ms };
+	sje__sched_txn(s);
+	sje_err err = sje__store_succeed_job(s->store, j->id, &ok);
+	if (err == SJE_EPRECOND) {
+		// As in sje__sched_save: memory and the store disagree.
+		SJE_LOG_JOB(SJE_LOG_ERROR, j->task_id,
+		    "bug: the store's job is not running under the lease "
+		    "memory has");
+	}
+	if (err != SJE_OK) {
+		sje__sched_fatal("store update", err);
+	}
+	sched_attempt_count(s, j, ST_SUCCEEDED);
+	sje__sched_set_state(j, NULL, ST_SUCCEEDED);
+	SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "succeeded");
+	sched_finished(s, j, worker, NULL, NULL);
+}
+
+// sched_finished ends j, whose row the store holds in its terminal state:
+// the event queued (worker and the error as the row has them), waiters
+// told, children released or failed, and j forgotten.
+static void
+sched_finished(sje__sched *s, sched_job *j, const char *worker,
+    const char *error_type, const char *error_message)
+{
+	sje__sched_event_push(s, j, worker, error_type, error_message);
 	sje__sched_unqueue(s, j);
 	sje__sched_release_lease(s, j);
 	sje__hmap_del(&s->jobs, j->task_id);

@@ -37,6 +37,12 @@ void sje__sched_cascade(sje__sched *s);
 // the event queued, waiters told, and j forgotten.
 void sje__sched_finish(sje__sched *s, sched_job *j, sje__job_row *row);
 
+// sje__sched_succeed ends j (RUNNING; worker holds its lease) SUCCEEDED
+// with result, valid JSON: the store ends its row and attempt without
+// reading them, then as sje__sched_finish.
+void sje__sched_succeed(
+    sje__sched *s, sched_job *j, const char *worker, const char *result);
+
 // sje__sched_attempt_failed ends j's current attempt (RUNNING) with an error:
 // cancelled when a cancel was asked for, else again after the back-off
 // while attempts remain, else FAILED. row is j's, loaded by the caller.

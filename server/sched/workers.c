@@ -400,29 +400,28 @@ sched_outcome(sje__sched *s, sched_worker *w, const Sje__V1__JobOutcome *o,
 	if (code != SJE__V1__STATUS_CODE__OK) {
 		return code;
 	}
-	sje__job_row *row    = sje__sched_load(s, j);
-	const char   *result = o->result != NULL && o->result->text != NULL &&
-                o->result->text[0] != '\0'
-	      ? o->result->text
-	      : "null";
-	size_t        rlen   = strlen(result);
+	const char *result = o->result != NULL && o->result->text != NULL &&
+	        o->result->text[0] != '\0'
+	    ? o->result->text
+	    : "null";
+	size_t      rlen   = strlen(result);
+	bool        valid  = ok &&
+	    (checked ||
+	        (rlen <= SJE_MAX_PARAMS_BYTES &&
+	            sje__json_valid(result, rlen)));
+	if (valid) {
+		// The common case reads no row: the store ends it as is.
+		sje__sched_succeed(s, j, w->name, result);
+		return SJE__V1__STATUS_CODE__OK;
+	}
+	sje__job_row *row = sje__sched_load(s, j);
 	if (kind == REPORT_RELEASE) {
 		sched_release(s, j, row);
-	} else if (ok && !checked &&
-	    (rlen > SJE_MAX_PARAMS_BYTES || !sje__json_valid(result, rlen))) {
+	} else if (ok) {
 		sje__sched_attempt_failed(s, j, row, "invalid_result",
 		    rlen > SJE_MAX_PARAMS_BYTES
 		        ? "the result is larger than the limit"
 		        : "the result is not valid JSON");
-	} else if (ok) {
-		sje__sched_row_set_str(&row->result_json, result);
-		sje__sched_row_set_str(&row->error_type, NULL);
-		sje__sched_row_set_str(&row->error_message, NULL);
-		row->progress_pct = 100;
-		sje__sched_attempt_end(s, j, row, ST_SUCCEEDED, NULL, NULL);
-		sje__sched_set_state(j, row, ST_SUCCEEDED);
-		SJE_LOG_JOB(SJE_LOG_DEBUG, j->task_id, "succeeded");
-		sje__sched_finish(s, j, row);
 	} else {
 		const Sje__V1__JobError *e = o->error;
 		char                     type[64], msg[SCHED_MAX_ERROR_BYTES];

@@ -217,6 +217,7 @@ enum pg_stmt {
 	PS_UPDATE,
 	PS_CLAIM,
 	PS_EXTEND,
+	PS_SUCCEED,
 	PS_GET,
 	PS_GET_BY_ID,
 	PS_GET_RESULT,
@@ -337,9 +338,22 @@ static const pg_stmt_def pg_sql[PS_COUNT] = {
 	                "WHERE id = $1 AND state = 4 AND lease_id = $2 "
 	                "RETURNING 1)" PG_CHANGED_OR_WHY,
 	    "iii" },
-	[PS_GET]    = { "SELECT " SJE__STORE_COLS
-	                " FROM sje_jobs WHERE task_id = $1",
-	       "t" },
+	// The job and its current attempt in one statement.
+	[PS_SUCCEED]    = { "WITH u AS (UPDATE sje_jobs SET state = 5, "
+	                       "result_json = $3, error_type = NULL, "
+	                       "error_message = NULL, progress_pct = 100, "
+	                       "lease_expires_ms = 0, finished_ms = $4 "
+	                       "WHERE id = $1 AND state = 4 AND lease_id = $2 "
+	                       "RETURNING id, attempt), "
+	                       "a AS (UPDATE sje_attempts SET finished_ms = $4, "
+	                       "outcome = 5, error_type = NULL, "
+	                       "error_message = NULL FROM u "
+	                       "WHERE sje_attempts.job_id = u.id "
+	                       "AND sje_attempts.number = u.attempt)" PG_CHANGED_OR_WHY,
+	       "iiti" },
+	[PS_GET]        = { "SELECT " SJE__STORE_COLS
+	                    " FROM sje_jobs WHERE task_id = $1",
+	           "t" },
 	[PS_GET_BY_ID]  = { "SELECT " SJE__STORE_COLS
 	                    " FROM sje_jobs WHERE id = $1",
 	     "i" },
@@ -2065,6 +2079,34 @@ pg_extend_lease(
 	return pg_changed(r);
 }
 
+static sje_err
+pg_succeed_job(sje__store *h, int64_t id, const sje__job_success *ok)
+{
+	pg_store *s = h->impl;
+	sje_err   rv;
+	PGresult *r;
+
+	if (ok->lease_id == 0 || ok->result_json == NULL) {
+		return SJE_EINVAL;
+	}
+	// Its attempt's record may still be kept (claimed in this
+	// transaction): it goes first, so that the statement ends it.
+	if (s->n_attempts > 0 && (rv = pg_flush_attempts(s)) != SJE_OK) {
+		return rv;
+	}
+	if (!pp_reset(&s->params, 4)) {
+		return SJE_ENOMEM;
+	}
+	pp_i64(&s->params, id);
+	pp_i64(&s->params, (int64_t) ok->lease_id);
+	pp_text(&s->params, ok->result_json);
+	pp_i64(&s->params, ok->finished_ms);
+	if ((r = pg_run(s, PS_SUCCEED, "ending a job", &rv)) == NULL) {
+		return rv;
+	}
+	return pg_changed(r);
+}
+
 // pg_read_row fills row (zeroed by the caller) from row i of r, in
 // SJE__STORE_COLS order. On failure row may hold some strings: the caller
 // frees them (sje__job_row_fini).
@@ -3204,6 +3246,7 @@ static const sje__store_ops pg_ops = {
 	.claim_job        = pg_claim_job,
 	.update_job       = pg_update_job,
 	.extend_lease     = pg_extend_lease,
+	.succeed_job      = pg_succeed_job,
 	.get_job          = pg_get_job,
 	.get_job_by_id    = pg_get_job_by_id,
 	.get_result       = pg_get_result,

@@ -123,7 +123,8 @@
 #define STORE_TERMINAL_MIN "5"
 _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5,
     "STORE_TERMINAL_MIN is the first terminal state");
-// ST_CLAIM and ST_EXTEND name QUEUED and RUNNING by number, as literals.
+// ST_CLAIM, ST_EXTEND and ST_SUCCEED name QUEUED, RUNNING and SUCCEEDED by
+// number, as literals.
 _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_QUEUED == 3 &&
         SJE__V1__JOB_STATE__JOB_STATE_RUNNING == 4,
     "ST_CLAIM and ST_EXTEND know QUEUED as 3 and RUNNING as 4");
@@ -244,6 +245,8 @@ enum store_stmt {
 	ST_SEQ_READ,
 	ST_CLAIM,
 	ST_EXTEND,
+	ST_SUCCEED,
+	ST_SUCCEED_ATTEMPT,
 	ST_GET_STATE,
 	ST_SAVEPOINT,
 	ST_ROLLBACK_TO,
@@ -416,12 +419,22 @@ static const char *const store_sql[ST_COUNT] = {
 	             "lease_expires_ms = ?4, worker = ?5, started_ms = ?6, "
 	             "progress_pct = 0, progress_msg = NULL "
 	             "WHERE id = ?1 AND state = 3",
-	[ST_EXTEND]      = "UPDATE jobs SET lease_expires_ms = ?3 "
-	                   "WHERE id = ?1 AND state = 4 AND lease_id = ?2",
-	[ST_GET_STATE]   = "SELECT state FROM jobs WHERE id = ?1",
-	[ST_SAVEPOINT]   = "SAVEPOINT store_insert",
-	[ST_ROLLBACK_TO] = "ROLLBACK TO store_insert",
-	[ST_RELEASE]     = "RELEASE store_insert",
+	[ST_EXTEND]          = "UPDATE jobs SET lease_expires_ms = ?3 "
+	                       "WHERE id = ?1 AND state = 4 AND lease_id = ?2",
+	[ST_SUCCEED]         = "UPDATE jobs SET state = 5, result_json = ?3, "
+	                       "error_type = NULL, error_message = NULL, "
+	                       "progress_pct = 100, lease_expires_ms = 0, "
+	                       "finished_ms = ?4 "
+	                       "WHERE id = ?1 AND state = 4 AND lease_id = ?2",
+	[ST_SUCCEED_ATTEMPT] = "UPDATE attempts SET finished_ms = ?2, "
+	                       "outcome = 5, error_type = NULL, "
+	                       "error_message = NULL WHERE job_id = ?1 AND "
+	                       "number = (SELECT attempt FROM jobs "
+	                       "WHERE id = ?1)",
+	[ST_GET_STATE]       = "SELECT state FROM jobs WHERE id = ?1",
+	[ST_SAVEPOINT]       = "SAVEPOINT store_insert",
+	[ST_ROLLBACK_TO]     = "ROLLBACK TO store_insert",
+	[ST_RELEASE]         = "RELEASE store_insert",
 	[ST_PUT_ATTEMPT] =
 	    "INSERT OR REPLACE INTO attempts (job_id, number, worker, "
 	    "started_ms, finished_ms, outcome, error_type, error_message) "
@@ -1518,6 +1531,39 @@ sq_claim_job(sje__store *h, int64_t id, const sje__job_claim *c)
 }
 
 static sje_err
+sq_succeed_job(sje__store *h, int64_t id, const sje__job_success *ok)
+{
+	store_db     *s  = h->impl;
+	sqlite3_stmt *st = s->st[ST_SUCCEED];
+	sje_err       rv;
+	int           rc = SQLITE_OK;
+
+	if (ok->lease_id == 0 || ok->result_json == NULL) {
+		return SJE_EINVAL;
+	}
+	STORE_BIND(rc, sqlite3_bind_int64(st, 1, id));
+	STORE_BIND(
+	    rc, sqlite3_bind_int64(st, 2, (sqlite3_int64) ok->lease_id));
+	STORE_BIND(rc, store_bind_text(st, 3, ok->result_json));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 4, ok->finished_ms));
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	if ((rv = store_finish(s, st, rc, "ending a job")) != SJE_OK ||
+	    (rv = store_changed(s, id)) != SJE_OK) {
+		return rv;
+	}
+	st = s->st[ST_SUCCEED_ATTEMPT];
+	rc = SQLITE_OK;
+	STORE_BIND(rc, sqlite3_bind_int64(st, 1, id));
+	STORE_BIND(rc, sqlite3_bind_int64(st, 2, ok->finished_ms));
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+	}
+	return store_finish(s, st, rc, "ending an attempt");
+}
+
+static sje_err
 sq_extend_lease(
     sje__store *h, int64_t id, uint64_t lease_id, sje_time_ms expires_ms)
 {
@@ -2511,6 +2557,7 @@ static const sje__store_ops store_ops = {
 	.rollback         = sq_rollback,
 	.insert_jobs      = sq_insert_jobs,
 	.claim_job        = sq_claim_job,
+	.succeed_job      = sq_succeed_job,
 	.update_job       = sq_update_job,
 	.extend_lease     = sq_extend_lease,
 	.get_job          = sq_get_job,

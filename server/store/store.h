@@ -150,6 +150,14 @@ typedef struct sje__job_claim {
 	sje_time_ms started_ms;
 } sje__job_claim;
 
+// sje__job_success is how a RUNNING job's current attempt succeeded
+// (sje__store_succeed_job).
+typedef struct sje__job_success {
+	uint64_t    lease_id;    // the lease it ran under: not 0
+	const char *result_json; // valid JSON (borrowed)
+	sje_time_ms finished_ms;
+} sje__job_success;
+
 // sje__attempt_row is one attempt of a job: who ran it, when, and how it
 // ended (outcome RUNNING while it runs).
 typedef struct sje__attempt_row {
@@ -210,6 +218,8 @@ struct sje__store_ops {
 	    sje__store *s, int64_t id, const sje__job_claim *c);
 	sje_err (*update_job)(sje__store *s, const sje__job_row *row,
 	    const sje__job_expect *expect);
+	sje_err (*succeed_job)(
+	    sje__store *s, int64_t id, const sje__job_success *ok);
 	sje_err (*extend_lease)(sje__store *s, int64_t id, uint64_t lease_id,
 	    sje_time_ms expires_ms);
 	sje_err (*get_job)(
@@ -430,6 +440,20 @@ sje__store_update_job(
     sje__store *s, const sje__job_row *row, const sje__job_expect *expect)
 {
 	return s->ops->update_job(s, row, expect);
+}
+
+// sje__store_succeed_job ends job id SUCCEEDED with ok's result, without
+// reading it first: only if it is RUNNING under ok->lease_id, it gets the
+// result, no error, progress 100, finished_ms and no lease expiry (as
+// sje__store_update_job would write them), and its current attempt (the
+// number in its attempt column) is recorded SUCCEEDED at finished_ms,
+// keeping its worker and start. SJE_EPRECOND, changing nothing, when the
+// job is in another state or under another lease; SJE_ENOTFOUND when there
+// is no such job; SJE_EINVAL for a lease_id of 0 or a NULL result.
+static inline sje_err
+sje__store_succeed_job(sje__store *s, int64_t id, const sje__job_success *ok)
+{
+	return s->ops->succeed_job(s, id, ok);
 }
 
 // sje__store_extend_lease sets the lease expiry of job id to expires_ms,

@@ -684,6 +684,125 @@ test_claim_refuses_a_job_already_leased(void **state)
 	assert_int_equal(claim(f->store, id, 0, 1), SJE_EINVAL);
 }
 
+// succeed ends job id under lease with result at finished.
+static sje_err
+succeed(sje__store *s, int64_t id, uint64_t lease, const char *result,
+    sje_time_ms finished)
+{
+	sje__job_success ok = { .lease_id = lease,
+		.result_json              = result,
+		.finished_ms              = finished };
+	return sje__store_succeed_job(s, id, &ok);
+}
+
+static void
+test_succeed_ends_a_running_job_and_its_current_attempt(void **state)
+{
+	fixture          *f   = *state;
+	sje__job_row      row = full_row("ok", "f", QUEUED);
+	sje__attempt_row *att;
+	size_t            n;
+	sje__job_row     *got;
+	int64_t           id = insert(f->store, &row);
+
+	// Two attempts; the second is the one that succeeds.
+	assert_int_equal(claim(f->store, id, 5, 1), SJE_OK);
+	got                   = get(f->store, "ok");
+	got->state            = QUEUED;
+	sje__job_expect under = { .state = RUNNING, .lease_id = 5 };
+	assert_int_equal(sje__store_update_job(f->store, got, &under), SJE_OK);
+	sje__job_row_free(got);
+	assert_int_equal(claim(f->store, id, 6, 2), SJE_OK);
+
+	assert_int_equal(succeed(f->store, id, 6, "{\"n\":1}", 900), SJE_OK);
+	got = get(f->store, "ok");
+	assert_int_equal(got->state, SUCCEEDED);
+	assert_string_equal(got->result_json, "{\"n\":1}");
+	assert_null(got->error_type);
+	assert_null(got->error_message);
+	assert_true(got->progress_pct == 100);
+	assert_true(got->finished_ms == 900);
+	assert_true(got->lease_expires_ms == 0);
+	// What a success does not touch stays.
+	assert_int_equal(got->attempt, 2);
+	assert_true(got->lease_id == 6);
+	assert_string_equal(got->worker, "w1");
+	assert_true(got->started_ms == 200);
+	assert_true(got->ready_at_ms == row.ready_at_ms);
+	sje__job_row_free(got);
+
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, id, &att, &n), SJE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(att[0].outcome, RUNNING); // as update_job left it
+	assert_int_equal(att[1].number, 2);
+	assert_int_equal(att[1].outcome, SUCCEEDED);
+	assert_string_equal(att[1].worker, "w1");
+	assert_true(att[1].started_ms == 200 && att[1].finished_ms == 900);
+	assert_null(att[1].error_type);
+	sje__attempt_rows_free(att, n);
+}
+
+static void
+test_succeed_refuses_a_stale_lease_another_state_or_no_job(void **state)
+{
+	fixture          *f   = *state;
+	sje__job_row      row = min_row("late", "f", QUEUED);
+	sje__job_row     *got;
+	sje__attempt_row *att;
+	size_t            n;
+	int64_t           id = insert(f->store, &row);
+
+	assert_int_equal(succeed(f->store, id, 1, "1", 10), SJE_EPRECOND);
+	assert_int_equal(claim(f->store, id, 7, 1), SJE_OK);
+	assert_int_equal(succeed(f->store, id, 8, "1", 10), SJE_EPRECOND);
+	assert_int_equal(succeed(f->store, id, 0, "1", 10), SJE_EINVAL);
+	assert_int_equal(succeed(f->store, id, 7, NULL, 10), SJE_EINVAL);
+	assert_int_equal(succeed(f->store, 4242, 7, "1", 10), SJE_ENOTFOUND);
+	got = get(f->store, "late");
+	assert_int_equal(got->state, RUNNING);
+	assert_null(got->result_json);
+	sje__job_row_free(got);
+
+	// Once only: the result is written once.
+	assert_int_equal(succeed(f->store, id, 7, "1", 10), SJE_OK);
+	assert_int_equal(succeed(f->store, id, 7, "2", 20), SJE_EPRECOND);
+	got = get(f->store, "late");
+	assert_string_equal(got->result_json, "1");
+	assert_true(got->finished_ms == 10);
+	sje__job_row_free(got);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, id, &att, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_true(att[0].finished_ms == 10);
+	sje__attempt_rows_free(att, n);
+}
+
+static void
+test_a_claim_and_its_success_in_one_transaction_commit_both(void **state)
+{
+	fixture          *f   = *state;
+	sje__job_row      row = min_row("quick", "f", QUEUED);
+	sje__attempt_row *att;
+	size_t            n;
+	sje__job_row     *got;
+	int64_t           id = insert(f->store, &row);
+
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(claim(f->store, id, 3, 1), SJE_OK);
+	assert_int_equal(succeed(f->store, id, 3, "true", 50), SJE_OK);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	got = get(f->store, "quick");
+	assert_int_equal(got->state, SUCCEEDED);
+	sje__job_row_free(got);
+	assert_int_equal(
+	    sje__store_list_attempts(f->store, id, &att, &n), SJE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(att[0].outcome, SUCCEEDED);
+	assert_true(att[0].started_ms == 100 && att[0].finished_ms == 50);
+	sje__attempt_rows_free(att, n);
+}
+
 static void
 test_finish_with_a_stale_lease_changes_nothing(void **state)
 {
@@ -2525,6 +2644,9 @@ main(int argc, char **argv)
 		T(test_finish_from_any_unfinished_state_happens_once),
 		T(test_claim_leases_a_queued_job_and_records_its_attempt),
 		T(test_claim_refuses_a_job_already_leased),
+		T(test_succeed_ends_a_running_job_and_its_current_attempt),
+		T(test_succeed_refuses_a_stale_lease_another_state_or_no_job),
+		T(test_a_claim_and_its_success_in_one_transaction_commit_both),
 		T(test_finish_with_a_stale_lease_changes_nothing),
 		T(test_extend_lease_holds_only_under_the_current_lease),
 		T(test_rollback_undoes_the_inserts_and_commit_keeps_them),

@@ -506,6 +506,51 @@ mem_update_job(
 }
 
 static sje_err
+mem_succeed_job(sje__store *h, int64_t id, const sje__job_success *ok)
+{
+	mem_data *d = mem_d(h);
+	ptrdiff_t i = mem_find_id(d, id);
+	char     *result;
+
+	if (ok->lease_id == 0 || ok->result_json == NULL) {
+		return SJE_EINVAL;
+	}
+	if (i < 0) {
+		return SJE_ENOTFOUND;
+	}
+	sje__job_row *r = &d->jobs[i];
+	if (r->state != SJE__V1__JOB_STATE__JOB_STATE_RUNNING ||
+	    r->lease_id != ok->lease_id) {
+		return SJE_EPRECOND;
+	}
+	if (!mem_dup(&result, ok->result_json)) {
+		return SJE_ENOMEM;
+	}
+	free(r->result_json);
+	free(r->error_type);
+	free(r->error_message);
+	r->result_json      = result;
+	r->error_type       = NULL;
+	r->error_message    = NULL;
+	r->state            = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+	r->progress_pct     = 100;
+	r->lease_expires_ms = 0;
+	r->finished_ms      = ok->finished_ms;
+	for (size_t k = 0; k < d->n_att; k++) {
+		sje__attempt_row *a = &d->att[k].a;
+		if (d->att[k].job_id == id && a->number == r->attempt) {
+			a->finished_ms = ok->finished_ms;
+			a->outcome = SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+			free(a->error_type);
+			free(a->error_message);
+			a->error_type    = NULL;
+			a->error_message = NULL;
+		}
+	}
+	return SJE_OK;
+}
+
+static sje_err
 mem_extend_lease(
     sje__store *h, int64_t id, uint64_t lease_id, sje_time_ms expires_ms)
 {
@@ -1121,6 +1166,7 @@ static const sje__store_ops mem_ops = {
 	.rollback         = mem_rollback,
 	.insert_jobs      = mem_insert_jobs,
 	.claim_job        = mem_claim_job,
+	.succeed_job      = mem_succeed_job,
 	.update_job       = mem_update_job,
 	.extend_lease     = mem_extend_lease,
 	.get_job          = mem_get_job,
