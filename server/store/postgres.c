@@ -86,6 +86,8 @@
 //   sje_jobs_task_c (task_id COLLATE "C"): task_id prefixes as byte
 //     ranges, whatever the database's collation (the UNIQUE index
 //     follows it, and only "C" orders as bytes).
+// Schema version 6 sets autovacuum on sje_jobs, sje_attempts and
+//   sje_events by dead rows (PG_VACUUM_ROWS), not by a share of the live.
 #include <sje/sje.h>
 
 #include "store/store.h"
@@ -117,6 +119,9 @@ _Static_assert(SJE__V1__JOB_STATE__JOB_STATE_SUCCEEDED == 5 &&
         SJE__V1__JOB_STATE__JOB_STATE_QUEUED == 3 &&
         SJE__V1__JOB_STATE__JOB_STATE_RUNNING == 4,
     "the statements know QUEUED as 3, RUNNING as 4, terminal from 5");
+
+// Dead rows of a queue table that start its autovacuum (migration 6).
+#define PG_VACUUM_ROWS "10000"
 
 // pg_migrations[v] takes the schema from version v to v + 1; each step
 // runs inside the migration's transaction.
@@ -210,6 +215,25 @@ static const char *const pg_migrations[SJE_STORE_PG_SCHEMA_VERSION] = {
 	"  FROM sje_jobs WHERE workflow_id IS NOT NULL GROUP BY workflow_id);"
 	"CREATE INDEX sje_jobs_runs ON sje_jobs (id) WHERE run_first;"
 	"CREATE INDEX sje_jobs_task_c ON sje_jobs (task_id COLLATE \"C\");",
+	// 5 -> 6: the queue's tables are vacuumed by a count of dead rows,
+	// not by a fifth of the live ones (PostgreSQL's default): every job
+	// leaves dead row versions behind (its claim, its end, its purge),
+	// and with results kept for days the live rows are many, so a
+	// fifth of them is a great deal of bloat. Full speed, no cost
+	// delay: the rows are small and the work is steady.
+	"ALTER TABLE sje_jobs SET (autovacuum_vacuum_scale_factor = 0,"
+	"  autovacuum_vacuum_threshold = " PG_VACUUM_ROWS ","
+	"  autovacuum_analyze_scale_factor = 0,"
+	"  autovacuum_analyze_threshold = " PG_VACUUM_ROWS ","
+	"  autovacuum_vacuum_cost_delay = 0);"
+	"ALTER TABLE sje_attempts SET (autovacuum_vacuum_scale_factor = 0,"
+	"  autovacuum_vacuum_threshold = " PG_VACUUM_ROWS ","
+	"  autovacuum_vacuum_cost_delay = 0);"
+	"ALTER TABLE sje_events SET (autovacuum_vacuum_scale_factor = 0,"
+	"  autovacuum_vacuum_threshold = " PG_VACUUM_ROWS ","
+	"  autovacuum_vacuum_insert_scale_factor = 0,"
+	"  autovacuum_vacuum_insert_threshold = " PG_VACUUM_ROWS ","
+	"  autovacuum_vacuum_cost_delay = 0);",
 };
 
 enum pg_stmt {

@@ -46,7 +46,7 @@
 // The PostgreSQL schema's version (the row 'schema_version' of sje_meta),
 // counted on its own: to change it, bump it and append a step in
 // postgres.c (pg_migrations).
-#define SJE_STORE_PG_SCHEMA_VERSION 5
+#define SJE_STORE_PG_SCHEMA_VERSION 6
 
 typedef struct sje__store     sje__store;
 typedef struct sje__store_ops sje__store_ops;
