@@ -599,8 +599,10 @@ typedef struct pg_store {
 	size_t                  n_attempts, cap_attempts;
 	struct pg_kept_claim   *claims;
 	size_t                  n_claims, cap_claims;
-	bool      claims_failed; // a kept claim failed: the commit rolls back
-	pg_params cparams;       // the claims', sent from pg_run
+	struct pg_kept_success *successes;
+	size_t                  n_successes, cap_successes;
+	bool      kept_failed; // a kept claim or success failed: no commit
+	pg_params cparams;     // the claims' and successes', sent from pg_run
 } pg_store;
 
 // pg_kept_event is an event kept for the commit (strings owned).
@@ -620,6 +622,14 @@ typedef struct pg_kept_claim {
 	char       *worker;
 	sje_time_ms started_ms;
 } pg_kept_claim;
+
+// pg_kept_success is a success kept for the commit (result owned).
+typedef struct pg_kept_success {
+	int64_t     id;
+	int64_t     lease_id;
+	char       *result_json;
+	sje_time_ms finished_ms;
+} pg_kept_success;
 
 // pg_kept_attempt is an attempt record kept for the commit (strings
 // owned).
@@ -817,6 +827,7 @@ pg_ok(const PGresult *r)
 // pg_run runs prepared statement st with s->params; on success returns
 // its result (the caller clears it), else NULL with *rv set.
 static sje_err pg_flush_claims(pg_store *s);
+static sje_err pg_flush_successes(pg_store *s);
 
 // pg_claims_wait is true for the statements that may run while claims
 // are kept: they neither read nor write a job's row.
@@ -825,6 +836,26 @@ pg_claims_wait(enum pg_stmt st)
 {
 	return st == PS_SEQ_READ || st == PS_SEQ_LOCK || st == PS_SEQ_NEXT ||
 	    st == PS_ADD_EVENT || st == PS_PUT_ATTEMPT;
+}
+
+// pg_run_with runs prepared statement st with parameters p, nothing
+// kept sent first; on success returns its result (the caller clears
+// it), else NULL with *rv set.
+static PGresult *
+pg_run_with(pg_store *s, enum pg_stmt st, const pg_params *p, const char *what,
+    sje_err *rv)
+{
+	char name[16];
+	sje__snprintf(name, sizeof(name), "sje%d", (int) st);
+	PGresult *r = PQexecPrepared(
+	    s->conn, name, p->n, p->values, p->lengths, p->formats, 1);
+	if (!pg_ok(r)) {
+		*rv = pg_result_err(s, r, what);
+		PQclear(r);
+		return NULL;
+	}
+	*rv = SJE_OK;
+	return r;
 }
 
 static PGresult *
@@ -836,17 +867,11 @@ pg_run(pg_store *s, enum pg_stmt st, const char *what, sje_err *rv)
 	    (*rv = pg_flush_claims(s)) != SJE_OK) {
 		return NULL;
 	}
-	char name[16];
-	sje__snprintf(name, sizeof(name), "sje%d", (int) st);
-	PGresult *r = PQexecPrepared(s->conn, name, s->params.n,
-	    s->params.values, s->params.lengths, s->params.formats, 1);
-	if (!pg_ok(r)) {
-		*rv = pg_result_err(s, r, what);
-		PQclear(r);
+	if (s->n_successes > 0 && !pg_claims_wait(st) &&
+	    (*rv = pg_flush_successes(s)) != SJE_OK) {
 		return NULL;
 	}
-	*rv = SJE_OK;
-	return r;
+	return pg_run_with(s, st, &s->params, what, rv);
 }
 
 // pg_exec runs sql (no parameters; may be several statements).
@@ -1061,11 +1086,21 @@ pg_kept_drop_claims(pg_store *s)
 }
 
 static void
+pg_kept_drop_successes(pg_store *s)
+{
+	for (size_t i = 0; i < s->n_successes; i++) {
+		free(s->successes[i].result_json);
+	}
+	s->n_successes = 0;
+}
+
+static void
 pg_kept_clear(pg_store *s)
 {
 	pg_kept_drop_events(s);
 	pg_kept_drop_attempts(s);
 	pg_kept_drop_claims(s);
+	pg_kept_drop_successes(s);
 }
 
 static void
@@ -1095,6 +1130,7 @@ pg_free(pg_store *s)
 	free(s->events);
 	free(s->attempts);
 	free(s->claims);
+	free(s->successes);
 	pp_fini(&s->params);
 	pp_fini(&s->cparams);
 	free(s);
@@ -1424,9 +1460,9 @@ pg_begin(sje__store *h)
 	}
 	sje_err rv = pg_exec(s, "BEGIN", "begin");
 	if (rv == SJE_OK) {
-		s->seq_at_begin  = s->last_seq;
-		s->seq_locked    = false;
-		s->claims_failed = false;
+		s->seq_at_begin = s->last_seq;
+		s->seq_locked   = false;
+		s->kept_failed  = false;
 	}
 	return rv;
 }
@@ -1437,7 +1473,7 @@ pg_rollback(sje__store *h)
 	pg_store *s = h->impl;
 
 	pg_kept_clear(s);
-	s->claims_failed = false;
+	s->kept_failed = false;
 	if (!pg_in_txn(s)) {
 		return;
 	}
@@ -1459,7 +1495,10 @@ pg_commit(sje__store *h)
 		return SJE_EIO;
 	}
 	// The writes kept for the commit, first.
-	sje_err kept = s->claims_failed ? SJE_EPRECOND : pg_flush_claims(s);
+	sje_err kept = s->kept_failed ? SJE_EPRECOND : pg_flush_claims(s);
+	if (kept == SJE_OK) {
+		kept = pg_flush_successes(s); // the attempts before them
+	}
 	if (kept == SJE_OK) {
 		kept = pg_flush_attempts(s);
 	}
@@ -1724,7 +1763,7 @@ pg_flush_attempts(pg_store *s)
 // pg_flush_claims sends the claims kept for the commit, PG_KEPT_CHUNK a
 // statement (one UPDATE ... FROM (VALUES ...)), each only if its job is
 // still QUEUED. A claim whose job was not is SJE_EPRECOND, and marks the
-// transaction failed: its commit rolls everything back (claims_failed).
+// transaction failed: its commit rolls everything back (kept_failed).
 static sje_err
 pg_flush_claims(pg_store *s)
 {
@@ -1754,35 +1793,167 @@ pg_flush_claims(pg_store *s)
 			pp_text(p, c->worker);
 			pp_i64(p, c->started_ms);
 		}
-		for (int i = 0; i < p->n; i++) {
-			p->types[i] = pg_type_oid(types[i % 6]);
-		}
-		char *sql = pg_values_sql(head, 6, chunk, tail);
-		if (sql == NULL) {
-			return SJE_ENOMEM;
-		}
-		PGresult *r = PQexecParams(s->conn, sql, p->n, p->types,
-		    p->values, p->lengths, p->formats, 1);
-		free(sql);
-		if (!pg_ok(r)) {
-			sje_err rv = pg_result_err(s, r, "claiming jobs");
+		long      changed;
+		sje_err   rv;
+		PGresult *r;
+		if (chunk == 1) {
+			// One by itself: the prepared statement, planned once.
+			if ((r = pg_run_with(s, PS_CLAIM_ONLY, p,
+			         "claiming a job", &rv)) == NULL) {
+				return rv;
+			}
+			changed =
+			    PQntuples(r) == 1 ? (long) pr_i64(r, 0, 0) : -1;
 			PQclear(r);
-			return rv;
+		} else {
+			for (int i = 0; i < p->n; i++) {
+				p->types[i] = pg_type_oid(types[i % 6]);
+			}
+			char *sql = pg_values_sql(head, 6, chunk, tail);
+			if (sql == NULL) {
+				return SJE_ENOMEM;
+			}
+			r = PQexecParams(s->conn, sql, p->n, p->types,
+			    p->values, p->lengths, p->formats, 1);
+			free(sql);
+			if (!pg_ok(r)) {
+				rv = pg_result_err(s, r, "claiming jobs");
+				PQclear(r);
+				return rv;
+			}
+			changed = strtol(PQcmdTuples(r), NULL, 10);
+			PQclear(r);
 		}
-		long changed = strtol(PQcmdTuples(r), NULL, 10);
-		PQclear(r);
 		if (changed != chunk) {
 			SJE_ERROR("store %s: %d jobs claimed, %ld of them "
 			          "QUEUED",
 			    s->where, chunk, changed);
 			// Nothing of the transaction may commit (pg_commit).
-			s->claims_failed = true;
+			s->kept_failed = true;
 			pg_kept_drop_claims(s);
 			return SJE_EPRECOND;
 		}
 		done += (size_t) chunk;
 	}
 	pg_kept_drop_claims(s);
+	return SJE_OK;
+}
+
+// pg_flush_successes sends the successes kept for the commit, after the
+// attempt records kept (a claim's among them), PG_KEPT_CHUNK a statement:
+// one UPDATE of the jobs from (VALUES ...), each only if it is still
+// RUNNING under its lease, and one of their current attempts. A success
+// whose job was not is SJE_EPRECOND and marks the transaction failed, as
+// a claim does (pg_flush_claims).
+static sje_err
+pg_flush_successes(pg_store *s)
+{
+	static const char head[] =
+	    "WITH v(id, lease_id, result_json, finished_ms) AS (VALUES ";
+	static const char tail[] =
+	    "), u AS (UPDATE sje_jobs AS j SET state = 5, "
+	    "result_json = v.result_json, error_type = NULL, "
+	    "error_message = NULL, progress_pct = 100, lease_expires_ms = 0, "
+	    "finished_ms = v.finished_ms FROM v WHERE j.id = v.id "
+	    "AND j.state = 4 AND j.lease_id = v.lease_id "
+	    "RETURNING j.id, j.attempt, v.finished_ms), "
+	    "a AS (UPDATE sje_attempts AS t SET finished_ms = u.finished_ms, "
+	    "outcome = 5, error_type = NULL, error_message = NULL FROM u "
+	    "WHERE t.job_id = u.id AND t.number = u.attempt) "
+	    "SELECT count(*) FROM u";
+	static const char types[] = "iiti";
+	pg_params        *p       = &s->cparams;
+	sje_err           rv;
+
+	if (s->n_successes == 0) {
+		return SJE_OK;
+	}
+	if (s->n_attempts > 0 && (rv = pg_flush_attempts(s)) != SJE_OK) {
+		return rv;
+	}
+	for (size_t done = 0; done < s->n_successes;) {
+		int chunk = s->n_successes - done > PG_KEPT_CHUNK
+		    ? PG_KEPT_CHUNK
+		    : (int) (s->n_successes - done);
+		if (!pp_reset(p, chunk * 4)) {
+			return SJE_ENOMEM;
+		}
+		for (int i = 0; i < chunk; i++) {
+			const pg_kept_success *k =
+			    &s->successes[done + (size_t) i];
+			pp_i64(p, k->id);
+			pp_i64(p, k->lease_id);
+			pp_text(p, k->result_json);
+			pp_i64(p, k->finished_ms);
+		}
+		PGresult *r;
+		if (chunk == 1) {
+			// One by itself: the prepared statement, planned once.
+			r = pg_run_with(s, PS_SUCCEED, p, "ending a job", &rv);
+		} else {
+			for (int i = 0; i < p->n; i++) {
+				p->types[i] = pg_type_oid(types[i % 4]);
+			}
+			char *sql = pg_values_sql(head, 4, chunk, tail);
+			if (sql == NULL) {
+				return SJE_ENOMEM;
+			}
+			r = PQexecParams(s->conn, sql, p->n, p->types,
+			    p->values, p->lengths, p->formats, 1);
+			free(sql);
+			if (!pg_ok(r)) {
+				rv = pg_result_err(s, r, "ending jobs");
+				PQclear(r);
+				r = NULL;
+			}
+		}
+		if (r == NULL) {
+			return rv;
+		}
+		// The first column counts the rows changed (PS_SUCCEED's too).
+		int64_t changed = PQntuples(r) == 1 ? pr_i64(r, 0, 0) : -1;
+		PQclear(r);
+		if (changed != chunk) {
+			SJE_ERROR("store %s: %d jobs ended, %lld of them "
+			          "RUNNING under their lease",
+			    s->where, chunk, (long long) changed);
+			s->kept_failed = true;
+			pg_kept_drop_successes(s);
+			return SJE_EPRECOND;
+		}
+		done += (size_t) chunk;
+	}
+	pg_kept_drop_successes(s);
+	return SJE_OK;
+}
+
+// pg_keep_success keeps ok, job id's success, for the commit; a second
+// success of the job in the transaction is SJE_EPRECOND at once.
+static sje_err
+pg_keep_success(pg_store *s, int64_t id, const sje__job_success *ok)
+{
+	for (size_t i = 0; i < s->n_successes; i++) {
+		if (s->successes[i].id == id) {
+			return SJE_EPRECOND;
+		}
+	}
+	if (s->n_successes == s->cap_successes) {
+		size_t nc = s->cap_successes > 0 ? s->cap_successes * 2 : 64;
+		pg_kept_success *nv = realloc(s->successes, nc * sizeof(*nv));
+		if (nv == NULL) {
+			return SJE_ENOMEM;
+		}
+		s->successes     = nv;
+		s->cap_successes = nc;
+	}
+	char *result = strdup(ok->result_json);
+	if (result == NULL) {
+		return SJE_ENOMEM;
+	}
+	s->successes[s->n_successes++] = (pg_kept_success) { .id = id,
+		.lease_id    = (int64_t) ok->lease_id,
+		.result_json = result,
+		.finished_ms = ok->finished_ms };
 	return SJE_OK;
 }
 
@@ -2113,10 +2284,10 @@ pg_succeed_job(sje__store *h, int64_t id, const sje__job_success *ok)
 	if (ok->lease_id == 0 || ok->result_json == NULL) {
 		return SJE_EINVAL;
 	}
-	// Its attempt's record may still be kept (claimed in this
-	// transaction): it goes first, so that the statement ends it.
-	if (s->n_attempts > 0 && (rv = pg_flush_attempts(s)) != SJE_OK) {
-		return rv;
+	// In a transaction it waits for the commit (or for the next
+	// statement that reads jobs: pg_run), sent with the round's others.
+	if (pg_in_txn(s)) {
+		return pg_keep_success(s, id, ok);
 	}
 	if (!pp_reset(&s->params, 4)) {
 		return SJE_ENOMEM;

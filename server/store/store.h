@@ -450,6 +450,10 @@ sje__store_update_job(
 // keeping its worker and start. SJE_EPRECOND, changing nothing, when the
 // job is in another state or under another lease; SJE_ENOTFOUND when there
 // is no such job; SJE_EINVAL for a lease_id of 0 or a NULL result.
+// Inside a transaction a backend may keep successes as it keeps claims
+// (sje__store_claim_job): a second success of a job in it is still
+// SJE_EPRECOND at once; any other whose condition fails then fails a
+// later call and the whole transaction with it.
 static inline sje_err
 sje__store_succeed_job(sje__store *s, int64_t id, const sje__job_success *ok)
 {

@@ -2589,6 +2589,58 @@ test_a_claim_that_fails_in_a_transaction_commits_none_of_it(void **state)
 }
 
 static void
+test_a_success_that_fails_in_a_transaction_commits_none_of_it(void **state)
+{
+	fixture      *f    = *state;
+	sje__job_row  a    = min_row("ends", "f", QUEUED);
+	sje__job_row  b    = min_row("moved", "f", QUEUED);
+	sje__job_row  side = min_row("aside", "f", QUEUED);
+	int64_t       ida  = insert(f->store, &a);
+	int64_t       idb  = insert(f->store, &b);
+	sje__job_row *got;
+
+	assert_int_equal(claim(f->store, ida, 4, 1), SJE_OK);
+	assert_int_equal(claim(f->store, idb, 5, 1), SJE_OK);
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	insert(f->store, &side);
+	assert_int_equal(succeed(f->store, ida, 4, "1", 30), SJE_OK);
+	// A second success of the job in the transaction: refused at once.
+	assert_int_equal(succeed(f->store, ida, 4, "2", 31), SJE_EPRECOND);
+	sje_err at_once = succeed(f->store, idb, 6, "1", 30); // stale lease
+	if (at_once == SJE_EPRECOND) {
+		// Checked at the call: the transaction goes on.
+		assert_int_equal(sje__store_commit(f->store), SJE_OK);
+		got = get(f->store, "ends");
+		assert_int_equal(got->state, SUCCEEDED);
+		assert_string_equal(got->result_json, "1");
+		sje__job_row_free(got);
+		return;
+	}
+	// Kept for later: the next read of jobs, or the commit, fails, and
+	// nothing of the transaction is kept.
+	assert_int_equal(at_once, SJE_OK);
+	assert_int_not_equal(sje__store_commit(f->store), SJE_OK);
+	got = get(f->store, "ends");
+	assert_int_equal(got->state, RUNNING);
+	sje__job_row_free(got);
+	sje__job_row *none = NULL;
+	assert_int_equal(
+	    sje__store_get_job(f->store, "aside", &none), SJE_ENOTFOUND);
+	// And the store goes on.
+	assert_int_equal(sje__store_begin(f->store), SJE_OK);
+	assert_int_equal(succeed(f->store, ida, 4, "3", 40), SJE_OK);
+	// A read of the job in the transaction sees the success.
+	got = get(f->store, "ends");
+	assert_int_equal(got->state, SUCCEEDED);
+	sje__job_row_free(got);
+	assert_int_equal(sje__store_commit(f->store), SJE_OK);
+	got = get(f->store, "ends");
+	assert_string_equal(got->result_json, "3");
+	assert_true(got->finished_ms == 40);
+	sje__job_row_free(got);
+}
+
+static void
 test_a_cursor_written_by_a_reader_is_read_by_the_next_one(void **state)
 {
 	fixture    *f = *state;
@@ -2647,6 +2699,7 @@ main(int argc, char **argv)
 		T(test_succeed_ends_a_running_job_and_its_current_attempt),
 		T(test_succeed_refuses_a_stale_lease_another_state_or_no_job),
 		T(test_a_claim_and_its_success_in_one_transaction_commit_both),
+		T(test_a_success_that_fails_in_a_transaction_commits_none_of_it),
 		T(test_finish_with_a_stale_lease_changes_nothing),
 		T(test_extend_lease_holds_only_under_the_current_lease),
 		T(test_rollback_undoes_the_inserts_and_commit_keeps_them),
