@@ -167,6 +167,13 @@ for i in $(seq 1 20); do
 	sje submit noop --id "s-$i" --delay 3600 >/dev/null
 	if t_until 1 stream_has "s-$i"; then saw=1; break; fi
 done
+if [ "$saw" = 0 ]; then
+	# For the record: the watcher's and the server's sockets then.
+	echo "# the watcher's sockets:" >&2
+	ss -Htanp | grep "pid=$WATCH_PID," >&2 || true
+	echo "# the server's sockets:" >&2
+	ss -Htanp | grep "pid=$SERVER_PID," >&2 || true
+fi
 t_eq "watch --stream with the cluster certificate receives events" 1 "$saw"
 t_stop "$WATCH_PID"
 t_stop "$SERVER_PID"
