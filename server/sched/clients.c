@@ -65,6 +65,39 @@ sje__sched_get_status(sje__sched *s, sje__call *call)
 	sje__v1__job__free_unpacked(job, NULL);
 }
 
+// sched_all_stored is true when every job of req that memory does not
+// hold (a finished one) is in the store, looked up at once; else it
+// queues NOT_FOUND naming the first that is not.
+static bool
+sched_all_stored(
+    sje__sched *s, sje__call *call, const Sje__V1__WaitRequest *req)
+{
+	size_t       n     = req->n_task_ids;
+	const char **ids   = sje__sched_xalloc(sizeof(*ids) * (n + 1));
+	bool        *found = sje__sched_xalloc(sizeof(*found) * (n + 1));
+	size_t       k     = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sje__hmap_get(&s->jobs, req->task_ids[i]) == NULL) {
+			ids[k++] = req->task_ids[i];
+		}
+	}
+	sje_err err = sje__store_find_jobs(s->store, ids, k, found);
+	if (err != SJE_OK) {
+		sje__sched_fatal("store read", err);
+	}
+	bool all = true;
+	for (size_t i = 0; i < k && all; i++) {
+		if (!found[i]) {
+			sje__sched_reply_err(s, call, SJE_ENOTFOUND,
+			    "task_ids", "no job '%s'", ids[i]);
+			all = false;
+		}
+	}
+	free(ids);
+	free(found);
+	return all;
+}
+
 void
 sje__sched_wait(sje__sched *s, sje__call *call)
 {
@@ -89,15 +122,8 @@ sje__sched_wait(sje__sched *s, sje__call *call)
 		    s, call, ids, req->n_task_ids, open == 0, "task_ids");
 		return;
 	}
-	for (size_t i = 0; i < req->n_task_ids; i++) {
-		sje__job_row *row;
-		if (sje__hmap_get(&s->jobs, ids[i]) == NULL) {
-			if (!sched_row_or_not_found(
-			        s, call, ids[i], "task_ids", &row)) {
-				return;
-			}
-			sje__job_row_free(row);
-		}
+	if (open < req->n_task_ids && !sched_all_stored(s, call, req)) {
+		return;
 	}
 	uint32_t    wait_ms = req->timeout_ms < SCHED_MAX_HOLD_MS
 	       ? req->timeout_ms

@@ -1019,6 +1019,12 @@ test_a_wait_naming_an_unknown_job_is_refused_not_found_held_or_not(
 	tcall *held    = wait_for(f, mixed, 2, 1000);
 	assert_true(held->answered);
 	assert_int_equal(held->code, SJE__V1__STATUS_CODE__NOT_FOUND);
+	assert_non_null(strstr(held->message, "nope"));
+
+	// A finished job beside an open one: found in the store, held.
+	char  *known[] = { "done", "open" };
+	tcall *waits   = wait_for(f, known, 2, 1000);
+	assert_false(waits->answered);
 
 	// Every job known and finished: answered at once, done.
 	char  *one[] = { "done" };
