@@ -344,8 +344,8 @@ struct  Sje__V1__ListWorkersReply
 
 
 /*
- * ListEventsRequest reads the events kept by the server (the last
- * server.event_retention of them), after a sequence number: how a
+ * ListEventsRequest reads the events kept by the server (the newest
+ * 100,000 of them), after a sequence number: how a
  * subscriber that saw a gap, or reconnected, catches up.
  */
 struct  Sje__V1__ListEventsRequest
