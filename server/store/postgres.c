@@ -824,13 +824,11 @@ pg_ok(const PGresult *r)
 	return r != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
 }
 
-// pg_run runs prepared statement st with s->params; on success returns
-// its result (the caller clears it), else NULL with *rv set.
 static sje_err pg_flush_claims(pg_store *s);
 static sje_err pg_flush_successes(pg_store *s);
 
 // pg_claims_wait is true for the statements that may run while claims
-// are kept: they neither read nor write a job's row.
+// or successes are kept: they neither read nor write a job's row.
 static bool
 pg_claims_wait(enum pg_stmt st)
 {
@@ -858,11 +856,13 @@ pg_run_with(pg_store *s, enum pg_stmt st, const pg_params *p, const char *what,
 	return r;
 }
 
+// pg_run runs prepared statement st with s->params; on success returns
+// its result (the caller clears it), else NULL with *rv set.
 static PGresult *
 pg_run(pg_store *s, enum pg_stmt st, const char *what, sje_err *rv)
 {
-	// Claims kept for the commit go first: this statement may read or
-	// write their rows (they use parameters of their own).
+	// Claims and successes kept for the commit go first: this statement
+	// may read or write their rows (they use parameters of their own).
 	if (s->n_claims > 0 && !pg_claims_wait(st) &&
 	    (*rv = pg_flush_claims(s)) != SJE_OK) {
 		return NULL;
