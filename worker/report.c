@@ -274,6 +274,28 @@ sje__report_answered(sje__outcome **outs, size_t n,
 	}
 }
 
+// report_timeout is how long one report call may take: RT_REPORT_TIMEOUT_MS,
+// and once a stop's grace is over no longer than the flush deadline has
+// left (at least 100 ms), so that the reports end within RT_FLUSH_MS of
+// it even while the coordinator does not answer.
+static uint32_t
+report_timeout(sje__runtime *rt)
+{
+	uint32_t t = RT_REPORT_TIMEOUT_MS;
+	(void) pthread_mutex_lock(&rt->mtx);
+	if (rt->flush_deadline_ms > 0) {
+		sje_time_ms now  = sje_mono_ms();
+		sje_time_ms left = rt->flush_deadline_ms > now
+		    ? rt->flush_deadline_ms - now
+		    : 0;
+		if (left < t) {
+			t = left > 100 ? (uint32_t) left : 100;
+		}
+	}
+	(void) pthread_mutex_unlock(&rt->mtx);
+	return t;
+}
+
 // report_send sends outs[0..n) with Complete (method SJE__HUB_COMPLETE, all
 // ok), Fail (SJE__HUB_FAIL) or Release (SJE__HUB_RELEASE: task ids and leases
 // only), retrying until the coordinator answers. Successes whose result the
@@ -315,7 +337,7 @@ report_send(sje__runtime *rt, unsigned method, sje__outcome **outs, size_t n,
 		req.session = sje__session_id(rt);
 
 		rv = sje__session_call(
-		    rt, method, &req.base, &m, RT_REPORT_TIMEOUT_MS, &st);
+		    rt, method, &req.base, &m, report_timeout(rt), &st);
 		if (rv == SJE_OK) {
 			sje__report_answered(outs, n,
 			    (Sje__V1__ReportReply *) m, refused, n_refused);

@@ -323,6 +323,13 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 		    (unsigned) grace_ms, (unsigned) rt->ledger.busy);
 	}
 	deadline = sje_mono_ms() + grace_ms;
+	while (rt->ledger.busy > 0 && sje_mono_ms() < deadline) {
+		sje__cond_wait_until(&rt->cv, &rt->mtx, deadline);
+	}
+	// The reports get RT_FLUSH_MS from the last job's end (or the grace
+	// period's), however long the fetch and the heartbeat then take to
+	// end their calls.
+	rt->flush_deadline_ms = sje_mono_ms() + RT_FLUSH_MS;
 	while ((rt->ledger.busy > 0 || !rt->fetch_done) &&
 	    sje_mono_ms() < deadline) {
 		sje__cond_wait_until(&rt->cv, &rt->mtx, deadline);
@@ -354,8 +361,7 @@ sje__runtime_stop(sje__runtime *rt, uint32_t grace_ms)
 		(void) pthread_join(rt->hb_thr, NULL);
 	}
 	(void) pthread_mutex_lock(&rt->mtx);
-	rt->report_stop       = true;
-	rt->flush_deadline_ms = sje_mono_ms() + RT_FLUSH_MS;
+	rt->report_stop = true;
 	(void) pthread_cond_broadcast(&rt->report_cv);
 	(void) pthread_cond_broadcast(&rt->cv);
 	(void) pthread_mutex_unlock(&rt->mtx);
