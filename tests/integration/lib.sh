@@ -122,12 +122,19 @@ t_pg_dsn() {
 	echo "${base% dbname=*} dbname=$db"
 }
 
-# t_free_port: a loopback TCP port nothing listens on now.
+# t_free_port: a loopback TCP port no socket uses now, outside the ephemeral
+# range.
 t_free_port() {
-	local p
+	local p low span
+	# Below the kernel's ephemeral range, so that no socket bound to port
+	# 0 or connecting out (another server's, a client's) takes it between
+	# this check and our bind.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	span=$((low - 10000))
+	[ "$span" -ge 1000 ] || span=20000
 	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+		p=$((10000 + RANDOM % span))
+		ss -tanH "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
 	done
 	t_fail "no free port"
 }
