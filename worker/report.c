@@ -275,9 +275,10 @@ sje__report_answered(sje__outcome **outs, size_t n,
 }
 
 // report_timeout is how long one report call may take: RT_REPORT_TIMEOUT_MS,
-// and once a stop's grace is over no longer than the flush deadline has
-// left (at least 100 ms), so that the reports end within RT_FLUSH_MS of
-// it even while the coordinator does not answer.
+// and once a stop has set the flush deadline (its last job ended, or its
+// grace is over) no longer than that deadline has left (at least 100 ms),
+// so that the reports end within RT_FLUSH_MS of it even while the
+// coordinator does not answer.
 static uint32_t
 report_timeout(sje__runtime *rt)
 {

@@ -75,9 +75,9 @@ struct sje__runtime {
 	bool     fetch_done; // the fetch thread has ended
 	bool     hb_stop;
 	bool     report_stop;
-	int64_t  flush_deadline_ms; // once the stop's grace is over; 0 before
-	sje__slots ledger;          // leased tasks and the slots' queue
-	sje__outq  outq;            // outcomes waiting for the reporter
+	int64_t flush_deadline_ms; // a stop sets it (report_timeout); 0 before
+	sje__slots ledger;         // leased tasks and the slots' queue
+	sje__outq  outq;           // outcomes waiting for the reporter
 	// The coordinator takes outcomes in Fetch (its last registration
 	// said so); the fetch thread is between calls (waiting for a slot or
 	// gathering, not in a call or a back-off): see sje__fetch_will_carry.
