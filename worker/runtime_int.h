@@ -65,19 +65,19 @@ struct sje__runtime {
 	pthread_cond_t  report_cv; // an outcome queued, or report_stop
 
 	// Guarded by mtx:
-	uint64_t session;     // 0: not registered yet
-	bool     registering; // a Register call is in flight (session.c)
-	bool     registered_once;
-	uint32_t heartbeat_ms;
-	bool     failed; // cannot go on: fail_msg says why
-	char     fail_msg[512];
-	bool     stopping;   // fetch no more, start no more jobs
-	bool     fetch_done; // the fetch thread has ended
-	bool     hb_stop;
-	bool     report_stop;
-	int64_t flush_deadline_ms; // a stop sets it (report_timeout); 0 before
-	sje__slots ledger;         // leased tasks and the slots' queue
-	sje__outq  outq;           // outcomes waiting for the reporter
+	uint64_t   session;     // 0: not registered yet
+	bool       registering; // a Register call is in flight (session.c)
+	bool       registered_once;
+	uint32_t   heartbeat_ms;
+	bool       failed; // cannot go on: fail_msg says why
+	char       fail_msg[512];
+	bool       stopping;   // fetch no more, start no more jobs
+	bool       fetch_done; // the fetch thread has ended
+	bool       hb_stop;
+	bool       report_stop;
+	int64_t    flush_deadline_ms; // set by a stop; 0 before
+	sje__slots ledger;            // leased tasks and the slots' queue
+	sje__outq  outq;              // outcomes waiting for the reporter
 	// The coordinator takes outcomes in Fetch (its last registration
 	// said so); the fetch thread is between calls (waiting for a slot or
 	// gathering, not in a call or a back-off): see sje__fetch_will_carry.
